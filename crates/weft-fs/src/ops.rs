@@ -1,0 +1,61 @@
+//! Creating, renaming, moving and deleting entries. Nothing here overwrites an existing
+//! entry: a clash is an error the user sees, never a silent loss.
+
+use std::fs;
+
+use crate::{FsError, Result, Workspace};
+
+impl Workspace {
+    pub fn create_file(&self, rel: &str) -> Result<()> {
+        let path = self.resolve(rel)?;
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent).map_err(|e| FsError::io("create", rel, e))?;
+        }
+        fs::OpenOptions::new().write(true).create_new(true).open(&path).map_err(|e| FsError::io("create", rel, e))?;
+        Ok(())
+    }
+
+    pub fn create_dir(&self, rel: &str) -> Result<()> {
+        let path = self.resolve(rel)?;
+        if path.symlink_metadata().is_ok() {
+            return Err(FsError::AlreadyExists(rel.to_owned()));
+        }
+        fs::create_dir_all(&path).map_err(|e| FsError::io("create folder", rel, e))
+    }
+
+    /// Rename or move (drag and drop in the tree). Refuses to overwrite, and refuses to
+    /// move a folder into itself.
+    pub fn rename(&self, from: &str, to: &str) -> Result<()> {
+        let src = self.resolve(from)?;
+        let dst = self.resolve(to)?;
+        if src == self.root() || dst == self.root() {
+            return Err(FsError::InvalidPath { path: from.to_owned(), reason: "the workspace root cannot be moved" });
+        }
+        src.symlink_metadata().map_err(|e| FsError::io("rename", from, e))?;
+        if dst.symlink_metadata().is_ok() {
+            return Err(FsError::AlreadyExists(to.to_owned()));
+        }
+        if dst.starts_with(&src) {
+            return Err(FsError::InvalidPath { path: to.to_owned(), reason: "a folder cannot be moved into itself" });
+        }
+        if let Some(parent) = dst.parent() {
+            fs::create_dir_all(parent).map_err(|e| FsError::io("rename", to, e))?;
+        }
+        fs::rename(&src, &dst).map_err(|e| FsError::io("rename", from, e))
+    }
+
+    /// Moves the entry to the OS trash; with `permanent` (or where no trash exists and the
+    /// user confirmed) removes it for good.
+    pub fn delete(&self, rel: &str, permanent: bool) -> Result<()> {
+        let path = self.resolve(rel)?;
+        if path == self.root() {
+            return Err(FsError::InvalidPath { path: rel.to_owned(), reason: "the workspace root cannot be deleted" });
+        }
+        let meta = path.symlink_metadata().map_err(|e| FsError::io("delete", rel, e))?;
+        if permanent {
+            let r = if meta.is_dir() { fs::remove_dir_all(&path) } else { fs::remove_file(&path) };
+            return r.map_err(|e| FsError::io("delete", rel, e));
+        }
+        trash::delete(&path).map_err(|e| FsError::Trash(rel.to_owned(), e.to_string()))
+    }
+}
