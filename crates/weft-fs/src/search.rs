@@ -16,6 +16,7 @@ const MAX_LINE_CHARS: usize = 400;
 
 #[derive(Debug, Clone, Deserialize, Serialize, Default)]
 #[serde(rename_all = "camelCase", default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SearchOptions {
     pub query: String,
     pub regex: bool,
@@ -29,8 +30,10 @@ pub struct SearchOptions {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SearchLine {
     /// 1-based.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub line: u64,
     pub text: String,
     /// Match ranges in UTF-16 code units of `text`, which is what the editor counts in.
@@ -38,12 +41,14 @@ pub struct SearchLine {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SearchHit {
     pub path: String,
     pub lines: Vec<SearchLine>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SearchSummary {
     pub files: usize,
     pub matches: usize,
@@ -52,10 +57,12 @@ pub struct SearchSummary {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ReplaceOutcome {
     pub path: String,
     pub replacements: usize,
     /// (line, before, after) for the first changed lines, for the preview.
+    #[cfg_attr(feature = "ts", ts(type = "Array<[number, string, string]>"))]
     pub preview: Vec<(u64, String, String)>,
     pub error: Option<String>,
 }

@@ -10,18 +10,21 @@ use crate::{FsError, Result, Workspace};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum EntryKind {
     File,
     Dir,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct TreeEntry {
     pub name: String,
     /// Workspace-relative, `/`-separated.
     pub path: String,
     pub kind: EntryKind,
     pub symlink: bool,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub size: u64,
 }
 

@@ -22,6 +22,7 @@ use crate::{FsError, Result, Workspace};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum FsChangeKind {
     Created,
     Modified,
@@ -31,6 +32,8 @@ pub enum FsChangeKind {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct FsChange {
     pub path: String,
     pub kind: FsChangeKind,

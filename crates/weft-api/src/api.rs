@@ -1,0 +1,307 @@
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::Serialize;
+use serde_json::Value;
+use tracing::{info, warn};
+use weft_fs::{FileFinder, SearchCancel, Watcher, Workspace};
+
+use crate::dto::*;
+use crate::{ApiError, AppPaths, Settings, Stream};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// The Tauri window: may open any folder the user picks.
+    Desktop,
+    /// `weft serve`: pinned to the folder it was started on.
+    Serve,
+}
+
+#[derive(Clone)]
+pub struct Api {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    mode: Mode,
+    paths: AppPaths,
+    workspace: RwLock<Option<Arc<OpenWorkspace>>>,
+    /// Cancellation of running streams, by the id the client minted.
+    cancels: Mutex<HashMap<String, SearchCancel>>,
+}
+
+struct OpenWorkspace {
+    ws: Workspace,
+    _watcher: Option<Watcher>,
+    listeners: Arc<Mutex<HashMap<String, Stream>>>,
+    /// The fuzzy finder's file list, dropped when files appear or disappear.
+    finder: Arc<Mutex<Option<FileFinder>>>,
+}
+
+type Result<T> = std::result::Result<T, ApiError>;
+
+impl Api {
+    pub fn new(mode: Mode, paths: AppPaths) -> Self {
+        Self { inner: Arc::new(Inner { mode, paths, workspace: RwLock::new(None), cancels: Mutex::new(HashMap::new()) }) }
+    }
+
+    pub fn paths(&self) -> &AppPaths {
+        &self.inner.paths
+    }
+
+    /// Opens (or switches to) a workspace folder and starts watching it.
+    pub fn open_workspace(&self, path: &Path) -> Result<WorkspaceInfo> {
+        let ws = Workspace::open(path)?;
+        let listeners: Arc<Mutex<HashMap<String, Stream>>> = Arc::default();
+        let finder: Arc<Mutex<Option<FileFinder>>> = Arc::default();
+        let (l, f) = (listeners.clone(), finder.clone());
+        let watcher = Watcher::start(ws.clone(), Default::default(), move |changes| {
+            if changes.iter().any(|c| c.kind != weft_fs::FsChangeKind::Modified) {
+                if let Ok(mut f) = f.lock() {
+                    *f = None;
+                }
+            }
+            let event = WatchEvent { changes };
+            if let Ok(mut l) = l.lock() {
+                l.retain(|_, s| s.json(&event));
+            }
+        })
+        .map_err(|e| warn!("watching {} failed: {e}", ws.root().display()))
+        .ok();
+        let info = WorkspaceInfo { root: ws.root().display().to_string(), name: ws.name() };
+        info!(root = %info.root, "workspace opened");
+        self.remember_recent(&info);
+        *self.inner.workspace.write().map_err(ApiError::internal)? =
+            Some(Arc::new(OpenWorkspace { ws, _watcher: watcher, listeners, finder }));
+        Ok(info)
+    }
+
+    fn open(&self) -> Result<Arc<OpenWorkspace>> {
+        self.inner
+            .workspace
+            .read()
+            .map_err(ApiError::internal)?
+            .clone()
+            .ok_or_else(|| ApiError::new("no_workspace", "no folder is open"))
+    }
+
+    /// The one entry point: a JSON request in, a JSON result or an [`ApiError`] out.
+    /// Malformed requests are errors, never panics.
+    pub async fn call(&self, request: Value, stream: Option<Stream>) -> Result<Value> {
+        let request: Request = serde_json::from_value(request).map_err(|e| ApiError::bad_request(format!("malformed request: {e}")))?;
+        let api = self.clone();
+        // Everything below touches the disk; keep it off the async workers.
+        tokio::task::spawn_blocking(move || api.dispatch(request, stream))
+            .await
+            .map_err(|e| ApiError::internal(format!("request failed: {e}")))?
+    }
+
+    fn dispatch(&self, request: Request, stream: Option<Stream>) -> Result<Value> {
+        match request {
+            Request::Info => to_json(self.info()),
+            Request::OpenWorkspace { path } => {
+                if self.inner.mode != Mode::Desktop {
+                    return Err(ApiError::new("forbidden", "this backend is pinned to its folder"));
+                }
+                to_json(self.open_workspace(Path::new(&path))?)
+            }
+            Request::RecentWorkspaces => to_json(self.recent()),
+            Request::ListDir { path } => to_json(self.open()?.ws.list_dir(&path)?),
+            Request::ReadFile { path } => {
+                let f = self.open()?.ws.read_text(&path)?;
+                let limit = u64::from(self.settings().0.large_file_mb) * 1024 * 1024;
+                to_json(FileDto {
+                    path,
+                    encoding_label: f.content.encoding.label().into(),
+                    text: f.content.text,
+                    encoding: f.content.encoding,
+                    line_ending: f.content.line_ending,
+                    size: f.size,
+                    mtime_ms: f.mtime_ms,
+                    large: f.size > limit,
+                    readonly: f.readonly || f.size > limit,
+                })
+            }
+            Request::WriteFile { path, text, encoding } => {
+                let mtime_ms = self.open()?.ws.write_text(&path, &text, encoding)?;
+                to_json(SaveResult { mtime_ms })
+            }
+            Request::CreateFile { path } => to_json(self.open()?.ws.create_file(&path)?),
+            Request::CreateDir { path } => to_json(self.open()?.ws.create_dir(&path)?),
+            Request::Rename { from, to } => to_json(self.open()?.ws.rename(&from, &to)?),
+            Request::Delete { path, permanent } => to_json(self.open()?.ws.delete(&path, permanent)?),
+            Request::FindFiles { query, limit } => {
+                let open = self.open()?;
+                let mut finder = open.finder.lock().map_err(ApiError::internal)?;
+                let finder = finder.get_or_insert_with(|| FileFinder::new(open.ws.list_files()));
+                to_json(finder.query(&query, limit.unwrap_or(50).min(500) as usize))
+            }
+            Request::Search { options } => {
+                let stream = stream.ok_or_else(|| ApiError::bad_request("search needs a stream"))?;
+                let cancel = SearchCancel::default();
+                self.inner.cancels.lock().map_err(ApiError::internal)?.insert(stream.id.clone(), cancel.clone());
+                let result = self.open().and_then(|open| {
+                    open.ws
+                        .search(&options, &cancel, &|hit| {
+                            if !stream.json(SearchEvent::Hit { hit }) {
+                                cancel.cancel();
+                            }
+                        })
+                        .map_err(ApiError::from)
+                });
+                if let Ok(mut c) = self.inner.cancels.lock() {
+                    c.remove(&stream.id);
+                }
+                // The last frame says how it ended, so a client never waits on the reply
+                // and the frames racing each other.
+                match &result {
+                    Ok(summary) => stream.json(SearchEvent::Done { summary: summary.clone() }),
+                    Err(e) => stream.json(SearchEvent::Error { error: e.clone() }),
+                };
+                to_json(result?)
+            }
+            Request::Replace { options, replacement, paths, apply } => {
+                to_json(self.open()?.ws.replace_in_files(&options, &replacement, paths, apply)?)
+            }
+            Request::Watch => {
+                let stream = stream.ok_or_else(|| ApiError::bad_request("watch needs a stream"))?;
+                let open = self.open()?;
+                open.listeners.lock().map_err(ApiError::internal)?.insert(stream.id.clone(), stream);
+                Ok(Value::Null)
+            }
+            Request::Cancel { stream } => {
+                self.cancel(&stream);
+                Ok(Value::Null)
+            }
+            Request::GetSettings => to_json(self.settings_dto()),
+            Request::SetSettings { text } => to_json(self.set_settings(&text)?),
+            Request::GetSession => to_json(self.session()),
+            Request::SaveSession { session } => {
+                let file = self.session_file()?;
+                write_json(&file, &session).map_err(|e| ApiError::new("io", format!("saving the session: {e}")))?;
+                Ok(Value::Null)
+            }
+        }
+    }
+
+    /// Stops a stream: a running search, or a watch subscription. Transports call this
+    /// for every stream of a connection that closed.
+    pub fn cancel(&self, stream_id: &str) {
+        if let Some(c) = self.inner.cancels.lock().ok().and_then(|mut c| c.remove(stream_id)) {
+            c.cancel();
+        }
+        if let Ok(open) = self.open() {
+            if let Ok(mut l) = open.listeners.lock() {
+                l.remove(stream_id);
+            }
+        }
+    }
+
+    fn info(&self) -> AppInfo {
+        AppInfo {
+            version: env!("CARGO_PKG_VERSION").into(),
+            mode: match self.inner.mode {
+                Mode::Desktop => "desktop",
+                Mode::Serve => "serve",
+            }
+            .into(),
+            workspace: self.open().ok().map(|o| WorkspaceInfo { root: o.ws.root().display().to_string(), name: o.ws.name() }),
+            can_open_folders: self.inner.mode == Mode::Desktop,
+            platform: std::env::consts::OS.into(),
+        }
+    }
+
+    // ---- settings -------------------------------------------------------------------
+
+    /// The settings in force, and the error that made defaults apply, if any.
+    pub fn settings(&self) -> (Settings, Option<String>) {
+        match std::fs::read_to_string(self.inner.paths.settings_file()) {
+            Err(_) => (Settings::default(), None),
+            Ok(text) => match parse_settings(&text) {
+                Ok(s) => (s, None),
+                Err(e) => (Settings::default(), Some(e)),
+            },
+        }
+    }
+
+    fn settings_dto(&self) -> SettingsDto {
+        let path = self.inner.paths.settings_file();
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|_| pretty(&Settings::default()));
+        let (settings, error) = self.settings();
+        SettingsDto { settings, text, path: path.display().to_string(), error }
+    }
+
+    fn set_settings(&self, text: &str) -> Result<SettingsDto> {
+        parse_settings(text).map_err(|e| ApiError::new("invalid_settings", e))?;
+        let path = self.inner.paths.settings_file();
+        std::fs::create_dir_all(&self.inner.paths.config_dir).map_err(|e| ApiError::new("io", e.to_string()))?;
+        atomic_write(&path, text.as_bytes()).map_err(|e| ApiError::new("io", format!("saving settings: {e}")))?;
+        Ok(self.settings_dto())
+    }
+
+    // ---- recent folders and sessions ---------------------------------------------------
+
+    fn recent_file(&self) -> PathBuf {
+        self.inner.paths.data_dir.join("recent.json")
+    }
+
+    fn recent(&self) -> Vec<RecentWorkspace> {
+        std::fs::read(self.recent_file()).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default()
+    }
+
+    fn remember_recent(&self, info: &WorkspaceInfo) {
+        let mut list = self.recent();
+        list.retain(|r| r.path != info.root);
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
+        list.insert(0, RecentWorkspace { path: info.root.clone(), name: info.name.clone(), opened_at_ms: now });
+        list.truncate(12);
+        if let Err(e) = write_json(&self.recent_file(), &list) {
+            warn!("could not save recent folders: {e}");
+        }
+    }
+
+    fn session_file(&self) -> Result<PathBuf> {
+        let open = self.open()?;
+        // One file per folder, named by a stable hash of its path.
+        let root = open.ws.root().display().to_string();
+        let hash = root.bytes().fold(0xcbf29ce484222325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100000001b3));
+        Ok(self.inner.paths.data_dir.join("sessions").join(format!("{hash:016x}.json")))
+    }
+
+    fn session(&self) -> Session {
+        self.session_file()
+            .ok()
+            .and_then(|f| std::fs::read(f).ok())
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default()
+    }
+}
+
+fn parse_settings(text: &str) -> std::result::Result<Settings, String> {
+    let s: Settings = serde_json::from_str(text).map_err(|e| format!("settings.json: {e}"))?;
+    s.validate().map_err(|e| format!("settings.json: {e}"))?;
+    Ok(s)
+}
+
+fn to_json(v: impl Serialize) -> Result<Value> {
+    serde_json::to_value(v).map_err(ApiError::internal)
+}
+
+fn pretty(v: &impl Serialize) -> String {
+    serde_json::to_string_pretty(v).unwrap_or_default() + "\n"
+}
+
+fn write_json(path: &Path, v: &impl Serialize) -> std::io::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    atomic_write(path, pretty(v).as_bytes())
+}
+
+fn atomic_write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path)
+}

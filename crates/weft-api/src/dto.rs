@@ -1,0 +1,158 @@
+//! The wire shapes. `Request` is the whole method table; the TypeScript bindings in
+//! ui/src/bindings are generated from these types (see tests/bindings), and CI fails when
+//! they are stale.
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+use weft_fs::{Encoding, LineEnding, SearchOptions};
+
+use crate::Settings;
+
+#[derive(Debug, Clone, Deserialize, TS)]
+#[serde(tag = "method", content = "params", rename_all = "camelCase")]
+pub enum Request {
+    /// What this backend is and what is open. -> AppInfo
+    Info,
+    /// Desktop only: switch the window to another folder. -> WorkspaceInfo
+    #[serde(rename_all = "camelCase")]
+    OpenWorkspace { path: String },
+    /// -> RecentWorkspace[]
+    RecentWorkspaces,
+    /// One level of the tree. -> TreeEntry[]
+    #[serde(rename_all = "camelCase")]
+    ListDir { path: String },
+    /// -> FileDto
+    #[serde(rename_all = "camelCase")]
+    ReadFile { path: String },
+    /// Atomic save in the given encoding. -> SaveResult
+    #[serde(rename_all = "camelCase")]
+    WriteFile { path: String, text: String, encoding: Encoding },
+    #[serde(rename_all = "camelCase")]
+    CreateFile { path: String },
+    #[serde(rename_all = "camelCase")]
+    CreateDir { path: String },
+    /// Rename or move; never overwrites.
+    #[serde(rename_all = "camelCase")]
+    Rename { from: String, to: String },
+    /// To the OS trash unless `permanent`.
+    #[serde(rename_all = "camelCase")]
+    Delete { path: String, #[serde(default)] permanent: bool },
+    /// Fuzzy file finder. -> FinderMatch[]
+    #[serde(rename_all = "camelCase")]
+    FindFiles { query: String, #[serde(default)] limit: Option<u32> },
+    /// Streams SearchEvent frames; -> SearchSummary when done.
+    #[serde(rename_all = "camelCase")]
+    Search { options: SearchOptions },
+    /// Preview (apply = false) or apply a replace. -> ReplaceOutcome[]
+    #[serde(rename_all = "camelCase")]
+    Replace { options: SearchOptions, replacement: String, #[serde(default)] paths: Option<Vec<String>>, apply: bool },
+    /// Streams WatchEvent frames until cancelled. -> null
+    Watch,
+    /// Stops a stream started by this client.
+    #[serde(rename_all = "camelCase")]
+    Cancel { stream: String },
+    /// -> SettingsDto
+    GetSettings,
+    /// Validates and writes the settings file's text. -> SettingsDto
+    #[serde(rename_all = "camelCase")]
+    SetSettings { text: String },
+    /// -> Session
+    GetSession,
+    #[serde(rename_all = "camelCase")]
+    SaveSession { session: Session },
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct AppInfo {
+    pub version: String,
+    /// "desktop" or "serve".
+    pub mode: String,
+    pub workspace: Option<WorkspaceInfo>,
+    /// Whether Open Folder is allowed (desktop); a browser client is pinned to its folder.
+    pub can_open_folders: bool,
+    pub platform: String,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkspaceInfo {
+    pub root: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct RecentWorkspace {
+    pub path: String,
+    pub name: String,
+    #[ts(type = "number")]
+    pub opened_at_ms: u64,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct FileDto {
+    pub path: String,
+    pub text: String,
+    pub encoding: Encoding,
+    /// Human label for the status bar, e.g. "UTF-8".
+    pub encoding_label: String,
+    pub line_ending: LineEnding,
+    #[ts(type = "number")]
+    pub size: u64,
+    #[ts(type = "number")]
+    pub mtime_ms: u64,
+    /// Over the large-file limit: open read-only, no highlighting, no analysis.
+    pub large: bool,
+    pub readonly: bool,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SaveResult {
+    #[ts(type = "number")]
+    pub mtime_ms: u64,
+}
+
+/// Frames of a `search` stream.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum SearchEvent {
+    Hit { hit: weft_fs::SearchHit },
+    Done { summary: weft_fs::SearchSummary },
+    Error { error: crate::ApiError },
+}
+
+/// Frames of a `watch` stream.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct WatchEvent {
+    pub changes: Vec<weft_fs::FsChange>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SettingsDto {
+    pub settings: Settings,
+    /// The file's text as the user wrote it (defaults when there is no file yet).
+    pub text: String,
+    pub path: String,
+    /// Set when the file on disk is not valid settings: defaults are in force.
+    pub error: Option<String>,
+}
+
+/// What reopening a folder restores: the editor groups and their tabs.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Session {
+    pub groups: Vec<GroupSession>,
+    pub active_group: u32,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase", default)]
+pub struct GroupSession {
+    pub files: Vec<String>,
+    pub active: Option<String>,
+}

@@ -1,0 +1,21 @@
+//! weft-api is the single API surface of Weft. The desktop shell (over Tauri IPC), the
+//! headless `weft serve` (over WebSocket) and the CLI all call [`Api::call`] with the same
+//! JSON requests and get the same JSON results, error codes and stream frames, so the UI's
+//! two backends differ only in transport.
+//!
+//! It owns the open workspace and its watcher, settings, recent folders and per-workspace
+//! session state (open tabs). It knows nothing of Tauri or of any wire format.
+
+mod api;
+mod dto;
+mod error;
+mod paths;
+mod settings;
+mod stream;
+
+pub use api::{Api, Mode};
+pub use dto::*;
+pub use error::ApiError;
+pub use paths::{init_logging, AppPaths};
+pub use settings::Settings;
+pub use stream::{Stream, StreamFrame, StreamSink};

@@ -1,0 +1,57 @@
+//! User settings: one JSON file in the OS config directory. Unknown keys are kept when the
+//! app writes the file back (the user's file is theirs); a malformed file is never
+//! overwritten: defaults apply and the error is shown.
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Settings {
+    /// "dark" or "light".
+    pub theme: String,
+    pub font_family: String,
+    pub font_size: u32,
+    pub tab_size: u32,
+    pub insert_spaces: bool,
+    pub vim_mode: bool,
+    pub word_wrap: bool,
+    /// Files above this many MiB open read-only without highlighting.
+    pub large_file_mb: u32,
+    /// Reopen the tabs that were open when a folder is opened again.
+    pub restore_tabs: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            theme: "dark".into(),
+            font_family: "ui-monospace, 'JetBrains Mono', 'Cascadia Code', Menlo, Consolas, 'DejaVu Sans Mono', monospace".into(),
+            font_size: 14,
+            tab_size: 4,
+            insert_spaces: true,
+            vim_mode: false,
+            word_wrap: false,
+            large_file_mb: 20,
+            restore_tabs: true,
+        }
+    }
+}
+
+impl Settings {
+    pub fn validate(&self) -> Result<(), String> {
+        if self.theme != "dark" && self.theme != "light" {
+            return Err(format!("theme must be \"dark\" or \"light\", not {:?}", self.theme));
+        }
+        if !(6..=72).contains(&self.font_size) {
+            return Err(format!("fontSize must be between 6 and 72, not {}", self.font_size));
+        }
+        if !(1..=16).contains(&self.tab_size) {
+            return Err(format!("tabSize must be between 1 and 16, not {}", self.tab_size));
+        }
+        if self.large_file_mb == 0 {
+            return Err("largeFileMb must be at least 1".into());
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,23 @@
+//! Writes the TypeScript bindings the UI imports (ui/src/bindings). CI runs this and then
+//! fails if git sees a difference, so the UI never drifts from the Rust DTOs.
+
+use ts_rs::TS;
+use weft_api::*;
+
+#[test]
+fn export_typescript_bindings() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../ui/src/bindings");
+    Request::export_all_to(&dir).expect("Request");
+    AppInfo::export_all_to(&dir).expect("AppInfo");
+    RecentWorkspace::export_all_to(&dir).expect("RecentWorkspace");
+    FileDto::export_all_to(&dir).expect("FileDto");
+    SaveResult::export_all_to(&dir).expect("SaveResult");
+    SearchEvent::export_all_to(&dir).expect("SearchEvent");
+    WatchEvent::export_all_to(&dir).expect("WatchEvent");
+    SettingsDto::export_all_to(&dir).expect("SettingsDto");
+    Session::export_all_to(&dir).expect("Session");
+    ApiError::export_all_to(&dir).expect("ApiError");
+    weft_fs::TreeEntry::export_all_to(&dir).expect("TreeEntry");
+    weft_fs::FinderMatch::export_all_to(&dir).expect("FinderMatch");
+    weft_fs::ReplaceOutcome::export_all_to(&dir).expect("ReplaceOutcome");
+}

@@ -1,0 +1,155 @@
+//! weft-api end to end over real folders: the JSON in, JSON out contract every transport
+//! relies on.
+
+mod bindings;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use weft_api::{Api, AppPaths, Mode, Stream, StreamFrame};
+
+struct Fixture {
+    api: Api,
+    ws: tempfile::TempDir,
+    _app: tempfile::TempDir,
+}
+
+fn fixture(mode: Mode) -> Fixture {
+    let ws = tempfile::tempdir().expect("tmp");
+    let app = tempfile::tempdir().expect("tmp");
+    std::fs::write(ws.path().join("hello.txt"), "hello world\n").expect("write");
+    let api = Api::new(mode, AppPaths { config_dir: app.path().join("config"), data_dir: app.path().join("data") });
+    api.open_workspace(ws.path()).expect("open");
+    Fixture { api, ws, _app: app }
+}
+
+fn collector() -> (Stream, Arc<Mutex<Vec<Value>>>) {
+    let frames = Arc::new(Mutex::new(Vec::new()));
+    let f = frames.clone();
+    let stream = Stream::new("s1", move |frame| {
+        if let StreamFrame::Json(v) = frame {
+            f.lock().expect("lock").push(v);
+        }
+        true
+    });
+    (stream, frames)
+}
+
+#[tokio::test]
+async fn malformed_requests_get_clear_errors() {
+    let f = fixture(Mode::Serve);
+    for bad in [json!("nope"), json!({"method": "noSuchMethod"}), json!({"method": "readFile", "params": {"path": 3}}), json!({})] {
+        let err = f.api.call(bad.clone(), None).await.expect_err("must fail");
+        assert_eq!(err.code, "bad_request", "{bad}: {err}");
+    }
+    let err = f.api.call(json!({"method": "readFile", "params": {"path": "../etc/passwd"}}), None).await.expect_err("jail");
+    assert_eq!(err.code, "outside_workspace");
+    // A browser client cannot point the server at another folder.
+    let err = f.api.call(json!({"method": "openWorkspace", "params": {"path": "/"}}), None).await.expect_err("pinned");
+    assert_eq!(err.code, "forbidden");
+}
+
+#[tokio::test]
+async fn read_and_write_round_trip() {
+    let f = fixture(Mode::Serve);
+    let file = f.api.call(json!({"method": "readFile", "params": {"path": "hello.txt"}}), None).await.expect("read");
+    assert_eq!(file["text"], "hello world\n");
+    assert_eq!(file["encoding"], "utf8");
+    assert_eq!(file["lineEnding"], "lf");
+    f.api.call(json!({"method": "writeFile", "params": {"path": "hello.txt", "text": "bye\n", "encoding": "utf8"}}), None).await.expect("write");
+    assert_eq!(std::fs::read_to_string(f.ws.path().join("hello.txt")).expect("read"), "bye\n");
+}
+
+#[tokio::test]
+async fn search_streams_hits_then_done() {
+    let f = fixture(Mode::Serve);
+    let (stream, frames) = collector();
+    let summary = f.api.call(json!({"method": "search", "params": {"options": {"query": "world"}}}), Some(stream)).await.expect("search");
+    assert_eq!(summary["matches"], 1);
+    let frames = frames.lock().expect("lock");
+    assert_eq!(frames.len(), 2, "{frames:?}");
+    assert_eq!(frames[0]["type"], "hit");
+    assert_eq!(frames[0]["hit"]["path"], "hello.txt");
+    assert_eq!(frames[1]["type"], "done");
+}
+
+#[tokio::test]
+async fn watch_stream_reports_outside_changes_until_cancelled() {
+    let f = fixture(Mode::Serve);
+    let (stream, frames) = collector();
+    f.api.call(json!({"method": "watch"}), Some(stream)).await.expect("watch");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    std::fs::write(f.ws.path().join("new.txt"), "x").expect("write");
+    let mut seen = false;
+    for _ in 0..100 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        seen = frames.lock().expect("lock").iter().any(|v| v["changes"].as_array().is_some_and(|c| c.iter().any(|c| c["path"] == "new.txt" && c["kind"] == "created")));
+        if seen {
+            break;
+        }
+    }
+    assert!(seen, "no watch frame: {:?}", frames.lock().expect("lock"));
+    f.api.call(json!({"method": "cancel", "params": {"stream": "s1"}}), None).await.expect("cancel");
+    let before = frames.lock().expect("lock").len();
+    std::fs::write(f.ws.path().join("after.txt"), "x").expect("write");
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(frames.lock().expect("lock").len(), before, "frames after cancel");
+}
+
+#[tokio::test]
+async fn settings_are_validated_and_a_bad_file_is_never_overwritten() {
+    let f = fixture(Mode::Desktop);
+    let dto = f.api.call(json!({"method": "getSettings"}), None).await.expect("get");
+    assert_eq!(dto["settings"]["theme"], "dark");
+    let err = f.api.call(json!({"method": "setSettings", "params": {"text": "{\"theme\": \"purple\"}"}}), None).await.expect_err("invalid");
+    assert_eq!(err.code, "invalid_settings");
+    let err = f.api.call(json!({"method": "setSettings", "params": {"text": "{ not json"}}), None).await.expect_err("invalid");
+    assert_eq!(err.code, "invalid_settings");
+    let text = "{\n  \"theme\": \"light\",\n  \"vimMode\": true\n}\n";
+    let dto = f.api.call(json!({"method": "setSettings", "params": {"text": text}}), None).await.expect("set");
+    assert_eq!(dto["settings"]["theme"], "light");
+    assert_eq!(dto["settings"]["vimMode"], true);
+    assert_eq!(dto["settings"]["tabSize"], 4, "missing keys take defaults");
+    assert_eq!(std::fs::read_to_string(dto["path"].as_str().expect("path")).expect("read"), text);
+    // Broken by hand: defaults apply, the error is reported, the file stays as written.
+    std::fs::write(dto["path"].as_str().expect("path"), "{ oops").expect("write");
+    let dto = f.api.call(json!({"method": "getSettings"}), None).await.expect("get");
+    assert_eq!(dto["settings"]["theme"], "dark");
+    assert!(dto["error"].as_str().is_some_and(|e| e.contains("settings.json")));
+    assert_eq!(dto["text"], "{ oops");
+}
+
+#[tokio::test]
+async fn session_and_recent_folders_persist() {
+    let f = fixture(Mode::Desktop);
+    let session = json!({"groups": [{"files": ["hello.txt"], "active": "hello.txt"}], "activeGroup": 0});
+    f.api.call(json!({"method": "saveSession", "params": {"session": session}}), None).await.expect("save");
+    // A new process (a new Api) on the same data dir sees both.
+    let api2 = Api::new(Mode::Desktop, f.api.paths().clone());
+    api2.open_workspace(f.ws.path()).expect("open");
+    let got = api2.call(json!({"method": "getSession"}), None).await.expect("get");
+    assert_eq!(got["groups"][0]["files"][0], "hello.txt");
+    let recent = api2.call(json!({"method": "recentWorkspaces"}), None).await.expect("recent");
+    let recent = recent.as_array().expect("array");
+    assert_eq!(recent.len(), 1, "the same folder is listed once");
+    assert_eq!(recent[0]["path"], f.ws.path().canonicalize().expect("canon").display().to_string());
+}
+
+#[tokio::test]
+async fn finder_notices_new_files() {
+    let f = fixture(Mode::Serve);
+    let hits = f.api.call(json!({"method": "findFiles", "params": {"query": "fresh"}}), None).await.expect("find");
+    assert_eq!(hits.as_array().expect("array").len(), 0);
+    std::fs::write(f.ws.path().join("fresh-file.rs"), "").expect("write");
+    let mut found = false;
+    for _ in 0..60 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let hits = f.api.call(json!({"method": "findFiles", "params": {"query": "fresh"}}), None).await.expect("find");
+        if hits[0]["path"] == "fresh-file.rs" {
+            found = true;
+            break;
+        }
+    }
+    assert!(found, "finder cache was not refreshed");
+}
