@@ -1,0 +1,52 @@
+//! `weft`: the one command users meet. `weft [PATH]` starts the desktop app on a folder
+//! (like `code .` or `zed .`, it launches the GUI binary and returns); every other
+//! subcommand is headless and never needs a display.
+
+mod launch;
+mod serve;
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "weft", version, about = "Weft: a light, collaborative IDE")]
+struct Cli {
+    /// Folder to open in the desktop app (default: the current folder).
+    path: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the Weft UI to a browser on this machine, with an access token in the URL.
+    Serve {
+        /// Folder to serve (default: the current folder).
+        path: Option<PathBuf>,
+        /// Port on 127.0.0.1 (default: any free port).
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        /// Directory of the built UI (default: found next to the binary or in the source tree).
+        #[arg(long, env = "WEFT_UI_DIR")]
+        ui: Option<PathBuf>,
+        /// Use this token instead of a random one (for scripts; keep it secret).
+        #[arg(long, env = "WEFT_TOKEN", hide_env_values = true)]
+        token: Option<String>,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let paths = weft_api::AppPaths::from_env();
+    match cli.command {
+        None => launch::desktop(cli.path.unwrap_or_else(|| PathBuf::from("."))),
+        Some(Command::Serve { path, port, ui, token }) => {
+            let _guard = weft_api::init_logging(&paths, "serve");
+            let root = path.unwrap_or_else(|| PathBuf::from("."));
+            let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+            runtime.block_on(serve::run(serve::Options { root, port, ui, token, paths }))
+        }
+    }
+}

@@ -1,0 +1,278 @@
+//! `weft serve`: the UI in a browser, backed by the same weft-api as the desktop app.
+//!
+//! Security: binds 127.0.0.1 only; every request needs the random access token, either
+//! in the URL (`?token=`; the first page load turns it into an HttpOnly, SameSite=Strict
+//! cookie so the page's own assets load) or, for the WebSocket, always in the URL, so a
+//! page on another origin cannot ride the cookie. The Host header must name this server,
+//! which defeats DNS rebinding.
+//!
+//! The WebSocket carries JSON envelopes: `{id, request, stream?}` in; `{id, ok}` or
+//! `{id, error}` out; stream frames as `{stream, data}`, or as binary frames
+//! `[u16 BE id length][id][bytes]` for raw bytes.
+
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use anyhow::Context;
+use axum::body::Body;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use futures_util::{SinkExt, StreamExt};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tokio::sync::mpsc;
+use tracing::{info, warn};
+use weft_api::{Api, Mode, Stream, StreamFrame};
+
+pub struct Options {
+    pub root: PathBuf,
+    pub port: u16,
+    pub ui: Option<PathBuf>,
+    pub token: Option<String>,
+    pub paths: weft_api::AppPaths,
+}
+
+#[derive(Clone)]
+struct AppState {
+    api: Api,
+    token: Arc<str>,
+    port: u16,
+    ui_dir: Option<Arc<Path>>,
+    next_conn: Arc<AtomicU64>,
+}
+
+/// Largest WebSocket message accepted from a client (a save of a big file fits).
+const MAX_MESSAGE: usize = 300 * 1024 * 1024;
+
+pub async fn run(opts: Options) -> anyhow::Result<()> {
+    let api = Api::new(Mode::Serve, opts.paths);
+    let info = api.open_workspace(&opts.root).with_context(|| format!("opening {}", opts.root.display()))?;
+    let token = match opts.token {
+        Some(t) if t.len() >= 16 => t,
+        Some(_) => anyhow::bail!("--token must be at least 16 characters"),
+        None => random_token()?,
+    };
+    let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], opts.port)))
+        .await
+        .with_context(|| format!("binding 127.0.0.1:{}", opts.port))?;
+    let port = listener.local_addr()?.port();
+    let ui_dir = opts.ui.or_else(find_ui_dir);
+    if ui_dir.is_none() {
+        warn!("no built UI found; run `npm run build` in ui/ or pass --ui");
+        eprintln!("warning: no built UI found (run `npm --prefix ui run build`, or pass --ui DIR)");
+    }
+    let state = AppState { api, token: token.into(), port, ui_dir: ui_dir.map(Into::into), next_conn: Arc::default() };
+    let app = Router::new()
+        .route("/ws", get(ws_handler))
+        .fallback(static_handler)
+        .layer(middleware::from_fn_with_state(state.clone(), guard))
+        .with_state(state.clone());
+    println!("Weft is serving {} at", info.root);
+    println!("  http://127.0.0.1:{port}/?token={}", state.token);
+    println!("Anyone with this URL can read and change files in that folder. Ctrl+C stops.");
+    info!(port, root = %info.root, "serving");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}
+
+fn random_token() -> anyhow::Result<String> {
+    let mut bytes = [0u8; 24];
+    getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness for the token: {e}"))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+fn find_ui_dir() -> Option<PathBuf> {
+    let exe_dir = std::env::current_exe().ok()?.parent()?.to_path_buf();
+    [exe_dir.join("ui"), exe_dir.join("../share/weft/ui"), Path::new(env!("CARGO_MANIFEST_DIR")).join("../../ui/dist")]
+        .into_iter()
+        .find(|d| d.join("index.html").is_file())
+}
+
+/// Constant-time comparison, so the token cannot be guessed byte by byte from timings.
+fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn query_token(req: &Request) -> Option<String> {
+    req.uri().query()?.split('&').find_map(|kv| kv.strip_prefix("token=").map(str::to_owned))
+}
+
+fn cookie_name(port: u16) -> String {
+    format!("weft_token_{port}")
+}
+
+fn cookie_token(req: &Request, port: u16) -> Option<String> {
+    let name = cookie_name(port);
+    req.headers().get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|c| {
+        let (k, v) = c.trim().split_once('=')?;
+        (k == name).then(|| v.to_owned())
+    })
+}
+
+async fn guard(State(st): State<AppState>, req: Request, next: Next) -> Response {
+    let host_ok = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .is_some_and(|h| h == format!("127.0.0.1:{}", st.port) || h == format!("localhost:{}", st.port));
+    if !host_ok {
+        return (StatusCode::FORBIDDEN, "Weft: unexpected Host header\n").into_response();
+    }
+    let from_query = query_token(&req).is_some_and(|t| same(&t, &st.token));
+    let is_ws = req.uri().path() == "/ws";
+    let from_cookie = !is_ws && cookie_token(&req, st.port).is_some_and(|t| same(&t, &st.token));
+    if !from_query && !from_cookie {
+        return (StatusCode::UNAUTHORIZED, "Weft: this server needs the access token from the URL it printed\n").into_response();
+    }
+    let mut res = next.run(req).await;
+    if from_query && !is_ws {
+        let cookie = format!("{}={}; Path=/; HttpOnly; SameSite=Strict", cookie_name(st.port), st.token);
+        if let Ok(v) = HeaderValue::from_str(&cookie) {
+            res.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    res
+}
+
+async fn static_handler(State(st): State<AppState>, req: Request) -> Response {
+    let Some(dir) = st.ui_dir.clone() else {
+        return (StatusCode::SERVICE_UNAVAILABLE, "Weft: the UI is not built. Run `npm --prefix ui run build`.\n").into_response();
+    };
+    let rel = req.uri().path().trim_start_matches('/');
+    let rel = if rel.is_empty() { "index.html" } else { rel };
+    // Static assets are ours, but still never serve outside the UI folder.
+    if rel.split('/').any(|p| p == ".." || p.contains('\\')) {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    let path = dir.join(rel);
+    let path = if path.is_file() { path } else { dir.join("index.html") };
+    match tokio::fs::read(&path).await {
+        Ok(bytes) => {
+            let mime = mime_guess::from_path(&path).first_or_octet_stream();
+            let mut res = Response::new(Body::from(bytes));
+            if let Ok(v) = HeaderValue::from_str(mime.as_ref()) {
+                res.headers_mut().insert(header::CONTENT_TYPE, v);
+            }
+            res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+            res.headers_mut().insert(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static("default-src 'self'; connect-src 'self' ws://127.0.0.1:* ws://localhost:*; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:"),
+            );
+            res
+        }
+        Err(_) => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+async fn ws_handler(State(st): State<AppState>, ws: WebSocketUpgrade) -> Response {
+    ws.max_message_size(MAX_MESSAGE).on_upgrade(move |socket| connection(st, socket))
+}
+
+#[derive(Deserialize)]
+struct Envelope {
+    id: u64,
+    request: Value,
+    #[serde(default)]
+    stream: Option<String>,
+}
+
+/// One browser tab. Requests run concurrently; replies and stream frames are funnelled
+/// through one writer task. A malformed envelope closes this connection only.
+async fn connection(st: AppState, socket: WebSocket) {
+    let conn = st.next_conn.fetch_add(1, Ordering::Relaxed);
+    let (mut ws_tx, mut ws_rx) = socket.split();
+    let (out_tx, mut out_rx) = mpsc::unbounded_channel::<Message>();
+    let writer = tokio::spawn(async move {
+        while let Some(m) = out_rx.recv().await {
+            if ws_tx.send(m).await.is_err() {
+                break;
+            }
+        }
+        let _ = ws_tx.close().await;
+    });
+    // Stream ids are the client's, namespaced per connection inside the API.
+    let streams: Arc<Mutex<HashSet<String>>> = Arc::default();
+    let internal = move |id: &str| format!("ws{conn}:{id}");
+
+    while let Some(Ok(msg)) = ws_rx.next().await {
+        let text = match msg {
+            Message::Text(t) => t,
+            Message::Close(_) => break,
+            Message::Ping(_) | Message::Pong(_) => continue,
+            Message::Binary(_) => {
+                let _ = out_tx.send(close_message("binary requests are not supported"));
+                break;
+            }
+        };
+        let env: Envelope = match serde_json::from_str(&text) {
+            Ok(e) => e,
+            Err(e) => {
+                warn!(conn, "malformed envelope: {e}");
+                let _ = out_tx.send(close_message("malformed message"));
+                break;
+            }
+        };
+        // Cancels name the client's id; map them to ours.
+        if env.request.get("method").and_then(Value::as_str) == Some("cancel") {
+            if let Some(s) = env.request.pointer("/params/stream").and_then(Value::as_str) {
+                st.api.cancel(&internal(s));
+                if let Ok(mut set) = streams.lock() {
+                    set.remove(s);
+                }
+            }
+            let _ = out_tx.send(Message::Text(json!({"id": env.id, "ok": null}).to_string().into()));
+            continue;
+        }
+        let stream = env.stream.map(|client_id| {
+            if let Ok(mut set) = streams.lock() {
+                set.insert(client_id.clone());
+            }
+            let tx = out_tx.clone();
+            let cid = client_id.clone();
+            Stream::new(internal(&client_id), move |frame: StreamFrame| {
+                let msg = match frame {
+                    StreamFrame::Json(data) => Message::Text(json!({"stream": cid, "data": data}).to_string().into()),
+                    StreamFrame::Bytes(bytes) => {
+                        let mut buf = Vec::with_capacity(2 + cid.len() + bytes.len());
+                        buf.extend_from_slice(&(cid.len() as u16).to_be_bytes());
+                        buf.extend_from_slice(cid.as_bytes());
+                        buf.extend_from_slice(&bytes);
+                        Message::Binary(buf.into())
+                    }
+                };
+                tx.send(msg).is_ok()
+            })
+        });
+        let api = st.api.clone();
+        let tx = out_tx.clone();
+        tokio::spawn(async move {
+            let reply = match api.call(env.request, stream).await {
+                Ok(v) => json!({"id": env.id, "ok": v}),
+                Err(e) => json!({"id": env.id, "error": e}),
+            };
+            let _ = tx.send(Message::Text(reply.to_string().into()));
+        });
+    }
+    let ids: Vec<String> = streams.lock().map(|s| s.iter().cloned().collect()).unwrap_or_default();
+    for id in ids {
+        st.api.cancel(&internal(&id));
+    }
+    drop(out_tx);
+    let _ = writer.await;
+}
+
+fn close_message(reason: &str) -> Message {
+    Message::Close(Some(axum::extract::ws::CloseFrame { code: 1008, reason: reason.to_owned().into() }))
+}
