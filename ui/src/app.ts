@@ -1,0 +1,557 @@
+// The workbench: sidebar (explorer, search), editor groups (split panes), status bar.
+// It owns the open documents and reacts to outside changes reported by the watcher.
+
+import { Text } from '@codemirror/state';
+import { EditorView } from '@codemirror/view';
+import { MergeView } from '@codemirror/merge';
+import { json } from '@codemirror/lang-json';
+import { h, basename, debounce } from './dom';
+import { BackendError, type Backend, type AppInfo, type Settings, type FsChange, type RecentWorkspace } from './backend';
+import { choose, toast, errorMessage, panelModal } from './dialogs';
+import { Doc } from './editor/doc';
+import { EditorGroup, type Tab } from './editor/group';
+import { applySettings, baseExtensions } from './editor/extensions';
+import { FileTree } from './tree';
+import { SearchPanel } from './search';
+import { openFinder } from './finder';
+
+const MAX_GROUPS = 3;
+
+export class App {
+  private docs = new Map<string, Doc>();
+  private groups: EditorGroup[] = [];
+  private activeGroup!: EditorGroup;
+  private tree!: FileTree;
+  private searchPanel!: SearchPanel;
+  private sidebar!: HTMLElement;
+  private groupsEl!: HTMLElement;
+  private status!: Record<'left' | 'conn' | 'pos' | 'lang' | 'eol' | 'enc' | 'mode', HTMLElement>;
+  private restoring = false;
+  private saveSession = debounce(() => void this.persistSession(), 400);
+
+  constructor(private backend: Backend, private info: AppInfo, private settings: Settings, private settingsError: string | null) {}
+
+  async start(root: HTMLElement): Promise<void> {
+    this.applyGlobalSettings();
+    if (!this.info.workspace) {
+      root.replaceChildren(await this.welcome());
+      return;
+    }
+    root.replaceChildren(this.layout());
+    this.backend.setTitle(`${this.info.workspace.name} — Weft`);
+    document.addEventListener('keydown', (e) => this.onKey(e), true);
+    this.backend.onCloseRequested(() => this.confirmDiscardAll('closing Weft'));
+    this.backend.onConnection((up) => {
+      this.status.conn.textContent = up ? '' : 'Disconnected — reconnecting…';
+      this.status.conn.classList.toggle('bad', !up);
+      if (up) this.subscribe();
+    });
+    await this.tree.load();
+    if (this.settingsError) toast(`${this.settingsError} (defaults are in use)`, 'error');
+    if (this.settings.restoreTabs) await this.restoreSession();
+  }
+
+  // ---- layout -------------------------------------------------------------------------
+
+  private layout(): HTMLElement {
+    this.tree = new FileTree(this.backend, {
+      open: (p) => void this.openFile(p),
+      renamed: (from, to) => this.onRenamed(from, to),
+      deleted: (p) => this.onDeleted(p),
+    });
+    this.searchPanel = new SearchPanel(this.backend, (p, line, from, to) => void this.openFile(p, { line, from, to }), () => this.confirmSaveBeforeReplace());
+    const explorerBtn = h('button', { class: 'side-tab active', title: 'Explorer (Ctrl+Shift+E)' }, 'Explorer');
+    const searchBtn = h('button', { class: 'side-tab', title: 'Search (Ctrl+Shift+F)' }, 'Search');
+    const explorer = h('div', { class: 'side-view explorer' },
+      h('div', { class: 'side-toolbar' },
+        h('span', { class: 'ws-name', title: this.info.workspace?.root ?? '' }, this.info.workspace?.name ?? ''),
+        h('button', { class: 'icon-btn', title: 'New File', 'aria-label': 'New File', onclick: () => void this.tree.newEntry(this.selectedDir(), false) }, '+'),
+        h('button', { class: 'icon-btn', title: 'New Folder', 'aria-label': 'New Folder', onclick: () => void this.tree.newEntry(this.selectedDir(), true) }, '⊞'),
+        h('button', { class: 'icon-btn', title: 'Refresh', 'aria-label': 'Refresh', onclick: () => this.tree.changed([''], true) }, '⟳')),
+      this.tree.el);
+    const searchView = h('div', { class: 'side-view search', hidden: true }, this.searchPanel.el);
+    const show = (which: 'explorer' | 'search') => {
+      explorer.hidden = which !== 'explorer';
+      searchView.hidden = which !== 'search';
+      explorerBtn.classList.toggle('active', which === 'explorer');
+      searchBtn.classList.toggle('active', which === 'search');
+      this.sidebar.hidden = false;
+    };
+    explorerBtn.addEventListener('click', () => show('explorer'));
+    searchBtn.addEventListener('click', () => {
+      show('search');
+      this.searchPanel.focus();
+    });
+    this.showSidebar = show;
+    this.sidebar = h('aside', { class: 'sidebar' }, h('div', { class: 'side-tabs' }, explorerBtn, searchBtn), explorer, searchView);
+
+    this.groupsEl = h('div', { class: 'groups' });
+    this.addGroup();
+
+    const item = (cls: string, title = '') => h('span', { class: `status-item ${cls}`, title });
+    this.status = {
+      conn: item('conn'), left: item('file'), pos: item('pos', 'Line and column'), lang: item('lang', 'Language'),
+      eol: item('eol', 'Line endings'), enc: item('enc', 'Encoding'), mode: item('mode'),
+    };
+    const settingsBtn = h('button', { class: 'status-btn', title: 'Settings (Ctrl+,)', onclick: () => void this.openSettings() }, '⚙ Settings');
+    const themeBtn = h('button', { class: 'status-btn', title: 'Toggle dark/light theme', onclick: () => void this.toggleTheme() }, '◐');
+    const topbar = this.topbar();
+    const statusbar = h('footer', { class: 'statusbar' }, this.status.conn, this.status.left, h('span', { class: 'spacer' }),
+      this.status.mode, this.status.pos, this.status.lang, this.status.eol, this.status.enc, themeBtn, settingsBtn);
+    return h('div', { class: 'workbench' }, topbar, h('div', { class: 'main' }, this.sidebar, this.groupsEl), statusbar);
+  }
+
+  private showSidebar: (which: 'explorer' | 'search') => void = () => {};
+
+  private topbar(): HTMLElement {
+    const bar = h('header', { class: 'topbar' }, h('span', { class: 'logo' }, 'Weft'));
+    if (this.info.canOpenFolders) {
+      bar.append(h('button', { class: 'top-btn', title: 'Open Folder (Ctrl+O)', onclick: () => void this.openFolderDialog() }, 'Open Folder…'));
+      const recentBtn = h('button', { class: 'top-btn', title: 'Recent folders' }, 'Recent ▾');
+      recentBtn.addEventListener('click', (e) => void this.recentMenu(e));
+      bar.append(recentBtn);
+    }
+    bar.append(h('span', { class: 'spacer' }), h('span', { class: 'top-hint' }, 'Ctrl+P files · Ctrl+Shift+F search · Ctrl+\\ split'));
+    return bar;
+  }
+
+  private async welcome(): Promise<HTMLElement> {
+    const recent = await this.backend.recentWorkspaces().catch(() => [] as RecentWorkspace[]);
+    return h('div', { class: 'welcome' }, h('h1', {}, 'Weft'), h('p', {}, 'Open a folder to start.'),
+      h('button', { class: 'btn primary', onclick: () => void this.openFolderDialog() }, 'Open Folder…'),
+      h('h3', {}, 'Recent'),
+      h('div', { class: 'recent-list' }, ...recent.map((r) => h('button', { class: 'recent-item', title: r.path, onclick: () => void this.switchFolder(r.path) }, h('b', {}, r.name), ' ', h('span', {}, r.path)))));
+  }
+
+  private async recentMenu(e: MouseEvent) {
+    document.querySelector('.context-menu')?.remove();
+    const recent = await this.backend.recentWorkspaces().catch(() => [] as RecentWorkspace[]);
+    const menu = h('div', { class: 'context-menu', role: 'menu', style: `left:${e.clientX}px;top:${e.clientY + 10}px` },
+      ...(recent.length ? recent : []).map((r) => h('button', { class: 'menu-item', role: 'menuitem', title: r.path, onclick: () => { menu.remove(); void this.switchFolder(r.path); } }, `${r.name} — ${r.path}`)));
+    if (!recent.length) menu.append(h('div', { class: 'menu-empty' }, 'No recent folders'));
+    document.body.append(menu);
+    const away = (ev: Event) => {
+      if (!menu.contains(ev.target as Node)) {
+        menu.remove();
+        document.removeEventListener('mousedown', away, true);
+      }
+    };
+    document.addEventListener('mousedown', away, true);
+  }
+
+  private async openFolderDialog() {
+    const path = await this.backend.pickFolder();
+    if (path) await this.switchFolder(path);
+  }
+
+  private async switchFolder(path: string) {
+    if (!(await this.confirmDiscardAll('switching folders'))) return;
+    try {
+      await this.backend.openWorkspace(path);
+      location.reload();
+    } catch (e) {
+      toast(errorMessage(e), 'error');
+    }
+  }
+
+  private selectedDir(): string {
+    const sel = this.tree.selectedPath;
+    if (!sel) return '';
+    const isDir = document.querySelector(`.tree-row.dir[data-path="${CSS.escape(sel)}"]`);
+    return isDir ? sel : sel.includes('/') ? sel.slice(0, sel.lastIndexOf('/')) : '';
+  }
+
+  // ---- groups and tabs ------------------------------------------------------------------
+
+  private addGroup(): EditorGroup {
+    const group = new EditorGroup({
+      settings: () => this.settings,
+      onActivate: (g, tab) => {
+        this.activeGroup = g;
+        for (const other of this.groups) other.el.classList.toggle('active-group', other === g);
+        this.updateStatus(tab);
+        if (tab) void this.tree?.reveal(tab.doc.path);
+      },
+      onCursor: (tab) => {
+        if (tab === this.activeGroup.active) this.updateStatus(tab);
+      },
+      requestClose: (g, tab) => void this.closeTab(g, tab),
+      onTabsChanged: () => {
+        this.updateDirtyFlag();
+        if (!this.restoring) this.saveSession();
+      },
+      banner: (tab) => this.banner(tab),
+    });
+    this.groups.push(group);
+    this.groupsEl.append(group.el);
+    this.activeGroup = group;
+    return group;
+  }
+
+  private splitRight() {
+    if (this.groups.length >= MAX_GROUPS) return toast(`At most ${MAX_GROUPS} side-by-side groups`);
+    const doc = this.activeGroup.active?.doc;
+    const group = this.addGroup();
+    if (doc) group.open(doc);
+    this.saveSession();
+  }
+
+  async openFile(path: string, at?: { line?: number; from?: number; to?: number; group?: EditorGroup; focus?: boolean }): Promise<Tab | null> {
+    let doc = this.docs.get(path);
+    if (!doc) {
+      try {
+        const dto = await this.backend.readFile(path);
+        doc = this.docs.get(path) ?? new Doc(path, dto);
+        if (dto.large) toast(`${path} is large (${(dto.size / 1048576).toFixed(0)} MB): opened read-only, without highlighting`);
+      } catch (e) {
+        const code = e instanceof BackendError ? e.code : '';
+        toast(code === 'binary_file' ? `${path} is a binary file; it is not opened as text` : errorMessage(e), 'error');
+        return null;
+      }
+      this.docs.set(path, doc);
+      doc.onChange(() => this.updateDirtyFlag());
+    }
+    const group = at?.group ?? this.activeGroup;
+    const tab = group.open(doc, at?.focus ?? true);
+    if (at?.line) group.reveal(tab, at.line, at.from, at.to);
+    return tab;
+  }
+
+  private async closeTab(group: EditorGroup, tab: Tab) {
+    const lastView = tab.doc.views.size === 1;
+    if (lastView && tab.doc.dirty) {
+      const answer = await choose('Unsaved changes', `Save changes to ${tab.doc.path} before closing?`, [
+        { label: 'Save', value: 'save', primary: true },
+        { label: "Don't Save", value: 'discard', danger: true },
+        { label: 'Cancel', value: 'cancel' },
+      ]);
+      if (answer === 'cancel') return;
+      if (answer === 'save' && !(await this.save(tab.doc))) return;
+    }
+    group.close(tab);
+    if (lastView) this.docs.delete(tab.doc.path);
+    if (!group.tabs.length && this.groups.length > 1) {
+      this.groups.splice(this.groups.indexOf(group), 1);
+      group.el.remove();
+      const next = this.groups[this.groups.length - 1];
+      this.activeGroup = next;
+      next.active?.view.focus();
+      this.updateStatus(next.active);
+      this.saveSession();
+    }
+  }
+
+  private async save(doc: Doc): Promise<boolean> {
+    try {
+      await doc.save(this.backend);
+      return true;
+    } catch (e) {
+      toast(`Could not save ${doc.path}: ${errorMessage(e)}`, 'error');
+      return false;
+    }
+  }
+
+  private async saveAll(): Promise<boolean> {
+    let ok = true;
+    for (const d of this.docs.values()) if (d.dirty) ok = (await this.save(d)) && ok;
+    return ok;
+  }
+
+  private dirtyDocs(): Doc[] {
+    return [...this.docs.values()].filter((d) => d.dirty);
+  }
+
+  private async confirmDiscardAll(what: string): Promise<boolean> {
+    const dirty = this.dirtyDocs();
+    if (!dirty.length) return true;
+    const answer = await choose('Unsaved changes', `${dirty.length} file${dirty.length > 1 ? 's have' : ' has'} unsaved changes (${dirty.map((d) => d.path).join(', ')}). Save before ${what}?`, [
+      { label: 'Save All', value: 'save', primary: true },
+      { label: "Don't Save", value: 'discard', danger: true },
+      { label: 'Cancel', value: 'cancel' },
+    ]);
+    if (answer === 'cancel') return false;
+    if (answer === 'save') return this.saveAll();
+    return true;
+  }
+
+  private async confirmSaveBeforeReplace() {
+    if (this.dirtyDocs().length) {
+      const save = await choose('Unsaved changes', 'Replace works on the files on disk. Save open files first?', [
+        { label: 'Save All', value: true, primary: true },
+        { label: 'Replace on disk only', value: false },
+      ]);
+      if (save) await this.saveAll();
+    }
+  }
+
+  private updateDirtyFlag() {
+    const dirty = this.dirtyDocs().length > 0;
+    document.body.dataset.dirty = String(dirty);
+    const active = this.activeGroup?.active;
+    if (this.info.workspace) this.backend.setTitle(`${active ? `${active.doc.dirty ? '● ' : ''}${basename(active.doc.path)} — ` : ''}${this.info.workspace.name} — Weft`);
+  }
+
+  // ---- outside changes ----------------------------------------------------------------
+
+  private watchHandle: ReturnType<Backend['watch']> | null = null;
+
+  private subscribe() {
+    this.watchHandle?.cancel();
+    this.watchHandle = this.backend.watch((ev) => this.onDiskChanges(ev.changes));
+    // After a reconnect anything may have changed: re-list and re-check open files.
+    this.tree.changed([''], true);
+    for (const doc of this.docs.values()) void this.reloadFromDisk(doc);
+  }
+
+  private onDiskChanges(changes: FsChange[]) {
+    const rescan = changes.some((c) => c.kind === 'rescan');
+    this.tree.changed(changes.filter((c) => c.kind !== 'modified' || c.isDir).map((c) => c.path), rescan);
+    for (const doc of this.docs.values()) {
+      const hit = changes.find((c) => c.path === doc.path || (c.kind === 'removed' && doc.path.startsWith(c.path + '/')));
+      if (rescan || hit) void this.reloadFromDisk(doc);
+    }
+  }
+
+  /** A file changed on disk: reload silently if clean, ask if it has unsaved edits. */
+  private async reloadFromDisk(doc: Doc) {
+    let disk: string;
+    try {
+      disk = (await this.backend.readFile(doc.path)).text;
+    } catch (e) {
+      if (e instanceof BackendError && e.code === 'not_found' && !doc.deletedOnDisk) {
+        doc.deletedOnDisk = true;
+        doc.notify();
+      }
+      return;
+    }
+    const wasDeleted = doc.deletedOnDisk;
+    doc.deletedOnDisk = false;
+    const savedText = doc.saved ? doc.saved.sliceString(0, doc.saved.length, doc.separator) : doc.text();
+    if (disk === savedText) {
+      // Our own save coming back, or a touch: nothing to do.
+      if (wasDeleted) doc.notify();
+      return;
+    }
+    if (!doc.dirty) {
+      doc.replaceText(disk);
+      doc.markSaved();
+      return;
+    }
+    doc.conflict = disk;
+    doc.notify();
+  }
+
+  private banner(tab: Tab): HTMLElement | null {
+    const doc = tab.doc;
+    if (doc.conflict !== null) {
+      const disk = doc.conflict;
+      return h('div', { class: 'banner warn', role: 'alert' },
+        h('span', {}, `${basename(doc.path)} changed on disk, and you have unsaved changes.`),
+        h('button', { class: 'btn small', onclick: () => this.keepMine(doc, disk) }, 'Keep mine'),
+        h('button', { class: 'btn small', onclick: () => this.takeDisk(doc, disk) }, 'Take disk'),
+        h('button', { class: 'btn small primary', onclick: () => this.compare(doc, disk) }, 'Compare…'));
+    }
+    if (doc.deletedOnDisk) {
+      return h('div', { class: 'banner', role: 'status' }, `${basename(doc.path)} was deleted on disk. Saving will create it again.`);
+    }
+    if (doc.large) return h('div', { class: 'banner', role: 'status' }, 'Large file: read-only, without highlighting.');
+    return null;
+  }
+
+  private keepMine(doc: Doc, disk: string) {
+    // Mine stays; it now differs from the disk, so it stays dirty until saved.
+    doc.saved = Text.of(disk.split(doc.separator));
+    doc.conflict = null;
+    doc.notify();
+  }
+
+  private takeDisk(doc: Doc, disk: string) {
+    doc.replaceText(disk);
+    doc.markSaved();
+  }
+
+  private compare(doc: Doc, disk: string) {
+    const host = h('div', { class: 'merge-host' });
+    const exts = baseExtensions(this.settings, { large: false, readOnly: false, lineSeparator: doc.separator });
+    const merge = new MergeView({
+      a: { doc: doc.text(), extensions: exts },
+      b: { doc: disk, extensions: [...baseExtensions(this.settings, { large: false, readOnly: true, lineSeparator: doc.separator })] },
+      parent: host,
+      revertControls: 'b-to-a',
+      highlightChanges: true,
+      gutter: true,
+    });
+    const body = h('div', { class: 'merge-wrap' }, h('div', { class: 'merge-heads' }, h('span', {}, 'Mine (editable: pull changes with the arrows)'), h('span', {}, 'On disk')), host);
+    const use = h('button', { class: 'btn primary' }, 'Use left side');
+    const cancel = h('button', { class: 'btn' }, 'Cancel');
+    const modal = panelModal(`Compare ${doc.path}`, body, [use, cancel], () => done(false));
+    const done = (apply: boolean) => {
+      if (apply) {
+        doc.replaceText(merge.a.state.sliceDoc());
+        this.keepMine(doc, disk);
+        if (doc.text() === disk) doc.markSaved();
+      }
+      merge.destroy();
+      modal.remove();
+    };
+    use.addEventListener('click', () => done(true));
+    cancel.addEventListener('click', () => done(false));
+  }
+
+  private onRenamed(from: string, to: string) {
+    for (const doc of [...this.docs.values()]) {
+      if (doc.path === from || doc.path.startsWith(from + '/')) {
+        this.docs.delete(doc.path);
+        doc.path = to + doc.path.slice(from.length);
+        this.docs.set(doc.path, doc);
+        doc.deletedOnDisk = false;
+        for (const g of this.groups) for (const t of g.tabs) if (t.doc === doc) {
+          t.tabEl.dataset.path = doc.path;
+          t.tabEl.title = doc.path;
+          const name = t.tabEl.querySelector('.tab-name');
+          if (name) name.textContent = basename(doc.path);
+        }
+        doc.notify();
+      }
+    }
+    this.saveSession();
+  }
+
+  private onDeleted(path: string) {
+    for (const doc of this.docs.values()) {
+      if (doc.path === path || doc.path.startsWith(path + '/')) {
+        doc.deletedOnDisk = true;
+        doc.notify();
+      }
+    }
+  }
+
+  // ---- session --------------------------------------------------------------------------
+
+  private async persistSession() {
+    const groups = this.groups.map((g) => ({ files: g.tabs.map((t) => t.doc.path), active: g.active?.doc.path ?? null }));
+    await this.backend.saveSession({ groups, activeGroup: Math.max(0, this.groups.indexOf(this.activeGroup)) }).catch(() => {});
+  }
+
+  private async restoreSession() {
+    const session = await this.backend.getSession().catch(() => null);
+    if (!session?.groups.length) return;
+    this.restoring = true;
+    try {
+      for (const [i, gs] of session.groups.entries()) {
+        if (!gs.files.length) continue;
+        const group = i === 0 ? this.groups[0] : this.groups.length < MAX_GROUPS ? this.addGroup() : this.groups[this.groups.length - 1];
+        for (const f of gs.files) await this.openFile(f, { group, focus: false });
+        const active = gs.active ? group.find(gs.active) : undefined;
+        if (active) group.activate(active, false);
+      }
+      const g = this.groups[Math.min(session.activeGroup, this.groups.length - 1)];
+      if (g?.active) g.activate(g.active);
+    } finally {
+      this.restoring = false;
+    }
+  }
+
+  // ---- settings ---------------------------------------------------------------------------
+
+  private applyGlobalSettings() {
+    document.body.dataset.theme = this.settings.theme;
+    document.documentElement.style.setProperty('--editor-font', this.settings.fontFamily);
+  }
+
+  private applySettingsEverywhere(s: Settings) {
+    this.settings = s;
+    this.applyGlobalSettings();
+    for (const g of this.groups) for (const t of g.tabs) applySettings(t.view, s);
+    this.updateStatus(this.activeGroup?.active ?? null);
+  }
+
+  private async toggleTheme() {
+    try {
+      const dto = await this.backend.getSettings();
+      const obj = JSON.parse(dto.text) as Record<string, unknown>;
+      obj.theme = this.settings.theme === 'dark' ? 'light' : 'dark';
+      const saved = await this.backend.setSettings(JSON.stringify(obj, null, 2) + '\n');
+      this.applySettingsEverywhere(saved.settings);
+    } catch (e) {
+      toast(`Could not change the theme: ${errorMessage(e)}`, 'error');
+    }
+  }
+
+  private async openSettings() {
+    if (document.querySelector('.settings-editor')) return;
+    const dto = await this.backend.getSettings();
+    const error = h('div', { class: 'settings-error', role: 'alert' }, dto.error ?? '');
+    const host = h('div', { class: 'settings-editor' });
+    const view = new EditorView({ parent: host, doc: dto.text, extensions: [baseExtensions(this.settings, { large: false, readOnly: false, lineSeparator: '\n' }), json()] });
+    const body = h('div', {}, h('p', { class: 'settings-path' }, dto.path), host, error);
+    const save = h('button', { class: 'btn primary' }, 'Save');
+    const close = h('button', { class: 'btn' }, 'Close');
+    const modal = panelModal('Settings', body, [save, close], () => done());
+    const done = () => {
+      view.destroy();
+      modal.remove();
+    };
+    close.addEventListener('click', done);
+    save.addEventListener('click', async () => {
+      try {
+        const saved = await this.backend.setSettings(view.state.doc.toString());
+        error.textContent = '';
+        this.applySettingsEverywhere(saved.settings);
+        toast('Settings saved');
+      } catch (e) {
+        error.textContent = errorMessage(e);
+      }
+    });
+    view.focus();
+  }
+
+  // ---- status bar and keys -------------------------------------------------------------
+
+  private updateStatus(tab: Tab | null) {
+    if (!this.status) return;
+    if (!tab) {
+      for (const k of ['left', 'pos', 'lang', 'eol', 'enc', 'mode'] as const) this.status[k].textContent = '';
+      this.updateDirtyFlag();
+      return;
+    }
+    const state = tab.view.state;
+    const head = state.selection.main.head;
+    const line = state.doc.lineAt(head);
+    const sels = state.selection.ranges.length;
+    const selected = state.selection.ranges.reduce((n, r) => n + r.to - r.from, 0);
+    this.status.left.textContent = tab.doc.path;
+    this.status.pos.textContent = `Ln ${line.number}, Col ${head - line.from + 1}${sels > 1 ? ` (${sels} cursors)` : selected ? ` (${selected} selected)` : ''}`;
+    this.status.lang.textContent = tab.doc.large ? 'Plain Text (large file)' : tab.language;
+    this.status.eol.textContent = tab.doc.lineEnding === 'crlf' ? 'CRLF' : 'LF';
+    this.status.enc.textContent = tab.doc.encodingLabel;
+    this.status.mode.textContent = [tab.doc.readonly ? 'Read-only' : '', this.settings.vimMode ? 'Vim' : ''].filter(Boolean).join(' · ');
+    this.updateDirtyFlag();
+  }
+
+  private onKey(e: KeyboardEvent) {
+    const mod = e.ctrlKey || e.metaKey;
+    if (!mod) return;
+    const key = e.key.toLowerCase();
+    const run = (f: () => void) => {
+      e.preventDefault();
+      e.stopPropagation();
+      f();
+    };
+    const active = this.activeGroup.active;
+    if (key === 'p' && !e.shiftKey) run(() => openFinder(this.backend, (p, line) => void this.openFile(p, { line })));
+    else if (key === 'f' && e.shiftKey) run(() => {
+      this.showSidebar('search');
+      const sel = active ? active.view.state.sliceDoc(active.view.state.selection.main.from, active.view.state.selection.main.to) : '';
+      this.searchPanel.focus(sel && !sel.includes('\n') ? sel : undefined);
+    });
+    else if (key === 'e' && e.shiftKey) run(() => this.showSidebar('explorer'));
+    else if (key === 's' && e.altKey) run(() => void this.saveAll());
+    else if (key === 's') run(() => void (active && this.save(active.doc)));
+    else if (key === 'w' && !e.shiftKey) run(() => void (active && this.closeTab(this.activeGroup, active)));
+    else if (key === '\\') run(() => this.splitRight());
+    else if (key === ',') run(() => void this.openSettings());
+    else if (key === 'b' && !e.shiftKey) run(() => (this.sidebar.hidden = !this.sidebar.hidden));
+    else if (key === 'o' && !e.shiftKey && this.info.canOpenFolders) run(() => void this.openFolderDialog());
+  }
+}

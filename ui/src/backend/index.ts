@@ -1,0 +1,132 @@
+// The one door from the UI to Rust. Everything outside ui/src/backend/ talks to the
+// `Backend` class below and never learns whether it runs in the Tauri window (IPC) or in
+// a browser against `weft serve` (WebSocket); the two transports carry the same JSON
+// requests, results, error codes and stream frames.
+
+import type { Request } from '../bindings/Request';
+import type { AppInfo } from '../bindings/AppInfo';
+import type { WorkspaceInfo } from '../bindings/WorkspaceInfo';
+import type { RecentWorkspace } from '../bindings/RecentWorkspace';
+import type { TreeEntry } from '../bindings/TreeEntry';
+import type { FileDto } from '../bindings/FileDto';
+import type { SaveResult } from '../bindings/SaveResult';
+import type { Encoding } from '../bindings/Encoding';
+import type { FinderMatch } from '../bindings/FinderMatch';
+import type { SearchOptions } from '../bindings/SearchOptions';
+import type { SearchEvent } from '../bindings/SearchEvent';
+import type { SearchSummary } from '../bindings/SearchSummary';
+import type { ReplaceOutcome } from '../bindings/ReplaceOutcome';
+import type { WatchEvent } from '../bindings/WatchEvent';
+import type { SettingsDto } from '../bindings/SettingsDto';
+import type { Session } from '../bindings/Session';
+
+export type {
+  AppInfo, WorkspaceInfo, RecentWorkspace, TreeEntry, FileDto, Encoding, FinderMatch, SearchOptions,
+  SearchEvent, SearchSummary, ReplaceOutcome, WatchEvent, SettingsDto, Session,
+};
+export type { Settings } from '../bindings/Settings';
+export type { FsChange } from '../bindings/FsChange';
+export type { SearchHit } from '../bindings/SearchHit';
+
+/** A failed call: `code` is stable (switch on it), `message` is for people. */
+export class BackendError extends Error {
+  constructor(public code: string, message: string) {
+    super(message);
+  }
+}
+
+/** JSON frames arrive as parsed values; raw byte frames (terminals) as Uint8Array. */
+export type Frame = unknown;
+
+export interface StreamHandle {
+  id: string;
+  /** The call's own result (for long-lived streams such as watch: right after subscribing). */
+  result: Promise<unknown>;
+  cancel(): void;
+}
+
+/** What a transport must provide. Implemented by ./tauri.ts and ./ws.ts only. */
+export interface Transport {
+  readonly kind: 'desktop' | 'browser';
+  call(request: Request): Promise<unknown>;
+  stream(id: string, request: Request, onFrame: (frame: Frame) => void): Promise<unknown>;
+  /** Native folder picker; null when cancelled or not available. */
+  pickFolder(): Promise<string | null>;
+  setTitle(title: string): void;
+  /** `confirmClose` resolves false to keep the window open. */
+  onCloseRequested(confirmClose: () => Promise<boolean>): void;
+  /** Connection up/down (the WebSocket may drop; IPC never does). */
+  onConnection(listener: (up: boolean) => void): void;
+}
+
+let streamCounter = 0;
+function mintStreamId(): string {
+  const rand = globalThis.crypto?.randomUUID?.() ?? Math.random().toString(36).slice(2);
+  return `s${++streamCounter}-${rand}`;
+}
+
+export class Backend {
+  constructor(private readonly t: Transport) {}
+
+  get kind() {
+    return this.t.kind;
+  }
+
+  private async call<T>(request: Request): Promise<T> {
+    return (await this.t.call(request)) as T;
+  }
+
+  /** Starts a streaming call; the id is minted here, before the call, so no frame is missed. */
+  stream(request: Request, onFrame: (frame: Frame) => void): StreamHandle {
+    const id = mintStreamId();
+    const result = this.t.stream(id, request, onFrame);
+    return {
+      id,
+      result,
+      cancel: () => void this.t.call({ method: 'cancel', params: { stream: id } }).catch(() => {}),
+    };
+  }
+
+  info() { return this.call<AppInfo>({ method: 'info' }); }
+  openWorkspace(path: string) { return this.call<WorkspaceInfo>({ method: 'openWorkspace', params: { path } }); }
+  recentWorkspaces() { return this.call<RecentWorkspace[]>({ method: 'recentWorkspaces' }); }
+  listDir(path: string) { return this.call<TreeEntry[]>({ method: 'listDir', params: { path } }); }
+  readFile(path: string) { return this.call<FileDto>({ method: 'readFile', params: { path } }); }
+  writeFile(path: string, text: string, encoding: Encoding) {
+    return this.call<SaveResult>({ method: 'writeFile', params: { path, text, encoding } });
+  }
+  createFile(path: string) { return this.call<null>({ method: 'createFile', params: { path } }); }
+  createDir(path: string) { return this.call<null>({ method: 'createDir', params: { path } }); }
+  rename(from: string, to: string) { return this.call<null>({ method: 'rename', params: { from, to } }); }
+  delete(path: string, permanent = false) { return this.call<null>({ method: 'delete', params: { path, permanent } }); }
+  findFiles(query: string, limit = 50) { return this.call<FinderMatch[]>({ method: 'findFiles', params: { query, limit } }); }
+  replace(options: SearchOptions, replacement: string, paths: string[] | null, apply: boolean) {
+    return this.call<ReplaceOutcome[]>({ method: 'replace', params: { options, replacement, paths, apply } });
+  }
+  getSettings() { return this.call<SettingsDto>({ method: 'getSettings' }); }
+  setSettings(text: string) { return this.call<SettingsDto>({ method: 'setSettings', params: { text } }); }
+  getSession() { return this.call<Session>({ method: 'getSession' }); }
+  saveSession(session: Session) { return this.call<null>({ method: 'saveSession', params: { session } }); }
+
+  search(options: SearchOptions, onEvent: (e: SearchEvent) => void): StreamHandle {
+    return this.stream({ method: 'search', params: { options } }, (f) => onEvent(f as SearchEvent));
+  }
+  watch(onEvent: (e: WatchEvent) => void): StreamHandle {
+    return this.stream({ method: 'watch' }, (f) => onEvent(f as WatchEvent));
+  }
+
+  pickFolder() { return this.t.pickFolder(); }
+  setTitle(title: string) { this.t.setTitle(title); }
+  onCloseRequested(confirmClose: () => Promise<boolean>) { this.t.onCloseRequested(confirmClose); }
+  onConnection(listener: (up: boolean) => void) { this.t.onConnection(listener); }
+}
+
+/** Picks the transport for where the UI is running. */
+export async function connectBackend(): Promise<Backend> {
+  if ('__TAURI_INTERNALS__' in window) {
+    const { TauriTransport } = await import('./tauri');
+    return new Backend(new TauriTransport());
+  }
+  const { WsTransport } = await import('./ws');
+  return new Backend(await WsTransport.connect());
+}

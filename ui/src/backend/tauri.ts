@@ -1,0 +1,56 @@
+// Desktop transport: Tauri IPC. One `call` command carries every request; streams ride a
+// Tauri Channel (ordered, and raw bytes stay raw), created here before the invoke.
+
+import { invoke, Channel } from '@tauri-apps/api/core';
+import { getCurrentWindow } from '@tauri-apps/api/window';
+import { open } from '@tauri-apps/plugin-dialog';
+import type { Request } from '../bindings/Request';
+import { BackendError, type Frame, type Transport } from './index';
+
+function toError(e: unknown): BackendError {
+  if (e && typeof e === 'object' && 'code' in e && 'message' in e) {
+    return new BackendError(String((e as { code: unknown }).code), String((e as { message: unknown }).message));
+  }
+  return new BackendError('ipc', String(e));
+}
+
+export class TauriTransport implements Transport {
+  readonly kind = 'desktop' as const;
+
+  async call(request: Request): Promise<unknown> {
+    try {
+      return await invoke('call', { request });
+    } catch (e) {
+      throw toError(e);
+    }
+  }
+
+  async stream(id: string, request: Request, onFrame: (frame: Frame) => void): Promise<unknown> {
+    const channel = new Channel<unknown>();
+    channel.onmessage = (m) => onFrame(m instanceof ArrayBuffer ? new Uint8Array(m) : m);
+    try {
+      return await invoke('call', { request, stream: id, channel });
+    } catch (e) {
+      throw toError(e);
+    }
+  }
+
+  async pickFolder(): Promise<string | null> {
+    const picked = await open({ directory: true, multiple: false, title: 'Open Folder' });
+    return typeof picked === 'string' ? picked : null;
+  }
+
+  setTitle(title: string): void {
+    void getCurrentWindow().setTitle(title).catch(() => {});
+  }
+
+  onCloseRequested(confirmClose: () => Promise<boolean>): void {
+    void getCurrentWindow().onCloseRequested(async (event) => {
+      if (!(await confirmClose())) event.preventDefault();
+    });
+  }
+
+  onConnection(listener: (up: boolean) => void): void {
+    listener(true);
+  }
+}

@@ -1,0 +1,106 @@
+// The CodeMirror configuration every editor view shares. Settings that change live (theme,
+// font, tab size, Vim, wrapping) sit in compartments so they reconfigure open editors in
+// place, without losing undo history or cursor.
+
+import { Compartment, EditorState, type Extension } from '@codemirror/state';
+import {
+  EditorView, keymap, lineNumbers, highlightActiveLineGutter, highlightSpecialChars, drawSelection,
+  dropCursor, rectangularSelection, crosshairCursor, highlightActiveLine,
+} from '@codemirror/view';
+import { defaultKeymap, history, historyKeymap, indentWithTab } from '@codemirror/commands';
+import {
+  indentOnInput, syntaxHighlighting, defaultHighlightStyle, bracketMatching, foldGutter, foldKeymap, indentUnit,
+} from '@codemirror/language';
+import { search, searchKeymap, highlightSelectionMatches } from '@codemirror/search';
+import { closeBrackets, closeBracketsKeymap, autocompletion, completionKeymap } from '@codemirror/autocomplete';
+import { oneDark } from '@codemirror/theme-one-dark';
+import { vim } from '@replit/codemirror-vim';
+import type { Settings } from '../backend';
+
+export const compartments = {
+  language: new Compartment(),
+  theme: new Compartment(),
+  vim: new Compartment(),
+  indent: new Compartment(),
+  wrap: new Compartment(),
+  font: new Compartment(),
+  readOnly: new Compartment(),
+};
+
+export function themeExt(s: Settings): Extension {
+  return s.theme === 'dark' ? oneDark : [];
+}
+
+export function fontExt(s: Settings): Extension {
+  return EditorView.theme({
+    '&': { fontSize: `${s.fontSize}px`, height: '100%' },
+    '.cm-scroller': { fontFamily: s.fontFamily, lineHeight: '1.5' },
+  });
+}
+
+export function indentExt(s: Settings): Extension {
+  return [EditorState.tabSize.of(s.tabSize), indentUnit.of(s.insertSpaces ? ' '.repeat(s.tabSize) : '\t')];
+}
+
+export function settingsExtensions(s: Settings): Extension[] {
+  return [
+    compartments.theme.of(themeExt(s)),
+    compartments.font.of(fontExt(s)),
+    compartments.indent.of(indentExt(s)),
+    compartments.wrap.of(s.wordWrap ? EditorView.lineWrapping : []),
+  ];
+}
+
+/** Reconfigures a live view for new settings. */
+export function applySettings(view: EditorView, s: Settings): void {
+  view.dispatch({
+    effects: [
+      compartments.theme.reconfigure(themeExt(s)),
+      compartments.font.reconfigure(fontExt(s)),
+      compartments.indent.reconfigure(indentExt(s)),
+      compartments.wrap.reconfigure(s.wordWrap ? EditorView.lineWrapping : []),
+      compartments.vim.reconfigure(s.vimMode ? vim() : []),
+    ],
+  });
+}
+
+/**
+ * The editor's base. A large file gets a reduced set: no highlighting, no folding, no
+ * selection-match highlighting, read-only, so it opens and scrolls without stalls.
+ */
+export function baseExtensions(s: Settings, opts: { large: boolean; readOnly: boolean; lineSeparator: string }): Extension[] {
+  const exts: Extension[] = [
+    // Vim goes first so its keymap wins when enabled.
+    compartments.vim.of(s.vimMode ? vim() : []),
+    // An explicit separator makes CodeMirror keep any other line break inside the line,
+    // so saving reproduces the file's line endings exactly, mixed ones included.
+    EditorState.lineSeparator.of(opts.lineSeparator),
+    lineNumbers(),
+    highlightActiveLineGutter(),
+    highlightSpecialChars(),
+    history(),
+    drawSelection(),
+    dropCursor(),
+    EditorState.allowMultipleSelections.of(true),
+    rectangularSelection(),
+    crosshairCursor(),
+    highlightActiveLine(),
+    search({ top: true }),
+    keymap.of([...closeBracketsKeymap, ...defaultKeymap, ...searchKeymap, ...historyKeymap, ...foldKeymap, ...completionKeymap, indentWithTab]),
+    compartments.readOnly.of([EditorState.readOnly.of(opts.readOnly), EditorView.editable.of(!opts.readOnly || !opts.large)]),
+    ...settingsExtensions(s),
+  ];
+  if (!opts.large) {
+    exts.push(
+      compartments.language.of([]),
+      foldGutter(),
+      indentOnInput(),
+      syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
+      bracketMatching(),
+      closeBrackets(),
+      autocompletion({ activateOnTyping: false }),
+      highlightSelectionMatches(),
+    );
+  }
+  return exts;
+}
