@@ -1,0 +1,51 @@
+// Starts a real `weft serve` on a temporary folder and a real headless Chromium.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const repo = resolve(here, '../../..');
+
+export function weftBinary() {
+  return process.env.WEFT_BIN ?? join(process.env.CARGO_TARGET_DIR ?? join(repo, 'target'), 'debug', 'weft');
+}
+
+export async function startServe(workspace) {
+  const app = mkdtempSync(join(tmpdir(), 'weft-e2e-app-'));
+  const env = { ...process.env, WEFT_CONFIG_DIR: join(app, 'config'), WEFT_DATA_DIR: join(app, 'data') };
+  delete env.WEFT_TOKEN; // a fresh random token, as a user gets
+  const child = spawn(weftBinary(), ['serve', workspace, '--ui', join(repo, 'ui', 'dist')], {
+    env,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise((res, rej) => {
+    const rl = createInterface({ input: child.stdout });
+    rl.on('line', (line) => {
+      if (line.includes('?token=')) res(line.trim());
+    });
+    child.on('exit', (code) => rej(new Error(`weft serve exited with ${code}`)));
+    setTimeout(() => rej(new Error('weft serve did not print its URL')), 15000);
+  });
+  return {
+    url,
+    origin: new URL(url).origin,
+    token: new URL(url).searchParams.get('token'),
+    appDir: app,
+    async stop() {
+      child.kill();
+      rmSync(app, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+}
+
