@@ -75,9 +75,15 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
         .fallback(static_handler)
         .layer(middleware::from_fn_with_state(state.clone(), guard))
         .with_state(state.clone());
-    println!("Weft is serving {} at", info.root);
-    println!("  http://127.0.0.1:{port}/?token={}", state.token);
-    println!("Anyone with this URL can read and change files in that folder. Ctrl+C stops.");
+    // Not println!: it panics when stdout is closed, and a server must outlive its terminal.
+    {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "Weft is serving {} at", info.root);
+        let _ = writeln!(out, "  http://127.0.0.1:{port}/?token={}", state.token);
+        let _ = writeln!(out, "Anyone with this URL can read and change files in that folder. Ctrl+C stops.");
+        let _ = out.flush();
+    }
     info!(port, root = %info.root, "serving");
     axum::serve(listener, app)
         .with_graceful_shutdown(async {

@@ -29,7 +29,7 @@ export class TauriTransport implements Transport {
     const channel = new Channel<unknown>();
     channel.onmessage = (m) => onFrame(m instanceof ArrayBuffer ? new Uint8Array(m) : m);
     try {
-      return await invoke('call', { request, stream: id, channel });
+      return await invoke('call_stream', { request, stream: id, channel });
     } catch (e) {
       throw toError(e);
     }
@@ -41,6 +41,7 @@ export class TauriTransport implements Transport {
   }
 
   setTitle(title: string): void {
+    document.title = title;
     void getCurrentWindow().setTitle(title).catch(() => {});
   }
 

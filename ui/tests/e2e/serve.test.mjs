@@ -44,6 +44,7 @@ beforeEach(async () => {
 });
 
 afterEach(async (t) => {
+  mkdirSync(join(import.meta.dirname, 'artifacts'), { recursive: true });
   if (t.name) await page.screenshot({ path: join(import.meta.dirname, 'artifacts', `${t.name.replace(/\W+/g, '-')}.png`) }).catch(() => {});
   await page.close();
 });

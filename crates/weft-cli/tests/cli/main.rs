@@ -43,6 +43,8 @@ fn serve() -> Server {
         .expect("spawn weft serve");
     let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
     let url = lines.by_ref().map_while(Result::ok).find(|l| l.contains("?token=")).expect("printed URL");
+    // Keep draining stdout so the server never writes into a closed pipe.
+    std::thread::spawn(move || lines.for_each(drop));
     let url = url.trim();
     let port = url.split(':').nth(2).and_then(|p| p.split('/').next()).and_then(|p| p.parse().ok()).expect("port");
     let token = url.split("?token=").nth(1).expect("token").to_owned();

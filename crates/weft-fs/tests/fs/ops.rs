@@ -39,7 +39,7 @@ fn create_rename_move_delete() {
 
 #[test]
 fn delete_to_trash_removes_from_the_workspace() {
-    // XDG trash under a private data home, so the test does not touch the user's trash.
+    // scripts/test.sh points XDG_DATA_HOME at a scratch folder, so this trash is not the user's.
     let dir = tempfile::tempdir().expect("tmp");
     write(dir.path(), "trash-me.txt", "bye");
     let w = ws(&dir);

@@ -59,14 +59,22 @@ fn failed_save_leaves_the_old_file_whole() {
     let old = "original content\n".repeat(10);
     write(dir.path(), "keep.txt", &old);
     let exe = std::env::current_exe().expect("exe");
-    let status = std::process::Command::new("sh")
+    // Output through pipes: the limit applies to every file the child writes, and the
+    // parent's stdout may be a log file already larger than it.
+    let out = std::process::Command::new("sh")
         .arg("-c")
         .arg("trap '' XFSZ; ulimit -f 4; exec \"$0\" --exact save::child_save_big_file --ignored --nocapture")
         .arg(&exe)
         .env("WEFT_CHILD_DIR", dir.path())
-        .status()
+        .output()
         .expect("spawn child");
-    assert!(status.success(), "child test failed: {status:?}");
+    assert!(
+        out.status.success() && String::from_utf8_lossy(&out.stdout).contains("1 passed"),
+        "child test failed: {:?}\n{}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(fs::read_to_string(dir.path().join("keep.txt")).expect("read"), old);
     let names: Vec<_> = fs::read_dir(dir.path()).expect("ls").filter_map(|e| e.ok()).map(|e| e.file_name()).collect();
     assert_eq!(names, vec!["keep.txt"], "temp file left behind");

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Installs what is needed and runs every test: Rust unit and integration tests, the TS
+# type check, the generated-bindings staleness check, the crate boundary check, the
+# browser end-to-end suite (headless Chromium against `weft serve`) and the desktop smoke
+# test (the real window under Xvfb, driven over WebDriver).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export WEFT_SETUP_TESTS=1
+scripts/setup.sh
+
+if ! command -v tauri-driver >/dev/null && [ ! -x "${CARGO_HOME:-$HOME/.cargo}/bin/tauri-driver" ]; then
+  echo "==> cargo: installing tauri-driver 2"
+  cargo install tauri-driver --locked --version '^2'
+fi
+
+# Tests never touch the user's trash, settings or logs.
+scratch="$(mktemp -d)"
+trap 'rm -rf "$scratch"' EXIT
+export XDG_DATA_HOME="$scratch/xdg-data" XDG_CONFIG_HOME="$scratch/xdg-config"
+export WEFT_CONFIG_DIR="$scratch/config" WEFT_DATA_DIR="$scratch/data"
+
+echo "==> cargo: building (the desktop app with the UI embedded)"
+cargo build --workspace --features weft-desktop/custom-protocol
+
+echo "==> boundary: no core crate depends on tauri"
+for crate in weft-fs weft-api weft-cli; do
+  if cargo tree -p "$crate" -i tauri -e normal 2>/dev/null | grep -q .; then
+    echo "FAIL: $crate depends on tauri"; exit 1
+  fi
+done
+if grep -rlE "from ['\"]@tauri-apps/" ui/src | grep -v '^ui/src/backend/'; then
+  echo "FAIL: @tauri-apps imported outside ui/src/backend/"; exit 1
+fi
+
+echo "==> cargo test"
+cargo test --workspace --exclude weft-desktop
+
+echo "==> bindings: ui/src/bindings must match the Rust DTOs"
+if [ -n "$(git status --porcelain -- ui/src/bindings)" ]; then
+  git status --porcelain -- ui/src/bindings
+  echo "FAIL: generated TS bindings are stale; commit the output of cargo test -p weft-api"; exit 1
+fi
+
+echo "==> tsc: UI type check"
+(cd ui && npx tsc --noEmit)
+
+echo "==> e2e: headless Chromium against weft serve"
+(cd ui && node --test tests/e2e/)
+
+echo "==> desktop: the real window under Xvfb via WebDriver"
+(cd ui && WEBKIT_DISABLE_DMABUF_RENDERER=1 xvfb-run -a -s '-screen 0 1280x800x24' node --test tests/desktop/)
+
+echo "all tests passed"

@@ -1,0 +1,68 @@
+//! The desktop shell: one window, the dialog plugin, and one IPC command that hands every
+//! request to weft-api. No domain logic lives here; streams are adapted onto Tauri
+//! Channels (JSON frames as JSON, byte frames raw).
+
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+use std::path::PathBuf;
+
+use serde_json::Value;
+use tauri::ipc::{Channel, InvokeResponseBody};
+use tauri::State;
+use weft_api::{Api, ApiError, AppPaths, Mode, Stream, StreamFrame};
+
+#[tauri::command]
+async fn call(api: State<'_, Api>, request: Value) -> Result<Value, ApiError> {
+    api.call(request, None).await
+}
+
+/// A streaming call: the UI mints `stream` (the id it may later cancel) and the Channel.
+#[tauri::command]
+async fn call_stream(api: State<'_, Api>, request: Value, stream: String, channel: Channel<InvokeResponseBody>) -> Result<Value, ApiError> {
+    let sink = move |frame: StreamFrame| match frame {
+        StreamFrame::Json(v) => channel.send(InvokeResponseBody::Json(v.to_string())).is_ok(),
+        StreamFrame::Bytes(b) => channel.send(InvokeResponseBody::Raw(b)).is_ok(),
+    };
+    api.call(request, Some(Stream::new(stream, sink))).await
+}
+
+/// The folder to open: the first argument, else the current directory unless that is
+/// the filesystem root or home (a launcher's default), in which case the welcome page shows.
+fn initial_folder() -> Option<PathBuf> {
+    if let Some(arg) = std::env::args_os().nth(1) {
+        return Some(PathBuf::from(arg));
+    }
+    let cwd = std::env::current_dir().ok()?;
+    let home = std::env::var_os("HOME").map(PathBuf::from);
+    (cwd.parent().is_some() && Some(&cwd) != home.as_ref()).then_some(cwd)
+}
+
+fn main() {
+    let paths = AppPaths::from_env();
+    let _log = weft_api::init_logging(&paths, "desktop");
+    // One runtime for the whole app, handed to Tauri.
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("weft: could not start the async runtime: {e}");
+            std::process::exit(1);
+        }
+    };
+    tauri::async_runtime::set(runtime.handle().clone());
+    let api = Api::new(Mode::Desktop, paths);
+    if let Some(folder) = initial_folder() {
+        if let Err(e) = api.open_workspace(&folder) {
+            eprintln!("weft: {e}");
+            tracing::warn!("could not open {}: {e}", folder.display());
+        }
+    }
+    let result = tauri::Builder::default()
+        .plugin(tauri_plugin_dialog::init())
+        .manage(api)
+        .invoke_handler(tauri::generate_handler![call, call_stream])
+        .run(tauri::generate_context!("../tauri.conf.json"));
+    if let Err(e) = result {
+        eprintln!("weft: the window failed: {e}");
+        std::process::exit(1);
+    }
+}
