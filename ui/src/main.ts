@@ -1,14 +1,18 @@
 import './style.css';
 import { connectBackend } from './backend';
-import { App } from './app';
+import { App, mark } from './app';
 import { h } from './dom';
 
 async function main() {
+  mark('script');
   const root = document.getElementById('app')!;
   try {
     const backend = await connectBackend();
-    const [info, settings] = await Promise.all([backend.info(), backend.getSettings()]);
-    await new App(backend, info, settings.settings, settings.error).start(root);
+    mark('connected');
+    // One round of requests, in parallel: start-up latency is what a user feels first.
+    const [info, settings, session] = await Promise.all([backend.info(), backend.getSettings(), backend.getSession().catch(() => null)]);
+    mark('fetched');
+    await new App(backend, info, settings.settings, settings.error, session).start(root);
   } catch (e) {
     root.replaceChildren(h('div', { class: 'fatal' }, h('h1', {}, 'Weft could not start'), h('p', {}, e instanceof Error ? e.message : String(e))));
   }

@@ -30,6 +30,7 @@ struct Inner {
     workspace: RwLock<Option<Arc<OpenWorkspace>>>,
     /// Cancellation of running streams, by the id the client minted.
     cancels: Mutex<HashMap<String, SearchCancel>>,
+    started: std::time::Instant,
 }
 
 struct OpenWorkspace {
@@ -44,7 +45,7 @@ type Result<T> = std::result::Result<T, ApiError>;
 
 impl Api {
     pub fn new(mode: Mode, paths: AppPaths) -> Self {
-        Self { inner: Arc::new(Inner { mode, paths, workspace: RwLock::new(None), cancels: Mutex::new(HashMap::new()) }) }
+        Self { inner: Arc::new(Inner { mode, paths, workspace: RwLock::new(None), cancels: Mutex::new(HashMap::new()), started: std::time::Instant::now() }) }
     }
 
     pub fn paths(&self) -> &AppPaths {
@@ -178,6 +179,16 @@ impl Api {
             Request::GetSettings => to_json(self.settings_dto()),
             Request::SetSettings { text } => to_json(self.set_settings(&text)?),
             Request::GetSession => to_json(self.session()),
+            Request::UiReady { marks } => {
+                let ms = self.inner.started.elapsed().as_secs_f64() * 1e3;
+                let marks: Vec<String> = marks.iter().map(|(name, at)| format!("{name} {at:.0}")).collect();
+                info!("ui ready {ms:.0} ms after start (page: {})", marks.join(", "));
+                // Benchmarks read this line; it is off unless asked for.
+                if std::env::var_os("WEFT_REPORT_READY").is_some() {
+                    eprintln!("weft-ready {ms:.1} page: {}", marks.join(", "));
+                }
+                Ok(Value::Null)
+            }
             Request::SaveSession { session } => {
                 let file = self.session_file()?;
                 write_json(&file, &session).map_err(|e| ApiError::new("io", format!("saving the session: {e}")))?;

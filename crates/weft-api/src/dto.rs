@@ -60,6 +60,10 @@ pub enum Request {
     GetSession,
     #[serde(rename_all = "camelCase")]
     SaveSession { session: Session },
+    /// The UI is interactive: logs the start-up time and the UI's own marks (name, ms
+    /// since the page began loading), and prints them for benchmarks.
+    #[serde(rename_all = "camelCase")]
+    UiReady { #[serde(default)] marks: Vec<(String, f64)> },
 }
 
 #[derive(Debug, Clone, Serialize, TS)]

@@ -26,7 +26,7 @@ impl Default for Settings {
     fn default() -> Self {
         Self {
             theme: "dark".into(),
-            font_family: "ui-monospace, 'JetBrains Mono', 'Cascadia Code', Menlo, Consolas, 'DejaVu Sans Mono', monospace".into(),
+            font_family: default_font().into(),
             font_size: 14,
             tab_size: 4,
             insert_spaces: true,
@@ -35,6 +35,18 @@ impl Default for Settings {
             large_file_mb: 20,
             restore_tabs: true,
         }
+    }
+}
+
+/// One family the platform ships, then the generic name: each family the system lacks
+/// costs a font lookup on first render.
+fn default_font() -> &'static str {
+    if cfg!(target_os = "macos") {
+        "Menlo, monospace"
+    } else if cfg!(windows) {
+        "Consolas, monospace"
+    } else {
+        "monospace"
     }
 }
 

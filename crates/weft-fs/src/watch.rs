@@ -83,7 +83,7 @@ impl Watcher {
                 if per_dir {
                     // Watch the existing tree in the background so opening is instant.
                     let root = state.ws.root().to_path_buf();
-                    state.watch_tree(&root, None);
+                    state.watch_dirs(&root);
                 }
                 run(state, rx, opts, on_batch);
             })
@@ -190,6 +190,30 @@ impl WatchState {
             let slot = pending.entry(path).or_insert(hint);
             if hint == Hint::Created {
                 *slot = Hint::Created;
+            }
+        }
+    }
+
+    /// Watches every non-ignored directory below `dir` (which is already watched). Only
+    /// directories are matched against .gitignore: files are never looked at, which
+    /// keeps the start-up walk of a large tree from competing with the window for CPU.
+    fn watch_dirs(&mut self, dir: &Path) {
+        let Some(watcher) = self.watcher.upgrade() else { return };
+        let mut stack = vec![dir.to_path_buf()];
+        while let Some(d) = stack.pop() {
+            let Ok(entries) = std::fs::read_dir(&d) else { continue };
+            for entry in entries.flatten() {
+                if !entry.file_type().is_ok_and(|t| t.is_dir()) {
+                    continue;
+                }
+                let path = entry.path();
+                if self.ignored(&path) {
+                    continue;
+                }
+                if let Ok(mut w) = watcher.lock() {
+                    let _ = w.watch(&path, RecursiveMode::NonRecursive);
+                }
+                stack.push(path);
             }
         }
     }

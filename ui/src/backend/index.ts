@@ -107,6 +107,7 @@ export class Backend {
   setSettings(text: string) { return this.call<SettingsDto>({ method: 'setSettings', params: { text } }); }
   getSession() { return this.call<Session>({ method: 'getSession' }); }
   saveSession(session: Session) { return this.call<null>({ method: 'saveSession', params: { session } }); }
+  uiReady(marks: [string, number][]) { return this.call<null>({ method: 'uiReady', params: { marks } }); }
 
   search(options: SearchOptions, onEvent: (e: SearchEvent) => void): StreamHandle {
     return this.stream({ method: 'search', params: { options } }, (f) => onEvent(f as SearchEvent));

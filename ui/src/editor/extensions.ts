@@ -14,7 +14,6 @@ import {
 import { search, searchKeymap, highlightSelectionMatches } from '@codemirror/search';
 import { closeBrackets, closeBracketsKeymap, autocompletion, completionKeymap } from '@codemirror/autocomplete';
 import { oneDark } from '@codemirror/theme-one-dark';
-import { vim } from '@replit/codemirror-vim';
 import type { Settings } from '../backend';
 
 export const compartments = {
@@ -26,6 +25,17 @@ export const compartments = {
   font: new Compartment(),
   readOnly: new Compartment(),
 };
+
+// Vim bindings load only when the setting is on: most start-ups never pay for them.
+let vimFactory: (() => Extension) | null = null;
+
+export async function ensureVim(s: Settings): Promise<void> {
+  if (s.vimMode && !vimFactory) vimFactory = (await import('@replit/codemirror-vim')).vim;
+}
+
+function vimExt(s: Settings): Extension {
+  return s.vimMode && vimFactory ? vimFactory() : [];
+}
 
 export function themeExt(s: Settings): Extension {
   return s.theme === 'dark' ? oneDark : [];
@@ -59,7 +69,7 @@ export function applySettings(view: EditorView, s: Settings): void {
       compartments.font.reconfigure(fontExt(s)),
       compartments.indent.reconfigure(indentExt(s)),
       compartments.wrap.reconfigure(s.wordWrap ? EditorView.lineWrapping : []),
-      compartments.vim.reconfigure(s.vimMode ? vim() : []),
+      compartments.vim.reconfigure(vimExt(s)),
     ],
   });
 }
@@ -71,7 +81,7 @@ export function applySettings(view: EditorView, s: Settings): void {
 export function baseExtensions(s: Settings, opts: { large: boolean; readOnly: boolean; lineSeparator: string }): Extension[] {
   const exts: Extension[] = [
     // Vim goes first so its keymap wins when enabled.
-    compartments.vim.of(s.vimMode ? vim() : []),
+    compartments.vim.of(vimExt(s)),
     // An explicit separator makes CodeMirror keep any other line break inside the line,
     // so saving reproduces the file's line endings exactly, mixed ones included.
     EditorState.lineSeparator.of(opts.lineSeparator),

@@ -220,3 +220,107 @@ test('settings apply live and persist', async () => {
   await page.getByTitle('Toggle dark/light theme').click();
   await waitFor(async () => (await page.evaluate(() => document.body.dataset.theme)) === 'dark', 'dark theme');
 });
+
+test('closing a tab with unsaved changes asks, and Cancel / Don\'t Save do what they say', async () => {
+  await openFromTree('src/main.rs');
+  const before = readFileSync(join(ws, 'src/main.rs'), 'utf8');
+  await page.locator('.pane:not([hidden]) .cm-content').click();
+  await page.keyboard.type('unsaved ');
+  await page.keyboard.press('Control+w');
+  await page.getByRole('dialog', { name: 'Unsaved changes' }).waitFor();
+  await page.getByRole('button', { name: 'Cancel', exact: true }).click();
+  assert.equal(await page.locator('.tab[data-path="src/main.rs"]').count(), 1, 'Cancel closed the tab');
+  assert.ok((await editorText()).includes('unsaved '), 'Cancel lost the edit');
+  await page.keyboard.press('Control+w');
+  await page.getByRole('button', { name: "Don't Save" }).click();
+  await page.locator('.tab[data-path="src/main.rs"]').waitFor({ state: 'detached' });
+  assert.equal(readFileSync(join(ws, 'src/main.rs'), 'utf8'), before, "Don't Save wrote the file");
+});
+
+test('split panes show the same document, and edits in one appear in the other', async () => {
+  await openFromTree('src/util.rs');
+  await page.keyboard.press('Control+Backslash');
+  await page.locator('.group').nth(1).locator('.tab.active[data-path="src/util.rs"]').waitFor();
+  await page.locator('.group').nth(1).locator('.cm-content').click();
+  await page.keyboard.press('Control+Home');
+  await page.keyboard.type('// from the right pane\n');
+  const left = await page.locator('.group').nth(0).locator('.pane:not([hidden]) .cm-line').first().textContent();
+  assert.equal(left, '// from the right pane');
+  assert.equal(await page.locator('.tab.dirty[data-path="src/util.rs"]').count(), 2, 'both tabs show the dirty marker');
+  // Undo in the right pane restores the saved text: both markers clear.
+  await page.keyboard.press('Control+z');
+  await waitFor(async () => (await page.locator('.tab.dirty').count()) === 0, 'dirty markers to clear after undo');
+});
+
+test('a large file opens read-only without highlighting; a binary file is refused', async () => {
+  const line = 'x'.repeat(99) + '\n';
+  writeFileSync(join(ws, 'big.log'), line.repeat(Math.ceil((21 * 1024 * 1024) / line.length)));
+  writeFileSync(join(ws, 'blob.bin'), Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0, 0, 0, 1, 2, 3]));
+  await page.locator('.tree-row[data-path="big.log"]').waitFor();
+  await page.locator('.tree-row[data-path="big.log"]').click();
+  await page.locator('.tab.active[data-path="big.log"]').waitFor({ timeout: 20000 });
+  assert.match(await page.locator('.pane:not([hidden]) .banner').textContent(), /read-only/);
+  assert.equal(await page.locator('.status-item.lang').textContent(), 'Plain Text (large file)');
+  await page.locator('.pane:not([hidden]) .cm-content').click();
+  await page.keyboard.type('typed');
+  assert.equal(await page.locator('.tab.active.dirty').count(), 0, 'a large file must not take edits');
+  await page.locator('.tree-row[data-path="blob.bin"]').click();
+  await page.locator('.toast.error', { hasText: 'binary' }).waitFor();
+  assert.equal(await page.locator('.tab[data-path="blob.bin"]').count(), 0);
+  rmSync(join(ws, 'big.log'));
+  rmSync(join(ws, 'blob.bin'));
+});
+
+test('replace in files shows a preview, then writes only the chosen files', async () => {
+  write('r/a.txt', 'color color\n');
+  write('r/b.txt', 'color\n');
+  await page.keyboard.press('Control+Shift+F');
+  await page.getByLabel('Search', { exact: true }).fill('color');
+  await page.getByLabel('Files to include').fill('r');
+  await page.locator('.search-line[data-path="r/b.txt"]').waitFor();
+  await page.getByLabel('Replace', { exact: true }).fill('colour');
+  await page.getByRole('button', { name: 'Replace…' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Replace preview' });
+  await dialog.waitFor();
+  assert.match(await dialog.textContent(), /r\/a\.txt \(2\)/);
+  assert.equal(readFileSync(join(ws, 'r/a.txt'), 'utf8'), 'color color\n', 'the preview wrote');
+  await dialog.getByLabel('Replace in r/b.txt').uncheck();
+  await dialog.getByRole('button', { name: /Replace 3 in 2 files/ }).click();
+  await waitFor(() => readFileSync(join(ws, 'r/a.txt'), 'utf8') === 'colour colour\n', 'a.txt replaced');
+  assert.equal(readFileSync(join(ws, 'r/b.txt'), 'utf8'), 'color\n', 'an unchecked file changed');
+  rmSync(join(ws, 'r'), { recursive: true });
+});
+
+test('drag a file onto a folder moves it on disk', async () => {
+  write('drag-me.txt', 'moving');
+  await page.locator('.tree-row[data-path="drag-me.txt"]').waitFor();
+  await page.locator('.tree-row[data-path="drag-me.txt"]').dragTo(page.locator('.tree-row[data-path="src"]'));
+  await waitFor(() => existsSync(join(ws, 'src/drag-me.txt')), 'the file in src/');
+  assert.ok(!existsSync(join(ws, 'drag-me.txt')));
+  rmSync(join(ws, 'src/drag-me.txt'));
+});
+
+test('Vim mode, turned on in the settings editor, takes Vim commands live', async () => {
+  await openFromTree('src/util.rs');
+  await page.keyboard.press('Control+Comma');
+  const editor = page.locator('.settings-editor .cm-content');
+  await editor.waitFor();
+  await editor.click();
+  await page.keyboard.press('Control+a');
+  await page.keyboard.type('{"vimMode": true');
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  await page.locator('.toast', { hasText: 'Settings saved' }).waitFor();
+  await page.getByRole('button', { name: 'Close', exact: true }).click();
+  assert.match(await page.locator('.status-item.mode').textContent(), /Vim/);
+  const first = await editorText();
+  await page.locator('.pane:not([hidden]) .cm-content').click();
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('g');
+  await page.keyboard.press('g');
+  await page.keyboard.press('d');
+  await page.keyboard.press('d');
+  assert.equal(await editorText(), first.split('\n').slice(1).join('\n'), '"ggdd" did not delete the first line');
+  await page.keyboard.press('u');
+  assert.equal(await editorText(), first);
+  writeFileSync(join(server.appDir, 'config', 'settings.json'), '{}\n');
+});
