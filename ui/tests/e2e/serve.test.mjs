@@ -37,6 +37,8 @@ after(async () => {
 });
 
 beforeEach(async () => {
+  // Each test starts with no restored tabs: sessions from earlier tests must not leak in.
+  rmSync(join(server.appDir, 'data', 'sessions'), { recursive: true, force: true });
   page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   page.on('pageerror', (e) => console.error('pageerror:', e.message));
   await page.goto(server.url);
@@ -243,9 +245,9 @@ test('split panes show the same document, and edits in one appear in the other',
   await page.locator('.group').nth(1).locator('.tab.active[data-path="src/util.rs"]').waitFor();
   await page.locator('.group').nth(1).locator('.cm-content').click();
   await page.keyboard.press('Control+Home');
-  await page.keyboard.type('// from the right pane\n');
+  await page.keyboard.type('/* right pane */ ');
   const left = await page.locator('.group').nth(0).locator('.pane:not([hidden]) .cm-line').first().textContent();
-  assert.equal(left, '// from the right pane');
+  assert.equal(left, '/* right pane */ pub fn helper() -> u32 {');
   assert.equal(await page.locator('.tab.dirty[data-path="src/util.rs"]').count(), 2, 'both tabs show the dirty marker');
   // Undo in the right pane restores the saved text: both markers clear.
   await page.keyboard.press('Control+z');
