@@ -24,6 +24,9 @@ export type {
   AppInfo, WorkspaceInfo, RecentWorkspace, TreeEntry, FileDto, Encoding, FinderMatch, SearchOptions,
   SearchEvent, SearchSummary, ReplaceOutcome, WatchEvent, SettingsDto, Session,
 };
+import { TauriTransport } from './tauri';
+import { WsTransport } from './ws';
+
 export type { Settings } from '../bindings/Settings';
 export type { FsChange } from '../bindings/FsChange';
 export type { SearchHit } from '../bindings/SearchHit';
@@ -122,12 +125,11 @@ export class Backend {
   onConnection(listener: (up: boolean) => void) { this.t.onConnection(listener); }
 }
 
-/** Picks the transport for where the UI is running. */
+/**
+ * Picks the transport for where the UI is running. Both are imported statically: a
+ * dynamic import here would be one more fetch on the start-up critical path.
+ */
 export async function connectBackend(): Promise<Backend> {
-  if ('__TAURI_INTERNALS__' in window) {
-    const { TauriTransport } = await import('./tauri');
-    return new Backend(new TauriTransport());
-  }
-  const { WsTransport } = await import('./ws');
+  if ('__TAURI_INTERNALS__' in window) return new Backend(new TauriTransport());
   return new Backend(await WsTransport.connect());
 }

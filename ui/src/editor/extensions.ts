@@ -12,7 +12,7 @@ import {
   indentOnInput, syntaxHighlighting, defaultHighlightStyle, bracketMatching, foldGutter, foldKeymap, indentUnit,
 } from '@codemirror/language';
 import { search, searchKeymap, highlightSelectionMatches } from '@codemirror/search';
-import { closeBrackets, closeBracketsKeymap, autocompletion, completionKeymap } from '@codemirror/autocomplete';
+import { closeBrackets, closeBracketsKeymap } from '@codemirror/autocomplete';
 import { oneDark } from '@codemirror/theme-one-dark';
 import type { Settings } from '../backend';
 
@@ -96,7 +96,7 @@ export function baseExtensions(s: Settings, opts: { large: boolean; readOnly: bo
     crosshairCursor(),
     highlightActiveLine(),
     search({ top: true }),
-    keymap.of([...closeBracketsKeymap, ...defaultKeymap, ...searchKeymap, ...historyKeymap, ...foldKeymap, ...completionKeymap, indentWithTab]),
+    keymap.of([...closeBracketsKeymap, ...defaultKeymap, ...searchKeymap, ...historyKeymap, ...foldKeymap, indentWithTab]),
     compartments.readOnly.of([EditorState.readOnly.of(opts.readOnly), EditorView.editable.of(!opts.readOnly || !opts.large)]),
     ...settingsExtensions(s),
   ];
@@ -108,7 +108,6 @@ export function baseExtensions(s: Settings, opts: { large: boolean; readOnly: bo
       syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
       bracketMatching(),
       closeBrackets(),
-      autocompletion({ activateOnTyping: false }),
       highlightSelectionMatches(),
     );
   }
