@@ -132,7 +132,7 @@ impl Workspace {
         let matches = AtomicUsize::new(0);
         let truncated = AtomicBool::new(false);
 
-        crate::tree::walker(self, self.root()).overrides(overrides).build_parallel().run(|| {
+        crate::tree::walker(self.root()).overrides(overrides).build_parallel().run(|| {
             let matcher = matcher.clone();
             let mut searcher = SearcherBuilder::new()
                 .binary_detection(BinaryDetection::quit(0))

@@ -30,7 +30,7 @@ pub struct TreeEntry {
 
 /// The walker every listing, search and watch filter shares: .gitignore (even outside a
 /// git repository), .ignore, global git excludes; hidden files shown; .git never.
-pub(crate) fn walker(ws: &Workspace, dir: &std::path::Path) -> WalkBuilder {
+pub(crate) fn walker(dir: &std::path::Path) -> WalkBuilder {
     let mut b = WalkBuilder::new(dir);
     b.hidden(false)
         .require_git(false)
@@ -40,7 +40,6 @@ pub(crate) fn walker(ws: &Workspace, dir: &std::path::Path) -> WalkBuilder {
         .parents(true)
         .follow_links(false)
         .filter_entry(|e| e.file_name() != ".git" && !crate::io::is_temp_name(&e.file_name().to_string_lossy()));
-    let _ = ws;
     b
 }
 
@@ -52,7 +51,7 @@ impl Workspace {
             return Err(FsError::NotADirectory(rel.to_owned()));
         }
         let mut out = Vec::new();
-        for entry in walker(self, &dir).max_depth(Some(1)).build() {
+        for entry in walker(&dir).max_depth(Some(1)).build() {
             let Ok(entry) = entry else { continue };
             if entry.depth() == 0 {
                 continue;
@@ -82,7 +81,7 @@ impl Workspace {
     /// Every non-ignored file, workspace-relative, for the fuzzy finder. Parallel walk.
     pub fn list_files(&self) -> Vec<String> {
         let (tx, rx) = std::sync::mpsc::channel::<Vec<String>>();
-        walker(self, self.root()).build_parallel().run(|| {
+        walker(self.root()).build_parallel().run(|| {
             let mut batch = Batch { tx: tx.clone(), items: Vec::with_capacity(256) };
             Box::new(move |entry| {
                 if let Ok(e) = entry {

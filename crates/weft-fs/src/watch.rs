@@ -222,7 +222,7 @@ impl WatchState {
     /// everything found as created: those entries may have appeared before the watch.
     fn watch_tree(&mut self, dir: &Path, mut report: Option<&mut BTreeMap<PathBuf, Hint>>) {
         let Some(watcher) = self.watcher.upgrade() else { return };
-        for entry in crate::tree::walker(&self.ws, dir).build() {
+        for entry in crate::tree::walker(dir).build() {
             let Ok(entry) = entry else { continue };
             let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
             if is_dir {
