@@ -1,0 +1,393 @@
+use std::collections::{HashMap, VecDeque};
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError, TryRecvError};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use portable_pty::{native_pty_system, ChildKiller, CommandBuilder, MasterPty, PtySize};
+use serde::Serialize;
+
+use crate::{process, PtyError, Result};
+
+/// Reads per syscall; also the unit of the bounded queue.
+const READ_CHUNK: usize = 64 * 1024;
+/// Chunks the reader may queue before it blocks (and with it, the program).
+const QUEUE_CHUNKS: usize = 8;
+/// Largest frame handed to a sink.
+const MAX_FRAME: usize = 256 * 1024;
+/// Below this, a frame goes out at once (typing echo must not wait).
+const INTERACTIVE: usize = 16 * 1024;
+/// How long a flood is coalesced before a frame goes out.
+const COALESCE: Duration = Duration::from_millis(4);
+/// Unacknowledged bytes a flow-controlled sink may have in flight.
+const HIGH_WATER: u64 = 1024 * 1024;
+/// Recent output kept for a UI that re-attaches.
+const SCROLLBACK: usize = 1024 * 1024;
+
+pub struct SpawnOptions {
+    pub cwd: PathBuf,
+    /// Program and arguments; `None` runs the user's shell.
+    pub command: Option<Vec<String>>,
+    pub env: Vec<(String, String)>,
+    pub cols: u16,
+    pub rows: u16,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ExitInfo {
+    pub code: Option<u32>,
+    pub signal: Option<String>,
+}
+
+pub enum PtyEvent {
+    Output(Vec<u8>),
+    Exited(ExitInfo),
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TerminalInfo {
+    pub id: u64,
+    pub title: String,
+    pub pid: Option<u32>,
+    pub cols: u16,
+    pub rows: u16,
+    pub exited: Option<ExitInfo>,
+}
+
+/// Receives a session's events; returns false once its receiver is gone (the session
+/// keeps running and keeps scrollback until someone attaches again).
+pub type Sink = Box<dyn Fn(PtyEvent) -> bool + Send + Sync>;
+
+struct SinkSlot {
+    sink: Option<Sink>,
+    flow_control: bool,
+}
+
+#[derive(Default)]
+struct Flow {
+    sent: u64,
+    acked: u64,
+}
+
+struct Session {
+    id: u64,
+    title: String,
+    pid: Option<u32>,
+    master: Mutex<Box<dyn MasterPty + Send>>,
+    writer: Mutex<Box<dyn Write + Send>>,
+    killer: Mutex<Box<dyn ChildKiller + Send + Sync>>,
+    size: Mutex<(u16, u16)>,
+    slot: Mutex<SinkSlot>,
+    flow: Mutex<Flow>,
+    flow_cv: Condvar,
+    scrollback: Mutex<VecDeque<u8>>,
+    exited: Mutex<Option<ExitInfo>>,
+    closed: std::sync::atomic::AtomicBool,
+}
+
+enum Msg {
+    Data(Vec<u8>),
+    Eof,
+    ChildExit(ExitInfo),
+}
+
+/// All terminal sessions of one app. Dropping it kills them all.
+#[derive(Default)]
+pub struct Terminals {
+    sessions: Mutex<HashMap<u64, Arc<Session>>>,
+    next_id: AtomicU64,
+}
+
+impl Terminals {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Starts a session and returns its id. `flow_control`: the sink's owner will call
+    /// [`Terminals::ack`] for the bytes it has processed.
+    pub fn spawn(&self, opts: SpawnOptions, sink: Sink, flow_control: bool) -> Result<u64> {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
+        let size = PtySize { rows: opts.rows.max(1), cols: opts.cols.max(1), pixel_width: 0, pixel_height: 0 };
+        let pair = native_pty_system().openpty(size).map_err(|e| PtyError::Spawn(e.to_string()))?;
+        let (mut cmd, title) = match &opts.command {
+            Some(argv) if !argv.is_empty() => {
+                let mut c = CommandBuilder::new(&argv[0]);
+                c.args(&argv[1..]);
+                (c, argv[0].clone())
+            }
+            _ => user_shell(),
+        };
+        cmd.cwd(&opts.cwd);
+        cmd.env("TERM", "xterm-256color");
+        cmd.env("COLORTERM", "truecolor");
+        cmd.env("TERM_PROGRAM", "weft");
+        for (k, v) in &opts.env {
+            cmd.env(k, v);
+        }
+        let mut child = pair.slave.spawn_command(cmd).map_err(|e| PtyError::Spawn(e.to_string()))?;
+        // The slave must be closed here, or the reader never sees EOF when the shell exits.
+        drop(pair.slave);
+        let reader = pair.master.try_clone_reader().map_err(|e| PtyError::Spawn(e.to_string()))?;
+        let writer = pair.master.take_writer().map_err(|e| PtyError::Spawn(e.to_string()))?;
+        let session = Arc::new(Session {
+            id,
+            title: title.rsplit('/').next().unwrap_or(&title).to_owned(),
+            pid: child.process_id(),
+            master: Mutex::new(pair.master),
+            writer: Mutex::new(writer),
+            killer: Mutex::new(child.clone_killer()),
+            size: Mutex::new((size.cols, size.rows)),
+            slot: Mutex::new(SinkSlot { sink: Some(sink), flow_control }),
+            flow: Mutex::new(Flow::default()),
+            flow_cv: Condvar::new(),
+            scrollback: Mutex::new(VecDeque::new()),
+            exited: Mutex::new(None),
+            closed: Default::default(),
+        });
+
+        let (tx, rx) = mpsc::sync_channel::<Msg>(QUEUE_CHUNKS);
+        let spawn_err = |e: std::io::Error| PtyError::Spawn(e.to_string());
+        let reader_tx = tx.clone();
+        std::thread::Builder::new().name(format!("weft-pty-read-{id}")).spawn(move || read_loop(reader, reader_tx)).map_err(spawn_err)?;
+        std::thread::Builder::new()
+            .name(format!("weft-pty-wait-{id}"))
+            .spawn(move || {
+                let info = match child.wait() {
+                    Ok(s) => ExitInfo { code: s.signal().is_none().then(|| s.exit_code()), signal: s.signal().map(str::to_owned) },
+                    Err(_) => ExitInfo { code: None, signal: None },
+                };
+                let _ = tx.send(Msg::ChildExit(info));
+            })
+            .map_err(spawn_err)?;
+        let pumped = session.clone();
+        std::thread::Builder::new().name(format!("weft-pty-pump-{id}")).spawn(move || pump(&pumped, &rx)).map_err(spawn_err)?;
+        self.lock().insert(id, session);
+        Ok(id)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Arc<Session>>> {
+        self.sessions.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn get(&self, id: u64) -> Result<Arc<Session>> {
+        self.lock().get(&id).cloned().ok_or(PtyError::Unknown(id))
+    }
+
+    /// Sends input (keystrokes, paste; "\x03" is Ctrl+C) to the program.
+    pub fn write(&self, id: u64, data: &[u8]) -> Result<()> {
+        let s = self.get(id)?;
+        if s.exited.lock().unwrap_or_else(|p| p.into_inner()).is_some() {
+            return Err(PtyError::Exited(id));
+        }
+        let mut w = s.writer.lock().unwrap_or_else(|p| p.into_inner());
+        w.write_all(data).and_then(|_| w.flush()).map_err(|source| PtyError::Io { id, source })
+    }
+
+    /// The program sees the new size (SIGWINCH).
+    pub fn resize(&self, id: u64, cols: u16, rows: u16) -> Result<()> {
+        let s = self.get(id)?;
+        let size = PtySize { rows: rows.max(1), cols: cols.max(1), pixel_width: 0, pixel_height: 0 };
+        s.master.lock().unwrap_or_else(|p| p.into_inner()).resize(size).map_err(|e| PtyError::Io { id, source: std::io::Error::other(e.to_string()) })?;
+        *s.size.lock().unwrap_or_else(|p| p.into_inner()) = (size.cols, size.rows);
+        Ok(())
+    }
+
+    /// The flow-controlled sink has processed `bytes` more bytes.
+    pub fn ack(&self, id: u64, bytes: u64) -> Result<()> {
+        let s = self.get(id)?;
+        let mut f = s.flow.lock().unwrap_or_else(|p| p.into_inner());
+        f.acked = (f.acked + bytes).min(f.sent);
+        s.flow_cv.notify_all();
+        Ok(())
+    }
+
+    /// Replaces the session's sink (a UI re-attaching after a reload) and returns the
+    /// scrollback to replay first. No output is lost or repeated between the two.
+    pub fn attach(&self, id: u64, sink: Sink, flow_control: bool) -> Result<(Vec<u8>, Option<ExitInfo>)> {
+        let s = self.get(id)?;
+        let mut slot = s.slot.lock().unwrap_or_else(|p| p.into_inner());
+        let replay: Vec<u8> = s.scrollback.lock().unwrap_or_else(|p| p.into_inner()).iter().copied().collect();
+        *slot = SinkSlot { sink: Some(sink), flow_control };
+        *s.flow.lock().unwrap_or_else(|p| p.into_inner()) = Flow::default();
+        s.flow_cv.notify_all();
+        let exited = s.exited.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        Ok((replay, exited))
+    }
+
+    /// Processes other than the shell still running in the terminal (to ask before closing).
+    pub fn running_children(&self, id: u64) -> Result<Vec<u32>> {
+        let s = self.get(id)?;
+        if s.exited.lock().unwrap_or_else(|p| p.into_inner()).is_some() {
+            return Ok(Vec::new());
+        }
+        Ok(s.pid.map(process::session_members).unwrap_or_default())
+    }
+
+    /// Kills the shell and everything started in it, and forgets the session.
+    pub fn close(&self, id: u64) -> Result<()> {
+        let s = self.lock().remove(&id).ok_or(PtyError::Unknown(id))?;
+        s.shutdown();
+        Ok(())
+    }
+
+    pub fn list(&self) -> Vec<TerminalInfo> {
+        let mut v: Vec<TerminalInfo> = self.lock().values().map(|s| s.info()).collect();
+        v.sort_by_key(|t| t.id);
+        v
+    }
+}
+
+impl Drop for Terminals {
+    fn drop(&mut self) {
+        for (_, s) in self.lock().drain() {
+            s.shutdown();
+        }
+    }
+}
+
+impl Session {
+    fn info(&self) -> TerminalInfo {
+        let (cols, rows) = *self.size.lock().unwrap_or_else(|p| p.into_inner());
+        TerminalInfo { id: self.id, title: self.title.clone(), pid: self.pid, cols, rows, exited: self.exited.lock().unwrap_or_else(|p| p.into_inner()).clone() }
+    }
+
+    fn shutdown(&self) {
+        self.closed.store(true, Ordering::Relaxed);
+        self.flow_cv.notify_all();
+        if let Some(pid) = self.pid {
+            process::kill_session(pid);
+        }
+        let _ = self.killer.lock().unwrap_or_else(|p| p.into_inner()).kill();
+        self.slot.lock().unwrap_or_else(|p| p.into_inner()).sink = None;
+    }
+
+    /// Hands a frame to the sink, after flow control allows it, and keeps it as scrollback.
+    fn emit(&self, frame: Vec<u8>) {
+        loop {
+            let flow_control = self.slot.lock().unwrap_or_else(|p| p.into_inner()).flow_control;
+            let f = self.flow.lock().unwrap_or_else(|p| p.into_inner());
+            if !flow_control || f.sent.saturating_sub(f.acked) <= HIGH_WATER || self.closed.load(Ordering::Relaxed) {
+                break;
+            }
+            // Re-checked every 100 ms: a detached or replaced sink must not stall us.
+            let _ = self.flow_cv.wait_timeout(f, Duration::from_millis(100));
+        }
+        let mut slot = self.slot.lock().unwrap_or_else(|p| p.into_inner());
+        {
+            let mut sb = self.scrollback.lock().unwrap_or_else(|p| p.into_inner());
+            let keep = frame.len().min(SCROLLBACK);
+            let overflow = (sb.len() + keep).saturating_sub(SCROLLBACK);
+            sb.drain(..overflow);
+            sb.extend(&frame[frame.len() - keep..]);
+        }
+        if let Some(sink) = &slot.sink {
+            let len = frame.len() as u64;
+            if sink(PtyEvent::Output(frame)) {
+                self.flow.lock().unwrap_or_else(|p| p.into_inner()).sent += len;
+            } else {
+                *slot = SinkSlot { sink: None, flow_control: false };
+            }
+        }
+    }
+
+    fn emit_exit(&self, info: ExitInfo) {
+        *self.exited.lock().unwrap_or_else(|p| p.into_inner()) = Some(info.clone());
+        let slot = self.slot.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(sink) = &slot.sink {
+            sink(PtyEvent::Exited(info));
+        }
+    }
+}
+
+fn read_loop(mut reader: Box<dyn Read + Send>, tx: mpsc::SyncSender<Msg>) {
+    loop {
+        let mut buf = vec![0u8; READ_CHUNK];
+        match reader.read(&mut buf) {
+            // Linux reports EIO once every slave handle is closed: that is the end.
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                buf.truncate(n);
+                // Blocks while the queue is full: this is the backpressure.
+                if tx.send(Msg::Data(buf)).is_err() {
+                    return;
+                }
+            }
+        }
+    }
+    let _ = tx.send(Msg::Eof);
+}
+
+/// Coalesces queued chunks into frames until the reader ends and the child has exited.
+fn pump(session: &Session, rx: &mpsc::Receiver<Msg>) {
+    let mut eof = false;
+    let mut exit: Option<ExitInfo> = None;
+    loop {
+        // After the shell exits, give its last output a moment (a background job may still
+        // hold the terminal open, so EOF may never come).
+        let first = if exit.is_some() {
+            match rx.recv_timeout(Duration::from_millis(150)) {
+                Ok(m) => m,
+                Err(_) => break,
+            }
+        } else {
+            match rx.recv() {
+                Ok(m) => m,
+                Err(_) => break,
+            }
+        };
+        let mut frame = Vec::new();
+        let handle = |m: Msg, frame: &mut Vec<u8>, eof: &mut bool, exit: &mut Option<ExitInfo>| match m {
+            Msg::Data(d) => frame.extend_from_slice(&d),
+            Msg::Eof => *eof = true,
+            Msg::ChildExit(info) => *exit = Some(info),
+        };
+        handle(first, &mut frame, &mut eof, &mut exit);
+        let deadline = Instant::now() + COALESCE;
+        while frame.len() < MAX_FRAME {
+            match rx.try_recv() {
+                Ok(m) => handle(m, &mut frame, &mut eof, &mut exit),
+                Err(TryRecvError::Disconnected) => break,
+                Err(TryRecvError::Empty) => {
+                    if frame.len() < INTERACTIVE || eof {
+                        break;
+                    }
+                    match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+                        Ok(m) => handle(m, &mut frame, &mut eof, &mut exit),
+                        Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => break,
+                    }
+                }
+            }
+        }
+        if !frame.is_empty() {
+            session.emit(frame);
+        }
+        if eof && exit.is_some() {
+            break;
+        }
+    }
+    session.emit_exit(exit.unwrap_or(ExitInfo { code: None, signal: None }));
+}
+
+/// The user's shell: $SHELL, else the passwd entry, else /bin/sh. Interactive; a login
+/// shell on macOS, where terminals conventionally start one.
+#[cfg(unix)]
+fn user_shell() -> (CommandBuilder, String) {
+    let shell = std::env::var("SHELL")
+        .ok()
+        .filter(|s| !s.is_empty())
+        .or_else(|| nix::unistd::User::from_uid(nix::unistd::getuid()).ok().flatten().map(|u| u.shell.display().to_string()))
+        .filter(|s| std::path::Path::new(s).exists())
+        .unwrap_or_else(|| "/bin/sh".to_owned());
+    let mut cmd = CommandBuilder::new(&shell);
+    if cfg!(target_os = "macos") {
+        cmd.arg("-l");
+    }
+    (cmd, shell)
+}
+
+#[cfg(not(unix))]
+fn user_shell() -> (CommandBuilder, String) {
+    (CommandBuilder::new_default_prog(), "shell".to_owned())
+}
