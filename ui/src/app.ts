@@ -12,6 +12,7 @@ import { applySettings, baseExtensions, ensureVim } from './editor/extensions';
 import { FileTree } from './tree';
 import { SearchPanel } from './search';
 import { openFinder } from './finder';
+import type { TerminalPanel } from './terminal';
 
 const MAX_GROUPS = 3;
 
@@ -28,6 +29,9 @@ export class App {
   private tree!: FileTree;
   private searchPanel!: SearchPanel;
   private sidebar!: HTMLElement;
+  /** The terminal panel and xterm.js load on first use: most start-ups need neither. */
+  private terminalsP: Promise<TerminalPanel> | null = null;
+  private terminalHost = h('div', { class: 'terminal-host', hidden: true });
   private groupsEl!: HTMLElement;
   private status!: Record<'left' | 'conn' | 'pos' | 'lang' | 'eol' | 'enc' | 'mode', HTMLElement>;
   private restoring = false;
@@ -61,6 +65,9 @@ export class App {
     mark('layout');
     await Promise.all([this.tree.load().then(() => mark('tree')), this.settings.restoreTabs ? this.restoreSession().then(() => mark('tabs')) : null]);
     mark('ready');
+    void this.backend.terminalList().then(async (running) => {
+      if (running.length) await (await this.terminals()).restore(running);
+    }).catch(() => {});
     void this.backend.uiReady(marks).catch(() => {});
   }
 
@@ -101,17 +108,33 @@ export class App {
     this.groupsEl = h('div', { class: 'groups' });
     this.addGroup();
 
+
     const item = (cls: string, title = '') => h('span', { class: `status-item ${cls}`, title });
     this.status = {
       conn: item('conn'), left: item('file'), pos: item('pos', 'Line and column'), lang: item('lang', 'Language'),
       eol: item('eol', 'Line endings'), enc: item('enc', 'Encoding'), mode: item('mode'),
     };
     const settingsBtn = h('button', { class: 'status-btn', title: 'Settings (Ctrl+,)', onclick: () => void this.openSettings() }, '⚙ Settings');
+    const termBtn = h('button', { class: 'status-btn', title: 'Toggle Terminal (Ctrl+`)', onclick: () => void this.terminals().then((t) => t.toggle()) }, '⌨ Terminal');
     const themeBtn = h('button', { class: 'status-btn', title: 'Toggle dark/light theme', onclick: () => void this.toggleTheme() }, '◐');
     const topbar = this.topbar();
     const statusbar = h('footer', { class: 'statusbar' }, this.status.conn, this.status.left, h('span', { class: 'spacer' }),
-      this.status.mode, this.status.pos, this.status.lang, this.status.eol, this.status.enc, themeBtn, settingsBtn);
-    return h('div', { class: 'workbench' }, topbar, h('div', { class: 'main' }, this.sidebar, this.groupsEl), statusbar);
+      this.status.mode, this.status.pos, this.status.lang, this.status.eol, this.status.enc, termBtn, themeBtn, settingsBtn);
+    return h('div', { class: 'workbench' }, topbar, h('div', { class: 'main' }, this.sidebar, h('div', { class: 'editor-area' }, this.groupsEl, this.terminalHost)), statusbar);
+  }
+
+  private terminals(): Promise<TerminalPanel> {
+    this.terminalsP ??= import('./terminal').then(({ TerminalPanel }) => {
+      const panel = new TerminalPanel(this.backend, {
+        settings: () => this.settings,
+        platform: this.info.platform,
+        workspaceRoot: this.info.workspace?.root ?? '',
+        openFile: (path, line, col) => void this.openFile(path, { line, from: col - 1 }),
+      });
+      this.terminalHost.replaceWith(panel.el);
+      return panel;
+    });
+    return this.terminalsP;
   }
 
   private showSidebar: (which: 'explorer' | 'search') => void = () => {};
@@ -492,6 +515,7 @@ export class App {
     this.settings = s;
     this.applyGlobalSettings();
     for (const g of this.groups) for (const t of g.tabs) applySettings(t.view, s);
+    void this.terminalsP?.then((t) => t.applySettings(s));
     this.updateStatus(this.activeGroup?.active ?? null);
   }
 
@@ -567,6 +591,9 @@ export class App {
       e.stopPropagation();
       f();
     };
+    if (e.key === '`' || e.code === 'Backquote') return run(() => void this.terminals().then((t) => t.toggle()));
+    // In a terminal, Ctrl+W, Ctrl+P, Ctrl+B… belong to the shell; only Ctrl+Shift combos are ours.
+    if ((e.target as HTMLElement | null)?.closest?.('.terminal-panel') && !e.shiftKey) return;
     const active = this.activeGroup.active;
     if (key === 'p' && !e.shiftKey) run(() => openFinder(this.backend, (p, line) => void this.openFile(p, { line })));
     else if (key === 'f' && e.shiftKey) run(() => {

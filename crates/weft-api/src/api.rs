@@ -7,9 +7,10 @@ use serde::Serialize;
 use serde_json::Value;
 use tracing::{info, warn};
 use weft_fs::{FileFinder, SearchCancel, Watcher, Workspace};
+use weft_pty::{PtyEvent, SpawnOptions, Terminals};
 
 use crate::dto::*;
-use crate::{ApiError, AppPaths, Settings, Stream};
+use crate::{ApiError, AppPaths, Settings, Stream, StreamFrame};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -31,6 +32,7 @@ struct Inner {
     /// Cancellation of running streams, by the id the client minted.
     cancels: Mutex<HashMap<String, SearchCancel>>,
     started: std::time::Instant,
+    terminals: Terminals,
 }
 
 struct OpenWorkspace {
@@ -45,7 +47,7 @@ type Result<T> = std::result::Result<T, ApiError>;
 
 impl Api {
     pub fn new(mode: Mode, paths: AppPaths) -> Self {
-        Self { inner: Arc::new(Inner { mode, paths, workspace: RwLock::new(None), cancels: Mutex::new(HashMap::new()), started: std::time::Instant::now() }) }
+        Self { inner: Arc::new(Inner { mode, paths, workspace: RwLock::new(None), cancels: Mutex::new(HashMap::new()), started: std::time::Instant::now(), terminals: Terminals::new() }) }
     }
 
     pub fn paths(&self) -> &AppPaths {
@@ -179,6 +181,23 @@ impl Api {
             Request::GetSettings => to_json(self.settings_dto()),
             Request::SetSettings { text } => to_json(self.set_settings(&text)?),
             Request::GetSession => to_json(self.session()),
+            Request::TerminalSpawn { cols, rows, flow_control } => {
+                let stream = stream.ok_or_else(|| ApiError::bad_request("terminalSpawn needs a stream"))?;
+                let opts = SpawnOptions { cwd: self.open()?.ws.root().to_path_buf(), command: None, env: Vec::new(), cols, rows };
+                let id = self.inner.terminals.spawn(opts, terminal_sink(stream), flow_control)?;
+                to_json(self.terminal_info(id)?)
+            }
+            Request::TerminalAttach { id, flow_control } => {
+                let stream = stream.ok_or_else(|| ApiError::bad_request("terminalAttach needs a stream"))?;
+                self.inner.terminals.attach(id, terminal_sink(stream), flow_control)?;
+                to_json(self.terminal_info(id)?)
+            }
+            Request::TerminalWrite { id, data } => to_json(self.inner.terminals.write(id, data.as_bytes())?),
+            Request::TerminalResize { id, cols, rows } => to_json(self.inner.terminals.resize(id, cols, rows)?),
+            Request::TerminalAck { id, bytes } => to_json(self.inner.terminals.ack(id, bytes)?),
+            Request::TerminalChildren { id } => to_json(self.inner.terminals.running_children(id)?),
+            Request::TerminalClose { id } => to_json(self.inner.terminals.close(id)?),
+            Request::TerminalList => to_json(self.inner.terminals.list()),
             Request::UiReady { marks } => {
                 let ms = self.inner.started.elapsed().as_secs_f64() * 1e3;
                 let marks: Vec<String> = marks.iter().map(|(name, at)| format!("{name} {at:.0}")).collect();
@@ -208,6 +227,10 @@ impl Api {
                 l.remove(stream_id);
             }
         }
+    }
+
+    fn terminal_info(&self, id: u64) -> Result<weft_pty::TerminalInfo> {
+        self.inner.terminals.list().into_iter().find(|t| t.id == id).ok_or_else(|| ApiError::from(weft_pty::PtyError::Unknown(id)))
     }
 
     fn info(&self) -> AppInfo {
@@ -288,6 +311,14 @@ impl Api {
             .and_then(|b| serde_json::from_slice(&b).ok())
             .unwrap_or_default()
     }
+}
+
+/// Terminal output goes as raw bytes; the exit as one JSON frame.
+fn terminal_sink(stream: Stream) -> Box<dyn Fn(PtyEvent) -> bool + Send + Sync> {
+    Box::new(move |ev| match ev {
+        PtyEvent::Output(bytes) => stream.sink.send(StreamFrame::Bytes(bytes)),
+        PtyEvent::Exited(e) => stream.json(TerminalEvent::Exit { code: e.code, signal: e.signal }),
+    })
 }
 
 fn parse_settings(text: &str) -> std::result::Result<Settings, String> {

@@ -60,6 +60,30 @@ pub enum Request {
     GetSession,
     #[serde(rename_all = "camelCase")]
     SaveSession { session: Session },
+    /// Starts a terminal (the user's shell, in the workspace). Streams the output as raw
+    /// byte frames and a final TerminalEvent. `flowControl`: the client acks what it has
+    /// rendered (terminalAck) and output pauses while 1 MiB is unacknowledged. -> TerminalInfo
+    #[serde(rename_all = "camelCase")]
+    TerminalSpawn { cols: u16, rows: u16, #[serde(default)] flow_control: bool },
+    /// Re-attaches to a running terminal (after a reload): streams its scrollback, then
+    /// live output. -> TerminalInfo
+    #[serde(rename_all = "camelCase")]
+    TerminalAttach { #[ts(type = "number")] id: u64, #[serde(default)] flow_control: bool },
+    /// Keystrokes or pasted text.
+    #[serde(rename_all = "camelCase")]
+    TerminalWrite { #[ts(type = "number")] id: u64, data: String },
+    #[serde(rename_all = "camelCase")]
+    TerminalResize { #[ts(type = "number")] id: u64, cols: u16, rows: u16 },
+    #[serde(rename_all = "camelCase")]
+    TerminalAck { #[ts(type = "number")] id: u64, #[ts(type = "number")] bytes: u64 },
+    /// Pids of processes still running in the terminal besides the shell. -> number[]
+    #[serde(rename_all = "camelCase")]
+    TerminalChildren { #[ts(type = "number")] id: u64 },
+    /// Kills the shell and everything it started.
+    #[serde(rename_all = "camelCase")]
+    TerminalClose { #[ts(type = "number")] id: u64 },
+    /// -> TerminalInfo[]
+    TerminalList,
     /// The UI is interactive: logs the start-up time and the UI's own marks (name, ms
     /// since the page began loading), and prints them for benchmarks.
     #[serde(rename_all = "camelCase")]
@@ -159,4 +183,11 @@ pub struct Session {
 pub struct GroupSession {
     pub files: Vec<String>,
     pub active: Option<String>,
+}
+
+/// The JSON frames of a terminal stream (its output comes as raw byte frames).
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum TerminalEvent {
+    Exit { code: Option<u32>, signal: Option<String> },
 }

@@ -34,3 +34,9 @@ impl From<weft_fs::FsError> for ApiError {
         Self::new(e.code(), e.to_string())
     }
 }
+
+impl From<weft_pty::PtyError> for ApiError {
+    fn from(e: weft_pty::PtyError) -> Self {
+        Self::new(e.code(), e.to_string())
+    }
+}

@@ -20,6 +20,9 @@ pub struct Settings {
     pub large_file_mb: u32,
     /// Reopen the tabs that were open when a folder is opened again.
     pub restore_tabs: bool,
+    /// "auto" (DOM on Linux's WebKitGTK, where WebGL lags while typing; WebGL elsewhere),
+    /// "dom" or "webgl".
+    pub terminal_renderer: String,
 }
 
 impl Default for Settings {
@@ -34,6 +37,7 @@ impl Default for Settings {
             word_wrap: false,
             large_file_mb: 20,
             restore_tabs: true,
+            terminal_renderer: "auto".into(),
         }
     }
 }
@@ -60,6 +64,9 @@ impl Settings {
         }
         if !(1..=16).contains(&self.tab_size) {
             return Err(format!("tabSize must be between 1 and 16, not {}", self.tab_size));
+        }
+        if !["auto", "dom", "webgl"].contains(&self.terminal_renderer.as_str()) {
+            return Err(format!("terminalRenderer must be \"auto\", \"dom\" or \"webgl\", not {:?}", self.terminal_renderer));
         }
         if self.large_file_mb == 0 {
             return Err("largeFileMb must be at least 1".into());

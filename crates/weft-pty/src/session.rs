@@ -36,6 +36,7 @@ pub struct SpawnOptions {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ExitInfo {
     pub code: Option<u32>,
     pub signal: Option<String>,
@@ -47,7 +48,9 @@ pub enum PtyEvent {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct TerminalInfo {
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub id: u64,
     pub title: String,
     pub pid: Option<u32>,
@@ -203,17 +206,25 @@ impl Terminals {
         Ok(())
     }
 
-    /// Replaces the session's sink (a UI re-attaching after a reload) and returns the
-    /// scrollback to replay first. No output is lost or repeated between the two.
-    pub fn attach(&self, id: u64, sink: Sink, flow_control: bool) -> Result<(Vec<u8>, Option<ExitInfo>)> {
+    /// Replaces the session's sink (a UI re-attaching after a reload). The new sink first
+    /// receives the scrollback, then live output: nothing is lost or repeated between the
+    /// two, because both happen under the lock the pump emits under. Returns the exit
+    /// status if the program has already ended.
+    pub fn attach(&self, id: u64, sink: Sink, flow_control: bool) -> Result<Option<ExitInfo>> {
         let s = self.get(id)?;
         let mut slot = s.slot.lock().unwrap_or_else(|p| p.into_inner());
         let replay: Vec<u8> = s.scrollback.lock().unwrap_or_else(|p| p.into_inner()).iter().copied().collect();
-        *slot = SinkSlot { sink: Some(sink), flow_control };
-        *s.flow.lock().unwrap_or_else(|p| p.into_inner()) = Flow::default();
-        s.flow_cv.notify_all();
         let exited = s.exited.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        Ok((replay, exited))
+        *s.flow.lock().unwrap_or_else(|p| p.into_inner()) = Flow { sent: replay.len() as u64, acked: 0 };
+        if !replay.is_empty() {
+            sink(PtyEvent::Output(replay));
+        }
+        if let Some(e) = &exited {
+            sink(PtyEvent::Exited(e.clone()));
+        }
+        *slot = SinkSlot { sink: Some(sink), flow_control };
+        s.flow_cv.notify_all();
+        Ok(exited)
     }
 
     /// Processes other than the shell still running in the terminal (to ask before closing).

@@ -28,6 +28,9 @@ import { TauriTransport } from './tauri';
 import { WsTransport } from './ws';
 
 export type { Settings } from '../bindings/Settings';
+export type { TerminalInfo } from '../bindings/TerminalInfo';
+export type { TerminalEvent } from '../bindings/TerminalEvent';
+import type { TerminalInfo } from '../bindings/TerminalInfo';
 export type { FsChange } from '../bindings/FsChange';
 export type { SearchHit } from '../bindings/SearchHit';
 
@@ -118,6 +121,20 @@ export class Backend {
   watch(onEvent: (e: WatchEvent) => void): StreamHandle {
     return this.stream({ method: 'watch' }, (f) => onEvent(f as WatchEvent));
   }
+
+  /** Output arrives as Uint8Array frames, the exit as a TerminalEvent. */
+  terminalSpawn(cols: number, rows: number, onFrame: (f: Frame) => void): StreamHandle {
+    return this.stream({ method: 'terminalSpawn', params: { cols, rows, flowControl: true } }, onFrame);
+  }
+  terminalAttach(id: number, onFrame: (f: Frame) => void): StreamHandle {
+    return this.stream({ method: 'terminalAttach', params: { id, flowControl: true } }, onFrame);
+  }
+  terminalWrite(id: number, data: string) { return this.call<null>({ method: 'terminalWrite', params: { id, data } }); }
+  terminalResize(id: number, cols: number, rows: number) { return this.call<null>({ method: 'terminalResize', params: { id, cols, rows } }); }
+  terminalAck(id: number, bytes: number) { return this.call<null>({ method: 'terminalAck', params: { id, bytes } }); }
+  terminalChildren(id: number) { return this.call<number[]>({ method: 'terminalChildren', params: { id } }); }
+  terminalClose(id: number) { return this.call<null>({ method: 'terminalClose', params: { id } }); }
+  terminalList() { return this.call<TerminalInfo[]>({ method: 'terminalList' }); }
 
   pickFolder() { return this.t.pickFolder(); }
   setTitle(title: string) { this.t.setTitle(title); }

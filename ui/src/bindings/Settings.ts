@@ -12,4 +12,9 @@ largeFileMb: number,
 /**
  * Reopen the tabs that were open when a folder is opened again.
  */
-restoreTabs: boolean, };
+restoreTabs: boolean, 
+/**
+ * "auto" (DOM on Linux's WebKitGTK, where WebGL lags while typing; WebGL elsewhere),
+ * "dom" or "webgl".
+ */
+terminalRenderer: string, };

@@ -326,3 +326,47 @@ test('Vim mode, turned on in the settings editor, takes Vim commands live', asyn
   assert.equal(await editorText(), first);
   writeFileSync(join(server.appDir, 'config', 'settings.json'), '{}\n');
 });
+
+// The DOM renderer puts terminal rows in the page, which is what these tests read; the
+// renderer choice itself is covered by the benchmark. Settings apply on page load.
+async function withDomTerminal() {
+  mkdirSync(join(server.appDir, 'config'), { recursive: true });
+  writeFileSync(join(server.appDir, 'config', 'settings.json'), '{"terminalRenderer": "dom"}\n');
+  await page.reload();
+  await page.waitForSelector('.tree-row[data-path="src"]');
+}
+const terminalText = () => page.locator('.term-split:not([hidden]) .xterm-rows').first().evaluate((el) => [...el.children].map((r) => r.textContent.replace(/\u00a0/g, ' ')).join('\n'));
+
+test('the terminal runs a real shell: type echo hello-weft, see it', async () => {
+  await withDomTerminal();
+  await page.keyboard.press('Control+Backquote');
+  await page.locator('.terminal-panel .xterm-rows').waitFor();
+  await page.locator('.term-view[data-terminal-id]').waitFor();
+  await page.locator('.terminal-panel .xterm').click();
+  await page.keyboard.type('echo hello-weft');
+  await page.keyboard.press('Enter');
+  // Once in the echoed command line, once as the output.
+  await waitFor(async () => (await terminalText()).split('hello-weft').length - 1 >= 2, 'hello-weft printed by the shell');
+
+  // Output with path:line opens the file there.
+  await page.keyboard.type('echo "see src/util.rs:5:4"');
+  await page.keyboard.press('Enter');
+  await waitFor(async () => (await terminalText()).split('src/util.rs:5:4').length - 1 >= 2, 'the path in the output');
+  const rows = page.locator('.term-split:not([hidden]) .xterm-rows > div');
+  const row = rows.filter({ hasText: /^see src\/util\.rs:5:4/ }).last();
+  const box = await row.boundingBox();
+  await page.mouse.move(box.x + 60, box.y + box.height / 2);
+  await page.mouse.click(box.x + 60, box.y + box.height / 2);
+  await page.locator('.tab.active[data-path="src/util.rs"]').waitFor();
+  assert.equal(await page.locator('.status-item.pos').textContent().then((t) => t.split(',')[0]), 'Ln 5');
+
+  // A reload re-attaches to the running shell, with its scrollback.
+  await page.reload();
+  await page.locator('.terminal-panel .xterm-rows').waitFor();
+  await waitFor(async () => (await terminalText()).includes('hello-weft'), 'scrollback after reload');
+  await page.locator('.terminal-panel .xterm').click();
+  await page.keyboard.type('echo still-$((20+1))');
+  await page.keyboard.press('Enter');
+  await waitFor(async () => (await terminalText()).includes('still-21'), 'the same shell after reload');
+  writeFileSync(join(server.appDir, 'config', 'settings.json'), '{}\n');
+});

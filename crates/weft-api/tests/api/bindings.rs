@@ -17,6 +17,8 @@ fn export_typescript_bindings() {
     SettingsDto::export_all_to(&dir).expect("SettingsDto");
     Session::export_all_to(&dir).expect("Session");
     ApiError::export_all_to(&dir).expect("ApiError");
+    TerminalEvent::export_all_to(&dir).expect("TerminalEvent");
+    weft_pty::TerminalInfo::export_all_to(&dir).expect("TerminalInfo");
     weft_fs::TreeEntry::export_all_to(&dir).expect("TreeEntry");
     weft_fs::FinderMatch::export_all_to(&dir).expect("FinderMatch");
     weft_fs::ReplaceOutcome::export_all_to(&dir).expect("ReplaceOutcome");

@@ -153,3 +153,38 @@ async fn finder_notices_new_files() {
     }
     assert!(found, "finder cache was not refreshed");
 }
+
+#[tokio::test]
+async fn terminals_stream_raw_bytes_and_report_their_exit() {
+    let f = fixture(Mode::Serve);
+    let bytes = Arc::new(Mutex::new(Vec::<u8>::new()));
+    let events = Arc::new(Mutex::new(Vec::<Value>::new()));
+    let (b, e) = (bytes.clone(), events.clone());
+    let stream = Stream::new("t1", move |frame| {
+        match frame {
+            StreamFrame::Bytes(x) => b.lock().expect("lock").extend(x),
+            StreamFrame::Json(v) => e.lock().expect("lock").push(v),
+        }
+        true
+    });
+    let info = f.api.call(json!({"method": "terminalSpawn", "params": {"cols": 100, "rows": 30}}), Some(stream)).await.expect("spawn");
+    let id = info["id"].as_u64().expect("id");
+    assert_eq!((info["cols"].as_u64(), info["rows"].as_u64()), (Some(100), Some(30)));
+    // The shell starts in the workspace.
+    f.api.call(json!({"method": "terminalWrite", "params": {"id": id, "data": "ls; exit 7\r"}}), None).await.expect("write");
+    let mut done = false;
+    for _ in 0..200 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        if !events.lock().expect("lock").is_empty() {
+            done = true;
+            break;
+        }
+    }
+    assert!(done, "no exit frame; output: {:?}", String::from_utf8_lossy(&bytes.lock().expect("lock")));
+    assert!(String::from_utf8_lossy(&bytes.lock().expect("lock")).contains("hello.txt"), "not started in the workspace");
+    assert_eq!(events.lock().expect("lock")[0], json!({"type": "exit", "code": 7, "signal": null}));
+    let err = f.api.call(json!({"method": "terminalWrite", "params": {"id": 4242, "data": "x"}}), None).await.expect_err("unknown");
+    assert_eq!(err.code, "unknown_terminal");
+    let err = f.api.call(json!({"method": "terminalSpawn", "params": {"cols": 80, "rows": 24}}), None).await.expect_err("no stream");
+    assert_eq!(err.code, "bad_request");
+}
