@@ -13,8 +13,9 @@ use crate::{process, PtyError, Result};
 
 /// Reads per syscall; also the unit of the bounded queue.
 const READ_CHUNK: usize = 64 * 1024;
-/// Chunks the reader may queue before it blocks (and with it, the program).
-const QUEUE_CHUNKS: usize = 8;
+/// Reads the reader may queue before it blocks (and with it, the program). A PTY read
+/// is at most a few KiB on Linux, up to READ_CHUNK elsewhere.
+const QUEUE_CHUNKS: usize = 32;
 /// Largest frame handed to a sink.
 const MAX_FRAME: usize = 256 * 1024;
 /// Below this, a frame goes out at once (typing echo must not wait).
@@ -313,15 +314,16 @@ impl Session {
 }
 
 fn read_loop(mut reader: Box<dyn Read + Send>, tx: mpsc::SyncSender<Msg>) {
+    // One buffer, reused: a Linux PTY read returns at most a few KiB, so a fresh zeroed
+    // 64 KiB buffer per read would cost more than the data it carries.
+    let mut buf = vec![0u8; READ_CHUNK];
     loop {
-        let mut buf = vec![0u8; READ_CHUNK];
         match reader.read(&mut buf) {
             // Linux reports EIO once every slave handle is closed: that is the end.
             Ok(0) | Err(_) => break,
             Ok(n) => {
-                buf.truncate(n);
                 // Blocks while the queue is full: this is the backpressure.
-                if tx.send(Msg::Data(buf)).is_err() {
+                if tx.send(Msg::Data(buf[..n].to_vec())).is_err() {
                     return;
                 }
             }
