@@ -24,7 +24,7 @@ async function run(renderer) {
   const ws = mkdtempSync(join(tmpdir(), 'weft-render-ws-'));
   const cfg = mkdtempSync(join(tmpdir(), 'weft-render-cfg-'));
   mkdirSync(join(cfg, 'c'));
-  writeFileSync(join(cfg, 'c', 'settings.json'), JSON.stringify({ terminalRenderer: renderer }));
+  if (!process.env.NO_SETTINGS) writeFileSync(join(cfg, 'c', 'settings.json'), JSON.stringify({ terminalRenderer: renderer }));
   writeFileSync(join(ws, 'a.txt'), 'x\n');
   const driver = spawn(driverBin, ['--port', String(port)], {
     stdio: 'ignore',
@@ -49,6 +49,7 @@ async function run(renderer) {
     }
   };
   try {
+    await find('.tree-row');
     await wd('POST', `/session/${s}/element/${await find('button[title^="Toggle Terminal"]')}/click`, {});
     await find('.term-view[data-terminal-id]');
     const used = await wd('POST', `/session/${s}/execute/sync`, { script: "return document.querySelector('.term-view').dataset.renderer", args: [] });
@@ -63,6 +64,11 @@ async function run(renderer) {
     const gaps = frames.slice(1).map((t, i) => t - frames[i]).sort((a, b) => a - b);
     const pct = (p) => gaps[Math.min(gaps.length - 1, Math.floor(gaps.length * p))];
     return { renderer, used, frames: frames.length, p50: pct(0.5), p95: pct(0.95), max: gaps[gaps.length - 1] };
+  } catch (e) {
+    const body = await wd('POST', `/session/${s}/execute/sync`, { script: 'return document.readyState + " " + location.href + " " + document.body.innerText.slice(0, 300)', args: [] }).catch(() => '?');
+    const shot = await wd('GET', `/session/${s}/screenshot`).catch(() => null);
+    if (shot) writeFileSync('/tmp/renderer-fail.png', Buffer.from(shot, 'base64'));
+    throw new Error(`${e.message}; the page shows: ${body}`);
   } finally {
     await wd('DELETE', `/session/${s}`).catch(() => {});
     driver.kill();

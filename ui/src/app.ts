@@ -134,6 +134,10 @@ export class App {
       this.terminalHost.replaceWith(panel.el);
       return panel;
     });
+    this.terminalsP.catch((e) => {
+      this.terminalsP = null;
+      toast(`The terminal could not load: ${errorMessage(e)}`, 'error');
+    });
     return this.terminalsP;
   }
 
