@@ -55,6 +55,7 @@ impl Default for WatchOptions {
 /// Dropping the watcher stops it.
 pub struct Watcher {
     _inner: Arc<Mutex<notify::RecommendedWatcher>>,
+    ready: Arc<(Mutex<bool>, std::sync::Condvar)>,
 }
 
 impl Watcher {
@@ -76,6 +77,8 @@ impl Watcher {
             .map_err(|e| FsError::Io { op: "watch", path: String::new(), source: std::io::Error::other(e.to_string()) })?;
         }
         let weak = Arc::downgrade(&inner);
+        let ready: Arc<(Mutex<bool>, std::sync::Condvar)> = Arc::default();
+        let signal = ready.clone();
         std::thread::Builder::new()
             .name("weft-fs-watch".into())
             .spawn(move || {
@@ -85,10 +88,22 @@ impl Watcher {
                     let root = state.ws.root().to_path_buf();
                     state.watch_dirs(&root);
                 }
+                if let Ok(mut r) = signal.0.lock() {
+                    *r = true;
+                    signal.1.notify_all();
+                }
                 run(state, rx, opts, on_batch);
             })
             .map_err(|e| FsError::Io { op: "watch", path: String::new(), source: e })?;
-        Ok(Self { _inner: inner })
+        Ok(Self { _inner: inner, ready })
+    }
+
+    /// Waits until every existing directory is watched (start() returns before that, so
+    /// opening a large tree is instant). Returns false on timeout.
+    pub fn wait_ready(&self, timeout: Duration) -> bool {
+        let (m, cv) = &*self.ready;
+        let Ok(guard) = m.lock() else { return false };
+        cv.wait_timeout_while(guard, timeout, |r| !*r).map(|(r, _)| *r).unwrap_or(false)
     }
 }
 

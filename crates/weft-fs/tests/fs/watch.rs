@@ -12,8 +12,8 @@ fn start(dir: &tempfile::TempDir) -> (Watcher, mpsc::Receiver<Vec<FsChange>>) {
         let _ = tx.send(b);
     })
     .expect("watch");
-    // The per-directory watches are added on the watcher's thread; give it a moment.
-    std::thread::sleep(Duration::from_millis(300));
+    // The per-directory watches are added on the watcher's thread.
+    assert!(w.wait_ready(Duration::from_secs(20)), "the watcher never finished its start-up walk");
     (w, rx)
 }
 

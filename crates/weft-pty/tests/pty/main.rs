@@ -133,7 +133,13 @@ fn closing_kills_every_process_of_the_terminal() {
     let pid_of = |text: &str| -> Option<u32> { text.rsplit("BG=").next()?.split_whitespace().next()?.parse().ok() };
     c.wait("the background pid", |s| pid_of(&String::from_utf8_lossy(&s.bytes)).is_some());
     let bg = pid_of(&c.text()).expect("pid");
-    let children = t.running_children(id).expect("children");
+    // The shell forks the foreground sleep just after printing the background pid.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut children = t.running_children(id).expect("children");
+    while children.len() < 2 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+        children = t.running_children(id).expect("children");
+    }
     assert!(children.contains(&bg), "running children {children:?} should include {bg}");
     assert!(children.len() >= 2, "the foreground sleep is a child too: {children:?}");
     t.close(id).expect("close");
