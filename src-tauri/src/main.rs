@@ -1,4 +1,4 @@
-//! The desktop shell: one window, the dialog plugin, and one IPC command that hands every
+//! The desktop shell: one window, the dialog and opener plugins, and IPC commands that hands every
 //! request to weft-api. No domain logic lives here; streams are adapted onto Tauri
 //! Channels (JSON frames as JSON, byte frames raw).
 
@@ -58,6 +58,7 @@ fn main() {
     }
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_opener::init())
         .manage(api)
         .invoke_handler(tauri::generate_handler![call, call_stream])
         .run(tauri::generate_context!("../tauri.conf.json"));

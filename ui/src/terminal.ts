@@ -47,7 +47,7 @@ class TermView {
     });
     this.term.loadAddon(this.fit);
     this.term.loadAddon(this.search);
-    this.term.loadAddon(new WebLinksAddon((_e, uri) => window.open(uri, '_blank', 'noopener')));
+    this.term.loadAddon(new WebLinksAddon((_e, uri) => this.backend.openExternal(uri)));
     this.term.registerLinkProvider({ provideLinks: (y, cb) => cb(this.pathLinks(y)) });
     this.term.attachCustomKeyEventHandler((e) => this.keys(e));
     this.term.onData((d) => {

@@ -56,6 +56,8 @@ export interface Transport {
   readonly kind: 'desktop' | 'browser';
   call(request: Request): Promise<unknown>;
   stream(id: string, request: Request, onFrame: (frame: Frame) => void): Promise<unknown>;
+  /** Opens a web link in the user's browser. */
+  openExternal(url: string): void;
   /** Native folder picker; null when cancelled or not available. */
   pickFolder(): Promise<string | null>;
   setTitle(title: string): void;
@@ -137,6 +139,7 @@ export class Backend {
   terminalList() { return this.call<TerminalInfo[]>({ method: 'terminalList' }); }
 
   pickFolder() { return this.t.pickFolder(); }
+  openExternal(url: string) { if (/^(https?|mailto):/i.test(url)) this.t.openExternal(url); }
   setTitle(title: string) { this.t.setTitle(title); }
   onCloseRequested(confirmClose: () => Promise<boolean>) { this.t.onCloseRequested(confirmClose); }
   onConnection(listener: (up: boolean) => void) { this.t.onConnection(listener); }

@@ -4,6 +4,7 @@
 import { invoke, Channel } from '@tauri-apps/api/core';
 import { getCurrentWindow } from '@tauri-apps/api/window';
 import { open } from '@tauri-apps/plugin-dialog';
+import { openUrl } from '@tauri-apps/plugin-opener';
 import type { Request } from '../bindings/Request';
 import { BackendError, type Frame, type Transport } from './index';
 
@@ -38,6 +39,10 @@ export class TauriTransport implements Transport {
   async pickFolder(): Promise<string | null> {
     const picked = await open({ directory: true, multiple: false, title: 'Open Folder' });
     return typeof picked === 'string' ? picked : null;
+  }
+
+  openExternal(url: string): void {
+    void openUrl(url).catch(() => {});
   }
 
   setTitle(title: string): void {

@@ -125,6 +125,10 @@ export class WsTransport implements Transport {
     return null;
   }
 
+  openExternal(url: string): void {
+    window.open(url, '_blank', 'noopener');
+  }
+
   setTitle(title: string): void {
     document.title = title;
   }
