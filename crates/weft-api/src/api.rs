@@ -6,7 +6,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde::Serialize;
 use serde_json::Value;
 use tracing::{info, warn};
-use weft_fs::{FileFinder, SearchCancel, Watcher, Workspace};
+use weft_fs::{atomic_write, FileFinder, SearchCancel, Watcher, Workspace};
 use weft_pty::{PtyEvent, SpawnOptions, Terminals};
 
 use crate::dto::*;
@@ -340,10 +340,4 @@ fn write_json(path: &Path, v: &impl Serialize) -> std::io::Result<()> {
         std::fs::create_dir_all(dir)?;
     }
     atomic_write(path, pretty(v).as_bytes())
-}
-
-fn atomic_write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    std::fs::write(&tmp, bytes)?;
-    std::fs::rename(&tmp, path)
 }

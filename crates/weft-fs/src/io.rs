@@ -169,7 +169,9 @@ impl Workspace {
     }
 }
 
-pub(crate) fn atomic_write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+/// Atomic replace of a file by host path, for callers outside a workspace (the app's own
+/// settings and state files): temp file beside it, fsync, old permissions, rename.
+pub fn atomic_write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path.parent().ok_or_else(|| std::io::Error::other("no parent directory"))?;
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let old_perms = fs::metadata(path).ok().map(|m| m.permissions());

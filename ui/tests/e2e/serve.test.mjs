@@ -78,6 +78,16 @@ async function openFromTree(path) {
   await page.locator(`.tab.active[data-path="${path}"]`).waitFor();
 }
 
+/** Types at the end of the visible editor (then Enter, if asked), saves, waits until clean. */
+async function appendAndSave(text, enter = false) {
+  await page.locator('.pane:not([hidden]) .cm-content').click();
+  await page.keyboard.press('Control+End');
+  await page.keyboard.type(text);
+  if (enter) await page.keyboard.press('Enter');
+  await page.keyboard.press('Control+s');
+  await page.locator('.tab.active:not(.dirty)').waitFor();
+}
+
 async function waitFor(fn, what, ms = 8000) {
   const end = Date.now() + ms;
   let last;
@@ -121,21 +131,12 @@ test('open a file from the tree, type, save: the bytes on disk match', async () 
 test('CRLF and Latin-1 files keep their bytes through an edit and save', async () => {
   await openFromTree('crlf.txt');
   assert.equal(await page.locator('.status-item.eol').textContent(), 'CRLF');
-  await page.locator('.pane:not([hidden]) .cm-content').click();
-  await page.keyboard.press('Control+End');
-  await page.keyboard.type('three');
-  await page.keyboard.press('Enter');
-  await page.keyboard.press('Control+s');
-  await page.locator('.tab.active:not(.dirty)').waitFor();
+  await appendAndSave('three', true);
   assert.equal(readFileSync(join(ws, 'crlf.txt'), 'latin1'), 'one\r\ntwo\r\nthree\r\n');
 
   await openFromTree('latin1.txt');
   assert.equal(await page.locator('.status-item.enc').textContent(), 'ISO-8859-1');
-  await page.locator('.pane:not([hidden]) .cm-content').click();
-  await page.keyboard.press('Control+End');
-  await page.keyboard.type('ok');
-  await page.keyboard.press('Control+s');
-  await page.locator('.tab.active:not(.dirty)').waitFor();
+  await appendAndSave('ok');
   assert.deepEqual([...readFileSync(join(ws, 'latin1.txt'))], [0x63, 0x61, 0x66, 0xe9, 0x0a, 0x6f, 0x6b]);
 });
 
