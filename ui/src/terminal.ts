@@ -32,6 +32,9 @@ class TermView {
   title = 'terminal';
   private handle: StreamHandle | null = null;
   private unacked = 0;
+  /** Input typed while a write is in flight; sent as one write when it returns. */
+  private queued = '';
+  private writing = false;
   private resizeObserver: ResizeObserver;
 
   constructor(private backend: Backend, private hooks: TerminalHooks, private onTitle: () => void) {
@@ -55,12 +58,33 @@ class TermView {
         if (d === '\r') void this.restart();
         return;
       }
-      void this.backend.terminalWrite(this.id, d).catch(() => {});
+      this.send(d);
     });
     this.term.onResize(({ cols, rows }) => {
       if (this.id && !this.exited) void this.backend.terminalResize(this.id, cols, rows).catch(() => {});
     });
     this.resizeObserver = new ResizeObserver(() => this.refit());
+  }
+
+  /**
+   * Keystrokes must reach the PTY in the order they were typed. Tauri runs each invoke
+   * as its own task, so two writes in flight at once can land swapped (CI saw
+   * `$((40+2))` arrive as `$((40+)2)`). One write at a time, with whatever was typed
+   * meanwhile batched into the next, keeps order without a round trip per key.
+   */
+  private send(data: string) {
+    this.queued += data;
+    if (this.writing) return;
+    this.writing = true;
+    void (async () => {
+      while (this.queued && !this.exited) {
+        const chunk = this.queued;
+        this.queued = '';
+        await this.backend.terminalWrite(this.id, chunk).catch(() => {});
+      }
+      this.queued = '';
+      this.writing = false;
+    })();
   }
 
   /** Attaches xterm to the page, then starts (or re-attaches to) the session. */
