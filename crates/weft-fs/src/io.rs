@@ -172,14 +172,24 @@ impl Workspace {
 /// Atomic replace of a file by host path, for callers outside a workspace (the app's own
 /// settings and state files): temp file beside it, fsync, old permissions, rename.
 pub fn atomic_write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    atomic_write_mode(path, bytes, None)
+}
+
+/// [`atomic_write`] with the permission bits to give the file (Unix mode; ignored
+/// elsewhere). `None` keeps the replaced file's permissions. The rename replaces a symlink
+/// at `path` itself; it never writes through it.
+pub fn atomic_write_mode(path: &Path, bytes: &[u8], mode: Option<u32>) -> std::io::Result<()> {
     let dir = path.parent().ok_or_else(|| std::io::Error::other("no parent directory"))?;
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let old_perms = fs::metadata(path).ok().map(|m| m.permissions());
+    let perms = match mode {
+        Some(m) => perms_from_mode(dir, m),
+        None => fs::metadata(path).ok().map(|m| m.permissions()),
+    };
     let (tmp_path, mut file) = create_temp(dir, &name)?;
     let result = (|| {
         file.write_all(bytes)?;
         file.sync_all()?;
-        if let Some(perms) = old_perms {
+        if let Some(perms) = perms {
             fs::set_permissions(&tmp_path, perms)?;
         }
         drop(file);
@@ -189,6 +199,21 @@ pub fn atomic_write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         let _ = fs::remove_file(&tmp_path);
     }
     result
+}
+
+#[cfg(unix)]
+fn perms_from_mode(_dir: &Path, mode: u32) -> Option<fs::Permissions> {
+    use std::os::unix::fs::PermissionsExt;
+    Some(fs::Permissions::from_mode(mode & 0o7777))
+}
+
+#[cfg(not(unix))]
+fn perms_from_mode(dir: &Path, mode: u32) -> Option<fs::Permissions> {
+    // Windows has only the read-only bit (owner-write clear means read-only), and
+    // Permissions can only be had from existing metadata.
+    let mut p = fs::metadata(dir).ok()?.permissions();
+    p.set_readonly(mode & 0o200 == 0);
+    Some(p)
 }
 
 fn create_temp(dir: &Path, name: &str) -> std::io::Result<(std::path::PathBuf, fs::File)> {
@@ -206,7 +231,7 @@ fn create_temp(dir: &Path, name: &str) -> std::io::Result<(std::path::PathBuf, f
 }
 
 /// Temp files of an interrupted save must not show up as user files.
-pub(crate) fn is_temp_name(name: &str) -> bool {
+pub fn is_temp_name(name: &str) -> bool {
     name.starts_with('.') && name.ends_with(".tmp") && name.contains(".weft-")
 }
 

@@ -1,0 +1,796 @@
+//! Checkpoints of a workspace, with or without git: every non-ignored file, whoever changed
+//! it, snapshotted into one SQLite database per workspace (kept in the app's data
+//! directory, never in the workspace).
+//!
+//! - Content-addressed blobs (BLAKE3, zstd-compressed unless that does not pay), and one
+//!   tree object per directory, so a checkpoint after a one-file edit stores that file and
+//!   the trees on its path, nothing else.
+//! - A stat index (size, mtime, ctime, inode, mode → hash) lets a checkpoint skip reading
+//!   files that did not change.
+//! - A checkpoint is one SQLite transaction (WAL): a process killed at any moment leaves
+//!   the previous checkpoints whole.
+//! - Restore is previewed ([`Store::preview`]), always takes a checkpoint first (so it can
+//!   be undone by restoring that one), writes each file atomically with its mode, and
+//!   reports per-file failures without stopping.
+
+mod manifest;
+mod restore;
+mod scan;
+mod text;
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use serde::{Deserialize, Serialize};
+
+pub use manifest::{Hash, Manifest, Node};
+pub use text::{is_binary, line_count, unified};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("checkpoint store: {0}")]
+    Db(#[from] rusqlite::Error),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    #[error("there is no checkpoint #{0}")]
+    NotFound(i64),
+    #[error("the checkpoint store is damaged: {0}")]
+    Corrupt(String),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+type Result<T> = std::result::Result<T, StoreError>;
+
+/// Why a checkpoint was taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub enum Origin {
+    /// Taken by hand, with a label.
+    Manual,
+    /// Before an agent turn that may change files.
+    Agent,
+    /// Before a restore, so the restore can be undone.
+    Restore,
+    /// After the workspace went quiet following changes from any source.
+    Activity,
+}
+
+impl Origin {
+    fn as_str(self) -> &'static str {
+        match self {
+            Origin::Manual => "manual",
+            Origin::Agent => "agent",
+            Origin::Restore => "restore",
+            Origin::Activity => "activity",
+        }
+    }
+    fn parse(s: &str) -> Origin {
+        match s {
+            "agent" => Origin::Agent,
+            "restore" => Origin::Restore,
+            "activity" => Origin::Activity,
+            _ => Origin::Manual,
+        }
+    }
+}
+
+/// A file the checkpoint did not take, and why (too large, unreadable, …).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Skipped {
+    pub path: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Checkpoint {
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub id: i64,
+    /// Milliseconds since the Unix epoch.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub created_ms: i64,
+    pub label: String,
+    pub origin: Origin,
+    /// Files in the checkpoint, and their total size.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub files: u64,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub bytes: u64,
+    /// Against the checkpoint before it.
+    pub summary: Summary,
+    pub skipped: Vec<Skipped>,
+    /// What the caller attached: the agent's conversation state and metrics.
+    #[cfg_attr(feature = "ts", ts(type = "unknown"))]
+    pub meta: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Summary {
+    pub added: u32,
+    pub modified: u32,
+    pub deleted: u32,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub lines_added: u64,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub lines_removed: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub enum ChangeStatus {
+    Added,
+    Modified,
+    Deleted,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct FileChange {
+    pub path: String,
+    pub status: ChangeStatus,
+    /// None for binary and very large files.
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
+    pub lines_added: Option<u64>,
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
+    pub lines_removed: Option<u64>,
+}
+
+/// One side of a comparison: a checkpoint, or the files on disk now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    Checkpoint(i64),
+    Working,
+}
+
+/// A file as one side has it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Content {
+    File { bytes: Vec<u8>, mode: u32 },
+    Symlink { target: String },
+}
+
+/// Exactly what a restore would do to the working tree.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct RestorePlan {
+    pub modify: Vec<String>,
+    pub create: Vec<String>,
+    pub delete: Vec<String>,
+}
+
+impl RestorePlan {
+    pub fn is_empty(&self) -> bool {
+        self.modify.is_empty() && self.create.is_empty() && self.delete.is_empty()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct FailedFile {
+    pub path: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct RestoreReport {
+    /// The checkpoint of the state just before the restore: restoring it (with the same
+    /// paths) undoes this restore.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub undo: i64,
+    pub plan: RestorePlan,
+    pub failed: Vec<FailedFile>,
+}
+
+/// The result of asking for a checkpoint.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Created {
+    pub checkpoint: Checkpoint,
+    /// False when nothing changed since the latest checkpoint, which is returned instead
+    /// (identical consecutive snapshots are not stored twice).
+    pub new: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Retention {
+    /// Automatic checkpoints (activity, restore, agent) older than this many days go;
+    /// manual ones stay until deleted.
+    pub keep_days: u32,
+    /// At most this many automatic checkpoints are kept (the newest).
+    pub keep_max: u32,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct GcReport {
+    pub checkpoints_removed: u32,
+    pub blobs_freed: u32,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub bytes_freed: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// Gitignore-style patterns left out on top of .gitignore (e.g. `node_modules/`).
+    pub ignore: Vec<String>,
+    /// Files larger than this are skipped (and listed as skipped).
+    pub max_file_bytes: u64,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self { ignore: vec!["node_modules/".into()], max_file_bytes: 10 * 1024 * 1024 }
+    }
+}
+
+/// A file's index entry is trusted only once its mtime is this far in the past: a write
+/// in the same clock tick as our read would otherwise leave size and mtime unchanged.
+const RACY_NS: i64 = 2_000_000_000;
+
+const CODEC_RAW: i64 = 0;
+const CODEC_ZSTD: i64 = 1;
+
+pub struct Store {
+    conn: Mutex<Connection>,
+    root: PathBuf,
+    opts: Mutex<StoreOptions>,
+}
+
+impl Store {
+    /// Where the database of the workspace at `root` lives under the app's data directory.
+    pub fn db_path(data_dir: &Path, root: &Path) -> PathBuf {
+        let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+        let name: String = root
+            .file_name()
+            .map(|n| n.to_string_lossy().chars().map(|c| if c.is_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).take(40).collect())
+            .unwrap_or_else(|| "root".into());
+        let id = blake3::hash(root.to_string_lossy().as_bytes()).to_hex();
+        data_dir.join("checkpoints").join(format!("{name}-{}.sqlite", &id[..16]))
+    }
+
+    /// Opens (creating if needed) the store of the workspace at `root`.
+    pub fn open(db: &Path, root: &Path, opts: StoreOptions) -> Result<Store> {
+        let root = root.canonicalize()?;
+        if let Some(dir) = db.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let conn = Connection::open(db)?;
+        conn.busy_timeout(std::time::Duration::from_secs(30))?;
+        // auto_vacuum only takes effect before the first table exists.
+        conn.execute_batch(
+            "PRAGMA auto_vacuum = INCREMENTAL;
+             PRAGMA journal_mode = WAL;
+             PRAGMA synchronous = NORMAL;
+             PRAGMA foreign_keys = ON;",
+        )?;
+        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if version == 0 {
+            conn.execute_batch(
+                "BEGIN IMMEDIATE;
+                 CREATE TABLE IF NOT EXISTS blobs (
+                   id INTEGER PRIMARY KEY,
+                   hash BLOB NOT NULL UNIQUE,
+                   size INTEGER NOT NULL,
+                   codec INTEGER NOT NULL,
+                   data BLOB NOT NULL);
+                 CREATE TABLE IF NOT EXISTS checkpoints (
+                   id INTEGER PRIMARY KEY AUTOINCREMENT,
+                   created_ms INTEGER NOT NULL,
+                   label TEXT NOT NULL,
+                   origin TEXT NOT NULL,
+                   root BLOB NOT NULL,
+                   files INTEGER NOT NULL,
+                   bytes INTEGER NOT NULL,
+                   added INTEGER NOT NULL, modified INTEGER NOT NULL, deleted INTEGER NOT NULL,
+                   lines_added INTEGER NOT NULL, lines_removed INTEGER NOT NULL,
+                   skipped TEXT NOT NULL,
+                   meta TEXT);
+                 CREATE TABLE IF NOT EXISTS changes (
+                   checkpoint INTEGER NOT NULL REFERENCES checkpoints(id) ON DELETE CASCADE,
+                   path TEXT NOT NULL,
+                   status TEXT NOT NULL,
+                   lines_added INTEGER, lines_removed INTEGER,
+                   PRIMARY KEY (checkpoint, path)) WITHOUT ROWID;
+                 CREATE TABLE IF NOT EXISTS stat_index (
+                   path TEXT PRIMARY KEY,
+                   size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, ctime_ns INTEGER NOT NULL,
+                   ino INTEGER NOT NULL, mode INTEGER NOT NULL, hash BLOB NOT NULL) WITHOUT ROWID;
+                 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                 PRAGMA user_version = 1;
+                 COMMIT;",
+            )?;
+        } else if version > 1 {
+            return Err(StoreError::Invalid(format!("{} was written by a newer Weft (schema {version})", db.display())));
+        }
+        conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('root', ?1)", [root.to_string_lossy()])?;
+        Ok(Store { conn: Mutex::new(conn), root, opts: Mutex::new(opts) })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn set_options(&self, opts: StoreOptions) {
+        if let Ok(mut o) = self.opts.lock() {
+            *o = opts;
+        }
+    }
+
+    fn options(&self) -> StoreOptions {
+        self.opts.lock().map(|o| o.clone()).unwrap_or_default()
+    }
+
+    fn conn(&self) -> Result<std::sync::MutexGuard<'_, Connection>> {
+        self.conn.lock().map_err(|_| StoreError::Invalid("the checkpoint store is busy after a failure".into()))
+    }
+
+    /// Snapshots the working tree. When nothing changed since the latest checkpoint, no new
+    /// one is stored and the latest is returned with `new: false`.
+    pub fn create(&self, label: &str, origin: Origin, meta: Option<serde_json::Value>) -> Result<Created> {
+        let opts = self.options();
+        let mut conn = self.conn()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let (manifest, skipped, bytes) = snapshot(&tx, &self.root, &opts)?;
+        let root = manifest::write_trees(&manifest, &mut |h, b| put_blob(&tx, h, b))?;
+
+        let latest: Option<(i64, Vec<u8>)> = tx.query_row("SELECT id, root FROM checkpoints ORDER BY id DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
+        if let Some((id, prev_root)) = &latest {
+            if prev_root.as_slice() == root.as_slice() {
+                tx.commit()?;
+                let checkpoint = get_checkpoint(&conn, *id)?;
+                return Ok(Created { checkpoint, new: false });
+            }
+        }
+        let previous = match &latest {
+            Some((_, r)) => read_manifest(&tx, &to_hash(r)?)?,
+            None => Manifest::new(),
+        };
+        let changes = compare(&previous, &manifest, &mut |h| get_blob(&tx, h), &mut |h| get_blob(&tx, h))?;
+        let mut summary = Summary::default();
+        for c in &changes {
+            match c.status {
+                ChangeStatus::Added => summary.added += 1,
+                ChangeStatus::Modified => summary.modified += 1,
+                ChangeStatus::Deleted => summary.deleted += 1,
+            }
+            summary.lines_added += c.lines_added.unwrap_or(0);
+            summary.lines_removed += c.lines_removed.unwrap_or(0);
+        }
+        let created_ms = now_ms();
+        let meta_text = meta.as_ref().map(|m| m.to_string());
+        tx.execute(
+            "INSERT INTO checkpoints (created_ms, label, origin, root, files, bytes, added, modified, deleted, lines_added, lines_removed, skipped, meta)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+            params![
+                created_ms,
+                label,
+                origin.as_str(),
+                root.as_slice(),
+                manifest.len() as i64,
+                bytes as i64,
+                summary.added,
+                summary.modified,
+                summary.deleted,
+                summary.lines_added as i64,
+                summary.lines_removed as i64,
+                serde_json::to_string(&skipped).unwrap_or_else(|_| "[]".into()),
+                meta_text
+            ],
+        )?;
+        let id = tx.last_insert_rowid();
+        {
+            let mut ins = tx.prepare_cached("INSERT INTO changes (checkpoint, path, status, lines_added, lines_removed) VALUES (?1, ?2, ?3, ?4, ?5)")?;
+            for c in &changes {
+                ins.execute(params![id, c.path, status_str(c.status), c.lines_added.map(|n| n as i64), c.lines_removed.map(|n| n as i64)])?;
+            }
+        }
+        tx.commit()?;
+        let checkpoint = Checkpoint { id, created_ms, label: label.to_owned(), origin, files: manifest.len() as u64, bytes, summary, skipped, meta };
+        Ok(Created { checkpoint, new: true })
+    }
+
+    /// Newest first.
+    pub fn list(&self) -> Result<Vec<Checkpoint>> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare(&format!("{SELECT_CHECKPOINT} ORDER BY id DESC"))?;
+        let rows = stmt.query_map([], row_to_checkpoint)?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    pub fn get(&self, id: i64) -> Result<Checkpoint> {
+        get_checkpoint(&*self.conn()?, id)
+    }
+
+    /// The files a checkpoint changed against the one before it.
+    pub fn changes(&self, id: i64) -> Result<Vec<FileChange>> {
+        let conn = self.conn()?;
+        get_checkpoint(&conn, id)?;
+        let mut stmt = conn.prepare_cached("SELECT path, status, lines_added, lines_removed FROM changes WHERE checkpoint = ?1 ORDER BY path")?;
+        let rows = stmt.query_map([id], |r| {
+            let status: String = r.get(1)?;
+            Ok(FileChange {
+                path: r.get(0)?,
+                status: match status.as_str() {
+                    "added" => ChangeStatus::Added,
+                    "deleted" => ChangeStatus::Deleted,
+                    _ => ChangeStatus::Modified,
+                },
+                lines_added: r.get::<_, Option<i64>>(2)?.map(|n| n as u64),
+                lines_removed: r.get::<_, Option<i64>>(3)?.map(|n| n as u64),
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// The manifest of one side (for tests, the CLI and the diff view).
+    pub fn manifest(&self, side: Side) -> Result<Manifest> {
+        let conn = self.conn()?;
+        self.side_manifest(&conn, side)
+    }
+
+    fn side_manifest(&self, conn: &Connection, side: Side) -> Result<Manifest> {
+        match side {
+            Side::Checkpoint(id) => read_manifest(conn, &checkpoint_root(conn, id)?),
+            Side::Working => {
+                let index = load_index(conn)?;
+                let opts = self.options();
+                let scan = scan::scan(&self.root, &scan::ScanOptions { ignore: &opts.ignore, max_file_bytes: opts.max_file_bytes }, &index, &mut |_, _, _| Ok(()))?;
+                Ok(scan.manifest)
+            }
+        }
+    }
+
+    /// What changed from `from` to `to`.
+    pub fn diff(&self, from: Side, to: Side) -> Result<Vec<FileChange>> {
+        let conn = self.conn()?;
+        let (a, b) = (self.side_manifest(&conn, from)?, self.side_manifest(&conn, to)?);
+        let root = self.root.clone();
+        let fetch = |side: Side| {
+            let conn = &*conn;
+            let root = root.clone();
+            move |h: &Hash, path: &str| -> Result<Vec<u8>> {
+                match side {
+                    Side::Checkpoint(_) => get_blob(conn, h),
+                    Side::Working => Ok(std::fs::read(root.join(path))?),
+                }
+            }
+        };
+        let (mut fa, mut fb) = (fetch(from), fetch(to));
+        compare_with_paths(&a, &b, &mut fa, &mut fb)
+    }
+
+    /// One file as `side` has it; None when it is not there.
+    pub fn content(&self, side: Side, path: &str) -> Result<Option<Content>> {
+        let conn = self.conn()?;
+        match side {
+            Side::Checkpoint(id) => {
+                let manifest = read_manifest(&conn, &checkpoint_root(&conn, id)?)?;
+                Ok(match manifest.get(path) {
+                    Some(Node::File { mode, hash, .. }) => Some(Content::File { bytes: get_blob(&conn, hash)?, mode: *mode }),
+                    Some(Node::Symlink { target }) => Some(Content::Symlink { target: target.clone() }),
+                    None => None,
+                })
+            }
+            Side::Working => {
+                let ws = weft_fs::Workspace::open(&self.root).map_err(|e| StoreError::Invalid(e.to_string()))?;
+                // The jail refuses paths that lead outside the workspace.
+                let full = ws.resolve(path).map_err(|e| StoreError::Invalid(e.to_string()))?;
+                match std::fs::symlink_metadata(&full) {
+                    Ok(m) if m.file_type().is_symlink() => Ok(Some(Content::Symlink { target: std::fs::read_link(&full)?.to_string_lossy().into_owned() })),
+                    Ok(m) if m.is_file() => Ok(Some(Content::File { bytes: std::fs::read(&full)?, mode: scan::Stat::of(&m).mode })),
+                    Ok(_) => Ok(None),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                    Err(e) => Err(e.into()),
+                }
+            }
+        }
+    }
+
+    /// What restoring checkpoint `id` would do; `paths` limits it to those files and
+    /// folders (all of the workspace when None).
+    pub fn preview(&self, id: i64, paths: Option<&[String]>) -> Result<RestorePlan> {
+        let conn = self.conn()?;
+        let target = read_manifest(&conn, &checkpoint_root(&conn, id)?)?;
+        let working = self.side_manifest(&conn, Side::Working)?;
+        Ok(plan(&working, &target, paths))
+    }
+
+    /// Restores checkpoint `id` (or only `paths` of it). A checkpoint of the current state
+    /// is taken first; its id is returned as `undo`.
+    pub fn restore(&self, id: i64, paths: Option<&[String]>) -> Result<RestoreReport> {
+        // Fail early on an unknown id, before taking the safety checkpoint.
+        self.get(id)?;
+        let before = self.create(&format!("Before restoring #{id}"), Origin::Restore, None)?;
+        let undo = before.checkpoint.id;
+        let conn = self.conn()?;
+        let target = read_manifest(&conn, &checkpoint_root(&conn, id)?)?;
+        let current = read_manifest(&conn, &checkpoint_root(&conn, undo)?)?;
+        let plan = plan(&current, &target, paths);
+        let failed = restore::apply(&self.root, &target, &plan, &mut |h| get_blob(&conn, h));
+        Ok(RestoreReport { undo, plan, failed })
+    }
+
+    /// Deletes checkpoints (their blobs are freed by [`Store::gc`]).
+    pub fn delete(&self, ids: &[i64]) -> Result<u32> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut n = 0;
+        for id in ids {
+            n += tx.execute("DELETE FROM checkpoints WHERE id = ?1", [id])? as u32;
+        }
+        tx.commit()?;
+        Ok(n)
+    }
+
+    /// Applies the retention policy to automatic checkpoints, then collects garbage.
+    pub fn prune(&self, keep: &Retention) -> Result<GcReport> {
+        let removed = {
+            let conn = self.conn()?;
+            let cutoff = now_ms() - i64::from(keep.keep_days) * 86_400_000;
+            let mut n = conn.execute("DELETE FROM checkpoints WHERE origin != 'manual' AND created_ms < ?1", [cutoff])?;
+            n += conn.execute(
+                "DELETE FROM checkpoints WHERE origin != 'manual' AND id NOT IN
+                   (SELECT id FROM checkpoints WHERE origin != 'manual' ORDER BY id DESC LIMIT ?1)",
+                [keep.keep_max],
+            )?;
+            n as u32
+        };
+        let mut report = self.gc()?;
+        report.checkpoints_removed = removed;
+        Ok(report)
+    }
+
+    /// Frees every blob no checkpoint refers to, and only those.
+    pub fn gc(&self) -> Result<GcReport> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut trees = HashSet::new();
+        let mut files = HashSet::new();
+        {
+            let mut stmt = tx.prepare("SELECT root FROM checkpoints")?;
+            let roots = stmt.query_map([], |r| r.get::<_, Vec<u8>>(0))?.collect::<rusqlite::Result<Vec<_>>>()?;
+            for r in roots {
+                manifest::tree_hashes(&to_hash(&r)?, &mut |h| get_blob(&tx, h), &mut trees, &mut files)?;
+            }
+        }
+        let mut dead = Vec::new();
+        {
+            let mut stmt = tx.prepare("SELECT id, hash, length(data) FROM blobs")?;
+            let mut rows = stmt.query([])?;
+            while let Some(r) = rows.next()? {
+                let hash: Vec<u8> = r.get(1)?;
+                let h = to_hash(&hash)?;
+                if !trees.contains(&h) && !files.contains(&h) {
+                    dead.push((r.get::<_, i64>(0)?, r.get::<_, i64>(2)?));
+                }
+            }
+        }
+        let mut report = GcReport::default();
+        {
+            let mut del = tx.prepare_cached("DELETE FROM blobs WHERE id = ?1")?;
+            for (id, len) in &dead {
+                del.execute([id])?;
+                report.blobs_freed += 1;
+                report.bytes_freed += *len as u64;
+            }
+        }
+        // The index must never point at a blob that is gone: a later checkpoint would
+        // trust it and refer to missing content.
+        tx.execute("DELETE FROM stat_index WHERE hash NOT IN (SELECT hash FROM blobs)", [])?;
+        tx.commit()?;
+        conn.execute_batch("PRAGMA incremental_vacuum;")?;
+        Ok(report)
+    }
+
+    /// SQLite's own consistency check ("ok" when sound).
+    pub fn integrity_check(&self) -> Result<String> {
+        Ok(self.conn()?.query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
+    }
+
+    /// Blobs stored, and their bytes on disk (compressed).
+    pub fn blob_stats(&self) -> Result<(u64, u64)> {
+        Ok(self.conn()?.query_row("SELECT count(*), coalesce(sum(length(data)), 0) FROM blobs", [], |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64)))?)
+    }
+}
+
+/// Walks the working tree inside the transaction: new contents become blobs and the stat
+/// index learns what was read.
+fn snapshot(tx: &rusqlite::Transaction, root: &Path, opts: &StoreOptions) -> Result<(Manifest, Vec<Skipped>, u64)> {
+    let index = load_index(tx)?;
+    let started = now_ns();
+    let scan = scan::scan(root, &scan::ScanOptions { ignore: &opts.ignore, max_file_bytes: opts.max_file_bytes }, &index, &mut |_, bytes, hash| put_blob(tx, hash, bytes))?;
+    {
+        let mut up = tx.prepare_cached("INSERT OR REPLACE INTO stat_index (path, size, mtime_ns, ctime_ns, ino, mode, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?;
+        for (path, stat, hash) in &scan.read {
+            if stat.mtime_ns > started - RACY_NS || stat.ctime_ns > started - RACY_NS {
+                continue;
+            }
+            up.execute(params![path, stat.size as i64, stat.mtime_ns, stat.ctime_ns, stat.ino as i64, stat.mode, hash.as_slice()])?;
+        }
+        let mut del = tx.prepare_cached("DELETE FROM stat_index WHERE path = ?1")?;
+        for path in index.keys() {
+            if !scan.manifest.contains_key(path) {
+                del.execute([path])?;
+            }
+        }
+    }
+    Ok((scan.manifest, scan.skipped, scan.bytes))
+}
+
+fn load_index(conn: &Connection) -> Result<scan::Index> {
+    let mut stmt = conn.prepare_cached("SELECT path, size, mtime_ns, ctime_ns, ino, mode, hash FROM stat_index")?;
+    let mut rows = stmt.query([])?;
+    let mut index = HashMap::new();
+    while let Some(r) = rows.next()? {
+        let hash: Vec<u8> = r.get(6)?;
+        let stat = scan::Stat { size: r.get::<_, i64>(1)? as u64, mtime_ns: r.get(2)?, ctime_ns: r.get(3)?, ino: r.get::<_, i64>(4)? as u64, mode: r.get(5)? };
+        index.insert(r.get(0)?, (stat, to_hash(&hash)?));
+    }
+    Ok(index)
+}
+
+fn put_blob(conn: &Connection, hash: &Hash, bytes: &[u8]) -> Result<()> {
+    let exists = conn.prepare_cached("SELECT 1 FROM blobs WHERE hash = ?1")?.exists([hash.as_slice()])?;
+    if exists {
+        return Ok(());
+    }
+    // Level 1: near zlib's ratio on source code at several times its speed.
+    let packed = if bytes.len() >= 64 { zstd::bulk::compress(bytes, 1).ok().filter(|c| c.len() + c.len() / 8 < bytes.len()) } else { None };
+    let (codec, data) = match &packed {
+        Some(c) => (CODEC_ZSTD, c.as_slice()),
+        None => (CODEC_RAW, bytes),
+    };
+    conn.prepare_cached("INSERT INTO blobs (hash, size, codec, data) VALUES (?1, ?2, ?3, ?4)")?.execute(params![hash.as_slice(), bytes.len() as i64, codec, data])?;
+    Ok(())
+}
+
+fn get_blob(conn: &Connection, hash: &Hash) -> Result<Vec<u8>> {
+    let row: Option<(i64, i64, Vec<u8>)> = conn.prepare_cached("SELECT size, codec, data FROM blobs WHERE hash = ?1")?.query_row([hash.as_slice()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).optional()?;
+    let (size, codec, data) = row.ok_or_else(|| StoreError::Corrupt("a blob a checkpoint refers to is missing".into()))?;
+    match codec {
+        CODEC_RAW => Ok(data),
+        CODEC_ZSTD => zstd::bulk::decompress(&data, size as usize).map_err(|e| StoreError::Corrupt(format!("a blob does not decompress: {e}"))),
+        _ => Err(StoreError::Corrupt(format!("unknown blob codec {codec}"))),
+    }
+}
+
+fn read_manifest(conn: &Connection, root: &Hash) -> Result<Manifest> {
+    manifest::read_trees(root, &mut |h| get_blob(conn, h))
+}
+
+fn checkpoint_root(conn: &Connection, id: i64) -> Result<Hash> {
+    let root: Option<Vec<u8>> = conn.query_row("SELECT root FROM checkpoints WHERE id = ?1", [id], |r| r.get(0)).optional()?;
+    to_hash(&root.ok_or(StoreError::NotFound(id))?)
+}
+
+fn to_hash(bytes: &[u8]) -> Result<Hash> {
+    bytes.try_into().map_err(|_| StoreError::Corrupt("a hash has the wrong length".into()))
+}
+
+const SELECT_CHECKPOINT: &str = "SELECT id, created_ms, label, origin, files, bytes, added, modified, deleted, lines_added, lines_removed, skipped, meta FROM checkpoints";
+
+fn row_to_checkpoint(r: &rusqlite::Row) -> rusqlite::Result<Checkpoint> {
+    let origin: String = r.get(3)?;
+    let skipped: String = r.get(11)?;
+    let meta: Option<String> = r.get(12)?;
+    Ok(Checkpoint {
+        id: r.get(0)?,
+        created_ms: r.get(1)?,
+        label: r.get(2)?,
+        origin: Origin::parse(&origin),
+        files: r.get::<_, i64>(4)? as u64,
+        bytes: r.get::<_, i64>(5)? as u64,
+        summary: Summary { added: r.get(6)?, modified: r.get(7)?, deleted: r.get(8)?, lines_added: r.get::<_, i64>(9)? as u64, lines_removed: r.get::<_, i64>(10)? as u64 },
+        skipped: serde_json::from_str(&skipped).unwrap_or_default(),
+        meta: meta.and_then(|m| serde_json::from_str(&m).ok()),
+    })
+}
+
+fn get_checkpoint(conn: &Connection, id: i64) -> Result<Checkpoint> {
+    conn.query_row(&format!("{SELECT_CHECKPOINT} WHERE id = ?1"), [id], row_to_checkpoint).optional()?.ok_or(StoreError::NotFound(id))
+}
+
+fn status_str(s: ChangeStatus) -> &'static str {
+    match s {
+        ChangeStatus::Added => "added",
+        ChangeStatus::Modified => "modified",
+        ChangeStatus::Deleted => "deleted",
+    }
+}
+
+/// Changes from `a` to `b`, with line figures from blob contents.
+fn compare(a: &Manifest, b: &Manifest, get_a: &mut dyn FnMut(&Hash) -> Result<Vec<u8>>, get_b: &mut dyn FnMut(&Hash) -> Result<Vec<u8>>) -> Result<Vec<FileChange>> {
+    compare_with_paths(a, b, &mut |h, _| get_a(h), &mut |h, _| get_b(h))
+}
+
+fn compare_with_paths(a: &Manifest, b: &Manifest, get_a: &mut dyn FnMut(&Hash, &str) -> Result<Vec<u8>>, get_b: &mut dyn FnMut(&Hash, &str) -> Result<Vec<u8>>) -> Result<Vec<FileChange>> {
+    let mut out = Vec::new();
+    for (path, old) in a {
+        match b.get(path) {
+            None => {
+                let removed = match old {
+                    Node::File { hash, .. } => text::line_count(&get_a(hash, path)?),
+                    Node::Symlink { .. } => Some(1),
+                };
+                out.push(FileChange { path: path.clone(), status: ChangeStatus::Deleted, lines_added: removed.map(|_| 0), lines_removed: removed });
+            }
+            Some(new) if new != old => {
+                let (added, removed) = match (old, new) {
+                    (Node::File { hash: ha, .. }, Node::File { hash: hb, .. }) if ha == hb => (Some(0), Some(0)), // mode change only
+                    (Node::File { hash: ha, .. }, Node::File { hash: hb, .. }) => match text::line_diff(&get_a(ha, path)?, &get_b(hb, path)?) {
+                        Some((x, y)) => (Some(x), Some(y)),
+                        None => (None, None),
+                    },
+                    _ => (Some(1), Some(1)),
+                };
+                out.push(FileChange { path: path.clone(), status: ChangeStatus::Modified, lines_added: added, lines_removed: removed });
+            }
+            Some(_) => {}
+        }
+    }
+    for (path, new) in b {
+        if !a.contains_key(path) {
+            let added = match new {
+                Node::File { hash, .. } => text::line_count(&get_b(hash, path)?),
+                Node::Symlink { .. } => Some(1),
+            };
+            out.push(FileChange { path: path.clone(), status: ChangeStatus::Added, lines_added: added, lines_removed: added.map(|_| 0) });
+        }
+    }
+    out.sort_by(|x, y| x.path.cmp(&y.path));
+    Ok(out)
+}
+
+fn in_scope(path: &str, paths: Option<&[String]>) -> bool {
+    match paths {
+        None => true,
+        Some(ps) => ps.iter().any(|p| {
+            let p = p.trim_end_matches('/');
+            p.is_empty() || path == p || (path.starts_with(p) && path.as_bytes().get(p.len()) == Some(&b'/'))
+        }),
+    }
+}
+
+fn plan(working: &Manifest, target: &Manifest, paths: Option<&[String]>) -> RestorePlan {
+    let mut plan = RestorePlan::default();
+    for (path, node) in target {
+        if !in_scope(path, paths) {
+            continue;
+        }
+        match working.get(path) {
+            None => plan.create.push(path.clone()),
+            Some(w) if w != node => plan.modify.push(path.clone()),
+            Some(_) => {}
+        }
+    }
+    for path in working.keys() {
+        if in_scope(path, paths) && !target.contains_key(path) {
+            plan.delete.push(path.clone());
+        }
+    }
+    plan
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}
+
+fn now_ns() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos() as i64).unwrap_or(0)
+}

@@ -1,0 +1,167 @@
+//! Walking the working tree: which files a checkpoint covers, and their content hashes.
+//! A (size, mtime, ctime, inode, mode) index from the previous checkpoint lets unchanged
+//! files skip reading and hashing, like git's index.
+
+use std::collections::HashMap;
+use std::fs;
+use std::path::Path;
+
+use crate::manifest::{hash_bytes, Hash, Manifest, Node};
+use crate::{Skipped, StoreError};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stat {
+    pub size: u64,
+    pub mtime_ns: i64,
+    pub ctime_ns: i64,
+    pub ino: u64,
+    pub mode: u32,
+}
+
+impl Stat {
+    pub fn of(m: &fs::Metadata) -> Self {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            Stat { size: m.len(), mtime_ns: m.mtime() * 1_000_000_000 + m.mtime_nsec(), ctime_ns: m.ctime() * 1_000_000_000 + m.ctime_nsec(), ino: m.ino(), mode: m.mode() & 0o7777 }
+        }
+        #[cfg(not(unix))]
+        {
+            let ns = |t: std::io::Result<std::time::SystemTime>| t.ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map(|d| d.as_nanos() as i64).unwrap_or(0);
+            let mode = if m.permissions().readonly() { 0o444 } else { 0o644 };
+            Stat { size: m.len(), mtime_ns: ns(m.modified()), ctime_ns: ns(m.created()), ino: 0, mode }
+        }
+    }
+}
+
+/// What the last storing scan learnt about a path.
+pub type Index = HashMap<String, (Stat, Hash)>;
+
+pub struct ScanOptions<'a> {
+    /// Gitignore-style patterns excluded on top of .gitignore.
+    pub ignore: &'a [String],
+    pub max_file_bytes: u64,
+}
+
+pub struct Scan {
+    pub manifest: Manifest,
+    pub skipped: Vec<Skipped>,
+    pub bytes: u64,
+    /// Paths whose content was read in this scan, with their stat (for the index).
+    pub read: Vec<(String, Stat, Hash)>,
+}
+
+/// Walks `root`. For every file whose stat does not match `index`, calls `on_read` with the
+/// content and its hash (the store keeps the blob there).
+pub fn scan(root: &Path, opts: &ScanOptions, index: &Index, on_read: &mut dyn FnMut(&str, &[u8], &Hash) -> Result<(), StoreError>) -> Result<Scan, StoreError> {
+    let mut overrides = ignore::overrides::OverrideBuilder::new(root);
+    for pattern in opts.ignore {
+        let pattern = pattern.trim();
+        if pattern.is_empty() {
+            continue;
+        }
+        overrides.add(&format!("!{pattern}")).map_err(|e| StoreError::Invalid(format!("checkpoint ignore pattern {pattern:?}: {e}")))?;
+    }
+    let overrides = overrides.build().map_err(|e| StoreError::Invalid(format!("checkpoint ignore patterns: {e}")))?;
+    let walker = ignore::WalkBuilder::new(root)
+        .hidden(false)
+        .parents(false)
+        .git_global(false)
+        .require_git(false)
+        .follow_links(false)
+        .overrides(overrides)
+        .filter_entry(|e| e.file_name() != ".git" && !weft_fs::is_temp_name(&e.file_name().to_string_lossy()))
+        .build();
+
+    let mut out = Scan { manifest: Manifest::new(), skipped: Vec::new(), bytes: 0, read: Vec::new() };
+    for entry in walker {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                out.skipped.push(Skipped { path: error_path(&e, root), reason: e.to_string() });
+                continue;
+            }
+        };
+        if entry.depth() == 0 {
+            continue;
+        }
+        let Ok(rel) = entry.path().strip_prefix(root) else { continue };
+        let Some(rel) = rel_string(rel) else {
+            out.skipped.push(Skipped { path: rel.to_string_lossy().into_owned(), reason: "the name is not valid UTF-8".into() });
+            continue;
+        };
+        let meta = match fs::symlink_metadata(entry.path()) {
+            Ok(m) => m,
+            // Deleted between listing and looking: it is simply not in this checkpoint.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => {
+                out.skipped.push(Skipped { path: rel, reason: e.to_string() });
+                continue;
+            }
+        };
+        let ft = meta.file_type();
+        if ft.is_symlink() {
+            match fs::read_link(entry.path()) {
+                Ok(t) => match t.to_str() {
+                    Some(t) => {
+                        out.manifest.insert(rel, Node::Symlink { target: t.to_owned() });
+                    }
+                    None => out.skipped.push(Skipped { path: rel, reason: "the link target is not valid UTF-8".into() }),
+                },
+                Err(e) => out.skipped.push(Skipped { path: rel, reason: e.to_string() }),
+            }
+        } else if ft.is_file() {
+            let stat = Stat::of(&meta);
+            if stat.size > opts.max_file_bytes {
+                out.skipped.push(Skipped { path: rel, reason: format!("larger than the {} MB limit", opts.max_file_bytes / (1024 * 1024)) });
+                continue;
+            }
+            let hash = match index.get(&rel) {
+                Some((s, h)) if *s == stat => *h,
+                _ => match fs::read(entry.path()) {
+                    Ok(bytes) => {
+                        let h = hash_bytes(&bytes);
+                        on_read(&rel, &bytes, &h)?;
+                        // The stat after reading: a write racing the read changes it, and
+                        // then the index entry simply will not match next time.
+                        let stat = Stat { size: bytes.len() as u64, ..stat };
+                        out.read.push((rel.clone(), stat, h));
+                        h
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                    Err(e) => {
+                        out.skipped.push(Skipped { path: rel, reason: e.to_string() });
+                        continue;
+                    }
+                },
+            };
+            let size = meta.len();
+            out.bytes += size;
+            out.manifest.insert(rel, Node::File { mode: stat.mode, size, hash });
+        }
+        // Directories are implied by their files; sockets and fifos are not content.
+    }
+    Ok(out)
+}
+
+fn rel_string(rel: &Path) -> Option<String> {
+    let mut s = String::new();
+    for c in rel.components() {
+        if !s.is_empty() {
+            s.push('/');
+        }
+        s.push_str(c.as_os_str().to_str()?);
+    }
+    Some(s)
+}
+
+fn error_path(e: &ignore::Error, root: &Path) -> String {
+    fn find(e: &ignore::Error) -> Option<&Path> {
+        match e {
+            ignore::Error::WithPath { path, .. } => Some(path),
+            ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => find(err),
+            _ => None,
+        }
+    }
+    find(e).map(|p| p.strip_prefix(root).unwrap_or(p).to_string_lossy().into_owned()).unwrap_or_default()
+}

@@ -1,0 +1,71 @@
+use std::fs;
+
+use weft_store::{Content, Origin, Retention, Side};
+
+use crate::common::*;
+
+#[test]
+fn gc_frees_exactly_the_blobs_no_checkpoint_refers_to() {
+    let f = fixture();
+    let root = f.ws.path();
+    let mut rng = Rng(99);
+    random_tree(root, &mut rng, 80);
+    let cp1 = f.store.create("", Origin::Manual, None).unwrap().checkpoint.id;
+    mutate(root, &mut rng, 1);
+    let cp2 = f.store.create("", Origin::Manual, None).unwrap().checkpoint.id;
+    let state2 = read_tree(root);
+    let (blobs_before, _) = f.store.blob_stats().unwrap();
+
+    // Nothing is garbage while both exist.
+    assert_eq!(f.store.gc().unwrap().blobs_freed, 0);
+
+    let m1 = f.store.manifest(Side::Checkpoint(cp1)).unwrap();
+    let m2 = f.store.manifest(Side::Checkpoint(cp2)).unwrap();
+    let only_in_1: std::collections::HashSet<_> = m1.values().filter_map(|n| match n { weft_store::Node::File { hash, .. } => Some(*hash), _ => None }).collect();
+    let in_2: std::collections::HashSet<_> = m2.values().filter_map(|n| match n { weft_store::Node::File { hash, .. } => Some(*hash), _ => None }).collect();
+    let unique_files = only_in_1.difference(&in_2).count() as u32;
+    assert!(unique_files > 0);
+
+    assert_eq!(f.store.delete(&[cp1]).unwrap(), 1);
+    let report = f.store.gc().unwrap();
+    // The file contents only #1 had, plus the tree objects only #1 had.
+    assert!(report.blobs_freed >= unique_files, "{report:?} vs {unique_files}");
+    let (blobs_after, _) = f.store.blob_stats().unwrap();
+    assert_eq!(blobs_after, blobs_before - u64::from(report.blobs_freed));
+
+    // Every blob #2 refers to is still there: it restores exactly.
+    for (path, node) in &m2 {
+        if let weft_store::Node::File { .. } = node {
+            assert!(matches!(f.store.content(Side::Checkpoint(cp2), path).unwrap(), Some(Content::File { .. })));
+        }
+    }
+    mutate(root, &mut rng, 2);
+    f.store.restore(cp2, None).unwrap();
+    assert_eq!(read_tree(root), state2);
+    assert_eq!(f.store.integrity_check().unwrap(), "ok");
+
+    // A checkpoint after GC still works (the stat index never points at freed blobs).
+    fs::write(root.join("after-gc.txt"), "x").unwrap();
+    let cp3 = f.store.create("", Origin::Manual, None).unwrap().checkpoint.id;
+    mutate(root, &mut rng, 3);
+    let state3_expected = { f.store.restore(cp3, None).unwrap(); read_tree(root) };
+    assert!(state3_expected.contains_key("after-gc.txt"));
+}
+
+#[test]
+fn retention_drops_old_automatic_checkpoints_and_keeps_manual_ones() {
+    let f = fixture();
+    let root = f.ws.path();
+    for i in 0..5 {
+        fs::write(root.join("f.txt"), format!("{i}")).unwrap();
+        let origin = if i == 0 { Origin::Manual } else { Origin::Activity };
+        f.store.create("", origin, None).unwrap();
+    }
+    let report = f.store.prune(&Retention { keep_days: 30, keep_max: 2 }).unwrap();
+    assert_eq!(report.checkpoints_removed, 2);
+    let left: Vec<_> = f.store.list().unwrap().into_iter().map(|c| (c.id, c.origin)).collect();
+    assert_eq!(left, vec![(5, Origin::Activity), (4, Origin::Activity), (1, Origin::Manual)]);
+    assert!(report.blobs_freed > 0);
+    f.store.restore(1, None).unwrap();
+    assert_eq!(fs::read_to_string(root.join("f.txt")).unwrap(), "0");
+}
