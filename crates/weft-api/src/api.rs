@@ -9,7 +9,9 @@ use tracing::{info, warn};
 use weft_fs::{atomic_write, FileFinder, SearchCancel, Watcher, Workspace};
 use weft_pty::{PtyEvent, SpawnOptions, Terminals};
 
+use crate::checkpoints::Checkpoints;
 use crate::dto::*;
+use weft_store::{Content, Origin, Side};
 use crate::{ApiError, AppPaths, Settings, Stream, StreamFrame};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,6 +39,8 @@ struct Inner {
 
 struct OpenWorkspace {
     ws: Workspace,
+    /// None when the store could not be opened (the reason is logged and returned).
+    checkpoints: std::result::Result<Arc<Checkpoints>, ApiError>,
     _watcher: Option<Watcher>,
     listeners: Arc<Mutex<HashMap<String, Stream>>>,
     /// The fuzzy finder's file list, dropped when files appear or disappear.
@@ -60,7 +64,17 @@ impl Api {
         let listeners: Arc<Mutex<HashMap<String, Stream>>> = Arc::default();
         let finder: Arc<Mutex<Option<FileFinder>>> = Arc::default();
         let (l, f) = (listeners.clone(), finder.clone());
+        let checkpoints = crate::checkpoints::open_store(&self.inner.paths, ws.root())
+            .map(|store| Arc::new(Checkpoints::start(store, self.inner.paths.clone())))
+            .map_err(|e| {
+                warn!("checkpoints of {} are off: {e}", ws.root().display());
+                ApiError::from(e)
+            });
+        let activity = checkpoints.as_ref().ok().map(|c| c.notifier());
         let watcher = Watcher::start(ws.clone(), Default::default(), move |changes| {
+            if let Some(changed) = &activity {
+                changed();
+            }
             if changes.iter().any(|c| c.kind != weft_fs::FsChangeKind::Modified) {
                 if let Ok(mut f) = f.lock() {
                     *f = None;
@@ -77,7 +91,7 @@ impl Api {
         info!(root = %info.root, "workspace opened");
         self.remember_recent(&info);
         *self.inner.workspace.write().map_err(ApiError::internal)? =
-            Some(Arc::new(OpenWorkspace { ws, _watcher: watcher, listeners, finder }));
+            Some(Arc::new(OpenWorkspace { ws, checkpoints, _watcher: watcher, listeners, finder }));
         Ok(info)
     }
 
@@ -198,6 +212,41 @@ impl Api {
             Request::TerminalChildren { id } => to_json(self.inner.terminals.running_children(id)?),
             Request::TerminalClose { id } => to_json(self.inner.terminals.close(id)?),
             Request::TerminalList => to_json(self.inner.terminals.list()),
+            Request::CheckpointList => to_json(self.store()?.store.list()?),
+            Request::CheckpointCreate { label } => {
+                let c = self.store()?;
+                let created = c.store.create(label.trim(), Origin::Manual, None)?;
+                if created.new {
+                    c.announce(&created.checkpoint);
+                }
+                to_json(created)
+            }
+            Request::CheckpointChanges { id } => to_json(self.store()?.store.changes(id)?),
+            Request::CheckpointDiff { from, to } => to_json(self.store()?.store.diff(side(from), side(to))?),
+            Request::CheckpointFile { id, path } => to_json(checkpoint_file(&self.store()?.store, id, path)?),
+            Request::CheckpointPreview { id, paths } => to_json(self.store()?.store.preview(id, paths.as_deref())?),
+            Request::CheckpointRestore { id, paths } => {
+                let c = self.store()?;
+                let before = c.store.list()?.first().map(|x| x.id);
+                let report = c.store.restore(id, paths.as_deref())?;
+                if Some(report.undo) != before {
+                    c.announce(&c.store.get(report.undo)?);
+                }
+                info!(id, undo = report.undo, failed = report.failed.len(), "checkpoint restored");
+                to_json(report)
+            }
+            Request::CheckpointDelete { ids } => {
+                let store = &self.store()?.store;
+                let removed = store.delete(&ids)?;
+                let mut report = store.gc()?;
+                report.checkpoints_removed = removed;
+                to_json(report)
+            }
+            Request::CheckpointEvents => {
+                let stream = stream.ok_or_else(|| ApiError::bad_request("checkpointEvents needs a stream"))?;
+                self.store()?.subscribe(stream);
+                Ok(Value::Null)
+            }
             Request::UiReady { marks } => {
                 let ms = self.inner.started.elapsed().as_secs_f64() * 1e3;
                 let marks: Vec<String> = marks.iter().map(|(name, at)| format!("{name} {at:.0}")).collect();
@@ -218,6 +267,11 @@ impl Api {
 
     /// Stops a stream: a running search, or a watch subscription. Transports call this
     /// for every stream of a connection that closed.
+    /// The checkpoints of the open workspace.
+    fn store(&self) -> Result<Arc<Checkpoints>> {
+        self.open()?.checkpoints.clone()
+    }
+
     pub fn cancel(&self, stream_id: &str) {
         if let Some(c) = self.inner.cancels.lock().ok().and_then(|mut c| c.remove(stream_id)) {
             c.cancel();
@@ -225,6 +279,9 @@ impl Api {
         if let Ok(open) = self.open() {
             if let Ok(mut l) = open.listeners.lock() {
                 l.remove(stream_id);
+            }
+            if let Ok(c) = &open.checkpoints {
+                c.unsubscribe(stream_id);
             }
         }
     }
@@ -251,13 +308,7 @@ impl Api {
 
     /// The settings in force, and the error that made defaults apply, if any.
     pub fn settings(&self) -> (Settings, Option<String>) {
-        match std::fs::read_to_string(self.inner.paths.settings_file()) {
-            Err(_) => (Settings::default(), None),
-            Ok(text) => match parse_settings(&text) {
-                Ok(s) => (s, None),
-                Err(e) => (Settings::default(), Some(e)),
-            },
-        }
+        crate::settings::load(&self.inner.paths.settings_file())
     }
 
     fn settings_dto(&self) -> SettingsDto {
@@ -321,10 +372,30 @@ fn terminal_sink(stream: Stream) -> Box<dyn Fn(PtyEvent) -> bool + Send + Sync> 
     })
 }
 
-fn parse_settings(text: &str) -> std::result::Result<Settings, String> {
-    let s: Settings = serde_json::from_str(text).map_err(|e| format!("settings.json: {e}"))?;
-    s.validate().map_err(|e| format!("settings.json: {e}"))?;
-    Ok(s)
+use crate::settings::parse as parse_settings;
+
+fn side(id: Option<i64>) -> Side {
+    id.map_or(Side::Working, Side::Checkpoint)
+}
+
+fn checkpoint_file(store: &weft_store::Store, id: Option<i64>, path: String) -> Result<CheckpointFile> {
+    let mut out = CheckpointFile { path, exists: false, text: None, binary: false, symlink: None, mode: None };
+    match store.content(side(id), &out.path)? {
+        None => {}
+        Some(Content::File { bytes, mode }) => {
+            out.exists = true;
+            out.mode = Some(mode);
+            out.binary = weft_store::is_binary(&bytes);
+            if !out.binary {
+                out.text = Some(String::from_utf8_lossy(&bytes).into_owned());
+            }
+        }
+        Some(Content::Symlink { target }) => {
+            out.exists = true;
+            out.symlink = Some(target);
+        }
+    }
+    Ok(out)
 }
 
 fn to_json(v: impl Serialize) -> Result<Value> {

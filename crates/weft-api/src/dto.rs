@@ -84,6 +84,33 @@ pub enum Request {
     TerminalClose { #[ts(type = "number")] id: u64 },
     /// -> TerminalInfo[]
     TerminalList,
+    /// Checkpoints of the open folder, newest first. -> Checkpoint[]
+    CheckpointList,
+    /// A manual checkpoint with a label. -> Created (new: false when nothing changed)
+    #[serde(rename_all = "camelCase")]
+    CheckpointCreate { #[serde(default)] label: String },
+    /// The files a checkpoint changed against the one before it. -> FileChange[]
+    #[serde(rename_all = "camelCase")]
+    CheckpointChanges { #[ts(type = "number")] id: i64 },
+    /// Changes from one side to the other; null is the files on disk now. -> FileChange[]
+    #[serde(rename_all = "camelCase")]
+    CheckpointDiff { #[ts(type = "number | null")] from: Option<i64>, #[ts(type = "number | null")] to: Option<i64> },
+    /// One file in a checkpoint (or on disk when id is null). -> CheckpointFile
+    #[serde(rename_all = "camelCase")]
+    CheckpointFile { #[ts(type = "number | null")] id: Option<i64>, path: String },
+    /// What restoring would modify, create and delete; `paths` limits it to those files
+    /// and folders. -> RestorePlan
+    #[serde(rename_all = "camelCase")]
+    CheckpointPreview { #[ts(type = "number")] id: i64, #[serde(default)] paths: Option<Vec<String>> },
+    /// Restores after taking a checkpoint of the current state (its id undoes it).
+    /// -> RestoreReport
+    #[serde(rename_all = "camelCase")]
+    CheckpointRestore { #[ts(type = "number")] id: i64, #[serde(default)] paths: Option<Vec<String>> },
+    /// Deletes checkpoints and frees what only they used. -> GcReport
+    #[serde(rename_all = "camelCase")]
+    CheckpointDelete { #[ts(type = "number[]")] ids: Vec<i64> },
+    /// Streams each new checkpoint (any origin) as a Checkpoint frame until cancelled.
+    CheckpointEvents,
     /// The UI is interactive: logs the start-up time and the UI's own marks (name, ms
     /// since the page began loading), and prints them for benchmarks.
     #[serde(rename_all = "camelCase")]
@@ -190,4 +217,17 @@ pub struct GroupSession {
 #[serde(tag = "type", rename_all = "camelCase")]
 pub enum TerminalEvent {
     Exit { code: Option<u32>, signal: Option<String> },
+}
+
+/// One file as a checkpoint (or the disk) has it, for the diff view.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct CheckpointFile {
+    pub path: String,
+    pub exists: bool,
+    /// The text (invalid UTF-8 shown with replacement characters); null for binary files.
+    pub text: Option<String>,
+    pub binary: bool,
+    pub symlink: Option<String>,
+    pub mode: Option<u32>,
 }

@@ -40,3 +40,15 @@ impl From<weft_pty::PtyError> for ApiError {
         Self::new(e.code(), e.to_string())
     }
 }
+
+impl From<weft_store::StoreError> for ApiError {
+    fn from(e: weft_store::StoreError) -> Self {
+        let code = match &e {
+            weft_store::StoreError::NotFound(_) => "not_found",
+            weft_store::StoreError::Invalid(_) => "bad_request",
+            weft_store::StoreError::Io(_) => "io",
+            weft_store::StoreError::Db(_) | weft_store::StoreError::Corrupt(_) => "checkpoint_store",
+        };
+        Self::new(code, e.to_string())
+    }
+}

@@ -7,6 +7,7 @@
 //! session state (open tabs). It knows nothing of Tauri or of any wire format.
 
 mod api;
+mod checkpoints;
 mod dto;
 mod error;
 mod paths;
@@ -14,6 +15,8 @@ mod settings;
 mod stream;
 
 pub use api::{Api, Mode};
+pub use checkpoints::open_store;
+pub use weft_store::{ChangeStatus, Checkpoint, Created, FailedFile, FileChange, GcReport, Origin, RestorePlan, RestoreReport, Skipped, Summary};
 pub use dto::*;
 pub use error::ApiError;
 pub use paths::{init_logging, AppPaths};

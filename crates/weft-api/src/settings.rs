@@ -23,6 +23,18 @@ pub struct Settings {
     /// "auto" (DOM on Linux's WebKitGTK, where WebGL lags while typing; WebGL elsewhere),
     /// "dom" or "webgl".
     pub terminal_renderer: String,
+    /// Take a checkpoint when the workspace has been quiet for `checkpointQuietMs` after
+    /// changes from any source (editor, terminal, other programs).
+    pub checkpoint_auto: bool,
+    pub checkpoint_quiet_ms: u32,
+    /// Gitignore-style patterns left out of checkpoints on top of .gitignore.
+    pub checkpoint_ignore: Vec<String>,
+    /// Files above this many MiB are left out of checkpoints (and listed as skipped).
+    pub checkpoint_max_file_mb: u32,
+    /// Automatic checkpoints older than this many days, or beyond the newest
+    /// `checkpointKeepMax`, are removed; manual ones stay until deleted.
+    pub checkpoint_keep_days: u32,
+    pub checkpoint_keep_max: u32,
 }
 
 impl Default for Settings {
@@ -38,6 +50,12 @@ impl Default for Settings {
             large_file_mb: 20,
             restore_tabs: true,
             terminal_renderer: "auto".into(),
+            checkpoint_auto: true,
+            checkpoint_quiet_ms: 1500,
+            checkpoint_ignore: vec!["node_modules/".into()],
+            checkpoint_max_file_mb: 10,
+            checkpoint_keep_days: 14,
+            checkpoint_keep_max: 500,
         }
     }
 }
@@ -68,9 +86,33 @@ impl Settings {
         if !["auto", "dom", "webgl"].contains(&self.terminal_renderer.as_str()) {
             return Err(format!("terminalRenderer must be \"auto\", \"dom\" or \"webgl\", not {:?}", self.terminal_renderer));
         }
+        if self.checkpoint_quiet_ms < 100 {
+            return Err(format!("checkpointQuietMs must be at least 100, not {}", self.checkpoint_quiet_ms));
+        }
+        if self.checkpoint_max_file_mb == 0 || self.checkpoint_keep_max == 0 {
+            return Err("checkpointMaxFileMb and checkpointKeepMax must be at least 1".into());
+        }
         if self.large_file_mb == 0 {
             return Err("largeFileMb must be at least 1".into());
         }
         Ok(())
     }
+}
+
+/// The settings file as the user left it: defaults (and the reason) when it is missing or
+/// malformed. Shared by the app and the command line.
+pub fn load(path: &std::path::Path) -> (Settings, Option<String>) {
+    match std::fs::read_to_string(path) {
+        Err(_) => (Settings::default(), None),
+        Ok(text) => match parse(&text) {
+            Ok(s) => (s, None),
+            Err(e) => (Settings::default(), Some(e)),
+        },
+    }
+}
+
+pub fn parse(text: &str) -> Result<Settings, String> {
+    let s: Settings = serde_json::from_str(text).map_err(|e| format!("settings.json: {e}"))?;
+    s.validate().map_err(|e| format!("settings.json: {e}"))?;
+    Ok(s)
 }

@@ -17,4 +17,22 @@ restoreTabs: boolean,
  * "auto" (DOM on Linux's WebKitGTK, where WebGL lags while typing; WebGL elsewhere),
  * "dom" or "webgl".
  */
-terminalRenderer: string, };
+terminalRenderer: string, 
+/**
+ * Take a checkpoint when the workspace has been quiet for `checkpointQuietMs` after
+ * changes from any source (editor, terminal, other programs).
+ */
+checkpointAuto: boolean, checkpointQuietMs: number, 
+/**
+ * Gitignore-style patterns left out of checkpoints on top of .gitignore.
+ */
+checkpointIgnore: Array<string>, 
+/**
+ * Files above this many MiB are left out of checkpoints (and listed as skipped).
+ */
+checkpointMaxFileMb: number, 
+/**
+ * Automatic checkpoints older than this many days, or beyond the newest
+ * `checkpointKeepMax`, are removed; manual ones stay until deleted.
+ */
+checkpointKeepDays: number, checkpointKeepMax: number, };

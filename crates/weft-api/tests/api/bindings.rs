@@ -22,4 +22,11 @@ fn export_typescript_bindings() {
     weft_fs::TreeEntry::export_all_to(&dir).expect("TreeEntry");
     weft_fs::FinderMatch::export_all_to(&dir).expect("FinderMatch");
     weft_fs::ReplaceOutcome::export_all_to(&dir).expect("ReplaceOutcome");
+    CheckpointFile::export_all_to(&dir).expect("CheckpointFile");
+    Checkpoint::export_all_to(&dir).expect("Checkpoint");
+    Created::export_all_to(&dir).expect("Created");
+    FileChange::export_all_to(&dir).expect("FileChange");
+    RestorePlan::export_all_to(&dir).expect("RestorePlan");
+    RestoreReport::export_all_to(&dir).expect("RestoreReport");
+    GcReport::export_all_to(&dir).expect("GcReport");
 }

@@ -2,6 +2,7 @@
 //! relies on.
 
 mod bindings;
+mod checkpoints;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -1,0 +1,130 @@
+//! Checkpoints of the open workspace: its store, and the activity capture that takes a
+//! checkpoint once the workspace has gone quiet after changes from any source, so a build
+//! script or a `sed -i` in the terminal is captured as surely as an editor save.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tracing::{info, warn};
+use weft_store::{Checkpoint, Origin, Retention, Store, StoreError, StoreOptions};
+
+use crate::{AppPaths, Settings, Stream};
+
+pub fn store_options(s: &Settings) -> StoreOptions {
+    StoreOptions { ignore: s.checkpoint_ignore.clone(), max_file_bytes: u64::from(s.checkpoint_max_file_mb) * 1024 * 1024 }
+}
+
+pub fn retention(s: &Settings) -> Retention {
+    Retention { keep_days: s.checkpoint_keep_days, keep_max: s.checkpoint_keep_max }
+}
+
+/// The store of the workspace at `root`, in the app's data directory (never inside the
+/// workspace), with the user's checkpoint settings.
+pub fn open_store(paths: &AppPaths, root: &Path) -> Result<Store, StoreError> {
+    let (settings, _) = crate::settings::load(&paths.settings_file());
+    Store::open(&Store::db_path(&paths.data_dir, root), root, store_options(&settings))
+}
+
+enum Msg {
+    Changed,
+}
+
+/// Prune and collect garbage after this many new automatic checkpoints.
+const PRUNE_EVERY: u32 = 25;
+
+pub struct Checkpoints {
+    pub store: Arc<Store>,
+    changed: mpsc::Sender<Msg>,
+    listeners: Arc<Mutex<HashMap<String, Stream>>>,
+}
+
+impl Checkpoints {
+    /// Starts activity capture: a baseline checkpoint now, then one after each quiet
+    /// period following changes (when `checkpointAuto` is on).
+    pub fn start(store: Store, paths: AppPaths) -> Self {
+        let store = Arc::new(store);
+        let listeners: Arc<Mutex<HashMap<String, Stream>>> = Arc::default();
+        let (tx, rx) = mpsc::channel();
+        let (s, l) = (store.clone(), listeners.clone());
+        let spawned = std::thread::Builder::new().name("weft-checkpoints".into()).spawn(move || {
+            let settings = || crate::settings::load(&paths.settings_file()).0;
+            let mut since_prune = 0;
+            let take = |since_prune: &mut u32| {
+                let settings = settings();
+                if !settings.checkpoint_auto {
+                    return;
+                }
+                s.set_options(store_options(&settings));
+                match s.create("", Origin::Activity, None) {
+                    Ok(c) if c.new => {
+                        announce(&l, &c.checkpoint);
+                        *since_prune += 1;
+                    }
+                    Ok(_) => {}
+                    Err(e) => warn!("automatic checkpoint failed: {e}"),
+                }
+                if *since_prune >= PRUNE_EVERY {
+                    *since_prune = 0;
+                    match s.prune(&retention(&settings)) {
+                        Ok(r) if r.checkpoints_removed > 0 => info!(?r, "checkpoints pruned"),
+                        Ok(_) => {}
+                        Err(e) => warn!("pruning checkpoints failed: {e}"),
+                    }
+                }
+            };
+            take(&mut since_prune);
+            // Each change restarts the quiet period; the loop ends when the workspace
+            // closes (the sender is dropped).
+            while let Ok(Msg::Changed) = rx.recv() {
+                loop {
+                    let quiet = Duration::from_millis(u64::from(settings().checkpoint_quiet_ms));
+                    match rx.recv_timeout(quiet) {
+                        Ok(Msg::Changed) => continue,
+                        Err(RecvTimeoutError::Timeout) => break,
+                        Err(RecvTimeoutError::Disconnected) => return,
+                    }
+                }
+                take(&mut since_prune);
+            }
+        });
+        if let Err(e) = spawned {
+            warn!("could not start automatic checkpoints: {e}");
+        }
+        Self { store, changed: tx, listeners }
+    }
+
+    /// Something in the workspace changed (from the watcher).
+    pub fn notifier(&self) -> impl Fn() + Send + 'static {
+        let tx = Mutex::new(self.changed.clone());
+        move || {
+            if let Ok(tx) = tx.lock() {
+                let _ = tx.send(Msg::Changed);
+            }
+        }
+    }
+
+    pub fn subscribe(&self, stream: Stream) {
+        if let Ok(mut l) = self.listeners.lock() {
+            l.insert(stream.id.clone(), stream);
+        }
+    }
+
+    pub fn unsubscribe(&self, id: &str) {
+        if let Ok(mut l) = self.listeners.lock() {
+            l.remove(id);
+        }
+    }
+
+    pub fn announce(&self, c: &Checkpoint) {
+        announce(&self.listeners, c);
+    }
+}
+
+fn announce(listeners: &Mutex<HashMap<String, Stream>>, c: &Checkpoint) {
+    if let Ok(mut l) = listeners.lock() {
+        l.retain(|_, s| s.json(c));
+    }
+}
