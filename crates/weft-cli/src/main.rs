@@ -2,6 +2,7 @@
 //! (like `code .` or `zed .`, it launches the GUI binary and returns); every other
 //! subcommand is headless and never needs a display.
 
+mod checkpoint;
 mod launch;
 mod serve;
 
@@ -35,10 +36,31 @@ enum Command {
         #[arg(long, env = "WEFT_TOKEN", hide_env_values = true)]
         token: Option<String>,
     },
+    /// Checkpoints of a folder: create, list, show, diff, restore, delete.
+    Checkpoint {
+        /// The workspace folder (default: the current folder).
+        #[arg(short = 'C', long, global = true, default_value = ".")]
+        workspace: PathBuf,
+        /// Print JSON instead of text.
+        #[arg(long, global = true)]
+        json: bool,
+        #[command(subcommand)]
+        cmd: checkpoint::Cmd,
+    },
 }
 
-fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+fn main() -> std::process::ExitCode {
+    // A person reads these: the error and its causes, no backtrace.
+    match run(Cli::parse()) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("weft: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
     let paths = weft_api::AppPaths::from_env();
     match cli.command {
         None => launch::desktop(cli.path.unwrap_or_else(|| PathBuf::from("."))),
@@ -48,5 +70,6 @@ fn main() -> anyhow::Result<()> {
             let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
             runtime.block_on(serve::run(serve::Options { root, port, ui, token, paths }))
         }
+        Some(Command::Checkpoint { workspace, json, cmd }) => checkpoint::run(&paths, checkpoint::Args { workspace, json, cmd }),
     }
 }

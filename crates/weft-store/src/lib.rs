@@ -502,6 +502,22 @@ impl Store {
         }
     }
 
+    /// Every file of a checkpoint with its content, in path order.
+    pub fn contents(&self, id: i64) -> Result<Vec<(String, Content)>> {
+        let conn = self.conn()?;
+        let manifest = read_manifest(&conn, &checkpoint_root(&conn, id)?)?;
+        manifest
+            .into_iter()
+            .map(|(path, node)| {
+                let content = match node {
+                    Node::File { mode, hash, .. } => Content::File { bytes: get_blob(&conn, &hash)?, mode },
+                    Node::Symlink { target } => Content::Symlink { target },
+                };
+                Ok((path, content))
+            })
+            .collect()
+    }
+
     /// What restoring checkpoint `id` would do; `paths` limits it to those files and
     /// folders (all of the workspace when None).
     pub fn preview(&self, id: i64, paths: Option<&[String]>) -> Result<RestorePlan> {

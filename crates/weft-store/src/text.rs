@@ -1,9 +1,11 @@
 //! Line statistics and diffs of stored contents, for the timeline's +/− figures and the
 //! command line's unified diffs.
 
-use std::time::Duration;
+use std::collections::HashSet;
+use std::hash::{Hash, Hasher};
+use std::time::{Duration, Instant};
 
-use similar::{ChangeTag, TextDiff};
+use similar::{Algorithm, DiffOp, TextDiff};
 
 /// Files past this size get no line figures: diffing them would stall a checkpoint.
 const MAX_DIFF_BYTES: usize = 4 * 1024 * 1024;
@@ -21,21 +23,39 @@ pub fn line_count(bytes: &[u8]) -> Option<u64> {
     Some(newlines + u64::from(!bytes.is_empty() && !bytes.ends_with(b"\n")))
 }
 
-/// (added, removed) lines between two texts; None for binary or very large files.
+/// (added, removed) lines between two texts, as a minimal line diff would count them;
+/// None for binary or very large files.
+///
+/// Lines that occur only on one side can never be matched, so they are counted directly
+/// and only the lines both sides share go through Myers: a rewritten file then costs
+/// linear time instead of Myers' worst case, and the counts stay exact.
 pub fn line_diff(old: &[u8], new: &[u8]) -> Option<(u64, u64)> {
     if is_binary(old) || is_binary(new) || old.len() > MAX_DIFF_BYTES || new.len() > MAX_DIFF_BYTES {
         return None;
     }
-    let diff = TextDiff::configure().timeout(Duration::from_millis(200)).diff_lines(old, new);
-    let (mut added, mut removed) = (0, 0);
-    for change in diff.iter_all_changes() {
-        match change.tag() {
-            ChangeTag::Insert => added += 1,
-            ChangeTag::Delete => removed += 1,
-            ChangeTag::Equal => {}
-        }
-    }
-    Some((added, removed))
+    let (a, b) = (line_hashes(old), line_hashes(new));
+    let (in_a, in_b): (HashSet<u64>, HashSet<u64>) = (a.iter().copied().collect(), b.iter().copied().collect());
+    let fa: Vec<u64> = a.iter().copied().filter(|h| in_b.contains(h)).collect();
+    let fb: Vec<u64> = b.iter().copied().filter(|h| in_a.contains(h)).collect();
+    let deadline = Instant::now() + Duration::from_millis(100);
+    let common: usize = similar::capture_diff_slices_deadline(Algorithm::Myers, &fa, &fb, Some(deadline))
+        .iter()
+        .map(|op| match op {
+            DiffOp::Equal { len, .. } => *len,
+            _ => 0,
+        })
+        .sum();
+    Some(((b.len() - common) as u64, (a.len() - common) as u64))
+}
+
+fn line_hashes(text: &[u8]) -> Vec<u64> {
+    text.split_inclusive(|&b| b == b'\n')
+        .map(|line| {
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            line.hash(&mut h);
+            h.finish()
+        })
+        .collect()
 }
 
 /// A unified diff with git-style headers; binary files get one line saying so.
@@ -62,6 +82,10 @@ mod tests {
         assert_eq!(line_count(b"a\nb\n"), Some(2));
         assert_eq!(line_count(b"a\0b"), None);
         assert_eq!(line_diff(b"a\nb\nc\n", b"a\nB\nc\nd\n"), Some((2, 1)));
+        assert_eq!(line_diff(b"x\ny\n", b"y\nx\n"), Some((1, 1)), "a swap moves one line");
+        let old: String = (0..3000).map(|i| format!("old {i}\n")).collect();
+        let new: String = (0..3000).map(|i| format!("new {i}\n")).collect();
+        assert_eq!(line_diff(old.as_bytes(), new.as_bytes()), Some((3000, 3000)), "a rewrite");
         assert!(unified("x.txt", Some(b"a\n"), Some(b"b\n")).contains("-a\n+b\n"));
     }
 }

@@ -1,5 +1,7 @@
 //! `weft serve` as a user runs it: a real process on loopback, real HTTP and WebSocket.
 
+mod checkpoint;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
