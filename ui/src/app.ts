@@ -82,6 +82,7 @@ export class App {
     this.searchPanel = new SearchPanel(this.backend, (p, line, from, to) => void this.openFile(p, { line, from, to }), () => this.confirmSaveBeforeReplace());
     const explorerBtn = h('button', { class: 'side-tab active', title: 'Explorer (Ctrl+Shift+E)' }, 'Explorer');
     const searchBtn = h('button', { class: 'side-tab', title: 'Search (Ctrl+Shift+F)' }, 'Search');
+    const timelineBtn = h('button', { class: 'side-tab', title: 'Checkpoints: the timeline of every change' }, 'Timeline');
     const explorer = h('div', { class: 'side-view explorer' },
       h('div', { class: 'side-toolbar' },
         h('span', { class: 'ws-name', title: this.info.workspace?.root ?? '' }, this.info.workspace?.name ?? ''),
@@ -90,20 +91,33 @@ export class App {
         h('button', { class: 'icon-btn', title: 'Refresh', 'aria-label': 'Refresh', onclick: () => this.tree.changed([''], true) }, '⟳')),
       this.tree.el);
     const searchView = h('div', { class: 'side-view search', hidden: true }, this.searchPanel.el);
-    const show = (which: 'explorer' | 'search') => {
+    const timelineView = h('div', { class: 'side-view timeline', hidden: true });
+    const show = (which: 'explorer' | 'search' | 'timeline') => {
       explorer.hidden = which !== 'explorer';
       searchView.hidden = which !== 'search';
+      timelineView.hidden = which !== 'timeline';
       explorerBtn.classList.toggle('active', which === 'explorer');
       searchBtn.classList.toggle('active', which === 'search');
+      timelineBtn.classList.toggle('active', which === 'timeline');
       this.sidebar.hidden = false;
     };
+    // Loaded on first use: the timeline is not on the start-up path.
+    let timeline: Promise<void> | null = null;
+    timelineBtn.addEventListener('click', () => {
+      show('timeline');
+      timeline ??= import('./checkpoints').then(({ CheckpointPanel }) => {
+        const panel = new CheckpointPanel(this.backend, () => this.settings);
+        timelineView.append(panel.el);
+        return panel.start();
+      });
+    });
     explorerBtn.addEventListener('click', () => show('explorer'));
     searchBtn.addEventListener('click', () => {
       show('search');
       this.searchPanel.focus();
     });
     this.showSidebar = show;
-    this.sidebar = h('aside', { class: 'sidebar' }, h('div', { class: 'side-tabs' }, explorerBtn, searchBtn), explorer, searchView);
+    this.sidebar = h('aside', { class: 'sidebar' }, h('div', { class: 'side-tabs' }, explorerBtn, searchBtn, timelineBtn), explorer, searchView, timelineView);
 
     this.groupsEl = h('div', { class: 'groups' });
     this.addGroup();
@@ -141,7 +155,7 @@ export class App {
     return this.terminalsP;
   }
 
-  private showSidebar: (which: 'explorer' | 'search') => void = () => {};
+  private showSidebar: (which: 'explorer' | 'search' | 'timeline') => void = () => {};
 
   private topbar(): HTMLElement {
     const bar = h('header', { class: 'topbar' }, h('span', { class: 'logo' }, 'Weft'));

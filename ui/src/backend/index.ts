@@ -19,10 +19,18 @@ import type { ReplaceOutcome } from '../bindings/ReplaceOutcome';
 import type { WatchEvent } from '../bindings/WatchEvent';
 import type { SettingsDto } from '../bindings/SettingsDto';
 import type { Session } from '../bindings/Session';
+import type { Checkpoint } from '../bindings/Checkpoint';
+import type { Created } from '../bindings/Created';
+import type { FileChange } from '../bindings/FileChange';
+import type { CheckpointFile } from '../bindings/CheckpointFile';
+import type { RestorePlan } from '../bindings/RestorePlan';
+import type { RestoreReport } from '../bindings/RestoreReport';
+import type { GcReport } from '../bindings/GcReport';
 
 export type {
   AppInfo, WorkspaceInfo, RecentWorkspace, TreeEntry, FileDto, Encoding, FinderMatch, SearchOptions,
   SearchEvent, SearchSummary, ReplaceOutcome, WatchEvent, SettingsDto, Session,
+  Checkpoint, Created, FileChange, CheckpointFile, RestorePlan, RestoreReport, GcReport,
 };
 import { TauriTransport } from './tauri';
 import { WsTransport } from './ws';
@@ -137,6 +145,19 @@ export class Backend {
   terminalChildren(id: number) { return this.call<number[]>({ method: 'terminalChildren', params: { id } }); }
   terminalClose(id: number) { return this.call<null>({ method: 'terminalClose', params: { id } }); }
   terminalList() { return this.call<TerminalInfo[]>({ method: 'terminalList' }); }
+
+  checkpointList() { return this.call<Checkpoint[]>({ method: 'checkpointList' }); }
+  checkpointCreate(label: string) { return this.call<Created>({ method: 'checkpointCreate', params: { label } }); }
+  checkpointChanges(id: number) { return this.call<FileChange[]>({ method: 'checkpointChanges', params: { id } }); }
+  /** `null` is the files on disk now. */
+  checkpointDiff(from: number | null, to: number | null) { return this.call<FileChange[]>({ method: 'checkpointDiff', params: { from, to } }); }
+  checkpointFile(id: number | null, path: string) { return this.call<CheckpointFile>({ method: 'checkpointFile', params: { id, path } }); }
+  checkpointPreview(id: number, paths: string[] | null) { return this.call<RestorePlan>({ method: 'checkpointPreview', params: { id, paths } }); }
+  checkpointRestore(id: number, paths: string[] | null) { return this.call<RestoreReport>({ method: 'checkpointRestore', params: { id, paths } }); }
+  checkpointDelete(ids: number[]) { return this.call<GcReport>({ method: 'checkpointDelete', params: { ids } }); }
+  checkpointEvents(onCheckpoint: (c: Checkpoint) => void): StreamHandle {
+    return this.stream({ method: 'checkpointEvents' }, (f) => onCheckpoint(f as Checkpoint));
+  }
 
   pickFolder() { return this.t.pickFolder(); }
   openExternal(url: string) { if (/^(https?|mailto):/i.test(url)) this.t.openExternal(url); }

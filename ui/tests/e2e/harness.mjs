@@ -1,6 +1,6 @@
 // Starts a real `weft serve` on a temporary folder and a real headless Chromium.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,8 +14,12 @@ export function weftBinary() {
   return process.env.WEFT_BIN ?? join(process.env.CARGO_TARGET_DIR ?? join(repo, 'target'), 'debug', 'weft');
 }
 
-export async function startServe(workspace) {
+export async function startServe(workspace, { settings } = {}) {
   const app = mkdtempSync(join(tmpdir(), 'weft-e2e-app-'));
+  if (settings) {
+    mkdirSync(join(app, 'config'), { recursive: true });
+    writeFileSync(join(app, 'config', 'settings.json'), JSON.stringify(settings));
+  }
   const env = { ...process.env, WEFT_CONFIG_DIR: join(app, 'config'), WEFT_DATA_DIR: join(app, 'data') };
   delete env.WEFT_TOKEN; // a fresh random token, as a user gets
   const child = spawn(weftBinary(), ['serve', workspace, '--ui', join(repo, 'ui', 'dist')], {
