@@ -239,9 +239,19 @@ impl Default for StoreOptions {
     }
 }
 
-/// A file's index entry is trusted only once its mtime is this far in the past: a write
-/// in the same clock tick as our read would otherwise leave size and mtime unchanged.
-const RACY_NS: i64 = 2_000_000_000;
+/// A file whose mtime is this close to the start of the scan that read it is not indexed
+/// (it is read again next time): a write landing just after our read could carry the
+/// same mtime, because file timestamps come from the kernel's coarse clock, which lags
+/// real time by up to a scheduler tick. Like git's "racily clean" entries.
+const RACY_NS: i64 = 100_000_000;
+/// Timestamps in whole seconds mean a coarse filesystem (FAT, some network mounts): there
+/// a whole two seconds are racy.
+const RACY_COARSE_NS: i64 = 2_000_000_000;
+
+fn racy(stat: &scan::Stat, started: i64) -> bool {
+    let window = if stat.mtime_ns % 1_000_000_000 == 0 { RACY_COARSE_NS } else { RACY_NS };
+    stat.mtime_ns > started - window || stat.ctime_ns > started - window
+}
 
 const CODEC_RAW: i64 = 0;
 const CODEC_ZSTD: i64 = 1;
@@ -250,6 +260,18 @@ pub struct Store {
     conn: Mutex<Connection>,
     root: PathBuf,
     opts: Mutex<StoreOptions>,
+    cache: Mutex<Cache>,
+}
+
+/// What the last checkpoint of this process wrote, so the next one neither re-reads the
+/// previous manifest nor asks SQLite about every unchanged tree. Valid only while no
+/// garbage collection (in any process) has run since: `gc_generation` says.
+#[derive(Default)]
+struct Cache {
+    gc_generation: i64,
+    trees: HashSet<Hash>,
+    last: Option<(Hash, Manifest)>,
+    index: Option<scan::Index>,
 }
 
 impl Store {
@@ -319,7 +341,7 @@ impl Store {
             return Err(StoreError::Invalid(format!("{} was written by a newer Weft (schema {version})", db.display())));
         }
         conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('root', ?1)", [root.to_string_lossy()])?;
-        Ok(Store { conn: Mutex::new(conn), root, opts: Mutex::new(opts) })
+        Ok(Store { conn: Mutex::new(conn), root, opts: Mutex::new(opts), cache: Mutex::default() })
     }
 
     pub fn root(&self) -> &Path {
@@ -346,20 +368,36 @@ impl Store {
         let opts = self.options();
         let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let (manifest, skipped, bytes) = snapshot(&tx, &self.root, &opts)?;
-        let root = manifest::write_trees(&manifest, &mut |h, b| put_blob(&tx, h, b))?;
+        let mut cache = self.cache.lock().map_err(|_| StoreError::Invalid("the checkpoint cache is poisoned".into()))?;
+        let generation = gc_generation(&tx)?;
+        if cache.gc_generation != generation {
+            *cache = Cache { gc_generation: generation, ..Cache::default() };
+        }
+        let (manifest, skipped, bytes, index) = snapshot(&tx, &self.root, &opts, cache.index.take())?;
+        let mut trees = HashSet::new();
+        let root = manifest::write_trees(&manifest, &mut |h, b| {
+            trees.insert(*h);
+            if cache.trees.contains(h) {
+                return Ok(());
+            }
+            put_blob(&tx, h, b)
+        })?;
 
         let latest: Option<(i64, Vec<u8>)> = tx.query_row("SELECT id, root FROM checkpoints ORDER BY id DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
         if let Some((id, prev_root)) = &latest {
             if prev_root.as_slice() == root.as_slice() {
                 tx.commit()?;
+                cache.index = Some(index);
+                cache.trees = trees;
+                cache.last = Some((root, manifest));
                 let checkpoint = get_checkpoint(&conn, *id)?;
                 return Ok(Created { checkpoint, new: false });
             }
         }
-        let previous = match &latest {
-            Some((_, r)) => read_manifest(&tx, &to_hash(r)?)?,
-            None => Manifest::new(),
+        let previous = match (&latest, cache.last.take()) {
+            (Some((_, r)), Some((cached, m))) if r.as_slice() == cached.as_slice() => m,
+            (Some((_, r)), _) => read_manifest(&tx, &to_hash(r)?)?,
+            (None, _) => Manifest::new(),
         };
         let changes = compare(&previous, &manifest, &mut |h| get_blob(&tx, h), &mut |h| get_blob(&tx, h))?;
         let mut summary = Summary::default();
@@ -402,6 +440,9 @@ impl Store {
         }
         tx.commit()?;
         let checkpoint = Checkpoint { id, created_ms, label: label.to_owned(), origin, files: manifest.len() as u64, bytes, summary, skipped, meta };
+        cache.index = Some(index);
+        cache.trees = trees;
+        cache.last = Some((root, manifest));
         Ok(Created { checkpoint, new: true })
     }
 
@@ -609,6 +650,8 @@ impl Store {
         // The index must never point at a blob that is gone: a later checkpoint would
         // trust it and refer to missing content.
         tx.execute("DELETE FROM stat_index WHERE hash NOT IN (SELECT hash FROM blobs)", [])?;
+        // Tells every process's cache that trees it remembers may be gone.
+        tx.execute("INSERT INTO meta (key, value) VALUES ('gc_generation', '1') ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1", [])?;
         tx.commit()?;
         conn.execute_batch("PRAGMA incremental_vacuum;")?;
         Ok(report)
@@ -627,26 +670,38 @@ impl Store {
 
 /// Walks the working tree inside the transaction: new contents become blobs and the stat
 /// index learns what was read.
-fn snapshot(tx: &rusqlite::Transaction, root: &Path, opts: &StoreOptions) -> Result<(Manifest, Vec<Skipped>, u64)> {
-    let index = load_index(tx)?;
+/// `cached` is this process's copy of the stat index (safe to reuse: an entry only says
+/// "a file with this stat had this content"); the updated index comes back, for the
+/// caller to keep once the transaction has committed.
+fn snapshot(tx: &rusqlite::Transaction, root: &Path, opts: &StoreOptions, cached: Option<scan::Index>) -> Result<(Manifest, Vec<Skipped>, u64, scan::Index)> {
+    let mut index = match cached {
+        Some(i) => i,
+        None => load_index(tx)?,
+    };
     let started = now_ns();
     let scan = scan::scan(root, &scan::ScanOptions { ignore: &opts.ignore, max_file_bytes: opts.max_file_bytes }, &index, &mut |_, bytes, hash| put_blob(tx, hash, bytes))?;
     {
         let mut up = tx.prepare_cached("INSERT OR REPLACE INTO stat_index (path, size, mtime_ns, ctime_ns, ino, mode, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?;
         for (path, stat, hash) in &scan.read {
-            if stat.mtime_ns > started - RACY_NS || stat.ctime_ns > started - RACY_NS {
+            if racy(stat, started) {
                 continue;
             }
             up.execute(params![path, stat.size as i64, stat.mtime_ns, stat.ctime_ns, stat.ino as i64, stat.mode, hash.as_slice()])?;
+            index.insert(path.clone(), (stat.clone(), *hash));
         }
         let mut del = tx.prepare_cached("DELETE FROM stat_index WHERE path = ?1")?;
-        for path in index.keys() {
-            if !scan.manifest.contains_key(path) {
-                del.execute([path])?;
-            }
+        let gone: Vec<String> = index.keys().filter(|p| !scan.manifest.contains_key(*p)).cloned().collect();
+        for path in gone {
+            del.execute([&path])?;
+            index.remove(&path);
         }
     }
-    Ok((scan.manifest, scan.skipped, scan.bytes))
+    Ok((scan.manifest, scan.skipped, scan.bytes, index))
+}
+
+fn gc_generation(conn: &Connection) -> Result<i64> {
+    let v: Option<String> = conn.query_row("SELECT value FROM meta WHERE key = 'gc_generation'", [], |r| r.get(0)).optional()?;
+    Ok(v.and_then(|v| v.parse().ok()).unwrap_or(0))
 }
 
 fn load_index(conn: &Connection) -> Result<scan::Index> {
@@ -666,8 +721,8 @@ fn put_blob(conn: &Connection, hash: &Hash, bytes: &[u8]) -> Result<()> {
     if exists {
         return Ok(());
     }
-    // Level 1: near zlib's ratio on source code at several times its speed.
-    let packed = if bytes.len() >= 64 { zstd::bulk::compress(bytes, 1).ok().filter(|c| c.len() + c.len() / 8 < bytes.len()) } else { None };
+    // Level 3 (zstd's default): smaller than zlib's default on source code, and faster.
+    let packed = if bytes.len() >= 64 { zstd::bulk::compress(bytes, 3).ok().filter(|c| c.len() + c.len() / 8 < bytes.len()) } else { None };
     let (codec, data) = match &packed {
         Some(c) => (CODEC_ZSTD, c.as_slice()),
         None => (CODEC_RAW, bytes),

@@ -63,6 +63,9 @@ pub fn scan(root: &Path, opts: &ScanOptions, index: &Index, on_read: &mut dyn Fn
         overrides.add(&format!("!{pattern}")).map_err(|e| StoreError::Invalid(format!("checkpoint ignore pattern {pattern:?}: {e}")))?;
     }
     let overrides = overrides.build().map_err(|e| StoreError::Invalid(format!("checkpoint ignore patterns: {e}")))?;
+    // Listing and lstat-ing is most of an incremental checkpoint, so it runs on every
+    // core; reading and storing changed files stays on the caller's thread (it owns the
+    // SQLite transaction).
     let walker = ignore::WalkBuilder::new(root)
         .hidden(false)
         .parents(false)
@@ -70,27 +73,47 @@ pub fn scan(root: &Path, opts: &ScanOptions, index: &Index, on_read: &mut dyn Fn
         .require_git(false)
         .follow_links(false)
         .overrides(overrides)
+        .threads(std::thread::available_parallelism().map_or(2, |n| n.get().min(4)))
         .filter_entry(|e| e.file_name() != ".git" && !weft_fs::is_temp_name(&e.file_name().to_string_lossy()))
-        .build();
+        .build_parallel();
+    let found: std::sync::Mutex<Vec<Found>> = std::sync::Mutex::new(Vec::new());
+    walker.run(|| {
+        // Each thread batches into its own buffer; the buffer's Drop hands over the rest.
+        let mut local = Batch { buf: Vec::new(), to: &found };
+        Box::new(move |entry| {
+            let item = match entry {
+                Ok(e) if e.depth() == 0 => None,
+                Ok(e) if e.file_type().is_some_and(|t| t.is_dir()) => None,
+                Ok(e) => {
+                    let meta = fs::symlink_metadata(e.path());
+                    Some(Found::Entry(e.into_path(), meta))
+                }
+                Err(e) => Some(Found::Error(error_path(&e, root), e.to_string())),
+            };
+            local.buf.extend(item);
+            if local.buf.len() >= 256 {
+                local.flush();
+            }
+            ignore::WalkState::Continue
+        })
+    });
+    let found = found.into_inner().unwrap_or_default();
 
     let mut out = Scan { manifest: Manifest::new(), skipped: Vec::new(), bytes: 0, read: Vec::new() };
-    for entry in walker {
-        let entry = match entry {
-            Ok(e) => e,
-            Err(e) => {
-                out.skipped.push(Skipped { path: error_path(&e, root), reason: e.to_string() });
+    for item in found {
+        let (path, meta) = match item {
+            Found::Error(path, reason) => {
+                out.skipped.push(Skipped { path, reason });
                 continue;
             }
+            Found::Entry(p, m) => (p, m),
         };
-        if entry.depth() == 0 {
-            continue;
-        }
-        let Ok(rel) = entry.path().strip_prefix(root) else { continue };
+        let Ok(rel) = path.strip_prefix(root) else { continue };
         let Some(rel) = rel_string(rel) else {
             out.skipped.push(Skipped { path: rel.to_string_lossy().into_owned(), reason: "the name is not valid UTF-8".into() });
             continue;
         };
-        let meta = match fs::symlink_metadata(entry.path()) {
+        let meta = match meta {
             Ok(m) => m,
             // Deleted between listing and looking: it is simply not in this checkpoint.
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
@@ -101,7 +124,7 @@ pub fn scan(root: &Path, opts: &ScanOptions, index: &Index, on_read: &mut dyn Fn
         };
         let ft = meta.file_type();
         if ft.is_symlink() {
-            match fs::read_link(entry.path()) {
+            match fs::read_link(&path) {
                 Ok(t) => match t.to_str() {
                     Some(t) => {
                         out.manifest.insert(rel, Node::Symlink { target: t.to_owned() });
@@ -118,7 +141,7 @@ pub fn scan(root: &Path, opts: &ScanOptions, index: &Index, on_read: &mut dyn Fn
             }
             let hash = match index.get(&rel) {
                 Some((s, h)) if *s == stat => *h,
-                _ => match fs::read(entry.path()) {
+                _ => match fs::read(&path) {
                     Ok(bytes) => {
                         let h = hash_bytes(&bytes);
                         on_read(&rel, &bytes, &h)?;
@@ -164,4 +187,28 @@ fn error_path(e: &ignore::Error, root: &Path) -> String {
         }
     }
     find(e).map(|p| p.strip_prefix(root).unwrap_or(p).to_string_lossy().into_owned()).unwrap_or_default()
+}
+
+enum Found {
+    Entry(std::path::PathBuf, std::io::Result<fs::Metadata>),
+    Error(String, String),
+}
+
+struct Batch<'a> {
+    buf: Vec<Found>,
+    to: &'a std::sync::Mutex<Vec<Found>>,
+}
+
+impl Batch<'_> {
+    fn flush(&mut self) {
+        if let Ok(mut f) = self.to.lock() {
+            f.append(&mut self.buf);
+        }
+    }
+}
+
+impl Drop for Batch<'_> {
+    fn drop(&mut self) {
+        self.flush();
+    }
 }

@@ -69,3 +69,30 @@ fn retention_drops_old_automatic_checkpoints_and_keeps_manual_ones() {
     f.store.restore(1, None).unwrap();
     assert_eq!(fs::read_to_string(root.join("f.txt")).unwrap(), "0");
 }
+
+#[test]
+fn a_gc_by_another_process_does_not_leave_this_one_referring_to_freed_blobs() {
+    let f = fixture();
+    let root = f.ws.path();
+    fs::create_dir_all(root.join("src")).unwrap();
+    fs::write(root.join("src/a.rs"), "fn a() {}\n").unwrap();
+    fs::write(root.join("b.txt"), "b\n").unwrap();
+    // Old enough that the stat index trusts them.
+    std::thread::sleep(std::time::Duration::from_millis(150));
+    let first = f.store.create("", Origin::Manual, None).unwrap().checkpoint.id;
+
+    // The command line (another process, another connection) deletes it and collects.
+    let other = weft_store::Store::open(&weft_store::Store::db_path(f.data.path(), root), root, Default::default()).unwrap();
+    other.delete(&[first]).unwrap();
+    assert!(other.gc().unwrap().blobs_freed >= 4, "two files and two trees");
+
+    // This process's next checkpoint must store the unchanged content again.
+    let again = f.store.create("", Origin::Manual, None).unwrap();
+    assert!(again.new);
+    fs::write(root.join("b.txt"), "changed\n").unwrap();
+    fs::remove_dir_all(root.join("src")).unwrap();
+    let report = f.store.restore(again.checkpoint.id, None).unwrap();
+    assert!(report.failed.is_empty(), "{:?}", report.failed);
+    assert_eq!(fs::read_to_string(root.join("src/a.rs")).unwrap(), "fn a() {}\n");
+    assert_eq!(fs::read_to_string(root.join("b.txt")).unwrap(), "b\n");
+}
