@@ -5,7 +5,7 @@
 
 import { h } from './dom';
 import type { Backend, Checkpoint, FileChange, StreamHandle, Settings } from './backend';
-import { panelModal, toast, errorMessage } from './dialogs';
+import { panelModal, toast, errorMessage, choose } from './dialogs';
 import { baseExtensions } from './editor/extensions';
 
 const ORIGIN: Record<Checkpoint['origin'], string> = { manual: 'Manual', agent: 'Agent turn', restore: 'Before restore', activity: 'Activity' };
@@ -92,7 +92,8 @@ export class CheckpointPanel {
         const changes = await this.backend.checkpointChanges(c.id);
         const actions = h('div', { class: 'cp-actions' },
           h('button', { class: 'btn small', onclick: () => void this.compareWorking(c, body) }, 'Compare with disk'),
-          h('button', { class: 'btn small primary', onclick: () => void this.restore(c, null) }, 'Restore…'));
+          h('button', { class: 'btn small primary', onclick: () => void this.restore(c, null) }, 'Restore…'),
+          h('button', { class: 'btn small', title: 'Delete this checkpoint and free what only it used', onclick: () => void this.remove(c) }, 'Delete'));
         const skipped = c.skipped.length ? h('div', { class: 'cp-skipped', title: c.skipped.map((x) => `${x.path}: ${x.reason}`).join('\n') }, `${c.skipped.length} file(s) not captured`) : '';
         body.replaceChildren(actions, skipped, this.fileList(changes, (p) => void this.diff(p, previous?.id ?? null, c.id, previous ? `#${previous.id}` : 'nothing', `#${c.id}`)));
       } catch (e) {
@@ -155,6 +156,22 @@ export class CheckpointPanel {
       close.focus();
     } catch (e) {
       toast(errorMessage(e), 'error');
+    }
+  }
+
+  private async remove(c: Checkpoint) {
+    const ok = await choose(`Delete checkpoint #${c.id}?`, 'Its snapshot can no longer be restored. Files on disk are not touched.', [
+      { label: 'Delete', value: true, danger: true },
+      { label: 'Cancel', value: false },
+    ]);
+    if (!ok) return;
+    try {
+      const r = await this.backend.checkpointDelete([c.id]);
+      this.expanded.delete(c.id);
+      await this.refresh();
+      toast(`Deleted #${c.id}; freed ${(r.bytesFreed / 1e6).toFixed(1)} MB`);
+    } catch (e) {
+      toast(`Delete failed: ${errorMessage(e)}`, 'error');
     }
   }
 

@@ -261,6 +261,8 @@ pub struct Store {
     root: PathBuf,
     opts: Mutex<StoreOptions>,
     cache: Mutex<Cache>,
+    /// The folder holding the database (and its WAL), never snapshotted.
+    db_dir: PathBuf,
 }
 
 /// What the last checkpoint of this process wrote, so the next one neither re-reads the
@@ -341,7 +343,8 @@ impl Store {
             return Err(StoreError::Invalid(format!("{} was written by a newer Weft (schema {version})", db.display())));
         }
         conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('root', ?1)", [root.to_string_lossy()])?;
-        Ok(Store { conn: Mutex::new(conn), root, opts: Mutex::new(opts), cache: Mutex::default() })
+        let db_dir = db.parent().and_then(|d| d.canonicalize().ok()).unwrap_or_default();
+        Ok(Store { conn: Mutex::new(conn), root, opts: Mutex::new(opts), cache: Mutex::default(), db_dir })
     }
 
     pub fn root(&self) -> &Path {
@@ -373,7 +376,7 @@ impl Store {
         if cache.gc_generation != generation {
             *cache = Cache { gc_generation: generation, ..Cache::default() };
         }
-        let (manifest, skipped, bytes, index) = snapshot(&tx, &self.root, &opts, cache.index.take())?;
+        let (manifest, skipped, bytes, index) = snapshot(&tx, &self.root, &self.db_dir, &opts, cache.index.take())?;
         let mut trees = HashSet::new();
         let root = manifest::write_trees(&manifest, &mut |h, b| {
             trees.insert(*h);
@@ -491,7 +494,7 @@ impl Store {
             Side::Working => {
                 let index = load_index(conn)?;
                 let opts = self.options();
-                let scan = scan::scan(&self.root, &scan::ScanOptions { ignore: &opts.ignore, max_file_bytes: opts.max_file_bytes }, &index, &mut |_, _, _| Ok(()))?;
+                let scan = scan::scan(&self.root, &scan::ScanOptions { ignore: &opts.ignore, max_file_bytes: opts.max_file_bytes, exclude: Some(&self.db_dir) }, &index, &mut |_, _, _| Ok(()))?;
                 Ok(scan.manifest)
             }
         }
@@ -673,13 +676,13 @@ impl Store {
 /// `cached` is this process's copy of the stat index (safe to reuse: an entry only says
 /// "a file with this stat had this content"); the updated index comes back, for the
 /// caller to keep once the transaction has committed.
-fn snapshot(tx: &rusqlite::Transaction, root: &Path, opts: &StoreOptions, cached: Option<scan::Index>) -> Result<(Manifest, Vec<Skipped>, u64, scan::Index)> {
+fn snapshot(tx: &rusqlite::Transaction, root: &Path, db_dir: &Path, opts: &StoreOptions, cached: Option<scan::Index>) -> Result<(Manifest, Vec<Skipped>, u64, scan::Index)> {
     let mut index = match cached {
         Some(i) => i,
         None => load_index(tx)?,
     };
     let started = now_ns();
-    let scan = scan::scan(root, &scan::ScanOptions { ignore: &opts.ignore, max_file_bytes: opts.max_file_bytes }, &index, &mut |_, bytes, hash| put_blob(tx, hash, bytes))?;
+    let scan = scan::scan(root, &scan::ScanOptions { ignore: &opts.ignore, max_file_bytes: opts.max_file_bytes, exclude: Some(db_dir) }, &index, &mut |_, bytes, hash| put_blob(tx, hash, bytes))?;
     {
         let mut up = tx.prepare_cached("INSERT OR REPLACE INTO stat_index (path, size, mtime_ns, ctime_ns, ino, mode, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?;
         for (path, stat, hash) in &scan.read {

@@ -41,6 +41,9 @@ pub struct ScanOptions<'a> {
     /// Gitignore-style patterns excluded on top of .gitignore.
     pub ignore: &'a [String],
     pub max_file_bytes: u64,
+    /// The store's own folder, when the workspace contains it (a home folder opened as a
+    /// workspace): snapshotting the database into itself would never settle.
+    pub exclude: Option<&'a Path>,
 }
 
 pub struct Scan {
@@ -54,6 +57,7 @@ pub struct Scan {
 /// Walks `root`. For every file whose stat does not match `index`, calls `on_read` with the
 /// content and its hash (the store keeps the blob there).
 pub fn scan(root: &Path, opts: &ScanOptions, index: &Index, on_read: &mut dyn FnMut(&str, &[u8], &Hash) -> Result<(), StoreError>) -> Result<Scan, StoreError> {
+    let exclude = opts.exclude.map(Path::to_path_buf);
     let mut overrides = ignore::overrides::OverrideBuilder::new(root);
     for pattern in opts.ignore {
         let pattern = pattern.trim();
@@ -74,7 +78,7 @@ pub fn scan(root: &Path, opts: &ScanOptions, index: &Index, on_read: &mut dyn Fn
         .follow_links(false)
         .overrides(overrides)
         .threads(std::thread::available_parallelism().map_or(2, |n| n.get().min(4)))
-        .filter_entry(|e| e.file_name() != ".git" && !weft_fs::is_temp_name(&e.file_name().to_string_lossy()))
+        .filter_entry(move |e| e.file_name() != ".git" && !weft_fs::is_temp_name(&e.file_name().to_string_lossy()) && Some(e.path()) != exclude.as_deref())
         .build_parallel();
     let found: std::sync::Mutex<Vec<Found>> = std::sync::Mutex::new(Vec::new());
     walker.run(|| {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync, readFileSync, existsSync, rmSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServe, launchBrowser } from './harness.mjs';
+import { startServe, launchBrowser, waitFor as until } from './harness.mjs';
 
 let ws, server, browser, page;
 
@@ -32,17 +32,6 @@ after(async () => {
 });
 
 const editorText = () => page.locator('.group .pane:not([hidden]) .cm-content').first().evaluate((el) => [...el.querySelectorAll('.cm-line')].map((l) => l.textContent).join('\n'));
-
-async function until(fn, what, ms = 10000) {
-  const end = Date.now() + ms;
-  let last;
-  while (Date.now() < end) {
-    last = await fn();
-    if (last) return last;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  assert.fail(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`);
-}
 
 test('an outside change is captured, diffed, restored from a preview, and the restore undone', async () => {
   await page.locator('.tree-row[data-path="app.js"]').click();
@@ -76,6 +65,7 @@ test('an outside change is captured, diffed, restored from a preview, and the re
   const first = page.locator(`.cp-item[data-id="${baseline}"]`);
   await first.locator('.cp-head').click();
   await first.locator('button', { hasText: 'Restore…' }).click();
+  await page.locator('.cp-plan').first().waitFor();
   const plan = await page.locator('.cp-plan').evaluateAll((els) => els.map((e) => e.textContent));
   assert.deepEqual(plan, ['modifyapp.js', 'deletegen.txt']);
   await page.locator('.modal button', { hasText: /^Restore$/ }).click();
@@ -91,4 +81,10 @@ test('an outside change is captured, diffed, restored from a preview, and the re
   await until(() => existsSync(join(ws, 'gen.txt')), 'gen.txt to come back');
   assert.equal(readFileSync(join(ws, 'app.js'), 'utf8'), 'let x = 2;\nlet y = 3;\n');
   await until(async () => (await editorText()) === 'let x = 2;\nlet y = 3;\n', 'the editor to show the undone restore');
+
+  // A checkpoint deleted from the timeline is gone; the files on disk are untouched.
+  await page.locator(`.cp-item[data-id="${baseline}"] .cp-actions button`, { hasText: 'Delete' }).click();
+  await page.locator('.modal button.danger', { hasText: 'Delete' }).click();
+  await until(async () => (await page.locator(`.cp-item[data-id="${baseline}"]`).count()) === 0, 'the deleted checkpoint to leave the timeline');
+  assert.equal(readFileSync(join(ws, 'app.js'), 'utf8'), 'let x = 2;\nlet y = 3;\n');
 });

@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync, readFileSync, existsSync, rmSync, mkdtempSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'node:http';
-import { startServe, launchBrowser } from './harness.mjs';
+import { startServe, launchBrowser, waitFor } from './harness.mjs';
 
 let ws, server, browser, page;
 
@@ -86,17 +86,6 @@ async function appendAndSave(text, enter = false) {
   if (enter) await page.keyboard.press('Enter');
   await page.keyboard.press('Control+s');
   await page.locator('.tab.active:not(.dirty)').waitFor();
-}
-
-async function waitFor(fn, what, ms = 8000) {
-  const end = Date.now() + ms;
-  let last;
-  while (Date.now() < end) {
-    last = await fn();
-    if (last) return last;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  assert.fail(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`);
 }
 
 test('requests without the token are refused', async () => {

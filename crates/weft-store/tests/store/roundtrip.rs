@@ -91,3 +91,16 @@ fn a_checkpoint_records_what_changed_with_line_counts_skips_ignored_and_large_fi
     assert_eq!(d.len(), 1);
     assert_eq!((d[0].path.as_str(), d[0].lines_removed), ("new.txt", Some(1)));
 }
+
+#[test]
+fn a_store_inside_its_own_workspace_does_not_snapshot_itself() {
+    // A home folder opened as a workspace contains the data directory.
+    let ws = tempfile::tempdir().unwrap();
+    fs::write(ws.path().join("a.txt"), "a").unwrap();
+    let db = weft_store::Store::db_path(&ws.path().join(".local/share/weft"), ws.path());
+    let store = weft_store::Store::open(&db, ws.path(), Default::default()).unwrap();
+    let first = store.create("", Origin::Manual, None).unwrap();
+    assert_eq!(first.checkpoint.files, 1, "only a.txt");
+    let again = store.create("", Origin::Manual, None).unwrap();
+    assert!(!again.new, "the database's own writes are not changes");
+}
