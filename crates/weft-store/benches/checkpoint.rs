@@ -57,7 +57,8 @@ fn main() {
     // One-file edits, a few rounds: the median is reported.
     let edited = first_text_file(&a);
     let (mut git_inc, mut weft_inc) = (Vec::new(), Vec::new());
-    for round in 0..5 {
+    let rounds: usize = std::env::var("WEFT_BENCH_ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(5);
+    for round in 0..rounds {
         for root in [&a, &b] {
             let p = root.join(&edited);
             let mut text = fs::read(&p).expect("read");
@@ -86,7 +87,7 @@ fn main() {
     println!("| step | weft | git | weft / git |");
     println!("|---|---:|---:|---:|");
     println!("| first checkpoint ({n} files) | {:.0} ms | {:.0} ms | {:.2}x |", ms(weft_full), ms(git_full), ms(weft_full) / ms(git_full));
-    println!("| after a one-file edit (median of 5) | {:.1} ms | {:.1} ms | {:.2}x |", ms(wi), ms(gi), ms(wi) / ms(gi));
+    println!("| after a one-file edit (median of {rounds}) | {:.1} ms | {:.1} ms | {:.2}x |", ms(wi), ms(gi), ms(wi) / ms(gi));
     println!("| store size after 6 snapshots | {:.1} MB | {:.1} MB ({:.1} MB on disk) | {:.2}x ({:.2}x) |", weft_size as f64 / 1e6, git_size as f64 / 1e6, git_du as f64 / 1e6, weft_size as f64 / git_size as f64, weft_size as f64 / git_du as f64);
 }
 

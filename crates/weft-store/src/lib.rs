@@ -794,17 +794,39 @@ fn compare(a: &Manifest, b: &Manifest, get_a: &mut dyn FnMut(&Hash) -> Result<Ve
 }
 
 fn compare_with_paths(a: &Manifest, b: &Manifest, get_a: &mut dyn FnMut(&Hash, &str) -> Result<Vec<u8>>, get_b: &mut dyn FnMut(&Hash, &str) -> Result<Vec<u8>>) -> Result<Vec<FileChange>> {
+    use std::cmp::Ordering;
+    // Both maps are sorted: one merge pass, no lookups.
     let mut out = Vec::new();
-    for (path, old) in a {
-        match b.get(path) {
-            None => {
+    let (mut ia, mut ib) = (a.iter().peekable(), b.iter().peekable());
+    loop {
+        let order = match (ia.peek(), ib.peek()) {
+            (None, None) => break,
+            (Some(_), None) => Ordering::Less,
+            (None, Some(_)) => Ordering::Greater,
+            (Some((pa, _)), Some((pb, _))) => pa.cmp(pb),
+        };
+        match order {
+            Ordering::Less => {
+                let Some((path, old)) = ia.next() else { break };
                 let removed = match old {
                     Node::File { hash, .. } => text::line_count(&get_a(hash, path)?),
                     Node::Symlink { .. } => Some(1),
                 };
                 out.push(FileChange { path: path.clone(), status: ChangeStatus::Deleted, lines_added: removed.map(|_| 0), lines_removed: removed });
             }
-            Some(new) if new != old => {
+            Ordering::Greater => {
+                let Some((path, new)) = ib.next() else { break };
+                let added = match new {
+                    Node::File { hash, .. } => text::line_count(&get_b(hash, path)?),
+                    Node::Symlink { .. } => Some(1),
+                };
+                out.push(FileChange { path: path.clone(), status: ChangeStatus::Added, lines_added: added, lines_removed: added.map(|_| 0) });
+            }
+            Ordering::Equal => {
+                let (Some((path, old)), Some((_, new))) = (ia.next(), ib.next()) else { break };
+                if new == old {
+                    continue;
+                }
                 let (added, removed) = match (old, new) {
                     (Node::File { hash: ha, .. }, Node::File { hash: hb, .. }) if ha == hb => (Some(0), Some(0)), // mode change only
                     (Node::File { hash: ha, .. }, Node::File { hash: hb, .. }) => match text::line_diff(&get_a(ha, path)?, &get_b(hb, path)?) {
@@ -815,19 +837,8 @@ fn compare_with_paths(a: &Manifest, b: &Manifest, get_a: &mut dyn FnMut(&Hash, &
                 };
                 out.push(FileChange { path: path.clone(), status: ChangeStatus::Modified, lines_added: added, lines_removed: removed });
             }
-            Some(_) => {}
         }
     }
-    for (path, new) in b {
-        if !a.contains_key(path) {
-            let added = match new {
-                Node::File { hash, .. } => text::line_count(&get_b(hash, path)?),
-                Node::Symlink { .. } => Some(1),
-            };
-            out.push(FileChange { path: path.clone(), status: ChangeStatus::Added, lines_added: added, lines_removed: added.map(|_| 0) });
-        }
-    }
-    out.sort_by(|x, y| x.path.cmp(&y.path));
     Ok(out)
 }
 
