@@ -6,6 +6,7 @@
 //! in both and each takes another snapshot. Sizes: the SQLite file against .git/objects.
 //!
 //! cargo bench -p weft-store --bench checkpoint
+//! (WEFT_BENCH_SRC=DIR another tree, WEFT_BENCH_ROUNDS=N edits, WEFT_BENCH_KEEP_DB=FILE)
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -75,6 +76,10 @@ fn main() {
     println!("blobs: {blobs}, compressed payload {:.1} MB", payload as f64 / 1e6);
     drop(store); // folds the WAL into the database file
     let weft_size = file_size(&db) + file_size(&db.with_extension("sqlite-wal"));
+    // For looking inside (e.g. SQLite's dbstat) after the run.
+    if let Some(keep) = std::env::var_os("WEFT_BENCH_KEEP_DB") {
+        fs::copy(&db, keep).expect("keep the database");
+    }
     let (git_size, git_du) = (dir_size(&b.join(".git/objects")), du(&b.join(".git/objects")));
 
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
