@@ -26,68 +26,75 @@ const TAG_FILE: u8 = 0;
 const TAG_LINK: u8 = 1;
 const TAG_DIR: u8 = 2;
 
-#[derive(Default)]
-struct Dir<'a> {
-    entries: BTreeMap<&'a str, Item<'a>>,
-}
-
-enum Item<'a> {
-    Leaf(&'a Node),
-    Dir(Dir<'a>),
-}
-
 /// Serializes the manifest into tree objects, handing each one (hash, bytes) to `put`
 /// bottom-up, and returns the root tree's hash. Equal manifests give equal root hashes,
 /// which is how identical consecutive checkpoints are recognised.
+///
+/// One pass over the sorted paths with a stack of open directories (a directory's paths
+/// are contiguous in sorted order), so no per-directory maps are built.
 pub fn write_trees(manifest: &Manifest, put: &mut dyn FnMut(&Hash, &[u8]) -> Result<(), StoreError>) -> Result<Hash, StoreError> {
-    let mut root = Dir::default();
+    // (directory path, "" for the root; its serialized entries so far)
+    let mut stack: Vec<(&str, Vec<u8>)> = vec![("", TREE_MAGIC.to_vec())];
     for (path, node) in manifest {
-        let mut dir = &mut root;
-        let mut parts = path.split('/').peekable();
-        while let Some(part) = parts.next() {
-            if parts.peek().is_none() {
-                dir.entries.insert(part, Item::Leaf(node));
-            } else {
-                let item = dir.entries.entry(part).or_insert_with(|| Item::Dir(Dir::default()));
-                dir = match item {
-                    Item::Dir(d) => d,
-                    // A file and a directory of the same name cannot both exist on disk.
-                    Item::Leaf(_) => return Err(StoreError::Corrupt(format!("{path} is under a file"))),
-                };
+        let (dir, name) = match path.rfind('/') {
+            Some(i) => (&path[..i], &path[i + 1..]),
+            None => ("", path.as_str()),
+        };
+        while !is_within(dir, stack.last().map_or("", |t| t.0)) {
+            close_dir(&mut stack, put)?;
+        }
+        let open = stack.last().map_or("", |t| t.0);
+        if dir != open {
+            let start = if open.is_empty() { 0 } else { open.len() + 1 };
+            let mut at = start;
+            for part in dir[start..].split('/') {
+                at += part.len();
+                stack.push((&dir[..at], TREE_MAGIC.to_vec()));
+                at += 1;
             }
         }
-    }
-    write_dir(&root, put)
-}
-
-fn write_dir(dir: &Dir, put: &mut dyn FnMut(&Hash, &[u8]) -> Result<(), StoreError>) -> Result<Hash, StoreError> {
-    let mut out = Vec::with_capacity(TREE_MAGIC.len() + dir.entries.len() * 56);
-    out.extend_from_slice(TREE_MAGIC);
-    for (name, item) in &dir.entries {
-        match item {
-            Item::Leaf(Node::File { mode, size, hash }) => {
+        let Some((_, out)) = stack.last_mut() else { break };
+        match node {
+            Node::File { mode, size, hash } => {
                 out.push(TAG_FILE);
-                put_str(&mut out, name);
+                put_str(out, name);
                 out.extend_from_slice(&mode.to_le_bytes());
                 out.extend_from_slice(&size.to_le_bytes());
                 out.extend_from_slice(hash);
             }
-            Item::Leaf(Node::Symlink { target }) => {
+            Node::Symlink { target } => {
                 out.push(TAG_LINK);
-                put_str(&mut out, name);
-                put_str(&mut out, target);
-            }
-            Item::Dir(sub) => {
-                let h = write_dir(sub, put)?;
-                out.push(TAG_DIR);
-                put_str(&mut out, name);
-                out.extend_from_slice(&h);
+                put_str(out, name);
+                put_str(out, target);
             }
         }
     }
-    let h = hash_bytes(&out);
-    put(&h, &out)?;
+    while stack.len() > 1 {
+        close_dir(&mut stack, put)?;
+    }
+    let (_, root) = stack.pop().unwrap_or_default();
+    let h = hash_bytes(&root);
+    put(&h, &root)?;
     Ok(h)
+}
+
+/// Whether `dir` is `open` or lies under it.
+fn is_within(dir: &str, open: &str) -> bool {
+    open.is_empty() || dir == open || (dir.starts_with(open) && dir.as_bytes().get(open.len()) == Some(&b'/'))
+}
+
+/// Finishes the innermost open directory and records it in its parent.
+fn close_dir(stack: &mut Vec<(&str, Vec<u8>)>, put: &mut dyn FnMut(&Hash, &[u8]) -> Result<(), StoreError>) -> Result<(), StoreError> {
+    let Some((path, bytes)) = stack.pop() else { return Ok(()) };
+    let h = hash_bytes(&bytes);
+    put(&h, &bytes)?;
+    let name = path.rsplit('/').next().unwrap_or(path);
+    if let Some((_, parent)) = stack.last_mut() {
+        parent.push(TAG_DIR);
+        put_str(parent, name);
+        parent.extend_from_slice(&h);
+    }
+    Ok(())
 }
 
 fn put_str(out: &mut Vec<u8>, s: &str) {
