@@ -248,6 +248,9 @@ impl Api {
                 Ok(Value::Null)
             }
             Request::UiReady { marks } => {
+                if let Ok(c) = self.store() {
+                    c.ui_ready();
+                }
                 let ms = self.inner.started.elapsed().as_secs_f64() * 1e3;
                 let marks: Vec<String> = marks.iter().map(|(name, at)| format!("{name} {at:.0}")).collect();
                 info!("ui ready {ms:.0} ms after start (page: {})", marks.join(", "));

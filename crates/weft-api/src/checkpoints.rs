@@ -30,7 +30,14 @@ pub fn open_store(paths: &AppPaths, root: &Path) -> Result<Store, StoreError> {
 
 enum Msg {
     Changed,
+    /// The UI is interactive: background work may begin.
+    Ready,
 }
+
+/// The baseline waits for the UI to be interactive (plus a moment), so a cold start does
+/// not share its two cores with snapshotting the folder; headless, it waits this long.
+const BASELINE_AFTER_READY: Duration = Duration::from_secs(2);
+const BASELINE_AT_THE_LATEST: Duration = Duration::from_secs(10);
 
 /// Prune and collect garbage after this many new automatic checkpoints.
 const PRUNE_EVERY: u32 = 25;
@@ -75,14 +82,27 @@ impl Checkpoints {
                     }
                 }
             };
+            let latest = std::time::Instant::now() + BASELINE_AT_THE_LATEST;
+            let mut deadline = latest;
+            loop {
+                match rx.recv_timeout(deadline.saturating_duration_since(std::time::Instant::now())) {
+                    Ok(Msg::Ready) => deadline = deadline.min(std::time::Instant::now() + BASELINE_AFTER_READY),
+                    Ok(Msg::Changed) => {}
+                    Err(RecvTimeoutError::Timeout) => break,
+                    Err(RecvTimeoutError::Disconnected) => return,
+                }
+            }
             take(&mut since_prune);
             // Each change restarts the quiet period; the loop ends when the workspace
             // closes (the sender is dropped).
-            while let Ok(Msg::Changed) = rx.recv() {
+            while let Ok(msg) = rx.recv() {
+                if let Msg::Ready = msg {
+                    continue;
+                }
                 loop {
                     let quiet = Duration::from_millis(u64::from(settings().checkpoint_quiet_ms));
                     match rx.recv_timeout(quiet) {
-                        Ok(Msg::Changed) => continue,
+                        Ok(_) => continue,
                         Err(RecvTimeoutError::Timeout) => break,
                         Err(RecvTimeoutError::Disconnected) => return,
                     }
@@ -104,6 +124,11 @@ impl Checkpoints {
                 let _ = tx.send(Msg::Changed);
             }
         }
+    }
+
+    /// The UI is up: the baseline checkpoint may be taken soon.
+    pub fn ui_ready(&self) {
+        let _ = self.changed.send(Msg::Ready);
     }
 
     pub fn subscribe(&self, stream: Stream) {

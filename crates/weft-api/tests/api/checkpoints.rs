@@ -35,7 +35,8 @@ async fn a_change_made_by_a_shell_command_is_captured_by_the_next_automatic_chec
     let api = Api::new(Mode::Serve, paths.clone());
     let (stream, frames) = collector();
     api.open_workspace(ws.path()).expect("open");
-    // The baseline is taken when the folder opens.
+    // The baseline is taken once the UI says it is interactive (soon after).
+    call(&api, json!({"method": "uiReady", "params": {"marks": []}})).await;
     let end = Instant::now() + Duration::from_secs(20);
     while call(&api, json!({"method": "checkpointList"})).await.as_array().map_or(0, |a| a.len()) == 0 {
         assert!(Instant::now() < end, "no baseline checkpoint");
