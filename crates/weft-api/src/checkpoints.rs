@@ -59,13 +59,13 @@ impl Checkpoints {
         let spawned = std::thread::Builder::new().name("weft-checkpoints".into()).spawn(move || {
             let settings = || crate::settings::load(&paths.settings_file()).0;
             let mut since_prune = 0;
-            let take = |since_prune: &mut u32| {
+            let take = |since_prune: &mut u32, label: &str| {
                 let settings = settings();
                 if !settings.checkpoint_auto {
                     return;
                 }
                 s.set_options(store_options(&settings));
-                match s.create("", Origin::Activity, None) {
+                match s.create(label, Origin::Activity, None) {
                     Ok(c) if c.new => {
                         announce(&l, &c.checkpoint);
                         *since_prune += 1;
@@ -92,7 +92,9 @@ impl Checkpoints {
                     Err(RecvTimeoutError::Disconnected) => return,
                 }
             }
-            take(&mut since_prune);
+            // Shown as such in the timeline; only stored when the folder changed since the
+            // last time it was open.
+            take(&mut since_prune, "Folder opened");
             // Each change restarts the quiet period; the loop ends when the workspace
             // closes (the sender is dropped).
             while let Ok(msg) = rx.recv() {
@@ -107,7 +109,7 @@ impl Checkpoints {
                         Err(RecvTimeoutError::Disconnected) => return,
                     }
                 }
-                take(&mut since_prune);
+                take(&mut since_prune, "");
             }
         });
         if let Err(e) = spawned {

@@ -40,6 +40,7 @@ test('an outside change is captured, diffed, restored from a preview, and the re
   // The baseline taken when the folder opened.
   await page.locator('.cp-item').first().waitFor();
   const baseline = Number(await page.locator('.cp-item').last().getAttribute('data-id'));
+  assert.equal(await page.locator('.cp-item').last().locator('.cp-title').textContent(), 'Folder opened');
 
   // Another program (a build script, `sed -i` in a terminal) changes the files.
   writeFileSync(join(ws, 'app.js'), 'let x = 2;\nlet y = 3;\n');
