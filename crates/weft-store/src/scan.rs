@@ -74,6 +74,9 @@ pub fn scan(root: &Path, opts: &ScanOptions, index: &Index, on_read: &mut dyn Fn
         .hidden(false)
         .parents(false)
         .git_global(false)
+        // .gitignore (and .git/info/exclude) plus the Weft list, as the issue of record
+        // says; ripgrep's own .ignore files are not a checkpoint rule.
+        .ignore(false)
         .require_git(false)
         .follow_links(false)
         .overrides(overrides)
