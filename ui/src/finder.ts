@@ -13,6 +13,9 @@ export function openFinder(backend: Backend, open: (path: string, line?: number)
   let items: FinderMatch[] = [];
   let index = 0;
   let seq = 0;
+  /** The newest query's round trip: Enter waits for it, so a fast typist never opens a
+   * result of what they had typed before. */
+  let latest: Promise<void> = Promise.resolve();
 
   const close = () => layer.remove();
   layer.addEventListener('mousedown', (e) => {
@@ -57,11 +60,17 @@ export function openFinder(backend: Backend, open: (path: string, line?: number)
     open(it.path, parse().line);
   };
 
-  input.addEventListener('input', () => void update());
+  input.addEventListener('input', () => {
+    latest = update();
+  });
   input.addEventListener('keydown', (e) => {
     if (e.key === 'ArrowDown') index = Math.min(items.length - 1, index + 1);
     else if (e.key === 'ArrowUp') index = Math.max(0, index - 1);
-    else if (e.key === 'Enter') return choose(index);
+    else if (e.key === 'Enter') {
+      e.preventDefault();
+      void latest.then(() => choose(index));
+      return;
+    }
     else if (e.key === 'Escape') return close();
     else return;
     e.preventDefault();
@@ -69,5 +78,5 @@ export function openFinder(backend: Backend, open: (path: string, line?: number)
   });
   document.body.append(layer);
   input.focus();
-  void update();
+  latest = update();
 }
