@@ -169,7 +169,7 @@ export class CheckpointPanel {
       const r = await this.backend.checkpointDelete([c.id]);
       this.expanded.delete(c.id);
       await this.refresh();
-      toast(`Deleted #${c.id}; freed ${(r.bytesFreed / 1e6).toFixed(1)} MB`);
+      toast(`Deleted #${c.id}; freed ${size(r.bytesFreed)}`);
     } catch (e) {
       toast(`Delete failed: ${errorMessage(e)}`, 'error');
     }
@@ -233,6 +233,12 @@ export class CheckpointPanel {
   dispose() {
     this.events?.cancel();
   }
+}
+
+function size(bytes: number): string {
+  if (bytes < 1024) return `${bytes} bytes`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
 }
 
 function ago(ms: number): string {
