@@ -33,10 +33,7 @@ export class CheckpointPanel {
   /** Loads the timeline and follows new checkpoints; called when the view is first shown. */
   async start() {
     if (this.events) return;
-    this.events = this.backend.checkpointEvents((c) => {
-      this.items = [c, ...this.items.filter((x) => x.id !== c.id)];
-      this.render();
-    });
+    this.events = this.backend.checkpointEvents((c) => this.add(c));
     this.events.result.catch((e) => this.showError(e));
     await this.refresh();
   }
@@ -59,13 +56,16 @@ export class CheckpointPanel {
       const { checkpoint, new: isNew } = await this.backend.checkpointCreate(this.label.value);
       this.label.value = '';
       if (!isNew) toast(`No changes since checkpoint #${checkpoint.id}`);
-      else {
-        this.items = [checkpoint, ...this.items.filter((x) => x.id !== checkpoint.id)];
-        this.render();
-      }
+      else this.add(checkpoint);
     } catch (e) {
       toast(`Checkpoint failed: ${errorMessage(e)}`, 'error');
     }
+  }
+
+  /** Newest first; a checkpoint both created here and streamed shows once. */
+  private add(c: Checkpoint) {
+    this.items = [c, ...this.items.filter((x) => x.id !== c.id)];
+    this.render();
   }
 
   private render() {

@@ -227,7 +227,7 @@ impl Api {
             Request::CheckpointPreview { id, paths } => to_json(self.store()?.store.preview(id, paths.as_deref())?),
             Request::CheckpointRestore { id, paths } => {
                 let c = self.store()?;
-                let before = c.store.list()?.first().map(|x| x.id);
+                let before = c.store.latest()?;
                 let report = c.store.restore(id, paths.as_deref())?;
                 if Some(report.undo) != before {
                     c.announce(&c.store.get(report.undo)?);
@@ -236,11 +236,7 @@ impl Api {
                 to_json(report)
             }
             Request::CheckpointDelete { ids } => {
-                let store = &self.store()?.store;
-                let removed = store.delete(&ids)?;
-                let mut report = store.gc()?;
-                report.checkpoints_removed = removed;
-                to_json(report)
+                to_json(self.store()?.store.remove(&ids)?)
             }
             Request::CheckpointEvents => {
                 let stream = stream.ok_or_else(|| ApiError::bad_request("checkpointEvents needs a stream"))?;

@@ -82,8 +82,7 @@ impl Checkpoints {
                     }
                 }
             };
-            let latest = std::time::Instant::now() + BASELINE_AT_THE_LATEST;
-            let mut deadline = latest;
+            let mut deadline = std::time::Instant::now() + BASELINE_AT_THE_LATEST;
             loop {
                 match rx.recv_timeout(deadline.saturating_duration_since(std::time::Instant::now())) {
                     Ok(Msg::Ready) => deadline = deadline.min(std::time::Instant::now() + BASELINE_AFTER_READY),
@@ -101,8 +100,9 @@ impl Checkpoints {
                 if let Msg::Ready = msg {
                     continue;
                 }
+                // Read once per burst, not per watcher batch: a flood sends many.
+                let quiet = Duration::from_millis(u64::from(settings().checkpoint_quiet_ms));
                 loop {
-                    let quiet = Duration::from_millis(u64::from(settings().checkpoint_quiet_ms));
                     match rx.recv_timeout(quiet) {
                         Ok(_) => continue,
                         Err(RecvTimeoutError::Timeout) => break,

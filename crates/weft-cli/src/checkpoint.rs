@@ -79,7 +79,7 @@ pub fn run(paths: &weft_api::AppPaths, args: Args) -> anyhow::Result<()> {
                 println!("no checkpoints yet (weft checkpoint create)");
             }
             for c in &list {
-                println!("#{:<5} {}  {:<8} {:<40} {}", c.id, time(c.created_ms), origin(c.origin), truncate(&c.label, 40), summary(c));
+                println!("#{:<5} {}  {:<8} {:<40} {}", c.id, time(c.created_ms), c.origin.as_str(), truncate(&c.label, 40), summary(c));
             }
         }
         Cmd::Show { id } => {
@@ -88,7 +88,7 @@ pub fn run(paths: &weft_api::AppPaths, args: Args) -> anyhow::Result<()> {
             if json {
                 return print_json(&serde_json::json!({ "checkpoint": c, "changes": changes }));
             }
-            println!("checkpoint #{}  {}  {}", c.id, time(c.created_ms), origin(c.origin));
+            println!("checkpoint #{}  {}  {}", c.id, time(c.created_ms), c.origin.as_str());
             if !c.label.is_empty() {
                 println!("label: {}", c.label);
             }
@@ -145,13 +145,11 @@ pub fn run(paths: &weft_api::AppPaths, args: Args) -> anyhow::Result<()> {
             if ids.is_empty() {
                 bail!("name the checkpoints to delete");
             }
-            let removed = store.delete(&ids)?;
-            let mut report = store.gc()?;
-            report.checkpoints_removed = removed;
+            let report = store.remove(&ids)?;
             if json {
                 return print_json(&report);
             }
-            println!("deleted {removed} checkpoint(s); freed {} blobs ({} bytes)", report.blobs_freed, report.bytes_freed);
+            println!("deleted {} checkpoint(s); freed {} blobs ({} bytes)", report.checkpoints_removed, report.blobs_freed, report.bytes_freed);
         }
     }
     Ok(())
@@ -203,15 +201,6 @@ fn print_changes(changes: &[FileChange]) {
 fn summary(c: &Checkpoint) -> String {
     let s = &c.summary;
     format!("{} added, {} modified, {} deleted (+{} -{})", s.added, s.modified, s.deleted, s.lines_added, s.lines_removed)
-}
-
-fn origin(o: Origin) -> &'static str {
-    match o {
-        Origin::Manual => "manual",
-        Origin::Agent => "agent",
-        Origin::Restore => "restore",
-        Origin::Activity => "activity",
-    }
 }
 
 fn truncate(s: &str, n: usize) -> String {

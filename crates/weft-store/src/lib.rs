@@ -61,7 +61,7 @@ pub enum Origin {
 }
 
 impl Origin {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             Origin::Manual => "manual",
             Origin::Agent => "agent",
@@ -402,7 +402,7 @@ impl Store {
             (Some((_, r)), _) => read_manifest(&tx, &to_hash(r)?)?,
             (None, _) => Manifest::new(),
         };
-        let changes = compare(&previous, &manifest, &mut |h| get_blob(&tx, h), &mut |h| get_blob(&tx, h))?;
+        let changes = compare(&previous, &manifest, &mut |h, _| get_blob(&tx, h), &mut |h, _| get_blob(&tx, h))?;
         let mut summary = Summary::default();
         for c in &changes {
             match c.status {
@@ -488,9 +488,23 @@ impl Store {
         self.side_manifest(&conn, side)
     }
 
+    /// A checkpoint's manifest: from memory when it is the one this process last wrote
+    /// (the usual case for a restore's safety checkpoint and the newest entry's diffs).
+    fn checkpoint_manifest(&self, conn: &Connection, id: i64) -> Result<Manifest> {
+        let root = checkpoint_root(conn, id)?;
+        if let Ok(cache) = self.cache.lock() {
+            if let Some((r, m)) = &cache.last {
+                if *r == root {
+                    return Ok(m.clone());
+                }
+            }
+        }
+        read_manifest(conn, &root)
+    }
+
     fn side_manifest(&self, conn: &Connection, side: Side) -> Result<Manifest> {
         match side {
-            Side::Checkpoint(id) => read_manifest(conn, &checkpoint_root(conn, id)?),
+            Side::Checkpoint(id) => self.checkpoint_manifest(conn, id),
             Side::Working => {
                 let index = load_index(conn)?;
                 let opts = self.options();
@@ -504,19 +518,13 @@ impl Store {
     pub fn diff(&self, from: Side, to: Side) -> Result<Vec<FileChange>> {
         let conn = self.conn()?;
         let (a, b) = (self.side_manifest(&conn, from)?, self.side_manifest(&conn, to)?);
-        let root = self.root.clone();
-        let fetch = |side: Side| {
-            let conn = &*conn;
-            let root = root.clone();
-            move |h: &Hash, path: &str| -> Result<Vec<u8>> {
-                match side {
-                    Side::Checkpoint(_) => get_blob(conn, h),
-                    Side::Working => Ok(std::fs::read(root.join(path))?),
-                }
+        let read = |side: Side, h: &Hash, path: &str| -> Result<Vec<u8>> {
+            match side {
+                Side::Checkpoint(_) => get_blob(&conn, h),
+                Side::Working => Ok(std::fs::read(self.root.join(path))?),
             }
         };
-        let (mut fa, mut fb) = (fetch(from), fetch(to));
-        compare_with_paths(&a, &b, &mut fa, &mut fb)
+        compare(&a, &b, &mut |h, p| read(from, h, p), &mut |h, p| read(to, h, p))
     }
 
     /// One file as `side` has it; None when it is not there.
@@ -524,7 +532,7 @@ impl Store {
         let conn = self.conn()?;
         match side {
             Side::Checkpoint(id) => {
-                let manifest = read_manifest(&conn, &checkpoint_root(&conn, id)?)?;
+                let manifest = self.checkpoint_manifest(&conn, id)?;
                 Ok(match manifest.get(path) {
                     Some(Node::File { mode, hash, .. }) => Some(Content::File { bytes: get_blob(&conn, hash)?, mode: *mode }),
                     Some(Node::Symlink { target }) => Some(Content::Symlink { target: target.clone() }),
@@ -549,7 +557,7 @@ impl Store {
     /// Every file of a checkpoint with its content, in path order.
     pub fn contents(&self, id: i64) -> Result<Vec<(String, Content)>> {
         let conn = self.conn()?;
-        let manifest = read_manifest(&conn, &checkpoint_root(&conn, id)?)?;
+        let manifest = self.checkpoint_manifest(&conn, id)?;
         manifest
             .into_iter()
             .map(|(path, node)| {
@@ -566,7 +574,7 @@ impl Store {
     /// folders (all of the workspace when None).
     pub fn preview(&self, id: i64, paths: Option<&[String]>) -> Result<RestorePlan> {
         let conn = self.conn()?;
-        let target = read_manifest(&conn, &checkpoint_root(&conn, id)?)?;
+        let target = self.checkpoint_manifest(&conn, id)?;
         let working = self.side_manifest(&conn, Side::Working)?;
         Ok(plan(&working, &target, paths))
     }
@@ -579,8 +587,8 @@ impl Store {
         let before = self.create(&format!("Before restoring #{id}"), Origin::Restore, None)?;
         let undo = before.checkpoint.id;
         let conn = self.conn()?;
-        let target = read_manifest(&conn, &checkpoint_root(&conn, id)?)?;
-        let current = read_manifest(&conn, &checkpoint_root(&conn, undo)?)?;
+        let target = self.checkpoint_manifest(&conn, id)?;
+        let current = self.checkpoint_manifest(&conn, undo)?;
         let plan = plan(&current, &target, paths);
         let failed = restore::apply(&self.root, &target, &plan, &mut |h| get_blob(&conn, h));
         Ok(RestoreReport { undo, plan, failed })
@@ -596,6 +604,19 @@ impl Store {
         }
         tx.commit()?;
         Ok(n)
+    }
+
+    /// Deletes checkpoints and frees what only they used.
+    pub fn remove(&self, ids: &[i64]) -> Result<GcReport> {
+        let removed = self.delete(ids)?;
+        let mut report = self.gc()?;
+        report.checkpoints_removed = removed;
+        Ok(report)
+    }
+
+    /// The newest checkpoint's id.
+    pub fn latest(&self) -> Result<Option<i64>> {
+        Ok(self.conn()?.query_row("SELECT max(id) FROM checkpoints", [], |r| r.get(0))?)
     }
 
     /// Applies the retention policy to automatic checkpoints, then collects garbage.
@@ -789,11 +810,7 @@ fn status_str(s: ChangeStatus) -> &'static str {
 }
 
 /// Changes from `a` to `b`, with line figures from blob contents.
-fn compare(a: &Manifest, b: &Manifest, get_a: &mut dyn FnMut(&Hash) -> Result<Vec<u8>>, get_b: &mut dyn FnMut(&Hash) -> Result<Vec<u8>>) -> Result<Vec<FileChange>> {
-    compare_with_paths(a, b, &mut |h, _| get_a(h), &mut |h, _| get_b(h))
-}
-
-fn compare_with_paths(a: &Manifest, b: &Manifest, get_a: &mut dyn FnMut(&Hash, &str) -> Result<Vec<u8>>, get_b: &mut dyn FnMut(&Hash, &str) -> Result<Vec<u8>>) -> Result<Vec<FileChange>> {
+fn compare(a: &Manifest, b: &Manifest, get_a: &mut dyn FnMut(&Hash, &str) -> Result<Vec<u8>>, get_b: &mut dyn FnMut(&Hash, &str) -> Result<Vec<u8>>) -> Result<Vec<FileChange>> {
     use std::cmp::Ordering;
     // Both maps are sorted: one merge pass, no lookups.
     let mut out = Vec::new();
