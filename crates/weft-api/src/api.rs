@@ -10,6 +10,7 @@ use weft_fs::{atomic_write, FileFinder, SearchCancel, Watcher, Workspace};
 use weft_pty::{PtyEvent, SpawnOptions, Terminals};
 
 use crate::checkpoints::Checkpoints;
+use crate::syntax::Syntax;
 use crate::dto::*;
 use weft_store::{Content, Origin, Side};
 use crate::{ApiError, AppPaths, Settings, Stream, StreamFrame};
@@ -45,6 +46,7 @@ struct OpenWorkspace {
     listeners: Arc<Mutex<HashMap<String, Stream>>>,
     /// The fuzzy finder's file list, dropped when files appear or disappear.
     finder: Arc<Mutex<Option<FileFinder>>>,
+    syntax: Arc<Syntax>,
 }
 
 type Result<T> = std::result::Result<T, ApiError>;
@@ -71,7 +73,12 @@ impl Api {
                 ApiError::from(e)
             });
         let activity = checkpoints.as_ref().ok().map(|c| c.notifier());
+        let syntax = Arc::new(Syntax::new(ws.root()));
+        let (sx, ws2) = (syntax.clone(), ws.clone());
         let watcher = Watcher::start(ws.clone(), Default::default(), move |changes| {
+            // Re-parsing changed files must not hold up the next batch of events.
+            let (sx, ws2, batch) = (sx.clone(), ws2.clone(), changes.clone());
+            std::thread::spawn(move || sx.files_changed(&batch, || ws2.list_files()));
             if let Some(changed) = &activity {
                 changed();
             }
@@ -91,7 +98,7 @@ impl Api {
         info!(root = %info.root, "workspace opened");
         self.remember_recent(&info);
         *self.inner.workspace.write().map_err(ApiError::internal)? =
-            Some(Arc::new(OpenWorkspace { ws, checkpoints, _watcher: watcher, listeners, finder }));
+            Some(Arc::new(OpenWorkspace { ws, checkpoints, _watcher: watcher, listeners, finder, syntax }));
         Ok(info)
     }
 
@@ -191,6 +198,28 @@ impl Api {
             Request::Cancel { stream } => {
                 self.cancel(&stream);
                 Ok(Value::Null)
+            }
+            Request::SyntaxOpen { doc, path, text } => {
+                let open = self.open()?;
+                // The path is only a name here (the text comes from the editor), but a
+                // path outside the workspace has no business in its index.
+                open.ws.resolve(&path)?;
+                let limit = u64::from(self.settings().0.large_file_mb) * 1024 * 1024;
+                to_json(open.syntax.open(doc, path, text, limit)?)
+            }
+            Request::SyntaxEdit { doc, changes, length } => to_json(self.open()?.syntax.edit(&doc, &changes, length)?),
+            Request::SyntaxClose { doc } => {
+                self.open()?.syntax.close(&doc);
+                Ok(Value::Null)
+            }
+            Request::SyntaxExpand { doc, from, to } => to_json(self.open()?.syntax.expand(&doc, weft_syntax::Span { from, to })?),
+            Request::SymbolSearch { query, limit } => {
+                let open = self.open()?;
+                to_json(open.syntax.search(&query, limit.unwrap_or(100).min(1000) as usize, || open.ws.list_files()))
+            }
+            Request::RepoMap { tokens, focus } => {
+                let open = self.open()?;
+                to_json(open.syntax.repo_map(tokens.clamp(64, 200_000), &focus, || open.ws.list_files()))
             }
             Request::GetSettings => to_json(self.settings_dto()),
             Request::SetSettings { text } => to_json(self.set_settings(&text)?),

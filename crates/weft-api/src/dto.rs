@@ -51,6 +51,27 @@ pub enum Request {
     /// Stops a stream started by this client.
     #[serde(rename_all = "camelCase")]
     Cancel { stream: String },
+    /// Starts following an editor document for code intelligence. `doc` is minted by the
+    /// client, one per open file; `text` has "\n" line breaks. -> Analysis
+    #[serde(rename_all = "camelCase")]
+    SyntaxOpen { doc: String, path: String, text: String },
+    /// One CodeMirror change set, in the coordinates before it; `length` is the document's
+    /// length after it. Fails with `syntax_out_of_sync` when the sides drifted, and the
+    /// client opens the document again. -> Analysis
+    #[serde(rename_all = "camelCase")]
+    SyntaxEdit { doc: String, changes: Vec<weft_syntax::Change>, length: u32 },
+    #[serde(rename_all = "camelCase")]
+    SyntaxClose { doc: String },
+    /// The smallest syntax node strictly around a selection. -> Span | null
+    #[serde(rename_all = "camelCase")]
+    SyntaxExpand { doc: String, from: u32, to: u32 },
+    /// Go to symbol in workspace: definitions by fuzzy name. -> SymbolHit[]
+    #[serde(rename_all = "camelCase")]
+    SymbolSearch { query: String, #[serde(default)] limit: Option<u32> },
+    /// The ranked summary of the workspace for a token budget; `focus` are the files the
+    /// user works on (their names rank higher). -> RepoMap
+    #[serde(rename_all = "camelCase")]
+    RepoMap { tokens: u32, #[serde(default)] focus: Vec<String> },
     /// -> SettingsDto
     GetSettings,
     /// Validates and writes the settings file's text. -> SettingsDto

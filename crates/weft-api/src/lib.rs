@@ -13,6 +13,7 @@ mod error;
 mod paths;
 mod settings;
 mod stream;
+mod syntax;
 
 pub use api::{Api, Mode};
 pub use checkpoints::open_store;
@@ -22,3 +23,5 @@ pub use error::ApiError;
 pub use paths::{init_logging, AppPaths};
 pub use settings::Settings;
 pub use stream::{Stream, StreamFrame, StreamSink};
+pub use syntax::Analysis;
+pub use weft_syntax::{Change, Diagnostic, IndexStats, Lang, RepoMap, Span, Symbol, SymbolHit};

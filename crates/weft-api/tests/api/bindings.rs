@@ -8,6 +8,9 @@ use weft_api::*;
 fn export_typescript_bindings() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../ui/src/bindings");
     Request::export_all_to(&dir).expect("Request");
+    Analysis::export_all_to(&dir).expect("Analysis");
+    SymbolHit::export_all_to(&dir).expect("SymbolHit");
+    RepoMap::export_all_to(&dir).expect("RepoMap");
     AppInfo::export_all_to(&dir).expect("AppInfo");
     RecentWorkspace::export_all_to(&dir).expect("RecentWorkspace");
     FileDto::export_all_to(&dir).expect("FileDto");

@@ -3,6 +3,7 @@
 
 mod bindings;
 mod checkpoints;
+mod syntax;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -10,13 +11,13 @@ use std::time::Duration;
 use serde_json::{json, Value};
 use weft_api::{Api, AppPaths, Mode, Stream, StreamFrame};
 
-struct Fixture {
-    api: Api,
-    ws: tempfile::TempDir,
+pub(crate) struct Fixture {
+    pub(crate) api: Api,
+    pub(crate) ws: tempfile::TempDir,
     _app: tempfile::TempDir,
 }
 
-fn fixture(mode: Mode) -> Fixture {
+pub(crate) fn fixture(mode: Mode) -> Fixture {
     let ws = tempfile::tempdir().expect("tmp");
     let app = tempfile::tempdir().expect("tmp");
     std::fs::write(ws.path().join("hello.txt"), "hello world\n").expect("write");

@@ -1,0 +1,194 @@
+//! Code intelligence for the open workspace: the editor's documents (kept in step with
+//! CodeMirror change sets and reparsed incrementally), the workspace symbol index and the
+//! repo map. Every call runs on a blocking thread, never on the UI's.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
+use std::time::Instant;
+
+use serde::Serialize;
+use ts_rs::TS;
+use weft_fs::{FsChange, FsChangeKind};
+use weft_syntax::{Change, Diagnostic, Document, IndexStats, Lang, RepoMap, Span, Symbol, SymbolHit, SymbolIndex};
+
+use crate::ApiError;
+
+/// Files above this are left out of the workspace index: they are generated or data, and
+/// one would cost more than the rest of a typical repository.
+const INDEX_MAX_BYTES: u64 = 1 << 20;
+/// Documents kept per workspace; a client that vanished without closing its tabs loses
+/// its oldest ones first.
+const MAX_DOCUMENTS: usize = 64;
+
+/// What the editor shows for one document.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Analysis {
+    /// None when the file is not a language Weft analyses (or is over the size limit).
+    pub language: Option<Lang>,
+    pub outline: Vec<Symbol>,
+    pub errors: Vec<Diagnostic>,
+    pub folds: Vec<Span>,
+    /// Time to apply the edits and reparse, for the curious (and the benchmarks).
+    pub parse_ms: f64,
+}
+
+impl Analysis {
+    fn none() -> Self {
+        Self { language: None, outline: Vec::new(), errors: Vec::new(), folds: Vec::new(), parse_ms: 0.0 }
+    }
+}
+
+struct Open {
+    path: String,
+    doc: Document,
+    used: u64,
+}
+
+pub struct Syntax {
+    index: SymbolIndex,
+    built: OnceLock<IndexStats>,
+    docs: Mutex<(u64, HashMap<String, Open>)>,
+}
+
+type Result<T> = std::result::Result<T, ApiError>;
+
+fn out_of_sync(msg: impl Into<String>) -> ApiError {
+    ApiError::new("syntax_out_of_sync", msg)
+}
+
+impl Syntax {
+    pub fn new(root: &std::path::Path) -> Self {
+        Self { index: SymbolIndex::new(root, INDEX_MAX_BYTES), built: OnceLock::new(), docs: Mutex::new((0, HashMap::new())) }
+    }
+
+    /// Starts following a document: `id` is minted by the client, one per open file.
+    pub fn open(&self, id: String, path: String, text: String, max_bytes: u64) -> Result<Analysis> {
+        let Some(lang) = Lang::detect(&path, &text).filter(|_| text.len() as u64 <= max_bytes) else {
+            self.close(&id);
+            return Ok(Analysis::none());
+        };
+        let t = Instant::now();
+        let doc = Document::new(lang, text).map_err(|e| ApiError::internal(e.to_string()))?;
+        let parse_ms = t.elapsed().as_secs_f64() * 1e3;
+        let mut docs = self.docs.lock().map_err(ApiError::internal)?;
+        docs.0 += 1;
+        let used = docs.0;
+        if docs.1.len() >= MAX_DOCUMENTS && !docs.1.contains_key(&id) {
+            if let Some(oldest) = docs.1.iter().min_by_key(|(_, o)| o.used).map(|(k, _)| k.clone()) {
+                docs.1.remove(&oldest);
+            }
+        }
+        let open = docs.1.entry(id).insert_entry(Open { path, doc, used }).into_mut();
+        self.sync_index(open);
+        Ok(analyse(&open.doc, parse_ms))
+    }
+
+    /// Applies one change set. `length` is the document's length after it, in the
+    /// editor's units: a mismatch means the two sides drifted, and the client re-opens.
+    pub fn edit(&self, id: &str, changes: &[Change], length: u32) -> Result<Analysis> {
+        let mut docs = self.docs.lock().map_err(ApiError::internal)?;
+        docs.0 += 1;
+        let used = docs.0;
+        let open = docs.1.get_mut(id).ok_or_else(|| out_of_sync(format!("no document {id}")))?;
+        open.used = used;
+        let t = Instant::now();
+        if let Err(e) = open.doc.edit(changes) {
+            docs.1.remove(id);
+            return Err(out_of_sync(e.to_string()));
+        }
+        let parse_ms = t.elapsed().as_secs_f64() * 1e3;
+        if open.doc.len_utf16() != length {
+            let msg = format!("document is {} long here, {length} in the editor", open.doc.len_utf16());
+            docs.1.remove(id);
+            return Err(out_of_sync(msg));
+        }
+        self.sync_index(open);
+        Ok(analyse(&open.doc, parse_ms))
+    }
+
+    /// Stops following a document; the index goes back to the file on disk.
+    pub fn close(&self, id: &str) {
+        let closed = self.docs.lock().ok().and_then(|mut d| d.1.remove(id));
+        if let Some(open) = closed {
+            if self.built.get().is_some() {
+                self.index.update_path(&open.path);
+            }
+        }
+    }
+
+    pub fn expand(&self, id: &str, range: Span) -> Result<Option<Span>> {
+        let docs = self.docs.lock().map_err(ApiError::internal)?;
+        let open = docs.1.get(id).ok_or_else(|| out_of_sync(format!("no document {id}")))?;
+        Ok(open.doc.expand(range))
+    }
+
+    /// The editor's text is what the user sees, so it is what symbol search finds.
+    fn sync_index(&self, open: &Open) {
+        if self.built.get().is_some() {
+            self.index.update_text(&open.path, open.doc.lang(), open.doc.tree(), open.doc.text());
+        }
+    }
+
+    /// Builds the index on first use, from the workspace's files (ignore rules applied).
+    fn ensure_index(&self, files: impl FnOnce() -> Vec<String>) -> IndexStats {
+        *self.built.get_or_init(|| {
+            let t = Instant::now();
+            let stats = self.index.build(&files());
+            // Open documents may hold unsaved text that differs from the disk.
+            if let Ok(docs) = self.docs.lock() {
+                for open in docs.1.values() {
+                    self.index.update_text(&open.path, open.doc.lang(), open.doc.tree(), open.doc.text());
+                }
+            }
+            tracing::info!(files = stats.files, symbols = stats.symbols, ms = t.elapsed().as_millis() as u64, "symbol index built");
+            stats
+        })
+    }
+
+    pub fn search(&self, query: &str, limit: usize, files: impl FnOnce() -> Vec<String>) -> Vec<SymbolHit> {
+        self.ensure_index(files);
+        self.index.search(query, limit)
+    }
+
+    pub fn repo_map(&self, tokens: u32, focus: &[String], files: impl FnOnce() -> Vec<String>) -> RepoMap {
+        self.ensure_index(files);
+        weft_syntax::repo_map(&self.index.snapshot(), focus, tokens)
+    }
+
+    /// Files changed on disk: re-read what the index holds or should hold. A directory
+    /// that appeared (moved in, checked out) is expanded through the workspace's file list.
+    pub fn files_changed(&self, changes: &[FsChange], files: impl FnOnce() -> Vec<String>) {
+        if self.built.get().is_none() {
+            return;
+        }
+        let open: Vec<String> = self.docs.lock().map(|d| d.1.values().map(|o| o.path.clone()).collect()).unwrap_or_default();
+        let mut files = Some(files);
+        let mut all: Option<Vec<String>> = None;
+        for c in changes {
+            // The editor's copy wins over the disk while the file is open.
+            if open.contains(&c.path) {
+                continue;
+            }
+            match (c.kind, c.is_dir) {
+                (FsChangeKind::Rescan, _) => {
+                    let list = all.get_or_insert_with(|| files.take().map(|f| f()).unwrap_or_default());
+                    self.index.build(list);
+                }
+                (FsChangeKind::Removed, _) => self.index.remove(&c.path),
+                (_, false) => self.index.update_path(&c.path),
+                (_, true) => {
+                    let list = all.get_or_insert_with(|| files.take().map(|f| f()).unwrap_or_default());
+                    let prefix = format!("{}/", c.path);
+                    for f in list.iter().filter(|f| f.starts_with(&prefix)) {
+                        self.index.update_path(f);
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn analyse(doc: &Document, parse_ms: f64) -> Analysis {
+    Analysis { language: Some(doc.lang()), outline: doc.outline(), errors: doc.errors(), folds: doc.folds(), parse_ms }
+}
