@@ -12,6 +12,9 @@ import { applySettings, baseExtensions, ensureVim } from './editor/extensions';
 import { FileTree } from './tree';
 import { SearchPanel } from './search';
 import { openFinder } from './finder';
+import { DocSyntax } from './editor/syntax';
+import { OutlinePanel, renderCrumbs, openFileSymbols, openWorkspaceSymbols } from './outline';
+import { openLintPanel } from '@codemirror/lint';
 import type { TerminalPanel } from './terminal';
 
 const MAX_GROUPS = 3;
@@ -33,7 +36,8 @@ export class App {
   private terminalsP: Promise<TerminalPanel> | null = null;
   private terminalHost = h('div', { class: 'terminal-host', hidden: true });
   private groupsEl!: HTMLElement;
-  private status!: Record<'left' | 'conn' | 'pos' | 'lang' | 'eol' | 'enc' | 'mode', HTMLElement>;
+  private status!: Record<'left' | 'conn' | 'pos' | 'lang' | 'eol' | 'enc' | 'mode' | 'problems', HTMLElement>;
+  private outline!: OutlinePanel;
   private restoring = false;
   private saveSession = debounce(() => void this.persistSession(), 400);
 
@@ -83,6 +87,9 @@ export class App {
     const explorerBtn = h('button', { class: 'side-tab active', title: 'Explorer (Ctrl+Shift+E)' }, 'Explorer');
     const searchBtn = h('button', { class: 'side-tab', title: 'Search (Ctrl+Shift+F)' }, 'Search');
     const timelineBtn = h('button', { class: 'side-tab', title: 'Checkpoints: the timeline of every change' }, 'Timeline');
+    const outlineBtn = h('button', { class: 'side-tab', title: 'Outline of the open file (Ctrl+Shift+O to jump)' }, 'Outline');
+    this.outline = new OutlinePanel(this.backend);
+    const outlineView = h('div', { class: 'side-view outline-view', hidden: true }, this.outline.el);
     const explorer = h('div', { class: 'side-view explorer' },
       h('div', { class: 'side-toolbar' },
         h('span', { class: 'ws-name', title: this.info.workspace?.root ?? '' }, this.info.workspace?.name ?? ''),
@@ -92,8 +99,10 @@ export class App {
       this.tree.el);
     const searchView = h('div', { class: 'side-view search', hidden: true }, this.searchPanel.el);
     const timelineView = h('div', { class: 'side-view timeline', hidden: true });
-    const show = (which: 'explorer' | 'search' | 'timeline') => {
+    const show = (which: 'explorer' | 'search' | 'timeline' | 'outline') => {
       explorer.hidden = which !== 'explorer';
+      outlineView.hidden = which !== 'outline';
+      outlineBtn.classList.toggle('active', which === 'outline');
       searchView.hidden = which !== 'search';
       timelineView.hidden = which !== 'timeline';
       explorerBtn.classList.toggle('active', which === 'explorer');
@@ -112,12 +121,16 @@ export class App {
       });
     });
     explorerBtn.addEventListener('click', () => show('explorer'));
+    outlineBtn.addEventListener('click', () => {
+      show('outline');
+      this.outline.show(this.activeGroup.active);
+    });
     searchBtn.addEventListener('click', () => {
       show('search');
       this.searchPanel.focus();
     });
     this.showSidebar = show;
-    this.sidebar = h('aside', { class: 'sidebar' }, h('div', { class: 'side-tabs' }, explorerBtn, searchBtn, timelineBtn), explorer, searchView, timelineView);
+    this.sidebar = h('aside', { class: 'sidebar' }, h('div', { class: 'side-tabs' }, explorerBtn, searchBtn, outlineBtn, timelineBtn), explorer, searchView, outlineView, timelineView);
 
     this.groupsEl = h('div', { class: 'groups' });
     this.addGroup();
@@ -126,14 +139,18 @@ export class App {
     const item = (cls: string, title = '') => h('span', { class: `status-item ${cls}`, title });
     this.status = {
       conn: item('conn'), left: item('file'), pos: item('pos', 'Line and column'), lang: item('lang', 'Language'),
-      eol: item('eol', 'Line endings'), enc: item('enc', 'Encoding'), mode: item('mode'),
+      eol: item('eol', 'Line endings'), enc: item('enc', 'Encoding'), mode: item('mode'), problems: item('problems'),
     };
+    this.status.problems.addEventListener('click', () => {
+      const view = this.activeGroup.active?.view;
+      if (view) openLintPanel(view);
+    });
     const settingsBtn = h('button', { class: 'status-btn', title: 'Settings (Ctrl+,)', onclick: () => void this.openSettings() }, '⚙ Settings');
     const termBtn = h('button', { class: 'status-btn', title: 'Toggle Terminal (Ctrl+`)', onclick: () => void this.terminals().then((t) => t.toggle()) }, '⌨ Terminal');
     const themeBtn = h('button', { class: 'status-btn', title: 'Toggle dark/light theme', onclick: () => void this.toggleTheme() }, '◐');
     const topbar = this.topbar();
     const statusbar = h('footer', { class: 'statusbar' }, this.status.conn, this.status.left, h('span', { class: 'spacer' }),
-      this.status.mode, this.status.pos, this.status.lang, this.status.eol, this.status.enc, termBtn, themeBtn, settingsBtn);
+      this.status.problems, this.status.mode, this.status.pos, this.status.lang, this.status.eol, this.status.enc, termBtn, themeBtn, settingsBtn);
     return h('div', { class: 'workbench' }, topbar, h('div', { class: 'main' }, this.sidebar, h('div', { class: 'editor-area' }, this.groupsEl, this.terminalHost)), statusbar);
   }
 
@@ -224,10 +241,13 @@ export class App {
         this.activeGroup = g;
         for (const other of this.groups) other.el.classList.toggle('active-group', other === g);
         this.updateStatus(tab);
+        renderCrumbs(g.crumbsEl, tab);
+        this.outline?.show(tab);
         if (tab) void this.tree?.reveal(tab.doc.path);
       },
       onCursor: (tab) => {
         if (tab === this.activeGroup.active) this.updateStatus(tab);
+        this.syntaxChanged(tab.doc);
       },
       requestClose: (g, tab) => void this.closeTab(g, tab),
       onTabsChanged: () => {
@@ -259,6 +279,11 @@ export class App {
       doc = this.docs.get(path);
       if (doc) return doc;
       doc = new Doc(path, dto);
+      if (!dto.large) {
+        const d = doc;
+        d.syntax = new DocSyntax(this.backend, d);
+        d.syntax.onChange(() => this.syntaxChanged(d));
+      }
       if (dto.large) toast(`${path} is large (${(dto.size / 1048576).toFixed(0)} MB): opened read-only, without highlighting`);
     } catch (e) {
       const code = e instanceof BackendError ? e.code : '';
@@ -291,7 +316,10 @@ export class App {
       if (answer === 'save' && !(await this.save(tab.doc))) return;
     }
     group.close(tab);
-    if (lastView) this.docs.delete(tab.doc.path);
+    if (lastView) {
+      this.docs.delete(tab.doc.path);
+      tab.doc.syntax?.close();
+    }
     if (!group.tabs.length && this.groups.length > 1) {
       this.groups.splice(this.groups.indexOf(group), 1);
       group.el.remove();
@@ -467,6 +495,7 @@ export class App {
         this.docs.delete(doc.path);
         doc.path = to + doc.path.slice(from.length);
         this.docs.set(doc.path, doc);
+        doc.syntax?.renamed();
         doc.deletedOnDisk = false;
         for (const g of this.groups) for (const t of g.tabs) if (t.doc === doc) {
           t.tabEl.dataset.path = doc.path;
@@ -579,10 +608,26 @@ export class App {
 
   // ---- status bar and keys -------------------------------------------------------------
 
+  /** New analysis or a moved cursor: breadcrumbs, outline highlight and problem count. */
+  private syntaxChanged(doc: Doc) {
+    for (const g of this.groups) if (g.active?.doc === doc) renderCrumbs(g.crumbsEl, g.active);
+    const active = this.activeGroup.active;
+    if (active?.doc === doc) {
+      this.outline?.cursorMoved(active);
+      this.updateProblems(active);
+    }
+  }
+
+  private updateProblems(tab: Tab | null) {
+    const n = tab?.doc.syntax?.analysis?.errors.length ?? 0;
+    this.status.problems.textContent = n ? `⊘ ${n}` : '';
+    this.status.problems.title = n ? `${n} syntax error${n > 1 ? 's' : ''} in this file: click for the list (F8 moves to the next)` : '';
+  }
+
   private updateStatus(tab: Tab | null) {
     if (!this.status) return;
     if (!tab) {
-      for (const k of ['left', 'pos', 'lang', 'eol', 'enc', 'mode'] as const) this.status[k].textContent = '';
+      for (const k of ['left', 'pos', 'lang', 'eol', 'enc', 'mode', 'problems'] as const) this.status[k].textContent = '';
       this.updateDirtyFlag();
       return;
     }
@@ -597,6 +642,7 @@ export class App {
     this.status.eol.textContent = tab.doc.lineEnding === 'crlf' ? 'CRLF' : 'LF';
     this.status.enc.textContent = tab.doc.encodingLabel;
     this.status.mode.textContent = [tab.doc.readonly ? 'Read-only' : '', this.settings.vimMode ? 'Vim' : ''].filter(Boolean).join(' · ');
+    this.updateProblems(tab);
     this.updateDirtyFlag();
   }
 
@@ -620,6 +666,8 @@ export class App {
       this.searchPanel.focus(sel && !sel.includes('\n') ? sel : undefined);
     });
     else if (key === 'e' && e.shiftKey) run(() => this.showSidebar('explorer'));
+    else if (key === 'o' && e.shiftKey) run(() => void (active && openFileSymbols(active)));
+    else if (key === 't' && !e.shiftKey) run(() => openWorkspaceSymbols(this.backend, (p, line, column) => void this.openFile(p, { line, from: column })));
     else if (key === 's' && e.altKey) run(() => void this.saveAll());
     else if (key === 's') run(() => void (active && this.save(active.doc)));
     else if (key === 'w' && !e.shiftKey) run(() => void (active && this.closeTab(this.activeGroup, active)));

@@ -153,6 +153,12 @@ impl Document {
                 } else {
                     unexpected(node, &self.text)
                 };
+                if node.is_error() && node.end_position().row > node.start_position().row {
+                    // Error recovery can swallow many lines; underlining all of them hides
+                    // where the mistake is. Mark the line where the trouble starts.
+                    let line_end = self.line_end_byte(node.start_position().row).max(node.start_byte());
+                    span.to = self.utf16(self.point(line_end));
+                }
                 if span.from == span.to {
                     // A zero-width mark is invisible; underline the character after it.
                     span.to = (span.from + 1).min(self.len16);

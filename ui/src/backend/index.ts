@@ -26,11 +26,19 @@ import type { CheckpointFile } from '../bindings/CheckpointFile';
 import type { RestorePlan } from '../bindings/RestorePlan';
 import type { RestoreReport } from '../bindings/RestoreReport';
 import type { GcReport } from '../bindings/GcReport';
+import type { Analysis } from '../bindings/Analysis';
+import type { Change } from '../bindings/Change';
+import type { Span } from '../bindings/Span';
+import type { Symbol as OutlineSymbol } from '../bindings/Symbol';
+import type { SymbolHit } from '../bindings/SymbolHit';
+import type { RepoMap } from '../bindings/RepoMap';
+import type { Diagnostic } from '../bindings/Diagnostic';
 
 export type {
   AppInfo, WorkspaceInfo, RecentWorkspace, TreeEntry, FileDto, Encoding, FinderMatch, SearchOptions,
   SearchEvent, SearchSummary, ReplaceOutcome, WatchEvent, SettingsDto, Session,
   Checkpoint, Created, FileChange, CheckpointFile, RestorePlan, RestoreReport, GcReport,
+  Analysis, Change, Span, OutlineSymbol, SymbolHit, RepoMap, Diagnostic,
 };
 import { TauriTransport } from './tauri';
 import { WsTransport } from './ws';
@@ -116,6 +124,12 @@ export class Backend {
   rename(from: string, to: string) { return this.call<null>({ method: 'rename', params: { from, to } }); }
   delete(path: string, permanent = false) { return this.call<null>({ method: 'delete', params: { path, permanent } }); }
   findFiles(query: string, limit = 50) { return this.call<FinderMatch[]>({ method: 'findFiles', params: { query, limit } }); }
+  syntaxOpen(doc: string, path: string, text: string) { return this.call<Analysis>({ method: 'syntaxOpen', params: { doc, path, text } }); }
+  syntaxEdit(doc: string, changes: Change[], length: number) { return this.call<Analysis>({ method: 'syntaxEdit', params: { doc, changes, length } }); }
+  syntaxClose(doc: string) { return this.call<null>({ method: 'syntaxClose', params: { doc } }); }
+  syntaxExpand(doc: string, from: number, to: number) { return this.call<Span | null>({ method: 'syntaxExpand', params: { doc, from, to } }); }
+  symbolSearch(query: string, limit = 100) { return this.call<SymbolHit[]>({ method: 'symbolSearch', params: { query, limit } }); }
+  repoMap(tokens: number, focus: string[] = []) { return this.call<RepoMap>({ method: 'repoMap', params: { tokens, focus } }); }
   replace(options: SearchOptions, replacement: string, paths: string[] | null, apply: boolean) {
     return this.call<ReplaceOutcome[]>({ method: 'replace', params: { options, replacement, paths, apply } });
   }

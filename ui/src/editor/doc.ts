@@ -6,6 +6,7 @@ import { Annotation, Text, type ChangeSpec } from '@codemirror/state';
 
 import type { EditorView, ViewUpdate } from '@codemirror/view';
 import type { Backend, Encoding, FileDto } from '../backend';
+import type { DocSyntax } from './syntax';
 
 /** Marks transactions that replay another view's edit, so they are not echoed back. */
 export const replayed = Annotation.define<boolean>();
@@ -23,6 +24,8 @@ export class Doc {
   /** Disk text of an outside change that clashed with unsaved edits, until the user chooses. */
   conflict: string | null = null;
   deletedOnDisk = false;
+  /** Code intelligence (tree-sitter in Rust); none for large files. */
+  syntax: DocSyntax | null = null;
   private dirtyCache = false;
   private listeners = new Set<() => void>();
 
@@ -65,6 +68,7 @@ export class Doc {
   /** Called by each view's update listener. */
   viewUpdated(view: EditorView, update: ViewUpdate): void {
     if (update.docChanged && !update.transactions.some((t) => t.annotation(replayed))) {
+      this.syntax?.changed(update.changes);
       for (const other of this.views) {
         if (other !== view) other.dispatch({ changes: update.changes, annotations: replayed.of(true) });
       }

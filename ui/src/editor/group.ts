@@ -8,6 +8,7 @@ import type { Settings } from '../backend';
 import { baseExtensions, compartments } from './extensions';
 import type { Doc } from './doc';
 import { languageFor } from '../languages';
+import { syntaxExtensions } from './syntax';
 
 export interface Tab {
   doc: Doc;
@@ -30,6 +31,8 @@ export interface GroupHooks {
 export class EditorGroup {
   readonly el: HTMLElement;
   private tabsEl: HTMLElement;
+  /** Breadcrumbs of the active tab: its path and the symbols around the cursor. */
+  readonly crumbsEl: HTMLElement;
   private bodyEl: HTMLElement;
   tabs: Tab[] = [];
   active: Tab | null = null;
@@ -37,7 +40,8 @@ export class EditorGroup {
   constructor(private hooks: GroupHooks) {
     this.tabsEl = h('div', { class: 'tabs', role: 'tablist' });
     this.bodyEl = h('div', { class: 'group-body' }, h('div', { class: 'empty-editor' }, 'Open a file from the tree, or press Ctrl+P'));
-    this.el = h('div', { class: 'group' }, this.tabsEl, this.bodyEl);
+    this.crumbsEl = h('div', { class: 'crumbs', 'aria-label': 'Breadcrumbs' });
+    this.el = h('div', { class: 'group' }, this.tabsEl, this.crumbsEl, this.bodyEl);
     this.el.addEventListener('focusin', () => this.hooks.onActivate(this, this.active));
     this.el.addEventListener('mousedown', () => this.hooks.onActivate(this, this.active));
   }
@@ -62,6 +66,7 @@ export class EditorGroup {
         doc: text,
         extensions: [
           baseExtensions(s, { large: doc.large, readOnly: doc.readonly, lineSeparator: doc.separator }),
+          doc.large ? [] : syntaxExtensions(() => doc.syntax),
           EditorView.updateListener.of((u) => {
             doc.viewUpdated(u.view, u);
             if (u.selectionSet || u.docChanged) this.hooks.onCursor(tab);
@@ -73,6 +78,7 @@ export class EditorGroup {
     tab.view = view;
     doc.views.add(view);
     doc.saved ??= view.state.doc;
+    doc.syntax?.viewAdded(view);
     const closeBtn = h('button', { class: 'tab-close', title: 'Close (Ctrl+W)', 'aria-label': `Close ${doc.path}` }, '×');
     closeBtn.addEventListener('click', (e) => {
       e.stopPropagation();

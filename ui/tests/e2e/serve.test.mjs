@@ -194,7 +194,7 @@ test('files created on disk appear in the tree without a reload', async () => {
 test('the fuzzy finder opens a file; reopening restores the tabs', async () => {
   await page.keyboard.press('Control+p');
   await page.getByRole('textbox', { name: 'Go to file' }).fill('utilrs');
-  await page.locator('.palette-item[data-path="src/util.rs"]').waitFor();
+  await page.locator('.palette-item[data-label="src/util.rs"]').waitFor();
   await page.keyboard.press('Enter');
   await page.locator('.tab.active[data-path="src/util.rs"]').waitFor();
   // The session is saved shortly after tabs change; a reload reopens them.
