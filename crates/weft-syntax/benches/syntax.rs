@@ -1,1 +1,233 @@
-fn main() {}
+//! Code intelligence against its peers, side by side in one run. Prints figures and ratios;
+//! asserts nothing about time.
+//!
+//! 1. Full parse of large real files, against `tree-sitter parse --time` (tree-sitter-cli)
+//!    on the same files with the same grammar sources (from the cargo registry).
+//! 2. Incremental reparse after one-character edits: p50/p99 as a fraction of a full parse.
+//! 3. Workspace symbol indexing against Universal Ctags (`ctags -L list`) on the same files.
+//!
+//! `cargo bench -p weft-syntax --bench syntax`. Peers are looked up on PATH; a missing one
+//! is reported and its column skipped (`cargo install tree-sitter-cli`, `apt install
+//! universal-ctags`). WEFT_BENCH_TREE picks the tree for (3) (default: the cargo registry
+//! sources), WEFT_BENCH_ROUNDS the repetitions.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use weft_syntax::{Change, Document, Lang, SymbolIndex};
+
+fn rounds() -> usize {
+    std::env::var("WEFT_BENCH_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(7)
+}
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn registry_src() -> Option<PathBuf> {
+    let home = std::env::var_os("CARGO_HOME").map(PathBuf::from).or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cargo")))?;
+    std::fs::read_dir(home.join("registry/src")).ok()?.flatten().map(|e| e.path()).find(|p| p.is_dir())
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort_unstable();
+    v[v.len() / 2]
+}
+
+fn pct(mut v: Vec<Duration>, p: f64) -> Duration {
+    v.sort_unstable();
+    v[((v.len() - 1) as f64 * p).round() as usize]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+/// The benchmark files: real code, a minified bundle, a large generated declaration file.
+fn files(tmp: &Path) -> Vec<(String, PathBuf, Lang)> {
+    let mut out = Vec::new();
+    let mut rust = String::new();
+    let store = repo().join("crates/weft-store/src");
+    let parts: Vec<String> = ["lib.rs", "scan.rs", "manifest.rs", "restore.rs"].iter().filter_map(|f| std::fs::read_to_string(store.join(f)).ok()).collect();
+    while rust.len() < 150 * 1024 && !parts.is_empty() {
+        for p in &parts {
+            rust.push_str(p);
+        }
+    }
+    let rs = tmp.join("weft_store_150k.rs");
+    if std::fs::write(&rs, &rust).is_ok() {
+        out.push((format!("Rust, {} KB (weft-store sources)", rust.len() / 1024), rs, Lang::Rust));
+    }
+    let min_js = repo().join("ui/node_modules/@xterm/xterm/lib/xterm.js");
+    if min_js.exists() {
+        out.push(("minified JS (xterm.js)".into(), min_js, Lang::JavaScript));
+    }
+    let dts = repo().join("ui/node_modules/typescript/lib/lib.dom.d.ts");
+    if dts.exists() {
+        out.push(("generated TS (lib.dom.d.ts)".into(), dts, Lang::TypeScript));
+    }
+    for (_, p, _) in &out {
+        if let Ok(m) = std::fs::metadata(p) {
+            eprintln!("  {} ({:.0} KB)", p.display(), m.len() as f64 / 1024.0);
+        }
+    }
+    out
+}
+
+/// A config for tree-sitter-cli whose only parser directory holds links to the same
+/// grammar sources our crates compile.
+fn cli_config(tmp: &Path) -> Option<PathBuf> {
+    Command::new("tree-sitter").arg("--version").output().ok().filter(|o| o.status.success())?;
+    let src = registry_src()?;
+    let grammars = tmp.join("grammars");
+    std::fs::create_dir_all(&grammars).ok()?;
+    for (name, prefix) in [("tree-sitter-rust", "tree-sitter-rust-0.24"), ("tree-sitter-javascript", "tree-sitter-javascript-0.25"), ("tree-sitter-typescript", "tree-sitter-typescript-0.23")] {
+        let dir = std::fs::read_dir(&src).ok()?.flatten().map(|e| e.path()).find(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with(prefix)))?;
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(&dir, grammars.join(name)).ok()?;
+    }
+    let config = tmp.join("config.json");
+    std::fs::write(&config, format!("{{\"parser-directories\": [\"{}\"]}}", grammars.display())).ok()?;
+    Some(config)
+}
+
+/// The parse time tree-sitter-cli reports for a file (its own timer, so process start-up
+/// and grammar loading are not counted against it).
+fn cli_parse(config: &Path, file: &Path) -> Option<Duration> {
+    let out = Command::new("tree-sitter").args(["parse", "--time", "--quiet", "--config-path"]).arg(config).arg(file).output().ok()?;
+    let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    // "path\tParse:    12.34 ms\t  1234 bytes/ms"
+    let line = text.lines().find(|l| l.contains("Parse:"))?;
+    let num = line.split('\t').map(str::trim).find(|f| f.starts_with("Parse:"))?;
+    let v: f64 = num.trim_start_matches("Parse:").trim().trim_end_matches("ms").trim().parse().ok()?;
+    Some(Duration::from_secs_f64(v / 1e3))
+}
+
+fn main() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let n = rounds();
+    println!("weft-syntax benchmarks, {n} rounds, medians\n");
+    let files = files(tmp.path());
+    let config = cli_config(tmp.path());
+    if config.is_none() {
+        println!("(tree-sitter-cli not found or grammar sources missing: peer column skipped)");
+    }
+
+    println!("1. Full parse            weft (ms)   tree-sitter CLI (ms)   ratio");
+    for (label, path, lang) in &files {
+        let text = std::fs::read_to_string(path).expect("read");
+        let ours = median((0..n).map(|_| {
+            let t = Instant::now();
+            let d = Document::new(*lang, text.clone()).expect("parse");
+            let took = t.elapsed();
+            std::hint::black_box(d.tree().root_node().child_count());
+            took
+        }).collect());
+        let theirs = config.as_ref().and_then(|c| {
+            cli_parse(c, path)?; // warm: compiles the grammar the first time
+            let v: Option<Vec<Duration>> = (0..n).map(|_| cli_parse(c, path)).collect();
+            v.map(median)
+        });
+        match theirs {
+            Some(t) => println!("   {label:<38} {:>8.2}   {:>10.2}   {:>9.2}×", ms(ours), ms(t), ours.as_secs_f64() / t.as_secs_f64()),
+            None => println!("   {label:<38} {:>8.2}   {:>10}", ms(ours), "—"),
+        }
+    }
+
+    println!("\n2. Incremental reparse after a one-character edit (type, then delete), 200 edits");
+    println!("                                           p50 (ms)   p99 (ms)   p50 / full   p99 / full");
+    for (label, path, lang) in &files {
+        let text = std::fs::read_to_string(path).expect("read");
+        let full = median((0..n).map(|_| {
+            let t = Instant::now();
+            std::hint::black_box(Document::new(*lang, text.clone()).expect("parse"));
+            t.elapsed()
+        }).collect());
+        let mut doc = Document::new(*lang, text.clone()).expect("parse");
+        let mut seed = 0x9e3779b97f4a7c15u64;
+        let mut times = Vec::new();
+        for _ in 0..200 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            // A random place at a char boundary, in the editor's UTF-16 units.
+            let mut b = (seed % text.len().max(1) as u64) as usize;
+            while !text.is_char_boundary(b) {
+                b -= 1;
+            }
+            let pos = text[..b].encode_utf16().count() as u32;
+            let t = Instant::now();
+            doc.edit(&[Change { from: pos, to: pos, insert: "x".into() }]).expect("edit");
+            doc.edit(&[Change { from: pos, to: pos + 1, insert: String::new() }]).expect("edit");
+            times.push(t.elapsed() / 2);
+        }
+        let (p50, p99) = (pct(times.clone(), 0.5), pct(times, 0.99));
+        println!("   {label:<38} {:>8.3}   {:>8.3}   {:>9.3}   {:>9.3}", ms(p50), ms(p99), p50.as_secs_f64() / full.as_secs_f64(), p99.as_secs_f64() / full.as_secs_f64());
+    }
+
+    println!("\n3. Workspace symbol index vs Universal Ctags, same file list");
+    let tree = std::env::var_os("WEFT_BENCH_TREE").map(PathBuf::from).or_else(registry_src);
+    let Some(tree) = tree else {
+        println!("   (no tree: set WEFT_BENCH_TREE)");
+        return;
+    };
+    let mut list = Vec::new();
+    collect(&tree, &tree, &mut list);
+    list.sort();
+    let bytes: u64 = list.iter().filter_map(|p| std::fs::metadata(tree.join(p)).ok()).map(|m| m.len()).sum();
+    println!("   {}: {} files in indexed languages, {:.1} MB", tree.display(), list.len(), bytes as f64 / 1e6);
+    let list_file = tmp.path().join("files.txt");
+    std::fs::write(&list_file, list.iter().map(|p| tree.join(p).display().to_string()).collect::<Vec<_>>().join("\n")).expect("list");
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let index = SymbolIndex::new(&tree, 1 << 20);
+    let mut symbols = 0;
+    let ours = median((0..n.min(3)).map(|_| {
+        let t = Instant::now();
+        symbols = index.build(&list).symbols;
+        t.elapsed()
+    }).collect());
+    let one = median((0..n.min(3)).map(|_| {
+        let t = Instant::now();
+        index.build_with_threads(&list, 1);
+        t.elapsed()
+    }).collect());
+    let tags = tmp.path().join("tags");
+    let ctags = (0..n.min(3))
+        .map(|_| {
+            let t = Instant::now();
+            let ok = Command::new("ctags").arg("-f").arg(&tags).arg("-L").arg(&list_file).stderr(std::process::Stdio::null()).status().ok()?.success();
+            ok.then(|| t.elapsed())
+        })
+        .collect::<Option<Vec<_>>>()
+        .map(median);
+    let tag_count = std::fs::read_to_string(&tags).map(|t| t.lines().filter(|l| !l.starts_with("!_")).count()).unwrap_or(0);
+    println!("   weft, {threads} threads: {:>8.0} ms  ({symbols} symbols)", ms(ours));
+    println!("   weft, 1 thread:  {:>8.0} ms", ms(one));
+    match ctags {
+        Some(c) => {
+            println!("   ctags:           {:>8.0} ms  ({tag_count} tags)", ms(c));
+            println!("   ratio weft/ctags: {:.2}× ({threads} threads), {:.2}× (1 thread)", ours.as_secs_f64() / c.as_secs_f64(), one.as_secs_f64() / c.as_secs_f64());
+        }
+        None => println!("   ctags: not found (apt install universal-ctags)"),
+    }
+}
+
+fn collect(root: &Path, dir: &Path, out: &mut Vec<String>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for e in entries.flatten() {
+        let p = e.path();
+        let Ok(ft) = e.file_type() else { continue };
+        if ft.is_dir() {
+            if !p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.')) {
+                collect(root, &p, out);
+            }
+        } else if ft.is_file() {
+            let rel = p.strip_prefix(root).map(|r| r.to_string_lossy().into_owned()).unwrap_or_default();
+            let small = e.metadata().is_ok_and(|m| m.len() <= 1 << 20);
+            if small && Lang::detect(&rel, "").is_some() {
+                out.push(rel);
+            }
+        }
+    }
+}

@@ -70,8 +70,11 @@ impl SymbolIndex {
 
     /// Indexes the given workspace-relative paths on all cores, replacing what was there.
     pub fn build(&self, paths: &[String]) -> IndexStats {
+        self.build_with_threads(paths, std::thread::available_parallelism().map_or(2, |n| n.get()).min(8))
+    }
+
+    pub fn build_with_threads(&self, paths: &[String], threads: usize) -> IndexStats {
         let next = AtomicUsize::new(0);
-        let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).min(8);
         let results: Vec<Vec<(String, IndexedFile)>> = std::thread::scope(|s| {
             let workers: Vec<_> = (0..threads)
                 .map(|_| {
