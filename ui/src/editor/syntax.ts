@@ -7,7 +7,7 @@
 import { ChangeSet, EditorSelection, StateEffect, StateField, type Extension } from '@codemirror/state';
 import { EditorView, keymap } from '@codemirror/view';
 import { foldService } from '@codemirror/language';
-import { setDiagnostics, lintGutter, type Diagnostic as CmDiagnostic } from '@codemirror/lint';
+import { setDiagnostics, lintGutter, lintKeymap, type Diagnostic as CmDiagnostic } from '@codemirror/lint';
 import { BackendError, type Analysis, type Backend, type Span, type OutlineSymbol } from '../backend';
 
 /** Quiet time before a batch of edits goes to Rust; a long burst still flushes this often. */
@@ -60,6 +60,8 @@ export function syntaxExtensions(session: () => DocSyntax | null): Extension {
     keymap.of([
       { key: 'Alt-Shift-ArrowRight', run: expand },
       { key: 'Alt-Shift-ArrowLeft', run: shrink },
+      // F8 / Shift+F8 through the errors, Ctrl+Shift+M for their list.
+      ...lintKeymap,
     ]),
     // Any other selection change forgets the expand history.
     EditorView.updateListener.of((u) => {
