@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use tree_sitter::{InputEdit, Node, Parser, Point, Tree};
 
 use crate::outline::{self, Symbol};
-use crate::text::{advance, utf16_len, LineIndex};
+use crate::text::{advance, utf16_len, walk, LineIndex};
 use crate::{Lang, SyntaxError};
 
 /// One replacement, in UTF-16 offsets of the document as it was before the change set
@@ -141,39 +141,30 @@ impl Document {
         if !self.tree.root_node().has_error() {
             return out;
         }
-        let mut cursor = self.tree.walk();
-        'walk: loop {
-            let node = cursor.node();
-            let mut descend = node.has_error();
-            if node.is_error() || node.is_missing() {
-                descend = false;
-                let mut span = self.span(node);
-                let message = if node.is_missing() {
-                    format!("missing `{}`", missing_name(node))
-                } else {
-                    unexpected(node, &self.text)
-                };
-                if node.is_error() && node.end_position().row > node.start_position().row {
-                    // Error recovery can swallow many lines; underlining all of them hides
-                    // where the mistake is. Mark the line where the trouble starts.
-                    let line_end = self.line_end_byte(node.start_position().row).max(node.start_byte());
-                    span.to = self.utf16(self.point(line_end));
-                }
-                if span.from == span.to {
-                    // A zero-width mark is invisible; underline the character after it.
-                    span.to = (span.from + 1).min(self.len16);
-                }
-                out.push(Diagnostic { from: span.from, to: span.to, line: node.start_position().row as u32 + 1, message });
+        walk(&self.tree, |node| {
+            if !(node.is_error() || node.is_missing()) {
+                return node.has_error();
             }
-            if descend && cursor.goto_first_child() {
-                continue;
+            let mut span = self.span(node);
+            let message = if node.is_missing() {
+                format!("missing `{}`", missing_name(node))
+            } else {
+                unexpected(node, &self.text)
+            };
+            if node.is_error() && node.end_position().row > node.start_position().row {
+                // Error recovery can swallow many lines; underlining all of them hides
+                // where the mistake is. Mark the line where the trouble starts.
+                let line_end = self.line_end_byte(node.start_position().row).max(node.start_byte());
+                span.to = self.utf16(self.point(line_end));
             }
-            while !cursor.goto_next_sibling() {
-                if !cursor.goto_parent() {
-                    break 'walk;
-                }
+            if span.from == span.to {
+                // A zero-width mark is invisible; underline the character after it.
+                span.to = (span.from + 1).min(self.len16);
             }
-        }
+            out.push(Diagnostic { from: span.from, to: span.to, line: node.start_position().row as u32 + 1, message });
+            // Errors nested in this one are the same mistake.
+            false
+        });
         out
     }
 
@@ -183,23 +174,14 @@ impl Document {
     pub fn folds(&self) -> Vec<Span> {
         let line_kinds = self.lang.line_fold_kinds();
         let mut by_line: Vec<(usize, Span)> = Vec::new();
-        let mut cursor = self.tree.walk();
-        'walk: loop {
-            let node = cursor.node();
-            let (start, end) = (node.start_position(), node.end_position());
+        walk(&self.tree, |node| {
             // A one-line node can fold too: a Python block folds from its header's line.
             if let Some((row, span)) = self.fold_of(node, line_kinds) {
                 by_line.push((row, span));
             }
-            if end.row > start.row && cursor.goto_first_child() {
-                continue;
-            }
-            while !cursor.goto_next_sibling() {
-                if !cursor.goto_parent() {
-                    break 'walk;
-                }
-            }
-        }
+            // Children of a one-line node cannot fold.
+            node.end_position().row > node.start_position().row
+        });
         // Walk order puts outer nodes first; keep the first fold per line.
         by_line.sort_by_key(|(row, s)| (*row, u32::MAX - (s.to - s.from)));
         by_line.dedup_by_key(|(row, _)| *row);

@@ -238,25 +238,15 @@ fn flatten(items: &[Symbol], parents: &mut Vec<(u32, u32, String)>, out: &mut Ve
 /// Every identifier-like leaf, hashed and counted: who uses which names.
 fn identifiers(tree: &Tree, text: &str) -> Vec<(u64, u32)> {
     let mut counts: HashMap<u64, u32> = HashMap::new();
-    let mut cursor = tree.walk();
-    'walk: loop {
-        let node = cursor.node();
-        if node.child_count() == 0 {
-            let kind = node.kind();
-            if kind.ends_with("identifier") || kind == "constant" {
-                if let Some(t) = text.get(node.byte_range()) {
-                    *counts.entry(name_hash(t)).or_insert(0) += 1;
-                }
-            }
-        } else if cursor.goto_first_child() {
-            continue;
-        }
-        while !cursor.goto_next_sibling() {
-            if !cursor.goto_parent() {
-                break 'walk;
+    crate::text::walk(tree, |node| {
+        let kind = node.kind();
+        if node.child_count() == 0 && (kind.ends_with("identifier") || kind == "constant") {
+            if let Some(t) = text.get(node.byte_range()) {
+                *counts.entry(name_hash(t)).or_insert(0) += 1;
             }
         }
-    }
+        true
+    });
     let mut refs: Vec<(u64, u32)> = counts.into_iter().collect();
     refs.sort_unstable();
     refs

@@ -1,7 +1,7 @@
 //! Positions. The editor counts in UTF-16 code units (JavaScript strings); tree-sitter counts
 //! bytes and (row, byte column) points. A [`LineIndex`] maps between them.
 
-use tree_sitter::Point;
+use tree_sitter::{Node, Point, Tree};
 
 /// Start of every line, in bytes and in UTF-16 units.
 pub struct LineIndex {
@@ -121,5 +121,21 @@ pub fn advance(start: Point, text: &str) -> Point {
     match text.rfind('\n') {
         None => Point { row: start.row, column: start.column + text.len() },
         Some(i) => Point { row: start.row + text.matches('\n').count(), column: text.len() - i - 1 },
+    }
+}
+
+/// Visits the tree in document order, parents before children; `visit` says whether to
+/// go into a node's children.
+pub fn walk(tree: &Tree, mut visit: impl FnMut(Node) -> bool) {
+    let mut cursor = tree.walk();
+    loop {
+        if visit(cursor.node()) && cursor.goto_first_child() {
+            continue;
+        }
+        while !cursor.goto_next_sibling() {
+            if !cursor.goto_parent() {
+                return;
+            }
+        }
     }
 }

@@ -115,10 +115,7 @@ export class DocSyntax {
       void this.open();
       return;
     }
-    const a = this.analysis;
-    if (!a) return;
-    const diagnostics: CmDiagnostic[] = a.errors.map((e) => ({ from: e.from, to: e.to, severity: 'error', source: 'syntax', message: e.message }));
-    view.dispatch(setDiagnostics(view.state, diagnostics), { effects: setFolds.of(a.folds) });
+    if (this.analysis) showIn(view, this.analysis);
   }
 
   /** A view of this document changed (not a replay from another view). */
@@ -167,12 +164,7 @@ export class DocSyntax {
       ? { ...a, outline: a.outline.map(mapSymbol), errors: a.errors.map((e) => ({ ...e, from: map(e.from, -1), to: map(e.to) })), folds: a.folds.map((f) => ({ from: map(f.from), to: map(f.to, -1) })) }
       : a;
     this.analysis = analysis;
-    const diagnostics: CmDiagnostic[] = analysis.errors.map((e) => ({ from: e.from, to: e.to, severity: 'error', source: 'syntax', message: e.message }));
-    for (const view of this.doc.views) {
-      const len = view.state.doc.length;
-      const clamped = diagnostics.filter((d) => d.to <= len);
-      view.dispatch(setDiagnostics(view.state, clamped), { effects: setFolds.of(analysis.folds.filter((f) => f.to <= len)) });
-    }
+    for (const view of this.doc.views) showIn(view, analysis);
     for (const l of this.listeners) l();
   }
 
@@ -201,6 +193,15 @@ export class DocSyntax {
     if (this.timer) clearTimeout(this.timer);
     void this.backend.syntaxClose(this.id).catch(() => undefined);
   }
+}
+
+/** Squiggles and folds of an analysis in one view (positions past its end are dropped). */
+function showIn(view: EditorView, a: Analysis): void {
+  const len = view.state.doc.length;
+  const diagnostics: CmDiagnostic[] = a.errors
+    .filter((e) => e.to <= len)
+    .map((e) => ({ from: e.from, to: e.to, severity: 'error', source: 'syntax', message: e.message }));
+  view.dispatch(setDiagnostics(view.state, diagnostics), { effects: setFolds.of(a.folds.filter((f) => f.to <= len)) });
 }
 
 /** The chain of symbols around a position, outermost first. */
