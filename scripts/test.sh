@@ -23,7 +23,7 @@ echo "==> cargo: building (the desktop app with the UI embedded)"
 cargo build --workspace --features weft-desktop/custom-protocol
 
 echo "==> boundary: no core crate depends on tauri"
-for crate in weft-fs weft-pty weft-store weft-syntax weft-llm weft-api weft-cli; do
+for crate in weft-fs weft-pty weft-store weft-syntax weft-llm weft-agent weft-api weft-cli; do
   if cargo tree -p "$crate" -i tauri -e normal 2>/dev/null | grep -q .; then
     echo "FAIL: $crate depends on tauri"; exit 1
   fi

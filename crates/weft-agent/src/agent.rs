@@ -1,0 +1,270 @@
+//! The loop: ask the model, run the tools it calls (asking the user where the rules say
+//! so), hand back the results, until the model ends its turn or the user stops it.
+
+use crate::permissions::{Decision, Policy, Rule};
+use crate::tools::{self, Outcome, Toolbox};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use tokio_util::sync::CancellationToken;
+use weft_llm::{Block, BoxFuture, Client, Event, LlmError, Message, ModelRef, Request, Role, StopReason, Usage};
+use weft_store::{Origin, Store};
+
+pub const DEFAULT_SYSTEM: &str = "You are Weft's coding agent, working in the user's project through tools. \
+Read before you edit: list directories, search, read the relevant files. Make the smallest change that does \
+what was asked, with edit_file (old_string must match exactly once). Run the project's tests or build with \
+run_command to check your work when there is a way to. Paths are relative to the workspace root. When you \
+are done, say briefly what you changed and why.";
+
+#[derive(Debug, Clone)]
+pub struct AgentConfig {
+    /// The model first, then its fallbacks.
+    pub route: Vec<ModelRef>,
+    pub system: String,
+    pub max_tokens: u32,
+    pub thinking_budget: Option<u32>,
+    /// Model calls per turn before the agent gives up (a loop guard).
+    pub max_steps: u32,
+}
+
+impl AgentConfig {
+    pub fn new(route: Vec<ModelRef>) -> Self {
+        AgentConfig { route, system: DEFAULT_SYSTEM.into(), max_tokens: 8192, thinking_budget: None, max_steps: 50 }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum AgentEvent {
+    Llm(Event),
+    ToolCall { id: String, name: String, input: Value },
+    ToolResult { id: String, name: String, content: String, is_error: bool },
+    /// Taken before the turn's first change to the workspace.
+    Checkpoint { id: i64 },
+    /// After each model response.
+    Usage { provider: String, model: String, usage: Usage },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApprovalRequest {
+    pub tool: String,
+    pub input: Value,
+    /// One line for the approval card: "run `cargo test`".
+    pub summary: String,
+    /// What "always" would allow from now on.
+    pub pattern: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Approval {
+    Once,
+    Always,
+    Deny,
+}
+
+/// Whoever answers approval cards: the UI, the terminal, or a test.
+pub trait Approver: Send + Sync {
+    fn approve<'a>(&'a self, req: &'a ApprovalRequest) -> BoxFuture<'a, Approval>;
+}
+
+/// A conversation.
+#[derive(Debug, Clone, Default)]
+pub struct Thread {
+    pub messages: Vec<Message>,
+    pub usage: Usage,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TurnEnd {
+    /// The model ended its turn.
+    Done(StopReason),
+    Stopped,
+    /// `max_steps` model calls without the model ending its turn.
+    StepLimit,
+}
+
+#[derive(Debug, Clone)]
+pub struct TurnOutcome {
+    pub end: TurnEnd,
+    pub checkpoint: Option<i64>,
+    /// Messages in the thread before this turn: "restore conversation" truncates to it.
+    pub messages_before: usize,
+    /// Each file the turn's tools changed, with its bytes before the turn (`None`: it did
+    /// not exist). What the review compares against.
+    pub originals: BTreeMap<String, Option<Vec<u8>>>,
+    pub usage: Usage,
+}
+
+pub struct Agent {
+    client: Arc<Client>,
+    toolbox: Arc<Toolbox>,
+    store: Option<Arc<Store>>,
+    policy: Mutex<Policy>,
+    approver: Arc<dyn Approver>,
+    pub config: AgentConfig,
+}
+
+impl Agent {
+    pub fn new(
+        client: Arc<Client>,
+        toolbox: Arc<Toolbox>,
+        store: Option<Arc<Store>>,
+        policy: Policy,
+        approver: Arc<dyn Approver>,
+        config: AgentConfig,
+    ) -> Self {
+        Agent { client, toolbox, store, policy: Mutex::new(policy), approver, config }
+    }
+
+    /// The rules now in force, including what "always" answers added.
+    pub fn policy(&self) -> Policy {
+        self.policy.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Runs one user turn to its end. Cancelling `cancel` stops the model stream and any
+    /// running command at once; a file tool already writing finishes its atomic write, so
+    /// no file is left half written. The thread stays valid for the next turn either way.
+    pub async fn run_turn(
+        &self,
+        thread: &mut Thread,
+        prompt: Message,
+        cancel: &CancellationToken,
+        on: &mut (dyn FnMut(AgentEvent) + Send),
+    ) -> Result<TurnOutcome, LlmError> {
+        let mut out = TurnOutcome {
+            end: TurnEnd::StepLimit,
+            checkpoint: None,
+            messages_before: thread.messages.len(),
+            originals: BTreeMap::new(),
+            usage: Usage::default(),
+        };
+        thread.messages.push(prompt);
+        let specs = tools::specs();
+        for _ in 0..self.config.max_steps {
+            let req = Request {
+                system: self.config.system.clone(),
+                messages: thread.messages.clone(),
+                tools: specs.clone(),
+                max_tokens: self.config.max_tokens,
+                thinking_budget: self.config.thinking_budget,
+                cache: true,
+                ..Request::default()
+            };
+            let resp = {
+                let mut forward = |e: Event| on(AgentEvent::Llm(e));
+                tokio::select! {
+                    r = self.client.stream(&self.config.route, &req, &mut forward) => r?,
+                    _ = cancel.cancelled() => {
+                        out.end = TurnEnd::Stopped;
+                        return Ok(out);
+                    }
+                }
+            };
+            out.usage.add(&resp.usage);
+            thread.usage.add(&resp.usage);
+            on(AgentEvent::Usage { provider: resp.provider.clone(), model: resp.model.clone(), usage: resp.usage });
+            let calls: Vec<(String, String, Value)> =
+                resp.message.tool_uses().map(|(id, n, i)| (id.to_owned(), n.to_owned(), i.clone())).collect();
+            thread.messages.push(resp.message);
+            if calls.is_empty() {
+                out.end = TurnEnd::Done(resp.stop);
+                return Ok(out);
+            }
+            let mut results = Vec::with_capacity(calls.len());
+            for (id, name, input) in calls {
+                on(AgentEvent::ToolCall { id: id.clone(), name: name.clone(), input: input.clone() });
+                let outcome = if cancel.is_cancelled() {
+                    Outcome { content: "not run: the user stopped the agent".into(), is_error: true }
+                } else {
+                    self.call(&name, &input, cancel, &mut out, on).await
+                };
+                on(AgentEvent::ToolResult { id: id.clone(), name, content: outcome.content.clone(), is_error: outcome.is_error });
+                results.push(Block::ToolResult { tool_use_id: id, content: outcome.content, is_error: outcome.is_error });
+            }
+            // Every tool_use gets its result, even when stopped: the API refuses a thread
+            // with an unanswered call.
+            thread.messages.push(Message { role: Role::User, content: results });
+            if cancel.is_cancelled() {
+                out.end = TurnEnd::Stopped;
+                return Ok(out);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn call(
+        &self,
+        name: &str,
+        input: &Value,
+        cancel: &CancellationToken,
+        out: &mut TurnOutcome,
+        on: &mut (dyn FnMut(AgentEvent) + Send),
+    ) -> Outcome {
+        let command = (name == "run_command").then(|| input["command"].as_str().unwrap_or_default());
+        let decision = self.policy().decide(name, command);
+        match decision {
+            Decision::Allow => {}
+            Decision::Deny { reason } => return Outcome { content: format!("not allowed: {reason}"), is_error: true },
+            Decision::Ask { pattern } => {
+                let req = ApprovalRequest { tool: name.to_owned(), input: input.clone(), summary: summary(name, input), pattern: pattern.clone() };
+                let answer = tokio::select! {
+                    a = self.approver.approve(&req) => a,
+                    _ = cancel.cancelled() => Approval::Deny,
+                };
+                match answer {
+                    Approval::Deny => return Outcome { content: "the user declined this; do not retry it, ask or take another way".into(), is_error: true },
+                    Approval::Once => {}
+                    Approval::Always => {
+                        let mut p = self.policy.lock().unwrap_or_else(|p| p.into_inner());
+                        match pattern {
+                            Some(pat) => p.allow_commands.push(pat),
+                            None => {
+                                p.tools.insert(name.to_owned(), Rule::Allow);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        if tools::changes_files(name) {
+            if out.checkpoint.is_none() {
+                if let Some(store) = &self.store {
+                    let store = store.clone();
+                    let label = summary(name, input);
+                    let taken = tokio::task::spawn_blocking(move || {
+                        store.create(&format!("before agent: {label}"), Origin::Agent, None).map(|c| c.checkpoint.id)
+                    })
+                    .await;
+                    match taken {
+                        Ok(Ok(id)) => {
+                            out.checkpoint = Some(id);
+                            on(AgentEvent::Checkpoint { id });
+                        }
+                        // Without a checkpoint the change could not be undone: refuse it.
+                        Ok(Err(e)) => return Outcome { content: format!("not run: the checkpoint before it failed ({e})"), is_error: true },
+                        Err(e) => return Outcome { content: format!("not run: the checkpoint before it failed ({e})"), is_error: true },
+                    }
+                }
+            }
+            for path in tools::touched_paths(name, input) {
+                if !out.originals.contains_key(&path) {
+                    let before = self.toolbox.workspace().read_bytes(&path).ok();
+                    out.originals.insert(path, before);
+                }
+            }
+        }
+        self.toolbox.run(name, input, cancel).await
+    }
+}
+
+/// One line describing a tool call, for approval cards and checkpoint labels.
+pub fn summary(name: &str, input: &Value) -> String {
+    let s = |k: &str| input[k].as_str().unwrap_or("?").to_owned();
+    match name {
+        "run_command" => format!("run `{}`", s("command")),
+        "edit_file" => format!("edit {}", s("path")),
+        "write_file" => format!("write {}", s("path")),
+        "delete" => format!("delete {}", s("path")),
+        "rename" => format!("rename {} to {}", s("from"), s("to")),
+        other => other.to_owned(),
+    }
+}

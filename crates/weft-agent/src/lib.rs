@@ -1,0 +1,19 @@
+//! Weft's coding agent.
+//!
+//! Owns: the turn loop over a [`weft_llm::Client`]; the workspace tools (list, read,
+//! search, outline, repo map, edit, write, rename, delete, run commands in a real PTY,
+//! foreground or background); the permission rules and approval requests; the checkpoint
+//! before a turn's first change; cancellation that kills a running command and leaves no
+//! file half written.
+//!
+//! Does not own: how approvals are shown (an [`Approver`] answers them), where threads are
+//! saved, prices and budgets, or anything of Tauri.
+
+mod agent;
+pub mod command;
+pub mod permissions;
+pub mod tools;
+
+pub use agent::{summary, Agent, AgentConfig, AgentEvent, Approval, ApprovalRequest, Approver, Thread, TurnEnd, TurnOutcome, DEFAULT_SYSTEM};
+pub use permissions::{Decision, Policy, Rule};
+pub use tools::{Outcome, Toolbox};

@@ -1,0 +1,297 @@
+//! The agent's tools: what it can see and do in the workspace. Every path goes through the
+//! workspace jail; every result is text the model reads, errors included (a failed tool is
+//! an answer, not a crash).
+
+use crate::command::Commands;
+use serde_json::{json, Value};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+use weft_fs::{Encoding, Workspace};
+use weft_llm::Tool;
+
+/// Lines `read_file` returns when no range is given.
+const READ_LINES: usize = 2000;
+const SEARCH_RESULTS: usize = 200;
+pub const DEFAULT_TIMEOUT_SECS: u64 = 120;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    pub content: String,
+    pub is_error: bool,
+}
+
+impl Outcome {
+    fn ok(content: impl Into<String>) -> Self {
+        Outcome { content: content.into(), is_error: false }
+    }
+
+    fn err(content: impl Into<String>) -> Self {
+        Outcome { content: content.into(), is_error: true }
+    }
+}
+
+/// Tools that change files, before which a turn takes its checkpoint.
+pub fn changes_files(tool: &str) -> bool {
+    matches!(tool, "edit_file" | "write_file" | "rename" | "delete" | "run_command")
+}
+
+/// The workspace paths a tool call will change (for review), when they are known up front.
+pub fn touched_paths(tool: &str, input: &Value) -> Vec<String> {
+    let s = |k: &str| input[k].as_str().map(str::to_owned);
+    match tool {
+        "edit_file" | "write_file" | "delete" => s("path").into_iter().collect(),
+        "rename" => [s("from"), s("to")].into_iter().flatten().collect(),
+        _ => vec![],
+    }
+}
+
+pub fn specs() -> Vec<Tool> {
+    let t = |name: &str, description: &str, schema: Value| Tool { name: name.into(), description: description.into(), input_schema: schema };
+    let path = json!({"type": "string", "description": "Workspace-relative path with / separators"});
+    vec![
+        t("list_dir", "List a directory of the workspace (ignored files are left out). Use \".\" for the root.",
+          json!({"type": "object", "properties": {"path": path}, "required": ["path"]})),
+        t("read_file", "Read a text file with line numbers. Give start_line/end_line (1-based, inclusive) for part of a long file.",
+          json!({"type": "object", "properties": {"path": path, "start_line": {"type": "integer"}, "end_line": {"type": "integer"}}, "required": ["path"]})),
+        t("search", "Search file contents in the workspace (ripgrep semantics, .gitignore respected). Returns path:line: text.",
+          json!({"type": "object", "properties": {"query": {"type": "string"}, "regex": {"type": "boolean"}, "case_sensitive": {"type": "boolean"},
+                 "include": {"type": "array", "items": {"type": "string"}, "description": "Globs such as src/**/*.rs"}}, "required": ["query"]})),
+        t("outline", "The symbols (functions, types, methods…) defined in a file, with line numbers.",
+          json!({"type": "object", "properties": {"path": path}, "required": ["path"]})),
+        t("repo_map", "A ranked map of the workspace's most important definitions, to find your way in an unfamiliar codebase.",
+          json!({"type": "object", "properties": {"tokens": {"type": "integer", "description": "Size budget, default 2048"}}})),
+        t("edit_file", "Replace old_string with new_string in a file. old_string must occur exactly once: include enough surrounding lines to make it unique.",
+          json!({"type": "object", "properties": {"path": path, "old_string": {"type": "string"}, "new_string": {"type": "string"}}, "required": ["path", "old_string", "new_string"]})),
+        t("write_file", "Create a file, or overwrite one completely, with the given content. Folders are created as needed.",
+          json!({"type": "object", "properties": {"path": path, "content": {"type": "string"}}, "required": ["path", "content"]})),
+        t("rename", "Rename or move a file or folder inside the workspace.",
+          json!({"type": "object", "properties": {"from": path, "to": path}, "required": ["from", "to"]})),
+        t("delete", "Delete a file or folder (to the trash where there is one).",
+          json!({"type": "object", "properties": {"path": path}, "required": ["path"]})),
+        t("run_command", "Run a shell command in the workspace folder and return its output and exit code. With background=true it keeps running (dev servers, watchers) and returns an id for command_output and stop_command.",
+          json!({"type": "object", "properties": {"command": {"type": "string"}, "timeout_secs": {"type": "integer", "description": "Default 120"}, "background": {"type": "boolean"}}, "required": ["command"]})),
+        t("command_output", "New output of a background command since the last call, and whether it has exited.",
+          json!({"type": "object", "properties": {"id": {"type": "integer"}}, "required": ["id"]})),
+        t("stop_command", "Stop a background command and everything it started.",
+          json!({"type": "object", "properties": {"id": {"type": "integer"}}, "required": ["id"]})),
+    ]
+}
+
+pub struct Toolbox {
+    ws: Arc<Workspace>,
+    pub commands: Commands,
+    index: Mutex<Option<Arc<weft_syntax::SymbolIndex>>>,
+}
+
+fn str_arg<'a>(input: &'a Value, key: &str) -> Result<&'a str, Outcome> {
+    input[key].as_str().ok_or_else(|| Outcome::err(format!("missing string argument \"{key}\"")))
+}
+
+impl Toolbox {
+    pub fn new(ws: Arc<Workspace>) -> Self {
+        Toolbox { ws, commands: Commands::default(), index: Mutex::new(None) }
+    }
+
+    pub fn workspace(&self) -> &Workspace {
+        &self.ws
+    }
+
+    /// Runs one tool call. Blocking file work happens on the blocking pool.
+    pub async fn run(&self, tool: &str, input: &Value, cancel: &CancellationToken) -> Outcome {
+        let result = match tool {
+            "run_command" => self.run_command(input, cancel).await,
+            "command_output" => self.command_output(input),
+            "stop_command" => self.stop_command(input),
+            _ => {
+                let ws = self.ws.clone();
+                let (tool, input) = (tool.to_owned(), input.clone());
+                let index = self.repo_index();
+                match tokio::task::spawn_blocking(move || file_tool(&ws, &tool, &input, index)).await {
+                    Ok(r) => r,
+                    Err(e) => Err(Outcome::err(format!("the tool failed: {e}"))),
+                }
+            }
+        };
+        result.unwrap_or_else(|e| e)
+    }
+
+    fn repo_index(&self) -> Arc<weft_syntax::SymbolIndex> {
+        let mut slot = self.index.lock().unwrap_or_else(|p| p.into_inner());
+        slot.get_or_insert_with(|| Arc::new(weft_syntax::SymbolIndex::new(self.ws.root(), 1 << 20))).clone()
+    }
+
+    async fn run_command(&self, input: &Value, cancel: &CancellationToken) -> Result<Outcome, Outcome> {
+        let cmd = str_arg(input, "command")?;
+        if input["background"].as_bool() == Some(true) {
+            let id = self.commands.start_background(self.ws.root(), cmd).map_err(Outcome::err)?;
+            // A moment for start-up errors to show.
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            let (out, exit) = self.commands.poll(id).map_err(Outcome::err)?;
+            let state = match exit {
+                Some(e) => format!("exited with {}", e.code.map_or("a signal".into(), |c| format!("code {c}"))),
+                None => "running".into(),
+            };
+            return Ok(Outcome::ok(format!("background command {id} {state}\n{out}")));
+        }
+        let timeout = Duration::from_secs(input["timeout_secs"].as_u64().unwrap_or(DEFAULT_TIMEOUT_SECS).clamp(1, 3600));
+        let f = self.commands.run(self.ws.root(), cmd, timeout, cancel).await.map_err(Outcome::err)?;
+        let status = if f.cancelled {
+            "stopped by the user".to_owned()
+        } else if f.timed_out {
+            format!("timed out after {} s and was killed", timeout.as_secs())
+        } else {
+            match (f.exit_code, &f.signal) {
+                (Some(c), _) => format!("exit code {c}"),
+                (None, Some(s)) => format!("killed by {s}"),
+                _ => "exited".into(),
+            }
+        };
+        let failed = f.cancelled || f.timed_out || f.exit_code != Some(0);
+        let content = format!("{status}\n{}", f.output);
+        Ok(if failed { Outcome::err(content) } else { Outcome::ok(content) })
+    }
+
+    fn command_output(&self, input: &Value) -> Result<Outcome, Outcome> {
+        let id = input["id"].as_u64().ok_or_else(|| Outcome::err("missing integer argument \"id\""))?;
+        let (out, exit) = self.commands.poll(id).map_err(Outcome::err)?;
+        let state = match exit {
+            Some(e) => format!("exited ({})", e.code.map_or("signal".into(), |c| format!("code {c}"))),
+            None => "running".into(),
+        };
+        Ok(Outcome::ok(format!("{state}\n{out}")))
+    }
+
+    fn stop_command(&self, input: &Value) -> Result<Outcome, Outcome> {
+        let id = input["id"].as_u64().ok_or_else(|| Outcome::err("missing integer argument \"id\""))?;
+        let out = self.commands.stop(id).map_err(Outcome::err)?;
+        Ok(Outcome::ok(format!("stopped\n{out}")))
+    }
+}
+
+fn fs_err(e: weft_fs::FsError) -> Outcome {
+    Outcome::err(e.to_string())
+}
+
+fn file_tool(ws: &Workspace, tool: &str, input: &Value, index: Arc<weft_syntax::SymbolIndex>) -> Result<Outcome, Outcome> {
+    match tool {
+        "list_dir" => {
+            let path = input["path"].as_str().unwrap_or(".");
+            let rel = if path == "." || path == "/" { "" } else { path.trim_end_matches('/') };
+            let entries = ws.list_dir(rel).map_err(fs_err)?;
+            let mut out = String::new();
+            for e in entries {
+                let dir = matches!(e.kind, weft_fs::EntryKind::Dir);
+                out.push_str(&e.path);
+                out.push_str(if dir { "/\n" } else { "\n" });
+            }
+            Ok(Outcome::ok(if out.is_empty() { "(empty)".into() } else { out }))
+        }
+        "read_file" => {
+            let path = str_arg(input, "path")?;
+            let file = ws.read_text(path).map_err(fs_err)?;
+            let lines: Vec<&str> = file.content.text.lines().collect();
+            let total = lines.len();
+            let start = input["start_line"].as_u64().unwrap_or(1).max(1) as usize;
+            let end = input["end_line"].as_u64().map(|e| e as usize).unwrap_or(start + READ_LINES - 1).min(total);
+            if start > total.max(1) {
+                return Err(Outcome::err(format!("{path} has {total} lines; start_line {start} is past the end")));
+            }
+            let mut out = String::new();
+            for (i, l) in lines.iter().enumerate().take(end).skip(start - 1) {
+                out.push_str(&format!("{:>6}\t{}\n", i + 1, l));
+            }
+            if end < total || start > 1 {
+                out.push_str(&format!("(lines {start}–{end} of {total})\n"));
+            }
+            Ok(Outcome::ok(out))
+        }
+        "search" => {
+            let opts = weft_fs::SearchOptions {
+                query: str_arg(input, "query")?.to_owned(),
+                regex: input["regex"].as_bool().unwrap_or(false),
+                case_sensitive: input["case_sensitive"].as_bool().unwrap_or(false),
+                include: input["include"].as_array().into_iter().flatten().filter_map(|g| g.as_str().map(str::to_owned)).collect(),
+                max_results: SEARCH_RESULTS,
+                ..Default::default()
+            };
+            let hits = Mutex::new(Vec::new());
+            let summary = ws
+                .search(&opts, &weft_fs::SearchCancel::default(), &|h| hits.lock().unwrap_or_else(|p| p.into_inner()).push(h))
+                .map_err(fs_err)?;
+            let mut hits = hits.into_inner().unwrap_or_else(|p| p.into_inner());
+            hits.sort_by(|a, b| a.path.cmp(&b.path));
+            let mut out = String::new();
+            for h in hits {
+                for l in h.lines {
+                    out.push_str(&format!("{}:{}: {}\n", h.path, l.line, l.text.trim_end()));
+                }
+            }
+            if summary.truncated {
+                out.push_str(&format!("(stopped at {SEARCH_RESULTS} matching lines; narrow the query)\n"));
+            }
+            Ok(Outcome::ok(if out.is_empty() { "no matches".into() } else { out }))
+        }
+        "outline" => {
+            let path = str_arg(input, "path")?;
+            let file = ws.read_text(path).map_err(fs_err)?;
+            let text = file.content.text;
+            let lang = weft_syntax::Lang::detect(path, text.lines().next().unwrap_or(""))
+                .ok_or_else(|| Outcome::err(format!("no outline for {path}: its language is not known")))?;
+            let doc = weft_syntax::Document::new(lang, text).map_err(|e| Outcome::err(e.to_string()))?;
+            let out = weft_syntax::outline::render(&doc.outline());
+            Ok(Outcome::ok(if out.is_empty() { "no symbols".into() } else { out }))
+        }
+        "repo_map" => {
+            let budget = input["tokens"].as_u64().unwrap_or(2048).clamp(256, 16384) as u32;
+            if index.stats().files == 0 {
+                index.build(&ws.list_files());
+            }
+            let map = weft_syntax::repo_map(&index.snapshot(), &[], budget);
+            Ok(Outcome::ok(map.text))
+        }
+        "edit_file" => {
+            let path = str_arg(input, "path")?;
+            let (old, new) = (str_arg(input, "old_string")?, str_arg(input, "new_string")?);
+            if old.is_empty() {
+                return Err(Outcome::err("old_string is empty; use write_file to create a file"));
+            }
+            let file = ws.read_text(path).map_err(fs_err)?;
+            let text = &file.content.text;
+            // The model writes \n; a CRLF file is matched and edited in its own line ends.
+            let crlf = text.contains("\r\n") && !old.contains("\r\n");
+            let (old, new) = if crlf { (old.replace('\n', "\r\n"), new.replace('\n', "\r\n")) } else { (old.to_owned(), new.to_owned()) };
+            match text.matches(old.as_str()).count() {
+                0 => Err(Outcome::err(format!("old_string was not found in {path}; read the file again and copy the text exactly"))),
+                1 => {
+                    let updated = text.replacen(old.as_str(), &new, 1);
+                    ws.write_text(path, &updated, file.content.encoding).map_err(fs_err)?;
+                    Ok(Outcome::ok(format!("edited {path}")))
+                }
+                n => Err(Outcome::err(format!("old_string occurs {n} times in {path}; include more context so it occurs once"))),
+            }
+        }
+        "write_file" => {
+            let path = str_arg(input, "path")?;
+            let content = str_arg(input, "content")?;
+            let abs = ws.resolve(path).map_err(fs_err)?;
+            if let Some(dir) = abs.parent() {
+                std::fs::create_dir_all(dir).map_err(|e| Outcome::err(format!("cannot create the folder for {path}: {e}")))?;
+            }
+            let existed = abs.exists();
+            ws.write_text(path, content, Encoding::Utf8).map_err(fs_err)?;
+            Ok(Outcome::ok(format!("{} {path}", if existed { "overwrote" } else { "created" })))
+        }
+        "rename" => {
+            let (from, to) = (str_arg(input, "from")?, str_arg(input, "to")?);
+            ws.rename(from, to).map_err(fs_err)?;
+            Ok(Outcome::ok(format!("renamed {from} to {to}")))
+        }
+        "delete" => {
+            let path = str_arg(input, "path")?;
+            ws.delete(path, false).map_err(fs_err)?;
+            Ok(Outcome::ok(format!("deleted {path}")))
+        }
+        other => Err(Outcome::err(format!("there is no tool named {other}"))),
+    }
+}

@@ -1,0 +1,282 @@
+//! The agent end to end: a real workspace on disk, a real PTY, a real SQLite checkpoint
+//! store, and a fake model server speaking Anthropic's wire format.
+
+use serde_json::{json, Value};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
+use weft_agent::{Agent, AgentConfig, AgentEvent, Approval, ApprovalRequest, Approver, Policy, Thread, Toolbox, TurnEnd};
+use weft_llm::fake::{FakeServer, Reply, Turn};
+use weft_llm::{Block, BoxFuture, Client, Message, ModelRef, ProviderConfig, ProviderKind, RetryPolicy, Role};
+
+mod review;
+
+/// Answers every approval card the same way and remembers what it was asked.
+struct Answer(Approval, Mutex<Vec<ApprovalRequest>>);
+
+impl Approver for Answer {
+    fn approve<'a>(&'a self, req: &'a ApprovalRequest) -> BoxFuture<'a, Approval> {
+        self.1.lock().expect("asked").push(req.clone());
+        Box::pin(async move { self.0 })
+    }
+}
+
+struct Setup {
+    _dirs: (tempfile::TempDir, tempfile::TempDir),
+    root: std::path::PathBuf,
+    store: Arc<weft_store::Store>,
+    agent: Agent,
+    approver: Arc<Answer>,
+    server: FakeServer,
+}
+
+const ADD: &str = "#!/bin/sh\n# prints the sum of two numbers\necho $(($1 - $2))\n";
+const TEST: &str = "#!/bin/sh\nout=$(sh add.sh 2 3)\nif [ \"$out\" = 5 ]; then echo \"PASS add\"; else echo \"FAIL add: expected 5, got $out\"; exit 1; fi\n";
+
+async fn setup(script: Vec<Reply>, answer: Approval, policy: Policy) -> Setup {
+    let ws_dir = tempfile::tempdir().expect("tempdir");
+    let data_dir = tempfile::tempdir().expect("tempdir");
+    let root = ws_dir.path().canonicalize().expect("root");
+    std::fs::write(root.join("add.sh"), ADD).expect("fixture");
+    std::fs::write(root.join("test.sh"), TEST).expect("fixture");
+    let store = Arc::new(weft_store::Store::open(&data_dir.path().join("cp.sqlite"), &root, Default::default()).expect("store"));
+    let server = FakeServer::start(script).await.expect("fake");
+    let mut client = Client::new(RetryPolicy { max_retries: 1, base_delay: Duration::from_millis(10), ..RetryPolicy::default() });
+    client.add(ProviderConfig::new("anthropic", ProviderKind::Anthropic, server.url()).build().expect("provider"));
+    let approver = Arc::new(Answer(answer, Mutex::new(vec![])));
+    let ws = Arc::new(weft_fs::Workspace::open(&root).expect("workspace"));
+    let agent = Agent::new(
+        Arc::new(client),
+        Arc::new(Toolbox::new(ws)),
+        Some(store.clone()),
+        policy,
+        approver.clone(),
+        AgentConfig::new(vec![ModelRef::new("anthropic", "claude-test")]),
+    );
+    Setup { _dirs: (ws_dir, data_dir), root, store, agent, approver, server }
+}
+
+fn tool(id: &str, name: &str, input: Value) -> Reply {
+    Reply::sse(Turn::new("claude-test").tool_use(id, name, input).anthropic())
+}
+
+fn say(text: &str) -> Reply {
+    Reply::sse(Turn::new("claude-test").text(text).anthropic())
+}
+
+/// The tool results the agent sent back in request `n`.
+fn results_sent(server: &FakeServer, n: usize) -> Vec<(String, bool)> {
+    let body = &server.requests()[n].body;
+    let last = body["messages"].as_array().and_then(|m| m.last()).cloned().unwrap_or(Value::Null);
+    last["content"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|b| b["type"] == "tool_result")
+        .map(|b| (b["content"].as_str().unwrap_or_default().to_owned(), b["is_error"].as_bool().unwrap_or(false)))
+        .collect()
+}
+
+async fn run(s: &Setup, prompt: &str) -> (weft_agent::TurnOutcome, Vec<AgentEvent>, Thread) {
+    let mut thread = Thread::default();
+    let events = Arc::new(Mutex::new(vec![]));
+    let ev = events.clone();
+    let out = s
+        .agent
+        .run_turn(&mut thread, Message::user(prompt), &CancellationToken::new(), &mut move |e| ev.lock().expect("events").push(e))
+        .await
+        .expect("turn");
+    let events = events.lock().expect("events").clone();
+    (out, events, thread)
+}
+
+#[tokio::test]
+async fn fixes_a_failing_test_reads_edits_asks_runs_and_can_be_undone() {
+    let s = setup(
+        vec![
+            Reply::sse(Turn::new("claude-test").text("Let me look at the code.").tool_use("t1", "read_file", json!({"path": "add.sh"})).anthropic()),
+            tool("t2", "edit_file", json!({"path": "add.sh", "old_string": "echo $(($1 - $2))", "new_string": "echo $(($1 + $2))"})),
+            tool("t3", "run_command", json!({"command": "sh test.sh"})),
+            say("Fixed: add.sh subtracted instead of adding."),
+        ],
+        Approval::Once,
+        Policy::default(),
+    )
+    .await;
+    // The test fails before the agent starts.
+    let before = std::process::Command::new("sh").arg("test.sh").current_dir(&s.root).output().expect("sh");
+    assert!(!before.status.success());
+
+    let (out, events, thread) = run(&s, "The test in test.sh fails. Fix it.").await;
+    assert_eq!(out.end, TurnEnd::Done(weft_llm::StopReason::EndTurn));
+
+    // It read the code: the file's lines went back to the model.
+    let read = &results_sent(&s.server, 1)[0];
+    assert!(read.0.contains("echo $(($1 - $2))") && !read.1, "{read:?}");
+    // It edited the file on disk.
+    assert_eq!(std::fs::read_to_string(s.root.join("add.sh")).expect("read"), ADD.replace(" - ", " + "));
+    // It asked before running the command, once, with a pattern for "always".
+    let asked = s.approver.1.lock().expect("asked").clone();
+    assert_eq!(asked.len(), 1);
+    assert_eq!(asked[0].summary, "run `sh test.sh`");
+    assert_eq!(asked[0].pattern.as_deref(), Some("sh test.sh*"));
+    // It ran it (in a real PTY) and saw it pass.
+    let ran = &results_sent(&s.server, 3)[0];
+    assert!(ran.0.starts_with("exit code 0") && ran.0.contains("PASS add") && !ran.1, "{ran:?}");
+    assert_eq!(thread.messages.last().map(|m| m.text()).as_deref(), Some("Fixed: add.sh subtracted instead of adding."));
+
+    // A checkpoint was taken before the edit, and restoring it gives back the original bytes.
+    let cp = out.checkpoint.expect("checkpoint");
+    let checkpoint_at = events.iter().position(|e| *e == AgentEvent::Checkpoint { id: cp }).expect("checkpoint event");
+    let edit_done = events.iter().position(|e| matches!(e, AgentEvent::ToolResult { name, .. } if name == "edit_file")).expect("edit");
+    assert!(checkpoint_at < edit_done);
+    assert_eq!(out.originals.get("add.sh"), Some(&Some(ADD.as_bytes().to_vec())));
+    s.store.restore(cp, None).expect("restore");
+    assert_eq!(std::fs::read(s.root.join("add.sh")).expect("read"), ADD.as_bytes());
+}
+
+#[tokio::test]
+async fn a_declined_or_denied_command_is_not_run() {
+    let s = setup(vec![tool("t1", "run_command", json!({"command": "touch ran.txt"})), say("ok")], Approval::Deny, Policy::default()).await;
+    run(&s, "make a file").await;
+    assert!(!s.root.join("ran.txt").exists(), "declined command did not run");
+    assert!(results_sent(&s.server, 1)[0].0.contains("declined"));
+
+    let policy = Policy { deny_commands: vec!["touch*".into()], ..Policy::default() };
+    let s = setup(vec![tool("t1", "run_command", json!({"command": "touch ran.txt"})), say("ok")], Approval::Once, policy).await;
+    run(&s, "make a file").await;
+    assert!(!s.root.join("ran.txt").exists(), "denied command did not run");
+    assert!(s.approver.1.lock().expect("asked").is_empty(), "a denied command is not even asked about");
+    let (msg, is_error) = &results_sent(&s.server, 1)[0];
+    assert!(msg.contains("denied by the rule \"touch*\"") && *is_error, "{msg}");
+
+    // No rule can allow a destructive command.
+    let policy = Policy { allow_commands: vec!["*".into()], ..Policy::default() };
+    let s = setup(vec![tool("t1", "run_command", json!({"command": "rm -rf ~"})), say("ok")], Approval::Always, policy).await;
+    run(&s, "clean up").await;
+    assert!(results_sent(&s.server, 1)[0].0.contains("not allowed"));
+}
+
+#[tokio::test]
+async fn always_allows_the_pattern_for_the_rest_of_the_thread() {
+    let s = setup(
+        vec![tool("t1", "run_command", json!({"command": "ls -a"})), tool("t2", "run_command", json!({"command": "ls -l"})), say("ok")],
+        Approval::Always,
+        Policy::default(),
+    )
+    .await;
+    run(&s, "echo twice").await;
+    assert_eq!(s.approver.1.lock().expect("asked").len(), 1, "asked once, then allowed by the new rule");
+    assert_eq!(s.agent.policy().allow_commands, ["ls*"]);
+    assert!(results_sent(&s.server, 2)[0].0.contains("test.sh"), "the second command ran");
+}
+
+#[tokio::test]
+async fn paths_outside_the_workspace_are_refused() {
+    let s = setup(
+        vec![
+            tool("t1", "write_file", json!({"path": "../outside.txt", "content": "x"})),
+            tool("t2", "read_file", json!({"path": "/etc/passwd"})),
+            say("ok"),
+        ],
+        Approval::Once,
+        Policy::default(),
+    )
+    .await;
+    run(&s, "escape").await;
+    let parent = s.root.parent().expect("parent");
+    assert!(!parent.join("outside.txt").exists());
+    let (w, w_err) = &results_sent(&s.server, 1)[0];
+    let (r, r_err) = &results_sent(&s.server, 2)[0];
+    assert!(*w_err && *r_err, "{w} / {r}");
+    assert!(!r.contains("root:"), "nothing of /etc/passwd was read");
+}
+
+#[tokio::test]
+async fn stop_kills_the_running_command_and_keeps_the_thread_valid() {
+    let policy = Policy { allow_commands: vec!["*".into()], ..Policy::default() };
+    let s = setup(vec![tool("t1", "run_command", json!({"command": "sleep 2; touch late.txt"})), say("never")], Approval::Once, policy).await;
+    let cancel = CancellationToken::new();
+    let stopper = cancel.clone();
+    let mut thread = Thread::default();
+    let started = Instant::now();
+    let out = s
+        .agent
+        .run_turn(&mut thread, Message::user("wait"), &cancel, &mut move |e| {
+            if matches!(e, AgentEvent::ToolCall { .. }) {
+                let stopper = stopper.clone();
+                tokio::spawn(async move {
+                    tokio::time::sleep(Duration::from_millis(300)).await;
+                    stopper.cancel();
+                });
+            }
+        })
+        .await
+        .expect("turn");
+    assert_eq!(out.end, TurnEnd::Stopped);
+    assert!(started.elapsed() < Duration::from_secs(2), "stopped at once, not after the command");
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert!(!s.root.join("late.txt").exists(), "the command was killed with its children");
+    // The call has its result, so the next turn can go on.
+    let last = thread.messages.last().expect("results");
+    assert_eq!(last.role, Role::User);
+    assert!(matches!(&last.content[0], Block::ToolResult { content, is_error: true, .. } if content.contains("stopped by the user")));
+    assert_eq!(s.server.requests().len(), 1, "no model call after the stop");
+}
+
+#[tokio::test]
+async fn stop_mid_stream_returns_at_once_and_leaves_files_whole() {
+    let long = "word ".repeat(400);
+    let mut turn = Turn::new("claude-test").text(&long);
+    turn.piece = 5;
+    let s = setup(vec![], Approval::Once, Policy::default()).await;
+    // A slow stream: one piece every 20 ms, about 8 s in all.
+    let slow = FakeServer::start_paced(vec![Reply::sse(turn.anthropic())], Duration::from_millis(20)).await.expect("fake");
+    let mut client = Client::new(RetryPolicy::default());
+    client.add(ProviderConfig::new("anthropic", ProviderKind::Anthropic, slow.url()).build().expect("provider"));
+    let agent = Agent::new(
+        Arc::new(client),
+        Arc::new(Toolbox::new(Arc::new(weft_fs::Workspace::open(&s.root).expect("ws")))),
+        Some(s.store.clone()),
+        Policy::default(),
+        s.approver.clone(),
+        AgentConfig::new(vec![ModelRef::new("anthropic", "claude-test")]),
+    );
+    let cancel = CancellationToken::new();
+    let stopper = cancel.clone();
+    let texts = Arc::new(Mutex::new(0));
+    let t = texts.clone();
+    let started = Instant::now();
+    let mut thread = Thread::default();
+    let out = agent
+        .run_turn(&mut thread, Message::user("talk"), &cancel, &mut move |e| {
+            if matches!(e, AgentEvent::Llm(weft_llm::Event::Text { .. })) {
+                *t.lock().expect("n") += 1;
+                stopper.cancel();
+            }
+        })
+        .await
+        .expect("turn");
+    assert_eq!(out.end, TurnEnd::Stopped);
+    assert!(started.elapsed() < Duration::from_secs(4));
+    assert!(*texts.lock().expect("n") < 50, "the stream was not read to its end");
+    assert_eq!(std::fs::read_to_string(s.root.join("add.sh")).expect("read"), ADD);
+    assert_eq!(std::fs::read_to_string(s.root.join("test.sh")).expect("read"), TEST);
+}
+
+#[tokio::test]
+async fn edit_file_needs_exactly_one_match_and_keeps_crlf() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("a.txt"), "x = 1\r\ny = 1\r\nx = 1\r\n").expect("write");
+    let tb = Toolbox::new(Arc::new(weft_fs::Workspace::open(dir.path()).expect("ws")));
+    let c = CancellationToken::new();
+    let twice = tb.run("edit_file", &json!({"path": "a.txt", "old_string": "x = 1", "new_string": "x = 2"}), &c).await;
+    assert!(twice.is_error && twice.content.contains("occurs 2 times"), "{twice:?}");
+    let missing = tb.run("edit_file", &json!({"path": "a.txt", "old_string": "z", "new_string": "q"}), &c).await;
+    assert!(missing.is_error && missing.content.contains("not found"));
+    let ok = tb.run("edit_file", &json!({"path": "a.txt", "old_string": "y = 1\nx = 1", "new_string": "y = 2\nx = 3"}), &c).await;
+    assert!(!ok.is_error, "{ok:?}");
+    assert_eq!(std::fs::read(dir.path().join("a.txt")).expect("read"), b"x = 1\r\ny = 2\r\nx = 3\r\n");
+    let bad = tb.run("read_file", &json!({}), &c).await;
+    assert!(bad.is_error && bad.content.contains("\"path\""), "{bad:?}");
+}
