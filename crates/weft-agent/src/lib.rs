@@ -4,7 +4,7 @@
 //! search, outline, repo map, edit, write, rename, delete, run commands in a real PTY,
 //! foreground or background); the permission rules and approval requests; the checkpoint
 //! before a turn's first change; cancellation that kills a running command and leaves no
-//! file half written.
+//! file half written; the review of a turn's changes, hunk by hunk.
 //!
 //! Does not own: how approvals are shown (an [`Approver`] answers them), where threads are
 //! saved, prices and budgets, or anything of Tauri.
@@ -12,8 +12,10 @@
 mod agent;
 pub mod command;
 pub mod permissions;
+pub mod review;
 pub mod tools;
 
 pub use agent::{summary, Agent, AgentConfig, AgentEvent, Approval, ApprovalRequest, Approver, Thread, TurnEnd, TurnOutcome, DEFAULT_SYSTEM};
 pub use permissions::{Decision, Policy, Rule};
+pub use review::{FileReview, FileStatus, Hunk, Review};
 pub use tools::{Outcome, Toolbox};

@@ -1,0 +1,213 @@
+//! Reviewing what a turn changed. The agent's edits are on disk at once (so it can run the
+//! tests); review compares each file with its bytes before the turn, hunk by hunk, and a
+//! rejected hunk is put back on disk while the others stay.
+
+use similar::{capture_diff_slices, Algorithm, DiffOp};
+use std::collections::BTreeMap;
+use weft_fs::Workspace;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileStatus {
+    Added,
+    Modified,
+    Deleted,
+}
+
+/// One run of changed lines. Line numbers are 1-based; a pure insertion has no old lines
+/// and a pure deletion no new ones.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hunk {
+    pub old_start: usize,
+    pub old_lines: Vec<String>,
+    pub new_start: usize,
+    pub new_lines: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileReview {
+    pub path: String,
+    pub status: FileStatus,
+    /// Empty for binary files, which are reviewed whole.
+    pub hunks: Vec<Hunk>,
+}
+
+fn lines(s: &str) -> Vec<&str> {
+    s.split_inclusive('\n').collect()
+}
+
+fn groups(old: &[&str], new: &[&str]) -> Vec<(std::ops::Range<usize>, std::ops::Range<usize>)> {
+    let mut out: Vec<(std::ops::Range<usize>, std::ops::Range<usize>)> = Vec::new();
+    let mut open = false;
+    for op in capture_diff_slices(Algorithm::Myers, old, new) {
+        if let DiffOp::Equal { .. } = op {
+            open = false;
+            continue;
+        }
+        let (o, n) = (op.old_range(), op.new_range());
+        match out.last_mut() {
+            Some(last) if open => {
+                last.0.end = o.end;
+                last.1.end = n.end;
+            }
+            _ => out.push((o, n)),
+        }
+        open = true;
+    }
+    out
+}
+
+/// The hunks that turn `old` into `new`.
+pub fn hunks(old: &str, new: &str) -> Vec<Hunk> {
+    let (o, n) = (lines(old), lines(new));
+    groups(&o, &n)
+        .into_iter()
+        .map(|(or, nr)| Hunk {
+            old_start: or.start + 1,
+            old_lines: o[or].iter().map(|l| l.to_string()).collect(),
+            new_start: nr.start + 1,
+            new_lines: n[nr].iter().map(|l| l.to_string()).collect(),
+        })
+        .collect()
+}
+
+/// `new` with hunk `index` (of `hunks(old, new)`) put back as it was in `old`.
+pub fn revert_hunk(old: &str, new: &str, index: usize) -> Option<String> {
+    let (o, n) = (lines(old), lines(new));
+    let (or, nr) = groups(&o, &n).into_iter().nth(index)?;
+    let mut out = String::with_capacity(new.len());
+    n[..nr.start].iter().for_each(|l| out.push_str(l));
+    o[or].iter().for_each(|l| out.push_str(l));
+    n[nr.end..].iter().for_each(|l| out.push_str(l));
+    Some(out)
+}
+
+/// What a turn changed, still awaiting accept or reject.
+#[derive(Debug, Clone, Default)]
+pub struct Review {
+    /// Path → bytes before the turn (`None`: the file did not exist).
+    pub originals: BTreeMap<String, Option<Vec<u8>>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReviewError {
+    #[error("{0} is not part of this review")]
+    NotInReview(String),
+    #[error("{path} has no hunk {index} (it may have changed since)")]
+    NoHunk { path: String, index: usize },
+    #[error(transparent)]
+    Fs(#[from] weft_fs::FsError),
+    #[error("cannot restore {path}: {source}")]
+    Io { path: String, source: std::io::Error },
+}
+
+impl Review {
+    pub fn new(originals: BTreeMap<String, Option<Vec<u8>>>) -> Self {
+        Review { originals }
+    }
+
+    /// The files that differ from their originals now, with their hunks.
+    pub fn files(&self, ws: &Workspace) -> Vec<FileReview> {
+        let mut out = Vec::new();
+        for (path, before) in &self.originals {
+            let now = ws.read_bytes(path).ok();
+            if now == *before {
+                continue;
+            }
+            let status = match (before, &now) {
+                (None, _) => FileStatus::Added,
+                (_, None) => FileStatus::Deleted,
+                _ => FileStatus::Modified,
+            };
+            let text = |b: &Option<Vec<u8>>| match b {
+                None => Some(String::new()),
+                Some(b) => String::from_utf8(b.clone()).ok(),
+            };
+            let hunks = match (text(before), text(&now)) {
+                (Some(o), Some(n)) => hunks(&o, &n),
+                _ => vec![],
+            };
+            out.push(FileReview { path: path.clone(), status, hunks });
+        }
+        out
+    }
+
+    /// Keeps the file as it is and takes it out of the review.
+    pub fn accept_file(&mut self, path: &str) -> Result<(), ReviewError> {
+        self.originals.remove(path).map(|_| ()).ok_or_else(|| ReviewError::NotInReview(path.to_owned()))
+    }
+
+    /// Puts the whole file back as it was before the turn (deleting it if it was new).
+    pub fn reject_file(&mut self, ws: &Workspace, path: &str) -> Result<(), ReviewError> {
+        let before = self.originals.get(path).ok_or_else(|| ReviewError::NotInReview(path.to_owned()))?;
+        match before {
+            Some(bytes) => {
+                if let Some(dir) = ws.resolve(path)?.parent() {
+                    std::fs::create_dir_all(dir).map_err(|source| ReviewError::Io { path: path.to_owned(), source })?;
+                }
+                ws.write_bytes(path, bytes)?;
+            }
+            None => {
+                if ws.resolve(path)?.exists() {
+                    ws.delete(path, true)?;
+                }
+            }
+        }
+        self.originals.remove(path);
+        Ok(())
+    }
+
+    /// Reverts one hunk on disk; the file stays in review for its other hunks.
+    pub fn reject_hunk(&mut self, ws: &Workspace, path: &str, index: usize) -> Result<(), ReviewError> {
+        let before = self.originals.get(path).ok_or_else(|| ReviewError::NotInReview(path.to_owned()))?;
+        let old = match before {
+            Some(b) => String::from_utf8(b.clone()).ok(),
+            None => Some(String::new()),
+        };
+        let now = ws.read_bytes(path).ok().and_then(|b| String::from_utf8(b).ok());
+        let no_hunk = || ReviewError::NoHunk { path: path.to_owned(), index };
+        let (Some(old), Some(now)) = (old, now) else { return Err(no_hunk()) };
+        let reverted = revert_hunk(&old, &now, index).ok_or_else(no_hunk)?;
+        ws.write_bytes(path, reverted.as_bytes())?;
+        Ok(())
+    }
+
+    pub fn accept_all(&mut self) {
+        self.originals.clear();
+    }
+
+    pub fn reject_all(&mut self, ws: &Workspace) -> Result<(), ReviewError> {
+        let paths: Vec<String> = self.originals.keys().cloned().collect();
+        for p in paths {
+            self.reject_file(ws, &p)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejecting_each_hunk_in_turn_gives_back_the_original() {
+        let old = "a\nb\nc\nd\ne\nf\n";
+        let new = "a\nB\nc\nd\ninserted\ne\n";
+        let h = hunks(old, new);
+        assert_eq!(h.len(), 3, "{h:?}");
+        assert_eq!((h[0].old_lines.clone(), h[0].new_lines.clone()), (vec!["b\n".to_string()], vec!["B\n".to_string()]));
+        let once = revert_hunk(old, new, 1).expect("hunk 1");
+        assert_eq!(once, "a\nB\nc\nd\ne\n");
+        let mut cur = new.to_owned();
+        while !hunks(old, &cur).is_empty() {
+            cur = revert_hunk(old, &cur, 0).expect("hunk");
+        }
+        assert_eq!(cur, old);
+        assert_eq!(revert_hunk(old, new, 9), None);
+    }
+
+    #[test]
+    fn files_without_a_final_newline() {
+        let (old, new) = ("x\ny", "x\nz");
+        assert_eq!(revert_hunk(old, new, 0).as_deref(), Some("x\ny"));
+    }
+}
