@@ -265,6 +265,9 @@ pub fn summary(name: &str, input: &Value) -> String {
         "write_file" => format!("write {}", s("path")),
         "delete" => format!("delete {}", s("path")),
         "rename" => format!("rename {} to {}", s("from"), s("to")),
-        other => other.to_owned(),
+        other => match input["path"].as_str().or(input["query"].as_str()) {
+            Some(arg) => format!("{other} {arg}"),
+            None => other.to_owned(),
+        },
     }
 }

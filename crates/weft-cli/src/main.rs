@@ -2,6 +2,7 @@
 //! (like `code .` or `zed .`, it launches the GUI binary and returns); every other
 //! subcommand is headless and never needs a display.
 
+mod agent;
 mod checkpoint;
 mod launch;
 mod serve;
@@ -36,6 +37,24 @@ enum Command {
         #[arg(long, env = "WEFT_TOKEN", hide_env_values = true)]
         token: Option<String>,
     },
+    /// Run the coding agent on a prompt in a folder; approvals are asked on stdin.
+    Agent {
+        /// What to do, e.g. "make the failing test pass".
+        prompt: String,
+        /// The workspace folder (default: the current folder).
+        #[arg(short = 'C', long, default_value = ".")]
+        workspace: PathBuf,
+        /// provider:model; repeat for fallbacks (default: Anthropic or OpenAI, whichever
+        /// has a key). Local: ollama:MODEL or lmstudio:MODEL.
+        #[arg(short, long = "model")]
+        models: Vec<String>,
+        /// Commands to run without asking; `*` is a wildcard ("cargo test*"). Repeatable.
+        #[arg(long)]
+        allow: Vec<String>,
+        /// Model calls before giving up.
+        #[arg(long, default_value_t = 50)]
+        max_steps: u32,
+    },
     /// Checkpoints of a folder: create, list, show, diff, restore, delete.
     Checkpoint {
         /// The workspace folder (default: the current folder).
@@ -69,6 +88,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let root = path.unwrap_or_else(|| PathBuf::from("."));
             let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
             runtime.block_on(serve::run(serve::Options { root, port, ui, token, paths }))
+        }
+        Some(Command::Agent { prompt, workspace, models, allow, max_steps }) => {
+            let _guard = weft_api::init_logging(&paths, "agent");
+            let code = agent::run(&paths, agent::Args { prompt, workspace, models, allow, max_steps })?;
+            if code != std::process::ExitCode::SUCCESS {
+                std::process::exit(if code == std::process::ExitCode::from(130) { 130 } else { 1 });
+            }
+            Ok(())
         }
         Some(Command::Checkpoint { workspace, json, cmd }) => checkpoint::run(&paths, checkpoint::Args { workspace, json, cmd }),
     }

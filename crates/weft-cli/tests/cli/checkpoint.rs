@@ -94,7 +94,7 @@ fn checkpoints_survive_sigkill_at_random_moments() {
     let mut expected: BTreeMap<i64, BTreeMap<String, (Vec<u8>, u32)>> = BTreeMap::new();
     // Commits the current state uninterrupted, checks it, and says how long it took: the
     // kills land anywhere in up to one and a half times that.
-    let mut commit = |expected: &mut BTreeMap<i64, BTreeMap<String, (Vec<u8>, u32)>>| {
+    let commit = |expected: &mut BTreeMap<i64, BTreeMap<String, (Vec<u8>, u32)>>| {
         let state = disk(ws.path());
         let t = Instant::now();
         assert!(weft(data.path(), ws.path()).arg("create").stdout(Stdio::null()).status().expect("run").success());

@@ -1,5 +1,6 @@
 //! `weft serve` as a user runs it: a real process on loopback, real HTTP and WebSocket.
 
+mod agent;
 mod checkpoint;
 
 use std::io::{BufRead, BufReader, Read, Write};

@@ -1,0 +1,175 @@
+//! `weft agent "PROMPT"`: the coding agent in the current folder, for scripts and CI.
+//! The answer streams to stdout; tool calls, approvals, retries and usage go to stderr.
+//! Approvals are read from stdin (end of input means no), or granted up front with
+//! `--allow PATTERN`. Exits non-zero when the turn did not finish.
+
+use std::io::{BufRead, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{bail, Context};
+use tokio_util::sync::CancellationToken;
+use weft_agent::{Agent, AgentConfig, AgentEvent, Approval, ApprovalRequest, Approver, Policy, Thread, Toolbox, TurnEnd};
+use weft_llm::{keys::KeyStore, BoxFuture, Client, Event, Message, ModelRef, ProviderConfig, RetryPolicy, StopReason};
+
+pub struct Args {
+    pub prompt: String,
+    pub workspace: PathBuf,
+    pub models: Vec<String>,
+    pub allow: Vec<String>,
+    pub max_steps: u32,
+}
+
+/// The default model when none is named: the first provider with a key.
+fn default_route() -> anyhow::Result<Vec<ModelRef>> {
+    let has = |k: &str| std::env::var(k).is_ok_and(|v| !v.trim().is_empty());
+    if has("ANTHROPIC_API_KEY") {
+        return Ok(vec![ModelRef::new("anthropic", "claude-sonnet-4-5")]);
+    }
+    if has("OPENAI_API_KEY") {
+        return Ok(vec![ModelRef::new("openai", "gpt-4.1")]);
+    }
+    bail!("no model configured: set ANTHROPIC_API_KEY or OPENAI_API_KEY, or name a local model with --model ollama:MODEL")
+}
+
+/// Every provider Weft knows, keys from the environment first and then the key file.
+fn client(paths: &weft_api::AppPaths) -> anyhow::Result<Client> {
+    let store = KeyStore::at(paths.config_dir.join("keys.json"));
+    let mut client = Client::new(RetryPolicy::default());
+    for cfg in [ProviderConfig::anthropic_from_env(), ProviderConfig::openai_from_env(), ProviderConfig::ollama(), ProviderConfig::lm_studio()] {
+        let cfg = if cfg.api_key.is_none() {
+            let key = store.get(&cfg.name).with_context(|| format!("reading the key for {}", cfg.name))?;
+            cfg.with_key(key)
+        } else {
+            cfg
+        };
+        client.add(cfg.build()?);
+    }
+    Ok(client)
+}
+
+/// Asks on the terminal, one line per question; stdin is read on a blocking thread.
+struct StdinApprover;
+
+impl Approver for StdinApprover {
+    fn approve<'a>(&'a self, req: &'a ApprovalRequest) -> BoxFuture<'a, Approval> {
+        Box::pin(async move {
+            let always = req.pattern.as_deref().map(|p| format!(" / [a]lways `{p}`")).unwrap_or_default();
+            eprint!("\n? allow {}: [y]es once{always} / [N]o > ", req.summary);
+            let _ = std::io::stderr().flush();
+            let mut line = String::new();
+            let read = tokio::task::block_in_place(|| std::io::stdin().lock().read_line(&mut line));
+            let answer = match (read, line.trim().to_lowercase().as_str()) {
+                (Ok(n), _) if n == 0 => Approval::Deny,
+                (Ok(_), "y" | "yes") => Approval::Once,
+                (Ok(_), "a" | "always") if req.pattern.is_some() => Approval::Always,
+                _ => Approval::Deny,
+            };
+            if line.is_empty() {
+                eprintln!("(no input: declined)");
+            }
+            answer
+        })
+    }
+}
+
+pub fn run(paths: &weft_api::AppPaths, args: Args) -> anyhow::Result<std::process::ExitCode> {
+    let root = args.workspace.canonicalize().with_context(|| format!("{} is not a folder", args.workspace.display()))?;
+    if args.prompt.trim().is_empty() {
+        bail!("the prompt is empty");
+    }
+    let route = if args.models.is_empty() {
+        default_route()?
+    } else {
+        args.models
+            .iter()
+            .map(|m| ModelRef::parse(m).with_context(|| format!("--model {m:?}: write it as provider:model, e.g. anthropic:claude-sonnet-4-5 or ollama:qwen2.5-coder:7b")))
+            .collect::<anyhow::Result<_>>()?
+    };
+    let client = client(paths)?;
+    for m in &route {
+        if client.provider(&m.provider).is_none() {
+            bail!("--model {m}: no provider named {:?} (known: anthropic, openai, ollama, lmstudio)", m.provider);
+        }
+    }
+    let store = weft_api::open_store(paths, &root).context("opening the checkpoint store")?;
+    let ws = Arc::new(weft_fs::Workspace::open(&root).context("opening the workspace")?);
+    let policy = Policy { allow_commands: args.allow, ..Policy::default() };
+    let mut config = AgentConfig::new(route);
+    config.max_steps = args.max_steps;
+    let agent = Agent::new(
+        Arc::new(client),
+        Arc::new(Toolbox::new(ws)),
+        Some(Arc::new(store)),
+        policy,
+        Arc::new(StdinApprover),
+        config,
+    );
+
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
+    runtime.block_on(async move {
+        let cancel = CancellationToken::new();
+        let stopper = cancel.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                eprintln!("\nstopping…");
+                stopper.cancel();
+            }
+        });
+        let mut thread = Thread::default();
+        let mut out = std::io::stdout();
+        let mut on = move |e: AgentEvent| print_event(&mut out, e);
+        let result = agent.run_turn(&mut thread, Message::user(args.prompt), &cancel, &mut on).await;
+        println!();
+        let u = thread.usage;
+        eprintln!(
+            "tokens: {} in, {} out, {} cache read, {} cache write",
+            u.input_tokens, u.output_tokens, u.cache_read_tokens, u.cache_write_tokens
+        );
+        match result {
+            Err(e) => {
+                eprintln!("weft agent: {e}");
+                Ok(std::process::ExitCode::FAILURE)
+            }
+            Ok(turn) => {
+                if let Some(id) = turn.checkpoint {
+                    eprintln!("checkpoint {id} was taken before the first change; undo with: weft checkpoint restore {id}");
+                }
+                Ok(match turn.end {
+                    TurnEnd::Done(StopReason::EndTurn | StopReason::StopSequence) => std::process::ExitCode::SUCCESS,
+                    TurnEnd::Done(other) => {
+                        eprintln!("weft agent: the model stopped early ({other:?})");
+                        std::process::ExitCode::FAILURE
+                    }
+                    TurnEnd::Stopped => std::process::ExitCode::from(130),
+                    TurnEnd::StepLimit => {
+                        eprintln!("weft agent: gave up after {} model calls without finishing", args.max_steps);
+                        std::process::ExitCode::FAILURE
+                    }
+                })
+            }
+        }
+    })
+}
+
+fn first_line(s: &str) -> &str {
+    s.lines().next().unwrap_or_default()
+}
+
+fn print_event(out: &mut std::io::Stdout, e: AgentEvent) {
+    match e {
+        AgentEvent::Llm(Event::Text { text, .. }) => {
+            let _ = out.write_all(text.as_bytes());
+            let _ = out.flush();
+        }
+        AgentEvent::Llm(Event::Retry { attempt, delay, error }) => {
+            eprintln!("\n(retry {attempt} in {:.1} s: {error})", delay.as_secs_f64());
+        }
+        AgentEvent::Llm(Event::Fallback { from, to, error }) => eprintln!("\n({from} failed, trying {to}: {error})"),
+        AgentEvent::ToolCall { name, input, .. } => eprintln!("\n→ {}", weft_agent::summary(&name, &input)),
+        AgentEvent::ToolResult { content, is_error, .. } => {
+            eprintln!("  {} {}", if is_error { "✗" } else { "✓" }, first_line(&content));
+        }
+        _ => {}
+    }
+}
