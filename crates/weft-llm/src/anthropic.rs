@@ -227,23 +227,14 @@ impl Provider for Anthropic {
             let mut wire = Wire::new(&self.config.name);
             let url = self.url("messages");
             http::stream_sse(&self.http, &self.config.name, KEY_ENV, &url, self.headers(), &body(model, req), &mut wire, on).await?;
-            let stop = wire.stop.clone().unwrap_or(StopReason::Other("none".into()));
-            Ok(Response {
-                id: wire.id,
-                provider: self.config.name.clone(),
-                model: if wire.model.is_empty() { model.to_owned() } else { wire.model },
-                message: crate::types::Message { role: Role::Assistant, content: wire.blocks.finish(&self.config.name)? },
-                stop,
-                usage: wire.usage,
-                latency: started.elapsed(),
-            })
+            http::response(&self.config.name, model, wire.id, wire.model, wire.blocks, wire.stop, wire.usage, started)
         })
     }
 
     fn models(&self) -> BoxFuture<'_, Result<Vec<String>, LlmError>> {
         Box::pin(async move {
             let v = http::get_json(&self.http, &self.config.name, KEY_ENV, &self.url("models?limit=1000"), self.headers()).await?;
-            Ok(v["data"].as_array().into_iter().flatten().filter_map(|m| m["id"].as_str().map(str::to_owned)).collect())
+            Ok(http::model_ids(&v))
         })
     }
 }

@@ -3,7 +3,7 @@
 
 use crate::error::{from_status, parse_retry_after, LlmError};
 use crate::sse::SseDecoder;
-use crate::types::{Block, Event};
+use crate::types::{Block, Event, Message, Response, Role, StopReason, Usage};
 use futures_util::StreamExt;
 use serde_json::Value;
 use std::time::Duration;
@@ -218,4 +218,33 @@ pub(crate) fn http_client(provider: &str, url: &str, connect: Duration, read: Du
         .user_agent(concat!("weft/", env!("CARGO_PKG_VERSION")))
         .build()
         .map_err(|e| connection_error(provider, url, &e))
+}
+
+/// What a wire handler gathered, as the finished [`Response`].
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn response(
+    provider: &str,
+    requested_model: &str,
+    id: String,
+    model: String,
+    blocks: Assembler,
+    stop: Option<StopReason>,
+    usage: Usage,
+    started: std::time::Instant,
+) -> Result<Response, LlmError> {
+    Ok(Response {
+        id,
+        provider: provider.to_owned(),
+        model: if model.is_empty() { requested_model.to_owned() } else { model },
+        message: Message { role: Role::Assistant, content: blocks.finish(provider)? },
+        // A stream that ended properly without saying why.
+        stop: stop.unwrap_or_else(|| StopReason::Other("none".into())),
+        usage,
+        latency: started.elapsed(),
+    })
+}
+
+/// The ids of a model list; both APIs answer `{"data": [{"id": …}, …]}`.
+pub(crate) fn model_ids(v: &Value) -> Vec<String> {
+    v["data"].as_array().into_iter().flatten().filter_map(|m| m["id"].as_str().map(str::to_owned)).collect()
 }

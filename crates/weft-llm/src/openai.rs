@@ -253,24 +253,14 @@ impl Provider for OpenAi {
             let url = self.url("chat/completions");
             let body = body(model, req, self.max_tokens_field());
             http::stream_sse(&self.http, &self.config.name, KEY_ENV, &url, self.headers(), &body, &mut wire, on).await?;
-            let content = wire.blocks.finish(&self.config.name)?;
-            let stop = wire.stop.unwrap_or_else(|| StopReason::Other("none".into()));
-            Ok(Response {
-                id: wire.id,
-                provider: self.config.name.clone(),
-                model: if wire.model.is_empty() { model.to_owned() } else { wire.model },
-                message: Message { role: Role::Assistant, content },
-                stop,
-                usage: wire.usage,
-                latency: started.elapsed(),
-            })
+            http::response(&self.config.name, model, wire.id, wire.model, wire.blocks, wire.stop, wire.usage, started)
         })
     }
 
     fn models(&self) -> BoxFuture<'_, Result<Vec<String>, LlmError>> {
         Box::pin(async move {
             let v = http::get_json(&self.http, &self.config.name, KEY_ENV, &self.url("models"), self.headers()).await?;
-            Ok(v["data"].as_array().into_iter().flatten().filter_map(|m| m["id"].as_str().map(str::to_owned)).collect())
+            Ok(http::model_ids(&v))
         })
     }
 }
