@@ -233,14 +233,15 @@ impl Agent {
                     let taken = tokio::task::spawn_blocking(move || {
                         store.create(&format!("before agent: {label}"), Origin::Agent, None).map(|c| c.checkpoint.id)
                     })
-                    .await;
+                    .await
+                    .map_err(|e| e.to_string())
+                    .and_then(|r| r.map_err(|e| e.to_string()));
                     match taken {
-                        Ok(Ok(id)) => {
+                        Ok(id) => {
                             out.checkpoint = Some(id);
                             on(AgentEvent::Checkpoint { id });
                         }
                         // Without a checkpoint the change could not be undone: refuse it.
-                        Ok(Err(e)) => return Outcome { content: format!("not run: the checkpoint before it failed ({e})"), is_error: true },
                         Err(e) => return Outcome { content: format!("not run: the checkpoint before it failed ({e})"), is_error: true },
                     }
                 }
