@@ -80,6 +80,9 @@ pub enum TurnEnd {
     Stopped,
     /// `max_steps` model calls without the model ending its turn.
     StepLimit,
+    /// A model request failed after its retries and fallbacks. What the turn did before
+    /// (its checkpoint, the files it changed) is still in the outcome.
+    Failed { code: &'static str, message: String },
 }
 
 #[derive(Debug, Clone)]
@@ -129,7 +132,7 @@ impl Agent {
         prompt: Message,
         cancel: &CancellationToken,
         on: &mut (dyn FnMut(AgentEvent) + Send),
-    ) -> Result<TurnOutcome, LlmError> {
+    ) -> TurnOutcome {
         let mut out = TurnOutcome {
             end: TurnEnd::StepLimit,
             checkpoint: None,
@@ -152,10 +155,16 @@ impl Agent {
             let resp = {
                 let mut forward = |e: Event| on(AgentEvent::Llm(e));
                 tokio::select! {
-                    r = self.client.stream(&self.config.route, &req, &mut forward) => r?,
+                    r = self.client.stream(&self.config.route, &req, &mut forward) => match r {
+                        Ok(r) => r,
+                        Err(e) => {
+                            out.end = failed(&e);
+                            return out;
+                        }
+                    },
                     _ = cancel.cancelled() => {
                         out.end = TurnEnd::Stopped;
-                        return Ok(out);
+                        return out;
                     }
                 }
             };
@@ -167,7 +176,7 @@ impl Agent {
             thread.messages.push(resp.message);
             if calls.is_empty() {
                 out.end = TurnEnd::Done(resp.stop);
-                return Ok(out);
+                return out;
             }
             let mut results = Vec::with_capacity(calls.len());
             for (id, name, input) in calls {
@@ -185,10 +194,10 @@ impl Agent {
             thread.messages.push(Message { role: Role::User, content: results });
             if cancel.is_cancelled() {
                 out.end = TurnEnd::Stopped;
-                return Ok(out);
+                return out;
             }
         }
-        Ok(out)
+        out
     }
 
     async fn call(
@@ -255,6 +264,10 @@ impl Agent {
         }
         self.toolbox.run(name, input, cancel).await
     }
+}
+
+fn failed(e: &LlmError) -> TurnEnd {
+    TurnEnd::Failed { code: e.code(), message: e.to_string() }
 }
 
 /// One line describing a tool call, for approval cards and checkpoint labels.

@@ -6,7 +6,9 @@ use similar::{capture_diff_slices, Algorithm, DiffOp};
 use std::collections::BTreeMap;
 use weft_fs::Workspace;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
 pub enum FileStatus {
     Added,
     Modified,
@@ -15,7 +17,9 @@ pub enum FileStatus {
 
 /// One run of changed lines. Line numbers are 1-based; a pure insertion has no old lines
 /// and a pure deletion no new ones.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
 pub struct Hunk {
     pub old_start: usize,
     pub old_lines: Vec<String>,
@@ -23,7 +27,9 @@ pub struct Hunk {
     pub new_lines: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
 pub struct FileReview {
     pub path: String,
     pub status: FileStatus,
@@ -103,6 +109,14 @@ pub enum ReviewError {
 impl Review {
     pub fn new(originals: BTreeMap<String, Option<Vec<u8>>>) -> Self {
         Review { originals }
+    }
+
+    /// Adds a later turn's originals. A file already under review keeps its earlier
+    /// original, so the review spans every turn since it was last settled.
+    pub fn extend(&mut self, originals: BTreeMap<String, Option<Vec<u8>>>) {
+        for (path, before) in originals {
+            self.originals.entry(path).or_insert(before);
+        }
     }
 
     /// The files that differ from their originals now, with their hunks.

@@ -9,6 +9,7 @@ use tracing::{info, warn};
 use weft_fs::{atomic_write, FileFinder, SearchCancel, Watcher, Workspace};
 use weft_pty::{PtyEvent, SpawnOptions, Terminals};
 
+use crate::agent::AgentHost;
 use crate::checkpoints::Checkpoints;
 use crate::syntax::Syntax;
 use crate::dto::*;
@@ -47,6 +48,7 @@ struct OpenWorkspace {
     /// The fuzzy finder's file list, dropped when files appear or disappear.
     finder: Arc<Mutex<Option<FileFinder>>>,
     syntax: Arc<Syntax>,
+    agents: Arc<AgentHost>,
 }
 
 type Result<T> = std::result::Result<T, ApiError>;
@@ -95,10 +97,12 @@ impl Api {
         .map_err(|e| warn!("watching {} failed: {e}", ws.root().display()))
         .ok();
         let info = WorkspaceInfo { root: ws.root().display().to_string(), name: ws.name() };
+        let store = checkpoints.as_ref().ok().map(|c| c.store.clone());
+        let agents = Arc::new(AgentHost::new(ws.clone(), store, self.inner.paths.clone(), &workspace_key(ws.root())));
         info!(root = %info.root, "workspace opened");
         self.remember_recent(&info);
         *self.inner.workspace.write().map_err(ApiError::internal)? =
-            Some(Arc::new(OpenWorkspace { ws, checkpoints, _watcher: watcher, listeners, finder, syntax }));
+            Some(Arc::new(OpenWorkspace { ws, checkpoints, _watcher: watcher, listeners, finder, syntax, agents }));
         Ok(info)
     }
 
@@ -272,6 +276,63 @@ impl Api {
                 self.store()?.subscribe(stream);
                 Ok(Value::Null)
             }
+            Request::AgentProviders => to_json(crate::agent::providers(&self.inner.paths, &self.settings().0)),
+            Request::AgentSetKey { provider, key } => {
+                if provider.trim().is_empty() {
+                    return Err(ApiError::bad_request("the provider name is empty"));
+                }
+                let key = key.filter(|k| !k.trim().is_empty()).map(weft_llm::ApiKey::new);
+                crate::agent::key_store(&self.inner.paths).set(provider.trim(), key.as_ref()).map_err(|e| ApiError::new("llm_keys", e.to_string()))?;
+                Ok(Value::Null)
+            }
+            Request::AgentModels { provider } => {
+                let client = crate::agent::llm_client(&self.inner.paths, &self.settings().0)?;
+                let p = client.provider(&provider).ok_or_else(|| ApiError::new("not_found", format!("no provider named {provider:?}")))?.clone();
+                let models = tokio::runtime::Handle::current().block_on(p.models())?;
+                to_json(models)
+            }
+            Request::AgentThreads => to_json(self.open()?.agents.threads()?),
+            Request::AgentThread { thread } => to_json(self.open()?.agents.thread(&thread)?),
+            Request::AgentSend { thread, prompt, model } => {
+                let stream = stream.ok_or_else(|| ApiError::bad_request("agentSend needs a stream"))?;
+                self.open()?.agents.send(&thread, &prompt, model.as_deref(), &self.settings().0, stream)?;
+                Ok(Value::Null)
+            }
+            Request::AgentApprove { request, answer } => {
+                let answer = match answer.as_str() {
+                    "once" => weft_agent::Approval::Once,
+                    "always" => weft_agent::Approval::Always,
+                    "deny" => weft_agent::Approval::Deny,
+                    other => return Err(ApiError::bad_request(format!("answer must be \"once\", \"always\" or \"deny\", not {other:?}"))),
+                };
+                self.open()?.agents.approve(&request, answer)?;
+                Ok(Value::Null)
+            }
+            Request::AgentStop { thread } => to_json(self.open()?.agents.stop(&thread)?),
+            Request::AgentReview { thread } => to_json(self.open()?.agents.review(&thread)?),
+            Request::AgentReviewAction { thread, action } => to_json(self.open()?.agents.review_action(&thread, &action)?),
+            Request::AgentRestore { thread, turn, code, conversation } => {
+                let open = self.open()?;
+                if !code && !conversation {
+                    return Err(ApiError::bad_request("restore the code, the conversation, or both"));
+                }
+                if code {
+                    let id = open.agents.checkpoint_of(&thread, turn)?;
+                    let c = self.store()?;
+                    let report = c.store.restore(id, None)?;
+                    c.announce(&c.store.get(report.undo)?);
+                    info!(id, undo = report.undo, "agent turn's code restored");
+                }
+                if conversation {
+                    return to_json(open.agents.restore_conversation(&thread, turn)?);
+                }
+                to_json(open.agents.thread(&thread)?)
+            }
+            Request::AgentExport { thread } => to_json(self.open()?.agents.export(&thread)?),
+            Request::AgentDelete { thread } => {
+                self.open()?.agents.delete(&thread)?;
+                Ok(Value::Null)
+            }
             Request::UiReady { marks } => {
                 if let Ok(c) = self.store() {
                     c.ui_ready();
@@ -311,6 +372,7 @@ impl Api {
             if let Ok(c) = &open.checkpoints {
                 c.unsubscribe(stream_id);
             }
+            open.agents.stream_closed(stream_id);
         }
     }
 
@@ -377,10 +439,7 @@ impl Api {
 
     fn session_file(&self) -> Result<PathBuf> {
         let open = self.open()?;
-        // One file per folder, named by a stable hash of its path.
-        let root = open.ws.root().display().to_string();
-        let hash = root.bytes().fold(0xcbf29ce484222325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100000001b3));
-        Ok(self.inner.paths.data_dir.join("sessions").join(format!("{hash:016x}.json")))
+        Ok(self.inner.paths.data_dir.join("sessions").join(format!("{}.json", workspace_key(open.ws.root()))))
     }
 
     fn session(&self) -> Session {
@@ -390,6 +449,14 @@ impl Api {
             .and_then(|b| serde_json::from_slice(&b).ok())
             .unwrap_or_default()
     }
+}
+
+/// A folder's name in the app's data directory (sessions, agent threads): a stable hash
+/// of its path.
+fn workspace_key(root: &Path) -> String {
+    let root = root.display().to_string();
+    let hash = root.bytes().fold(0xcbf29ce484222325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100000001b3));
+    format!("{hash:016x}")
 }
 
 /// Terminal output goes as raw bytes; the exit as one JSON frame.

@@ -132,6 +132,46 @@ pub enum Request {
     CheckpointDelete { #[ts(type = "number[]")] ids: Vec<i64> },
     /// Streams each new checkpoint (any origin) as a Checkpoint frame until cancelled.
     CheckpointEvents,
+    /// The AI providers with their base URLs and where their keys come from (never the
+    /// keys). -> ProviderStatus[]
+    AgentProviders,
+    /// Stores a provider's key in the user-only key file (null forgets it). -> null
+    #[serde(rename_all = "camelCase")]
+    AgentSetKey { provider: String, key: Option<String> },
+    /// "Test connection": the models the provider lists. -> string[]
+    #[serde(rename_all = "camelCase")]
+    AgentModels { provider: String },
+    /// Saved threads of the open folder, newest first. -> ThreadSummary[]
+    AgentThreads,
+    /// -> AgentThread
+    #[serde(rename_all = "camelCase")]
+    AgentThread { thread: String },
+    /// Starts a turn in a thread (created when new; the id is minted by the client).
+    /// Streams AgentFrame frames, the last being `done`. `model` overrides the settings'
+    /// model for this turn. -> null, at once
+    #[serde(rename_all = "camelCase")]
+    AgentSend { thread: String, prompt: String, #[serde(default)] model: Option<String> },
+    /// Answers an approval card: "once", "always" or "deny". -> null
+    #[serde(rename_all = "camelCase")]
+    AgentApprove { request: String, answer: String },
+    /// Stops the thread's running turn. -> boolean (whether one was running)
+    #[serde(rename_all = "camelCase")]
+    AgentStop { thread: String },
+    /// The files the thread's turns changed, hunk by hunk, until settled. -> FileReview[]
+    #[serde(rename_all = "camelCase")]
+    AgentReview { thread: String },
+    /// Accept or reject (rejecting puts the old text back on disk). -> FileReview[]
+    #[serde(rename_all = "camelCase")]
+    AgentReviewAction { thread: String, action: crate::ReviewAction },
+    /// Restores a turn's starting point: the code (from its checkpoint; undoable), the
+    /// conversation (cut back to before it), or both. -> AgentThread
+    #[serde(rename_all = "camelCase")]
+    AgentRestore { thread: String, turn: u32, code: bool, conversation: bool },
+    /// The thread as Markdown. -> string
+    #[serde(rename_all = "camelCase")]
+    AgentExport { thread: String },
+    #[serde(rename_all = "camelCase")]
+    AgentDelete { thread: String },
     /// The UI is interactive: logs the start-up time and the UI's own marks (name, ms
     /// since the page began loading), and prints them for benchmarks.
     #[serde(rename_all = "camelCase")]

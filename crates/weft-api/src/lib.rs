@@ -6,6 +6,7 @@
 //! It owns the open workspace and its watcher, settings, recent folders and per-workspace
 //! session state (open tabs). It knows nothing of Tauri or of any wire format.
 
+mod agent;
 mod api;
 mod checkpoints;
 mod dto;
@@ -15,7 +16,10 @@ mod settings;
 mod stream;
 mod syntax;
 
+pub use agent::{llm_client, markdown as thread_markdown, policy as agent_policy, providers as agent_providers, route as agent_route};
+pub use agent::{AgentFrame, AgentThread, KeySource, ProviderStatus, ReviewAction, ThreadSummary, TurnRecord};
 pub use api::{Api, Mode};
+pub use settings::load as load_settings;
 pub use checkpoints::open_store;
 pub use weft_store::{ChangeStatus, Checkpoint, Created, FailedFile, FileChange, GcReport, Origin, RestorePlan, RestoreReport, Skipped, Summary};
 pub use dto::*;

@@ -35,6 +35,27 @@ pub struct Settings {
     /// `checkpointKeepMax`, are removed; manual ones stay until deleted.
     pub checkpoint_keep_days: u32,
     pub checkpoint_keep_max: u32,
+    /// The agent's model as "provider:model" (e.g. "anthropic:claude-sonnet-4-5",
+    /// "ollama:qwen2.5-coder:7b"); empty: the first cloud provider with a key.
+    pub agent_model: String,
+    /// Tried in order when the model is overloaded or down.
+    pub agent_fallback_models: Vec<String>,
+    /// The models offered in the agent panel's picker.
+    pub agent_models: Vec<String>,
+    /// Provider name -> base URL, over the environment and the defaults
+    /// (anthropic, openai, ollama, lmstudio; any other name is an OpenAI-compatible server).
+    #[ts(type = "Record<string, string>")]
+    pub agent_base_urls: std::collections::BTreeMap<String, String>,
+    /// Tool name -> "allow", "ask" or "deny", over the defaults (reads and edits allowed,
+    /// commands asked).
+    #[ts(type = "Record<string, string>")]
+    pub agent_tools: std::collections::BTreeMap<String, String>,
+    /// Command patterns run without asking (`*` matches anything: "cargo test*").
+    pub agent_allow_commands: Vec<String>,
+    /// Command patterns never run.
+    pub agent_deny_commands: Vec<String>,
+    /// Model calls per turn before the agent gives up.
+    pub agent_max_steps: u32,
 }
 
 impl Default for Settings {
@@ -56,6 +77,16 @@ impl Default for Settings {
             checkpoint_max_file_mb: 10,
             checkpoint_keep_days: 14,
             checkpoint_keep_max: 500,
+            agent_model: String::new(),
+            agent_fallback_models: Vec::new(),
+            agent_models: ["anthropic:claude-sonnet-4-5", "anthropic:claude-opus-4-1", "anthropic:claude-haiku-4-5", "openai:gpt-4.1", "openai:gpt-4.1-mini", "ollama:qwen2.5-coder:7b"]
+                .map(String::from)
+                .to_vec(),
+            agent_base_urls: Default::default(),
+            agent_tools: Default::default(),
+            agent_allow_commands: Vec::new(),
+            agent_deny_commands: Vec::new(),
+            agent_max_steps: 50,
         }
     }
 }
@@ -91,6 +122,19 @@ impl Settings {
         }
         if self.checkpoint_max_file_mb == 0 || self.checkpoint_keep_max == 0 {
             return Err("checkpointMaxFileMb and checkpointKeepMax must be at least 1".into());
+        }
+        for (tool, rule) in &self.agent_tools {
+            if !["allow", "ask", "deny"].contains(&rule.as_str()) {
+                return Err(format!("agentTools.{tool} must be \"allow\", \"ask\" or \"deny\", not {rule:?}"));
+            }
+        }
+        for m in std::iter::once(&self.agent_model).filter(|m| !m.is_empty()).chain(&self.agent_fallback_models).chain(&self.agent_models) {
+            if !m.contains(':') {
+                return Err(format!("{m:?} is not a model: write it as provider:model, e.g. anthropic:claude-sonnet-4-5"));
+            }
+        }
+        if self.agent_max_steps == 0 {
+            return Err("agentMaxSteps must be at least 1".into());
         }
         if self.large_file_mb == 0 {
             return Err("largeFileMb must be at least 1".into());

@@ -9,8 +9,8 @@ use std::sync::Arc;
 
 use anyhow::{bail, Context};
 use tokio_util::sync::CancellationToken;
-use weft_agent::{Agent, AgentConfig, AgentEvent, Approval, ApprovalRequest, Approver, Policy, Thread, Toolbox, TurnEnd};
-use weft_llm::{keys::KeyStore, BoxFuture, Client, Event, Message, ModelRef, ProviderConfig, RetryPolicy, StopReason};
+use weft_agent::{Agent, AgentConfig, AgentEvent, Approval, ApprovalRequest, Approver, Thread, Toolbox, TurnEnd};
+use weft_llm::{BoxFuture, Event, Message, StopReason};
 
 pub struct Args {
     pub prompt: String,
@@ -18,34 +18,6 @@ pub struct Args {
     pub models: Vec<String>,
     pub allow: Vec<String>,
     pub max_steps: u32,
-}
-
-/// The default model when none is named: the first provider with a key.
-fn default_route() -> anyhow::Result<Vec<ModelRef>> {
-    let has = |k: &str| std::env::var(k).is_ok_and(|v| !v.trim().is_empty());
-    if has("ANTHROPIC_API_KEY") {
-        return Ok(vec![ModelRef::new("anthropic", "claude-sonnet-4-5")]);
-    }
-    if has("OPENAI_API_KEY") {
-        return Ok(vec![ModelRef::new("openai", "gpt-4.1")]);
-    }
-    bail!("no model configured: set ANTHROPIC_API_KEY or OPENAI_API_KEY, or name a local model with --model ollama:MODEL")
-}
-
-/// Every provider Weft knows, keys from the environment first and then the key file.
-fn client(paths: &weft_api::AppPaths) -> anyhow::Result<Client> {
-    let store = KeyStore::at(paths.config_dir.join("keys.json"));
-    let mut client = Client::new(RetryPolicy::default());
-    for cfg in [ProviderConfig::anthropic_from_env(), ProviderConfig::openai_from_env(), ProviderConfig::ollama(), ProviderConfig::lm_studio()] {
-        let cfg = if cfg.api_key.is_none() {
-            let key = store.get(&cfg.name).with_context(|| format!("reading the key for {}", cfg.name))?;
-            cfg.with_key(key)
-        } else {
-            cfg
-        };
-        client.add(cfg.build()?);
-    }
-    Ok(client)
 }
 
 /// Asks on the terminal, one line per question; stdin is read on a blocking thread.
@@ -78,23 +50,26 @@ pub fn run(paths: &weft_api::AppPaths, args: Args) -> anyhow::Result<std::proces
     if args.prompt.trim().is_empty() {
         bail!("the prompt is empty");
     }
-    let route = if args.models.is_empty() {
-        default_route()?
-    } else {
-        args.models
-            .iter()
-            .map(|m| ModelRef::parse(m).with_context(|| format!("--model {m:?}: write it as provider:model, e.g. anthropic:claude-sonnet-4-5 or ollama:qwen2.5-coder:7b")))
-            .collect::<anyhow::Result<_>>()?
-    };
-    let client = client(paths)?;
+    // The same providers, keys, model and rules as the app; --model and --allow add to them.
+    let (mut settings, settings_error) = weft_api::load_settings(&paths.settings_file());
+    if let Some(e) = settings_error {
+        eprintln!("weft agent: {e} (defaults are in use)");
+    }
+    if let Some((first, rest)) = args.models.split_first() {
+        settings.agent_fallback_models = rest.to_vec();
+        settings.agent_model = first.clone();
+    }
+    let route = weft_api::agent_route(paths, &settings, None).map_err(|e| anyhow::anyhow!("{}", e.message))?;
+    let client = weft_api::llm_client(paths, &settings).map_err(|e| anyhow::anyhow!("{}", e.message))?;
     for m in &route {
         if client.provider(&m.provider).is_none() {
-            bail!("--model {m}: no provider named {:?} (known: anthropic, openai, ollama, lmstudio)", m.provider);
+            bail!("--model {m}: no provider named {:?} (known: anthropic, openai, ollama, lmstudio, and any name in agentBaseUrls)", m.provider);
         }
     }
     let store = weft_api::open_store(paths, &root).context("opening the checkpoint store")?;
     let ws = Arc::new(weft_fs::Workspace::open(&root).context("opening the workspace")?);
-    let policy = Policy { allow_commands: args.allow, ..Policy::default() };
+    let mut policy = weft_api::agent_policy(&settings);
+    policy.allow_commands.extend(args.allow);
     let mut config = AgentConfig::new(route);
     config.max_steps = args.max_steps;
     let agent = Agent::new(
@@ -119,36 +94,32 @@ pub fn run(paths: &weft_api::AppPaths, args: Args) -> anyhow::Result<std::proces
         let mut thread = Thread::default();
         let mut out = std::io::stdout();
         let mut on = move |e: AgentEvent| print_event(&mut out, e);
-        let result = agent.run_turn(&mut thread, Message::user(args.prompt), &cancel, &mut on).await;
+        let turn = agent.run_turn(&mut thread, Message::user(args.prompt), &cancel, &mut on).await;
         println!();
         let u = thread.usage;
         eprintln!(
             "tokens: {} in, {} out, {} cache read, {} cache write",
             u.input_tokens, u.output_tokens, u.cache_read_tokens, u.cache_write_tokens
         );
-        match result {
-            Err(e) => {
-                eprintln!("weft agent: {e}");
-                Ok(std::process::ExitCode::FAILURE)
-            }
-            Ok(turn) => {
-                if let Some(id) = turn.checkpoint {
-                    eprintln!("checkpoint {id} was taken before the first change; undo with: weft checkpoint restore {id}");
-                }
-                Ok(match turn.end {
-                    TurnEnd::Done(StopReason::EndTurn | StopReason::StopSequence) => std::process::ExitCode::SUCCESS,
-                    TurnEnd::Done(other) => {
-                        eprintln!("weft agent: the model stopped early ({other:?})");
-                        std::process::ExitCode::FAILURE
-                    }
-                    TurnEnd::Stopped => std::process::ExitCode::from(130),
-                    TurnEnd::StepLimit => {
-                        eprintln!("weft agent: gave up after {} model calls without finishing", args.max_steps);
-                        std::process::ExitCode::FAILURE
-                    }
-                })
-            }
+        if let Some(id) = turn.checkpoint {
+            eprintln!("checkpoint {id} was taken before the first change; undo with: weft checkpoint restore {id}");
         }
+        Ok(match turn.end {
+            TurnEnd::Done(StopReason::EndTurn | StopReason::StopSequence) => std::process::ExitCode::SUCCESS,
+            TurnEnd::Done(other) => {
+                eprintln!("weft agent: the model stopped early ({other:?})");
+                std::process::ExitCode::FAILURE
+            }
+            TurnEnd::Stopped => std::process::ExitCode::from(130),
+            TurnEnd::StepLimit => {
+                eprintln!("weft agent: gave up after {} model calls without finishing", args.max_steps);
+                std::process::ExitCode::FAILURE
+            }
+            TurnEnd::Failed { message, .. } => {
+                eprintln!("weft agent: {message}");
+                std::process::ExitCode::FAILURE
+            }
+        })
     })
 }
 

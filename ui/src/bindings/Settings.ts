@@ -35,4 +35,39 @@ checkpointMaxFileMb: number,
  * Automatic checkpoints older than this many days, or beyond the newest
  * `checkpointKeepMax`, are removed; manual ones stay until deleted.
  */
-checkpointKeepDays: number, checkpointKeepMax: number, };
+checkpointKeepDays: number, checkpointKeepMax: number, 
+/**
+ * The agent's model as "provider:model" (e.g. "anthropic:claude-sonnet-4-5",
+ * "ollama:qwen2.5-coder:7b"); empty: the first cloud provider with a key.
+ */
+agentModel: string, 
+/**
+ * Tried in order when the model is overloaded or down.
+ */
+agentFallbackModels: Array<string>, 
+/**
+ * The models offered in the agent panel's picker.
+ */
+agentModels: Array<string>, 
+/**
+ * Provider name -> base URL, over the environment and the defaults
+ * (anthropic, openai, ollama, lmstudio; any other name is an OpenAI-compatible server).
+ */
+agentBaseUrls: Record<string, string>, 
+/**
+ * Tool name -> "allow", "ask" or "deny", over the defaults (reads and edits allowed,
+ * commands asked).
+ */
+agentTools: Record<string, string>, 
+/**
+ * Command patterns run without asking (`*` matches anything: "cargo test*").
+ */
+agentAllowCommands: Array<string>, 
+/**
+ * Command patterns never run.
+ */
+agentDenyCommands: Array<string>, 
+/**
+ * Model calls per turn before the agent gives up.
+ */
+agentMaxSteps: number, };

@@ -84,8 +84,7 @@ async fn run(s: &Setup, prompt: &str) -> (weft_agent::TurnOutcome, Vec<AgentEven
     let out = s
         .agent
         .run_turn(&mut thread, Message::user(prompt), &CancellationToken::new(), &mut move |e| ev.lock().expect("events").push(e))
-        .await
-        .expect("turn");
+        .await;
     let events = events.lock().expect("events").clone();
     (out, events, thread)
 }
@@ -211,8 +210,7 @@ async fn stop_kills_the_running_command_and_keeps_the_thread_valid() {
                 });
             }
         })
-        .await
-        .expect("turn");
+        .await;
     assert_eq!(out.end, TurnEnd::Stopped);
     assert!(started.elapsed() < Duration::from_secs(2), "stopped at once, not after the command");
     tokio::time::sleep(Duration::from_millis(2500)).await;
@@ -255,8 +253,7 @@ async fn stop_mid_stream_returns_at_once_and_leaves_files_whole() {
                 stopper.cancel();
             }
         })
-        .await
-        .expect("turn");
+        .await;
     assert_eq!(out.end, TurnEnd::Stopped);
     assert!(started.elapsed() < Duration::from_secs(4));
     assert!(*texts.lock().expect("n") < 50, "the stream was not read to its end");
@@ -279,4 +276,30 @@ async fn edit_file_needs_exactly_one_match_and_keeps_crlf() {
     assert_eq!(std::fs::read(dir.path().join("a.txt")).expect("read"), b"x = 1\r\ny = 2\r\nx = 3\r\n");
     let bad = tb.run("read_file", &json!({}), &c).await;
     assert!(bad.is_error && bad.content.contains("\"path\""), "{bad:?}");
+}
+
+#[tokio::test]
+async fn a_failed_request_after_an_edit_keeps_the_checkpoint_and_the_review() {
+    let s = setup(
+        vec![
+            tool("t1", "edit_file", json!({"path": "add.sh", "old_string": "$1 - $2", "new_string": "$1 + $2"})),
+            Reply::anthropic_error(401, "authentication_error", "invalid x-api-key"),
+        ],
+        Approval::Deny,
+        Policy::default(),
+    )
+    .await;
+    let (out, _, thread) = run(&s, "fix add.sh").await;
+    match &out.end {
+        TurnEnd::Failed { code, message } => {
+            assert_eq!(*code, "llm_auth");
+            assert!(message.contains("invalid x-api-key"), "{message}");
+        }
+        other => panic!("expected a failure, got {other:?}"),
+    }
+    // The edit happened before the failure: it is checkpointed and up for review.
+    assert!(out.checkpoint.is_some());
+    assert_eq!(out.originals.get("add.sh"), Some(&Some(ADD.as_bytes().to_vec())));
+    // The thread keeps what the turn did, ending with the unanswered tool results.
+    assert_eq!(thread.messages.last().map(|m| m.role), Some(Role::User));
 }

@@ -32,4 +32,8 @@ fn export_typescript_bindings() {
     RestorePlan::export_all_to(&dir).expect("RestorePlan");
     RestoreReport::export_all_to(&dir).expect("RestoreReport");
     GcReport::export_all_to(&dir).expect("GcReport");
+    AgentFrame::export_all_to(&dir).expect("AgentFrame");
+    AgentThread::export_all_to(&dir).expect("AgentThread");
+    ThreadSummary::export_all_to(&dir).expect("ThreadSummary");
+    ProviderStatus::export_all_to(&dir).expect("ProviderStatus");
 }

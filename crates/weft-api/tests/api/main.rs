@@ -1,6 +1,7 @@
 //! weft-api end to end over real folders: the JSON in, JSON out contract every transport
 //! relies on.
 
+mod agent;
 mod bindings;
 mod checkpoints;
 mod syntax;

@@ -1,0 +1,671 @@
+//! The coding agent inside the app: threads of the open workspace (saved as JSON in the
+//! app's data directory, never in the workspace), turns that stream their events to the
+//! UI, approval cards answered by the UI, Stop, the review of what the turns changed,
+//! restore (code, conversation or both) and export as Markdown.
+//!
+//! Providers, keys and models come from settings, the key file and the environment; the
+//! command-line agent builds its client here too, so both read the same configuration.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::oneshot;
+use tokio_util::sync::CancellationToken;
+use tracing::{info, warn};
+use ts_rs::TS;
+use weft_agent::{Agent, AgentConfig, AgentEvent, Approval, ApprovalRequest, Approver, FileReview, Policy, Review, Rule, Thread, Toolbox, TurnEnd};
+use weft_fs::{atomic_write, Workspace};
+use weft_llm::keys::KeyStore;
+use weft_llm::{Block, BoxFuture, Client, Event, LlmError, Message, ModelRef, ProviderConfig, ProviderKind, RetryPolicy, Role, Usage};
+use weft_store::Store;
+
+use crate::{ApiError, AppPaths, Settings, Stream};
+
+type Result<T> = std::result::Result<T, ApiError>;
+
+impl From<LlmError> for ApiError {
+    fn from(e: LlmError) -> Self {
+        ApiError::new(e.code(), e.to_string())
+    }
+}
+
+// ---- providers and models ---------------------------------------------------------------
+
+/// The providers Weft knows without configuration, then any other name in
+/// `agentBaseUrls` as an OpenAI-compatible server (vLLM, a proxy…).
+fn provider_configs(settings: &Settings) -> Vec<ProviderConfig> {
+    let mut out = vec![ProviderConfig::anthropic_from_env(), ProviderConfig::openai_from_env(), ProviderConfig::ollama(), ProviderConfig::lm_studio()];
+    for (name, url) in &settings.agent_base_urls {
+        match out.iter_mut().find(|c| &c.name == name) {
+            // A URL set in the app is the user's latest word: it wins over the environment.
+            Some(c) => c.base_url = url.trim().to_owned(),
+            None => out.push(ProviderConfig::new(name.clone(), ProviderKind::OpenAi, url.trim())),
+        }
+    }
+    out
+}
+
+/// Only the two cloud providers read a key from the environment; a custom server's key
+/// lives in the key file (reusing OPENAI_API_KEY for it would leak that key elsewhere).
+fn env_key(name: &str) -> Option<&'static str> {
+    match name {
+        "anthropic" => Some("ANTHROPIC_API_KEY"),
+        "openai" => Some("OPENAI_API_KEY"),
+        _ => None,
+    }
+}
+
+pub fn key_store(paths: &AppPaths) -> KeyStore {
+    KeyStore::at(paths.config_dir.join("keys.json"))
+}
+
+/// Every configured provider with its key: the environment first, then the key file.
+pub fn llm_client(paths: &AppPaths, settings: &Settings) -> Result<Client> {
+    let store = key_store(paths);
+    let mut client = Client::new(RetryPolicy::default());
+    for cfg in provider_configs(settings) {
+        let cfg = if cfg.api_key.is_none() || env_key(&cfg.name).is_none() {
+            let key = store.get(&cfg.name).map_err(|e| ApiError::new("llm_keys", e.to_string()))?;
+            ProviderConfig { api_key: None, ..cfg }.with_key(key)
+        } else {
+            cfg
+        };
+        client.add(cfg.build()?);
+    }
+    Ok(client)
+}
+
+/// The model (`model`, else the settings' model, else the first cloud provider with a
+/// key) followed by the settings' fallbacks.
+pub fn route(paths: &AppPaths, settings: &Settings, model: Option<&str>) -> Result<Vec<ModelRef>> {
+    let parse = |m: &str| {
+        ModelRef::parse(m).ok_or_else(|| ApiError::new("bad_model", format!("{m:?} is not a model: write it as provider:model, e.g. anthropic:claude-sonnet-4-5 or ollama:qwen2.5-coder:7b")))
+    };
+    let first = match model.map(str::trim).filter(|m| !m.is_empty()).or(Some(settings.agent_model.trim()).filter(|m| !m.is_empty())) {
+        Some(m) => parse(m)?,
+        None => {
+            let has = |name: &str| providers(paths, settings).iter().any(|p| p.name == name && p.key != KeySource::None);
+            if has("anthropic") {
+                ModelRef::new("anthropic", "claude-sonnet-4-5")
+            } else if has("openai") {
+                ModelRef::new("openai", "gpt-4.1")
+            } else {
+                return Err(ApiError::new(
+                    "no_model",
+                    "no model is configured: add an Anthropic or OpenAI key in Settings → AI (or set ANTHROPIC_API_KEY / OPENAI_API_KEY), or pick a local model such as ollama:qwen2.5-coder:7b",
+                ));
+            }
+        }
+    };
+    let mut out = vec![first];
+    for m in &settings.agent_fallback_models {
+        let m = parse(m)?;
+        if !out.contains(&m) {
+            out.push(m);
+        }
+    }
+    Ok(out)
+}
+
+/// The settings' rules over the defaults.
+pub fn policy(settings: &Settings) -> Policy {
+    let mut p = Policy::default();
+    for (tool, rule) in &settings.agent_tools {
+        let rule = match rule.as_str() {
+            "allow" => Rule::Allow,
+            "deny" => Rule::Deny,
+            _ => Rule::Ask,
+        };
+        p.tools.insert(tool.clone(), rule);
+    }
+    p.allow_commands.extend(settings.agent_allow_commands.iter().cloned());
+    p.deny_commands.extend(settings.agent_deny_commands.iter().cloned());
+    p
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum KeySource {
+    Env,
+    File,
+    None,
+}
+
+/// A provider as the settings page shows it. The key itself never leaves the backend.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ProviderStatus {
+    pub name: String,
+    /// "anthropic" or "openai" (any OpenAI-compatible server).
+    pub kind: String,
+    pub base_url: String,
+    pub key: KeySource,
+    /// Where the user sets the key outside the app, if anywhere.
+    pub key_env: Option<String>,
+    /// Local servers need no key.
+    pub local: bool,
+}
+
+pub fn providers(paths: &AppPaths, settings: &Settings) -> Vec<ProviderStatus> {
+    let store = key_store(paths);
+    provider_configs(settings)
+        .into_iter()
+        .map(|c| {
+            let env = env_key(&c.name);
+            let key = if env.is_some_and(|e| std::env::var(e).is_ok_and(|v| !v.trim().is_empty())) {
+                KeySource::Env
+            } else if store.get(&c.name).ok().flatten().is_some() {
+                KeySource::File
+            } else {
+                KeySource::None
+            };
+            let local = c.base_url.contains("://localhost") || c.base_url.contains("://127.0.0.1") || c.base_url.contains("://[::1]");
+            ProviderStatus {
+                kind: match c.kind {
+                    ProviderKind::Anthropic => "anthropic".into(),
+                    ProviderKind::OpenAi => "openai".into(),
+                },
+                name: c.name,
+                base_url: c.base_url,
+                key,
+                key_env: env.map(String::from),
+                local,
+            }
+        })
+        .collect()
+}
+
+// ---- frames -------------------------------------------------------------------------------
+
+/// The frames of an `agentSend` stream. The last is always `done`.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(tag = "type", rename_all = "camelCase", rename_all_fields = "camelCase")]
+pub enum AgentFrame {
+    /// The turn began; `turn` is its index in the thread.
+    Start { turn: u32, model: String },
+    Text { text: String },
+    Thinking { text: String },
+    /// The model started writing a tool call (its input follows).
+    ToolStart { id: String, name: String },
+    /// The call is complete and about to run (or be asked about).
+    ToolCall { id: String, name: String, summary: String, #[ts(type = "unknown")] input: serde_json::Value },
+    ToolResult { id: String, content: String, is_error: bool },
+    /// The user must answer with `agentApprove`.
+    Approval { id: String, tool: String, summary: String, pattern: Option<String>, #[ts(type = "unknown")] input: serde_json::Value },
+    Checkpoint { #[ts(type = "number")] id: i64 },
+    /// After each model response; `thread` is the thread's running total.
+    Usage { provider: String, model: String, usage: Usage, thread: Usage },
+    /// The attempt failed and is retried: discard the text streamed since the last usage.
+    Retry { attempt: u32, delay_ms: u32, error: String },
+    Fallback { from: String, to: String, error: String },
+    /// "done" (the model ended its turn), "stopped", "stepLimit" or "error".
+    Done { end: String, stop: Option<String>, error: Option<ApiError>, #[ts(type = "number | null")] checkpoint: Option<i64>, review: Vec<FileReview> },
+}
+
+fn frame(e: AgentEvent, thread_usage: &mut Usage) -> Option<AgentFrame> {
+    Some(match e {
+        AgentEvent::Llm(Event::Text { text, .. }) => AgentFrame::Text { text },
+        AgentEvent::Llm(Event::Thinking { text, .. }) => AgentFrame::Thinking { text },
+        AgentEvent::Llm(Event::ToolUseStart { id, name, .. }) => AgentFrame::ToolStart { id, name },
+        AgentEvent::Llm(Event::ToolInput { .. }) => return None,
+        AgentEvent::Llm(Event::Retry { attempt, delay, error }) => AgentFrame::Retry { attempt, delay_ms: delay.as_millis().min(u128::from(u32::MAX)) as u32, error },
+        AgentEvent::Llm(Event::Fallback { from, to, error }) => AgentFrame::Fallback { from, to, error },
+        AgentEvent::ToolCall { id, name, input } => AgentFrame::ToolCall { summary: weft_agent::summary(&name, &input), id, name, input },
+        AgentEvent::ToolResult { id, content, is_error, .. } => AgentFrame::ToolResult { id, content, is_error },
+        AgentEvent::Checkpoint { id } => AgentFrame::Checkpoint { id },
+        AgentEvent::Usage { provider, model, usage } => {
+            thread_usage.add(&usage);
+            AgentFrame::Usage { provider, model, usage, thread: *thread_usage }
+        }
+    })
+}
+
+// ---- threads ------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct TurnRecord {
+    /// Messages before the turn: "restore conversation" cuts the thread back to here.
+    pub messages_before: u32,
+    #[ts(type = "number | null")]
+    pub checkpoint: Option<i64>,
+    pub end: String,
+    pub model: String,
+    pub usage: Usage,
+}
+
+/// A conversation as saved and as the panel shows it.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct AgentThread {
+    pub id: String,
+    pub title: String,
+    #[ts(type = "number")]
+    pub created_ms: u64,
+    #[ts(type = "number")]
+    pub updated_ms: u64,
+    pub messages: Vec<Message>,
+    pub usage: Usage,
+    pub turns: Vec<TurnRecord>,
+    /// A turn is running now (not saved).
+    #[serde(default)]
+    pub running: bool,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ThreadSummary {
+    pub id: String,
+    pub title: String,
+    #[ts(type = "number")]
+    pub updated_ms: u64,
+    pub turns: u32,
+    pub usage: Usage,
+}
+
+struct Live {
+    data: Mutex<AgentThread>,
+    /// Set while a turn runs.
+    running: Mutex<Option<CancellationToken>>,
+    /// What the turns changed since the user last settled the review. Kept in memory: after
+    /// a restart the checkpoints still hold every earlier state.
+    review: Mutex<Review>,
+}
+
+/// Approvals waiting for the UI, by the id sent in the `approval` frame.
+type Pending = Arc<Mutex<HashMap<String, (String, oneshot::Sender<Approval>)>>>;
+
+pub struct AgentHost {
+    ws: Arc<Workspace>,
+    store: Option<Arc<Store>>,
+    paths: AppPaths,
+    dir: PathBuf,
+    threads: Mutex<HashMap<String, Arc<Live>>>,
+    pending: Pending,
+    /// Stream id -> the thread whose turn it carries (closing the stream stops the turn).
+    streams: Mutex<HashMap<String, String>>,
+    /// What "always" answers allowed in this session, on top of the settings.
+    granted: Mutex<Policy>,
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Thread ids are minted by clients and become file names: keep them plain.
+fn check_id(id: &str) -> Result<()> {
+    if id.is_empty() || id.len() > 64 || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+        return Err(ApiError::bad_request(format!("{id:?} is not a thread id (letters, digits, - and _, at most 64)")));
+    }
+    Ok(())
+}
+
+impl AgentHost {
+    pub fn new(ws: Workspace, store: Option<Arc<Store>>, paths: AppPaths, workspace_key: &str) -> Self {
+        let dir = paths.data_dir.join("agent").join(workspace_key);
+        AgentHost {
+            ws: Arc::new(ws),
+            store,
+            paths,
+            dir,
+            threads: Mutex::default(),
+            pending: Arc::default(),
+            streams: Mutex::default(),
+            granted: Mutex::new(Policy { tools: BTreeMap::new(), allow_commands: vec![], deny_commands: vec![] }),
+        }
+    }
+
+    fn file(&self, id: &str) -> PathBuf {
+        self.dir.join(format!("{id}.json"))
+    }
+
+    /// The thread, from memory or its file; a new empty one when `create`.
+    fn live(&self, id: &str, create: bool) -> Result<Arc<Live>> {
+        check_id(id)?;
+        let mut threads = lock(&self.threads);
+        if let Some(t) = threads.get(id) {
+            return Ok(t.clone());
+        }
+        let data = match std::fs::read(self.file(id)) {
+            Ok(bytes) => serde_json::from_slice::<AgentThread>(&bytes).map_err(|e| ApiError::new("corrupt_thread", format!("thread {id} cannot be read: {e}")))?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && create => {
+                let now = now_ms();
+                AgentThread { id: id.to_owned(), title: String::new(), created_ms: now, updated_ms: now, messages: vec![], usage: Usage::default(), turns: vec![], running: false }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(ApiError::new("not_found", format!("no thread {id}"))),
+            Err(e) => return Err(ApiError::new("io", format!("reading thread {id}: {e}"))),
+        };
+        let live = Arc::new(Live { data: Mutex::new(data), running: Mutex::new(None), review: Mutex::new(Review::new(BTreeMap::new())) });
+        threads.insert(id.to_owned(), live.clone());
+        Ok(live)
+    }
+
+    fn save(&self, t: &AgentThread) -> Result<()> {
+        std::fs::create_dir_all(&self.dir).map_err(|e| ApiError::new("io", format!("saving the thread: {e}")))?;
+        let json = serde_json::to_vec_pretty(t).map_err(ApiError::internal)?;
+        atomic_write(&self.file(&t.id), &json).map_err(|e| ApiError::new("io", format!("saving the thread: {e}")))
+    }
+
+    pub fn threads(&self) -> Result<Vec<ThreadSummary>> {
+        let mut out = Vec::new();
+        let entries = match std::fs::read_dir(&self.dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
+            Err(e) => return Err(ApiError::new("io", format!("listing threads: {e}"))),
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let Some(id) = name.strip_suffix(".json") else { continue };
+            match self.thread(id) {
+                Ok(t) => out.push(ThreadSummary { id: t.id, title: t.title, updated_ms: t.updated_ms, turns: t.turns.len() as u32, usage: t.usage }),
+                Err(e) => warn!("skipping thread {id}: {e}"),
+            }
+        }
+        out.sort_by(|a, b| b.updated_ms.cmp(&a.updated_ms));
+        Ok(out)
+    }
+
+    pub fn thread(&self, id: &str) -> Result<AgentThread> {
+        let live = self.live(id, false)?;
+        let mut t = lock(&live.data).clone();
+        t.running = lock(&live.running).is_some();
+        Ok(t)
+    }
+
+    pub fn delete(&self, id: &str) -> Result<()> {
+        let live = self.live(id, false)?;
+        if lock(&live.running).is_some() {
+            return Err(ApiError::new("busy", "stop the running turn before deleting the thread"));
+        }
+        lock(&self.threads).remove(id);
+        std::fs::remove_file(self.file(id)).or_else(|e| if e.kind() == std::io::ErrorKind::NotFound { Ok(()) } else { Err(e) }).map_err(|e| ApiError::new("io", e.to_string()))
+    }
+
+    /// Starts a turn and returns at once; its events, and finally `done`, go to `stream`.
+    pub fn send(self: &Arc<Self>, id: &str, prompt: &str, model: Option<&str>, settings: &Settings, stream: Stream) -> Result<()> {
+        if prompt.trim().is_empty() {
+            return Err(ApiError::bad_request("the prompt is empty"));
+        }
+        let route = route(&self.paths, settings, model)?;
+        let client = llm_client(&self.paths, settings)?;
+        for m in &route {
+            if client.provider(&m.provider).is_none() {
+                return Err(ApiError::new("bad_model", format!("{m}: no provider named {:?}; add its base URL in Settings → AI", m.provider)));
+            }
+        }
+        let live = self.live(id, true)?;
+        let cancel = CancellationToken::new();
+        {
+            let mut running = lock(&live.running);
+            if running.is_some() {
+                return Err(ApiError::new("busy", "a turn is already running in this thread"));
+            }
+            *running = Some(cancel.clone());
+        }
+        lock(&self.streams).insert(stream.id.clone(), id.to_owned());
+        let mut rules = policy(settings);
+        let granted = lock(&self.granted).clone();
+        rules.tools.extend(granted.tools);
+        rules.allow_commands.extend(granted.allow_commands);
+        let before = rules.clone();
+        let mut config = AgentConfig::new(route.clone());
+        config.max_steps = settings.agent_max_steps;
+        let approver = Arc::new(UiApprover { stream: stream.clone(), pending: self.pending.clone() });
+        let agent = Agent::new(Arc::new(client), Arc::new(Toolbox::new(self.ws.clone())), self.store.clone(), rules, approver, config);
+        let (host, prompt, model_name) = (self.clone(), prompt.to_owned(), route[0].to_string());
+        tokio::runtime::Handle::try_current()
+            .map_err(|_| ApiError::internal("no async runtime"))?
+            .spawn(async move {
+                let mut thread = {
+                    let data = lock(&live.data);
+                    Thread { messages: data.messages.clone(), usage: data.usage }
+                };
+                let turn = lock(&live.data).turns.len() as u32;
+                stream.json(AgentFrame::Start { turn, model: model_name.clone() });
+                let mut total = thread.usage;
+                let s = stream.clone();
+                let mut on = move |e: AgentEvent| {
+                    if let Some(f) = frame(e, &mut total) {
+                        s.json(f);
+                    }
+                };
+                info!(thread = %live.data.lock().map(|d| d.id.clone()).unwrap_or_default(), model = %model_name, "agent turn started");
+                let outcome = agent.run_turn(&mut thread, Message::user(prompt.clone()), &cancel, &mut on).await;
+                host.remember_grants(&before, &agent.policy());
+                let done = host.finish(&live, thread, &prompt, &model_name, outcome);
+                *lock(&live.running) = None;
+                host.close_approvals(&stream.id);
+                lock(&host.streams).remove(&stream.id);
+                stream.json(done);
+            });
+        Ok(())
+    }
+
+    /// Saves the thread after a turn and builds the `done` frame.
+    fn finish(&self, live: &Live, mut thread: Thread, prompt: &str, model: &str, turn: weft_agent::TurnOutcome) -> AgentFrame {
+        lock(&live.review).extend(turn.originals);
+        let (end, stop, error) = match turn.end {
+            TurnEnd::Done(stop) => ("done", Some(serde_json::to_value(&stop).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_else(|| format!("{stop:?}"))), None),
+            TurnEnd::Stopped => ("stopped", None, None),
+            TurnEnd::StepLimit => ("stepLimit", None, None),
+            TurnEnd::Failed { code, message } => ("error", None, Some(ApiError::new(code, message))),
+        };
+        if let Some(e) = &error {
+            // The API wants every user message answered before the next one: close the
+            // failed turn with a note, so the thread can go on.
+            if thread.messages.last().is_some_and(|m| m.role == Role::User) {
+                thread.messages.push(Message { role: Role::Assistant, content: vec![Block::text(format!("(the request failed: {})", e.message))] });
+            }
+        }
+        let mut data = lock(&live.data);
+        data.messages = thread.messages;
+        data.usage = thread.usage;
+        data.turns.push(TurnRecord { messages_before: turn.messages_before as u32, checkpoint: turn.checkpoint, end: end.into(), model: model.into(), usage: turn.usage });
+        if data.title.is_empty() {
+            data.title = title(prompt);
+        }
+        data.updated_ms = now_ms();
+        let saved = self.save(&data);
+        let error = error.or(saved.err());
+        let review = lock(&live.review).files(&self.ws);
+        AgentFrame::Done { end: end.into(), stop, error, checkpoint: turn.checkpoint, review }
+    }
+
+    fn remember_grants(&self, before: &Policy, after: &Policy) {
+        let mut g = lock(&self.granted);
+        for (tool, rule) in &after.tools {
+            if before.tools.get(tool) != Some(rule) {
+                g.tools.insert(tool.clone(), *rule);
+            }
+        }
+        for pat in &after.allow_commands {
+            if !before.allow_commands.contains(pat) && !g.allow_commands.contains(pat) {
+                g.allow_commands.push(pat.clone());
+            }
+        }
+    }
+
+    pub fn approve(&self, request: &str, answer: Approval) -> Result<()> {
+        let (_, tx) = lock(&self.pending).remove(request).ok_or_else(|| ApiError::new("not_found", "this approval was already answered or its turn ended"))?;
+        tx.send(answer).map_err(|_| ApiError::new("not_found", "the turn that asked has ended"))
+    }
+
+    fn close_approvals(&self, stream_id: &str) {
+        lock(&self.pending).retain(|_, (s, _)| s != stream_id);
+    }
+
+    /// Stops the thread's running turn: the stream is cancelled, a running command killed.
+    pub fn stop(&self, id: &str) -> Result<bool> {
+        let live = self.live(id, false)?;
+        let running = lock(&live.running).clone();
+        Ok(match running {
+            Some(c) => {
+                c.cancel();
+                true
+            }
+            None => false,
+        })
+    }
+
+    /// A closed stream stops its turn: nobody is left to answer its approvals.
+    pub fn stream_closed(&self, stream_id: &str) {
+        let thread = lock(&self.streams).get(stream_id).cloned();
+        if let Some(id) = thread {
+            let _ = self.stop(&id);
+        }
+    }
+
+    pub fn review(&self, id: &str) -> Result<Vec<FileReview>> {
+        let live = self.live(id, false)?;
+        let files = lock(&live.review).files(&self.ws);
+        Ok(files)
+    }
+
+    pub fn review_action(&self, id: &str, action: &ReviewAction) -> Result<Vec<FileReview>> {
+        let live = self.live(id, false)?;
+        let mut review = lock(&live.review);
+        let need_path = || action_path(action);
+        let result = match action {
+            ReviewAction::AcceptAll => {
+                review.accept_all();
+                Ok(())
+            }
+            ReviewAction::RejectAll => review.reject_all(&self.ws),
+            ReviewAction::AcceptFile { .. } => review.accept_file(need_path()),
+            ReviewAction::RejectFile { .. } => review.reject_file(&self.ws, need_path()),
+            ReviewAction::RejectHunk { hunk, .. } => review.reject_hunk(&self.ws, need_path(), *hunk as usize),
+        };
+        result.map_err(|e| ApiError::new("review", e.to_string()))?;
+        Ok(review.files(&self.ws))
+    }
+
+    /// Cuts the conversation back to before turn `turn` (its later turns go too). Restoring
+    /// code is the checkpoint restore the caller does with the turn's checkpoint.
+    pub fn restore_conversation(&self, id: &str, turn: u32) -> Result<AgentThread> {
+        let live = self.live(id, false)?;
+        if lock(&live.running).is_some() {
+            return Err(ApiError::new("busy", "stop the running turn first"));
+        }
+        let mut data = lock(&live.data);
+        let t = data.turns.get(turn as usize).cloned().ok_or_else(|| ApiError::new("not_found", format!("thread {id} has no turn {turn}")))?;
+        data.messages.truncate(t.messages_before as usize);
+        data.turns.truncate(turn as usize);
+        data.updated_ms = now_ms();
+        self.save(&data)?;
+        Ok(data.clone())
+    }
+
+    pub fn checkpoint_of(&self, id: &str, turn: u32) -> Result<i64> {
+        let t = self.thread(id)?;
+        t.turns
+            .get(turn as usize)
+            .ok_or_else(|| ApiError::new("not_found", format!("thread {id} has no turn {turn}")))?
+            .checkpoint
+            .ok_or_else(|| ApiError::new("no_checkpoint", "that turn changed no files, so there is no code to restore"))
+    }
+
+    pub fn export(&self, id: &str) -> Result<String> {
+        Ok(markdown(&self.thread(id)?))
+    }
+}
+
+fn action_path(a: &ReviewAction) -> &str {
+    match a {
+        ReviewAction::AcceptFile { path } | ReviewAction::RejectFile { path } | ReviewAction::RejectHunk { path, .. } => path,
+        ReviewAction::AcceptAll | ReviewAction::RejectAll => "",
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+#[serde(tag = "action", rename_all = "camelCase", rename_all_fields = "camelCase")]
+pub enum ReviewAction {
+    AcceptAll,
+    RejectAll,
+    AcceptFile { path: String },
+    RejectFile { path: String },
+    RejectHunk { path: String, hunk: u32 },
+}
+
+fn title(prompt: &str) -> String {
+    let line = prompt.trim().lines().next().unwrap_or_default();
+    let mut t: String = line.chars().take(60).collect();
+    if line.chars().count() > 60 {
+        t.push('…');
+    }
+    t
+}
+
+/// The thread as a Markdown document: prompts, answers, tool calls and their output.
+pub fn markdown(t: &AgentThread) -> String {
+    let fence = |s: &str| {
+        let mut f = "```".to_owned();
+        while s.contains(&f) {
+            f.push('`');
+        }
+        f
+    };
+    let mut out = format!("# {}\n\n", if t.title.is_empty() { "Agent thread" } else { &t.title });
+    for m in &t.messages {
+        for b in &m.content {
+            match (m.role, b) {
+                (Role::User, Block::Text { text }) => out.push_str(&format!("## You\n\n{}\n\n", text.trim())),
+                (Role::Assistant, Block::Text { text }) => out.push_str(&format!("## Agent\n\n{}\n\n", text.trim())),
+                (_, Block::ToolUse { name, input, .. }) => out.push_str(&format!("**Tool:** {}\n\n", weft_agent::summary(name, input))),
+                (_, Block::ToolResult { content, is_error, .. }) => {
+                    let f = fence(content);
+                    let label = if *is_error { "Failed" } else { "Output" };
+                    out.push_str(&format!("<details><summary>{label}</summary>\n\n{f}\n{}\n{f}\n\n</details>\n\n", content.trim_end()));
+                }
+                _ => {}
+            }
+        }
+    }
+    let u = t.usage;
+    out.push_str(&format!("---\nTokens: {} in, {} out, {} cache read, {} cache write\n", u.input_tokens, u.output_tokens, u.cache_read_tokens, u.cache_write_tokens));
+    out
+}
+
+/// Approval cards: a frame to the UI, then wait for `agentApprove` (or the turn's end).
+struct UiApprover {
+    stream: Stream,
+    pending: Pending,
+}
+
+impl Approver for UiApprover {
+    fn approve<'a>(&'a self, req: &'a ApprovalRequest) -> BoxFuture<'a, Approval> {
+        Box::pin(async move {
+            let id = format!("a{:016x}", fastrand_id());
+            let (tx, rx) = oneshot::channel();
+            lock(&self.pending).insert(id.clone(), (self.stream.id.clone(), tx));
+            let sent = self.stream.json(AgentFrame::Approval {
+                id: id.clone(),
+                tool: req.tool.clone(),
+                summary: req.summary.clone(),
+                pattern: req.pattern.clone(),
+                input: req.input.clone(),
+            });
+            // Nobody to ask (the stream is gone) or the question dropped: no.
+            if sent {
+                rx.await.unwrap_or(Approval::Deny)
+            } else {
+                lock(&self.pending).remove(&id);
+                Approval::Deny
+            }
+        })
+    }
+}
+
+/// Unguessable enough to keep one client from answering another's card by guessing.
+fn fastrand_id() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0));
+    h.finish()
+}

@@ -1,0 +1,223 @@
+//! The agent through the API, as the panel drives it: a turn streams its frames, asks for
+//! approval and waits for the answer, changes the real files, is saved as a thread, and
+//! its changes are reviewed, restored and exported. The model is a local fake server
+//! speaking Anthropic's wire format.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use weft_api::{Api, AppPaths, Mode, Stream, StreamFrame};
+use weft_llm::fake::{FakeServer, Reply, Turn};
+
+struct Setup {
+    api: Api,
+    ws: tempfile::TempDir,
+    _app: tempfile::TempDir,
+    server: FakeServer,
+}
+
+async fn setup(script: Vec<Reply>, settings: Value) -> Setup {
+    let ws = tempfile::tempdir().expect("tmp");
+    let app = tempfile::tempdir().expect("tmp");
+    std::fs::write(ws.path().join("add.sh"), "echo $(($1 - $2))\n").expect("fixture");
+    std::fs::write(ws.path().join("test.sh"), "[ \"$(sh add.sh 2 3)\" = 5 ] && echo PASS || { echo FAIL; exit 1; }\n").expect("fixture");
+    let server = FakeServer::start(script).await.expect("fake");
+    let mut settings = settings;
+    if !settings["agentBaseUrls"].is_object() {
+        settings["agentBaseUrls"] = json!({});
+    }
+    settings["agentBaseUrls"]["anthropic"] = json!(server.url());
+    settings["agentModel"] = json!("anthropic:claude-test");
+    settings["checkpointAuto"] = json!(false);
+    std::fs::create_dir_all(app.path().join("config")).expect("config");
+    std::fs::write(app.path().join("config/settings.json"), settings.to_string()).expect("settings");
+    let api = Api::new(Mode::Serve, AppPaths { config_dir: app.path().join("config"), data_dir: app.path().join("data") });
+    api.open_workspace(ws.path()).expect("open");
+    call(&api, json!({"method": "agentSetKey", "params": {"provider": "anthropic", "key": "sk-test"}})).await;
+    Setup { api, ws, _app: app, server }
+}
+
+async fn call(api: &Api, v: Value) -> Value {
+    api.call(v.clone(), None).await.unwrap_or_else(|e| panic!("{v}: {e}"))
+}
+
+type Frames = Arc<Mutex<Vec<Value>>>;
+
+async fn send(api: &Api, thread: &str, prompt: &str) -> Frames {
+    let frames: Frames = Arc::default();
+    let f = frames.clone();
+    let stream = Stream::new(format!("agent-{thread}"), move |frame| {
+        if let StreamFrame::Json(v) = frame {
+            f.lock().expect("lock").push(v);
+        }
+        true
+    });
+    let r = api.call(json!({"method": "agentSend", "params": {"thread": thread, "prompt": prompt}}), Some(stream)).await.expect("send");
+    assert_eq!(r, Value::Null, "agentSend returns at once; the turn streams");
+    frames
+}
+
+async fn next(frames: &Frames, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
+    let end = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(v) = frames.lock().expect("lock").iter().find(|v| pred(v)).cloned() {
+            return v;
+        }
+        assert!(Instant::now() < end, "no {what}; got {:#?}", frames.lock().expect("lock"));
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn tool(id: &str, name: &str, input: Value) -> Reply {
+    Reply::sse(Turn::new("claude-test").tool_use(id, name, input).anthropic())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_turn_asks_edits_runs_is_saved_reviewed_restored_and_exported() {
+    let s = setup(
+        vec![
+            Reply::sse(Turn::new("claude-test").text("Looking at add.sh.").tool_use("t1", "edit_file", json!({"path": "add.sh", "old_string": "$1 - $2", "new_string": "$1 + $2"})).anthropic()),
+            tool("t2", "run_command", json!({"command": "sh test.sh"})),
+            Reply::sse(Turn::new("claude-test").text("Fixed: it **subtracted**.").anthropic()),
+        ],
+        json!({"agentTools": {"edit_file": "ask"}}),
+    )
+    .await;
+    let frames = send(&s.api, "t-1", "make the test pass").await;
+
+    // The edit waits for the user.
+    let ask = next(&frames, "approval for the edit", |f| f["type"] == "approval").await;
+    assert_eq!(ask["summary"], "edit add.sh");
+    assert_eq!(std::fs::read_to_string(s.ws.path().join("add.sh")).expect("read"), "echo $(($1 - $2))\n", "nothing changes before the answer");
+    let err = s.api.call(json!({"method": "agentApprove", "params": {"request": ask["id"], "answer": "maybe"}}), None).await.expect_err("bad answer");
+    assert_eq!(err.code, "bad_request");
+    call(&s.api, json!({"method": "agentApprove", "params": {"request": ask["id"], "answer": "once"}})).await;
+
+    // Then the command, which offers "always" for its pattern.
+    let ask2 = next(&frames, "approval for the command", |f| f["type"] == "approval" && f["tool"] == "run_command").await;
+    assert_eq!(ask2["pattern"], "sh test.sh*");
+    call(&s.api, json!({"method": "agentApprove", "params": {"request": ask2["id"], "answer": "once"}})).await;
+    let done = next(&frames, "done", |f| f["type"] == "done").await;
+    assert_eq!(done["end"], "done", "{done}");
+    assert_eq!(done["stop"], "end_turn");
+    assert_eq!(std::fs::read_to_string(s.ws.path().join("add.sh")).expect("read"), "echo $(($1 + $2))\n");
+
+    let all = frames.lock().expect("lock").clone();
+    let kinds: Vec<&str> = all.iter().filter_map(|f| f["type"].as_str()).collect();
+    assert_eq!(kinds.first(), Some(&"start"));
+    let text: String = all.iter().filter(|f| f["type"] == "text").filter_map(|f| f["text"].as_str()).collect();
+    assert_eq!(text, "Looking at add.sh.Fixed: it **subtracted**.");
+    let run = all.iter().find(|f| f["type"] == "toolResult" && f["id"] == "t2").expect("command result");
+    assert!(run["content"].as_str().expect("text").contains("PASS"), "{run}");
+    let usage = all.iter().rev().find(|f| f["type"] == "usage").expect("usage");
+    assert!(usage["thread"]["outputTokens"].as_u64().expect("tokens") > 0);
+
+    // The review: one modified file, one hunk, from the turn's original.
+    let review = &done["review"];
+    assert_eq!(review[0]["path"], "add.sh");
+    assert_eq!(review[0]["status"], "modified");
+    assert_eq!(review[0]["hunks"][0]["oldLines"], json!(["echo $(($1 - $2))\n"]));
+    assert_eq!(review[0]["hunks"][0]["newLines"], json!(["echo $(($1 + $2))\n"]));
+
+    // Saved: listed, reopened, exported.
+    let list = call(&s.api, json!({"method": "agentThreads"})).await;
+    assert_eq!(list[0]["id"], "t-1");
+    assert_eq!(list[0]["title"], "make the test pass");
+    assert_eq!(list[0]["turns"], 1);
+    let thread = call(&s.api, json!({"method": "agentThread", "params": {"thread": "t-1"}})).await;
+    assert_eq!(thread["running"], false);
+    assert_eq!(thread["messages"][0]["content"][0]["text"], "make the test pass");
+    let md = call(&s.api, json!({"method": "agentExport", "params": {"thread": "t-1"}})).await;
+    let md = md.as_str().expect("markdown");
+    assert!(md.starts_with("# make the test pass\n"), "{md}");
+    assert!(md.contains("## You\n\nmake the test pass") && md.contains("**Tool:** run `sh test.sh`") && md.contains("PASS"), "{md}");
+
+    // Rejecting the hunk puts the old line back on disk.
+    let after = call(&s.api, json!({"method": "agentReviewAction", "params": {"thread": "t-1", "action": {"action": "rejectHunk", "path": "add.sh", "hunk": 0}}})).await;
+    assert_eq!(after, json!([]));
+    assert_eq!(std::fs::read_to_string(s.ws.path().join("add.sh")).expect("read"), "echo $(($1 - $2))\n");
+
+    // Restoring the turn's code brings back the bytes of its checkpoint (before the edit);
+    // restoring the conversation forgets the turn.
+    std::fs::write(s.ws.path().join("add.sh"), "changed later\n").expect("write");
+    let t = call(&s.api, json!({"method": "agentRestore", "params": {"thread": "t-1", "turn": 0, "code": true, "conversation": true}})).await;
+    assert_eq!(std::fs::read_to_string(s.ws.path().join("add.sh")).expect("read"), "echo $(($1 - $2))\n");
+    assert_eq!(t["messages"], json!([]));
+    assert_eq!(t["turns"], json!([]));
+
+    // Every request carried the key and the conversation so far.
+    let reqs = s.server.requests();
+    assert_eq!(reqs.len(), 3);
+    assert_eq!(reqs[0].header("x-api-key"), Some("sk-test"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deny_stop_and_bad_requests_lose_nothing() {
+    let s = setup(
+        vec![
+            tool("t1", "run_command", json!({"command": "touch ran.txt"})),
+            Reply::sse(Turn::new("claude-test").text("Understood.").anthropic()),
+            tool("t2", "run_command", json!({"command": "sleep 30"})),
+        ],
+        json!({}),
+    )
+    .await;
+    // Denied: the command never runs, and the model is told.
+    let frames = send(&s.api, "t-2", "touch a file").await;
+    let ask = next(&frames, "approval", |f| f["type"] == "approval").await;
+    call(&s.api, json!({"method": "agentApprove", "params": {"request": ask["id"], "answer": "deny"}})).await;
+    let done = next(&frames, "done", |f| f["type"] == "done").await;
+    assert_eq!(done["end"], "done");
+    assert!(!s.ws.path().join("ran.txt").exists());
+    let err = s.api.call(json!({"method": "agentApprove", "params": {"request": ask["id"], "answer": "once"}}), None).await.expect_err("answered");
+    assert_eq!(err.code, "not_found");
+
+    // Stop while an approval card waits: the turn ends "stopped" and the card's question
+    // is closed without running anything.
+    let frames = send(&s.api, "t-2", "now wait").await;
+    next(&frames, "approval", |f| f["type"] == "approval").await;
+    let busy = s.api.call(json!({"method": "agentSend", "params": {"thread": "t-2", "prompt": "again"}}), Some(Stream::new("x", |_| true))).await.expect_err("busy");
+    assert_eq!(busy.code, "busy");
+    assert_eq!(call(&s.api, json!({"method": "agentStop", "params": {"thread": "t-2"}})).await, json!(true));
+    let done = next(&frames, "done", |f| f["type"] == "done").await;
+    assert_eq!(done["end"], "stopped");
+    let thread = call(&s.api, json!({"method": "agentThread", "params": {"thread": "t-2"}})).await;
+    assert_eq!(thread["turns"].as_array().map(Vec::len), Some(2));
+
+    for (bad, code) in [
+        (json!({"method": "agentThread", "params": {"thread": "../../etc/passwd"}}), "bad_request"),
+        (json!({"method": "agentThread", "params": {"thread": "nope"}}), "not_found"),
+        (json!({"method": "agentReviewAction", "params": {"thread": "t-2", "action": {"action": "rejectFile", "path": "never.txt"}}}), "review"),
+        (json!({"method": "agentRestore", "params": {"thread": "t-2", "turn": 0, "code": true, "conversation": false}}), "no_checkpoint"),
+        (json!({"method": "agentSend", "params": {"thread": "t-3", "prompt": "  "}}), "bad_request"),
+    ] {
+        let stream = Stream::new("y", |_| true);
+        let err = s.api.call(bad.clone(), Some(stream)).await.expect_err("must fail");
+        assert_eq!(err.code, code, "{bad}: {err}");
+    }
+    // A model that is not provider:model, and a provider nobody configured.
+    for model in ["just-a-name", "nobody:model"] {
+        let err = s.api.call(json!({"method": "agentSend", "params": {"thread": "t-4", "prompt": "hi", "model": model}}), Some(Stream::new("z", |_| true))).await.expect_err("bad model");
+        assert_eq!(err.code, "bad_model", "{model}: {err}");
+    }
+}
+
+#[tokio::test]
+async fn providers_show_where_keys_come_from_and_never_the_key() {
+    let s = setup(vec![], json!({"agentBaseUrls": {"vllm": "http://127.0.0.1:9/v1"}})).await;
+    let list = call(&s.api, json!({"method": "agentProviders"})).await;
+    let names: Vec<&str> = list.as_array().expect("list").iter().filter_map(|p| p["name"].as_str()).collect();
+    assert_eq!(names, ["anthropic", "openai", "ollama", "lmstudio", "vllm"]);
+    let anthropic = &list[0];
+    assert_eq!(anthropic["baseUrl"], s.server.url());
+    if std::env::var_os("ANTHROPIC_API_KEY").is_none() {
+        assert_eq!(anthropic["key"], "file");
+    }
+    assert!(!list.to_string().contains("sk-test"), "a key crossed the API: {list}");
+    assert_eq!(list[4]["kind"], "openai");
+    assert_eq!(list[4]["local"], true);
+    // Test connection against a server that is not there: a clear error, not a hang.
+    let err = s.api.call(json!({"method": "agentModels", "params": {"provider": "vllm"}}), None).await.expect_err("refused");
+    assert_eq!(err.code, "llm_connection", "{err}");
+}
