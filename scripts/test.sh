@@ -21,6 +21,8 @@ export WEFT_CONFIG_DIR="$scratch/config" WEFT_DATA_DIR="$scratch/data"
 
 echo "==> cargo: building (the desktop app with the UI embedded)"
 cargo build --workspace --features weft-desktop/custom-protocol
+# The scripted model server the agent's end-to-end test talks to.
+cargo build -p weft-llm --features fake --bin weft-fake-llm
 
 echo "==> boundary: no core crate depends on tauri"
 for crate in weft-fs weft-pty weft-store weft-syntax weft-llm weft-agent weft-api weft-cli; do

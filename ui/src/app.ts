@@ -35,6 +35,9 @@ export class App {
   /** The terminal panel and xterm.js load on first use: most start-ups need neither. */
   private terminalsP: Promise<TerminalPanel> | null = null;
   private terminalHost = h('div', { class: 'terminal-host', hidden: true });
+  /** The agent panel loads on first use, like the terminal. */
+  private agentP: Promise<import('./agent').AgentPanel> | null = null;
+  private agentHost = h('div', { class: 'agent-host', hidden: true });
   private groupsEl!: HTMLElement;
   private status!: Record<'left' | 'conn' | 'pos' | 'lang' | 'eol' | 'enc' | 'mode' | 'problems', HTMLElement>;
   private outline!: OutlinePanel;
@@ -147,11 +150,40 @@ export class App {
     });
     const settingsBtn = h('button', { class: 'status-btn', title: 'Settings (Ctrl+,)', onclick: () => void this.openSettings() }, '⚙ Settings');
     const termBtn = h('button', { class: 'status-btn', title: 'Toggle Terminal (Ctrl+`)', onclick: () => void this.terminals().then((t) => t.toggle()) }, '⌨ Terminal');
+    const agentBtn = h('button', { class: 'status-btn agent-btn', title: 'Toggle the agent panel (Ctrl+Alt+I)', onclick: () => void this.toggleAgent() }, '✦ Agent');
     const themeBtn = h('button', { class: 'status-btn', title: 'Toggle dark/light theme', onclick: () => void this.toggleTheme() }, '◐');
     const topbar = this.topbar();
     const statusbar = h('footer', { class: 'statusbar' }, this.status.conn, this.status.left, h('span', { class: 'spacer' }),
-      this.status.problems, this.status.mode, this.status.pos, this.status.lang, this.status.eol, this.status.enc, termBtn, themeBtn, settingsBtn);
-    return h('div', { class: 'workbench' }, topbar, h('div', { class: 'main' }, this.sidebar, h('div', { class: 'editor-area' }, this.groupsEl, this.terminalHost)), statusbar);
+      this.status.problems, this.status.mode, this.status.pos, this.status.lang, this.status.eol, this.status.enc, agentBtn, termBtn, themeBtn, settingsBtn);
+    return h('div', { class: 'workbench' }, topbar, h('div', { class: 'main' }, this.sidebar, h('div', { class: 'editor-area' }, this.groupsEl, this.terminalHost), this.agentHost), statusbar);
+  }
+
+  private agent(): Promise<import('./agent').AgentPanel> {
+    this.agentP ??= import('./agent').then(async ({ AgentPanel }) => {
+      const panel = new AgentPanel(this.backend, {
+        settings: () => this.settings,
+        patchSettings: (edit) => this.patchSettings(edit),
+        openFile: (path) => void this.openFile(path),
+      });
+      this.agentHost.replaceWith(panel.el);
+      await panel.start();
+      return panel;
+    });
+    this.agentP.catch((e) => {
+      this.agentP = null;
+      toast(`The agent panel failed to load: ${errorMessage(e)}`, 'error');
+    });
+    return this.agentP;
+  }
+
+  private async toggleAgent() {
+    const panel = await this.agent();
+    // Toggling the panel that has just been created shows it.
+    if (panel.el.hidden || !panel.el.dataset.shown) {
+      panel.el.hidden = false;
+      panel.el.dataset.shown = '1';
+      panel.focus();
+    } else panel.el.hidden = true;
   }
 
   private terminals(): Promise<TerminalPanel> {
@@ -563,16 +595,22 @@ export class App {
     this.applyGlobalSettings();
     for (const g of this.groups) for (const t of g.tabs) applySettings(t.view, s);
     void this.terminalsP?.then((t) => t.applySettings(s));
+    void this.agentP?.then((a) => a.settingsChanged());
     this.updateStatus(this.activeGroup?.active ?? null);
+  }
+
+  /** Changes some keys of the settings file, keeping everything else the user wrote. */
+  private async patchSettings(edit: (obj: Record<string, unknown>) => void) {
+    const dto = await this.backend.getSettings();
+    const obj = JSON.parse(dto.text) as Record<string, unknown>;
+    edit(obj);
+    const saved = await this.backend.setSettings(JSON.stringify(obj, null, 2) + '\n');
+    await this.applySettingsEverywhere(saved.settings);
   }
 
   private async toggleTheme() {
     try {
-      const dto = await this.backend.getSettings();
-      const obj = JSON.parse(dto.text) as Record<string, unknown>;
-      obj.theme = this.settings.theme === 'dark' ? 'light' : 'dark';
-      const saved = await this.backend.setSettings(JSON.stringify(obj, null, 2) + '\n');
-      await this.applySettingsEverywhere(saved.settings);
+      await this.patchSettings((o) => (o.theme = this.settings.theme === 'dark' ? 'light' : 'dark'));
     } catch (e) {
       toast(`Could not change the theme: ${errorMessage(e)}`, 'error');
     }
@@ -656,6 +694,7 @@ export class App {
       f();
     };
     if (e.key === '`' || e.code === 'Backquote') return run(() => void this.terminals().then((t) => t.toggle()));
+    if (e.altKey && e.code === 'KeyI') return run(() => void this.toggleAgent());
     // In a terminal, Ctrl+W, Ctrl+P, Ctrl+B… belong to the shell; only Ctrl+Shift combos are ours.
     if ((e.target as HTMLElement | null)?.closest?.('.terminal-panel') && !e.shiftKey) return;
     const active = this.activeGroup.active;

@@ -253,6 +253,9 @@ pub struct AgentThread {
     /// A turn is running now (not saved).
     #[serde(default)]
     pub running: bool,
+    /// Tool call id -> its one-line summary, for the cards of a reopened thread.
+    #[serde(default)]
+    pub tool_summaries: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -337,7 +340,7 @@ impl AgentHost {
             Ok(bytes) => serde_json::from_slice::<AgentThread>(&bytes).map_err(|e| ApiError::new("corrupt_thread", format!("thread {id} cannot be read: {e}")))?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && create => {
                 let now = now_ms();
-                AgentThread { id: id.to_owned(), title: String::new(), created_ms: now, updated_ms: now, messages: vec![], usage: Usage::default(), turns: vec![], running: false }
+                AgentThread { id: id.to_owned(), title: String::new(), created_ms: now, updated_ms: now, messages: vec![], usage: Usage::default(), turns: vec![], running: false, tool_summaries: BTreeMap::new() }
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(ApiError::new("not_found", format!("no thread {id}"))),
             Err(e) => return Err(ApiError::new("io", format!("reading thread {id}: {e}"))),
@@ -376,6 +379,15 @@ impl AgentHost {
         let live = self.live(id, false)?;
         let mut t = lock(&live.data).clone();
         t.running = lock(&live.running).is_some();
+        t.tool_summaries = t
+            .messages
+            .iter()
+            .flat_map(|m| &m.content)
+            .filter_map(|b| match b {
+                Block::ToolUse { id, name, input } => Some((id.clone(), weft_agent::summary(name, input))),
+                _ => None,
+            })
+            .collect();
         Ok(t)
     }
 
@@ -465,6 +477,7 @@ impl AgentHost {
             }
         }
         let mut data = lock(&live.data);
+        data.tool_summaries.clear();
         data.messages = thread.messages;
         data.usage = thread.usage;
         data.turns.push(TurnRecord { messages_before: turn.messages_before as u32, checkpoint: turn.checkpoint, end: end.into(), model: model.into(), usage: turn.usage });
@@ -559,7 +572,8 @@ impl AgentHost {
         data.turns.truncate(turn as usize);
         data.updated_ms = now_ms();
         self.save(&data)?;
-        Ok(data.clone())
+        drop(data);
+        self.thread(id)
     }
 
     pub fn checkpoint_of(&self, id: &str, turn: u32) -> Result<i64> {

@@ -139,9 +139,13 @@ pub enum StopReason {
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct Usage {
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub input_tokens: u64,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub output_tokens: u64,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub cache_read_tokens: u64,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub cache_write_tokens: u64,
 }
 

@@ -33,12 +33,21 @@ import type { Symbol as OutlineSymbol } from '../bindings/Symbol';
 import type { SymbolHit } from '../bindings/SymbolHit';
 import type { RepoMap } from '../bindings/RepoMap';
 import type { Diagnostic } from '../bindings/Diagnostic';
+import type { AgentFrame } from '../bindings/AgentFrame';
+import type { AgentThread } from '../bindings/AgentThread';
+import type { ThreadSummary } from '../bindings/ThreadSummary';
+import type { ProviderStatus } from '../bindings/ProviderStatus';
+import type { FileReview } from '../bindings/FileReview';
+import type { ReviewAction } from '../bindings/ReviewAction';
+import type { Message } from '../bindings/Message';
+import type { Usage } from '../bindings/Usage';
 
 export type {
   AppInfo, WorkspaceInfo, RecentWorkspace, TreeEntry, FileDto, Encoding, FinderMatch, SearchOptions,
   SearchEvent, SearchSummary, ReplaceOutcome, WatchEvent, SettingsDto, Session,
   Checkpoint, Created, FileChange, CheckpointFile, RestorePlan, RestoreReport, GcReport,
   Analysis, Change, Span, OutlineSymbol, SymbolHit, RepoMap, Diagnostic,
+  AgentFrame, AgentThread, ThreadSummary, ProviderStatus, FileReview, ReviewAction, Message, Usage,
 };
 import { TauriTransport } from './tauri';
 import { WsTransport } from './ws';
@@ -172,6 +181,26 @@ export class Backend {
   checkpointEvents(onCheckpoint: (c: Checkpoint) => void): StreamHandle {
     return this.stream({ method: 'checkpointEvents' }, (f) => onCheckpoint(f as Checkpoint));
   }
+
+  agentProviders() { return this.call<ProviderStatus[]>({ method: 'agentProviders' }); }
+  /** `null` forgets the stored key. */
+  agentSetKey(provider: string, key: string | null) { return this.call<null>({ method: 'agentSetKey', params: { provider, key } }); }
+  agentModels(provider: string) { return this.call<string[]>({ method: 'agentModels', params: { provider } }); }
+  agentThreads() { return this.call<ThreadSummary[]>({ method: 'agentThreads' }); }
+  agentThread(thread: string) { return this.call<AgentThread>({ method: 'agentThread', params: { thread } }); }
+  /** Returns at once; the turn's frames follow, the last being `done`. */
+  agentSend(thread: string, prompt: string, model: string | null, onFrame: (f: AgentFrame) => void): StreamHandle {
+    return this.stream({ method: 'agentSend', params: { thread, prompt, model } }, (f) => onFrame(f as AgentFrame));
+  }
+  agentApprove(request: string, answer: 'once' | 'always' | 'deny') { return this.call<null>({ method: 'agentApprove', params: { request, answer } }); }
+  agentStop(thread: string) { return this.call<boolean>({ method: 'agentStop', params: { thread } }); }
+  agentReview(thread: string) { return this.call<FileReview[]>({ method: 'agentReview', params: { thread } }); }
+  agentReviewAction(thread: string, action: ReviewAction) { return this.call<FileReview[]>({ method: 'agentReviewAction', params: { thread, action } }); }
+  agentRestore(thread: string, turn: number, code: boolean, conversation: boolean) {
+    return this.call<AgentThread>({ method: 'agentRestore', params: { thread, turn, code, conversation } });
+  }
+  agentExport(thread: string) { return this.call<string>({ method: 'agentExport', params: { thread } }); }
+  agentDelete(thread: string) { return this.call<null>({ method: 'agentDelete', params: { thread } }); }
 
   pickFolder() { return this.t.pickFolder(); }
   openExternal(url: string) { if (/^(https?|mailto):/i.test(url)) this.t.openExternal(url); }

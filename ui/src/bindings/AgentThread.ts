@@ -10,4 +10,8 @@ export type AgentThread = { id: string, title: string, createdMs: number, update
 /**
  * A turn is running now (not saved).
  */
-running: boolean, };
+running: boolean, 
+/**
+ * Tool call id -> its one-line summary, for the cards of a reopened thread.
+ */
+toolSummaries: { [key in string]?: string }, };

@@ -5,4 +5,4 @@
  * (OpenAI reports cached tokens inside `prompt_tokens`; they are moved out), so the four
  * counts add up to what was billed and each has its own price.
  */
-export type Usage = { inputTokens: bigint, outputTokens: bigint, cacheReadTokens: bigint, cacheWriteTokens: bigint, };
+export type Usage = { inputTokens: number, outputTokens: number, cacheReadTokens: number, cacheWriteTokens: number, };

@@ -15,13 +15,13 @@ export function weftBinary() {
   return process.env.WEFT_BIN ?? join(process.env.CARGO_TARGET_DIR ?? join(repo, 'target'), 'debug', 'weft');
 }
 
-export async function startServe(workspace, { settings } = {}) {
+export async function startServe(workspace, { settings, env: extraEnv } = {}) {
   const app = mkdtempSync(join(tmpdir(), 'weft-e2e-app-'));
   if (settings) {
     mkdirSync(join(app, 'config'), { recursive: true });
     writeFileSync(join(app, 'config', 'settings.json'), JSON.stringify(settings));
   }
-  const env = { ...process.env, WEFT_CONFIG_DIR: join(app, 'config'), WEFT_DATA_DIR: join(app, 'data') };
+  const env = { ...process.env, ...extraEnv, WEFT_CONFIG_DIR: join(app, 'config'), WEFT_DATA_DIR: join(app, 'data') };
   delete env.WEFT_TOKEN; // a fresh random token, as a user gets
   const child = spawn(weftBinary(), ['serve', workspace, '--ui', join(repo, 'ui', 'dist')], {
     env,
@@ -43,6 +43,26 @@ export async function startServe(workspace, { settings } = {}) {
     async stop() {
       child.kill();
       rmSync(app, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The scripted model server (crates/weft-llm's weft-fake-llm) on a script of replies. */
+export async function startFakeLlm(script) {
+  const dir = mkdtempSync(join(tmpdir(), 'weft-e2e-llm-'));
+  writeFileSync(join(dir, 'script.json'), JSON.stringify(script));
+  const bin = process.env.WEFT_FAKE_LLM_BIN ?? join(dirname(weftBinary()), 'weft-fake-llm');
+  const child = spawn(bin, [join(dir, 'script.json')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise((res, rej) => {
+    createInterface({ input: child.stdout }).once('line', (line) => res(line.trim()));
+    child.on('error', (e) => rej(new Error(`${bin}: ${e.message} (build it with: cargo build -p weft-llm --features fake --bin weft-fake-llm)`)));
+    child.on('exit', (code) => rej(new Error(`weft-fake-llm exited with ${code}`)));
+  });
+  return {
+    url,
+    stop() {
+      child.kill();
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }

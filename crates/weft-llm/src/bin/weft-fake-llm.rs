@@ -1,0 +1,92 @@
+//! A scripted model server for end-to-end tests and trying the agent without a key: it
+//! speaks Anthropic's (or OpenAI's) real streaming wire format, one scripted reply per
+//! request. Prints its base URL on the first line of stdout, then serves until killed.
+//!
+//! ```text
+//! weft-fake-llm SCRIPT.json
+//! {"format": "anthropic", "paceMs": 15, "replies": [
+//!   {"text": "Let me look.", "tools": [{"id": "t1", "name": "read_file", "input": {"path": "a.rs"}}]},
+//!   {"error": {"status": 529, "type": "overloaded_error", "message": "Overloaded"}},
+//!   {"thinking": "…", "text": "Done."}
+//! ]}
+//! ```
+
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde_json::Value;
+use weft_llm::fake::{FakeServer, Reply, Turn};
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Script {
+    #[serde(default = "anthropic")]
+    format: String,
+    #[serde(default)]
+    pace_ms: u64,
+    replies: Vec<ScriptReply>,
+}
+
+fn anthropic() -> String {
+    "anthropic".into()
+}
+
+#[derive(Deserialize)]
+struct ScriptReply {
+    #[serde(default)]
+    thinking: Option<String>,
+    #[serde(default)]
+    text: Option<String>,
+    #[serde(default)]
+    tools: Vec<ScriptTool>,
+    #[serde(default)]
+    error: Option<ScriptError>,
+}
+
+#[derive(Deserialize)]
+struct ScriptTool {
+    id: String,
+    name: String,
+    input: Value,
+}
+
+#[derive(Deserialize)]
+struct ScriptError {
+    status: u16,
+    #[serde(rename = "type")]
+    kind: String,
+    message: String,
+}
+
+fn reply(r: ScriptReply, openai: bool) -> Reply {
+    if let Some(e) = r.error {
+        return if openai { Reply::openai_error(e.status, &e.kind, &e.kind, &e.message) } else { Reply::anthropic_error(e.status, &e.kind, &e.message) };
+    }
+    let mut turn = Turn::new("fake-model");
+    if let Some(t) = &r.thinking {
+        turn = turn.thinking(t, "fake-signature");
+    }
+    if let Some(t) = &r.text {
+        turn = turn.text(t);
+    }
+    for t in r.tools {
+        turn = turn.tool_use(&t.id, &t.name, t.input);
+    }
+    Reply::sse(if openai { turn.openai() } else { turn.pings().anthropic() })
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let path = std::env::args().nth(1).ok_or("usage: weft-fake-llm SCRIPT.json")?;
+    let script: Script = serde_json::from_slice(&std::fs::read(&path)?).map_err(|e| format!("{path}: {e}"))?;
+    let openai = match script.format.as_str() {
+        "anthropic" => false,
+        "openai" => true,
+        other => return Err(format!("format must be \"anthropic\" or \"openai\", not {other:?}").into()),
+    };
+    let replies = script.replies.into_iter().map(|r| reply(r, openai)).collect();
+    let server = FakeServer::start_paced(replies, Duration::from_millis(script.pace_ms.max(1))).await?;
+    println!("{}", if openai { format!("{}/v1", server.url()) } else { server.url() });
+    tokio::signal::ctrl_c().await?;
+    Ok(())
+}

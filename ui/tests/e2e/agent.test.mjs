@@ -1,0 +1,115 @@
+// The agent panel end to end: headless Chromium against `weft serve`, with the scripted
+// model server speaking Anthropic's streaming wire format. A user sends a prompt, watches
+// the answer stream in, approves the edit and the test command, sees the open file change
+// in the editor, reviews the change hunk by hunk and rejects it, and finds the thread
+// saved after a reload.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync, readFileSync, rmSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startServe, startFakeLlm, launchBrowser, waitFor as until } from './harness.mjs';
+
+let ws, llm, server, browser, page;
+const BROKEN = 'echo $(($1 - $2))\n';
+const FIXED = 'echo $(($1 + $2))\n';
+
+before(async () => {
+  ws = mkdtempSync(join(tmpdir(), 'weft-e2e-agent-'));
+  writeFileSync(join(ws, 'add.sh'), BROKEN);
+  writeFileSync(join(ws, 'test.sh'), '[ "$(sh add.sh 2 3)" = 5 ] && echo PASS-add || { echo FAIL-add; exit 1; }\n');
+  llm = await startFakeLlm({
+    format: 'anthropic',
+    paceMs: 15,
+    replies: [
+      { text: 'The test fails because `add.sh` **subtracts**. Fixing it:', tools: [{ id: 'tu_1', name: 'edit_file', input: { path: 'add.sh', old_string: '$1 - $2', new_string: '$1 + $2' } }] },
+      { tools: [{ id: 'tu_2', name: 'run_command', input: { command: 'sh test.sh' } }] },
+      { text: 'Fixed. The test passes now:\n\n```sh\nsh test.sh\n```' },
+    ],
+  });
+  server = await startServe(ws, {
+    settings: { agentModel: 'anthropic:claude-test', agentTools: { edit_file: 'ask' }, checkpointQuietMs: 300 },
+    env: { ANTHROPIC_BASE_URL: llm.url, ANTHROPIC_API_KEY: 'sk-fake-e2e' },
+  });
+  browser = await launchBrowser();
+  page = await browser.newPage({ viewport: { width: 1400, height: 860 } });
+  page.on('pageerror', (e) => console.error('pageerror:', e.message));
+  await page.goto(server.url);
+  await page.waitForSelector('.tree-row[data-path="add.sh"]');
+});
+
+after(async () => {
+  mkdirSync(join(import.meta.dirname, 'artifacts'), { recursive: true });
+  await page?.screenshot({ path: join(import.meta.dirname, 'artifacts', 'agent-panel.png') }).catch(() => {});
+  await browser?.close();
+  await server?.stop();
+  llm?.stop();
+  rmSync(ws, { recursive: true, force: true });
+});
+
+const editorText = () => page.locator('.group .pane:not([hidden]) .cm-content').first().evaluate((el) => [...el.querySelectorAll('.cm-line')].map((l) => l.textContent).join('\n'));
+const onDisk = () => readFileSync(join(ws, 'add.sh'), 'utf8');
+
+test('a prompt streams, an approved edit shows in the editor, the test runs, and a rejected hunk is reverted', async () => {
+  await page.locator('.tree-row[data-path="add.sh"]').click();
+  await page.locator('.tab.active[data-path="add.sh"]').waitFor();
+  await page.locator('.agent-btn').click();
+  const panel = page.locator('.agent-panel');
+  await panel.waitFor();
+  await panel.locator('.ag-input').fill('make sh test.sh pass');
+  await panel.locator('.ag-input').press('Enter');
+  assert.equal(await panel.locator('.ag-user').first().textContent(), 'make sh test.sh pass');
+  assert.equal(await panel.locator('.ag-send').textContent(), 'Stop', 'while the turn runs, Send becomes Stop');
+
+  // The answer streams in as Markdown (inline code and bold rendered, not raw).
+  await until(async () => (await panel.locator('.ag-md').first().textContent())?.includes('subtracts. Fixing it:'), 'the streamed text');
+  assert.equal(await panel.locator('.ag-md code').first().textContent(), 'add.sh');
+  assert.equal(await panel.locator('.ag-md strong').first().textContent(), 'subtracts');
+
+  // The edit asks first, showing what it will change; nothing changes before the answer.
+  const ask = panel.locator('.ag-approval[data-tool="edit_file"]');
+  await ask.waitFor();
+  assert.match(await ask.locator('.ag-approval-q').textContent(), /edit add\.sh/);
+  assert.match(await ask.locator('.ag-diff .del').textContent(), /- \$1 - \$2/);
+  assert.equal(onDisk(), BROKEN);
+  await ask.getByRole('button', { name: 'Allow once' }).click();
+
+  // The file changes on disk and in the open editor.
+  await until(() => onDisk() === FIXED, 'the edit on disk');
+  await until(async () => (await editorText()) === FIXED, 'the edit in the editor');
+
+  // The command asks too; once allowed it runs in a real shell and passes.
+  const run = panel.locator('.ag-approval[data-tool="run_command"]');
+  await run.waitFor();
+  assert.match(await run.locator('.ag-cmd').textContent(), /sh test\.sh/);
+  assert.match(await run.getByRole('button', { name: /Always allow/ }).textContent(), /sh test\.sh\*/);
+  await run.getByRole('button', { name: 'Allow once' }).click();
+  const card = panel.locator('.ag-tool[data-id="tu_2"]');
+  await until(async () => (await card.getAttribute('class'))?.includes('ok'), 'the command card to finish');
+  assert.match(await card.locator('.ag-tool-out').textContent(), /PASS-add/);
+
+  // The turn ends: Send is back, the code block rendered, tokens counted, turn controls offered.
+  await until(async () => (await panel.locator('.ag-send').textContent()) === 'Send', 'the end of the turn');
+  assert.equal(await panel.locator('.md-code code').last().textContent(), 'sh test.sh');
+  assert.match(await panel.locator('.ag-usage').textContent(), /↑\d+ ↓\d+/);
+  await panel.locator('.ag-turn-actions').getByRole('button', { name: 'Code', exact: true }).waitFor();
+
+  // Review: one file, one hunk; rejecting it puts the old line back on disk and in the editor.
+  const file = panel.locator('.ag-rfile[data-path="add.sh"]');
+  await file.waitFor();
+  assert.match(await panel.locator('.ag-review-head').textContent(), /1 file changed/);
+  assert.match(await file.locator('.ag-diff .add').textContent(), /\$1 \+ \$2/);
+  await page.screenshot({ path: join(import.meta.dirname, 'artifacts', 'agent-review.png') }).catch(() => {});
+  await file.getByRole('button', { name: 'Reject hunk' }).click();
+  await until(() => onDisk() === BROKEN, 'the rejected hunk reverted on disk');
+  await until(async () => (await editorText()) === BROKEN, 'the reverted text in the editor');
+  await until(async () => await panel.locator('.ag-review').isHidden(), 'the settled review to close');
+
+  // The thread was saved: after a reload it is listed and reopens with its tool cards.
+  await page.reload();
+  await page.locator('.agent-btn').click();
+  await until(async () => (await page.locator('.ag-threads option:checked').textContent()) === 'make sh test.sh pass', 'the saved thread');
+  await page.locator('.ag-tool[data-id="tu_2"].ok').waitFor();
+  assert.match(await page.locator('.ag-tool[data-id="tu_2"] .ag-tool-sum').textContent(), /run `sh test\.sh`/);
+});
