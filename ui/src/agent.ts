@@ -5,7 +5,7 @@
 // before its first change), its conversation, or both. Threads are saved per folder.
 
 import { h, basename } from './dom';
-import type { Backend, AgentFrame, AgentThread, FileReview, Message, Settings, StreamHandle, Usage, ProviderStatus } from './backend';
+import type { Backend, AgentFrame, AgentThread, FileReview, Message, Mention, Settings, StreamHandle, Usage, ProviderStatus } from './backend';
 import { panelModal, toast, errorMessage, choose, promptText } from './dialogs';
 import { renderMarkdown } from './markdown';
 import { baseExtensions } from './editor/extensions';
@@ -15,7 +15,22 @@ export interface AgentHost {
   /** Edits the settings file's JSON (keeping what the user wrote) and applies it. */
   patchSettings(edit: (obj: Record<string, unknown>) => void): Promise<void>;
   openFile(path: string): void;
+  /** The active editor's selection, for @selection. */
+  selection(): { path: string; fromLine: number; toLine: number; text: string } | null;
+  /** The active editor's syntax errors as text, for @problems. */
+  problems(): { path: string; text: string } | null;
+  /** Recent output of the focused terminal, for @terminal. */
+  terminalText(): Promise<{ title: string; text: string } | null>;
 }
+
+interface Suggestion {
+  token: string;
+  hint: string;
+  make: () => Promise<Mention | null>;
+}
+
+/** The mention a prompt's `@token` stands for. */
+const CONTEXT_OPEN = '<context>';
 
 function newThreadId(): string {
   const rand = globalThis.crypto?.randomUUID?.().slice(0, 8) ?? Math.random().toString(36).slice(2, 10);
@@ -40,6 +55,11 @@ class TurnView {
   constructor(private panel: AgentPanel, turn: number, prompt: string) {
     this.body = h('div', { class: 'ag-reply' });
     this.el = h('div', { class: 'ag-turn', 'data-turn': String(turn) }, h('div', { class: 'ag-user' }, prompt), this.body);
+  }
+
+  /** The mentions sent with the prompt, as chips under it. */
+  mentioned(labels: string[]) {
+    if (labels.length) this.el.firstElementChild!.after(h('div', { class: 'ag-chips sent' }, ...labels.map((l) => h('span', { class: 'ag-chip' }, `@${l}`))));
   }
 
   text(t: string) {
@@ -145,6 +165,13 @@ export class AgentPanel {
   private running: { handle: StreamHandle; view: TurnView } | null = null;
   /** The checkpoint before the oldest change under review: the left side of its diffs. */
   private reviewBase: number | null = null;
+  /** `@token` -> what it mentions, for the prompt being written. */
+  private mentions = new Map<string, Mention>();
+  private chips: HTMLElement;
+  private popup: HTMLElement;
+  private suggestions: Suggestion[] = [];
+  private picked = 0;
+  private suggestSeq = 0;
 
   constructor(private backend: Backend, private host: AgentHost) {
     this.threadSel = h('select', { class: 'ag-threads', 'aria-label': 'Thread', title: 'Saved threads of this folder' });
@@ -157,8 +184,30 @@ export class AgentPanel {
       h('button', { class: 'icon-btn', title: 'AI providers, keys and models', 'aria-label': 'AI providers', onclick: () => void this.providers() }, '⚙'));
     this.log = h('div', { class: 'ag-log', role: 'log', 'aria-live': 'polite' });
     this.reviewEl = h('div', { class: 'ag-review', hidden: true });
-    this.input = h('textarea', { class: 'ag-input', rows: 3, placeholder: 'Ask the agent to change, explain or fix something… (Enter sends, Shift+Enter for a new line)', spellcheck: 'false', 'aria-label': 'Prompt' });
+    this.input = h('textarea', { class: 'ag-input', rows: 3, placeholder: 'Ask the agent to change, explain or fix something… @ mentions files, symbols, @selection, @terminal, @problems', spellcheck: 'false', 'aria-label': 'Prompt' });
+    this.chips = h('div', { class: 'ag-chips' });
+    this.popup = h('div', { class: 'ag-suggest', role: 'listbox', hidden: true });
+    this.input.addEventListener('input', () => void this.suggest());
+    this.input.addEventListener('blur', () => setTimeout(() => (this.popup.hidden = true), 150));
     this.input.addEventListener('keydown', (e) => {
+      if (!this.popup.hidden && this.suggestions.length) {
+        if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+          e.preventDefault();
+          this.picked = (this.picked + (e.key === 'ArrowDown' ? 1 : this.suggestions.length - 1)) % this.suggestions.length;
+          this.renderSuggestions();
+          return;
+        }
+        if (e.key === 'Enter' || e.key === 'Tab') {
+          e.preventDefault();
+          void this.pick(this.suggestions[this.picked]);
+          return;
+        }
+        if (e.key === 'Escape') {
+          e.preventDefault();
+          this.popup.hidden = true;
+          return;
+        }
+      }
       if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
         e.preventDefault();
         void this.send();
@@ -167,7 +216,7 @@ export class AgentPanel {
     this.picker = h('select', { class: 'ag-model', 'aria-label': 'Model', title: 'The model for the next turn' });
     this.sendBtn = h('button', { class: 'btn small primary ag-send', onclick: () => void (this.running ? this.stop() : this.send()) }, 'Send');
     this.usageEl = h('span', { class: 'ag-usage', title: 'Tokens used by this thread' });
-    const composer = h('div', { class: 'ag-composer' }, this.input, h('div', { class: 'ag-bar' }, this.picker, this.usageEl, h('span', { class: 'spacer' }), this.sendBtn));
+    const composer = h('div', { class: 'ag-composer' }, this.popup, this.chips, this.input, h('div', { class: 'ag-bar' }, this.picker, this.usageEl, h('span', { class: 'spacer' }), this.sendBtn));
     this.el = h('aside', { class: 'agent-panel', 'aria-label': 'Agent' }, menu, this.log, this.reviewEl, composer);
     this.fillPicker();
   }
@@ -273,9 +322,11 @@ export class AgentPanel {
     t.messages.forEach((m: Message, i: number) => {
       const turn = starts.indexOf(i);
       if (turn >= 0 || !view) {
-        const prompt = m.role === 'user' ? m.content.filter((b) => b.type === 'text').map((b) => (b as { text: string }).text).join('\n') : '';
+        const texts = m.role === 'user' ? m.content.filter((b) => b.type === 'text').map((b) => (b as { text: string }).text) : [];
+        const prompt = texts.filter((t) => !t.startsWith(CONTEXT_OPEN)).join('\n');
         if (view && turn > 0) this.log.append(this.turnActions(turn - 1));
         view = new TurnView(this, Math.max(turn, 0), prompt);
+        view.mentioned(texts.filter((t) => t.startsWith(CONTEXT_OPEN)).flatMap((t) => [...t.matchAll(/<item label="([^"]*)">/g)].map((x) => x[1])));
         this.log.append(view.el);
         if (m.role === 'user') return;
       }
@@ -340,11 +391,15 @@ export class AgentPanel {
     const prompt = this.input.value.trim();
     if (!prompt || this.running) return;
     if (!this.log.querySelector('.ag-turn')) this.log.replaceChildren();
+    const mentions = [...this.mentions].filter(([token]) => prompt.includes(`@${token}`)).map(([, m]) => m);
     const view = new TurnView(this, this.thread?.turns.length ?? 0, prompt);
+    view.mentioned(mentions.map(label));
     this.log.append(view.el);
     this.log.scrollTop = this.log.scrollHeight;
     this.input.value = '';
-    const handle = this.backend.agentSend(this.threadId, prompt, this.picker.value || null, (f) => this.onFrame(view, f));
+    this.mentions.clear();
+    this.renderChips();
+    const handle = this.backend.agentSend(this.threadId, prompt, this.picker.value || null, mentions, (f) => this.onFrame(view, f));
     this.running = { handle, view };
     this.setRunning(true);
     handle.result.catch((e) => {
@@ -390,6 +445,7 @@ export class AgentPanel {
         break;
       case 'retry': view.retry(`Retrying (attempt ${f.attempt}) in ${(f.delayMs / 1000).toFixed(1)} s: ${f.error}`); break;
       case 'fallback': view.note(`${f.from} failed (${f.error}); trying ${f.to}`, 'warn'); break;
+      case 'compacted': view.note(`Older turns were summarised to fit the model's window (~${tokens(f.tokensBefore)} → ~${tokens(f.tokensAfter)} tokens)`, 'dim'); break;
       case 'done': void this.finished(view, f); break;
     }
   }
@@ -446,6 +502,98 @@ export class AgentPanel {
       h('button', { class: 'btn small danger', onclick: () => void answer('deny', 'Denied') }, 'Deny'));
     queueMicrotask(() => (actions.firstElementChild as HTMLButtonElement | null)?.focus({ preventScroll: true }));
     return card;
+  }
+
+  // ---- @-mentions --------------------------------------------------------------------------
+
+  /** The `@query` being typed just before the caret, if any. */
+  private mentionQuery(): { start: number; query: string } | null {
+    const upto = this.input.value.slice(0, this.input.selectionStart ?? this.input.value.length);
+    const m = /(^|\s)@([^\s@]*)$/.exec(upto);
+    return m ? { start: upto.length - m[2].length - 1, query: m[2] } : null;
+  }
+
+  private async suggest() {
+    const q = this.mentionQuery();
+    const seq = ++this.suggestSeq;
+    if (!q) {
+      this.popup.hidden = true;
+      return;
+    }
+    const query = q.query.toLowerCase();
+    const out: Suggestion[] = [];
+    const sel = this.host.selection();
+    const special: Suggestion[] = [
+      { token: 'selection', hint: sel ? `${sel.path}:${sel.fromLine}-${sel.toLine}` : 'nothing selected', make: async () => {
+        const s = this.host.selection();
+        return s ? { kind: 'text', label: `selection in ${s.path}:${s.fromLine}-${s.toLine}`, text: s.text } : null;
+      } },
+      { token: 'terminal', hint: 'recent terminal output', make: async () => {
+        const t = await this.host.terminalText();
+        return t ? { kind: 'text', label: `terminal output (${t.title})`, text: t.text } : null;
+      } },
+      { token: 'problems', hint: 'syntax errors in the open file', make: async () => {
+        const p = this.host.problems();
+        return p ? { kind: 'text', label: `problems in ${p.path}`, text: p.text } : null;
+      } },
+    ];
+    out.push(...special.filter((x) => x.token.startsWith(query)));
+    try {
+      const [files, symbols] = await Promise.all([
+        this.backend.findFiles(q.query, 8),
+        q.query.length >= 2 ? this.backend.symbolSearch(q.query, 5) : Promise.resolve([]),
+      ]);
+      if (seq !== this.suggestSeq) return;
+      out.push(...files.map((f) => ({ token: f.path, hint: 'file', make: async () => ({ kind: 'file', path: f.path, startLine: null, endLine: null }) as Mention })));
+      out.push(...symbols.map((s) => ({ token: s.name, hint: `${s.kind} · ${s.path}:${s.line}`, make: async () => ({ kind: 'symbol', name: s.name }) as Mention })));
+    } catch {
+      // Suggestions are a convenience: the specials still work.
+    }
+    this.suggestions = out.slice(0, 12);
+    this.picked = 0;
+    this.renderSuggestions();
+  }
+
+  private renderSuggestions() {
+    this.popup.hidden = !this.suggestions.length;
+    this.popup.replaceChildren(...this.suggestions.map((x, i) => {
+      const row = h('div', { class: `ag-sug${i === this.picked ? ' picked' : ''}`, role: 'option', 'aria-selected': String(i === this.picked) },
+        h('span', { class: 'ag-sug-token' }, `@${x.token}`), h('span', { class: 'ag-sug-hint' }, x.hint));
+      row.addEventListener('mousedown', (e) => {
+        e.preventDefault();
+        void this.pick(x);
+      });
+      return row;
+    }));
+  }
+
+  private async pick(x: Suggestion) {
+    this.popup.hidden = true;
+    const q = this.mentionQuery();
+    const mention = await x.make();
+    if (!mention) {
+      toast(`Nothing to mention for @${x.token} (${x.hint})`);
+      return;
+    }
+    this.mentions.set(x.token, mention);
+    if (q) {
+      const v = this.input.value;
+      const end = q.start + 1 + q.query.length;
+      this.input.value = `${v.slice(0, q.start)}@${x.token} ${v.slice(end)}`;
+      const caret = q.start + x.token.length + 2;
+      this.input.setSelectionRange(caret, caret);
+    }
+    this.renderChips();
+    this.input.focus();
+  }
+
+  private renderChips() {
+    this.chips.replaceChildren(...[...this.mentions].map(([token, m]) => h('span', { class: 'ag-chip', title: label(m) }, `@${token}`,
+      h('button', { class: 'ag-chip-x', 'aria-label': `Remove @${token}`, onclick: () => {
+        this.mentions.delete(token);
+        this.input.value = this.input.value.replace(`@${token} `, '').replace(`@${token}`, '');
+        this.renderChips();
+      } }, '×'))));
   }
 
   // ---- review ---------------------------------------------------------------------------
@@ -627,5 +775,13 @@ export class AgentPanel {
 
   dispose() {
     this.running?.handle.cancel();
+  }
+}
+
+function label(m: Mention): string {
+  switch (m.kind) {
+    case 'file': return m.startLine ? `${m.path}:${m.startLine}-${m.endLine ?? ''}` : m.path;
+    case 'symbol': return m.name;
+    case 'text': return m.label;
   }
 }

@@ -164,6 +164,20 @@ export class App {
         settings: () => this.settings,
         patchSettings: (edit) => this.patchSettings(edit),
         openFile: (path) => void this.openFile(path),
+        selection: () => {
+          const tab = this.activeGroup.active;
+          const sel = tab?.view.state.selection.main;
+          if (!tab || !sel || sel.empty) return null;
+          const doc = tab.view.state.doc;
+          return { path: tab.doc.path, fromLine: doc.lineAt(sel.from).number, toLine: doc.lineAt(sel.to).number, text: doc.sliceString(sel.from, sel.to) };
+        },
+        problems: () => {
+          const tab = this.activeGroup.active;
+          const errors = tab?.doc.syntax?.analysis?.errors ?? [];
+          if (!tab) return null;
+          return { path: tab.doc.path, text: errors.length ? errors.map((d) => `${tab.doc.path}:${d.line}: ${d.message}`).join('\n') : 'no syntax errors' };
+        },
+        terminalText: async () => (this.terminalsP ? (await this.terminalsP).recentText() : null),
       });
       this.agentHost.replaceWith(panel.el);
       await panel.start();

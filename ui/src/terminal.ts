@@ -277,6 +277,17 @@ export class TerminalPanel {
     return !this.el.hidden;
   }
 
+  /** The last `lines` lines of the focused terminal's buffer, for an @terminal mention. */
+  recentText(lines = 200): { title: string; text: string } | null {
+    const view = this.focused ?? this.active?.views[0];
+    if (!view) return null;
+    const buf = view.term.buffer.active;
+    const out: string[] = [];
+    for (let y = Math.max(0, buf.length - lines); y < buf.length; y++) out.push(buf.getLine(y)?.translateToString(true) ?? '');
+    while (out.length && !out[out.length - 1].trim()) out.pop();
+    return { title: view.title, text: out.join('\n') };
+  }
+
   /** Re-attaches to sessions still running in the backend (after a reload). */
   async restore(running: TerminalInfo[]) {
     for (const info of running) await this.newTab(info, false);

@@ -1,6 +1,7 @@
 //! The loop: ask the model, run the tools it calls (asking the user where the rules say
 //! so), hand back the results, until the model ends its turn or the user stops it.
 
+use crate::context;
 use crate::permissions::{Decision, Policy, Rule};
 use crate::tools::{self, Outcome, Toolbox};
 use serde_json::Value;
@@ -16,6 +17,9 @@ what was asked, with edit_file (old_string must match exactly once). Run the pro
 run_command to check your work when there is a way to. Paths are relative to the workspace root. When you \
 are done, say briefly what you changed and why.";
 
+/// What the tool definitions cost in every request, roughly.
+const TOOL_SPECS_TOKENS: usize = 2500;
+
 #[derive(Debug, Clone)]
 pub struct AgentConfig {
     /// The model first, then its fallbacks.
@@ -25,11 +29,29 @@ pub struct AgentConfig {
     pub thinking_budget: Option<u32>,
     /// Model calls per turn before the agent gives up (a loop guard).
     pub max_steps: u32,
+    /// Tokens of repo map added to the system prompt at the start of each turn (0: none).
+    pub repo_map_tokens: u32,
+    /// The conversation's share of the model's window, in (estimated) tokens: above it, the
+    /// older turns are summarised before the turn starts (0: never).
+    pub context_tokens: u32,
+}
+
+/// What the user sent: the text and what it @-mentions.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Prompt {
+    pub text: String,
+    pub mentions: Vec<crate::Mention>,
+}
+
+impl<S: Into<String>> From<S> for Prompt {
+    fn from(text: S) -> Self {
+        Prompt { text: text.into(), mentions: vec![] }
+    }
 }
 
 impl AgentConfig {
     pub fn new(route: Vec<ModelRef>) -> Self {
-        AgentConfig { route, system: DEFAULT_SYSTEM.into(), max_tokens: 8192, thinking_budget: None, max_steps: 50 }
+        AgentConfig { route, system: DEFAULT_SYSTEM.into(), max_tokens: 8192, thinking_budget: None, max_steps: 50, repo_map_tokens: 0, context_tokens: 0 }
     }
 }
 
@@ -40,8 +62,10 @@ pub enum AgentEvent {
     ToolResult { id: String, name: String, content: String, is_error: bool },
     /// Taken before the turn's first change to the workspace.
     Checkpoint { id: i64 },
-    /// After each model response.
+    /// After each model response (the summary of older turns included).
     Usage { provider: String, model: String, usage: Usage },
+    /// The thread's first `summarised` messages were replaced by a summary.
+    Compacted { summarised: usize, tokens_before: usize, tokens_after: usize },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -95,6 +119,9 @@ pub struct TurnOutcome {
     /// not exist). What the review compares against.
     pub originals: BTreeMap<String, Option<Vec<u8>>>,
     pub usage: Usage,
+    /// Set when the turn began by summarising the thread's first this many messages (into
+    /// two: the summary and its acknowledgement).
+    pub compacted: Option<usize>,
 }
 
 pub struct Agent {
@@ -129,7 +156,7 @@ impl Agent {
     pub async fn run_turn(
         &self,
         thread: &mut Thread,
-        prompt: Message,
+        prompt: Prompt,
         cancel: &CancellationToken,
         on: &mut (dyn FnMut(AgentEvent) + Send),
     ) -> TurnOutcome {
@@ -139,12 +166,34 @@ impl Agent {
             messages_before: thread.messages.len(),
             originals: BTreeMap::new(),
             usage: Usage::default(),
+            compacted: None,
         };
-        thread.messages.push(prompt);
+        let resolved = if prompt.mentions.is_empty() { vec![] } else { self.toolbox.resolve(&prompt.mentions).await };
+        let mut system = self.config.system.clone();
+        if self.config.repo_map_tokens > 0 {
+            let focus: Vec<String> = prompt
+                .mentions
+                .iter()
+                .filter_map(|m| match m {
+                    crate::Mention::File { path, .. } => Some(path.clone()),
+                    _ => None,
+                })
+                .collect();
+            let map = self.toolbox.repo_map(self.config.repo_map_tokens, &focus).await;
+            if !map.trim().is_empty() {
+                system.push_str("\n\nA map of the repository's most important files and definitions (read files for the details):\n");
+                system.push_str(&map);
+            }
+        }
+        thread.messages.push(context::user_message(&resolved, &prompt.text));
+        if self.config.context_tokens > 0 {
+            out.compacted = self.compact(thread, &system, cancel, &mut out.usage, on).await;
+            out.messages_before = thread.messages.len() - 1;
+        }
         let specs = tools::specs();
         for _ in 0..self.config.max_steps {
             let req = Request {
-                system: self.config.system.clone(),
+                system: system.clone(),
                 messages: thread.messages.clone(),
                 tools: specs.clone(),
                 max_tokens: self.config.max_tokens,
@@ -198,6 +247,56 @@ impl Agent {
             }
         }
         out
+    }
+
+    /// Summarises the older turns when the conversation is over its share of the window.
+    /// A failed summary leaves the thread as it was: the turn goes on, and the provider says
+    /// if it is really too long.
+    async fn compact(
+        &self,
+        thread: &mut Thread,
+        system: &str,
+        cancel: &CancellationToken,
+        usage: &mut Usage,
+        on: &mut (dyn FnMut(AgentEvent) + Send),
+    ) -> Option<usize> {
+        let budget = self.config.context_tokens as usize;
+        let fixed = system.len() / 4 + context::estimate_tokens(&[]) + TOOL_SPECS_TOKENS;
+        let before = context::estimate_tokens(&thread.messages) + fixed;
+        if before <= budget {
+            return None;
+        }
+        let split = context::summary_split(&thread.messages, budget.saturating_sub(fixed) / 2)?;
+        let req = Request {
+            system: context::SUMMARY_SYSTEM.into(),
+            messages: vec![Message::user(context::transcript(&thread.messages[..split]))],
+            max_tokens: 2048,
+            ..Request::default()
+        };
+        let mut quiet = |_: Event| {};
+        let resp = tokio::select! {
+            r = self.client.stream(&self.config.route, &req, &mut quiet) => r,
+            _ = cancel.cancelled() => return None,
+        };
+        let resp = match resp {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!("summarising older turns failed: {e}");
+                return None;
+            }
+        };
+        usage.add(&resp.usage);
+        thread.usage.add(&resp.usage);
+        on(AgentEvent::Usage { provider: resp.provider.clone(), model: resp.model.clone(), usage: resp.usage });
+        let mut kept = vec![
+            Message::user(format!("{}\n\n{}", context::SUMMARY_PREFIX, resp.message.text().trim())),
+            Message { role: Role::Assistant, content: vec![Block::text("Understood; I will continue from there.")] },
+        ];
+        kept.extend(thread.messages.drain(split..));
+        thread.messages = kept;
+        let after = context::estimate_tokens(&thread.messages) + fixed;
+        on(AgentEvent::Compacted { summarised: split, tokens_before: before, tokens_after: after });
+        Some(split)
     }
 
     async fn call(

@@ -11,11 +11,13 @@
 
 mod agent;
 pub mod command;
+pub mod context;
 pub mod permissions;
 pub mod review;
 pub mod tools;
 
-pub use agent::{summary, Agent, AgentConfig, AgentEvent, Approval, ApprovalRequest, Approver, Thread, TurnEnd, TurnOutcome, DEFAULT_SYSTEM};
+pub use agent::{summary, Agent, AgentConfig, AgentEvent, Approval, ApprovalRequest, Approver, Prompt, Thread, TurnEnd, TurnOutcome, DEFAULT_SYSTEM};
+pub use context::Mention;
 pub use permissions::{Decision, Policy, Rule};
 pub use review::{FileReview, FileStatus, Hunk, Review};
 pub use tools::{Outcome, Toolbox};

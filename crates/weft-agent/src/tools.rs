@@ -116,6 +116,28 @@ impl Toolbox {
         result.unwrap_or_else(|e| e)
     }
 
+    /// The @-mentions as (label, text), read inside the workspace. A mention that cannot
+    /// be read becomes a note saying why, so the model knows it is missing.
+    pub async fn resolve(&self, mentions: &[crate::Mention]) -> Vec<(String, String)> {
+        let (ws, index, mentions) = (self.ws.clone(), self.repo_index(), mentions.to_vec());
+        tokio::task::spawn_blocking(move || mentions.iter().map(|m| resolve_one(&ws, &index, m)).collect())
+            .await
+            .unwrap_or_default()
+    }
+
+    /// The repo map for the system prompt, ranked towards `focus` (the files in play).
+    pub async fn repo_map(&self, tokens: u32, focus: &[String]) -> String {
+        let (ws, index, focus) = (self.ws.clone(), self.repo_index(), focus.to_vec());
+        tokio::task::spawn_blocking(move || {
+            if index.stats().files == 0 {
+                index.build(&ws.list_files());
+            }
+            weft_syntax::repo_map(&index.snapshot(), &focus, tokens).text
+        })
+        .await
+        .unwrap_or_default()
+    }
+
     fn repo_index(&self) -> Arc<weft_syntax::SymbolIndex> {
         let mut slot = self.index.lock().unwrap_or_else(|p| p.into_inner());
         slot.get_or_insert_with(|| Arc::new(weft_syntax::SymbolIndex::new(self.ws.root(), 1 << 20))).clone()
@@ -167,6 +189,71 @@ impl Toolbox {
         let out = self.commands.stop(id).map_err(Outcome::err)?;
         Ok(Outcome::ok(format!("stopped\n{out}")))
     }
+}
+
+fn resolve_one(ws: &Workspace, index: &weft_syntax::SymbolIndex, m: &crate::Mention) -> (String, String) {
+    use crate::context::cap;
+    match m {
+        crate::Mention::File { path, start_line, end_line } => {
+            let label = match (start_line, end_line) {
+                (Some(a), Some(b)) => format!("{path}:{a}-{b}"),
+                (Some(a), None) => format!("{path}:{a}-"),
+                _ => path.clone(),
+            };
+            let text = match ws.read_text(path) {
+                Err(e) => format!("(could not read {path}: {e})"),
+                Ok(f) => {
+                    let (a, b) = (start_line.unwrap_or(1).max(1) as usize, end_line.map_or(usize::MAX, |e| e as usize));
+                    let lines: Vec<&str> = f.content.text.lines().skip(a - 1).take(b.saturating_sub(a - 1)).collect();
+                    cap(&lines.join("\n"))
+                }
+            };
+            (label, text)
+        }
+        crate::Mention::Symbol { name } => {
+            if index.stats().files == 0 {
+                index.build(&ws.list_files());
+            }
+            let hits: Vec<_> = index.search(name, 20).into_iter().filter(|h| h.name == *name).take(3).collect();
+            if hits.is_empty() {
+                return (name.clone(), format!("(no definition named {name} was found)"));
+            }
+            let mut out = String::new();
+            for h in &hits {
+                out.push_str(&format!("{}:{}\n{}\n", h.path, h.line, definition(ws, &h.path, h.line, name).unwrap_or_else(|| h.detail.clone())));
+            }
+            (name.clone(), cap(&out))
+        }
+        crate::Mention::Text { label, text } => (label.clone(), cap(text)),
+    }
+}
+
+/// The source of the definition of `name` that starts on `line`, from the syntax tree.
+fn definition(ws: &Workspace, path: &str, line: u32, name: &str) -> Option<String> {
+    let text = ws.read_text(path).ok()?.content.text;
+    let lang = weft_syntax::Lang::detect(path, text.lines().next().unwrap_or(""))?;
+    let doc = weft_syntax::Document::new(lang, text.clone()).ok()?;
+    fn find<'a>(syms: &'a [weft_syntax::Symbol], line: u32, name: &str) -> Option<&'a weft_syntax::Symbol> {
+        syms.iter().find_map(|s| if s.line == line && s.name == name { Some(s) } else { find(&s.children, line, name) })
+    }
+    let outline = doc.outline();
+    let sym = find(&outline, line, name)?;
+    // `from`/`to` are UTF-16 offsets (the editor's); find their byte positions.
+    let (mut utf16, mut from, mut to) = (0u32, None, text.len());
+    for (i, c) in text.char_indices() {
+        if from.is_none() && utf16 >= sym.from {
+            from = Some(i);
+        }
+        if utf16 >= sym.to {
+            to = i;
+            break;
+        }
+        utf16 += c.len_utf16() as u32;
+    }
+    let from = from?;
+    // From the start of its line, so indentation reads right.
+    let start = text[..from].rfind('\n').map_or(0, |i| i + 1);
+    Some(text[start..to].to_owned())
 }
 
 fn fs_err(e: weft_fs::FsError) -> Outcome {

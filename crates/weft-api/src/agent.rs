@@ -16,7 +16,7 @@ use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 use ts_rs::TS;
-use weft_agent::{Agent, AgentConfig, AgentEvent, Approval, ApprovalRequest, Approver, FileReview, Policy, Review, Rule, Thread, Toolbox, TurnEnd};
+use weft_agent::{Agent, AgentConfig, AgentEvent, Approval, ApprovalRequest, Approver, FileReview, Policy, Prompt, Review, Rule, Thread, Toolbox, TurnEnd};
 use weft_fs::{atomic_write, Workspace};
 use weft_llm::keys::KeyStore;
 use weft_llm::{Block, BoxFuture, Client, Event, LlmError, Message, ModelRef, ProviderConfig, ProviderKind, RetryPolicy, Role, Usage};
@@ -201,6 +201,8 @@ pub enum AgentFrame {
     /// The attempt failed and is retried: discard the text streamed since the last usage.
     Retry { attempt: u32, delay_ms: u32, error: String },
     Fallback { from: String, to: String, error: String },
+    /// Older turns were summarised to keep the thread inside the model's window.
+    Compacted { summarised: u32, tokens_before: u32, tokens_after: u32 },
     /// "done" (the model ended its turn), "stopped", "stepLimit" or "error".
     Done { end: String, stop: Option<String>, error: Option<ApiError>, #[ts(type = "number | null")] checkpoint: Option<i64>, review: Vec<FileReview> },
 }
@@ -216,6 +218,9 @@ fn frame(e: AgentEvent, thread_usage: &mut Usage) -> Option<AgentFrame> {
         AgentEvent::ToolCall { id, name, input } => AgentFrame::ToolCall { summary: weft_agent::summary(&name, &input), id, name, input },
         AgentEvent::ToolResult { id, content, is_error, .. } => AgentFrame::ToolResult { id, content, is_error },
         AgentEvent::Checkpoint { id } => AgentFrame::Checkpoint { id },
+        AgentEvent::Compacted { summarised, tokens_before, tokens_after } => {
+            AgentFrame::Compacted { summarised: summarised as u32, tokens_before: tokens_before as u32, tokens_after: tokens_after as u32 }
+        }
         AgentEvent::Usage { provider, model, usage } => {
             thread_usage.add(&usage);
             AgentFrame::Usage { provider, model, usage, thread: *thread_usage }
@@ -401,8 +406,8 @@ impl AgentHost {
     }
 
     /// Starts a turn and returns at once; its events, and finally `done`, go to `stream`.
-    pub fn send(self: &Arc<Self>, id: &str, prompt: &str, model: Option<&str>, settings: &Settings, stream: Stream) -> Result<()> {
-        if prompt.trim().is_empty() {
+    pub fn send(self: &Arc<Self>, id: &str, prompt: Prompt, model: Option<&str>, settings: &Settings, stream: Stream) -> Result<()> {
+        if prompt.text.trim().is_empty() {
             return Err(ApiError::bad_request("the prompt is empty"));
         }
         let route = route(&self.paths, settings, model)?;
@@ -429,9 +434,11 @@ impl AgentHost {
         let before = rules.clone();
         let mut config = AgentConfig::new(route.clone());
         config.max_steps = settings.agent_max_steps;
+        config.repo_map_tokens = settings.agent_repo_map_tokens;
+        config.context_tokens = settings.agent_context_tokens;
         let approver = Arc::new(UiApprover { stream: stream.clone(), pending: self.pending.clone() });
         let agent = Agent::new(Arc::new(client), Arc::new(Toolbox::new(self.ws.clone())), self.store.clone(), rules, approver, config);
-        let (host, prompt, model_name) = (self.clone(), prompt.to_owned(), route[0].to_string());
+        let (host, model_name) = (self.clone(), route[0].to_string());
         tokio::runtime::Handle::try_current()
             .map_err(|_| ApiError::internal("no async runtime"))?
             .spawn(async move {
@@ -449,9 +456,10 @@ impl AgentHost {
                     }
                 };
                 info!(thread = %live.data.lock().map(|d| d.id.clone()).unwrap_or_default(), model = %model_name, "agent turn started");
-                let outcome = agent.run_turn(&mut thread, Message::user(prompt.clone()), &cancel, &mut on).await;
+                let title = title(&prompt.text);
+                let outcome = agent.run_turn(&mut thread, prompt, &cancel, &mut on).await;
                 host.remember_grants(&before, &agent.policy());
-                let done = host.finish(&live, thread, &prompt, &model_name, outcome);
+                let done = host.finish(&live, thread, &title, &model_name, outcome);
                 *lock(&live.running) = None;
                 host.close_approvals(&stream.id);
                 lock(&host.streams).remove(&stream.id);
@@ -461,7 +469,7 @@ impl AgentHost {
     }
 
     /// Saves the thread after a turn and builds the `done` frame.
-    fn finish(&self, live: &Live, mut thread: Thread, prompt: &str, model: &str, turn: weft_agent::TurnOutcome) -> AgentFrame {
+    fn finish(&self, live: &Live, mut thread: Thread, title: &str, model: &str, turn: weft_agent::TurnOutcome) -> AgentFrame {
         lock(&live.review).extend(turn.originals);
         let (end, stop, error) = match turn.end {
             TurnEnd::Done(stop) => ("done", Some(serde_json::to_value(&stop).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_else(|| format!("{stop:?}"))), None),
@@ -477,12 +485,19 @@ impl AgentHost {
             }
         }
         let mut data = lock(&live.data);
+        if let Some(split) = turn.compacted {
+            // The first `split` messages became two (the summary and its answer): turns
+            // that began in them can only be cut back to the start.
+            for t in &mut data.turns {
+                t.messages_before = (t.messages_before as usize).checked_sub(split).map_or(0, |i| i + 2) as u32;
+            }
+        }
         data.tool_summaries.clear();
         data.messages = thread.messages;
         data.usage = thread.usage;
         data.turns.push(TurnRecord { messages_before: turn.messages_before as u32, checkpoint: turn.checkpoint, end: end.into(), model: model.into(), usage: turn.usage });
         if data.title.is_empty() {
-            data.title = title(prompt);
+            data.title = title.to_owned();
         }
         data.updated_ms = now_ms();
         let saved = self.save(&data);

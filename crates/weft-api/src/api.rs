@@ -293,9 +293,10 @@ impl Api {
             }
             Request::AgentThreads => to_json(self.open()?.agents.threads()?),
             Request::AgentThread { thread } => to_json(self.open()?.agents.thread(&thread)?),
-            Request::AgentSend { thread, prompt, model } => {
+            Request::AgentSend { thread, prompt, model, mentions } => {
                 let stream = stream.ok_or_else(|| ApiError::bad_request("agentSend needs a stream"))?;
-                self.open()?.agents.send(&thread, &prompt, model.as_deref(), &self.settings().0, stream)?;
+                let prompt = weft_agent::Prompt { text: prompt, mentions };
+                self.open()?.agents.send(&thread, prompt, model.as_deref(), &self.settings().0, stream)?;
                 Ok(Value::Null)
             }
             Request::AgentApprove { request, answer } => {

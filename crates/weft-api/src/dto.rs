@@ -148,9 +148,9 @@ pub enum Request {
     AgentThread { thread: String },
     /// Starts a turn in a thread (created when new; the id is minted by the client).
     /// Streams AgentFrame frames, the last being `done`. `model` overrides the settings'
-    /// model for this turn. -> null, at once
+    /// model for this turn; `mentions` are what the prompt @-mentions. -> null, at once
     #[serde(rename_all = "camelCase")]
-    AgentSend { thread: String, prompt: String, #[serde(default)] model: Option<String> },
+    AgentSend { thread: String, prompt: String, #[serde(default)] model: Option<String>, #[serde(default)] mentions: Vec<weft_agent::Mention> },
     /// Answers an approval card: "once", "always" or "deny". -> null
     #[serde(rename_all = "camelCase")]
     AgentApprove { request: String, answer: String },

@@ -56,6 +56,11 @@ pub struct Settings {
     pub agent_deny_commands: Vec<String>,
     /// Model calls per turn before the agent gives up.
     pub agent_max_steps: u32,
+    /// Tokens of repo map in the agent's system prompt (0: none).
+    pub agent_repo_map_tokens: u32,
+    /// The conversation's share of the model's window in tokens: above it, older turns are
+    /// summarised (0: never). Lower it for local models with small windows.
+    pub agent_context_tokens: u32,
 }
 
 impl Default for Settings {
@@ -87,6 +92,8 @@ impl Default for Settings {
             agent_allow_commands: Vec::new(),
             agent_deny_commands: Vec::new(),
             agent_max_steps: 50,
+            agent_repo_map_tokens: 1024,
+            agent_context_tokens: 100_000,
         }
     }
 }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use anyhow::{bail, Context};
 use tokio_util::sync::CancellationToken;
 use weft_agent::{Agent, AgentConfig, AgentEvent, Approval, ApprovalRequest, Approver, Thread, Toolbox, TurnEnd};
-use weft_llm::{BoxFuture, Event, Message, StopReason};
+use weft_llm::{BoxFuture, Event, StopReason};
 
 pub struct Args {
     pub prompt: String,
@@ -72,6 +72,8 @@ pub fn run(paths: &weft_api::AppPaths, args: Args) -> anyhow::Result<std::proces
     policy.allow_commands.extend(args.allow);
     let mut config = AgentConfig::new(route);
     config.max_steps = args.max_steps;
+    config.repo_map_tokens = settings.agent_repo_map_tokens;
+    config.context_tokens = settings.agent_context_tokens;
     let agent = Agent::new(
         Arc::new(client),
         Arc::new(Toolbox::new(ws)),
@@ -94,7 +96,7 @@ pub fn run(paths: &weft_api::AppPaths, args: Args) -> anyhow::Result<std::proces
         let mut thread = Thread::default();
         let mut out = std::io::stdout();
         let mut on = move |e: AgentEvent| print_event(&mut out, e);
-        let turn = agent.run_turn(&mut thread, Message::user(args.prompt), &cancel, &mut on).await;
+        let turn = agent.run_turn(&mut thread, args.prompt.into(), &cancel, &mut on).await;
         println!();
         let u = thread.usage;
         eprintln!(

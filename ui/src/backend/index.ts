@@ -41,13 +41,14 @@ import type { FileReview } from '../bindings/FileReview';
 import type { ReviewAction } from '../bindings/ReviewAction';
 import type { Message } from '../bindings/Message';
 import type { Usage } from '../bindings/Usage';
+import type { Mention } from '../bindings/Mention';
 
 export type {
   AppInfo, WorkspaceInfo, RecentWorkspace, TreeEntry, FileDto, Encoding, FinderMatch, SearchOptions,
   SearchEvent, SearchSummary, ReplaceOutcome, WatchEvent, SettingsDto, Session,
   Checkpoint, Created, FileChange, CheckpointFile, RestorePlan, RestoreReport, GcReport,
   Analysis, Change, Span, OutlineSymbol, SymbolHit, RepoMap, Diagnostic,
-  AgentFrame, AgentThread, ThreadSummary, ProviderStatus, FileReview, ReviewAction, Message, Usage,
+  AgentFrame, AgentThread, ThreadSummary, ProviderStatus, FileReview, ReviewAction, Message, Usage, Mention,
 };
 import { TauriTransport } from './tauri';
 import { WsTransport } from './ws';
@@ -189,8 +190,8 @@ export class Backend {
   agentThreads() { return this.call<ThreadSummary[]>({ method: 'agentThreads' }); }
   agentThread(thread: string) { return this.call<AgentThread>({ method: 'agentThread', params: { thread } }); }
   /** Returns at once; the turn's frames follow, the last being `done`. */
-  agentSend(thread: string, prompt: string, model: string | null, onFrame: (f: AgentFrame) => void): StreamHandle {
-    return this.stream({ method: 'agentSend', params: { thread, prompt, model } }, (f) => onFrame(f as AgentFrame));
+  agentSend(thread: string, prompt: string, model: string | null, mentions: Mention[], onFrame: (f: AgentFrame) => void): StreamHandle {
+    return this.stream({ method: 'agentSend', params: { thread, prompt, model, mentions } }, (f) => onFrame(f as AgentFrame));
   }
   agentApprove(request: string, answer: 'once' | 'always' | 'deny') { return this.call<null>({ method: 'agentApprove', params: { request, answer } }); }
   agentStop(thread: string) { return this.call<boolean>({ method: 'agentStop', params: { thread } }); }

@@ -70,4 +70,13 @@ agentDenyCommands: Array<string>,
 /**
  * Model calls per turn before the agent gives up.
  */
-agentMaxSteps: number, };
+agentMaxSteps: number, 
+/**
+ * Tokens of repo map in the agent's system prompt (0: none).
+ */
+agentRepoMapTokens: number, 
+/**
+ * The conversation's share of the model's window in tokens: above it, older turns are
+ * summarised (0: never). Lower it for local models with small windows.
+ */
+agentContextTokens: number, };

@@ -57,9 +57,16 @@ test('a prompt streams, an approved edit shows in the editor, the test runs, and
   await page.locator('.agent-btn').click();
   const panel = page.locator('.agent-panel');
   await panel.waitFor();
-  await panel.locator('.ag-input').fill('make sh test.sh pass');
+  // Mention a file with @: the picker suggests it, Enter takes it.
+  await panel.locator('.ag-input').fill('make ');
+  await panel.locator('.ag-input').pressSequentially('@test.s');
+  await panel.locator('.ag-sug', { hasText: '@test.sh' }).waitFor();
   await panel.locator('.ag-input').press('Enter');
-  assert.equal(await panel.locator('.ag-user').first().textContent(), 'make sh test.sh pass');
+  assert.equal(await panel.locator('.ag-input').inputValue(), 'make @test.sh ');
+  await panel.locator('.ag-input').pressSequentially('pass');
+  await panel.locator('.ag-input').press('Enter');
+  assert.equal(await panel.locator('.ag-user').first().textContent(), 'make @test.sh pass');
+  assert.equal(await panel.locator('.ag-chips.sent .ag-chip').textContent(), '@test.sh');
   assert.equal(await panel.locator('.ag-send').textContent(), 'Stop', 'while the turn runs, Send becomes Stop');
 
   // The answer streams in as Markdown (inline code and bold rendered, not raw).
@@ -93,6 +100,10 @@ test('a prompt streams, an approved edit shows in the editor, the test runs, and
   await until(async () => (await panel.locator('.ag-send').textContent()) === 'Send', 'the end of the turn');
   assert.equal(await panel.locator('.md-code code').last().textContent(), 'sh test.sh');
   assert.match(await panel.locator('.ag-usage').textContent(), /↑\d+ ↓\d+/);
+  // The mentioned file went to the model with the prompt, and the repo map in the system prompt.
+  const first = llm.requests()[0];
+  assert.match(first.messages[0].content[0].text, /<item label="test.sh">\n\[ "\$\(sh add.sh 2 3\)" = 5 \]/);
+  assert.equal(first.messages[0].content[1].text, 'make @test.sh pass');
   await panel.locator('.ag-turn-actions').getByRole('button', { name: 'Code', exact: true }).waitFor();
 
   // Review: one file, one hunk; rejecting it puts the old line back on disk and in the editor.
@@ -109,7 +120,9 @@ test('a prompt streams, an approved edit shows in the editor, the test runs, and
   // The thread was saved: after a reload it is listed and reopens with its tool cards.
   await page.reload();
   await page.locator('.agent-btn').click();
-  await until(async () => (await page.locator('.ag-threads option:checked').textContent()) === 'make sh test.sh pass', 'the saved thread');
+  await until(async () => (await page.locator('.ag-threads option:checked').textContent()) === 'make @test.sh pass', 'the saved thread');
+  assert.equal(await page.locator('.ag-user').first().textContent(), 'make @test.sh pass', 'the context block is not shown as the prompt');
+  assert.equal(await page.locator('.ag-chips.sent .ag-chip').textContent(), '@test.sh');
   await page.locator('.ag-tool[data-id="tu_2"].ok').waitFor();
   assert.match(await page.locator('.ag-tool[data-id="tu_2"] .ag-tool-sum').textContent(), /run `sh test\.sh`/);
 });

@@ -1,6 +1,6 @@
 // Starts a real `weft serve` on a temporary folder and a real headless Chromium.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, mkdirSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -52,7 +52,8 @@ export async function startFakeLlm(script) {
   const dir = mkdtempSync(join(tmpdir(), 'weft-e2e-llm-'));
   writeFileSync(join(dir, 'script.json'), JSON.stringify(script));
   const bin = process.env.WEFT_FAKE_LLM_BIN ?? join(dirname(weftBinary()), 'weft-fake-llm');
-  const child = spawn(bin, [join(dir, 'script.json')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const log = join(dir, 'requests.jsonl');
+  const child = spawn(bin, [join(dir, 'script.json'), log], { stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise((res, rej) => {
     createInterface({ input: child.stdout }).once('line', (line) => res(line.trim()));
     child.on('error', (e) => rej(new Error(`${bin}: ${e.message} (build it with: cargo build -p weft-llm --features fake --bin weft-fake-llm)`)));
@@ -60,6 +61,8 @@ export async function startFakeLlm(script) {
   });
   return {
     url,
+    /** The request bodies the server has received so far. */
+    requests: () => (existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)) : []),
     stop() {
       child.kill();
       rmSync(dir, { recursive: true, force: true });

@@ -83,7 +83,7 @@ async fn run(s: &Setup, prompt: &str) -> (weft_agent::TurnOutcome, Vec<AgentEven
     let ev = events.clone();
     let out = s
         .agent
-        .run_turn(&mut thread, Message::user(prompt), &CancellationToken::new(), &mut move |e| ev.lock().expect("events").push(e))
+        .run_turn(&mut thread, prompt.into(), &CancellationToken::new(), &mut move |e| ev.lock().expect("events").push(e))
         .await;
     let events = events.lock().expect("events").clone();
     (out, events, thread)
@@ -201,7 +201,7 @@ async fn stop_kills_the_running_command_and_keeps_the_thread_valid() {
     let started = Instant::now();
     let out = s
         .agent
-        .run_turn(&mut thread, Message::user("wait"), &cancel, &mut move |e| {
+        .run_turn(&mut thread, "wait".into(), &cancel, &mut move |e| {
             if matches!(e, AgentEvent::ToolCall { .. }) {
                 let stopper = stopper.clone();
                 tokio::spawn(async move {
@@ -247,7 +247,7 @@ async fn stop_mid_stream_returns_at_once_and_leaves_files_whole() {
     let started = Instant::now();
     let mut thread = Thread::default();
     let out = agent
-        .run_turn(&mut thread, Message::user("talk"), &cancel, &mut move |e| {
+        .run_turn(&mut thread, "talk".into(), &cancel, &mut move |e| {
             if matches!(e, AgentEvent::Llm(weft_llm::Event::Text { .. })) {
                 *t.lock().expect("n") += 1;
                 stopper.cancel();
@@ -302,4 +302,68 @@ async fn a_failed_request_after_an_edit_keeps_the_checkpoint_and_the_review() {
     assert_eq!(out.originals.get("add.sh"), Some(&Some(ADD.as_bytes().to_vec())));
     // The thread keeps what the turn did, ending with the unanswered tool results.
     assert_eq!(thread.messages.last().map(|m| m.role), Some(Role::User));
+}
+
+#[tokio::test]
+async fn mentions_and_the_repo_map_reach_the_model() {
+    let mut s = setup(vec![say("It doubles.")], Approval::Deny, Policy::default()).await;
+    std::fs::create_dir_all(s.root.join("src")).expect("dir");
+    std::fs::write(s.root.join("src/math.rs"), "/// Twice x.\npub fn double(x: u32) -> u32 {\n    x * 2\n}\n\npub fn other() {}\n").expect("write");
+    s.agent.config.repo_map_tokens = 512;
+    let prompt = weft_agent::Prompt {
+        text: "what does double do?".into(),
+        mentions: vec![
+            weft_agent::Mention::File { path: "add.sh".into(), start_line: Some(2), end_line: Some(3) },
+            weft_agent::Mention::Symbol { name: "double".into() },
+            weft_agent::Mention::Text { label: "selection in test.sh:1".into(), text: "out=$(sh add.sh 2 3)".into() },
+            weft_agent::Mention::File { path: "../outside.txt".into(), start_line: None, end_line: None },
+        ],
+    };
+    let mut thread = Thread::default();
+    let out = s.agent.run_turn(&mut thread, prompt, &CancellationToken::new(), &mut |_| {}).await;
+    assert_eq!(out.end, TurnEnd::Done(weft_llm::StopReason::EndTurn));
+    let body = &s.server.requests()[0].body;
+    // The repo map is in the system prompt, ranked towards the mentioned files.
+    let system = body["system"][0]["text"].as_str().expect("system");
+    assert!(system.contains("src/math.rs") && system.contains("double"), "{system}");
+    let content = &body["messages"][0]["content"];
+    let ctx = content[0]["text"].as_str().expect("context block");
+    assert!(ctx.starts_with(weft_agent::context::CONTEXT_OPEN), "{ctx}");
+    assert!(ctx.contains("<item label=\"add.sh:2-3\">\n# prints the sum of two numbers\necho $(($1 - $2))\n</item>"), "{ctx}");
+    assert!(ctx.contains("src/math.rs:2\npub fn double(x: u32) -> u32 {\n    x * 2\n}"), "{ctx}");
+    assert!(!ctx.contains("other()"), "only the mentioned definition: {ctx}");
+    assert!(ctx.contains("<item label=\"selection in test.sh:1\">\nout=$(sh add.sh 2 3)\n</item>"), "{ctx}");
+    assert!(ctx.contains("(could not read ../outside.txt"), "a path outside the workspace is refused: {ctx}");
+    assert_eq!(content[1]["text"], "what does double do?");
+}
+
+#[tokio::test]
+async fn a_thread_over_its_window_share_has_its_older_turns_summarised() {
+    let mut s = setup(vec![say("- The user asked to read big files; nothing changed."), say("Carrying on.")], Approval::Deny, Policy::default()).await;
+    s.agent.config.context_tokens = 4000;
+    let mut thread = Thread::default();
+    for i in 0..3 {
+        thread.messages.push(Message::user(format!("read big file {i}")));
+        thread.messages.push(Message { role: Role::Assistant, content: vec![Block::text("x".repeat(4000))] });
+    }
+    let events = Arc::new(Mutex::new(vec![]));
+    let ev = events.clone();
+    let out = s.agent.run_turn(&mut thread, "and now?".into(), &CancellationToken::new(), &mut move |e| ev.lock().expect("events").push(e)).await;
+    assert_eq!(out.end, TurnEnd::Done(weft_llm::StopReason::EndTurn));
+    let reqs = s.server.requests();
+    // First the summary of the older turns, then the turn itself on the shorter thread.
+    assert_eq!(reqs[0].body["system"][0]["text"].as_str().unwrap_or(reqs[0].body["system"].as_str().unwrap_or_default()), weft_agent::context::SUMMARY_SYSTEM);
+    assert!(reqs[0].body["messages"][0]["content"][0]["text"].as_str().expect("transcript").contains("USER: read big file 0"));
+    let sent = reqs[1].body["messages"].as_array().expect("messages");
+    let first = sent[0]["content"][0]["text"].as_str().expect("summary");
+    assert!(first.starts_with(weft_agent::context::SUMMARY_PREFIX) && first.contains("nothing changed"), "{first}");
+    assert_eq!(sent.last().expect("prompt")["content"][0]["text"], "and now?");
+    assert!(sent.len() < 7, "older turns are gone: {}", sent.len());
+    let split = out.compacted.expect("compacted");
+    assert_eq!(thread.messages.len(), 7 - split + 2 + 1);
+    assert_eq!(out.messages_before, thread.messages.len() - 2, "the turn starts at its prompt");
+    let events = events.lock().expect("events");
+    assert!(events.iter().any(|e| matches!(e, AgentEvent::Compacted { summarised, .. } if *summarised == split)));
+    // The summary's tokens count towards the turn.
+    assert_eq!(out.usage.output_tokens, 10);
 }

@@ -36,4 +36,5 @@ fn export_typescript_bindings() {
     AgentThread::export_all_to(&dir).expect("AgentThread");
     ThreadSummary::export_all_to(&dir).expect("ThreadSummary");
     ProviderStatus::export_all_to(&dir).expect("ProviderStatus");
+    weft_agent::Mention::export_all_to(&dir).expect("Mention");
 }

@@ -3,7 +3,7 @@
 //! request. Prints its base URL on the first line of stdout, then serves until killed.
 //!
 //! ```text
-//! weft-fake-llm SCRIPT.json
+//! weft-fake-llm SCRIPT.json [REQUESTS.jsonl]
 //! {"format": "anthropic", "paceMs": 15, "replies": [
 //!   {"text": "Let me look.", "tools": [{"id": "t1", "name": "read_file", "input": {"path": "a.rs"}}]},
 //!   {"error": {"status": 529, "type": "overloaded_error", "message": "Overloaded"}},
@@ -87,6 +87,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let replies = script.replies.into_iter().map(|r| reply(r, openai)).collect();
     let server = FakeServer::start_paced(replies, Duration::from_millis(script.pace_ms.max(1))).await?;
     println!("{}", if openai { format!("{}/v1", server.url()) } else { server.url() });
-    tokio::signal::ctrl_c().await?;
-    Ok(())
+    let log = std::env::args().nth(2);
+    let mut written = 0;
+    loop {
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => return Ok(r?),
+            _ = tokio::time::sleep(Duration::from_millis(50)) => {}
+        }
+        let requests = server.requests();
+        if let (Some(log), true) = (&log, requests.len() > written) {
+            let lines: String = requests.iter().map(|r| format!("{}\n", r.body)).collect();
+            std::fs::write(log, lines)?;
+            written = requests.len();
+        }
+    }
 }
