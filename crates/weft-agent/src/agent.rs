@@ -29,6 +29,8 @@ pub struct AgentConfig {
     pub thinking_budget: Option<u32>,
     /// Model calls per turn before the agent gives up (a loop guard).
     pub max_steps: u32,
+    /// The models that summarise older turns (a cheaper one, typically); empty: `route`.
+    pub summary_route: Vec<ModelRef>,
     /// Tokens of repo map added to the system prompt at the start of each turn (0: none).
     pub repo_map_tokens: u32,
     /// The conversation's share of the model's window, in (estimated) tokens: above it, the
@@ -51,7 +53,7 @@ impl<S: Into<String>> From<S> for Prompt {
 
 impl AgentConfig {
     pub fn new(route: Vec<ModelRef>) -> Self {
-        AgentConfig { route, system: DEFAULT_SYSTEM.into(), max_tokens: 8192, thinking_budget: None, max_steps: 50, repo_map_tokens: 0, context_tokens: 0 }
+        AgentConfig { route, system: DEFAULT_SYSTEM.into(), max_tokens: 8192, thinking_budget: None, max_steps: 50, summary_route: vec![], repo_map_tokens: 0, context_tokens: 0 }
     }
 }
 
@@ -66,6 +68,18 @@ pub enum AgentEvent {
     Usage { provider: String, model: String, usage: Usage },
     /// The thread's first `summarised` messages were replaced by a summary.
     Compacted { summarised: usize, tokens_before: usize, tokens_after: usize },
+    /// A budget's alert threshold was crossed (each is reported once).
+    BudgetAlert { message: String },
+}
+
+/// Keeps the books: consulted before each model request and told about each response.
+/// The app and the command line back it with the usage ledger and the user's budgets.
+pub trait Spending: Send + Sync {
+    /// Before a request of about `input_tokens` (and up to `max_tokens` out) to `model` for
+    /// `task` ("agent", "summary"): None to go ahead, or why it would pass a hard cap.
+    fn before(&self, task: &str, model: &ModelRef, input_tokens: u64, max_tokens: u32) -> Option<String>;
+    /// After a response: records it and returns the alerts to show.
+    fn after(&self, task: &str, resp: &weft_llm::Response) -> Vec<String>;
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -104,6 +118,8 @@ pub enum TurnEnd {
     Stopped,
     /// `max_steps` model calls without the model ending its turn.
     StepLimit,
+    /// The next request would pass a hard spending cap and the user said no.
+    OverBudget { reason: String },
     /// A model request failed after its retries and fallbacks. What the turn did before
     /// (its checkpoint, the files it changed) is still in the outcome.
     Failed { code: &'static str, message: String },
@@ -130,6 +146,7 @@ pub struct Agent {
     store: Option<Arc<Store>>,
     policy: Mutex<Policy>,
     approver: Arc<dyn Approver>,
+    spending: Option<Arc<dyn Spending>>,
     pub config: AgentConfig,
 }
 
@@ -142,7 +159,37 @@ impl Agent {
         approver: Arc<dyn Approver>,
         config: AgentConfig,
     ) -> Self {
-        Agent { client, toolbox, store, policy: Mutex::new(policy), approver, config }
+        Agent { client, toolbox, store, policy: Mutex::new(policy), approver, spending: None, config }
+    }
+
+    /// Records every request and enforces the caps through `spending`.
+    pub fn with_spending(mut self, spending: Arc<dyn Spending>) -> Self {
+        self.spending = Some(spending);
+        self
+    }
+
+    /// Asks the books before a request; past a cap, asks the user. Err: the user said no.
+    async fn may_spend(&self, task: &str, route: &[ModelRef], req: &Request, cancel: &CancellationToken) -> Result<(), String> {
+        let (Some(books), Some(model)) = (&self.spending, route.first()) else { return Ok(()) };
+        let input = (context::estimate_tokens(&req.messages) + req.system.len() / 4 + if req.tools.is_empty() { 0 } else { TOOL_SPECS_TOKENS }) as u64;
+        let Some(reason) = books.before(task, model, input, req.max_tokens) else { return Ok(()) };
+        let ask = ApprovalRequest { tool: "budget".into(), input: serde_json::json!({ "reason": reason, "model": model.to_string() }), summary: format!("going over budget: {reason}"), pattern: None };
+        let answer = tokio::select! {
+            a = self.approver.approve(&ask) => a,
+            _ = cancel.cancelled() => Approval::Deny,
+        };
+        match answer {
+            Approval::Deny => Err(reason),
+            Approval::Once | Approval::Always => Ok(()),
+        }
+    }
+
+    fn spent(&self, task: &str, resp: &weft_llm::Response, on: &mut (dyn FnMut(AgentEvent) + Send)) {
+        if let Some(books) = &self.spending {
+            for message in books.after(task, resp) {
+                on(AgentEvent::BudgetAlert { message });
+            }
+        }
     }
 
     /// The rules now in force, including what "always" answers added.
@@ -201,6 +248,10 @@ impl Agent {
                 cache: true,
                 ..Request::default()
             };
+            if let Err(reason) = self.may_spend("agent", &self.config.route, &req, cancel).await {
+                out.end = TurnEnd::OverBudget { reason };
+                return out;
+            }
             let resp = {
                 let mut forward = |e: Event| on(AgentEvent::Llm(e));
                 tokio::select! {
@@ -220,6 +271,7 @@ impl Agent {
             out.usage.add(&resp.usage);
             thread.usage.add(&resp.usage);
             on(AgentEvent::Usage { provider: resp.provider.clone(), model: resp.model.clone(), usage: resp.usage });
+            self.spent("agent", &resp, on);
             let calls: Vec<(String, String, Value)> =
                 resp.message.tool_uses().map(|(id, n, i)| (id.to_owned(), n.to_owned(), i.clone())).collect();
             thread.messages.push(resp.message);
@@ -273,9 +325,13 @@ impl Agent {
             max_tokens: 2048,
             ..Request::default()
         };
+        let route = if self.config.summary_route.is_empty() { &self.config.route } else { &self.config.summary_route };
+        // Past a cap and declined: go on without summarising; the turn's own request
+        // asks again.
+        self.may_spend("summary", route, &req, cancel).await.ok()?;
         let mut quiet = |_: Event| {};
         let resp = tokio::select! {
-            r = self.client.stream(&self.config.route, &req, &mut quiet) => r,
+            r = self.client.stream(route, &req, &mut quiet) => r,
             _ = cancel.cancelled() => return None,
         };
         let resp = match resp {
@@ -288,6 +344,7 @@ impl Agent {
         usage.add(&resp.usage);
         thread.usage.add(&resp.usage);
         on(AgentEvent::Usage { provider: resp.provider.clone(), model: resp.model.clone(), usage: resp.usage });
+        self.spent("summary", &resp, on);
         let mut kept = vec![
             Message::user(format!("{}\n\n{}", context::SUMMARY_PREFIX, resp.message.text().trim())),
             Message { role: Role::Assistant, content: vec![Block::text("Understood; I will continue from there.")] },

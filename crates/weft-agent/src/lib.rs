@@ -16,7 +16,7 @@ pub mod permissions;
 pub mod review;
 pub mod tools;
 
-pub use agent::{summary, Agent, AgentConfig, AgentEvent, Approval, ApprovalRequest, Approver, Prompt, Thread, TurnEnd, TurnOutcome, DEFAULT_SYSTEM};
+pub use agent::{summary, Agent, AgentConfig, AgentEvent, Approval, ApprovalRequest, Approver, Prompt, Spending, Thread, TurnEnd, TurnOutcome, DEFAULT_SYSTEM};
 pub use context::Mention;
 pub use permissions::{Decision, Policy, Rule};
 pub use review::{FileReview, FileStatus, Hunk, Review};

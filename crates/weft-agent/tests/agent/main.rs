@@ -367,3 +367,84 @@ async fn a_thread_over_its_window_share_has_its_older_turns_summarised() {
     // The summary's tokens count towards the turn.
     assert_eq!(out.usage.output_tokens, 10);
 }
+
+/// Books that allow `allow` requests, then call the next one over the cap; alerts after
+/// the first response. Records which task and model each request was for.
+struct Books {
+    allow: usize,
+    seen: Mutex<Vec<(String, String)>>,
+    recorded: Mutex<Vec<(String, String)>>,
+}
+
+impl weft_agent::Spending for Books {
+    fn before(&self, task: &str, model: &ModelRef, input_tokens: u64, _max: u32) -> Option<String> {
+        assert!(input_tokens > 0);
+        let mut seen = self.seen.lock().expect("seen");
+        seen.push((task.to_owned(), model.to_string()));
+        (seen.len() > self.allow).then(|| "today's spending is $4.99 of its $5.00 cap".to_owned())
+    }
+    fn after(&self, task: &str, resp: &weft_llm::Response) -> Vec<String> {
+        let mut r = self.recorded.lock().expect("recorded");
+        r.push((task.to_owned(), resp.model.clone()));
+        if r.len() == 1 { vec!["80% of today's budget used".into()] } else { vec![] }
+    }
+}
+
+#[tokio::test]
+async fn a_hard_cap_stops_the_agent_before_the_request_and_asks() {
+    let books = Arc::new(Books { allow: 1, seen: Mutex::default(), recorded: Mutex::default() });
+    let s = setup(vec![tool("t1", "read_file", json!({"path": "add.sh"})), say("never sent")], Approval::Deny, Policy::default()).await;
+    let agent = s.agent.with_spending(books.clone());
+    let events = Arc::new(Mutex::new(vec![]));
+    let ev = events.clone();
+    let mut thread = Thread::default();
+    let out = agent.run_turn(&mut thread, "read it".into(), &CancellationToken::new(), &mut move |e| ev.lock().expect("events").push(e)).await;
+    assert_eq!(out.end, TurnEnd::OverBudget { reason: "today's spending is $4.99 of its $5.00 cap".into() });
+    // The second request was never sent: the user was asked, and said no.
+    assert_eq!(s.server.requests().len(), 1);
+    let asked = s.approver.1.lock().expect("asked").clone();
+    assert_eq!(asked.len(), 1);
+    assert_eq!(asked[0].tool, "budget");
+    assert!(asked[0].summary.contains("$5.00 cap"));
+    // The alert after the first response came through once.
+    let alerts: Vec<String> = events.lock().expect("events").iter().filter_map(|e| match e { AgentEvent::BudgetAlert { message } => Some(message.clone()), _ => None }).collect();
+    assert_eq!(alerts, ["80% of today's budget used"]);
+    assert_eq!(*books.recorded.lock().expect("recorded"), [("agent".to_owned(), "claude-test".to_owned())]);
+
+    // Said yes: the turn goes past the cap.
+    let books = Arc::new(Books { allow: 0, seen: Mutex::default(), recorded: Mutex::default() });
+    let s = setup(vec![say("fine")], Approval::Once, Policy::default()).await;
+    let agent = s.agent.with_spending(books.clone());
+    let out = agent.run_turn(&mut Thread::default(), "hi".into(), &CancellationToken::new(), &mut |_| {}).await;
+    assert_eq!(out.end, TurnEnd::Done(weft_llm::StopReason::EndTurn));
+    assert_eq!(s.server.requests().len(), 1);
+}
+
+#[tokio::test]
+async fn summaries_go_to_their_own_route_and_fall_back_after_a_retryable_failure() {
+    let books = Arc::new(Books { allow: 100, seen: Mutex::default(), recorded: Mutex::default() });
+    let mut s = setup(
+        vec![Reply::anthropic_error(529, "overloaded_error", "Overloaded"), Reply::anthropic_error(529, "overloaded_error", "Overloaded"), Reply::sse(Turn::new("cheap-fallback").text("- summary").anthropic()), say("ok")],
+        Approval::Deny,
+        Policy::default(),
+    )
+    .await;
+    s.agent.config.context_tokens = 3000;
+    s.agent.config.summary_route = vec![ModelRef::new("anthropic", "cheap-model"), ModelRef::new("anthropic", "cheap-fallback")];
+    let agent = s.agent.with_spending(books.clone());
+    let mut thread = Thread::default();
+    for i in 0..2 {
+        thread.messages.push(Message::user(format!("q{i}")));
+        thread.messages.push(Message { role: Role::Assistant, content: vec![Block::text("y".repeat(4000))] });
+    }
+    let out = agent.run_turn(&mut thread, "next".into(), &CancellationToken::new(), &mut |_| {}).await;
+    assert_eq!(out.end, TurnEnd::Done(weft_llm::StopReason::EndTurn));
+    let models: Vec<String> = s.server.requests().iter().map(|r| r.body["model"].as_str().unwrap_or_default().to_owned()).collect();
+    // The cheap model was overloaded (retried once), then its fallback summarised; the turn
+    // itself went to the agent's model.
+    assert_eq!(models, ["cheap-model", "cheap-model", "cheap-fallback", "claude-test"]);
+    let seen = books.seen.lock().expect("seen").clone();
+    assert_eq!(seen, [("summary".to_owned(), "anthropic:cheap-model".to_owned()), ("agent".to_owned(), "anthropic:claude-test".to_owned())]);
+    let recorded = books.recorded.lock().expect("recorded").clone();
+    assert_eq!(recorded, [("summary".to_owned(), "cheap-fallback".to_owned()), ("agent".to_owned(), "claude-test".to_owned())]);
+}
