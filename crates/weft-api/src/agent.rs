@@ -110,6 +110,16 @@ pub fn route(paths: &AppPaths, settings: &Settings, model: Option<&str>) -> Resu
     Ok(out)
 }
 
+/// The models for a task kind ("summary", "title"): its model from `taskModels`, then
+/// the agent's route as the fallback chain. Empty when the task has no model of its own.
+pub fn task_route(settings: &Settings, task: &str, agent: &[ModelRef]) -> Result<Vec<ModelRef>> {
+    let Some(m) = settings.task_models.get(task) else { return Ok(vec![]) };
+    let first = ModelRef::parse(m).ok_or_else(|| ApiError::new("bad_model", format!("taskModels.{task}: {m:?} is not provider:model")))?;
+    let mut out = vec![first];
+    out.extend(agent.iter().filter(|r| !out.contains(r)).cloned().collect::<Vec<_>>());
+    Ok(out)
+}
+
 /// The settings' rules over the defaults.
 pub fn policy(settings: &Settings) -> Policy {
     let mut p = Policy::default();
@@ -145,7 +155,8 @@ pub struct ProviderStatus {
     pub key: KeySource,
     /// Where the user sets the key outside the app, if anywhere.
     pub key_env: Option<String>,
-    /// Local servers need no key.
+    /// Runs on this machine (Ollama, LM Studio, another server on loopback): no key
+    /// needed, and its requests cost nothing.
     pub local: bool,
 }
 
@@ -162,7 +173,9 @@ pub fn providers(paths: &AppPaths, settings: &Settings) -> Vec<ProviderStatus> {
             } else {
                 KeySource::None
             };
-            let local = c.base_url.contains("://localhost") || c.base_url.contains("://127.0.0.1") || c.base_url.contains("://[::1]");
+            // A server on this machine runs its models here (free, no key) — unless it
+            // stands in for a cloud provider, as a proxy in front of the paid API does.
+            let local = env.is_none() && (c.base_url.contains("://localhost") || c.base_url.contains("://127.0.0.1") || c.base_url.contains("://[::1]"));
             ProviderStatus {
                 kind: match c.kind {
                     ProviderKind::Anthropic => "anthropic".into(),
@@ -203,7 +216,14 @@ pub enum AgentFrame {
     Fallback { from: String, to: String, error: String },
     /// Older turns were summarised to keep the thread inside the model's window.
     Compacted { summarised: u32, tokens_before: u32, tokens_after: u32 },
-    /// "done" (the model ended its turn), "stopped", "stepLimit" or "error".
+    /// What the last request cost (nano-dollars; `priced` false for a model without a
+    /// price), this thread so far and everything today.
+    Cost { #[ts(type = "number")] request_nanos: i64, priced: bool, #[ts(type = "number")] thread_nanos: i64, #[ts(type = "number")] today_nanos: i64 },
+    /// A budget's alert threshold was crossed.
+    BudgetAlert { message: String },
+    /// The thread got its title (from the `title` task model).
+    Title { title: String },
+    /// "done" (the model ended its turn), "stopped", "stepLimit", "overBudget" or "error".
     Done { end: String, stop: Option<String>, error: Option<ApiError>, #[ts(type = "number | null")] checkpoint: Option<i64>, review: Vec<FileReview> },
 }
 
@@ -218,6 +238,7 @@ fn frame(e: AgentEvent, thread_usage: &mut Usage) -> Option<AgentFrame> {
         AgentEvent::ToolCall { id, name, input } => AgentFrame::ToolCall { summary: weft_agent::summary(&name, &input), id, name, input },
         AgentEvent::ToolResult { id, content, is_error, .. } => AgentFrame::ToolResult { id, content, is_error },
         AgentEvent::Checkpoint { id } => AgentFrame::Checkpoint { id },
+        AgentEvent::BudgetAlert { message } => AgentFrame::BudgetAlert { message },
         AgentEvent::Compacted { summarised, tokens_before, tokens_after } => {
             AgentFrame::Compacted { summarised: summarised as u32, tokens_before: tokens_before as u32, tokens_after: tokens_after as u32 }
         }
@@ -436,8 +457,22 @@ impl AgentHost {
         config.max_steps = settings.agent_max_steps;
         config.repo_map_tokens = settings.agent_repo_map_tokens;
         config.context_tokens = settings.agent_context_tokens;
+        config.summary_route = task_route(settings, "summary", &route)?;
+        let title_route = task_route(settings, "title", &route)?;
         let approver = Arc::new(UiApprover { stream: stream.clone(), pending: self.pending.clone() });
-        let agent = Agent::new(Arc::new(client), Arc::new(Toolbox::new(self.ws.clone())), self.store.clone(), rules, approver, config);
+        let meter = crate::usage::meter(&self.paths, settings)?;
+        let s2 = stream.clone();
+        let books = Arc::new(crate::usage::Books {
+            meter,
+            workspace: self.ws.root().display().to_string(),
+            thread: id.to_owned(),
+            baseline: route[0].clone(),
+            on_spent: Box::new(move |c| {
+                s2.json(AgentFrame::Cost { request_nanos: c.request_nanos, priced: c.priced, thread_nanos: c.thread_nanos, today_nanos: c.today_nanos });
+            }),
+        });
+        let client = Arc::new(client);
+        let agent = Agent::new(client.clone(), Arc::new(Toolbox::new(self.ws.clone())), self.store.clone(), rules, approver, config).with_spending(books.clone());
         let (host, model_name) = (self.clone(), route[0].to_string());
         tokio::runtime::Handle::try_current()
             .map_err(|_| ApiError::internal("no async runtime"))?
@@ -457,9 +492,22 @@ impl AgentHost {
                 };
                 info!(thread = %live.data.lock().map(|d| d.id.clone()).unwrap_or_default(), model = %model_name, "agent turn started");
                 let title = title(&prompt.text);
+                let prompt_text = prompt.text.clone();
                 let outcome = agent.run_turn(&mut thread, prompt, &cancel, &mut on).await;
                 host.remember_grants(&before, &agent.policy());
-                let done = host.finish(&live, thread, &title, &model_name, outcome);
+                let mut done = host.finish(&live, thread, &title, &model_name, outcome);
+                if !title_route.is_empty() && lock(&live.data).turns.len() == 1 {
+                    if let Some(t) = name_thread(&client, &title_route, &books, &prompt_text).await {
+                        let mut data = lock(&live.data);
+                        data.title = t.clone();
+                        if let Err(e) = host.save(&data) {
+                            if let AgentFrame::Done { error, .. } = &mut done {
+                                error.get_or_insert(e);
+                            }
+                        }
+                        stream.json(AgentFrame::Title { title: t });
+                    }
+                }
                 *lock(&live.running) = None;
                 host.close_approvals(&stream.id);
                 lock(&host.streams).remove(&stream.id);
@@ -476,6 +524,7 @@ impl AgentHost {
             TurnEnd::Stopped => ("stopped", None, None),
             TurnEnd::StepLimit => ("stepLimit", None, None),
             TurnEnd::Failed { code, message } => ("error", None, Some(ApiError::new(code, message))),
+            TurnEnd::OverBudget { reason } => ("overBudget", None, Some(ApiError::new("over_budget", format!("stopped before the next request: {reason}")))),
         };
         if let Some(e) = &error {
             // The API wants every user message answered before the next one: close the
@@ -620,6 +669,26 @@ pub enum ReviewAction {
     AcceptFile { path: String },
     RejectFile { path: String },
     RejectHunk { path: String, hunk: u32 },
+}
+
+/// A short title from the cheap `title` model; None (the prompt's first line stays) if
+/// it fails.
+async fn name_thread(client: &Client, route: &[ModelRef], books: &crate::usage::Books, prompt: &str) -> Option<String> {
+    use weft_agent::Spending;
+    let req = weft_llm::Request {
+        system: "Write a title of at most six words for a coding conversation that starts with the user's message below. Reply with the title only, no quotes.".into(),
+        messages: vec![Message::user(prompt.chars().take(2000).collect::<String>())],
+        max_tokens: 30,
+        ..weft_llm::Request::default()
+    };
+    let model = route.first()?;
+    if books.before("title", model, (prompt.len() / 4) as u64, 30).is_some() {
+        return None;
+    }
+    let resp = client.stream(route, &req, &mut |_| {}).await.map_err(|e| warn!("naming the thread failed: {e}")).ok()?;
+    books.after("title", &resp);
+    let t = resp.message.text().trim().trim_matches('"').lines().next()?.chars().take(80).collect::<String>();
+    (!t.is_empty()).then_some(t)
 }
 
 fn title(prompt: &str) -> String {

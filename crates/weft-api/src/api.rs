@@ -334,6 +334,30 @@ impl Api {
                 self.open()?.agents.delete(&thread)?;
                 Ok(Value::Null)
             }
+            Request::UsageSummary { days } => {
+                let meter = crate::usage::meter(&self.inner.paths, &self.settings().0)?;
+                to_json(meter.ledger.summary(days)?)
+            }
+            Request::UsageMeter { thread } => {
+                let meter = crate::usage::meter(&self.inner.paths, &self.settings().0)?;
+                let thread = match thread {
+                    Some(t) => Some(meter.ledger.totals(&weft_usage::Scope::Thread { workspace: self.open()?.ws.root().display().to_string(), thread: t })?),
+                    None => None,
+                };
+                to_json(UsageMeter { thread, today: meter.ledger.totals(&weft_usage::Scope::Today)?, budgets: meter.budgets })
+            }
+            Request::UsageExport { days } => {
+                let meter = crate::usage::meter(&self.inner.paths, &self.settings().0)?;
+                // The same window as the dashboard's, so the two agree.
+                let (_, since_ms) = meter.ledger.window(days)?;
+                to_json(weft_usage::csv::write(&meter.ledger.rows(since_ms)?))
+            }
+            Request::UsagePrices => {
+                let settings = self.settings().0;
+                let table = crate::usage::price_table(&self.inner.paths, &settings)?;
+                let local_providers = crate::agent::providers(&self.inner.paths, &settings).into_iter().filter(|p| p.local).map(|p| p.name).collect();
+                to_json(PriceList { path: crate::usage::prices_path(&self.inner.paths).display().to_string(), prices: table.entries(), local_providers })
+            }
             Request::UiReady { marks } => {
                 if let Ok(c) = self.store() {
                     c.ui_ready();

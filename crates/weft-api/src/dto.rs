@@ -172,6 +172,18 @@ pub enum Request {
     AgentExport { thread: String },
     #[serde(rename_all = "camelCase")]
     AgentDelete { thread: String },
+    /// Cost and tokens for the dashboard: the last `days` days (0: all), grouped by day,
+    /// model, workspace, thread and task. -> UsageSummary
+    #[serde(rename_all = "camelCase")]
+    UsageSummary { #[serde(default)] days: u32 },
+    /// The live meter: a thread of the open folder, and today. -> UsageMeter
+    #[serde(rename_all = "camelCase")]
+    UsageMeter { #[serde(default)] thread: Option<String> },
+    /// The ledger rows of the last `days` days (0: all) as CSV. -> string
+    #[serde(rename_all = "camelCase")]
+    UsageExport { #[serde(default)] days: u32 },
+    /// The price table in force ($ per million tokens) and where to edit it. -> PriceList
+    UsagePrices,
     /// The UI is interactive: logs the start-up time and the UI's own marks (name, ms
     /// since the page began loading), and prints them for benchmarks.
     #[serde(rename_all = "camelCase")]
@@ -291,4 +303,20 @@ pub struct CheckpointFile {
     pub binary: bool,
     pub symlink: Option<String>,
     pub mode: Option<u32>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct UsageMeter {
+    pub thread: Option<weft_usage::Totals>,
+    pub today: weft_usage::Totals,
+    pub budgets: weft_usage::Budgets,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct PriceList {
+    pub path: String,
+    pub prices: std::collections::BTreeMap<String, weft_usage::Price>,
+    pub local_providers: Vec<String>,
 }

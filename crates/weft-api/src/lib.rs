@@ -15,11 +15,15 @@ mod paths;
 mod settings;
 mod stream;
 mod syntax;
+mod usage;
 
-pub use agent::{llm_client, markdown as thread_markdown, policy as agent_policy, providers as agent_providers, route as agent_route};
+pub use agent::{llm_client, task_route, markdown as thread_markdown, policy as agent_policy, providers as agent_providers, route as agent_route};
 pub use agent::{AgentFrame, AgentThread, KeySource, ProviderStatus, ReviewAction, ThreadSummary, TurnRecord};
 pub use api::{Api, Mode};
 pub use settings::load as load_settings;
+pub use usage::{ledger_path, meter as usage_meter, prices_path, Books, Spent};
+pub use weft_usage::csv::{read as usage_csv_read, write as usage_csv};
+pub use weft_usage::{Group, Record as UsageRecord, Totals, UsageSummary};
 pub use checkpoints::open_store;
 pub use weft_store::{ChangeStatus, Checkpoint, Created, FailedFile, FileChange, GcReport, Origin, RestorePlan, RestoreReport, Skipped, Summary};
 pub use dto::*;

@@ -61,6 +61,17 @@ pub struct Settings {
     /// The conversation's share of the model's window in tokens: above it, older turns are
     /// summarised (0: never). Lower it for local models with small windows.
     pub agent_context_tokens: u32,
+    /// Task kind ("summary", "title") -> the model that does it, typically a cheap one;
+    /// the agent's model (and its fallbacks) backs it up. Agent turns use `agentModel`.
+    #[ts(type = "Record<string, string>")]
+    pub task_models: std::collections::BTreeMap<String, String>,
+    /// Hard caps in US dollars (0: none). Before a request that would pass one, the agent
+    /// stops and asks.
+    pub budget_thread_usd: f64,
+    pub budget_day_usd: f64,
+    pub budget_month_usd: f64,
+    /// Percent of a cap at which you are told, once per period (0: never).
+    pub budget_alert_percent: u32,
 }
 
 impl Default for Settings {
@@ -94,6 +105,11 @@ impl Default for Settings {
             agent_max_steps: 50,
             agent_repo_map_tokens: 1024,
             agent_context_tokens: 100_000,
+            task_models: Default::default(),
+            budget_thread_usd: 0.0,
+            budget_day_usd: 0.0,
+            budget_month_usd: 0.0,
+            budget_alert_percent: 80,
         }
     }
 }
@@ -139,6 +155,19 @@ impl Settings {
             if !m.contains(':') {
                 return Err(format!("{m:?} is not a model: write it as provider:model, e.g. anthropic:claude-sonnet-4-5"));
             }
+        }
+        for (task, m) in &self.task_models {
+            if !m.contains(':') {
+                return Err(format!("taskModels.{task}: {m:?} is not a model: write it as provider:model"));
+            }
+        }
+        for (name, v) in [("budgetThreadUsd", self.budget_thread_usd), ("budgetDayUsd", self.budget_day_usd), ("budgetMonthUsd", self.budget_month_usd)] {
+            if !v.is_finite() || v < 0.0 {
+                return Err(format!("{name} must be a number of dollars, 0 for no cap; not {v}"));
+            }
+        }
+        if self.budget_alert_percent > 100 {
+            return Err(format!("budgetAlertPercent must be between 0 and 100, not {}", self.budget_alert_percent));
         }
         if self.agent_max_steps == 0 {
             return Err("agentMaxSteps must be at least 1".into());

@@ -70,10 +70,23 @@ pub fn run(paths: &weft_api::AppPaths, args: Args) -> anyhow::Result<std::proces
     let ws = Arc::new(weft_fs::Workspace::open(&root).context("opening the workspace")?);
     let mut policy = weft_api::agent_policy(&settings);
     policy.allow_commands.extend(args.allow);
-    let mut config = AgentConfig::new(route);
+    let mut config = AgentConfig::new(route.clone());
     config.max_steps = args.max_steps;
     config.repo_map_tokens = settings.agent_repo_map_tokens;
     config.context_tokens = settings.agent_context_tokens;
+    config.summary_route = weft_api::task_route(&settings, "summary", &route).map_err(|e| anyhow::anyhow!("{}", e.message))?;
+    // The same ledger and budgets as the app: a script cannot spend past a cap unasked.
+    let meter = weft_api::usage_meter(paths, &settings).map_err(|e| anyhow::anyhow!("{}", e.message))?;
+    let books = weft_api::Books {
+        meter,
+        workspace: root.display().to_string(),
+        thread: format!("cli-{}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)),
+        baseline: route[0].clone(),
+        on_spent: Box::new(|c| {
+            let priced = if c.priced { "" } else { " (model not in the price table)" };
+            eprintln!("\n(${:.4} this request, ${:.4} this run, ${:.2} today{priced})", c.request_nanos as f64 / 1e9, c.thread_nanos as f64 / 1e9, c.today_nanos as f64 / 1e9);
+        }),
+    };
     let agent = Agent::new(
         Arc::new(client),
         Arc::new(Toolbox::new(ws)),
@@ -81,7 +94,8 @@ pub fn run(paths: &weft_api::AppPaths, args: Args) -> anyhow::Result<std::proces
         policy,
         Arc::new(StdinApprover),
         config,
-    );
+    )
+    .with_spending(Arc::new(books));
 
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
     runtime.block_on(async move {
@@ -117,6 +131,10 @@ pub fn run(paths: &weft_api::AppPaths, args: Args) -> anyhow::Result<std::proces
                 eprintln!("weft agent: gave up after {} model calls without finishing", args.max_steps);
                 std::process::ExitCode::FAILURE
             }
+            TurnEnd::OverBudget { reason } => {
+                eprintln!("weft agent: stopped at the budget: {reason} (raise budgetThreadUsd / budgetDayUsd / budgetMonthUsd in settings.json)");
+                std::process::ExitCode::FAILURE
+            }
             TurnEnd::Failed { message, .. } => {
                 eprintln!("weft agent: {message}");
                 std::process::ExitCode::FAILURE
@@ -140,6 +158,7 @@ fn print_event(out: &mut std::io::Stdout, e: AgentEvent) {
         }
         AgentEvent::Llm(Event::Fallback { from, to, error }) => eprintln!("\n({from} failed, trying {to}: {error})"),
         AgentEvent::ToolCall { name, input, .. } => eprintln!("\n→ {}", weft_agent::summary(&name, &input)),
+        AgentEvent::BudgetAlert { message } => eprintln!("\n(budget: {message})"),
         AgentEvent::ToolResult { content, is_error, .. } => {
             eprintln!("  {} {}", if is_error { "✗" } else { "✓" }, first_line(&content));
         }

@@ -6,6 +6,7 @@ mod agent;
 mod checkpoint;
 mod launch;
 mod serve;
+mod usage;
 
 use std::path::PathBuf;
 
@@ -55,6 +56,20 @@ enum Command {
         #[arg(long, default_value_t = 50)]
         max_steps: u32,
     },
+    /// What the AI has cost: totals, by day, model, workspace, thread and task.
+    Usage {
+        /// The last N days (0: all time).
+        #[arg(long, default_value_t = 30)]
+        days: u32,
+        /// Print the ledger's rows as CSV.
+        #[arg(long)]
+        csv: bool,
+        /// Print the summary as JSON.
+        #[arg(long)]
+        json: bool,
+        #[command(subcommand)]
+        cmd: Option<usage::Cmd>,
+    },
     /// Checkpoints of a folder: create, list, show, diff, restore, delete.
     Checkpoint {
         /// The workspace folder (default: the current folder).
@@ -97,6 +112,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Some(Command::Usage { days, csv, json, cmd }) => usage::run(&paths, usage::Args { days, csv, json, cmd }),
         Some(Command::Checkpoint { workspace, json, cmd }) => checkpoint::run(&paths, checkpoint::Args { workspace, json, cmd }),
     }
 }

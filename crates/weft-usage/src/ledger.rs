@@ -86,7 +86,7 @@ pub struct Group {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
-pub struct Summary {
+pub struct UsageSummary {
     /// The first day included (local), or "" for everything.
     pub since: String,
     pub total: Totals,
@@ -210,18 +210,22 @@ impl Ledger {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// The first local day of the last `days` days and its midnight in ms; ("", MIN) for 0.
+    pub fn window(&self, days: u32) -> Result<(String, i64)> {
+        if days == 0 {
+            return Ok((String::new(), i64::MIN));
+        }
+        Ok(self.conn().query_row(
+            "SELECT date('now', 'localtime', ?1), CAST(strftime('%s', date('now', 'localtime', ?1), 'utc') AS INTEGER) * 1000",
+            [format!("-{} days", days - 1)],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?)
+    }
+
     /// Everything since `days` ago (local midnight), grouped the ways the dashboard shows;
     /// `days` 0 means all time.
-    pub fn summary(&self, days: u32) -> Result<Summary> {
-        let (since, since_ms): (String, i64) = if days == 0 {
-            (String::new(), i64::MIN)
-        } else {
-            self.conn().query_row(
-                "SELECT date('now', 'localtime', ?1), CAST(strftime('%s', date('now', 'localtime', ?1), 'utc') AS INTEGER) * 1000",
-                [format!("-{} days", days - 1)],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )?
-        };
+    pub fn summary(&self, days: u32) -> Result<UsageSummary> {
+        let (since, since_ms) = self.window(days)?;
         let by_cost = "SUM(cost_nanos) DESC, COUNT(*) DESC";
         let total = if days == 0 {
             self.totals(&Scope::All)?
@@ -229,7 +233,7 @@ impl Ledger {
             let conn = self.conn();
             conn.query_row(&format!("SELECT {TOTALS} FROM requests WHERE at_ms >= ?1"), [since_ms], |r| totals_from(r, 0))?
         };
-        Ok(Summary {
+        Ok(UsageSummary {
             since,
             total,
             today: self.totals(&Scope::Today)?,

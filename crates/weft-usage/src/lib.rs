@@ -14,7 +14,7 @@ mod ledger;
 mod prices;
 
 pub use budget::{Budgets, Meter};
-pub use ledger::{Group, Ledger, Record, Scope, Summary, Totals};
+pub use ledger::{Group, Ledger, Record, Scope, Totals, UsageSummary};
 pub use prices::{dollars, Cost, Price, PriceTable, SHIPPED};
 
 #[derive(Debug, thiserror::Error)]

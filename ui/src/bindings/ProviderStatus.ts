@@ -14,6 +14,7 @@ kind: string, baseUrl: string, key: KeySource,
  */
 keyEnv: string | null, 
 /**
- * Local servers need no key.
+ * Runs on this machine (Ollama, LM Studio, another server on loopback): no key
+ * needed, and its requests cost nothing.
  */
 local: boolean, };

@@ -79,4 +79,18 @@ agentRepoMapTokens: number,
  * The conversation's share of the model's window in tokens: above it, older turns are
  * summarised (0: never). Lower it for local models with small windows.
  */
-agentContextTokens: number, };
+agentContextTokens: number, 
+/**
+ * Task kind ("summary", "title") -> the model that does it, typically a cheap one;
+ * the agent's model (and its fallbacks) backs it up. Agent turns use `agentModel`.
+ */
+taskModels: Record<string, string>, 
+/**
+ * Hard caps in US dollars (0: none). Before a request that would pass one, the agent
+ * stops and asks.
+ */
+budgetThreadUsd: number, budgetDayUsd: number, budgetMonthUsd: number, 
+/**
+ * Percent of a cap at which you are told, once per period (0: never).
+ */
+budgetAlertPercent: number, };

@@ -28,7 +28,9 @@ async fn setup(script: Vec<Reply>, settings: Value) -> Setup {
         settings["agentBaseUrls"] = json!({});
     }
     settings["agentBaseUrls"]["anthropic"] = json!(server.url());
-    settings["agentModel"] = json!("anthropic:claude-test");
+    if settings["agentModel"].is_null() {
+        settings["agentModel"] = json!("anthropic:claude-test");
+    }
     settings["checkpointAuto"] = json!(false);
     std::fs::create_dir_all(app.path().join("config")).expect("config");
     std::fs::write(app.path().join("config/settings.json"), settings.to_string()).expect("settings");
@@ -220,4 +222,71 @@ async fn providers_show_where_keys_come_from_and_never_the_key() {
     // Test connection against a server that is not there: a clear error, not a hang.
     let err = s.api.call(json!({"method": "agentModels", "params": {"provider": "vllm"}}), None).await.expect_err("refused");
     assert_eq!(err.code, "llm_connection", "{err}");
+}
+
+fn priced(text: &str, input: u64, output: u64) -> Reply {
+    let usage = weft_llm::Usage { input_tokens: input, output_tokens: output, cache_read_tokens: 0, cache_write_tokens: 0 };
+    Reply::sse(Turn::new("claude-sonnet-4-5").text(text).usage(usage).anthropic())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_request_is_in_the_ledger_and_a_cap_stops_the_next_one() {
+    // $3 in / $15 out per million: 10k in + 1k out = $0.045 a turn; the cap is $0.10 and
+    // the alert at 50% ($0.05).
+    let s = setup(
+        vec![
+            priced("one", 10_000, 1_000),
+            Reply::sse(Turn::new("claude-haiku-4-5").text("Fix the adder").anthropic()),
+            priced("two", 10_000, 1_000),
+            priced("never sent", 10_000, 1_000),
+        ],
+        json!({"agentModel": "anthropic:claude-sonnet-4-5", "budgetThreadUsd": 0.10, "budgetAlertPercent": 50, "taskModels": {"title": "anthropic:claude-haiku-4-5"}}),
+    )
+    .await;
+    let frames = send(&s.api, "b-1", "please fix the adder in add.sh").await;
+    let done = next(&frames, "done", |f| f["type"] == "done").await;
+    assert_eq!(done["end"], "done");
+    let all = frames.lock().expect("lock").clone();
+    let cost = all.iter().find(|f| f["type"] == "cost").expect("cost frame");
+    assert_eq!(cost["requestNanos"], 45_000_000);
+    assert_eq!(cost["threadNanos"], 45_000_000);
+    // The title came from the cheap model, and was recorded as its own task.
+    let title = all.iter().find(|f| f["type"] == "title").expect("title frame");
+    assert_eq!(title["title"], "Fix the adder");
+    assert_eq!(s.server.requests()[1].body["model"], "claude-haiku-4-5");
+    assert_eq!(call(&s.api, json!({"method": "agentThreads"})).await[0]["title"], "Fix the adder");
+    assert!(all.iter().all(|f| f["type"] != "budgetAlert"), "below 50%");
+
+    // The second turn crosses 50%: one alert.
+    let frames = send(&s.api, "b-1", "again").await;
+    next(&frames, "done", |f| f["type"] == "done").await;
+    let alerts: Vec<Value> = frames.lock().expect("lock").iter().filter(|f| f["type"] == "budgetAlert").cloned().collect();
+    assert_eq!(alerts.len(), 1);
+    assert_eq!(alerts[0]["message"], "$0.09 of this thread's $0.10 budget used (90%)");
+
+    // The third would pass $0.10: the agent asks first; declined, nothing is sent.
+    let frames = send(&s.api, "b-1", "and again").await;
+    let ask = next(&frames, "the budget question", |f| f["type"] == "approval").await;
+    assert_eq!(ask["tool"], "budget");
+    call(&s.api, json!({"method": "agentApprove", "params": {"request": ask["id"], "answer": "deny"}})).await;
+    let done = next(&frames, "done", |f| f["type"] == "done").await;
+    assert_eq!(done["end"], "overBudget");
+    assert_eq!(done["error"]["code"], "over_budget");
+    assert_eq!(s.server.requests().len(), 3, "the request over the cap was never sent");
+
+    // The ledger has every request, by task, and its totals are the frames' totals.
+    let summary = call(&s.api, json!({"method": "usageSummary", "params": {"days": 30}})).await;
+    assert_eq!(summary["total"]["requests"], 3);
+    let haiku = 10 * 1_000 + 5 * 5_000; // the title: 10 in, 5 out at $1 / $5
+    assert_eq!(summary["total"]["costNanos"], 90_000_000 + haiku);
+    let tasks: Vec<(String, u64)> = summary["byTask"].as_array().expect("tasks").iter().map(|g| (g["key"].as_str().unwrap_or_default().to_owned(), g["totals"]["requests"].as_u64().unwrap_or(0))).collect();
+    assert_eq!(tasks, [("agent".to_owned(), 2), ("title".to_owned(), 1)]);
+    // Routing the title to Haiku instead of Sonnet saved the difference.
+    assert_eq!(summary["total"]["savedNanos"], (10 * 3_000 + 5 * 15_000) - haiku);
+    let meter = call(&s.api, json!({"method": "usageMeter", "params": {"thread": "b-1"}})).await;
+    assert_eq!(meter["thread"]["costNanos"], summary["total"]["costNanos"]);
+    let csv = call(&s.api, json!({"method": "usageExport", "params": {"days": 30}})).await;
+    let csv = csv.as_str().expect("csv");
+    assert_eq!(csv.lines().count(), 4, "{csv}");
+    assert!(csv.lines().nth(1).expect("row").contains(",b-1,agent,anthropic,claude-sonnet-4-5,10000,1000,0,0,"), "{csv}");
 }

@@ -106,3 +106,63 @@ async fn a_refused_key_fails_the_command_with_the_reason() {
     assert!(r.stderr.contains("invalid x-api-key") && r.stderr.contains("ANTHROPIC_API_KEY"), "{}", r.stderr);
     assert_eq!(std::fs::read_to_string(ws.path().join("add.sh")).expect("read"), ADD, "nothing changed");
 }
+
+/// `weft` with the given config and data folders, stdin closed.
+fn weft(app: &std::path::Path, server: &FakeServer, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_weft"))
+        .args(args)
+        .env("ANTHROPIC_BASE_URL", server.url())
+        .env("ANTHROPIC_API_KEY", "sk-ant-cli-test")
+        .env("WEFT_CONFIG_DIR", app.join("c"))
+        .env("WEFT_DATA_DIR", app.join("d"))
+        .stdin(Stdio::null())
+        .output()
+        .expect("weft")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_agent_is_on_the_books_and_weft_usage_reports_them() {
+    let ws = tempfile::tempdir().expect("tmp");
+    let app = tempfile::tempdir().expect("tmp");
+    let usage = weft_llm::Usage { input_tokens: 10_000, output_tokens: 1_000, cache_read_tokens: 0, cache_write_tokens: 0 };
+    let server = FakeServer::start(vec![Reply::sse(Turn::new("claude-sonnet-4-5").text("done").usage(usage).anthropic())]).await.expect("fake");
+    let dir = ws.path().to_str().expect("utf8").to_owned();
+    let run = |extra: &'static str| {
+        let (app, server, dir) = (app.path().to_owned(), &server, dir.clone());
+        weft(&app, server, &["agent", "-C", &dir, "--model", "anthropic:claude-sonnet-4-5", extra])
+    };
+    let out = run("say done");
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    // $3/M in, $15/M out: $0.045, shown as it happens.
+    assert!(String::from_utf8_lossy(&out.stderr).contains("($0.0450 this request, $0.0450 this run"), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let json = weft(app.path(), &server, &["usage", "--json"]);
+    let summary: serde_json::Value = serde_json::from_slice(&json.stdout).expect("json");
+    assert_eq!(summary["total"]["costNanos"], 45_000_000);
+    assert_eq!(summary["byWorkspace"][0]["key"], ws.path().canonicalize().expect("canon").to_str().expect("utf8"));
+    let text = String::from_utf8_lossy(&weft(app.path(), &server, &["usage"]).stdout).into_owned();
+    assert!(text.starts_with("AI usage, the last 30 days"), "{text}");
+    assert!(text.contains("By model\n  anthropic:claude-sonnet-4-5"), "{text}");
+    assert!(text.contains("By task\n  agent"), "{text}");
+
+    // CSV out, and into another machine's ledger.
+    let csv = weft(app.path(), &server, &["usage", "--csv"]);
+    let csv_text = String::from_utf8_lossy(&csv.stdout).into_owned();
+    assert_eq!(csv_text.lines().count(), 2, "{csv_text}");
+    let other = tempfile::tempdir().expect("tmp");
+    std::fs::write(other.path().join("u.csv"), &csv_text).expect("write");
+    let imported = weft(other.path(), &server, &["usage", "import", other.path().join("u.csv").to_str().expect("utf8")]);
+    assert!(String::from_utf8_lossy(&imported.stdout).contains("imported 1 requests"));
+    let theirs: serde_json::Value = serde_json::from_slice(&weft(other.path(), &server, &["usage", "--json"]).stdout).expect("json");
+    assert_eq!(theirs["total"], summary["total"]);
+
+    // A daily cap of $0.05 stops the next run before its request (no one to say yes).
+    std::fs::create_dir_all(app.path().join("c")).expect("config");
+    std::fs::write(app.path().join("c/settings.json"), r#"{"budgetDayUsd": 0.05}"#).expect("settings");
+    let out = run("again");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("allow going over budget: today's spending is $0.04 of its $0.05 cap") || err.contains("allow going over budget: today's spending is $0.05 of its $0.05 cap"), "{err}");
+    assert!(err.contains("stopped at the budget"), "{err}");
+    assert_eq!(server.requests().len(), 1, "the request over the cap was never sent");
+}
