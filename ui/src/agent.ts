@@ -21,6 +21,10 @@ export interface AgentHost {
   problems(): { path: string; text: string } | null;
   /** Recent output of the focused terminal, for @terminal. */
   terminalText(): Promise<{ title: string; text: string } | null>;
+  /** The live cost of the running thread and of today (nano-dollars). */
+  spent(threadNanos: number, todayNanos: number): void;
+  /** A thread was opened or started (null: a new one): the meter follows it. */
+  threadOpened(id: string | null): void;
 }
 
 interface Suggestion {
@@ -292,6 +296,7 @@ export class AgentPanel {
     }
     this.reviewBase = null;
     this.renderReview([]);
+    this.host.threadOpened(id);
     if (!id) {
       this.threadId = newThreadId();
       this.thread = null;
@@ -348,7 +353,7 @@ export class AgentPanel {
   private turnActions(turn: number): HTMLElement {
     const rec = this.thread?.turns[turn];
     const restore = (code: boolean, conversation: boolean) => void this.restore(turn, code, conversation);
-    const endNote = rec && rec.end !== 'done' ? h('span', { class: 'ag-end' }, rec.end === 'stopped' ? 'Stopped' : rec.end === 'stepLimit' ? 'Gave up: too many steps' : 'Failed') : '';
+    const endNote = rec && rec.end !== 'done' ? h('span', { class: 'ag-end' }, rec.end === 'stopped' ? 'Stopped' : rec.end === 'stepLimit' ? 'Gave up: too many steps' : rec.end === 'overBudget' ? 'Stopped at the budget' : 'Failed') : '';
     return h('div', { class: 'ag-turn-actions', 'data-turn': String(turn) }, endNote,
       h('span', { class: 'ag-model-used' }, rec?.model ?? ''),
       h('span', { class: 'spacer' }),
@@ -445,6 +450,9 @@ export class AgentPanel {
         break;
       case 'retry': view.retry(`Retrying (attempt ${f.attempt}) in ${(f.delayMs / 1000).toFixed(1)} s: ${f.error}`); break;
       case 'fallback': view.note(`${f.from} failed (${f.error}); trying ${f.to}`, 'warn'); break;
+      case 'cost': this.host.spent(f.threadNanos, f.todayNanos); break;
+      case 'budgetAlert': toast(`Budget: ${f.message}`); view.note(`Budget: ${f.message}`, 'warn'); break;
+      case 'title': void this.refreshThreads(); break;
       case 'compacted': view.note(`Older turns were summarised to fit the model's window (~${tokens(f.tokensBefore)} → ~${tokens(f.tokensAfter)} tokens)`, 'dim'); break;
       case 'done': void this.finished(view, f); break;
     }
@@ -496,6 +504,13 @@ export class AgentPanel {
         actions.replaceChildren(h('span', { class: 'ag-decided' }, errorMessage(e)));
       }
     };
+    if (f.tool === 'budget') {
+      card.querySelector('.ag-approval-q')!.replaceChildren(h('strong', {}, 'Over budget: '), String(input.reason ?? f.summary), '. Send the request anyway?');
+      actions.append(
+        h('button', { class: 'btn small', onclick: () => void answer('once', 'Sent past the cap') }, 'Send anyway'),
+        h('button', { class: 'btn small primary', onclick: () => void answer('deny', 'Stopped at the cap') }, 'Stop'));
+      return card;
+    }
     actions.append(
       h('button', { class: 'btn small primary', onclick: () => void answer('once', 'Allowed once') }, 'Allow once'),
       h('button', { class: 'btn small', title: f.pattern ? `Allow commands matching \`${f.pattern}\` for the rest of this session` : `Allow ${f.tool} without asking for the rest of this session`, onclick: () => void answer('always', f.pattern ? `Always allowed: ${f.pattern}` : `Always allowed: ${f.tool}`) }, f.pattern ? `Always allow ${f.pattern}` : `Always allow ${f.tool}`),

@@ -6,6 +6,7 @@ import { EditorView } from '@codemirror/view';
 import { h, basename, debounce } from './dom';
 import { BackendError, type Backend, type AppInfo, type Settings, type FsChange, type RecentWorkspace, type Session } from './backend';
 import { choose, toast, errorMessage, panelModal } from './dialogs';
+import { CostMeter } from './usage';
 import { Doc } from './editor/doc';
 import { EditorGroup, type Tab } from './editor/group';
 import { applySettings, baseExtensions, ensureVim } from './editor/extensions';
@@ -38,6 +39,7 @@ export class App {
   /** The agent panel loads on first use, like the terminal. */
   private agentP: Promise<import('./agent').AgentPanel> | null = null;
   private agentHost = h('div', { class: 'agent-host', hidden: true });
+  private costMeter!: CostMeter;
   private groupsEl!: HTMLElement;
   private status!: Record<'left' | 'conn' | 'pos' | 'lang' | 'eol' | 'enc' | 'mode' | 'problems', HTMLElement>;
   private outline!: OutlinePanel;
@@ -76,6 +78,8 @@ export class App {
       if (running.length) await (await this.terminals()).restore(running);
     }).catch(() => {});
     void this.backend.uiReady(marks).catch(() => {});
+    // Off the start-up path: the ledger is read once the editor is interactive.
+    setTimeout(() => void this.costMeter.refresh(null), 500);
   }
 
   // ---- layout -------------------------------------------------------------------------
@@ -150,11 +154,12 @@ export class App {
     });
     const settingsBtn = h('button', { class: 'status-btn', title: 'Settings (Ctrl+,)', onclick: () => void this.openSettings() }, '⚙ Settings');
     const termBtn = h('button', { class: 'status-btn', title: 'Toggle Terminal (Ctrl+`)', onclick: () => void this.terminals().then((t) => t.toggle()) }, '⌨ Terminal');
+    this.costMeter = new CostMeter(this.backend);
     const agentBtn = h('button', { class: 'status-btn agent-btn', title: 'Toggle the agent panel (Ctrl+Alt+I)', onclick: () => void this.toggleAgent() }, '✦ Agent');
     const themeBtn = h('button', { class: 'status-btn', title: 'Toggle dark/light theme', onclick: () => void this.toggleTheme() }, '◐');
     const topbar = this.topbar();
     const statusbar = h('footer', { class: 'statusbar' }, this.status.conn, this.status.left, h('span', { class: 'spacer' }),
-      this.status.problems, this.status.mode, this.status.pos, this.status.lang, this.status.eol, this.status.enc, agentBtn, termBtn, themeBtn, settingsBtn);
+      this.status.problems, this.status.mode, this.status.pos, this.status.lang, this.status.eol, this.status.enc, this.costMeter.el, agentBtn, termBtn, themeBtn, settingsBtn);
     return h('div', { class: 'workbench' }, topbar, h('div', { class: 'main' }, this.sidebar, h('div', { class: 'editor-area' }, this.groupsEl, this.terminalHost), this.agentHost), statusbar);
   }
 
@@ -178,6 +183,8 @@ export class App {
           return { path: tab.doc.path, text: errors.length ? errors.map((d) => `${tab.doc.path}:${d.line}: ${d.message}`).join('\n') : 'no syntax errors' };
         },
         terminalText: async () => (this.terminalsP ? (await this.terminalsP).recentText() : null),
+        spent: (thread, today) => this.costMeter.spent(thread, today),
+        threadOpened: (id) => void this.costMeter.refresh(id),
       });
       this.agentHost.replaceWith(panel.el);
       await panel.start();

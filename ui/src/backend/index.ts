@@ -42,6 +42,11 @@ import type { ReviewAction } from '../bindings/ReviewAction';
 import type { Message } from '../bindings/Message';
 import type { Usage } from '../bindings/Usage';
 import type { Mention } from '../bindings/Mention';
+import type { UsageSummary } from '../bindings/UsageSummary';
+import type { UsageMeter } from '../bindings/UsageMeter';
+import type { Totals } from '../bindings/Totals';
+import type { Group } from '../bindings/Group';
+import type { PriceList } from '../bindings/PriceList';
 
 export type {
   AppInfo, WorkspaceInfo, RecentWorkspace, TreeEntry, FileDto, Encoding, FinderMatch, SearchOptions,
@@ -49,6 +54,7 @@ export type {
   Checkpoint, Created, FileChange, CheckpointFile, RestorePlan, RestoreReport, GcReport,
   Analysis, Change, Span, OutlineSymbol, SymbolHit, RepoMap, Diagnostic,
   AgentFrame, AgentThread, ThreadSummary, ProviderStatus, FileReview, ReviewAction, Message, Usage, Mention,
+  UsageSummary, UsageMeter, Totals, Group, PriceList,
 };
 import { TauriTransport } from './tauri';
 import { WsTransport } from './ws';
@@ -202,6 +208,12 @@ export class Backend {
   }
   agentExport(thread: string) { return this.call<string>({ method: 'agentExport', params: { thread } }); }
   agentDelete(thread: string) { return this.call<null>({ method: 'agentDelete', params: { thread } }); }
+
+  /** `days` 0 is all time. */
+  usageSummary(days: number) { return this.call<UsageSummary>({ method: 'usageSummary', params: { days } }); }
+  usageMeter(thread: string | null) { return this.call<UsageMeter>({ method: 'usageMeter', params: { thread } }); }
+  usageExport(days: number) { return this.call<string>({ method: 'usageExport', params: { days } }); }
+  usagePrices() { return this.call<PriceList>({ method: 'usagePrices' }); }
 
   pickFolder() { return this.t.pickFolder(); }
   openExternal(url: string) { if (/^(https?|mailto):/i.test(url)) this.t.openExternal(url); }

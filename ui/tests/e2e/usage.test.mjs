@@ -1,0 +1,95 @@
+// The usage dashboard end to end: headless Chromium against `weft serve`, with a ledger
+// seeded through `weft usage import` (the way ledgers from two machines are merged). The
+// dashboard's totals, chart and tables must equal what the ledger itself reports
+// (`weft usage --json`), and its CSV export must hold every row.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync, readFileSync, rmSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { startServe, launchBrowser, weftBinary, waitFor as until } from './harness.mjs';
+
+let ws, server, browser, page, summary;
+const HEADER = 'time_utc,at_ms,workspace,thread,task,provider,model,input_tokens,output_tokens,cache_read_tokens,cache_write_tokens,latency_ms,cost_usd,priced,baseline_usd';
+
+function weft(args) {
+  const env = { ...process.env, WEFT_CONFIG_DIR: join(server.appDir, 'config'), WEFT_DATA_DIR: join(server.appDir, 'data') };
+  return execFileSync(weftBinary(), args, { env, encoding: 'utf8' });
+}
+
+const usd = (n) => (n !== 0 && Math.abs(n / 1e9) < 0.01 ? `$${(n / 1e9).toFixed(4)}` : `$${(n / 1e9).toFixed(2)}`);
+
+before(async () => {
+  ws = mkdtempSync(join(tmpdir(), 'weft-e2e-usage-'));
+  writeFileSync(join(ws, 'README.md'), '# usage\n');
+  server = await startServe(ws);
+  const now = Date.now();
+  const day = 86_400_000;
+  const row = (at, wsPath, thread, task, provider, model, i, o, cost, baseline = cost) =>
+    [new Date(at).toISOString(), at, wsPath, thread, task, provider, model, i, o, 0, 0, 800, cost, 1, baseline].join(',');
+  const csv = [HEADER,
+    row(now - 2 * day, '/home/me/api', 't-a', 'agent', 'anthropic', 'claude-sonnet-4-5', 100000, 5000, '0.375000000'),
+    row(now - day, '/home/me/api', 't-a', 'agent', 'anthropic', 'claude-sonnet-4-5', 200000, 10000, '0.750000000'),
+    row(now - day, '/home/me/web', 't-b', 'agent', 'openai', 'gpt-4.1', 50000, 2000, '0.116000000'),
+    row(now - 60_000, '/home/me/web', 't-b', 'title', 'anthropic', 'claude-haiku-4-5', 300, 10, '0.000350000', '0.001050000'),
+    row(now - 30_000, '/home/me/api', 't-c', 'agent', 'anthropic', 'claude-sonnet-4-5', 40000, 3000, '0.165000000'),
+  ].join('\n') + '\n';
+  writeFileSync(join(ws, 'seed.csv'), csv);
+  assert.match(weft(['usage', 'import', join(ws, 'seed.csv')]), /imported 5 requests/);
+  summary = JSON.parse(weft(['usage', '--json', '--days', '30']));
+  browser = await launchBrowser();
+  page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+  page.on('pageerror', (e) => console.error('pageerror:', e.message));
+  await page.goto(server.url);
+  await page.waitForSelector('.tree-row[data-path="README.md"]');
+});
+
+after(async () => {
+  mkdirSync(join(import.meta.dirname, 'artifacts'), { recursive: true });
+  await page?.screenshot({ path: join(import.meta.dirname, 'artifacts', 'usage-dashboard.png') }).catch(() => {});
+  await browser?.close();
+  await server?.stop();
+  rmSync(ws, { recursive: true, force: true });
+});
+
+test('the dashboard shows the ledger: totals, cost per day, by model, workspace, thread and task; CSV export holds every row', async () => {
+  assert.equal(summary.total.requests, 5);
+  assert.equal(summary.total.costNanos, 1_406_350_000);
+  // The status bar meter shows today's spending.
+  await until(async () => (await page.locator('.cost-meter').textContent())?.includes(`${usd(summary.today.costNanos)} today`), 'the cost meter');
+  await page.locator('.cost-meter').click();
+  const dash = page.locator('.usage-dash');
+  await dash.locator('.usage-card.total').waitFor();
+  assert.equal(await dash.locator('.usage-card.total .usage-card-value').textContent(), usd(summary.total.costNanos));
+  assert.equal(await dash.locator('.usage-card.today .usage-card-value').textContent(), usd(summary.today.costNanos));
+  assert.equal(await dash.locator('.usage-card.saved .usage-card-value').textContent(), usd(summary.total.savedNanos));
+  assert.equal(summary.total.savedNanos, 700_000);
+  // A bar for each day with requests, on a 30-day timeline; their costs add up to the total.
+  assert.equal(await dash.locator('.usage-axis').first().textContent(), summary.since);
+  const bars = await dash.locator('.usage-bar').evaluateAll((els) => els.map((e) => [e.getAttribute('data-day'), Number(e.getAttribute('data-cost'))]));
+  assert.deepEqual(bars, summary.byDay.map((d) => [d.key, d.totals.costNanos]));
+  assert.equal(bars.length, 3);
+  assert.equal(bars.reduce((a, [, c]) => a + c, 0), summary.total.costNanos);
+  // The tables are the ledger's groups, most expensive first.
+  const rows = async (title) => dash.locator('.usage-table', { hasText: title }).locator('tbody tr').evaluateAll((trs) => trs.map((tr) => [tr.getAttribute('data-key'), tr.children[1].textContent, Number(tr.children[2].textContent)]));
+  for (const [title, groups] of [['By model', summary.byModel], ['By workspace', summary.byWorkspace], ['By thread', summary.byThread], ['By task', summary.byTask]]) {
+    assert.deepEqual(await rows(title), groups.map((g) => [g.key, usd(g.totals.costNanos), g.totals.requests]), title);
+  }
+  assert.equal((await rows('By model'))[0][0], 'anthropic:claude-sonnet-4-5');
+
+  // The last 7 days is the same here; all time too (nothing older was seeded).
+  await dash.locator('..').locator('.usage-range').selectOption('0');
+  await until(async () => (await dash.locator('.usage-card.total .usage-card-value').textContent()) === usd(summary.total.costNanos), 'all time');
+
+  // Export: the CSV has the header and one line per request.
+  await page.getByRole('button', { name: 'Export CSV…' }).click();
+  const input = page.locator('.modal-input');
+  await input.fill('usage-export.csv');
+  await input.press('Enter');
+  await until(() => { try { return readFileSync(join(ws, 'usage-export.csv'), 'utf8'); } catch { return false; } }, 'the exported CSV');
+  const lines = readFileSync(join(ws, 'usage-export.csv'), 'utf8').trim().split('\n');
+  assert.equal(lines[0], HEADER);
+  assert.equal(lines.length, 6);
+});
