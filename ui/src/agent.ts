@@ -8,7 +8,7 @@ import { h, basename } from './dom';
 import type { Backend, AgentFrame, AgentThread, FileReview, Message, Mention, Settings, StreamHandle, Usage, ProviderStatus } from './backend';
 import { panelModal, toast, errorMessage, choose, promptText } from './dialogs';
 import { renderMarkdown } from './markdown';
-import { baseExtensions } from './editor/extensions';
+import { openDiff } from './diffview';
 
 export interface AgentHost {
   settings(): Settings;
@@ -185,6 +185,7 @@ export class AgentPanel {
       h('button', { class: 'icon-btn', title: 'New thread', 'aria-label': 'New thread', onclick: () => void this.openThread(null) }, '+'),
       h('button', { class: 'icon-btn', title: 'Export the thread as Markdown', 'aria-label': 'Export', onclick: () => void this.export() }, '⤓'),
       h('button', { class: 'icon-btn', title: 'Delete this thread', 'aria-label': 'Delete thread', onclick: () => void this.deleteThread() }, '−'),
+      h('button', { class: 'icon-btn', title: 'Suggest a commit message for the staged git changes', 'aria-label': 'Suggest a commit message', onclick: () => void this.commitMessage() }, '✎'),
       h('button', { class: 'icon-btn', title: 'AI providers, keys and models', 'aria-label': 'AI providers', onclick: () => void this.providers() }, '⚙'));
     this.log = h('div', { class: 'ag-log', role: 'log', 'aria-live': 'polite' });
     this.reviewEl = h('div', { class: 'ag-review', hidden: true });
@@ -655,24 +656,9 @@ export class AgentPanel {
 
   private async diff(path: string) {
     try {
-      const [a, b, { MergeView }] = await Promise.all([
-        this.backend.checkpointFile(this.reviewBase, path),
-        this.backend.checkpointFile(null, path),
-        import('@codemirror/merge'),
-      ]);
+      const [a, b] = await Promise.all([this.backend.checkpointFile(this.reviewBase, path), this.backend.checkpointFile(null, path)]);
       const text = (f: typeof a) => (!f.exists ? '' : f.binary ? '(binary file)\n' : f.text ?? '');
-      const host = h('div', { class: 'merge-host' });
-      const exts = baseExtensions(this.host.settings(), { large: false, readOnly: true, lineSeparator: '\n' });
-      const merge = new MergeView({ a: { doc: text(a), extensions: exts }, b: { doc: text(b), extensions: exts }, parent: host, highlightChanges: true, gutter: true });
-      const body = h('div', { class: 'merge-wrap' }, h('div', { class: 'merge-heads' }, h('span', {}, 'Before the agent'), h('span', {}, 'Now')), host);
-      const close = h('button', { class: 'btn' }, 'Close');
-      const modal = panelModal(`${path}: the agent's changes`, body, [close], () => done());
-      const done = () => {
-        merge.destroy();
-        modal.remove();
-      };
-      close.addEventListener('click', done);
-      close.focus();
+      await openDiff(`${path}: the agent's changes`, { name: 'Before the agent', text: text(a) }, { name: 'Now', text: text(b) }, this.host.settings());
     } catch (e) {
       toast(errorMessage(e), 'error');
     }
@@ -708,6 +694,25 @@ export class AgentPanel {
     try {
       await this.backend.agentDelete(this.threadId);
       await this.openThread(null);
+    } catch (e) {
+      toast(errorMessage(e), 'error');
+    }
+  }
+
+  private async commitMessage() {
+    toast('Writing a commit message…');
+    try {
+      const m = await this.backend.suggestCommitMessage();
+      const text = h('textarea', { class: 'ag-input', rows: 8, spellcheck: 'false', 'aria-label': 'Commit message' });
+      text.value = m.message;
+      const copy = h('button', { class: 'btn primary' }, 'Copy');
+      const close = h('button', { class: 'btn' }, 'Close');
+      const modal = panelModal('Commit message', h('div', { class: 'ag-commit' }, h('p', { class: 'dim' }, `For the ${m.staged ? 'staged' : 'unstaged'} changes, by ${m.model}. Edit it, then copy it into your commit.`), text), [copy, close], () => modal.remove());
+      close.addEventListener('click', () => modal.remove());
+      copy.addEventListener('click', () => {
+        void navigator.clipboard?.writeText(text.value).then(() => toast('Copied'), () => toast('Copy failed: select the text and copy it', 'error'));
+      });
+      text.focus();
     } catch (e) {
       toast(errorMessage(e), 'error');
     }

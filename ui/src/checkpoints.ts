@@ -6,7 +6,7 @@
 import { h } from './dom';
 import type { Backend, Checkpoint, FileChange, StreamHandle, Settings } from './backend';
 import { panelModal, toast, errorMessage, choose } from './dialogs';
-import { baseExtensions } from './editor/extensions';
+import { openDiff } from './diffview';
 
 const ORIGIN: Record<Checkpoint['origin'], string> = { manual: 'Manual', agent: 'Agent turn', restore: 'Before restore', activity: 'Activity' };
 
@@ -136,24 +136,12 @@ export class CheckpointPanel {
   /** Side by side, read-only: `from` on the left, `to` on the right (null = on disk). */
   private async diff(path: string, from: number | null, to: number | null, fromName: string, toName: string) {
     try {
-      const [a, b, { MergeView }] = await Promise.all([
+      const [a, b] = await Promise.all([
         from === null && fromName === 'nothing' ? Promise.resolve(null) : this.backend.checkpointFile(from, path),
         this.backend.checkpointFile(to, path),
-        import('@codemirror/merge'),
       ]);
       const show = (f: typeof a) => (!f || !f.exists ? '' : f.symlink !== null ? `symlink → ${f.symlink}\n` : f.binary ? '(binary file)\n' : f.text ?? '');
-      const host = h('div', { class: 'merge-host' });
-      const exts = baseExtensions(this.settings(), { large: false, readOnly: true, lineSeparator: '\n' });
-      const merge = new MergeView({ a: { doc: show(a), extensions: exts }, b: { doc: show(b), extensions: exts }, parent: host, highlightChanges: true, gutter: true });
-      const body = h('div', { class: 'merge-wrap cp-diff' }, h('div', { class: 'merge-heads' }, h('span', {}, fromName), h('span', {}, toName)), host);
-      const close = h('button', { class: 'btn' }, 'Close');
-      const modal = panelModal(`${path}: ${fromName} ↔ ${toName}`, body, [close], () => done());
-      const done = () => {
-        merge.destroy();
-        modal.remove();
-      };
-      close.addEventListener('click', done);
-      close.focus();
+      await openDiff(`${path}: ${fromName} ↔ ${toName}`, { name: fromName, text: show(a) }, { name: toName, text: show(b) }, this.settings(), 'cp-diff');
     } catch (e) {
       toast(errorMessage(e), 'error');
     }

@@ -80,17 +80,20 @@ export async function openDashboard(backend: Backend, days = 30) {
   range.value = String(days);
   const body = h('div', { class: 'usage-dash' }, h('div', { class: 'usage-empty' }, 'Loading…'));
   const exportBtn = h('button', { class: 'btn', onclick: () => void exportCsv(backend, Number(range.value)) }, 'Export CSV…');
+  const pricesBtn = h('button', { class: 'btn', onclick: () => void openPrices(backend) }, 'Prices…');
   const close = h('button', { class: 'btn' }, 'Close');
-  const modal = panelModal('AI usage', h('div', {}, h('div', { class: 'usage-toolbar' }, range), body), [exportBtn, close], () => modal.remove());
+  const metric = h('select', { class: 'usage-range', 'aria-label': 'Chart' }, h('option', { value: 'cost' }, 'Cost per day'), h('option', { value: 'tokens' }, 'Tokens per day'));
+  const modal = panelModal('AI usage', h('div', {}, h('div', { class: 'usage-toolbar' }, metric, range), body), [pricesBtn, exportBtn, close], () => modal.remove());
   close.addEventListener('click', () => modal.remove());
   const load = async () => {
     try {
-      render(body, await backend.usageSummary(Number(range.value)));
+      render(body, await backend.usageSummary(Number(range.value)), metric.value === 'tokens');
     } catch (e) {
       body.replaceChildren(h('div', { class: 'usage-empty error' }, errorMessage(e)));
     }
   };
   range.addEventListener('change', () => void load());
+  metric.addEventListener('change', () => void load());
   await load();
   close.focus();
 }
@@ -112,7 +115,7 @@ function card(label: string, value: string, sub: string, cls: string): HTMLEleme
   return h('div', { class: `usage-card ${cls}` }, h('div', { class: 'usage-card-label' }, label), h('div', { class: 'usage-card-value' }, value), h('div', { class: 'usage-card-sub' }, sub));
 }
 
-function render(body: HTMLElement, s: UsageSummary) {
+function render(body: HTMLElement, s: UsageSummary, tokens: boolean) {
   if (!s.total.requests) {
     body.replaceChildren(h('div', { class: 'usage-empty' }, 'No model requests in this range yet. Every request the agent makes is recorded here with its tokens and cost.'));
     return;
@@ -125,7 +128,7 @@ function render(body: HTMLElement, s: UsageSummary) {
       card('This month', usd(s.thisMonth.costNanos), sub(s.thisMonth), 'month'),
       card('Saved by routing', usd(s.total.savedNanos), 'cheaper models for titles and summaries', 'saved')),
     s.total.unpriced ? h('div', { class: 'usage-note' }, `${s.total.unpriced} request(s) went to models without a price; they count as $0. Add them to prices.json.`) : '',
-    chart(s.since, s.byDay),
+    chart(s.since, s.byDay, tokens),
     h('div', { class: 'usage-tables' },
       table('By model', s.byModel), table('By workspace', s.byWorkspace, (k) => k.split('/').filter(Boolean).pop() ?? k),
       table('By thread', s.byThread), table('By task', s.byTask)));
@@ -146,14 +149,16 @@ function daysFrom(first: string): string[] {
 }
 
 /** Cost per day as bars (requests and tokens in the tooltip). */
-function chart(since: string, groups: Group[]): HTMLElement {
+function chart(since: string, groups: Group[], tokens: boolean): HTMLElement {
+  const value = (t: Totals) => (tokens ? tokenCount(t) : t.costNanos);
+  const show = (n: number) => (tokens ? `${compact(n)} tokens` : usd(n));
   const byKey = new Map(groups.map((g) => [g.key, g.totals]));
   const first = since || groups[0]?.key;
   const days = first ? daysFrom(first) : [];
   // A ledger row dated after "today" (another machine's clock) still shows.
   for (const g of groups) if (!days.includes(g.key)) days.push(g.key);
   days.sort();
-  const max = Math.max(...groups.map((d) => d.totals.costNanos), 1);
+  const max = Math.max(...groups.map((d) => value(d.totals)), 1);
   const w = 720, hgt = 140, gap = 2;
   const bw = Math.min(48, Math.max(1, (w - gap * days.length) / Math.max(days.length, 1)));
   const ns = 'http://www.w3.org/2000/svg';
@@ -170,7 +175,7 @@ function chart(since: string, groups: Group[]): HTMLElement {
   days.forEach((key, i) => {
     const t = byKey.get(key);
     if (!t) return;
-    const bh = Math.max(1, Math.round((t.costNanos / max) * hgt));
+    const bh = Math.max(1, Math.round((value(t) / max) * hgt));
     const rect = el('rect', { x: i * (bw + gap), y: hgt - bh, width: bw, height: bh, class: 'usage-bar', 'data-day': key, 'data-cost': t.costNanos });
     const title = document.createElementNS(ns, 'title');
     title.textContent = `${key}: ${usd(t.costNanos)}, ${t.requests} requests, ${compact(tokenCount(t))} tokens`;
@@ -185,7 +190,7 @@ function chart(since: string, groups: Group[]): HTMLElement {
     b.textContent = days.length > 1 ? days[days.length - 1] : '';
     svg.append(a, b);
   }
-  return h('div', { class: 'usage-chart-wrap' }, h('div', { class: 'usage-sub' }, `Cost per day (highest ${usd(max)})`), svg as unknown as HTMLElement);
+  return h('div', { class: 'usage-chart-wrap' }, h('div', { class: 'usage-sub' }, `${tokens ? 'Tokens' : 'Cost'} per day (highest ${show(max)})`), svg as unknown as HTMLElement);
 }
 
 function table(title: string, groups: Group[], short?: (key: string) => string): HTMLElement {
@@ -196,4 +201,37 @@ function table(title: string, groups: Group[], short?: (key: string) => string):
         h('td', { class: 'num' }, usd(g.totals.costNanos) + (g.totals.unpriced ? '*' : '')),
         h('td', { class: 'num' }, String(g.totals.requests)),
         h('td', { class: 'num' }, compact(tokenCount(g.totals))))))));
+}
+
+/** The price table in force, and the user's prices.json to add or override models. */
+async function openPrices(backend: Backend) {
+  let list;
+  try {
+    list = await backend.usagePrices();
+  } catch (e) {
+    toast(errorMessage(e), 'error');
+    return;
+  }
+  const rows = Object.entries(list.prices).flatMap(([model, p]) => (p ? [h('tr', {}, h('td', {}, model),
+    ...[p.input, p.output, p.cacheRead, p.cacheWrite].map((v) => h('td', { class: 'num' }, `$${v}`)))] : []));
+  const text = h('textarea', { class: 'ag-input usage-prices-text', rows: 6, spellcheck: 'false', 'aria-label': 'prices.json' });
+  text.value = list.text;
+  const error = h('div', { class: 'settings-error', role: 'alert' });
+  const body = h('div', { class: 'usage-prices' },
+    h('p', { class: 'dim' }, `$ per million tokens. Local providers (${list.localProviders.join(', ') || 'none'}) cost nothing. Your additions and overrides, in ${list.path}:`),
+    text, error,
+    h('div', { class: 'usage-table' }, h('table', {}, h('thead', {}, h('tr', {}, ...['Model', 'Input', 'Output', 'Cache read', 'Cache write'].map((t) => h('th', {}, t)))), h('tbody', {}, ...rows))));
+  const save = h('button', { class: 'btn primary' }, 'Save');
+  const close = h('button', { class: 'btn' }, 'Close');
+  const modal = panelModal('Prices', body, [save, close], () => modal.remove());
+  close.addEventListener('click', () => modal.remove());
+  save.addEventListener('click', async () => {
+    try {
+      await backend.usageSetPrices(text.value);
+      modal.remove();
+      toast('Prices saved; they apply to requests from now on');
+    } catch (e) {
+      error.textContent = errorMessage(e);
+    }
+  });
 }

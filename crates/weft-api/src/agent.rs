@@ -671,6 +671,72 @@ pub enum ReviewAction {
     RejectHunk { path: String, hunk: u32 },
 }
 
+/// The diff a commit message describes: what is staged, else what is changed.
+fn git_diff(root: &std::path::Path) -> Result<(String, bool)> {
+    let git = |args: &[&str]| {
+        std::process::Command::new("git").arg("-C").arg(root).args(args).output().map_err(|e| ApiError::new("not_git", format!("git could not run: {e}")))
+    };
+    let probe = git(&["rev-parse", "--is-inside-work-tree"])?;
+    if !probe.status.success() {
+        return Err(ApiError::new("not_git", "this folder is not a git repository"));
+    }
+    for (staged, args) in [(true, &["diff", "--cached", "--no-color", "--no-ext-diff", "--stat", "--patch"][..]), (false, &["diff", "--no-color", "--no-ext-diff", "--stat", "--patch"][..])] {
+        let out = git(args)?;
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        if !text.trim().is_empty() {
+            return Ok((text, staged));
+        }
+    }
+    Err(ApiError::new("nothing_to_commit", "there are no changes to describe (staged or not)"))
+}
+
+/// A commit message for the repository's staged changes (or, with nothing staged, the
+/// unstaged ones) from the `commitMessage` task model (else the agent's), on the books.
+pub async fn suggest_commit_message(paths: &AppPaths, settings: &Settings, root: &std::path::Path) -> Result<CommitMessage> {
+    use weft_agent::Spending;
+    let (diff, staged) = {
+        let root = root.to_owned();
+        tokio::task::spawn_blocking(move || git_diff(&root)).await.map_err(ApiError::internal)??
+    };
+    let agent = route(paths, settings, None)?;
+    let mut chain = task_route(settings, "commitMessage", &agent)?;
+    if chain.is_empty() {
+        chain = agent.clone();
+    }
+    let client = llm_client(paths, settings)?;
+    let books = crate::usage::Books {
+        meter: crate::usage::meter(paths, settings)?,
+        workspace: root.display().to_string(),
+        thread: "commit-message".into(),
+        baseline: agent[0].clone(),
+        on_spent: Box::new(|_| {}),
+    };
+    // Long diffs are cut: the stat at the top still names every file.
+    let diff: String = diff.chars().take(60_000).collect();
+    let req = weft_llm::Request {
+        system: "Write a git commit message for the diff the user sends: a subject line of at most 72 characters in the imperative mood, then a blank line and a short body that says why, wrapped at 72 columns. Reply with the message only.".into(),
+        messages: vec![Message::user(diff)],
+        max_tokens: 400,
+        ..weft_llm::Request::default()
+    };
+    if let Some(reason) = books.before("commitMessage", &chain[0], (req.messages[0].text().len() / 4) as u64, req.max_tokens) {
+        return Err(ApiError::new("over_budget", reason));
+    }
+    let resp = client.stream(&chain, &req, &mut |_| {}).await?;
+    books.after("commitMessage", &resp);
+    let message = resp.message.text().trim().trim_matches('`').trim().to_owned();
+    Ok(CommitMessage { message, staged, model: format!("{}:{}", resp.provider, resp.model) })
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct CommitMessage {
+    pub message: String,
+    /// Whether it describes the staged changes (else the unstaged ones).
+    pub staged: bool,
+    pub model: String,
+}
+
 /// A short title from the cheap `title` model; None (the prompt's first line stays) if
 /// it fails.
 async fn name_thread(client: &Client, route: &[ModelRef], books: &crate::usage::Books, prompt: &str) -> Option<String> {

@@ -352,11 +352,19 @@ impl Api {
                 let (_, since_ms) = meter.ledger.window(days)?;
                 to_json(weft_usage::csv::write(&meter.ledger.rows(since_ms)?))
             }
-            Request::UsagePrices => {
+            Request::UsagePrices => to_json(self.price_list()?),
+            Request::UsageSetPrices { text } => {
+                let user: std::collections::BTreeMap<String, weft_usage::Price> =
+                    serde_json::from_str(&text).map_err(|e| ApiError::new("invalid_prices", format!("prices.json: {e}")))?;
+                weft_usage::PriceTable::new(&user).map_err(|e| ApiError::new("invalid_prices", e))?;
+                std::fs::create_dir_all(&self.inner.paths.config_dir).map_err(|e| ApiError::new("io", e.to_string()))?;
+                atomic_write(&crate::usage::prices_path(&self.inner.paths), text.as_bytes()).map_err(|e| ApiError::new("io", format!("saving prices.json: {e}")))?;
+                to_json(self.price_list()?)
+            }
+            Request::SuggestCommitMessage => {
+                let root = self.open()?.ws.root().to_path_buf();
                 let settings = self.settings().0;
-                let table = crate::usage::price_table(&self.inner.paths, &settings)?;
-                let local_providers = crate::agent::providers(&self.inner.paths, &settings).into_iter().filter(|p| p.local).map(|p| p.name).collect();
-                to_json(PriceList { path: crate::usage::prices_path(&self.inner.paths).display().to_string(), prices: table.entries(), local_providers })
+                to_json(tokio::runtime::Handle::current().block_on(crate::agent::suggest_commit_message(&self.inner.paths, &settings, &root))?)
             }
             Request::UiReady { marks } => {
                 if let Ok(c) = self.store() {
@@ -417,6 +425,15 @@ impl Api {
             can_open_folders: self.inner.mode == Mode::Desktop,
             platform: std::env::consts::OS.into(),
         }
+    }
+
+    fn price_list(&self) -> Result<PriceList> {
+        let settings = self.settings().0;
+        let table = crate::usage::price_table(&self.inner.paths, &settings)?;
+        let local_providers = crate::agent::providers(&self.inner.paths, &settings).into_iter().filter(|p| p.local).map(|p| p.name).collect();
+        let path = crate::usage::prices_path(&self.inner.paths);
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|_| "{}\n".into());
+        Ok(PriceList { path: path.display().to_string(), text, prices: table.entries(), local_providers })
     }
 
     // ---- settings -------------------------------------------------------------------

@@ -182,8 +182,15 @@ pub enum Request {
     /// The ledger rows of the last `days` days (0: all) as CSV. -> string
     #[serde(rename_all = "camelCase")]
     UsageExport { #[serde(default)] days: u32 },
-    /// The price table in force ($ per million tokens) and where to edit it. -> PriceList
+    /// The price table in force ($ per million tokens) and the user's prices.json. -> PriceList
     UsagePrices,
+    /// Validates and writes prices.json (an object of "provider:model" -> {input, output,
+    /// cacheRead, cacheWrite} in $ per million tokens). -> PriceList
+    #[serde(rename_all = "camelCase")]
+    UsageSetPrices { text: String },
+    /// A commit message for the folder's staged git changes (else its unstaged ones), from
+    /// the `commitMessage` task model. -> CommitMessage
+    SuggestCommitMessage,
     /// The UI is interactive: logs the start-up time and the UI's own marks (name, ms
     /// since the page began loading), and prints them for benchmarks.
     #[serde(rename_all = "camelCase")]
@@ -317,6 +324,8 @@ pub struct UsageMeter {
 #[serde(rename_all = "camelCase")]
 pub struct PriceList {
     pub path: String,
+    /// The user's prices.json as written ("{}" when there is none).
+    pub text: String,
     pub prices: std::collections::BTreeMap<String, weft_usage::Price>,
     pub local_providers: Vec<String>,
 }

@@ -18,6 +18,7 @@ mod syntax;
 mod usage;
 
 pub use agent::{llm_client, task_route, markdown as thread_markdown, policy as agent_policy, providers as agent_providers, route as agent_route};
+pub use agent::{suggest_commit_message, CommitMessage};
 pub use agent::{AgentFrame, AgentThread, KeySource, ProviderStatus, ReviewAction, ThreadSummary, TurnRecord};
 pub use api::{Api, Mode};
 pub use settings::load as load_settings;

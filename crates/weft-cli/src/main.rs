@@ -70,6 +70,12 @@ enum Command {
         #[command(subcommand)]
         cmd: Option<usage::Cmd>,
     },
+    /// Suggest a commit message for the staged git changes (else the unstaged ones).
+    CommitMessage {
+        /// The repository (default: the current folder).
+        #[arg(short = 'C', long, default_value = ".")]
+        workspace: PathBuf,
+    },
     /// Checkpoints of a folder: create, list, show, diff, restore, delete.
     Checkpoint {
         /// The workspace folder (default: the current folder).
@@ -110,6 +116,16 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             if code != std::process::ExitCode::SUCCESS {
                 std::process::exit(if code == std::process::ExitCode::from(130) { 130 } else { 1 });
             }
+            Ok(())
+        }
+        Some(Command::CommitMessage { workspace }) => {
+            let _guard = weft_api::init_logging(&paths, "agent");
+            let root = workspace.canonicalize().with_context(|| format!("{} is not a folder", workspace.display()))?;
+            let (settings, _) = weft_api::load_settings(&paths.settings_file());
+            let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+            let m = runtime.block_on(weft_api::suggest_commit_message(&paths, &settings, &root)).map_err(|e| anyhow::anyhow!("{}", e.message))?;
+            eprintln!("({} changes, by {})", if m.staged { "staged" } else { "unstaged" }, m.model);
+            println!("{}", m.message);
             Ok(())
         }
         Some(Command::Usage { days, csv, json, cmd }) => usage::run(&paths, usage::Args { days, csv, json, cmd }),

@@ -47,6 +47,7 @@ import type { UsageMeter } from '../bindings/UsageMeter';
 import type { Totals } from '../bindings/Totals';
 import type { Group } from '../bindings/Group';
 import type { PriceList } from '../bindings/PriceList';
+import type { CommitMessage } from '../bindings/CommitMessage';
 
 export type {
   AppInfo, WorkspaceInfo, RecentWorkspace, TreeEntry, FileDto, Encoding, FinderMatch, SearchOptions,
@@ -214,6 +215,8 @@ export class Backend {
   usageMeter(thread: string | null) { return this.call<UsageMeter>({ method: 'usageMeter', params: { thread } }); }
   usageExport(days: number) { return this.call<string>({ method: 'usageExport', params: { days } }); }
   usagePrices() { return this.call<PriceList>({ method: 'usagePrices' }); }
+  usageSetPrices(text: string) { return this.call<PriceList>({ method: 'usageSetPrices', params: { text } }); }
+  suggestCommitMessage() { return this.call<CommitMessage>({ method: 'suggestCommitMessage' }); }
 
   pickFolder() { return this.t.pickFolder(); }
   openExternal(url: string) { if (/^(https?|mailto):/i.test(url)) this.t.openExternal(url); }

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync, readFileSync, rmSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServe, startFakeLlm, launchBrowser, waitFor as until } from './harness.mjs';
+import { startServe, startFakeLlm, launchBrowser, waitFor as until, openPage, screenshot } from './harness.mjs';
 
 let ws, llm, server, browser, page;
 const BROKEN = 'echo $(($1 - $2))\n';
@@ -33,15 +33,11 @@ before(async () => {
     env: { ANTHROPIC_BASE_URL: llm.url, ANTHROPIC_API_KEY: 'sk-fake-e2e' },
   });
   browser = await launchBrowser();
-  page = await browser.newPage({ viewport: { width: 1400, height: 860 } });
-  page.on('pageerror', (e) => console.error('pageerror:', e.message));
-  await page.goto(server.url);
-  await page.waitForSelector('.tree-row[data-path="add.sh"]');
+  page = await openPage(browser, server.url, '.tree-row[data-path="add.sh"]', { width: 1400, height: 860 });
 });
 
 after(async () => {
-  mkdirSync(join(import.meta.dirname, 'artifacts'), { recursive: true });
-  await page?.screenshot({ path: join(import.meta.dirname, 'artifacts', 'agent-panel.png') }).catch(() => {});
+  await screenshot(page, 'agent-panel');
   await browser?.close();
   await server?.stop();
   llm?.stop();
@@ -70,7 +66,7 @@ test('a prompt streams, an approved edit shows in the editor, the test runs, and
   assert.equal(await panel.locator('.ag-send').textContent(), 'Stop', 'while the turn runs, Send becomes Stop');
 
   // The answer streams in as Markdown (inline code and bold rendered, not raw).
-  await until(async () => (await panel.locator('.ag-md').first().textContent())?.includes('subtracts. Fixing it:'), 'the streamed text');
+  await until(async () => (await panel.locator('.ag-md').first().textContent())?.includes('subtracts. Fixing it:'), 'the streamed text', 20000);
   assert.equal(await panel.locator('.ag-md code').first().textContent(), 'add.sh');
   assert.equal(await panel.locator('.ag-md strong').first().textContent(), 'subtracts');
 
@@ -83,8 +79,8 @@ test('a prompt streams, an approved edit shows in the editor, the test runs, and
   await ask.getByRole('button', { name: 'Allow once' }).click();
 
   // The file changes on disk and in the open editor.
-  await until(() => onDisk() === FIXED, 'the edit on disk');
-  await until(async () => (await editorText()) === FIXED, 'the edit in the editor');
+  await until(() => onDisk() === FIXED, 'the edit on disk', 20000);
+  await until(async () => (await editorText()) === FIXED, 'the edit in the editor', 20000);
 
   // The command asks too; once allowed it runs in a real shell and passes.
   const run = panel.locator('.ag-approval[data-tool="run_command"]');
@@ -93,11 +89,11 @@ test('a prompt streams, an approved edit shows in the editor, the test runs, and
   assert.match(await run.getByRole('button', { name: /Always allow/ }).textContent(), /sh test\.sh\*/);
   await run.getByRole('button', { name: 'Allow once' }).click();
   const card = panel.locator('.ag-tool[data-id="tu_2"]');
-  await until(async () => (await card.getAttribute('class'))?.includes('ok'), 'the command card to finish');
+  await until(async () => (await card.getAttribute('class'))?.includes('ok'), 'the command card to finish', 20000);
   assert.match(await card.locator('.ag-tool-out').textContent(), /PASS-add/);
 
   // The turn ends: Send is back, the code block rendered, tokens counted, turn controls offered.
-  await until(async () => (await panel.locator('.ag-send').textContent()) === 'Send', 'the end of the turn');
+  await until(async () => (await panel.locator('.ag-send').textContent()) === 'Send', 'the end of the turn', 20000);
   assert.equal(await panel.locator('.md-code code').last().textContent(), 'sh test.sh');
   assert.match(await panel.locator('.ag-usage').textContent(), /↑\d+ ↓\d+/);
   // The mentioned file went to the model with the prompt, and the repo map in the system prompt.
@@ -111,16 +107,16 @@ test('a prompt streams, an approved edit shows in the editor, the test runs, and
   await file.waitFor();
   assert.match(await panel.locator('.ag-review-head').textContent(), /1 file changed/);
   assert.match(await file.locator('.ag-diff .add').textContent(), /\$1 \+ \$2/);
-  await page.screenshot({ path: join(import.meta.dirname, 'artifacts', 'agent-review.png') }).catch(() => {});
+  await screenshot(page, 'agent-review');
   await file.getByRole('button', { name: 'Reject hunk' }).click();
-  await until(() => onDisk() === BROKEN, 'the rejected hunk reverted on disk');
-  await until(async () => (await editorText()) === BROKEN, 'the reverted text in the editor');
-  await until(async () => await panel.locator('.ag-review').isHidden(), 'the settled review to close');
+  await until(() => onDisk() === BROKEN, 'the rejected hunk reverted on disk', 20000);
+  await until(async () => (await editorText()) === BROKEN, 'the reverted text in the editor', 20000);
+  await until(async () => await panel.locator('.ag-review').isHidden(), 'the settled review to close', 20000);
 
   // The thread was saved: after a reload it is listed and reopens with its tool cards.
   await page.reload();
   await page.locator('.agent-btn').click();
-  await until(async () => (await page.locator('.ag-threads option:checked').textContent()) === 'make @test.sh pass', 'the saved thread');
+  await until(async () => (await page.locator('.ag-threads option:checked').textContent()) === 'make @test.sh pass', 'the saved thread', 20000);
   assert.equal(await page.locator('.ag-user').first().textContent(), 'make @test.sh pass', 'the context block is not shown as the prompt');
   assert.equal(await page.locator('.ag-chips.sent .ag-chip').textContent(), '@test.sh');
   await page.locator('.ag-tool[data-id="tu_2"].ok').waitFor();

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync, readFileSync, existsSync, rmSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServe, launchBrowser, waitFor as until } from './harness.mjs';
+import { startServe, launchBrowser, waitFor as until, openPage, screenshot } from './harness.mjs';
 
 let ws, server, browser, page;
 
@@ -17,15 +17,11 @@ before(async () => {
   writeFileSync(join(ws, 'README.md'), '# Demo\n');
   server = await startServe(ws, { settings: { checkpointQuietMs: 300 } });
   browser = await launchBrowser();
-  page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  page.on('pageerror', (e) => console.error('pageerror:', e.message));
-  await page.goto(server.url);
-  await page.waitForSelector('.tree-row[data-path="app.js"]');
+  page = await openPage(browser, server.url, '.tree-row[data-path="app.js"]', { width: 1280, height: 800 });
 });
 
 after(async () => {
-  mkdirSync(join(import.meta.dirname, 'artifacts'), { recursive: true });
-  await page?.screenshot({ path: join(import.meta.dirname, 'artifacts', 'checkpoint-timeline.png') }).catch(() => {});
+  await screenshot(page, 'checkpoint-timeline');
   await browser?.close();
   await server?.stop();
   rmSync(ws, { recursive: true, force: true });

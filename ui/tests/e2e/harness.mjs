@@ -78,6 +78,21 @@ export async function launchBrowser() {
 }
 
 
+/** A page on the app, ready when `ready` (a selector) shows; page errors are printed. */
+export async function openPage(browser, url, ready, viewport = { width: 1280, height: 800 }) {
+  const page = await browser.newPage({ viewport });
+  page.on('pageerror', (e) => console.error('pageerror:', e.message));
+  await page.goto(url);
+  await page.waitForSelector(ready);
+  return page;
+}
+
+/** The last look at a test, for people: tests/e2e/artifacts/NAME.png. */
+export async function screenshot(page, name) {
+  mkdirSync(join(here, 'artifacts'), { recursive: true });
+  await page?.screenshot({ path: join(here, 'artifacts', `${name}.png`) }).catch(() => {});
+}
+
 /** Polls `fn` until it returns something truthy (and returns that), or fails the test. */
 export async function waitFor(fn, what, ms = 10000) {
   const end = Date.now() + ms;

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync, rmSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServe, launchBrowser, waitFor as until } from './harness.mjs';
+import { startServe, launchBrowser, waitFor as until, openPage, screenshot } from './harness.mjs';
 
 let ws, server, browser, page;
 
@@ -40,15 +40,11 @@ before(async () => {
   writeFileSync(join(ws, 'src/report.py'), 'def monthly_report(ledger):\n    return ledger\n');
   server = await startServe(ws);
   browser = await launchBrowser();
-  page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  page.on('pageerror', (e) => console.error('pageerror:', e.message));
-  await page.goto(server.url);
-  await page.waitForSelector('.tree-row[data-path="src"]');
+  page = await openPage(browser, server.url, '.tree-row[data-path="src"]', { width: 1280, height: 800 });
 });
 
 after(async () => {
-  mkdirSync(join(import.meta.dirname, 'artifacts'), { recursive: true });
-  await page?.screenshot({ path: join(import.meta.dirname, 'artifacts', 'syntax.png') }).catch(() => {});
+  await screenshot(page, 'syntax');
   await browser?.close();
   await server?.stop();
   rmSync(ws, { recursive: true, force: true });

@@ -9,7 +9,7 @@ import { mkdirSync, writeFileSync, readFileSync, rmSync, mkdtempSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { startServe, launchBrowser, weftBinary, waitFor as until } from './harness.mjs';
+import { startServe, launchBrowser, weftBinary, waitFor as until, openPage, screenshot } from './harness.mjs';
 
 let ws, server, browser, page, summary;
 const HEADER = 'time_utc,at_ms,workspace,thread,task,provider,model,input_tokens,output_tokens,cache_read_tokens,cache_write_tokens,latency_ms,cost_usd,priced,baseline_usd';
@@ -40,15 +40,11 @@ before(async () => {
   assert.match(weft(['usage', 'import', join(ws, 'seed.csv')]), /imported 5 requests/);
   summary = JSON.parse(weft(['usage', '--json', '--days', '30']));
   browser = await launchBrowser();
-  page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
-  page.on('pageerror', (e) => console.error('pageerror:', e.message));
-  await page.goto(server.url);
-  await page.waitForSelector('.tree-row[data-path="README.md"]');
+  page = await openPage(browser, server.url, '.tree-row[data-path="README.md"]', { width: 1280, height: 860 });
 });
 
 after(async () => {
-  mkdirSync(join(import.meta.dirname, 'artifacts'), { recursive: true });
-  await page?.screenshot({ path: join(import.meta.dirname, 'artifacts', 'usage-dashboard.png') }).catch(() => {});
+  await screenshot(page, 'usage-dashboard');
   await browser?.close();
   await server?.stop();
   rmSync(ws, { recursive: true, force: true });
@@ -80,7 +76,7 @@ test('the dashboard shows the ledger: totals, cost per day, by model, workspace,
   assert.equal((await rows('By model'))[0][0], 'anthropic:claude-sonnet-4-5');
 
   // The last 7 days is the same here; all time too (nothing older was seeded).
-  await dash.locator('..').locator('.usage-range').selectOption('0');
+  await page.locator('.usage-range[aria-label="Range"]').selectOption('0');
   await until(async () => (await dash.locator('.usage-card.total .usage-card-value').textContent()) === usd(summary.total.costNanos), 'all time');
 
   // Export: the CSV has the header and one line per request.

@@ -40,4 +40,5 @@ fn export_typescript_bindings() {
     UsageSummary::export_all_to(&dir).expect("UsageSummary");
     UsageMeter::export_all_to(&dir).expect("UsageMeter");
     PriceList::export_all_to(&dir).expect("PriceList");
+    CommitMessage::export_all_to(&dir).expect("CommitMessage");
 }

@@ -166,3 +166,43 @@ async fn the_cli_agent_is_on_the_books_and_weft_usage_reports_them() {
     assert!(err.contains("stopped at the budget"), "{err}");
     assert_eq!(server.requests().len(), 1, "the request over the cap was never sent");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commit_messages_come_from_their_task_model_and_are_on_the_books() {
+    let repo = tempfile::tempdir().expect("tmp");
+    let app = tempfile::tempdir().expect("tmp");
+    let git = |args: &[&str]| {
+        let ok = Command::new("git").arg("-C").arg(repo.path()).args(args).env("GIT_AUTHOR_NAME", "t").env("GIT_AUTHOR_EMAIL", "t@t").env("GIT_COMMITTER_NAME", "t").env("GIT_COMMITTER_EMAIL", "t@t").output().expect("git");
+        assert!(ok.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&ok.stderr));
+    };
+    git(&["init", "-q"]);
+    std::fs::write(repo.path().join("add.sh"), ADD).expect("write");
+    git(&["add", "."]);
+    git(&["commit", "-qm", "first"]);
+    std::fs::write(repo.path().join("add.sh"), ADD.replace("$1 - $2", "$1 + $2")).expect("write");
+    git(&["add", "add.sh"]);
+    std::fs::create_dir_all(app.path().join("c")).expect("config");
+    std::fs::write(app.path().join("c/settings.json"), r#"{"agentModel": "anthropic:claude-sonnet-4-5", "taskModels": {"commitMessage": "anthropic:claude-haiku-4-5"}}"#).expect("settings");
+    let usage = weft_llm::Usage { input_tokens: 2_000, output_tokens: 40, cache_read_tokens: 0, cache_write_tokens: 0 };
+    let server = FakeServer::start(vec![Reply::sse(Turn::new("claude-haiku-4-5").text("Fix add.sh: add instead of subtract\n\nThe test expects 2 + 3 = 5.").usage(usage).anthropic())]).await.expect("fake");
+
+    let out = weft(app.path(), &server, &["commit-message", "-C", repo.path().to_str().expect("utf8")]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "Fix add.sh: add instead of subtract\n\nThe test expects 2 + 3 = 5.\n");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("(staged changes, by anthropic:claude-haiku-4-5)"));
+    let req = &server.requests()[0].body;
+    assert_eq!(req["model"], "claude-haiku-4-5", "routed to the cheap model");
+    let sent = req["messages"][0]["content"][0]["text"].as_str().expect("diff");
+    assert!(sent.contains("-echo $(($1 - $2))") && sent.contains("+echo $(($1 + $2))"), "{sent}");
+    // On the books as its own task, with what routing saved against the agent's model.
+    let summary: serde_json::Value = serde_json::from_slice(&weft(app.path(), &server, &["usage", "--json"]).stdout).expect("json");
+    let task = &summary["byTask"][0];
+    assert_eq!(task["key"], "commitMessage");
+    assert_eq!(task["totals"]["costNanos"], 2_000 * 1_000 + 40 * 5_000);
+    assert_eq!(task["totals"]["savedNanos"], (2_000 * 3_000 + 40 * 15_000) - (2_000 * 1_000 + 40 * 5_000));
+
+    let plain = tempfile::tempdir().expect("tmp");
+    let out = weft(app.path(), &server, &["commit-message", "-C", plain.path().to_str().expect("utf8")]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a git repository"), "{}", String::from_utf8_lossy(&out.stderr));
+}
