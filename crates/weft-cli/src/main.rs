@@ -4,6 +4,7 @@
 
 mod agent;
 mod checkpoint;
+mod collab;
 mod launch;
 mod serve;
 mod usage;
@@ -76,6 +77,11 @@ enum Command {
         #[arg(short = 'C', long, default_value = ".")]
         workspace: PathBuf,
     },
+    /// Peer collaboration without a window.
+    Collab {
+        #[command(subcommand)]
+        cmd: CollabCmd,
+    },
     /// Checkpoints of a folder: create, list, show, diff, restore, delete.
     Checkpoint {
         /// The workspace folder (default: the current folder).
@@ -86,6 +92,22 @@ enum Command {
         json: bool,
         #[command(subcommand)]
         cmd: checkpoint::Cmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum CollabCmd {
+    /// Share a folder: every file that is not ignored is a room any Yjs client can join
+    /// (`file/<path>`, its text the Y.Text `content`), with the printed guest tokens.
+    Host {
+        /// Folder to share (default: the current folder).
+        path: Option<PathBuf>,
+        /// Port on 127.0.0.1 (default: any free port).
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        /// A guest to invite: NAME, or NAME:ro for read-only. Repeatable.
+        #[arg(long = "guest")]
+        guests: Vec<String>,
     },
 }
 
@@ -117,6 +139,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 std::process::exit(if code == std::process::ExitCode::from(130) { 130 } else { 1 });
             }
             Ok(())
+        }
+        Some(Command::Collab { cmd: CollabCmd::Host { path, port, guests } }) => {
+            let _guard = weft_api::init_logging(&paths, "collab");
+            let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+            runtime.block_on(collab::host(collab::Args { path: path.unwrap_or_else(|| PathBuf::from(".")), port, guests }))
         }
         Some(Command::CommitMessage { workspace }) => {
             let _guard = weft_api::init_logging(&paths, "agent");

@@ -1,0 +1,173 @@
+//! One shared document and the y-sync protocol on it. A connection's messages are applied
+//! here and what changed is re-broadcast to the room's other connections as the same
+//! bytes, so the server never re-encodes a peer's update.
+
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::broadcast;
+use yrs::encoding::read::Cursor;
+use yrs::sync::protocol::{DefaultProtocol, MessageReader, Protocol};
+use yrs::sync::{Awareness, Message, SyncMessage};
+use yrs::updates::decoder::{Decode, DecoderV1};
+use yrs::updates::encoder::{Encode, Encoder, EncoderV1};
+use yrs::block::ClientID;
+use yrs::{Doc, GetString, OffsetKind, Options, ReadTxn, Text, Transact, Update};
+
+/// The text of a file room.
+pub const CONTENT: &str = "content";
+
+/// Frames for the room's connections, with the id of the connection they came from (it
+/// does not get its own changes back).
+pub type Frame = (u64, Arc<[u8]>);
+
+pub struct Room {
+    pub name: String,
+    awareness: Mutex<Awareness>,
+    tx: broadcast::Sender<Frame>,
+}
+
+/// Why a connection's frame was refused; the connection is closed, the room goes on.
+#[derive(Debug, thiserror::Error)]
+pub enum FrameError {
+    #[error("malformed y-sync message: {0}")]
+    Malformed(String),
+}
+
+/// What handling a frame produced for its sender.
+pub struct Handled {
+    pub replies: Vec<Vec<u8>>,
+    /// Awareness client ids the sender announced (removed when it disconnects).
+    pub clients: Vec<ClientID>,
+    /// The sender tried to change the document without the right to.
+    pub refused_write: bool,
+}
+
+/// Host-side changes (a file changed on disk) go out as this connection id.
+pub const HOST: u64 = 0;
+
+impl Room {
+    /// A room whose document starts as `text` (a file's content).
+    pub fn new(name: &str, text: &str) -> Self {
+        // UTF-16 offsets, as Yjs (and CodeMirror) count.
+        let doc = Doc::with_options(Options { offset_kind: OffsetKind::Utf16, ..Options::default() });
+        {
+            let content = doc.get_or_insert_text(CONTENT);
+            let mut txn = doc.transact_mut();
+            content.insert(&mut txn, 0, text);
+        }
+        // Slow readers lag and are disconnected (they resync on reconnect) rather than
+        // holding the room's memory.
+        let (tx, _) = broadcast::channel(1024);
+        Room { name: name.to_owned(), awareness: Mutex::new(Awareness::new(doc)), tx }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Awareness> {
+        self.awareness.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Frame> {
+        self.tx.subscribe()
+    }
+
+    fn broadcast(&self, from: u64, msg: &Message) {
+        // No receivers is fine: nobody else is in the room.
+        let _ = self.tx.send((from, Arc::from(msg.encode_v1())));
+    }
+
+    /// What a new connection is sent first: the server's sync step 1 and everyone's
+    /// presence.
+    pub fn greeting(&self) -> Vec<u8> {
+        let aw = self.lock();
+        let mut enc = EncoderV1::new();
+        // Only fails on an awareness state that does not serialise, which we never set.
+        let _ = DefaultProtocol.start(&aw, &mut enc);
+        enc.to_vec()
+    }
+
+    /// Applies one frame (one or more y-sync messages) from connection `conn`.
+    pub fn handle(&self, conn: u64, data: &[u8], may_write: bool) -> Result<Handled, FrameError> {
+        let mut out = Handled { replies: vec![], clients: vec![], refused_write: false };
+        let mut decoder = DecoderV1::new(Cursor::new(data));
+        let messages: Vec<Message> = MessageReader::new(&mut decoder).collect::<Result<_, _>>().map_err(|e| FrameError::Malformed(e.to_string()))?;
+        // The reader stops quietly at a message cut short; lib0's encoding is canonical,
+        // so the messages read must account for every byte of the frame.
+        let read: usize = messages.iter().map(|m| m.encode_v1().len()).sum();
+        if read != data.len() {
+            return Err(FrameError::Malformed(format!("{} of {} bytes form whole messages", read, data.len())));
+        }
+        let mut aw = self.lock();
+        for msg in messages {
+            match msg {
+                Message::Sync(SyncMessage::SyncStep1(sv)) => {
+                    let update = aw.doc().transact().encode_state_as_update_v1(&sv);
+                    out.replies.push(Message::Sync(SyncMessage::SyncStep2(update)).encode_v1());
+                }
+                Message::Sync(SyncMessage::SyncStep2(bytes) | SyncMessage::Update(bytes)) => {
+                    let update = Update::decode_v1(&bytes).map_err(|e| FrameError::Malformed(e.to_string()))?;
+                    if update.is_empty() {
+                        continue;
+                    }
+                    if !may_write {
+                        out.refused_write = true;
+                        continue;
+                    }
+                    aw.doc().transact_mut().apply_update(update).map_err(|e| FrameError::Malformed(e.to_string()))?;
+                    self.broadcast(conn, &Message::Sync(SyncMessage::Update(bytes)));
+                }
+                Message::Awareness(update) => {
+                    out.clients.extend(update.clients.keys().copied());
+                    aw.apply_update(update.clone()).map_err(|e| FrameError::Malformed(e.to_string()))?;
+                    self.broadcast(conn, &Message::Awareness(update));
+                }
+                Message::AwarenessQuery => {
+                    if let Ok(update) = aw.update() {
+                        out.replies.push(Message::Awareness(update).encode_v1());
+                    }
+                }
+                // Auth replies and extensions other clients may send are not ours to act on.
+                Message::Auth(_) | Message::Custom(..) => {}
+            }
+        }
+        Ok(out)
+    }
+
+    /// A connection left: its cursors and names go from everyone's view.
+    pub fn leave(&self, conn: u64, clients: &[ClientID]) {
+        let mut aw = self.lock();
+        for &c in clients {
+            aw.remove_state(c);
+        }
+        if let Ok(update) = aw.update_with_clients(clients.iter().copied()) {
+            drop(aw);
+            self.broadcast(conn, &Message::Awareness(update));
+        }
+    }
+
+    pub fn text(&self) -> String {
+        let aw = self.lock();
+        let doc = aw.doc();
+        let content = doc.get_or_insert_text(CONTENT);
+        let txn = doc.transact();
+        content.get_string(&txn)
+    }
+
+    /// A change made on the host (a file changed on disk): replaces `len` UTF-16 units at
+    /// `index` and sends the edit to everyone.
+    pub fn splice(&self, index: u32, len: u32, insert: &str) {
+        let aw = self.lock();
+        let doc = aw.doc();
+        let content = doc.get_or_insert_text(CONTENT);
+        let update = {
+            let mut txn = doc.transact_mut();
+            if len > 0 {
+                content.remove_range(&mut txn, index, len);
+            }
+            if !insert.is_empty() {
+                content.insert(&mut txn, index, insert);
+            }
+            txn.encode_update_v1()
+        };
+        drop(aw);
+        self.broadcast(HOST, &Message::Sync(SyncMessage::Update(update)));
+    }
+}

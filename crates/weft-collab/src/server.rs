@@ -1,0 +1,216 @@
+//! The host's endpoint: guests, tokens and the WebSocket connections of each room.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use axum::extract::ws::{CloseFrame, Message as Ws, WebSocket, WebSocketUpgrade};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use futures_util::{SinkExt, StreamExt};
+use serde::Deserialize;
+use tokio::sync::broadcast;
+use tracing::{debug, info};
+use yrs::sync::Message;
+use yrs::updates::encoder::Encode;
+
+use crate::{CollabError, Room};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    ReadWrite,
+    ReadOnly,
+}
+
+struct Guest {
+    name: String,
+    role: Role,
+}
+
+/// Reads a room's starting text: `Err` when the room may not be shared (outside the
+/// workspace, ignored) or does not exist.
+pub type Loader = Box<dyn Fn(&str) -> Result<String, CollabError> + Send + Sync>;
+
+pub struct HubOptions {
+    /// Frames above this size close the connection that sent them.
+    pub max_frame: usize,
+}
+
+impl Default for HubOptions {
+    fn default() -> Self {
+        HubOptions { max_frame: 16 << 20 }
+    }
+}
+
+pub struct Hub {
+    rooms: Mutex<HashMap<String, Arc<Room>>>,
+    guests: Mutex<HashMap<String, Guest>>,
+    loader: Loader,
+    options: HubOptions,
+    next_conn: AtomicU64,
+    /// Tokens removed by the host: their connections close at once.
+    kicked: broadcast::Sender<String>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn token() -> String {
+    let mut bytes = [0u8; 24];
+    // Without randomness there can be no secret; the process cannot serve guests safely.
+    getrandom::fill(&mut bytes).expect("the OS has no randomness for guest tokens");
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[derive(Deserialize)]
+struct Params {
+    #[serde(default)]
+    token: String,
+}
+
+const CLOSE_MALFORMED: u16 = 1007;
+const CLOSE_UNSUPPORTED: u16 = 1003;
+const CLOSE_TOO_SLOW: u16 = 1013;
+/// Application code: the host removed this guest.
+pub const CLOSE_REMOVED: u16 = 4401;
+
+impl Hub {
+    pub fn new(loader: Loader, options: HubOptions) -> Arc<Self> {
+        let (kicked, _) = broadcast::channel(64);
+        Arc::new(Hub { rooms: Mutex::default(), guests: Mutex::default(), loader, options, next_conn: AtomicU64::new(1), kicked })
+    }
+
+    /// A new guest; returns the token for their invite link.
+    pub fn invite(&self, name: &str, role: Role) -> String {
+        let t = token();
+        lock(&self.guests).insert(t.clone(), Guest { name: name.to_owned(), role });
+        t
+    }
+
+    /// Takes effect on the guest's next message.
+    pub fn set_role(&self, token: &str, role: Role) -> Result<(), CollabError> {
+        lock(&self.guests).get_mut(token).map(|g| g.role = role).ok_or(CollabError::UnknownGuest)
+    }
+
+    /// The token stops working and the guest's connections close.
+    pub fn remove(&self, token: &str) -> Result<(), CollabError> {
+        let g = lock(&self.guests).remove(token).ok_or(CollabError::UnknownGuest)?;
+        info!(guest = %g.name, "guest removed");
+        let _ = self.kicked.send(token.to_owned());
+        Ok(())
+    }
+
+    fn role(&self, token: &str) -> Option<Role> {
+        lock(&self.guests).get(token).map(|g| g.role)
+    }
+
+    /// The room, opened from its loader on first use.
+    pub fn room(&self, name: &str) -> Result<Arc<Room>, CollabError> {
+        if let Some(r) = lock(&self.rooms).get(name) {
+            return Ok(r.clone());
+        }
+        let text = (self.loader)(name)?;
+        let mut rooms = lock(&self.rooms);
+        // Another connection may have opened it while the file was read.
+        Ok(rooms.entry(name.to_owned()).or_insert_with(|| Arc::new(Room::new(name, &text))).clone())
+    }
+
+    /// The WebSocket endpoint: `GET /<room>?token=TOKEN`.
+    pub fn router(self: &Arc<Self>) -> Router {
+        Router::new().route("/{*room}", get(upgrade)).with_state(self.clone())
+    }
+}
+
+/// Refuses a missing, wrong or revoked token, and a room that may not be shared, before
+/// the upgrade: no document data reaches such a client.
+async fn upgrade(State(hub): State<Arc<Hub>>, Path(room): Path<String>, Query(q): Query<Params>, ws: WebSocketUpgrade) -> Response {
+    if hub.role(&q.token).is_none() {
+        return (StatusCode::UNAUTHORIZED, "a valid guest token is required").into_response();
+    }
+    let room = match hub.room(&room) {
+        Ok(r) => r,
+        Err(CollabError::NotShared(what)) => return (StatusCode::FORBIDDEN, format!("{what} is not shared")).into_response(),
+        Err(e) => return (StatusCode::NOT_FOUND, e.to_string()).into_response(),
+    };
+    let conn = hub.next_conn.fetch_add(1, Ordering::Relaxed);
+    ws.max_message_size(hub.options.max_frame).max_frame_size(hub.options.max_frame).on_upgrade(move |socket| serve(hub, room, q.token, conn, socket))
+}
+
+async fn close(sink: &mut futures_util::stream::SplitSink<WebSocket, Ws>, code: u16, reason: &str) {
+    let _ = sink.send(Ws::Close(Some(CloseFrame { code, reason: reason.into() }))).await;
+}
+
+async fn serve(hub: Arc<Hub>, room: Arc<Room>, token: String, conn: u64, socket: WebSocket) {
+    let (mut sink, mut stream) = socket.split();
+    let mut frames = room.subscribe();
+    let mut kicked = hub.kicked.subscribe();
+    let mut clients = Vec::new();
+    if sink.send(Ws::Binary(room.greeting().into())).await.is_err() {
+        return;
+    }
+    debug!(room = %room.name, conn, "guest connected");
+    loop {
+        tokio::select! {
+            msg = stream.next() => match msg {
+                Some(Ok(Ws::Binary(data))) => {
+                    // Checked per message, so a role change or removal applies at once.
+                    let Some(role) = hub.role(&token) else {
+                        close(&mut sink, CLOSE_REMOVED, "removed by the host").await;
+                        break;
+                    };
+                    match room.handle(conn, &data, role == Role::ReadWrite) {
+                        Ok(done) => {
+                            clients.extend(done.clients);
+                            let mut replies = done.replies;
+                            if done.refused_write {
+                                replies.push(Message::Auth(Some("read-only: the host has not given you write access".into())).encode_v1());
+                            }
+                            for r in replies {
+                                if sink.send(Ws::Binary(r.into())).await.is_err() {
+                                    break;
+                                }
+                            }
+                        }
+                        Err(e) => {
+                            debug!(room = %room.name, conn, "closing: {e}");
+                            close(&mut sink, CLOSE_MALFORMED, &e.to_string()).await;
+                            break;
+                        }
+                    }
+                }
+                Some(Ok(Ws::Text(_))) => {
+                    close(&mut sink, CLOSE_UNSUPPORTED, "y-websocket frames are binary").await;
+                    break;
+                }
+                Some(Ok(Ws::Ping(_) | Ws::Pong(_))) => {}
+                // Closed, or broken (an oversized frame ends here too).
+                Some(Ok(Ws::Close(_))) | Some(Err(_)) | None => break,
+            },
+            frame = frames.recv() => match frame {
+                Ok((from, bytes)) if from != conn => {
+                    if sink.send(Ws::Binary(bytes.to_vec().into())).await.is_err() {
+                        break;
+                    }
+                }
+                Ok(_) => {}
+                Err(broadcast::error::RecvError::Lagged(_)) => {
+                    close(&mut sink, CLOSE_TOO_SLOW, "fell behind; reconnect to resync").await;
+                    break;
+                }
+                Err(broadcast::error::RecvError::Closed) => break,
+            },
+            k = kicked.recv() => {
+                if matches!(&k, Ok(t) if *t == token) {
+                    close(&mut sink, CLOSE_REMOVED, "removed by the host").await;
+                    break;
+                }
+            }
+        }
+    }
+    room.leave(conn, &clients);
+    debug!(room = %room.name, conn, "guest disconnected");
+}

@@ -1,0 +1,216 @@
+//! The host over real WebSockets, with peers that are Yjs documents speaking the
+//! y-websocket protocol as any Yjs client does.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message as Ws;
+use tokio_tungstenite::{connect_async, MaybeTlsStream, WebSocketStream};
+use weft_collab::{CollabError, Hub, HubOptions, Role, CONTENT};
+use yrs::encoding::read::Cursor;
+use yrs::sync::protocol::MessageReader;
+use yrs::sync::{Message, SyncMessage};
+use yrs::updates::decoder::{Decode, DecoderV1};
+use yrs::updates::encoder::Encode;
+use yrs::{Doc, GetString, OffsetKind, Options, ReadTxn, Text, Transact, Update};
+
+async fn host(max_frame: usize) -> (Arc<Hub>, String) {
+    let hub = Hub::new(
+        Box::new(|room: &str| match room.strip_prefix("file/") {
+            Some(p) if p.split('/').any(|s| s == ".." || s.is_empty()) => Err(CollabError::NotShared(room.into())),
+            Some("secret.env") => Err(CollabError::NotShared(room.into())),
+            Some("a.txt") => Ok("hello".into()),
+            Some("b.txt") => Ok("".into()),
+            _ => Err(CollabError::NoRoom(room.into())),
+        }),
+        HubOptions { max_frame },
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let app = hub.router();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (hub, format!("ws://{addr}"))
+}
+
+struct Peer {
+    doc: Doc,
+    ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    denied: Vec<String>,
+    closed: Option<u16>,
+}
+
+async fn join(base: &str, room: &str, token: &str) -> Result<Peer, u16> {
+    match connect_async(format!("{base}/{room}?token={token}")).await {
+        Ok((ws, _)) => {
+            let doc = Doc::with_options(Options { offset_kind: OffsetKind::Utf16, ..Options::default() });
+            let mut p = Peer { doc, ws, denied: vec![], closed: None };
+            // A Yjs client opens with its own sync step 1.
+            let sv = p.doc.transact().state_vector();
+            p.send(Message::Sync(SyncMessage::SyncStep1(sv))).await;
+            p.pump(Duration::from_millis(300)).await;
+            Ok(p)
+        }
+        Err(tokio_tungstenite::tungstenite::Error::Http(r)) => Err(r.status().as_u16()),
+        Err(e) => panic!("connect: {e}"),
+    }
+}
+
+impl Peer {
+    async fn send(&mut self, m: Message) {
+        self.ws.send(Ws::Binary(m.encode_v1().into())).await.expect("send");
+    }
+
+    /// Reads what arrives for `wait`, as a Yjs client would handle it.
+    async fn pump(&mut self, wait: Duration) {
+        let end = tokio::time::Instant::now() + wait;
+        while let Ok(Some(msg)) = tokio::time::timeout_at(end, self.ws.next()).await {
+            match msg {
+                Ok(Ws::Binary(data)) => {
+                    let mut dec = DecoderV1::new(Cursor::new(&data));
+                    let msgs: Vec<Message> = MessageReader::new(&mut dec).collect::<Result<_, _>>().expect("server frames decode");
+                    for m in msgs {
+                        match m {
+                            Message::Sync(SyncMessage::SyncStep1(sv)) => {
+                                let u = self.doc.transact().encode_state_as_update_v1(&sv);
+                                self.send(Message::Sync(SyncMessage::SyncStep2(u))).await;
+                            }
+                            Message::Sync(SyncMessage::SyncStep2(u) | SyncMessage::Update(u)) => {
+                                self.doc.transact_mut().apply_update(Update::decode_v1(&u).expect("update")).expect("apply");
+                            }
+                            Message::Auth(Some(reason)) => self.denied.push(reason),
+                            _ => {}
+                        }
+                    }
+                }
+                Ok(Ws::Close(f)) => {
+                    self.closed = Some(f.map_or(1005, |f| f.code.into()));
+                    return;
+                }
+                Ok(_) => {}
+                Err(_) => {
+                    self.closed.get_or_insert(1006);
+                    return;
+                }
+            }
+        }
+    }
+
+    fn text(&self) -> String {
+        let t = self.doc.get_or_insert_text(CONTENT);
+        t.get_string(&self.doc.transact())
+    }
+
+    /// Types at `index` and sends the update, as an editor bound to the Y.Text would.
+    async fn type_at(&mut self, index: u32, s: &str) {
+        let t = self.doc.get_or_insert_text(CONTENT);
+        let update = {
+            let mut txn = self.doc.transact_mut();
+            t.insert(&mut txn, index, s);
+            txn.encode_update_v1()
+        };
+        self.send(Message::Sync(SyncMessage::Update(update))).await;
+    }
+}
+
+const SETTLE: Duration = Duration::from_millis(300);
+
+#[tokio::test]
+async fn edits_from_each_peer_and_from_the_host_reach_everyone() {
+    let (hub, base) = host(1 << 20).await;
+    let (ta, tb) = (hub.invite("Ada", Role::ReadWrite), hub.invite("Bo", Role::ReadWrite));
+    let mut a = join(&base, "file/a.txt", &ta).await.expect("a joins");
+    let mut b = join(&base, "file/a.txt", &tb).await.expect("b joins");
+    assert_eq!(a.text(), "hello", "the first sync brings the file's text");
+    assert_eq!(b.text(), "hello");
+    a.type_at(5, " world").await;
+    b.pump(SETTLE).await;
+    assert_eq!(b.text(), "hello world");
+    // Concurrent edits merge the same everywhere.
+    a.type_at(0, "¡").await;
+    b.type_at(11, "!").await;
+    a.pump(SETTLE).await;
+    b.pump(SETTLE).await;
+    let room = hub.room("file/a.txt").expect("room");
+    assert_eq!(a.text(), "¡hello world!");
+    assert_eq!(b.text(), a.text());
+    assert_eq!(room.text(), a.text());
+    // The file changed on the host's disk: a minimal edit goes to every guest.
+    room.splice(1, 5, "HELLO");
+    a.pump(SETTLE).await;
+    b.pump(SETTLE).await;
+    assert_eq!(a.text(), "¡HELLO world!");
+    assert_eq!(b.text(), "¡HELLO world!");
+}
+
+#[tokio::test]
+async fn no_token_a_wrong_one_a_removed_one_or_an_unshared_path_get_nothing() {
+    let (hub, base) = host(1 << 20).await;
+    let t = hub.invite("Ada", Role::ReadWrite);
+    assert_eq!(join(&base, "file/a.txt", "").await.err(), Some(401));
+    assert_eq!(join(&base, "file/a.txt", "0123456789abcdef").await.err(), Some(401));
+    assert_eq!(join(&base, "file/../etc/passwd", &t).await.err(), Some(403));
+    assert_eq!(join(&base, "file/secret.env", &t).await.err(), Some(403));
+    assert_eq!(join(&base, "file/nope.txt", &t).await.err(), Some(404));
+    // Removed: the open connection closes and the token stops working.
+    let mut a = join(&base, "file/a.txt", &t).await.expect("joins");
+    hub.remove(&t).expect("remove");
+    a.pump(SETTLE).await;
+    assert_eq!(a.closed, Some(4401));
+    assert_eq!(join(&base, "file/a.txt", &t).await.err(), Some(401));
+    assert_eq!(hub.remove(&t), Err(CollabError::UnknownGuest));
+}
+
+#[tokio::test]
+async fn a_read_only_guests_changes_are_refused_by_the_server() {
+    let (hub, base) = host(1 << 20).await;
+    let (tr, tw) = (hub.invite("Reader", Role::ReadOnly), hub.invite("Writer", Role::ReadWrite));
+    let mut r = join(&base, "file/b.txt", &tr).await.expect("reader");
+    let mut w = join(&base, "file/b.txt", &tw).await.expect("writer");
+    r.type_at(0, "sneaky").await;
+    r.pump(SETTLE).await;
+    w.pump(SETTLE).await;
+    assert_eq!(r.denied.len(), 1, "told why");
+    assert!(r.denied[0].contains("read-only"));
+    assert_eq!(hub.room("file/b.txt").expect("room").text(), "");
+    assert_eq!(w.text(), "", "nobody else sees it");
+    // The reader still follows the writer live (its own refused text stays only with it).
+    w.type_at(0, "shared").await;
+    r.pump(SETTLE).await;
+    assert!(r.text().contains("shared"), "{}", r.text());
+    // Made writable, it resyncs and its edits are taken.
+    hub.set_role(&tr, Role::ReadWrite).expect("role");
+    let mut r2 = join(&base, "file/b.txt", &tr).await.expect("rejoin");
+    assert_eq!(r2.text(), "shared");
+    r2.type_at(6, "!").await;
+    w.pump(SETTLE).await;
+    assert_eq!(hub.room("file/b.txt").expect("room").text(), "shared!");
+    assert_eq!(w.text(), "shared!");
+}
+
+#[tokio::test]
+async fn malformed_or_oversized_frames_close_only_that_connection() {
+    let (hub, base) = host(4096).await;
+    let t = hub.invite("Ada", Role::ReadWrite);
+    let mut good = join(&base, "file/a.txt", &t).await.expect("good");
+    let mut bad = join(&base, "file/a.txt", &t).await.expect("bad");
+    bad.ws.send(Ws::Binary(vec![0, 1, 200, 200, 200].into())).await.expect("send");
+    bad.pump(SETTLE).await;
+    assert_eq!(bad.closed, Some(1007));
+    let mut text = join(&base, "file/a.txt", &t).await.expect("text");
+    text.ws.send(Ws::Text("hello".into())).await.expect("send");
+    text.pump(SETTLE).await;
+    assert_eq!(text.closed, Some(1003));
+    let mut big = join(&base, "file/a.txt", &t).await.expect("big");
+    let _ = big.ws.send(Ws::Binary(vec![0u8; 64 * 1024].into())).await;
+    big.pump(SETTLE).await;
+    assert!(big.closed.is_some(), "an oversized frame ends that connection");
+    // The host goes on serving everyone else.
+    good.type_at(5, "!").await;
+    let mut late = join(&base, "file/a.txt", &t).await.expect("late");
+    good.pump(SETTLE).await;
+    late.pump(SETTLE).await;
+    assert_eq!(late.text(), "hello!");
+    assert!(good.closed.is_none());
+}
