@@ -12,7 +12,7 @@
 mod room;
 mod server;
 
-pub use room::{FrameError, Room, CONTENT, HOST};
+pub use room::{minimal_edit, FrameError, Room, CONTENT, HOST};
 pub use server::{Hub, HubOptions, Loader, Role};
 
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]

@@ -2,6 +2,7 @@
 //! here and what changed is re-broadcast to the room's other connections as the same
 //! bytes, so the server never re-encodes a peer's update.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::broadcast;
@@ -11,7 +12,7 @@ use yrs::sync::{Awareness, Message, SyncMessage};
 use yrs::updates::decoder::{Decode, DecoderV1};
 use yrs::updates::encoder::{Encode, Encoder, EncoderV1};
 use yrs::block::ClientID;
-use yrs::{Doc, GetString, OffsetKind, Options, ReadTxn, Text, Transact, Update};
+use yrs::{Doc, GetString, OffsetKind, Options, ReadTxn, StateVector, Text, Transact, Update};
 
 /// The text of a file room.
 pub const CONTENT: &str = "content";
@@ -24,6 +25,37 @@ pub struct Room {
     pub name: String,
     awareness: Mutex<Awareness>,
     tx: broadcast::Sender<Frame>,
+    /// The document as it was when it last matched the file on disk (loaded or saved):
+    /// a change on disk is applied to this copy and merged from there, so edits guests
+    /// made since are kept.
+    disk: Mutex<Doc>,
+    /// Bumped by every change to the document, for the host's save loop.
+    version: AtomicU64,
+}
+
+fn new_doc() -> Doc {
+    // UTF-16 offsets, as Yjs (and CodeMirror) count.
+    Doc::with_options(Options { offset_kind: OffsetKind::Utf16, ..Options::default() })
+}
+
+/// A copy of `doc` with its own client id, for edits made "as the disk".
+fn snapshot(doc: &Doc) -> Doc {
+    let copy = new_doc();
+    let state = doc.transact().encode_state_as_update_v1(&StateVector::default());
+    if let Ok(u) = Update::decode_v1(&state) {
+        let _ = copy.transact_mut().apply_update(u);
+    }
+    copy
+}
+
+/// The smallest replacement turning `old` into `new`: (start, removed, inserted) in UTF-16
+/// units, from their common prefix and suffix.
+pub fn minimal_edit(old: &str, new: &str) -> (u32, u32, String) {
+    let (o, n): (Vec<u16>, Vec<u16>) = (old.encode_utf16().collect(), new.encode_utf16().collect());
+    let prefix = o.iter().zip(&n).take_while(|(a, b)| a == b).count();
+    let suffix = o[prefix..].iter().rev().zip(n[prefix..].iter().rev()).take_while(|(a, b)| a == b).count();
+    let inserted = String::from_utf16_lossy(&n[prefix..n.len() - suffix]);
+    (prefix as u32, (o.len() - prefix - suffix) as u32, inserted)
 }
 
 /// Why a connection's frame was refused; the connection is closed, the room goes on.
@@ -48,8 +80,7 @@ pub const HOST: u64 = 0;
 impl Room {
     /// A room whose document starts as `text` (a file's content).
     pub fn new(name: &str, text: &str) -> Self {
-        // UTF-16 offsets, as Yjs (and CodeMirror) count.
-        let doc = Doc::with_options(Options { offset_kind: OffsetKind::Utf16, ..Options::default() });
+        let doc = new_doc();
         {
             let content = doc.get_or_insert_text(CONTENT);
             let mut txn = doc.transact_mut();
@@ -58,7 +89,8 @@ impl Room {
         // Slow readers lag and are disconnected (they resync on reconnect) rather than
         // holding the room's memory.
         let (tx, _) = broadcast::channel(1024);
-        Room { name: name.to_owned(), awareness: Mutex::new(Awareness::new(doc)), tx }
+        let disk = Mutex::new(snapshot(&doc));
+        Room { name: name.to_owned(), awareness: Mutex::new(Awareness::new(doc)), tx, disk, version: AtomicU64::new(0) }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Awareness> {
@@ -112,6 +144,7 @@ impl Room {
                         continue;
                     }
                     aw.doc().transact_mut().apply_update(update).map_err(|e| FrameError::Malformed(e.to_string()))?;
+                    self.version.fetch_add(1, Ordering::SeqCst);
                     self.broadcast(conn, &Message::Sync(SyncMessage::Update(bytes)));
                 }
                 Message::Awareness(update) => {
@@ -151,23 +184,55 @@ impl Room {
         content.get_string(&txn)
     }
 
-    /// A change made on the host (a file changed on disk): replaces `len` UTF-16 units at
-    /// `index` and sends the edit to everyone.
-    pub fn splice(&self, index: u32, len: u32, insert: &str) {
+    /// Bumped by every change; compare before and after a save.
+    pub fn version(&self) -> u64 {
+        self.version.load(Ordering::SeqCst)
+    }
+
+    /// The host wrote `text` (the room's text at `version`) to disk: it is the new base
+    /// for changes that come from the disk.
+    pub fn saved(&self, version: u64) {
         let aw = self.lock();
-        let doc = aw.doc();
-        let content = doc.get_or_insert_text(CONTENT);
+        if self.version() == version {
+            *self.disk.lock().unwrap_or_else(|p| p.into_inner()) = snapshot(aw.doc());
+        }
+    }
+
+    fn disk_text(&self) -> String {
+        let disk = self.disk.lock().unwrap_or_else(|p| p.into_inner());
+        let t = disk.get_or_insert_text(CONTENT);
+        let txn = disk.transact();
+        t.get_string(&txn)
+    }
+
+    /// The file changed on disk (another program, a `git checkout`): the change since the
+    /// last load or save is applied as a minimal edit and merged with what guests typed
+    /// since, so no edit is lost and cursors stay. Returns false when nothing changed (the
+    /// host's own save coming back).
+    pub fn disk_changed(&self, text: &str) -> bool {
+        let (index, removed, inserted) = minimal_edit(&self.disk_text(), text);
+        if removed == 0 && inserted.is_empty() {
+            return false;
+        }
         let update = {
-            let mut txn = doc.transact_mut();
-            if len > 0 {
-                content.remove_range(&mut txn, index, len);
+            let disk = self.disk.lock().unwrap_or_else(|p| p.into_inner());
+            let t = disk.get_or_insert_text(CONTENT);
+            let mut txn = disk.transact_mut();
+            if removed > 0 {
+                t.remove_range(&mut txn, index, removed);
             }
-            if !insert.is_empty() {
-                content.insert(&mut txn, index, insert);
+            if !inserted.is_empty() {
+                t.insert(&mut txn, index, &inserted);
             }
             txn.encode_update_v1()
         };
+        let aw = self.lock();
+        if let Ok(u) = Update::decode_v1(&update) {
+            let _ = aw.doc().transact_mut().apply_update(u);
+        }
+        self.version.fetch_add(1, Ordering::SeqCst);
         drop(aw);
         self.broadcast(HOST, &Message::Sync(SyncMessage::Update(update)));
+        true
     }
 }

@@ -108,6 +108,16 @@ impl Hub {
         lock(&self.guests).get(token).map(|g| g.role)
     }
 
+    /// The rooms open now.
+    pub fn rooms(&self) -> Vec<Arc<Room>> {
+        lock(&self.rooms).values().cloned().collect()
+    }
+
+    /// The room if it is open (without loading it).
+    pub fn open_room(&self, name: &str) -> Option<Arc<Room>> {
+        lock(&self.rooms).get(name).cloned()
+    }
+
     /// The room, opened from its loader on first use.
     pub fn room(&self, name: &str) -> Result<Arc<Room>, CollabError> {
         if let Some(r) = lock(&self.rooms).get(name) {

@@ -136,12 +136,22 @@ async fn edits_from_each_peer_and_from_the_host_reach_everyone() {
     assert_eq!(a.text(), "¡hello world!");
     assert_eq!(b.text(), a.text());
     assert_eq!(room.text(), a.text());
-    // The file changed on the host's disk: a minimal edit goes to every guest.
-    room.splice(1, 5, "HELLO");
+    // The file changed on the host's disk while the guests' edits were not saved yet: the
+    // disk's change ("hello" -> "hELLo") merges with theirs; nothing is lost.
+    assert!(room.disk_changed("hELLo"));
     a.pump(SETTLE).await;
     b.pump(SETTLE).await;
-    assert_eq!(a.text(), "¡HELLO world!");
-    assert_eq!(b.text(), "¡HELLO world!");
+    assert_eq!(a.text(), "¡hELLo world!");
+    assert_eq!(b.text(), a.text());
+    // Saved: the save coming back from the disk changes nothing.
+    let v = room.version();
+    room.saved(v);
+    assert!(!room.disk_changed(&room.text()));
+    assert_eq!(room.version(), v);
+    // After the save, a disk change is relative to the saved text.
+    assert!(room.disk_changed("¡hELLo world!\nmore\n"));
+    a.pump(SETTLE).await;
+    assert_eq!(a.text(), "¡hELLo world!\nmore\n");
 }
 
 #[tokio::test]
@@ -213,4 +223,12 @@ async fn malformed_or_oversized_frames_close_only_that_connection() {
     late.pump(SETTLE).await;
     assert_eq!(late.text(), "hello!");
     assert!(good.closed.is_none());
+}
+
+#[test]
+fn the_minimal_edit_is_the_changed_middle_in_utf16_units() {
+    assert_eq!(weft_collab::minimal_edit("hello world", "hello brave world"), (6, 0, "brave ".into()));
+    assert_eq!(weft_collab::minimal_edit("a😀b", "a😀cb"), (3, 0, "c".into()));
+    assert_eq!(weft_collab::minimal_edit("abc", "abc"), (3, 0, String::new()));
+    assert_eq!(weft_collab::minimal_edit("aXa", "aa"), (1, 1, String::new()));
 }

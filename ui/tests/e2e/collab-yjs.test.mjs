@@ -1,12 +1,13 @@
 // Any standard Yjs client can join: the real `yjs` + `y-websocket` packages (as a web app
 // would use them) against `weft collab host`. Edits go both ways through the host, the
 // host refuses a read-only guest's edits, presence reaches the others, and a wrong token
-// gets no document.
+// gets no document. Guests' edits are saved to the host's disk, and a change made there by
+// another program reaches every guest.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync, rmSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, readFileSync, rmSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -67,6 +68,13 @@ test('yjs + y-websocket clients edit a file room together through the host', asy
     b.text.insert(0, '// bo was here\n');
     await new Promise((r) => setTimeout(r, 500));
     assert.equal(a.text.toString(), 'fn main() { println!("hi"); }\n');
+
+    // Saved to the host's disk once the room is quiet.
+    await waitFor(() => readFileSync(join(ws, 'src/main.rs'), 'utf8') === 'fn main() { println!("hi"); }\n', 'the save on disk');
+    // Another program changes the file on the host: the change reaches every guest.
+    writeFileSync(join(ws, 'src/main.rs'), 'fn main() { println!("hi"); }\n// edited on the host\n');
+    await waitFor(() => a.text.toString().endsWith('// edited on the host\n'), 'the disk change at Ada');
+    await waitFor(() => b.text.toString().endsWith('// edited on the host\n'), 'the disk change at Bo');
 
     // Presence: Ada's name and cursor reach Bo.
     a.provider.awareness.setLocalStateField('user', { name: 'Ada', color: '#f80' });
