@@ -235,7 +235,12 @@ export class App {
       recentBtn.addEventListener('click', (e) => void this.recentMenu(e));
       bar.append(recentBtn);
     }
-    bar.append(h('span', { class: 'spacer' }), h('span', { class: 'top-hint' }, 'Ctrl+P files · Ctrl+Shift+F search · Ctrl+\\ split'));
+    const shareBtn = h('button', { class: 'top-btn share-btn', title: 'Share this folder with guests (live collaboration)' }, 'Share');
+    shareBtn.addEventListener('click', () => void import('./share').then(({ openShare }) => openShare(this.backend, (on) => {
+      shareBtn.classList.toggle('sharing', on);
+      shareBtn.textContent = on ? 'Sharing' : 'Share';
+    })));
+    bar.append(h('span', { class: 'spacer' }), h('span', { class: 'top-hint' }, 'Ctrl+P files · Ctrl+Shift+F search · Ctrl+\\ split'), shareBtn);
     return bar;
   }
 

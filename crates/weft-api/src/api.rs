@@ -49,6 +49,8 @@ struct OpenWorkspace {
     finder: Arc<Mutex<Option<FileFinder>>>,
     syntax: Arc<Syntax>,
     agents: Arc<AgentHost>,
+    /// Set while the folder is shared; dropping it stops the host.
+    collab: Mutex<Option<weft_collab::WorkspaceHost>>,
 }
 
 type Result<T> = std::result::Result<T, ApiError>;
@@ -102,7 +104,7 @@ impl Api {
         info!(root = %info.root, "workspace opened");
         self.remember_recent(&info);
         *self.inner.workspace.write().map_err(ApiError::internal)? =
-            Some(Arc::new(OpenWorkspace { ws, checkpoints, _watcher: watcher, listeners, finder, syntax, agents }));
+            Some(Arc::new(OpenWorkspace { ws, checkpoints, _watcher: watcher, listeners, finder, syntax, agents, collab: Mutex::new(None) }));
         Ok(info)
     }
 
@@ -361,6 +363,50 @@ impl Api {
                 atomic_write(&crate::usage::prices_path(&self.inner.paths), text.as_bytes()).map_err(|e| ApiError::new("io", format!("saving prices.json: {e}")))?;
                 to_json(self.price_list()?)
             }
+            Request::CollabShare { port } => {
+                let open = self.open()?;
+                let mut slot = open.collab.lock().map_err(ApiError::internal)?;
+                if slot.is_none() {
+                    let host = tokio::runtime::Handle::current()
+                        .block_on(weft_collab::WorkspaceHost::start(open.ws.clone(), port))
+                        .map_err(|e| ApiError::new("collab", format!("could not start sharing: {e}")))?;
+                    info!(url = %host.url(), "sharing the folder");
+                    *slot = Some(host);
+                }
+                to_json(collab_status(slot.as_ref()))
+            }
+            Request::CollabStatus => to_json(collab_status(self.open()?.collab.lock().map_err(ApiError::internal)?.as_ref())),
+            Request::CollabInvite { name, read_only } => {
+                let open = self.open()?;
+                let slot = open.collab.lock().map_err(ApiError::internal)?;
+                let host = slot.as_ref().ok_or_else(|| ApiError::new("not_sharing", "the folder is not shared"))?;
+                let name = name.trim();
+                if name.is_empty() {
+                    return Err(ApiError::bad_request("the guest needs a name"));
+                }
+                host.hub.invite(name, if read_only { weft_collab::Role::ReadOnly } else { weft_collab::Role::ReadWrite });
+                to_json(collab_status(slot.as_ref()))
+            }
+            Request::CollabSetRole { token, read_only } => {
+                let open = self.open()?;
+                let slot = open.collab.lock().map_err(ApiError::internal)?;
+                let host = slot.as_ref().ok_or_else(|| ApiError::new("not_sharing", "the folder is not shared"))?;
+                host.hub.set_role(&token, if read_only { weft_collab::Role::ReadOnly } else { weft_collab::Role::ReadWrite }).map_err(|e| ApiError::new("not_found", e.to_string()))?;
+                to_json(collab_status(slot.as_ref()))
+            }
+            Request::CollabRemove { token } => {
+                let open = self.open()?;
+                let slot = open.collab.lock().map_err(ApiError::internal)?;
+                let host = slot.as_ref().ok_or_else(|| ApiError::new("not_sharing", "the folder is not shared"))?;
+                host.hub.remove(&token).map_err(|e| ApiError::new("not_found", e.to_string()))?;
+                to_json(collab_status(slot.as_ref()))
+            }
+            Request::CollabStop => {
+                let open = self.open()?;
+                let mut slot = open.collab.lock().map_err(ApiError::internal)?;
+                *slot = None;
+                to_json(collab_status(None))
+            }
             Request::SuggestCommitMessage => {
                 let root = self.open()?.ws.root().to_path_buf();
                 let settings = self.settings().0;
@@ -490,6 +536,15 @@ impl Api {
             .and_then(|f| std::fs::read(f).ok())
             .and_then(|b| serde_json::from_slice(&b).ok())
             .unwrap_or_default()
+    }
+}
+
+fn collab_status(host: Option<&weft_collab::WorkspaceHost>) -> CollabStatus {
+    CollabStatus {
+        url: host.map(|h| h.url()),
+        guests: host
+            .map(|h| h.hub.guests().into_iter().map(|(token, g)| CollabGuest { name: g.name, token, read_only: g.role == weft_collab::Role::ReadOnly }).collect())
+            .unwrap_or_default(),
     }
 }
 

@@ -191,6 +191,23 @@ pub enum Request {
     /// A commit message for the folder's staged git changes (else its unstaged ones), from
     /// the `commitMessage` task model. -> CommitMessage
     SuggestCommitMessage,
+    /// Shares the open folder with guests (starts the collaboration host on 127.0.0.1).
+    /// -> CollabStatus
+    #[serde(rename_all = "camelCase")]
+    CollabShare { #[serde(default)] port: u16 },
+    /// -> CollabStatus
+    CollabStatus,
+    /// A new guest and their token. -> CollabStatus
+    #[serde(rename_all = "camelCase")]
+    CollabInvite { name: String, #[serde(default)] read_only: bool },
+    /// -> CollabStatus
+    #[serde(rename_all = "camelCase")]
+    CollabSetRole { token: String, read_only: bool },
+    /// The guest's connections close and the token stops working. -> CollabStatus
+    #[serde(rename_all = "camelCase")]
+    CollabRemove { token: String },
+    /// Stops sharing: every guest is disconnected. -> CollabStatus
+    CollabStop,
     /// The UI is interactive: logs the start-up time and the UI's own marks (name, ms
     /// since the page began loading), and prints them for benchmarks.
     #[serde(rename_all = "camelCase")]
@@ -328,4 +345,20 @@ pub struct PriceList {
     pub text: String,
     pub prices: std::collections::BTreeMap<String, weft_usage::Price>,
     pub local_providers: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct CollabStatus {
+    /// `ws://HOST:PORT` while sharing.
+    pub url: Option<String>,
+    pub guests: Vec<CollabGuest>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct CollabGuest {
+    pub name: String,
+    pub token: String,
+    pub read_only: bool,
 }

@@ -6,14 +6,16 @@
 //! changeable, revocable), the WebSocket endpoint `/<room>?token=TOKEN`, and refusing
 //! what a guest may not do before any document data is sent.
 //!
-//! Does not own: which rooms exist and what they hold (the host passes a loader that
-//! reads files inside the workspace), saving, TLS, or any UI.
+//! [`WorkspaceHost`] shares a folder: its files as rooms, guests' edits saved, disk
+//! changes merged in. Does not own: TLS (not yet) or any UI.
 
+mod host;
 mod room;
 mod server;
 
 pub use room::{minimal_edit, FrameError, Room, CONTENT, HOST};
-pub use server::{Hub, HubOptions, Loader, Role};
+pub use host::WorkspaceHost;
+pub use server::{Guest, Hub, HubOptions, Loader, Role};
 
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum CollabError {

@@ -25,9 +25,10 @@ pub enum Role {
     ReadOnly,
 }
 
-struct Guest {
-    name: String,
-    role: Role,
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Guest {
+    pub name: String,
+    pub role: Role,
 }
 
 /// Reads a room's starting text: `Err` when the room may not be shared (outside the
@@ -102,6 +103,13 @@ impl Hub {
         info!(guest = %g.name, "guest removed");
         let _ = self.kicked.send(token.to_owned());
         Ok(())
+    }
+
+    /// Every guest with their token, by name.
+    pub fn guests(&self) -> Vec<(String, Guest)> {
+        let mut out: Vec<(String, Guest)> = lock(&self.guests).iter().map(|(t, g)| (t.clone(), g.clone())).collect();
+        out.sort_by(|a, b| a.1.name.cmp(&b.1.name).then(a.0.cmp(&b.0)));
+        out
     }
 
     fn role(&self, token: &str) -> Option<Role> {

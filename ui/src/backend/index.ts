@@ -48,6 +48,7 @@ import type { Totals } from '../bindings/Totals';
 import type { Group } from '../bindings/Group';
 import type { PriceList } from '../bindings/PriceList';
 import type { CommitMessage } from '../bindings/CommitMessage';
+import type { CollabStatus } from '../bindings/CollabStatus';
 
 export type {
   AppInfo, WorkspaceInfo, RecentWorkspace, TreeEntry, FileDto, Encoding, FinderMatch, SearchOptions,
@@ -55,7 +56,7 @@ export type {
   Checkpoint, Created, FileChange, CheckpointFile, RestorePlan, RestoreReport, GcReport,
   Analysis, Change, Span, OutlineSymbol, SymbolHit, RepoMap, Diagnostic,
   AgentFrame, AgentThread, ThreadSummary, ProviderStatus, FileReview, ReviewAction, Message, Usage, Mention,
-  UsageSummary, UsageMeter, Totals, Group, PriceList,
+  UsageSummary, UsageMeter, Totals, Group, PriceList, CollabStatus,
 };
 import { TauriTransport } from './tauri';
 import { WsTransport } from './ws';
@@ -217,6 +218,13 @@ export class Backend {
   usagePrices() { return this.call<PriceList>({ method: 'usagePrices' }); }
   usageSetPrices(text: string) { return this.call<PriceList>({ method: 'usageSetPrices', params: { text } }); }
   suggestCommitMessage() { return this.call<CommitMessage>({ method: 'suggestCommitMessage' }); }
+
+  collabShare(port = 0) { return this.call<CollabStatus>({ method: 'collabShare', params: { port } }); }
+  collabStatus() { return this.call<CollabStatus>({ method: 'collabStatus' }); }
+  collabInvite(name: string, readOnly: boolean) { return this.call<CollabStatus>({ method: 'collabInvite', params: { name, readOnly } }); }
+  collabSetRole(token: string, readOnly: boolean) { return this.call<CollabStatus>({ method: 'collabSetRole', params: { token, readOnly } }); }
+  collabRemove(token: string) { return this.call<CollabStatus>({ method: 'collabRemove', params: { token } }); }
+  collabStop() { return this.call<CollabStatus>({ method: 'collabStop' }); }
 
   pickFolder() { return this.t.pickFolder(); }
   openExternal(url: string) { if (/^(https?|mailto):/i.test(url)) this.t.openExternal(url); }

@@ -41,4 +41,5 @@ fn export_typescript_bindings() {
     UsageMeter::export_all_to(&dir).expect("UsageMeter");
     PriceList::export_all_to(&dir).expect("PriceList");
     CommitMessage::export_all_to(&dir).expect("CommitMessage");
+    CollabStatus::export_all_to(&dir).expect("CollabStatus");
 }

@@ -1,0 +1,113 @@
+//! Sharing a workspace folder: every file the tree shows (not ignored, not `.git`) is a
+//! room; guests' edits are saved to the file once the room is quiet; a file changed on
+//! disk is merged into its room. Used by `weft collab host` and by the app's Share.
+
+use std::collections::{HashMap, HashSet};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::oneshot;
+use tracing::warn;
+use weft_fs::Workspace;
+
+use crate::{CollabError, Hub, HubOptions};
+
+pub struct WorkspaceHost {
+    pub hub: Arc<Hub>,
+    pub addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    _watcher: Option<weft_fs::Watcher>,
+}
+
+impl WorkspaceHost {
+    /// Starts serving `ws` on 127.0.0.1:`port` (0: any free port). Must be called inside a
+    /// tokio runtime; serving stops when the host is dropped.
+    pub async fn start(ws: Workspace, port: u16) -> std::io::Result<Self> {
+        let ws = Arc::new(ws);
+        // What may be shared: the files the tree shows, refreshed when a room names one not
+        // seen yet.
+        let files: Arc<Mutex<HashSet<String>>> = Arc::new(Mutex::new(ws.list_files().into_iter().collect()));
+        let (w, f) = (ws.clone(), files);
+        let loader = Box::new(move |room: &str| {
+            let rel = room.strip_prefix("file/").ok_or_else(|| CollabError::NoRoom(room.into()))?;
+            let known = |f: &Mutex<HashSet<String>>| f.lock().map(|s| s.contains(rel)).unwrap_or(false);
+            if !known(&f) {
+                if let Ok(mut s) = f.lock() {
+                    *s = w.list_files().into_iter().collect();
+                }
+            }
+            if !known(&f) {
+                // Outside the folder, ignored, or absent: one answer, so a guest cannot
+                // probe for ignored files.
+                return Err(CollabError::NotShared(room.into()));
+            }
+            w.read_text(rel).map(|file| file.content.text).map_err(|_| CollabError::NotShared(room.into()))
+        });
+        let hub = Hub::new(loader, HubOptions::default());
+        let (h, w) = (hub.clone(), ws.clone());
+        let watcher = weft_fs::Watcher::start((*ws).clone(), Default::default(), move |changes| {
+            for c in changes.iter().filter(|c| !c.is_dir) {
+                if let (Some(room), Ok(file)) = (h.open_room(&format!("file/{}", c.path)), w.read_text(&c.path)) {
+                    room.disk_changed(&file.content.text);
+                }
+            }
+        })
+        .map_err(|e| warn!("collab: not watching the folder ({e}); changes on disk will not reach guests"))
+        .ok();
+        // Plain ws:// only on loopback until TLS with a pinned certificate is in place.
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+        let addr = listener.local_addr()?;
+        let (stop, stopped) = oneshot::channel::<()>();
+        let app = hub.router();
+        let saver = tokio::spawn(save_loop(hub.clone(), ws.clone()));
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = stopped.await;
+                })
+                .await;
+            saver.abort();
+        });
+        Ok(WorkspaceHost { hub, addr, stop: Some(stop), _watcher: watcher })
+    }
+
+    /// The base of invite links: `ws://HOST:PORT`.
+    pub fn url(&self) -> String {
+        format!("ws://{}", self.addr)
+    }
+}
+
+impl Drop for WorkspaceHost {
+    fn drop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+    }
+}
+
+/// Rooms -> disk: a room whose document stopped changing is written to its file (in the
+/// file's own encoding) and becomes the base for changes coming from the disk.
+async fn save_loop(hub: Arc<Hub>, ws: Arc<Workspace>) {
+    let mut seen: HashMap<String, u64> = HashMap::new();
+    let mut saved: HashMap<String, u64> = HashMap::new();
+    loop {
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        for room in hub.rooms() {
+            let v = room.version();
+            let quiet = seen.insert(room.name.clone(), v) == Some(v);
+            if !quiet || saved.get(&room.name).copied().unwrap_or(0) == v {
+                continue;
+            }
+            let Some(rel) = room.name.strip_prefix("file/") else { continue };
+            let encoding = ws.read_text(rel).map(|f| f.content.encoding).unwrap_or(weft_fs::Encoding::Utf8);
+            match ws.write_text(rel, &room.text(), encoding) {
+                Ok(_) => {
+                    room.saved(v);
+                    saved.insert(room.name.clone(), v);
+                }
+                Err(e) => warn!("collab: saving {rel} failed: {e}"),
+            }
+        }
+    }
+}

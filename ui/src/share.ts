@@ -1,0 +1,66 @@
+// Share: the host side of a collaboration session. Starts the host for the open folder,
+// invites guests (read-write or read-only), changes a guest's role, removes a guest (their
+// connection closes and the token stops working), and stops sharing. Each invite gives
+// the server address and the guest's token; any Yjs client joins a file's room,
+// `file/<path>`, whose text is the Y.Text `content`.
+
+import { h } from './dom';
+import type { Backend, CollabStatus } from './backend';
+import { panelModal, toast, errorMessage } from './dialogs';
+
+export async function openShare(backend: Backend, onStatus: (sharing: boolean) => void) {
+  if (document.querySelector('.share-panel')) return;
+  const body = h('div', { class: 'share-panel' });
+  const close = h('button', { class: 'btn' }, 'Close');
+  const modal = panelModal('Share this folder', body, [close], () => modal.remove());
+  close.addEventListener('click', () => modal.remove());
+  const act = (f: () => Promise<CollabStatus>) => async () => {
+    try {
+      render(await f());
+    } catch (e) {
+      toast(errorMessage(e), 'error');
+    }
+  };
+  const copy = (text: string, what: string) => void navigator.clipboard?.writeText(text).then(() => toast(`${what} copied`), () => toast(`Select the ${what.toLowerCase()} and copy it`, 'error'));
+  const render = (s: CollabStatus) => {
+    onStatus(s.url !== null);
+    if (s.url === null) {
+      body.replaceChildren(
+        h('p', { class: 'dim' }, 'Guests edit the files of this folder live with you. Your Weft is the server: no account, no vendor service. Sharing stays on this machine (127.0.0.1) until encrypted connections are in place.'),
+        h('button', { class: 'btn primary share-start', onclick: act(() => backend.collabShare()) }, 'Start sharing'));
+      return;
+    }
+    const url = s.url;
+    const name = h('input', { class: 'search-input', type: 'text', placeholder: 'Guest name', 'aria-label': 'Guest name' });
+    const ro = h('input', { type: 'checkbox', 'aria-label': 'Read-only' });
+    const invite = act(async () => {
+      const st = await backend.collabInvite(name.value, ro.checked);
+      name.value = '';
+      return st;
+    });
+    name.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter') void invite();
+    });
+    const rows = s.guests.map((g) => {
+      const role = h('select', { 'aria-label': `${g.name}'s access` }, h('option', { value: 'rw' }, 'Can edit'), h('option', { value: 'ro' }, 'Read-only'));
+      role.value = g.readOnly ? 'ro' : 'rw';
+      role.addEventListener('change', act(() => backend.collabSetRole(g.token, role.value === 'ro')));
+      return h('tr', { class: 'share-guest', 'data-name': g.name },
+        h('td', {}, g.name), h('td', {}, role),
+        h('td', {}, h('code', { class: 'share-token', title: 'The guest\'s token' }, g.token)),
+        h('td', {}, h('button', { class: 'btn small', onclick: () => copy(`${url}  token=${g.token}`, 'Invite') }, 'Copy invite'),
+          h('button', { class: 'btn small danger', onclick: act(() => backend.collabRemove(g.token)) }, 'Remove')));
+    });
+    body.replaceChildren(
+      h('p', {}, 'Sharing at ', h('code', { class: 'share-url' }, url), '. Each file is the room ', h('code', {}, 'file/<path>'), ' (its text: the Y.Text ', h('code', {}, 'content'), '); a guest joins with ', h('code', {}, `${url}/file/<path>?token=TOKEN`), '.'),
+      h('div', { class: 'share-invite' }, name, h('label', {}, ro, ' read-only'), h('button', { class: 'btn small primary', onclick: () => void invite() }, 'Invite')),
+      s.guests.length ? h('table', { class: 'share-guests' }, h('tbody', {}, ...rows)) : h('p', { class: 'dim' }, 'No guests yet.'),
+      h('button', { class: 'btn danger', onclick: act(() => backend.collabStop()) }, 'Stop sharing'));
+    name.focus();
+  };
+  try {
+    render(await backend.collabStatus());
+  } catch (e) {
+    body.replaceChildren(h('p', { class: 'error' }, errorMessage(e)));
+  }
+}
