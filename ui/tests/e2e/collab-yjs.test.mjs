@@ -80,8 +80,11 @@ test('yjs + y-websocket clients edit a file room together through the host', asy
     a.provider.awareness.setLocalStateField('user', { name: 'Ada', color: '#f80' });
     await waitFor(() => [...b.provider.awareness.getStates().values()].some((s) => s.user?.name === 'Ada'), "Ada's presence");
   } finally {
-    a.provider.destroy();
-    b.provider.destroy();
+    // The doc owns the awareness timer: destroying it lets the process exit.
+    for (const p of [a, b]) {
+      p.provider.destroy();
+      p.doc.destroy();
+    }
   }
 });
 
@@ -94,6 +97,7 @@ test('a wrong token or an ignored file gets no document', async () => {
       assert.equal(c.text.toString(), '');
     } finally {
       c.provider.destroy();
+      c.doc.destroy();
     }
   }
 });

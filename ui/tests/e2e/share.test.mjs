@@ -71,6 +71,8 @@ test('share, invite, a guest edits the open file, read-only refuses, remove disc
     await until(() => closed, 'the guest disconnected');
     await page.locator('.share-guest[data-name="Ada"]').waitFor({ state: 'detached' });
   } finally {
+    // The doc owns the awareness timer: destroying it lets the process exit.
     guest.destroy();
+    doc.destroy();
   }
 });
