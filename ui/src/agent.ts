@@ -8,6 +8,7 @@ import { h, basename } from './dom';
 import type { Backend, AgentFrame, AgentThread, FileReview, Message, Mention, Settings, StreamHandle, Usage, ProviderStatus } from './backend';
 import { panelModal, toast, errorMessage, choose, promptText } from './dialogs';
 import { renderMarkdown } from './markdown';
+import { compact } from './usage';
 import { openDiff } from './diffview';
 
 export interface AgentHost {
@@ -41,9 +42,6 @@ function newThreadId(): string {
   return `t-${Date.now().toString(36)}-${rand}`;
 }
 
-function tokens(n: number): string {
-  return n < 1000 ? String(n) : n < 1_000_000 ? `${(n / 1000).toFixed(1)}k` : `${(n / 1_000_000).toFixed(2)}M`;
-}
 
 /** One assistant reply as it streams: text segments between tool cards. */
 class TurnView {
@@ -389,7 +387,7 @@ export class AgentPanel {
       this.usageEl.textContent = '';
       return;
     }
-    this.usageEl.textContent = `↑${tokens(u.inputTokens + u.cacheReadTokens + u.cacheWriteTokens)} ↓${tokens(u.outputTokens)}`;
+    this.usageEl.textContent = `↑${compact(u.inputTokens + u.cacheReadTokens + u.cacheWriteTokens)} ↓${compact(u.outputTokens)}`;
     this.usageEl.title = `This thread: ${u.inputTokens} input, ${u.outputTokens} output, ${u.cacheReadTokens} cache read, ${u.cacheWriteTokens} cache write tokens`;
   }
 
@@ -454,7 +452,7 @@ export class AgentPanel {
       case 'cost': this.host.spent(f.threadNanos, f.todayNanos); break;
       case 'budgetAlert': toast(`Budget: ${f.message}`); view.note(`Budget: ${f.message}`, 'warn'); break;
       case 'title': void this.refreshThreads(); break;
-      case 'compacted': view.note(`Older turns were summarised to fit the model's window (~${tokens(f.tokensBefore)} → ~${tokens(f.tokensAfter)} tokens)`, 'dim'); break;
+      case 'compacted': view.note(`Older turns were summarised to fit the model's window (~${compact(f.tokensBefore)} → ~${compact(f.tokensAfter)} tokens)`, 'dim'); break;
       case 'done': void this.finished(view, f); break;
     }
   }

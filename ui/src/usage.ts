@@ -17,7 +17,8 @@ export function tokenCount(t: Totals): number {
   return u.inputTokens + u.outputTokens + u.cacheReadTokens + u.cacheWriteTokens;
 }
 
-function compact(n: number): string {
+/** 1234 -> 1.2k, for token counts. */
+export function compact(n: number): string {
   return n < 1000 ? String(n) : n < 1_000_000 ? `${(n / 1000).toFixed(1)}k` : `${(n / 1_000_000).toFixed(2)}M`;
 }
 

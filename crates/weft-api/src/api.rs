@@ -336,23 +336,21 @@ impl Api {
                 self.open()?.agents.delete(&thread)?;
                 Ok(Value::Null)
             }
-            Request::UsageSummary { days } => {
-                let meter = crate::usage::meter(&self.inner.paths, &self.settings().0)?;
-                to_json(meter.ledger.summary(days)?)
-            }
+            // Reading the ledger needs no prices (or the key file the price table consults).
+            Request::UsageSummary { days } => to_json(crate::usage::ledger(&self.inner.paths)?.summary(days)?),
             Request::UsageMeter { thread } => {
-                let meter = crate::usage::meter(&self.inner.paths, &self.settings().0)?;
+                let ledger = crate::usage::ledger(&self.inner.paths)?;
                 let thread = match thread {
-                    Some(t) => Some(meter.ledger.totals(&weft_usage::Scope::Thread { workspace: self.open()?.ws.root().display().to_string(), thread: t })?),
+                    Some(t) => Some(ledger.totals(&weft_usage::Scope::Thread { workspace: self.open()?.ws.root().display().to_string(), thread: t })?),
                     None => None,
                 };
-                to_json(UsageMeter { thread, today: meter.ledger.totals(&weft_usage::Scope::Today)?, budgets: meter.budgets })
+                to_json(UsageMeter { thread, today: ledger.totals(&weft_usage::Scope::Today)?, budgets: crate::usage::budgets(&self.settings().0) })
             }
             Request::UsageExport { days } => {
-                let meter = crate::usage::meter(&self.inner.paths, &self.settings().0)?;
+                let ledger = crate::usage::ledger(&self.inner.paths)?;
                 // The same window as the dashboard's, so the two agree.
-                let (_, since_ms) = meter.ledger.window(days)?;
-                to_json(weft_usage::csv::write(&meter.ledger.rows(since_ms)?))
+                let (_, since_ms) = ledger.window(days)?;
+                to_json(weft_usage::csv::write(&ledger.rows(since_ms)?))
             }
             Request::UsagePrices => to_json(self.price_list()?),
             Request::UsageSetPrices { text } => {

@@ -48,9 +48,22 @@ pub fn budgets(s: &Settings) -> Budgets {
     Budgets { thread_usd: s.budget_thread_usd, day_usd: s.budget_day_usd, month_usd: s.budget_month_usd, alert_percent: s.budget_alert_percent }
 }
 
+/// The ledger, opened once per file for the life of the process: every request, the
+/// meter and the dashboard share one connection instead of reopening SQLite each time.
+pub fn ledger(paths: &AppPaths) -> Result<Arc<Ledger>, ApiError> {
+    static OPEN: std::sync::Mutex<BTreeMap<std::path::PathBuf, Arc<Ledger>>> = std::sync::Mutex::new(BTreeMap::new());
+    let path = ledger_path(paths);
+    let mut open = OPEN.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(l) = open.get(&path) {
+        return Ok(l.clone());
+    }
+    let l = Arc::new(Ledger::open(&path)?);
+    open.insert(path, l.clone());
+    Ok(l)
+}
+
 pub fn meter(paths: &AppPaths, settings: &Settings) -> Result<Meter, ApiError> {
-    let ledger = Arc::new(Ledger::open(&ledger_path(paths))?);
-    Ok(Meter { ledger, prices: price_table(paths, settings)?, budgets: budgets(settings) })
+    Ok(Meter { ledger: ledger(paths)?, prices: price_table(paths, settings)?, budgets: budgets(settings) })
 }
 
 /// What a thread has cost and what today has, after each request.
