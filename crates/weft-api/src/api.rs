@@ -100,7 +100,7 @@ impl Api {
         .ok();
         let info = WorkspaceInfo { root: ws.root().display().to_string(), name: ws.name() };
         let store = checkpoints.as_ref().ok().map(|c| c.store.clone());
-        let agents = Arc::new(AgentHost::new(ws.clone(), store, self.inner.paths.clone(), &workspace_key(ws.root())));
+        let agents = Arc::new(AgentHost::new(ws.clone(), store, self.inner.paths.clone(), &crate::paths::workspace_key(ws.root())));
         info!(root = %info.root, "workspace opened");
         self.remember_recent(&info);
         *self.inner.workspace.write().map_err(ApiError::internal)? =
@@ -366,7 +366,7 @@ impl Api {
                 let mut slot = open.collab.lock().map_err(ApiError::internal)?;
                 if slot.is_none() {
                     let host = tokio::runtime::Handle::current()
-                        .block_on(weft_collab::WorkspaceHost::start(open.ws.clone(), port))
+                        .block_on(weft_collab::WorkspaceHost::start(open.ws.clone(), port, Some(self.inner.paths.collab_dir(open.ws.root()))))
                         .map_err(|e| ApiError::new("collab", format!("could not start sharing: {e}")))?;
                     info!(url = %host.url(), "sharing the folder");
                     *slot = Some(host);
@@ -525,7 +525,7 @@ impl Api {
 
     fn session_file(&self) -> Result<PathBuf> {
         let open = self.open()?;
-        Ok(self.inner.paths.data_dir.join("sessions").join(format!("{}.json", workspace_key(open.ws.root()))))
+        Ok(self.inner.paths.data_dir.join("sessions").join(format!("{}.json", crate::paths::workspace_key(open.ws.root()))))
     }
 
     fn session(&self) -> Session {
@@ -546,13 +546,6 @@ fn collab_status(host: Option<&weft_collab::WorkspaceHost>) -> CollabStatus {
     }
 }
 
-/// A folder's name in the app's data directory (sessions, agent threads): a stable hash
-/// of its path.
-fn workspace_key(root: &Path) -> String {
-    let root = root.display().to_string();
-    let hash = root.bytes().fold(0xcbf29ce484222325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100000001b3));
-    format!("{hash:016x}")
-}
 
 /// Terminal output goes as raw bytes; the exit as one JSON frame.
 fn terminal_sink(stream: Stream) -> Box<dyn Fn(PtyEvent) -> bool + Send + Sync> {

@@ -28,6 +28,19 @@ impl AppPaths {
     pub fn log_dir(&self) -> PathBuf {
         self.data_dir.join("logs")
     }
+
+    /// Where a shared folder's rooms and guests are kept across host restarts.
+    pub fn collab_dir(&self, root: &std::path::Path) -> PathBuf {
+        self.data_dir.join("collab").join(workspace_key(root))
+    }
+}
+
+/// A folder's name in the app's data directory (sessions, agent threads, collaboration):
+/// a stable hash of its path.
+pub fn workspace_key(root: &std::path::Path) -> String {
+    let root = root.display().to_string();
+    let hash = root.bytes().fold(0xcbf29ce484222325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100000001b3));
+    format!("{hash:016x}")
 }
 
 /// Logs go to a daily-rolling file in the data directory (and to stderr when

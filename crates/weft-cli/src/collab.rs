@@ -13,10 +13,11 @@ pub struct Args {
     pub guests: Vec<String>,
 }
 
-pub async fn host(args: Args) -> anyhow::Result<()> {
+pub async fn host(paths: &weft_api::AppPaths, args: Args) -> anyhow::Result<()> {
     let ws = weft_fs::Workspace::open(&args.path).with_context(|| format!("{} is not a folder", args.path.display()))?;
     let root = ws.root().display().to_string();
-    let host = WorkspaceHost::start(ws, args.port).await.context("starting the host")?;
+    let store = paths.collab_dir(ws.root());
+    let host = WorkspaceHost::start(ws, args.port, Some(store)).await.context("starting the host")?;
     println!("weft collab: sharing {root} at {}", host.url());
     let guests = if args.guests.is_empty() { vec!["guest".to_owned()] } else { args.guests };
     for g in guests {
@@ -24,9 +25,18 @@ pub async fn host(args: Args) -> anyhow::Result<()> {
             Some(n) => (n.to_owned(), Role::ReadOnly),
             None => (g.clone(), Role::ReadWrite),
         };
-        let token = host.hub.invite(&name, role);
+        // A restarted host keeps its guests: the same link keeps working.
+        let known = host.hub.guests().into_iter().find(|(_, g)| g.name == name);
+        let token = match known {
+            Some((token, g)) if g.role == role => token,
+            Some((token, _)) => {
+                host.hub.set_role(&token, role)?;
+                token
+            }
+            None => host.hub.invite(&name, role),
+        };
         let what = if role == Role::ReadOnly { "read-only" } else { "read-write" };
-        println!("invite {name} ({what}): {}/file/<path>?token={token}", host.url());
+        println!("invite {name} ({what}): {}", host.invite_link(&token));
     }
     tokio::signal::ctrl_c().await.context("waiting for Ctrl+C")?;
     Ok(())

@@ -102,10 +102,12 @@ enum CollabCmd {
     Host {
         /// Folder to share (default: the current folder).
         path: Option<PathBuf>,
-        /// Port on 127.0.0.1 (default: any free port).
+        /// Port on 127.0.0.1 (default: any free port). Give one for an always-on host, so
+        /// guests find it again after a restart.
         #[arg(long, default_value_t = 0)]
         port: u16,
-        /// A guest to invite: NAME, or NAME:ro for read-only. Repeatable.
+        /// A guest to invite: NAME, or NAME:ro for read-only. Repeatable. Guests invited
+        /// before (same folder) keep their tokens.
         #[arg(long = "guest")]
         guests: Vec<String>,
     },
@@ -143,7 +145,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Collab { cmd: CollabCmd::Host { path, port, guests } }) => {
             let _guard = weft_api::init_logging(&paths, "collab");
             let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-            runtime.block_on(collab::host(collab::Args { path: path.unwrap_or_else(|| PathBuf::from(".")), port, guests }))
+            runtime.block_on(collab::host(&paths, collab::Args { path: path.unwrap_or_else(|| PathBuf::from(".")), port, guests }))
         }
         Some(Command::CommitMessage { workspace }) => {
             let _guard = weft_api::init_logging(&paths, "agent");

@@ -4,6 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -11,7 +12,7 @@ use tokio::sync::oneshot;
 use tracing::warn;
 use weft_fs::Workspace;
 
-use crate::{CollabError, Hub, HubOptions};
+use crate::{CollabError, Hub, HubOptions, Room};
 
 pub struct WorkspaceHost {
     pub hub: Arc<Hub>,
@@ -21,14 +22,17 @@ pub struct WorkspaceHost {
 }
 
 impl WorkspaceHost {
-    /// Starts serving `ws` on 127.0.0.1:`port` (0: any free port). Must be called inside a
-    /// tokio runtime; serving stops when the host is dropped.
-    pub async fn start(ws: Workspace, port: u16) -> std::io::Result<Self> {
+    /// Starts serving `ws` on 127.0.0.1:`port` (0: any free port), keeping rooms and
+    /// guests in `store` (see [`HubOptions::store`]). Must be called inside a tokio
+    /// runtime; serving stops when the host is dropped.
+    pub async fn start(ws: Workspace, port: u16, store: Option<PathBuf>) -> std::io::Result<Self> {
         let ws = Arc::new(ws);
         // What may be shared: the files the tree shows, refreshed when a room names one not
         // seen yet.
-        let files: Arc<Mutex<HashSet<String>>> = Arc::new(Mutex::new(ws.list_files().into_iter().collect()));
-        let (w, f) = (ws.clone(), files);
+        let listed = ws.list_files();
+        let tree = Arc::new(Room::tree(&listed));
+        let files: Arc<Mutex<HashSet<String>>> = Arc::new(Mutex::new(listed.into_iter().collect()));
+        let (w, f) = (ws.clone(), files.clone());
         let loader = Box::new(move |room: &str| {
             let rel = room.strip_prefix("file/").ok_or_else(|| CollabError::NoRoom(room.into()))?;
             let known = |f: &Mutex<HashSet<String>>| f.lock().map(|s| s.contains(rel)).unwrap_or(false);
@@ -44,9 +48,19 @@ impl WorkspaceHost {
             }
             w.read_text(rel).map(|file| file.content.text).map_err(|_| CollabError::NotShared(room.into()))
         });
-        let hub = Hub::new(loader, HubOptions::default());
+        let hub = Hub::new(loader, HubOptions { store, ..HubOptions::default() });
+        hub.insert_room(tree.clone());
         let (h, w) = (hub.clone(), ws.clone());
         let watcher = weft_fs::Watcher::start((*ws).clone(), Default::default(), move |changes| {
+            // A file came or went (or a folder, with whatever it held): the tree room is
+            // brought up to date as one update.
+            if changes.iter().any(|c| c.is_dir || !matches!(c.kind, weft_fs::FsChangeKind::Modified)) {
+                let listed = w.list_files();
+                tree.set_files(&listed);
+                if let Ok(mut s) = files.lock() {
+                    *s = listed.into_iter().collect();
+                }
+            }
             for c in changes.iter().filter(|c| !c.is_dir) {
                 if let (Some(room), Ok(file)) = (h.open_room(&format!("file/{}", c.path)), w.read_text(&c.path)) {
                     room.disk_changed(&file.content.text);
@@ -72,9 +86,15 @@ impl WorkspaceHost {
         Ok(WorkspaceHost { hub, addr, stop: Some(stop), _watcher: watcher })
     }
 
-    /// The base of invite links: `ws://HOST:PORT`.
+    /// The base of room URLs: `ws://HOST:PORT`.
     pub fn url(&self) -> String {
         format!("ws://{}", self.addr)
+    }
+
+    /// The invite link for a guest's token: `ws://HOST:PORT/?token=TOKEN`. A Yjs client
+    /// uses the part before `/?` as its server URL and `token` as a parameter.
+    pub fn invite_link(&self, token: &str) -> String {
+        format!("{}/?token={token}", self.url())
     }
 }
 

@@ -10,12 +10,14 @@
 //! changes merged in. Does not own: TLS (not yet) or any UI.
 
 mod host;
+mod peer;
 mod room;
 mod server;
 
-pub use room::{minimal_edit, FrameError, Room, CONTENT, HOST};
+pub use peer::{Backoff, Peer, PeerEvent, PeerStatus};
+pub use room::{minimal_edit, FrameError, Room, CONTENT, FILES, HOST, TREE};
 pub use host::WorkspaceHost;
-pub use server::{Guest, Hub, HubOptions, Loader, Role};
+pub use server::{Guest, Hub, HubOptions, Loader, Role, CLOSE_REMOVED};
 
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum CollabError {

@@ -2,6 +2,9 @@
 //! here and what changed is re-broadcast to the room's other connections as the same
 //! bytes, so the server never re-encodes a peer's update.
 
+use std::fs::File;
+use std::io::{Read, Write};
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -12,10 +15,14 @@ use yrs::sync::{Awareness, Message, SyncMessage};
 use yrs::updates::decoder::{Decode, DecoderV1};
 use yrs::updates::encoder::{Encode, Encoder, EncoderV1};
 use yrs::block::ClientID;
-use yrs::{Doc, GetString, OffsetKind, Options, ReadTxn, StateVector, Text, Transact, Update};
+use yrs::{Doc, GetString, Map, MapRef, OffsetKind, Options, ReadTxn, StateVector, Text, Transact, Update};
+use tracing::warn;
 
 /// The text of a file room.
 pub const CONTENT: &str = "content";
+/// The project-tree room: its `Y.Map` `files` has a key per shared file path.
+pub const TREE: &str = "tree";
+pub const FILES: &str = "files";
 
 /// Frames for the room's connections, with the id of the connection they came from (it
 /// does not get its own changes back).
@@ -31,9 +38,15 @@ pub struct Room {
     disk: Mutex<Doc>,
     /// Bumped by every change to the document, for the host's save loop.
     version: AtomicU64,
+    /// Every update the room accepted, appended before it is relayed, so a host that
+    /// crashes keeps what it acknowledged (a process crash, not a power cut: no fsync per
+    /// keystroke). Reloaded with the same history, so returning guests merge, not duplicate.
+    log: Option<Mutex<File>>,
+    /// Nobody may change it over the wire (the project tree).
+    host_only: bool,
 }
 
-fn new_doc() -> Doc {
+pub(crate) fn new_doc() -> Doc {
     // UTF-16 offsets, as Yjs (and CodeMirror) count.
     Doc::with_options(Options { offset_kind: OffsetKind::Utf16, ..Options::default() })
 }
@@ -77,20 +90,126 @@ pub struct Handled {
 /// Host-side changes (a file changed on disk) go out as this connection id.
 pub const HOST: u64 = 0;
 
+fn append(log: &mut File, update: &[u8]) -> std::io::Result<()> {
+    let mut rec = Vec::with_capacity(update.len() + 4);
+    rec.extend_from_slice(&(update.len() as u32).to_le_bytes());
+    rec.extend_from_slice(update);
+    log.write_all(&rec)
+}
+
+/// The updates of a log, up to the first record cut short (a crash mid-write).
+fn read_log(path: &Path) -> Vec<Vec<u8>> {
+    let mut bytes = vec![];
+    if File::open(path).and_then(|mut f| f.read_to_end(&mut bytes)).is_err() {
+        return vec![];
+    }
+    let mut out = vec![];
+    let mut at = 0;
+    while at + 4 <= bytes.len() {
+        let n = u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]) as usize;
+        if at + 4 + n > bytes.len() {
+            break;
+        }
+        out.push(bytes[at + 4..at + 4 + n].to_vec());
+        at += 4 + n;
+    }
+    out
+}
+
 impl Room {
     /// A room whose document starts as `text` (a file's content).
     pub fn new(name: &str, text: &str) -> Self {
+        Self::open(name, text, None)
+    }
+
+    /// A room kept in the update log at `log`: restored from it when it exists (the text
+    /// on disk then only matters if the room has no history), else started from `text`.
+    pub fn open(name: &str, text: &str, log: Option<&Path>) -> Self {
         let doc = new_doc();
-        {
-            let content = doc.get_or_insert_text(CONTENT);
+        let history = log.map(read_log).unwrap_or_default();
+        let mut restored = false;
+        for u in &history {
+            if let Ok(u) = Update::decode_v1(u) {
+                restored |= doc.transact_mut().apply_update(u).is_ok();
+            }
+        }
+        let content = doc.get_or_insert_text(CONTENT);
+        if !restored {
             let mut txn = doc.transact_mut();
             content.insert(&mut txn, 0, text);
         }
+        let differs = restored && content.get_string(&doc.transact()) != text;
+        // The log starts again as one record of the whole state: same history, less to read.
+        let log = log.and_then(|p| {
+            let state = doc.transact().encode_state_as_update_v1(&StateVector::default());
+            let tmp = p.with_extension("tmp");
+            let written = File::create(&tmp).and_then(|mut f| append(&mut f, &state).and_then(|_| f.sync_all())).and_then(|_| std::fs::rename(&tmp, p));
+            match written.and_then(|_| std::fs::OpenOptions::new().append(true).open(p)) {
+                Ok(f) => Some(Mutex::new(f)),
+                Err(e) => {
+                    warn!("collab: {name} is not kept across restarts ({e})");
+                    None
+                }
+            }
+        });
         // Slow readers lag and are disconnected (they resync on reconnect) rather than
         // holding the room's memory.
         let (tx, _) = broadcast::channel(1024);
         let disk = Mutex::new(snapshot(&doc));
-        Room { name: name.to_owned(), awareness: Mutex::new(Awareness::new(doc)), tx, disk, version: AtomicU64::new(0) }
+        // Edits the host acknowledged but had not saved when it stopped: saved again.
+        let version = AtomicU64::new(u64::from(differs));
+        Room { name: name.to_owned(), awareness: Mutex::new(Awareness::new(doc)), tx, disk, version, log, host_only: false }
+    }
+
+    /// The project-tree room: a key per shared file in the map `files`; only the host
+    /// changes it.
+    pub fn tree(files: &[String]) -> Self {
+        let mut room = Self::new(TREE, "");
+        room.host_only = true;
+        room.set_files(files);
+        room
+    }
+
+    /// Brings the tree room's `files` to exactly `files`, as one host update.
+    pub fn set_files(&self, files: &[String]) {
+        let update = {
+            let aw = self.lock();
+            let map: MapRef = aw.doc().get_or_insert_map(FILES);
+            let mut txn = aw.doc().transact_mut();
+            let want: std::collections::HashSet<&str> = files.iter().map(String::as_str).collect();
+            let gone: Vec<String> = map.keys(&txn).filter(|k| !want.contains(k)).map(str::to_owned).collect();
+            for k in gone {
+                map.remove(&mut txn, &k);
+            }
+            for f in files {
+                if !map.contains_key(&txn, f) {
+                    map.insert(&mut txn, f.as_str(), true);
+                }
+            }
+            txn.encode_update_v1()
+        };
+        if Update::decode_v1(&update).map(|u| !u.is_empty()).unwrap_or(false) {
+            self.version.fetch_add(1, Ordering::SeqCst);
+            self.broadcast(HOST, &Message::Sync(SyncMessage::Update(update)));
+        }
+    }
+
+    /// The paths in the tree room, sorted.
+    pub fn files(&self) -> Vec<String> {
+        let aw = self.lock();
+        let map = aw.doc().get_or_insert_map(FILES);
+        let txn = aw.doc().transact();
+        let mut v: Vec<String> = map.keys(&txn).map(str::to_owned).collect();
+        v.sort();
+        v
+    }
+
+    fn record(&self, update: &[u8]) {
+        if let Some(log) = &self.log {
+            if let Err(e) = append(&mut log.lock().unwrap_or_else(|p| p.into_inner()), update) {
+                warn!("collab: {} could not be logged ({e}); a crash now would lose it", self.name);
+            }
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Awareness> {
@@ -139,11 +258,12 @@ impl Room {
                     if update.is_empty() {
                         continue;
                     }
-                    if !may_write {
+                    if !may_write || self.host_only {
                         out.refused_write = true;
                         continue;
                     }
                     aw.doc().transact_mut().apply_update(update).map_err(|e| FrameError::Malformed(e.to_string()))?;
+                    self.record(&bytes);
                     self.version.fetch_add(1, Ordering::SeqCst);
                     self.broadcast(conn, &Message::Sync(SyncMessage::Update(bytes)));
                 }
@@ -230,6 +350,7 @@ impl Room {
         if let Ok(u) = Update::decode_v1(&update) {
             let _ = aw.doc().transact_mut().apply_update(u);
         }
+        self.record(&update);
         self.version.fetch_add(1, Ordering::SeqCst);
         drop(aw);
         self.broadcast(HOST, &Message::Sync(SyncMessage::Update(update)));

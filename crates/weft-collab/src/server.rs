@@ -1,6 +1,7 @@
 //! The host's endpoint: guests, tokens and the WebSocket connections of each room.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -11,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use futures_util::{SinkExt, StreamExt};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 use tracing::{debug, info};
 use yrs::sync::Message;
@@ -19,13 +20,13 @@ use yrs::updates::encoder::Encode;
 
 use crate::{CollabError, Room};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Role {
     ReadWrite,
     ReadOnly,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Guest {
     pub name: String,
     pub role: Role,
@@ -38,12 +39,23 @@ pub type Loader = Box<dyn Fn(&str) -> Result<String, CollabError> + Send + Sync>
 pub struct HubOptions {
     /// Frames above this size close the connection that sent them.
     pub max_frame: usize,
+    /// Where rooms' update logs and the guest list are kept, so a restarted host has every
+    /// edit it acknowledged and its guests' tokens still work. None: memory only.
+    pub store: Option<PathBuf>,
 }
 
 impl Default for HubOptions {
     fn default() -> Self {
-        HubOptions { max_frame: 16 << 20 }
+        HubOptions { max_frame: 16 << 20, store: None }
     }
+}
+
+/// A file name for a room's log: two independent 64-bit hashes of its name (a path may be
+/// longer than a file name may be).
+fn log_name(room: &str) -> String {
+    let fnv = room.bytes().fold(0xcbf29ce484222325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100000001b3));
+    let djb = room.bytes().fold(5381u64, |h, b| h.wrapping_mul(33) ^ u64::from(b));
+    format!("{fnv:016x}{djb:016x}.ylog")
 }
 
 pub struct Hub {
@@ -82,24 +94,64 @@ pub const CLOSE_REMOVED: u16 = 4401;
 impl Hub {
     pub fn new(loader: Loader, options: HubOptions) -> Arc<Self> {
         let (kicked, _) = broadcast::channel(64);
-        Arc::new(Hub { rooms: Mutex::default(), guests: Mutex::default(), loader, options, next_conn: AtomicU64::new(1), kicked })
+        let guests = options
+            .store
+            .as_ref()
+            .and_then(|d| std::fs::read(d.join("guests.json")).ok())
+            .and_then(|b| serde_json::from_slice::<HashMap<String, Guest>>(&b).ok())
+            .unwrap_or_default();
+        if let Some(d) = &options.store {
+            if let Err(e) = std::fs::create_dir_all(d) {
+                tracing::warn!("collab: cannot keep state in {} ({e})", d.display());
+            }
+        }
+        Arc::new(Hub { rooms: Mutex::default(), guests: Mutex::new(guests), loader, options, next_conn: AtomicU64::new(1), kicked })
+    }
+
+    /// The guest list is kept with the rooms' logs (tokens are secrets: readable by the
+    /// user only).
+    fn persist_guests(&self, guests: &HashMap<String, Guest>) {
+        let Some(dir) = &self.options.store else { return };
+        let path = dir.join("guests.json");
+        let tmp = dir.join("guests.json.tmp");
+        let write = || -> std::io::Result<()> {
+            let mut o = std::fs::OpenOptions::new();
+            o.write(true).create(true).truncate(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+            std::io::Write::write_all(&mut o.open(&tmp)?, &serde_json::to_vec(guests).unwrap_or_default())?;
+            std::fs::rename(&tmp, &path)
+        };
+        if let Err(e) = write() {
+            tracing::warn!("collab: the guest list is not kept across restarts ({e})");
+        }
     }
 
     /// A new guest; returns the token for their invite link.
     pub fn invite(&self, name: &str, role: Role) -> String {
         let t = token();
-        lock(&self.guests).insert(t.clone(), Guest { name: name.to_owned(), role });
+        let mut g = lock(&self.guests);
+        g.insert(t.clone(), Guest { name: name.to_owned(), role });
+        self.persist_guests(&g);
         t
     }
 
     /// Takes effect on the guest's next message.
     pub fn set_role(&self, token: &str, role: Role) -> Result<(), CollabError> {
-        lock(&self.guests).get_mut(token).map(|g| g.role = role).ok_or(CollabError::UnknownGuest)
+        let mut g = lock(&self.guests);
+        g.get_mut(token).map(|g| g.role = role).ok_or(CollabError::UnknownGuest)?;
+        self.persist_guests(&g);
+        Ok(())
     }
 
     /// The token stops working and the guest's connections close.
     pub fn remove(&self, token: &str) -> Result<(), CollabError> {
-        let g = lock(&self.guests).remove(token).ok_or(CollabError::UnknownGuest)?;
+        let g = {
+            let mut guests = lock(&self.guests);
+            let g = guests.remove(token).ok_or(CollabError::UnknownGuest)?;
+            self.persist_guests(&guests);
+            g
+        };
         info!(guest = %g.name, "guest removed");
         let _ = self.kicked.send(token.to_owned());
         Ok(())
@@ -134,7 +186,13 @@ impl Hub {
         let text = (self.loader)(name)?;
         let mut rooms = lock(&self.rooms);
         // Another connection may have opened it while the file was read.
-        Ok(rooms.entry(name.to_owned()).or_insert_with(|| Arc::new(Room::new(name, &text))).clone())
+        let log = self.options.store.as_ref().map(|d| d.join(log_name(name)));
+        Ok(rooms.entry(name.to_owned()).or_insert_with(|| Arc::new(Room::open(name, &text, log.as_deref()))).clone())
+    }
+
+    /// Adds a room the host builds itself (the project tree).
+    pub fn insert_room(&self, room: Arc<Room>) {
+        lock(&self.rooms).insert(room.name.clone(), room);
     }
 
     /// The WebSocket endpoint: `GET /<room>?token=TOKEN`.
@@ -169,6 +227,11 @@ async fn serve(hub: Arc<Hub>, room: Arc<Room>, token: String, conn: u64, socket:
     let mut clients = Vec::new();
     if sink.send(Ws::Binary(room.greeting().into())).await.is_err() {
         return;
+    }
+    // Told up front, so a Weft guest opens the file read-only instead of typing into a
+    // document the host will not take.
+    if hub.role(&token) == Some(Role::ReadOnly) {
+        let _ = sink.send(Ws::Binary(Message::Auth(Some("read-only: the host has not given you write access".into())).encode_v1().into())).await;
     }
     debug!(room = %room.name, conn, "guest connected");
     loop {

@@ -25,7 +25,7 @@ async fn host(max_frame: usize) -> (Arc<Hub>, String) {
             Some("b.txt") => Ok("".into()),
             _ => Err(CollabError::NoRoom(room.into())),
         }),
-        HubOptions { max_frame },
+        HubOptions { max_frame, store: None },
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
@@ -181,8 +181,8 @@ async fn a_read_only_guests_changes_are_refused_by_the_server() {
     r.type_at(0, "sneaky").await;
     r.pump(SETTLE).await;
     w.pump(SETTLE).await;
-    assert_eq!(r.denied.len(), 1, "told why");
-    assert!(r.denied[0].contains("read-only"));
+    assert_eq!(r.denied.len(), 2, "told on joining, and again when its edit was refused");
+    assert!(r.denied.iter().all(|d| d.contains("read-only")));
     assert_eq!(hub.room("file/b.txt").expect("room").text(), "");
     assert_eq!(w.text(), "", "nobody else sees it");
     // The reader still follows the writer live (its own refused text stays only with it).

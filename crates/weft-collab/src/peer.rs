@@ -1,0 +1,360 @@
+//! A participant's side of one room: a local replica of the document that keeps taking
+//! edits while the network is down, and a connection task that (re)connects with backoff
+//! and jitter and, on every connect, merges both ways with the standard sync steps — the
+//! host's step 1 is answered with everything made offline, ours brings what we missed.
+//!
+//! The local editor talks to the replica in the same y-sync messages (`from_editor`,
+//! events out), so the UI is an ordinary Yjs client of its own Weft.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use serde::Serialize;
+use tokio::sync::{broadcast, mpsc};
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::{Error as WsError, Message as Ws};
+use yrs::block::ClientID;
+use yrs::encoding::read::Cursor;
+use yrs::sync::protocol::MessageReader;
+use yrs::sync::{Awareness, Message, SyncMessage};
+use yrs::updates::decoder::{Decode, DecoderV1};
+use yrs::updates::encoder::Encode;
+use yrs::{GetString, ReadTxn, StateVector, Text, TextRef, Transact, TransactionMut, Update};
+
+use crate::room::new_doc;
+use crate::server::CLOSE_REMOVED;
+use crate::{FrameError, CONTENT};
+
+/// Where the connection stands, for the status bar.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase", tag = "state")]
+pub enum PeerStatus {
+    Connecting,
+    Online,
+    /// Down; edits go on locally and merge on reconnect.
+    #[serde(rename_all = "camelCase")]
+    Offline { retry_ms: u64, error: String },
+    /// The host refused an edit: this participant may only read.
+    ReadOnly,
+    /// Final: the host refused the link (bad or revoked token, a room not shared).
+    Refused { reason: String },
+    /// Final: the host removed this participant.
+    Removed,
+}
+
+impl PeerStatus {
+    pub fn is_final(&self) -> bool {
+        matches!(self, PeerStatus::Refused { .. } | PeerStatus::Removed)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum PeerEvent {
+    /// A y-sync message for the local editor (an update or awareness).
+    Message(Arc<[u8]>),
+    Status(PeerStatus),
+}
+
+/// Reconnect timing: the first retry after `min`, doubling to `max`, each with up to half
+/// again of random jitter so guests of a restarted host do not all come back at once.
+#[derive(Debug, Clone, Copy)]
+pub struct Backoff {
+    pub min: Duration,
+    pub max: Duration,
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Backoff { min: Duration::from_millis(250), max: Duration::from_secs(5) }
+    }
+}
+
+struct Shared {
+    room: String,
+    awareness: Mutex<Awareness>,
+    /// Awareness ids announced by the local editor: resent on every connect.
+    local_clients: Mutex<HashSet<ClientID>>,
+    events: broadcast::Sender<PeerEvent>,
+    status: Mutex<PeerStatus>,
+    out: mpsc::UnboundedSender<Vec<u8>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// One joined room. Dropping it disconnects.
+pub struct Peer {
+    shared: Arc<Shared>,
+    task: tokio::task::AbortHandle,
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+fn parse(data: &[u8]) -> Result<Vec<Message>, FrameError> {
+    let mut decoder = DecoderV1::new(Cursor::new(data));
+    MessageReader::new(&mut decoder).collect::<Result<_, _>>().map_err(|e| FrameError::Malformed(e.to_string()))
+}
+
+impl Peer {
+    /// Joins `url` (`ws://HOST:PORT/<room>?token=TOKEN`) and keeps reconnecting until the
+    /// host refuses or removes us, or the peer is dropped. Must be called in a tokio runtime.
+    pub fn join(url: String, room: &str, backoff: Backoff) -> Peer {
+        let (out, out_rx) = mpsc::unbounded_channel();
+        let (events, _) = broadcast::channel(4096);
+        let shared = Arc::new(Shared {
+            room: room.to_owned(),
+            awareness: Mutex::new(Awareness::new(new_doc())),
+            local_clients: Mutex::default(),
+            events,
+            status: Mutex::new(PeerStatus::Connecting),
+            out,
+        });
+        let task = tokio::spawn(run(shared.clone(), url, backoff, out_rx)).abort_handle();
+        Peer { shared, task }
+    }
+
+    pub fn room(&self) -> &str {
+        &self.shared.room
+    }
+
+    pub fn status(&self) -> PeerStatus {
+        lock(&self.shared.status).clone()
+    }
+
+    pub fn text(&self) -> String {
+        let aw = lock(&self.shared.awareness);
+        let t = aw.doc().get_or_insert_text(CONTENT);
+        let txn = aw.doc().transact();
+        t.get_string(&txn)
+    }
+
+    /// Subscribes the local editor: returns the first messages to give it (the whole
+    /// document and everyone's presence) and the stream of what follows, taken together
+    /// so nothing falls between them.
+    pub fn open(&self) -> (Vec<Vec<u8>>, broadcast::Receiver<PeerEvent>) {
+        let aw = lock(&self.shared.awareness);
+        let rx = self.shared.events.subscribe();
+        let state = aw.doc().transact().encode_state_as_update_v1(&StateVector::default());
+        let mut first = vec![Message::Sync(SyncMessage::SyncStep2(state)).encode_v1()];
+        if let Ok(u) = aw.update() {
+            if !u.clients.is_empty() {
+                first.push(Message::Awareness(u).encode_v1());
+            }
+        }
+        (first, rx)
+    }
+
+    /// y-sync messages from the local editor: updates are applied and sent to the host
+    /// (or kept for the next connect), presence is relayed. Returns replies for the editor.
+    pub fn from_editor(&self, data: &[u8]) -> Result<Vec<Vec<u8>>, FrameError> {
+        let mut replies = vec![];
+        let mut aw = lock(&self.shared.awareness);
+        for msg in parse(data)? {
+            match msg {
+                Message::Sync(SyncMessage::SyncStep1(sv)) => {
+                    let u = aw.doc().transact().encode_state_as_update_v1(&sv);
+                    replies.push(Message::Sync(SyncMessage::SyncStep2(u)).encode_v1());
+                }
+                Message::Sync(SyncMessage::SyncStep2(bytes) | SyncMessage::Update(bytes)) => {
+                    let update = Update::decode_v1(&bytes).map_err(|e| FrameError::Malformed(e.to_string()))?;
+                    aw.doc().transact_mut().apply_update(update).map_err(|e| FrameError::Malformed(e.to_string()))?;
+                    let _ = self.shared.out.send(Message::Sync(SyncMessage::Update(bytes)).encode_v1());
+                }
+                Message::Awareness(update) => {
+                    lock(&self.shared.local_clients).extend(update.clients.keys().copied());
+                    aw.apply_update(update.clone()).map_err(|e| FrameError::Malformed(e.to_string()))?;
+                    let _ = self.shared.out.send(Message::Awareness(update).encode_v1());
+                }
+                Message::AwarenessQuery => {
+                    if let Ok(u) = aw.update() {
+                        replies.push(Message::Awareness(u).encode_v1());
+                    }
+                }
+                Message::Auth(_) | Message::Custom(..) => {}
+            }
+        }
+        Ok(replies)
+    }
+
+    /// An edit made here in Rust (tests, the agent): applied to the replica, shown to the
+    /// local editor and sent to the host.
+    pub fn edit(&self, f: impl FnOnce(&TextRef, &mut TransactionMut)) {
+        let aw = lock(&self.shared.awareness);
+        let t = aw.doc().get_or_insert_text(CONTENT);
+        let update = {
+            let mut txn = aw.doc().transact_mut();
+            f(&t, &mut txn);
+            txn.encode_update_v1()
+        };
+        let msg = Message::Sync(SyncMessage::Update(update)).encode_v1();
+        let _ = self.shared.out.send(msg.clone());
+        let _ = self.shared.events.send(PeerEvent::Message(msg.into()));
+    }
+
+    /// Inserts `s` at UTF-16 offset `at` (clamped to the end).
+    pub fn insert(&self, at: u32, s: &str) {
+        self.edit(|t, txn| {
+            let at = at.min(t.len(txn));
+            t.insert(txn, at, s);
+        });
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<PeerEvent> {
+        self.shared.events.subscribe()
+    }
+}
+
+impl Shared {
+    fn set_status(&self, s: PeerStatus) {
+        let mut cur = lock(&self.status);
+        if *cur != s {
+            *cur = s.clone();
+            drop(cur);
+            let _ = self.events.send(PeerEvent::Status(s));
+        }
+    }
+
+    /// What we send on connecting: our state vector (step 1) and the local editor's presence.
+    fn hello(&self) -> Vec<Vec<u8>> {
+        let aw = lock(&self.awareness);
+        let mut out = vec![Message::Sync(SyncMessage::SyncStep1(aw.doc().transact().state_vector())).encode_v1()];
+        let ids: Vec<ClientID> = lock(&self.local_clients).iter().copied().collect();
+        if !ids.is_empty() {
+            if let Ok(u) = aw.update_with_clients(ids) {
+                out.push(Message::Awareness(u).encode_v1());
+            }
+        }
+        out
+    }
+
+    /// A frame from the host; returns the replies to send back.
+    fn from_host(&self, data: &[u8]) -> Result<Vec<Vec<u8>>, FrameError> {
+        let mut replies = vec![];
+        let mut aw = lock(&self.awareness);
+        for msg in parse(data)? {
+            match msg {
+                Message::Sync(SyncMessage::SyncStep1(sv)) => {
+                    // Everything the host lacks: edits made while offline included.
+                    let u = aw.doc().transact().encode_state_as_update_v1(&sv);
+                    replies.push(Message::Sync(SyncMessage::SyncStep2(u)).encode_v1());
+                }
+                Message::Sync(SyncMessage::SyncStep2(bytes) | SyncMessage::Update(bytes)) => {
+                    let update = Update::decode_v1(&bytes).map_err(|e| FrameError::Malformed(e.to_string()))?;
+                    if update.is_empty() {
+                        continue;
+                    }
+                    aw.doc().transact_mut().apply_update(update).map_err(|e| FrameError::Malformed(e.to_string()))?;
+                    let _ = self.events.send(PeerEvent::Message(Message::Sync(SyncMessage::Update(bytes)).encode_v1().into()));
+                }
+                Message::Awareness(update) => {
+                    aw.apply_update(update.clone()).map_err(|e| FrameError::Malformed(e.to_string()))?;
+                    let _ = self.events.send(PeerEvent::Message(Message::Awareness(update).encode_v1().into()));
+                }
+                Message::AwarenessQuery => {
+                    let ids: Vec<ClientID> = lock(&self.local_clients).iter().copied().collect();
+                    if let Ok(u) = aw.update_with_clients(ids) {
+                        replies.push(Message::Awareness(u).encode_v1());
+                    }
+                }
+                Message::Auth(Some(_)) => {
+                    drop(aw);
+                    self.set_status(PeerStatus::ReadOnly);
+                    aw = lock(&self.awareness);
+                }
+                Message::Auth(None) | Message::Custom(..) => {}
+            }
+        }
+        Ok(replies)
+    }
+}
+
+fn jitter(d: Duration) -> Duration {
+    let mut b = [0u8; 4];
+    let r = getrandom::fill(&mut b).map(|_| u32::from_le_bytes(b)).unwrap_or(0);
+    d + d.mul_f64(f64::from(r) / f64::from(u32::MAX) / 2.0)
+}
+
+async fn run(shared: Arc<Shared>, url: String, backoff: Backoff, mut out_rx: mpsc::UnboundedReceiver<Vec<u8>>) {
+    let mut wait = backoff.min;
+    loop {
+        shared.set_status(PeerStatus::Connecting);
+        let error = match tokio_tungstenite::connect_async(url.as_str()).await {
+            Err(WsError::Http(resp)) if matches!(resp.status().as_u16(), 401 | 403 | 404) => {
+                let body = resp.body().as_deref().map(String::from_utf8_lossy).unwrap_or_default().into_owned();
+                let reason = if body.is_empty() { resp.status().to_string() } else { body };
+                shared.set_status(PeerStatus::Refused { reason });
+                return;
+            }
+            Err(e) => e.to_string(),
+            Ok((ws, _)) => {
+                wait = backoff.min;
+                // What was queued while offline is already in the replica; the host's step 1
+                // below gets all of it in one step 2.
+                while out_rx.try_recv().is_ok() {}
+                let (mut sink, mut stream) = ws.split();
+                let mut ok = true;
+                for m in shared.hello() {
+                    ok &= sink.send(Ws::Binary(m.into())).await.is_ok();
+                }
+                if ok {
+                    shared.set_status(PeerStatus::Online);
+                }
+                let mut reason = String::from("connection lost");
+                while ok {
+                    tokio::select! {
+                        msg = stream.next() => match msg {
+                            Some(Ok(Ws::Binary(data))) => match shared.from_host(&data) {
+                                Ok(replies) => {
+                                    for r in replies {
+                                        if sink.send(Ws::Binary(r.into())).await.is_err() {
+                                            break;
+                                        }
+                                    }
+                                }
+                                Err(e) => {
+                                    reason = format!("the host sent {e}");
+                                    break;
+                                }
+                            },
+                            Some(Ok(Ws::Close(Some(frame)))) if frame.code == CloseCode::from(CLOSE_REMOVED) => {
+                                shared.set_status(PeerStatus::Removed);
+                                return;
+                            }
+                            Some(Ok(Ws::Close(frame))) => {
+                                reason = frame.map(|f| format!("closed by the host: {}", f.reason)).unwrap_or_else(|| "closed by the host".into());
+                                break;
+                            }
+                            Some(Ok(_)) => {}
+                            Some(Err(e)) => {
+                                reason = e.to_string();
+                                break;
+                            }
+                            None => break,
+                        },
+                        out = out_rx.recv() => match out {
+                            Some(m) => {
+                                if sink.send(Ws::Binary(m.into())).await.is_err() {
+                                    break;
+                                }
+                            }
+                            // The peer was dropped.
+                            None => return,
+                        },
+                    }
+                }
+                reason
+            }
+        };
+        let delay = jitter(wait);
+        shared.set_status(PeerStatus::Offline { retry_ms: delay.as_millis() as u64, error });
+        tokio::time::sleep(delay).await;
+        wait = (wait * 2).min(backoff.max);
+    }
+}

@@ -1,0 +1,272 @@
+//! Weft's own participants ([`Peer`]) against a real host over real sockets, with the
+//! network cut under them by a TCP proxy: offline edits merge on reconnect, many peers
+//! with random cuts converge, a restarted host keeps its history and guests resync.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinHandle;
+use weft_collab::{Backoff, Hub, HubOptions, Peer, PeerStatus, Role, WorkspaceHost};
+use yrs::{GetString, Text};
+
+/// A TCP relay to the host that can be cut (every connection through it dropped, new
+/// ones refused) and restored: a network that goes away under a live session.
+struct Link {
+    port: u16,
+    up: Arc<AtomicBool>,
+    conns: Arc<Mutex<Vec<JoinHandle<()>>>>,
+    accept: JoinHandle<()>,
+}
+
+impl Link {
+    async fn to(upstream: std::net::SocketAddr) -> Link {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let up = Arc::new(AtomicBool::new(true));
+        let conns: Arc<Mutex<Vec<JoinHandle<()>>>> = Arc::default();
+        let (u, c) = (up.clone(), conns.clone());
+        let accept = tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                if !u.load(Ordering::SeqCst) {
+                    continue; // dropped: the network is down
+                }
+                let task = tokio::spawn(async move {
+                    if let Ok(mut out) = TcpStream::connect(upstream).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut out).await;
+                    }
+                });
+                c.lock().expect("conns").push(task);
+            }
+        });
+        Link { port, up, conns, accept }
+    }
+
+    fn cut(&self) {
+        self.up.store(false, Ordering::SeqCst);
+        for t in self.conns.lock().expect("conns").drain(..) {
+            t.abort();
+        }
+    }
+
+    fn restore(&self) {
+        self.up.store(true, Ordering::SeqCst);
+    }
+}
+
+impl Drop for Link {
+    fn drop(&mut self) {
+        self.cut();
+        self.accept.abort();
+    }
+}
+
+fn fast() -> Backoff {
+    Backoff { min: Duration::from_millis(20), max: Duration::from_millis(200) }
+}
+
+/// Waits (up to a generous deadline, for a loaded CI machine) until `f` holds.
+async fn until(what: &str, mut f: impl FnMut() -> bool) {
+    let end = tokio::time::Instant::now() + Duration::from_secs(20);
+    while !f() {
+        assert!(tokio::time::Instant::now() < end, "timed out waiting until {what}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+async fn serve(hub: &Arc<Hub>, port: u16) -> (std::net::SocketAddr, JoinHandle<()>) {
+    let listener = TcpListener::bind(("127.0.0.1", port)).await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let app = hub.router();
+    (addr, tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    }))
+}
+
+fn hub_with(text: &'static str, store: Option<std::path::PathBuf>) -> Arc<Hub> {
+    Hub::new(
+        Box::new(move |room: &str| if room == "file/a.txt" { Ok(text.into()) } else { Err(weft_collab::CollabError::NoRoom(room.into())) }),
+        HubOptions { store, ..HubOptions::default() },
+    )
+}
+
+fn url(port: u16, token: &str) -> String {
+    format!("ws://127.0.0.1:{port}/file/a.txt?token={token}")
+}
+
+#[tokio::test]
+async fn a_peer_keeps_editing_offline_and_merges_on_reconnect() {
+    let hub = hub_with("hello", None);
+    let (addr, _srv) = serve(&hub, 0).await;
+    let (ta, tb) = (hub.invite("Ada", Role::ReadWrite), hub.invite("Bo", Role::ReadWrite));
+    let link = Link::to(addr).await;
+    let a = Peer::join(url(link.port, &ta), "file/a.txt", fast());
+    let b = Peer::join(url(addr.port(), &tb), "file/a.txt", fast());
+    until("both have the text", || a.text() == "hello" && b.text() == "hello").await;
+    assert_eq!(a.status(), PeerStatus::Online);
+
+    link.cut();
+    until("a notices it is offline", || matches!(a.status(), PeerStatus::Offline { .. } | PeerStatus::Connecting)).await;
+    a.insert(0, ">> ");
+    a.insert(5, "y");
+    b.insert(5, ", world");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(a.text(), ">> heyllo", "offline edits stay in the local replica");
+    assert_eq!(b.text(), "hello, world");
+
+    link.restore();
+    until("both sides merged", || a.text() == b.text() && a.text().contains('y') && a.text().contains("world")).await;
+    assert_eq!(a.text(), ">> heyllo, world");
+    assert_eq!(hub.room("file/a.txt").expect("room").text(), a.text());
+    assert_eq!(a.status(), PeerStatus::Online);
+}
+
+/// xorshift64*: seeded, so a failure replays exactly.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545F4914F6CDD1D)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        if n == 0 {
+            0
+        } else {
+            self.next() % n
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn random_edits_with_random_disconnects_converge_and_land_on_disk() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("a.txt"), "start\n").expect("write");
+    let ws = weft_fs::Workspace::open(dir.path()).expect("workspace");
+    let host = WorkspaceHost::start(ws, 0, None).await.expect("host");
+    let mut rng = Rng(0x5eed_1234_abcd_0001);
+    const PEERS: usize = 4;
+    let mut links = vec![];
+    let mut peers = vec![];
+    for i in 0..PEERS {
+        let token = host.hub.invite(&format!("p{i}"), Role::ReadWrite);
+        let link = Link::to(host.addr).await;
+        peers.push(Peer::join(url(link.port, &token), "file/a.txt", fast()));
+        links.push(link);
+    }
+    until("everyone has the file", || peers.iter().all(|p| p.text() == "start\n")).await;
+    let mut down = [false; PEERS];
+    let words = ["fn ", "let x = 1;", "\n", "é", "🦀", "}", "// note", " "];
+    for step in 0..400 {
+        let i = rng.below(PEERS as u64) as usize;
+        match rng.below(10) {
+            0 => {
+                // Toggle this peer's network.
+                if down[i] {
+                    links[i].restore();
+                } else {
+                    links[i].cut();
+                }
+                down[i] = !down[i];
+            }
+            1..=2 => {
+                let p = &peers[i];
+                let (start, len) = (rng.below(1000) as u32, rng.below(6) as u32 + 1);
+                p.edit(|t, txn| {
+                    let n = t.len(txn);
+                    if n > 0 {
+                        let at = start % n;
+                        t.remove_range(txn, at, len.min(n - at));
+                    }
+                });
+            }
+            _ => {
+                let w = words[rng.below(words.len() as u64) as usize];
+                let at = rng.below(1000) as u32;
+                peers[i].edit(|t, txn| {
+                    // A position between two UTF-16 units of one character would split it;
+                    // editors never do that, so neither does the test.
+                    let s = t.get_string(txn);
+                    let mut units = 0u32;
+                    let mut pos = 0u32;
+                    for c in s.chars() {
+                        if units >= at % (t.len(txn) + 1) {
+                            break;
+                        }
+                        units += c.len_utf16() as u32;
+                        pos = units;
+                    }
+                    t.insert(txn, pos, w);
+                });
+            }
+        }
+        if step % 25 == 0 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+    for l in &links {
+        l.restore();
+    }
+    until("all peers and the host agree", || {
+        let t = peers[0].text();
+        peers.iter().all(|p| p.text() == t) && host.hub.room("file/a.txt").map(|r| r.text() == t).unwrap_or(false)
+    })
+    .await;
+    let text = peers[0].text();
+    assert!(text.len() > 100, "the run edited the document: {text:?}");
+    until("the host saved the merged text", || std::fs::read_to_string(dir.path().join("a.txt")).ok().as_deref() == Some(text.as_str())).await;
+}
+
+#[tokio::test]
+async fn a_restarted_host_keeps_acknowledged_edits_and_guests_resync_without_duplicates() {
+    let store = tempfile::tempdir().expect("store");
+    let hub = hub_with("one", Some(store.path().to_owned()));
+    let token = hub.invite("Ada", Role::ReadWrite);
+    let (addr, srv) = serve(&hub, 0).await;
+    // Through a relay, so the crash can drop the connections too (aborting the server's
+    // accept loop leaves its connection tasks running).
+    let link = Link::to(addr).await;
+    let a = Peer::join(url(link.port, &token), "file/a.txt", fast());
+    let watcher = Peer::join(url(link.port, &token), "file/a.txt", fast());
+    until("a has the text", || a.text() == "one").await;
+    a.insert(3, " two");
+    // Acknowledged: the host relayed it to another participant.
+    until("the host relayed the edit", || watcher.text() == "one two").await;
+
+    // The host goes away without a chance to save; a comes back to a new one on the same
+    // port, from the same store (the file on disk still says "one").
+    srv.abort();
+    link.cut();
+    drop(watcher);
+    drop(hub);
+    until("a notices", || a.status() != PeerStatus::Online).await;
+    a.insert(0, "zero ");
+    let hub = hub_with("one", Some(store.path().to_owned()));
+    assert_eq!(hub.guests().len(), 1, "the guest list survived");
+    assert_eq!(hub.room("file/a.txt").expect("room").text(), "one two", "the acknowledged edit survived");
+    let (_addr, _srv) = serve(&hub, addr.port()).await;
+    link.restore();
+    until("a resynced", || hub.room("file/a.txt").map(|r| r.text() == "zero one two").unwrap_or(false) && a.text() == "zero one two").await;
+    assert_eq!(a.status(), PeerStatus::Online, "the same token still works");
+}
+
+#[tokio::test]
+async fn refused_and_removed_peers_stop_retrying_and_say_why() {
+    let hub = hub_with("x", None);
+    let (addr, _srv) = serve(&hub, 0).await;
+    let bad = Peer::join(url(addr.port(), "nope"), "file/a.txt", fast());
+    until("refused", || bad.status().is_final()).await;
+    assert!(matches!(bad.status(), PeerStatus::Refused { ref reason } if reason.contains("token")), "{:?}", bad.status());
+
+    let ro = hub.invite("Ro", Role::ReadOnly);
+    let r = Peer::join(url(addr.port(), &ro), "file/a.txt", fast());
+    until("told it is read-only", || r.status() == PeerStatus::ReadOnly).await;
+
+    let t = hub.invite("Gone", Role::ReadWrite);
+    let g = Peer::join(url(addr.port(), &t), "file/a.txt", fast());
+    until("online", || g.status() == PeerStatus::Online).await;
+    hub.remove(&t).expect("remove");
+    until("removed", || g.status() == PeerStatus::Removed).await;
+}
