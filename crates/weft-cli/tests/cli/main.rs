@@ -2,6 +2,7 @@
 
 mod agent;
 mod checkpoint;
+mod collab;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
