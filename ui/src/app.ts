@@ -239,17 +239,23 @@ export class App {
     shareBtn.addEventListener('click', () => void import('./share').then(({ openShare }) => openShare(this.backend, (on) => {
       shareBtn.classList.toggle('sharing', on);
       shareBtn.textContent = on ? 'Sharing' : 'Share';
-    })));
-    bar.append(h('span', { class: 'spacer' }), h('span', { class: 'top-hint' }, 'Ctrl+P files · Ctrl+Shift+F search · Ctrl+\\ split'), shareBtn);
+    }, () => this.settings)));
+    const joinBtn = h('button', { class: 'top-btn join-btn', title: 'Join someone else\'s live session from their invite link', onclick: () => this.join() }, 'Join…');
+    bar.append(h('span', { class: 'spacer' }), h('span', { class: 'top-hint' }, 'Ctrl+P files · Ctrl+Shift+F search · Ctrl+\\ split'), joinBtn, shareBtn);
     return bar;
   }
 
   private async welcome(): Promise<HTMLElement> {
     const recent = await this.backend.recentWorkspaces().catch(() => [] as RecentWorkspace[]);
     return h('div', { class: 'welcome' }, h('h1', {}, 'Weft'), h('p', {}, 'Open a folder to start.'),
-      h('button', { class: 'btn primary', onclick: () => void this.openFolderDialog() }, 'Open Folder…'),
+      h('button', { class: 'btn primary', onclick: () => void this.openFolderDialog() }, 'Open Folder…'), ' ',
+      h('button', { class: 'btn', onclick: () => this.join() }, 'Join a live session…'),
       h('h3', {}, 'Recent'),
       h('div', { class: 'recent-list' }, ...recent.map((r) => h('button', { class: 'recent-item', title: r.path, onclick: () => void this.switchFolder(r.path) }, h('b', {}, r.name), ' ', h('span', {}, r.path)))));
+  }
+
+  private join() {
+    void import('./live').then(({ joinDialog }) => joinDialog(this.backend, () => this.settings));
   }
 
   private async recentMenu(e: MouseEvent) {

@@ -5,10 +5,10 @@
 // `file/<path>`, whose text is the Y.Text `content`.
 
 import { h } from './dom';
-import type { Backend, CollabStatus } from './backend';
+import type { Backend, CollabStatus, Settings } from './backend';
 import { panelModal, toast, errorMessage } from './dialogs';
 
-export async function openShare(backend: Backend, onStatus: (sharing: boolean) => void) {
+export async function openShare(backend: Backend, onStatus: (sharing: boolean) => void, settings: () => Settings) {
   if (document.querySelector('.share-panel')) return;
   const body = h('div', { class: 'share-panel' });
   const close = h('button', { class: 'btn' }, 'Close');
@@ -48,14 +48,23 @@ export async function openShare(backend: Backend, onStatus: (sharing: boolean) =
       return h('tr', { class: 'share-guest', 'data-name': g.name },
         h('td', {}, g.name), h('td', {}, role),
         h('td', {}, h('code', { class: 'share-token', title: 'The guest\'s token' }, g.token)),
-        h('td', {}, h('button', { class: 'btn small', onclick: () => copy(`${url}  token=${g.token}`, 'Invite') }, 'Copy invite'),
+        h('td', {}, h('button', { class: 'btn small', title: g.link, onclick: () => copy(g.link, 'Invite link') }, 'Copy invite link'),
           h('button', { class: 'btn small danger', onclick: act(() => backend.collabRemove(g.token)) }, 'Remove')));
     });
     body.replaceChildren(
-      h('p', {}, 'Sharing at ', h('code', { class: 'share-url' }, url), '. Each file is the room ', h('code', {}, 'file/<path>'), ' (its text: the Y.Text ', h('code', {}, 'content'), '); a guest joins with ', h('code', {}, `${url}/file/<path>?token=TOKEN`), '.'),
+      h('p', {}, 'Sharing at ', h('code', { class: 'share-url' }, url), '. Give each guest their invite link: in Weft they paste it into Join…; any Yjs client joins a file\'s room ', h('code', {}, `${url}/file/<path>?token=TOKEN`), ' (its text: the Y.Text ', h('code', {}, 'content'), ').'),
       h('div', { class: 'share-invite' }, name, h('label', {}, ro, ' read-only'), h('button', { class: 'btn small primary', onclick: () => void invite() }, 'Invite')),
       s.guests.length ? h('table', { class: 'share-guests' }, h('tbody', {}, ...rows)) : h('p', { class: 'dim' }, 'No guests yet.'),
-      h('button', { class: 'btn danger', onclick: act(() => backend.collabStop()) }, 'Stop sharing'));
+      h('div', { class: 'share-actions' },
+        h('button', {
+          class: 'btn primary share-live', title: 'Edit the shared files live with your guests, with their cursors',
+          onclick: () => {
+            modal.remove();
+            void import('./live').then(({ openLive }) => openLive(backend, { link: s.selfLink!, name: localStorage.getItem('weft.collab.name') || 'Host', settings, title: 'your folder (hosting)' }))
+              .catch((e) => toast(errorMessage(e), 'error'));
+          },
+        }, 'Open live editor'),
+        h('button', { class: 'btn danger', onclick: act(() => backend.collabStop()) }, 'Stop sharing')));
     name.focus();
   };
   try {

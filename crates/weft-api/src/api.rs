@@ -37,6 +37,8 @@ struct Inner {
     cancels: Mutex<HashMap<String, SearchCancel>>,
     started: std::time::Instant,
     terminals: Terminals,
+    /// The collaboration session this app joined as a participant, if any.
+    joined: Mutex<Option<Arc<crate::collab::Joined>>>,
 }
 
 struct OpenWorkspace {
@@ -57,7 +59,7 @@ type Result<T> = std::result::Result<T, ApiError>;
 
 impl Api {
     pub fn new(mode: Mode, paths: AppPaths) -> Self {
-        Self { inner: Arc::new(Inner { mode, paths, workspace: RwLock::new(None), cancels: Mutex::new(HashMap::new()), started: std::time::Instant::now(), terminals: Terminals::new() }) }
+        Self { inner: Arc::new(Inner { mode, paths, workspace: RwLock::new(None), cancels: Mutex::new(HashMap::new()), started: std::time::Instant::now(), terminals: Terminals::new(), joined: Mutex::new(None) }) }
     }
 
     pub fn paths(&self) -> &AppPaths {
@@ -405,6 +407,26 @@ impl Api {
                 *slot = None;
                 to_json(collab_status(None))
             }
+            Request::CollabJoin { link } => {
+                let joined = crate::collab::Joined::new(&link)?;
+                let host = joined.base.clone();
+                info!(%host, "joining a collaboration session");
+                *self.inner.joined.lock().map_err(ApiError::internal)? = Some(Arc::new(joined));
+                to_json(CollabJoined { host })
+            }
+            Request::CollabOpen { room } => {
+                let stream = stream.ok_or_else(|| ApiError::bad_request("collabOpen needs a stream"))?;
+                let joined = self.joined()?;
+                let cancel = SearchCancel::default();
+                self.inner.cancels.lock().map_err(ApiError::internal)?.insert(stream.id.clone(), cancel.clone());
+                joined.open(&room, stream, cancel)?;
+                Ok(Value::Null)
+            }
+            Request::CollabPush { room, data } => to_json(self.joined()?.push(&room, &data)?),
+            Request::CollabLeave => {
+                *self.inner.joined.lock().map_err(ApiError::internal)? = None;
+                Ok(Value::Null)
+            }
             Request::SuggestCommitMessage => {
                 let root = self.open()?.ws.root().to_path_buf();
                 let settings = self.settings().0;
@@ -451,6 +473,10 @@ impl Api {
             }
             open.agents.stream_closed(stream_id);
         }
+    }
+
+    fn joined(&self) -> Result<Arc<crate::collab::Joined>> {
+        self.inner.joined.lock().map_err(ApiError::internal)?.clone().ok_or_else(|| ApiError::new("not_joined", "join a session first (collabJoin)"))
     }
 
     fn terminal_info(&self, id: u64) -> Result<weft_pty::TerminalInfo> {
@@ -540,8 +566,15 @@ impl Api {
 fn collab_status(host: Option<&weft_collab::WorkspaceHost>) -> CollabStatus {
     CollabStatus {
         url: host.map(|h| h.url()),
+        self_link: host.map(|h| h.invite_link(h.hub.host_token())),
         guests: host
-            .map(|h| h.hub.guests().into_iter().map(|(token, g)| CollabGuest { name: g.name, token, read_only: g.role == weft_collab::Role::ReadOnly }).collect())
+            .map(|h| {
+                h.hub
+                    .guests()
+                    .into_iter()
+                    .map(|(token, g)| CollabGuest { name: g.name, link: h.invite_link(&token), token, read_only: g.role == weft_collab::Role::ReadOnly })
+                    .collect()
+            })
             .unwrap_or_default(),
     }
 }

@@ -208,6 +208,20 @@ pub enum Request {
     CollabRemove { token: String },
     /// Stops sharing: every guest is disconnected. -> CollabStatus
     CollabStop,
+    /// Joins a session from its invite link (`ws://HOST:PORT/?token=TOKEN`), leaving any
+    /// other. Nothing connects until a room is opened. -> CollabJoined
+    #[serde(rename_all = "camelCase")]
+    CollabJoin { link: String },
+    /// Stream: a room of the joined session (`tree`, `file/<path>`) as y-sync messages
+    /// (raw bytes: the document, then updates and awareness) and `CollabEvent` JSON frames.
+    /// The room stays joined, editable offline, until `collabLeave`.
+    #[serde(rename_all = "camelCase")]
+    CollabOpen { room: String },
+    /// y-sync messages from the editor for an open room. -> number[][] (replies)
+    #[serde(rename_all = "camelCase")]
+    CollabPush { room: String, data: Vec<u8> },
+    /// Leaves the joined session: every room disconnects. -> null
+    CollabLeave,
     /// The UI is interactive: logs the start-up time and the UI's own marks (name, ms
     /// since the page began loading), and prints them for benchmarks.
     #[serde(rename_all = "camelCase")]
@@ -352,7 +366,16 @@ pub struct PriceList {
 pub struct CollabStatus {
     /// `ws://HOST:PORT` while sharing.
     pub url: Option<String>,
+    /// While sharing: the link the host's own editor joins with (never shown to guests).
+    pub self_link: Option<String>,
     pub guests: Vec<CollabGuest>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct CollabJoined {
+    /// `ws://HOST:PORT`.
+    pub host: String,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -361,4 +384,6 @@ pub struct CollabGuest {
     pub name: String,
     pub token: String,
     pub read_only: bool,
+    /// The invite link to give this guest.
+    pub link: String,
 }

@@ -9,6 +9,7 @@
 mod agent;
 mod api;
 mod checkpoints;
+mod collab;
 mod dto;
 mod error;
 mod paths;
@@ -21,6 +22,7 @@ pub use agent::{llm_client, task_route, markdown as thread_markdown, policy as a
 pub use agent::{suggest_commit_message, CommitMessage};
 pub use agent::{AgentFrame, AgentThread, KeySource, ProviderStatus, ReviewAction, ThreadSummary, TurnRecord};
 pub use api::{Api, Mode};
+pub use collab::CollabEvent;
 pub use settings::load as load_settings;
 pub use usage::{ledger_path, meter as usage_meter, prices_path, Books, Spent};
 pub use weft_usage::csv::{read as usage_csv_read, write as usage_csv};

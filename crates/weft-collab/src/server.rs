@@ -66,6 +66,9 @@ pub struct Hub {
     next_conn: AtomicU64,
     /// Tokens removed by the host: their connections close at once.
     kicked: broadcast::Sender<String>,
+    /// The host's own editor joins its rooms as a participant with this token: never
+    /// listed, never saved, new each start.
+    host_token: String,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -105,7 +108,7 @@ impl Hub {
                 tracing::warn!("collab: cannot keep state in {} ({e})", d.display());
             }
         }
-        Arc::new(Hub { rooms: Mutex::default(), guests: Mutex::new(guests), loader, options, next_conn: AtomicU64::new(1), kicked })
+        Arc::new(Hub { rooms: Mutex::default(), guests: Mutex::new(guests), loader, options, next_conn: AtomicU64::new(1), kicked, host_token: token() })
     }
 
     /// The guest list is kept with the rooms' logs (tokens are secrets: readable by the
@@ -165,7 +168,15 @@ impl Hub {
     }
 
     fn role(&self, token: &str) -> Option<Role> {
+        if token == self.host_token {
+            return Some(Role::ReadWrite);
+        }
         lock(&self.guests).get(token).map(|g| g.role)
+    }
+
+    /// The token of the host's own participant (see `host_token`).
+    pub fn host_token(&self) -> &str {
+        &self.host_token
     }
 
     /// The rooms open now.

@@ -49,6 +49,8 @@ import type { Group } from '../bindings/Group';
 import type { PriceList } from '../bindings/PriceList';
 import type { CommitMessage } from '../bindings/CommitMessage';
 import type { CollabStatus } from '../bindings/CollabStatus';
+import type { CollabEvent } from '../bindings/CollabEvent';
+import type { CollabJoined } from '../bindings/CollabJoined';
 
 export type {
   AppInfo, WorkspaceInfo, RecentWorkspace, TreeEntry, FileDto, Encoding, FinderMatch, SearchOptions,
@@ -56,7 +58,7 @@ export type {
   Checkpoint, Created, FileChange, CheckpointFile, RestorePlan, RestoreReport, GcReport,
   Analysis, Change, Span, OutlineSymbol, SymbolHit, RepoMap, Diagnostic,
   AgentFrame, AgentThread, ThreadSummary, ProviderStatus, FileReview, ReviewAction, Message, Usage, Mention,
-  UsageSummary, UsageMeter, Totals, Group, PriceList, CollabStatus,
+  UsageSummary, UsageMeter, Totals, Group, PriceList, CollabStatus, CollabEvent, CollabJoined,
 };
 import { TauriTransport } from './tauri';
 import { WsTransport } from './ws';
@@ -225,6 +227,18 @@ export class Backend {
   collabSetRole(token: string, readOnly: boolean) { return this.call<CollabStatus>({ method: 'collabSetRole', params: { token, readOnly } }); }
   collabRemove(token: string) { return this.call<CollabStatus>({ method: 'collabRemove', params: { token } }); }
   collabStop() { return this.call<CollabStatus>({ method: 'collabStop' }); }
+  /** Joins a session from its invite link; rooms connect when opened. */
+  collabJoin(link: string) { return this.call<CollabJoined>({ method: 'collabJoin', params: { link } }); }
+  /** A room as y-sync messages (Uint8Array frames) and status events (JSON frames). */
+  collabOpen(room: string, onMessage: (m: Uint8Array) => void, onEvent: (e: CollabEvent) => void): StreamHandle {
+    return this.stream({ method: 'collabOpen', params: { room } }, (f) => (f instanceof Uint8Array ? onMessage(f) : onEvent(f as CollabEvent)));
+  }
+  /** y-sync messages from the editor; resolves to the replies for it. */
+  async collabPush(room: string, data: Uint8Array): Promise<Uint8Array[]> {
+    const replies = await this.call<number[][]>({ method: 'collabPush', params: { room, data: Array.from(data) } });
+    return replies.map((r) => Uint8Array.from(r));
+  }
+  collabLeave() { return this.call<null>({ method: 'collabLeave' }); }
 
   pickFolder() { return this.t.pickFolder(); }
   openExternal(url: string) { if (/^(https?|mailto):/i.test(url)) this.t.openExternal(url); }

@@ -5,4 +5,8 @@ export type CollabStatus = {
 /**
  * `ws://HOST:PORT` while sharing.
  */
-url: string | null, guests: Array<CollabGuest>, };
+url: string | null, 
+/**
+ * While sharing: the link the host's own editor joins with (never shown to guests).
+ */
+selfLink: string | null, guests: Array<CollabGuest>, };

@@ -78,7 +78,9 @@ export function applySettings(view: EditorView, s: Settings): void {
  * The editor's base. A large file gets a reduced set: no highlighting, no folding, no
  * selection-match highlighting, read-only, so it opens and scrolls without stalls.
  */
-export function baseExtensions(s: Settings, opts: { large: boolean; readOnly: boolean; lineSeparator: string }): Extension[] {
+export function baseExtensions(s: Settings, opts: { large: boolean; readOnly: boolean; lineSeparator: string; history?: boolean }): Extension[] {
+  // A shared document brings its own undo (each participant undoes only their own edits).
+  const own = opts.history !== false;
   const exts: Extension[] = [
     // Vim goes first so its keymap wins when enabled.
     compartments.vim.of(vimExt(s)),
@@ -88,7 +90,7 @@ export function baseExtensions(s: Settings, opts: { large: boolean; readOnly: bo
     lineNumbers(),
     highlightActiveLineGutter(),
     highlightSpecialChars(),
-    history(),
+    own ? history() : [],
     drawSelection(),
     dropCursor(),
     EditorState.allowMultipleSelections.of(true),
@@ -96,7 +98,7 @@ export function baseExtensions(s: Settings, opts: { large: boolean; readOnly: bo
     crosshairCursor(),
     highlightActiveLine(),
     search({ top: true }),
-    keymap.of([...closeBracketsKeymap, ...defaultKeymap, ...searchKeymap, ...historyKeymap, ...foldKeymap, indentWithTab]),
+    keymap.of([...closeBracketsKeymap, ...defaultKeymap, ...searchKeymap, ...(own ? historyKeymap : []), ...foldKeymap, indentWithTab]),
     compartments.readOnly.of([EditorState.readOnly.of(opts.readOnly), EditorView.editable.of(!opts.readOnly || !opts.large)]),
     ...settingsExtensions(s),
   ];

@@ -8,6 +8,8 @@ use weft_api::*;
 fn export_typescript_bindings() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../ui/src/bindings");
     Request::export_all_to(&dir).expect("Request");
+    weft_api::CollabEvent::export_all_to(&dir).expect("CollabEvent");
+    CollabJoined::export_all_to(&dir).expect("CollabJoined");
     Analysis::export_all_to(&dir).expect("Analysis");
     SymbolHit::export_all_to(&dir).expect("SymbolHit");
     RepoMap::export_all_to(&dir).expect("RepoMap");

@@ -1,0 +1,344 @@
+// A live collaboration session, for the host's own editor and for guests alike: the shared
+// folder's files (the `tree` room), editors bound to the files' Yjs documents with every
+// participant's cursor and selection, a participant list, follow mode, and the
+// connection's state. The network lives in Rust (reconnects, offline edits, the host's
+// certificate); this view is a plain Yjs client of its own Weft over the Backend.
+
+import * as Y from 'yjs';
+import * as awarenessProtocol from 'y-protocols/awareness';
+import * as syncProtocol from 'y-protocols/sync';
+import * as encoding from 'lib0/encoding';
+import * as decoding from 'lib0/decoding';
+import { yCollab } from 'y-codemirror.next';
+import { EditorState } from '@codemirror/state';
+import { EditorView } from '@codemirror/view';
+import { h, basename, dirname } from './dom';
+import type { Backend, CollabEvent, Settings, StreamHandle } from './backend';
+import { baseExtensions, compartments } from './editor/extensions';
+import { languageFor } from './languages';
+import { panelModal, toast, errorMessage } from './dialogs';
+
+type PeerStatus = Extract<CollabEvent, { kind: 'status' }>['status'];
+
+const MSG_SYNC = 0;
+const MSG_AWARENESS = 1;
+const COLORS = ['#e06c75', '#61afef', '#98c379', '#c678dd', '#e5c07b', '#56b6c2', '#d19a66', '#be5046'];
+
+export function colorFor(name: string): string {
+  let hsh = 0;
+  for (const c of name) hsh = (hsh * 31 + c.codePointAt(0)!) >>> 0;
+  return COLORS[hsh % COLORS.length];
+}
+
+interface Presence {
+  user?: { name: string; color: string; colorLight?: string };
+  /** The file the participant has in front of them (tree room only). */
+  file?: string | null;
+  cursor?: { anchor: unknown; head: unknown } | null;
+}
+
+/** One room, synced with the local Weft's replica by y-sync messages. */
+export class LiveRoom {
+  readonly doc = new Y.Doc();
+  readonly awareness = new awarenessProtocol.Awareness(this.doc);
+  readonly synced: Promise<void>;
+  status: PeerStatus = { state: 'connecting' };
+  private handle: StreamHandle;
+  private closed = false;
+
+  constructor(private backend: Backend, readonly room: string, onStatus: (s: PeerStatus) => void) {
+    let resolve = () => {};
+    this.synced = new Promise((r) => (resolve = r));
+    this.handle = backend.collabOpen(room, (m) => {
+      this.receive(m);
+      resolve();
+    }, (e) => {
+      this.status = e.status;
+      onStatus(e.status);
+    });
+    this.handle.result.catch((e) => toast(`${room}: ${errorMessage(e)}`, 'error'));
+    this.doc.on('update', (update: Uint8Array, origin: unknown) => {
+      if (origin === this) return;
+      const enc = encoding.createEncoder();
+      encoding.writeVarUint(enc, MSG_SYNC);
+      syncProtocol.writeUpdate(enc, update);
+      this.push(encoding.toUint8Array(enc));
+    });
+    this.awareness.on('update', ({ added, updated, removed }: { added: number[]; updated: number[]; removed: number[] }, origin: unknown) => {
+      if (origin !== 'local') return;
+      const enc = encoding.createEncoder();
+      encoding.writeVarUint(enc, MSG_AWARENESS);
+      encoding.writeVarUint8Array(enc, awarenessProtocol.encodeAwarenessUpdate(this.awareness, [...added, ...updated, ...removed]));
+      this.push(encoding.toUint8Array(enc));
+    });
+  }
+
+  private receive(m: Uint8Array) {
+    const dec = decoding.createDecoder(m);
+    const type = decoding.readVarUint(dec);
+    if (type === MSG_SYNC) {
+      const enc = encoding.createEncoder();
+      encoding.writeVarUint(enc, MSG_SYNC);
+      syncProtocol.readSyncMessage(dec, enc, this.doc, this);
+      if (encoding.length(enc) > 1) this.push(encoding.toUint8Array(enc));
+    } else if (type === MSG_AWARENESS) {
+      awarenessProtocol.applyAwarenessUpdate(this.awareness, decoding.readVarUint8Array(dec), this);
+    }
+  }
+
+  private push(data: Uint8Array) {
+    if (this.closed) return;
+    this.backend.collabPush(this.room, data).then((replies) => replies.forEach((r) => this.receive(r)), (e) => {
+      // A room closed (or a session left) while its last messages were on the way.
+      if (!this.closed) toast(errorMessage(e), 'error');
+    });
+  }
+
+  /** Others' presence, by awareness client id. */
+  others(): Map<number, Presence> {
+    const out = new Map<number, Presence>();
+    for (const [id, st] of this.awareness.getStates()) if (id !== this.doc.clientID && (st as Presence).user) out.set(id, st as Presence);
+    return out;
+  }
+
+  close() {
+    // Tell the others we left this file before the stream goes.
+    this.awareness.setLocalState(null);
+    this.closed = true;
+    this.handle.cancel();
+    this.awareness.destroy();
+    this.doc.destroy();
+  }
+}
+
+interface LiveTab {
+  path: string;
+  room: LiveRoom;
+  view: EditorView;
+  tabEl: HTMLElement;
+}
+
+export interface LiveOptions {
+  link: string;
+  name: string;
+  settings: () => Settings;
+  /** Shown in the header: whose folder this is. */
+  title: string;
+  onLeave?: () => void;
+}
+
+/** Opens the live view over the app until the user leaves. */
+export async function openLive(backend: Backend, opts: LiveOptions): Promise<LiveView> {
+  document.querySelector('.live')?.dispatchEvent(new Event('leave'));
+  await backend.collabJoin(opts.link);
+  return new LiveView(backend, opts);
+}
+
+export class LiveView {
+  readonly el: HTMLElement;
+  private tree: LiveRoom;
+  private tabs: LiveTab[] = [];
+  private active: LiveTab | null = null;
+  private filesEl = h('div', { class: 'live-files', role: 'tree', 'aria-label': 'Shared files' });
+  private tabsEl = h('div', { class: 'live-tabs', role: 'tablist' });
+  private bodyEl = h('div', { class: 'live-body' }, h('div', { class: 'empty-editor' }, 'Open a shared file from the list'));
+  private peopleEl = h('div', { class: 'live-people', 'aria-label': 'Participants' });
+  private statusEl = h('span', { class: 'live-status', role: 'status' }, 'Connecting…');
+  private following: number | null = null;
+  private readOnly = false;
+  private me: { name: string; color: string; colorLight: string };
+
+  constructor(private backend: Backend, private opts: LiveOptions) {
+    const color = colorFor(opts.name);
+    this.me = { name: opts.name, color, colorLight: `${color}33` };
+    const leave = h('button', { class: 'btn small', title: 'Leave the session' }, 'Leave');
+    leave.addEventListener('click', () => this.leave());
+    this.el = h('div', { class: 'live', role: 'region', 'aria-label': 'Live session' },
+      h('header', { class: 'live-head' }, h('b', {}, 'Live'), h('span', { class: 'live-title' }, opts.title), this.statusEl, h('span', { class: 'spacer' }), this.peopleEl, leave),
+      h('div', { class: 'live-main' }, this.filesEl, h('div', { class: 'live-editor' }, this.tabsEl, this.bodyEl)));
+    this.el.addEventListener('leave', () => this.leave());
+    document.body.append(this.el);
+    this.tree = new LiveRoom(backend, 'tree', (s) => this.showStatus(s));
+    this.tree.awareness.setLocalState({ user: this.me, file: null });
+    const files = this.tree.doc.getMap('files');
+    files.observe(() => this.renderFiles());
+    this.tree.awareness.on('change', () => this.peopleChanged());
+    void this.tree.synced.then(() => this.renderFiles());
+  }
+
+  private showStatus(s: PeerStatus) {
+    const text: Record<string, string> = { connecting: 'Connecting…', online: 'Online', readOnly: 'Read-only', removed: 'Removed by the host' };
+    this.statusEl.className = `live-status ${s.state}`;
+    if (s.state === 'offline') {
+      this.statusEl.textContent = `Offline — your edits are kept and merge when the connection is back (retrying in ${Math.ceil(s.retryMs / 1000)} s)`;
+      this.statusEl.title = s.error;
+    } else if (s.state === 'refused') {
+      this.statusEl.textContent = `Refused: ${s.reason}`;
+    } else {
+      this.statusEl.textContent = text[s.state] ?? s.state;
+    }
+    const ro = s.state === 'readOnly';
+    if (ro !== this.readOnly && (ro || s.state === 'online')) {
+      this.readOnly = ro;
+      for (const t of this.tabs) t.view.dispatch({ effects: compartments.readOnly.reconfigure(EditorState.readOnly.of(ro)) });
+    }
+  }
+
+  private renderFiles() {
+    const paths = [...this.tree.doc.getMap('files').keys()].sort();
+    const rows: HTMLElement[] = [];
+    let dir = '';
+    for (const p of paths) {
+      const d = dirname(p);
+      if (d !== dir && d) rows.push(h('div', { class: 'live-dir' }, `${d}/`));
+      dir = d;
+      const row = h('button', { class: 'live-file', role: 'treeitem', 'data-path': p, title: p, style: d ? 'padding-left: 18px' : '' }, basename(p));
+      row.addEventListener('click', () => void this.open(p));
+      rows.push(row);
+    }
+    if (!paths.length) rows.push(h('div', { class: 'dim' }, 'No shared files yet'));
+    this.filesEl.replaceChildren(...rows);
+    this.markActive();
+  }
+
+  private markActive() {
+    for (const el of this.filesEl.querySelectorAll<HTMLElement>('.live-file')) el.classList.toggle('active', el.dataset.path === this.active?.path);
+  }
+
+  async open(path: string): Promise<LiveTab> {
+    let tab = this.tabs.find((t) => t.path === path);
+    if (!tab) {
+      const room = new LiveRoom(this.backend, `file/${path}`, (s) => this.showStatus(s));
+      room.awareness.setLocalState({ user: this.me });
+      await room.synced;
+      const ytext = room.doc.getText('content');
+      const paneEl = h('div', { class: 'pane' });
+      const view = new EditorView({
+        parent: paneEl,
+        state: EditorState.create({
+          doc: ytext.toString(),
+          extensions: [
+            // '\n' only: the editor's text must be the shared text exactly, CRs included.
+            baseExtensions(this.opts.settings(), { large: false, readOnly: this.readOnly, lineSeparator: '\n', history: false }),
+            yCollab(ytext, room.awareness, { undoManager: new Y.UndoManager(ytext) }),
+            EditorView.contentAttributes.of({ 'aria-label': `Live editor: ${path}` }),
+          ],
+        }),
+      });
+      // Others' moves only, and after the current update: the cursor plugin sets our own
+      // cursor from inside an editor update, and a dispatch there would crash it.
+      room.awareness.on('change', (_: unknown, origin: unknown) => {
+        if (origin !== 'local') queueMicrotask(() => this.followCursor(room, view));
+      });
+      const close = h('span', { class: 'tab-close', title: 'Close' }, '×');
+      const tabEl = h('div', { class: 'tab', role: 'tab', title: path }, h('span', { class: 'tab-name' }, basename(path)), close);
+      tab = { path, room, view, tabEl };
+      const t = tab;
+      tabEl.addEventListener('click', () => this.activate(t));
+      close.addEventListener('click', (e) => {
+        e.stopPropagation();
+        this.closeTab(t);
+      });
+      this.tabs.push(tab);
+      this.tabsEl.append(tabEl);
+      const lang = languageFor(path, view.state.doc.line(1).text);
+      if (lang) void lang.load().then((ext) => view.dispatch({ effects: compartments.language.reconfigure(ext) }));
+    }
+    this.activate(tab);
+    return tab;
+  }
+
+  private activate(tab: LiveTab) {
+    this.active = tab;
+    for (const t of this.tabs) t.tabEl.classList.toggle('active', t === tab);
+    this.bodyEl.replaceChildren(tab.view.dom.parentElement!);
+    this.tree.awareness.setLocalStateField('file', tab.path);
+    this.markActive();
+    tab.view.focus();
+  }
+
+  private closeTab(tab: LiveTab) {
+    tab.room.close();
+    tab.view.destroy();
+    tab.tabEl.remove();
+    this.tabs = this.tabs.filter((t) => t !== tab);
+    if (this.active === tab) {
+      this.active = null;
+      const next = this.tabs[this.tabs.length - 1];
+      if (next) this.activate(next);
+      else {
+        this.bodyEl.replaceChildren(h('div', { class: 'empty-editor' }, 'Open a shared file from the list'));
+        this.tree.awareness.setLocalStateField('file', null);
+      }
+    }
+  }
+
+  /** The participant list (from the tree room), and following someone to their file. */
+  private peopleChanged() {
+    const others = this.tree.others();
+    const chips = [...others].map(([id, p]) => {
+      const chip = h('button', {
+        class: `live-person${this.following === id ? ' following' : ''}`, 'data-name': p.user!.name,
+        title: `${p.user!.name}${p.file ? ` — ${p.file}` : ''}. Click to ${this.following === id ? 'stop following' : 'follow'}.`,
+      }, h('span', { class: 'dot', style: `background:${p.user!.color}` }), p.user!.name, p.file ? h('span', { class: 'dim' }, ` · ${basename(p.file)}`) : '');
+      chip.addEventListener('click', () => {
+        this.following = this.following === id ? null : id;
+        this.peopleChanged();
+      });
+      return chip;
+    });
+    const meChip = h('span', { class: 'live-person me', title: 'You' }, h('span', { class: 'dot', style: `background:${this.me.color}` }), `${this.me.name} (you)`);
+    this.peopleEl.replaceChildren(meChip, ...chips);
+    if (this.following !== null) {
+      const f = others.get(this.following);
+      if (!f) this.following = null;
+      else if (f.file && f.file !== this.active?.path) void this.open(f.file);
+    }
+  }
+
+  /** In follow mode, keeps the followed participant's cursor in view. */
+  private followCursor(room: LiveRoom, view: EditorView) {
+    if (this.following === null || this.active?.room !== room) return;
+    const followed = this.tree.awareness.getStates().get(this.following) as Presence | undefined;
+    const them = [...room.others().values()].find((p) => p.user?.name === followed?.user?.name);
+    if (!them?.cursor) return;
+    const pos = Y.createAbsolutePositionFromRelativePosition(Y.createRelativePositionFromJSON(them.cursor.head), room.doc);
+    if (pos) view.dispatch({ effects: EditorView.scrollIntoView(Math.min(pos.index, view.state.doc.length), { y: 'center' }) });
+  }
+
+  leave() {
+    for (const t of [...this.tabs]) this.closeTab(t);
+    this.tree.close();
+    this.el.remove();
+    void this.backend.collabLeave().catch(() => {});
+    this.opts.onLeave?.();
+  }
+}
+
+/** Asks for an invite link and a name, then joins. */
+export function joinDialog(backend: Backend, settings: () => Settings) {
+  if (document.querySelector('.join-panel')) return;
+  const link = h('input', { class: 'modal-input join-link', type: 'text', placeholder: 'ws://HOST:PORT/?token=…', 'aria-label': 'Invite link' });
+  const name = h('input', { class: 'modal-input join-name', type: 'text', placeholder: 'Your name', 'aria-label': 'Your name' });
+  name.value = localStorage.getItem('weft.collab.name') ?? '';
+  const error = h('p', { class: 'error' });
+  const body = h('div', { class: 'join-panel' }, h('p', { class: 'dim' }, 'Paste the invite link the host gave you.'), link, name, error);
+  const cancel = h('button', { class: 'btn' }, 'Cancel');
+  const join = h('button', { class: 'btn primary' }, 'Join');
+  const modal = panelModal('Join a live session', body, [cancel, join], () => modal.remove());
+  cancel.addEventListener('click', () => modal.remove());
+  const go = async () => {
+    const who = name.value.trim() || 'Guest';
+    localStorage.setItem('weft.collab.name', who);
+    try {
+      const host = link.value.trim();
+      await openLive(backend, { link: host, name: who, settings, title: host.replace(/\/?\?.*$/, '') });
+      modal.remove();
+    } catch (e) {
+      error.textContent = errorMessage(e);
+    }
+  };
+  join.addEventListener('click', () => void go());
+  for (const i of [link, name]) i.addEventListener('keydown', (e) => e.key === 'Enter' && void go());
+  link.focus();
+}

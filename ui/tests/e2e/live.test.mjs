@@ -1,0 +1,142 @@
+// Two Weft processes on loopback, each in its own browser page: the host shares a folder
+// and opens the live editor; the guest — another `weft serve` with nothing of the host's
+// folder — joins from the invite link, sees the host's files, opens one, and both type at
+// once. Both converge, each sees the other's named cursor, the participant list shows
+// both, follow mode brings the guest to the host's file, and the guest's typing lands on
+// the host's disk.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync, readFileSync, rmSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startServe, launchBrowser, waitFor as until, openPage, screenshot } from './harness.mjs';
+
+let hostDir, guestDir, host, guest, browser, hp, gp;
+const errors = [];
+
+before(async () => {
+  hostDir = mkdtempSync(join(tmpdir(), 'weft-e2e-live-host-'));
+  guestDir = mkdtempSync(join(tmpdir(), 'weft-e2e-live-guest-'));
+  writeFileSync(join(hostDir, 'notes.md'), '# Notes\n');
+  mkdirSync(join(hostDir, 'src'));
+  writeFileSync(join(hostDir, 'src', 'main.rs'), 'fn main() {}\n');
+  writeFileSync(join(hostDir, '.gitignore'), 'secret.env\n');
+  writeFileSync(join(hostDir, 'secret.env'), 'KEY=1\n');
+  host = await startServe(hostDir);
+  guest = await startServe(guestDir);
+  browser = await launchBrowser();
+  hp = await openPage(browser, host.url, '.tree-row[data-path="notes.md"]');
+  gp = await openPage(browser, guest.url, '.topbar');
+  // A crashed editor plugin only logs: fail on it.
+  for (const p of [hp, gp]) p.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+});
+
+after(async () => {
+  if (gp) await screenshot(gp, 'live-guest');
+  if (hp) await screenshot(hp, 'live-host');
+  await browser?.close();
+  await host?.stop();
+  await guest?.stop();
+  rmSync(hostDir, { recursive: true, force: true });
+  rmSync(guestDir, { recursive: true, force: true });
+});
+
+/** Waits until the live editor of `page` shows `want`; on failure says what it showed. */
+async function textIs(page, want, what) {
+  await until(async () => (await liveText(page)) === want, what, 15000).catch(async (e) => {
+    throw new Error(`${e.message}: ${JSON.stringify(await liveText(page))}`);
+  });
+}
+
+// The document's text: each line without the remote carets' widgets (name labels).
+const liveText = (page) => page.locator('.live-body .cm-content').evaluate((el) => [...el.querySelectorAll('.cm-line')].map((l) => {
+  const c = l.cloneNode(true);
+  c.querySelectorAll('.cm-ySelectionCaret').forEach((w) => w.remove());
+  return c.textContent;
+}).join('\n'));
+
+test('a guest joins from the invite link, both edit live, cursors show, the save lands on the host', async () => {
+  // Host: share, invite, open the live editor.
+  await hp.locator('.share-btn').click();
+  await hp.locator('.share-start').click();
+  await hp.locator('.share-invite input[type="text"]').fill('Bo');
+  await hp.locator('.share-invite').getByRole('button', { name: 'Invite' }).click();
+  const row = hp.locator('.share-guest[data-name="Bo"]');
+  await row.waitFor();
+  const link = await row.getByRole('button', { name: 'Copy invite link' }).getAttribute('title');
+  assert.match(link, /^ws:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]{48}$/);
+  await hp.evaluate(() => localStorage.setItem('weft.collab.name', 'Ada'));
+  await hp.locator('.share-live').click();
+  await hp.locator('.live .live-file[data-path="notes.md"]').waitFor();
+
+  // Guest: a bad link is refused with a reason; the real one joins.
+  await gp.locator('.join-btn').click();
+  await gp.locator('.join-link').fill('http://nope');
+  await gp.locator('.join-name').fill('Bo');
+  await gp.getByRole('button', { name: 'Join', exact: true }).click();
+  await until(async () => /invite link/.test(await gp.locator('.join-panel .error').textContent()), 'the bad link refused');
+  await gp.locator('.join-link').fill(link);
+  await gp.getByRole('button', { name: 'Join', exact: true }).click();
+  await gp.locator('.live .live-file[data-path="src/main.rs"]').waitFor();
+  const files = await gp.locator('.live-file').evaluateAll((els) => els.map((e) => e.dataset.path));
+  assert.deepEqual(files, ['.gitignore', 'notes.md', 'src/main.rs'], 'the host\'s tree, without the ignored file');
+  await until(async () => (await gp.locator('.live-status').textContent()) === 'Online', 'the guest online');
+
+  // Both in notes.md; the participant lists show each other.
+  await hp.locator('.live-file[data-path="notes.md"]').click();
+  await gp.locator('.live-person[data-name="Ada"]').waitFor();
+  await hp.locator('.live-person[data-name="Bo"]').waitFor();
+  // Follow the host: the guest is taken to the host's file.
+  await gp.locator('.live-person[data-name="Ada"]').click();
+  await gp.locator('.live-file.active[data-path="notes.md"]').waitFor();
+  await textIs(gp, '# Notes\n', 'the guest sees the text');
+
+  // Typing at once, at both ends of the document.
+  await hp.locator('.live-body .cm-content').click();
+  await hp.keyboard.press('Control+End');
+  await gp.locator('.live-body .cm-content').click();
+  await gp.keyboard.press('Control+Home');
+  await Promise.all([hp.keyboard.type('Host line.\n', { delay: 15 }), gp.keyboard.type('Bo was here. ', { delay: 15 })]);
+  const want = 'Bo was here. # Notes\nHost line.\n';
+  await textIs(hp, want, 'the host converged');
+  await textIs(gp, want, 'the guest converged');
+
+  // Each sees the other's named cursor. A participant publishes its cursor while its
+  // editor has focus, and one browser focuses one page at a time.
+  await gp.bringToFront();
+  await gp.locator('.live-body .cm-content').click();
+  await until(async () => (await hp.locator('.live-body .cm-ySelectionInfo').allTextContents()).includes('Bo'), 'Bo\'s cursor at the host');
+  await hp.bringToFront();
+  await hp.locator('.live-body .cm-content').click();
+  await until(async () => (await gp.locator('.live-body .cm-ySelectionInfo').allTextContents()).includes('Ada'), 'Ada\'s cursor at the guest');
+  await screenshot(gp, 'live-guest-editing');
+  await screenshot(hp, 'live-host-editing');
+
+  // Saved on the host's disk by the host.
+  await until(() => readFileSync(join(hostDir, 'notes.md'), 'utf8') === want, 'the edits on the host\'s disk', 15000);
+  assert.deepEqual(errors.filter((e) => /plugin crashed|Uncaught/.test(e)), [], 'no editor errors');
+});
+
+test('a read-only guest cannot type; a removed guest is told', async () => {
+  const row = hp.locator('.share-guest[data-name="Bo"]');
+  // The live view covers the workbench; the share panel is reached from the host page's app.
+  await hp.locator('.live-head').getByRole('button', { name: 'Leave' }).click();
+  await hp.locator('.share-btn').click();
+  await row.getByRole('combobox').selectOption('ro');
+  await until(async () => (await row.getByRole('combobox').inputValue()) === 'ro', 'the role change');
+  // The guest's next connection is told it is read-only: reconnect by reopening the session.
+  await gp.locator('.live-head').getByRole('button', { name: 'Leave' }).click();
+  await gp.locator('.join-btn').click();
+  await gp.locator('.join-link').fill(await row.getByRole('button', { name: 'Copy invite link' }).getAttribute('title'));
+  await gp.getByRole('button', { name: 'Join', exact: true }).click();
+  await gp.locator('.live-file[data-path="notes.md"]').click();
+  await until(async () => (await gp.locator('.live-status').textContent()) === 'Read-only', 'told it is read-only');
+  const before = readFileSync(join(hostDir, 'notes.md'), 'utf8');
+  await gp.locator('.live-body .cm-content').click();
+  await gp.keyboard.type('nope');
+  assert.equal(await liveText(gp), before, 'the editor refused the typing');
+
+  await row.getByRole('button', { name: 'Remove' }).click();
+  await until(async () => (await gp.locator('.live-status').textContent()) === 'Removed by the host', 'told it was removed');
+});
