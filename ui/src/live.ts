@@ -146,6 +146,8 @@ export class LiveView {
   private statusEl = h('span', { class: 'live-status', role: 'status' }, 'Connecting…');
   private following: number | null = null;
   private readOnly = false;
+  /** Each open room's connection; the header shows the one that matters most. */
+  private statuses = new Map<string, PeerStatus>();
   private me: { name: string; color: string; colorLight: string };
 
   constructor(private backend: Backend, private opts: LiveOptions) {
@@ -158,7 +160,7 @@ export class LiveView {
       h('div', { class: 'live-main' }, this.filesEl, h('div', { class: 'live-editor' }, this.tabsEl, this.bodyEl)));
     this.el.addEventListener('leave', () => this.leave());
     document.body.append(this.el);
-    this.tree = new LiveRoom(backend, 'tree', (s) => this.showStatus(s));
+    this.tree = new LiveRoom(backend, 'tree', (s) => this.roomStatus('tree', s));
     this.tree.awareness.setLocalState({ user: this.me, file: null });
     const files = this.tree.doc.getMap('files');
     files.observe(() => this.renderFiles());
@@ -166,7 +168,21 @@ export class LiveView {
     void this.tree.synced.then(() => this.renderFiles());
   }
 
-  private showStatus(s: PeerStatus) {
+  /**
+   * Rooms connect on their own and their news arrives in any order: the header shows the
+   * most pressing (refused, removed, offline, connecting, read-only, online), and the
+   * access is read-only while any room was told so (the role is the guest's, not a room's).
+   */
+  private roomStatus(room: string, s: PeerStatus) {
+    if (s.state === 'online' && this.statuses.get(room)?.state === 'readOnly') return;
+    this.statuses.set(room, s);
+    const rank = ['refused', 'removed', 'offline', 'connecting', 'readOnly', 'online'];
+    const all = [...this.statuses.values()];
+    const shown = all.reduce((a, b) => (rank.indexOf(b.state) < rank.indexOf(a.state) ? b : a));
+    this.showStatus(shown, all.some((x) => x.state === 'readOnly'));
+  }
+
+  private showStatus(s: PeerStatus, ro: boolean) {
     const text: Record<string, string> = { connecting: 'Connecting…', online: 'Online', readOnly: 'Read-only', removed: 'Removed by the host' };
     this.statusEl.className = `live-status ${s.state}`;
     if (s.state === 'offline') {
@@ -177,8 +193,7 @@ export class LiveView {
     } else {
       this.statusEl.textContent = text[s.state] ?? s.state;
     }
-    const ro = s.state === 'readOnly';
-    if (ro !== this.readOnly && (ro || s.state === 'online')) {
+    if (ro !== this.readOnly) {
       this.readOnly = ro;
       for (const t of this.tabs) t.view.dispatch({ effects: compartments.readOnly.reconfigure(EditorState.readOnly.of(ro)) });
     }
@@ -208,7 +223,7 @@ export class LiveView {
   async open(path: string): Promise<LiveTab> {
     let tab = this.tabs.find((t) => t.path === path);
     if (!tab) {
-      const room = new LiveRoom(this.backend, `file/${path}`, (s) => this.showStatus(s));
+      const room = new LiveRoom(this.backend, `file/${path}`, (s) => this.roomStatus(`file/${path}`, s));
       room.awareness.setLocalState({ user: this.me });
       await room.synced;
       const ytext = room.doc.getText('content');
@@ -259,6 +274,7 @@ export class LiveView {
 
   private closeTab(tab: LiveTab) {
     tab.room.close();
+    this.statuses.delete(tab.room.room);
     tab.view.destroy();
     tab.tabEl.remove();
     this.tabs = this.tabs.filter((t) => t !== tab);

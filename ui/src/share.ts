@@ -25,9 +25,11 @@ export async function openShare(backend: Backend, onStatus: (sharing: boolean) =
   const render = (s: CollabStatus) => {
     onStatus(s.url !== null);
     if (s.url === null) {
+      const local = h('input', { type: 'checkbox', class: 'share-local', 'aria-label': 'This machine only' });
       body.replaceChildren(
-        h('p', { class: 'dim' }, 'Guests edit the files of this folder live with you. Your Weft is the server: no account, no vendor service. Sharing stays on this machine (127.0.0.1) until encrypted connections are in place.'),
-        h('button', { class: 'btn primary share-start', onclick: act(() => backend.collabShare()) }, 'Start sharing'));
+        h('p', { class: 'dim' }, 'Guests edit the files of this folder live with you. Your Weft is the server: no account, no vendor service. Connections are encrypted; each invite link carries your certificate\'s fingerprint, and Weft refuses any other certificate.'),
+        h('label', { class: 'dim' }, local, ' This machine only (plain ws:// on 127.0.0.1, for local Yjs tools)'),
+        h('button', { class: 'btn primary share-start', onclick: act(() => backend.collabShare(0, local.checked)) }, 'Start sharing'));
       return;
     }
     const url = s.url;
@@ -52,6 +54,7 @@ export async function openShare(backend: Backend, onStatus: (sharing: boolean) =
           h('button', { class: 'btn small danger', onclick: act(() => backend.collabRemove(g.token)) }, 'Remove')));
     });
     body.replaceChildren(
+      s.fingerprint ? h('p', { class: 'dim' }, 'Certificate fingerprint (SHA-256): ', h('code', { class: 'share-fp' }, s.fingerprint)) : '',
       h('p', {}, 'Sharing at ', h('code', { class: 'share-url' }, url), '. Give each guest their invite link: in Weft they paste it into Join…; any Yjs client joins a file\'s room ', h('code', {}, `${url}/file/<path>?token=TOKEN`), ' (its text: the Y.Text ', h('code', {}, 'content'), ').'),
       h('div', { class: 'share-invite' }, name, h('label', {}, ro, ' read-only'), h('button', { class: 'btn small primary', onclick: () => void invite() }, 'Invite')),
       s.guests.length ? h('table', { class: 'share-guests' }, h('tbody', {}, ...rows)) : h('p', { class: 'dim' }, 'No guests yet.'),

@@ -363,12 +363,15 @@ impl Api {
                 atomic_write(&crate::usage::prices_path(&self.inner.paths), text.as_bytes()).map_err(|e| ApiError::new("io", format!("saving prices.json: {e}")))?;
                 to_json(self.price_list()?)
             }
-            Request::CollabShare { port } => {
+            Request::CollabShare { port, local } => {
                 let open = self.open()?;
                 let mut slot = open.collab.lock().map_err(ApiError::internal)?;
                 if slot.is_none() {
                     let host = tokio::runtime::Handle::current()
-                        .block_on(weft_collab::WorkspaceHost::start(open.ws.clone(), port, Some(self.inner.paths.collab_dir(open.ws.root()))))
+                        .block_on(weft_collab::WorkspaceHost::start(
+                            open.ws.clone(),
+                            weft_collab::HostOptions { port, store: Some(self.inner.paths.collab_dir(open.ws.root())), network: !local, address: None },
+                        ))
                         .map_err(|e| ApiError::new("collab", format!("could not start sharing: {e}")))?;
                     info!(url = %host.url(), "sharing the folder");
                     *slot = Some(host);
@@ -566,7 +569,8 @@ impl Api {
 fn collab_status(host: Option<&weft_collab::WorkspaceHost>) -> CollabStatus {
     CollabStatus {
         url: host.map(|h| h.url()),
-        self_link: host.map(|h| h.invite_link(h.hub.host_token())),
+        self_link: host.map(|h| h.self_link()),
+        fingerprint: host.and_then(|h| h.fingerprint.clone()),
         guests: host
             .map(|h| {
                 h.hub

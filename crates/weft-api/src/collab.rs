@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::broadcast::error::RecvError;
-use weft_collab::{Backoff, Peer, PeerEvent, PeerStatus};
+use weft_collab::{Backoff, Endpoint, Peer, PeerEvent, PeerStatus};
 use weft_fs::SearchCancel;
 
 use crate::{ApiError, Stream, StreamFrame};
@@ -16,9 +16,11 @@ type Result<T> = std::result::Result<T, ApiError>;
 
 /// A joined session: where the host is, our token, and the rooms open.
 pub struct Joined {
-    /// `ws://HOST:PORT`.
+    /// `ws://HOST:PORT` or `wss://HOST:PORT`.
     pub base: String,
     token: String,
+    /// The host certificate's fingerprint (wss://).
+    pin: Option<String>,
     peers: Mutex<HashMap<String, Arc<Peer>>>,
 }
 
@@ -34,24 +36,44 @@ pub enum CollabEvent {
     },
 }
 
-/// Splits an invite link `ws://HOST:PORT/?token=TOKEN` into the server URL and the token.
-pub fn parse_link(link: &str) -> Result<(String, String)> {
-    let bad = |why: &str| ApiError::bad_request(format!("not an invite link ({why}); it looks like ws://HOST:PORT/?token=TOKEN"));
+/// An invite link's parts: the server URL, the token, and for `wss://` the certificate
+/// fingerprint to pin.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Link {
+    pub base: String,
+    pub token: String,
+    pub pin: Option<String>,
+}
+
+/// Parses `wss://HOST:PORT/?token=TOKEN&fp=SHA256` or `ws://HOST:PORT/?token=TOKEN`.
+pub fn parse_link(link: &str) -> Result<Link> {
+    let bad = |why: &str| ApiError::bad_request(format!("not an invite link ({why}); it looks like wss://HOST:PORT/?token=TOKEN&fp=FINGERPRINT"));
     let link = link.trim();
-    if link.starts_with("wss://") {
-        return Err(ApiError::new("collab", "encrypted (wss://) sessions are not supported by this Weft yet"));
+    let (scheme, rest) = link.split_once("://").ok_or_else(|| bad("it must start with wss:// or ws://"))?;
+    if scheme != "ws" && scheme != "wss" {
+        return Err(bad("it must start with wss:// or ws://"));
     }
-    let rest = link.strip_prefix("ws://").ok_or_else(|| bad("it must start with ws://"))?;
     let (authority, query) = rest.split_once('?').ok_or_else(|| bad("no token"))?;
     let authority = authority.trim_end_matches('/');
     if authority.is_empty() || authority.contains('/') || !authority.contains(':') {
         return Err(bad("the host must be HOST:PORT"));
     }
-    let token = query.split('&').find_map(|kv| kv.strip_prefix("token=")).filter(|t| !t.is_empty()).ok_or_else(|| bad("no token"))?;
+    let param = |name: &str| query.split('&').find_map(|kv| kv.strip_prefix(name).and_then(|v| v.strip_prefix('='))).filter(|v| !v.is_empty());
+    let token = param("token").ok_or_else(|| bad("no token"))?;
     if !token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
         return Err(bad("the token has characters a token never has"));
     }
-    Ok((format!("ws://{authority}"), token.to_owned()))
+    let pin = match scheme {
+        "wss" => {
+            let fp = param("fp").ok_or_else(|| bad("an encrypted link needs the host's certificate fingerprint (fp=)"))?;
+            if fp.len() != 64 || !fp.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(bad("the fingerprint is not a SHA-256 in hex"));
+            }
+            Some(fp.to_ascii_lowercase())
+        }
+        _ => None,
+    };
+    Ok(Link { base: format!("{scheme}://{authority}"), token: token.to_owned(), pin })
 }
 
 /// A room name as a URL path: each segment percent-encoded, `/` kept.
@@ -69,8 +91,8 @@ fn room_path(room: &str) -> String {
 
 impl Joined {
     pub fn new(link: &str) -> Result<Self> {
-        let (base, token) = parse_link(link)?;
-        Ok(Joined { base, token, peers: Mutex::default() })
+        let Link { base, token, pin } = parse_link(link)?;
+        Ok(Joined { base, token, pin, peers: Mutex::default() })
     }
 
     fn peer(&self, room: &str) -> Result<Arc<Peer>> {
@@ -85,7 +107,7 @@ impl Joined {
             }
         }
         let url = format!("{}/{}?token={}", self.base, room_path(room), self.token);
-        let p = Arc::new(Peer::join(url, room, Backoff::default()));
+        let p = Arc::new(Peer::join(Endpoint { url, pin: self.pin.clone() }, room, Backoff::default()));
         peers.insert(room.to_owned(), p.clone());
         Ok(p)
     }
@@ -131,13 +153,15 @@ mod tests {
 
     #[test]
     fn invite_links_parse_and_bad_ones_say_why() {
-        assert_eq!(parse_link(" ws://127.0.0.1:4000/?token=abc123 ").expect("ok"), ("ws://127.0.0.1:4000".into(), "abc123".into()));
-        assert_eq!(parse_link("ws://h:1?x=1&token=t").expect("ok").1, "t");
-        for bad in ["", "http://h:1/?token=t", "ws://h:1/", "ws://h:1/?token=", "ws://h/?token=t", "ws://h:1/x?token=t", "ws://h:1/?token=a%20b"] {
+        let fp = "ab".repeat(32);
+        assert_eq!(parse_link(" ws://127.0.0.1:4000/?token=abc123 ").expect("ok"), Link { base: "ws://127.0.0.1:4000".into(), token: "abc123".into(), pin: None });
+        assert_eq!(parse_link("ws://h:1?x=1&token=t").expect("ok").token, "t");
+        let l = parse_link(&format!("wss://10.0.0.2:4000/?token=t&fp={}", fp.to_uppercase())).expect("wss");
+        assert_eq!((l.base.as_str(), l.pin.as_deref()), ("wss://10.0.0.2:4000", Some(fp.as_str())));
+        for bad in ["", "http://h:1/?token=t", "ws://h:1/", "ws://h:1/?token=", "ws://h/?token=t", "ws://h:1/x?token=t", "ws://h:1/?token=a%20b", "wss://h:1/?token=t", "wss://h:1/?token=t&fp=abc"] {
             let e = parse_link(bad).expect_err(bad);
             assert!(e.message.contains("invite link"), "{bad}: {}", e.message);
         }
-        assert!(parse_link("wss://h:1/?token=t").expect_err("wss").message.contains("not supported"));
     }
 
     #[test]

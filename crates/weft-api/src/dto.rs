@@ -191,10 +191,11 @@ pub enum Request {
     /// A commit message for the folder's staged git changes (else its unstaged ones), from
     /// the `commitMessage` task model. -> CommitMessage
     SuggestCommitMessage,
-    /// Shares the open folder with guests (starts the collaboration host on 127.0.0.1).
-    /// -> CollabStatus
+    /// Shares the open folder with guests: on the network over TLS (wss://, the
+    /// certificate pinned by the invite links), or with `local` plain ws:// on 127.0.0.1
+    /// only. -> CollabStatus
     #[serde(rename_all = "camelCase")]
-    CollabShare { #[serde(default)] port: u16 },
+    CollabShare { #[serde(default)] port: u16, #[serde(default)] local: bool },
     /// -> CollabStatus
     CollabStatus,
     /// A new guest and their token. -> CollabStatus
@@ -208,8 +209,8 @@ pub enum Request {
     CollabRemove { token: String },
     /// Stops sharing: every guest is disconnected. -> CollabStatus
     CollabStop,
-    /// Joins a session from its invite link (`ws://HOST:PORT/?token=TOKEN`), leaving any
-    /// other. Nothing connects until a room is opened. -> CollabJoined
+    /// Joins a session from its invite link (`wss://HOST:PORT/?token=TOKEN&fp=SHA256`,
+    /// or `ws://` on loopback), leaving any other. Nothing connects until a room is opened. -> CollabJoined
     #[serde(rename_all = "camelCase")]
     CollabJoin { link: String },
     /// Stream: a room of the joined session (`tree`, `file/<path>`) as y-sync messages
@@ -364,8 +365,10 @@ pub struct PriceList {
 #[derive(Debug, Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct CollabStatus {
-    /// `ws://HOST:PORT` while sharing.
+    /// `wss://HOST:PORT` (or `ws://127.0.0.1:PORT` when local) while sharing.
     pub url: Option<String>,
+    /// The certificate fingerprint guests pin (SHA-256, hex), on the network.
+    pub fingerprint: Option<String>,
     /// While sharing: the link the host's own editor joins with (never shown to guests).
     pub self_link: Option<String>,
     pub guests: Vec<CollabGuest>,

@@ -4,11 +4,13 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use weft_collab::{Role, WorkspaceHost};
+use weft_collab::{HostOptions, Role, WorkspaceHost};
 
 pub struct Args {
     pub path: PathBuf,
     pub port: u16,
+    pub local: bool,
+    pub address: Option<String>,
     /// NAME or NAME:ro.
     pub guests: Vec<String>,
 }
@@ -17,8 +19,12 @@ pub async fn host(paths: &weft_api::AppPaths, args: Args) -> anyhow::Result<()> 
     let ws = weft_fs::Workspace::open(&args.path).with_context(|| format!("{} is not a folder", args.path.display()))?;
     let root = ws.root().display().to_string();
     let store = paths.collab_dir(ws.root());
-    let host = WorkspaceHost::start(ws, args.port, Some(store)).await.context("starting the host")?;
+    let opts = HostOptions { port: args.port, store: Some(store), network: !args.local, address: args.address };
+    let host = WorkspaceHost::start(ws, opts).await.context("starting the host")?;
     println!("weft collab: sharing {root} at {}", host.url());
+    if let Some(fp) = &host.fingerprint {
+        println!("certificate fingerprint (SHA-256): {fp}");
+    }
     let guests = if args.guests.is_empty() { vec!["guest".to_owned()] } else { args.guests };
     for g in guests {
         let (name, role) = match g.strip_suffix(":ro") {

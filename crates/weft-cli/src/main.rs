@@ -106,6 +106,14 @@ enum CollabCmd {
         /// guests find it again after a restart.
         #[arg(long, default_value_t = 0)]
         port: u16,
+        /// Serve plain ws:// on 127.0.0.1 only (for local tools), instead of TLS on the
+        /// network.
+        #[arg(long)]
+        local: bool,
+        /// The host name or address to put in invite links (default: this machine's
+        /// address on its network).
+        #[arg(long)]
+        address: Option<String>,
         /// A guest to invite: NAME, or NAME:ro for read-only. Repeatable. Guests invited
         /// before (same folder) keep their tokens.
         #[arg(long = "guest")]
@@ -142,10 +150,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Some(Command::Collab { cmd: CollabCmd::Host { path, port, guests } }) => {
+        Some(Command::Collab { cmd: CollabCmd::Host { path, port, local, address, guests } }) => {
             let _guard = weft_api::init_logging(&paths, "collab");
             let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-            runtime.block_on(collab::host(&paths, collab::Args { path: path.unwrap_or_else(|| PathBuf::from(".")), port, guests }))
+            runtime.block_on(collab::host(&paths, collab::Args { path: path.unwrap_or_else(|| PathBuf::from(".")), port, local, address, guests }))
         }
         Some(Command::CommitMessage { workspace }) => {
             let _guard = weft_api::init_logging(&paths, "agent");

@@ -17,15 +17,43 @@ use crate::{CollabError, Hub, HubOptions, Room};
 pub struct WorkspaceHost {
     pub hub: Arc<Hub>,
     pub addr: SocketAddr,
+    /// The address put in links (the machine's address on its network, or loopback).
+    pub public_host: String,
+    /// The certificate's fingerprint when serving on the network (wss://).
+    pub fingerprint: Option<String>,
     stop: Option<oneshot::Sender<()>>,
     _watcher: Option<weft_fs::Watcher>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct HostOptions {
+    /// 0: any free port.
+    pub port: u16,
+    /// Rooms' logs, guests and the certificate (see [`HubOptions::store`]).
+    pub store: Option<PathBuf>,
+    /// Serve on every interface over TLS (wss://, certificate pinned by the links), instead
+    /// of plain ws:// on 127.0.0.1 only.
+    pub network: bool,
+    /// The host name or address to put in links (default: this machine's address on the
+    /// network it routes through).
+    pub address: Option<String>,
+}
+
+/// The address this machine would use to reach another: a UDP socket "connected" to a
+/// documentation address sends nothing but picks the route.
+fn lan_address() -> Option<std::net::IpAddr> {
+    let s = std::net::UdpSocket::bind("0.0.0.0:0").ok()?;
+    s.connect("192.0.2.1:9").ok()?;
+    let ip = s.local_addr().ok()?.ip();
+    (!ip.is_unspecified()).then_some(ip)
 }
 
 impl WorkspaceHost {
     /// Starts serving `ws` on 127.0.0.1:`port` (0: any free port), keeping rooms and
     /// guests in `store` (see [`HubOptions::store`]). Must be called inside a tokio
     /// runtime; serving stops when the host is dropped.
-    pub async fn start(ws: Workspace, port: u16, store: Option<PathBuf>) -> std::io::Result<Self> {
+    pub async fn start(ws: Workspace, opts: HostOptions) -> std::io::Result<Self> {
+        let HostOptions { port, store, network, address } = opts;
         let ws = Arc::new(ws);
         // What may be shared: the files the tree shows, refreshed when a room names one not
         // seen yet.
@@ -48,6 +76,11 @@ impl WorkspaceHost {
             }
             w.read_text(rel).map(|file| file.content.text).map_err(|_| CollabError::NotShared(room.into()))
         });
+        let identity = match (&store, network) {
+            (Some(dir), true) => Some(crate::tls::Identity::load_or_create(dir)?),
+            (None, true) => Some(crate::tls::Identity::generate()?),
+            (_, false) => None,
+        };
         let hub = Hub::new(loader, HubOptions { store, ..HubOptions::default() });
         hub.insert_room(tree.clone());
         let (h, w) = (hub.clone(), ws.clone());
@@ -69,32 +102,61 @@ impl WorkspaceHost {
         })
         .map_err(|e| warn!("collab: not watching the folder ({e}); changes on disk will not reach guests"))
         .ok();
-        // Plain ws:// only on loopback until TLS with a pinned certificate is in place.
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+        // Plain ws:// only on loopback; on the network, TLS with the pinned certificate.
+        let listener = tokio::net::TcpListener::bind((if network { "0.0.0.0" } else { "127.0.0.1" }, port)).await?;
         let addr = listener.local_addr()?;
         let (stop, stopped) = oneshot::channel::<()>();
         let app = hub.router();
         let saver = tokio::spawn(save_loop(hub.clone(), ws.clone()));
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    let _ = stopped.await;
-                })
-                .await;
-            saver.abort();
-        });
-        Ok(WorkspaceHost { hub, addr, stop: Some(stop), _watcher: watcher })
+        let shutdown = async move {
+            let _ = stopped.await;
+        };
+        match &identity {
+            Some(id) => {
+                let tls = crate::tls::TlsListener::new(listener, id)?;
+                tokio::spawn(async move {
+                    let _ = axum::serve(tls, app).with_graceful_shutdown(shutdown).await;
+                    saver.abort();
+                });
+            }
+            None => {
+                tokio::spawn(async move {
+                    let _ = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+                    saver.abort();
+                });
+            }
+        }
+        let public_host = match (address, network) {
+            (Some(a), _) => a,
+            (None, true) => lan_address().map(|ip| ip.to_string()).unwrap_or_else(|| "127.0.0.1".into()),
+            (None, false) => "127.0.0.1".into(),
+        };
+        Ok(WorkspaceHost { hub, addr, public_host, fingerprint: identity.map(|i| i.fingerprint), stop: Some(stop), _watcher: watcher })
     }
 
-    /// The base of room URLs: `ws://HOST:PORT`.
+    /// The base of room URLs: `ws://127.0.0.1:PORT`, or `wss://ADDRESS:PORT` on the network.
     pub fn url(&self) -> String {
-        format!("ws://{}", self.addr)
+        let scheme = if self.fingerprint.is_some() { "wss" } else { "ws" };
+        format!("{scheme}://{}:{}", self.public_host, self.addr.port())
     }
 
-    /// The invite link for a guest's token: `ws://HOST:PORT/?token=TOKEN`. A Yjs client
-    /// uses the part before `/?` as its server URL and `token` as a parameter.
+    /// The invite link for a guest's token: `ws://HOST:PORT/?token=TOKEN`, or
+    /// `wss://HOST:PORT/?token=TOKEN&fp=SHA256` with the certificate's fingerprint. A Yjs
+    /// client uses the part before `/?` as its server URL and `token` as a parameter.
     pub fn invite_link(&self, token: &str) -> String {
-        format!("{}/?token={token}", self.url())
+        match &self.fingerprint {
+            Some(fp) => format!("{}/?token={token}&fp={fp}", self.url()),
+            None => format!("{}/?token={token}", self.url()),
+        }
+    }
+
+    /// The link the host's own editor joins with: over loopback, always reachable.
+    pub fn self_link(&self) -> String {
+        let token = self.hub.host_token();
+        match &self.fingerprint {
+            Some(fp) => format!("wss://127.0.0.1:{}/?token={token}&fp={fp}", self.addr.port()),
+            None => format!("ws://127.0.0.1:{}/?token={token}", self.addr.port()),
+        }
     }
 }
 

@@ -7,16 +7,18 @@
 //! what a guest may not do before any document data is sent.
 //!
 //! [`WorkspaceHost`] shares a folder: its files as rooms, guests' edits saved, disk
-//! changes merged in. Does not own: TLS (not yet) or any UI.
+//! changes merged in. TLS: a self-signed certificate per host, pinned by its fingerprint in invite links
+//! ([`tls`]). Does not own any UI.
 
 mod host;
 mod peer;
 mod room;
 mod server;
+pub mod tls;
 
-pub use peer::{Backoff, Peer, PeerEvent, PeerStatus};
+pub use peer::{Backoff, Endpoint, Peer, PeerEvent, PeerStatus};
 pub use room::{minimal_edit, FrameError, Room, CONTENT, FILES, HOST, TREE};
-pub use host::WorkspaceHost;
+pub use host::{HostOptions, WorkspaceHost};
 pub use server::{Guest, Hub, HubOptions, Loader, Role, CLOSE_REMOVED};
 
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]

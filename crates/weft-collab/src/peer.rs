@@ -103,9 +103,10 @@ fn parse(data: &[u8]) -> Result<Vec<Message>, FrameError> {
 }
 
 impl Peer {
-    /// Joins `url` (`ws://HOST:PORT/<room>?token=TOKEN`) and keeps reconnecting until the
-    /// host refuses or removes us, or the peer is dropped. Must be called in a tokio runtime.
-    pub fn join(url: String, room: &str, backoff: Backoff) -> Peer {
+    /// Joins `endpoint` (`ws://HOST:PORT/<room>?token=TOKEN`, or `wss://` with the pinned
+    /// fingerprint) and keeps reconnecting until the host refuses or removes us, or the
+    /// peer is dropped. Must be called in a tokio runtime.
+    pub fn join(endpoint: impl Into<Endpoint>, room: &str, backoff: Backoff) -> Peer {
         let (out, out_rx) = mpsc::unbounded_channel();
         let (events, _) = broadcast::channel(4096);
         let shared = Arc::new(Shared {
@@ -116,7 +117,7 @@ impl Peer {
             status: Mutex::new(PeerStatus::Connecting),
             out,
         });
-        let task = tokio::spawn(run(shared.clone(), url, backoff, out_rx)).abort_handle();
+        let task = tokio::spawn(run(shared.clone(), endpoint.into(), backoff, out_rx)).abort_handle();
         Peer { shared, task }
     }
 
@@ -281,77 +282,141 @@ fn jitter(d: Duration) -> Duration {
     d + d.mul_f64(f64::from(r) / f64::from(u32::MAX) / 2.0)
 }
 
-async fn run(shared: Arc<Shared>, url: String, backoff: Backoff, mut out_rx: mpsc::UnboundedReceiver<Vec<u8>>) {
+/// Where a peer connects: a `ws://` URL (loopback), or a `wss://` URL with the host's
+/// certificate fingerprint from the invite link.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    pub url: String,
+    pub pin: Option<String>,
+}
+
+impl From<String> for Endpoint {
+    fn from(url: String) -> Self {
+        Endpoint { url, pin: None }
+    }
+}
+
+/// HOST and PORT of a ws:// or wss:// URL.
+fn host_port(url: &str) -> Option<(String, u16)> {
+    let rest = url.split_once("://")?.1;
+    let authority = rest.split(['/', '?']).next()?;
+    let (host, port) = authority.rsplit_once(':')?;
+    Some((host.trim_start_matches('[').trim_end_matches(']').to_owned(), port.parse().ok()?))
+}
+
+/// How one connection attempt or session ended.
+enum End {
+    /// Try again later, for this reason.
+    Lost(String),
+    /// Do not try again.
+    Final(PeerStatus),
+    /// The peer was dropped.
+    Dropped,
+}
+
+fn refused(e: WsError) -> End {
+    match e {
+        WsError::Http(resp) if matches!(resp.status().as_u16(), 401 | 403 | 404) => {
+            let body = resp.body().as_deref().map(String::from_utf8_lossy).unwrap_or_default().into_owned();
+            let reason = if body.is_empty() { resp.status().to_string() } else { body };
+            End::Final(PeerStatus::Refused { reason })
+        }
+        e => End::Lost(e.to_string()),
+    }
+}
+
+async fn attempt(shared: &Shared, ep: &Endpoint, out_rx: &mut mpsc::UnboundedReceiver<Vec<u8>>, connected: &mut bool) -> End {
+    match &ep.pin {
+        Some(pin) => {
+            let Some((host, port)) = host_port(&ep.url) else {
+                return End::Final(PeerStatus::Refused { reason: format!("{} is not a wss://HOST:PORT URL", ep.url) });
+            };
+            let tls = match crate::tls::connect_pinned(&host, port, pin).await {
+                Ok(t) => t,
+                Err(e @ crate::tls::ConnectError::WrongCertificate { .. }) => return End::Final(PeerStatus::Refused { reason: e.to_string() }),
+                Err(e) => return End::Lost(e.to_string()),
+            };
+            match tokio_tungstenite::client_async(ep.url.as_str(), tls).await {
+                Ok((ws, _)) => {
+                    *connected = true;
+                    session(shared, ws, out_rx).await
+                }
+                Err(e) => refused(e),
+            }
+        }
+        None => match tokio_tungstenite::connect_async(ep.url.as_str()).await {
+            Ok((ws, _)) => {
+                *connected = true;
+                session(shared, ws, out_rx).await
+            }
+            Err(e) => refused(e),
+        },
+    }
+}
+
+async fn session<S>(shared: &Shared, ws: tokio_tungstenite::WebSocketStream<S>, out_rx: &mut mpsc::UnboundedReceiver<Vec<u8>>) -> End
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    // What was queued while offline is already in the replica; the host's step 1 below
+    // gets all of it in one step 2.
+    while out_rx.try_recv().is_ok() {}
+    let (mut sink, mut stream) = ws.split();
+    for m in shared.hello() {
+        if sink.send(Ws::Binary(m.into())).await.is_err() {
+            return End::Lost("connection lost".into());
+        }
+    }
+    shared.set_status(PeerStatus::Online);
+    loop {
+        tokio::select! {
+            msg = stream.next() => match msg {
+                Some(Ok(Ws::Binary(data))) => match shared.from_host(&data) {
+                    Ok(replies) => {
+                        for r in replies {
+                            if sink.send(Ws::Binary(r.into())).await.is_err() {
+                                return End::Lost("connection lost".into());
+                            }
+                        }
+                    }
+                    Err(e) => return End::Lost(format!("the host sent {e}")),
+                },
+                Some(Ok(Ws::Close(Some(frame)))) if frame.code == CloseCode::from(CLOSE_REMOVED) => return End::Final(PeerStatus::Removed),
+                Some(Ok(Ws::Close(frame))) => {
+                    return End::Lost(frame.map(|f| format!("closed by the host: {}", f.reason)).unwrap_or_else(|| "closed by the host".into()))
+                }
+                Some(Ok(_)) => {}
+                Some(Err(e)) => return End::Lost(e.to_string()),
+                None => return End::Lost("connection lost".into()),
+            },
+            out = out_rx.recv() => match out {
+                Some(m) => {
+                    if sink.send(Ws::Binary(m.into())).await.is_err() {
+                        return End::Lost("connection lost".into());
+                    }
+                }
+                None => return End::Dropped,
+            },
+        }
+    }
+}
+
+async fn run(shared: Arc<Shared>, ep: Endpoint, backoff: Backoff, mut out_rx: mpsc::UnboundedReceiver<Vec<u8>>) {
     let mut wait = backoff.min;
     loop {
         shared.set_status(PeerStatus::Connecting);
-        let error = match tokio_tungstenite::connect_async(url.as_str()).await {
-            Err(WsError::Http(resp)) if matches!(resp.status().as_u16(), 401 | 403 | 404) => {
-                let body = resp.body().as_deref().map(String::from_utf8_lossy).unwrap_or_default().into_owned();
-                let reason = if body.is_empty() { resp.status().to_string() } else { body };
-                shared.set_status(PeerStatus::Refused { reason });
+        let mut connected = false;
+        let error = match attempt(&shared, &ep, &mut out_rx, &mut connected).await {
+            End::Lost(e) => e,
+            End::Final(s) => {
+                shared.set_status(s);
                 return;
             }
-            Err(e) => e.to_string(),
-            Ok((ws, _)) => {
-                wait = backoff.min;
-                // What was queued while offline is already in the replica; the host's step 1
-                // below gets all of it in one step 2.
-                while out_rx.try_recv().is_ok() {}
-                let (mut sink, mut stream) = ws.split();
-                let mut ok = true;
-                for m in shared.hello() {
-                    ok &= sink.send(Ws::Binary(m.into())).await.is_ok();
-                }
-                if ok {
-                    shared.set_status(PeerStatus::Online);
-                }
-                let mut reason = String::from("connection lost");
-                while ok {
-                    tokio::select! {
-                        msg = stream.next() => match msg {
-                            Some(Ok(Ws::Binary(data))) => match shared.from_host(&data) {
-                                Ok(replies) => {
-                                    for r in replies {
-                                        if sink.send(Ws::Binary(r.into())).await.is_err() {
-                                            break;
-                                        }
-                                    }
-                                }
-                                Err(e) => {
-                                    reason = format!("the host sent {e}");
-                                    break;
-                                }
-                            },
-                            Some(Ok(Ws::Close(Some(frame)))) if frame.code == CloseCode::from(CLOSE_REMOVED) => {
-                                shared.set_status(PeerStatus::Removed);
-                                return;
-                            }
-                            Some(Ok(Ws::Close(frame))) => {
-                                reason = frame.map(|f| format!("closed by the host: {}", f.reason)).unwrap_or_else(|| "closed by the host".into());
-                                break;
-                            }
-                            Some(Ok(_)) => {}
-                            Some(Err(e)) => {
-                                reason = e.to_string();
-                                break;
-                            }
-                            None => break,
-                        },
-                        out = out_rx.recv() => match out {
-                            Some(m) => {
-                                if sink.send(Ws::Binary(m.into())).await.is_err() {
-                                    break;
-                                }
-                            }
-                            // The peer was dropped.
-                            None => return,
-                        },
-                    }
-                }
-                reason
-            }
+            End::Dropped => return,
         };
+        if connected {
+            wait = backoff.min;
+        }
         let delay = jitter(wait);
         shared.set_status(PeerStatus::Offline { retry_ms: delay.as_millis() as u64, error });
         tokio::time::sleep(delay).await;

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
-use weft_collab::{Backoff, Hub, HubOptions, Peer, PeerStatus, Role, WorkspaceHost};
+use weft_collab::{Backoff, Endpoint, HostOptions, Hub, HubOptions, Peer, PeerStatus, Role, WorkspaceHost};
 use yrs::{GetString, Text};
 
 /// A TCP relay to the host that can be cut (every connection through it dropped, new
@@ -145,7 +145,7 @@ async fn random_edits_with_random_disconnects_converge_and_land_on_disk() {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(dir.path().join("a.txt"), "start\n").expect("write");
     let ws = weft_fs::Workspace::open(dir.path()).expect("workspace");
-    let host = WorkspaceHost::start(ws, 0, None).await.expect("host");
+    let host = WorkspaceHost::start(ws, weft_collab::HostOptions::default()).await.expect("host");
     let mut rng = Rng(0x5eed_1234_abcd_0001);
     const PEERS: usize = 4;
     let mut links = vec![];
@@ -269,4 +269,35 @@ async fn refused_and_removed_peers_stop_retrying_and_say_why() {
     until("online", || g.status() == PeerStatus::Online).await;
     hub.remove(&t).expect("remove");
     until("removed", || g.status() == PeerStatus::Removed).await;
+}
+
+#[tokio::test]
+async fn on_the_network_the_host_serves_tls_and_guests_refuse_another_certificate() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("a.txt"), "secret plans").expect("write");
+    let ws = weft_fs::Workspace::open(dir.path()).expect("workspace");
+    let opts = HostOptions { network: true, address: Some("127.0.0.1".into()), ..HostOptions::default() };
+    let host = WorkspaceHost::start(ws, opts).await.expect("host");
+    let fp = host.fingerprint.clone().expect("a certificate");
+    let token = host.hub.invite("Ada", Role::ReadWrite);
+    let link = host.invite_link(&token);
+    assert_eq!(link, format!("wss://127.0.0.1:{}/?token={token}&fp={fp}", host.addr.port()));
+    let url = format!("wss://127.0.0.1:{}/file/a.txt?token={token}", host.addr.port());
+
+    let good = Peer::join(Endpoint { url: url.clone(), pin: Some(fp.clone()) }, "file/a.txt", fast());
+    until("the pinned guest synced", || good.text() == "secret plans").await;
+
+    // Another certificate (a different host, or someone in between): refused before the
+    // token is sent, and not retried.
+    let wrong = "00".repeat(32);
+    let mitm = Peer::join(Endpoint { url: url.clone(), pin: Some(wrong) }, "file/a.txt", fast());
+    until("refused", || mitm.status().is_final()).await;
+    assert!(matches!(mitm.status(), PeerStatus::Refused { ref reason } if reason.contains("certificate does not match")), "{:?}", mitm.status());
+    assert_eq!(mitm.text(), "");
+
+    // Plain ws:// to the TLS port gets nowhere.
+    let plain = Peer::join(format!("ws://127.0.0.1:{}/file/a.txt?token={token}", host.addr.port()), "file/a.txt", fast());
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_ne!(plain.status(), PeerStatus::Online);
+    assert_eq!(plain.text(), "");
 }

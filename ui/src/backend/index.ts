@@ -221,7 +221,8 @@ export class Backend {
   usageSetPrices(text: string) { return this.call<PriceList>({ method: 'usageSetPrices', params: { text } }); }
   suggestCommitMessage() { return this.call<CommitMessage>({ method: 'suggestCommitMessage' }); }
 
-  collabShare(port = 0) { return this.call<CollabStatus>({ method: 'collabShare', params: { port } }); }
+  /** On the network over TLS, or `local`: plain ws:// on 127.0.0.1 only. */
+  collabShare(port = 0, local = false) { return this.call<CollabStatus>({ method: 'collabShare', params: { port, local } }); }
   collabStatus() { return this.call<CollabStatus>({ method: 'collabStatus' }); }
   collabInvite(name: string, readOnly: boolean) { return this.call<CollabStatus>({ method: 'collabInvite', params: { name, readOnly } }); }
   collabSetRole(token: string, readOnly: boolean) { return this.call<CollabStatus>({ method: 'collabSetRole', params: { token, readOnly } }); }

@@ -3,9 +3,13 @@ import type { CollabGuest } from "./CollabGuest";
 
 export type CollabStatus = { 
 /**
- * `ws://HOST:PORT` while sharing.
+ * `wss://HOST:PORT` (or `ws://127.0.0.1:PORT` when local) while sharing.
  */
 url: string | null, 
+/**
+ * The certificate fingerprint guests pin (SHA-256, hex), on the network.
+ */
+fingerprint: string | null, 
 /**
  * While sharing: the link the host's own editor joins with (never shown to guests).
  */

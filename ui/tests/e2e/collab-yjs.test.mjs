@@ -26,11 +26,11 @@ before(async () => {
   writeFileSync(join(ws, 'secret.env'), 'TOKEN=1\n');
   app = mkdtempSync(join(tmpdir(), 'weft-e2e-collab-app-'));
   const env = { ...process.env, WEFT_DATA_DIR: join(app, 'data'), WEFT_CONFIG_DIR: join(app, 'config') };
-  host = spawn(weftBinary(), ['collab', 'host', ws, '--guest', 'ada', '--guest', 'bo:ro'], { stdio: ['ignore', 'pipe', 'inherit'], env });
+  host = spawn(weftBinary(), ['collab', 'host', ws, '--local', '--guest', 'ada', '--guest', 'bo:ro'], { stdio: ['ignore', 'pipe', 'inherit'], env });
   await new Promise((res, rej) => {
     const rl = createInterface({ input: host.stdout });
     rl.on('line', (line) => {
-      const m = /^invite (\w+) \([\w-]+\): (ws:\/\/[^/]+)\/file\/<path>\?token=(\w+)$/.exec(line);
+      const m = /^invite (\w+) \([\w-]+\): (ws:\/\/[^/]+)\/\?token=(\w+)$/.exec(line);
       if (m) {
         base = m[2];
         tokens[m[1]] = m[3];

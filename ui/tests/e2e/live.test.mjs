@@ -65,7 +65,9 @@ test('a guest joins from the invite link, both edit live, cursors show, the save
   const row = hp.locator('.share-guest[data-name="Bo"]');
   await row.waitFor();
   const link = await row.getByRole('button', { name: 'Copy invite link' }).getAttribute('title');
-  assert.match(link, /^ws:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]{48}$/);
+  // On the network, encrypted: the link pins the host's certificate.
+  const fp = await hp.locator('.share-fp').textContent();
+  assert.match(link, new RegExp(`^wss://[0-9.]+:\\d+/\\?token=[0-9a-f]{48}&fp=${fp}$`));
   await hp.evaluate(() => localStorage.setItem('weft.collab.name', 'Ada'));
   await hp.locator('.share-live').click();
   await hp.locator('.live .live-file[data-path="notes.md"]').waitFor();

@@ -36,6 +36,8 @@ test('share, invite, a guest edits the open file, read-only refuses, remove disc
   await page.locator('.tree-row[data-path="notes.md"]').click();
   await page.locator('.tab.active[data-path="notes.md"]').waitFor();
   await page.locator('.share-btn').click();
+  // Plain ws:// on loopback, for the Node Yjs client (the encrypted mode is in live.test).
+  await page.locator('.share-local').check();
   await page.locator('.share-start').click();
   const url = await page.locator('.share-url').textContent();
   assert.match(url, /^ws:\/\/127\.0\.0\.1:\d+$/);

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use weft_collab::{Backoff, Peer, PeerStatus};
+use weft_collab::{Backoff, Endpoint, Peer, PeerStatus};
 
 struct Host(Child);
 
@@ -21,7 +21,7 @@ impl Drop for Host {
 /// Starts the host; returns it and the invite link printed for `alice`.
 fn host(folder: &Path, data: &Path, port: u16) -> (Host, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_weft"))
-        .args(["collab", "host", folder.to_str().expect("utf8"), "--port", &port.to_string(), "--guest", "alice"])
+        .args(["collab", "host", folder.to_str().expect("utf8"), "--port", &port.to_string(), "--address", "127.0.0.1", "--guest", "alice"])
         .env("WEFT_CONFIG_DIR", data.join("c"))
         .env("WEFT_DATA_DIR", data.join("d"))
         .stdout(Stdio::piped())
@@ -35,10 +35,12 @@ fn host(folder: &Path, data: &Path, port: u16) -> (Host, String) {
     (Host(child), link)
 }
 
-/// The room URL for `path` from an invite link `ws://HOST:PORT/?token=T`.
-fn room_url(link: &str, path: &str) -> String {
-    let (base, token) = link.split_once("/?token=").expect("invite link shape");
-    format!("{base}/file/{path}?token={token}")
+/// The room endpoint for `path` from an invite link `wss://HOST:PORT/?token=T&fp=F`.
+fn room_url(link: &str, path: &str) -> Endpoint {
+    let (base, query) = link.split_once("/?token=").expect("invite link shape");
+    let (token, fp) = query.split_once("&fp=").expect("a fingerprint in the link");
+    assert!(base.starts_with("wss://"), "on the network the host serves TLS: {link}");
+    Endpoint { url: format!("{base}/file/{path}?token={token}"), pin: Some(fp.to_owned()) }
 }
 
 async fn until(what: &str, mut f: impl FnMut() -> bool) {
@@ -75,7 +77,7 @@ async fn a_host_killed_with_sigkill_keeps_acknowledged_edits_and_guests_resync()
     b.insert(0, "<!-- b was offline -->\n");
 
     let (_second, link2) = host(folder.path(), data.path(), port);
-    assert_eq!(link2, link, "the same invite link works after a restart");
+    assert_eq!(link2, link, "the same invite link (token and certificate) works after a restart");
     let want = "<!-- b was offline -->\n# Notes\n- from alice\n";
     until("both resynced", || a.text() == want && b.text() == want).await;
     until("the host saved the merged text", || std::fs::read_to_string(folder.path().join("notes.md")).ok().as_deref() == Some(want)).await;
