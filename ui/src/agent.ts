@@ -26,6 +26,19 @@ export interface AgentHost {
   spent(threadNanos: number, todayNanos: number): void;
   /** A thread was opened or started (null: a new one): the meter follows it. */
   threadOpened(id: string | null): void;
+  /** A tool call of the running turn wrote this file (it changed on disk). */
+  wrote(path: string): void;
+  /** The running turn ended. */
+  turnEnded(): void;
+}
+
+/** The files a tool call writes, from its input (as the agent's review counts them). */
+function writtenPaths(name: string, input: unknown): string[] {
+  const i = (input ?? {}) as Record<string, unknown>;
+  const s = (k: string) => (typeof i[k] === 'string' ? [i[k] as string] : []);
+  if (name === 'edit_file' || name === 'write_file') return s('path');
+  if (name === 'rename') return s('to');
+  return [];
 }
 
 interface Suggestion {
@@ -167,6 +180,8 @@ export class AgentPanel {
   private running: { handle: StreamHandle; view: TurnView } | null = null;
   /** The checkpoint before the oldest change under review: the left side of its diffs. */
   private reviewBase: number | null = null;
+  /** Tool call id -> the files it writes, told to the host once it succeeded. */
+  private writes = new Map<string, string[]>();
   /** `@token` -> what it mentions, for the prompt being written. */
   private mentions = new Map<string, Mention>();
   private chips: HTMLElement;
@@ -436,8 +451,15 @@ export class AgentPanel {
       case 'text': view.text(f.text); break;
       case 'thinking': view.thinking(f.text); break;
       case 'toolStart': view.tool(f.id, f.name, ''); break;
-      case 'toolCall': view.tool(f.id, f.name, f.summary); break;
-      case 'toolResult': view.result(f.id, f.content, f.isError); break;
+      case 'toolCall':
+        view.tool(f.id, f.name, f.summary);
+        this.writes.set(f.id, writtenPaths(f.name, f.input));
+        break;
+      case 'toolResult':
+        view.result(f.id, f.content, f.isError);
+        if (!f.isError) for (const p of this.writes.get(f.id) ?? []) this.host.wrote(p);
+        this.writes.delete(f.id);
+        break;
       case 'approval': view.approval(this.approvalCard(f)); break;
       case 'checkpoint':
         this.reviewBase ??= f.id;
@@ -453,7 +475,11 @@ export class AgentPanel {
       case 'budgetAlert': toast(`Budget: ${f.message}`); view.note(`Budget: ${f.message}`, 'warn'); break;
       case 'title': void this.refreshThreads(); break;
       case 'compacted': view.note(`Older turns were summarised to fit the model's window (~${compact(f.tokensBefore)} → ~${compact(f.tokensAfter)} tokens)`, 'dim'); break;
-      case 'done': void this.finished(view, f); break;
+      case 'done':
+        this.writes.clear();
+        this.host.turnEnded();
+        void this.finished(view, f);
+        break;
     }
   }
 

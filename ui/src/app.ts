@@ -14,6 +14,7 @@ import { FileTree } from './tree';
 import { SearchPanel } from './search';
 import { openFinder } from './finder';
 import { DocSyntax } from './editor/syntax';
+import { setAgentCursor } from './editor/agentcursor';
 import { OutlinePanel, renderCrumbs, openFileSymbols, openWorkspaceSymbols } from './outline';
 import { openLintPanel } from '@codemirror/lint';
 import type { TerminalPanel } from './terminal';
@@ -185,6 +186,8 @@ export class App {
         terminalText: async () => (this.terminalsP ? (await this.terminalsP).recentText() : null),
         spent: (thread, today) => this.costMeter.spent(thread, today),
         threadOpened: (id) => void this.costMeter.refresh(id),
+        wrote: (path) => this.agentWrote(path),
+        turnEnded: () => this.agentDone(),
       });
       this.agentHost.replaceWith(panel.el);
       await panel.start();
@@ -466,8 +469,19 @@ export class App {
     }
   }
 
+  /** The agent wrote `path`: an open, clean copy shows the change now, with its cursor. */
+  agentWrote(path: string) {
+    const doc = this.docs.get(path);
+    if (doc) void this.reloadFromDisk(doc, true);
+  }
+
+  /** The agent's turn ended: its cursor leaves every editor. */
+  agentDone() {
+    for (const doc of this.docs.values()) for (const v of doc.views) v.dispatch({ effects: setAgentCursor.of(null) });
+  }
+
   /** A file changed on disk: reload silently if clean, ask if it has unsaved edits. */
-  private async reloadFromDisk(doc: Doc) {
+  private async reloadFromDisk(doc: Doc, byAgent = false) {
     let disk: string;
     try {
       disk = (await this.backend.readFile(doc.path)).text;
@@ -487,8 +501,10 @@ export class App {
       return;
     }
     if (!doc.dirty) {
-      doc.replaceText(disk);
+      const end = doc.replaceText(disk);
       doc.markSaved();
+      // Views other than the primary got the same change replayed: same positions.
+      if (byAgent && end !== null) for (const v of doc.views) v.dispatch({ effects: setAgentCursor.of(end) });
       return;
     }
     doc.conflict = disk;

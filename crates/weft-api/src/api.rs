@@ -52,7 +52,7 @@ struct OpenWorkspace {
     syntax: Arc<Syntax>,
     agents: Arc<AgentHost>,
     /// Set while the folder is shared; dropping it stops the host.
-    collab: Mutex<Option<weft_collab::WorkspaceHost>>,
+    collab: Arc<Mutex<Option<weft_collab::WorkspaceHost>>>,
 }
 
 type Result<T> = std::result::Result<T, ApiError>;
@@ -102,11 +102,23 @@ impl Api {
         .ok();
         let info = WorkspaceInfo { root: ws.root().display().to_string(), name: ws.name() };
         let store = checkpoints.as_ref().ok().map(|c| c.store.clone());
-        let agents = Arc::new(AgentHost::new(ws.clone(), store, self.inner.paths.clone(), &crate::paths::workspace_key(ws.root())));
+        let collab: Arc<Mutex<Option<weft_collab::WorkspaceHost>>> = Arc::default();
+        let (c, w) = (collab.clone(), ws.clone());
+        // While the folder is shared, the agent's writes reach the open documents at once,
+        // with its cursor.
+        let on_write: crate::agent::WriteHook = Arc::new(move |path| {
+            if let Some(host) = c.lock().ok().as_ref().and_then(|s| s.as_ref()) {
+                match path {
+                    Some(p) => host.agent_wrote(&w, p),
+                    None => host.agent_done(),
+                }
+            }
+        });
+        let agents = Arc::new(AgentHost::new(ws.clone(), store, self.inner.paths.clone(), &crate::paths::workspace_key(ws.root())).with_write_hook(on_write));
         info!(root = %info.root, "workspace opened");
         self.remember_recent(&info);
         *self.inner.workspace.write().map_err(ApiError::internal)? =
-            Some(Arc::new(OpenWorkspace { ws, checkpoints, _watcher: watcher, listeners, finder, syntax, agents, collab: Mutex::new(None) }));
+            Some(Arc::new(OpenWorkspace { ws, checkpoints, _watcher: watcher, listeners, finder, syntax, agents, collab }));
         Ok(info)
     }
 

@@ -120,6 +120,10 @@ impl WorkspaceHost {
                 });
             }
             None => {
+                // Keystrokes are small writes: send each at once (no Nagle delay).
+                let listener = axum::serve::ListenerExt::tap_io(listener, |tcp: &mut tokio::net::TcpStream| {
+                    let _ = tcp.set_nodelay(true);
+                });
                 tokio::spawn(async move {
                     let _ = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
                     saver.abort();
@@ -147,6 +151,21 @@ impl WorkspaceHost {
         match &self.fingerprint {
             Some(fp) => format!("{}/?token={token}&fp={fp}", self.url()),
             None => format!("{}/?token={token}", self.url()),
+        }
+    }
+
+    /// The agent wrote `path` (relative): its room, if anyone has it open, gets the change
+    /// at once with the "Agent" cursor, instead of waiting for the folder watcher.
+    pub fn agent_wrote(&self, ws: &Workspace, path: &str) {
+        if let (Some(room), Ok(file)) = (self.hub.open_room(&format!("file/{path}")), ws.read_text(path)) {
+            room.agent_changed(&file.content.text);
+        }
+    }
+
+    /// The agent's turn ended: its cursor leaves every room.
+    pub fn agent_done(&self) {
+        for room in self.hub.rooms() {
+            room.agent_left();
         }
     }
 
@@ -181,13 +200,20 @@ async fn save_loop(hub: Arc<Hub>, ws: Arc<Workspace>) {
             if !quiet || saved.get(&room.name).copied().unwrap_or(0) == v {
                 continue;
             }
-            let Some(rel) = room.name.strip_prefix("file/") else { continue };
-            let encoding = ws.read_text(rel).map(|f| f.content.encoding).unwrap_or(weft_fs::Encoding::Utf8);
-            match ws.write_text(rel, &room.text(), encoding) {
-                Ok(_) => {
+            let Some(rel) = room.name.strip_prefix("file/").map(str::to_owned) else { continue };
+            // Off the runtime's threads: a save waits on the disk, relaying must not.
+            let (w, r, text) = (ws.clone(), rel.clone(), room.text());
+            let written = tokio::task::spawn_blocking(move || {
+                let encoding = w.read_text(&r).map(|f| f.content.encoding).unwrap_or(weft_fs::Encoding::Utf8);
+                w.write_text(&r, &text, encoding)
+            })
+            .await;
+            match written {
+                Ok(Ok(_)) => {
                     room.saved(v);
                     saved.insert(room.name.clone(), v);
                 }
+                Ok(Err(e)) => warn!("collab: saving {rel} failed: {e}"),
                 Err(e) => warn!("collab: saving {rel} failed: {e}"),
             }
         }

@@ -344,7 +344,8 @@ async fn attempt(shared: &Shared, ep: &Endpoint, out_rx: &mut mpsc::UnboundedRec
                 Err(e) => refused(e),
             }
         }
-        None => match tokio_tungstenite::connect_async(ep.url.as_str()).await {
+        // No Nagle delay: edits are small writes that should leave at once.
+        None => match tokio_tungstenite::connect_async_with_config(ep.url.as_str(), None, true).await {
             Ok((ws, _)) => {
                 *connected = true;
                 session(shared, ws, out_rx).await

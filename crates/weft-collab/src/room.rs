@@ -15,7 +15,7 @@ use yrs::sync::{Awareness, Message, SyncMessage};
 use yrs::updates::decoder::{Decode, DecoderV1};
 use yrs::updates::encoder::{Encode, Encoder, EncoderV1};
 use yrs::block::ClientID;
-use yrs::{Doc, GetString, Map, MapRef, OffsetKind, Options, ReadTxn, StateVector, Text, Transact, Update};
+use yrs::{Doc, GetString, IndexedSequence, Map, MapRef, OffsetKind, Options, ReadTxn, StateVector, Text, Transact, Update};
 use tracing::warn;
 
 /// The text of a file room.
@@ -235,6 +235,13 @@ impl Room {
         enc.to_vec()
     }
 
+    /// The whole document as one sync step 2, for a connection that missed updates.
+    pub fn catch_up(&self) -> Vec<u8> {
+        let aw = self.lock();
+        let state = aw.doc().transact().encode_state_as_update_v1(&StateVector::default());
+        Message::Sync(SyncMessage::SyncStep2(state)).encode_v1()
+    }
+
     /// Applies one frame (one or more y-sync messages) from connection `conn`.
     pub fn handle(&self, conn: u64, data: &[u8], may_write: bool) -> Result<Handled, FrameError> {
         let mut out = Handled { replies: vec![], clients: vec![], refused_write: false };
@@ -330,9 +337,57 @@ impl Room {
     /// since, so no edit is lost and cursors stay. Returns false when nothing changed (the
     /// host's own save coming back).
     pub fn disk_changed(&self, text: &str) -> bool {
+        self.merge_disk(text).is_some()
+    }
+
+    /// Like [`Room::disk_changed`], for a change the agent made: everyone also sees the
+    /// "Agent" participant's cursor at the end of the change, until [`Room::agent_left`].
+    pub fn agent_changed(&self, text: &str) -> bool {
+        let Some(end) = self.merge_disk(text) else { return false };
+        let aw = self.lock();
+        let t = aw.doc().get_or_insert_text(CONTENT);
+        let item = {
+            let txn = aw.doc().transact();
+            let end = end.min(t.len(&txn));
+            t.sticky_index(&txn, end, yrs::Assoc::After).and_then(|s| s.id().copied())
+        };
+        // A Yjs relative position, as y-codemirror reads it from presence.
+        let pos = match item {
+            Some(id) => format!(r#"{{"type":null,"tname":"{CONTENT}","item":{{"client":{},"clock":{}}},"assoc":0}}"#, id.client, id.clock),
+            None => format!(r#"{{"type":null,"tname":"{CONTENT}","item":null,"assoc":0}}"#),
+        };
+        let state = format!(r##"{{"user":{{"name":"Agent","color":"#c678dd","colorLight":"#c678dd33"}},"cursor":{{"anchor":{pos},"head":{pos}}}}}"##);
+        self.announce(aw, Some(state));
+        true
+    }
+
+    /// The agent's turn ended: its cursor goes from everyone's view.
+    pub fn agent_left(&self) {
+        let aw = self.lock();
+        if aw.local_state_raw().is_some() {
+            self.announce(aw, None);
+        }
+    }
+
+    /// Sets (or clears) the room's own presence — the agent's — and tells everyone.
+    fn announce(&self, mut aw: std::sync::MutexGuard<'_, Awareness>, state: Option<String>) {
+        match state {
+            Some(s) => aw.set_local_state_raw(s),
+            None => aw.clean_local_state(),
+        }
+        let id = aw.client_id();
+        if let Ok(update) = aw.update_with_clients([id]) {
+            drop(aw);
+            self.broadcast(HOST, &Message::Awareness(update));
+        }
+    }
+
+    /// Merges a new disk text; returns where the change ends in the room's text (UTF-16),
+    /// or None when nothing changed.
+    fn merge_disk(&self, text: &str) -> Option<u32> {
         let (index, removed, inserted) = minimal_edit(&self.disk_text(), text);
         if removed == 0 && inserted.is_empty() {
-            return false;
+            return None;
         }
         let update = {
             let disk = self.disk.lock().unwrap_or_else(|p| p.into_inner());
@@ -354,6 +409,6 @@ impl Room {
         self.version.fetch_add(1, Ordering::SeqCst);
         drop(aw);
         self.broadcast(HOST, &Message::Sync(SyncMessage::Update(update)));
-        true
+        Some(index + inserted.encode_utf16().count() as u32)
     }
 }

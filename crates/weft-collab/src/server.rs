@@ -90,7 +90,6 @@ struct Params {
 
 const CLOSE_MALFORMED: u16 = 1007;
 const CLOSE_UNSUPPORTED: u16 = 1003;
-const CLOSE_TOO_SLOW: u16 = 1013;
 /// Application code: the host removed this guest.
 pub const CLOSE_REMOVED: u16 = 4401;
 
@@ -290,8 +289,11 @@ async fn serve(hub: Arc<Hub>, room: Arc<Room>, token: String, conn: u64, socket:
                 }
                 Ok(_) => {}
                 Err(broadcast::error::RecvError::Lagged(_)) => {
-                    close(&mut sink, CLOSE_TOO_SLOW, "fell behind; reconnect to resync").await;
-                    break;
+                    // A burst outran this connection: instead of the updates it missed, it
+                    // gets the whole document once (Yjs ignores what it already has).
+                    if sink.send(Ws::Binary(room.catch_up().into())).await.is_err() {
+                        break;
+                    }
                 }
                 Err(broadcast::error::RecvError::Closed) => break,
             },

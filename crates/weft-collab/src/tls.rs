@@ -93,6 +93,8 @@ impl TlsListener {
                         continue;
                     }
                 };
+                // Keystrokes are small writes: send each at once (no Nagle delay).
+                let _ = tcp.set_nodelay(true);
                 let (acceptor, tx) = (acceptor.clone(), tx.clone());
                 tokio::spawn(async move {
                     match tokio::time::timeout(std::time::Duration::from_secs(10), acceptor.accept(tcp)).await {
@@ -143,6 +145,7 @@ pub enum ConnectError {
 /// anything else is sent.
 pub async fn connect_pinned(host: &str, port: u16, pin: &str) -> Result<TlsStream<TcpStream>, ConnectError> {
     let tcp = TcpStream::connect((host, port)).await?;
+    tcp.set_nodelay(true)?;
     // The certificate is self-signed and names no real host: the pin is the whole check.
     let connector = native_tls::TlsConnector::builder().danger_accept_invalid_certs(true).danger_accept_invalid_hostnames(true).build()?;
     let tls = tokio_native_tls::TlsConnector::from(connector).connect(host, tcp).await?;

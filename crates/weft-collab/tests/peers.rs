@@ -301,3 +301,51 @@ async fn on_the_network_the_host_serves_tls_and_guests_refuse_another_certificat
     assert_ne!(plain.status(), PeerStatus::Online);
     assert_eq!(plain.text(), "");
 }
+
+/// The presence states in the awareness messages among `events` so far, by name.
+fn presence(events: &mut tokio::sync::broadcast::Receiver<weft_collab::PeerEvent>, seen: &mut std::collections::HashMap<yrs::block::ClientID, String>) {
+    use yrs::sync::Message;
+    use yrs::updates::decoder::Decode;
+    while let Ok(e) = events.try_recv() {
+        if let weft_collab::PeerEvent::Message(bytes) = e {
+            if let Ok(Message::Awareness(u)) = Message::decode_v1(&bytes) {
+                for (id, entry) in u.clients {
+                    seen.insert(id, entry.json.to_string());
+                }
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_agents_edit_arrives_with_its_cursor_which_leaves_after_the_turn() {
+    let hub = hub_with("hello world", None);
+    let (addr, _srv) = serve(&hub, 0).await;
+    let t = hub.invite("Ada", Role::ReadWrite);
+    let a = Peer::join(url(addr.port(), &t), "file/a.txt", fast());
+    until("joined", || a.text() == "hello world").await;
+    let (_, mut events) = a.open();
+    let room = hub.room("file/a.txt").expect("room");
+
+    assert!(room.agent_changed("hello brave world"));
+    until("the agent's edit arrived", || a.text() == "hello brave world").await;
+    let mut seen = std::collections::HashMap::new();
+    until("the Agent's presence arrived", || {
+        presence(&mut events, &mut seen);
+        seen.values().any(|j| j.contains(r#""name":"Agent""#))
+    })
+    .await;
+    let (agent_id, state) = seen.iter().find(|(_, j)| j.contains("Agent")).map(|(i, j)| (*i, j.clone())).expect("agent");
+    // Its cursor is a Yjs relative position at the end of the change (before "world").
+    let v: serde_json::Value = serde_json::from_str(&state).expect("json");
+    assert_eq!(v["cursor"]["head"]["tname"], "content");
+    assert!(v["cursor"]["head"]["item"]["clock"].is_u64(), "{state}");
+    assert!(!room.agent_changed("hello brave world"), "the same text again is no change");
+
+    room.agent_left();
+    until("the Agent left", || {
+        presence(&mut events, &mut seen);
+        seen.get(&agent_id).map(String::as_str) == Some("null")
+    })
+    .await;
+}

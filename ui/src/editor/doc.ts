@@ -97,16 +97,22 @@ export class Doc {
    * Replaces the text with `text` by the smallest run of whole lines (common leading and
    * trailing lines kept), so cursors, folds and scroll outside the change survive a reload.
    * Lines, not characters: CodeMirror counts a line break as one position whatever the
-   * separator, so offsets into the CRLF-joined string would be wrong.
+   * separator, so offsets into the CRLF-joined string would be wrong. Returns where the
+   * change ends in the new text (null: nothing changed, or no view).
    */
-  replaceText(text: string): void {
+  replaceText(text: string): number | null {
     const v = this.primary;
     if (!v) {
       this.initialText = text;
-      return;
+      return null;
     }
     const change = lineChange(v.state.doc, text.split(this.separator));
-    if (change) v.dispatch({ changes: change });
+    if (!change) return null;
+    const tr = v.state.update({ changes: change });
+    v.dispatch(tr);
+    let end = 0;
+    tr.changes.iterChangedRanges((_fa, _ta, _fb, toB) => (end = Math.max(end, toB)));
+    return end;
   }
 
   async save(backend: Backend): Promise<void> {

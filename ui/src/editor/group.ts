@@ -9,6 +9,7 @@ import { baseExtensions, compartments } from './extensions';
 import type { Doc } from './doc';
 import { languageFor } from '../languages';
 import { syntaxExtensions } from './syntax';
+import { agentCursor } from './agentcursor';
 
 export interface Tab {
   doc: Doc;
@@ -67,6 +68,7 @@ export class EditorGroup {
         extensions: [
           baseExtensions(s, { large: doc.large, readOnly: doc.readonly, lineSeparator: doc.separator }),
           doc.large ? [] : syntaxExtensions(() => doc.syntax),
+          agentCursor(),
           EditorView.updateListener.of((u) => {
             doc.viewUpdated(u.view, u);
             if (u.selectionSet || u.docChanged) this.hooks.onCursor(tab);

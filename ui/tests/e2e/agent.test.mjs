@@ -44,7 +44,12 @@ after(async () => {
   rmSync(ws, { recursive: true, force: true });
 });
 
-const editorText = () => page.locator('.group .pane:not([hidden]) .cm-content').first().evaluate((el) => [...el.querySelectorAll('.cm-line')].map((l) => l.textContent).join('\n'));
+// The text, without the agent's cursor widget (its "Agent" label).
+const editorText = () => page.locator('.group .pane:not([hidden]) .cm-content').first().evaluate((el) => [...el.querySelectorAll('.cm-line')].map((l) => {
+  const c = l.cloneNode(true);
+  c.querySelectorAll('.cm-agentCaret').forEach((w) => w.remove());
+  return c.textContent;
+}).join('\n'));
 const onDisk = () => readFileSync(join(ws, 'add.sh'), 'utf8');
 
 test('a prompt streams, an approved edit shows in the editor, the test runs, and a rejected hunk is reverted', async () => {
@@ -81,6 +86,10 @@ test('a prompt streams, an approved edit shows in the editor, the test runs, and
   // The file changes on disk and in the open editor.
   await until(() => onDisk() === FIXED, 'the edit on disk', 20000);
   await until(async () => (await editorText()) === FIXED, 'the edit in the editor', 20000);
+  // Marked as the agent's: its cursor sits at the end of the change while the turn runs.
+  const caret = page.locator('.group .pane:not([hidden]) .cm-agentCaret');
+  await caret.waitFor();
+  assert.match(await caret.locator('xpath=ancestor::div[contains(@class, "cm-line")]').textContent(), /\$1 \+ \$2/);
 
   // The command asks too; once allowed it runs in a real shell and passes.
   const run = panel.locator('.ag-approval[data-tool="run_command"]');
@@ -94,6 +103,7 @@ test('a prompt streams, an approved edit shows in the editor, the test runs, and
 
   // The turn ends: Send is back, the code block rendered, tokens counted, turn controls offered.
   await until(async () => (await panel.locator('.ag-send').textContent()) === 'Send', 'the end of the turn', 20000);
+  await caret.waitFor({ state: 'detached' });
   assert.equal(await panel.locator('.md-code code').last().textContent(), 'sh test.sh');
   assert.match(await panel.locator('.ag-usage').textContent(), /↑\d+ ↓\d+/);
   // The mentioned file went to the model with the prompt, and the repo map in the system prompt.
