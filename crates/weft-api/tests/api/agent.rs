@@ -290,3 +290,53 @@ async fn every_request_is_in_the_ledger_and_a_cap_stops_the_next_one() {
     assert_eq!(csv.lines().count(), 4, "{csv}");
     assert!(csv.lines().nth(1).expect("row").contains(",b-1,agent,anthropic,claude-sonnet-4-5,10000,1000,0,0,"), "{csv}");
 }
+
+/// While the folder is shared, the agent is a visible collaborator: a participant with
+/// the file open gets its edit at once, with the "Agent" cursor, which leaves at the end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_a_shared_folder_the_agents_edit_reaches_participants_with_its_cursor() {
+    use yrs::sync::Message;
+    use yrs::updates::decoder::Decode;
+    let s = setup(
+        vec![
+            tool("t1", "edit_file", json!({"path": "add.sh", "old_string": "$1 - $2", "new_string": "$1 + $2"})),
+            Reply::sse(Turn::new("claude-test").text("Fixed.").anthropic()),
+        ],
+        json!({"agentTools": {"edit_file": "allow"}}),
+    )
+    .await;
+    let status = call(&s.api, json!({"method": "collabShare", "params": {"local": true}})).await;
+    let link = status["selfLink"].as_str().expect("self link").to_owned();
+    let (base, token) = link.split_once("/?token=").expect("link");
+    let peer = weft_collab::Peer::join(format!("{base}/file/add.sh?token={token}"), "file/add.sh", weft_collab::Backoff::default());
+    let end = Instant::now() + Duration::from_secs(20);
+    while peer.text() != "echo $(($1 - $2))\n" {
+        assert!(Instant::now() < end, "the participant never synced");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let (_, mut events) = peer.open();
+
+    let frames = send(&s.api, "t-shared", "fix add.sh").await;
+    let done = next(&frames, "done", |f| f["type"] == "done").await;
+    assert_eq!(done["end"], "done", "{done}");
+    while peer.text() != "echo $(($1 + $2))\n" {
+        assert!(Instant::now() < end, "the participant never got the edit: {:?}", peer.text());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Presence, in order: the Agent arrives with a cursor, then leaves (state null).
+    let mut states = vec![];
+    while states.last().map(String::as_str) != Some("null") {
+        assert!(Instant::now() < end, "presence seen: {states:?}");
+        match events.try_recv() {
+            Ok(weft_collab::PeerEvent::Message(bytes)) => {
+                if let Ok(Message::Awareness(u)) = Message::decode_v1(&bytes) {
+                    states.extend(u.clients.values().map(|e| e.json.to_string()));
+                }
+            }
+            Ok(_) => {}
+            Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+        }
+    }
+    let agent = states.iter().find(|j| j.contains(r#""name":"Agent""#)).unwrap_or_else(|| panic!("no Agent presence in {states:?}"));
+    assert!(agent.contains(r#""cursor":{"anchor""#), "{agent}");
+}
