@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
+use tokio::io::{AsyncBufReadExt, BufReader};
 use weft_collab::{HostOptions, Role, WorkspaceHost};
 
 pub struct Args {
@@ -31,19 +32,77 @@ pub async fn host(paths: &weft_api::AppPaths, args: Args) -> anyhow::Result<()> 
             Some(n) => (n.to_owned(), Role::ReadOnly),
             None => (g.clone(), Role::ReadWrite),
         };
-        // A restarted host keeps its guests: the same link keeps working.
-        let known = host.hub.guests().into_iter().find(|(_, g)| g.name == name);
-        let token = match known {
-            Some((token, g)) if g.role == role => token,
-            Some((token, _)) => {
-                host.hub.set_role(&token, role)?;
-                token
-            }
-            None => host.hub.invite(&name, role),
-        };
-        let what = if role == Role::ReadOnly { "read-only" } else { "read-write" };
-        println!("invite {name} ({what}): {}", host.invite_link(&token));
+        println!("{}", invite(&host, &name, role)?);
     }
+    println!("commands: {HELP}");
+    // Stdin carries the host's controls; without one (a service), it just keeps serving.
+    let controls = tokio::spawn(async move {
+        let mut lines = BufReader::new(tokio::io::stdin()).lines();
+        while let Ok(Some(line)) = lines.next_line().await {
+            let out = control(&host, line.trim()).unwrap_or_else(|e| format!("error: {e}"));
+            if !out.is_empty() {
+                println!("{out}");
+            }
+        }
+        std::future::pending::<()>().await;
+    });
     tokio::signal::ctrl_c().await.context("waiting for Ctrl+C")?;
+    controls.abort();
     Ok(())
+}
+
+const HELP: &str = "invite NAME [ro] | ro NAME | rw NAME | remove NAME | guests";
+
+/// A guest's link, inviting them if they are new (a restarted host keeps its guests, so
+/// the same link keeps working) and setting their access.
+fn invite(host: &WorkspaceHost, name: &str, role: Role) -> anyhow::Result<String> {
+    let known = host.hub.guests().into_iter().find(|(_, g)| g.name == name);
+    let token = match known {
+        Some((token, g)) if g.role == role => token,
+        Some((token, _)) => {
+            host.hub.set_role(&token, role)?;
+            token
+        }
+        None => host.hub.invite(name, role),
+    };
+    Ok(format!("invite {name} ({}): {}", describe(role), host.invite_link(&token)))
+}
+
+fn describe(role: Role) -> &'static str {
+    if role == Role::ReadOnly {
+        "read-only"
+    } else {
+        "read-write"
+    }
+}
+
+/// One line typed at the running host.
+fn control(host: &WorkspaceHost, line: &str) -> anyhow::Result<String> {
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let token_of = |name: &str| {
+        host.hub.guests().into_iter().find(|(_, g)| g.name == name).map(|(t, _)| t).ok_or_else(|| anyhow::anyhow!("no guest named {name}"))
+    };
+    Ok(match words.as_slice() {
+        [] => String::new(),
+        ["invite", name] => invite(host, name, Role::ReadWrite)?,
+        ["invite", name, "ro"] => invite(host, name, Role::ReadOnly)?,
+        ["ro" | "rw", name] => {
+            let role = if words[0] == "ro" { Role::ReadOnly } else { Role::ReadWrite };
+            host.hub.set_role(&token_of(name)?, role)?;
+            format!("{name} is now {}", describe(role))
+        }
+        ["remove", name] => {
+            host.hub.remove(&token_of(name)?)?;
+            format!("removed {name}: their connections are closed and their link no longer works")
+        }
+        ["guests"] => {
+            let g = host.hub.guests();
+            if g.is_empty() {
+                "no guests".into()
+            } else {
+                g.iter().map(|(t, g)| format!("{} ({}): {}", g.name, describe(g.role), host.invite_link(t))).collect::<Vec<_>>().join("\n")
+            }
+        }
+        _ => format!("unknown command; try: {HELP}"),
+    })
 }

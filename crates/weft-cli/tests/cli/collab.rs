@@ -83,3 +83,50 @@ async fn a_host_killed_with_sigkill_keeps_acknowledged_edits_and_guests_resync()
     until("the host saved the merged text", || std::fs::read_to_string(folder.path().join("notes.md")).ok().as_deref() == Some(want)).await;
     assert_eq!(a.status(), PeerStatus::Online);
 }
+
+#[tokio::test]
+async fn the_running_host_is_controlled_from_its_stdin() {
+    use std::io::Write;
+    let folder = tempfile::tempdir().expect("tmp");
+    let data = tempfile::tempdir().expect("tmp");
+    std::fs::write(folder.path().join("a.txt"), "hi").expect("write");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_weft"))
+        .args(["collab", "host", folder.path().to_str().expect("utf8"), "--address", "127.0.0.1", "--guest", "alice"])
+        .env("WEFT_CONFIG_DIR", data.path().join("c"))
+        .env("WEFT_DATA_DIR", data.path().join("d"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    let out = child.stdout.take().expect("stdout");
+    std::thread::spawn(move || BufReader::new(out).lines().map_while(Result::ok).for_each(|l| drop(tx.send(l))));
+    let _host = Host(child);
+    let expect = |prefix: &str| loop {
+        let l = rx.recv_timeout(Duration::from_secs(20)).unwrap_or_else(|_| panic!("no line starting {prefix:?}"));
+        if l.starts_with(prefix) {
+            return l;
+        }
+    };
+    expect("invite alice (read-write): wss://");
+    expect("commands:");
+
+    let mut say = |s: &str| writeln!(stdin, "{s}").expect("write stdin");
+    say("invite carol ro");
+    let link = expect("invite carol (read-only): ").rsplit(' ').next().expect("link").to_owned();
+    let carol = Peer::join(room_url(&link, "a.txt"), "file/a.txt", Backoff::default());
+    until("carol is told she may only read", || carol.status() == PeerStatus::ReadOnly).await;
+    say("rw carol");
+    expect("carol is now read-write");
+    say("guests");
+    expect("alice (read-write): wss://");
+    say("remove carol");
+    expect("removed carol");
+    until("carol is disconnected", || carol.status() == PeerStatus::Removed).await;
+    say("remove nobody");
+    expect("error: no guest named nobody");
+    say("frobnicate");
+    expect("unknown command");
+}
