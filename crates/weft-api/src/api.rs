@@ -422,6 +422,48 @@ impl Api {
                 *slot = None;
                 to_json(collab_status(None))
             }
+            Request::CollabShareTerminal { id, writable } => {
+                let open = self.open()?;
+                let slot = open.collab.lock().map_err(ApiError::internal)?;
+                let host = slot.as_ref().ok_or_else(|| ApiError::new("not_sharing", "start sharing first"))?;
+                let info = self.terminal_info(id)?;
+                let already = host.shared_terminals().iter().any(|t| t.id == id);
+                let inner = Arc::downgrade(&self.inner);
+                let shared = host.share_terminal(id, &info.title, writable, move |keys| {
+                    if let Some(inner) = inner.upgrade() {
+                        if let Err(e) = inner.terminals.write(id, keys.as_bytes()) {
+                            warn!("a guest typed into terminal {id}, which is gone: {e}");
+                        }
+                    }
+                });
+                if !already {
+                    let out = Arc::downgrade(&shared);
+                    self.inner.terminals.tap(
+                        id,
+                        Box::new(move |ev| match (out.upgrade(), ev) {
+                            (Some(t), PtyEvent::Output(bytes)) => {
+                                t.write(&bytes);
+                                true
+                            }
+                            (Some(t), PtyEvent::Exited(e)) => {
+                                t.write(format!("\r\n[the shell exited{}]\r\n", e.code.map(|c| format!(" with status {c}")).unwrap_or_default()).as_bytes());
+                                true
+                            }
+                            // Unshared: the tap goes.
+                            (None, _) => false,
+                        }),
+                    )?;
+                }
+                to_json(collab_status(slot.as_ref()))
+            }
+            Request::CollabUnshareTerminal { id } => {
+                let open = self.open()?;
+                let slot = open.collab.lock().map_err(ApiError::internal)?;
+                if let Some(host) = slot.as_ref() {
+                    host.unshare_terminal(id);
+                }
+                to_json(collab_status(slot.as_ref()))
+            }
             Request::CollabJoin { link } => {
                 let joined = crate::collab::Joined::new(&link)?;
                 let host = joined.base.clone();
@@ -583,6 +625,7 @@ fn collab_status(host: Option<&weft_collab::WorkspaceHost>) -> CollabStatus {
         url: host.map(|h| h.url()),
         self_link: host.map(|h| h.self_link()),
         fingerprint: host.and_then(|h| h.fingerprint.clone()),
+        terminals: host.map(|h| h.shared_terminals().iter().map(|t| CollabTerminal { id: t.id, writable: t.writable() }).collect()).unwrap_or_default(),
         guests: host
             .map(|h| {
                 h.hub

@@ -209,6 +209,13 @@ pub enum Request {
     CollabRemove { token: String },
     /// Stops sharing: every guest is disconnected. -> CollabStatus
     CollabStop,
+    /// Shares a terminal with the guests (read-only unless `writable`: then guests with
+    /// write access may type into it); again to change `writable`. -> CollabStatus
+    #[serde(rename_all = "camelCase")]
+    CollabShareTerminal { #[ts(type = "number")] id: u64, #[serde(default)] writable: bool },
+    /// -> CollabStatus
+    #[serde(rename_all = "camelCase")]
+    CollabUnshareTerminal { #[ts(type = "number")] id: u64 },
     /// Joins a session from its invite link (`wss://HOST:PORT/?token=TOKEN&fp=SHA256`,
     /// or `ws://` on loopback), leaving any other. Nothing connects until a room is opened. -> CollabJoined
     #[serde(rename_all = "camelCase")]
@@ -372,6 +379,16 @@ pub struct CollabStatus {
     /// While sharing: the link the host's own editor joins with (never shown to guests).
     pub self_link: Option<String>,
     pub guests: Vec<CollabGuest>,
+    /// The terminals shared with guests.
+    pub terminals: Vec<CollabTerminal>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct CollabTerminal {
+    #[ts(type = "number")]
+    pub id: u64,
+    pub writable: bool,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]

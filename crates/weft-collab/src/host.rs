@@ -12,7 +12,9 @@ use tokio::sync::oneshot;
 use tracing::warn;
 use weft_fs::Workspace;
 
-use crate::{CollabError, Hub, HubOptions, Room};
+use crate::terminal::SharedTerminal;
+use yrs::Map;
+use crate::{CollabError, Hub, HubOptions, Room, TERMINALS};
 
 pub struct WorkspaceHost {
     pub hub: Arc<Hub>,
@@ -23,6 +25,7 @@ pub struct WorkspaceHost {
     pub fingerprint: Option<String>,
     stop: Option<oneshot::Sender<()>>,
     _watcher: Option<weft_fs::Watcher>,
+    terminals: Mutex<HashMap<u64, Arc<SharedTerminal>>>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -135,7 +138,7 @@ impl WorkspaceHost {
             (None, true) => lan_address().map(|ip| ip.to_string()).unwrap_or_else(|| "127.0.0.1".into()),
             (None, false) => "127.0.0.1".into(),
         };
-        Ok(WorkspaceHost { hub, addr, public_host, fingerprint: identity.map(|i| i.fingerprint), stop: Some(stop), _watcher: watcher })
+        Ok(WorkspaceHost { hub, addr, public_host, fingerprint: identity.map(|i| i.fingerprint), stop: Some(stop), _watcher: watcher, terminals: Mutex::default() })
     }
 
     /// The base of room URLs: `ws://127.0.0.1:PORT`, or `wss://ADDRESS:PORT` on the network.
@@ -160,6 +163,51 @@ impl WorkspaceHost {
         if let (Some(room), Ok(file)) = (self.hub.open_room(&format!("file/{path}")), ws.read_text(path)) {
             room.agent_changed(&file.content.text);
         }
+    }
+
+    /// Shares a terminal (see [`crate::terminal`]): its rooms join the hub and the tree
+    /// room's `terminals` map lists it (`id` -> `{"title", "writable"}` as JSON), so guests
+    /// find it. Sharing it again changes only whether guests may type.
+    pub fn share_terminal(&self, id: u64, title: &str, writable: bool, on_keys: impl Fn(String) + Send + Sync + 'static) -> Arc<SharedTerminal> {
+        let mut shared = self.terminals.lock().unwrap_or_else(|p| p.into_inner());
+        let t = match shared.get(&id) {
+            Some(t) => t.clone(),
+            None => {
+                let t = Arc::new(SharedTerminal::new(id, writable, on_keys));
+                self.hub.insert_room(t.output.clone());
+                self.hub.insert_room(t.input.clone());
+                shared.insert(id, t.clone());
+                t
+            }
+        };
+        t.set_writable(writable);
+        let entry = serde_json::json!({ "title": title, "writable": writable }).to_string();
+        if let Some(tree) = self.hub.open_room(crate::TREE) {
+            tree.host_edit(|doc| doc.get_or_insert_map(TERMINALS), |map, txn| {
+                map.insert(txn, id.to_string(), entry);
+            });
+        }
+        t
+    }
+
+    /// Stops sharing a terminal: guests no longer find it, new connections are refused.
+    pub fn unshare_terminal(&self, id: u64) {
+        if self.terminals.lock().unwrap_or_else(|p| p.into_inner()).remove(&id).is_some() {
+            self.hub.remove_room(&format!("terminal/{id}"));
+            self.hub.remove_room(&format!("terminal/{id}/input"));
+            if let Some(tree) = self.hub.open_room(crate::TREE) {
+                tree.host_edit(|doc| doc.get_or_insert_map(TERMINALS), |map, txn| {
+                    map.remove(txn, &id.to_string());
+                });
+            }
+        }
+    }
+
+    /// The shared terminals, by id.
+    pub fn shared_terminals(&self) -> Vec<Arc<SharedTerminal>> {
+        let mut v: Vec<_> = self.terminals.lock().unwrap_or_else(|p| p.into_inner()).values().cloned().collect();
+        v.sort_by_key(|t| t.id);
+        v
     }
 
     /// The agent's turn ended: its cursor leaves every room.

@@ -184,14 +184,26 @@ impl Peer {
         Ok(replies)
     }
 
-    /// An edit made here in Rust (tests, the agent): applied to the replica, shown to the
-    /// local editor and sent to the host.
+    /// An edit of the text made here in Rust (tests, the agent): applied to the replica,
+    /// shown to the local editor and sent to the host.
     pub fn edit(&self, f: impl FnOnce(&TextRef, &mut TransactionMut)) {
+        self.edit_with(|doc| doc.get_or_insert_text(CONTENT), |t, txn| f(&t, txn));
+    }
+
+    /// Reads the replica.
+    pub fn read<R>(&self, f: impl FnOnce(&yrs::Doc) -> R) -> R {
         let aw = lock(&self.shared.awareness);
-        let t = aw.doc().get_or_insert_text(CONTENT);
+        f(aw.doc())
+    }
+
+    /// Any edit of the replica: `roots` takes the root types (outside a transaction, as
+    /// yrs requires), `f` changes them.
+    pub fn edit_with<R>(&self, roots: impl FnOnce(&yrs::Doc) -> R, f: impl FnOnce(R, &mut TransactionMut)) {
+        let aw = lock(&self.shared.awareness);
+        let r = roots(aw.doc());
         let update = {
             let mut txn = aw.doc().transact_mut();
-            f(&t, &mut txn);
+            f(r, &mut txn);
             txn.encode_update_v1()
         };
         let msg = Message::Sync(SyncMessage::Update(update)).encode_v1();

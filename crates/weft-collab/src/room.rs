@@ -23,6 +23,8 @@ pub const CONTENT: &str = "content";
 /// The project-tree room: its `Y.Map` `files` has a key per shared file path.
 pub const TREE: &str = "tree";
 pub const FILES: &str = "files";
+/// In the tree room: the shared terminals, `id` -> `{"title", "writable"}` (JSON text).
+pub const TERMINALS: &str = "terminals";
 
 /// Frames for the room's connections, with the id of the connection they came from (it
 /// does not get its own changes back).
@@ -42,9 +44,14 @@ pub struct Room {
     /// crashes keeps what it acknowledged (a process crash, not a power cut: no fsync per
     /// keystroke). Reloaded with the same history, so returning guests merge, not duplicate.
     log: Option<Mutex<File>>,
-    /// Nobody may change it over the wire (the project tree).
-    host_only: bool,
+    /// Nobody may change it over the wire (the project tree, a terminal's output, a
+    /// terminal guests may not type into).
+    locked: std::sync::atomic::AtomicBool,
+    /// Called after a guest's update was applied (a shared terminal's keystrokes).
+    on_guest_update: Mutex<Option<GuestUpdateHook>>,
 }
+
+pub type GuestUpdateHook = Arc<dyn Fn(&Room) + Send + Sync>;
 
 pub(crate) fn new_doc() -> Doc {
     // UTF-16 offsets, as Yjs (and CodeMirror) count.
@@ -158,16 +165,63 @@ impl Room {
         let disk = Mutex::new(snapshot(&doc));
         // Edits the host acknowledged but had not saved when it stopped: saved again.
         let version = AtomicU64::new(u64::from(differs));
-        Room { name: name.to_owned(), awareness: Mutex::new(Awareness::new(doc)), tx, disk, version, log, host_only: false }
+        Room {
+            name: name.to_owned(),
+            awareness: Mutex::new(Awareness::new(doc)),
+            tx,
+            disk,
+            version,
+            log,
+            locked: Default::default(),
+            on_guest_update: Mutex::new(None),
+        }
     }
 
     /// The project-tree room: a key per shared file in the map `files`; only the host
     /// changes it.
     pub fn tree(files: &[String]) -> Self {
-        let mut room = Self::new(TREE, "");
-        room.host_only = true;
+        let room = Self::new(TREE, "");
+        room.set_locked(true);
         room.set_files(files);
         room
+    }
+
+    /// Whether guests' updates are refused, whatever their role.
+    pub fn set_locked(&self, locked: bool) {
+        self.locked.store(locked, Ordering::SeqCst);
+    }
+
+    pub fn is_locked(&self) -> bool {
+        self.locked.load(Ordering::SeqCst)
+    }
+
+    pub fn on_guest_update(&self, hook: GuestUpdateHook) {
+        *self.on_guest_update.lock().unwrap_or_else(|p| p.into_inner()) = Some(hook);
+    }
+
+    /// A change made by the host itself (not from a file): applied and sent to everyone.
+    /// `f` gets the document first, to take its root types (outside any transaction, as yrs
+    /// requires), then makes its change in the transaction it returns into.
+    pub fn host_edit<R>(&self, roots: impl FnOnce(&Doc) -> R, f: impl FnOnce(R, &mut yrs::TransactionMut)) {
+        let update = {
+            let aw = self.lock();
+            let doc = aw.doc();
+            let r = roots(doc);
+            let mut txn = doc.transact_mut();
+            f(r, &mut txn);
+            txn.encode_update_v1()
+        };
+        if Update::decode_v1(&update).map(|u| !u.is_empty()).unwrap_or(false) {
+            self.record(&update);
+            self.version.fetch_add(1, Ordering::SeqCst);
+            self.broadcast(HOST, &Message::Sync(SyncMessage::Update(update)));
+        }
+    }
+
+    /// Reads the document.
+    pub fn read<R>(&self, f: impl FnOnce(&Doc) -> R) -> R {
+        let aw = self.lock();
+        f(aw.doc())
     }
 
     /// Brings the tree room's `files` to exactly `files`, as one host update.
@@ -254,6 +308,7 @@ impl Room {
             return Err(FrameError::Malformed(format!("{} of {} bytes form whole messages", read, data.len())));
         }
         let mut aw = self.lock();
+        let mut applied = false;
         for msg in messages {
             match msg {
                 Message::Sync(SyncMessage::SyncStep1(sv)) => {
@@ -265,11 +320,12 @@ impl Room {
                     if update.is_empty() {
                         continue;
                     }
-                    if !may_write || self.host_only {
+                    if !may_write || self.locked.load(Ordering::SeqCst) {
                         out.refused_write = true;
                         continue;
                     }
                     aw.doc().transact_mut().apply_update(update).map_err(|e| FrameError::Malformed(e.to_string()))?;
+                    applied = true;
                     self.record(&bytes);
                     self.version.fetch_add(1, Ordering::SeqCst);
                     self.broadcast(conn, &Message::Sync(SyncMessage::Update(bytes)));
@@ -286,6 +342,13 @@ impl Room {
                 }
                 // Auth replies and extensions other clients may send are not ours to act on.
                 Message::Auth(_) | Message::Custom(..) => {}
+            }
+        }
+        drop(aw);
+        if applied {
+            let hook = self.on_guest_update.lock().unwrap_or_else(|p| p.into_inner()).clone();
+            if let Some(hook) = hook {
+                hook(self);
             }
         }
         Ok(out)

@@ -200,7 +200,12 @@ impl Hub {
         Ok(rooms.entry(name.to_owned()).or_insert_with(|| Arc::new(Room::open(name, &text, log.as_deref()))).clone())
     }
 
-    /// Adds a room the host builds itself (the project tree).
+    /// Takes a host-built room away: no new connections reach it.
+    pub fn remove_room(&self, name: &str) {
+        lock(&self.rooms).remove(name);
+    }
+
+    /// Adds a room the host builds itself (the project tree, terminals).
     pub fn insert_room(&self, room: Arc<Room>) {
         lock(&self.rooms).insert(room.name.clone(), room);
     }

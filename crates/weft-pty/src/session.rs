@@ -89,6 +89,9 @@ struct Session {
     scrollback: Mutex<VecDeque<u8>>,
     exited: Mutex<Option<ExitInfo>>,
     closed: std::sync::atomic::AtomicBool,
+    /// Extra observers besides the UI (a terminal shared with collaborators), by id. They
+    /// do not take part in flow control: the UI's pace is the terminal's.
+    taps: Mutex<Vec<(u64, Sink)>>,
 }
 
 enum Msg {
@@ -102,6 +105,7 @@ enum Msg {
 pub struct Terminals {
     sessions: Mutex<HashMap<u64, Arc<Session>>>,
     next_id: AtomicU64,
+    next_tap: AtomicU64,
 }
 
 impl Terminals {
@@ -149,6 +153,7 @@ impl Terminals {
             scrollback: Mutex::new(VecDeque::new()),
             exited: Mutex::new(None),
             closed: Default::default(),
+            taps: Mutex::default(),
         });
 
         let (tx, rx) = mpsc::sync_channel::<Msg>(QUEUE_CHUNKS);
@@ -228,6 +233,31 @@ impl Terminals {
         Ok(exited)
     }
 
+    /// Adds an observer of the session's output besides its UI (see `Session::taps`): it
+    /// gets the scrollback first, then live output and the exit, until it returns false or
+    /// is removed with [`Terminals::untap`]. Returns the tap's id.
+    pub fn tap(&self, id: u64, sink: Sink) -> Result<u64> {
+        let s = self.get(id)?;
+        // Under the slot lock, as `emit` holds it: nothing falls between replay and live.
+        let _slot = s.slot.lock().unwrap_or_else(|p| p.into_inner());
+        let replay: Vec<u8> = s.scrollback.lock().unwrap_or_else(|p| p.into_inner()).iter().copied().collect();
+        if !replay.is_empty() && !sink(PtyEvent::Output(replay)) {
+            return Ok(0);
+        }
+        if let Some(e) = s.exited.lock().unwrap_or_else(|p| p.into_inner()).clone() {
+            sink(PtyEvent::Exited(e));
+        }
+        let tap_id = self.next_tap.fetch_add(1, Ordering::Relaxed) + 1;
+        s.taps.lock().unwrap_or_else(|p| p.into_inner()).push((tap_id, sink));
+        Ok(tap_id)
+    }
+
+    pub fn untap(&self, id: u64, tap: u64) {
+        if let Ok(s) = self.get(id) {
+            s.taps.lock().unwrap_or_else(|p| p.into_inner()).retain(|(t, _)| *t != tap);
+        }
+    }
+
     /// Processes other than the shell still running in the terminal (to ask before closing).
     pub fn running_children(&self, id: u64) -> Result<Vec<u32>> {
         let s = self.get(id)?;
@@ -294,6 +324,7 @@ impl Session {
             sb.drain(..overflow);
             sb.extend(&frame[frame.len() - keep..]);
         }
+        self.taps.lock().unwrap_or_else(|p| p.into_inner()).retain(|(_, tap)| tap(PtyEvent::Output(frame.clone())));
         if let Some(sink) = &slot.sink {
             let len = frame.len() as u64;
             if sink(PtyEvent::Output(frame)) {
@@ -307,6 +338,7 @@ impl Session {
     fn emit_exit(&self, info: ExitInfo) {
         *self.exited.lock().unwrap_or_else(|p| p.into_inner()) = Some(info.clone());
         let slot = self.slot.lock().unwrap_or_else(|p| p.into_inner());
+        self.taps.lock().unwrap_or_else(|p| p.into_inner()).retain(|(_, tap)| tap(PtyEvent::Exited(info.clone())));
         if let Some(sink) = &slot.sink {
             sink(PtyEvent::Exited(info));
         }

@@ -4,6 +4,7 @@
 mod agent;
 mod bindings;
 mod checkpoints;
+mod collab;
 mod syntax;
 
 use std::sync::{Arc, Mutex};
