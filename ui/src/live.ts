@@ -17,6 +17,8 @@ import type { Backend, CollabEvent, Settings, StreamHandle } from './backend';
 import { baseExtensions, compartments } from './editor/extensions';
 import { languageFor } from './languages';
 import { panelModal, toast, errorMessage } from './dialogs';
+// Shared terminals render with xterm.js (its code loads when one is opened).
+import '@xterm/xterm/css/xterm.css';
 
 type PeerStatus = Extract<CollabEvent, { kind: 'status' }>['status'];
 
@@ -112,10 +114,25 @@ export class LiveRoom {
 }
 
 interface LiveTab {
+  /** A file's path, or `terminal:<id>`. */
   path: string;
   room: LiveRoom;
-  view: EditorView;
+  /** The editor of a file tab. */
+  view?: EditorView;
+  pane: HTMLElement;
   tabEl: HTMLElement;
+  /** Extra teardown (a terminal's input room and xterm). */
+  dispose?: () => void;
+  /** A terminal tab follows the host letting guests type or not. */
+  setWritable?: (w: boolean) => void;
+}
+
+/** A shared terminal as the tree room lists it. */
+interface TerminalMeta {
+  title: string;
+  writable: boolean;
+  cols: number;
+  rows: number;
 }
 
 export interface LiveOptions {
@@ -164,6 +181,15 @@ export class LiveView {
     this.tree.awareness.setLocalState({ user: this.me, file: null });
     const files = this.tree.doc.getMap('files');
     files.observe(() => this.renderFiles());
+    // The host shares terminals, stops, or lets guests type: the list and open tabs follow.
+    this.tree.doc.getMap<string>('terminals').observe(() => {
+      this.renderFiles();
+      const terms = this.terminals();
+      for (const t of this.tabs) {
+        const id = t.path.startsWith('terminal:') ? t.path.slice(9) : null;
+        if (id !== null) t.setWritable?.(terms.get(id)?.writable ?? false);
+      }
+    });
     this.tree.awareness.on('change', () => this.peopleChanged());
     void this.tree.synced.then(() => this.renderFiles());
   }
@@ -195,7 +221,7 @@ export class LiveView {
     }
     if (ro !== this.readOnly) {
       this.readOnly = ro;
-      for (const t of this.tabs) t.view.dispatch({ effects: compartments.readOnly.reconfigure(EditorState.readOnly.of(ro)) });
+      for (const t of this.tabs) t.view?.dispatch({ effects: compartments.readOnly.reconfigure(EditorState.readOnly.of(ro)) });
     }
   }
 
@@ -212,8 +238,71 @@ export class LiveView {
       rows.push(row);
     }
     if (!paths.length) rows.push(h('div', { class: 'dim' }, 'No shared files yet'));
+    const terms = this.terminals();
+    if (terms.size) rows.push(h('div', { class: 'live-dir live-terms-head' }, 'Terminals'));
+    for (const [id, meta] of terms) {
+      const row = h('button', { class: 'live-file live-term', 'data-path': `terminal:${id}`, title: meta.writable ? 'Shared terminal: you may type' : 'Shared terminal: read-only' }, `▸ ${meta.title}${meta.writable ? '' : ' (read-only)'}`);
+      row.addEventListener('click', () => void this.openTerminal(id));
+      rows.push(row);
+    }
     this.filesEl.replaceChildren(...rows);
     this.markActive();
+  }
+
+  private terminals(): Map<string, TerminalMeta> {
+    const out = new Map<string, TerminalMeta>();
+    for (const [id, v] of this.tree.doc.getMap<string>('terminals').entries()) {
+      try {
+        out.set(id, JSON.parse(v) as TerminalMeta);
+      } catch {
+        // Not ours to fail on: another client's entry we cannot read.
+      }
+    }
+    return out;
+  }
+
+  /** A shared terminal: its output live in xterm.js, and typing when the host allows. */
+  async openTerminal(id: string): Promise<void> {
+    const key = `terminal:${id}`;
+    const existing = this.tabs.find((t) => t.path === key);
+    if (existing) return this.activate(existing);
+    const meta = this.terminals().get(id);
+    if (!meta) return;
+    const { Terminal } = await import('@xterm/xterm');
+    const room = new LiveRoom(this.backend, `terminal/${id}`, (s) => this.roomStatus(`terminal/${id}`, s));
+    await room.synced;
+    const pane = h('div', { class: 'pane live-term-pane' });
+    const term = new Terminal({ cols: meta.cols, rows: meta.rows, disableStdin: !meta.writable, fontSize: this.opts.settings().fontSize, scrollback: 5000 });
+    term.open(pane);
+    const output = room.doc.getArray<string>('output');
+    for (const chunk of output.toArray()) term.write(chunk);
+    output.observe((e) => {
+      for (const d of e.changes.delta) if (d.insert) for (const chunk of d.insert as string[]) term.write(chunk);
+    });
+    let input: LiveRoom | null = null;
+    const setWritable = (w: boolean) => {
+      term.options.disableStdin = !w;
+      if (w && !input) input = new LiveRoom(this.backend, `terminal/${id}/input`, (s) => this.roomStatus(`terminal/${id}/input`, s));
+      if (!w && input) {
+        input.close();
+        this.statuses.delete(input.room);
+        input = null;
+      }
+    };
+    setWritable(meta.writable);
+    term.onData((d) => input?.doc.getArray<string>('keys').push([d]));
+    const close = h('span', { class: 'tab-close', title: 'Close' }, '×');
+    const tabEl = h('div', { class: 'tab', role: 'tab', title: meta.title }, h('span', { class: 'tab-name' }, `▸ ${meta.title}`), close);
+    const tab: LiveTab = { path: key, room, pane, tabEl, setWritable, dispose: () => { setWritable(false); term.dispose(); } };
+    tabEl.addEventListener('click', () => this.activate(tab));
+    close.addEventListener('click', (e) => {
+      e.stopPropagation();
+      this.closeTab(tab);
+    });
+    this.tabs.push(tab);
+    this.tabsEl.append(tabEl);
+    this.activate(tab);
+    term.focus();
   }
 
   private markActive() {
@@ -247,7 +336,7 @@ export class LiveView {
       });
       const close = h('span', { class: 'tab-close', title: 'Close' }, '×');
       const tabEl = h('div', { class: 'tab', role: 'tab', title: path }, h('span', { class: 'tab-name' }, basename(path)), close);
-      tab = { path, room, view, tabEl };
+      tab = { path, room, view, pane: paneEl, tabEl };
       const t = tab;
       tabEl.addEventListener('click', () => this.activate(t));
       close.addEventListener('click', (e) => {
@@ -266,16 +355,17 @@ export class LiveView {
   private activate(tab: LiveTab) {
     this.active = tab;
     for (const t of this.tabs) t.tabEl.classList.toggle('active', t === tab);
-    this.bodyEl.replaceChildren(tab.view.dom.parentElement!);
-    this.tree.awareness.setLocalStateField('file', tab.path);
+    this.bodyEl.replaceChildren(tab.pane);
+    if (!tab.path.startsWith('terminal:')) this.tree.awareness.setLocalStateField('file', tab.path);
     this.markActive();
-    tab.view.focus();
+    tab.view?.focus();
   }
 
   private closeTab(tab: LiveTab) {
     tab.room.close();
     this.statuses.delete(tab.room.room);
-    tab.view.destroy();
+    tab.view?.destroy();
+    tab.dispose?.();
     tab.tabEl.remove();
     this.tabs = this.tabs.filter((t) => t !== tab);
     if (this.active === tab) {

@@ -22,7 +22,23 @@ export async function openShare(backend: Backend, onStatus: (sharing: boolean) =
     }
   };
   const copy = (text: string, what: string) => void navigator.clipboard?.writeText(text).then(() => toast(`${what} copied`), () => toast(`Select the ${what.toLowerCase()} and copy it`, 'error'));
-  const render = (s: CollabStatus) => {
+  const render = (s: CollabStatus) => void terminalsThen(s);
+  // The host's terminals, each shareable (read-only, or guests may type).
+  const terminalsThen = async (s: CollabStatus) => {
+    const terms = s.url === null ? [] : await backend.terminalList().catch(() => []);
+    draw(s, terms.map((t) => {
+      const shared = s.terminals.find((x) => x.id === t.id);
+      const on = h('input', { type: 'checkbox', class: 'share-term', 'aria-label': `Share ${t.title}` });
+      const typing = h('input', { type: 'checkbox', class: 'share-term-write', 'aria-label': `Guests may type in ${t.title}` });
+      on.checked = !!shared;
+      typing.checked = !!shared?.writable;
+      typing.disabled = !shared;
+      on.addEventListener('change', act(() => (on.checked ? backend.collabShareTerminal(t.id, typing.checked) : backend.collabUnshareTerminal(t.id))));
+      typing.addEventListener('change', act(() => backend.collabShareTerminal(t.id, typing.checked)));
+      return h('div', { class: 'share-terminal', 'data-id': String(t.id) }, h('label', {}, on, ` ${t.title}`), h('label', { class: 'dim' }, typing, ' guests may type'));
+    }));
+  };
+  const draw = (s: CollabStatus, terminals: HTMLElement[]) => {
     onStatus(s.url !== null);
     if (s.url === null) {
       const local = h('input', { type: 'checkbox', class: 'share-local', 'aria-label': 'This machine only' });
@@ -58,6 +74,7 @@ export async function openShare(backend: Backend, onStatus: (sharing: boolean) =
       h('p', {}, 'Sharing at ', h('code', { class: 'share-url' }, url), '. Give each guest their invite link: in Weft they paste it into Join…; any Yjs client joins a file\'s room ', h('code', {}, `${url}/file/<path>?token=TOKEN`), ' (its text: the Y.Text ', h('code', {}, 'content'), ').'),
       h('div', { class: 'share-invite' }, name, h('label', {}, ro, ' read-only'), h('button', { class: 'btn small primary', onclick: () => void invite() }, 'Invite')),
       s.guests.length ? h('table', { class: 'share-guests' }, h('tbody', {}, ...rows)) : h('p', { class: 'dim' }, 'No guests yet.'),
+      h('div', { class: 'share-terminals' }, h('b', {}, 'Terminals'), ...(terminals.length ? terminals : [h('span', { class: 'dim' }, ' none open')])),
       h('div', { class: 'share-actions' },
         h('button', {
           class: 'btn primary share-live', title: 'Edit the shared files live with your guests, with their cursors',

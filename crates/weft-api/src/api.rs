@@ -429,7 +429,7 @@ impl Api {
                 let info = self.terminal_info(id)?;
                 let already = host.shared_terminals().iter().any(|t| t.id == id);
                 let inner = Arc::downgrade(&self.inner);
-                let shared = host.share_terminal(id, &info.title, writable, move |keys| {
+                let shared = host.share_terminal(id, &info.title, (info.cols, info.rows), writable, move |keys| {
                     if let Some(inner) = inner.upgrade() {
                         if let Err(e) = inner.terminals.write(id, keys.as_bytes()) {
                             warn!("a guest typed into terminal {id}, which is gone: {e}");

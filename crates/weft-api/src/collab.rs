@@ -142,7 +142,8 @@ impl Joined {
 
     /// y-sync messages from the editor; returns the replies for it.
     pub fn push(&self, room: &str, data: &[u8]) -> Result<Vec<Vec<u8>>> {
-        let peer = self.peers.lock().map_err(ApiError::internal)?.get(room).cloned().ok_or_else(|| ApiError::new("not_found", format!("{room} is not open")))?;
+        // The editor's first messages may overtake its `collabOpen`: the room opens here then.
+        let peer = self.peer(room)?;
         peer.from_editor(data).map_err(|e| ApiError::bad_request(e.to_string()))
     }
 }

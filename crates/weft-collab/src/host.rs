@@ -166,9 +166,10 @@ impl WorkspaceHost {
     }
 
     /// Shares a terminal (see [`crate::terminal`]): its rooms join the hub and the tree
-    /// room's `terminals` map lists it (`id` -> `{"title", "writable"}` as JSON), so guests
+    /// room's `terminals` map lists it (`id` -> `{"title", "writable", "cols", "rows"}` as
+    /// JSON, the size being the host's), so guests
     /// find it. Sharing it again changes only whether guests may type.
-    pub fn share_terminal(&self, id: u64, title: &str, writable: bool, on_keys: impl Fn(String) + Send + Sync + 'static) -> Arc<SharedTerminal> {
+    pub fn share_terminal(&self, id: u64, title: &str, size: (u16, u16), writable: bool, on_keys: impl Fn(String) + Send + Sync + 'static) -> Arc<SharedTerminal> {
         let mut shared = self.terminals.lock().unwrap_or_else(|p| p.into_inner());
         let t = match shared.get(&id) {
             Some(t) => t.clone(),
@@ -181,7 +182,7 @@ impl WorkspaceHost {
             }
         };
         t.set_writable(writable);
-        let entry = serde_json::json!({ "title": title, "writable": writable }).to_string();
+        let entry = serde_json::json!({ "title": title, "writable": writable, "cols": size.0, "rows": size.1 }).to_string();
         if let Some(tree) = self.hub.open_room(crate::TREE) {
             tree.host_edit(|doc| doc.get_or_insert_map(TERMINALS), |map, txn| {
                 map.insert(txn, id.to_string(), entry);

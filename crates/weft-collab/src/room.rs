@@ -23,7 +23,8 @@ pub const CONTENT: &str = "content";
 /// The project-tree room: its `Y.Map` `files` has a key per shared file path.
 pub const TREE: &str = "tree";
 pub const FILES: &str = "files";
-/// In the tree room: the shared terminals, `id` -> `{"title", "writable"}` (JSON text).
+/// In the tree room: the shared terminals, `id` -> `{"title", "writable", "cols", "rows"}`
+/// (JSON text).
 pub const TERMINALS: &str = "terminals";
 
 /// Frames for the room's connections, with the id of the connection they came from (it

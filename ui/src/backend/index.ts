@@ -228,6 +228,9 @@ export class Backend {
   collabSetRole(token: string, readOnly: boolean) { return this.call<CollabStatus>({ method: 'collabSetRole', params: { token, readOnly } }); }
   collabRemove(token: string) { return this.call<CollabStatus>({ method: 'collabRemove', params: { token } }); }
   collabStop() { return this.call<CollabStatus>({ method: 'collabStop' }); }
+  /** Shares a terminal with guests; `writable` lets guests with write access type. */
+  collabShareTerminal(id: number, writable: boolean) { return this.call<CollabStatus>({ method: 'collabShareTerminal', params: { id, writable } }); }
+  collabUnshareTerminal(id: number) { return this.call<CollabStatus>({ method: 'collabUnshareTerminal', params: { id } }); }
   /** Joins a session from its invite link; rooms connect when opened. */
   collabJoin(link: string) { return this.call<CollabJoined>({ method: 'collabJoin', params: { link } }); }
   /** A room as y-sync messages (Uint8Array frames) and status events (JSON frames). */

@@ -120,10 +120,57 @@ test('a guest joins from the invite link, both edit live, cursors show, the save
   assert.deepEqual(errors.filter((e) => /plugin crashed|Uncaught/.test(e)), [], 'no editor errors');
 });
 
+// The guest's view of a shared terminal (xterm's DOM rows).
+const guestTerminal = () => gp.locator('.live-body .xterm-rows').evaluate((el) => [...el.children].map((r) => r.textContent.replace(/\u00a0/g, ' ')).join('\n'));
+
+test('the host shares a terminal: the guest watches it, and types once allowed', async () => {
+  await hp.bringToFront();
+  await hp.locator('.live-head').getByRole('button', { name: 'Leave' }).click();
+  await hp.keyboard.press('Control+Backquote');
+  await hp.locator('.term-view[data-terminal-id]').waitFor();
+  await hp.locator('.share-btn').click();
+  const share = hp.locator('.share-terminal').first();
+  await share.locator('.share-term').check();
+  await until(async () => await share.locator('.share-term-write').isEnabled(), 'the terminal shared');
+  await hp.getByRole('button', { name: 'Close' }).click();
+
+  // The guest finds it under Terminals, read-only, and sees what runs in it.
+  await gp.bringToFront();
+  const row = gp.locator('.live-term');
+  await row.waitFor();
+  assert.match(await row.textContent(), /read-only/);
+  await row.click();
+  await gp.locator('.live-body .xterm-rows').waitFor();
+  await hp.bringToFront();
+  await hp.locator('.terminal-panel .xterm').click();
+  await hp.keyboard.type('echo from-host-$((6*7))');
+  await hp.keyboard.press('Enter');
+  await until(async () => (await guestTerminal()).includes('from-host-42'), 'the host\'s output at the guest', 15000);
+
+  // Read-only: the guest's typing goes nowhere.
+  await gp.bringToFront();
+  await gp.locator('.live-body .xterm').click();
+  await gp.keyboard.type('echo nope-$((1+1))');
+  await gp.keyboard.press('Enter');
+  await new Promise((r) => setTimeout(r, 1000));
+  assert.ok(!(await guestTerminal()).includes('nope'), 'a read-only terminal took the guest\'s keys');
+
+  // Allowed to type: the guest's command runs in the host's shell.
+  await hp.locator('.share-btn').click();
+  await hp.locator('.share-terminal .share-term-write').first().check();
+  await hp.getByRole('button', { name: 'Close' }).click();
+  await until(async () => !/read-only/.test(await row.textContent()), 'the guest told it may type');
+  await gp.locator('.live-body .xterm').click();
+  await gp.keyboard.type('echo from-guest-$((2+3))');
+  await gp.keyboard.press('Enter');
+  await until(async () => (await guestTerminal()).includes('from-guest-5'), 'the guest\'s command ran', 15000);
+  await screenshot(gp, 'live-guest-terminal');
+});
+
 test('a read-only guest cannot type; a removed guest is told', async () => {
   const row = hp.locator('.share-guest[data-name="Bo"]');
-  // The live view covers the workbench; the share panel is reached from the host page's app.
-  await hp.locator('.live-head').getByRole('button', { name: 'Leave' }).click();
+  // The host left its live view in the test before; the share panel is in its workbench.
+  await hp.bringToFront();
   await hp.locator('.share-btn').click();
   await row.getByRole('combobox').selectOption('ro');
   await until(async () => (await row.getByRole('combobox').inputValue()) === 'ro', 'the role change');
