@@ -291,18 +291,23 @@ export class LiveView {
     };
     setWritable(meta.writable);
     term.onData((d) => input?.doc.getArray<string>('keys').push([d]));
+    const tab = this.addTab({ path: key, room, pane, setWritable, dispose: () => { setWritable(false); term.dispose(); } }, `▸ ${meta.title}`, meta.title);
+    this.activate(tab);
+    term.focus();
+  }
+
+  /** A tab in the strip, with its activate and close handlers. */
+  private addTab(t: Omit<LiveTab, 'tabEl'>, label: string, title: string): LiveTab {
     const close = h('span', { class: 'tab-close', title: 'Close' }, '×');
-    const tabEl = h('div', { class: 'tab', role: 'tab', title: meta.title }, h('span', { class: 'tab-name' }, `▸ ${meta.title}`), close);
-    const tab: LiveTab = { path: key, room, pane, tabEl, setWritable, dispose: () => { setWritable(false); term.dispose(); } };
-    tabEl.addEventListener('click', () => this.activate(tab));
+    const tab: LiveTab = { ...t, tabEl: h('div', { class: 'tab', role: 'tab', title }, h('span', { class: 'tab-name' }, label), close) };
+    tab.tabEl.addEventListener('click', () => this.activate(tab));
     close.addEventListener('click', (e) => {
       e.stopPropagation();
       this.closeTab(tab);
     });
     this.tabs.push(tab);
-    this.tabsEl.append(tabEl);
-    this.activate(tab);
-    term.focus();
+    this.tabsEl.append(tab.tabEl);
+    return tab;
   }
 
   private markActive() {
@@ -334,17 +339,7 @@ export class LiveView {
       room.awareness.on('change', (_: unknown, origin: unknown) => {
         if (origin !== 'local') queueMicrotask(() => this.followCursor(room, view));
       });
-      const close = h('span', { class: 'tab-close', title: 'Close' }, '×');
-      const tabEl = h('div', { class: 'tab', role: 'tab', title: path }, h('span', { class: 'tab-name' }, basename(path)), close);
-      tab = { path, room, view, pane: paneEl, tabEl };
-      const t = tab;
-      tabEl.addEventListener('click', () => this.activate(t));
-      close.addEventListener('click', (e) => {
-        e.stopPropagation();
-        this.closeTab(t);
-      });
-      this.tabs.push(tab);
-      this.tabsEl.append(tabEl);
+      tab = this.addTab({ path, room, view, pane: paneEl }, basename(path), path);
       const lang = languageFor(path, view.state.doc.line(1).text);
       if (lang) void lang.load().then((ext) => view.dispatch({ effects: compartments.language.reconfigure(ext) }));
     }

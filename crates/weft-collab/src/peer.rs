@@ -97,6 +97,22 @@ impl Drop for Peer {
     }
 }
 
+/// The answer to a sync step 1: what the replica has beyond `sv`.
+fn step2(aw: &Awareness, sv: &StateVector) -> Vec<u8> {
+    let u = aw.doc().transact().encode_state_as_update_v1(sv);
+    Message::Sync(SyncMessage::SyncStep2(u)).encode_v1()
+}
+
+/// Applies an update to the replica; false when it was empty (nothing to pass on).
+fn apply(aw: &Awareness, bytes: &[u8]) -> Result<bool, FrameError> {
+    let update = Update::decode_v1(bytes).map_err(|e| FrameError::Malformed(e.to_string()))?;
+    if update.is_empty() {
+        return Ok(false);
+    }
+    aw.doc().transact_mut().apply_update(update).map_err(|e| FrameError::Malformed(e.to_string()))?;
+    Ok(true)
+}
+
 fn parse(data: &[u8]) -> Result<Vec<Message>, FrameError> {
     let mut decoder = DecoderV1::new(Cursor::new(data));
     MessageReader::new(&mut decoder).collect::<Result<_, _>>().map_err(|e| FrameError::Malformed(e.to_string()))
@@ -159,14 +175,11 @@ impl Peer {
         let mut aw = lock(&self.shared.awareness);
         for msg in parse(data)? {
             match msg {
-                Message::Sync(SyncMessage::SyncStep1(sv)) => {
-                    let u = aw.doc().transact().encode_state_as_update_v1(&sv);
-                    replies.push(Message::Sync(SyncMessage::SyncStep2(u)).encode_v1());
-                }
+                Message::Sync(SyncMessage::SyncStep1(sv)) => replies.push(step2(&aw, &sv)),
                 Message::Sync(SyncMessage::SyncStep2(bytes) | SyncMessage::Update(bytes)) => {
-                    let update = Update::decode_v1(&bytes).map_err(|e| FrameError::Malformed(e.to_string()))?;
-                    aw.doc().transact_mut().apply_update(update).map_err(|e| FrameError::Malformed(e.to_string()))?;
-                    let _ = self.shared.out.send(Message::Sync(SyncMessage::Update(bytes)).encode_v1());
+                    if apply(&aw, &bytes)? {
+                        let _ = self.shared.out.send(Message::Sync(SyncMessage::Update(bytes)).encode_v1());
+                    }
                 }
                 Message::Awareness(update) => {
                     lock(&self.shared.local_clients).extend(update.clients.keys().copied());
@@ -253,18 +266,12 @@ impl Shared {
         let mut aw = lock(&self.awareness);
         for msg in parse(data)? {
             match msg {
-                Message::Sync(SyncMessage::SyncStep1(sv)) => {
-                    // Everything the host lacks: edits made while offline included.
-                    let u = aw.doc().transact().encode_state_as_update_v1(&sv);
-                    replies.push(Message::Sync(SyncMessage::SyncStep2(u)).encode_v1());
-                }
+                // Everything the host lacks: edits made while offline included.
+                Message::Sync(SyncMessage::SyncStep1(sv)) => replies.push(step2(&aw, &sv)),
                 Message::Sync(SyncMessage::SyncStep2(bytes) | SyncMessage::Update(bytes)) => {
-                    let update = Update::decode_v1(&bytes).map_err(|e| FrameError::Malformed(e.to_string()))?;
-                    if update.is_empty() {
-                        continue;
+                    if apply(&aw, &bytes)? {
+                        let _ = self.events.send(PeerEvent::Message(Message::Sync(SyncMessage::Update(bytes)).encode_v1().into()));
                     }
-                    aw.doc().transact_mut().apply_update(update).map_err(|e| FrameError::Malformed(e.to_string()))?;
-                    let _ = self.events.send(PeerEvent::Message(Message::Sync(SyncMessage::Update(bytes)).encode_v1().into()));
                 }
                 Message::Awareness(update) => {
                     aw.apply_update(update.clone()).map_err(|e| FrameError::Malformed(e.to_string()))?;
