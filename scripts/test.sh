@@ -35,7 +35,8 @@ if grep -rlE "from ['\"]@tauri-apps/" ui/src | grep -v '^ui/src/backend/'; then
 fi
 
 echo "==> cargo test"
-cargo test --workspace --exclude weft-desktop
+# The setup installed a Secret Service to test the OS keychain against: it must run.
+WEFT_REQUIRE_KEYCHAIN_TEST=1 cargo test --workspace --exclude weft-desktop
 
 echo "==> bindings: ui/src/bindings must match the Rust DTOs"
 if [ -n "$(git status --porcelain -- ui/src/bindings)" ]; then

@@ -755,7 +755,7 @@ export class AgentPanel {
     const s = this.host.settings();
     const rows = list.map((p) => {
       const url = h('input', { class: 'search-input', type: 'text', value: p.baseUrl, spellcheck: 'false', 'aria-label': `${p.name} base URL` });
-      const key = h('input', { class: 'search-input', type: 'password', placeholder: p.key === 'env' ? `from ${p.keyEnv}` : p.key === 'file' ? '•••••••• (saved)' : p.local ? 'no key needed' : 'API key', autocomplete: 'off', 'aria-label': `${p.name} API key` });
+      const key = h('input', { class: 'search-input', type: 'password', placeholder: p.key === 'env' ? `from ${p.keyEnv}` : p.key === 'keychain' ? '•••••••• (in the OS keychain)' : p.key === 'file' ? '•••••••• (saved)' : p.local ? 'no key needed' : 'API key', autocomplete: 'off', 'aria-label': `${p.name} API key` });
       const result = h('div', { class: 'ag-prov-result' });
       const save = async () => {
         try {
@@ -785,7 +785,7 @@ export class AgentPanel {
           result.replaceChildren(h('span', { class: 'error' }, errorMessage(e)));
         }
       } }, 'Test connection');
-      const forget = p.key === 'file' ? h('button', { class: 'btn small', onclick: async () => {
+      const forget = p.key === 'file' || p.key === 'keychain' ? h('button', { class: 'btn small', onclick: async () => {
         await this.backend.agentSetKey(p.name, null).catch((e) => toast(errorMessage(e), 'error'));
         forget?.remove();
         key.placeholder = 'API key';
@@ -796,7 +796,7 @@ export class AgentPanel {
         h('div', { class: 'ag-prov-actions' }, test, h('button', { class: 'btn small', onclick: async () => { if (await save()) result.replaceChildren(h('span', { class: 'ok' }, 'Saved')); } }, 'Save'), forget), result);
     });
     const body = h('div', { class: 'ag-providers' },
-      h('p', { class: 'dim' }, `Model in use: ${s.agentModel || 'the default (the first cloud provider with a key)'}. Keys are stored in a file only you can read and never sent to collaborators; keys from the environment win.`),
+      h('p', { class: 'dim' }, `Model in use: ${s.agentModel || 'the default (the first cloud provider with a key)'}. Keys are stored in the OS keychain (else in a file only you can read) and never sent to collaborators; keys from the environment win.`),
       ...rows);
     const close = h('button', { class: 'btn' }, 'Close');
     const modal = panelModal('AI providers', body, [close], () => modal.remove());

@@ -58,8 +58,15 @@ fn env_key(name: &str) -> Option<&'static str> {
     }
 }
 
+/// Saved API keys: in the OS keychain where there is one, else in `keys.json` (0600).
+/// `WEFT_NO_KEYCHAIN=1` keeps them in the file (tests, or a machine whose keychain prompts).
 pub fn key_store(paths: &AppPaths) -> KeyStore {
-    KeyStore::at(paths.config_dir.join("keys.json"))
+    let file = paths.config_dir.join("keys.json");
+    if std::env::var_os("WEFT_NO_KEYCHAIN").is_some_and(|v| v == "1") {
+        KeyStore::at(file)
+    } else {
+        KeyStore::with_keychain(file)
+    }
 }
 
 /// Every configured provider with its key: the environment first, then the key file.
@@ -140,6 +147,9 @@ pub fn policy(settings: &Settings) -> Policy {
 #[serde(rename_all = "camelCase")]
 pub enum KeySource {
     Env,
+    /// In the OS keychain.
+    Keychain,
+    /// In the user-only key file.
     File,
     None,
 }
@@ -168,10 +178,12 @@ pub fn providers(paths: &AppPaths, settings: &Settings) -> Vec<ProviderStatus> {
             let env = env_key(&c.name);
             let key = if env.is_some_and(|e| std::env::var(e).is_ok_and(|v| !v.trim().is_empty())) {
                 KeySource::Env
-            } else if store.get(&c.name).ok().flatten().is_some() {
-                KeySource::File
             } else {
-                KeySource::None
+                match store.location(&c.name).ok().flatten() {
+                    Some(weft_llm::keys::Location::Keychain) => KeySource::Keychain,
+                    Some(weft_llm::keys::Location::File) => KeySource::File,
+                    None => KeySource::None,
+                }
             };
             // A server on this machine runs its models here (free, no key) — unless it
             // stands in for a cloud provider, as a proxy in front of the paid API does.
