@@ -735,6 +735,8 @@ export class App {
   private onKey(e: KeyboardEvent) {
     const mod = e.ctrlKey || e.metaKey;
     if (!mod) return;
+    // The live session covers the workbench: its keys are its own.
+    if ((e.target as HTMLElement | null)?.closest?.('.live')) return;
     const key = e.key.toLowerCase();
     const run = (f: () => void) => {
       e.preventDefault();

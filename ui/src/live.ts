@@ -176,6 +176,15 @@ export class LiveView {
       h('header', { class: 'live-head' }, h('b', {}, 'Live'), h('span', { class: 'live-title' }, opts.title), this.statusEl, h('span', { class: 'spacer' }), this.peopleEl, leave),
       h('div', { class: 'live-main' }, this.filesEl, h('div', { class: 'live-editor' }, this.tabsEl, this.bodyEl)));
     this.el.addEventListener('leave', () => this.leave());
+    // Shared files are saved by the host as everyone types; Ctrl+S says so rather than
+    // reaching the workbench underneath (which would save a local copy).
+    this.el.addEventListener('keydown', (e) => {
+      if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 's') {
+        e.preventDefault();
+        e.stopPropagation();
+        toast('Saved: the host writes shared files to its disk as you type');
+      }
+    });
     document.body.append(this.el);
     this.tree = new LiveRoom(backend, 'tree', (s) => this.roomStatus('tree', s));
     this.tree.awareness.setLocalState({ user: this.me, file: null });

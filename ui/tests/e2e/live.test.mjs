@@ -117,6 +117,11 @@ test('a guest joins from the invite link, both edit live, cursors show, the save
 
   // Saved on the host's disk by the host.
   await until(() => readFileSync(join(hostDir, 'notes.md'), 'utf8') === want, 'the edits on the host\'s disk', 15000);
+  // Ctrl+S in the live view says where the saving happens (no local copy is written).
+  await gp.bringToFront();
+  await gp.locator('.live-body .cm-content').click();
+  await gp.keyboard.press('Control+s');
+  await gp.getByText('Saved: the host writes shared files').waitFor();
   assert.deepEqual(errors.filter((e) => /plugin crashed|Uncaught/.test(e)), [], 'no editor errors');
 });
 
