@@ -84,7 +84,7 @@ impl WorkspaceHost {
             (None, true) => Some(crate::tls::Identity::generate()?),
             (_, false) => None,
         };
-        let hub = Hub::new(loader, HubOptions { store, ..HubOptions::default() });
+        let hub = Hub::new(loader, HubOptions { store: store.clone(), ..HubOptions::default() });
         hub.insert_room(tree.clone());
         let (h, w) = (hub.clone(), ws.clone());
         let watcher = weft_fs::Watcher::start((*ws).clone(), Default::default(), move |changes| {
@@ -106,7 +106,23 @@ impl WorkspaceHost {
         .map_err(|e| warn!("collab: not watching the folder ({e}); changes on disk will not reach guests"))
         .ok();
         // Plain ws:// only on loopback; on the network, TLS with the pinned certificate.
-        let listener = tokio::net::TcpListener::bind((if network { "0.0.0.0" } else { "127.0.0.1" }, port)).await?;
+        let ip = if network { "0.0.0.0" } else { "127.0.0.1" };
+        // Without a port asked for, the one used last time for this folder: guests' links
+        // (and their reconnects) keep working across restarts of the app.
+        let port_file = store.as_ref().map(|d| d.join(if network { "port" } else { "port-local" }));
+        let last = port_file.as_ref().and_then(|f| std::fs::read_to_string(f).ok()).and_then(|p| p.trim().parse::<u16>().ok());
+        let listener = match (port, last) {
+            (0, Some(last)) => match tokio::net::TcpListener::bind((ip, last)).await {
+                Ok(l) => l,
+                Err(_) => tokio::net::TcpListener::bind((ip, 0)).await?,
+            },
+            _ => tokio::net::TcpListener::bind((ip, port)).await?,
+        };
+        if let Some(f) = &port_file {
+            if let Ok(a) = listener.local_addr() {
+                let _ = std::fs::write(f, a.port().to_string());
+            }
+        }
         let addr = listener.local_addr()?;
         let (stop, stopped) = oneshot::channel::<()>();
         let app = hub.router();

@@ -349,3 +349,17 @@ async fn the_agents_edit_arrives_with_its_cursor_which_leaves_after_the_turn() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_host_restarted_without_a_port_reuses_its_last_one() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = tempfile::tempdir().expect("store");
+    std::fs::write(dir.path().join("a.txt"), "x").expect("write");
+    let opts = || HostOptions { store: Some(store.path().to_owned()), ..HostOptions::default() };
+    let first = WorkspaceHost::start(weft_fs::Workspace::open(dir.path()).expect("ws"), opts()).await.expect("host");
+    let port = first.addr.port();
+    drop(first);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let second = WorkspaceHost::start(weft_fs::Workspace::open(dir.path()).expect("ws"), opts()).await.expect("host");
+    assert_eq!(second.addr.port(), port, "the same port, so guests' links still work");
+}
