@@ -6,9 +6,12 @@
 //! changeable, revocable), the WebSocket endpoint `/<room>?token=TOKEN`, and refusing
 //! what a guest may not do before any document data is sent.
 //!
-//! [`WorkspaceHost`] shares a folder: its files as rooms, guests' edits saved, disk
-//! changes merged in. TLS: a self-signed certificate per host, pinned by its fingerprint in invite links
-//! ([`tls`]). Does not own any UI.
+//! [`WorkspaceHost`] shares a folder: its files as rooms, the project tree as a room,
+//! guests' edits saved, disk changes merged in, terminals shared ([`terminal`]), every
+//! accepted update logged so a crashed host loses nothing it acknowledged. On the network it
+//! serves TLS with a self-signed certificate pinned by the fingerprint in invite links
+//! ([`tls`]). [`Peer`] is the participant side: a local replica that keeps working offline
+//! and merges on reconnect. Does not own any UI.
 
 mod host;
 mod peer;
