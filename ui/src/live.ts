@@ -39,6 +39,27 @@ interface Presence {
   cursor?: { anchor: unknown; head: unknown } | null;
 }
 
+interface DirNode {
+  dirs: Map<string, DirNode>;
+  /** Full paths of the files directly in this folder. */
+  files: string[];
+}
+
+function buildTree(paths: string[]): DirNode {
+  const root: DirNode = { dirs: new Map(), files: [] };
+  for (const p of paths) {
+    const parts = p.split('/');
+    let node = root;
+    for (const part of parts.slice(0, -1)) {
+      let next = node.dirs.get(part);
+      if (!next) node.dirs.set(part, (next = { dirs: new Map(), files: [] }));
+      node = next;
+    }
+    node.files.push(p);
+  }
+  return root;
+}
+
 /** One room, synced with the local Weft's replica by y-sync messages. */
 export class LiveRoom {
   readonly doc = new Y.Doc();
@@ -163,6 +184,8 @@ export class LiveView {
   private statusEl = h('span', { class: 'live-status', role: 'status' }, 'Connecting…');
   private following: number | null = null;
   private readOnly = false;
+  /** Folders open in the file tree. */
+  private expanded = new Set<string>();
   /** Each open room's connection; the header shows the one that matters most. */
   private statuses = new Map<string, PeerStatus>();
   private me: { name: string; color: string; colorLight: string };
@@ -234,18 +257,34 @@ export class LiveView {
     }
   }
 
+  /**
+   * The shared files as a tree, folders first and collapsed until opened: a big repository
+   * renders its top level, not every path.
+   */
   private renderFiles() {
-    const paths = [...this.tree.doc.getMap('files').keys()].sort();
+    const paths = [...this.tree.doc.getMap('files').keys()];
+    const root = buildTree(paths);
     const rows: HTMLElement[] = [];
-    let dir = '';
-    for (const p of paths) {
-      const d = dirname(p);
-      if (d !== dir && d) rows.push(h('div', { class: 'live-dir' }, `${d}/`));
-      dir = d;
-      const row = h('button', { class: 'live-file', role: 'treeitem', 'data-path': p, title: p, style: d ? 'padding-left: 18px' : '' }, basename(p));
-      row.addEventListener('click', () => void this.open(p));
-      rows.push(row);
-    }
+    const walk = (node: DirNode, prefix: string, depth: number) => {
+      const pad = `padding-left: ${10 + depth * 14}px`;
+      for (const name of [...node.dirs.keys()].sort()) {
+        const dir = prefix + name;
+        const open = this.expanded.has(dir);
+        const row = h('button', { class: 'live-dir-row', role: 'treeitem', 'aria-expanded': String(open), 'data-dir': dir, title: dir, style: pad }, `${open ? '▾' : '▸'} ${name}`);
+        row.addEventListener('click', () => {
+          if (!this.expanded.delete(dir)) this.expanded.add(dir);
+          this.renderFiles();
+        });
+        rows.push(row);
+        if (open) walk(node.dirs.get(dir.slice(prefix.length))!, `${dir}/`, depth + 1);
+      }
+      for (const p of node.files.sort()) {
+        const row = h('button', { class: 'live-file', role: 'treeitem', 'data-path': p, title: p, style: pad }, basename(p));
+        row.addEventListener('click', () => void this.open(p));
+        rows.push(row);
+      }
+    };
+    walk(root, '', 0);
     if (!paths.length) rows.push(h('div', { class: 'dim' }, 'No shared files yet'));
     const terms = this.terminals();
     if (terms.size) rows.push(h('div', { class: 'live-dir live-terms-head' }, 'Terminals'));
@@ -319,6 +358,17 @@ export class LiveView {
     return tab;
   }
 
+  /** Opens the folders above `path`, so the file it names shows in the tree. */
+  private reveal(path: string) {
+    let changed = false;
+    for (let d = dirname(path); d; d = dirname(d)) {
+      if (this.expanded.has(d)) continue;
+      this.expanded.add(d);
+      changed = true;
+    }
+    if (changed) this.renderFiles();
+  }
+
   private markActive() {
     for (const el of this.filesEl.querySelectorAll<HTMLElement>('.live-file')) el.classList.toggle('active', el.dataset.path === this.active?.path);
   }
@@ -360,7 +410,10 @@ export class LiveView {
     this.active = tab;
     for (const t of this.tabs) t.tabEl.classList.toggle('active', t === tab);
     this.bodyEl.replaceChildren(tab.pane);
-    if (!tab.path.startsWith('terminal:')) this.tree.awareness.setLocalStateField('file', tab.path);
+    if (!tab.path.startsWith('terminal:')) {
+      this.tree.awareness.setLocalStateField('file', tab.path);
+      this.reveal(tab.path);
+    }
     this.markActive();
     tab.view?.focus();
   }

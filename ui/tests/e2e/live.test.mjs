@@ -80,9 +80,13 @@ test('a guest joins from the invite link, both edit live, cursors show, the save
   await until(async () => /invite link/.test(await gp.locator('.join-panel .error').textContent()), 'the bad link refused');
   await gp.locator('.join-link').fill(link);
   await gp.getByRole('button', { name: 'Join', exact: true }).click();
-  await gp.locator('.live .live-file[data-path="src/main.rs"]').waitFor();
-  const files = await gp.locator('.live-file').evaluateAll((els) => els.map((e) => e.dataset.path));
-  assert.deepEqual(files, ['.gitignore', 'notes.md', 'src/main.rs'], 'the host\'s tree, without the ignored file');
+  // The host's tree, folders first and closed, without the ignored file.
+  await gp.locator('.live .live-file[data-path="notes.md"]').waitFor();
+  const rows = () => gp.locator('.live-files > *').evaluateAll((els) => els.map((e) => e.dataset.dir ? `${e.dataset.dir}/` : e.dataset.path));
+  assert.deepEqual(await rows(), ['src/', '.gitignore', 'notes.md']);
+  await gp.locator('.live-dir-row[data-dir="src"]').click();
+  await gp.locator('.live-file[data-path="src/main.rs"]').waitFor();
+  assert.deepEqual(await rows(), ['src/', 'src/main.rs', '.gitignore', 'notes.md']);
   await until(async () => (await gp.locator('.live-status').textContent()) === 'Online', 'the guest online');
 
   // Both in notes.md; the participant lists show each other.
