@@ -32,14 +32,6 @@ export interface AgentHost {
   turnEnded(): void;
 }
 
-/** The files a tool call writes, from its input (as the agent's review counts them). */
-function writtenPaths(name: string, input: unknown): string[] {
-  const i = (input ?? {}) as Record<string, unknown>;
-  const s = (k: string) => (typeof i[k] === 'string' ? [i[k] as string] : []);
-  if (name === 'edit_file' || name === 'write_file') return s('path');
-  if (name === 'rename') return s('to');
-  return [];
-}
 
 interface Suggestion {
   token: string;
@@ -453,7 +445,7 @@ export class AgentPanel {
       case 'toolStart': view.tool(f.id, f.name, ''); break;
       case 'toolCall':
         view.tool(f.id, f.name, f.summary);
-        this.writes.set(f.id, writtenPaths(f.name, f.input));
+        this.writes.set(f.id, f.writes);
         break;
       case 'toolResult':
         view.result(f.id, f.content, f.isError);

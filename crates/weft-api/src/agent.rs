@@ -216,7 +216,8 @@ pub enum AgentFrame {
     /// The model started writing a tool call (its input follows).
     ToolStart { id: String, name: String },
     /// The call is complete and about to run (or be asked about).
-    ToolCall { id: String, name: String, summary: String, #[ts(type = "unknown")] input: serde_json::Value },
+    /// `writes`: the files the call will change, so an open editor can mark the agent's edit.
+    ToolCall { id: String, name: String, summary: String, #[ts(type = "unknown")] input: serde_json::Value, writes: Vec<String> },
     ToolResult { id: String, content: String, is_error: bool },
     /// The user must answer with `agentApprove`.
     Approval { id: String, tool: String, summary: String, pattern: Option<String>, #[ts(type = "unknown")] input: serde_json::Value },
@@ -247,7 +248,9 @@ fn frame(e: AgentEvent, thread_usage: &mut Usage) -> Option<AgentFrame> {
         AgentEvent::Llm(Event::ToolInput { .. }) => return None,
         AgentEvent::Llm(Event::Retry { attempt, delay, error }) => AgentFrame::Retry { attempt, delay_ms: delay.as_millis().min(u128::from(u32::MAX)) as u32, error },
         AgentEvent::Llm(Event::Fallback { from, to, error }) => AgentFrame::Fallback { from, to, error },
-        AgentEvent::ToolCall { id, name, input } => AgentFrame::ToolCall { summary: weft_agent::summary(&name, &input), id, name, input },
+        AgentEvent::ToolCall { id, name, input } => {
+            AgentFrame::ToolCall { summary: weft_agent::summary(&name, &input), writes: weft_agent::tools::touched_paths(&name, &input), id, name, input }
+        }
         AgentEvent::ToolResult { id, content, is_error, .. } => AgentFrame::ToolResult { id, content, is_error },
         AgentEvent::Checkpoint { id } => AgentFrame::Checkpoint { id },
         AgentEvent::BudgetAlert { message } => AgentFrame::BudgetAlert { message },

@@ -427,16 +427,15 @@ impl Api {
                 let slot = open.collab.lock().map_err(ApiError::internal)?;
                 let host = slot.as_ref().ok_or_else(|| ApiError::new("not_sharing", "start sharing first"))?;
                 let info = self.terminal_info(id)?;
-                let already = host.shared_terminals().iter().any(|t| t.id == id);
                 let inner = Arc::downgrade(&self.inner);
-                let shared = host.share_terminal(id, &info.title, (info.cols, info.rows), writable, move |keys| {
+                let (shared, new) = host.share_terminal(id, &info.title, (info.cols, info.rows), writable, move |keys| {
                     if let Some(inner) = inner.upgrade() {
                         if let Err(e) = inner.terminals.write(id, keys.as_bytes()) {
                             warn!("a guest typed into terminal {id}, which is gone: {e}");
                         }
                     }
                 });
-                if !already {
+                if new {
                     let out = Arc::downgrade(&shared);
                     self.inner.terminals.tap(
                         id,

@@ -183,18 +183,19 @@ impl WorkspaceHost {
 
     /// Shares a terminal (see [`crate::terminal`]): its rooms join the hub and the tree
     /// room's `terminals` map lists it (`id` -> `{"title", "writable", "cols", "rows"}` as
-    /// JSON, the size being the host's), so guests
-    /// find it. Sharing it again changes only whether guests may type.
-    pub fn share_terminal(&self, id: u64, title: &str, size: (u16, u16), writable: bool, on_keys: impl Fn(String) + Send + Sync + 'static) -> Arc<SharedTerminal> {
+    /// JSON, the size being the host's), so guests find it. Sharing it again changes only
+    /// whether guests may type. Returns the shared terminal, and whether it is newly shared
+    /// (then its output is to be fed to it).
+    pub fn share_terminal(&self, id: u64, title: &str, size: (u16, u16), writable: bool, on_keys: impl Fn(String) + Send + Sync + 'static) -> (Arc<SharedTerminal>, bool) {
         let mut shared = self.terminals.lock().unwrap_or_else(|p| p.into_inner());
-        let t = match shared.get(&id) {
-            Some(t) => t.clone(),
+        let (t, new) = match shared.get(&id) {
+            Some(t) => (t.clone(), false),
             None => {
                 let t = Arc::new(SharedTerminal::new(id, writable, on_keys));
                 self.hub.insert_room(t.output.clone());
                 self.hub.insert_room(t.input.clone());
                 shared.insert(id, t.clone());
-                t
+                (t, true)
             }
         };
         t.set_writable(writable);
@@ -204,7 +205,7 @@ impl WorkspaceHost {
                 map.insert(txn, id.to_string(), entry);
             });
         }
-        t
+        (t, new)
     }
 
     /// Stops sharing a terminal: guests no longer find it, new connections are refused.

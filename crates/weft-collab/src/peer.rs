@@ -231,10 +231,6 @@ impl Peer {
             t.insert(txn, at, s);
         });
     }
-
-    pub fn subscribe(&self) -> broadcast::Receiver<PeerEvent> {
-        self.shared.events.subscribe()
-    }
 }
 
 impl Shared {
@@ -251,13 +247,17 @@ impl Shared {
     fn hello(&self) -> Vec<Vec<u8>> {
         let aw = lock(&self.awareness);
         let mut out = vec![Message::Sync(SyncMessage::SyncStep1(aw.doc().transact().state_vector())).encode_v1()];
-        let ids: Vec<ClientID> = lock(&self.local_clients).iter().copied().collect();
-        if !ids.is_empty() {
-            if let Ok(u) = aw.update_with_clients(ids) {
-                out.push(Message::Awareness(u).encode_v1());
-            }
-        }
+        out.extend(self.local_presence(&aw));
         out
+    }
+
+    /// The local editor's presence, as an awareness message (none before it announced any).
+    fn local_presence(&self, aw: &Awareness) -> Option<Vec<u8>> {
+        let ids: Vec<ClientID> = lock(&self.local_clients).iter().copied().collect();
+        if ids.is_empty() {
+            return None;
+        }
+        aw.update_with_clients(ids).ok().map(|u| Message::Awareness(u).encode_v1())
     }
 
     /// A frame from the host; returns the replies to send back.
@@ -277,12 +277,7 @@ impl Shared {
                     aw.apply_update(update.clone()).map_err(|e| FrameError::Malformed(e.to_string()))?;
                     let _ = self.events.send(PeerEvent::Message(Message::Awareness(update).encode_v1().into()));
                 }
-                Message::AwarenessQuery => {
-                    let ids: Vec<ClientID> = lock(&self.local_clients).iter().copied().collect();
-                    if let Ok(u) = aw.update_with_clients(ids) {
-                        replies.push(Message::Awareness(u).encode_v1());
-                    }
-                }
+                Message::AwarenessQuery => replies.extend(self.local_presence(&aw)),
                 Message::Auth(Some(_)) => {
                     drop(aw);
                     self.set_status(PeerStatus::ReadOnly);

@@ -160,8 +160,8 @@ impl Room {
                 }
             }
         });
-        // Slow readers lag and are disconnected (they resync on reconnect) rather than
-        // holding the room's memory.
+        // Bounded: a reader that falls behind a burst is sent the whole document once
+        // (see the server) rather than the room holding every update for it.
         let (tx, _) = broadcast::channel(1024);
         let disk = Mutex::new(snapshot(&doc));
         // Edits the host acknowledged but had not saved when it stopped: saved again.
@@ -213,50 +213,35 @@ impl Room {
             txn.encode_update_v1()
         };
         if Update::decode_v1(&update).map(|u| !u.is_empty()).unwrap_or(false) {
-            self.record(&update);
-            self.version.fetch_add(1, Ordering::SeqCst);
-            self.broadcast(HOST, &Message::Sync(SyncMessage::Update(update)));
+            self.publish(update);
         }
-    }
-
-    /// Reads the document.
-    pub fn read<R>(&self, f: impl FnOnce(&Doc) -> R) -> R {
-        let aw = self.lock();
-        f(aw.doc())
     }
 
     /// Brings the tree room's `files` to exactly `files`, as one host update.
     pub fn set_files(&self, files: &[String]) {
-        let update = {
-            let aw = self.lock();
-            let map: MapRef = aw.doc().get_or_insert_map(FILES);
-            let mut txn = aw.doc().transact_mut();
-            let want: std::collections::HashSet<&str> = files.iter().map(String::as_str).collect();
-            let gone: Vec<String> = map.keys(&txn).filter(|k| !want.contains(k)).map(str::to_owned).collect();
-            for k in gone {
-                map.remove(&mut txn, &k);
-            }
-            for f in files {
-                if !map.contains_key(&txn, f) {
-                    map.insert(&mut txn, f.as_str(), true);
+        self.host_edit(
+            |doc| doc.get_or_insert_map(FILES),
+            |map: MapRef, txn| {
+                let want: std::collections::HashSet<&str> = files.iter().map(String::as_str).collect();
+                let gone: Vec<String> = map.keys(txn).filter(|k| !want.contains(k)).map(str::to_owned).collect();
+                for k in gone {
+                    map.remove(txn, &k);
                 }
-            }
-            txn.encode_update_v1()
-        };
-        if Update::decode_v1(&update).map(|u| !u.is_empty()).unwrap_or(false) {
-            self.version.fetch_add(1, Ordering::SeqCst);
-            self.broadcast(HOST, &Message::Sync(SyncMessage::Update(update)));
-        }
+                for f in files {
+                    if !map.contains_key(txn, f) {
+                        map.insert(txn, f.as_str(), true);
+                    }
+                }
+            },
+        );
     }
 
-    /// The paths in the tree room, sorted.
-    pub fn files(&self) -> Vec<String> {
-        let aw = self.lock();
-        let map = aw.doc().get_or_insert_map(FILES);
-        let txn = aw.doc().transact();
-        let mut v: Vec<String> = map.keys(&txn).map(str::to_owned).collect();
-        v.sort();
-        v
+    /// A host-side update already applied to the document: logged, counted for the save
+    /// loop, and sent to every connection.
+    fn publish(&self, update: Vec<u8>) {
+        self.record(&update);
+        self.version.fetch_add(1, Ordering::SeqCst);
+        self.broadcast(HOST, &Message::Sync(SyncMessage::Update(update)));
     }
 
     fn record(&self, update: &[u8]) {
@@ -465,14 +450,13 @@ impl Room {
             }
             txn.encode_update_v1()
         };
-        let aw = self.lock();
-        if let Ok(u) = Update::decode_v1(&update) {
-            let _ = aw.doc().transact_mut().apply_update(u);
+        {
+            let aw = self.lock();
+            if let Ok(u) = Update::decode_v1(&update) {
+                let _ = aw.doc().transact_mut().apply_update(u);
+            }
         }
-        self.record(&update);
-        self.version.fetch_add(1, Ordering::SeqCst);
-        drop(aw);
-        self.broadcast(HOST, &Message::Sync(SyncMessage::Update(update)));
+        self.publish(update);
         Some(index + inserted.encode_utf16().count() as u32)
     }
 }

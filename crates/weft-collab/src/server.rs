@@ -231,6 +231,11 @@ async fn upgrade(State(hub): State<Arc<Hub>>, Path(room): Path<String>, Query(q)
     ws.max_message_size(hub.options.max_frame).max_frame_size(hub.options.max_frame).on_upgrade(move |socket| serve(hub, room, q.token, conn, socket))
 }
 
+/// The y-protocols auth "permission denied" a read-only guest gets.
+fn read_only_notice() -> Vec<u8> {
+    Message::Auth(Some("read-only: the host has not given you write access".into())).encode_v1()
+}
+
 async fn close(sink: &mut futures_util::stream::SplitSink<WebSocket, Ws>, code: u16, reason: &str) {
     let _ = sink.send(Ws::Close(Some(CloseFrame { code, reason: reason.into() }))).await;
 }
@@ -246,7 +251,7 @@ async fn serve(hub: Arc<Hub>, room: Arc<Room>, token: String, conn: u64, socket:
     // Told up front, so a Weft guest opens the file read-only instead of typing into a
     // document the host will not take.
     if hub.role(&token) == Some(Role::ReadOnly) {
-        let _ = sink.send(Ws::Binary(Message::Auth(Some("read-only: the host has not given you write access".into())).encode_v1().into())).await;
+        let _ = sink.send(Ws::Binary(read_only_notice().into())).await;
     }
     debug!(room = %room.name, conn, "guest connected");
     loop {
@@ -263,7 +268,7 @@ async fn serve(hub: Arc<Hub>, room: Arc<Room>, token: String, conn: u64, socket:
                             clients.extend(done.clients);
                             let mut replies = done.replies;
                             if done.refused_write {
-                                replies.push(Message::Auth(Some("read-only: the host has not given you write access".into())).encode_v1());
+                                replies.push(read_only_notice());
                             }
                             for r in replies {
                                 if sink.send(Ws::Binary(r.into())).await.is_err() {
