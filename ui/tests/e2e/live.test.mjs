@@ -191,6 +191,8 @@ test('a read-only guest cannot type; a removed guest is told', async () => {
   await gp.locator('.live-file[data-path="notes.md"]').click();
   await until(async () => (await gp.locator('.live-status').textContent()) === 'Read-only', 'told it is read-only');
   const before = readFileSync(join(hostDir, 'notes.md'), 'utf8');
+  // The reopened room fills in from the host as its connection comes up.
+  await textIs(gp, before, 'the guest has the text again');
   await gp.locator('.live-body .cm-content').click();
   await gp.keyboard.type('nope');
   assert.equal(await liveText(gp), before, 'the editor refused the typing');
