@@ -2,9 +2,9 @@
 //! it, snapshotted into one SQLite database per workspace (kept in the app's data
 //! directory, never in the workspace).
 //!
-//! - Content-addressed blobs (BLAKE3, zstd-compressed unless that does not pay), and one
-//!   tree object per directory, so a checkpoint after a one-file edit stores that file and
-//!   the trees on its path, nothing else.
+//! - Content-addressed objects (BLAKE3), packed per checkpoint and zstd-compressed together
+//!   ([`blobs`]), and one tree object per directory, so a checkpoint after a one-file edit
+//!   stores that file and the trees on its path, nothing else.
 //! - A stat index (size, mtime, ctime, inode, mode → hash) lets a checkpoint skip reading
 //!   files that did not change.
 //! - A checkpoint is one SQLite transaction (WAL): a process killed at any moment leaves
@@ -13,10 +13,12 @@
 //!   be undone by restoring that one), writes each file atomically with its mode, and
 //!   reports per-file failures without stopping.
 
+mod blobs;
 mod manifest;
 mod restore;
 mod scan;
 mod text;
+mod walk;
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -253,8 +255,63 @@ fn racy(stat: &scan::Stat, started: i64) -> bool {
     stat.mtime_ns > started - window || stat.ctime_ns > started - window
 }
 
-const CODEC_RAW: i64 = 0;
-const CODEC_ZSTD: i64 = 1;
+/// A checkpoint's change list, one compressed row: the first checkpoint of a big tree lists
+/// every file, which as a row per path cost more than the file names' share of the tree.
+const CHANGE_LISTS: &str = "
+    CREATE TABLE IF NOT EXISTS change_lists (
+      checkpoint INTEGER PRIMARY KEY REFERENCES checkpoints(id) ON DELETE CASCADE,
+      data BLOB NOT NULL);";
+
+/// Schema 1 to 2: objects packed (each old blob becomes a pack of one, nothing is
+/// recompressed) and change lists compressed. One transaction: a crash leaves schema 1.
+fn migrate_v1(conn: &mut Connection) -> Result<()> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    // Another process may have migrated while this one waited for the lock.
+    if tx.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))? != 1 {
+        return Ok(());
+    }
+    tx.execute_batch(blobs::SCHEMA)?;
+    tx.execute_batch(blobs::MIGRATE_V1)?;
+    tx.execute_batch(CHANGE_LISTS)?;
+    let mut lists: Vec<(i64, Vec<FileChange>)> = Vec::new();
+    {
+        let mut stmt = tx.prepare("SELECT checkpoint, path, status, lines_added, lines_removed FROM changes ORDER BY checkpoint, path")?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let id: i64 = r.get(0)?;
+            let change = FileChange {
+                path: r.get(1)?,
+                status: parse_status(&r.get::<_, String>(2)?),
+                lines_added: r.get::<_, Option<i64>>(3)?.map(|n| n as u64),
+                lines_removed: r.get::<_, Option<i64>>(4)?.map(|n| n as u64),
+            };
+            match lists.last_mut() {
+                Some((last, list)) if *last == id => list.push(change),
+                _ => lists.push((id, vec![change])),
+            }
+        }
+    }
+    for (id, list) in &lists {
+        put_changes(&tx, *id, list)?;
+    }
+    tx.execute_batch("DROP TABLE changes; PRAGMA user_version = 2;")?;
+    tx.commit()?;
+    Ok(())
+}
+
+fn put_changes(conn: &Connection, id: i64, changes: &[FileChange]) -> Result<()> {
+    let json = serde_json::to_vec(changes).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let data = zstd::bulk::compress(&json, 3)?;
+    conn.prepare_cached("INSERT INTO change_lists (checkpoint, data) VALUES (?1, ?2)")?.execute(params![id, data])?;
+    Ok(())
+}
+
+fn get_changes(conn: &Connection, id: i64) -> Result<Vec<FileChange>> {
+    let data: Option<Vec<u8>> = conn.prepare_cached("SELECT data FROM change_lists WHERE checkpoint = ?1")?.query_row([id], |r| r.get(0)).optional()?;
+    let Some(data) = data else { return Ok(Vec::new()) };
+    let json = zstd::stream::decode_all(data.as_slice()).map_err(|e| StoreError::Corrupt(format!("a change list does not decompress: {e}")))?;
+    serde_json::from_slice(&json).map_err(|e| StoreError::Corrupt(format!("a change list does not parse: {e}")))
+}
 
 pub struct Store {
     conn: Mutex<Connection>,
@@ -263,6 +320,7 @@ pub struct Store {
     cache: Mutex<Cache>,
     /// The folder holding the database (and its WAL), never snapshotted.
     db_dir: PathBuf,
+    ignores: walk::IgnoreCache,
 }
 
 /// What the last checkpoint of this process wrote, so the next one neither re-reads the
@@ -294,7 +352,7 @@ impl Store {
         if let Some(dir) = db.parent() {
             std::fs::create_dir_all(dir)?;
         }
-        let conn = Connection::open(db)?;
+        let mut conn = Connection::open(db)?;
         conn.busy_timeout(std::time::Duration::from_secs(30))?;
         // auto_vacuum only takes effect before the first table exists.
         conn.execute_batch(
@@ -307,12 +365,6 @@ impl Store {
         if version == 0 {
             conn.execute_batch(
                 "BEGIN IMMEDIATE;
-                 CREATE TABLE IF NOT EXISTS blobs (
-                   id INTEGER PRIMARY KEY,
-                   hash BLOB NOT NULL UNIQUE,
-                   size INTEGER NOT NULL,
-                   codec INTEGER NOT NULL,
-                   data BLOB NOT NULL);
                  CREATE TABLE IF NOT EXISTS checkpoints (
                    id INTEGER PRIMARY KEY AUTOINCREMENT,
                    created_ms INTEGER NOT NULL,
@@ -325,26 +377,23 @@ impl Store {
                    lines_added INTEGER NOT NULL, lines_removed INTEGER NOT NULL,
                    skipped TEXT NOT NULL,
                    meta TEXT);
-                 CREATE TABLE IF NOT EXISTS changes (
-                   checkpoint INTEGER NOT NULL REFERENCES checkpoints(id) ON DELETE CASCADE,
-                   path TEXT NOT NULL,
-                   status TEXT NOT NULL,
-                   lines_added INTEGER, lines_removed INTEGER,
-                   PRIMARY KEY (checkpoint, path)) WITHOUT ROWID;
                  CREATE TABLE IF NOT EXISTS stat_index (
                    path TEXT PRIMARY KEY,
                    size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, ctime_ns INTEGER NOT NULL,
                    ino INTEGER NOT NULL, mode INTEGER NOT NULL, hash BLOB NOT NULL) WITHOUT ROWID;
-                 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-                 PRAGMA user_version = 1;
-                 COMMIT;",
+                 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
             )?;
-        } else if version > 1 {
+            conn.execute_batch(blobs::SCHEMA)?;
+            conn.execute_batch(CHANGE_LISTS)?;
+            conn.execute_batch("PRAGMA user_version = 2; COMMIT;")?;
+        } else if version == 1 {
+            migrate_v1(&mut conn)?;
+        } else if version > 2 {
             return Err(StoreError::Invalid(format!("{} was written by a newer Weft (schema {version})", db.display())));
         }
         conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('root', ?1)", [root.to_string_lossy()])?;
         let db_dir = db.parent().and_then(|d| d.canonicalize().ok()).unwrap_or_default();
-        Ok(Store { conn: Mutex::new(conn), root, opts: Mutex::new(opts), cache: Mutex::default(), db_dir })
+        Ok(Store { conn: Mutex::new(conn), root, opts: Mutex::new(opts), cache: Mutex::default(), ignores: walk::IgnoreCache::default(), db_dir })
     }
 
     pub fn root(&self) -> &Path {
@@ -376,15 +425,17 @@ impl Store {
         if cache.gc_generation != generation {
             *cache = Cache { gc_generation: generation, ..Cache::default() };
         }
-        let (manifest, skipped, bytes, index) = snapshot(&tx, &self.root, &self.db_dir, &opts, cache.index.take())?;
+        let mut packer = blobs::Packer::default();
+        let (manifest, skipped, bytes, index) = snapshot(&tx, &mut packer, &self.root, &self.db_dir, &self.ignores, &opts, cache.index.take())?;
         let mut trees = HashSet::new();
         let root = manifest::write_trees(&manifest, &mut |h, b| {
             trees.insert(*h);
             if cache.trees.contains(h) {
                 return Ok(());
             }
-            put_blob(&tx, h, b)
+            packer.put(&tx, h, b)
         })?;
+        packer.flush(&tx)?;
 
         let latest: Option<(i64, Vec<u8>)> = tx.query_row("SELECT id, root FROM checkpoints ORDER BY id DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
         if let Some((id, prev_root)) = &latest {
@@ -402,7 +453,9 @@ impl Store {
             (Some((_, r)), _) => read_manifest(&tx, &to_hash(r)?)?,
             (None, _) => Manifest::new(),
         };
-        let changes = compare(&previous, &manifest, &mut |h, _| get_blob(&tx, h), &mut |h, _| get_blob(&tx, h))?;
+        // Separate readers: the two sides' contents come from different packs.
+        let (mut old, mut new) = (blobs::Reader::new(&tx), blobs::Reader::new(&tx));
+        let changes = compare(&previous, &manifest, &mut |h, _| old.get(h), &mut |h, _| new.get(h))?;
         let mut summary = Summary::default();
         for c in &changes {
             match c.status {
@@ -435,12 +488,7 @@ impl Store {
             ],
         )?;
         let id = tx.last_insert_rowid();
-        {
-            let mut ins = tx.prepare_cached("INSERT INTO changes (checkpoint, path, status, lines_added, lines_removed) VALUES (?1, ?2, ?3, ?4, ?5)")?;
-            for c in &changes {
-                ins.execute(params![id, c.path, status_str(c.status), c.lines_added.map(|n| n as i64), c.lines_removed.map(|n| n as i64)])?;
-            }
-        }
+        put_changes(&tx, id, &changes)?;
         tx.commit()?;
         let checkpoint = Checkpoint { id, created_ms, label: label.to_owned(), origin, files: manifest.len() as u64, bytes, summary, skipped, meta };
         cache.index = Some(index);
@@ -465,21 +513,7 @@ impl Store {
     pub fn changes(&self, id: i64) -> Result<Vec<FileChange>> {
         let conn = self.conn()?;
         get_checkpoint(&conn, id)?;
-        let mut stmt = conn.prepare_cached("SELECT path, status, lines_added, lines_removed FROM changes WHERE checkpoint = ?1 ORDER BY path")?;
-        let rows = stmt.query_map([id], |r| {
-            let status: String = r.get(1)?;
-            Ok(FileChange {
-                path: r.get(0)?,
-                status: match status.as_str() {
-                    "added" => ChangeStatus::Added,
-                    "deleted" => ChangeStatus::Deleted,
-                    _ => ChangeStatus::Modified,
-                },
-                lines_added: r.get::<_, Option<i64>>(2)?.map(|n| n as u64),
-                lines_removed: r.get::<_, Option<i64>>(3)?.map(|n| n as u64),
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        get_changes(&conn, id)
     }
 
     /// The manifest of one side (for tests, the CLI and the diff view).
@@ -508,7 +542,7 @@ impl Store {
             Side::Working => {
                 let index = load_index(conn)?;
                 let opts = self.options();
-                let scan = scan::scan(&self.root, &scan::ScanOptions { ignore: &opts.ignore, max_file_bytes: opts.max_file_bytes, exclude: Some(&self.db_dir) }, &index, &mut |_, _, _| Ok(()))?;
+                let scan = scan::scan(&self.root, &scan::ScanOptions { ignore: &opts.ignore, max_file_bytes: opts.max_file_bytes, exclude: Some(&self.db_dir), ignores: &self.ignores }, &index, &mut |_, _, _| Ok(()))?;
                 Ok(scan.manifest)
             }
         }
@@ -518,9 +552,10 @@ impl Store {
     pub fn diff(&self, from: Side, to: Side) -> Result<Vec<FileChange>> {
         let conn = self.conn()?;
         let (a, b) = (self.side_manifest(&conn, from)?, self.side_manifest(&conn, to)?);
+        let reader = std::cell::RefCell::new(blobs::Reader::new(&conn));
         let read = |side: Side, h: &Hash, path: &str| -> Result<Vec<u8>> {
             match side {
-                Side::Checkpoint(_) => get_blob(&conn, h),
+                Side::Checkpoint(_) => reader.borrow_mut().get(h),
                 Side::Working => Ok(std::fs::read(self.root.join(path))?),
             }
         };
@@ -534,7 +569,7 @@ impl Store {
             Side::Checkpoint(id) => {
                 let manifest = self.checkpoint_manifest(&conn, id)?;
                 Ok(match manifest.get(path) {
-                    Some(Node::File { mode, hash, .. }) => Some(Content::File { bytes: get_blob(&conn, hash)?, mode: *mode }),
+                    Some(Node::File { mode, hash, .. }) => Some(Content::File { bytes: blobs::Reader::new(&conn).get(hash)?, mode: *mode }),
                     Some(Node::Symlink { target }) => Some(Content::Symlink { target: target.clone() }),
                     None => None,
                 })
@@ -558,11 +593,12 @@ impl Store {
     pub fn contents(&self, id: i64) -> Result<Vec<(String, Content)>> {
         let conn = self.conn()?;
         let manifest = self.checkpoint_manifest(&conn, id)?;
+        let mut reader = blobs::Reader::new(&conn);
         manifest
             .into_iter()
             .map(|(path, node)| {
                 let content = match node {
-                    Node::File { mode, hash, .. } => Content::File { bytes: get_blob(&conn, &hash)?, mode },
+                    Node::File { mode, hash, .. } => Content::File { bytes: reader.get(&hash)?, mode },
                     Node::Symlink { target } => Content::Symlink { target },
                 };
                 Ok((path, content))
@@ -590,7 +626,8 @@ impl Store {
         let target = self.checkpoint_manifest(&conn, id)?;
         let current = self.checkpoint_manifest(&conn, undo)?;
         let plan = plan(&current, &target, paths);
-        let failed = restore::apply(&self.root, &target, &plan, &mut |h| get_blob(&conn, h));
+        let mut reader = blobs::Reader::new(&conn);
+        let failed = restore::apply(&self.root, &target, &plan, &mut |h| reader.get(h));
         Ok(RestoreReport { undo, plan, failed })
     }
 
@@ -641,39 +678,22 @@ impl Store {
     pub fn gc(&self) -> Result<GcReport> {
         let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut trees = HashSet::new();
+        let mut live = HashSet::new();
         let mut files = HashSet::new();
         {
             let mut stmt = tx.prepare("SELECT root FROM checkpoints")?;
             let roots = stmt.query_map([], |r| r.get::<_, Vec<u8>>(0))?.collect::<rusqlite::Result<Vec<_>>>()?;
+            let mut reader = blobs::Reader::new(&tx);
             for r in roots {
-                manifest::tree_hashes(&to_hash(&r)?, &mut |h| get_blob(&tx, h), &mut trees, &mut files)?;
+                manifest::tree_hashes(&to_hash(&r)?, &mut |h| reader.get(h), &mut live, &mut files)?;
             }
         }
-        let mut dead = Vec::new();
-        {
-            let mut stmt = tx.prepare("SELECT id, hash, length(data) FROM blobs")?;
-            let mut rows = stmt.query([])?;
-            while let Some(r) = rows.next()? {
-                let hash: Vec<u8> = r.get(1)?;
-                let h = to_hash(&hash)?;
-                if !trees.contains(&h) && !files.contains(&h) {
-                    dead.push((r.get::<_, i64>(0)?, r.get::<_, i64>(2)?));
-                }
-            }
-        }
-        let mut report = GcReport::default();
-        {
-            let mut del = tx.prepare_cached("DELETE FROM blobs WHERE id = ?1")?;
-            for (id, len) in &dead {
-                del.execute([id])?;
-                report.blobs_freed += 1;
-                report.bytes_freed += *len as u64;
-            }
-        }
-        // The index must never point at a blob that is gone: a later checkpoint would
+        live.extend(files);
+        let freed = blobs::collect(&tx, &live)?;
+        let report = GcReport { blobs_freed: freed.objects, bytes_freed: freed.bytes, ..GcReport::default() };
+        // The index must never point at content that is gone: a later checkpoint would
         // trust it and refer to missing content.
-        tx.execute("DELETE FROM stat_index WHERE hash NOT IN (SELECT hash FROM blobs)", [])?;
+        tx.execute("DELETE FROM stat_index WHERE hash NOT IN (SELECT hash FROM objects)", [])?;
         // Tells every process's cache that trees it remembers may be gone.
         tx.execute("INSERT INTO meta (key, value) VALUES ('gc_generation', '1') ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1", [])?;
         tx.commit()?;
@@ -688,7 +708,7 @@ impl Store {
 
     /// Blobs stored, and their bytes on disk (compressed).
     pub fn blob_stats(&self) -> Result<(u64, u64)> {
-        Ok(self.conn()?.query_row("SELECT count(*), coalesce(sum(length(data)), 0) FROM blobs", [], |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64)))?)
+        blobs::stats(&*self.conn()?)
     }
 }
 
@@ -697,13 +717,13 @@ impl Store {
 /// `cached` is this process's copy of the stat index (safe to reuse: an entry only says
 /// "a file with this stat had this content"); the updated index comes back, for the
 /// caller to keep once the transaction has committed.
-fn snapshot(tx: &rusqlite::Transaction, root: &Path, db_dir: &Path, opts: &StoreOptions, cached: Option<scan::Index>) -> Result<(Manifest, Vec<Skipped>, u64, scan::Index)> {
+fn snapshot(tx: &rusqlite::Transaction, packer: &mut blobs::Packer, root: &Path, db_dir: &Path, ignores: &walk::IgnoreCache, opts: &StoreOptions, cached: Option<scan::Index>) -> Result<(Manifest, Vec<Skipped>, u64, scan::Index)> {
     let mut index = match cached {
         Some(i) => i,
         None => load_index(tx)?,
     };
     let started = now_ns();
-    let scan = scan::scan(root, &scan::ScanOptions { ignore: &opts.ignore, max_file_bytes: opts.max_file_bytes, exclude: Some(db_dir) }, &index, &mut |_, bytes, hash| put_blob(tx, hash, bytes))?;
+    let scan = scan::scan(root, &scan::ScanOptions { ignore: &opts.ignore, max_file_bytes: opts.max_file_bytes, exclude: Some(db_dir), ignores }, &index, &mut |_, bytes, hash| packer.put(tx, hash, bytes))?;
     {
         let mut up = tx.prepare_cached("INSERT OR REPLACE INTO stat_index (path, size, mtime_ns, ctime_ns, ino, mode, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?;
         for (path, stat, hash) in &scan.read {
@@ -713,8 +733,11 @@ fn snapshot(tx: &rusqlite::Transaction, root: &Path, db_dir: &Path, opts: &Store
             up.execute(params![path, stat.size as i64, stat.mtime_ns, stat.ctime_ns, stat.ino as i64, stat.mode, hash.as_slice()])?;
             index.insert(path.clone(), (stat.clone(), *hash));
         }
+        // Entries for files no longer there: the usual answer, none, is known without
+        // looking each path up (every entry the walk matched, or just wrote, is present).
+        let present = scan.known + scan.read.iter().filter(|(p, _, _)| index.contains_key(p)).count();
+        let gone: Vec<String> = if present == index.len() { Vec::new() } else { index.keys().filter(|p| !scan.manifest.contains_key(*p)).cloned().collect() };
         let mut del = tx.prepare_cached("DELETE FROM stat_index WHERE path = ?1")?;
-        let gone: Vec<String> = index.keys().filter(|p| !scan.manifest.contains_key(*p)).cloned().collect();
         for path in gone {
             del.execute([&path])?;
             index.remove(&path);
@@ -740,33 +763,9 @@ fn load_index(conn: &Connection) -> Result<scan::Index> {
     Ok(index)
 }
 
-fn put_blob(conn: &Connection, hash: &Hash, bytes: &[u8]) -> Result<()> {
-    let exists = conn.prepare_cached("SELECT 1 FROM blobs WHERE hash = ?1")?.exists([hash.as_slice()])?;
-    if exists {
-        return Ok(());
-    }
-    // Level 3 (zstd's default): smaller than zlib's default on source code, and faster.
-    let packed = if bytes.len() >= 64 { zstd::bulk::compress(bytes, 3).ok().filter(|c| c.len() + c.len() / 8 < bytes.len()) } else { None };
-    let (codec, data) = match &packed {
-        Some(c) => (CODEC_ZSTD, c.as_slice()),
-        None => (CODEC_RAW, bytes),
-    };
-    conn.prepare_cached("INSERT INTO blobs (hash, size, codec, data) VALUES (?1, ?2, ?3, ?4)")?.execute(params![hash.as_slice(), bytes.len() as i64, codec, data])?;
-    Ok(())
-}
-
-fn get_blob(conn: &Connection, hash: &Hash) -> Result<Vec<u8>> {
-    let row: Option<(i64, i64, Vec<u8>)> = conn.prepare_cached("SELECT size, codec, data FROM blobs WHERE hash = ?1")?.query_row([hash.as_slice()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).optional()?;
-    let (size, codec, data) = row.ok_or_else(|| StoreError::Corrupt("a blob a checkpoint refers to is missing".into()))?;
-    match codec {
-        CODEC_RAW => Ok(data),
-        CODEC_ZSTD => zstd::bulk::decompress(&data, size as usize).map_err(|e| StoreError::Corrupt(format!("a blob does not decompress: {e}"))),
-        _ => Err(StoreError::Corrupt(format!("unknown blob codec {codec}"))),
-    }
-}
-
 fn read_manifest(conn: &Connection, root: &Hash) -> Result<Manifest> {
-    manifest::read_trees(root, &mut |h| get_blob(conn, h))
+    let mut reader = blobs::Reader::new(conn);
+    manifest::read_trees(root, &mut |h| reader.get(h))
 }
 
 fn checkpoint_root(conn: &Connection, id: i64) -> Result<Hash> {
@@ -774,7 +773,7 @@ fn checkpoint_root(conn: &Connection, id: i64) -> Result<Hash> {
     to_hash(&root.ok_or(StoreError::NotFound(id))?)
 }
 
-fn to_hash(bytes: &[u8]) -> Result<Hash> {
+pub(crate) fn to_hash(bytes: &[u8]) -> Result<Hash> {
     bytes.try_into().map_err(|_| StoreError::Corrupt("a hash has the wrong length".into()))
 }
 
@@ -801,11 +800,11 @@ fn get_checkpoint(conn: &Connection, id: i64) -> Result<Checkpoint> {
     conn.query_row(&format!("{SELECT_CHECKPOINT} WHERE id = ?1"), [id], row_to_checkpoint).optional()?.ok_or(StoreError::NotFound(id))
 }
 
-fn status_str(s: ChangeStatus) -> &'static str {
+fn parse_status(s: &str) -> ChangeStatus {
     match s {
-        ChangeStatus::Added => "added",
-        ChangeStatus::Modified => "modified",
-        ChangeStatus::Deleted => "deleted",
+        "added" => ChangeStatus::Added,
+        "deleted" => ChangeStatus::Deleted,
+        _ => ChangeStatus::Modified,
     }
 }
 

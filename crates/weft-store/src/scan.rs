@@ -7,7 +7,7 @@ use std::fs;
 use std::path::Path;
 
 use crate::manifest::{hash_bytes, Hash, Manifest, Node};
-use crate::{Skipped, StoreError};
+use crate::{walk, Skipped, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stat {
@@ -44,6 +44,7 @@ pub struct ScanOptions<'a> {
     /// The store's own folder, when the workspace contains it (a home folder opened as a
     /// workspace): snapshotting the database into itself would never settle.
     pub exclude: Option<&'a Path>,
+    pub ignores: &'a walk::IgnoreCache,
 }
 
 pub struct Scan {
@@ -52,68 +53,32 @@ pub struct Scan {
     pub bytes: u64,
     /// Paths whose content was read in this scan, with their stat (for the index).
     pub read: Vec<(String, Stat, Hash)>,
+    /// Files the index knew (same stat): not read.
+    pub known: usize,
 }
 
 /// Walks `root`. For every file whose stat does not match `index`, calls `on_read` with the
 /// content and its hash (the store keeps the blob there).
 pub fn scan(root: &Path, opts: &ScanOptions, index: &Index, on_read: &mut dyn FnMut(&str, &[u8], &Hash) -> Result<(), StoreError>) -> Result<Scan, StoreError> {
-    let exclude = opts.exclude.map(Path::to_path_buf);
-    let mut overrides = ignore::overrides::OverrideBuilder::new(root);
-    for pattern in opts.ignore {
-        let pattern = pattern.trim();
-        if pattern.is_empty() {
-            continue;
-        }
-        overrides.add(&format!("!{pattern}")).map_err(|e| StoreError::Invalid(format!("checkpoint ignore pattern {pattern:?}: {e}")))?;
-    }
-    let overrides = overrides.build().map_err(|e| StoreError::Invalid(format!("checkpoint ignore patterns: {e}")))?;
+    let rules = walk::Rules::new(root, opts.ignore, opts.exclude, opts.ignores)?;
     // Listing and lstat-ing is most of an incremental checkpoint, so it runs on every
     // core; reading and storing changed files stays on the caller's thread (it owns the
-    // SQLite transaction).
-    let walker = ignore::WalkBuilder::new(root)
-        .hidden(false)
-        .parents(false)
-        .git_global(false)
-        // .gitignore (and .git/info/exclude) plus the Weft list, as the issue of record
-        // says; ripgrep's own .ignore files are not a checkpoint rule.
-        .ignore(false)
-        .require_git(false)
-        .follow_links(false)
-        .overrides(overrides)
-        .threads(std::thread::available_parallelism().map_or(2, |n| n.get().min(4)))
-        .filter_entry(move |e| e.file_name() != ".git" && !weft_fs::is_temp_name(&e.file_name().to_string_lossy()) && Some(e.path()) != exclude.as_deref())
-        .build_parallel();
-    let found: std::sync::Mutex<Vec<Found>> = std::sync::Mutex::new(Vec::new());
-    walker.run(|| {
-        // Each thread batches into its own buffer; the buffer's Drop hands over the rest.
-        let mut local = Batch { buf: Vec::new(), to: &found };
-        Box::new(move |entry| {
-            let item = match entry {
-                Ok(e) if e.depth() == 0 => None,
-                Ok(e) if e.file_type().is_some_and(|t| t.is_dir()) => None,
-                Ok(e) => {
-                    // Everything per file that needs no transaction happens here, in
-                    // parallel: the lstat, the relative name, the index lookup.
-                    let meta = fs::symlink_metadata(e.path());
-                    let rel = e.path().strip_prefix(root).ok().map(|r| rel_string(r).ok_or_else(|| r.to_string_lossy().into_owned()));
-                    let known = match (&rel, &meta) {
-                        (Some(Ok(rel)), Ok(m)) if m.is_file() => index.get(rel).filter(|(s, _)| *s == Stat::of(m)).map(|(_, h)| *h),
-                        _ => None,
-                    };
-                    rel.map(|rel| Found::Entry { path: e.into_path(), rel, meta, known })
-                }
-                Err(e) => Some(Found::Error(error_path(&e, root), e.to_string())),
-            };
-            local.buf.extend(item);
-            if local.buf.len() >= 256 {
-                local.flush();
-            }
-            ignore::WalkState::Continue
-        })
+    // SQLite transaction). Everything per file that needs no transaction happens in the
+    // walk, in parallel: the lstat, the relative name, the index lookup.
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get().min(4));
+    let mut found = walk::walk(root, &rules, threads, &|rel, path, meta| {
+        let known = match (&rel, &meta) {
+            (Ok(rel), Ok(m)) if m.is_file() => index.get(rel).filter(|(s, _)| *s == Stat::of(m)).map(|(_, h)| *h),
+            _ => None,
+        };
+        Found::Entry { path, rel, meta, known }
     });
-    let found = found.into_inner().unwrap_or_default();
+    // Path order: new contents are packed in the order they are read, and neighbours in
+    // the tree (one package's sources) compress best together. It also leaves the nodes
+    // below already sorted.
+    found.sort_unstable_by(|a, b| a.key().cmp(b.key()));
 
-    let mut out = Scan { manifest: Manifest::new(), skipped: Vec::new(), bytes: 0, read: Vec::new() };
+    let mut out = Scan { manifest: Manifest::new(), skipped: Vec::new(), bytes: 0, read: Vec::new(), known: 0 };
     let mut nodes: Vec<(String, Node)> = Vec::with_capacity(found.len());
     for item in found {
         let (path, rel, meta, known) = match item {
@@ -155,7 +120,10 @@ pub fn scan(root: &Path, opts: &ScanOptions, index: &Index, on_read: &mut dyn Fn
                 continue;
             }
             let hash = match known {
-                Some(h) => h,
+                Some(h) => {
+                    out.known += 1;
+                    h
+                }
                 None => match fs::read(&path) {
                     Ok(bytes) => {
                         let h = hash_bytes(&bytes);
@@ -185,59 +153,17 @@ pub fn scan(root: &Path, opts: &ScanOptions, index: &Index, on_read: &mut dyn Fn
     Ok(out)
 }
 
-fn rel_string(rel: &Path) -> Option<String> {
-    // On Unix the separator already is `/`: the name as it is, if it is UTF-8.
-    #[cfg(unix)]
-    {
-        rel.to_str().map(str::to_owned)
-    }
-    #[cfg(not(unix))]
-    rel_string_components(rel)
-}
-
-#[cfg(not(unix))]
-fn rel_string_components(rel: &Path) -> Option<String> {
-    let mut s = String::new();
-    for c in rel.components() {
-        if !s.is_empty() {
-            s.push('/');
-        }
-        s.push_str(c.as_os_str().to_str()?);
-    }
-    Some(s)
-}
-
-fn error_path(e: &ignore::Error, root: &Path) -> String {
-    fn find(e: &ignore::Error) -> Option<&Path> {
-        match e {
-            ignore::Error::WithPath { path, .. } => Some(path),
-            ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => find(err),
-            _ => None,
-        }
-    }
-    find(e).map(|p| p.strip_prefix(root).unwrap_or(p).to_string_lossy().into_owned()).unwrap_or_default()
-}
-
-enum Found {
+pub(crate) enum Found {
     Entry { path: std::path::PathBuf, rel: Result<String, String>, meta: std::io::Result<fs::Metadata>, known: Option<Hash> },
     Error(String, String),
 }
 
-struct Batch<'a> {
-    buf: Vec<Found>,
-    to: &'a std::sync::Mutex<Vec<Found>>,
-}
-
-impl Batch<'_> {
-    fn flush(&mut self) {
-        if let Ok(mut f) = self.to.lock() {
-            f.append(&mut self.buf);
+impl Found {
+    fn key(&self) -> &str {
+        match self {
+            Found::Entry { rel: Ok(r) | Err(r), .. } => r,
+            Found::Error(path, _) => path,
         }
     }
 }
 
-impl Drop for Batch<'_> {
-    fn drop(&mut self) {
-        self.flush();
-    }
-}

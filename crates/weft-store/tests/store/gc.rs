@@ -96,3 +96,40 @@ fn a_gc_by_another_process_does_not_leave_this_one_referring_to_freed_blobs() {
     assert_eq!(fs::read_to_string(root.join("src/a.rs")).unwrap(), "fn a() {}\n");
     assert_eq!(fs::read_to_string(root.join("b.txt")).unwrap(), "b\n");
 }
+
+#[test]
+fn deleting_history_gives_its_space_back_even_from_packs_shared_with_live_files() {
+    let f = fixture();
+    let root = f.ws.path();
+    let mut rng = Rng(7);
+    // Compressible text, written by one checkpoint: its contents share packs.
+    let text = |rng: &mut Rng, i: usize| -> String { (0..400).map(|l| format!("fn f{i}_{l}() -> u64 {{ {} }}\n", rng.below(1000))).collect() };
+    for i in 0..60 {
+        fs::write(root.join(format!("f{i}.rs")), text(&mut rng, i)).unwrap();
+    }
+    let cp1 = f.store.create("", Origin::Manual, None).unwrap().checkpoint.id;
+    // Most files change: #1's packs are left mostly dead, but not all dead.
+    for i in 0..60 {
+        if i % 5 != 0 {
+            fs::write(root.join(format!("f{i}.rs")), text(&mut rng, 1000 + i)).unwrap();
+        }
+    }
+    let cp2 = f.store.create("", Origin::Manual, None).unwrap().checkpoint.id;
+    let state2 = read_tree(root);
+    let (_, bytes_before) = f.store.blob_stats().unwrap();
+
+    f.store.delete(&[cp1]).unwrap();
+    let report = f.store.gc().unwrap();
+    let (_, bytes_after) = f.store.blob_stats().unwrap();
+    assert_eq!(report.bytes_freed, bytes_before - bytes_after);
+    // Four fifths of #1's contents are gone, and #1 was about half of the store.
+    assert!(bytes_after * 10 < bytes_before * 7, "{bytes_before} -> {bytes_after}");
+    assert_eq!(f.store.integrity_check().unwrap(), "ok");
+
+    // The files #2 shared with #1 were moved, not lost.
+    for i in 0..60 {
+        fs::write(root.join(format!("f{i}.rs")), "changed").unwrap();
+    }
+    f.store.restore(cp2, None).unwrap();
+    assert_eq!(read_tree(root), state2);
+}

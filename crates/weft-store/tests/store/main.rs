@@ -2,5 +2,7 @@
 
 mod common;
 mod gc;
+mod ignore_rules;
+mod migrate;
 mod restore;
 mod roundtrip;
