@@ -368,6 +368,7 @@ fn read_loop(mut reader: Box<dyn Read + Send>, tx: mpsc::SyncSender<Msg>) {
 fn pump(session: &Session, rx: &mpsc::Receiver<Msg>) {
     let mut eof = false;
     let mut exit: Option<ExitInfo> = None;
+    let mut last_emit: Option<Instant> = None;
     loop {
         // After the shell exits, give its last output a moment (a background job may still
         // hold the terminal open, so EOF may never come).
@@ -389,13 +390,20 @@ fn pump(session: &Session, rx: &mpsc::Receiver<Msg>) {
             Msg::ChildExit(info) => *exit = Some(info),
         };
         handle(first, &mut frame, &mut eof, &mut exit);
+        // Output arriving right after the previous frame is a stream (a build log, `cat`):
+        // there the frame waits for more, since every frame costs the transport and the
+        // UI a message whatever its size. A Linux PTY hands over ~4 KiB per read, so
+        // without this a `cat` went out in ~7 KiB frames instead of ~220 KiB ones, and
+        // `weft serve` moved 35 instead of 40 MiB/s. Output after a pause (an echo, a
+        // prompt) goes at once.
+        let streaming = last_emit.is_some_and(|t| t.elapsed() < 2 * COALESCE);
         let deadline = Instant::now() + COALESCE;
         while frame.len() < MAX_FRAME {
             match rx.try_recv() {
                 Ok(m) => handle(m, &mut frame, &mut eof, &mut exit),
                 Err(TryRecvError::Disconnected) => break,
                 Err(TryRecvError::Empty) => {
-                    if frame.len() < INTERACTIVE || eof {
+                    if (frame.len() < INTERACTIVE && !streaming) || eof {
                         break;
                     }
                     match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
@@ -407,6 +415,7 @@ fn pump(session: &Session, rx: &mpsc::Receiver<Msg>) {
         }
         if !frame.is_empty() {
             session.emit(frame);
+            last_emit = Some(Instant::now());
         }
         if eof && exit.is_some() {
             break;
