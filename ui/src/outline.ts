@@ -90,7 +90,9 @@ export class OutlinePanel {
     const row = chain.length ? this.rows.get(chain[chain.length - 1]) : undefined;
     if (row) {
       row.classList.add('current');
-      row.scrollIntoView({ block: 'nearest' });
+      // Scrolling lays the page out at once; a hidden panel (the usual case at start-up)
+      // is scrolled when it is shown, since showing it renders again.
+      if (!this.el.closest('[hidden]')) row.scrollIntoView({ block: 'nearest' });
     }
   }
 }

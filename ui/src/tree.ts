@@ -138,6 +138,8 @@ export class FileTree {
     return path.split('/').length - 1;
   }
 
+  private revealing: string | null = null;
+
   private select(path: string | null) {
     if (this.selected) this.nodes.get(this.selected)?.row.classList.remove('selected');
     this.selected = path;
@@ -153,7 +155,14 @@ export class FileTree {
       if (node && !node.expanded) await this.toggle(node, true);
     }
     this.select(path);
-    this.nodes.get(path)?.row.scrollIntoView({ block: 'nearest' });
+    // Before the next frame rather than now (scrolling lays the page out at once), and
+    // only for the last path asked: opening several editors reveals each.
+    this.revealing = path;
+    requestAnimationFrame(() => {
+      if (this.revealing !== path) return;
+      this.revealing = null;
+      this.nodes.get(path)?.row.scrollIntoView({ block: 'nearest' });
+    });
   }
 
   /** A watch batch: re-list the parent folders of what changed (if they are shown). */

@@ -37,6 +37,7 @@ export class EditorGroup {
   private bodyEl: HTMLElement;
   tabs: Tab[] = [];
   active: Tab | null = null;
+  private scrollPending = false;
 
   constructor(private hooks: GroupHooks) {
     this.tabsEl = h('div', { class: 'tabs', role: 'tablist' });
@@ -132,7 +133,15 @@ export class EditorGroup {
       t.paneEl.hidden = t !== tab;
       this.renderTab(t);
     }
-    tab.tabEl.scrollIntoView({ block: 'nearest', inline: 'nearest' });
+    // Before the next frame, not now: scrolling lays the page out at once, and restoring a
+    // session activates tabs several times before anything is painted.
+    if (!this.scrollPending) {
+      this.scrollPending = true;
+      requestAnimationFrame(() => {
+        this.scrollPending = false;
+        this.active?.tabEl.scrollIntoView({ block: 'nearest', inline: 'nearest' });
+      });
+    }
     if (focus) tab.view.focus();
     this.hooks.onActivate(this, tab);
   }
