@@ -82,11 +82,26 @@ fn cli_config(tmp: &Path) -> Option<PathBuf> {
     let src = registry_src()?;
     let grammars = tmp.join("grammars");
     std::fs::create_dir_all(&grammars).ok()?;
-    for (name, prefix) in [("tree-sitter-rust", "tree-sitter-rust-0.24"), ("tree-sitter-javascript", "tree-sitter-javascript-0.25"), ("tree-sitter-typescript", "tree-sitter-typescript-0.23")] {
-        let dir = std::fs::read_dir(&src).ok()?.flatten().map(|e| e.path()).find(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with(prefix)))?;
+    let find = |prefix: &str| std::fs::read_dir(&src).ok()?.flatten().map(|e| e.path()).find(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with(prefix)));
+    for (name, prefix) in [("tree-sitter-rust", "tree-sitter-rust-0.24"), ("tree-sitter-javascript", "tree-sitter-javascript-0.25")] {
         #[cfg(unix)]
-        std::os::unix::fs::symlink(&dir, grammars.join(name)).ok()?;
+        std::os::unix::fs::symlink(find(prefix)?, grammars.join(name)).ok()?;
     }
+    // The typescript crate ships its two grammars without the tree-sitter.json the CLI
+    // looks for: a folder with one, and links to the same sources.
+    let ts = find("tree-sitter-typescript-0.23")?;
+    let dir = grammars.join("tree-sitter-typescript");
+    std::fs::create_dir_all(&dir).ok()?;
+    #[cfg(unix)]
+    for part in ["typescript", "common"] {
+        std::os::unix::fs::symlink(ts.join(part), dir.join(part)).ok()?;
+    }
+    std::fs::write(
+        dir.join("tree-sitter.json"),
+        r#"{"grammars": [{"name": "typescript", "camelcase": "TypeScript", "scope": "source.ts", "path": "typescript", "file-types": ["ts"]}],
+            "metadata": {"version": "0.23.2", "license": "MIT", "description": "TypeScript", "links": {"repository": "https://github.com/tree-sitter/tree-sitter-typescript"}}}"#,
+    )
+    .ok()?;
     let config = tmp.join("config.json");
     std::fs::write(&config, format!("{{\"parser-directories\": [\"{}\"]}}", grammars.display())).ok()?;
     Some(config)
@@ -94,8 +109,14 @@ fn cli_config(tmp: &Path) -> Option<PathBuf> {
 
 /// The parse time tree-sitter-cli reports for a file (its own timer, so process start-up
 /// and grammar loading are not counted against it).
-fn cli_parse(config: &Path, file: &Path) -> Option<Duration> {
-    let out = Command::new("tree-sitter").args(["parse", "--time", "--quiet", "--config-path"]).arg(config).arg(file).output().ok()?;
+fn cli_parse(config: &Path, file: &Path, lang: Lang) -> Option<Duration> {
+    let mut cmd = Command::new("tree-sitter");
+    cmd.args(["parse", "--time", "--quiet", "--config-path"]).arg(config);
+    // By scope: the CLI does not pick a grammar for `lib.dom.d.ts` by its extension.
+    if lang == Lang::TypeScript {
+        cmd.args(["--scope", "source.ts"]);
+    }
+    let out = cmd.arg(file).output().ok()?;
     let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
     // "path\tParse:    12.34 ms\t  1234 bytes/ms"
     let line = text.lines().find(|l| l.contains("Parse:"))?;
@@ -125,8 +146,8 @@ fn main() {
             took
         }).collect());
         let theirs = config.as_ref().and_then(|c| {
-            cli_parse(c, path)?; // warm: compiles the grammar the first time
-            let v: Option<Vec<Duration>> = (0..n).map(|_| cli_parse(c, path)).collect();
+            cli_parse(c, path, *lang)?; // warm: compiles the grammar the first time
+            let v: Option<Vec<Duration>> = (0..n).map(|_| cli_parse(c, path, *lang)).collect();
             v.map(median)
         });
         match theirs {
@@ -210,6 +231,21 @@ fn main() {
             println!("   ratio weft/ctags: {:.2}× ({threads} threads), {:.2}× (1 thread)", ours.as_secs_f64() / c.as_secs_f64(), one.as_secs_f64() / c.as_secs_f64());
         }
         None => println!("   ctags: not found (apt install universal-ctags)"),
+    }
+
+    // The floor under any tree-sitter index: tree-sitter's own CLI parsing the files it
+    // has grammars for here (Rust, JavaScript), against ctags on that same subset.
+    let Some(config) = config else { return };
+    let subset: Vec<PathBuf> = list.iter().filter(|p| [".rs", ".js", ".mjs", ".cjs"].iter().any(|x| p.ends_with(x))).map(|p| tree.join(p)).collect();
+    let subset_file = tmp.path().join("subset.txt");
+    std::fs::write(&subset_file, subset.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join("\n")).expect("subset");
+    let out = Command::new("tree-sitter").args(["parse", "--time", "--quiet", "--config-path"]).arg(&config).arg("--paths").arg(&subset_file).output();
+    let parsed: f64 = out.map(|o| String::from_utf8_lossy(&o.stdout).lines().filter_map(|l| l.split('\t').map(str::trim).find(|f| f.starts_with("Parse:")).and_then(|f| f.trim_start_matches("Parse:").trim().trim_end_matches("ms").trim().parse::<f64>().ok())).sum()).unwrap_or(0.0);
+    let t = Instant::now();
+    let ok = Command::new("ctags").arg("-f").arg(tmp.path().join("tags2")).arg("-L").arg(&subset_file).stderr(std::process::Stdio::null()).status().is_ok_and(|s| s.success());
+    let ctags_subset = t.elapsed();
+    if ok && parsed > 0.0 {
+        println!("   parsing alone, {} Rust/JS files: tree-sitter CLI {parsed:.0} ms (its own timer, one thread) vs ctags's whole run {:.0} ms: {:.1}×", subset.len(), ms(ctags_subset), parsed / ms(ctags_subset));
     }
 }
 
