@@ -75,20 +75,32 @@ async function once(bin, args) {
     WEFT_CONFIG_DIR: join(appDir, 'config'), WEFT_DATA_DIR: join(appDir, 'data') };
   const t0 = process.hrtime.bigint();
   const child = spawn(bin, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
-  const ms = await new Promise((res, rej) => {
+  const { ms, marks } = await new Promise((res, rej) => {
     let buf = '';
     child.stderr.on('data', (d) => {
       buf += d;
-      if (buf.includes('weft-ready')) res(Number(process.hrtime.bigint() - t0) / 1e6);
+      const line = /weft-ready ([\d.]+)(?: page: (.*))?/.exec(buf);
+      if (line) {
+        const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+        // The page's marks are ms since its navigation began; what came before is the
+        // process and the web view starting.
+        const marks = Object.fromEntries((line[2] ?? '').split(', ').filter(Boolean).map((m) => m.split(' ')).map(([k, v]) => [k, Number(v)]));
+        res({ ms, marks });
+      }
     });
     child.on('exit', (c) => rej(new Error(`${bin} exited (${c}) before ready:\n${buf}`)));
     setTimeout(() => rej(new Error(`${bin}: no ready line in 30 s\n${buf}`)), 30000);
+  }).catch((e) => {
+    // Leave no window or web process behind: they would skew every later run.
+    for (const p of descendants(child.pid).reverse()) try { process.kill(p, 'SIGKILL'); } catch {}
+    xvfb.kill();
+    throw e;
   });
   await new Promise((r) => setTimeout(r, 1500));
   const kib = pssKiB(child.pid);
   for (const p of descendants(child.pid).reverse()) try { process.kill(p, 'SIGKILL'); } catch {}
   await new Promise((r) => setTimeout(r, 300));
-  return { ms, kib };
+  return { ms, kib, marks };
 }
 
 const weft = join(target, 'release', 'weft-desktop');
@@ -111,4 +123,10 @@ const mb = (k) => med(results[k].map((r) => r.kib)) / 1024;
 console.log(`\n\n${runs} cold starts each, interleaved, medians`);
 console.log(`start to interactive   weft ${ms('weft').toFixed(0).padStart(6)} ms   minimal ${ms('minimal').toFixed(0).padStart(6)} ms   ratio ${(ms('weft') / ms('minimal')).toFixed(2)}x`);
 console.log(`memory (PSS, all procs) weft ${mb('weft').toFixed(0).padStart(5)} MB   minimal ${mb('minimal').toFixed(0).padStart(6)} MB   ratio ${(mb('weft') / mb('minimal')).toFixed(2)}x`);
+// Where the time goes: page marks (ms since the page began loading), medians.
+for (const k of ['minimal', 'weft']) {
+  const names = Object.keys(results[k][0].marks);
+  const before = med(results[k].map((r) => r.ms - (r.marks.ready ?? 0)));
+  console.log(`  ${k.padEnd(8)} before the page ${before.toFixed(0)} ms; page: ${names.map((n) => `${n} ${med(results[k].map((r) => r.marks[n] ?? NaN)).toFixed(0)}`).join(', ')}`);
+}
 console.log('goal: <= 1.3x on both');

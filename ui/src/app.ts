@@ -61,7 +61,20 @@ export class App {
       root.replaceChildren(await this.welcome());
       return;
     }
-    root.replaceChildren(this.layout());
+    // The workbench is built detached and shown once the tree and the restored tabs are
+    // in it: shown empty first, WebKit lays out and paints it before it hands over the
+    // replies, and then again with the content (~25 ms of start-up measured).
+    const workbench = this.layout();
+    let shown = false;
+    const show = () => {
+      if (shown) return;
+      shown = true;
+      root.replaceChildren(workbench);
+      for (const g of this.groups) for (const t of g.tabs) t.view.requestMeasure();
+      this.activeGroup.active?.view.focus();
+    };
+    // A slow disk must not leave the window blank: then the workbench shows as it fills.
+    const fallback = setTimeout(show, 250);
     this.backend.setTitle(`${this.info.workspace.name} — Weft`);
     document.addEventListener('keydown', (e) => this.onKey(e), true);
     this.backend.onCloseRequested(() => this.confirmDiscardAll('closing Weft'));
@@ -74,6 +87,10 @@ export class App {
     await ensureVim(this.settings);
     mark('layout');
     await Promise.all([this.tree.load().then(() => mark('tree')), this.settings.restoreTabs ? this.restoreSession().then(() => mark('tabs')) : null]);
+    clearTimeout(fallback);
+    show();
+    // Ready means laid out, not merely in the DOM: force the layout the next frame would do.
+    void workbench.offsetHeight;
     mark('ready');
     void this.backend.terminalList().then(async (running) => {
       if (running.length) await (await this.terminals()).restore(running);

@@ -1,9 +1,12 @@
+// First, so its clock reads when the bundle starts to run (fetched and parsed by then).
+import { bundleStarted } from './started';
 import './style.css';
 import { connectBackend } from './backend';
 import { App, mark } from './app';
 import { h } from './dom';
 
 async function main() {
+  mark('parsed', bundleStarted);
   mark('script');
   const root = document.getElementById('app')!;
   try {
