@@ -89,6 +89,8 @@ test('the desktop window opens on a folder, shows its tree and opens a file', as
   // The window title follows the open file and folder.
   const title = await wd('GET', `/session/${session}/title`);
   assert.match(title, /lib\.rs — weft-desktop-ws-\w+ — Weft/);
+  // To look at the real window: WEFT_SCREENSHOT=/tmp/desktop.png
+  if (process.env.WEFT_SCREENSHOT) writeFileSync(process.env.WEFT_SCREENSHOT, Buffer.from(await wd('GET', `/session/${session}/screenshot`), 'base64'));
 });
 
 test('the desktop terminal runs a shell over the IPC channel, with the DOM renderer on Linux', async () => {
