@@ -59,6 +59,10 @@ function descendants(pid) {
   return all;
 }
 
+function killTree(pid) {
+  for (const p of descendants(pid).reverse()) try { process.kill(p, 'SIGKILL'); } catch {}
+}
+
 function pssKiB(pid) {
   let total = 0;
   for (const p of descendants(pid)) {
@@ -79,12 +83,13 @@ async function once(bin, args) {
     let buf = '';
     child.stderr.on('data', (d) => {
       buf += d;
-      const line = /weft-ready ([\d.]+)(?: page: (.*))?/.exec(buf);
+      // Whole lines only: a read can end in the middle of one.
+      const line = /weft-ready [\d.]+(?: page: (.*))?\n/.exec(buf);
       if (line) {
         const ms = Number(process.hrtime.bigint() - t0) / 1e6;
         // The page's marks are ms since its navigation began; what came before is the
         // process and the web view starting.
-        const marks = Object.fromEntries((line[2] ?? '').split(', ').filter(Boolean).map((m) => m.split(' ')).map(([k, v]) => [k, Number(v)]));
+        const marks = Object.fromEntries((line[1] ?? '').split(', ').filter(Boolean).map((m) => m.split(' ')).map(([k, v]) => [k, Number(v)]));
         res({ ms, marks });
       }
     });
@@ -92,13 +97,13 @@ async function once(bin, args) {
     setTimeout(() => rej(new Error(`${bin}: no ready line in 30 s\n${buf}`)), 30000);
   }).catch((e) => {
     // Leave no window or web process behind: they would skew every later run.
-    for (const p of descendants(child.pid).reverse()) try { process.kill(p, 'SIGKILL'); } catch {}
+    killTree(child.pid);
     xvfb.kill();
     throw e;
   });
   await new Promise((r) => setTimeout(r, 1500));
   const kib = pssKiB(child.pid);
-  for (const p of descendants(child.pid).reverse()) try { process.kill(p, 'SIGKILL'); } catch {}
+  killTree(child.pid);
   await new Promise((r) => setTimeout(r, 300));
   return { ms, kib, marks };
 }
