@@ -1,14 +1,15 @@
 //! weft-pty owns terminal sessions: real PTYs (portable-pty; ConPTY on Windows) running the
 //! user's shell in the workspace, addressed by id.
 //!
-//! Output path: one blocking reader thread per PTY reads into a *bounded* channel, so a
+//! Output path: one blocking reader thread per PTY appends to a *bounded* buffer, so a
 //! consumer that falls behind stops the reader, the kernel's PTY buffer fills and the
-//! program writing blocks — memory never grows with a flood. A pump thread coalesces what
-//! is queued into frames (what is there when output comes after a pause, so an echo is not
-//! delayed; while output streams, up to 256 KiB or what arrived within ~4 ms) and hands them to
-//! the session's sink, keeping a scrollback ring so a re-attached UI sees recent output.
-//! A sink may ask for flow control: then the pump also waits while more than 1 MiB is
-//! unacknowledged, so the transport's queues stay bounded too.
+//! program writing blocks — memory never grows with a flood. A pump thread takes what is
+//! buffered as frames (at once when output comes after a pause, so an echo is not delayed;
+//! while output streams, up to 256 KiB or what arrived within ~4 ms; the reader wakes it
+//! only when that is there) and hands them to the session's sink, keeping a scrollback ring
+//! so a re-attached UI sees recent output. A sink may ask for flow control: then the pump
+//! also waits while more than 1 MiB is unacknowledged, so the transport's queues stay
+//! bounded too.
 //!
 //! It knows nothing of Tauri, WebSockets or JSON: bytes in, bytes and an exit status out.
 

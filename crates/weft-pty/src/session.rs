@@ -2,7 +2,6 @@ use std::collections::{HashMap, VecDeque};
 use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{self, RecvTimeoutError, TryRecvError};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
@@ -11,12 +10,10 @@ use serde::Serialize;
 
 use crate::{process, PtyError, Result};
 
-/// Reads per syscall; also the unit of the bounded queue.
+/// Reads per syscall (a Linux PTY hands over at most 4 KiB; other systems more).
 const READ_CHUNK: usize = 64 * 1024;
-/// Reads the reader may queue before it blocks (and with it, the program). A PTY read
-/// is at most a few KiB on Linux, up to READ_CHUNK elsewhere.
-const QUEUE_CHUNKS: usize = 32;
-/// Largest frame handed to a sink.
+/// Largest frame handed to a sink; also how much read output may wait for the pump before
+/// the reader stops reading (and with it, the program).
 const MAX_FRAME: usize = 256 * 1024;
 /// Below this, a frame goes out at once (typing echo must not wait).
 const INTERACTIVE: usize = 16 * 1024;
@@ -94,10 +91,42 @@ struct Session {
     taps: Mutex<Vec<(u64, Sink)>>,
 }
 
-enum Msg {
-    Data(Vec<u8>),
-    Eof,
-    ChildExit(ExitInfo),
+/// Output the reader has read and the pump not yet taken. The reader appends to one
+/// buffer and wakes the pump only when what it waits for is there: while a flood streams
+/// that is once a frame, not once a read (a Linux PTY read is 4 KiB, so a wake-up per read
+/// was ~8,000 context switches per 32 MiB, on the cores the UI needs).
+#[derive(Default)]
+struct Inbox {
+    bytes: Vec<u8>,
+    eof: bool,
+    exit: Option<ExitInfo>,
+    /// The pump sleeps until `bytes` holds this many; `None`: it is not sleeping.
+    want: Option<usize>,
+    /// The pump has ended: the reader stops.
+    gone: bool,
+}
+
+#[derive(Default)]
+struct Queue {
+    inbox: Mutex<Inbox>,
+    /// For the pump: what it wants has arrived (or the end).
+    arrived: Condvar,
+    /// For the reader: the pump took the bytes.
+    taken: Condvar,
+}
+
+impl Queue {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inbox> {
+        self.inbox.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Wakes the pump if it sleeps and what it wants is there, or `always` (an end).
+    fn wake(&self, inbox: &mut Inbox, always: bool) {
+        if inbox.want.is_some_and(|w| always || inbox.bytes.len() >= w) {
+            inbox.want = None;
+            self.arrived.notify_one();
+        }
+    }
 }
 
 /// All terminal sessions of one app. Dropping it kills them all.
@@ -156,10 +185,11 @@ impl Terminals {
             taps: Mutex::default(),
         });
 
-        let (tx, rx) = mpsc::sync_channel::<Msg>(QUEUE_CHUNKS);
+        let queue = Arc::new(Queue::default());
         let spawn_err = |e: std::io::Error| PtyError::Spawn(e.to_string());
-        let reader_tx = tx.clone();
-        std::thread::Builder::new().name(format!("weft-pty-read-{id}")).spawn(move || read_loop(reader, reader_tx)).map_err(spawn_err)?;
+        let read_q = queue.clone();
+        std::thread::Builder::new().name(format!("weft-pty-read-{id}")).spawn(move || read_loop(reader, &read_q)).map_err(spawn_err)?;
+        let wait_q = queue.clone();
         std::thread::Builder::new()
             .name(format!("weft-pty-wait-{id}"))
             .spawn(move || {
@@ -167,11 +197,13 @@ impl Terminals {
                     Ok(s) => ExitInfo { code: s.signal().is_none().then(|| s.exit_code()), signal: s.signal().map(str::to_owned) },
                     Err(_) => ExitInfo { code: None, signal: None },
                 };
-                let _ = tx.send(Msg::ChildExit(info));
+                let mut inbox = wait_q.lock();
+                inbox.exit = Some(info);
+                wait_q.wake(&mut inbox, true);
             })
             .map_err(spawn_err)?;
         let pumped = session.clone();
-        std::thread::Builder::new().name(format!("weft-pty-pump-{id}")).spawn(move || pump(&pumped, &rx)).map_err(spawn_err)?;
+        std::thread::Builder::new().name(format!("weft-pty-pump-{id}")).spawn(move || pump(&pumped, &queue)).map_err(spawn_err)?;
         self.lock().insert(id, session);
         Ok(id)
     }
@@ -345,83 +377,96 @@ impl Session {
     }
 }
 
-fn read_loop(mut reader: Box<dyn Read + Send>, tx: mpsc::SyncSender<Msg>) {
-    // One buffer, reused: a Linux PTY read returns at most a few KiB, so a fresh zeroed
-    // 64 KiB buffer per read would cost more than the data it carries.
+fn read_loop(mut reader: Box<dyn Read + Send>, q: &Queue) {
+    // One buffer, reused: a Linux PTY read returns at most 4 KiB, so a fresh zeroed 64 KiB
+    // buffer per read would cost more than the data it carries.
     let mut buf = vec![0u8; READ_CHUNK];
     loop {
+        // Backpressure: while a frame's worth waits for the pump, stop reading; the kernel's
+        // buffer fills and the program blocks.
+        {
+            let mut inbox = q.lock();
+            while inbox.bytes.len() >= MAX_FRAME && !inbox.gone {
+                inbox = q.taken.wait(inbox).unwrap_or_else(|p| p.into_inner());
+            }
+            if inbox.gone {
+                return;
+            }
+        }
         match reader.read(&mut buf) {
             // Linux reports EIO once every slave handle is closed: that is the end.
             Ok(0) | Err(_) => break,
             Ok(n) => {
-                // Blocks while the queue is full: this is the backpressure.
-                if tx.send(Msg::Data(buf[..n].to_vec())).is_err() {
-                    return;
-                }
+                let mut inbox = q.lock();
+                inbox.bytes.extend_from_slice(&buf[..n]);
+                q.wake(&mut inbox, false);
             }
         }
     }
-    let _ = tx.send(Msg::Eof);
+    let mut inbox = q.lock();
+    inbox.eof = true;
+    q.wake(&mut inbox, true);
 }
 
-/// Coalesces queued chunks into frames until the reader ends and the child has exited.
-fn pump(session: &Session, rx: &mpsc::Receiver<Msg>) {
-    let mut eof = false;
-    let mut exit: Option<ExitInfo> = None;
+/// Takes what the reader queued as frames until the reader ends and the child has exited.
+fn pump(session: &Session, q: &Queue) {
     let mut last_emit: Option<Instant> = None;
-    loop {
-        // After the shell exits, give its last output a moment (a background job may still
-        // hold the terminal open, so EOF may never come).
-        let first = if exit.is_some() {
-            match rx.recv_timeout(Duration::from_millis(150)) {
-                Ok(m) => m,
-                Err(_) => break,
-            }
-        } else {
-            match rx.recv() {
-                Ok(m) => m,
-                Err(_) => break,
-            }
-        };
-        let mut frame = Vec::new();
-        let handle = |m: Msg, frame: &mut Vec<u8>, eof: &mut bool, exit: &mut Option<ExitInfo>| match m {
-            Msg::Data(d) => frame.extend_from_slice(&d),
-            Msg::Eof => *eof = true,
-            Msg::ChildExit(info) => *exit = Some(info),
-        };
-        handle(first, &mut frame, &mut eof, &mut exit);
-        // Output arriving right after the previous frame is a stream (a build log, `cat`):
-        // there the frame waits for more, since every frame costs the transport and the
-        // UI a message whatever its size. A Linux PTY hands over ~4 KiB per read, so
-        // without this a `cat` went out in ~7 KiB frames instead of ~220 KiB ones, and
-        // `weft serve` moved 35 instead of 40 MiB/s. Output after a pause (an echo, a
-        // prompt) goes at once.
-        let streaming = last_emit.is_some_and(|t| t.elapsed() < 2 * COALESCE);
-        let deadline = Instant::now() + COALESCE;
-        while frame.len() < MAX_FRAME {
-            match rx.try_recv() {
-                Ok(m) => handle(m, &mut frame, &mut eof, &mut exit),
-                Err(TryRecvError::Disconnected) => break,
-                Err(TryRecvError::Empty) => {
-                    if (frame.len() < INTERACTIVE && !streaming) || eof {
-                        break;
-                    }
-                    match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
-                        Ok(m) => handle(m, &mut frame, &mut eof, &mut exit),
-                        Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => break,
-                    }
+    let exit = loop {
+        let mut inbox = q.lock();
+        // Wait for output. After the shell exits, give its last output a moment (a
+        // background job may still hold the terminal open, so EOF may never come).
+        while inbox.bytes.is_empty() && !(inbox.eof && inbox.exit.is_some()) {
+            inbox.want = Some(1);
+            if inbox.exit.is_some() {
+                let (next, waited) = q.arrived.wait_timeout(inbox, Duration::from_millis(150)).unwrap_or_else(|p| p.into_inner());
+                inbox = next;
+                if waited.timed_out() && inbox.bytes.is_empty() {
+                    break;
                 }
+            } else {
+                inbox = q.arrived.wait(inbox).unwrap_or_else(|p| p.into_inner());
             }
         }
+        inbox.want = None;
+        // Output arriving right after the previous frame is a stream (a build log, `cat`):
+        // there the frame waits for more, since every frame costs the transport and the UI
+        // a message whatever its size. Without this a `cat` went out in ~7 KiB frames
+        // instead of ~220 KiB ones, and `weft serve` moved 35 instead of 40 MiB/s. Output
+        // after a pause (an echo, a prompt) goes at once.
+        let streaming = last_emit.is_some_and(|t| t.elapsed() < 2 * COALESCE);
+        if (streaming || inbox.bytes.len() >= INTERACTIVE) && !inbox.eof {
+            let deadline = Instant::now() + COALESCE;
+            while inbox.bytes.len() < MAX_FRAME && !inbox.eof {
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    break;
+                }
+                inbox.want = Some(MAX_FRAME);
+                inbox = q.arrived.wait_timeout(inbox, left).unwrap_or_else(|p| p.into_inner()).0;
+            }
+            inbox.want = None;
+        }
+        let frame = std::mem::take(&mut inbox.bytes);
+        if frame.len() >= INTERACTIVE {
+            // A flood goes on: room for the next frame at once, not by doubling.
+            inbox.bytes.reserve(MAX_FRAME + READ_CHUNK);
+        }
+        let end = (inbox.eof && inbox.exit.is_some()) || (inbox.exit.is_some() && frame.is_empty());
+        let exit = if end { Some(inbox.exit.clone().unwrap_or(ExitInfo { code: None, signal: None })) } else { None };
+        if end {
+            inbox.gone = true;
+        }
+        q.taken.notify_one();
+        drop(inbox);
         if !frame.is_empty() {
             session.emit(frame);
             last_emit = Some(Instant::now());
         }
-        if eof && exit.is_some() {
-            break;
+        if let Some(exit) = exit {
+            break exit;
         }
-    }
-    session.emit_exit(exit.unwrap_or(ExitInfo { code: None, signal: None }));
+    };
+    session.emit_exit(exit);
 }
 
 /// The user's shell: $SHELL, else the passwd entry, else /bin/sh. Interactive; a login
