@@ -181,6 +181,9 @@ export class AgentPanel {
   private suggestions: Suggestion[] = [];
   private picked = 0;
   private suggestSeq = 0;
+  /** The query `suggestions` answer, and the lookup for the query being typed. */
+  private suggestedFor: string | null = null;
+  private suggesting: Promise<void> = Promise.resolve();
 
   constructor(private backend: Backend, private host: AgentHost) {
     this.threadSel = h('select', { class: 'ag-threads', 'aria-label': 'Thread', title: 'Saved threads of this folder' });
@@ -197,7 +200,9 @@ export class AgentPanel {
     this.input = h('textarea', { class: 'ag-input', rows: 3, placeholder: 'Ask the agent to change, explain or fix something… @ mentions files, symbols, @selection, @terminal, @problems', spellcheck: 'false', 'aria-label': 'Prompt' });
     this.chips = h('div', { class: 'ag-chips' });
     this.popup = h('div', { class: 'ag-suggest', role: 'listbox', hidden: true });
-    this.input.addEventListener('input', () => void this.suggest());
+    this.input.addEventListener('input', () => {
+      this.suggesting = this.suggest();
+    });
     this.input.addEventListener('blur', () => setTimeout(() => (this.popup.hidden = true), 150));
     this.input.addEventListener('keydown', (e) => {
       if (!this.popup.hidden && this.suggestions.length) {
@@ -209,7 +214,7 @@ export class AgentPanel {
         }
         if (e.key === 'Enter' || e.key === 'Tab') {
           e.preventDefault();
-          void this.pick(this.suggestions[this.picked]);
+          void this.pickCurrent();
           return;
         }
         if (e.key === 'Escape') {
@@ -550,9 +555,17 @@ export class AgentPanel {
     const seq = ++this.suggestSeq;
     if (!q) {
       this.popup.hidden = true;
+      this.suggestedFor = null;
       return;
     }
     const query = q.query.toLowerCase();
+    // Until the lookup answers, show only what still fits the text typed: a list left from
+    // a shorter query (say @terminal for "@t") must not be what Enter takes for "@test.s".
+    if (this.suggestedFor !== q.query) {
+      this.suggestions = this.suggestions.filter((x) => fuzzy(x.token.toLowerCase(), query));
+      this.picked = 0;
+      this.renderSuggestions();
+    }
     const out: Suggestion[] = [];
     const sel = this.host.selection();
     const special: Suggestion[] = [
@@ -582,8 +595,21 @@ export class AgentPanel {
       // Suggestions are a convenience: the specials still work.
     }
     this.suggestions = out.slice(0, 12);
+    this.suggestedFor = q.query;
     this.picked = 0;
     this.renderSuggestions();
+  }
+
+  /** Enter or Tab in the list: the pick answers the text as typed, so a lookup still on its
+   * way is waited for (a fast typist's Enter would otherwise take a stale row). */
+  private async pickCurrent() {
+    const q = this.mentionQuery();
+    if (q && this.suggestedFor !== q.query) {
+      await this.suggesting;
+      if (this.mentionQuery()?.query !== q.query) return;
+    }
+    const x = this.suggestions[this.picked];
+    if (x) await this.pick(x);
   }
 
   private renderSuggestions() {
@@ -820,4 +846,11 @@ function label(m: Mention): string {
     case 'symbol': return m.name;
     case 'text': return m.label;
   }
+}
+
+/** Whether every character of `query` appears in `text` in order (both lower-cased). */
+function fuzzy(text: string, query: string): boolean {
+  let i = 0;
+  for (const c of text) if (c === query[i]) i++;
+  return i >= query.length;
 }

@@ -58,12 +58,16 @@ test('a prompt streams, an approved edit shows in the editor, the test runs, and
   await page.locator('.agent-btn').click();
   const panel = page.locator('.agent-panel');
   await panel.waitFor();
-  // Mention a file with @: the picker suggests it, Enter takes it.
+  // Mention a file with @: the picker suggests it, Enter takes it. Typed as a fast typist
+  // does: Enter comes before the lookup for the full text has answered, while the list
+  // still holds the rows for "@t" (@terminal first); Enter must take the file typed.
   await panel.locator('.ag-input').fill('make ');
-  await panel.locator('.ag-input').pressSequentially('@test.s');
-  await panel.locator('.ag-sug', { hasText: '@test.sh' }).waitFor();
+  await panel.locator('.ag-input').pressSequentially('@t');
+  await panel.locator('.ag-sug', { hasText: '@terminal' }).waitFor();
+  await panel.locator('.ag-input').pressSequentially('est.s');
+  assert.equal(await panel.locator('.ag-sug', { hasText: '@terminal' }).count(), 0, 'rows that no longer fit the text are gone at once');
   await panel.locator('.ag-input').press('Enter');
-  assert.equal(await panel.locator('.ag-input').inputValue(), 'make @test.sh ');
+  await until(async () => (await panel.locator('.ag-input').inputValue()) === 'make @test.sh ', 'the picked mention in the prompt', 5000);
   await panel.locator('.ag-input').pressSequentially('pass');
   await panel.locator('.ag-input').press('Enter');
   assert.equal(await panel.locator('.ag-user').first().textContent(), 'make @test.sh pass');
