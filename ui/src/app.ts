@@ -4,7 +4,8 @@
 import { Text } from '@codemirror/state';
 import { EditorView } from '@codemirror/view';
 import { h, basename, debounce } from './dom';
-import { BackendError, type Backend, type AppInfo, type Settings, type FsChange, type RecentWorkspace, type Session } from './backend';
+import { mark, marks } from './marks';
+import { BackendError, type Backend, type AppInfo, type Settings, type FsChange, type RecentWorkspace, type Session, type TreeEntry, type FileDto } from './backend';
 import { choose, toast, errorMessage, panelModal } from './dialogs';
 import { CostMeter } from './usage';
 import { Doc } from './editor/doc';
@@ -21,10 +22,10 @@ import type { TerminalPanel } from './terminal';
 
 const MAX_GROUPS = 3;
 
-/** Start-up marks (ms since the page began loading), reported to the log when ready. */
-export const marks: [string, number][] = [];
-export function mark(name: string, at = performance.now()): void {
-  marks.push([name, Math.round(at)]);
+/** Requests main.ts sent before this code loaded: the root listing and the restored files. */
+export interface Preload {
+  listing: Promise<TreeEntry[]>;
+  files: Map<string, Promise<FileDto>>;
 }
 
 export class App {
@@ -53,6 +54,7 @@ export class App {
     private settings: Settings,
     private settingsError: string | null,
     private session: Session | null,
+    private preload: Preload | null = null,
   ) {}
 
   async start(root: HTMLElement): Promise<void> {
@@ -86,7 +88,8 @@ export class App {
     if (this.settingsError) toast(`${this.settingsError} (defaults are in use)`, 'error');
     await ensureVim(this.settings);
     mark('layout');
-    await Promise.all([this.tree.load().then(() => mark('tree')), this.settings.restoreTabs ? this.restoreSession().then(() => mark('tabs')) : null]);
+    const early = [...(this.preload?.files.keys() ?? [])];
+    await Promise.all([this.tree.load(this.preload?.listing).then(() => mark('tree')), this.settings.restoreTabs ? this.restoreSession().then(() => mark('tabs')) : null]);
     clearTimeout(fallback);
     show();
     // Ready means laid out, not merely in the DOM: force the layout the next frame would do.
@@ -96,6 +99,13 @@ export class App {
       if (running.length) await (await this.terminals()).restore(running);
     }).catch(() => {});
     void this.backend.uiReady(marks).catch(() => {});
+    // The restored files were read before the watcher was subscribed: a change in between
+    // would go unseen, so each is checked against the disk once (a no-op when unchanged).
+    this.preload = null;
+    for (const path of early) {
+      const doc = this.docs.get(path);
+      if (doc) void this.reloadFromDisk(doc);
+    }
     // Off the start-up path: the ledger is read once the editor is interactive.
     setTimeout(() => void this.costMeter.refresh(null), 500);
   }
@@ -359,7 +369,9 @@ export class App {
     let doc = this.docs.get(path);
     if (doc) return doc;
     try {
-      const dto = await this.backend.readFile(path);
+      const early = this.preload?.files.get(path);
+      this.preload?.files.delete(path);
+      const dto = await (early ?? this.backend.readFile(path));
       doc = this.docs.get(path);
       if (doc) return doc;
       doc = new Doc(path, dto);

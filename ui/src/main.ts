@@ -1,21 +1,38 @@
-// First, so its clock reads when the bundle starts to run (fetched and parsed by then).
-import { bundleStarted } from './started';
+// The entry is small on purpose: it sends the first requests (the folder, the settings, the
+// session, then the root listing and the restored files) and only then waits for the
+// workbench code (CodeMirror is most of it), so the replies come back while WebKit is still
+// parsing that code instead of after it.
+import { bundleStarted, mark } from './marks';
 import './style.css';
 import { connectBackend } from './backend';
-import { App, mark } from './app';
+import type { Preload } from './app';
 import { h } from './dom';
 
 async function main() {
   mark('parsed', bundleStarted);
   mark('script');
   const root = document.getElementById('app')!;
+  const workbench = import('./app');
+  workbench.catch(() => {}); // reported below, once awaited
   try {
     const backend = await connectBackend();
     mark('connected');
     // One round of requests, in parallel: start-up latency is what a user feels first.
+    // The root listing goes with them: without a folder it fails, and is not used.
+    const listing = backend.listDir('');
+    listing.catch(() => {});
     const [info, settings, session] = await Promise.all([backend.info(), backend.getSettings(), backend.getSession().catch(() => null)]);
     mark('fetched');
-    await new App(backend, info, settings.settings, settings.error, session).start(root);
+    let preload: Preload | null = null;
+    if (info.workspace) {
+      const files = settings.settings.restoreTabs ? (session?.groups.flatMap((g) => g.files) ?? []) : [];
+      preload = { listing, files: new Map(files.map((f) => [f, backend.readFile(f)])) };
+      // Failures are reported where the replies are used; here they are only early.
+      for (const p of preload.files.values()) p.catch(() => {});
+    }
+    const { App } = await workbench;
+    mark('loaded');
+    await new App(backend, info, settings.settings, settings.error, session, preload).start(root);
   } catch (e) {
     root.replaceChildren(h('div', { class: 'fatal' }, h('h1', {}, 'Weft could not start'), h('p', {}, e instanceof Error ? e.message : String(e))));
   }

@@ -43,14 +43,15 @@ export class FileTree {
     });
   }
 
-  async load(): Promise<void> {
-    await this.fill(this.rootList, '', 0);
+  /** Lists the root; `listing` is one already asked for (at start-up, before this code loaded). */
+  async load(listing?: Promise<TreeEntry[]>): Promise<void> {
+    await this.fill(this.rootList, '', 0, listing);
   }
 
-  private async fill(container: HTMLElement, dir: string, depth: number): Promise<void> {
+  private async fill(container: HTMLElement, dir: string, depth: number, listing?: Promise<TreeEntry[]>): Promise<void> {
     let entries: TreeEntry[];
     try {
-      entries = await this.backend.listDir(dir);
+      entries = await (listing ?? this.backend.listDir(dir));
     } catch (e) {
       container.replaceChildren(h('div', { class: 'tree-error' }, errorMessage(e)));
       return;
