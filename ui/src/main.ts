@@ -1,7 +1,7 @@
 // The entry is small on purpose: it sends the first requests (the folder, the settings, the
-// session, then the root listing and the restored files) and only then waits for the
-// workbench code (CodeMirror is most of it), so the replies come back while WebKit is still
-// parsing that code instead of after it.
+// session and the root listing, then the restored files) and only then waits for the
+// workbench code (CodeMirror is most of it). WebKit answers them while it parses that code
+// and hands the replies over once it is done: no round trip waits for the parse any more.
 import { bundleStarted, mark } from './marks';
 import './style.css';
 import { connectBackend } from './backend';
@@ -17,8 +17,8 @@ async function main() {
   try {
     const backend = await connectBackend();
     mark('connected');
-    // One round of requests, in parallel: start-up latency is what a user feels first.
-    // The root listing goes with them: without a folder it fails, and is not used.
+    // In parallel: start-up latency is what a user feels first. The root listing goes with
+    // them; without a folder it fails, and is not used.
     const listing = backend.listDir('');
     listing.catch(() => {});
     const [info, settings, session] = await Promise.all([backend.info(), backend.getSettings(), backend.getSession().catch(() => null)]);
