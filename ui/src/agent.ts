@@ -10,6 +10,7 @@ import { panelModal, toast, errorMessage, choose, promptText } from './dialogs';
 import { renderMarkdown } from './markdown';
 import { compact } from './usage';
 import { openDiff } from './diffview';
+import { fuzzyIndices } from './palette';
 
 export interface AgentHost {
   settings(): Settings;
@@ -562,7 +563,7 @@ export class AgentPanel {
     // Until the lookup answers, show only what still fits the text typed: a list left from
     // a shorter query (say @terminal for "@t") must not be what Enter takes for "@test.s".
     if (this.suggestedFor !== q.query) {
-      this.suggestions = this.suggestions.filter((x) => fuzzy(x.token.toLowerCase(), query));
+      this.suggestions = this.suggestions.filter((x) => fuzzyIndices(x.token, query) !== null);
       this.picked = 0;
       this.renderSuggestions();
     }
@@ -846,11 +847,4 @@ function label(m: Mention): string {
     case 'symbol': return m.name;
     case 'text': return m.label;
   }
-}
-
-/** Whether every character of `query` appears in `text` in order (both lower-cased). */
-function fuzzy(text: string, query: string): boolean {
-  let i = 0;
-  for (const c of text) if (c === query[i]) i++;
-  return i >= query.length;
 }

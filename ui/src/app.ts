@@ -88,7 +88,6 @@ export class App {
     if (this.settingsError) toast(`${this.settingsError} (defaults are in use)`, 'error');
     await ensureVim(this.settings);
     mark('layout');
-    const early = [...(this.preload?.files.keys() ?? [])];
     await Promise.all([this.tree.load(this.preload?.listing).then(() => mark('tree')), this.settings.restoreTabs ? this.restoreSession().then(() => mark('tabs')) : null]);
     clearTimeout(fallback);
     show();
@@ -101,11 +100,11 @@ export class App {
     void this.backend.uiReady(marks).catch(() => {});
     // The restored files were read before the watcher was subscribed: a change in between
     // would go unseen, so each is checked against the disk once (a no-op when unchanged).
-    this.preload = null;
-    for (const path of early) {
+    for (const path of this.preload?.files.keys() ?? []) {
       const doc = this.docs.get(path);
       if (doc) void this.reloadFromDisk(doc);
     }
+    this.preload = null;
     // Off the start-up path: the ledger is read once the editor is interactive.
     setTimeout(() => void this.costMeter.refresh(null), 500);
   }
@@ -369,9 +368,7 @@ export class App {
     let doc = this.docs.get(path);
     if (doc) return doc;
     try {
-      const early = this.preload?.files.get(path);
-      this.preload?.files.delete(path);
-      const dto = await (early ?? this.backend.readFile(path));
+      const dto = await (this.preload?.files.get(path) ?? this.backend.readFile(path));
       doc = this.docs.get(path);
       if (doc) return doc;
       doc = new Doc(path, dto);
