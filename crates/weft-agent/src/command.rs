@@ -25,6 +25,10 @@ struct Captured {
 pub struct Commands {
     terminals: Terminals,
     background: Mutex<HashMap<u64, Arc<(Mutex<Captured>, Notify)>>>,
+    /// Variables set for every command on top of Weft's own environment (the project's
+    /// environment; tests point `HOME` at a scratch folder so nothing a command does can
+    /// reach the real one).
+    env: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -47,11 +51,16 @@ fn shell_command(cmd: &str) -> Vec<String> {
 
 impl Default for Commands {
     fn default() -> Self {
-        Commands { terminals: Terminals::new(), background: Mutex::new(HashMap::new()) }
+        Commands { terminals: Terminals::new(), background: Mutex::new(HashMap::new()), env: vec![] }
     }
 }
 
 impl Commands {
+    /// Commands that also get `env` (later entries win over Weft's defaults).
+    pub fn with_env(env: Vec<(String, String)>) -> Self {
+        Commands { env, ..Commands::default() }
+    }
+
     fn spawn(&self, cwd: &std::path::Path, cmd: &str) -> Result<(u64, Arc<(Mutex<Captured>, Notify)>), String> {
         let cap: Arc<(Mutex<Captured>, Notify)> = Arc::default();
         let sink_cap = cap.clone();
@@ -66,7 +75,10 @@ impl Commands {
                 ("PAGER".into(), "cat".into()),
                 ("GIT_PAGER".into(), "cat".into()),
                 ("CI".into(), "1".into()),
-            ],
+            ]
+            .into_iter()
+            .chain(self.env.iter().cloned())
+            .collect(),
             cols: 200,
             rows: 50,
         };

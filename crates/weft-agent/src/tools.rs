@@ -90,7 +90,11 @@ fn str_arg<'a>(input: &'a Value, key: &str) -> Result<&'a str, Outcome> {
 
 impl Toolbox {
     pub fn new(ws: Arc<Workspace>) -> Self {
-        Toolbox { ws, commands: Commands::default(), index: Mutex::new(None) }
+        Self::with_commands(ws, Commands::default())
+    }
+
+    pub fn with_commands(ws: Arc<Workspace>, commands: Commands) -> Self {
+        Toolbox { ws, commands, index: Mutex::new(None) }
     }
 
     pub fn workspace(&self) -> &Workspace {

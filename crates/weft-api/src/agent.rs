@@ -16,6 +16,7 @@ use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 use ts_rs::TS;
+use weft_agent::command::Commands;
 use weft_agent::{Agent, AgentConfig, AgentEvent, Approval, ApprovalRequest, Approver, FileReview, Policy, Prompt, Review, Rule, Thread, Toolbox, TurnEnd};
 use weft_fs::{atomic_write, Workspace};
 use weft_llm::keys::KeyStore;
@@ -499,7 +500,7 @@ impl AgentHost {
             }),
         });
         let client = Arc::new(client);
-        let agent = Agent::new(client.clone(), Arc::new(Toolbox::new(self.ws.clone())), self.store.clone(), rules, approver, config).with_spending(books.clone());
+        let agent = Agent::new(client.clone(), Arc::new(Toolbox::with_commands(self.ws.clone(), Commands::with_env(settings.agent_env.clone().into_iter().collect()))), self.store.clone(), rules, approver, config).with_spending(books.clone());
         let (host, model_name) = (self.clone(), route[0].to_string());
         tokio::runtime::Handle::try_current()
             .map_err(|_| ApiError::internal("no async runtime"))?

@@ -54,6 +54,10 @@ pub struct Settings {
     pub agent_allow_commands: Vec<String>,
     /// Command patterns never run.
     pub agent_deny_commands: Vec<String>,
+    /// Variables set for the commands the agent runs, on top of Weft's own environment
+    /// (a scratch `HOME` for a sandboxed run, a project's tool paths).
+    #[ts(type = "Record<string, string>")]
+    pub agent_env: std::collections::BTreeMap<String, String>,
     /// Model calls per turn before the agent gives up.
     pub agent_max_steps: u32,
     /// Tokens of repo map in the agent's system prompt (0: none).
@@ -102,6 +106,7 @@ impl Default for Settings {
             agent_tools: Default::default(),
             agent_allow_commands: Vec::new(),
             agent_deny_commands: Vec::new(),
+            agent_env: Default::default(),
             agent_max_steps: 50,
             agent_repo_map_tokens: 1024,
             agent_context_tokens: 100_000,

@@ -68,6 +68,11 @@ agentAllowCommands: Array<string>,
  */
 agentDenyCommands: Array<string>, 
 /**
+ * Variables set for the commands the agent runs, on top of Weft's own environment
+ * (a scratch `HOME` for a sandboxed run, a project's tool paths).
+ */
+agentEnv: Record<string, string>, 
+/**
  * Model calls per turn before the agent gives up.
  */
 agentMaxSteps: number, 

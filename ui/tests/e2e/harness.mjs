@@ -21,7 +21,12 @@ export async function startServe(workspace, { settings, env: extraEnv } = {}) {
     mkdirSync(join(app, 'config'), { recursive: true });
     writeFileSync(join(app, 'config', 'settings.json'), JSON.stringify(settings));
   }
-  const env = { ...process.env, ...extraEnv, WEFT_CONFIG_DIR: join(app, 'config'), WEFT_DATA_DIR: join(app, 'data') };
+  // Terminals and the agent's commands get a scratch home with a marker in it: a command
+  // that reaches `~` reaches this folder, never the real one, and stop() checks the marker.
+  const home = join(app, 'home');
+  mkdirSync(home, { recursive: true });
+  writeFileSync(join(home, 'weft-test-marker'), 'still here');
+  const env = { ...process.env, HOME: home, USERPROFILE: home, ...extraEnv, WEFT_CONFIG_DIR: join(app, 'config'), WEFT_DATA_DIR: join(app, 'data') };
   delete env.WEFT_TOKEN; // a fresh random token, as a user gets
   const child = spawn(weftBinary(), ['serve', workspace, '--ui', join(repo, 'ui', 'dist')], {
     env,
@@ -42,7 +47,9 @@ export async function startServe(workspace, { settings, env: extraEnv } = {}) {
     appDir: app,
     async stop() {
       child.kill();
+      const marker = existsSync(join(home, 'weft-test-marker'));
       rmSync(app, { recursive: true, force: true });
+      if (!marker) throw new Error('a command run by weft serve deleted the scratch home folder');
     },
   };
 }

@@ -21,8 +21,52 @@ impl Approver for Answer {
     }
 }
 
+/// The home folder every command in these tests sees: a scratch folder with a marker in
+/// it. A command that escapes the hard block (`rm -rf ~`, `find ~ -delete`) deletes this
+/// folder, never the real one, and the marker's absence fails the test that ran it.
+struct ScratchHome(tempfile::TempDir);
+
+const MARKER: &str = "weft-test-marker";
+
+impl ScratchHome {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join(MARKER), "still here").expect("marker");
+        for sub in ["config", "data", "cache", "state"] {
+            std::fs::create_dir_all(dir.path().join(sub)).expect("xdg");
+        }
+        ScratchHome(dir)
+    }
+
+    /// HOME and every variable a program may take for it (XDG folders, Windows' profile).
+    fn env(&self) -> Vec<(String, String)> {
+        let p = |s: &str| self.0.path().join(s).to_string_lossy().into_owned();
+        vec![
+            ("HOME".into(), p("")),
+            ("USERPROFILE".into(), p("")),
+            ("XDG_CONFIG_HOME".into(), p("config")),
+            ("XDG_DATA_HOME".into(), p("data")),
+            ("XDG_CACHE_HOME".into(), p("cache")),
+            ("XDG_STATE_HOME".into(), p("state")),
+        ]
+    }
+
+    fn toolbox(&self, ws: Arc<weft_fs::Workspace>) -> Toolbox {
+        Toolbox::with_commands(ws, weft_agent::command::Commands::with_env(self.env()))
+    }
+}
+
+impl Drop for ScratchHome {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            assert!(self.0.path().join(MARKER).exists(), "a command deleted the (scratch) home folder's marker");
+        }
+    }
+}
+
 struct Setup {
     _dirs: (tempfile::TempDir, tempfile::TempDir),
+    home: ScratchHome,
     root: std::path::PathBuf,
     store: Arc<weft_store::Store>,
     agent: Agent,
@@ -45,15 +89,16 @@ async fn setup(script: Vec<Reply>, answer: Approval, policy: Policy) -> Setup {
     client.add(ProviderConfig::new("anthropic", ProviderKind::Anthropic, server.url()).build().expect("provider"));
     let approver = Arc::new(Answer(answer, Mutex::new(vec![])));
     let ws = Arc::new(weft_fs::Workspace::open(&root).expect("workspace"));
+    let home = ScratchHome::new();
     let agent = Agent::new(
         Arc::new(client),
-        Arc::new(Toolbox::new(ws)),
+        Arc::new(home.toolbox(ws)),
         Some(store.clone()),
         policy,
         approver.clone(),
         AgentConfig::new(vec![ModelRef::new("anthropic", "claude-test")]),
     );
-    Setup { _dirs: (ws_dir, data_dir), root, store, agent, approver, server }
+    Setup { _dirs: (ws_dir, data_dir), home, root, store, agent, approver, server }
 }
 
 fn tool(id: &str, name: &str, input: Value) -> Reply {
@@ -154,6 +199,19 @@ async fn a_declined_or_denied_command_is_not_run() {
     let s = setup(vec![tool("t1", "run_command", json!({"command": "rm -rf ~"})), say("ok")], Approval::Always, policy).await;
     run(&s, "clean up").await;
     assert!(results_sent(&s.server, 1)[0].0.contains("not allowed"));
+    assert!(s.home.0.path().join(MARKER).exists(), "the blocked command did not run");
+}
+
+/// The sandbox itself: a command that does reach the home folder reaches the scratch one
+/// (so the block test above would fail, not delete the real home, if the block broke).
+#[tokio::test]
+async fn commands_see_the_scratch_home() {
+    let policy = Policy { allow_commands: vec!["*".into()], ..Policy::default() };
+    let s = setup(vec![tool("t1", "run_command", json!({"command": "echo \"home=$HOME\"; touch ~/touched"})), say("ok")], Approval::Always, policy).await;
+    run(&s, "where is home").await;
+    let (out, _) = &results_sent(&s.server, 1)[0];
+    assert!(out.contains(&format!("home={}", s.home.0.path().display())), "{out}");
+    assert!(s.home.0.path().join("touched").exists());
 }
 
 #[tokio::test]
@@ -234,7 +292,7 @@ async fn stop_mid_stream_returns_at_once_and_leaves_files_whole() {
     client.add(ProviderConfig::new("anthropic", ProviderKind::Anthropic, slow.url()).build().expect("provider"));
     let agent = Agent::new(
         Arc::new(client),
-        Arc::new(Toolbox::new(Arc::new(weft_fs::Workspace::open(&s.root).expect("ws")))),
+        Arc::new(s.home.toolbox(Arc::new(weft_fs::Workspace::open(&s.root).expect("ws")))),
         Some(s.store.clone()),
         Policy::default(),
         s.approver.clone(),
@@ -265,7 +323,8 @@ async fn stop_mid_stream_returns_at_once_and_leaves_files_whole() {
 async fn edit_file_needs_exactly_one_match_and_keeps_crlf() {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(dir.path().join("a.txt"), "x = 1\r\ny = 1\r\nx = 1\r\n").expect("write");
-    let tb = Toolbox::new(Arc::new(weft_fs::Workspace::open(dir.path()).expect("ws")));
+    let home = ScratchHome::new();
+    let tb = home.toolbox(Arc::new(weft_fs::Workspace::open(dir.path()).expect("ws")));
     let c = CancellationToken::new();
     let twice = tb.run("edit_file", &json!({"path": "a.txt", "old_string": "x = 1", "new_string": "x = 2"}), &c).await;
     assert!(twice.is_error && twice.content.contains("occurs 2 times"), "{twice:?}");

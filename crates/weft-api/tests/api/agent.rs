@@ -10,8 +10,18 @@ use serde_json::{json, Value};
 use weft_api::{Api, AppPaths, Mode, Stream, StreamFrame};
 use weft_llm::fake::{FakeServer, Reply, Turn};
 
+impl Drop for Setup {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            assert!(self.home.path().join("marker").exists(), "a command deleted the scratch home's marker");
+        }
+    }
+}
+
 struct Setup {
     api: Api,
+    /// The home folder the agent's commands see (a marker inside must survive the test).
+    home: tempfile::TempDir,
     ws: tempfile::TempDir,
     _app: tempfile::TempDir,
     server: FakeServer,
@@ -32,12 +42,16 @@ async fn setup(script: Vec<Reply>, settings: Value) -> Setup {
         settings["agentModel"] = json!("anthropic:claude-test");
     }
     settings["checkpointAuto"] = json!(false);
+    let home = tempfile::tempdir().expect("tmp");
+    std::fs::write(home.path().join("marker"), "x").expect("marker");
+    let h = home.path().to_string_lossy().into_owned();
+    settings["agentEnv"] = json!({"HOME": h, "USERPROFILE": h, "XDG_CONFIG_HOME": format!("{h}/.config"), "XDG_DATA_HOME": format!("{h}/.local/share")});
     std::fs::create_dir_all(app.path().join("config")).expect("config");
     std::fs::write(app.path().join("config/settings.json"), settings.to_string()).expect("settings");
     let api = Api::new(Mode::Serve, AppPaths { config_dir: app.path().join("config"), data_dir: app.path().join("data") });
     api.open_workspace(ws.path()).expect("open");
     call(&api, json!({"method": "agentSetKey", "params": {"provider": "anthropic", "key": "sk-test"}})).await;
-    Setup { api, ws, _app: app, server }
+    Setup { api, home, ws, _app: app, server }
 }
 
 async fn call(api: &Api, v: Value) -> Value {

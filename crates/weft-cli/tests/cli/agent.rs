@@ -27,12 +27,20 @@ async fn weft_agent(server: &FakeServer, ws: &std::path::Path, extra: &[&str], s
     let mut args = vec!["agent", "-C", ws.to_str().expect("utf8"), "--model", "anthropic:claude-test"];
     args.extend_from_slice(extra);
     args.push("The test fails; fix it.");
+    let home = app.path().join("home");
+    std::fs::create_dir_all(&home).expect("home");
+    std::fs::write(home.join("marker"), "x").expect("marker");
     let mut child = Command::new(env!("CARGO_BIN_EXE_weft"))
         .args(&args)
         .env("ANTHROPIC_BASE_URL", server.url())
         .env("ANTHROPIC_API_KEY", "sk-ant-cli-test")
         .env("WEFT_CONFIG_DIR", app.path().join("c"))
         .env("WEFT_DATA_DIR", app.path().join("d"))
+        // The commands the agent runs see a scratch home, never the real one.
+        .env("HOME", &home)
+        .env("USERPROFILE", &home)
+        .env("XDG_CONFIG_HOME", home.join(".config"))
+        .env("XDG_DATA_HOME", home.join(".local/share"))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -46,6 +54,7 @@ async fn weft_agent(server: &FakeServer, ws: &std::path::Path, extra: &[&str], s
     })
     .await
     .expect("join");
+    assert!(home.join("marker").exists(), "a command deleted the scratch home's marker");
     Run { code: out.status.code(), stdout: String::from_utf8_lossy(&out.stdout).into(), stderr: String::from_utf8_lossy(&out.stderr).into() }
 }
 
