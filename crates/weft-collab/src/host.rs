@@ -87,6 +87,10 @@ impl WorkspaceHost {
         let hub = Hub::new(loader, HubOptions { store: store.clone(), ..HubOptions::default() });
         hub.insert_room(tree.clone());
         let (h, w) = (hub.clone(), ws.clone());
+        // Changed files wait here for the merge task, which reads each when it gets to it:
+        // a file rewritten in a loop is merged at a bounded rate, the newest state each time.
+        let pending: Arc<(Mutex<HashSet<String>>, tokio::sync::Notify)> = Arc::default();
+        let merger = tokio::spawn(merge_loop(hub.clone(), ws.clone(), pending.clone()));
         let watcher = weft_fs::Watcher::start((*ws).clone(), Default::default(), move |changes| {
             // A file came or went (or a folder, with whatever it held): the tree room is
             // brought up to date as one update.
@@ -97,10 +101,14 @@ impl WorkspaceHost {
                     *s = listed.into_iter().collect();
                 }
             }
+            let mut p = lock(&pending.0);
             for c in changes.iter().filter(|c| !c.is_dir) {
-                if let (Some(room), Ok(file)) = (h.open_room(&format!("file/{}", c.path)), w.read_text(&c.path)) {
-                    room.disk_changed(&file.content.text);
+                if h.open_room(&format!("file/{}", c.path)).is_some() {
+                    p.insert(c.path.clone());
                 }
+            }
+            if !p.is_empty() {
+                pending.1.notify_one();
             }
         })
         .map_err(|e| warn!("collab: not watching the folder ({e}); changes on disk will not reach guests"))
@@ -127,6 +135,11 @@ impl WorkspaceHost {
         let (stop, stopped) = oneshot::channel::<()>();
         let app = hub.router();
         let saver = tokio::spawn(save_loop(hub.clone(), ws.clone()));
+        let saver = tokio::spawn(async move {
+            // Both background loops end with the server (aborting this drops the guards).
+            let _loops = (AbortOnDrop(merger), AbortOnDrop(saver));
+            std::future::pending::<()>().await
+        });
         let shutdown = async move {
             let _ = stopped.await;
         };
@@ -176,8 +189,11 @@ impl WorkspaceHost {
     /// The agent wrote `path` (relative): its room, if anyone has it open, gets the change
     /// at once with the "Agent" cursor, instead of waiting for the folder watcher.
     pub fn agent_wrote(&self, ws: &Workspace, path: &str) {
-        if let (Some(room), Ok(file)) = (self.hub.open_room(&format!("file/{path}")), ws.read_text(path)) {
-            room.agent_changed(&file.content.text);
+        if let Some(room) = self.hub.open_room(&format!("file/{path}")) {
+            let _io = room.disk_io();
+            if let Ok(file) = ws.read_text(path) {
+                room.agent_changed(&file.content.text);
+            }
         }
     }
 
@@ -268,20 +284,75 @@ async fn save_loop(hub: Arc<Hub>, ws: Arc<Workspace>) {
             }
             let Some(rel) = room.name.strip_prefix("file/").map(str::to_owned) else { continue };
             // Off the runtime's threads: a save waits on the disk, relaying must not.
-            let (w, r, text) = (ws.clone(), rel.clone(), room.text());
+            let (w, r, rm) = (ws.clone(), rel.clone(), room.clone());
             let written = tokio::task::spawn_blocking(move || {
-                let encoding = w.read_text(&r).map(|f| f.content.encoding).unwrap_or(weft_fs::Encoding::Utf8);
-                w.write_text(&r, &text, encoding)
+                let _io = rm.disk_io();
+                // A change on disk the watcher has not reported yet is merged first: the save
+                // never writes over what another program just wrote.
+                let encoding = match w.read_text(&r) {
+                    Ok(f) => {
+                        rm.disk_changed(&f.content.text);
+                        f.content.encoding
+                    }
+                    Err(_) => weft_fs::Encoding::Utf8,
+                };
+                if !rm.unsaved() {
+                    // The file already holds the room's text (a merge took the disk's).
+                    return Ok(());
+                }
+                let save = rm.begin_save();
+                let res = w.write_text(&r, &save.text, encoding).map(drop);
+                rm.end_save(save, res.is_ok());
+                res
             })
             .await;
             match written {
                 Ok(Ok(_)) => {
-                    room.saved(v);
                     saved.insert(room.name.clone(), v);
                 }
                 Ok(Err(e)) => warn!("collab: saving {rel} failed: {e}"),
                 Err(e) => warn!("collab: saving {rel} failed: {e}"),
             }
         }
+    }
+}
+
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Disk -> rooms: each changed file of an open room is read and merged (three-way, see
+/// [`Room::disk_changed`]); at most one round per `MERGE_GAP`, so a program rewriting a
+/// file in a loop costs a bounded number of merges, each of the newest state.
+async fn merge_loop(hub: Arc<Hub>, ws: Arc<Workspace>, pending: Arc<(Mutex<HashSet<String>>, tokio::sync::Notify)>) {
+    const MERGE_GAP: Duration = Duration::from_millis(100);
+    loop {
+        pending.1.notified().await;
+        let paths: Vec<String> = lock(&pending.0).drain().collect();
+        for path in paths {
+            let Some(room) = hub.open_room(&format!("file/{path}")) else { continue };
+            let w = ws.clone();
+            let merged = tokio::task::spawn_blocking(move || {
+                // Gone, unreadable or no longer text: the room keeps what it has (a save
+                // will write it back); nothing is merged from a file we cannot read.
+                let _io = room.disk_io();
+                if let Ok(file) = w.read_text(&path) {
+                    room.disk_changed(&file.content.text);
+                }
+            })
+            .await;
+            if let Err(e) = merged {
+                warn!("collab: merging a change on disk failed: {e}");
+            }
+        }
+        tokio::time::sleep(MERGE_GAP).await;
     }
 }

@@ -21,7 +21,7 @@ pub mod tls;
 pub mod terminal;
 
 pub use peer::{Backoff, Endpoint, Peer, PeerEvent, PeerStatus};
-pub use room::{minimal_edit, FrameError, Room, CONTENT, FILES, HOST, TERMINALS, TREE};
+pub use room::{minimal_edit, Frame, FrameError, Room, Save, CONTENT, FILES, HOST, TERMINALS, TREE};
 pub use host::{HostOptions, WorkspaceHost};
 pub use server::{Guest, Hub, HubOptions, Loader, Role, CLOSE_REMOVED};
 

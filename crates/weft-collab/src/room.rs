@@ -4,7 +4,7 @@
 
 use std::fs::File;
 use std::io::{Read, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -17,6 +17,7 @@ use yrs::updates::encoder::{Encode, Encoder, EncoderV1};
 use yrs::block::ClientID;
 use yrs::{Doc, GetString, IndexedSequence, Map, MapRef, OffsetKind, Options, ReadTxn, StateVector, Text, Transact, Update};
 use tracing::warn;
+use weft_doc::{apply_text, Conflict, DiskSync};
 
 /// The text of a file room.
 pub const CONTENT: &str = "content";
@@ -35,10 +36,20 @@ pub struct Room {
     pub name: String,
     awareness: Mutex<Awareness>,
     tx: broadcast::Sender<Frame>,
-    /// The document as it was when it last matched the file on disk (loaded or saved):
-    /// a change on disk is applied to this copy and merged from there, so edits guests
-    /// made since are kept.
-    disk: Mutex<Doc>,
+    /// The file's text as the room last loaded or saved it: the base of the three-way merge
+    /// with a change on disk, and how the host's own writes are recognised when the watcher
+    /// reports them (by content, never by timing).
+    disk: Mutex<DiskSync>,
+    /// Where that base is kept beside the log, so a restarted host can tell a file changed
+    /// while it was down (merged) from edits it had not saved (saved).
+    base_file: Option<PathBuf>,
+    /// Regions a disk change and the room both changed differently: the room kept its
+    /// text; the disk's is here (and in the log's folder) for the user to compare.
+    conflicts: Mutex<Vec<Conflict>>,
+    /// Held across "read the file, merge" and "read, merge, write, record": a save and a
+    /// merge of the same file never interleave (a merge reading the previous save's bytes
+    /// while the next save is being written would take that older text for a change).
+    io: Mutex<()>,
     /// Bumped by every change to the document, for the host's save loop.
     version: AtomicU64,
     /// Every update the room accepted, appended before it is relayed, so a host that
@@ -59,14 +70,22 @@ pub(crate) fn new_doc() -> Doc {
     Doc::with_options(Options { offset_kind: OffsetKind::Utf16, ..Options::default() })
 }
 
-/// A copy of `doc` with its own client id, for edits made "as the disk".
-fn snapshot(doc: &Doc) -> Doc {
-    let copy = new_doc();
-    let state = doc.transact().encode_state_as_update_v1(&StateVector::default());
-    if let Ok(u) = Update::decode_v1(&state) {
-        let _ = copy.transact_mut().apply_update(u);
-    }
-    copy
+/// Writes `text` to `path` whole (temp file + rename), readable by the user only: it is
+/// workspace content.
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    let tmp = path.with_extension("tmp-base");
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+    o.open(&tmp)?.write_all(text.as_bytes())?;
+    std::fs::rename(&tmp, path)
+}
+
+/// A save in progress: the text being written, and the base to go back to if it fails.
+pub struct Save {
+    pub text: String,
+    previous: String,
 }
 
 /// The smallest replacement turning `old` into `new`: (start, removed, inserted) in UTF-16
@@ -146,7 +165,25 @@ impl Room {
             let mut txn = doc.transact_mut();
             content.insert(&mut txn, 0, text);
         }
-        let differs = restored && content.get_string(&doc.transact()) != text;
+        let base_file = log.map(|p| p.with_extension("base"));
+        // What the file held when the room last loaded or saved it. A log without one (kept
+        // by an older Weft) takes the disk as it is: the room's own text wins, as it did.
+        let base = if restored { base_file.as_deref().and_then(|f| std::fs::read_to_string(f).ok()) } else { None };
+        let mut disk = DiskSync::new(base.as_deref().unwrap_or(text));
+        let mut conflicts = vec![];
+        if restored {
+            // The file changed while the host was down: merged as any change on disk, with
+            // the text last saved as the base, so neither the file's change nor the edits
+            // the host had not saved are lost.
+            let room_text = content.get_string(&doc.transact());
+            if let Some(m) = disk.disk_changed(&room_text, text) {
+                if m.text != room_text {
+                    apply_text(&content, &mut doc.transact_mut(), &room_text, &m.text);
+                }
+                conflicts = m.conflicts;
+            }
+        }
+        let differs = restored && content.get_string(&doc.transact()) != disk.saved();
         // The log starts again as one record of the whole state: same history, less to read.
         let log = log.and_then(|p| {
             let state = doc.transact().encode_state_as_update_v1(&StateVector::default());
@@ -160,22 +197,31 @@ impl Room {
                 }
             }
         });
+        if let Some(f) = &base_file {
+            if let Err(e) = write_private(f, disk.saved()) {
+                warn!("collab: {name}: the saved text is not kept ({e}); a restart would take the room's text over the file's");
+            }
+        }
         // Bounded: a reader that falls behind a burst is sent the whole document once
         // (see the server) rather than the room holding every update for it.
         let (tx, _) = broadcast::channel(1024);
-        let disk = Mutex::new(snapshot(&doc));
         // Edits the host acknowledged but had not saved when it stopped: saved again.
         let version = AtomicU64::new(u64::from(differs));
-        Room {
+        let room = Room {
             name: name.to_owned(),
             awareness: Mutex::new(Awareness::new(doc)),
             tx,
-            disk,
+            disk: Mutex::new(disk),
+            base_file,
+            conflicts: Mutex::new(vec![]),
+            io: Mutex::new(()),
             version,
             log,
             locked: Default::default(),
             on_guest_update: Mutex::new(None),
-        }
+        };
+        room.keep_conflicts(conflicts);
+        room
     }
 
     /// The project-tree room: a key per shared file in the map `files`; only the host
@@ -365,26 +411,84 @@ impl Room {
         self.version.load(Ordering::SeqCst)
     }
 
-    /// The host wrote `text` (the room's text at `version`) to disk: it is the new base
-    /// for changes that come from the disk.
-    pub fn saved(&self, version: u64) {
+    /// Starts a save: the room's text now, which is the base from this moment (so the
+    /// watcher's report of the write is recognised as ours whenever it comes). Finish with
+    /// [`Room::end_save`].
+    pub fn begin_save(&self) -> Save {
         let aw = self.lock();
-        if self.version() == version {
-            *self.disk.lock().unwrap_or_else(|p| p.into_inner()) = snapshot(aw.doc());
+        let text = {
+            let t = aw.doc().get_or_insert_text(CONTENT);
+            let txn = aw.doc().transact();
+            t.get_string(&txn)
+        };
+        let previous = self.disk().saving(&text);
+        Save { text, previous }
+    }
+
+    /// The save was written (`ok`), or it failed and the file was left as it was.
+    pub fn end_save(&self, save: Save, ok: bool) {
+        if ok {
+            self.keep_base(&save.text);
+        } else {
+            self.disk().save_failed(save.previous);
         }
     }
 
-    fn disk_text(&self) -> String {
-        let disk = self.disk.lock().unwrap_or_else(|p| p.into_inner());
-        let t = disk.get_or_insert_text(CONTENT);
-        let txn = disk.transact();
-        t.get_string(&txn)
+    /// Taken by whoever reads the file to merge it or writes it (see the field).
+    pub fn disk_io(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.io.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// The file changed on disk (another program, a `git checkout`): the change since the
-    /// last load or save is applied as a minimal edit and merged with what guests typed
-    /// since, so no edit is lost and cursors stay. Returns false when nothing changed (the
-    /// host's own save coming back).
+    fn disk(&self) -> std::sync::MutexGuard<'_, DiskSync> {
+        self.disk.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn keep_base(&self, text: &str) {
+        if let Some(f) = &self.base_file {
+            if let Err(e) = write_private(f, text) {
+                warn!("collab: {}: the saved text is not kept ({e})", self.name);
+            }
+        }
+    }
+
+    /// The file's text as the room last loaded or saved it (the base of the next merge).
+    pub fn saved_text(&self) -> String {
+        self.disk().saved().to_owned()
+    }
+
+    /// Whether the room holds text the file does not (edits not saved yet).
+    pub fn unsaved(&self) -> bool {
+        self.text() != self.disk().saved()
+    }
+
+    /// The conflicts disk changes met (the room kept its side; see [`Room::disk_changed`]).
+    pub fn conflicts(&self) -> Vec<Conflict> {
+        self.conflicts.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    fn keep_conflicts(&self, found: Vec<Conflict>) {
+        if found.is_empty() {
+            return;
+        }
+        for c in &found {
+            warn!("collab: {}: the file changed on disk where guests were editing; the room kept its text, the disk's was {:?}", self.name, c.theirs);
+        }
+        if let Some(f) = &self.base_file {
+            // The disk's side, kept where the user can compare it (the next save replaces
+            // the file).
+            let path = f.with_extension(format!("conflict-{}", self.conflicts.lock().unwrap_or_else(|p| p.into_inner()).len()));
+            let text: String = found.iter().map(|c| format!("<<<<<<< room\n{}=======\n{}>>>>>>> disk\n", c.ours, c.theirs)).collect();
+            if write_private(&path, &text).is_ok() {
+                warn!("collab: {}: the disk's side is kept in {}", self.name, path.display());
+            }
+        }
+        self.conflicts.lock().unwrap_or_else(|p| p.into_inner()).extend(found);
+    }
+
+    /// The file changed on disk (another program, a `git checkout`): merged three-way
+    /// with what guests typed since the last load or save (base = that text), so an edit
+    /// already in the file is not applied twice, nothing typed is lost, and cursors stay.
+    /// Returns false when nothing changed (the host's own save coming back).
     pub fn disk_changed(&self, text: &str) -> bool {
         self.merge_disk(text).is_some()
     }
@@ -431,32 +535,31 @@ impl Room {
         }
     }
 
-    /// Merges a new disk text; returns where the change ends in the room's text (UTF-16),
-    /// or None when nothing changed.
+    /// Merges a new disk text; returns where the last change ends in the room's text
+    /// (UTF-16), or None when the disk holds what the room last loaded or saved.
     fn merge_disk(&self, text: &str) -> Option<u32> {
-        let (index, removed, inserted) = minimal_edit(&self.disk_text(), text);
-        if removed == 0 && inserted.is_empty() {
-            return None;
-        }
-        let update = {
-            let disk = self.disk.lock().unwrap_or_else(|p| p.into_inner());
-            let t = disk.get_or_insert_text(CONTENT);
-            let mut txn = disk.transact_mut();
-            if removed > 0 {
-                t.remove_range(&mut txn, index, removed);
-            }
-            if !inserted.is_empty() {
-                t.insert(&mut txn, index, &inserted);
-            }
-            txn.encode_update_v1()
-        };
-        {
+        let (update, end, conflicts) = {
+            // The room's lock is held from reading its text to applying the merge: a guest's
+            // update cannot slip in between and be overwritten.
             let aw = self.lock();
-            if let Ok(u) = Update::decode_v1(&update) {
-                let _ = aw.doc().transact_mut().apply_update(u);
-            }
+            let content = aw.doc().get_or_insert_text(CONTENT);
+            let ours = content.get_string(&aw.doc().transact());
+            let merged = self.disk().disk_changed(&ours, text)?;
+            self.keep_base(text);
+            let edits = weft_doc::text_edits(&ours, &merged.text);
+            let end = edits.last().map(|e| {
+                let shift: i64 = edits.iter().map(|e| e.inserted.encode_utf16().count() as i64 - i64::from(e.removed)).sum();
+                (i64::from(e.start + e.removed) + shift).max(0) as u32
+            });
+            let mut txn = aw.doc().transact_mut();
+            apply_text(&content, &mut txn, &ours, &merged.text);
+            (txn.encode_update_v1(), end, merged.conflicts)
+        };
+        self.keep_conflicts(conflicts);
+        if Update::decode_v1(&update).map(|u| !u.is_empty()).unwrap_or(false) {
+            self.publish(update);
         }
-        self.publish(update);
-        Some(index + inserted.encode_utf16().count() as u32)
+        // The disk changed but the room already held it all: nothing to tell anyone.
+        end
     }
 }

@@ -130,3 +130,98 @@ async fn the_running_host_is_controlled_from_its_stdin() {
     say("frobnicate");
     expect("unknown command");
 }
+
+fn read(p: &Path) -> String {
+    std::fs::read_to_string(p).unwrap_or_default()
+}
+
+fn backoff() -> Backoff {
+    Backoff { min: Duration::from_millis(50), max: Duration::from_millis(400) }
+}
+
+/// A guest types; before the host saves, another program (a formatter, a script) rewrites
+/// the file with the guest's edit already in it and a change of its own. The edit is there
+/// once, and disk and guests agree. (It used to be merged as new: twice on disk, and the
+/// guests never saw the result.)
+#[tokio::test]
+async fn an_outside_rewrite_holding_a_guests_unsaved_edit_does_not_duplicate_it() {
+    let folder = tempfile::tempdir().expect("tmp");
+    let data = tempfile::tempdir().expect("tmp");
+    let file = folder.path().join("notes.md");
+    std::fs::write(&file, "line one\nline two\n").expect("write");
+    let (_host, link) = host(folder.path(), data.path(), free_port());
+    let a = Peer::join(room_url(&link, "notes.md"), "file/notes.md", backoff());
+    let b = Peer::join(room_url(&link, "notes.md"), "file/notes.md", backoff());
+    until("both joined", || a.text() == "line one\nline two\n" && b.text() == a.text()).await;
+    a.insert(9, "guest line\n");
+    until("the host relayed it", || b.text() == "line one\nguest line\nline two\n").await;
+    // At once: the host saves only after a quiet 400 ms, so the edit is not on disk yet.
+    assert_eq!(read(&file), "line one\nline two\n", "the rewrite races the host's save");
+    std::fs::write(&file, "LINE ONE\nguest line\nline two\n").expect("rewrite");
+    let want = "LINE ONE\nguest line\nline two\n";
+    until("disk and both guests hold the rewrite, the edit once", || a.text() == want && b.text() == want && read(&file) == want).await;
+}
+
+/// A guest types in a large file while the host writes its saves: the host's own write,
+/// reported by the watcher, is never merged again (it used to duplicate what was typed
+/// since the previous save, in the document and on disk).
+#[tokio::test]
+async fn the_hosts_own_saves_coming_back_while_a_guest_types_change_nothing() {
+    let folder = tempfile::tempdir().expect("tmp");
+    let data = tempfile::tempdir().expect("tmp");
+    let file = folder.path().join("big.txt");
+    // ~8 MB: each save takes long enough for typing to land while it is written.
+    let body: String = (0..200_000).map(|i| format!("line {i:06} of the large file\n")).collect();
+    std::fs::write(&file, &body).expect("write");
+    let (_host, link) = host(folder.path(), data.path(), free_port());
+    let a = Peer::join(room_url(&link, "big.txt"), "file/big.txt", backoff());
+    until("joined", || a.text().len() == body.len()).await;
+    let mut typed = vec![];
+    // The host saves once the room was quiet for one 400 ms tick, so a save starts 400 to
+    // 800 ms after the last keystroke; pauses drawn from that range make some bursts land
+    // while a save is being written.
+    let mut seed = 0x2545_f491_u64;
+    for burst in 0..30 {
+        for k in 0..2 {
+            let token = format!("<t{burst}.{k}>\n");
+            a.insert(0, &token);
+            typed.push(token);
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        tokio::time::sleep(Duration::from_millis(380 + (seed >> 33) % 440)).await;
+    }
+    let want: String = typed.iter().rev().cloned().collect::<String>() + &body;
+    until("the document and the disk hold exactly what was typed", || a.text() == want && read(&file) == want).await;
+}
+
+/// The file changed on disk while the host was down, with a guest's edit the host had not
+/// saved yet: on restart both are kept (the room's log used to overwrite the file).
+#[tokio::test]
+async fn a_file_changed_while_the_host_was_down_is_merged_on_restart() {
+    let folder = tempfile::tempdir().expect("tmp");
+    let data = tempfile::tempdir().expect("tmp");
+    let file = folder.path().join("notes.md");
+    std::fs::write(&file, "# Notes\nsecond\n").expect("write");
+    let port = free_port();
+    let (mut first, link) = host(folder.path(), data.path(), port);
+    let a = Peer::join(room_url(&link, "notes.md"), "file/notes.md", backoff());
+    let b = Peer::join(room_url(&link, "notes.md"), "file/notes.md", backoff());
+    until("both joined", || a.text() == "# Notes\nsecond\n" && b.text() == a.text()).await;
+    a.insert(8, "from alice\n");
+    until("the host relayed it", || b.text() == "# Notes\nfrom alice\nsecond\n").await;
+    first.0.kill().expect("kill");
+    first.0.wait().expect("wait");
+    drop(first);
+    drop(b);
+    // While the host is down another program appends to the file (whether or not the host
+    // had saved alice's line by then).
+    let mut on_disk = read(&file);
+    on_disk.push_str("appended while the host was down\n");
+    std::fs::write(&file, &on_disk).expect("write");
+
+    let (_second, _) = host(folder.path(), data.path(), port);
+    let want = "# Notes\nfrom alice\nsecond\nappended while the host was down\n";
+    until("alice resynced with the merged text", || a.text() == want).await;
+    until("the host saved the merge", || read(&file) == want).await;
+}
