@@ -365,7 +365,13 @@ impl Agent {
         on: &mut (dyn FnMut(AgentEvent) + Send),
     ) -> Outcome {
         let command = (name == "run_command").then(|| input["command"].as_str().unwrap_or_default());
-        let decision = self.policy().decide(name, command);
+        let mut decision = self.policy().decide(name, command);
+        // Files under .git run code later (hooks, config's fsmonitor and textconv,
+        // attributes), outside any checkpoint: asked every time, whatever the rules say.
+        let protected = tools::touched_paths(name, input).iter().any(|p| crate::permissions::protected_path(p));
+        if protected && !matches!(decision, Decision::Deny { .. }) {
+            decision = Decision::Ask { pattern: None };
+        }
         match decision {
             Decision::Allow => {}
             Decision::Deny { reason } => return Outcome { content: format!("not allowed: {reason}"), is_error: true },
@@ -378,6 +384,7 @@ impl Agent {
                 match answer {
                     Approval::Deny => return Outcome { content: "the user declined this; do not retry it, ask or take another way".into(), is_error: true },
                     Approval::Once => {}
+                    Approval::Always if protected => {}
                     Approval::Always => {
                         let mut p = self.policy.lock().unwrap_or_else(|p| p.into_inner());
                         match pattern {

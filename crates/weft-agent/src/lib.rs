@@ -14,6 +14,7 @@ pub mod command;
 pub mod context;
 pub mod permissions;
 pub mod review;
+pub mod shell;
 pub mod tools;
 
 pub use agent::{summary, Agent, AgentConfig, AgentEvent, Approval, ApprovalRequest, Approver, Prompt, Spending, Thread, TurnEnd, TurnOutcome, DEFAULT_SYSTEM};

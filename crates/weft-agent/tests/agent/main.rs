@@ -507,3 +507,45 @@ async fn summaries_go_to_their_own_route_and_fall_back_after_a_retryable_failure
     let recorded = books.recorded.lock().expect("recorded").clone();
     assert_eq!(recorded, [("summary".to_owned(), "cheap-fallback".to_owned()), ("agent".to_owned(), "claude-test".to_owned())]);
 }
+
+/// `git status*` allowed (what *Always allow* offered after `git status`): a line that
+/// chains another command to it is asked about, and declined, nothing of it runs.
+#[tokio::test]
+async fn an_allowed_command_does_not_carry_a_chained_one() {
+    for line in ["git status; touch pwned", "git status && touch pwned", "git status\ntouch pwned", "git status $(touch pwned)"] {
+        let policy = Policy { allow_commands: vec!["git status*".into()], ..Policy::default() };
+        let s = setup(vec![tool("t1", "run_command", json!({ "command": line })), say("ok")], Approval::Deny, policy).await;
+        run(&s, "check").await;
+        assert_eq!(s.approver.1.lock().expect("asked").len(), 1, "{line:?} was asked about");
+        assert!(!s.root.join("pwned").exists(), "{line:?} ran unasked");
+    }
+}
+
+/// The hard block reads the command as the shell will: a quoted home, a `-c` string and
+/// `find -delete` are blocked like `rm -rf ~`, with everything allowed.
+#[tokio::test]
+async fn the_hard_block_sees_through_quoting_and_nested_shells() {
+    for line in ["rm -rf \"$HOME\"", "bash -c 'rm -rf ~'", "find ~ -delete", "sh -c \"cd / && rm -rf $HOME/\""] {
+        let policy = Policy { allow_commands: vec!["*".into()], ..Policy::default() };
+        let s = setup(vec![tool("t1", "run_command", json!({ "command": line })), say("ok")], Approval::Always, policy).await;
+        run(&s, "clean up").await;
+        assert!(results_sent(&s.server, 1)[0].0.contains("not allowed"), "{line:?} was not blocked");
+        assert!(s.home.0.path().join(MARKER).exists(), "{line:?} reached the (scratch) home");
+    }
+}
+
+/// Writing under .git (a hook runs code at the next commit) asks even though edits are
+/// allowed, and *Always* does not make it allowed for good.
+#[tokio::test]
+async fn writes_into_the_git_folder_are_asked_every_time() {
+    let hook = json!({"path": ".git/hooks/pre-commit", "content": "#!/bin/sh\ntouch pwned\n"});
+    let s = setup(vec![tool("t1", "write_file", hook.clone()), tool("t2", "write_file", hook), say("ok")], Approval::Always, Policy::default()).await;
+    run(&s, "set up hooks").await;
+    assert_eq!(s.approver.1.lock().expect("asked").len(), 2, "asked both times");
+    assert_eq!(s.agent.policy().default_rule("write_file"), weft_agent::Rule::Allow);
+    assert!(s.agent.policy().allow_commands.is_empty());
+
+    let s = setup(vec![tool("t1", "write_file", json!({"path": ".git/config", "content": "[core]\n\tfsmonitor = touch pwned\n"})), say("ok")], Approval::Deny, Policy::default()).await;
+    run(&s, "configure").await;
+    assert!(!s.root.join(".git/config").exists(), "declined: not written");
+}
