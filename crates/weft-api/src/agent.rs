@@ -720,14 +720,22 @@ pub enum ReviewAction {
 
 /// The diff a commit message describes: what is staged, else what is changed.
 fn git_diff(root: &std::path::Path) -> Result<(String, bool)> {
+    // A repository's config and attributes can name programs (fsmonitor on every index
+    // refresh, textconv and external diffs on every diff, hooks); written by an agent or
+    // cloned, they are not the user's to run from a button: none of them run here.
     let git = |args: &[&str]| {
-        std::process::Command::new("git").arg("-C").arg(root).args(args).output().map_err(|e| ApiError::new("not_git", format!("git could not run: {e}")))
+        let mut cmd = std::process::Command::new("git");
+        cmd.arg("-C").arg(root).args(["-c", "core.fsmonitor=false", "-c", "core.hooksPath=/dev/null", "-c", "diff.external=", "-c", "core.pager=cat"]).args(args);
+        for k in weft_pty::SECRET_ENV.iter().chain(&["GIT_EXTERNAL_DIFF"]) {
+            cmd.env_remove(k);
+        }
+        cmd.output().map_err(|e| ApiError::new("not_git", format!("git could not run: {e}")))
     };
     let probe = git(&["rev-parse", "--is-inside-work-tree"])?;
     if !probe.status.success() {
         return Err(ApiError::new("not_git", "this folder is not a git repository"));
     }
-    for (staged, args) in [(true, &["diff", "--cached", "--no-color", "--no-ext-diff", "--stat", "--patch"][..]), (false, &["diff", "--no-color", "--no-ext-diff", "--stat", "--patch"][..])] {
+    for (staged, args) in [(true, &["diff", "--cached", "--no-color", "--no-ext-diff", "--no-textconv", "--stat", "--patch"][..]), (false, &["diff", "--no-color", "--no-ext-diff", "--no-textconv", "--stat", "--patch"][..])] {
         let out = git(args)?;
         let text = String::from_utf8_lossy(&out.stdout).into_owned();
         if !text.trim().is_empty() {

@@ -213,6 +213,19 @@ impl Assembler {
 /// Fails only when the TLS backend cannot initialise.
 pub(crate) fn http_client(provider: &str, url: &str, connect: Duration, read: Duration) -> Result<reqwest::Client, LlmError> {
     reqwest::Client::builder()
+        // A provider's key travels in its own header (x-api-key), which HTTP clients do
+        // not strip on a redirect: a redirect is followed only within the same origin.
+        .redirect(reqwest::redirect::Policy::custom(|attempt| {
+            let origin = |u: &reqwest::Url| (u.scheme().to_owned(), u.host_str().map(str::to_owned), u.port_or_known_default());
+            let same = attempt.previous().first().is_some_and(|first| origin(first) == origin(attempt.url()));
+            if !same {
+                attempt.stop()
+            } else if attempt.previous().len() >= 5 {
+                attempt.error("too many redirects")
+            } else {
+                attempt.follow()
+            }
+        }))
         .connect_timeout(connect)
         .read_timeout(read)
         .user_agent(concat!("weft/", env!("CARGO_PKG_VERSION")))

@@ -16,6 +16,10 @@
 mod process;
 mod session;
 
+/// Variables holding Weft's own secrets (model keys, the server's token): removed from the
+/// environment of every program Weft starts.
+pub const SECRET_ENV: &[&str] = &["ANTHROPIC_API_KEY", "OPENAI_API_KEY", "WEFT_TOKEN", "ANTHROPIC_AUTH_TOKEN", "GEMINI_API_KEY", "GOOGLE_API_KEY"];
+
 pub use session::{ExitInfo, PtyEvent, SpawnOptions, TerminalInfo, Terminals};
 
 #[derive(Debug, thiserror::Error)]

@@ -157,6 +157,11 @@ impl Terminals {
             _ => user_shell(),
         };
         cmd.cwd(&opts.cwd);
+        // Weft's own secrets stay with Weft: a terminal or an agent's command that wants a
+        // key gets it from the project's environment, on purpose (opts.env below).
+        for k in crate::SECRET_ENV {
+            cmd.env_remove(k);
+        }
         cmd.env("TERM", "xterm-256color");
         cmd.env("COLORTERM", "truecolor");
         cmd.env("TERM_PROGRAM", "weft");

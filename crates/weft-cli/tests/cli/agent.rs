@@ -215,3 +215,47 @@ async fn commit_messages_come_from_their_task_model_and_are_on_the_books() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a git repository"), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+/// A repository whose config and attributes name programs (written by an agent, or
+/// cloned): Weft's own git calls run none of them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn weft_runs_no_program_a_repository_configures() {
+    let repo = tempfile::tempdir().expect("tmp");
+    let app = tempfile::tempdir().expect("tmp");
+    let git = |args: &[&str]| {
+        let ok = Command::new("git").arg("-C").arg(repo.path()).args(args).env("GIT_AUTHOR_NAME", "t").env("GIT_AUTHOR_EMAIL", "t@t").env("GIT_COMMITTER_NAME", "t").env("GIT_COMMITTER_EMAIL", "t@t").output().expect("git");
+        assert!(ok.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&ok.stderr));
+    };
+    git(&["init", "-q"]);
+    std::fs::write(repo.path().join("add.sh"), ADD).expect("write");
+    git(&["add", "."]);
+    git(&["commit", "-qm", "first"]);
+    let pwned = repo.path().join("pwned");
+    let touch = format!("touch {}", pwned.display());
+    // fsmonitor runs on every index refresh; textconv and an external diff on every diff.
+    git(&["config", "core.fsmonitor", &touch]);
+    git(&["config", "diff.evil.textconv", &format!("sh -c '{touch}; cat \"$0\"'")]);
+    git(&["config", "diff.external", &touch]);
+    std::fs::write(repo.path().join(".gitattributes"), "*.sh diff=evil\n").expect("write");
+    std::fs::write(repo.path().join("add.sh"), ADD.replace("$1 - $2", "$1 + $2")).expect("write");
+    let server = FakeServer::start(vec![say("Fix add.sh")]).await.expect("fake");
+    let out = weft(app.path(), &server, &["commit-message", "-C", repo.path().to_str().expect("utf8")]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!pwned.exists(), "a repository-configured program ran");
+    let sent = server.requests()[0].body["messages"][0]["content"][0]["text"].as_str().expect("diff").to_owned();
+    assert!(sent.contains("+echo $(($1 + $2))"), "the plain diff was described: {sent}");
+}
+
+/// The key Weft runs with (here from ANTHROPIC_API_KEY) is not in the environment of the
+/// commands the agent runs.
+#[tokio::test(flavor = "multi_thread")]
+async fn commands_do_not_inherit_weft_secrets() {
+    let ws = fixture();
+    let server = FakeServer::start(vec![tool("t1", "run_command", json!({"command": "echo key=[$ANTHROPIC_API_KEY] home=[$HOME]"})), say("done")]).await.expect("fake");
+    let r = weft_agent(&server, ws.path(), &["--allow", "echo*"], "").await;
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let sent = server.requests()[1].body.to_string();
+    assert!(sent.contains("key=[]"), "the key reached the command: {sent}");
+    assert!(!sent.contains("sk-ant-cli-test"));
+    assert!(sent.contains("home=[/"), "other variables still pass: {sent}");
+}

@@ -242,3 +242,35 @@ async fn lists_models_for_the_picker_and_test_connection() {
     assert_eq!(models, ["claude-sonnet-4-5", "claude-haiku-4-5"]);
     assert!(server.requests()[0].path.starts_with("/v1/models"));
 }
+
+/// A provider that redirects to another host does not get the key sent there: the
+/// request stops with the provider's answer, and the other host receives nothing.
+#[tokio::test]
+async fn the_key_does_not_follow_a_redirect_to_another_host() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let elsewhere = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let target = format!("http://{}/v1/messages", elsewhere.local_addr().expect("addr"));
+    let got: Arc<Mutex<Vec<String>>> = Arc::default();
+    let g = got.clone();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = elsewhere.accept().await {
+            let mut buf = vec![0u8; 65536];
+            let n = s.read(&mut buf).await.unwrap_or(0);
+            g.lock().expect("got").push(String::from_utf8_lossy(&buf[..n]).into_owned());
+            let _ = s.write_all(b"HTTP/1.1 500 Internal Server Error\r\ncontent-length: 0\r\n\r\n").await;
+        }
+    });
+    let provider = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("http://{}", provider.local_addr().expect("addr"));
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = provider.accept().await {
+            let mut buf = vec![0u8; 65536];
+            let _ = s.read(&mut buf).await;
+            let reply = format!("HTTP/1.1 307 Temporary Redirect\r\nlocation: {target}\r\ncontent-length: 0\r\n\r\n");
+            let _ = s.write_all(reply.as_bytes()).await;
+        }
+    });
+    let err = client(&[anthropic(&url)]).stream(&route(&["anthropic:claude-test"]), &request(), &mut Events::default().sink()).await.expect_err("a redirect elsewhere is not followed");
+    assert!(got.lock().expect("got").is_empty(), "the other host was sent: {:?}", got.lock().expect("got"));
+    assert!(!err.to_string().is_empty());
+}
