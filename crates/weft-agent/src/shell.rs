@@ -369,14 +369,7 @@ impl Lexer {
             match c {
                 '\\' => self.i += 2,
                 '\'' => {
-                    self.i += 1;
-                    while self.peek(0).is_some_and(|c| c != '\'') {
-                        self.i += 1;
-                    }
-                    if self.peek(0).is_none() {
-                        return self.err("an unclosed quote");
-                    }
-                    self.i += 1;
+                    self.single_quoted()?;
                 }
                 '"' => {
                     self.i += 1;
@@ -511,26 +504,28 @@ impl Lexer {
         Ok(())
     }
 
+    /// `'…'` from its opening quote: the text between, taken literally.
+    fn single_quoted(&mut self) -> Result<String, ParseError> {
+        self.i += 1;
+        let start = self.i;
+        while self.peek(0).is_some_and(|c| c != '\'') {
+            self.i += 1;
+        }
+        if self.peek(0).is_none() {
+            return self.err("an unclosed quote");
+        }
+        let text: String = self.s[start..self.i].iter().collect();
+        self.i += 1;
+        Ok(text)
+    }
+
     /// One word, quotes removed.
     fn word(&mut self) -> Result<String, ParseError> {
         let mut w = String::new();
         while let Some(c) = self.peek(0) {
             match c {
                 ' ' | '\t' | '\n' | ';' | '&' | '|' | '(' | ')' | '<' | '>' => break,
-                '\'' => {
-                    self.i += 1;
-                    while let Some(c) = self.peek(0) {
-                        if c == '\'' {
-                            break;
-                        }
-                        w.push(c);
-                        self.i += 1;
-                    }
-                    if self.peek(0).is_none() {
-                        return self.err("an unclosed quote");
-                    }
-                    self.i += 1;
-                }
+                '\'' => w.push_str(&self.single_quoted()?),
                 '"' => {
                     self.i += 1;
                     loop {

@@ -122,23 +122,9 @@ async fn a_peer_keeps_editing_offline_and_merges_on_reconnect() {
     assert_eq!(a.status(), PeerStatus::Online);
 }
 
-/// xorshift64*: seeded, so a failure replays exactly.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545F4914F6CDD1D)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        if n == 0 {
-            0
-        } else {
-            self.next() % n
-        }
-    }
-}
+#[path = "common/rng.rs"]
+mod rng;
+use rng::Rng;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn random_edits_with_random_disconnects_converge_and_land_on_disk() {
@@ -160,7 +146,7 @@ async fn random_edits_with_random_disconnects_converge_and_land_on_disk() {
     let mut down = [false; PEERS];
     let words = ["fn ", "let x = 1;", "\n", "é", "🦀", "}", "// note", " "];
     for step in 0..400 {
-        let i = rng.below(PEERS as u64) as usize;
+        let i = rng.below(PEERS);
         match rng.below(10) {
             0 => {
                 // Toggle this peer's network.
@@ -183,7 +169,7 @@ async fn random_edits_with_random_disconnects_converge_and_land_on_disk() {
                 });
             }
             _ => {
-                let w = words[rng.below(words.len() as u64) as usize];
+                let w = words[rng.below(words.len())];
                 let at = rng.below(1000) as u32;
                 peers[i].edit(|t, txn| {
                     // A position between two UTF-16 units of one character would split it;

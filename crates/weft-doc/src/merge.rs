@@ -2,7 +2,7 @@
 //! both sides changed (two people editing the same line in different places is common in
 //! live editing, and is not a conflict).
 
-use similar::{capture_diff_slices, Algorithm, DiffOp};
+use similar::{capture_diff_slices, Algorithm};
 use std::hash::Hash;
 
 /// Regions both sides changed differently, as text.
@@ -33,12 +33,8 @@ struct Hunk {
 fn hunks<T: Hash + Eq + Ord>(base: &[T], side: &[T]) -> Vec<Hunk> {
     let mut out: Vec<Hunk> = vec![];
     for op in capture_diff_slices(Algorithm::Myers, base, side) {
-        let (start, end, new_start, new_end) = match op {
-            DiffOp::Equal { .. } => continue,
-            DiffOp::Delete { old_index, old_len, new_index } => (old_index, old_index + old_len, new_index, new_index),
-            DiffOp::Insert { old_index, new_index, new_len } => (old_index, old_index, new_index, new_index + new_len),
-            DiffOp::Replace { old_index, old_len, new_index, new_len } => (old_index, old_index + old_len, new_index, new_index + new_len),
-        };
+        let Some((old_index, old_len, new_index, new_len)) = crate::text::changed(&op) else { continue };
+        let (start, end, new_start, new_end) = (old_index, old_index + old_len, new_index, new_index + new_len);
         // A delete followed by an insert at the same place is one replacement.
         match out.last_mut() {
             Some(last) if last.end == start && last.new_end == new_start => {

@@ -13,6 +13,17 @@ pub struct TextEdit {
     pub inserted: String,
 }
 
+/// A diff operation that changes something, as (old index, old length, new index, new
+/// length); None for an unchanged run.
+pub(crate) fn changed(op: &DiffOp) -> Option<(usize, usize, usize, usize)> {
+    match *op {
+        DiffOp::Equal { .. } => None,
+        DiffOp::Delete { old_index, old_len, new_index } => Some((old_index, old_len, new_index, 0)),
+        DiffOp::Insert { old_index, new_index, new_len } => Some((old_index, 0, new_index, new_len)),
+        DiffOp::Replace { old_index, old_len, new_index, new_len } => Some((old_index, old_len, new_index, new_len)),
+    }
+}
+
 fn utf16_len(s: &str) -> u32 {
     s.encode_utf16().count() as u32
 }
@@ -65,12 +76,7 @@ pub fn text_edits(old: &str, new: &str) -> Vec<TextEdit> {
         _ => edits.push(e),
     };
     for op in diff.ops() {
-        let (oi, olen, ni, nlen) = match *op {
-            DiffOp::Equal { .. } => continue,
-            DiffOp::Delete { old_index, old_len, new_index } => (old_index, old_len, new_index, 0),
-            DiffOp::Insert { old_index, new_index, new_len } => (old_index, 0, new_index, new_len),
-            DiffOp::Replace { old_index, old_len, new_index, new_len } => (old_index, old_len, new_index, new_len),
-        };
+        let Some((oi, olen, ni, nlen)) = changed(op) else { continue };
         let start = base + os[oi];
         if olen == 1 && nlen == 1 && edited_in_place(ol[oi], nl[ni]) {
             // One line edited in place: by character, so cursors on it stay.
@@ -119,12 +125,7 @@ fn char_edits(old: &str, new: &str) -> Vec<TextEdit> {
     os.push(at);
     let mut edits: Vec<TextEdit> = vec![];
     for op in diff.ops() {
-        let (oi, olen, ni, nlen) = match *op {
-            DiffOp::Equal { .. } => continue,
-            DiffOp::Delete { old_index, old_len, new_index } => (old_index, old_len, new_index, 0),
-            DiffOp::Insert { old_index, new_index, new_len } => (old_index, 0, new_index, new_len),
-            DiffOp::Replace { old_index, old_len, new_index, new_len } => (old_index, old_len, new_index, new_len),
-        };
+        let Some((oi, olen, ni, nlen)) = changed(op) else { continue };
         let e = TextEdit { start: os[oi], removed: os[oi + olen] - os[oi], inserted: nt[ni..ni + nlen].concat() };
         match edits.last_mut() {
             Some(last) if last.start + last.removed == e.start => {

@@ -176,18 +176,26 @@ async fn the_cli_agent_is_on_the_books_and_weft_usage_reports_them() {
     assert_eq!(server.requests().len(), 1, "the request over the cap was never sent");
 }
 
+/// Runs git in `repo` as a user with a name, and insists it succeeds.
+fn git_in(repo: &std::path::Path, args: &[&str]) {
+    let ok = Command::new("git").arg("-C").arg(repo).args(args).env("GIT_AUTHOR_NAME", "t").env("GIT_AUTHOR_EMAIL", "t@t").env("GIT_COMMITTER_NAME", "t").env("GIT_COMMITTER_EMAIL", "t@t").output().expect("git");
+    assert!(ok.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&ok.stderr));
+}
+
+/// A repository with add.sh committed.
+fn committed_repo(repo: &std::path::Path) {
+    git_in(repo, &["init", "-q"]);
+    std::fs::write(repo.join("add.sh"), ADD).expect("write");
+    git_in(repo, &["add", "."]);
+    git_in(repo, &["commit", "-qm", "first"]);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn commit_messages_come_from_their_task_model_and_are_on_the_books() {
     let repo = tempfile::tempdir().expect("tmp");
     let app = tempfile::tempdir().expect("tmp");
-    let git = |args: &[&str]| {
-        let ok = Command::new("git").arg("-C").arg(repo.path()).args(args).env("GIT_AUTHOR_NAME", "t").env("GIT_AUTHOR_EMAIL", "t@t").env("GIT_COMMITTER_NAME", "t").env("GIT_COMMITTER_EMAIL", "t@t").output().expect("git");
-        assert!(ok.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&ok.stderr));
-    };
-    git(&["init", "-q"]);
-    std::fs::write(repo.path().join("add.sh"), ADD).expect("write");
-    git(&["add", "."]);
-    git(&["commit", "-qm", "first"]);
+    let git = |args: &[&str]| git_in(repo.path(), args);
+    committed_repo(repo.path());
     std::fs::write(repo.path().join("add.sh"), ADD.replace("$1 - $2", "$1 + $2")).expect("write");
     git(&["add", "add.sh"]);
     std::fs::create_dir_all(app.path().join("c")).expect("config");
@@ -222,14 +230,8 @@ async fn commit_messages_come_from_their_task_model_and_are_on_the_books() {
 async fn weft_runs_no_program_a_repository_configures() {
     let repo = tempfile::tempdir().expect("tmp");
     let app = tempfile::tempdir().expect("tmp");
-    let git = |args: &[&str]| {
-        let ok = Command::new("git").arg("-C").arg(repo.path()).args(args).env("GIT_AUTHOR_NAME", "t").env("GIT_AUTHOR_EMAIL", "t@t").env("GIT_COMMITTER_NAME", "t").env("GIT_COMMITTER_EMAIL", "t@t").output().expect("git");
-        assert!(ok.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&ok.stderr));
-    };
-    git(&["init", "-q"]);
-    std::fs::write(repo.path().join("add.sh"), ADD).expect("write");
-    git(&["add", "."]);
-    git(&["commit", "-qm", "first"]);
+    let git = |args: &[&str]| git_in(repo.path(), args);
+    committed_repo(repo.path());
     let pwned = repo.path().join("pwned");
     let touch = format!("touch {}", pwned.display());
     // fsmonitor runs on every index refresh; textconv and an external diff on every diff.

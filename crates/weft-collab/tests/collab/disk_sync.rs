@@ -20,26 +20,12 @@ use yrs::updates::decoder::{Decode, DecoderV1};
 use yrs::updates::encoder::Encode;
 use yrs::{Doc, GetString, OffsetKind, Options, ReadTxn, Text, Transact, Update};
 
-/// xorshift64*: enough randomness, reproducible from the seed. Typed lines carry a random
-/// tail so no two look alike: a line edited in place is merged by character, and two
-/// near-identical lines would be taken for one line edited (which CRDTs then interleave
-/// with a concurrent delete, as any would).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
-    }
-}
+// Typed lines carry a random tail so no two look alike: a line edited in place is merged
+// by character, and two near-identical lines would be taken for one line edited (which
+// CRDTs then interleave with a concurrent delete, as any would).
+#[path = "../common/rng.rs"]
+mod rng;
+use rng::Rng;
 
 struct Participant {
     conn: u64,
