@@ -25,7 +25,7 @@ cargo build --workspace --features weft-desktop/custom-protocol
 cargo build -p weft-llm --features fake --bin weft-fake-llm
 
 echo "==> boundary: no core crate depends on tauri"
-for crate in weft-fs weft-pty weft-store weft-syntax weft-llm weft-agent weft-usage weft-collab weft-api weft-cli; do
+for crate in weft-fs weft-doc weft-pty weft-store weft-syntax weft-llm weft-agent weft-usage weft-collab weft-api weft-cli; do
   if cargo tree -p "$crate" -i tauri -e normal 2>/dev/null | grep -q .; then
     echo "FAIL: $crate depends on tauri"; exit 1
   fi
@@ -33,6 +33,15 @@ done
 if grep -rlE "from ['\"]@tauri-apps/" ui/src | grep -v '^ui/src/backend/'; then
   echo "FAIL: @tauri-apps imported outside ui/src/backend/"; exit 1
 fi
+
+echo "==> windows: the whole workspace type-checks for x86_64-pc-windows-gnu"
+# The desktop crate included (its icons, its Windows dependencies). Never skipped quietly:
+# without the toolchain this step fails.
+if ! rustup target list --installed | grep -qx x86_64-pc-windows-gnu; then
+  rustup target add x86_64-pc-windows-gnu || { echo "FAIL: cannot install the Rust target x86_64-pc-windows-gnu"; exit 1; }
+fi
+command -v x86_64-w64-mingw32-gcc >/dev/null || { echo "FAIL: mingw-w64 is not installed (scripts/setup.sh installs it)"; exit 1; }
+cargo check --workspace --all-targets --target x86_64-pc-windows-gnu
 
 echo "==> cargo test"
 # The setup installed a Secret Service to test the OS keychain against: it must run.

@@ -83,8 +83,8 @@ fn cli_config(tmp: &Path) -> Option<PathBuf> {
     let grammars = tmp.join("grammars");
     std::fs::create_dir_all(&grammars).ok()?;
     let find = |prefix: &str| std::fs::read_dir(&src).ok()?.flatten().map(|e| e.path()).find(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with(prefix)));
+    #[cfg(unix)]
     for (name, prefix) in [("tree-sitter-rust", "tree-sitter-rust-0.24"), ("tree-sitter-javascript", "tree-sitter-javascript-0.25")] {
-        #[cfg(unix)]
         std::os::unix::fs::symlink(find(prefix)?, grammars.join(name)).ok()?;
     }
     // The typescript crate ships its two grammars without the tree-sitter.json the CLI

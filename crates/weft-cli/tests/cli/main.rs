@@ -1,6 +1,8 @@
 //! `weft serve` as a user runs it: a real process on loopback, real HTTP and WebSocket.
 
 mod agent;
+// File modes and symlinks in the round trip: Unix only until it has a Windows counterpart.
+#[cfg(unix)]
 mod checkpoint;
 mod collab;
 
