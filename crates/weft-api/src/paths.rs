@@ -18,7 +18,19 @@ impl AppPaths {
                 .or_else(|| base.map(|b| b.join("weft")))
                 .unwrap_or_else(|| std::env::temp_dir().join("weft"))
         };
-        Self { config_dir: pick("WEFT_CONFIG_DIR", dirs::config_dir()), data_dir: pick("WEFT_DATA_DIR", dirs::data_dir()) }
+        Self::private(pick("WEFT_CONFIG_DIR", dirs::config_dir()), pick("WEFT_DATA_DIR", dirs::data_dir()))
+    }
+
+    /// The two folders, created readable by the user only (or made so): they hold API keys,
+    /// checkpoints of the user's files, room logs, agent threads, logs and the usage
+    /// ledger, and everything created inside inherits the protection whatever its own mode.
+    pub fn private(config_dir: PathBuf, data_dir: PathBuf) -> Self {
+        for dir in [&config_dir, &data_dir] {
+            if let Err(e) = private_dir(dir) {
+                eprintln!("weft: {} could not be made private to this user: {e}", dir.display());
+            }
+        }
+        Self { config_dir, data_dir }
     }
 
     pub fn settings_file(&self) -> PathBuf {
@@ -33,6 +45,21 @@ impl AppPaths {
     pub fn collab_dir(&self, root: &std::path::Path) -> PathBuf {
         self.data_dir.join("collab").join(workspace_key(root))
     }
+}
+
+/// Creates `dir` (and its parents) and makes it user-only on Unix. On Windows the folders
+/// under the user's profile are already the user's.
+fn private_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir)?.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+        }
+    }
+    Ok(())
 }
 
 /// A folder's name in the app's data directory (sessions, agent threads, collaboration):
@@ -55,4 +82,25 @@ pub fn init_logging(paths: &AppPaths, name: &str) -> Option<tracing_appender::no
     let stderr_layer = std::env::var_os("WEFT_LOG_STDERR").map(|_| tracing_subscriber::fmt::layer().with_writer(std::io::stderr));
     tracing_subscriber::registry().with(filter).with(file_layer).with(stderr_layer).try_init().ok()?;
     Some(guard)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn weft_folders_are_readable_by_the_user_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let tmp = tempfile::tempdir().expect("tmp");
+        let (config, data) = (tmp.path().join("c/weft"), tmp.path().join("d/weft"));
+        // One made by another program with the usual umask: tightened.
+        std::fs::create_dir_all(&data).expect("mkdir");
+        std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        let paths = AppPaths::private(config, data);
+        for dir in [&paths.config_dir, &paths.data_dir] {
+            let mode = std::fs::metadata(dir).expect("stat").permissions().mode() & 0o777;
+            assert_eq!(mode, 0o700, "{}", dir.display());
+        }
+    }
 }
