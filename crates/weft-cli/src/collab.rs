@@ -36,7 +36,10 @@ pub async fn host(paths: &weft_api::AppPaths, args: Args) -> anyhow::Result<()> 
     }
     println!("commands: {HELP}");
     // Stdin carries the host's controls; without one (a service), it just keeps serving.
+    let host = std::sync::Arc::new(host);
+    let h = host.clone();
     let controls = tokio::spawn(async move {
+        let host = h;
         let mut lines = BufReader::new(tokio::io::stdin()).lines();
         while let Ok(Some(line)) = lines.next_line().await {
             let out = control(&host, line.trim()).unwrap_or_else(|e| format!("error: {e}"));
@@ -46,8 +49,27 @@ pub async fn host(paths: &weft_api::AppPaths, args: Args) -> anyhow::Result<()> 
         }
         std::future::pending::<()>().await;
     });
-    tokio::signal::ctrl_c().await.context("waiting for Ctrl+C")?;
+    stopped().await?;
     controls.abort();
+    let saved = host.save_all();
+    println!("weft collab: stopped; {saved} file(s) saved");
+    // The stdin reader is a blocking read that never ends while stdin is open; the runtime
+    // would wait for it on the way out, so leave now that everything is saved.
+    std::process::exit(0)
+}
+
+/// Ctrl+C (SIGINT) or SIGTERM (a service manager, `kill`).
+async fn stopped() -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).context("listening for SIGTERM")?;
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r.context("waiting for Ctrl+C")?,
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    tokio::signal::ctrl_c().await.context("waiting for Ctrl+C")?;
     Ok(())
 }
 

@@ -24,6 +24,7 @@ pub struct WorkspaceHost {
     /// The certificate's fingerprint when serving on the network (wss://).
     pub fingerprint: Option<String>,
     stop: Option<oneshot::Sender<()>>,
+    ws: Arc<Workspace>,
     _watcher: Option<weft_fs::Watcher>,
     terminals: Mutex<HashMap<u64, Arc<SharedTerminal>>>,
 }
@@ -167,7 +168,7 @@ impl WorkspaceHost {
             (None, true) => lan_address().map(|ip| ip.to_string()).unwrap_or_else(|| "127.0.0.1".into()),
             (None, false) => "127.0.0.1".into(),
         };
-        Ok(WorkspaceHost { hub, addr, public_host, fingerprint: identity.map(|i| i.fingerprint), stop: Some(stop), _watcher: watcher, terminals: Mutex::default() })
+        Ok(WorkspaceHost { hub, addr, public_host, fingerprint: identity.map(|i| i.fingerprint), stop: Some(stop), ws: ws.clone(), _watcher: watcher, terminals: Mutex::default() })
     }
 
     /// The base of room URLs: `ws://127.0.0.1:PORT`, or `wss://ADDRESS:PORT` on the network.
@@ -251,6 +252,19 @@ impl WorkspaceHost {
         }
     }
 
+    /// Saves every shared file whose room holds text its file does not (before stopping:
+    /// nothing a guest typed is left only in memory). Returns how many were written.
+    pub fn save_all(&self) -> usize {
+        let mut written = 0;
+        for room in self.hub.rooms().iter().filter(|r| r.name.starts_with("file/") && r.unsaved()) {
+            match save_room(&self.ws, room) {
+                Ok(()) => written += 1,
+                Err(e) => warn!("collab: saving {} failed: {e}", room.name),
+            }
+        }
+        written
+    }
+
     /// The link the host's own editor joins with: over loopback, always reachable.
     pub fn self_link(&self) -> String {
         let token = self.hub.host_token();
@@ -269,6 +283,29 @@ impl Drop for WorkspaceHost {
     }
 }
 
+/// Writes a file room's text to its file (in the file's own encoding) if the file does not
+/// hold it already. A change on disk the watcher has not reported yet is merged first: a
+/// save never writes over what another program just wrote.
+fn save_room(ws: &Workspace, room: &Room) -> weft_fs::Result<()> {
+    let Some(rel) = room.name.strip_prefix("file/") else { return Ok(()) };
+    let _io = room.disk_io();
+    let encoding = match ws.read_text(rel) {
+        Ok(f) => {
+            room.disk_changed(&f.content.text);
+            f.content.encoding
+        }
+        Err(_) => weft_fs::Encoding::Utf8,
+    };
+    if !room.unsaved() {
+        // The file already holds the room's text (a merge took the disk's).
+        return Ok(());
+    }
+    let save = room.begin_save();
+    let res = ws.write_text(rel, &save.text, encoding).map(drop);
+    room.end_save(save, res.is_ok());
+    res
+}
+
 /// Rooms -> disk: a room whose document stopped changing is written to its file (in the
 /// file's own encoding) and becomes the base for changes coming from the disk.
 async fn save_loop(hub: Arc<Hub>, ws: Arc<Workspace>) {
@@ -284,28 +321,8 @@ async fn save_loop(hub: Arc<Hub>, ws: Arc<Workspace>) {
             }
             let Some(rel) = room.name.strip_prefix("file/").map(str::to_owned) else { continue };
             // Off the runtime's threads: a save waits on the disk, relaying must not.
-            let (w, r, rm) = (ws.clone(), rel.clone(), room.clone());
-            let written = tokio::task::spawn_blocking(move || {
-                let _io = rm.disk_io();
-                // A change on disk the watcher has not reported yet is merged first: the save
-                // never writes over what another program just wrote.
-                let encoding = match w.read_text(&r) {
-                    Ok(f) => {
-                        rm.disk_changed(&f.content.text);
-                        f.content.encoding
-                    }
-                    Err(_) => weft_fs::Encoding::Utf8,
-                };
-                if !rm.unsaved() {
-                    // The file already holds the room's text (a merge took the disk's).
-                    return Ok(());
-                }
-                let save = rm.begin_save();
-                let res = w.write_text(&r, &save.text, encoding).map(drop);
-                rm.end_save(save, res.is_ok());
-                res
-            })
-            .await;
+            let (w, rm) = (ws.clone(), room.clone());
+            let written = tokio::task::spawn_blocking(move || save_room(&w, &rm)).await;
             match written {
                 Ok(Ok(_)) => {
                     saved.insert(room.name.clone(), v);

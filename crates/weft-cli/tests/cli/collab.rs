@@ -225,3 +225,53 @@ async fn a_file_changed_while_the_host_was_down_is_merged_on_restart() {
     until("alice resynced with the merged text", || a.text() == want).await;
     until("the host saved the merge", || read(&file) == want).await;
 }
+
+/// Ctrl+C (or SIGTERM) stops the host even while its stdin is open (it used to hang), and
+/// what guests typed but the host had not saved yet is saved on the way out.
+#[tokio::test]
+async fn the_host_stops_on_sigint_or_sigterm_and_saves_first() {
+    for signal in ["-INT", "-TERM"] {
+        let folder = tempfile::tempdir().expect("tmp");
+        let data = tempfile::tempdir().expect("tmp");
+        let file = folder.path().join("notes.md");
+        std::fs::write(&file, "# Notes\n").expect("write");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_weft"))
+            .args(["collab", "host", folder.path().to_str().expect("utf8"), "--address", "127.0.0.1", "--guest", "alice"])
+            .env("WEFT_CONFIG_DIR", data.path().join("c"))
+            .env("WEFT_DATA_DIR", data.path().join("d"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn");
+        let _stdin = child.stdin.take().expect("stdin (kept open)");
+        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+        let invite = lines.by_ref().map_while(Result::ok).find(|l| l.starts_with("invite alice")).expect("an invite");
+        let link = invite.rsplit(' ').next().expect("link").to_owned();
+        let a = Peer::join(room_url(&link, "notes.md"), "file/notes.md", backoff());
+        let b = Peer::join(room_url(&link, "notes.md"), "file/notes.md", backoff());
+        until("joined", || a.text() == "# Notes\n" && b.text() == a.text()).await;
+        a.insert(8, "typed just before the stop\n");
+        until("the host relayed it", || b.text().contains("typed just before")).await;
+        let pid = child.id().to_string();
+        assert!(Command::new("kill").args([signal, &pid]).status().expect("kill").success());
+        let waited = tokio::task::spawn_blocking(move || {
+            let deadline = std::time::Instant::now() + Duration::from_secs(30);
+            loop {
+                if let Some(status) = child.try_wait().expect("wait") {
+                    return Some(status);
+                }
+                if std::time::Instant::now() > deadline {
+                    let _ = child.kill();
+                    return None;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        })
+        .await
+        .expect("join");
+        let status = waited.unwrap_or_else(|| panic!("{signal}: the host did not stop"));
+        assert!(status.success(), "{signal}: {status:?}");
+        assert_eq!(read(&file), "# Notes\ntyped just before the stop\n", "{signal}: saved on the way out");
+    }
+}
