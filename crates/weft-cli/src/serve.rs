@@ -1,9 +1,11 @@
 //! `weft serve`: the UI in a browser, backed by the same weft-api as the desktop app.
 //!
 //! Security: binds 127.0.0.1 only; every request needs the random access token, either
-//! in the URL (`?token=`; the first page load turns it into an HttpOnly, SameSite=Strict
-//! cookie so the page's own assets load) or, for the WebSocket, always in the URL, so a
-//! page on another origin cannot ride the cookie. The Host header must name this server,
+//! in the URL (`?token=`; the first page load sets an HttpOnly, SameSite=Strict cookie
+//! holding a value derived from the token, which opens the page's static assets and
+//! nothing else) or, for the WebSocket, always in the URL and only from this server's
+//! own origin, so neither a page elsewhere nor another local server that received the
+//! cookie can reach the API. The Host header must name this server,
 //! which defeats DNS rebinding.
 //!
 //! The WebSocket carries JSON envelopes: `{id, request, stream?}` in; `{id, ok}` or
@@ -116,7 +118,26 @@ fn query_token(req: &Request) -> Option<String> {
 }
 
 fn cookie_name(port: u16) -> String {
-    format!("weft_token_{port}")
+    format!("weft_assets_{port}")
+}
+
+/// What the cookie holds: a value derived from the token that opens the page's static
+/// assets and nothing else. Cookies are not kept apart by port, so any other server on
+/// 127.0.0.1 the browser visits receives it; with it, that server can fetch the UI's
+/// files, never open the API (the WebSocket needs the token itself).
+fn asset_key(token: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(format!("weft serve assets\0{token}").as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A browser always says where a WebSocket comes from: only this server's own page may
+/// open one (a page elsewhere that learnt the token still cannot). Programs that are not
+/// browsers send no Origin; they need the token all the same.
+fn origin_ok(req: &Request, port: u16) -> bool {
+    match req.headers().get(header::ORIGIN).map(|o| o.to_str().unwrap_or("")) {
+        None => true,
+        Some(o) => o == format!("http://127.0.0.1:{port}") || o == format!("http://localhost:{port}"),
+    }
 }
 
 fn cookie_token(req: &Request, port: u16) -> Option<String> {
@@ -138,13 +159,16 @@ async fn guard(State(st): State<AppState>, req: Request, next: Next) -> Response
     }
     let from_query = query_token(&req).is_some_and(|t| same(&t, &st.token));
     let is_ws = req.uri().path() == "/ws";
-    let from_cookie = !is_ws && cookie_token(&req, st.port).is_some_and(|t| same(&t, &st.token));
+    let from_cookie = !is_ws && cookie_token(&req, st.port).is_some_and(|t| same(&t, &asset_key(&st.token)));
     if !from_query && !from_cookie {
         return (StatusCode::UNAUTHORIZED, "Weft: this server needs the access token from the URL it printed\n").into_response();
     }
+    if is_ws && !origin_ok(&req, st.port) {
+        return (StatusCode::FORBIDDEN, "Weft: WebSocket from another origin\n").into_response();
+    }
     let mut res = next.run(req).await;
     if from_query && !is_ws {
-        let cookie = format!("{}={}; Path=/; HttpOnly; SameSite=Strict", cookie_name(st.port), st.token);
+        let cookie = format!("{}={}; Path=/; HttpOnly; SameSite=Strict", cookie_name(st.port), asset_key(&st.token));
         if let Ok(v) = HeaderValue::from_str(&cookie) {
             res.headers_mut().append(header::SET_COOKIE, v);
         }

@@ -96,6 +96,18 @@ fn requests_without_the_token_are_refused() {
         .to_owned();
     assert!(page.to_lowercase().contains("httponly"));
     assert_eq!(get(s.port, "/app.js", &[("Cookie", &cookie)]).0, 200);
+    // Cookies are not kept apart by port: any other server on 127.0.0.1 the browser visits
+    // gets this one. It must not be the token, and it must not open the API.
+    assert!(!cookie.contains(&s.token), "the cookie carries the access token: {cookie}");
+    fn upgrade<'a>(extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+        let mut h = vec![("Upgrade", "websocket"), ("Connection", "Upgrade"), ("Sec-WebSocket-Version", "13"), ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")];
+        h.extend_from_slice(extra);
+        h
+    }
+    assert_eq!(get(s.port, "/ws", &upgrade(&[("Cookie", &cookie)])).0, 401, "the cookie opens no WebSocket");
+    let ws_path = format!("/ws?token={}", s.token);
+    assert_eq!(get(s.port, &ws_path, &upgrade(&[("Origin", "http://127.0.0.1:9")])).0, 403, "a page on another origin");
+    // (The server's own page is let through: see the WebSocket test, which connects with it.)
     // DNS rebinding: a foreign Host is refused even with the token.
     assert_eq!(get(s.port, &format!("/?token={}", s.token), &[("Host", "evil.example:80")]).0, 403);
 }
@@ -119,7 +131,10 @@ async fn websocket_needs_the_token_and_a_bad_client_only_closes_itself() {
     let err = tokio_tungstenite::connect_async(format!("ws://127.0.0.1:{}/ws", s.port)).await.expect_err("no token");
     assert!(err.to_string().contains("401"), "{err}");
     let url = format!("ws://127.0.0.1:{}/ws?token={}", s.port, s.token);
-    let (mut good, _) = tokio_tungstenite::connect_async(&url).await.expect("connect");
+    // As the browser opens it from the server's own page: with its Origin.
+    let mut own = tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(url.as_str()).expect("request");
+    own.headers_mut().insert("Origin", format!("http://127.0.0.1:{}", s.port).parse().expect("header"));
+    let (mut good, _) = tokio_tungstenite::connect_async(own).await.expect("connect from the server's own origin");
     let (mut bad, _) = tokio_tungstenite::connect_async(&url).await.expect("connect");
 
     let r = call(&mut good, 1, json!({"method": "readFile", "params": {"path": "a.txt"}})).await;
