@@ -687,7 +687,8 @@ export class AgentPanel {
           h('button', { class: 'btn small', title: 'Side-by-side diff', disabled: this.reviewBase === null, onclick: (e: Event) => { e.preventDefault(); void this.diff(f.path); } }, 'Diff'),
           h('button', { class: 'btn small', title: 'Keep this file as it is', onclick: (e: Event) => { e.preventDefault(); void act({ action: 'acceptFile', path: f.path })(); } }, 'Accept'),
           h('button', { class: 'btn small danger', title: 'Put the whole file back as it was', onclick: (e: Event) => { e.preventDefault(); void act({ action: 'rejectFile', path: f.path })(); } }, 'Reject')),
-        f.hunks.length ? h('div', { class: 'ag-hunks' }, ...hunks) : h('div', { class: 'ag-note dim' }, f.status === 'deleted' ? 'Deleted.' : 'Binary file.'));
+        f.hunks.length ? h('div', { class: 'ag-hunks' }, ...hunks)
+          : h('div', { class: 'ag-note dim' }, f.status === 'deleted' ? 'Deleted.' : f.status === 'renamed' ? `Folder renamed from ${f.from ?? '?'} (Reject renames it back).` : 'Binary file.'));
     });
     this.reviewEl.replaceChildren(
       h('div', { class: 'ag-review-head' }, h('strong', {}, `Review: ${files.length} file${files.length === 1 ? '' : 's'} changed`), h('span', { class: 'spacer' }),

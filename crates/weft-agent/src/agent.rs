@@ -134,6 +134,8 @@ pub struct TurnOutcome {
     /// Each file the turn's tools changed, with its bytes before the turn (`None`: it did
     /// not exist). What the review compares against.
     pub originals: BTreeMap<String, Option<Vec<u8>>>,
+    /// Folders the turn renamed (from, to), in order: rejecting puts them back by name.
+    pub moves: Vec<(String, String)>,
     pub usage: Usage,
     /// Set when the turn began by summarising the thread's first this many messages (into
     /// two: the summary and its acknowledgement).
@@ -212,6 +214,7 @@ impl Agent {
             checkpoint: None,
             messages_before: thread.messages.len(),
             originals: BTreeMap::new(),
+            moves: vec![],
             usage: Usage::default(),
             compacted: None,
         };
@@ -418,9 +421,18 @@ impl Agent {
                     }
                 }
             }
+            let ws = self.toolbox.workspace();
+            let from = (name == "rename").then(|| input["from"].as_str()).flatten();
+            if let (Some(from), Some(to)) = (from, input["to"].as_str()) {
+                // A folder is recorded as the move it is (its bytes are not a file's: as
+                // "did not exist" its rejection would delete it, and everything in it).
+                if ws.resolve(from).map(|p| p.is_dir()).unwrap_or(false) {
+                    out.moves.push((from.to_owned(), to.to_owned()));
+                }
+            }
             for path in tools::touched_paths(name, input) {
-                if !out.originals.contains_key(&path) {
-                    let before = self.toolbox.workspace().read_bytes(&path).ok();
+                if !out.originals.contains_key(&path) && !ws.resolve(&path).map(|p| p.is_dir()).unwrap_or(false) {
+                    let before = ws.read_bytes(&path).ok();
                     out.originals.insert(path, before);
                 }
             }

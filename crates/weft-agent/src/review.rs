@@ -13,6 +13,8 @@ pub enum FileStatus {
     Added,
     Modified,
     Deleted,
+    /// A folder the agent renamed: `path` is its new name, `from` its old one.
+    Renamed,
 }
 
 /// One run of changed lines. Line numbers are 1-based; a pure insertion has no old lines
@@ -33,6 +35,8 @@ pub struct Hunk {
 pub struct FileReview {
     pub path: String,
     pub status: FileStatus,
+    /// For a renamed folder, its name before the turn.
+    pub from: Option<String>,
     /// Empty for binary files, which are reviewed whole.
     pub hunks: Vec<Hunk>,
 }
@@ -87,11 +91,19 @@ pub fn revert_hunk(old: &str, new: &str, index: usize) -> Option<String> {
     Some(out)
 }
 
+/// Whether a folder move is still as it was made: the new name there, the old one free.
+fn move_in_effect(ws: &Workspace, from: &str, to: &str) -> bool {
+    let exists = |p: &str| ws.resolve(p).map(|p| p.symlink_metadata().is_ok()).unwrap_or(false);
+    exists(to) && !exists(from)
+}
+
 /// What a turn changed, still awaiting accept or reject.
 #[derive(Debug, Clone, Default)]
 pub struct Review {
     /// Path → bytes before the turn (`None`: the file did not exist).
     pub originals: BTreeMap<String, Option<Vec<u8>>>,
+    /// Folders renamed (from, to), in the order they were: undone in reverse.
+    pub moves: Vec<(String, String)>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -108,7 +120,7 @@ pub enum ReviewError {
 
 impl Review {
     pub fn new(originals: BTreeMap<String, Option<Vec<u8>>>) -> Self {
-        Review { originals }
+        Review { originals, moves: vec![] }
     }
 
     /// Adds a later turn's originals. A file already under review keeps its earlier
@@ -140,18 +152,48 @@ impl Review {
                 (Some(o), Some(n)) => hunks(&o, &n),
                 _ => vec![],
             };
-            out.push(FileReview { path: path.clone(), status, hunks });
+            out.push(FileReview { path: path.clone(), status, from: None, hunks });
+        }
+        for (from, to) in self.moves_in_effect(ws) {
+            out.push(FileReview { path: to, status: FileStatus::Renamed, from: Some(from), hunks: vec![] });
         }
         out
     }
 
+    /// The folder moves still as the agent left them (the new name there, the old free).
+    fn moves_in_effect(&self, ws: &Workspace) -> Vec<(String, String)> {
+        self.moves.iter().filter(|(from, to)| move_in_effect(ws, from, to)).cloned().collect()
+    }
+
+    /// Puts a renamed folder back under its old name.
+    fn undo_move(&mut self, ws: &Workspace, to: &str) -> Result<bool, ReviewError> {
+        let Some(i) = self.moves.iter().rposition(|(_, t)| t == to) else { return Ok(false) };
+        let (from, to) = self.moves.remove(i);
+        if move_in_effect(ws, &from, &to) {
+            if let Some(parent) = ws.resolve(&from)?.parent() {
+                std::fs::create_dir_all(parent).map_err(|source| ReviewError::Io { path: from.clone(), source })?;
+            }
+            ws.rename(&to, &from)?;
+        }
+        Ok(true)
+    }
+
+
     /// Keeps the file as it is and takes it out of the review.
     pub fn accept_file(&mut self, path: &str) -> Result<(), ReviewError> {
-        self.originals.remove(path).map(|_| ()).ok_or_else(|| ReviewError::NotInReview(path.to_owned()))
+        if self.originals.remove(path).is_some() {
+            return Ok(());
+        }
+        let i = self.moves.iter().rposition(|(_, to)| to == path).ok_or_else(|| ReviewError::NotInReview(path.to_owned()))?;
+        self.moves.remove(i);
+        Ok(())
     }
 
     /// Puts the whole file back as it was before the turn (deleting it if it was new).
     pub fn reject_file(&mut self, ws: &Workspace, path: &str) -> Result<(), ReviewError> {
+        if !self.originals.contains_key(path) && self.undo_move(ws, path)? {
+            return Ok(());
+        }
         let before = self.originals.get(path).ok_or_else(|| ReviewError::NotInReview(path.to_owned()))?;
         match before {
             Some(bytes) => {
@@ -161,8 +203,10 @@ impl Review {
                 ws.write_bytes(path, bytes)?;
             }
             None => {
-                if ws.resolve(path)?.exists() {
-                    ws.delete(path, true)?;
+                // New in the turn: to the trash, never deleted for good (a review is not the
+                // place to lose work, and the file may have been edited since).
+                if ws.resolve(path)?.symlink_metadata().is_ok() {
+                    ws.delete(path, false)?;
                 }
             }
         }
@@ -187,11 +231,21 @@ impl Review {
 
     pub fn accept_all(&mut self) {
         self.originals.clear();
+        self.moves.clear();
     }
 
+    /// Everything back as it was: files changed inside a renamed folder first (at the
+    /// folder's new name), then the folders renamed back, newest first, then the rest.
     pub fn reject_all(&mut self, ws: &Workspace) -> Result<(), ReviewError> {
-        let paths: Vec<String> = self.originals.keys().cloned().collect();
-        for p in paths {
+        let inside_moved = |p: &str, moves: &[(String, String)]| moves.iter().any(|(_, to)| p.strip_prefix(to.as_str()).is_some_and(|r| r.starts_with('/')));
+        let (first, rest): (Vec<String>, Vec<String>) = self.originals.keys().cloned().partition(|p| inside_moved(p, &self.moves));
+        for p in first {
+            self.reject_file(ws, &p)?;
+        }
+        while let Some((_, to)) = self.moves.last().cloned() {
+            self.undo_move(ws, &to)?;
+        }
+        for p in rest {
             self.reject_file(ws, &p)?;
         }
         Ok(())

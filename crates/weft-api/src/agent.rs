@@ -565,7 +565,11 @@ impl AgentHost {
 
     /// Saves the thread after a turn and builds the `done` frame.
     fn finish(&self, live: &Live, mut thread: Thread, title: &str, model: &str, turn: weft_agent::TurnOutcome) -> AgentFrame {
-        lock(&live.review).extend(turn.originals);
+        {
+            let mut review = lock(&live.review);
+            review.extend(turn.originals);
+            review.moves.extend(turn.moves);
+        }
         let (end, stop, error) = match turn.end {
             TurnEnd::Done(stop) => ("done", Some(serde_json::to_value(&stop).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_else(|| format!("{stop:?}"))), None),
             TurnEnd::Stopped => ("stopped", None, None),

@@ -4,6 +4,10 @@ import type { Hunk } from "./Hunk";
 
 export type FileReview = { path: string, status: FileStatus, 
 /**
+ * For a renamed folder, its name before the turn.
+ */
+from: string | null, 
+/**
  * Empty for binary files, which are reviewed whole.
  */
 hunks: Array<Hunk>, };

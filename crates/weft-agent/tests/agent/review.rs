@@ -38,3 +38,40 @@ async fn a_rejected_hunk_is_reverted_on_disk_and_the_rest_kept() {
     assert!(review.files(&ws).is_empty());
     assert_eq!(std::fs::read_to_string(s.root.join("lib.rs")).expect("read"), LIB.replace("    2\n", "    20\n"));
 }
+
+/// The agent renames a folder (holding a file no checkpoint has: it is ignored), edits a
+/// file in it under its new name and adds one: *Reject all* puts the folder back under its
+/// old name with everything in it. It used to delete both folders for good.
+#[tokio::test]
+async fn reject_all_renames_a_moved_folder_back_and_deletes_nothing_for_good() {
+    let s = setup(
+        vec![
+            tool("t1", "rename", json!({"from": "src", "to": "lib"})),
+            tool("t2", "edit_file", json!({"path": "lib/a.rs", "old_string": "1", "new_string": "2"})),
+            tool("t3", "write_file", json!({"path": "lib/new.rs", "content": "// new\n"})),
+            say("Moved src to lib."),
+        ],
+        Approval::Once,
+        Policy::default(),
+    )
+    .await;
+    std::fs::create_dir_all(s.root.join("src")).expect("mkdir");
+    std::fs::write(s.root.join("src/a.rs"), "const A: i32 = 1;\n").expect("fixture");
+    std::fs::write(s.root.join(".gitignore"), "*.log\n").expect("fixture");
+    std::fs::write(s.root.join("src/debug.log"), "only here\n").expect("fixture");
+    let (out, _, _) = run(&s, "move src").await;
+    assert!(s.root.join("lib/a.rs").exists() && !s.root.join("src").exists(), "the turn moved the folder");
+    let ws = weft_fs::Workspace::open(&s.root).expect("ws");
+    let mut review = Review::new(out.originals);
+    review.moves = out.moves;
+    let files = review.files(&ws);
+    let moved = files.iter().find(|f| f.status == FileStatus::Renamed).expect("the move is in the review");
+    assert_eq!((moved.path.as_str(), moved.from.as_deref()), ("lib", Some("src")));
+
+    review.reject_all(&ws).expect("reject all");
+    assert_eq!(std::fs::read_to_string(s.root.join("src/a.rs")).expect("a.rs back"), "const A: i32 = 1;\n");
+    assert_eq!(std::fs::read_to_string(s.root.join("src/debug.log")).expect("the ignored file kept"), "only here\n");
+    assert!(!s.root.join("lib").exists(), "the new name is gone (renamed back, not deleted)");
+    assert!(!s.root.join("src/new.rs").exists(), "the added file went to the trash");
+    assert!(review.files(&ws).is_empty());
+}
