@@ -185,7 +185,11 @@ export class CheckpointPanel {
     });
     const body = h('div', { class: 'cp-preview' },
       h('p', {}, `Restoring #${c.id} will change ${entries.length} file${entries.length === 1 ? '' : 's'}. A checkpoint of the current state is taken first, so this can be undone.`),
-      h('ul', { class: 'cp-plan-list' }, ...rows));
+      h('ul', { class: 'cp-plan-list' }, ...rows),
+      ...(plan.leftAlone.length ? [
+        h('p', { class: 'dim' }, 'Not in the current checkpoint (too large, unreadable or ignored), so left alone:'),
+        h('ul', { class: 'cp-plan-list' }, ...plan.leftAlone.map((p) => h('li', { class: 'cp-plan left-alone' }, h('span', { class: 'cp-kind' }, 'left alone'), h('span', { class: 'cp-path' }, p)))),
+      ] : []));
     const go = h('button', { class: 'btn primary' }, 'Restore');
     const cancel = h('button', { class: 'btn' }, 'Cancel');
     const modal = panelModal(`Restore checkpoint #${c.id}`, body, [go, cancel], () => modal.remove());
@@ -206,7 +210,10 @@ export class CheckpointPanel {
       const n = report.plan.modify.length + report.plan.create.length + report.plan.delete.length;
       const undo = h('button', { class: 'btn small primary', onclick: () => {
         this.notice.hidden = true;
-        void this.doRestore(report.undo, paths, `the state before (#${report.undo})`);
+        // Only what the restore changed goes back: a file it left alone (or one the
+        // state before could not capture) is not the undo's to touch.
+        const changed = [...report.plan.modify, ...report.plan.create, ...report.plan.delete];
+        void this.doRestore(report.undo, changed, `the state before (#${report.undo})`);
       } }, 'Undo restore');
       const dismiss = h('button', { class: 'icon-btn', title: 'Dismiss', 'aria-label': 'Dismiss', onclick: () => (this.notice.hidden = true) }, '×');
       const failed = report.failed.length ? h('div', { class: 'error' }, ...report.failed.map((f) => h('div', {}, `${f.path}: ${f.message}`))) : '';

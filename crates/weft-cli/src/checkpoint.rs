@@ -132,7 +132,9 @@ pub fn run(paths: &weft_api::AppPaths, args: Args) -> anyhow::Result<()> {
                 print_json(&report)?;
             } else {
                 print_plan(&report.plan);
-                println!("restored checkpoint #{id}; undo with: weft checkpoint restore {}{}", report.undo, paths.iter().map(|p| format!(" {p}")).collect::<String>());
+                // The undo restores only what this restore changed (see RestorePlan::changed).
+                let changed = report.plan.changed();
+                println!("restored checkpoint #{id}; undo with: weft checkpoint restore {}{}", report.undo, changed.iter().map(|p| format!(" {}", shell_word(p))).collect::<String>());
                 for f in &report.failed {
                     eprintln!("failed {}: {}", f.path, f.message);
                 }
@@ -226,4 +228,13 @@ fn time(ms: i64) -> String {
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
     format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+/// A path as one shell word (quoted when it needs to be), for the printed undo command.
+fn shell_word(p: &str) -> String {
+    if !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || "/._-+,@".contains(c)) {
+        p.to_owned()
+    } else {
+        format!("'{}'", p.replace('\'', "'\\''"))
+    }
 }

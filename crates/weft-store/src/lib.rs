@@ -165,13 +165,27 @@ pub enum Content {
 /// Exactly what a restore would do to the working tree.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
 pub struct RestorePlan {
     pub modify: Vec<String>,
     pub create: Vec<String>,
     pub delete: Vec<String>,
+    /// In the checkpoint but on disk as a file the current state could not capture (over
+    /// the size limit, unreadable, or ignored by today's rules): not touched, since
+    /// nothing could bring the file back afterwards.
+    #[serde(default)]
+    pub left_alone: Vec<String>,
 }
 
 impl RestorePlan {
+    /// Every path the restore writes or deletes: what undoing it restores (restoring the
+    /// safety checkpoint over everything would also reach files this restore left alone).
+    pub fn changed(&self) -> Vec<String> {
+        let mut v: Vec<String> = self.modify.iter().chain(&self.create).chain(&self.delete).cloned().collect();
+        v.sort();
+        v
+    }
+
     pub fn is_empty(&self) -> bool {
         self.modify.is_empty() && self.create.is_empty() && self.delete.is_empty()
     }
@@ -612,7 +626,7 @@ impl Store {
         let conn = self.conn()?;
         let target = self.checkpoint_manifest(&conn, id)?;
         let working = self.side_manifest(&conn, Side::Working)?;
-        Ok(plan(&working, &target, paths))
+        Ok(plan(&self.root, &working, &target, paths))
     }
 
     /// Restores checkpoint `id` (or only `paths` of it). A checkpoint of the current state
@@ -625,7 +639,7 @@ impl Store {
         let conn = self.conn()?;
         let target = self.checkpoint_manifest(&conn, id)?;
         let current = self.checkpoint_manifest(&conn, undo)?;
-        let plan = plan(&current, &target, paths);
+        let plan = plan(&self.root, &current, &target, paths);
         let mut reader = blobs::Reader::new(&conn);
         let failed = restore::apply(&self.root, &target, &plan, &mut |h| reader.get(h));
         Ok(RestoreReport { undo, plan, failed })
@@ -868,13 +882,19 @@ fn in_scope(path: &str, paths: Option<&[String]>) -> bool {
     }
 }
 
-fn plan(working: &Manifest, target: &Manifest, paths: Option<&[String]>) -> RestorePlan {
+/// What restoring `target` over `working` (the current state as a checkpoint sees it)
+/// does. A file the target has that `working` lacks but the disk has was left out of the
+/// current state (too large, unreadable, ignored): writing over it could never be undone,
+/// so it is left alone.
+fn plan(root: &Path, working: &Manifest, target: &Manifest, paths: Option<&[String]>) -> RestorePlan {
     let mut plan = RestorePlan::default();
+    let on_disk = |path: &str| restore::on_disk(root, path);
     for (path, node) in target {
         if !in_scope(path, paths) {
             continue;
         }
         match working.get(path) {
+            None if on_disk(path) => plan.left_alone.push(path.clone()),
             None => plan.create.push(path.clone()),
             Some(w) if w != node => plan.modify.push(path.clone()),
             Some(_) => {}

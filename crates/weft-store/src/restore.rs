@@ -31,6 +31,12 @@ pub fn apply(root: &Path, target: &Manifest, plan: &RestorePlan, content: &mut d
     failed
 }
 
+/// Whether a file or link is at `rel` (a folder in the way is handled by the restore
+/// itself: emptied of what the checkpoint holds, removed only if nothing else is left).
+pub(crate) fn on_disk(root: &Path, rel: &str) -> bool {
+    fs::symlink_metadata(join(root, rel)).is_ok_and(|m| !m.is_dir())
+}
+
 fn join(root: &Path, rel: &str) -> PathBuf {
     rel.split('/').fold(root.to_path_buf(), |p, c| p.join(c))
 }

@@ -3,4 +3,10 @@
 /**
  * Exactly what a restore would do to the working tree.
  */
-export type RestorePlan = { modify: Array<string>, create: Array<string>, delete: Array<string>, };
+export type RestorePlan = { modify: Array<string>, create: Array<string>, delete: Array<string>, 
+/**
+ * In the checkpoint but on disk as a file the current state could not capture (over
+ * the size limit, unreadable, or ignored by today's rules): not touched, since
+ * nothing could bring the file back afterwards.
+ */
+leftAlone: Array<string>, };

@@ -84,3 +84,40 @@ fn content_reads_either_side_and_the_jail_holds() {
     assert!(matches!(f.store.restore(9999, None), Err(weft_store::StoreError::NotFound(9999))));
     assert_eq!(f.store.list().unwrap().len(), 1, "a bad id takes no safety checkpoint");
 }
+
+/// A file the checkpoint had but the current state cannot capture (it grew over the size
+/// limit; another is ignored by a rule added since): restore leaves both alone, says so in
+/// the preview, and undoing the restore does not delete them. Restore used to write the
+/// old versions over them, and the undo then deleted them for good.
+#[test]
+fn files_the_current_state_cannot_capture_are_left_alone() {
+    let data = tempfile::tempdir().unwrap();
+    let ws = tempfile::tempdir().unwrap();
+    let root = ws.path();
+    let opts = weft_store::StoreOptions { max_file_bytes: 1024, ..weft_store::StoreOptions::default() };
+    let store = weft_store::Store::open(&weft_store::Store::db_path(data.path(), root), root, opts).unwrap();
+    fs::write(root.join("big.bin"), "small then").unwrap();
+    fs::write(root.join("notes.txt"), "n1").unwrap();
+    fs::write(root.join("plain.txt"), "p1").unwrap();
+    let cp = store.create("", Origin::Manual, None).unwrap().checkpoint.id;
+    let big = vec![7u8; 4096];
+    fs::write(root.join("big.bin"), &big).unwrap();
+    fs::write(root.join("notes.txt"), "n2: kept out of checkpoints from now on").unwrap();
+    fs::write(root.join(".gitignore"), "notes.txt\n").unwrap();
+    fs::write(root.join("plain.txt"), "p2").unwrap();
+
+    let plan = store.preview(cp, None).unwrap();
+    assert_eq!(plan.left_alone, vec!["big.bin".to_string(), "notes.txt".to_string()]);
+    assert!(!plan.create.contains(&"big.bin".to_string()) && !plan.modify.contains(&"big.bin".to_string()));
+    let report = store.restore(cp, None).unwrap();
+    assert_eq!(report.plan.left_alone, plan.left_alone);
+    assert_eq!(fs::read(root.join("big.bin")).unwrap(), big, "not overwritten");
+    assert_eq!(fs::read_to_string(root.join("notes.txt")).unwrap(), "n2: kept out of checkpoints from now on");
+    assert_eq!(fs::read_to_string(root.join("plain.txt")).unwrap(), "p1", "the rest is restored");
+    // Undo: what the restore changed goes back (the .gitignore it deleted included).
+    store.restore(report.undo, Some(&report.plan.changed())).unwrap();
+    assert_eq!(fs::read_to_string(root.join(".gitignore")).unwrap(), "notes.txt\n");
+    assert_eq!(fs::read(root.join("big.bin")).unwrap(), big, "undo deletes nothing it could not capture");
+    assert_eq!(fs::read_to_string(root.join("notes.txt")).unwrap(), "n2: kept out of checkpoints from now on");
+    assert_eq!(fs::read_to_string(root.join("plain.txt")).unwrap(), "p2");
+}
