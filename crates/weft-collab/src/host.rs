@@ -146,7 +146,7 @@ impl WorkspaceHost {
         };
         match &identity {
             Some(id) => {
-                let tls = crate::tls::TlsListener::new(listener, id)?;
+                let tls = crate::limits::Guarded::new(crate::tls::TlsListener::new(listener, id)?);
                 tokio::spawn(async move {
                     let _ = axum::serve(tls, app).with_graceful_shutdown(shutdown).await;
                     saver.abort();
@@ -154,9 +154,9 @@ impl WorkspaceHost {
             }
             None => {
                 // Keystrokes are small writes: send each at once (no Nagle delay).
-                let listener = axum::serve::ListenerExt::tap_io(listener, |tcp: &mut tokio::net::TcpStream| {
+                let listener = crate::limits::Guarded::new(axum::serve::ListenerExt::tap_io(listener, |tcp: &mut tokio::net::TcpStream| {
                     let _ = tcp.set_nodelay(true);
-                });
+                }));
                 tokio::spawn(async move {
                     let _ = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
                     saver.abort();

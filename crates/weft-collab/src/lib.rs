@@ -14,6 +14,7 @@
 //! and merges on reconnect. Does not own any UI.
 
 mod host;
+pub mod limits;
 mod peer;
 mod room;
 mod server;
@@ -21,9 +22,9 @@ pub mod tls;
 pub mod terminal;
 
 pub use peer::{Backoff, Endpoint, Peer, PeerEvent, PeerStatus};
-pub use room::{minimal_edit, Frame, FrameError, Room, Save, CONTENT, FILES, HOST, TERMINALS, TREE};
+pub use room::{minimal_edit, Frame, FrameError, Room, Save, MAX_CLIENTS_PER_CONNECTION, MAX_PRESENCE_BYTES, CONTENT, FILES, HOST, TERMINALS, TREE};
 pub use host::{HostOptions, WorkspaceHost};
-pub use server::{Guest, Hub, HubOptions, Loader, Role, CLOSE_REMOVED};
+pub use server::{Guest, Hub, HubOptions, Loader, Role, CLOSE_REMOVED, MAX_CONNECTIONS_PER_GUEST};
 
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum CollabError {

@@ -103,7 +103,17 @@ pub fn minimal_edit(old: &str, new: &str) -> (u32, u32, String) {
 pub enum FrameError {
     #[error("malformed y-sync message: {0}")]
     Malformed(String),
+    /// Well-formed, but more than one participant may ask of the host.
+    #[error("refused: {0}")]
+    Refused(String),
 }
+
+/// Presence one connection may keep on the host: a Yjs client announces one id (an
+/// editor per document, a few at most), and its state is a name, a colour and a cursor.
+/// Without a bound, any guest (read-only ones too) could grow the host's memory without
+/// end by announcing new ids with large states.
+pub const MAX_CLIENTS_PER_CONNECTION: usize = 4;
+pub const MAX_PRESENCE_BYTES: usize = 16 * 1024;
 
 /// What handling a frame produced for its sender.
 pub struct Handled {
@@ -328,8 +338,9 @@ impl Room {
         Message::Sync(SyncMessage::SyncStep2(state)).encode_v1()
     }
 
-    /// Applies one frame (one or more y-sync messages) from connection `conn`.
-    pub fn handle(&self, conn: u64, data: &[u8], may_write: bool) -> Result<Handled, FrameError> {
+    /// Applies one frame (one or more y-sync messages) from connection `conn`, which has
+    /// announced the awareness client ids `announced` so far.
+    pub fn handle(&self, conn: u64, data: &[u8], may_write: bool, announced: &[ClientID]) -> Result<Handled, FrameError> {
         let mut out = Handled { replies: vec![], clients: vec![], refused_write: false };
         let mut decoder = DecoderV1::new(Cursor::new(data));
         let messages: Vec<Message> = MessageReader::new(&mut decoder).collect::<Result<_, _>>().map_err(|e| FrameError::Malformed(e.to_string()))?;
@@ -363,6 +374,16 @@ impl Room {
                     self.broadcast(conn, &Message::Sync(SyncMessage::Update(bytes)));
                 }
                 Message::Awareness(update) => {
+                    if let Some(big) = update.clients.values().find(|e| e.json.len() > MAX_PRESENCE_BYTES) {
+                        return Err(FrameError::Refused(format!("a presence state of {} bytes (at most {MAX_PRESENCE_BYTES})", big.json.len())));
+                    }
+                    let mut ids: Vec<ClientID> = announced.iter().chain(&out.clients).copied().collect();
+                    ids.extend(update.clients.keys().copied());
+                    ids.sort_unstable();
+                    ids.dedup();
+                    if ids.len() > MAX_CLIENTS_PER_CONNECTION {
+                        return Err(FrameError::Refused(format!("{} presence ids on one connection (at most {MAX_CLIENTS_PER_CONNECTION})", ids.len())));
+                    }
                     out.clients.extend(update.clients.keys().copied());
                     aw.apply_update(update.clone()).map_err(|e| FrameError::Malformed(e.to_string()))?;
                     self.broadcast(conn, &Message::Awareness(update));

@@ -69,6 +69,8 @@ pub struct Hub {
     /// The host's own editor joins its rooms as a participant with this token: never
     /// listed, never saved, new each start.
     host_token: String,
+    /// Open connections per token.
+    connections: Mutex<HashMap<String, usize>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -89,6 +91,70 @@ struct Params {
 }
 
 const CLOSE_MALFORMED: u16 = 1007;
+/// A message (or a rate of them) more than the host takes from one participant.
+const CLOSE_POLICY: u16 = 1008;
+/// Connections one guest token may hold at once (tabs, editors, reconnects in flight).
+pub const MAX_CONNECTIONS_PER_GUEST: usize = 32;
+
+/// What one connection may send: messages and bytes per second, with a burst allowance
+/// (typing is a few dozen small messages a second; a paste or a first sync is one big one).
+/// A connection that keeps above it is closed; a flood cannot take the host's time.
+struct Budget {
+    messages: f64,
+    bytes: f64,
+    at: std::time::Instant,
+}
+
+impl Budget {
+    const MESSAGES_PER_SECOND: f64 = 300.0;
+    const MESSAGE_BURST: f64 = 3000.0;
+    const BYTES_PER_SECOND: f64 = 8.0 * 1024.0 * 1024.0;
+    const BYTE_BURST: f64 = 64.0 * 1024.0 * 1024.0;
+
+    fn new() -> Self {
+        Budget { messages: Self::MESSAGE_BURST, bytes: Self::BYTE_BURST, at: std::time::Instant::now() }
+    }
+
+    fn spend(&mut self, len: usize) -> Result<(), &'static str> {
+        let now = std::time::Instant::now();
+        let dt = now.duration_since(self.at).as_secs_f64();
+        self.at = now;
+        self.messages = (self.messages + dt * Self::MESSAGES_PER_SECOND).min(Self::MESSAGE_BURST) - 1.0;
+        self.bytes = (self.bytes + dt * Self::BYTES_PER_SECOND).min(Self::BYTE_BURST) - len as f64;
+        if self.messages < 0.0 {
+            return Err("too many messages");
+        }
+        if self.bytes < 0.0 {
+            return Err("too many bytes");
+        }
+        Ok(())
+    }
+}
+
+/// Counts a guest's open connections for as long as one is served.
+struct ConnectionCount<'a> {
+    hub: &'a Hub,
+    token: String,
+}
+
+impl<'a> ConnectionCount<'a> {
+    fn new(hub: &'a Hub, token: &str) -> Self {
+        *lock(&hub.connections).entry(token.to_owned()).or_default() += 1;
+        ConnectionCount { hub, token: token.to_owned() }
+    }
+}
+
+impl Drop for ConnectionCount<'_> {
+    fn drop(&mut self) {
+        let mut c = lock(&self.hub.connections);
+        if let Some(n) = c.get_mut(&self.token) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                c.remove(&self.token);
+            }
+        }
+    }
+}
 const CLOSE_UNSUPPORTED: u16 = 1003;
 /// Application code: the host removed this guest.
 pub const CLOSE_REMOVED: u16 = 4401;
@@ -107,7 +173,7 @@ impl Hub {
                 tracing::warn!("collab: cannot keep state in {} ({e})", d.display());
             }
         }
-        Arc::new(Hub { rooms: Mutex::default(), guests: Mutex::new(guests), loader, options, next_conn: AtomicU64::new(1), kicked, host_token: token() })
+        Arc::new(Hub { rooms: Mutex::default(), guests: Mutex::new(guests), loader, options, next_conn: AtomicU64::new(1), kicked, host_token: token(), connections: Mutex::default() })
     }
 
     /// The guest list is kept with the rooms' logs (tokens are secrets: readable by the
@@ -222,6 +288,10 @@ async fn upgrade(State(hub): State<Arc<Hub>>, Path(room): Path<String>, Query(q)
     if hub.role(&q.token).is_none() {
         return (StatusCode::UNAUTHORIZED, "a valid guest token is required").into_response();
     }
+    let open = lock(&hub.connections).get(&q.token).copied().unwrap_or(0);
+    if open >= MAX_CONNECTIONS_PER_GUEST && q.token != hub.host_token {
+        return (StatusCode::TOO_MANY_REQUESTS, "this guest has too many connections open").into_response();
+    }
     let room = match hub.room(&room) {
         Ok(r) => r,
         Err(CollabError::NotShared(what)) => return (StatusCode::FORBIDDEN, format!("{what} is not shared")).into_response(),
@@ -241,6 +311,8 @@ async fn close(sink: &mut futures_util::stream::SplitSink<WebSocket, Ws>, code: 
 }
 
 async fn serve(hub: Arc<Hub>, room: Arc<Room>, token: String, conn: u64, socket: WebSocket) {
+    let _counted = ConnectionCount::new(&hub, &token);
+    let mut budget = Budget::new();
     let (mut sink, mut stream) = socket.split();
     let mut frames = room.subscribe();
     let mut kicked = hub.kicked.subscribe();
@@ -263,9 +335,16 @@ async fn serve(hub: Arc<Hub>, room: Arc<Room>, token: String, conn: u64, socket:
                         close(&mut sink, CLOSE_REMOVED, "removed by the host").await;
                         break;
                     };
-                    match room.handle(conn, &data, role == Role::ReadWrite) {
+                    if let Err(why) = budget.spend(data.len()) {
+                        debug!(room = %room.name, conn, "closing: {why}");
+                        close(&mut sink, CLOSE_POLICY, why).await;
+                        break;
+                    }
+                    match room.handle(conn, &data, role == Role::ReadWrite, &clients) {
                         Ok(done) => {
                             clients.extend(done.clients);
+                            clients.sort_unstable();
+                            clients.dedup();
                             let mut replies = done.replies;
                             if done.refused_write {
                                 replies.push(read_only_notice());
@@ -278,7 +357,8 @@ async fn serve(hub: Arc<Hub>, room: Arc<Room>, token: String, conn: u64, socket:
                         }
                         Err(e) => {
                             debug!(room = %room.name, conn, "closing: {e}");
-                            close(&mut sink, CLOSE_MALFORMED, &e.to_string()).await;
+                            let code = if matches!(e, crate::FrameError::Refused(_)) { CLOSE_POLICY } else { CLOSE_MALFORMED };
+                            close(&mut sink, code, &e.to_string()).await;
                             break;
                         }
                     }

@@ -1,5 +1,6 @@
 //! `weft serve` as a user runs it: a real process on loopback, real HTTP and WebSocket.
 
+mod abuse;
 mod agent;
 // File modes and symlinks in the round trip: Unix only until it has a Windows counterpart.
 #[cfg(unix)]

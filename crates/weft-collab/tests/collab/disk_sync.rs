@@ -65,11 +65,11 @@ impl Participant {
         for m in messages(&room.greeting()) {
             if let Message::Sync(SyncMessage::SyncStep1(sv)) = m {
                 let mine = self.doc.transact().encode_state_as_update_v1(&sv);
-                room.handle(self.conn, &Message::Sync(SyncMessage::SyncStep2(mine)).encode_v1(), true).expect("step 2");
+                room.handle(self.conn, &Message::Sync(SyncMessage::SyncStep2(mine)).encode_v1(), true, &[]).expect("step 2");
             }
         }
         let sv = self.doc.transact().state_vector();
-        let out = room.handle(self.conn, &Message::Sync(SyncMessage::SyncStep1(sv)).encode_v1(), true).expect("step 1");
+        let out = room.handle(self.conn, &Message::Sync(SyncMessage::SyncStep1(sv)).encode_v1(), true, &[]).expect("step 1");
         for r in out.replies {
             for m in messages(&r) {
                 if let Message::Sync(SyncMessage::SyncStep2(u)) = m {
@@ -103,7 +103,7 @@ impl Participant {
 
     fn deliver(&mut self, room: &Room) {
         for u in self.outbox.drain(..) {
-            room.handle(self.conn, &Message::Sync(SyncMessage::Update(u)).encode_v1(), true).expect("update");
+            room.handle(self.conn, &Message::Sync(SyncMessage::Update(u)).encode_v1(), true, &[]).expect("update");
         }
     }
 
