@@ -14,6 +14,7 @@
 //! and merges on reconnect. Does not own any UI.
 
 mod host;
+pub mod fanout;
 pub mod limits;
 mod peer;
 mod room;

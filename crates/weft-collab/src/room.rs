@@ -8,7 +8,6 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use tokio::sync::broadcast;
 use yrs::encoding::read::Cursor;
 use yrs::sync::protocol::{DefaultProtocol, MessageReader, Protocol};
 use yrs::sync::{Awareness, Message, SyncMessage};
@@ -35,7 +34,7 @@ pub type Frame = (u64, Arc<[u8]>);
 pub struct Room {
     pub name: String,
     awareness: Mutex<Awareness>,
-    tx: broadcast::Sender<Frame>,
+    tx: Arc<crate::fanout::Fanout>,
     /// The file's text as the room last loaded or saved it: the base of the three-way merge
     /// with a change on disk, and how the host's own writes are recognised when the watcher
     /// reports them (by content, never by timing).
@@ -214,7 +213,7 @@ impl Room {
         }
         // Bounded: a reader that falls behind a burst is sent the whole document once
         // (see the server) rather than the room holding every update for it.
-        let (tx, _) = broadcast::channel(1024);
+        let tx = Arc::new(crate::fanout::Fanout::default());
         // Edits the host acknowledged but had not saved when it stopped: saved again.
         let version = AtomicU64::new(u64::from(differs));
         let room = Room {
@@ -312,13 +311,12 @@ impl Room {
         self.awareness.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    pub fn subscribe(&self) -> broadcast::Receiver<Frame> {
+    pub fn subscribe(&self) -> crate::fanout::Receiver {
         self.tx.subscribe()
     }
 
     fn broadcast(&self, from: u64, msg: &Message) {
-        // No receivers is fine: nobody else is in the room.
-        let _ = self.tx.send((from, Arc::from(msg.encode_v1())));
+        self.tx.send((from, Arc::from(msg.encode_v1())));
     }
 
     /// What a new connection is sent first: the server's sync step 1 and everyone's

@@ -378,14 +378,13 @@ async fn serve(hub: Arc<Hub>, room: Arc<Room>, token: String, conn: u64, socket:
                     }
                 }
                 Ok(_) => {}
-                Err(broadcast::error::RecvError::Lagged(_)) => {
+                Err(_missed) => {
                     // A burst outran this connection: instead of the updates it missed, it
                     // gets the whole document once (Yjs ignores what it already has).
                     if sink.send(Ws::Binary(room.catch_up().into())).await.is_err() {
                         break;
                     }
                 }
-                Err(broadcast::error::RecvError::Closed) => break,
             },
             k = kicked.recv() => {
                 if matches!(&k, Ok(t) if *t == token) {

@@ -11,7 +11,7 @@
 
 use std::path::Path;
 
-use tokio::sync::broadcast::error::TryRecvError;
+use weft_collab::fanout::TryRecvError;
 use weft_collab::{Frame, Room, CONTENT};
 use yrs::encoding::read::Cursor;
 use yrs::sync::protocol::MessageReader;
@@ -32,7 +32,7 @@ struct Participant {
     doc: Doc,
     /// Updates made locally and not yet delivered to the room (a slow network).
     outbox: Vec<Vec<u8>>,
-    inbox: tokio::sync::broadcast::Receiver<Frame>,
+    inbox: weft_collab::fanout::Receiver,
 }
 
 fn doc(client_id: u64) -> Doc {
@@ -119,7 +119,7 @@ impl Participant {
                 }
                 Ok(_) => {}
                 Err(TryRecvError::Lagged(_)) => self.resync(room),
-                Err(_) => break,
+                Err(TryRecvError::Empty) => break,
             }
         }
     }
