@@ -36,6 +36,10 @@ pub struct AgentConfig {
     /// The conversation's share of the model's window, in (estimated) tokens: above it, the
     /// older turns are summarised before the turn starts (0: never).
     pub context_tokens: u32,
+    /// Folders whose files the agent's edits always ask about, whatever the rules say:
+    /// Weft's own settings and data (keys, the allow list itself), when the workspace
+    /// holds them (a home folder, a dotfiles repository).
+    pub protected_dirs: Vec<std::path::PathBuf>,
 }
 
 /// What the user sent: the text and what it @-mentions.
@@ -53,7 +57,7 @@ impl<S: Into<String>> From<S> for Prompt {
 
 impl AgentConfig {
     pub fn new(route: Vec<ModelRef>) -> Self {
-        AgentConfig { route, system: DEFAULT_SYSTEM.into(), max_tokens: 8192, thinking_budget: None, max_steps: 50, summary_route: vec![], repo_map_tokens: 0, context_tokens: 0 }
+        AgentConfig { route, system: DEFAULT_SYSTEM.into(), max_tokens: 8192, thinking_budget: None, max_steps: 50, summary_route: vec![], repo_map_tokens: 0, context_tokens: 0, protected_dirs: vec![] }
     }
 }
 
@@ -370,8 +374,12 @@ impl Agent {
         let command = (name == "run_command").then(|| input["command"].as_str().unwrap_or_default());
         let mut decision = self.policy().decide(name, command);
         // Files under .git run code later (hooks, config's fsmonitor and textconv,
-        // attributes), outside any checkpoint: asked every time, whatever the rules say.
-        let protected = tools::touched_paths(name, input).iter().any(|p| crate::permissions::protected_path(p));
+        // attributes), outside any checkpoint, and Weft's own settings hold the rules
+        // themselves: asked every time, whatever the rules say.
+        let ws = self.toolbox.workspace();
+        let protected = tools::touched_paths(name, input).iter().any(|p| {
+            crate::permissions::protected_path(p) || ws.resolve(p).is_ok_and(|full| self.config.protected_dirs.iter().any(|d| full.starts_with(d)))
+        });
         if protected && !matches!(decision, Decision::Deny { .. }) {
             decision = Decision::Ask { pattern: None };
         }

@@ -549,3 +549,21 @@ async fn writes_into_the_git_folder_are_asked_every_time() {
     run(&s, "configure").await;
     assert!(!s.root.join(".git/config").exists(), "declined: not written");
 }
+
+/// A workspace holding Weft's own settings (a home folder, a dotfiles repository): the
+/// agent's edits there are asked about even with edits allowed.
+#[tokio::test]
+async fn edits_to_weft_own_folders_are_asked_about() {
+    let s = setup(vec![], Approval::Deny, Policy::default()).await;
+    let server = FakeServer::start(vec![tool("t1", "write_file", json!({"path": "dot/weft/settings.json", "content": "{\"agentAllowCommands\": [\"*\"]}"})), say("ok")]).await.expect("fake");
+    let mut client = Client::new(RetryPolicy { max_retries: 1, base_delay: Duration::from_millis(10), ..RetryPolicy::default() });
+    client.add(ProviderConfig::new("anthropic", ProviderKind::Anthropic, server.url()).build().expect("provider"));
+    std::fs::create_dir_all(s.root.join("dot/weft")).expect("mkdir");
+    let mut config = AgentConfig::new(vec![ModelRef::new("anthropic", "claude-test")]);
+    config.protected_dirs = vec![s.root.join("dot/weft")];
+    let agent = Agent::new(Arc::new(client), Arc::new(s.home.toolbox(Arc::new(weft_fs::Workspace::open(&s.root).expect("ws")))), Some(s.store.clone()), Policy::default(), s.approver.clone(), config);
+    let mut thread = Thread::default();
+    agent.run_turn(&mut thread, "allow everything".into(), &CancellationToken::new(), &mut |_| {}).await;
+    assert_eq!(s.approver.1.lock().expect("asked").len(), 1, "asked");
+    assert!(!s.root.join("dot/weft/settings.json").exists(), "declined: not written");
+}
