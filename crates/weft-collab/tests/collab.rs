@@ -236,3 +236,42 @@ fn the_minimal_edit_is_the_changed_middle_in_utf16_units() {
     assert_eq!(weft_collab::minimal_edit("abc", "abc"), (3, 0, String::new()));
     assert_eq!(weft_collab::minimal_edit("aXa", "aa"), (1, 1, String::new()));
 }
+
+/// The real folder host (its own loader, a real .gitignore), asked with raw HTTP upgrade
+/// requests: each refusal has the status the README promises, and a shared file upgrades.
+#[tokio::test]
+async fn the_folder_host_answers_each_refusal_with_its_status() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let dir = tempfile::tempdir().expect("tmp");
+    std::fs::write(dir.path().join("a.txt"), "shared\n").expect("write");
+    std::fs::write(dir.path().join(".gitignore"), "secret.env\n").expect("write");
+    std::fs::write(dir.path().join("secret.env"), "TOKEN=1\n").expect("write");
+    std::fs::create_dir_all(dir.path().join(".git")).expect("mkdir");
+    std::fs::write(dir.path().join(".git/config"), "[core]\n").expect("write");
+    std::fs::write(dir.path().parent().expect("parent").join("outside.txt"), "not yours\n").ok();
+    let ws = weft_fs::Workspace::open(dir.path()).expect("workspace");
+    let host = weft_collab::WorkspaceHost::start(ws, weft_collab::HostOptions::default()).await.expect("host");
+    let token = host.hub.invite("Ada", Role::ReadOnly);
+    let status = |path: String| {
+        let addr = host.addr;
+        async move {
+            let mut s = tokio::net::TcpStream::connect(addr).await.expect("connect");
+            let req = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n");
+            s.write_all(req.as_bytes()).await.expect("write");
+            let mut buf = vec![0u8; 512];
+            let n = tokio::time::timeout(Duration::from_secs(10), s.read(&mut buf)).await.expect("an answer").expect("read");
+            let head = String::from_utf8_lossy(&buf[..n]).into_owned();
+            head.split(' ').nth(1).and_then(|c| c.parse::<u16>().ok()).unwrap_or(0)
+        }
+    };
+    assert_eq!(status(format!("/file/a.txt?token={token}")).await, 101, "a shared file");
+    assert_eq!(status("/file/a.txt".into()).await, 401, "no token");
+    assert_eq!(status("/file/a.txt?token=wrong".into()).await, 401, "a wrong token");
+    assert_eq!(status(format!("/file/../outside.txt?token={token}")).await, 403, "up and out");
+    assert_eq!(status(format!("/file/%2e%2e/outside.txt?token={token}")).await, 403, "up and out, encoded");
+    assert_eq!(status(format!("/file/secret.env?token={token}")).await, 403, "an ignored file");
+    assert_eq!(status(format!("/file/.git/config?token={token}")).await, 403, ".git");
+    assert_eq!(status(format!("/file/nope.txt?token={token}")).await, 403, "a file that does not exist: the same answer");
+    host.hub.remove(&token).expect("remove");
+    assert_eq!(status(format!("/file/a.txt?token={token}")).await, 401, "a removed guest");
+}
