@@ -42,11 +42,15 @@ pub struct HubOptions {
     /// Where rooms' update logs and the guest list are kept, so a restarted host has every
     /// edit it acknowledged and its guests' tokens still work. None: memory only.
     pub store: Option<PathBuf>,
+    /// How often a connection is pinged; two rounds without a word from it and it is
+    /// closed (a peer gone without closing, a half-open socket), as the y-websocket server
+    /// does.
+    pub ping_every: std::time::Duration,
 }
 
 impl Default for HubOptions {
     fn default() -> Self {
-        HubOptions { max_frame: 16 << 20, store: None }
+        HubOptions { max_frame: 16 << 20, store: None, ping_every: std::time::Duration::from_secs(30) }
     }
 }
 
@@ -239,6 +243,11 @@ impl Hub {
         lock(&self.guests).get(token).map(|g| g.role)
     }
 
+    /// How many connections `token` has open now.
+    pub fn open_connections(&self, token: &str) -> usize {
+        lock(&self.connections).get(token).copied().unwrap_or(0)
+    }
+
     /// The token of the host's own participant (see `host_token`).
     pub fn host_token(&self) -> &str {
         &self.host_token
@@ -326,51 +335,69 @@ async fn serve(hub: Arc<Hub>, room: Arc<Room>, token: String, conn: u64, socket:
         let _ = sink.send(Ws::Binary(read_only_notice().into())).await;
     }
     debug!(room = %room.name, conn, "guest connected");
+    // Pinged now and then; closed after two rounds without a word (see HubOptions).
+    let ping_every = hub.options.ping_every;
+    let mut keepalive = tokio::time::interval_at(tokio::time::Instant::now() + ping_every, ping_every);
+    let mut heard = tokio::time::Instant::now();
     loop {
         tokio::select! {
-            msg = stream.next() => match msg {
-                Some(Ok(Ws::Binary(data))) => {
-                    // Checked per message, so a role change or removal applies at once.
-                    let Some(role) = hub.role(&token) else {
-                        close(&mut sink, CLOSE_REMOVED, "removed by the host").await;
-                        break;
-                    };
-                    if let Err(why) = budget.spend(data.len()) {
-                        debug!(room = %room.name, conn, "closing: {why}");
-                        close(&mut sink, CLOSE_POLICY, why).await;
-                        break;
-                    }
-                    match room.handle(conn, &data, role == Role::ReadWrite, &clients) {
-                        Ok(done) => {
-                            clients.extend(done.clients);
-                            clients.sort_unstable();
-                            clients.dedup();
-                            let mut replies = done.replies;
-                            if done.refused_write {
-                                replies.push(read_only_notice());
-                            }
-                            for r in replies {
-                                if sink.send(Ws::Binary(r.into())).await.is_err() {
-                                    break;
-                                }
-                            }
-                        }
-                        Err(e) => {
-                            debug!(room = %room.name, conn, "closing: {e}");
-                            let code = if matches!(e, crate::FrameError::Refused(_)) { CLOSE_POLICY } else { CLOSE_MALFORMED };
-                            close(&mut sink, code, &e.to_string()).await;
-                            break;
-                        }
-                    }
-                }
-                Some(Ok(Ws::Text(_))) => {
-                    close(&mut sink, CLOSE_UNSUPPORTED, "y-websocket frames are binary").await;
+            _ = keepalive.tick() => {
+                if heard.elapsed() > ping_every * 2 {
+                    debug!(room = %room.name, conn, "closing: no answer to pings");
                     break;
                 }
-                Some(Ok(Ws::Ping(_) | Ws::Pong(_))) => {}
-                // Closed, or broken (an oversized frame ends here too).
-                Some(Ok(Ws::Close(_))) | Some(Err(_)) | None => break,
-            },
+                if sink.send(Ws::Ping(Vec::new().into())).await.is_err() {
+                    break;
+                }
+            }
+            msg = stream.next() => {
+                if matches!(msg, Some(Ok(_))) {
+                    heard = tokio::time::Instant::now();
+                }
+                match msg {
+                    Some(Ok(Ws::Binary(data))) => {
+                        // Checked per message, so a role change or removal applies at once.
+                        let Some(role) = hub.role(&token) else {
+                            close(&mut sink, CLOSE_REMOVED, "removed by the host").await;
+                            break;
+                        };
+                        if let Err(why) = budget.spend(data.len()) {
+                            debug!(room = %room.name, conn, "closing: {why}");
+                            close(&mut sink, CLOSE_POLICY, why).await;
+                            break;
+                        }
+                        match room.handle(conn, &data, role == Role::ReadWrite, &clients) {
+                            Ok(done) => {
+                                clients.extend(done.clients);
+                                clients.sort_unstable();
+                                clients.dedup();
+                                let mut replies = done.replies;
+                                if done.refused_write {
+                                    replies.push(read_only_notice());
+                                }
+                                for r in replies {
+                                    if sink.send(Ws::Binary(r.into())).await.is_err() {
+                                        break;
+                                    }
+                                }
+                            }
+                            Err(e) => {
+                                debug!(room = %room.name, conn, "closing: {e}");
+                                let code = if matches!(e, crate::FrameError::Refused(_)) { CLOSE_POLICY } else { CLOSE_MALFORMED };
+                                close(&mut sink, code, &e.to_string()).await;
+                                break;
+                            }
+                        }
+                    }
+                    Some(Ok(Ws::Text(_))) => {
+                        close(&mut sink, CLOSE_UNSUPPORTED, "y-websocket frames are binary").await;
+                        break;
+                    }
+                    Some(Ok(Ws::Ping(_) | Ws::Pong(_))) => {}
+                    // Closed, or broken (an oversized frame ends here too).
+                    Some(Ok(Ws::Close(_))) | Some(Err(_)) | None => break,
+                }
+            }
             frame = frames.recv() => match frame {
                 Ok((from, bytes)) if from != conn => {
                     if sink.send(Ws::Binary(bytes.to_vec().into())).await.is_err() {

@@ -20,6 +20,10 @@ use yrs::{Doc, GetString, OffsetKind, Options, ReadTxn, Text, Transact, Update};
 mod disk_sync;
 
 async fn host(max_frame: usize) -> (Arc<Hub>, String) {
+    host_with(HubOptions { max_frame, ..HubOptions::default() }).await
+}
+
+async fn host_with(options: HubOptions) -> (Arc<Hub>, String) {
     let hub = Hub::new(
         Box::new(|room: &str| match room.strip_prefix("file/") {
             Some(p) if p.split('/').any(|s| s == ".." || s.is_empty()) => Err(CollabError::NotShared(room.into())),
@@ -28,7 +32,7 @@ async fn host(max_frame: usize) -> (Arc<Hub>, String) {
             Some("b.txt") => Ok("".into()),
             _ => Err(CollabError::NoRoom(room.into())),
         }),
-        HubOptions { max_frame, store: None },
+        options,
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
@@ -274,4 +278,23 @@ async fn the_folder_host_answers_each_refusal_with_its_status() {
     assert_eq!(status(format!("/file/nope.txt?token={token}")).await, 403, "a file that does not exist: the same answer");
     host.hub.remove(&token).expect("remove");
     assert_eq!(status(format!("/file/a.txt?token={token}")).await, 401, "a removed guest");
+}
+
+/// A connection that stops answering (a peer gone without closing) is closed after two
+/// ping rounds; one that reads (and so answers pings) stays.
+#[tokio::test]
+async fn a_connection_that_answers_no_pings_is_closed() {
+    let (hub, base) = host_with(HubOptions { ping_every: Duration::from_millis(100), ..HubOptions::default() }).await;
+    let (quiet, alive) = (hub.invite("Quiet", Role::ReadWrite), hub.invite("Alive", Role::ReadWrite));
+    let (_silent, _) = connect_async(format!("{base}/file/a.txt?token={quiet}")).await.expect("connect");
+    let (reader, _) = connect_async(format!("{base}/file/a.txt?token={alive}")).await.expect("connect");
+    // Reading is what answers pings (tungstenite replies with a pong as it reads).
+    let (_w, mut r) = reader.split();
+    tokio::spawn(async move { while let Some(Ok(_)) = r.next().await {} });
+    let end = tokio::time::Instant::now() + Duration::from_secs(20);
+    while hub.open_connections(&quiet) > 0 {
+        assert!(tokio::time::Instant::now() < end, "the silent connection was never closed");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(hub.open_connections(&alive), 1, "the connection that answers stays");
 }
