@@ -246,13 +246,17 @@ fn the_minimal_edit_is_the_changed_middle_in_utf16_units() {
 #[tokio::test]
 async fn the_folder_host_answers_each_refusal_with_its_status() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let dir = tempfile::tempdir().expect("tmp");
+    // The folder inside a scratch folder that also holds a file outside it.
+    let scratch = tempfile::tempdir().expect("tmp");
+    std::fs::write(scratch.path().join("outside.txt"), "not yours\n").expect("write");
+    let dir = scratch.path().join("folder");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let dir = tempfile::TempDir::new_in(&dir).expect("tmp");
     std::fs::write(dir.path().join("a.txt"), "shared\n").expect("write");
     std::fs::write(dir.path().join(".gitignore"), "secret.env\n").expect("write");
     std::fs::write(dir.path().join("secret.env"), "TOKEN=1\n").expect("write");
     std::fs::create_dir_all(dir.path().join(".git")).expect("mkdir");
     std::fs::write(dir.path().join(".git/config"), "[core]\n").expect("write");
-    std::fs::write(dir.path().parent().expect("parent").join("outside.txt"), "not yours\n").ok();
     let ws = weft_fs::Workspace::open(dir.path()).expect("workspace");
     let host = weft_collab::WorkspaceHost::start(ws, weft_collab::HostOptions::default()).await.expect("host");
     let token = host.hub.invite("Ada", Role::ReadOnly);
@@ -271,8 +275,8 @@ async fn the_folder_host_answers_each_refusal_with_its_status() {
     assert_eq!(status(format!("/file/a.txt?token={token}")).await, 101, "a shared file");
     assert_eq!(status("/file/a.txt".into()).await, 401, "no token");
     assert_eq!(status("/file/a.txt?token=wrong".into()).await, 401, "a wrong token");
-    assert_eq!(status(format!("/file/../outside.txt?token={token}")).await, 403, "up and out");
-    assert_eq!(status(format!("/file/%2e%2e/outside.txt?token={token}")).await, 403, "up and out, encoded");
+    assert_eq!(status(format!("/file/../../outside.txt?token={token}")).await, 403, "up and out");
+    assert_eq!(status(format!("/file/%2e%2e/%2e%2e/outside.txt?token={token}")).await, 403, "up and out, encoded");
     assert_eq!(status(format!("/file/secret.env?token={token}")).await, 403, "an ignored file");
     assert_eq!(status(format!("/file/.git/config?token={token}")).await, 403, ".git");
     assert_eq!(status(format!("/file/nope.txt?token={token}")).await, 403, "a file that does not exist: the same answer");
