@@ -439,7 +439,18 @@ impl Agent {
                 }
             }
             for path in tools::touched_paths(name, input) {
-                if !out.originals.contains_key(&path) && !ws.resolve(&path).map(|p| p.is_dir()).unwrap_or(false) {
+                if ws.resolve(&path).map(|p| p.is_dir()).unwrap_or(false) {
+                    // A folder about to be deleted: its files are recorded one by one, so the
+                    // review lists them and rejecting brings them back (the folder itself
+                    // goes to the trash either way).
+                    if name == "delete" {
+                        for (file, bytes) in crate::review::files_under(ws, &path) {
+                            out.originals.entry(file).or_insert(Some(bytes));
+                        }
+                    }
+                    continue;
+                }
+                if !out.originals.contains_key(&path) {
                     let before = ws.read_bytes(&path).ok();
                     out.originals.insert(path, before);
                 }

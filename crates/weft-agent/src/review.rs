@@ -91,6 +91,39 @@ pub fn revert_hunk(old: &str, new: &str, index: usize) -> Option<String> {
     Some(out)
 }
 
+/// Files recorded at most for one deleted folder (a dependency folder is not worth holding
+/// in memory; it goes to the trash whole anyway).
+const FOLDER_FILES_MAX: usize = 5_000;
+const FOLDER_BYTES_MAX: u64 = 64 << 20;
+
+/// Every file under the folder `rel` (ignored ones too: they are deleted with it), with its
+/// bytes, up to the limits above; links are not followed.
+pub fn files_under(ws: &Workspace, rel: &str) -> Vec<(String, Vec<u8>)> {
+    let Ok(root) = ws.resolve(rel) else { return vec![] };
+    let mut out = vec![];
+    let mut total = 0u64;
+    let mut stack = vec![(root, rel.trim_end_matches('/').to_owned())];
+    while let Some((dir, name)) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        for e in entries.flatten() {
+            let Ok(meta) = e.path().symlink_metadata() else { continue };
+            let child = format!("{name}/{}", e.file_name().to_string_lossy());
+            if meta.is_dir() {
+                stack.push((e.path(), child));
+            } else if meta.is_file() {
+                total += meta.len();
+                if out.len() >= FOLDER_FILES_MAX || total > FOLDER_BYTES_MAX {
+                    return out;
+                }
+                if let Ok(bytes) = std::fs::read(e.path()) {
+                    out.push((child, bytes));
+                }
+            }
+        }
+    }
+    out
+}
+
 /// Whether a folder move is still as it was made: the new name there, the old one free.
 fn move_in_effect(ws: &Workspace, from: &str, to: &str) -> bool {
     let exists = |p: &str| ws.resolve(p).map(|p| p.symlink_metadata().is_ok()).unwrap_or(false);

@@ -75,3 +75,23 @@ async fn reject_all_renames_a_moved_folder_back_and_deletes_nothing_for_good() {
     assert!(!s.root.join("src/new.rs").exists(), "the added file went to the trash");
     assert!(review.files(&ws).is_empty());
 }
+
+/// The agent deletes a folder: its files are in the review as deleted, and rejecting
+/// brings them back (ignored ones included).
+#[tokio::test]
+async fn a_deleted_folder_comes_back_when_rejected() {
+    let s = setup(vec![tool("t1", "delete", json!({"path": "old"})), say("Deleted old.")], Approval::Once, Policy::default()).await;
+    std::fs::create_dir_all(s.root.join("old/deep")).expect("mkdir");
+    std::fs::write(s.root.join("old/a.rs"), "a\n").expect("fixture");
+    std::fs::write(s.root.join("old/deep/b.log"), "ignored\n").expect("fixture");
+    std::fs::write(s.root.join(".gitignore"), "*.log\n").expect("fixture");
+    let (out, _, _) = run(&s, "remove old").await;
+    assert!(!s.root.join("old").exists(), "the turn deleted it");
+    let ws = weft_fs::Workspace::open(&s.root).expect("ws");
+    let mut review = Review::new(out.originals);
+    let files = review.files(&ws);
+    assert!(files.iter().any(|f| f.path == "old/a.rs" && f.status == FileStatus::Deleted), "{files:?}");
+    review.reject_all(&ws).expect("reject all");
+    assert_eq!(std::fs::read_to_string(s.root.join("old/a.rs")).expect("back"), "a\n");
+    assert_eq!(std::fs::read_to_string(s.root.join("old/deep/b.log")).expect("back"), "ignored\n");
+}
