@@ -84,21 +84,26 @@ async fn a_host_killed_with_sigkill_keeps_acknowledged_edits_and_guests_resync()
     assert_eq!(a.status(), PeerStatus::Online);
 }
 
+/// `weft collab host` on the network inviting alice, with stdin and stdout piped.
+fn controlled_host(folder: &Path, data: &Path) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_weft"))
+        .args(["collab", "host", folder.to_str().expect("utf8"), "--address", "127.0.0.1", "--guest", "alice"])
+        .env("WEFT_CONFIG_DIR", data.join("c"))
+        .env("WEFT_DATA_DIR", data.join("d"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn weft collab host")
+}
+
 #[tokio::test]
 async fn the_running_host_is_controlled_from_its_stdin() {
     use std::io::Write;
     let folder = tempfile::tempdir().expect("tmp");
     let data = tempfile::tempdir().expect("tmp");
     std::fs::write(folder.path().join("a.txt"), "hi").expect("write");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_weft"))
-        .args(["collab", "host", folder.path().to_str().expect("utf8"), "--address", "127.0.0.1", "--guest", "alice"])
-        .env("WEFT_CONFIG_DIR", data.path().join("c"))
-        .env("WEFT_DATA_DIR", data.path().join("d"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn");
+    let mut child = controlled_host(folder.path(), data.path());
     let mut stdin = child.stdin.take().expect("stdin");
     let (tx, rx) = std::sync::mpsc::channel::<String>();
     let out = child.stdout.take().expect("stdout");
@@ -235,15 +240,7 @@ async fn the_host_stops_on_sigint_or_sigterm_and_saves_first() {
         let data = tempfile::tempdir().expect("tmp");
         let file = folder.path().join("notes.md");
         std::fs::write(&file, "# Notes\n").expect("write");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_weft"))
-            .args(["collab", "host", folder.path().to_str().expect("utf8"), "--address", "127.0.0.1", "--guest", "alice"])
-            .env("WEFT_CONFIG_DIR", data.path().join("c"))
-            .env("WEFT_DATA_DIR", data.path().join("d"))
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn");
+        let mut child = controlled_host(folder.path(), data.path());
         let _stdin = child.stdin.take().expect("stdin (kept open)");
         let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
         let invite = lines.by_ref().map_while(Result::ok).find(|l| l.starts_with("invite alice")).expect("an invite");
