@@ -13,6 +13,9 @@ if ! command -v tauri-driver >/dev/null && [ ! -x "${CARGO_HOME:-$HOME/.cargo}/b
   cargo install tauri-driver --locked --version '^2'
 fi
 
+# What the developer's shell exports must not change what tests check.
+unset ANTHROPIC_API_KEY OPENAI_API_KEY WEFT_BLESS WEFT_TOKEN
+
 # Tests never touch the user's trash, settings or logs.
 scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT
@@ -45,7 +48,7 @@ cargo check --workspace --all-targets --target x86_64-pc-windows-gnu
 
 echo "==> cargo test"
 # The setup installed a Secret Service to test the OS keychain against: it must run.
-WEFT_REQUIRE_KEYCHAIN_TEST=1 cargo test --workspace --exclude weft-desktop
+WEFT_REQUIRE_KEYCHAIN_TEST=1 WEFT_REQUIRE_TRASH=1 cargo test --workspace --exclude weft-desktop
 
 echo "==> bindings: ui/src/bindings must match the Rust DTOs"
 if [ -n "$(git status --porcelain -- ui/src/bindings)" ]; then

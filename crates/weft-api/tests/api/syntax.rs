@@ -41,7 +41,7 @@ async fn a_document_follows_edits_and_reports_drift() {
     let a = call(&f.api, "syntaxOpen", json!({"doc": "d2", "path": "notes.txt", "text": "hello"})).await.expect("open");
     assert_eq!(a["language"], Value::Null);
     let err = call(&f.api, "syntaxOpen", json!({"doc": "d3", "path": "../outside.rs", "text": ""})).await.expect_err("jail");
-    assert_ne!(err.code, "syntax_out_of_sync");
+    assert_eq!(err.code, "outside_workspace", "{err:?}");
     let err = call(&f.api, "syntaxEdit", json!({"doc": "d1", "changes": [{"from": "x"}], "length": 1})).await.expect_err("malformed");
     assert_eq!(err.code, "bad_request");
 }

@@ -41,14 +41,27 @@ fn create_rename_move_delete() {
 fn delete_to_trash_removes_from_the_workspace() {
     // scripts/test.sh points XDG_DATA_HOME at a scratch folder, so this trash is not the user's.
     let dir = tempfile::tempdir().expect("tmp");
-    write(dir.path(), "trash-me.txt", "bye");
+    let unique = format!("trash-me-{}.txt", std::process::id());
+    write(dir.path(), &unique, "bye");
     let w = ws(&dir);
-    match w.delete("trash-me.txt", false) {
-        Ok(()) => assert!(!dir.path().join("trash-me.txt").exists()),
-        // No trash on this system: the error says so and the file is untouched.
+    match w.delete(&unique, false) {
+        Ok(()) => {
+            assert!(!dir.path().join(&unique).exists());
+            // In the trash, not deleted for good (the freedesktop trash under XDG_DATA_HOME).
+            #[cfg(target_os = "linux")]
+            {
+                let data = std::env::var_os("XDG_DATA_HOME").map(std::path::PathBuf::from).or_else(|| std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".local/share")));
+                let trashed = data.map(|d| d.join("Trash/files").join(&unique)).expect("a trash folder");
+                assert_eq!(std::fs::read_to_string(&trashed).expect("the file is in the trash"), "bye");
+                let _ = std::fs::remove_file(trashed);
+            }
+        }
+        // No trash on this system: the error says so and the file is untouched. CI has
+        // one (WEFT_REQUIRE_TRASH), so there this branch fails.
         Err(e) => {
+            assert!(std::env::var_os("WEFT_REQUIRE_TRASH").is_none(), "the trash is required here: {e}");
             assert_eq!(e.code(), "trash_failed");
-            assert!(dir.path().join("trash-me.txt").exists());
+            assert!(dir.path().join(&unique).exists());
         }
     }
 }
