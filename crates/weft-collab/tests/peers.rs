@@ -126,13 +126,23 @@ async fn a_peer_keeps_editing_offline_and_merges_on_reconnect() {
 mod rng;
 use rng::Rng;
 
+/// Peers typing and deleting while their networks drop and return, several seeds. Each
+/// insertion is a unique token and each deletion removes whole tokens, so the end can be
+/// checked exactly: every token typed and not deleted is there once (a reconnect that
+/// threw offline edits away, or applied them twice, fails), and everyone agrees.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn random_edits_with_random_disconnects_converge_and_land_on_disk() {
+async fn random_edits_with_random_disconnects_converge_keep_every_edit_and_land_on_disk() {
+    for seed in 1..=3u64 {
+        random_run(seed).await;
+    }
+}
+
+async fn random_run(seed: u64) {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(dir.path().join("a.txt"), "start\n").expect("write");
     let ws = weft_fs::Workspace::open(dir.path()).expect("workspace");
     let host = WorkspaceHost::start(ws, weft_collab::HostOptions::default()).await.expect("host");
-    let mut rng = Rng(0x5eed_1234_abcd_0001);
+    let mut rng = Rng(0x5eed_1234_abcd_0000 ^ seed);
     const PEERS: usize = 4;
     let mut links = vec![];
     let mut peers = vec![];
@@ -144,8 +154,9 @@ async fn random_edits_with_random_disconnects_converge_and_land_on_disk() {
     }
     until("everyone has the file", || peers.iter().all(|p| p.text() == "start\n")).await;
     let mut down = [false; PEERS];
-    let words = ["fn ", "let x = 1;", "\n", "é", "🦀", "}", "// note", " "];
-    for step in 0..400 {
+    let mut typed: Vec<String> = vec![];
+    let mut deleted: std::collections::HashSet<String> = Default::default();
+    for step in 0..300 {
         let i = rng.below(PEERS);
         match rng.below(10) {
             0 => {
@@ -158,33 +169,32 @@ async fn random_edits_with_random_disconnects_converge_and_land_on_disk() {
                 down[i] = !down[i];
             }
             1..=2 => {
-                let p = &peers[i];
-                let (start, len) = (rng.below(1000) as u32, rng.below(6) as u32 + 1);
-                p.edit(|t, txn| {
-                    let n = t.len(txn);
-                    if n > 0 {
-                        let at = start % n;
-                        t.remove_range(txn, at, len.min(n - at));
+                // Delete one whole token this peer sees.
+                let pick = rng.below(1 << 20);
+                let mut gone = None;
+                peers[i].edit(|t, txn| {
+                    let s = t.get_string(txn);
+                    let tokens: Vec<(usize, &str)> = s.match_indices('⟨').filter_map(|(at, _)| s[at..].find('⟩').map(|end| (at, &s[at..at + end + '⟩'.len_utf8()]))).collect();
+                    if let Some(&(at, tok)) = tokens.get(pick % tokens.len().max(1)) {
+                        let start = s[..at].encode_utf16().count() as u32;
+                        t.remove_range(txn, start, tok.encode_utf16().count() as u32);
+                        gone = Some(tok.to_owned());
                     }
                 });
+                if let Some(tok) = gone {
+                    deleted.insert(tok);
+                }
             }
             _ => {
-                let w = words[rng.below(words.len())];
-                let at = rng.below(1000) as u32;
+                // A unique token (with a two-unit character in it), inserted between tokens.
+                let tok = format!("⟨{seed}.{i}.{step}🦀é⟩");
+                typed.push(tok.clone());
+                let pick = rng.below(1 << 20);
                 peers[i].edit(|t, txn| {
-                    // A position between two UTF-16 units of one character would split it;
-                    // editors never do that, so neither does the test.
                     let s = t.get_string(txn);
-                    let mut units = 0u32;
-                    let mut pos = 0u32;
-                    for c in s.chars() {
-                        if units >= at % (t.len(txn) + 1) {
-                            break;
-                        }
-                        units += c.len_utf16() as u32;
-                        pos = units;
-                    }
-                    t.insert(txn, pos, w);
+                    let ends: Vec<usize> = std::iter::once(0).chain(s.match_indices('⟩').map(|(at, _)| at + '⟩'.len_utf8())).collect();
+                    let at = ends[pick % ends.len()];
+                    t.insert(txn, s[..at].encode_utf16().count() as u32, &tok);
                 });
             }
         }
@@ -201,7 +211,15 @@ async fn random_edits_with_random_disconnects_converge_and_land_on_disk() {
     })
     .await;
     let text = peers[0].text();
-    assert!(text.len() > 100, "the run edited the document: {text:?}");
+    for tok in &typed {
+        let n = text.matches(tok.as_str()).count();
+        if deleted.contains(tok) {
+            assert_eq!(n, 0, "seed {seed}: {tok} was deleted but is there");
+        } else {
+            assert_eq!(n, 1, "seed {seed}: {tok} typed once, there {n} times: {text}");
+        }
+    }
+    assert!(typed.len() > deleted.len() + 50, "seed {seed}: the run kept edits to check");
     until("the host saved the merged text", || std::fs::read_to_string(dir.path().join("a.txt")).ok().as_deref() == Some(text.as_str())).await;
 }
 
