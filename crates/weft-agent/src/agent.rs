@@ -377,9 +377,14 @@ impl Agent {
         // attributes), outside any checkpoint, and Weft's own settings hold the rules
         // themselves: asked every time, whatever the rules say.
         let ws = self.toolbox.workspace();
-        let protected = tools::touched_paths(name, input).iter().any(|p| {
-            crate::permissions::protected_path(p) || ws.resolve(p).is_ok_and(|full| self.config.protected_dirs.iter().any(|d| full.starts_with(d)))
-        });
+        let in_protected_dir = |p: &str| ws.resolve(p).is_ok_and(|full| self.config.protected_dirs.iter().any(|d| full.starts_with(d)));
+        // A command's redirections count too (`> .config/weft/settings.json` from a home
+        // folder is a relative path inside the workspace).
+        let redirected: Vec<String> = command
+            .and_then(|c| crate::shell::parse(c).ok())
+            .map(|s| s.commands.iter().flat_map(|c| c.redirects.iter().filter(|r| r.writes()).map(|r| r.target.clone())).collect())
+            .unwrap_or_default();
+        let protected = tools::touched_paths(name, input).iter().chain(&redirected).any(|p| crate::permissions::protected_path(p) || in_protected_dir(p));
         if protected && !matches!(decision, Decision::Deny { .. }) {
             decision = Decision::Ask { pattern: None };
         }

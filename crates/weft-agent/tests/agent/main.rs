@@ -567,3 +567,20 @@ async fn edits_to_weft_own_folders_are_asked_about() {
     assert_eq!(s.approver.1.lock().expect("asked").len(), 1, "asked");
     assert!(!s.root.join("dot/weft/settings.json").exists(), "declined: not written");
 }
+
+/// The same through a command's redirection, with the command itself allowed.
+#[tokio::test]
+async fn a_redirect_into_weft_own_folders_is_asked_about() {
+    let policy = Policy { allow_commands: vec!["echo*".into()], ..Policy::default() };
+    let s = setup(vec![], Approval::Deny, policy.clone()).await;
+    let server = FakeServer::start(vec![tool("t1", "run_command", json!({"command": "echo '{}' > dot/weft/settings.json"})), say("ok")]).await.expect("fake");
+    let mut client = Client::new(RetryPolicy { max_retries: 1, base_delay: Duration::from_millis(10), ..RetryPolicy::default() });
+    client.add(ProviderConfig::new("anthropic", ProviderKind::Anthropic, server.url()).build().expect("provider"));
+    std::fs::create_dir_all(s.root.join("dot/weft")).expect("mkdir");
+    let mut config = AgentConfig::new(vec![ModelRef::new("anthropic", "claude-test")]);
+    config.protected_dirs = vec![s.root.join("dot/weft")];
+    let agent = Agent::new(Arc::new(client), Arc::new(s.home.toolbox(Arc::new(weft_fs::Workspace::open(&s.root).expect("ws")))), Some(s.store.clone()), policy, s.approver.clone(), config);
+    agent.run_turn(&mut Thread::default(), "configure".into(), &CancellationToken::new(), &mut |_| {}).await;
+    assert_eq!(s.approver.1.lock().expect("asked").len(), 1, "asked");
+    assert!(!s.root.join("dot/weft/settings.json").exists(), "declined: not written");
+}
