@@ -485,7 +485,7 @@ impl AgentHost {
         config.max_steps = settings.agent_max_steps;
         config.repo_map_tokens = settings.agent_repo_map_tokens;
         config.context_tokens = settings.agent_context_tokens;
-        config.protected_dirs = [&self.paths.config_dir, &self.paths.data_dir].iter().map(|d| d.canonicalize().unwrap_or_else(|_| d.to_path_buf())).collect();
+        config.protected_dirs = [&self.paths.config_dir, &self.paths.data_dir].iter().map(|d| dunce::canonicalize(&d).unwrap_or_else(|_| d.to_path_buf())).collect();
         config.summary_route = task_route(settings, "summary", &route)?;
         let title_route = task_route(settings, "title", &route)?;
         let approver = Arc::new(UiApprover { stream: stream.clone(), pending: self.pending.clone() });

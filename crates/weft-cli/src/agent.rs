@@ -46,7 +46,7 @@ impl Approver for StdinApprover {
 }
 
 pub fn run(paths: &weft_api::AppPaths, args: Args) -> anyhow::Result<std::process::ExitCode> {
-    let root = args.workspace.canonicalize().with_context(|| format!("{} is not a folder", args.workspace.display()))?;
+    let root = dunce::canonicalize(&args.workspace).with_context(|| format!("{} is not a folder", args.workspace.display()))?;
     if args.prompt.trim().is_empty() {
         bail!("the prompt is empty");
     }

@@ -48,7 +48,7 @@ pub struct Args {
 }
 
 pub fn run(paths: &weft_api::AppPaths, args: Args) -> anyhow::Result<()> {
-    let root = args.workspace.canonicalize().with_context(|| format!("{} is not a folder", args.workspace.display()))?;
+    let root = dunce::canonicalize(&args.workspace).with_context(|| format!("{} is not a folder", args.workspace.display()))?;
     if !root.is_dir() {
         bail!("{} is not a folder", root.display());
     }

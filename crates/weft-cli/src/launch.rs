@@ -6,7 +6,7 @@ use anyhow::{bail, Context};
 /// Finds the desktop binary (beside this one, then on PATH) and starts it detached on
 /// the folder.
 pub fn desktop(path: PathBuf) -> anyhow::Result<()> {
-    let folder = path.canonicalize().with_context(|| format!("{} is not a folder I can open", path.display()))?;
+    let folder = dunce::canonicalize(&path).with_context(|| format!("{} is not a folder I can open", path.display()))?;
     if !folder.is_dir() {
         bail!("{} is not a folder", folder.display());
     }

@@ -157,7 +157,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Some(Command::CommitMessage { workspace }) => {
             let _guard = weft_api::init_logging(&paths, "agent");
-            let root = workspace.canonicalize().with_context(|| format!("{} is not a folder", workspace.display()))?;
+            let root = dunce::canonicalize(&workspace).with_context(|| format!("{} is not a folder", workspace.display()))?;
             let (settings, _) = weft_api::load_settings(&paths.settings_file());
             let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
             let m = runtime.block_on(weft_api::suggest_commit_message(&paths, &settings, &root)).map_err(|e| anyhow::anyhow!("{}", e.message))?;

@@ -15,7 +15,7 @@ pub struct Workspace {
 impl Workspace {
     pub fn open(root: impl AsRef<Path>) -> Result<Self> {
         let root = root.as_ref();
-        let canonical = root.canonicalize().map_err(|_| FsError::BadRoot(root.to_path_buf()))?;
+        let canonical = dunce::canonicalize(&root).map_err(|_| FsError::BadRoot(root.to_path_buf()))?;
         if !canonical.is_dir() {
             return Err(FsError::BadRoot(root.to_path_buf()));
         }
@@ -50,7 +50,7 @@ impl Workspace {
         let joined = self.resolve(rel)?;
         match std::fs::symlink_metadata(&joined) {
             Ok(meta) if meta.file_type().is_symlink() => {
-                let real = joined.canonicalize().map_err(|e| FsError::io("resolve", rel, e))?;
+                let real = dunce::canonicalize(&joined).map_err(|e| FsError::io("resolve", rel, e))?;
                 if !real.starts_with(&self.root) {
                     return Err(FsError::OutsideWorkspace(rel.to_owned()));
                 }
@@ -113,7 +113,7 @@ impl Workspace {
     fn check_real(&self, rel: &str, path: &Path) -> Result<()> {
         let mut probe = path;
         loop {
-            match probe.canonicalize() {
+            match dunce::canonicalize(&probe) {
                 Ok(real) => {
                     return if real.starts_with(&self.root) {
                         Ok(())

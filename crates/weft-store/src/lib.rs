@@ -351,7 +351,7 @@ struct Cache {
 impl Store {
     /// Where the database of the workspace at `root` lives under the app's data directory.
     pub fn db_path(data_dir: &Path, root: &Path) -> PathBuf {
-        let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+        let root = dunce::canonicalize(&root).unwrap_or_else(|_| root.to_path_buf());
         let name: String = root
             .file_name()
             .map(|n| n.to_string_lossy().chars().map(|c| if c.is_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).take(40).collect())
@@ -362,7 +362,7 @@ impl Store {
 
     /// Opens (creating if needed) the store of the workspace at `root`.
     pub fn open(db: &Path, root: &Path, opts: StoreOptions) -> Result<Store> {
-        let root = root.canonicalize()?;
+        let root = dunce::canonicalize(&root)?;
         if let Some(dir) = db.parent() {
             std::fs::create_dir_all(dir)?;
         }
@@ -406,7 +406,7 @@ impl Store {
             return Err(StoreError::Invalid(format!("{} was written by a newer Weft (schema {version})", db.display())));
         }
         conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('root', ?1)", [root.to_string_lossy()])?;
-        let db_dir = db.parent().and_then(|d| d.canonicalize().ok()).unwrap_or_default();
+        let db_dir = db.parent().and_then(|d| dunce::canonicalize(&d).ok()).unwrap_or_default();
         Ok(Store { conn: Mutex::new(conn), root, opts: Mutex::new(opts), cache: Mutex::default(), ignores: walk::IgnoreCache::default(), db_dir })
     }
 
