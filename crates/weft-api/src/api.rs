@@ -246,7 +246,9 @@ impl Api {
             Request::GetSession => to_json(self.session()),
             Request::TerminalSpawn { cols, rows, flow_control } => {
                 let stream = stream.ok_or_else(|| ApiError::bad_request("terminalSpawn needs a stream"))?;
-                let opts = SpawnOptions { cwd: self.open()?.ws.root().to_path_buf(), command: None, env: Vec::new(), cols, rows };
+                let shell = self.settings().0.terminal_shell;
+                let command = (!shell.is_empty()).then_some(shell);
+                let opts = SpawnOptions { cwd: self.open()?.ws.root().to_path_buf(), command, env: Vec::new(), cols, rows };
                 let id = self.inner.terminals.spawn(opts, terminal_sink(stream), flow_control)?;
                 to_json(self.terminal_info(id)?)
             }

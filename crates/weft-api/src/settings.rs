@@ -23,6 +23,9 @@ pub struct Settings {
     /// "auto" (DOM on Linux's WebKitGTK, where WebGL lags while typing; WebGL elsewhere),
     /// "dom" or "webgl".
     pub terminal_renderer: String,
+    /// The program (and its arguments) new terminals run; empty: the user's shell ($SHELL,
+    /// else the account's) on macOS and Linux, PowerShell on Windows (pwsh when installed).
+    pub terminal_shell: Vec<String>,
     /// Take a checkpoint when the workspace has been quiet for `checkpointQuietMs` after
     /// changes from any source (editor, terminal, other programs).
     pub checkpoint_auto: bool,
@@ -91,6 +94,7 @@ impl Default for Settings {
             large_file_mb: 20,
             restore_tabs: true,
             terminal_renderer: "auto".into(),
+            terminal_shell: Vec::new(),
             checkpoint_auto: true,
             checkpoint_quiet_ms: 1500,
             checkpoint_ignore: vec!["node_modules/".into()],

@@ -491,7 +491,17 @@ fn user_shell() -> (CommandBuilder, String) {
     (cmd, shell)
 }
 
+/// PowerShell: the current one (pwsh) when installed, else Windows PowerShell, which every
+/// Windows has; cmd.exe only if neither is found.
 #[cfg(not(unix))]
 fn user_shell() -> (CommandBuilder, String) {
-    (CommandBuilder::new_default_prog(), "shell".to_owned())
+    let on_path = |exe: &str| std::env::var_os("PATH").is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(exe).is_file()));
+    for exe in ["pwsh.exe", "powershell.exe"] {
+        if on_path(exe) {
+            let mut cmd = CommandBuilder::new(exe);
+            cmd.arg("-NoLogo");
+            return (cmd, exe.trim_end_matches(".exe").to_owned());
+        }
+    }
+    (CommandBuilder::new_default_prog(), "cmd".to_owned())
 }

@@ -19,6 +19,11 @@ restoreTabs: boolean,
  */
 terminalRenderer: string, 
 /**
+ * The program (and its arguments) new terminals run; empty: the user's shell ($SHELL,
+ * else the account's) on macOS and Linux, PowerShell on Windows (pwsh when installed).
+ */
+terminalShell: Array<string>, 
+/**
  * Take a checkpoint when the workspace has been quiet for `checkpointQuietMs` after
  * changes from any source (editor, terminal, other programs).
  */

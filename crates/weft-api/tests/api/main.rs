@@ -192,3 +192,28 @@ async fn terminals_stream_raw_bytes_and_report_their_exit() {
     let err = f.api.call(json!({"method": "terminalSpawn", "params": {"cols": 80, "rows": 24}}), None).await.expect_err("no stream");
     assert_eq!(err.code, "bad_request");
 }
+
+/// terminalShell picks the program new terminals run.
+#[cfg(unix)]
+#[tokio::test]
+async fn the_terminal_shell_setting_is_what_terminals_run() {
+    let f = fixture(Mode::Serve);
+    f.api.call(json!({"method": "setSettings", "params": {"text": r#"{"terminalShell": ["/bin/sh", "-c", "echo shell-from-settings; exit 3"]}"#}}), None).await.expect("settings");
+    let (bytes, exited) = (Arc::new(Mutex::new(Vec::<u8>::new())), Arc::new(Mutex::new(None::<Value>)));
+    let (b, e) = (bytes.clone(), exited.clone());
+    let stream = Stream::new("t2", move |frame| {
+        match frame {
+            StreamFrame::Bytes(x) => b.lock().expect("lock").extend(x),
+            StreamFrame::Json(v) => *e.lock().expect("lock") = Some(v),
+        }
+        true
+    });
+    f.api.call(json!({"method": "terminalSpawn", "params": {"cols": 80, "rows": 24}}), Some(stream)).await.expect("spawn");
+    let end = std::time::Instant::now() + Duration::from_secs(20);
+    while exited.lock().expect("lock").is_none() {
+        assert!(std::time::Instant::now() < end, "the terminal never exited");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(String::from_utf8_lossy(&bytes.lock().expect("lock")).contains("shell-from-settings"));
+    assert_eq!(exited.lock().expect("lock").as_ref().map(|v| v["code"].clone()), Some(json!(3)));
+}
