@@ -26,15 +26,9 @@ async fn call_stream(api: State<'_, Api>, request: Value, stream: String, channe
     api.call(request, Some(Stream::new(stream, sink))).await
 }
 
-/// The folder to open: the first argument, else the current directory unless that is
-/// the filesystem root or home (a launcher's default), in which case the welcome page shows.
+/// The folder to open (see weft_api::launch_folder).
 fn initial_folder() -> Option<PathBuf> {
-    if let Some(arg) = std::env::args_os().nth(1) {
-        return Some(PathBuf::from(arg));
-    }
-    let cwd = std::env::current_dir().ok()?;
-    let home = std::env::var_os("HOME").map(PathBuf::from);
-    (cwd.parent().is_some() && Some(&cwd) != home.as_ref()).then_some(cwd)
+    weft_api::launch_folder(std::env::args_os().nth(1).map(PathBuf::from), std::io::IsTerminal::is_terminal(&std::io::stdin()), std::env::current_dir().ok())
 }
 
 fn main() {

@@ -47,6 +47,19 @@ impl AppPaths {
     }
 }
 
+/// The folder the desktop app opens at start: the one given on its command line; else,
+/// started from a terminal, the terminal's current directory unless that is the
+/// filesystem root or the home folder; else none (the welcome page). A launch from the
+/// Start menu, Finder or a desktop file has no terminal and starts in the install folder
+/// or home, which is never opened as a workspace.
+pub fn launch_folder(arg: Option<PathBuf>, from_terminal: bool, cwd: Option<PathBuf>) -> Option<PathBuf> {
+    if arg.is_some() {
+        return arg;
+    }
+    let cwd = cwd?;
+    (from_terminal && cwd.parent().is_some() && Some(&cwd) != dirs::home_dir().as_ref()).then_some(cwd)
+}
+
 /// Creates `dir` (and its parents) and makes it user-only on Unix. On Windows the folders
 /// under the user's profile are already the user's.
 fn private_dir(dir: &std::path::Path) -> std::io::Result<()> {
@@ -87,6 +100,17 @@ pub fn init_logging(paths: &AppPaths, name: &str) -> Option<tracing_appender::no
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_terminal_launch_opens_the_working_directory() {
+        let project = std::env::temp_dir().join("weft-launch-test");
+        assert_eq!(launch_folder(Some("/x".into()), false, Some(project.clone())), Some("/x".into()), "the command line wins");
+        assert_eq!(launch_folder(None, true, Some(project.clone())), Some(project.clone()));
+        // The Start menu, Finder, a .desktop file: no terminal.
+        assert_eq!(launch_folder(None, false, Some(project)), None);
+        assert_eq!(launch_folder(None, true, dirs::home_dir()), None, "home is a launcher's default");
+        assert_eq!(launch_folder(None, true, Some("/".into())), None);
+    }
 
     #[cfg(unix)]
     #[test]
