@@ -61,7 +61,7 @@ async fn a_change_made_by_a_shell_command_is_captured_by_the_next_automatic_chec
     let list = call(&api, json!({"method": "checkpointList"})).await;
     let baseline = list.as_array().expect("array").last().expect("baseline")["id"].as_i64().expect("id");
     let plan = call(&api, json!({"method": "checkpointPreview", "params": {"id": baseline}})).await;
-    assert_eq!(plan, json!({"modify": ["config.ini"], "create": [], "delete": ["made-by-shell.txt"]}));
+    assert_eq!(plan, json!({"modify": ["config.ini"], "create": [], "delete": ["made-by-shell.txt"], "leftAlone": []}));
     let report = call(&api, json!({"method": "checkpointRestore", "params": {"id": baseline}})).await;
     assert_eq!(std::fs::read_to_string(ws.path().join("config.ini")).expect("read"), "mode = old\n");
     assert!(!ws.path().join("made-by-shell.txt").exists());

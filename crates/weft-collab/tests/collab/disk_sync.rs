@@ -12,7 +12,7 @@
 use std::path::Path;
 
 use weft_collab::fanout::TryRecvError;
-use weft_collab::{Frame, Room, CONTENT};
+use weft_collab::{Room, CONTENT};
 use yrs::encoding::read::Cursor;
 use yrs::sync::protocol::MessageReader;
 use yrs::sync::{Message, SyncMessage};
