@@ -4,12 +4,12 @@
 // in the editor, reviews the change hunk by hunk and rejects it, and finds the thread
 // saved after a reload.
 
-import { test, before, after } from 'node:test';
+import { test, afterEach, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync, readFileSync, rmSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServe, startFakeLlm, launchBrowser, waitFor as until, openPage, screenshot } from './harness.mjs';
+import { startServe, startFakeLlm, launchBrowser, waitFor as until, openPage, screenshot, assertNoPageErrors } from './harness.mjs';
 
 let ws, llm, server, browser, page;
 const BROKEN = 'echo $(($1 - $2))\n';
@@ -51,6 +51,9 @@ const editorText = () => page.locator('.group .pane:not([hidden]) .cm-content').
   return c.textContent;
 }).join('\n'));
 const onDisk = () => readFileSync(join(ws, 'add.sh'), 'utf8');
+
+
+afterEach(() => assertNoPageErrors(page));
 
 test('a prompt streams, an approved edit shows in the editor, the test runs, and a rejected hunk is reverted', async () => {
   await page.locator('.tree-row[data-path="add.sh"]').click();

@@ -2,12 +2,12 @@
 // made outside the editor is captured by an automatic checkpoint, its diff is shown side
 // by side, a restore is previewed and applied to disk and the open editor, and undone.
 
-import { test, before, after } from 'node:test';
+import { test, afterEach, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync, readFileSync, existsSync, rmSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServe, launchBrowser, waitFor as until, openPage, screenshot } from './harness.mjs';
+import { startServe, launchBrowser, waitFor as until, openPage, screenshot, assertNoPageErrors } from './harness.mjs';
 
 let ws, server, browser, page;
 
@@ -28,6 +28,9 @@ after(async () => {
 });
 
 const editorText = () => page.locator('.group .pane:not([hidden]) .cm-content').first().evaluate((el) => [...el.querySelectorAll('.cm-line')].map((l) => l.textContent).join('\n'));
+
+
+afterEach(() => assertNoPageErrors(page));
 
 test('an outside change is captured, diffed, restored from a preview, and the restore undone', async () => {
   await page.locator('.tree-row[data-path="app.js"]').click();

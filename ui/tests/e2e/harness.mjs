@@ -85,13 +85,28 @@ export async function launchBrowser() {
 }
 
 
-/** A page on the app, ready when `ready` (a selector) shows; page errors are printed. */
+/** Records the page's uncaught errors, for `assertNoPageErrors` after each test. */
+export function watchErrors(page) {
+  page.weftErrors = [];
+  page.on('pageerror', (e) => {
+    console.error('pageerror:', e.message);
+    page.weftErrors.push(e.message);
+  });
+  return page;
+}
+
+/** A page on the app, ready when `ready` (a selector) shows; its errors are recorded. */
 export async function openPage(browser, url, ready, viewport = { width: 1280, height: 800 }) {
-  const page = await browser.newPage({ viewport });
-  page.on('pageerror', (e) => console.error('pageerror:', e.message));
+  const page = watchErrors(await browser.newPage({ viewport }));
   await page.goto(url);
   await page.waitForSelector(ready);
   return page;
+}
+
+/** An uncaught error in the page fails the test it happened in (then starts afresh). */
+export function assertNoPageErrors(...pages) {
+  const errors = pages.filter(Boolean).flatMap((p) => (p.weftErrors ?? []).splice(0));
+  assert.deepEqual(errors, [], 'uncaught errors in the page');
 }
 
 /** The last look at a test, for people: tests/e2e/artifacts/NAME.png. */

@@ -5,12 +5,12 @@
 // both, follow mode brings the guest to the host's file, and the guest's typing lands on
 // the host's disk.
 
-import { test, before, after } from 'node:test';
+import { test, afterEach, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, readFileSync, rmSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServe, launchBrowser, waitFor as until, openPage, screenshot } from './harness.mjs';
+import { startServe, launchBrowser, waitFor as until, openPage, screenshot, assertNoPageErrors } from './harness.mjs';
 
 let hostDir, guestDir, host, guest, browser, hp, gp;
 const errors = [];
@@ -55,6 +55,9 @@ const liveText = (page) => page.locator('.live-body .cm-content').evaluate((el) 
   c.querySelectorAll('.cm-ySelectionCaret').forEach((w) => w.remove());
   return c.textContent;
 }).join('\n'));
+
+
+afterEach(() => assertNoPageErrors(hp, gp));
 
 test('a guest joins from the invite link, both edit live, cursors show, the save lands on the host', async () => {
   // Host: share, invite, open the live editor.

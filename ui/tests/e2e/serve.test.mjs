@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync, readFileSync, existsSync, rmSync, mkdtempSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'node:http';
-import { startServe, launchBrowser, waitFor } from './harness.mjs';
+import { startServe, launchBrowser, waitFor, watchErrors, assertNoPageErrors } from './harness.mjs';
 
 let ws, server, browser, page;
 
@@ -39,8 +39,7 @@ after(async () => {
 beforeEach(async () => {
   // Each test starts with no restored tabs: sessions from earlier tests must not leak in.
   rmSync(join(server.appDir, 'data', 'sessions'), { recursive: true, force: true });
-  page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  page.on('pageerror', (e) => console.error('pageerror:', e.message));
+  page = watchErrors(await browser.newPage({ viewport: { width: 1280, height: 800 } }));
   await page.goto(server.url);
   await page.waitForSelector('.tree-row[data-path="src"]');
 });
@@ -49,6 +48,7 @@ afterEach(async (t) => {
   mkdirSync(join(import.meta.dirname, 'artifacts'), { recursive: true });
   if (t.name) await page.screenshot({ path: join(import.meta.dirname, 'artifacts', `${t.name.replace(/\W+/g, '-')}.png`) }).catch(() => {});
   await page.close();
+  assertNoPageErrors(page);
 });
 
 // The visible editor's text, line by line (the test files are small enough to be fully rendered).

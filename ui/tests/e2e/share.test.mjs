@@ -3,7 +3,7 @@
 // file, the edit is saved to the host's disk and shows in the host's editor; made
 // read-only, the guest's edits are refused; removed, the guest is disconnected.
 
-import { test, before, after } from 'node:test';
+import { test, afterEach, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import * as Y from 'yjs';
 import { WebsocketProvider } from 'y-websocket';
 import WebSocket from 'ws';
-import { startServe, launchBrowser, waitFor as until, openPage, screenshot } from './harness.mjs';
+import { startServe, launchBrowser, waitFor as until, openPage, screenshot, assertNoPageErrors } from './harness.mjs';
 
 let ws, server, browser, page;
 
@@ -31,6 +31,9 @@ after(async () => {
 });
 
 const editorText = () => page.locator('.group .pane:not([hidden]) .cm-content').first().evaluate((el) => [...el.querySelectorAll('.cm-line')].map((l) => l.textContent).join('\n'));
+
+
+afterEach(() => assertNoPageErrors(page));
 
 test('share, invite, a guest edits the open file, read-only refuses, remove disconnects', async () => {
   await page.locator('.tree-row[data-path="notes.md"]').click();

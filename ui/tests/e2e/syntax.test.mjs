@@ -3,12 +3,12 @@
 // fixing it clears it, breadcrumbs name the symbol, folding comes from the tree, and
 // Go to symbol finds a function in another file, even one written by another program.
 
-import { test, before, after } from 'node:test';
+import { test, afterEach, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync, rmSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServe, launchBrowser, waitFor as until, openPage, screenshot } from './harness.mjs';
+import { startServe, launchBrowser, waitFor as until, openPage, screenshot, assertNoPageErrors } from './harness.mjs';
 
 let ws, server, browser, page;
 
@@ -52,6 +52,9 @@ after(async () => {
 
 const editor = () => page.locator('.group .pane:not([hidden]) .cm-content').first();
 const lineOf = (n) => page.locator('.group .pane:not([hidden]) .cm-line').nth(n - 1);
+
+
+afterEach(() => assertNoPageErrors(page));
 
 test('outline, breadcrumbs, syntax errors and folding follow the editor', async () => {
   await page.locator('.tree-row[data-path="src"]').click();

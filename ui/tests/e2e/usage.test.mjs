@@ -3,13 +3,13 @@
 // dashboard's totals, chart and tables must equal what the ledger itself reports
 // (`weft usage --json`), and its CSV export must hold every row.
 
-import { test, before, after } from 'node:test';
+import { test, afterEach, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync, readFileSync, rmSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { startServe, launchBrowser, weftBinary, waitFor as until, openPage, screenshot } from './harness.mjs';
+import { startServe, launchBrowser, weftBinary, waitFor as until, openPage, screenshot, assertNoPageErrors } from './harness.mjs';
 
 let ws, server, browser, page, summary;
 const HEADER = 'time_utc,at_ms,workspace,thread,task,provider,model,input_tokens,output_tokens,cache_read_tokens,cache_write_tokens,latency_ms,cost_usd,priced,baseline_usd';
@@ -49,6 +49,9 @@ after(async () => {
   await server?.stop();
   rmSync(ws, { recursive: true, force: true });
 });
+
+
+afterEach(() => assertNoPageErrors(page));
 
 test('the dashboard shows the ledger: totals, cost per day, by model, workspace, thread and task; CSV export holds every row', async () => {
   assert.equal(summary.total.requests, 5);
