@@ -9,6 +9,7 @@ import { test, afterEach, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, readFileSync, rmSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { startServe, launchBrowser, waitFor as until, openPage, screenshot, assertNoPageErrors } from './harness.mjs';
 
@@ -130,6 +131,31 @@ test('a guest joins from the invite link, both edit live, cursors show, the save
   await gp.keyboard.press('Control+s');
   await gp.getByText('Saved: the host writes shared files').waitFor();
   assert.deepEqual(errors.filter((e) => /plugin crashed|Uncaught/.test(e)), [], 'no editor errors');
+});
+
+test('a sed on the host while both type: the host, the guest and the file end with the same text, nothing twice', async () => {
+  const file = join(hostDir, 'notes.md');
+  await hp.bringToFront();
+  await hp.locator('.live-body .cm-content').click();
+  await hp.keyboard.press('Control+End');
+  await gp.locator('.live-body .cm-content').click();
+  await gp.keyboard.press('Control+Home');
+  // Another program rewrites the file while both type (and before the host's quiet save).
+  const sed = (async () => {
+    await new Promise((r) => setTimeout(r, 120));
+    execFileSync('sed', ['-i', 's/# Notes/# Notes (by sed)/', file]);
+  })();
+  await Promise.all([hp.keyboard.type('Host again.\n', { delay: 20 }), gp.keyboard.type('Bo again. ', { delay: 20 }), sed]);
+  await until(async () => {
+    const [h, g, disk] = [await liveText(hp), await liveText(gp), readFileSync(file, 'utf8')];
+    return h === g && g === disk && disk.includes('(by sed)') ? disk : false;
+  }, 'host, guest and disk agree', 20000).catch(async (e) => {
+    throw new Error(`${e.message}: host ${JSON.stringify(await liveText(hp))}, guest ${JSON.stringify(await liveText(gp))}, disk ${JSON.stringify(readFileSync(file, 'utf8'))}`);
+  });
+  const text = readFileSync(file, 'utf8');
+  for (const typed of ['Host again.\n', 'Bo again. ', '(by sed)', 'Host line.\n', 'Bo was here. ']) {
+    assert.equal(text.split(typed).length - 1, 1, `${JSON.stringify(typed)} once in ${JSON.stringify(text)}`);
+  }
 });
 
 // The guest's view of a shared terminal (xterm's DOM rows).
