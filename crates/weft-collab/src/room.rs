@@ -69,16 +69,9 @@ pub(crate) fn new_doc() -> Doc {
     Doc::with_options(Options { offset_kind: OffsetKind::Utf16, ..Options::default() })
 }
 
-/// Writes `text` to `path` whole (temp file + rename), readable by the user only: it is
-/// workspace content.
+/// Writes `text` to `path` whole, readable by the user only: it is workspace content.
 fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
-    let tmp = path.with_extension("tmp-base");
-    let mut o = std::fs::OpenOptions::new();
-    o.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
-    o.open(&tmp)?.write_all(text.as_bytes())?;
-    std::fs::rename(&tmp, path)
+    weft_fs::atomic_write_mode(path, text.as_bytes(), Some(0o600))
 }
 
 /// A save in progress: the text being written, and the base to go back to if it fails.
@@ -564,16 +557,17 @@ impl Room {
             let content = aw.doc().get_or_insert_text(CONTENT);
             let ours = content.get_string(&aw.doc().transact());
             let merged = self.disk().disk_changed(&ours, text)?;
-            self.keep_base(text);
             let edits = weft_doc::text_edits(&ours, &merged.text);
             let end = edits.last().map(|e| {
                 let shift: i64 = edits.iter().map(|e| e.inserted.encode_utf16().count() as i64 - i64::from(e.removed)).sum();
                 (i64::from(e.start + e.removed) + shift).max(0) as u32
             });
             let mut txn = aw.doc().transact_mut();
-            apply_text(&content, &mut txn, &ours, &merged.text);
+            weft_doc::apply_edits(&content, &mut txn, &edits);
             (txn.encode_update_v1(), end, merged.conflicts)
         };
+        // Written after the room's lock is let go: relaying does not wait on the disk.
+        self.keep_base(text);
         self.keep_conflicts(conflicts);
         if Update::decode_v1(&update).map(|u| !u.is_empty()).unwrap_or(false) {
             self.publish(update);

@@ -21,4 +21,4 @@ mod text;
 
 pub use disk::DiskSync;
 pub use merge::{merge3, Conflict, Merged};
-pub use text::{apply_text, edited_in_place, text_edits, TextEdit};
+pub use text::{apply_edits, apply_text, edited_in_place, text_edits, TextEdit};

@@ -140,8 +140,13 @@ fn char_edits(old: &str, new: &str) -> Vec<TextEdit> {
 
 /// Applies the edits from `old` (the text's current content) to `new` inside `txn`.
 pub fn apply_text(text: &TextRef, txn: &mut TransactionMut, old: &str, new: &str) {
+    apply_edits(text, txn, &text_edits(old, new));
+}
+
+/// Applies edits made by [`text_edits`] (offsets into the text as it is now).
+pub fn apply_edits(text: &TextRef, txn: &mut TransactionMut, edits: &[TextEdit]) {
     // Last first: earlier offsets stay valid.
-    for e in text_edits(old, new).into_iter().rev() {
+    for e in edits.iter().rev() {
         if e.removed > 0 {
             text.remove_range(txn, e.start, e.removed);
         }
