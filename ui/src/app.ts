@@ -1,11 +1,10 @@
 // The workbench: sidebar (explorer, search), editor groups (split panes), status bar.
 // It owns the open documents and reacts to outside changes reported by the watcher.
 
-import { Text } from '@codemirror/state';
 import { EditorView } from '@codemirror/view';
 import { h, basename, debounce } from './dom';
 import { mark, marks } from './marks';
-import { BackendError, type Backend, type AppInfo, type Settings, type FsChange, type RecentWorkspace, type Session, type TreeEntry, type FileDto } from './backend';
+import { BackendError, type Backend, type AppInfo, type Settings, type FsChange, type RecentWorkspace, type Session, type TreeEntry, type DocStream } from './backend';
 import { choose, toast, errorMessage, panelModal } from './dialogs';
 import { CostMeter } from './usage';
 import { Doc } from './editor/doc';
@@ -25,11 +24,13 @@ const MAX_GROUPS = 3;
 /** Requests main.ts sent before this code loaded: the root listing and the restored files. */
 export interface Preload {
   listing: Promise<TreeEntry[]>;
-  files: Map<string, Promise<FileDto>>;
+  docs: Map<string, DocStream>;
 }
 
 export class App {
   private docs = new Map<string, Doc>();
+  /** Documents being bound, so two opens of one file share one binding. */
+  private loading = new Map<string, Promise<Doc>>();
   private groups: EditorGroup[] = [];
   private activeGroup!: EditorGroup;
   private tree!: FileTree;
@@ -98,12 +99,7 @@ export class App {
       if (running.length) await (await this.terminals()).restore(running);
     }).catch(() => {});
     void this.backend.uiReady(marks).catch(() => {});
-    // The restored files were read before the watcher was subscribed: a change in between
-    // would go unseen, so each is checked against the disk once (a no-op when unchanged).
-    for (const path of this.preload?.files.keys() ?? []) {
-      const doc = this.docs.get(path);
-      if (doc) void this.reloadFromDisk(doc);
-    }
+    // Restored files are documents: Rust merges what changes on disk, watcher or not.
     this.preload = null;
     // Off the start-up path: the ledger is read once the editor is interactive.
     setTimeout(() => void this.costMeter.refresh(null), 500);
@@ -363,25 +359,33 @@ export class App {
     this.saveSession();
   }
 
-  /** The open document for `path`, reading it if needed; null (and a toast) if it cannot be opened as text. */
+  /** The open document for `path`, binding to it if needed; null (and a toast) if it cannot be opened as text. */
   private async loadDoc(path: string): Promise<Doc | null> {
     let doc = this.docs.get(path);
     if (doc) return doc;
+    let pending = this.loading.get(path);
+    if (!pending) {
+      pending = Doc.open(this.backend, path, this.preload?.docs.get(path), (e) => toast(errorMessage(e), 'error'));
+      this.preload?.docs.delete(path);
+      this.loading.set(path, pending);
+    }
     try {
-      const dto = await (this.preload?.files.get(path) ?? this.backend.readFile(path));
-      doc = this.docs.get(path);
-      if (doc) return doc;
-      doc = new Doc(path, dto);
-      if (!dto.large) {
-        const d = doc;
-        d.syntax = new DocSyntax(this.backend, d);
-        d.syntax.onChange(() => this.syntaxChanged(d));
-      }
-      if (dto.large) toast(`${path} is large (${(dto.size / 1048576).toFixed(0)} MB): opened read-only, without highlighting`);
+      doc = await pending;
     } catch (e) {
       const code = e instanceof BackendError ? e.code : '';
       toast(code === 'binary_file' ? `${path} is a binary file; it is not opened as text` : errorMessage(e), 'error');
       return null;
+    } finally {
+      this.loading.delete(path);
+    }
+    const known = this.docs.get(path);
+    if (known) return known;
+    if (!doc.large) {
+      const d = doc;
+      d.syntax = new DocSyntax(this.backend, d);
+      d.syntax.onChange(() => this.syntaxChanged(d));
+    } else {
+      toast(`${path} is large: opened read-only, without highlighting`);
     }
     this.docs.set(path, doc);
     doc.onChange(() => this.updateDirtyFlag());
@@ -399,6 +403,7 @@ export class App {
 
   private async closeTab(group: EditorGroup, tab: Tab) {
     const lastView = tab.doc.views.size === 1;
+    let discard = false;
     if (lastView && tab.doc.dirty) {
       const answer = await choose('Unsaved changes', `Save changes to ${tab.doc.path} before closing?`, [
         { label: 'Save', value: 'save', primary: true },
@@ -407,11 +412,13 @@ export class App {
       ]);
       if (answer === 'cancel') return;
       if (answer === 'save' && !(await this.save(tab.doc))) return;
+      discard = answer === 'discard';
     }
     group.close(tab);
     if (lastView) {
       this.docs.delete(tab.doc.path);
       tab.doc.syntax?.close();
+      tab.doc.close(this.backend, discard);
     }
     if (!group.tabs.length && this.groups.length > 1) {
       this.groups.splice(this.groups.indexOf(group), 1);
@@ -491,14 +498,38 @@ export class App {
     this.tree.changed(changes.filter((c) => c.kind !== 'modified' || c.isDir).map((c) => c.path), rescan);
     for (const doc of this.docs.values()) {
       const hit = changes.find((c) => c.path === doc.path || (c.kind === 'removed' && doc.path.startsWith(c.path + '/')));
-      if (rescan || hit) void this.reloadFromDisk(doc);
+      if (!doc.bound) {
+        if (rescan || hit) void this.reloadFromDisk(doc);
+      } else if (rescan) {
+        void this.checkExists(doc);
+      } else if (hit && (hit.kind === 'removed') !== doc.deletedOnDisk) {
+        // The text itself is Rust's to merge; the editor only shows that the file went.
+        doc.deletedOnDisk = hit.kind === 'removed';
+        doc.notify();
+      }
     }
   }
 
-  /** The agent wrote `path`: an open, clean copy shows the change now, with its cursor. */
+  private async checkExists(doc: Doc) {
+    try {
+      await this.backend.readFile(doc.path);
+      if (doc.deletedOnDisk) {
+        doc.deletedOnDisk = false;
+        doc.notify();
+      }
+    } catch (e) {
+      if (e instanceof BackendError && e.code === 'not_found' && !doc.deletedOnDisk) {
+        doc.deletedOnDisk = true;
+        doc.notify();
+      }
+    }
+  }
+
+  /** The agent wrote `path`. Documents already have the change, with the agent's cursor
+   * (Rust applied it); a large file's read-only view is reloaded. */
   agentWrote(path: string) {
     const doc = this.docs.get(path);
-    if (doc) void this.reloadFromDisk(doc, true);
+    if (doc && !doc.bound) void this.reloadFromDisk(doc, true);
   }
 
   /** The agent's turn ended: its cursor leaves every editor. */
@@ -506,7 +537,7 @@ export class App {
     for (const doc of this.docs.values()) for (const v of doc.views) v.dispatch({ effects: setAgentCursor.of(null) });
   }
 
-  /** A file changed on disk: reload silently if clean, ask if it has unsaved edits. */
+  /** A large (unbound, read-only) file changed on disk: shown as it is now. */
   private async reloadFromDisk(doc: Doc, byAgent = false) {
     let disk: string;
     try {
@@ -518,34 +549,21 @@ export class App {
       }
       return;
     }
-    const wasDeleted = doc.deletedOnDisk;
     doc.deletedOnDisk = false;
-    const savedText = doc.saved ? doc.saved.sliceString(0, doc.saved.length, doc.separator) : doc.text();
-    if (disk === savedText) {
-      // Our own save coming back, or a touch: nothing to do.
-      if (wasDeleted) doc.notify();
-      return;
-    }
-    if (!doc.dirty) {
-      const end = doc.replaceText(disk);
-      doc.markSaved();
-      // Views other than the primary got the same change replayed: same positions.
-      if (byAgent && end !== null) for (const v of doc.views) v.dispatch({ effects: setAgentCursor.of(end) });
-      return;
-    }
-    doc.conflict = disk;
-    doc.notify();
+    const end = doc.replaceText(disk);
+    doc.markSaved();
+    if (byAgent && end !== null) for (const v of doc.views) v.dispatch({ effects: setAgentCursor.of(end) });
   }
 
   private banner(tab: Tab): HTMLElement | null {
     const doc = tab.doc;
-    if (doc.conflict !== null) {
-      const disk = doc.conflict;
+    if (doc.conflicts.length) {
+      const n = doc.conflicts.length;
       return h('div', { class: 'banner warn', role: 'alert' },
-        h('span', {}, `${basename(doc.path)} changed on disk, and you have unsaved changes.`),
-        h('button', { class: 'btn small', onclick: () => this.keepMine(doc, disk) }, 'Keep mine'),
-        h('button', { class: 'btn small', onclick: () => this.takeDisk(doc, disk) }, 'Take disk'),
-        h('button', { class: 'btn small primary', onclick: () => void this.compare(doc, disk) }, 'Compare…'));
+        h('span', {}, `${basename(doc.path)} changed on disk where you have unsaved changes; your text was kept in ${n === 1 ? 'one place' : `${n} places`}.`),
+        h('button', { class: 'btn small', onclick: () => void this.keepMine(doc) }, 'Keep mine'),
+        h('button', { class: 'btn small', onclick: () => void this.takeDisk(doc) }, 'Take disk'),
+        h('button', { class: 'btn small primary', onclick: () => void this.compare(doc) }, 'Compare…'));
     }
     if (doc.deletedOnDisk) {
       return h('div', { class: 'banner', role: 'status' }, `${basename(doc.path)} was deleted on disk. Saving will create it again.`);
@@ -554,19 +572,25 @@ export class App {
     return null;
   }
 
-  private keepMine(doc: Doc, disk: string) {
-    // Mine stays; it now differs from the disk, so it stays dirty until saved.
-    doc.saved = Text.of(disk.split(doc.separator));
-    doc.conflict = null;
-    doc.notify();
+  private async keepMine(doc: Doc) {
+    // Mine stays; it differs from the disk, so it stays unsaved until saved.
+    await doc.keepMine(this.backend).catch((e) => toast(errorMessage(e), 'error'));
   }
 
-  private takeDisk(doc: Doc, disk: string) {
-    doc.replaceText(disk);
-    doc.markSaved();
+  private async takeDisk(doc: Doc) {
+    await doc.takeDisk(this.backend).catch((e) => toast(errorMessage(e), 'error'));
   }
 
-  private async compare(doc: Doc, disk: string) {
+  private async compare(doc: Doc) {
+    let disk: string;
+    try {
+      const f = await this.backend.readFile(doc.path);
+      // The editor's text has "\n" breaks when the file's are all CRLF.
+      disk = doc.bound && doc.lineEnding === 'crlf' ? f.text.replace(/\r\n/g, '\n') : f.text;
+    } catch (e) {
+      toast(errorMessage(e), 'error');
+      return;
+    }
     const { MergeView } = await import('@codemirror/merge');
     const host = h('div', { class: 'merge-host' });
     const exts = baseExtensions(this.settings, { large: false, readOnly: false, lineSeparator: doc.separator });
@@ -585,8 +609,7 @@ export class App {
     const done = (apply: boolean) => {
       if (apply) {
         doc.replaceText(merge.a.state.sliceDoc());
-        this.keepMine(doc, disk);
-        if (doc.text() === disk) doc.markSaved();
+        void this.keepMine(doc);
       }
       merge.destroy();
       modal.remove();

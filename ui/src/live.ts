@@ -5,10 +5,6 @@
 // certificate); this view is a plain Yjs client of its own Weft over the Backend.
 
 import * as Y from 'yjs';
-import * as awarenessProtocol from 'y-protocols/awareness';
-import * as syncProtocol from 'y-protocols/sync';
-import * as encoding from 'lib0/encoding';
-import * as decoding from 'lib0/decoding';
 import { yCollab } from 'y-codemirror.next';
 import { EditorState } from '@codemirror/state';
 import { EditorView } from '@codemirror/view';
@@ -16,21 +12,15 @@ import { h, basename, dirname } from './dom';
 import type { Backend, CollabEvent, Settings, StreamHandle } from './backend';
 import { baseExtensions, compartments } from './editor/extensions';
 import { languageFor } from './languages';
+import { YSync, colorFor } from './editor/ysync';
 import { panelModal, toast, errorMessage } from './dialogs';
 // Shared terminals render with xterm.js (its code loads when one is opened).
 import '@xterm/xterm/css/xterm.css';
 
 type PeerStatus = Extract<CollabEvent, { kind: 'status' }>['status'];
 
-const MSG_SYNC = 0;
-const MSG_AWARENESS = 1;
-const COLORS = ['#e06c75', '#61afef', '#98c379', '#c678dd', '#e5c07b', '#56b6c2', '#d19a66', '#be5046'];
 
-export function colorFor(name: string): string {
-  let hsh = 0;
-  for (const c of name) hsh = (hsh * 31 + c.codePointAt(0)!) >>> 0;
-  return COLORS[hsh % COLORS.length];
-}
+export { colorFor } from './editor/ysync';
 
 interface Presence {
   user?: { name: string; color: string; colorLight?: string };
@@ -62,59 +52,27 @@ function buildTree(paths: string[]): DirNode {
 
 /** One room, synced with the local Weft's replica by y-sync messages. */
 export class LiveRoom {
-  readonly doc = new Y.Doc();
-  readonly awareness = new awarenessProtocol.Awareness(this.doc);
+  private sync: YSync;
+  readonly doc: Y.Doc;
+  readonly awareness: YSync['awareness'];
   readonly synced: Promise<void>;
   status: PeerStatus = { state: 'connecting' };
   private handle: StreamHandle;
-  private closed = false;
 
-  constructor(private backend: Backend, readonly room: string, onStatus: (s: PeerStatus) => void) {
+  constructor(backend: Backend, readonly room: string, onStatus: (s: PeerStatus) => void) {
     let resolve = () => {};
     this.synced = new Promise((r) => (resolve = r));
+    this.sync = new YSync((data) => backend.collabPush(room, data), (e) => toast(errorMessage(e), 'error'));
+    this.doc = this.sync.doc;
+    this.awareness = this.sync.awareness;
     this.handle = backend.collabOpen(room, (m) => {
-      this.receive(m);
+      this.sync.receive(m);
       resolve();
     }, (e) => {
       this.status = e.status;
       onStatus(e.status);
     });
     this.handle.result.catch((e) => toast(`${room}: ${errorMessage(e)}`, 'error'));
-    this.doc.on('update', (update: Uint8Array, origin: unknown) => {
-      if (origin === this) return;
-      const enc = encoding.createEncoder();
-      encoding.writeVarUint(enc, MSG_SYNC);
-      syncProtocol.writeUpdate(enc, update);
-      this.push(encoding.toUint8Array(enc));
-    });
-    this.awareness.on('update', ({ added, updated, removed }: { added: number[]; updated: number[]; removed: number[] }, origin: unknown) => {
-      if (origin !== 'local') return;
-      const enc = encoding.createEncoder();
-      encoding.writeVarUint(enc, MSG_AWARENESS);
-      encoding.writeVarUint8Array(enc, awarenessProtocol.encodeAwarenessUpdate(this.awareness, [...added, ...updated, ...removed]));
-      this.push(encoding.toUint8Array(enc));
-    });
-  }
-
-  private receive(m: Uint8Array) {
-    const dec = decoding.createDecoder(m);
-    const type = decoding.readVarUint(dec);
-    if (type === MSG_SYNC) {
-      const enc = encoding.createEncoder();
-      encoding.writeVarUint(enc, MSG_SYNC);
-      syncProtocol.readSyncMessage(dec, enc, this.doc, this);
-      if (encoding.length(enc) > 1) this.push(encoding.toUint8Array(enc));
-    } else if (type === MSG_AWARENESS) {
-      awarenessProtocol.applyAwarenessUpdate(this.awareness, decoding.readVarUint8Array(dec), this);
-    }
-  }
-
-  private push(data: Uint8Array) {
-    if (this.closed) return;
-    this.backend.collabPush(this.room, data).then((replies) => replies.forEach((r) => this.receive(r)), (e) => {
-      // A room closed (or a session left) while its last messages were on the way.
-      if (!this.closed) toast(errorMessage(e), 'error');
-    });
   }
 
   /** Others' presence, by awareness client id. */
@@ -126,11 +84,9 @@ export class LiveRoom {
 
   close() {
     // Tell the others we left this file before the stream goes.
-    this.awareness.setLocalState(null);
-    this.closed = true;
+    this.sync.leave();
     this.handle.cancel();
-    this.awareness.destroy();
-    this.doc.destroy();
+    this.sync.destroy();
   }
 }
 

@@ -26,9 +26,9 @@ async function main() {
     let preload: Preload | null = null;
     if (info.workspace) {
       const files = settings.settings.restoreTabs ? (session?.groups.flatMap((g) => g.files) ?? []) : [];
-      preload = { listing, files: new Map(files.map((f) => [f, backend.readFile(f)])) };
+      preload = { listing, docs: new Map(files.map((f) => [f, backend.docOpen(f)])) };
       // Failures are reported where the replies are used; here they are only early.
-      for (const p of preload.files.values()) p.catch(() => {});
+      for (const p of preload.docs.values()) p.result.catch(() => {});
     }
     const { App } = await workbench;
     mark('loaded');

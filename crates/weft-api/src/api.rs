@@ -53,6 +53,10 @@ struct OpenWorkspace {
     agents: Arc<AgentHost>,
     /// Set while the folder is shared; dropping it stops the host.
     collab: Arc<Mutex<Option<weft_collab::WorkspaceHost>>>,
+    /// The open files' documents: the editors, the agent and guests share them.
+    docs: Arc<weft_doc::Documents>,
+    editors: crate::docs::Editors,
+    _merging: weft_doc::Merging,
 }
 
 type Result<T> = std::result::Result<T, ApiError>;
@@ -80,8 +84,13 @@ impl Api {
             });
         let activity = checkpoints.as_ref().ok().map(|c| c.notifier());
         let syntax = Arc::new(Syntax::new(ws.root()));
-        let (sx, ws2) = (syntax.clone(), ws.clone());
+        // Unsaved edits are logged where a shared folder's rooms are: one log per document
+        // whether or not the folder is shared.
+        let docs = weft_doc::Documents::new(Arc::new(ws.clone()), Some(self.inner.paths.collab_dir(ws.root())));
+        let merging = docs.start_merging();
+        let (sx, ws2, d) = (syntax.clone(), ws.clone(), docs.clone());
         let watcher = Watcher::start(ws.clone(), Default::default(), move |changes| {
+            d.changed_on_disk(changes.iter().filter(|c| !c.is_dir).map(|c| c.path.as_str()));
             // Re-parsing changed files must not hold up the next batch of events.
             let (sx, ws2, batch) = (sx.clone(), ws2.clone(), changes.clone());
             std::thread::spawn(move || sx.files_changed(&batch, || ws2.list_files()));
@@ -103,22 +112,18 @@ impl Api {
         let info = WorkspaceInfo { root: ws.root().display().to_string(), name: ws.name() };
         let store = checkpoints.as_ref().ok().map(|c| c.store.clone());
         let collab: Arc<Mutex<Option<weft_collab::WorkspaceHost>>> = Arc::default();
-        let (c, w) = (collab.clone(), ws.clone());
-        // While the folder is shared, the agent's writes reach the open documents at once,
-        // with its cursor.
-        let on_write: crate::agent::WriteHook = Arc::new(move |path| {
-            if let Some(host) = c.lock().ok().as_ref().and_then(|s| s.as_ref()) {
-                match path {
-                    Some(p) => host.agent_wrote(&w, p),
-                    None => host.agent_done(),
-                }
-            }
+        let d = docs.clone();
+        // The agent's writes reach the open documents (every editor, every guest) at once,
+        // with its cursor, rather than when the watcher reports them.
+        let on_write: crate::agent::WriteHook = Arc::new(move |path| match path {
+            Some(p) => d.agent_wrote(p),
+            None => d.agent_done(),
         });
         let agents = Arc::new(AgentHost::new(ws.clone(), store, self.inner.paths.clone(), &crate::paths::workspace_key(ws.root())).with_write_hook(on_write));
         info!(root = %info.root, "workspace opened");
         self.remember_recent(&info);
         *self.inner.workspace.write().map_err(ApiError::internal)? =
-            Some(Arc::new(OpenWorkspace { ws, checkpoints, _watcher: watcher, listeners, finder, syntax, agents, collab }));
+            Some(Arc::new(OpenWorkspace { ws, checkpoints, _watcher: watcher, listeners, finder, syntax, agents, collab, docs, editors: Default::default(), _merging: merging }));
         Ok(info)
     }
 
@@ -174,7 +179,14 @@ impl Api {
             }
             Request::CreateFile { path } => to_json(self.open()?.ws.create_file(&path)?),
             Request::CreateDir { path } => to_json(self.open()?.ws.create_dir(&path)?),
-            Request::Rename { from, to } => to_json(self.open()?.ws.rename(&from, &to)?),
+            Request::Rename { from, to } => {
+                let open = self.open()?;
+                let renamed = open.ws.rename(&from, &to)?;
+                // Open documents follow the file, unsaved edits and all.
+                open.docs.renamed(&from, &to);
+                open.editors.renamed(&from, &to);
+                to_json(renamed)
+            }
             Request::Delete { path, permanent } => to_json(self.open()?.ws.delete(&path, permanent)?),
             Request::FindFiles { query, limit } => {
                 let open = self.open()?;
@@ -382,8 +394,8 @@ impl Api {
                 let mut slot = open.collab.lock().map_err(ApiError::internal)?;
                 if slot.is_none() {
                     let host = tokio::runtime::Handle::current()
-                        .block_on(weft_collab::WorkspaceHost::start(
-                            open.ws.clone(),
+                        .block_on(weft_collab::WorkspaceHost::serve(
+                            open.docs.clone(),
                             weft_collab::HostOptions { port, store: Some(self.inner.paths.collab_dir(open.ws.root())), network: !local, address: None },
                         ))
                         .map_err(|e| ApiError::new("collab", format!("could not start sharing: {e}")))?;
@@ -481,6 +493,32 @@ impl Api {
                 Ok(Value::Null)
             }
             Request::CollabPush { room, data } => to_json(self.joined()?.push(&room, &data)?),
+            Request::DocOpen { path } => {
+                let stream = stream.ok_or_else(|| ApiError::bad_request("docOpen needs a stream"))?;
+                let open = self.open()?;
+                let limit = u64::from(self.settings().0.large_file_mb) * 1024 * 1024;
+                to_json(open.editors.open(&open.docs, &path, limit, stream)?)
+            }
+            Request::DocPush { conn, data } => to_json(self.open()?.editors.push(conn, &data)?),
+            Request::DocSave { path } => {
+                let open = self.open()?;
+                to_json(open.editors.save(&open.docs, &path)?)
+            }
+            Request::DocClose { conn, discard } => {
+                let open = self.open()?;
+                open.editors.close(&open.docs, conn, discard)?;
+                Ok(Value::Null)
+            }
+            Request::DocTakeDisk { path } => {
+                self.open()?.docs.take_disk(&path)?;
+                Ok(Value::Null)
+            }
+            Request::DocKeepMine { path } => {
+                let open = self.open()?;
+                let doc = open.docs.get(&path).ok_or_else(|| ApiError::new("not_found", format!("{path} is not open")))?;
+                doc.clear_conflicts();
+                Ok(Value::Null)
+            }
             Request::CollabLeave => {
                 *self.inner.joined.lock().map_err(ApiError::internal)? = None;
                 Ok(Value::Null)

@@ -230,6 +230,28 @@ pub enum Request {
     CollabPush { room: String, data: Vec<u8> },
     /// Leaves the joined session: every room disconnects. -> null
     CollabLeave,
+    /// Binds an editor to the open document of `path` (opened from the file if nobody has
+    /// it open): streams raw y-sync messages (the whole text first) and DocEvent frames.
+    /// Files over the large-file limit fail with `large_file`. -> DocInfo
+    #[serde(rename_all = "camelCase")]
+    DocOpen { path: String },
+    /// y-sync messages from an editor bound by docOpen. -> number[][] (replies)
+    #[serde(rename_all = "camelCase")]
+    DocPush { #[ts(type = "number")] conn: u64, data: Vec<u8> },
+    /// Writes the document of `path` to its file (a change on disk not merged yet is merged
+    /// first). -> DocSaved
+    #[serde(rename_all = "camelCase")]
+    DocSave { path: String },
+    /// The editor closed; `discard`: its user chose not to save, and when no one else has
+    /// the document open its unsaved edits go. -> null
+    #[serde(rename_all = "camelCase")]
+    DocClose { #[ts(type = "number")] conn: u64, #[serde(default)] discard: bool },
+    /// After a conflict with the disk: the document takes the file's text. -> null
+    #[serde(rename_all = "camelCase")]
+    DocTakeDisk { path: String },
+    /// After a conflict with the disk: the user keeps the document's text. -> null
+    #[serde(rename_all = "camelCase")]
+    DocKeepMine { path: String },
     /// The UI is interactive: logs the start-up time and the UI's own marks (name, ms
     /// since the page began loading), and prints them for benchmarks.
     #[serde(rename_all = "camelCase")]

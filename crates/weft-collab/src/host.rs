@@ -1,6 +1,8 @@
 //! Sharing a workspace folder: every file the tree shows (not ignored, not `.git`) is a
-//! room; guests' edits are saved to the file once the room is quiet; a file changed on
-//! disk is merged into its room. Used by `weft collab host` and by the app's Share.
+//! room, served straight from the folder's open documents ([`Documents`], the same ones the
+//! host's own editor is bound to: no second copy, no self-join); guests' edits are saved to
+//! the file once the room is quiet; a file changed on disk is merged into its document.
+//! Used by `weft collab host` and by the app's Share.
 
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
@@ -10,6 +12,7 @@ use std::time::Duration;
 
 use tokio::sync::oneshot;
 use tracing::warn;
+use weft_doc::Documents;
 use weft_fs::Workspace;
 
 use crate::terminal::SharedTerminal;
@@ -24,7 +27,9 @@ pub struct WorkspaceHost {
     /// The certificate's fingerprint when serving on the network (wss://).
     pub fingerprint: Option<String>,
     stop: Option<oneshot::Sender<()>>,
-    ws: Arc<Workspace>,
+    docs: Arc<Documents>,
+    /// Only when the host opened the documents itself (`weft collab host`).
+    _merging: Option<weft_doc::Merging>,
     _watcher: Option<weft_fs::Watcher>,
     terminals: Mutex<HashMap<u64, Arc<SharedTerminal>>>,
 }
@@ -57,14 +62,25 @@ impl WorkspaceHost {
     /// guests in `store` (see [`HubOptions::store`]). Must be called inside a tokio
     /// runtime; serving stops when the host is dropped.
     pub async fn start(ws: Workspace, opts: HostOptions) -> std::io::Result<Self> {
+        let docs = Documents::new(Arc::new(ws), opts.store.clone());
+        let merging = docs.start_merging();
+        let mut host = Self::serve(docs, opts).await?;
+        host._merging = Some(merging);
+        Ok(host)
+    }
+
+    /// Serves documents the app already has open (and any other file of the folder, opened
+    /// into `docs` when a guest asks): the host's editor and its guests edit the same
+    /// documents. The caller feeds `docs` the folder's changes and runs its merge loop.
+    pub async fn serve(docs: Arc<Documents>, opts: HostOptions) -> std::io::Result<Self> {
         let HostOptions { port, store, network, address } = opts;
-        let ws = Arc::new(ws);
+        let ws = docs.workspace().clone();
         // What may be shared: the files the tree shows, refreshed when a room names one not
         // seen yet.
         let listed = ws.list_files();
         let tree = Arc::new(Room::tree(&listed));
         let files: Arc<Mutex<HashSet<String>>> = Arc::new(Mutex::new(listed.into_iter().collect()));
-        let (w, f) = (ws.clone(), files.clone());
+        let (w, f, d) = (ws.clone(), files.clone(), docs.clone());
         let loader = Box::new(move |room: &str| {
             let rel = room.strip_prefix("file/").ok_or_else(|| CollabError::NoRoom(room.into()))?;
             let known = |f: &Mutex<HashSet<String>>| f.lock().map(|s| s.contains(rel)).unwrap_or(false);
@@ -78,20 +94,17 @@ impl WorkspaceHost {
                 // probe for ignored files.
                 return Err(CollabError::NotShared(room.into()));
             }
-            w.read_text(rel).map(|file| file.content.text).map_err(|_| CollabError::NotShared(room.into()))
+            d.open(rel).map(|o| o.doc).map_err(|_| CollabError::NotShared(room.into()))
         });
         let identity = match (&store, network) {
             (Some(dir), true) => Some(crate::tls::Identity::load_or_create(dir)?),
             (None, true) => Some(crate::tls::Identity::generate()?),
             (_, false) => None,
         };
-        let hub = Hub::new(loader, HubOptions { store: store.clone(), ..HubOptions::default() });
+        let hub = Hub::serving(loader, HubOptions { store: store.clone(), ..HubOptions::default() });
         hub.insert_room(tree.clone());
-        let (h, w) = (hub.clone(), ws.clone());
-        // Changed files wait here for the merge task, which reads each when it gets to it:
-        // a file rewritten in a loop is merged at a bounded rate, the newest state each time.
-        let pending: Arc<(Mutex<HashSet<String>>, tokio::sync::Notify)> = Arc::default();
-        let merger = tokio::spawn(merge_loop(hub.clone(), ws.clone(), pending.clone()));
+        docs.set_shared(true);
+        let (w, d) = (ws.clone(), docs.clone());
         let watcher = weft_fs::Watcher::start((*ws).clone(), Default::default(), move |changes| {
             // A file came or went (or a folder, with whatever it held): the tree room is
             // brought up to date as one update.
@@ -102,15 +115,9 @@ impl WorkspaceHost {
                     *s = listed.into_iter().collect();
                 }
             }
-            let mut p = lock(&pending.0);
-            for c in changes.iter().filter(|c| !c.is_dir) {
-                if h.open_room(&format!("file/{}", c.path)).is_some() {
-                    p.insert(c.path.clone());
-                }
-            }
-            if !p.is_empty() {
-                pending.1.notify_one();
-            }
+            // Merged at a bounded rate by the documents' merge loop (twice reported, once
+            // merged: the queue is a set, and an unchanged file is no change).
+            d.changed_on_disk(changes.iter().filter(|c| !c.is_dir).map(|c| c.path.as_str()));
         })
         .map_err(|e| warn!("collab: not watching the folder ({e}); changes on disk will not reach guests"))
         .ok();
@@ -135,12 +142,7 @@ impl WorkspaceHost {
         let addr = listener.local_addr()?;
         let (stop, stopped) = oneshot::channel::<()>();
         let app = hub.router();
-        let saver = tokio::spawn(save_loop(hub.clone(), ws.clone()));
-        let saver = tokio::spawn(async move {
-            // Both background loops end with the server (aborting this drops the guards).
-            let _loops = (AbortOnDrop(merger), AbortOnDrop(saver));
-            std::future::pending::<()>().await
-        });
+        let saver = tokio::spawn(save_loop(docs.clone()));
         let shutdown = async move {
             let _ = stopped.await;
         };
@@ -168,7 +170,7 @@ impl WorkspaceHost {
             (None, true) => lan_address().map(|ip| ip.to_string()).unwrap_or_else(|| "127.0.0.1".into()),
             (None, false) => "127.0.0.1".into(),
         };
-        Ok(WorkspaceHost { hub, addr, public_host, fingerprint: identity.map(|i| i.fingerprint), stop: Some(stop), ws: ws.clone(), _watcher: watcher, terminals: Mutex::default() })
+        Ok(WorkspaceHost { hub, addr, public_host, fingerprint: identity.map(|i| i.fingerprint), stop: Some(stop), docs, _merging: None, _watcher: watcher, terminals: Mutex::default() })
     }
 
     /// The base of room URLs: `ws://127.0.0.1:PORT`, or `wss://ADDRESS:PORT` on the network.
@@ -184,17 +186,6 @@ impl WorkspaceHost {
         match &self.fingerprint {
             Some(fp) => format!("{}/?token={token}&fp={fp}", self.url()),
             None => format!("{}/?token={token}", self.url()),
-        }
-    }
-
-    /// The agent wrote `path` (relative): its room, if anyone has it open, gets the change
-    /// at once with the "Agent" cursor, instead of waiting for the folder watcher.
-    pub fn agent_wrote(&self, ws: &Workspace, path: &str) {
-        if let Some(room) = self.hub.open_room(&format!("file/{path}")) {
-            let _io = room.disk_io();
-            if let Ok(file) = ws.read_text(path) {
-                room.agent_changed(&file.content.text);
-            }
         }
     }
 
@@ -245,21 +236,20 @@ impl WorkspaceHost {
         v
     }
 
-    /// The agent's turn ended: its cursor leaves every room.
-    pub fn agent_done(&self) {
-        for room in self.hub.rooms() {
-            room.agent_left();
-        }
+    /// The open documents this host serves.
+    pub fn documents(&self) -> &Arc<Documents> {
+        &self.docs
     }
 
     /// Saves every shared file whose room holds text its file does not (before stopping:
     /// nothing a guest typed is left only in memory). Returns how many were written.
     pub fn save_all(&self) -> usize {
         let mut written = 0;
-        for room in self.hub.rooms().iter().filter(|r| r.name.starts_with("file/") && r.unsaved()) {
-            match save_room(&self.ws, room) {
-                Ok(()) => written += 1,
-                Err(e) => warn!("collab: saving {} failed: {e}", room.name),
+        for (rel, _) in self.docs.all().iter().filter(|(_, d)| d.unsaved()) {
+            match self.docs.save(rel) {
+                Ok(true) => written += 1,
+                Ok(false) => {}
+                Err(e) => warn!("collab: saving {rel} failed: {e}"),
             }
         }
         written
@@ -280,52 +270,29 @@ impl Drop for WorkspaceHost {
         if let Some(s) = self.stop.take() {
             let _ = s.send(());
         }
+        self.docs.set_shared(false);
     }
 }
 
-/// Writes a file room's text to its file (in the file's own encoding) if the file does not
-/// hold it already. A change on disk the watcher has not reported yet is merged first: a
-/// save never writes over what another program just wrote.
-fn save_room(ws: &Workspace, room: &Room) -> weft_fs::Result<()> {
-    let Some(rel) = room.name.strip_prefix("file/") else { return Ok(()) };
-    let _io = room.disk_io();
-    let encoding = match ws.read_text(rel) {
-        Ok(f) => {
-            room.disk_changed(&f.content.text);
-            f.content.encoding
-        }
-        Err(_) => weft_fs::Encoding::Utf8,
-    };
-    if !room.unsaved() {
-        // The file already holds the room's text (a merge took the disk's).
-        return Ok(());
-    }
-    let save = room.begin_save();
-    let res = ws.write_text(rel, &save.text, encoding).map(drop);
-    room.end_save(save, res.is_ok());
-    res
-}
-
-/// Rooms -> disk: a room whose document stopped changing is written to its file (in the
-/// file's own encoding) and becomes the base for changes coming from the disk.
-async fn save_loop(hub: Arc<Hub>, ws: Arc<Workspace>) {
+/// Documents -> disk: a document whose text stopped changing is written to its file (in
+/// the file's own encoding and line endings) and becomes the base for changes coming from
+/// the disk. While shared, everyone's edits are saved this way, the host's too.
+async fn save_loop(docs: Arc<Documents>) {
     let mut seen: HashMap<String, u64> = HashMap::new();
     let mut saved: HashMap<String, u64> = HashMap::new();
     loop {
         tokio::time::sleep(Duration::from_millis(400)).await;
-        for room in hub.rooms() {
-            let v = room.version();
-            let quiet = seen.insert(room.name.clone(), v) == Some(v);
-            if !quiet || saved.get(&room.name).copied().unwrap_or(0) == v {
+        for (rel, doc) in docs.all() {
+            let v = doc.version();
+            let quiet = seen.insert(rel.clone(), v) == Some(v);
+            if !quiet || saved.get(&rel).copied().unwrap_or(0) == v {
                 continue;
             }
-            let Some(rel) = room.name.strip_prefix("file/").map(str::to_owned) else { continue };
             // Off the runtime's threads: a save waits on the disk, relaying must not.
-            let (w, rm) = (ws.clone(), room.clone());
-            let written = tokio::task::spawn_blocking(move || save_room(&w, &rm)).await;
-            match written {
+            let (d, r) = (docs.clone(), rel.clone());
+            match tokio::task::spawn_blocking(move || d.save(&r)).await {
                 Ok(Ok(_)) => {
-                    saved.insert(room.name.clone(), v);
+                    saved.insert(rel, v);
                 }
                 Ok(Err(e)) => warn!("collab: saving {rel} failed: {e}"),
                 Err(e) => warn!("collab: saving {rel} failed: {e}"),
@@ -334,42 +301,3 @@ async fn save_loop(hub: Arc<Hub>, ws: Arc<Workspace>) {
     }
 }
 
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-/// Disk -> rooms: each changed file of an open room is read and merged (three-way, see
-/// [`Room::disk_changed`]); at most one round per `MERGE_GAP`, so a program rewriting a
-/// file in a loop costs a bounded number of merges, each of the newest state.
-async fn merge_loop(hub: Arc<Hub>, ws: Arc<Workspace>, pending: Arc<(Mutex<HashSet<String>>, tokio::sync::Notify)>) {
-    const MERGE_GAP: Duration = Duration::from_millis(100);
-    loop {
-        pending.1.notified().await;
-        let paths: Vec<String> = lock(&pending.0).drain().collect();
-        for path in paths {
-            let Some(room) = hub.open_room(&format!("file/{path}")) else { continue };
-            let w = ws.clone();
-            let merged = tokio::task::spawn_blocking(move || {
-                // Gone, unreadable or no longer text: the room keeps what it has (a save
-                // will write it back); nothing is merged from a file we cannot read.
-                let _io = room.disk_io();
-                if let Ok(file) = w.read_text(&path) {
-                    room.disk_changed(&file.content.text);
-                }
-            })
-            .await;
-            if let Err(e) = merged {
-                warn!("collab: merging a change on disk failed: {e}");
-            }
-        }
-        tokio::time::sleep(MERGE_GAP).await;
-    }
-}

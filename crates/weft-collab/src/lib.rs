@@ -14,18 +14,18 @@
 //! and merges on reconnect. Does not own any UI.
 
 mod host;
-pub mod fanout;
 pub mod limits;
 mod peer;
-mod room;
 mod server;
 pub mod tls;
 pub mod terminal;
 
 pub use peer::{Backoff, Endpoint, Peer, PeerEvent, PeerStatus};
-pub use room::{minimal_edit, Frame, FrameError, Room, Save, MAX_CLIENTS_PER_CONNECTION, MAX_PRESENCE_BYTES, CONTENT, FILES, HOST, TERMINALS, TREE};
+// A room is one open document served over the wire (weft-doc owns documents).
+pub use weft_doc::document::{minimal_edit, Document as Room, Frame, FrameError, Save, MAX_CLIENTS_PER_CONNECTION, MAX_PRESENCE_BYTES, CONTENT, FILES, HOST, TERMINALS, TREE};
+pub use weft_doc::fanout;
 pub use host::{HostOptions, WorkspaceHost};
-pub use server::{Guest, Hub, HubOptions, Loader, Role, CLOSE_REMOVED, MAX_CONNECTIONS_PER_GUEST};
+pub use server::{DocLoader, Guest, Hub, HubOptions, Loader, Role, CLOSE_REMOVED, MAX_CONNECTIONS_PER_GUEST};
 
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum CollabError {

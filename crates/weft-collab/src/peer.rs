@@ -23,7 +23,7 @@ use yrs::updates::decoder::{Decode, DecoderV1};
 use yrs::updates::encoder::Encode;
 use yrs::{GetString, ReadTxn, StateVector, Text, TextRef, Transact, TransactionMut, Update};
 
-use crate::room::new_doc;
+use weft_doc::document::new_doc;
 use crate::server::CLOSE_REMOVED;
 use crate::{FrameError, CONTENT};
 

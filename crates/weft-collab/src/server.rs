@@ -2,7 +2,6 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::extract::ws::{CloseFrame, Message as Ws, WebSocket, WebSocketUpgrade};
@@ -36,6 +35,16 @@ pub struct Guest {
 /// workspace, ignored) or does not exist.
 pub type Loader = Box<dyn Fn(&str) -> Result<String, CollabError> + Send + Sync>;
 
+/// Finds a room's document among documents kept elsewhere (the folder's open documents,
+/// which the host's own editor is bound to): the hub serves them, it holds no copy.
+pub type DocLoader = Box<dyn Fn(&str) -> Result<Arc<Room>, CollabError> + Send + Sync>;
+
+enum Source {
+    /// The hub opens the room itself, from a starting text (and its log).
+    Text(Loader),
+    Documents(DocLoader),
+}
+
 pub struct HubOptions {
     /// Frames above this size close the connection that sent them.
     pub max_frame: usize,
@@ -54,20 +63,11 @@ impl Default for HubOptions {
     }
 }
 
-/// A file name for a room's log: two independent 64-bit hashes of its name (a path may be
-/// longer than a file name may be).
-fn log_name(room: &str) -> String {
-    let fnv = room.bytes().fold(0xcbf29ce484222325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100000001b3));
-    let djb = room.bytes().fold(5381u64, |h, b| h.wrapping_mul(33) ^ u64::from(b));
-    format!("{fnv:016x}{djb:016x}.ylog")
-}
-
 pub struct Hub {
     rooms: Mutex<HashMap<String, Arc<Room>>>,
     guests: Mutex<HashMap<String, Guest>>,
-    loader: Loader,
+    loader: Source,
     options: HubOptions,
-    next_conn: AtomicU64,
     /// Tokens removed by the host: their connections close at once.
     kicked: broadcast::Sender<String>,
     /// The host's own editor joins its rooms as a participant with this token: never
@@ -164,7 +164,17 @@ const CLOSE_UNSUPPORTED: u16 = 1003;
 pub const CLOSE_REMOVED: u16 = 4401;
 
 impl Hub {
+    /// A hub that opens rooms from `loader`'s texts, keeping each room's log in the store.
     pub fn new(loader: Loader, options: HubOptions) -> Arc<Self> {
+        Self::build(Source::Text(loader), options)
+    }
+
+    /// A hub serving documents opened elsewhere (see [`DocLoader`]).
+    pub fn serving(documents: DocLoader, options: HubOptions) -> Arc<Self> {
+        Self::build(Source::Documents(documents), options)
+    }
+
+    fn build(loader: Source, options: HubOptions) -> Arc<Self> {
         let (kicked, _) = broadcast::channel(64);
         let guests = options
             .store
@@ -177,7 +187,7 @@ impl Hub {
                 tracing::warn!("collab: cannot keep state in {} ({e})", d.display());
             }
         }
-        Arc::new(Hub { rooms: Mutex::default(), guests: Mutex::new(guests), loader, options, next_conn: AtomicU64::new(1), kicked, host_token: token(), connections: Mutex::default() })
+        Arc::new(Hub { rooms: Mutex::default(), guests: Mutex::new(guests), loader, options, kicked, host_token: token(), connections: Mutex::default() })
     }
 
     /// The guest list is kept with the rooms' logs (tokens are secrets: readable by the
@@ -268,11 +278,18 @@ impl Hub {
         if let Some(r) = lock(&self.rooms).get(name) {
             return Ok(r.clone());
         }
-        let text = (self.loader)(name)?;
-        let mut rooms = lock(&self.rooms);
-        // Another connection may have opened it while the file was read.
-        let log = self.options.store.as_ref().map(|d| d.join(log_name(name)));
-        Ok(rooms.entry(name.to_owned()).or_insert_with(|| Arc::new(Room::open(name, &text, log.as_deref()))).clone())
+        match &self.loader {
+            Source::Text(loader) => {
+                let text = loader(name)?;
+                let mut rooms = lock(&self.rooms);
+                // Another connection may have opened it while the file was read.
+                let log = self.options.store.as_ref().map(|d| d.join(weft_doc::log_name(name)));
+                Ok(rooms.entry(name.to_owned()).or_insert_with(|| Arc::new(Room::open(name, &text, log.as_deref()))).clone())
+            }
+            // Not kept here: the documents' owner decides how long a document lives, and the
+            // loader finds the same one each time.
+            Source::Documents(loader) => loader(name),
+        }
     }
 
     /// Takes a host-built room away: no new connections reach it.
@@ -306,7 +323,7 @@ async fn upgrade(State(hub): State<Arc<Hub>>, Path(room): Path<String>, Query(q)
         Err(CollabError::NotShared(what)) => return (StatusCode::FORBIDDEN, format!("{what} is not shared")).into_response(),
         Err(e) => return (StatusCode::NOT_FOUND, e.to_string()).into_response(),
     };
-    let conn = hub.next_conn.fetch_add(1, Ordering::Relaxed);
+    let conn = weft_doc::document::new_connection();
     ws.max_message_size(hub.options.max_frame).max_frame_size(hub.options.max_frame).on_upgrade(move |socket| serve(hub, room, q.token, conn, socket))
 }
 

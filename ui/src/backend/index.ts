@@ -51,6 +51,10 @@ import type { CommitMessage } from '../bindings/CommitMessage';
 import type { CollabStatus } from '../bindings/CollabStatus';
 import type { CollabEvent } from '../bindings/CollabEvent';
 import type { CollabJoined } from '../bindings/CollabJoined';
+import type { DocInfo } from '../bindings/DocInfo';
+import type { DocEvent } from '../bindings/DocEvent';
+import type { DocSaved } from '../bindings/DocSaved';
+import type { DocConflict } from '../bindings/DocConflict';
 
 export type {
   AppInfo, WorkspaceInfo, RecentWorkspace, TreeEntry, FileDto, Encoding, FinderMatch, SearchOptions,
@@ -59,6 +63,7 @@ export type {
   Analysis, Change, Span, OutlineSymbol, SymbolHit, RepoMap, Diagnostic,
   AgentFrame, AgentThread, ThreadSummary, ProviderStatus, FileReview, ReviewAction, Message, Usage, Mention,
   UsageSummary, UsageMeter, Totals, Group, PriceList, CollabStatus, CollabEvent, CollabJoined,
+  DocInfo, DocEvent, DocSaved, DocConflict,
 };
 import { TauriTransport } from './tauri';
 import { WsTransport } from './ws';
@@ -79,6 +84,13 @@ export class BackendError extends Error {
 
 /** JSON frames arrive as parsed values; raw byte frames (terminals) as Uint8Array. */
 export type Frame = unknown;
+
+/** An editor's binding to an open document (see Backend.docOpen). */
+export interface DocStream {
+  result: Promise<DocInfo>;
+  /** Delivers the frames kept so far, then each as it comes. */
+  listen(onMessage: (m: Uint8Array) => void, onEvent: (e: DocEvent) => void): void;
+}
 
 export interface StreamHandle {
   id: string;
@@ -243,6 +255,36 @@ export class Backend {
     return replies.map((r) => Uint8Array.from(r));
   }
   collabLeave() { return this.call<null>({ method: 'collabLeave' }); }
+
+  /**
+   * Binds to the open document of `path` (the one copy of its text, in Rust): y-sync
+   * messages (Uint8Array frames, the whole text first) and DocEvent frames; the handle's
+   * result is the DocInfo. Fails with `large_file` over the large-file limit.
+   */
+  docOpen(path: string): DocStream {
+    // Frames are kept until someone listens: the entry opens restored files before the
+    // editor's code (and Yjs) has loaded.
+    const kept: Frame[] = [];
+    let sink: ((f: Frame) => void) | null = null;
+    const h = this.stream({ method: 'docOpen', params: { path } }, (f) => (sink ? sink(f) : kept.push(f)));
+    return {
+      result: h.result as Promise<DocInfo>,
+      listen(onMessage, onEvent) {
+        sink = (f) => (f instanceof Uint8Array ? onMessage(f) : onEvent(f as DocEvent));
+        for (const f of kept.splice(0)) sink(f);
+      },
+    };
+  }
+  /** y-sync messages from an editor bound by docOpen; resolves to the replies for it. */
+  async docPush(conn: number, data: Uint8Array): Promise<Uint8Array[]> {
+    const replies = await this.call<number[][]>({ method: 'docPush', params: { conn, data: Array.from(data) } });
+    return replies.map((r) => Uint8Array.from(r));
+  }
+  /** Writes the document to its file; resolves to whether it wrote. */
+  docSave(path: string) { return this.call<DocSaved>({ method: 'docSave', params: { path } }); }
+  docClose(conn: number, discard = false) { return this.call<null>({ method: 'docClose', params: { conn, discard } }); }
+  docTakeDisk(path: string) { return this.call<null>({ method: 'docTakeDisk', params: { path } }); }
+  docKeepMine(path: string) { return this.call<null>({ method: 'docKeepMine', params: { path } }); }
 
   pickFolder() { return this.t.pickFolder(); }
   openExternal(url: string) { if (/^(https?|mailto):/i.test(url)) this.t.openExternal(url); }

@@ -1,53 +1,100 @@
-// An open file. Its text lives in the CodeMirror views showing it (one per editor group);
-// edits in one view are replayed into the others. `saved` is what we believe is on disk,
-// so "dirty" is a comparison, and undoing back to the saved text clears the marker.
+// An open file. Its text lives once, in Rust (one Yrs document per open file, shared with
+// guests, the agent and the syntax analysis); this editor holds a Yjs replica bound to
+// its CodeMirror views (one per editor group) with y-codemirror, so typing never waits
+// on Rust, every view shows every change, and Ctrl+Z undoes only this user's typing.
+// Rust merges changes on disk (three-way) and saves; `saved` is the file's text as Rust
+// last loaded or saved it, so "dirty" is a comparison, and undoing back to it clears it.
+//
+// Files over the large-file limit are not documents: they open read-only from readFile.
 
-import { Annotation, Text, type ChangeSpec } from '@codemirror/state';
+import * as Y from 'yjs';
+import { Text, type ChangeSpec } from '@codemirror/state';
 
 import type { EditorView, ViewUpdate } from '@codemirror/view';
-import type { Backend, Encoding, FileDto } from '../backend';
+import { BackendError, type Backend, type DocConflict, type DocEvent, type DocInfo, type DocStream, type Encoding, type FileDto } from '../backend';
 import type { DocSyntax } from './syntax';
+import { YSync, localUser } from './ysync';
 
-/** Marks transactions that replay another view's edit, so they are not echoed back. */
-export const replayed = Annotation.define<boolean>();
+/** This editor's link to the Rust document. */
+export interface Bound {
+  sync: YSync;
+  text: Y.Text;
+  undo: Y.UndoManager;
+  conn: number;
+}
 
 export class Doc {
   readonly views = new Set<EditorView>();
   encoding: Encoding;
   encodingLabel: string;
+  /** How the file's lines end on disk; the editor's text always uses "\n". */
   lineEnding: 'lf' | 'crlf';
   readonly: boolean;
   large: boolean;
   /** The text as last loaded from or saved to disk. */
   saved: Text | null = null;
   initialText: string;
-  /** Disk text of an outside change that clashed with unsaved edits, until the user chooses. */
-  conflict: string | null = null;
+  /** Where a change on disk and unsaved edits changed the same lines differently: the
+   * editor kept its text; the disk's is in `theirs`. Until the user chooses. */
+  conflicts: DocConflict[] = [];
   deletedOnDisk = false;
   /** Code intelligence (tree-sitter in Rust); none for large files. */
   syntax: DocSyntax | null = null;
   private dirtyCache = false;
   private listeners = new Set<() => void>();
+  private savedGen = -1;
+  private genWaiters: { gen: number; resolve: () => void }[] = [];
 
-  constructor(public path: string, dto: FileDto) {
-    this.encoding = dto.encoding;
-    this.encodingLabel = dto.encodingLabel;
-    this.lineEnding = dto.lineEnding;
-    this.readonly = dto.readonly;
-    this.large = dto.large;
-    this.initialText = dto.text;
+  private constructor(public path: string, meta: { encoding: Encoding; encodingLabel: string; lineEnding: 'lf' | 'crlf'; readonly: boolean; large: boolean }, text: string, readonly bound: Bound | null) {
+    this.encoding = meta.encoding;
+    this.encodingLabel = meta.encodingLabel;
+    this.lineEnding = meta.lineEnding;
+    this.readonly = meta.readonly;
+    this.large = meta.large;
+    this.initialText = text;
+  }
+
+  /**
+   * Binds to the document of `path` (`pending`: a docOpen the entry already sent). Large
+   * files come back unbound and read-only. Rejects as docOpen/readFile do.
+   */
+  static async open(backend: Backend, path: string, pending?: DocStream, onError: (e: unknown) => void = () => {}): Promise<Doc> {
+    const stream = pending ?? backend.docOpen(path);
+    let info: DocInfo;
+    try {
+      info = await stream.result;
+    } catch (e) {
+      if (!(e instanceof BackendError && e.code === 'large_file')) throw e;
+      const dto: FileDto = await backend.readFile(path);
+      const doc = new Doc(path, { ...dto, readonly: true, large: true }, dto.text, null);
+      doc.saved = Text.of(dto.text.split(doc.separator));
+      return doc;
+    }
+    const sync = new YSync((data) => backend.docPush(info.conn, data), onError);
+    const text = sync.doc.getText('content');
+    // Guests of a shared folder see this editor's cursor under this name.
+    sync.awareness.setLocalStateField('user', localUser());
+    const bound: Bound = { sync, text, undo: new Y.UndoManager(text), conn: info.conn };
+    const doc = new Doc(path, { ...info, large: false }, '', bound);
+    // The whole text comes first, then the saved text: both are here once `saved` is.
+    const first = doc.savedAtLeast(0);
+    stream.listen((m) => sync.receive(m), (e) => doc.event(e));
+    await first;
+    doc.initialText = text.toString();
+    return doc;
   }
 
   get separator(): string {
-    return this.lineEnding === 'crlf' ? '\r\n' : '\n';
+    return this.bound || this.lineEnding !== 'crlf' ? '\n' : '\r\n';
   }
 
   get primary(): EditorView | undefined {
     return this.views.values().next().value;
   }
 
-  /** The exact text to write: lines joined with the file's own separator. */
+  /** The editor's text ("\n" line breaks for documents). */
   text(): string {
+    if (this.bound) return this.bound.text.toString();
     const v = this.primary;
     return v ? v.state.sliceDoc() : this.initialText;
   }
@@ -65,40 +112,56 @@ export class Doc {
     for (const l of this.listeners) l();
   }
 
-  /** Called by each view's update listener. */
-  viewUpdated(view: EditorView, update: ViewUpdate): void {
-    if (update.docChanged && !update.transactions.some((t) => t.annotation(replayed))) {
-      this.syntax?.changed(update.changes);
-      for (const other of this.views) {
-        if (other !== view) other.dispatch({ changes: update.changes, annotations: replayed.of(true) });
-      }
-    }
-    if (update.docChanged) this.recheck(view.state.doc);
+  private event(e: DocEvent) {
+    if (e.kind !== 'saved' || e.gen < this.savedGen) return;
+    this.savedGen = e.gen;
+    this.saved = Text.of(e.text.split('\n'));
+    this.conflicts = e.conflicts;
+    this.deletedOnDisk = false;
+    const v = this.primary;
+    if (v) this.recheck(v.state.doc, true);
+    for (const w of this.genWaiters.filter((w) => w.gen <= e.gen)) w.resolve();
+    this.genWaiters = this.genWaiters.filter((w) => w.gen > e.gen);
   }
 
-  private recheck(doc: Text): void {
+  /** Resolves once the saved text of generation `gen` (or a later one) is here. */
+  private savedAtLeast(gen: number): Promise<void> {
+    if (this.savedGen >= gen) return Promise.resolve();
+    return new Promise((resolve) => this.genWaiters.push({ gen, resolve }));
+  }
+
+  /** Called by each view's update listener. */
+  viewUpdated(view: EditorView, update: ViewUpdate): void {
+    // Every view sees every change (through Yjs); the syntax mirror follows one of them.
+    if (update.docChanged && view === this.primary) {
+      this.syntax?.changed(update.changes);
+      this.recheck(view.state.doc);
+    }
+  }
+
+  private recheck(doc: Text, always = false): void {
     const dirty = this.saved ? !(doc.length === this.saved.length && doc.eq(this.saved)) : false;
-    if (dirty !== this.dirtyCache) {
+    if (dirty !== this.dirtyCache || always) {
       this.dirtyCache = dirty;
       this.notify();
     }
   }
 
+  /** For an unbound (large) file only: what is on screen is what is on disk. */
   markSaved(): void {
     const v = this.primary;
     if (v) this.saved = v.state.doc;
     this.deletedOnDisk = false;
-    this.conflict = null;
     this.dirtyCache = false;
     this.notify();
   }
 
   /**
    * Replaces the text with `text` by the smallest run of whole lines (common leading and
-   * trailing lines kept), so cursors, folds and scroll outside the change survive a reload.
-   * Lines, not characters: CodeMirror counts a line break as one position whatever the
-   * separator, so offsets into the CRLF-joined string would be wrong. Returns where the
-   * change ends in the new text (null: nothing changed, or no view).
+   * trailing lines kept), so cursors, folds and scroll outside the change survive. Lines,
+   * not characters: CodeMirror counts a line break as one position whatever the separator,
+   * so offsets into a CRLF-joined string would be wrong. Returns where the change ends in
+   * the new text (null: nothing changed, or no view).
    */
   replaceText(text: string): number | null {
     const v = this.primary;
@@ -115,9 +178,33 @@ export class Doc {
     return end;
   }
 
+  /** Saves; resolves once the editor knows the file holds what was written. */
   async save(backend: Backend): Promise<void> {
-    await backend.writeFile(this.path, this.text(), this.encoding);
-    this.markSaved();
+    if (!this.bound) {
+      await backend.writeFile(this.path, this.text(), this.encoding);
+      this.markSaved();
+      return;
+    }
+    const { gen } = await backend.docSave(this.path);
+    await this.savedAtLeast(gen);
+  }
+
+  /** After a conflict: the file's text replaces the editor's. */
+  async takeDisk(backend: Backend): Promise<void> {
+    await backend.docTakeDisk(this.path);
+  }
+
+  /** After a conflict: the editor's text stays (and is unsaved until saved). */
+  async keepMine(backend: Backend): Promise<void> {
+    await backend.docKeepMine(this.path);
+  }
+
+  /** The last editor of this file closed; `discard`: its user chose not to save. */
+  close(backend: Backend, discard: boolean): void {
+    if (!this.bound) return;
+    this.bound.sync.leave();
+    const { sync, conn } = this.bound;
+    void backend.docClose(conn, discard).catch(() => {}).finally(() => sync.destroy());
   }
 }
 

@@ -29,8 +29,20 @@ export const compartments = {
 // Vim bindings load only when the setting is on: most start-ups never pay for them.
 let vimFactory: (() => Extension) | null = null;
 
+/** Views whose undo is a document's (per user, Yjs), not CodeMirror's history. */
+export const sharedUndo = new WeakMap<EditorView, { undo(): unknown; redo(): unknown }>();
+
 export async function ensureVim(s: Settings): Promise<void> {
-  if (s.vimMode && !vimFactory) vimFactory = (await import('@replit/codemirror-vim')).vim;
+  if (s.vimMode && !vimFactory) {
+    const { vim, CodeMirror } = await import('@replit/codemirror-vim');
+    // Vim's u and Ctrl+R call CodeMirror's history; a document's editor undoes through Yjs.
+    type Cm = { cm6: EditorView };
+    const commands = CodeMirror.commands as unknown as Record<'undo' | 'redo', (cm: Cm) => void>;
+    const [undo, redo] = [commands.undo, commands.redo];
+    commands.undo = (cm) => void (sharedUndo.get(cm.cm6)?.undo() ?? undo(cm));
+    commands.redo = (cm) => void (sharedUndo.get(cm.cm6)?.redo() ?? redo(cm));
+    vimFactory = vim;
+  }
 }
 
 function vimExt(s: Settings): Extension {

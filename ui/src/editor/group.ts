@@ -5,11 +5,14 @@ import { EditorState, EditorSelection } from '@codemirror/state';
 import { EditorView } from '@codemirror/view';
 import { h, basename } from '../dom';
 import type { Settings } from '../backend';
-import { baseExtensions, compartments } from './extensions';
+import { baseExtensions, compartments, sharedUndo } from './extensions';
 import type { Doc } from './doc';
 import { languageFor } from '../languages';
 import { syntaxExtensions } from './syntax';
 import { agentCursor } from './agentcursor';
+import { yCollab, yUndoManagerKeymap } from 'y-codemirror.next';
+import { Prec } from '@codemirror/state';
+import { keymap } from '@codemirror/view';
 
 export interface Tab {
   doc: Doc;
@@ -59,7 +62,7 @@ export class EditorGroup {
       return existing;
     }
     const s = this.hooks.settings();
-    const text = doc.primary ? doc.primary.state.doc : doc.initialText;
+    const text = doc.bound ? doc.bound.text.toString() : doc.primary ? doc.primary.state.doc : doc.initialText;
     const paneEl = h('div', { class: 'pane' });
     const tab = { doc, paneEl, language: 'Plain Text' } as unknown as Tab;
     const view = new EditorView({
@@ -67,7 +70,10 @@ export class EditorGroup {
       state: EditorState.create({
         doc: text,
         extensions: [
-          baseExtensions(s, { large: doc.large, readOnly: doc.readonly, lineSeparator: doc.separator }),
+          // A document's undo is Yjs's, per user: Ctrl+Z never takes back a guest's or the
+          // agent's typing. Their cursors show through the same binding.
+          baseExtensions(s, { large: doc.large, readOnly: doc.readonly, lineSeparator: doc.separator, history: !doc.bound }),
+          doc.bound ? [yCollab(doc.bound.text, doc.bound.sync.awareness, { undoManager: doc.bound.undo }), Prec.high(keymap.of(yUndoManagerKeymap))] : [],
           doc.large ? [] : syntaxExtensions(() => doc.syntax),
           agentCursor(),
           EditorView.updateListener.of((u) => {
@@ -79,6 +85,7 @@ export class EditorGroup {
       }),
     });
     tab.view = view;
+    if (doc.bound) sharedUndo.set(view, doc.bound.undo);
     doc.views.add(view);
     doc.saved ??= view.state.doc;
     doc.syntax?.viewAdded(view);

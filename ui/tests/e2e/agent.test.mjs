@@ -47,7 +47,7 @@ after(async () => {
 // The text, without the agent's cursor widget (its "Agent" label).
 const editorText = () => page.locator('.group .pane:not([hidden]) .cm-content').first().evaluate((el) => [...el.querySelectorAll('.cm-line')].map((l) => {
   const c = l.cloneNode(true);
-  c.querySelectorAll('.cm-agentCaret').forEach((w) => w.remove());
+  c.querySelectorAll('.cm-agentCaret, .cm-ySelectionCaret').forEach((w) => w.remove());
   return c.textContent;
 }).join('\n'));
 const onDisk = () => readFileSync(join(ws, 'add.sh'), 'utf8');
@@ -93,10 +93,19 @@ test('a prompt streams, an approved edit shows in the editor, the test runs, and
   // The file changes on disk and in the open editor.
   await until(() => onDisk() === FIXED, 'the edit on disk', 20000);
   await until(async () => (await editorText()) === FIXED, 'the edit in the editor', 20000);
-  // Marked as the agent's: its cursor sits at the end of the change while the turn runs.
-  const caret = page.locator('.group .pane:not([hidden]) .cm-agentCaret');
+  // Marked as the agent's: its named cursor (a participant of the document, as a guest's
+  // would be) sits at the end of the change while the turn runs.
+  const caret = page.locator('.group .pane:not([hidden]) .cm-ySelectionCaret', { hasText: 'Agent' });
   await caret.waitFor();
-  assert.match(await caret.locator('xpath=ancestor::div[contains(@class, "cm-line")]').textContent(), /\$1 \+ \$2/);
+  // On the changed line, right after the change.
+  const around = await caret.evaluate((c) => {
+    const line = c.closest('.cm-line');
+    const before = document.createRange();
+    before.setStartBefore(line);
+    before.setEndBefore(c);
+    return before.toString().replace(/\u2060/g, '');
+  });
+  assert.equal(around, 'echo $(($1 +');
 
   // The command asks too; once allowed it runs in a real shell and passes.
   const run = panel.locator('.ag-approval[data-tool="run_command"]');

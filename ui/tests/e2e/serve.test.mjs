@@ -129,26 +129,36 @@ test('CRLF and Latin-1 files keep their bytes through an edit and save', async (
   assert.deepEqual([...readFileSync(join(ws, 'latin1.txt'))], [0x63, 0x61, 0x66, 0xe9, 0x0a, 0x6f, 0x6b]);
 });
 
-test('a file changed on disk shows in the editor; with unsaved edits the user chooses', async () => {
+test('a file changed on disk: merged into the editor, unsaved edits kept; a clash keeps mine and asks', async () => {
+  const notes = join(ws, 'notes.md');
   await openFromTree('notes.md');
-  writeFileSync(join(ws, 'notes.md'), '# Notes\n\nwritten by another program\n');
+  writeFileSync(notes, '# Notes\n\nwritten by another program\n');
   await waitFor(async () => (await editorText()).includes('written by another program'), 'the outside change in the editor');
-  assert.equal(await page.locator('.tab.active.dirty').count(), 0, 'a silent reload must leave the tab clean');
+  assert.equal(await page.locator('.tab.active.dirty').count(), 0, 'a clean editor must stay clean');
 
-  // Now with unsaved edits: nothing is lost, a banner asks.
+  // Unsaved edits elsewhere in the file: the outside change is merged in, both kept, once.
   await page.locator('.pane:not([hidden]) .cm-content').click();
+  await page.keyboard.press('Control+Home');
+  await page.keyboard.type('Top line\n');
+  writeFileSync(notes, '# Notes\n\nwritten by another program\nappended outside\n');
+  await waitFor(async () => (await editorText()) === 'Top line\n# Notes\n\nwritten by another program\nappended outside\n', 'the merge in the editor');
+  assert.equal(await page.locator('.tab.active.dirty').count(), 1, 'the unsaved line is still unsaved');
+  assert.equal(await page.locator('.banner.warn').count(), 0, 'nothing to ask');
+
+  // The same line changed both ways: the editor keeps its text and asks.
   await page.keyboard.press('Control+End');
-  await page.keyboard.type('my unsaved line');
-  writeFileSync(join(ws, 'notes.md'), '# Notes\n\nchanged again outside\n');
+  await page.keyboard.press('ArrowUp');
+  await page.keyboard.press('End');
+  await page.keyboard.type(' (mine)');
+  writeFileSync(notes, '# Notes\n\nwritten by another program\nappended outside (theirs)\n');
   await page.locator('.banner.warn').waitFor();
-  assert.ok((await editorText()).includes('my unsaved line'), 'unsaved edit lost');
+  assert.equal(await editorText(), 'Top line\n# Notes\n\nwritten by another program\nappended outside (mine)\n', 'unsaved edit lost');
   await page.getByRole('button', { name: 'Keep mine' }).click();
-  assert.equal(await page.locator('.banner.warn').count(), 0);
-  assert.ok((await editorText()).includes('my unsaved line'));
+  await waitFor(async () => (await page.locator('.banner.warn').count()) === 0, 'the banner to go');
   assert.equal(await page.locator('.tab.active.dirty').count(), 1);
   await page.keyboard.press('Control+s');
   await page.locator('.tab.active:not(.dirty)').waitFor();
-  assert.ok(readFileSync(join(ws, 'notes.md'), 'utf8').includes('my unsaved line'));
+  assert.equal(readFileSync(notes, 'utf8'), 'Top line\n# Notes\n\nwritten by another program\nappended outside (mine)\n');
 });
 
 test('project search finds a string and jumps to it', async () => {

@@ -9,6 +9,9 @@ fn export_typescript_bindings() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../ui/src/bindings");
     Request::export_all_to(&dir).expect("Request");
     weft_api::CollabEvent::export_all_to(&dir).expect("CollabEvent");
+    weft_api::DocEvent::export_all_to(&dir).expect("DocEvent");
+    weft_api::DocInfo::export_all_to(&dir).expect("DocInfo");
+    weft_api::DocSaved::export_all_to(&dir).expect("DocSaved");
     CollabJoined::export_all_to(&dir).expect("CollabJoined");
     Analysis::export_all_to(&dir).expect("Analysis");
     SymbolHit::export_all_to(&dir).expect("SymbolHit");

@@ -5,6 +5,7 @@ mod agent;
 mod bindings;
 mod checkpoints;
 mod collab;
+mod docs;
 mod syntax;
 
 use std::sync::{Arc, Mutex};

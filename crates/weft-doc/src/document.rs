@@ -13,10 +13,10 @@ use yrs::sync::protocol::{DefaultProtocol, MessageReader, Protocol};
 use yrs::sync::{Awareness, Message, SyncMessage};
 use yrs::updates::decoder::{Decode, DecoderV1};
 use yrs::updates::encoder::{Encode, Encoder, EncoderV1};
-use yrs::block::ClientID;
+pub use yrs::block::ClientID;
 use yrs::{Doc, GetString, IndexedSequence, Map, MapRef, OffsetKind, Options, ReadTxn, StateVector, Text, Transact, Update};
 use tracing::warn;
-use weft_doc::{apply_text, Conflict, DiskSync};
+use crate::{apply_text, Conflict, DiskSync};
 
 /// The text of a file room.
 pub const CONTENT: &str = "content";
@@ -31,7 +31,7 @@ pub const TERMINALS: &str = "terminals";
 /// does not get its own changes back).
 pub type Frame = (u64, Arc<[u8]>);
 
-pub struct Room {
+pub struct Document {
     pub name: String,
     awareness: Mutex<Awareness>,
     tx: Arc<crate::fanout::Fanout>,
@@ -60,11 +60,14 @@ pub struct Room {
     locked: std::sync::atomic::AtomicBool,
     /// Called after a guest's update was applied (a shared terminal's keystrokes).
     on_guest_update: Mutex<Option<GuestUpdateHook>>,
+    /// Bumped whenever the text last loaded or saved changes (a save, a merged disk
+    /// change): editors compare their text with it to show "unsaved".
+    saved_gen: tokio::sync::watch::Sender<u64>,
 }
 
-pub type GuestUpdateHook = Arc<dyn Fn(&Room) + Send + Sync>;
+pub type GuestUpdateHook = Arc<dyn Fn(&Document) + Send + Sync>;
 
-pub(crate) fn new_doc() -> Doc {
+pub fn new_doc() -> Doc {
     // UTF-16 offsets, as Yjs (and CodeMirror) count.
     Doc::with_options(Options { offset_kind: OffsetKind::Utf16, ..Options::default() })
 }
@@ -119,6 +122,14 @@ pub struct Handled {
 /// Host-side changes (a file changed on disk) go out as this connection id.
 pub const HOST: u64 = 0;
 
+/// A new connection id for [`Document::handle`], unique in the process: editors and guests
+/// reach the same documents, and each must be told apart from all the others (a connection
+/// is not sent its own changes back).
+pub fn new_connection() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
 fn append(log: &mut File, update: &[u8]) -> std::io::Result<()> {
     let mut rec = Vec::with_capacity(update.len() + 4);
     rec.extend_from_slice(&(update.len() as u32).to_le_bytes());
@@ -145,7 +156,7 @@ fn read_log(path: &Path) -> Vec<Vec<u8>> {
     out
 }
 
-impl Room {
+impl Document {
     /// A room whose document starts as `text` (a file's content).
     pub fn new(name: &str, text: &str) -> Self {
         Self::open(name, text, None)
@@ -209,7 +220,7 @@ impl Room {
         let tx = Arc::new(crate::fanout::Fanout::default());
         // Edits the host acknowledged but had not saved when it stopped: saved again.
         let version = AtomicU64::new(u64::from(differs));
-        let room = Room {
+        let room = Document {
             name: name.to_owned(),
             awareness: Mutex::new(Awareness::new(doc)),
             tx,
@@ -221,6 +232,7 @@ impl Room {
             log,
             locked: Default::default(),
             on_guest_update: Mutex::new(None),
+            saved_gen: tokio::sync::watch::Sender::new(0),
         };
         room.keep_conflicts(conflicts);
         room
@@ -425,7 +437,7 @@ impl Room {
 
     /// Starts a save: the room's text now, which is the base from this moment (so the
     /// watcher's report of the write is recognised as ours whenever it comes). Finish with
-    /// [`Room::end_save`].
+    /// [`Document::end_save`].
     pub fn begin_save(&self) -> Save {
         let aw = self.lock();
         let text = {
@@ -441,6 +453,7 @@ impl Room {
     pub fn end_save(&self, save: Save, ok: bool) {
         if ok {
             self.keep_base(&save.text);
+            self.saved_gen.send_modify(|g| *g += 1);
         } else {
             self.disk().save_failed(save.previous);
         }
@@ -473,7 +486,43 @@ impl Room {
         self.text() != self.disk().saved()
     }
 
-    /// The conflicts disk changes met (the room kept its side; see [`Room::disk_changed`]).
+    /// Counts the changes of [`Document::saved_text`].
+    pub fn saved_generation(&self) -> u64 {
+        *self.saved_gen.borrow()
+    }
+
+    /// Changes whenever [`Document::saved_text`] may have (see the field).
+    pub fn watch_saved(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.saved_gen.subscribe()
+    }
+
+    /// The user chose the disk's text over the document's (after a conflict): the document
+    /// becomes `disk`, by the smallest edits, and that is the saved text.
+    pub fn take_disk(&self, disk: &str) {
+        let update = {
+            let aw = self.lock();
+            let content = aw.doc().get_or_insert_text(CONTENT);
+            let ours = content.get_string(&aw.doc().transact());
+            self.disk().saving(disk);
+            let mut txn = aw.doc().transact_mut();
+            apply_text(&content, &mut txn, &ours, disk);
+            txn.encode_update_v1()
+        };
+        self.keep_base(disk);
+        self.conflicts.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        self.saved_gen.send_modify(|g| *g += 1);
+        if Update::decode_v1(&update).map(|u| !u.is_empty()).unwrap_or(false) {
+            self.publish(update);
+        }
+    }
+
+    /// The user has seen the conflicts (kept their text): they are no longer reported.
+    pub fn clear_conflicts(&self) {
+        self.conflicts.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        self.saved_gen.send_modify(|g| *g += 1);
+    }
+
+    /// The conflicts disk changes met (the room kept its side; see [`Document::disk_changed`]).
     pub fn conflicts(&self) -> Vec<Conflict> {
         self.conflicts.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
@@ -505,8 +554,8 @@ impl Room {
         self.merge_disk(text).is_some()
     }
 
-    /// Like [`Room::disk_changed`], for a change the agent made: everyone also sees the
-    /// "Agent" participant's cursor at the end of the change, until [`Room::agent_left`].
+    /// Like [`Document::disk_changed`], for a change the agent made: everyone also sees the
+    /// "Agent" participant's cursor at the end of the change, until [`Document::agent_left`].
     pub fn agent_changed(&self, text: &str) -> bool {
         let Some(end) = self.merge_disk(text) else { return false };
         let aw = self.lock();
@@ -557,18 +606,19 @@ impl Room {
             let content = aw.doc().get_or_insert_text(CONTENT);
             let ours = content.get_string(&aw.doc().transact());
             let merged = self.disk().disk_changed(&ours, text)?;
-            let edits = weft_doc::text_edits(&ours, &merged.text);
+            let edits = crate::text_edits(&ours, &merged.text);
             let end = edits.last().map(|e| {
                 let shift: i64 = edits.iter().map(|e| e.inserted.encode_utf16().count() as i64 - i64::from(e.removed)).sum();
                 (i64::from(e.start + e.removed) + shift).max(0) as u32
             });
             let mut txn = aw.doc().transact_mut();
-            weft_doc::apply_edits(&content, &mut txn, &edits);
+            crate::apply_edits(&content, &mut txn, &edits);
             (txn.encode_update_v1(), end, merged.conflicts)
         };
         // Written after the room's lock is let go: relaying does not wait on the disk.
         self.keep_base(text);
         self.keep_conflicts(conflicts);
+        self.saved_gen.send_modify(|g| *g += 1);
         if Update::decode_v1(&update).map(|u| !u.is_empty()).unwrap_or(false) {
             self.publish(update);
         }

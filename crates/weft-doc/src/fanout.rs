@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::Notify;
 
-use crate::room::Frame;
+use crate::document::Frame;
 
 /// Frames kept per room, and their bytes at most (the newest frame is always kept).
 pub const MAX_FRAMES: usize = 1024;

@@ -1,0 +1,210 @@
+//! Editors bound to the open documents, as the UI binds (docOpen / docPush / docSave), with
+//! a Yrs replica standing in for the browser's Yjs one: one copy of each file's text, disk
+//! changes merged into it three-way, guests of a shared folder editing that same copy.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use weft_api::{Api, Mode, Stream, StreamFrame};
+use weft_collab::{Backoff, Peer};
+use yrs::sync::{Message, MessageReader, SyncMessage};
+use yrs::updates::decoder::{Decode, DecoderV1};
+use yrs::updates::encoder::Encode;
+use yrs::{GetString, OffsetKind, Options, Text, Transact, Update};
+
+use crate::fixture;
+
+/// An editor: a replica of the document, fed by its docOpen stream.
+struct Editor {
+    api: Api,
+    conn: u64,
+    doc: yrs::Doc,
+    inbox: Arc<Mutex<Vec<Vec<u8>>>>,
+    events: Arc<Mutex<Vec<Value>>>,
+    info: Value,
+}
+
+impl Editor {
+    async fn open(api: &Api, path: &str) -> Editor {
+        let inbox: Arc<Mutex<Vec<Vec<u8>>>> = Arc::default();
+        let events: Arc<Mutex<Vec<Value>>> = Arc::default();
+        let (i, e) = (inbox.clone(), events.clone());
+        let stream = Stream::new(format!("doc-{path}"), move |frame| {
+            match frame {
+                StreamFrame::Bytes(b) => i.lock().expect("lock").push(b),
+                StreamFrame::Json(v) => e.lock().expect("lock").push(v),
+            }
+            true
+        });
+        let info = api.call(json!({"method": "docOpen", "params": {"path": path}}), Some(stream)).await.unwrap_or_else(|e| panic!("docOpen {path}: {e}"));
+        let ed = Editor {
+            api: api.clone(),
+            conn: info["conn"].as_u64().expect("conn"),
+            doc: yrs::Doc::with_options(Options { offset_kind: OffsetKind::Utf16, ..Options::default() }),
+            inbox,
+            events,
+            info,
+        };
+        ed.sync();
+        ed
+    }
+
+    /// Applies what the stream brought.
+    fn sync(&self) {
+        let frames: Vec<Vec<u8>> = self.inbox.lock().expect("lock").drain(..).collect();
+        for f in frames {
+            let mut dec = DecoderV1::from(f.as_slice());
+            for m in MessageReader::new(&mut dec) {
+                if let Message::Sync(SyncMessage::SyncStep2(u) | SyncMessage::Update(u)) = m.expect("message") {
+                    self.doc.transact_mut().apply_update(Update::decode_v1(&u).expect("update")).expect("apply");
+                }
+            }
+        }
+    }
+
+    fn text(&self) -> String {
+        self.sync();
+        let t = self.doc.get_or_insert_text("content");
+        let s = t.get_string(&self.doc.transact());
+        s
+    }
+
+    /// Types `s` at `at` (UTF-16) and sends the update, as y-codemirror does.
+    async fn type_at(&self, at: u32, s: &str) {
+        self.sync();
+        let t = self.doc.get_or_insert_text("content");
+        let update = {
+            let mut txn = self.doc.transact_mut();
+            t.insert(&mut txn, at, s);
+            txn.encode_update_v1()
+        };
+        let data = Message::Sync(SyncMessage::Update(update)).encode_v1();
+        self.api.call(json!({"method": "docPush", "params": {"conn": self.conn, "data": data}}), None).await.expect("docPush");
+    }
+
+    /// The file's text as last loaded or saved, from the newest `saved` frame.
+    fn saved(&self) -> Option<String> {
+        self.events.lock().expect("lock").iter().rev().find(|e| e["kind"] == "saved").map(|e| e["text"].as_str().expect("text").to_owned())
+    }
+
+    fn conflicts(&self) -> usize {
+        self.events.lock().expect("lock").iter().rev().find(|e| e["kind"] == "saved").map(|e| e["conflicts"].as_array().expect("conflicts").len()).unwrap_or(0)
+    }
+
+    async fn close(&self, discard: bool) {
+        self.api.call(json!({"method": "docClose", "params": {"conn": self.conn, "discard": discard}}), None).await.expect("docClose");
+    }
+}
+
+async fn save(api: &Api, path: &str) -> Value {
+    api.call(json!({"method": "docSave", "params": {"path": path}}), None).await.expect("docSave")
+}
+
+async fn until(what: &str, mut f: impl FnMut() -> bool) {
+    let end = Instant::now() + Duration::from_secs(20);
+    while !f() {
+        assert!(Instant::now() < end, "timed out waiting until {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_editor_saves_its_document_and_a_change_on_disk_that_holds_its_edit_is_not_applied_twice() {
+    let f = fixture(Mode::Serve);
+    let path = f.ws.path().join("hello.txt");
+    let ed = Editor::open(&f.api, "hello.txt").await;
+    assert_eq!(ed.text(), "hello world\n");
+    until("the saved text", || ed.saved().as_deref() == Some("hello world\n")).await;
+
+    ed.type_at(0, "A").await;
+    let saved = save(&f.api, "hello.txt").await;
+    assert_eq!(saved["wrote"], true);
+    assert_eq!(std::fs::read_to_string(&path).expect("read"), "Ahello world\n");
+    until("the editor told it is saved", || ed.saved().as_deref() == Some("Ahello world\n")).await;
+
+    // An unsaved edit, then a program (a formatter, a script) writes a version of the file
+    // that already has it, plus a line of its own: the edit is in the document once.
+    ed.type_at(0, "B").await;
+    std::fs::write(&path, "BAhello world\nmore\n").expect("write");
+    until("the disk change merged", || ed.text() == "BAhello world\nmore\n").await;
+    // Our own save coming back through the watcher changes nothing either.
+    save(&f.api, "hello.txt").await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(ed.text(), "BAhello world\nmore\n");
+    assert_eq!(std::fs::read_to_string(&path).expect("read"), "BAhello world\nmore\n");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clash_with_the_disk_keeps_the_editors_text_and_says_so_and_take_disk_takes_it() {
+    let f = fixture(Mode::Serve);
+    let path = f.ws.path().join("hello.txt");
+    let ed = Editor::open(&f.api, "hello.txt").await;
+    ed.type_at(5, ", mine").await;
+    std::fs::write(&path, "hello theirs\n").expect("write");
+    until("the conflict reported", || ed.conflicts() == 1).await;
+    assert_eq!(ed.text(), "hello, mine world\n", "the editor's side is kept");
+    f.api.call(json!({"method": "docTakeDisk", "params": {"path": "hello.txt"}}), None).await.expect("take disk");
+    until("the disk's text taken", || ed.text() == "hello theirs\n" && ed.conflicts() == 0).await;
+    assert_eq!(ed.saved().as_deref(), Some("hello theirs\n"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crlf_files_are_edited_with_lf_and_saved_with_crlf() {
+    let f = fixture(Mode::Serve);
+    let path = f.ws.path().join("dos.txt");
+    std::fs::write(&path, b"one\r\ntwo\r\n").expect("write");
+    let ed = Editor::open(&f.api, "dos.txt").await;
+    assert_eq!(ed.info["lineEnding"], "crlf");
+    assert_eq!(ed.text(), "one\ntwo\n");
+    ed.type_at(0, "zero\n").await;
+    save(&f.api, "dos.txt").await;
+    assert_eq!(std::fs::read(&path).expect("read"), b"zero\r\none\r\ntwo\r\n");
+    // A CRLF rewrite outside is merged in the same terms.
+    std::fs::write(&path, b"zero\r\none\r\ntwo\r\nthree\r\n").expect("write");
+    until("the outside line", || ed.text() == "zero\none\ntwo\nthree\n").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_editors_share_one_document_and_discarding_drops_unsaved_edits_only_when_the_last_one_goes() {
+    let f = fixture(Mode::Serve);
+    let a = Editor::open(&f.api, "hello.txt").await;
+    let b = Editor::open(&f.api, "hello.txt").await;
+    a.type_at(0, "x").await;
+    until("b sees a's edit", || b.text() == "xhello world\n").await;
+    a.close(true).await;
+    // b still holds it: the edit stays.
+    let c = Editor::open(&f.api, "hello.txt").await;
+    assert_eq!(c.text(), "xhello world\n");
+    b.close(true).await;
+    c.close(true).await;
+    // Nobody holds it and its user discarded: the next open starts from the file.
+    let d = Editor::open(&f.api, "hello.txt").await;
+    assert_eq!(d.text(), "hello world\n");
+    // Closed without a choice (the window went) with unsaved edits: kept, not lost.
+    d.type_at(0, "y").await;
+    d.close(false).await;
+    let e = Editor::open(&f.api, "hello.txt").await;
+    assert_eq!(e.text(), "yhello world\n");
+    assert_eq!(std::fs::read_to_string(f.ws.path().join("hello.txt")).expect("read"), "hello world\n");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_guest_of_the_shared_folder_edits_the_editors_document_itself() {
+    let f = fixture(Mode::Serve);
+    let ed = Editor::open(&f.api, "hello.txt").await;
+    // Unsaved when sharing starts: the guest gets the editor's text, not the file's.
+    ed.type_at(0, "draft: ").await;
+    f.api.call(json!({"method": "collabShare", "params": {"local": true}}), None).await.expect("share");
+    let status = f.api.call(json!({"method": "collabInvite", "params": {"name": "Bo", "readOnly": false}}), None).await.expect("invite");
+    let link = status["guests"][0]["link"].as_str().expect("link").to_owned();
+    let (base, token) = link.split_once("/?token=").expect("link");
+    let guest = Peer::join(format!("{base}/file/hello.txt?token={token}"), "file/hello.txt", Backoff::default());
+    until("the guest has the editor's text", || guest.text() == "draft: hello world\n").await;
+    guest.edit_with(|doc| doc.get_or_insert_text("content"), |t, txn| t.push(txn, "from Bo\n"));
+    until("the editor has the guest's line", || ed.text() == "draft: hello world\nfrom Bo\n").await;
+    ed.type_at(0, ">").await;
+    until("the guest has the editor's edit", || guest.text() == ">draft: hello world\nfrom Bo\n").await;
+    // While shared, edits are saved when the document goes quiet, the host's too.
+    until("saved on the host", || std::fs::read_to_string(f.ws.path().join("hello.txt")).ok().as_deref() == Some(">draft: hello world\nfrom Bo\n")).await;
+}
