@@ -27,9 +27,25 @@ use crate::{ApiError, AppPaths, Settings, Stream};
 
 type Result<T> = std::result::Result<T, ApiError>;
 
+/// The error code for a model failure the agent reports by its `LlmError::code`.
+fn llm_code(code: &str) -> crate::ErrorCode {
+    use crate::ErrorCode as C;
+    match code {
+        "llm_auth" => C::LlmAuth,
+        "llm_rate_limited" => C::LlmRateLimited,
+        "llm_overloaded" => C::LlmOverloaded,
+        "llm_invalid_request" => C::LlmInvalidRequest,
+        "llm_connection" => C::LlmConnection,
+        "llm_truncated" => C::LlmTruncated,
+        "llm_malformed" => C::LlmMalformed,
+        "llm_unknown_provider" => C::LlmUnknownProvider,
+        _ => C::LlmServer,
+    }
+}
+
 impl From<LlmError> for ApiError {
     fn from(e: LlmError) -> Self {
-        ApiError::new(e.code(), e.to_string())
+        ApiError::new(llm_code(e.code()), e.to_string())
     }
 }
 
@@ -76,7 +92,7 @@ pub fn llm_client(paths: &AppPaths, settings: &Settings) -> Result<Client> {
     let mut client = Client::new(RetryPolicy::default());
     for cfg in provider_configs(settings) {
         let cfg = if cfg.api_key.is_none() || env_key(&cfg.name).is_none() {
-            let key = store.get(&cfg.name).map_err(|e| ApiError::new("llm_keys", e.to_string()))?;
+            let key = store.get(&cfg.name).map_err(|e| ApiError::new(crate::ErrorCode::LlmKeys, e.to_string()))?;
             ProviderConfig { api_key: None, ..cfg }.with_key(key)
         } else {
             cfg
@@ -90,7 +106,7 @@ pub fn llm_client(paths: &AppPaths, settings: &Settings) -> Result<Client> {
 /// key) followed by the settings' fallbacks.
 pub fn route(paths: &AppPaths, settings: &Settings, model: Option<&str>) -> Result<Vec<ModelRef>> {
     let parse = |m: &str| {
-        ModelRef::parse(m).ok_or_else(|| ApiError::new("bad_model", format!("{m:?} is not a model: write it as provider:model, e.g. anthropic:claude-sonnet-4-5 or ollama:qwen2.5-coder:7b")))
+        ModelRef::parse(m).ok_or_else(|| ApiError::new(crate::ErrorCode::BadModel, format!("{m:?} is not a model: write it as provider:model, e.g. anthropic:claude-sonnet-4-5 or ollama:qwen2.5-coder:7b")))
     };
     let first = match model.map(str::trim).filter(|m| !m.is_empty()).or(Some(settings.agent_model.trim()).filter(|m| !m.is_empty())) {
         Some(m) => parse(m)?,
@@ -102,7 +118,7 @@ pub fn route(paths: &AppPaths, settings: &Settings, model: Option<&str>) -> Resu
                 ModelRef::new("openai", "gpt-4.1")
             } else {
                 return Err(ApiError::new(
-                    "no_model",
+                    crate::ErrorCode::NoModel,
                     "no model is configured: add an Anthropic or OpenAI key in Settings → AI (or set ANTHROPIC_API_KEY / OPENAI_API_KEY), or pick a local model such as ollama:qwen2.5-coder:7b",
                 ));
             }
@@ -122,7 +138,7 @@ pub fn route(paths: &AppPaths, settings: &Settings, model: Option<&str>) -> Resu
 /// the agent's route as the fallback chain. Empty when the task has no model of its own.
 pub fn task_route(settings: &Settings, task: &str, agent: &[ModelRef]) -> Result<Vec<ModelRef>> {
     let Some(m) = settings.task_models.get(task) else { return Ok(vec![]) };
-    let first = ModelRef::parse(m).ok_or_else(|| ApiError::new("bad_model", format!("taskModels.{task}: {m:?} is not provider:model")))?;
+    let first = ModelRef::parse(m).ok_or_else(|| ApiError::new(crate::ErrorCode::BadModel, format!("taskModels.{task}: {m:?} is not provider:model")))?;
     let mut out = vec![first];
     out.extend(agent.iter().filter(|r| !out.contains(r)).cloned().collect::<Vec<_>>());
     Ok(out)
@@ -391,13 +407,13 @@ impl AgentHost {
             return Ok(t.clone());
         }
         let data = match std::fs::read(self.file(id)) {
-            Ok(bytes) => serde_json::from_slice::<AgentThread>(&bytes).map_err(|e| ApiError::new("corrupt_thread", format!("thread {id} cannot be read: {e}")))?,
+            Ok(bytes) => serde_json::from_slice::<AgentThread>(&bytes).map_err(|e| ApiError::new(crate::ErrorCode::CorruptThread, format!("thread {id} cannot be read: {e}")))?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && create => {
                 let now = now_ms();
                 AgentThread { id: id.to_owned(), title: String::new(), created_ms: now, updated_ms: now, messages: vec![], usage: Usage::default(), turns: vec![], running: false, tool_summaries: BTreeMap::new() }
             }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(ApiError::new("not_found", format!("no thread {id}"))),
-            Err(e) => return Err(ApiError::new("io", format!("reading thread {id}: {e}"))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(ApiError::new(crate::ErrorCode::NotFound, format!("no thread {id}"))),
+            Err(e) => return Err(ApiError::new(crate::ErrorCode::Io, format!("reading thread {id}: {e}"))),
         };
         let live = Arc::new(Live { data: Mutex::new(data), running: Mutex::new(None), review: Mutex::new(Review::new(BTreeMap::new())) });
         threads.insert(id.to_owned(), live.clone());
@@ -405,9 +421,9 @@ impl AgentHost {
     }
 
     fn save(&self, t: &AgentThread) -> Result<()> {
-        std::fs::create_dir_all(&self.dir).map_err(|e| ApiError::new("io", format!("saving the thread: {e}")))?;
+        std::fs::create_dir_all(&self.dir).map_err(|e| ApiError::new(crate::ErrorCode::Io, format!("saving the thread: {e}")))?;
         let json = serde_json::to_vec_pretty(t).map_err(ApiError::internal)?;
-        atomic_write(&self.file(&t.id), &json).map_err(|e| ApiError::new("io", format!("saving the thread: {e}")))
+        atomic_write(&self.file(&t.id), &json).map_err(|e| ApiError::new(crate::ErrorCode::Io, format!("saving the thread: {e}")))
     }
 
     pub fn threads(&self) -> Result<Vec<ThreadSummary>> {
@@ -415,7 +431,7 @@ impl AgentHost {
         let entries = match std::fs::read_dir(&self.dir) {
             Ok(e) => e,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
-            Err(e) => return Err(ApiError::new("io", format!("listing threads: {e}"))),
+            Err(e) => return Err(ApiError::new(crate::ErrorCode::Io, format!("listing threads: {e}"))),
         };
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
@@ -448,10 +464,10 @@ impl AgentHost {
     pub fn delete(&self, id: &str) -> Result<()> {
         let live = self.live(id, false)?;
         if lock(&live.running).is_some() {
-            return Err(ApiError::new("busy", "stop the running turn before deleting the thread"));
+            return Err(ApiError::new(crate::ErrorCode::Busy, "stop the running turn before deleting the thread"));
         }
         lock(&self.threads).remove(id);
-        std::fs::remove_file(self.file(id)).or_else(|e| if e.kind() == std::io::ErrorKind::NotFound { Ok(()) } else { Err(e) }).map_err(|e| ApiError::new("io", e.to_string()))
+        std::fs::remove_file(self.file(id)).or_else(|e| if e.kind() == std::io::ErrorKind::NotFound { Ok(()) } else { Err(e) }).map_err(|e| ApiError::new(crate::ErrorCode::Io, e.to_string()))
     }
 
     /// Starts a turn and returns at once; its events, and finally `done`, go to `stream`.
@@ -463,7 +479,7 @@ impl AgentHost {
         let client = llm_client(&self.paths, settings)?;
         for m in &route {
             if client.provider(&m.provider).is_none() {
-                return Err(ApiError::new("bad_model", format!("{m}: no provider named {:?}; add its base URL in Settings → AI", m.provider)));
+                return Err(ApiError::new(crate::ErrorCode::BadModel, format!("{m}: no provider named {:?}; add its base URL in Settings → AI", m.provider)));
             }
         }
         let live = self.live(id, true)?;
@@ -471,7 +487,7 @@ impl AgentHost {
         {
             let mut running = lock(&live.running);
             if running.is_some() {
-                return Err(ApiError::new("busy", "a turn is already running in this thread"));
+                return Err(ApiError::new(crate::ErrorCode::Busy, "a turn is already running in this thread"));
             }
             *running = Some(cancel.clone());
         }
@@ -575,8 +591,8 @@ impl AgentHost {
             TurnEnd::Done(stop) => ("done", Some(serde_json::to_value(&stop).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_else(|| format!("{stop:?}"))), None),
             TurnEnd::Stopped => ("stopped", None, None),
             TurnEnd::StepLimit => ("stepLimit", None, None),
-            TurnEnd::Failed { code, message } => ("error", None, Some(ApiError::new(code, message))),
-            TurnEnd::OverBudget { reason } => ("overBudget", None, Some(ApiError::new("over_budget", format!("stopped before the next request: {reason}")))),
+            TurnEnd::Failed { code, message } => ("error", None, Some(ApiError::new(llm_code(code), message))),
+            TurnEnd::OverBudget { reason } => ("overBudget", None, Some(ApiError::new(crate::ErrorCode::OverBudget, format!("stopped before the next request: {reason}")))),
         };
         if let Some(e) = &error {
             // The API wants every user message answered before the next one: close the
@@ -622,8 +638,8 @@ impl AgentHost {
     }
 
     pub fn approve(&self, request: &str, answer: Approval) -> Result<()> {
-        let (_, tx) = lock(&self.pending).remove(request).ok_or_else(|| ApiError::new("not_found", "this approval was already answered or its turn ended"))?;
-        tx.send(answer).map_err(|_| ApiError::new("not_found", "the turn that asked has ended"))
+        let (_, tx) = lock(&self.pending).remove(request).ok_or_else(|| ApiError::new(crate::ErrorCode::NotFound, "this approval was already answered or its turn ended"))?;
+        tx.send(answer).map_err(|_| ApiError::new(crate::ErrorCode::NotFound, "the turn that asked has ended"))
     }
 
     fn close_approvals(&self, stream_id: &str) {
@@ -671,7 +687,7 @@ impl AgentHost {
             ReviewAction::RejectFile { .. } => review.reject_file(&self.ws, need_path()),
             ReviewAction::RejectHunk { hunk, .. } => review.reject_hunk(&self.ws, need_path(), *hunk as usize),
         };
-        result.map_err(|e| ApiError::new("review", e.to_string()))?;
+        result.map_err(|e| ApiError::new(crate::ErrorCode::Review, e.to_string()))?;
         Ok(review.files(&self.ws))
     }
 
@@ -680,10 +696,10 @@ impl AgentHost {
     pub fn restore_conversation(&self, id: &str, turn: u32) -> Result<AgentThread> {
         let live = self.live(id, false)?;
         if lock(&live.running).is_some() {
-            return Err(ApiError::new("busy", "stop the running turn first"));
+            return Err(ApiError::new(crate::ErrorCode::Busy, "stop the running turn first"));
         }
         let mut data = lock(&live.data);
-        let t = data.turns.get(turn as usize).cloned().ok_or_else(|| ApiError::new("not_found", format!("thread {id} has no turn {turn}")))?;
+        let t = data.turns.get(turn as usize).cloned().ok_or_else(|| ApiError::new(crate::ErrorCode::NotFound, format!("thread {id} has no turn {turn}")))?;
         data.messages.truncate(t.messages_before as usize);
         data.turns.truncate(turn as usize);
         data.updated_ms = now_ms();
@@ -696,9 +712,9 @@ impl AgentHost {
         let t = self.thread(id)?;
         t.turns
             .get(turn as usize)
-            .ok_or_else(|| ApiError::new("not_found", format!("thread {id} has no turn {turn}")))?
+            .ok_or_else(|| ApiError::new(crate::ErrorCode::NotFound, format!("thread {id} has no turn {turn}")))?
             .checkpoint
-            .ok_or_else(|| ApiError::new("no_checkpoint", "that turn changed no files, so there is no code to restore"))
+            .ok_or_else(|| ApiError::new(crate::ErrorCode::NoCheckpoint, "that turn changed no files, so there is no code to restore"))
     }
 
     pub fn export(&self, id: &str) -> Result<String> {
@@ -734,11 +750,11 @@ fn git_diff(root: &std::path::Path) -> Result<(String, bool)> {
         for k in weft_pty::SECRET_ENV.iter().chain(&["GIT_EXTERNAL_DIFF"]) {
             cmd.env_remove(k);
         }
-        cmd.output().map_err(|e| ApiError::new("not_git", format!("git could not run: {e}")))
+        cmd.output().map_err(|e| ApiError::new(crate::ErrorCode::NotGit, format!("git could not run: {e}")))
     };
     let probe = git(&["rev-parse", "--is-inside-work-tree"])?;
     if !probe.status.success() {
-        return Err(ApiError::new("not_git", "this folder is not a git repository"));
+        return Err(ApiError::new(crate::ErrorCode::NotGit, "this folder is not a git repository"));
     }
     for (staged, args) in [(true, &["diff", "--cached", "--no-color", "--no-ext-diff", "--no-textconv", "--stat", "--patch"][..]), (false, &["diff", "--no-color", "--no-ext-diff", "--no-textconv", "--stat", "--patch"][..])] {
         let out = git(args)?;
@@ -747,7 +763,7 @@ fn git_diff(root: &std::path::Path) -> Result<(String, bool)> {
             return Ok((text, staged));
         }
     }
-    Err(ApiError::new("nothing_to_commit", "there are no changes to describe (staged or not)"))
+    Err(ApiError::new(crate::ErrorCode::NothingToCommit, "there are no changes to describe (staged or not)"))
 }
 
 /// A commit message for the repository's staged changes (or, with nothing staged, the
@@ -780,7 +796,7 @@ pub async fn suggest_commit_message(paths: &AppPaths, settings: &Settings, root:
         ..weft_llm::Request::default()
     };
     if let Some(reason) = books.before("commitMessage", &chain[0], (req.messages[0].text().len() / 4) as u64, req.max_tokens) {
-        return Err(ApiError::new("over_budget", reason));
+        return Err(ApiError::new(crate::ErrorCode::OverBudget, reason));
     }
     let resp = client.stream(&chain, &req, &mut |_| {}).await?;
     books.after("commitMessage", &resp);

@@ -133,18 +133,29 @@ impl Api {
             .read()
             .map_err(ApiError::internal)?
             .clone()
-            .ok_or_else(|| ApiError::new("no_workspace", "no folder is open"))
+            .ok_or_else(|| ApiError::new(crate::ErrorCode::NoWorkspace, "no folder is open"))
     }
 
     /// The one entry point: a JSON request in, a JSON result or an [`ApiError`] out.
     /// Malformed requests are errors, never panics.
     pub async fn call(&self, request: Value, stream: Option<Stream>) -> Result<Value> {
-        let request: Request = serde_json::from_value(request).map_err(|e| ApiError::bad_request(format!("malformed request: {e}")))?;
-        let api = self.clone();
-        // Everything below touches the disk; keep it off the async workers.
-        tokio::task::spawn_blocking(move || api.dispatch(request, stream))
-            .await
-            .map_err(|e| ApiError::internal(format!("request failed: {e}")))?
+        static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        let id = NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let method = request.get("method").and_then(Value::as_str).unwrap_or("?").to_owned();
+        let result = async {
+            let request: Request = serde_json::from_value(request).map_err(|e| ApiError::bad_request(format!("malformed request: {e}")))?;
+            let api = self.clone();
+            // Everything below touches the disk; keep it off the async workers.
+            tokio::task::spawn_blocking(move || api.dispatch(request, stream))
+                .await
+                .map_err(|e| ApiError::internal(format!("request failed: {e}")))?
+        }
+        .await;
+        if let Err(e) = &result {
+            // Every failed request, with its id and method, whatever the transport.
+            tracing::warn!(request = id, %method, code = %e.code, "{}", e.message);
+        }
+        result
     }
 
     fn dispatch(&self, request: Request, stream: Option<Stream>) -> Result<Value> {
@@ -152,7 +163,7 @@ impl Api {
             Request::Info => to_json(self.info()),
             Request::OpenWorkspace { path } => {
                 if self.inner.mode != Mode::Desktop {
-                    return Err(ApiError::new("forbidden", "this backend is pinned to its folder"));
+                    return Err(ApiError::new(crate::ErrorCode::Forbidden, "this backend is pinned to its folder"));
                 }
                 to_json(self.open_workspace(Path::new(&path))?)
             }
@@ -312,12 +323,12 @@ impl Api {
                     return Err(ApiError::bad_request("the provider name is empty"));
                 }
                 let key = key.filter(|k| !k.trim().is_empty()).map(weft_llm::ApiKey::new);
-                crate::agent::key_store(&self.inner.paths).set(provider.trim(), key.as_ref()).map_err(|e| ApiError::new("llm_keys", e.to_string()))?;
+                crate::agent::key_store(&self.inner.paths).set(provider.trim(), key.as_ref()).map_err(|e| ApiError::new(crate::ErrorCode::LlmKeys, e.to_string()))?;
                 Ok(Value::Null)
             }
             Request::AgentModels { provider } => {
                 let client = crate::agent::llm_client(&self.inner.paths, &self.settings().0)?;
-                let p = client.provider(&provider).ok_or_else(|| ApiError::new("not_found", format!("no provider named {provider:?}")))?.clone();
+                let p = client.provider(&provider).ok_or_else(|| ApiError::new(crate::ErrorCode::NotFound, format!("no provider named {provider:?}")))?.clone();
                 let models = tokio::runtime::Handle::current().block_on(p.models())?;
                 to_json(models)
             }
@@ -383,10 +394,10 @@ impl Api {
             Request::UsagePrices => to_json(self.price_list()?),
             Request::UsageSetPrices { text } => {
                 let user: std::collections::BTreeMap<String, weft_usage::Price> =
-                    serde_json::from_str(&text).map_err(|e| ApiError::new("invalid_prices", format!("prices.json: {e}")))?;
-                weft_usage::PriceTable::new(&user).map_err(|e| ApiError::new("invalid_prices", e))?;
-                std::fs::create_dir_all(&self.inner.paths.config_dir).map_err(|e| ApiError::new("io", e.to_string()))?;
-                atomic_write(&crate::usage::prices_path(&self.inner.paths), text.as_bytes()).map_err(|e| ApiError::new("io", format!("saving prices.json: {e}")))?;
+                    serde_json::from_str(&text).map_err(|e| ApiError::new(crate::ErrorCode::InvalidPrices, format!("prices.json: {e}")))?;
+                weft_usage::PriceTable::new(&user).map_err(|e| ApiError::new(crate::ErrorCode::InvalidPrices, e))?;
+                std::fs::create_dir_all(&self.inner.paths.config_dir).map_err(|e| ApiError::new(crate::ErrorCode::Io, e.to_string()))?;
+                atomic_write(&crate::usage::prices_path(&self.inner.paths), text.as_bytes()).map_err(|e| ApiError::new(crate::ErrorCode::Io, format!("saving prices.json: {e}")))?;
                 to_json(self.price_list()?)
             }
             Request::CollabShare { port, local } => {
@@ -398,7 +409,7 @@ impl Api {
                             open.docs.clone(),
                             weft_collab::HostOptions { port, store: Some(self.inner.paths.collab_dir(open.ws.root())), network: !local, address: None },
                         ))
-                        .map_err(|e| ApiError::new("collab", format!("could not start sharing: {e}")))?;
+                        .map_err(|e| ApiError::new(crate::ErrorCode::Collab, format!("could not start sharing: {e}")))?;
                     info!(url = %host.url(), "sharing the folder");
                     *slot = Some(host);
                 }
@@ -408,7 +419,7 @@ impl Api {
             Request::CollabInvite { name, read_only } => {
                 let open = self.open()?;
                 let slot = open.collab.lock().map_err(ApiError::internal)?;
-                let host = slot.as_ref().ok_or_else(|| ApiError::new("not_sharing", "the folder is not shared"))?;
+                let host = slot.as_ref().ok_or_else(|| ApiError::new(crate::ErrorCode::NotSharing, "the folder is not shared"))?;
                 let name = name.trim();
                 if name.is_empty() {
                     return Err(ApiError::bad_request("the guest needs a name"));
@@ -419,15 +430,15 @@ impl Api {
             Request::CollabSetRole { token, read_only } => {
                 let open = self.open()?;
                 let slot = open.collab.lock().map_err(ApiError::internal)?;
-                let host = slot.as_ref().ok_or_else(|| ApiError::new("not_sharing", "the folder is not shared"))?;
-                host.hub.set_role(&token, if read_only { weft_collab::Role::ReadOnly } else { weft_collab::Role::ReadWrite }).map_err(|e| ApiError::new("not_found", e.to_string()))?;
+                let host = slot.as_ref().ok_or_else(|| ApiError::new(crate::ErrorCode::NotSharing, "the folder is not shared"))?;
+                host.hub.set_role(&token, if read_only { weft_collab::Role::ReadOnly } else { weft_collab::Role::ReadWrite }).map_err(|e| ApiError::new(crate::ErrorCode::NotFound, e.to_string()))?;
                 to_json(collab_status(slot.as_ref()))
             }
             Request::CollabRemove { token } => {
                 let open = self.open()?;
                 let slot = open.collab.lock().map_err(ApiError::internal)?;
-                let host = slot.as_ref().ok_or_else(|| ApiError::new("not_sharing", "the folder is not shared"))?;
-                host.hub.remove(&token).map_err(|e| ApiError::new("not_found", e.to_string()))?;
+                let host = slot.as_ref().ok_or_else(|| ApiError::new(crate::ErrorCode::NotSharing, "the folder is not shared"))?;
+                host.hub.remove(&token).map_err(|e| ApiError::new(crate::ErrorCode::NotFound, e.to_string()))?;
                 to_json(collab_status(slot.as_ref()))
             }
             Request::CollabStop => {
@@ -439,7 +450,7 @@ impl Api {
             Request::CollabShareTerminal { id, writable } => {
                 let open = self.open()?;
                 let slot = open.collab.lock().map_err(ApiError::internal)?;
-                let host = slot.as_ref().ok_or_else(|| ApiError::new("not_sharing", "start sharing first"))?;
+                let host = slot.as_ref().ok_or_else(|| ApiError::new(crate::ErrorCode::NotSharing, "start sharing first"))?;
                 let info = self.terminal_info(id)?;
                 let inner = Arc::downgrade(&self.inner);
                 let (shared, new) = host.share_terminal(id, &info.title, (info.cols, info.rows), writable, move |keys| {
@@ -515,7 +526,7 @@ impl Api {
             }
             Request::DocKeepMine { path } => {
                 let open = self.open()?;
-                let doc = open.docs.get(&path).ok_or_else(|| ApiError::new("not_found", format!("{path} is not open")))?;
+                let doc = open.docs.get(&path).ok_or_else(|| ApiError::new(crate::ErrorCode::NotFound, format!("{path} is not open")))?;
                 doc.clear_conflicts();
                 Ok(Value::Null)
             }
@@ -543,7 +554,7 @@ impl Api {
             }
             Request::SaveSession { session } => {
                 let file = self.session_file()?;
-                write_json(&file, &session).map_err(|e| ApiError::new("io", format!("saving the session: {e}")))?;
+                write_json(&file, &session).map_err(|e| ApiError::new(crate::ErrorCode::Io, format!("saving the session: {e}")))?;
                 Ok(Value::Null)
             }
         }
@@ -572,7 +583,7 @@ impl Api {
     }
 
     fn joined(&self) -> Result<Arc<crate::collab::Joined>> {
-        self.inner.joined.lock().map_err(ApiError::internal)?.clone().ok_or_else(|| ApiError::new("not_joined", "join a session first (collabJoin)"))
+        self.inner.joined.lock().map_err(ApiError::internal)?.clone().ok_or_else(|| ApiError::new(crate::ErrorCode::NotJoined, "join a session first (collabJoin)"))
     }
 
     fn terminal_info(&self, id: u64) -> Result<weft_pty::TerminalInfo> {
@@ -617,10 +628,10 @@ impl Api {
     }
 
     fn set_settings(&self, text: &str) -> Result<SettingsDto> {
-        parse_settings(text).map_err(|e| ApiError::new("invalid_settings", e))?;
+        parse_settings(text).map_err(|e| ApiError::new(crate::ErrorCode::InvalidSettings, e))?;
         let path = self.inner.paths.settings_file();
-        std::fs::create_dir_all(&self.inner.paths.config_dir).map_err(|e| ApiError::new("io", e.to_string()))?;
-        atomic_write(&path, text.as_bytes()).map_err(|e| ApiError::new("io", format!("saving settings: {e}")))?;
+        std::fs::create_dir_all(&self.inner.paths.config_dir).map_err(|e| ApiError::new(crate::ErrorCode::Io, e.to_string()))?;
+        atomic_write(&path, text.as_bytes()).map_err(|e| ApiError::new(crate::ErrorCode::Io, format!("saving settings: {e}")))?;
         Ok(self.settings_dto())
     }
 

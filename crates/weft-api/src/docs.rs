@@ -87,7 +87,7 @@ impl Editors {
         let opened = docs.hold(path)?;
         if opened.size > limit {
             docs.release(path, false);
-            return Err(ApiError::new("large_file", format!("{path} is {} MB: opened read-only, not as a document", opened.size >> 20)));
+            return Err(ApiError::new(crate::ErrorCode::LargeFile, format!("{path} is {} MB: opened read-only, not as a document", opened.size >> 20)));
         }
         let conn = new_connection();
         let doc = opened.doc.clone();
@@ -134,7 +134,7 @@ impl Editors {
     pub fn push(&self, conn: u64, data: &[u8]) -> Result<Vec<Vec<u8>>> {
         let (doc, announced) = {
             let open = self.open.lock().map_err(ApiError::internal)?;
-            let e = open.get(&conn).ok_or_else(|| ApiError::new("not_found", "that editor is closed"))?;
+            let e = open.get(&conn).ok_or_else(|| ApiError::new(crate::ErrorCode::NotFound, "that editor is closed"))?;
             (e.doc.clone(), e.clients.clone())
         };
         let handled = doc.handle(conn, data, true, &announced).map_err(|e| ApiError::bad_request(e.to_string()))?;

@@ -1,23 +1,106 @@
 use serde::Serialize;
 use ts_rs::TS;
 
+/// Every way a call can fail, as the UI switches on it (exported to TypeScript, so a code
+/// the UI checks for is one Rust can send).
+#[derive(Debug, Clone, Copy, Serialize, TS, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    // Requests
+    BadRequest,
+    Internal,
+    Forbidden,
+    Busy,
+    NoWorkspace,
+    // Files
+    NotFound,
+    OutsideWorkspace,
+    InvalidPath,
+    AlreadyExists,
+    BinaryFile,
+    TooLarge,
+    /// Over the large-file limit: opened read-only, not as a document.
+    LargeFile,
+    Unencodable,
+    NotADirectory,
+    BadRoot,
+    BadPattern,
+    TrashFailed,
+    Io,
+    // Terminals
+    UnknownTerminal,
+    TerminalExited,
+    SpawnFailed,
+    // Code intelligence
+    SyntaxOutOfSync,
+    // Checkpoints and git
+    NoCheckpoint,
+    CheckpointStore,
+    NotGit,
+    NothingToCommit,
+    // Settings, prices, usage
+    InvalidSettings,
+    InvalidPrices,
+    Usage,
+    OverBudget,
+    // The agent and models
+    NoModel,
+    BadModel,
+    LlmKeys,
+    LlmAuth,
+    LlmRateLimited,
+    LlmOverloaded,
+    LlmServer,
+    LlmInvalidRequest,
+    LlmConnection,
+    LlmTruncated,
+    LlmMalformed,
+    LlmUnknownProvider,
+    Review,
+    CorruptThread,
+    // Collaboration
+    Collab,
+    NotSharing,
+    NotJoined,
+}
+
+impl ErrorCode {
+    /// The wire name (`"not_found"`).
+    pub fn as_str(self) -> String {
+        serde_json::to_value(self).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.as_str())
+    }
+}
+
+/// So tests and callers can say `err.code == "not_found"`.
+impl PartialEq<&str> for ErrorCode {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
 /// What crosses the boundary when a call fails: a code the UI switches on and a message a
 /// person can read. Never a panic, never a host-internal path beyond the workspace.
 #[derive(Debug, Clone, Serialize, TS, PartialEq, Eq)]
 pub struct ApiError {
-    pub code: String,
+    pub code: ErrorCode,
     pub message: String,
 }
 
 impl ApiError {
-    pub fn new(code: &str, message: impl Into<String>) -> Self {
-        Self { code: code.to_owned(), message: message.into() }
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self { code, message: message.into() }
     }
     pub fn bad_request(message: impl Into<String>) -> Self {
-        Self::new("bad_request", message)
+        Self::new(ErrorCode::BadRequest, message)
     }
     pub fn internal(err: impl std::fmt::Display) -> Self {
-        Self::new("internal", err.to_string())
+        Self::new(ErrorCode::Internal, err.to_string())
     }
 }
 
@@ -31,23 +114,45 @@ impl std::error::Error for ApiError {}
 
 impl From<weft_fs::FsError> for ApiError {
     fn from(e: weft_fs::FsError) -> Self {
-        Self::new(e.code(), e.to_string())
+        use weft_fs::FsError as F;
+        let code = match &e {
+            F::OutsideWorkspace(_) => ErrorCode::OutsideWorkspace,
+            F::InvalidPath { .. } => ErrorCode::InvalidPath,
+            F::NotFound(_) => ErrorCode::NotFound,
+            F::AlreadyExists(_) => ErrorCode::AlreadyExists,
+            F::Binary(_) => ErrorCode::BinaryFile,
+            F::TooLarge { .. } => ErrorCode::TooLarge,
+            F::Unencodable { .. } => ErrorCode::Unencodable,
+            F::NotADirectory(_) => ErrorCode::NotADirectory,
+            F::BadRoot(_) => ErrorCode::BadRoot,
+            F::BadPattern(_) => ErrorCode::BadPattern,
+            F::Trash(..) => ErrorCode::TrashFailed,
+            F::Io { .. } => ErrorCode::Io,
+        };
+        Self::new(code, e.to_string())
     }
 }
 
 impl From<weft_pty::PtyError> for ApiError {
     fn from(e: weft_pty::PtyError) -> Self {
-        Self::new(e.code(), e.to_string())
+        use weft_pty::PtyError as P;
+        let code = match &e {
+            P::Unknown(_) => ErrorCode::UnknownTerminal,
+            P::Exited(_) => ErrorCode::TerminalExited,
+            P::Spawn(_) => ErrorCode::SpawnFailed,
+            P::Io { .. } => ErrorCode::Io,
+        };
+        Self::new(code, e.to_string())
     }
 }
 
 impl From<weft_store::StoreError> for ApiError {
     fn from(e: weft_store::StoreError) -> Self {
         let code = match &e {
-            weft_store::StoreError::NotFound(_) => "not_found",
-            weft_store::StoreError::Invalid(_) => "bad_request",
-            weft_store::StoreError::Io(_) => "io",
-            weft_store::StoreError::Db(_) | weft_store::StoreError::Corrupt(_) => "checkpoint_store",
+            weft_store::StoreError::NotFound(_) => ErrorCode::NotFound,
+            weft_store::StoreError::Invalid(_) => ErrorCode::BadRequest,
+            weft_store::StoreError::Io(_) => ErrorCode::Io,
+            weft_store::StoreError::Db(_) | weft_store::StoreError::Corrupt(_) => ErrorCode::CheckpointStore,
         };
         Self::new(code, e.to_string())
     }

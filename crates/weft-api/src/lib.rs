@@ -32,7 +32,7 @@ pub use weft_usage::{Group, Record as UsageRecord, Totals, UsageSummary};
 pub use checkpoints::open_store;
 pub use weft_store::{ChangeStatus, Checkpoint, Created, FailedFile, FileChange, GcReport, Origin, RestorePlan, RestoreReport, Skipped, Summary};
 pub use dto::*;
-pub use error::ApiError;
+pub use error::{ApiError, ErrorCode};
 pub use paths::{init_logging, launch_folder, AppPaths};
 pub use settings::Settings;
 pub use stream::{Stream, StreamFrame, StreamSink};

@@ -54,7 +54,7 @@ pub struct Syntax {
 type Result<T> = std::result::Result<T, ApiError>;
 
 fn out_of_sync(msg: impl Into<String>) -> ApiError {
-    ApiError::new("syntax_out_of_sync", msg)
+    ApiError::new(crate::ErrorCode::SyntaxOutOfSync, msg)
 }
 
 impl Syntax {

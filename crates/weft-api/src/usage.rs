@@ -15,7 +15,7 @@ use crate::{ApiError, AppPaths, Settings};
 
 impl From<weft_usage::UsageError> for ApiError {
     fn from(e: weft_usage::UsageError) -> Self {
-        ApiError::new("usage", e.to_string())
+        ApiError::new(crate::ErrorCode::Usage, e.to_string())
     }
 }
 
@@ -31,11 +31,11 @@ pub fn prices_path(paths: &AppPaths) -> std::path::PathBuf {
 /// are free.
 pub fn price_table(paths: &AppPaths, settings: &Settings) -> Result<PriceTable, ApiError> {
     let user: BTreeMap<String, Price> = match std::fs::read(prices_path(paths)) {
-        Ok(b) => serde_json::from_slice(&b).map_err(|e| ApiError::new("invalid_prices", format!("prices.json: {e}")))?,
+        Ok(b) => serde_json::from_slice(&b).map_err(|e| ApiError::new(crate::ErrorCode::InvalidPrices, format!("prices.json: {e}")))?,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => BTreeMap::new(),
-        Err(e) => return Err(ApiError::new("io", format!("prices.json: {e}"))),
+        Err(e) => return Err(ApiError::new(crate::ErrorCode::Io, format!("prices.json: {e}"))),
     };
-    let mut t = PriceTable::new(&user).map_err(|e| ApiError::new("invalid_prices", e))?;
+    let mut t = PriceTable::new(&user).map_err(|e| ApiError::new(crate::ErrorCode::InvalidPrices, e))?;
     for p in crate::agent::providers(paths, settings) {
         if p.local {
             t.local_provider(&p.name);

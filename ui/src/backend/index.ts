@@ -55,6 +55,7 @@ import type { DocInfo } from '../bindings/DocInfo';
 import type { DocEvent } from '../bindings/DocEvent';
 import type { DocSaved } from '../bindings/DocSaved';
 import type { DocConflict } from '../bindings/DocConflict';
+import type { ErrorCode } from '../bindings/ErrorCode';
 
 export type {
   AppInfo, WorkspaceInfo, RecentWorkspace, TreeEntry, FileDto, Encoding, FinderMatch, SearchOptions,
@@ -63,7 +64,7 @@ export type {
   Analysis, Change, Span, OutlineSymbol, SymbolHit, RepoMap, Diagnostic,
   AgentFrame, AgentThread, ThreadSummary, ProviderStatus, FileReview, ReviewAction, Message, Usage, Mention,
   UsageSummary, UsageMeter, Totals, Group, PriceList, CollabStatus, CollabEvent, CollabJoined,
-  DocInfo, DocEvent, DocSaved, DocConflict,
+  DocInfo, DocEvent, DocSaved, DocConflict, ErrorCode,
 };
 import { TauriTransport } from './tauri';
 import { WsTransport } from './ws';
@@ -75,9 +76,12 @@ import type { TerminalInfo } from '../bindings/TerminalInfo';
 export type { FsChange } from '../bindings/FsChange';
 export type { SearchHit } from '../bindings/SearchHit';
 
+/** Why a call failed: Rust's codes, and the transports' own. */
+export type FailureCode = ErrorCode | 'ipc' | 'disconnected' | 'unauthorized';
+
 /** A failed call: `code` is stable (switch on it), `message` is for people. */
 export class BackendError extends Error {
-  constructor(public code: string, message: string) {
+  constructor(public code: FailureCode, message: string) {
     super(message);
   }
 }

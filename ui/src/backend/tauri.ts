@@ -6,11 +6,11 @@ import { getCurrentWindow } from '@tauri-apps/api/window';
 import { open } from '@tauri-apps/plugin-dialog';
 import { openUrl } from '@tauri-apps/plugin-opener';
 import type { Request } from '../bindings/Request';
-import { BackendError, type Frame, type Transport } from './index';
+import { BackendError, type ErrorCode, type Frame, type Transport } from './index';
 
 function toError(e: unknown): BackendError {
   if (e && typeof e === 'object' && 'code' in e && 'message' in e) {
-    return new BackendError(String((e as { code: unknown }).code), String((e as { message: unknown }).message));
+    return new BackendError(String((e as { code: unknown }).code) as ErrorCode, String((e as { message: unknown }).message));
   }
   return new BackendError('ipc', String(e));
 }

@@ -5,6 +5,7 @@
 // backoff; calls in flight when it drops fail with code "disconnected".
 
 import type { Request } from '../bindings/Request';
+import type { ApiError } from '../bindings/ApiError';
 import { BackendError, type Frame, type Transport } from './index';
 
 interface Pending {
@@ -82,7 +83,7 @@ export class WsTransport implements Transport {
       this.streams.get(id)?.(new Uint8Array(data, 2 + len));
       return;
     }
-    let msg: { id?: number; ok?: unknown; error?: { code: string; message: string }; stream?: string; data?: unknown };
+    let msg: { id?: number; ok?: unknown; error?: ApiError; stream?: string; data?: unknown };
     try {
       msg = JSON.parse(String(data));
     } catch {
