@@ -22,7 +22,7 @@ mod usage;
 pub use agent::{llm_client, task_route, markdown as thread_markdown, policy as agent_policy, providers as agent_providers, route as agent_route};
 pub use agent::{suggest_commit_message, CommitMessage};
 pub use agent::{AgentFrame, AgentThread, KeySource, ProviderStatus, ReviewAction, ThreadSummary, TurnRecord};
-pub use api::{Api, Mode};
+pub use api::{method_results, Api, MethodResult, Mode, Request};
 pub use collab::CollabEvent;
 pub use docs::{DocConflict, DocEvent, DocInfo, DocSaved};
 pub use settings::load as load_settings;

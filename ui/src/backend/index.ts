@@ -4,12 +4,12 @@
 // requests, results, error codes and stream frames.
 
 import type { Request } from '../bindings/Request';
+import { client, type Client } from '../bindings/client';
 import type { AppInfo } from '../bindings/AppInfo';
 import type { WorkspaceInfo } from '../bindings/WorkspaceInfo';
 import type { RecentWorkspace } from '../bindings/RecentWorkspace';
 import type { TreeEntry } from '../bindings/TreeEntry';
 import type { FileDto } from '../bindings/FileDto';
-import type { SaveResult } from '../bindings/SaveResult';
 import type { Encoding } from '../bindings/Encoding';
 import type { FinderMatch } from '../bindings/FinderMatch';
 import type { SearchOptions } from '../bindings/SearchOptions';
@@ -47,7 +47,6 @@ import type { UsageMeter } from '../bindings/UsageMeter';
 import type { Totals } from '../bindings/Totals';
 import type { Group } from '../bindings/Group';
 import type { PriceList } from '../bindings/PriceList';
-import type { CommitMessage } from '../bindings/CommitMessage';
 import type { CollabStatus } from '../bindings/CollabStatus';
 import type { CollabEvent } from '../bindings/CollabEvent';
 import type { CollabJoined } from '../bindings/CollabJoined';
@@ -72,7 +71,6 @@ import { WsTransport } from './ws';
 export type { Settings } from '../bindings/Settings';
 export type { TerminalInfo } from '../bindings/TerminalInfo';
 export type { TerminalEvent } from '../bindings/TerminalEvent';
-import type { TerminalInfo } from '../bindings/TerminalInfo';
 export type { FsChange } from '../bindings/FsChange';
 export type { SearchHit } from '../bindings/SearchHit';
 
@@ -132,9 +130,8 @@ export class Backend {
     return this.t.kind;
   }
 
-  private async call<T>(request: Request): Promise<T> {
-    return (await this.t.call(request)) as T;
-  }
+  /** A typed function per request, generated from Rust's method table. */
+  private readonly api: Client = client((request) => this.t.call(request));
 
   /** Starts a streaming call; the id is minted here, before the call, so no frame is missed. */
   stream(request: Request, onFrame: (frame: Frame) => void): StreamHandle {
@@ -147,33 +144,33 @@ export class Backend {
     };
   }
 
-  info() { return this.call<AppInfo>({ method: 'info' }); }
-  openWorkspace(path: string) { return this.call<WorkspaceInfo>({ method: 'openWorkspace', params: { path } }); }
-  recentWorkspaces() { return this.call<RecentWorkspace[]>({ method: 'recentWorkspaces' }); }
-  listDir(path: string) { return this.call<TreeEntry[]>({ method: 'listDir', params: { path } }); }
-  readFile(path: string) { return this.call<FileDto>({ method: 'readFile', params: { path } }); }
+  info() { return this.api.info(); }
+  openWorkspace(path: string) { return this.api.openWorkspace({ path }); }
+  recentWorkspaces() { return this.api.recentWorkspaces(); }
+  listDir(path: string) { return this.api.listDir({ path }); }
+  readFile(path: string) { return this.api.readFile({ path }); }
   writeFile(path: string, text: string, encoding: Encoding) {
-    return this.call<SaveResult>({ method: 'writeFile', params: { path, text, encoding } });
+    return this.api.writeFile({ path, text, encoding });
   }
-  createFile(path: string) { return this.call<null>({ method: 'createFile', params: { path } }); }
-  createDir(path: string) { return this.call<null>({ method: 'createDir', params: { path } }); }
-  rename(from: string, to: string) { return this.call<null>({ method: 'rename', params: { from, to } }); }
-  delete(path: string, permanent = false) { return this.call<null>({ method: 'delete', params: { path, permanent } }); }
-  findFiles(query: string, limit = 50) { return this.call<FinderMatch[]>({ method: 'findFiles', params: { query, limit } }); }
-  syntaxOpen(doc: string, path: string, text: string) { return this.call<Analysis>({ method: 'syntaxOpen', params: { doc, path, text } }); }
-  syntaxEdit(doc: string, changes: Change[], length: number) { return this.call<Analysis>({ method: 'syntaxEdit', params: { doc, changes, length } }); }
-  syntaxClose(doc: string) { return this.call<null>({ method: 'syntaxClose', params: { doc } }); }
-  syntaxExpand(doc: string, from: number, to: number) { return this.call<Span | null>({ method: 'syntaxExpand', params: { doc, from, to } }); }
-  symbolSearch(query: string, limit = 100) { return this.call<SymbolHit[]>({ method: 'symbolSearch', params: { query, limit } }); }
-  repoMap(tokens: number, focus: string[] = []) { return this.call<RepoMap>({ method: 'repoMap', params: { tokens, focus } }); }
+  createFile(path: string) { return this.api.createFile({ path }); }
+  createDir(path: string) { return this.api.createDir({ path }); }
+  rename(from: string, to: string) { return this.api.rename({ from, to }); }
+  delete(path: string, permanent = false) { return this.api.delete({ path, permanent }); }
+  findFiles(query: string, limit = 50) { return this.api.findFiles({ query, limit }); }
+  syntaxOpen(doc: string, path: string, text: string) { return this.api.syntaxOpen({ doc, path, text }); }
+  syntaxEdit(doc: string, changes: Change[], length: number) { return this.api.syntaxEdit({ doc, changes, length }); }
+  syntaxClose(doc: string) { return this.api.syntaxClose({ doc }); }
+  syntaxExpand(doc: string, from: number, to: number) { return this.api.syntaxExpand({ doc, from, to }); }
+  symbolSearch(query: string, limit = 100) { return this.api.symbolSearch({ query, limit }); }
+  repoMap(tokens: number, focus: string[] = []) { return this.api.repoMap({ tokens, focus }); }
   replace(options: SearchOptions, replacement: string, paths: string[] | null, apply: boolean) {
-    return this.call<ReplaceOutcome[]>({ method: 'replace', params: { options, replacement, paths, apply } });
+    return this.api.replace({ options, replacement, paths, apply });
   }
-  getSettings() { return this.call<SettingsDto>({ method: 'getSettings' }); }
-  setSettings(text: string) { return this.call<SettingsDto>({ method: 'setSettings', params: { text } }); }
-  getSession() { return this.call<Session>({ method: 'getSession' }); }
-  saveSession(session: Session) { return this.call<null>({ method: 'saveSession', params: { session } }); }
-  uiReady(marks: [string, number][]) { return this.call<null>({ method: 'uiReady', params: { marks } }); }
+  getSettings() { return this.api.getSettings(); }
+  setSettings(text: string) { return this.api.setSettings({ text }); }
+  getSession() { return this.api.getSession(); }
+  saveSession(session: Session) { return this.api.saveSession({ session }); }
+  uiReady(marks: [string, number][]) { return this.api.uiReady({ marks }); }
 
   search(options: SearchOptions, onEvent: (e: SearchEvent) => void): StreamHandle {
     return this.stream({ method: 'search', params: { options } }, (f) => onEvent(f as SearchEvent));
@@ -189,76 +186,76 @@ export class Backend {
   terminalAttach(id: number, onFrame: (f: Frame) => void): StreamHandle {
     return this.stream({ method: 'terminalAttach', params: { id, flowControl: true } }, onFrame);
   }
-  terminalWrite(id: number, data: string) { return this.call<null>({ method: 'terminalWrite', params: { id, data } }); }
-  terminalResize(id: number, cols: number, rows: number) { return this.call<null>({ method: 'terminalResize', params: { id, cols, rows } }); }
-  terminalAck(id: number, bytes: number) { return this.call<null>({ method: 'terminalAck', params: { id, bytes } }); }
-  terminalChildren(id: number) { return this.call<number[]>({ method: 'terminalChildren', params: { id } }); }
-  terminalClose(id: number) { return this.call<null>({ method: 'terminalClose', params: { id } }); }
-  terminalList() { return this.call<TerminalInfo[]>({ method: 'terminalList' }); }
+  terminalWrite(id: number, data: string) { return this.api.terminalWrite({ id, data }); }
+  terminalResize(id: number, cols: number, rows: number) { return this.api.terminalResize({ id, cols, rows }); }
+  terminalAck(id: number, bytes: number) { return this.api.terminalAck({ id, bytes }); }
+  terminalChildren(id: number) { return this.api.terminalChildren({ id }); }
+  terminalClose(id: number) { return this.api.terminalClose({ id }); }
+  terminalList() { return this.api.terminalList(); }
 
-  checkpointList() { return this.call<Checkpoint[]>({ method: 'checkpointList' }); }
-  checkpointCreate(label: string) { return this.call<Created>({ method: 'checkpointCreate', params: { label } }); }
-  checkpointChanges(id: number) { return this.call<FileChange[]>({ method: 'checkpointChanges', params: { id } }); }
+  checkpointList() { return this.api.checkpointList(); }
+  checkpointCreate(label: string) { return this.api.checkpointCreate({ label }); }
+  checkpointChanges(id: number) { return this.api.checkpointChanges({ id }); }
   /** `null` is the files on disk now. */
-  checkpointDiff(from: number | null, to: number | null) { return this.call<FileChange[]>({ method: 'checkpointDiff', params: { from, to } }); }
-  checkpointFile(id: number | null, path: string) { return this.call<CheckpointFile>({ method: 'checkpointFile', params: { id, path } }); }
-  checkpointPreview(id: number, paths: string[] | null) { return this.call<RestorePlan>({ method: 'checkpointPreview', params: { id, paths } }); }
-  checkpointRestore(id: number, paths: string[] | null) { return this.call<RestoreReport>({ method: 'checkpointRestore', params: { id, paths } }); }
-  checkpointDelete(ids: number[]) { return this.call<GcReport>({ method: 'checkpointDelete', params: { ids } }); }
+  checkpointDiff(from: number | null, to: number | null) { return this.api.checkpointDiff({ from, to }); }
+  checkpointFile(id: number | null, path: string) { return this.api.checkpointFile({ id, path }); }
+  checkpointPreview(id: number, paths: string[] | null) { return this.api.checkpointPreview({ id, paths }); }
+  checkpointRestore(id: number, paths: string[] | null) { return this.api.checkpointRestore({ id, paths }); }
+  checkpointDelete(ids: number[]) { return this.api.checkpointDelete({ ids }); }
   checkpointEvents(onCheckpoint: (c: Checkpoint) => void): StreamHandle {
     return this.stream({ method: 'checkpointEvents' }, (f) => onCheckpoint(f as Checkpoint));
   }
 
-  agentProviders() { return this.call<ProviderStatus[]>({ method: 'agentProviders' }); }
+  agentProviders() { return this.api.agentProviders(); }
   /** `null` forgets the stored key. */
-  agentSetKey(provider: string, key: string | null) { return this.call<null>({ method: 'agentSetKey', params: { provider, key } }); }
-  agentModels(provider: string) { return this.call<string[]>({ method: 'agentModels', params: { provider } }); }
-  agentThreads() { return this.call<ThreadSummary[]>({ method: 'agentThreads' }); }
-  agentThread(thread: string) { return this.call<AgentThread>({ method: 'agentThread', params: { thread } }); }
+  agentSetKey(provider: string, key: string | null) { return this.api.agentSetKey({ provider, key }); }
+  agentModels(provider: string) { return this.api.agentModels({ provider }); }
+  agentThreads() { return this.api.agentThreads(); }
+  agentThread(thread: string) { return this.api.agentThread({ thread }); }
   /** Returns at once; the turn's frames follow, the last being `done`. */
   agentSend(thread: string, prompt: string, model: string | null, mentions: Mention[], onFrame: (f: AgentFrame) => void): StreamHandle {
     return this.stream({ method: 'agentSend', params: { thread, prompt, model, mentions } }, (f) => onFrame(f as AgentFrame));
   }
-  agentApprove(request: string, answer: 'once' | 'always' | 'deny') { return this.call<null>({ method: 'agentApprove', params: { request, answer } }); }
-  agentStop(thread: string) { return this.call<boolean>({ method: 'agentStop', params: { thread } }); }
-  agentReview(thread: string) { return this.call<FileReview[]>({ method: 'agentReview', params: { thread } }); }
-  agentReviewAction(thread: string, action: ReviewAction) { return this.call<FileReview[]>({ method: 'agentReviewAction', params: { thread, action } }); }
+  agentApprove(request: string, answer: 'once' | 'always' | 'deny') { return this.api.agentApprove({ request, answer }); }
+  agentStop(thread: string) { return this.api.agentStop({ thread }); }
+  agentReview(thread: string) { return this.api.agentReview({ thread }); }
+  agentReviewAction(thread: string, action: ReviewAction) { return this.api.agentReviewAction({ thread, action }); }
   agentRestore(thread: string, turn: number, code: boolean, conversation: boolean) {
-    return this.call<AgentThread>({ method: 'agentRestore', params: { thread, turn, code, conversation } });
+    return this.api.agentRestore({ thread, turn, code, conversation });
   }
-  agentExport(thread: string) { return this.call<string>({ method: 'agentExport', params: { thread } }); }
-  agentDelete(thread: string) { return this.call<null>({ method: 'agentDelete', params: { thread } }); }
+  agentExport(thread: string) { return this.api.agentExport({ thread }); }
+  agentDelete(thread: string) { return this.api.agentDelete({ thread }); }
 
   /** `days` 0 is all time. */
-  usageSummary(days: number) { return this.call<UsageSummary>({ method: 'usageSummary', params: { days } }); }
-  usageMeter(thread: string | null) { return this.call<UsageMeter>({ method: 'usageMeter', params: { thread } }); }
-  usageExport(days: number) { return this.call<string>({ method: 'usageExport', params: { days } }); }
-  usagePrices() { return this.call<PriceList>({ method: 'usagePrices' }); }
-  usageSetPrices(text: string) { return this.call<PriceList>({ method: 'usageSetPrices', params: { text } }); }
-  suggestCommitMessage() { return this.call<CommitMessage>({ method: 'suggestCommitMessage' }); }
+  usageSummary(days: number) { return this.api.usageSummary({ days }); }
+  usageMeter(thread: string | null) { return this.api.usageMeter({ thread }); }
+  usageExport(days: number) { return this.api.usageExport({ days }); }
+  usagePrices() { return this.api.usagePrices(); }
+  usageSetPrices(text: string) { return this.api.usageSetPrices({ text }); }
+  suggestCommitMessage() { return this.api.suggestCommitMessage(); }
 
   /** On the network over TLS, or `local`: plain ws:// on 127.0.0.1 only. */
-  collabShare(port = 0, local = false) { return this.call<CollabStatus>({ method: 'collabShare', params: { port, local } }); }
-  collabStatus() { return this.call<CollabStatus>({ method: 'collabStatus' }); }
-  collabInvite(name: string, readOnly: boolean) { return this.call<CollabStatus>({ method: 'collabInvite', params: { name, readOnly } }); }
-  collabSetRole(token: string, readOnly: boolean) { return this.call<CollabStatus>({ method: 'collabSetRole', params: { token, readOnly } }); }
-  collabRemove(token: string) { return this.call<CollabStatus>({ method: 'collabRemove', params: { token } }); }
-  collabStop() { return this.call<CollabStatus>({ method: 'collabStop' }); }
+  collabShare(port = 0, local = false) { return this.api.collabShare({ port, local }); }
+  collabStatus() { return this.api.collabStatus(); }
+  collabInvite(name: string, readOnly: boolean) { return this.api.collabInvite({ name, readOnly }); }
+  collabSetRole(token: string, readOnly: boolean) { return this.api.collabSetRole({ token, readOnly }); }
+  collabRemove(token: string) { return this.api.collabRemove({ token }); }
+  collabStop() { return this.api.collabStop(); }
   /** Shares a terminal with guests; `writable` lets guests with write access type. */
-  collabShareTerminal(id: number, writable: boolean) { return this.call<CollabStatus>({ method: 'collabShareTerminal', params: { id, writable } }); }
-  collabUnshareTerminal(id: number) { return this.call<CollabStatus>({ method: 'collabUnshareTerminal', params: { id } }); }
+  collabShareTerminal(id: number, writable: boolean) { return this.api.collabShareTerminal({ id, writable }); }
+  collabUnshareTerminal(id: number) { return this.api.collabUnshareTerminal({ id }); }
   /** Joins a session from its invite link; rooms connect when opened. */
-  collabJoin(link: string) { return this.call<CollabJoined>({ method: 'collabJoin', params: { link } }); }
+  collabJoin(link: string) { return this.api.collabJoin({ link }); }
   /** A room as y-sync messages (Uint8Array frames) and status events (JSON frames). */
   collabOpen(room: string, onMessage: (m: Uint8Array) => void, onEvent: (e: CollabEvent) => void): StreamHandle {
     return this.stream({ method: 'collabOpen', params: { room } }, (f) => (f instanceof Uint8Array ? onMessage(f) : onEvent(f as CollabEvent)));
   }
   /** y-sync messages from the editor; resolves to the replies for it. */
   async collabPush(room: string, data: Uint8Array): Promise<Uint8Array[]> {
-    const replies = await this.call<number[][]>({ method: 'collabPush', params: { room, data: Array.from(data) } });
+    const replies = await this.api.collabPush({ room, data: Array.from(data) });
     return replies.map((r) => Uint8Array.from(r));
   }
-  collabLeave() { return this.call<null>({ method: 'collabLeave' }); }
+  collabLeave() { return this.api.collabLeave(); }
 
   /**
    * Binds to the open document of `path` (the one copy of its text, in Rust): y-sync
@@ -281,14 +278,14 @@ export class Backend {
   }
   /** y-sync messages from an editor bound by docOpen; resolves to the replies for it. */
   async docPush(conn: number, data: Uint8Array): Promise<Uint8Array[]> {
-    const replies = await this.call<number[][]>({ method: 'docPush', params: { conn, data: Array.from(data) } });
+    const replies = await this.api.docPush({ conn, data: Array.from(data) });
     return replies.map((r) => Uint8Array.from(r));
   }
   /** Writes the document to its file; resolves to whether it wrote. */
-  docSave(path: string) { return this.call<DocSaved>({ method: 'docSave', params: { path } }); }
-  docClose(conn: number, discard = false) { return this.call<null>({ method: 'docClose', params: { conn, discard } }); }
-  docTakeDisk(path: string) { return this.call<null>({ method: 'docTakeDisk', params: { path } }); }
-  docKeepMine(path: string) { return this.call<null>({ method: 'docKeepMine', params: { path } }); }
+  docSave(path: string) { return this.api.docSave({ path }); }
+  docClose(conn: number, discard = false) { return this.api.docClose({ conn, discard }); }
+  docTakeDisk(path: string) { return this.api.docTakeDisk({ path }); }
+  docKeepMine(path: string) { return this.api.docKeepMine({ path }); }
 
   pickFolder() { return this.t.pickFolder(); }
   openExternal(url: string) { if (/^(https?|mailto):/i.test(url)) this.t.openExternal(url); }

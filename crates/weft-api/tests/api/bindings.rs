@@ -47,4 +47,45 @@ fn export_typescript_bindings() {
     PriceList::export_all_to(&dir).expect("PriceList");
     CommitMessage::export_all_to(&dir).expect("CommitMessage");
     CollabStatus::export_all_to(&dir).expect("CollabStatus");
+    write_client(&dir);
+}
+
+/// ui/src/bindings/client.ts: a typed function per method, from the method table, so
+/// `backend.readFile(...)` is typed end to end (its parameters from `Request`, its result
+/// from the handler's declared type).
+fn write_client(dir: &std::path::Path) {
+    let methods = weft_api::method_results();
+    // The generated files the result types name (not what those files import in turn).
+    let named: Vec<&str> = methods.iter().flat_map(|m| m.ts.split(|c: char| !c.is_alphanumeric() && c != '_')).collect();
+    // Every binding written above is a candidate (a Vec's element type is not among its
+    // dependencies in ts-rs).
+    let mut imports = std::collections::BTreeSet::new();
+    for e in std::fs::read_dir(dir).expect("bindings dir").flatten() {
+        let name = e.file_name().to_string_lossy().trim_end_matches(".ts").to_owned();
+        if name != "client" && named.contains(&name.as_str()) {
+            imports.insert(name);
+        }
+    }
+    let mut out = String::from("// Generated from the method table (crates/weft-api/src/api/handlers/mod.rs) by\n// crates/weft-api/tests/api/bindings.rs: do not edit.\n\n");
+    out += "import type { Request } from './Request';\n";
+    for i in &imports {
+        out += &format!("import type {{ {i} }} from './{i}';\n");
+    }
+    out += "\n/** What each method resolves to. */\nexport interface Results {\n";
+    for m in &methods {
+        out += &format!("  {}: {};\n", m.method, m.ts);
+    }
+    out += "}\n\nexport type Method = Request['method'];\n";
+    out += "/** A method's parameters. */\nexport type Params<M extends Method> = Extract<Request, { method: M }> extends { params: infer P } ? P : never;\n\n";
+    out += "/** A typed function per method over a transport's call. */\nexport function client(call: (request: Request) => Promise<unknown>) {\n  return {\n";
+    for m in &methods {
+        let name = &m.method;
+        if m.params {
+            out += &format!("    {name}: (params: Params<'{name}'>) => call({{ method: '{name}', params }}) as Promise<Results['{name}']>,\n");
+        } else {
+            out += &format!("    {name}: () => call({{ method: '{name}' }}) as Promise<Results['{name}']>,\n");
+        }
+    }
+    out += "  };\n}\n\nexport type Client = ReturnType<typeof client>;\n";
+    std::fs::write(dir.join("client.ts"), out).expect("client.ts");
 }

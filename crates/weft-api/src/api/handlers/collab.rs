@@ -1,0 +1,125 @@
+use super::*;
+
+pub(crate) fn share(api: &Api, port: u16, local: bool, _stream: Option<Stream>) -> Result<CollabStatus> {
+    let open = api.open()?;
+    let mut slot = open.collab.lock().map_err(ApiError::internal)?;
+    if slot.is_none() {
+        let host = tokio::runtime::Handle::current()
+            .block_on(weft_collab::WorkspaceHost::serve(
+                open.docs.clone(),
+                weft_collab::HostOptions { port, store: Some(api.inner.paths.collab_dir(open.ws.root())), network: !local, address: None },
+            ))
+            .map_err(|e| ApiError::new(crate::ErrorCode::Collab, format!("could not start sharing: {e}")))?;
+        info!(url = %host.url(), "sharing the folder");
+        *slot = Some(host);
+    }
+    Ok(collab_status(slot.as_ref()))
+}
+
+pub(crate) fn status(api: &Api, _stream: Option<Stream>) -> Result<CollabStatus> {
+    Ok(collab_status(api.open()?.collab.lock().map_err(ApiError::internal)?.as_ref()))
+}
+
+pub(crate) fn invite(api: &Api, name: String, read_only: bool, _stream: Option<Stream>) -> Result<CollabStatus> {
+    let open = api.open()?;
+    let slot = open.collab.lock().map_err(ApiError::internal)?;
+    let host = slot.as_ref().ok_or_else(|| ApiError::new(crate::ErrorCode::NotSharing, "the folder is not shared"))?;
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(ApiError::bad_request("the guest needs a name"));
+    }
+    host.hub.invite(name, if read_only { weft_collab::Role::ReadOnly } else { weft_collab::Role::ReadWrite });
+    Ok(collab_status(slot.as_ref()))
+}
+
+pub(crate) fn set_role(api: &Api, token: String, read_only: bool, _stream: Option<Stream>) -> Result<CollabStatus> {
+    let open = api.open()?;
+    let slot = open.collab.lock().map_err(ApiError::internal)?;
+    let host = slot.as_ref().ok_or_else(|| ApiError::new(crate::ErrorCode::NotSharing, "the folder is not shared"))?;
+    host.hub.set_role(&token, if read_only { weft_collab::Role::ReadOnly } else { weft_collab::Role::ReadWrite }).map_err(|e| ApiError::new(crate::ErrorCode::NotFound, e.to_string()))?;
+    Ok(collab_status(slot.as_ref()))
+}
+
+pub(crate) fn remove(api: &Api, token: String, _stream: Option<Stream>) -> Result<CollabStatus> {
+    let open = api.open()?;
+    let slot = open.collab.lock().map_err(ApiError::internal)?;
+    let host = slot.as_ref().ok_or_else(|| ApiError::new(crate::ErrorCode::NotSharing, "the folder is not shared"))?;
+    host.hub.remove(&token).map_err(|e| ApiError::new(crate::ErrorCode::NotFound, e.to_string()))?;
+    Ok(collab_status(slot.as_ref()))
+}
+
+pub(crate) fn stop(api: &Api, _stream: Option<Stream>) -> Result<CollabStatus> {
+    let open = api.open()?;
+    let mut slot = open.collab.lock().map_err(ApiError::internal)?;
+    *slot = None;
+    Ok(collab_status(None))
+}
+
+pub(crate) fn share_terminal(api: &Api, id: u64, writable: bool, _stream: Option<Stream>) -> Result<CollabStatus> {
+    let open = api.open()?;
+    let slot = open.collab.lock().map_err(ApiError::internal)?;
+    let host = slot.as_ref().ok_or_else(|| ApiError::new(crate::ErrorCode::NotSharing, "start sharing first"))?;
+    let info = api.terminal_info(id)?;
+    let inner = Arc::downgrade(&api.inner);
+    let (shared, new) = host.share_terminal(id, &info.title, (info.cols, info.rows), writable, move |keys| {
+        if let Some(inner) = inner.upgrade() {
+            if let Err(e) = inner.terminals.write(id, keys.as_bytes()) {
+                warn!("a guest typed into terminal {id}, which is gone: {e}");
+            }
+        }
+    });
+    if new {
+        let out = Arc::downgrade(&shared);
+        api.inner.terminals.tap(
+            id,
+            Box::new(move |ev| match (out.upgrade(), ev) {
+                (Some(t), PtyEvent::Output(bytes)) => {
+                    t.write(&bytes);
+                    true
+                }
+                (Some(t), PtyEvent::Exited(e)) => {
+                    t.write(format!("\r\n[the shell exited{}]\r\n", e.code.map(|c| format!(" with status {c}")).unwrap_or_default()).as_bytes());
+                    true
+                }
+                // Unshared: the tap goes.
+                (None, _) => false,
+            }),
+        )?;
+    }
+    Ok(collab_status(slot.as_ref()))
+}
+
+pub(crate) fn unshare_terminal(api: &Api, id: u64, _stream: Option<Stream>) -> Result<CollabStatus> {
+    let open = api.open()?;
+    let slot = open.collab.lock().map_err(ApiError::internal)?;
+    if let Some(host) = slot.as_ref() {
+        host.unshare_terminal(id);
+    }
+    Ok(collab_status(slot.as_ref()))
+}
+
+pub(crate) fn join(api: &Api, link: String, _stream: Option<Stream>) -> Result<CollabJoined> {
+    let joined = crate::collab::Joined::new(&link)?;
+    let host = joined.base.clone();
+    info!(%host, "joining a collaboration session");
+    *api.inner.joined.lock().map_err(ApiError::internal)? = Some(Arc::new(joined));
+    Ok(CollabJoined { host })
+}
+
+pub(crate) fn open(api: &Api, room: String, stream: Option<Stream>) -> Result<()> {
+    let stream = stream.ok_or_else(|| ApiError::bad_request("collabOpen needs a stream"))?;
+    let joined = api.joined()?;
+    let cancel = SearchCancel::default();
+    api.inner.cancels.lock().map_err(ApiError::internal)?.insert(stream.id.clone(), cancel.clone());
+    joined.open(&room, stream, cancel)?;
+    Ok(())
+}
+
+pub(crate) fn push(api: &Api, room: String, data: Vec<u8>, _stream: Option<Stream>) -> Result<Vec<Vec<u8>>> {
+    Ok(api.joined()?.push(&room, &data)?)
+}
+
+pub(crate) fn leave(api: &Api, _stream: Option<Stream>) -> Result<()> {
+    *api.inner.joined.lock().map_err(ApiError::internal)? = None;
+    Ok(())
+}

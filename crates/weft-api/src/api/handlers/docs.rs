@@ -1,0 +1,35 @@
+use super::*;
+
+pub(crate) fn open(api: &Api, path: String, stream: Option<Stream>) -> Result<crate::DocInfo> {
+    let stream = stream.ok_or_else(|| ApiError::bad_request("docOpen needs a stream"))?;
+    let open = api.open()?;
+    let limit = u64::from(api.settings().0.large_file_mb) * 1024 * 1024;
+    Ok(open.editors.open(&open.docs, &path, limit, stream)?)
+}
+
+pub(crate) fn push(api: &Api, conn: u64, data: Vec<u8>, _stream: Option<Stream>) -> Result<Vec<Vec<u8>>> {
+    Ok(api.open()?.editors.push(conn, &data)?)
+}
+
+pub(crate) fn save(api: &Api, path: String, _stream: Option<Stream>) -> Result<crate::DocSaved> {
+    let open = api.open()?;
+    Ok(open.editors.save(&open.docs, &path)?)
+}
+
+pub(crate) fn close(api: &Api, conn: u64, discard: bool, _stream: Option<Stream>) -> Result<()> {
+    let open = api.open()?;
+    open.editors.close(&open.docs, conn, discard)?;
+    Ok(())
+}
+
+pub(crate) fn take_disk(api: &Api, path: String, _stream: Option<Stream>) -> Result<()> {
+    api.open()?.docs.take_disk(&path)?;
+    Ok(())
+}
+
+pub(crate) fn keep_mine(api: &Api, path: String, _stream: Option<Stream>) -> Result<()> {
+    let open = api.open()?;
+    let doc = open.docs.get(&path).ok_or_else(|| ApiError::new(crate::ErrorCode::NotFound, format!("{path} is not open")))?;
+    doc.clear_conflicts();
+    Ok(())
+}

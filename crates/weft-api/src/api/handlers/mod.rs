@@ -1,0 +1,253 @@
+//! The method table: every request the API answers, its parameters, its handler and its
+//! result type, in one place. The `methods!` macro turns it into the `Request` enum (the
+//! wire shape, exported to TypeScript), the dispatch (each handler's result is checked
+//! against the type named here) and the list the TypeScript client is generated from
+//! (tests/api/bindings.rs writes ui/src/bindings/client.ts). Adding a request is a line
+//! here and its handler in the domain module.
+//!
+//! Handlers take the API, the parameters in order, and the stream when the caller opened
+//! one. They run on the blocking pool (see `Api::call`): most wait on the disk.
+
+mod agent;
+mod app;
+mod checkpoints;
+mod collab;
+mod docs;
+mod files;
+mod syntax;
+mod terminals;
+mod usage;
+
+// The handlers use what the API module does (its helpers, its imports).
+use super::*;
+use serde::Deserialize;
+use ts_rs::TS;
+use weft_fs::{Encoding, SearchOptions};
+
+type Result<T> = std::result::Result<T, ApiError>;
+
+macro_rules! methods {
+    ($(
+        $(#[doc = $doc:literal])*
+        $variant:ident $({ $($(#[$fattr:meta])* $field:ident : $fty:ty),* $(,)? })? => $($handler:ident)::+ -> $out:ty;
+    )*) => {
+        #[derive(Debug, Clone, Deserialize, TS)]
+        #[serde(tag = "method", content = "params", rename_all = "camelCase", rename_all_fields = "camelCase")]
+        pub enum Request {
+            $(
+                $(#[doc = $doc])*
+                $variant $({ $($(#[$fattr])* $field: $fty),* })?,
+            )*
+        }
+
+        /// Runs the handler of `request`.
+        pub(crate) fn dispatch(api: &Api, request: Request, stream: Option<Stream>) -> Result<Value> {
+            match request {
+                $(
+                    Request::$variant $({ $($field),* })? => {
+                        let out: Result<$out> = $($handler)::+(api, $($($field,)*)? stream);
+                        serde_json::to_value(out?).map_err(ApiError::internal)
+                    }
+                )*
+            }
+        }
+
+        /// Each method's wire name and the TypeScript of its result, in table order.
+        pub fn results() -> Vec<MethodResult> {
+            vec![$(
+                MethodResult {
+                    method: lower_first(stringify!($variant)),
+                    params: 0 $($( + { let _ = stringify!($field); 1 } )*)? > 0,
+                    ts: <$out as TS>::name(),
+                },
+            )*]
+        }
+    };
+}
+
+/// A method as the TypeScript client sees it.
+#[derive(Debug, Clone)]
+pub struct MethodResult {
+    pub method: String,
+    /// Whether it takes parameters.
+    pub params: bool,
+    pub ts: String,
+}
+
+fn lower_first(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map(|f| f.to_lowercase().collect::<String>() + c.as_str()).unwrap_or_default()
+}
+
+methods! {
+    /// What this backend is and what is open.
+    Info => app::info -> AppInfo;
+    /// Desktop only: switch the window to another folder.
+    OpenWorkspace { path: String } => app::open_workspace -> WorkspaceInfo;
+    RecentWorkspaces => app::recent_workspaces -> Vec<RecentWorkspace>;
+    /// One level of the tree.
+    ListDir { path: String } => files::list_dir -> Vec<weft_fs::TreeEntry>;
+    ReadFile { path: String } => files::read_file -> FileDto;
+    /// Atomic save in the given encoding.
+    WriteFile { path: String, text: String, encoding: Encoding } => files::write_file -> SaveResult;
+    CreateFile { path: String } => files::create_file -> ();
+    CreateDir { path: String } => files::create_dir -> ();
+    /// Rename or move; never overwrites.
+    Rename { from: String, to: String } => files::rename -> ();
+    /// To the OS trash unless `permanent`.
+    Delete { path: String, #[serde(default)] permanent: bool } => files::delete -> ();
+    /// Fuzzy file finder.
+    FindFiles { query: String, #[serde(default)] limit: Option<u32> } => files::find_files -> Vec<weft_fs::FinderMatch>;
+    /// Streams SearchEvent frames; -> SearchSummary when done.
+    Search { options: SearchOptions } => files::search -> weft_fs::SearchSummary;
+    /// Preview (apply = false) or apply a replace.
+    Replace { options: SearchOptions, replacement: String, #[serde(default)] paths: Option<Vec<String>>, apply: bool } => files::replace -> Vec<weft_fs::ReplaceOutcome>;
+    /// Streams WatchEvent frames until cancelled.
+    Watch => files::watch -> ();
+    /// Stops a stream started by this client.
+    Cancel { stream: String } => app::cancel -> ();
+    /// Starts following an editor document for code intelligence. `doc` is minted by the
+    /// client, one per open file; `text` has "\n" line breaks.
+    SyntaxOpen { doc: String, path: String, text: String } => syntax::open -> crate::Analysis;
+    /// One CodeMirror change set, in the coordinates before it; `length` is the document's
+    /// length after it. Fails with `syntax_out_of_sync` when the sides drifted, and the
+    /// client opens the document again.
+    SyntaxEdit { doc: String, changes: Vec<weft_syntax::Change>, length: u32 } => syntax::edit -> crate::Analysis;
+    SyntaxClose { doc: String } => syntax::close -> ();
+    /// The smallest syntax node strictly around a selection. -> Span | null
+    SyntaxExpand { doc: String, from: u32, to: u32 } => syntax::expand -> Option<weft_syntax::Span>;
+    /// Go to symbol in workspace: definitions by fuzzy name.
+    SymbolSearch { query: String, #[serde(default)] limit: Option<u32> } => syntax::symbol_search -> Vec<weft_syntax::SymbolHit>;
+    /// The ranked summary of the workspace for a token budget; `focus` are the files the
+    /// user works on (their names rank higher).
+    RepoMap { tokens: u32, #[serde(default)] focus: Vec<String> } => syntax::repo_map -> weft_syntax::RepoMap;
+    GetSettings => app::get_settings -> SettingsDto;
+    /// Validates and writes the settings file's text.
+    SetSettings { text: String } => app::set_settings -> SettingsDto;
+    GetSession => app::get_session -> Session;
+    SaveSession { session: Session } => app::save_session -> ();
+    /// Starts a terminal (the user's shell, in the workspace). Streams the output as raw
+    /// byte frames and a final TerminalEvent. `flowControl`: the client acks what it has
+    /// rendered (terminalAck) and output pauses while 1 MiB is unacknowledged.
+    TerminalSpawn { cols: u16, rows: u16, #[serde(default)] flow_control: bool } => terminals::spawn -> weft_pty::TerminalInfo;
+    /// Re-attaches to a running terminal (after a reload): streams its scrollback, then
+    /// live output.
+    TerminalAttach { #[ts(type = "number")] id: u64, #[serde(default)] flow_control: bool } => terminals::attach -> weft_pty::TerminalInfo;
+    /// Keystrokes or pasted text.
+    TerminalWrite { #[ts(type = "number")] id: u64, data: String } => terminals::write -> ();
+    TerminalResize { #[ts(type = "number")] id: u64, cols: u16, rows: u16 } => terminals::resize -> ();
+    TerminalAck { #[ts(type = "number")] id: u64, #[ts(type = "number")] bytes: u64 } => terminals::ack -> ();
+    /// Pids of processes still running in the terminal besides the shell.
+    TerminalChildren { #[ts(type = "number")] id: u64 } => terminals::children -> Vec<u32>;
+    /// Kills the shell and everything it started.
+    TerminalClose { #[ts(type = "number")] id: u64 } => terminals::close -> ();
+    TerminalList => terminals::list -> Vec<weft_pty::TerminalInfo>;
+    /// Checkpoints of the open folder, newest first.
+    CheckpointList => checkpoints::list -> Vec<weft_store::Checkpoint>;
+    /// A manual checkpoint with a label.
+    CheckpointCreate { #[serde(default)] label: String } => checkpoints::create -> weft_store::Created;
+    /// The files a checkpoint changed against the one before it.
+    CheckpointChanges { #[ts(type = "number")] id: i64 } => checkpoints::changes -> Vec<weft_store::FileChange>;
+    /// Changes from one side to the other; null is the files on disk now.
+    CheckpointDiff { #[ts(type = "number | null")] from: Option<i64>, #[ts(type = "number | null")] to: Option<i64> } => checkpoints::diff -> Vec<weft_store::FileChange>;
+    /// One file in a checkpoint (or on disk when id is null).
+    CheckpointFile { #[ts(type = "number | null")] id: Option<i64>, path: String } => checkpoints::file -> CheckpointFile;
+    /// What restoring would modify, create and delete; `paths` limits it to those files
+    /// and folders.
+    CheckpointPreview { #[ts(type = "number")] id: i64, #[serde(default)] paths: Option<Vec<String>> } => checkpoints::preview -> weft_store::RestorePlan;
+    /// Restores after taking a checkpoint of the current state (its id undoes it).
+    CheckpointRestore { #[ts(type = "number")] id: i64, #[serde(default)] paths: Option<Vec<String>> } => checkpoints::restore -> weft_store::RestoreReport;
+    /// Deletes checkpoints and frees what only they used.
+    CheckpointDelete { #[ts(type = "number[] ")] ids: Vec<i64> } => checkpoints::delete -> weft_store::GcReport;
+    /// Streams each new checkpoint (any origin) as a Checkpoint frame until cancelled.
+    CheckpointEvents => checkpoints::events -> ();
+    /// The AI providers with their base URLs and where their keys come from (never the
+    /// keys).
+    AgentProviders => agent::providers -> Vec<crate::ProviderStatus>;
+    /// Stores a provider's key in the user-only key file (null forgets it).
+    AgentSetKey { provider: String, key: Option<String> } => agent::set_key -> ();
+    /// "Test connection": the models the provider lists.
+    AgentModels { provider: String } => agent::models -> Vec<String>;
+    /// Saved threads of the open folder, newest first.
+    AgentThreads => agent::threads -> Vec<crate::ThreadSummary>;
+    AgentThread { thread: String } => agent::thread -> crate::AgentThread;
+    /// Starts a turn in a thread (created when new; the id is minted by the client).
+    /// Streams AgentFrame frames, the last being `done`. `model` overrides the settings'
+    /// model for this turn; `mentions` are what the prompt @-mentions. Returns at once.
+    AgentSend { thread: String, prompt: String, #[serde(default)] model: Option<String>, #[serde(default)] mentions: Vec<weft_agent::Mention> } => agent::send -> ();
+    /// Answers an approval card: "once", "always" or "deny".
+    AgentApprove { request: String, answer: String } => agent::approve -> ();
+    /// Stops the thread's running turn.
+    AgentStop { thread: String } => agent::stop -> bool;
+    /// The files the thread's turns changed, hunk by hunk, until settled.
+    AgentReview { thread: String } => agent::review -> Vec<weft_agent::FileReview>;
+    /// Accept or reject (rejecting puts the old text back on disk).
+    AgentReviewAction { thread: String, action: crate::ReviewAction } => agent::review_action -> Vec<weft_agent::FileReview>;
+    /// Restores a turn's starting point: the code (from its checkpoint; undoable), the
+    /// conversation (cut back to before it), or both.
+    AgentRestore { thread: String, turn: u32, code: bool, conversation: bool } => agent::restore -> crate::AgentThread;
+    /// The thread as Markdown.
+    AgentExport { thread: String } => agent::export -> String;
+    AgentDelete { thread: String } => agent::delete -> ();
+    /// Cost and tokens for the dashboard: the last `days` days (0: all), grouped by day,
+    /// model, workspace, thread and task.
+    UsageSummary { #[serde(default)] days: u32 } => usage::summary -> crate::UsageSummary;
+    /// The live meter: a thread of the open folder, and today.
+    UsageMeter { #[serde(default)] thread: Option<String> } => usage::meter -> UsageMeter;
+    /// The ledger rows of the last `days` days (0: all) as CSV.
+    UsageExport { #[serde(default)] days: u32 } => usage::export -> String;
+    /// The price table in force ($ per million tokens) and the user's prices.json.
+    UsagePrices => usage::prices -> PriceList;
+    /// Validates and writes prices.json (an object of "provider:model" -> {input, output,
+    /// cacheRead, cacheWrite} in $ per million tokens).
+    UsageSetPrices { text: String } => usage::set_prices -> PriceList;
+    /// A commit message for the folder's staged git changes (else its unstaged ones), from
+    /// the `commitMessage` task model.
+    SuggestCommitMessage => agent::suggest_commit_message -> crate::CommitMessage;
+    /// Shares the open folder with guests: on the network over TLS (wss://, the
+    /// certificate pinned by the invite links), or with `local` plain ws:// on 127.0.0.1
+    /// only.
+    CollabShare { #[serde(default)] port: u16, #[serde(default)] local: bool } => collab::share -> CollabStatus;
+    CollabStatus => collab::status -> CollabStatus;
+    /// A new guest and their token.
+    CollabInvite { name: String, #[serde(default)] read_only: bool } => collab::invite -> CollabStatus;
+    CollabSetRole { token: String, read_only: bool } => collab::set_role -> CollabStatus;
+    /// The guest's connections close and the token stops working.
+    CollabRemove { token: String } => collab::remove -> CollabStatus;
+    /// Stops sharing: every guest is disconnected.
+    CollabStop => collab::stop -> CollabStatus;
+    /// Shares a terminal with the guests (read-only unless `writable`: then guests with
+    /// write access may type into it); again to change `writable`.
+    CollabShareTerminal { #[ts(type = "number")] id: u64, #[serde(default)] writable: bool } => collab::share_terminal -> CollabStatus;
+    CollabUnshareTerminal { #[ts(type = "number")] id: u64 } => collab::unshare_terminal -> CollabStatus;
+    /// Joins a session from its invite link (`wss://HOST:PORT/?token=TOKEN&fp=SHA256`,
+    /// or `ws://` on loopback), leaving any other. Nothing connects until a room is opened.
+    CollabJoin { link: String } => collab::join -> CollabJoined;
+    /// Stream: a room of the joined session (`tree`, `file/<path>`) as y-sync messages
+    /// (raw bytes: the document, then updates and awareness) and `CollabEvent` JSON frames.
+    /// The room stays joined, editable offline, until `collabLeave`.
+    CollabOpen { room: String } => collab::open -> ();
+    /// y-sync messages from the editor for an open room.
+    CollabPush { room: String, data: Vec<u8> } => collab::push -> Vec<Vec<u8>>;
+    /// Leaves the joined session: every room disconnects.
+    CollabLeave => collab::leave -> ();
+    /// Binds an editor to the open document of `path` (opened from the file if nobody has
+    /// it open): streams raw y-sync messages (the whole text first) and DocEvent frames.
+    /// Files over the large-file limit fail with `large_file`.
+    DocOpen { path: String } => docs::open -> crate::DocInfo;
+    /// y-sync messages from an editor bound by docOpen.
+    DocPush { #[ts(type = "number")] conn: u64, data: Vec<u8> } => docs::push -> Vec<Vec<u8>>;
+    /// Writes the document of `path` to its file (a change on disk not merged yet is merged
+    /// first).
+    DocSave { path: String } => docs::save -> crate::DocSaved;
+    /// The editor closed; `discard`: its user chose not to save, and when no one else has
+    /// the document open its unsaved edits go.
+    DocClose { #[ts(type = "number")] conn: u64, #[serde(default)] discard: bool } => docs::close -> ();
+    /// After a conflict with the disk: the document takes the file's text.
+    DocTakeDisk { path: String } => docs::take_disk -> ();
+    /// After a conflict with the disk: the user keeps the document's text.
+    DocKeepMine { path: String } => docs::keep_mine -> ();
+    /// The UI is interactive: logs the start-up time and the UI's own marks (name, ms
+    /// since the page began loading), and prints them for benchmarks.
+    UiReady { #[serde(default)] marks: Vec<(String, f64)> } => app::ui_ready -> ();
+}

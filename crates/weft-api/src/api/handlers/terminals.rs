@@ -1,0 +1,40 @@
+use super::*;
+
+pub(crate) fn spawn(api: &Api, cols: u16, rows: u16, flow_control: bool, stream: Option<Stream>) -> Result<weft_pty::TerminalInfo> {
+    let stream = stream.ok_or_else(|| ApiError::bad_request("terminalSpawn needs a stream"))?;
+    let shell = api.settings().0.terminal_shell;
+    let command = (!shell.is_empty()).then_some(shell);
+    let opts = SpawnOptions { cwd: api.open()?.ws.root().to_path_buf(), command, env: Vec::new(), cols, rows };
+    let id = api.inner.terminals.spawn(opts, terminal_sink(stream), flow_control)?;
+    Ok(api.terminal_info(id)?)
+}
+
+pub(crate) fn attach(api: &Api, id: u64, flow_control: bool, stream: Option<Stream>) -> Result<weft_pty::TerminalInfo> {
+    let stream = stream.ok_or_else(|| ApiError::bad_request("terminalAttach needs a stream"))?;
+    api.inner.terminals.attach(id, terminal_sink(stream), flow_control)?;
+    Ok(api.terminal_info(id)?)
+}
+
+pub(crate) fn write(api: &Api, id: u64, data: String, _stream: Option<Stream>) -> Result<()> {
+    Ok(api.inner.terminals.write(id, data.as_bytes())?)
+}
+
+pub(crate) fn resize(api: &Api, id: u64, cols: u16, rows: u16, _stream: Option<Stream>) -> Result<()> {
+    Ok(api.inner.terminals.resize(id, cols, rows)?)
+}
+
+pub(crate) fn ack(api: &Api, id: u64, bytes: u64, _stream: Option<Stream>) -> Result<()> {
+    Ok(api.inner.terminals.ack(id, bytes)?)
+}
+
+pub(crate) fn children(api: &Api, id: u64, _stream: Option<Stream>) -> Result<Vec<u32>> {
+    Ok(api.inner.terminals.running_children(id)?)
+}
+
+pub(crate) fn close(api: &Api, id: u64, _stream: Option<Stream>) -> Result<()> {
+    Ok(api.inner.terminals.close(id)?)
+}
+
+pub(crate) fn list(api: &Api, _stream: Option<Stream>) -> Result<Vec<weft_pty::TerminalInfo>> {
+    Ok(api.inner.terminals.list())
+}

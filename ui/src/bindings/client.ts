@@ -1,0 +1,215 @@
+// Generated from the method table (crates/weft-api/src/api/handlers/mod.rs) by
+// crates/weft-api/tests/api/bindings.rs: do not edit.
+
+import type { Request } from './Request';
+import type { AgentThread } from './AgentThread';
+import type { Analysis } from './Analysis';
+import type { AppInfo } from './AppInfo';
+import type { Checkpoint } from './Checkpoint';
+import type { CheckpointFile } from './CheckpointFile';
+import type { CollabJoined } from './CollabJoined';
+import type { CollabStatus } from './CollabStatus';
+import type { CommitMessage } from './CommitMessage';
+import type { Created } from './Created';
+import type { DocInfo } from './DocInfo';
+import type { DocSaved } from './DocSaved';
+import type { FileChange } from './FileChange';
+import type { FileDto } from './FileDto';
+import type { FileReview } from './FileReview';
+import type { FinderMatch } from './FinderMatch';
+import type { GcReport } from './GcReport';
+import type { PriceList } from './PriceList';
+import type { ProviderStatus } from './ProviderStatus';
+import type { RecentWorkspace } from './RecentWorkspace';
+import type { ReplaceOutcome } from './ReplaceOutcome';
+import type { RepoMap } from './RepoMap';
+import type { RestorePlan } from './RestorePlan';
+import type { RestoreReport } from './RestoreReport';
+import type { SaveResult } from './SaveResult';
+import type { SearchSummary } from './SearchSummary';
+import type { Session } from './Session';
+import type { SettingsDto } from './SettingsDto';
+import type { Span } from './Span';
+import type { SymbolHit } from './SymbolHit';
+import type { TerminalInfo } from './TerminalInfo';
+import type { ThreadSummary } from './ThreadSummary';
+import type { TreeEntry } from './TreeEntry';
+import type { UsageMeter } from './UsageMeter';
+import type { UsageSummary } from './UsageSummary';
+import type { WorkspaceInfo } from './WorkspaceInfo';
+
+/** What each method resolves to. */
+export interface Results {
+  info: AppInfo;
+  openWorkspace: WorkspaceInfo;
+  recentWorkspaces: Array<RecentWorkspace>;
+  listDir: Array<TreeEntry>;
+  readFile: FileDto;
+  writeFile: SaveResult;
+  createFile: null;
+  createDir: null;
+  rename: null;
+  delete: null;
+  findFiles: Array<FinderMatch>;
+  search: SearchSummary;
+  replace: Array<ReplaceOutcome>;
+  watch: null;
+  cancel: null;
+  syntaxOpen: Analysis;
+  syntaxEdit: Analysis;
+  syntaxClose: null;
+  syntaxExpand: Span | null;
+  symbolSearch: Array<SymbolHit>;
+  repoMap: RepoMap;
+  getSettings: SettingsDto;
+  setSettings: SettingsDto;
+  getSession: Session;
+  saveSession: null;
+  terminalSpawn: TerminalInfo;
+  terminalAttach: TerminalInfo;
+  terminalWrite: null;
+  terminalResize: null;
+  terminalAck: null;
+  terminalChildren: Array<number>;
+  terminalClose: null;
+  terminalList: Array<TerminalInfo>;
+  checkpointList: Array<Checkpoint>;
+  checkpointCreate: Created;
+  checkpointChanges: Array<FileChange>;
+  checkpointDiff: Array<FileChange>;
+  checkpointFile: CheckpointFile;
+  checkpointPreview: RestorePlan;
+  checkpointRestore: RestoreReport;
+  checkpointDelete: GcReport;
+  checkpointEvents: null;
+  agentProviders: Array<ProviderStatus>;
+  agentSetKey: null;
+  agentModels: Array<string>;
+  agentThreads: Array<ThreadSummary>;
+  agentThread: AgentThread;
+  agentSend: null;
+  agentApprove: null;
+  agentStop: boolean;
+  agentReview: Array<FileReview>;
+  agentReviewAction: Array<FileReview>;
+  agentRestore: AgentThread;
+  agentExport: string;
+  agentDelete: null;
+  usageSummary: UsageSummary;
+  usageMeter: UsageMeter;
+  usageExport: string;
+  usagePrices: PriceList;
+  usageSetPrices: PriceList;
+  suggestCommitMessage: CommitMessage;
+  collabShare: CollabStatus;
+  collabStatus: CollabStatus;
+  collabInvite: CollabStatus;
+  collabSetRole: CollabStatus;
+  collabRemove: CollabStatus;
+  collabStop: CollabStatus;
+  collabShareTerminal: CollabStatus;
+  collabUnshareTerminal: CollabStatus;
+  collabJoin: CollabJoined;
+  collabOpen: null;
+  collabPush: Array<Array<number>>;
+  collabLeave: null;
+  docOpen: DocInfo;
+  docPush: Array<Array<number>>;
+  docSave: DocSaved;
+  docClose: null;
+  docTakeDisk: null;
+  docKeepMine: null;
+  uiReady: null;
+}
+
+export type Method = Request['method'];
+/** A method's parameters. */
+export type Params<M extends Method> = Extract<Request, { method: M }> extends { params: infer P } ? P : never;
+
+/** A typed function per method over a transport's call. */
+export function client(call: (request: Request) => Promise<unknown>) {
+  return {
+    info: () => call({ method: 'info' }) as Promise<Results['info']>,
+    openWorkspace: (params: Params<'openWorkspace'>) => call({ method: 'openWorkspace', params }) as Promise<Results['openWorkspace']>,
+    recentWorkspaces: () => call({ method: 'recentWorkspaces' }) as Promise<Results['recentWorkspaces']>,
+    listDir: (params: Params<'listDir'>) => call({ method: 'listDir', params }) as Promise<Results['listDir']>,
+    readFile: (params: Params<'readFile'>) => call({ method: 'readFile', params }) as Promise<Results['readFile']>,
+    writeFile: (params: Params<'writeFile'>) => call({ method: 'writeFile', params }) as Promise<Results['writeFile']>,
+    createFile: (params: Params<'createFile'>) => call({ method: 'createFile', params }) as Promise<Results['createFile']>,
+    createDir: (params: Params<'createDir'>) => call({ method: 'createDir', params }) as Promise<Results['createDir']>,
+    rename: (params: Params<'rename'>) => call({ method: 'rename', params }) as Promise<Results['rename']>,
+    delete: (params: Params<'delete'>) => call({ method: 'delete', params }) as Promise<Results['delete']>,
+    findFiles: (params: Params<'findFiles'>) => call({ method: 'findFiles', params }) as Promise<Results['findFiles']>,
+    search: (params: Params<'search'>) => call({ method: 'search', params }) as Promise<Results['search']>,
+    replace: (params: Params<'replace'>) => call({ method: 'replace', params }) as Promise<Results['replace']>,
+    watch: () => call({ method: 'watch' }) as Promise<Results['watch']>,
+    cancel: (params: Params<'cancel'>) => call({ method: 'cancel', params }) as Promise<Results['cancel']>,
+    syntaxOpen: (params: Params<'syntaxOpen'>) => call({ method: 'syntaxOpen', params }) as Promise<Results['syntaxOpen']>,
+    syntaxEdit: (params: Params<'syntaxEdit'>) => call({ method: 'syntaxEdit', params }) as Promise<Results['syntaxEdit']>,
+    syntaxClose: (params: Params<'syntaxClose'>) => call({ method: 'syntaxClose', params }) as Promise<Results['syntaxClose']>,
+    syntaxExpand: (params: Params<'syntaxExpand'>) => call({ method: 'syntaxExpand', params }) as Promise<Results['syntaxExpand']>,
+    symbolSearch: (params: Params<'symbolSearch'>) => call({ method: 'symbolSearch', params }) as Promise<Results['symbolSearch']>,
+    repoMap: (params: Params<'repoMap'>) => call({ method: 'repoMap', params }) as Promise<Results['repoMap']>,
+    getSettings: () => call({ method: 'getSettings' }) as Promise<Results['getSettings']>,
+    setSettings: (params: Params<'setSettings'>) => call({ method: 'setSettings', params }) as Promise<Results['setSettings']>,
+    getSession: () => call({ method: 'getSession' }) as Promise<Results['getSession']>,
+    saveSession: (params: Params<'saveSession'>) => call({ method: 'saveSession', params }) as Promise<Results['saveSession']>,
+    terminalSpawn: (params: Params<'terminalSpawn'>) => call({ method: 'terminalSpawn', params }) as Promise<Results['terminalSpawn']>,
+    terminalAttach: (params: Params<'terminalAttach'>) => call({ method: 'terminalAttach', params }) as Promise<Results['terminalAttach']>,
+    terminalWrite: (params: Params<'terminalWrite'>) => call({ method: 'terminalWrite', params }) as Promise<Results['terminalWrite']>,
+    terminalResize: (params: Params<'terminalResize'>) => call({ method: 'terminalResize', params }) as Promise<Results['terminalResize']>,
+    terminalAck: (params: Params<'terminalAck'>) => call({ method: 'terminalAck', params }) as Promise<Results['terminalAck']>,
+    terminalChildren: (params: Params<'terminalChildren'>) => call({ method: 'terminalChildren', params }) as Promise<Results['terminalChildren']>,
+    terminalClose: (params: Params<'terminalClose'>) => call({ method: 'terminalClose', params }) as Promise<Results['terminalClose']>,
+    terminalList: () => call({ method: 'terminalList' }) as Promise<Results['terminalList']>,
+    checkpointList: () => call({ method: 'checkpointList' }) as Promise<Results['checkpointList']>,
+    checkpointCreate: (params: Params<'checkpointCreate'>) => call({ method: 'checkpointCreate', params }) as Promise<Results['checkpointCreate']>,
+    checkpointChanges: (params: Params<'checkpointChanges'>) => call({ method: 'checkpointChanges', params }) as Promise<Results['checkpointChanges']>,
+    checkpointDiff: (params: Params<'checkpointDiff'>) => call({ method: 'checkpointDiff', params }) as Promise<Results['checkpointDiff']>,
+    checkpointFile: (params: Params<'checkpointFile'>) => call({ method: 'checkpointFile', params }) as Promise<Results['checkpointFile']>,
+    checkpointPreview: (params: Params<'checkpointPreview'>) => call({ method: 'checkpointPreview', params }) as Promise<Results['checkpointPreview']>,
+    checkpointRestore: (params: Params<'checkpointRestore'>) => call({ method: 'checkpointRestore', params }) as Promise<Results['checkpointRestore']>,
+    checkpointDelete: (params: Params<'checkpointDelete'>) => call({ method: 'checkpointDelete', params }) as Promise<Results['checkpointDelete']>,
+    checkpointEvents: () => call({ method: 'checkpointEvents' }) as Promise<Results['checkpointEvents']>,
+    agentProviders: () => call({ method: 'agentProviders' }) as Promise<Results['agentProviders']>,
+    agentSetKey: (params: Params<'agentSetKey'>) => call({ method: 'agentSetKey', params }) as Promise<Results['agentSetKey']>,
+    agentModels: (params: Params<'agentModels'>) => call({ method: 'agentModels', params }) as Promise<Results['agentModels']>,
+    agentThreads: () => call({ method: 'agentThreads' }) as Promise<Results['agentThreads']>,
+    agentThread: (params: Params<'agentThread'>) => call({ method: 'agentThread', params }) as Promise<Results['agentThread']>,
+    agentSend: (params: Params<'agentSend'>) => call({ method: 'agentSend', params }) as Promise<Results['agentSend']>,
+    agentApprove: (params: Params<'agentApprove'>) => call({ method: 'agentApprove', params }) as Promise<Results['agentApprove']>,
+    agentStop: (params: Params<'agentStop'>) => call({ method: 'agentStop', params }) as Promise<Results['agentStop']>,
+    agentReview: (params: Params<'agentReview'>) => call({ method: 'agentReview', params }) as Promise<Results['agentReview']>,
+    agentReviewAction: (params: Params<'agentReviewAction'>) => call({ method: 'agentReviewAction', params }) as Promise<Results['agentReviewAction']>,
+    agentRestore: (params: Params<'agentRestore'>) => call({ method: 'agentRestore', params }) as Promise<Results['agentRestore']>,
+    agentExport: (params: Params<'agentExport'>) => call({ method: 'agentExport', params }) as Promise<Results['agentExport']>,
+    agentDelete: (params: Params<'agentDelete'>) => call({ method: 'agentDelete', params }) as Promise<Results['agentDelete']>,
+    usageSummary: (params: Params<'usageSummary'>) => call({ method: 'usageSummary', params }) as Promise<Results['usageSummary']>,
+    usageMeter: (params: Params<'usageMeter'>) => call({ method: 'usageMeter', params }) as Promise<Results['usageMeter']>,
+    usageExport: (params: Params<'usageExport'>) => call({ method: 'usageExport', params }) as Promise<Results['usageExport']>,
+    usagePrices: () => call({ method: 'usagePrices' }) as Promise<Results['usagePrices']>,
+    usageSetPrices: (params: Params<'usageSetPrices'>) => call({ method: 'usageSetPrices', params }) as Promise<Results['usageSetPrices']>,
+    suggestCommitMessage: () => call({ method: 'suggestCommitMessage' }) as Promise<Results['suggestCommitMessage']>,
+    collabShare: (params: Params<'collabShare'>) => call({ method: 'collabShare', params }) as Promise<Results['collabShare']>,
+    collabStatus: () => call({ method: 'collabStatus' }) as Promise<Results['collabStatus']>,
+    collabInvite: (params: Params<'collabInvite'>) => call({ method: 'collabInvite', params }) as Promise<Results['collabInvite']>,
+    collabSetRole: (params: Params<'collabSetRole'>) => call({ method: 'collabSetRole', params }) as Promise<Results['collabSetRole']>,
+    collabRemove: (params: Params<'collabRemove'>) => call({ method: 'collabRemove', params }) as Promise<Results['collabRemove']>,
+    collabStop: () => call({ method: 'collabStop' }) as Promise<Results['collabStop']>,
+    collabShareTerminal: (params: Params<'collabShareTerminal'>) => call({ method: 'collabShareTerminal', params }) as Promise<Results['collabShareTerminal']>,
+    collabUnshareTerminal: (params: Params<'collabUnshareTerminal'>) => call({ method: 'collabUnshareTerminal', params }) as Promise<Results['collabUnshareTerminal']>,
+    collabJoin: (params: Params<'collabJoin'>) => call({ method: 'collabJoin', params }) as Promise<Results['collabJoin']>,
+    collabOpen: (params: Params<'collabOpen'>) => call({ method: 'collabOpen', params }) as Promise<Results['collabOpen']>,
+    collabPush: (params: Params<'collabPush'>) => call({ method: 'collabPush', params }) as Promise<Results['collabPush']>,
+    collabLeave: () => call({ method: 'collabLeave' }) as Promise<Results['collabLeave']>,
+    docOpen: (params: Params<'docOpen'>) => call({ method: 'docOpen', params }) as Promise<Results['docOpen']>,
+    docPush: (params: Params<'docPush'>) => call({ method: 'docPush', params }) as Promise<Results['docPush']>,
+    docSave: (params: Params<'docSave'>) => call({ method: 'docSave', params }) as Promise<Results['docSave']>,
+    docClose: (params: Params<'docClose'>) => call({ method: 'docClose', params }) as Promise<Results['docClose']>,
+    docTakeDisk: (params: Params<'docTakeDisk'>) => call({ method: 'docTakeDisk', params }) as Promise<Results['docTakeDisk']>,
+    docKeepMine: (params: Params<'docKeepMine'>) => call({ method: 'docKeepMine', params }) as Promise<Results['docKeepMine']>,
+    uiReady: (params: Params<'uiReady'>) => call({ method: 'uiReady', params }) as Promise<Results['uiReady']>,
+  };
+}
+
+export type Client = ReturnType<typeof client>;
