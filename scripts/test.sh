@@ -46,6 +46,13 @@ fi
 command -v x86_64-w64-mingw32-gcc >/dev/null || { echo "FAIL: mingw-w64 is not installed (scripts/setup.sh installs it)"; exit 1; }
 cargo check --workspace --all-targets --target x86_64-pc-windows-gnu
 
+echo "==> windows: the platform-neutral crates' tests, as Windows programs under Wine"
+# Real Windows semantics where Wine has them (paths, file sharing, no POSIX permissions);
+# tests that only mean something on Unix are gated with cfg(unix). Never skipped quietly.
+command -v wine >/dev/null || { echo "FAIL: wine is not installed (scripts/setup.sh installs wine64)"; exit 1; }
+WINEPREFIX="$scratch/wine" WINEDEBUG=-all CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER=wine \
+  cargo test --target x86_64-pc-windows-gnu -p weft-fs -p weft-doc -p weft-store -p weft-syntax -p weft-usage -p weft-llm
+
 echo "==> cargo test"
 # The setup installed a Secret Service to test the OS keychain against: it must run.
 WEFT_REQUIRE_KEYCHAIN_TEST=1 WEFT_REQUIRE_TRASH=1 cargo test --workspace --exclude weft-desktop

@@ -432,6 +432,14 @@ export class App {
   }
 
   private async save(doc: Doc): Promise<boolean> {
+    if (doc.deletedOnDisk) {
+      // Another program (or the user, elsewhere) deleted it: writing it back is a choice.
+      const answer = await choose('Deleted on disk', `${doc.path} was deleted on disk. Save it again?`, [
+        { label: 'Save', value: 'save', primary: true },
+        { label: 'Cancel', value: 'cancel' },
+      ]);
+      if (answer !== 'save') return false;
+    }
     try {
       await doc.save(this.backend);
       return true;
@@ -566,7 +574,7 @@ export class App {
         h('button', { class: 'btn small primary', onclick: () => void this.compare(doc) }, 'Compare…'));
     }
     if (doc.deletedOnDisk) {
-      return h('div', { class: 'banner', role: 'status' }, `${basename(doc.path)} was deleted on disk. Saving will create it again.`);
+      return h('div', { class: 'banner', role: 'status' }, `${basename(doc.path)} was deleted on disk. Saving asks before creating it again.`);
     }
     if (doc.large) return h('div', { class: 'banner', role: 'status' }, 'Large file: read-only, without highlighting.');
     return null;

@@ -161,6 +161,25 @@ test('a file changed on disk: merged into the editor, unsaved edits kept; a clas
   assert.equal(readFileSync(notes, 'utf8'), 'Top line\n# Notes\n\nwritten by another program\nappended outside (mine)\n');
 });
 
+test('a file deleted on disk while open: the editor keeps the text, and saving asks first', async () => {
+  const gone = join(ws, 'doomed.txt');
+  writeFileSync(gone, 'keep me\n');
+  await page.locator('.tree-row[data-path="doomed.txt"]').waitFor();
+  await openFromTree('doomed.txt');
+  rmSync(gone);
+  await waitFor(async () => /deleted on disk/.test((await page.locator('.pane:not([hidden]) .banner').textContent().catch(() => '')) ?? ''), 'the deleted banner');
+  assert.equal(await editorText(), 'keep me\n', 'the text stays in the editor');
+  await page.locator('.pane:not([hidden]) .cm-content').click();
+  await page.keyboard.press('Control+s');
+  await page.getByText('was deleted on disk. Save it again?').waitFor();
+  await page.getByRole('button', { name: 'Cancel' }).click();
+  assert.equal(existsSync(gone), false, 'Cancel must not write it');
+  await page.keyboard.press('Control+s');
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  await waitFor(() => existsSync(gone) && readFileSync(gone, 'utf8') === 'keep me\n', 'the file written again');
+  await waitFor(async () => (await page.locator('.pane:not([hidden]) .banner').count()) === 0, 'the banner to go');
+});
+
 test('project search finds a string and jumps to it', async () => {
   await page.keyboard.press('Control+Shift+F');
   await page.getByLabel('Search', { exact: true }).fill('needle_in_haystack');
