@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Desktop cold start to an interactive editor, and resident memory, for Weft (with a
+// Desktop warm start (a new process; the OS page cache is warm for both apps, as the
+// runs are interleaved) to an interactive editor, and resident memory, for Weft (with a
 // 10k-file folder open and a file restored in the editor) against a minimal Tauri window
 // (benches/minimal-window) built in the same run. Prints medians and ratios; asserts
 // nothing about time.
@@ -125,7 +126,7 @@ rmSync(appDir, { recursive: true, force: true });
 const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const ms = (k) => med(results[k].map((r) => r.ms));
 const mb = (k) => med(results[k].map((r) => r.kib)) / 1024;
-console.log(`\n\n${runs} cold starts each, interleaved, medians`);
+console.log(`\n\n${runs} warm starts each (page cache warm for both), interleaved, medians`);
 console.log(`start to interactive   weft ${ms('weft').toFixed(0).padStart(6)} ms   minimal ${ms('minimal').toFixed(0).padStart(6)} ms   ratio ${(ms('weft') / ms('minimal')).toFixed(2)}x`);
 console.log(`memory (PSS, all procs) weft ${mb('weft').toFixed(0).padStart(5)} MB   minimal ${mb('minimal').toFixed(0).padStart(6)} MB   ratio ${(mb('weft') / mb('minimal')).toFixed(2)}x`);
 // Where the time goes: page marks (ms since the page began loading), medians.

@@ -1,7 +1,7 @@
 //! Collaboration host under load, side by side with the reference Node server
 //! (`@y/websocket-server` 0.1.1, installed by `npm install` in benches/yjs-server).
 //!
-//! The load is a real editing trace (../shared/data/editing-traces, ascii_only
+//! The load is a real editing trace (benches/data/automerge-paper.json.gz, ascii_only
 //! automerge-paper: each transaction one Yjs update, as an editor would send it), replayed
 //! into several documents at once by one writer per document while readers receive the
 //! fan-out. Both servers get the same bytes from the same client code:
@@ -40,7 +40,8 @@ fn repo() -> PathBuf {
 
 /// The trace's transactions as y-sync update messages, and the final text.
 fn trace_updates(limit: usize) -> (Vec<Vec<u8>>, String) {
-    let path = repo().join("../shared/data/editing-traces/sequential_traces/ascii_only/automerge-paper.json.gz");
+    // Shipped in the repository (benches/data, CC BY 4.0, attribution in its README).
+    let path = repo().join("benches/data/automerge-paper.json.gz");
     let mut json = String::new();
     flate2::read::GzDecoder::new(std::fs::File::open(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())))
         .read_to_string(&mut json)
