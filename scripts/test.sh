@@ -50,8 +50,14 @@ echo "==> windows: the platform-neutral crates' tests, as Windows programs under
 # Real Windows semantics where Wine has them (paths, file sharing, no POSIX permissions);
 # tests that only mean something on Unix are gated with cfg(unix). Never skipped quietly.
 command -v wine >/dev/null || { echo "FAIL: wine is not installed (scripts/setup.sh installs wine64)"; exit 1; }
-WINEPREFIX="$scratch/wine" WINEDEBUG=-all CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER=wine \
-  cargo test --target x86_64-pc-windows-gnu -p weft-fs -p weft-doc -p weft-store -p weft-syntax -p weft-usage -p weft-llm
+wine_crates=(-p weft-fs -p weft-doc -p weft-store -p weft-syntax -p weft-usage -p weft-llm)
+cargo test --target x86_64-pc-windows-gnu "${wine_crates[@]}" --no-run
+# Wine 8 lacks bcryptprimitives.dll, which Rust's standard library loads for randomness:
+# a shim beside the test binaries (see the source).
+windeps="${CARGO_TARGET_DIR:-target}/x86_64-pc-windows-gnu/debug/deps"
+x86_64-w64-mingw32-gcc -shared -O2 -o "$windeps/bcryptprimitives.dll" scripts/wine/bcryptprimitives.c -ladvapi32
+WINEPREFIX="$scratch/wine" WINEDEBUG=-all WEFT_UNDER_WINE=1 CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER=wine \
+  cargo test --target x86_64-pc-windows-gnu "${wine_crates[@]}"
 
 echo "==> cargo test"
 # The setup installed a Secret Service to test the OS keychain against: it must run.

@@ -28,6 +28,8 @@ pub struct DocInfo {
     /// saving writes CRLF back.
     pub line_ending: LineEnding,
     pub readonly: bool,
+    /// The document's id for syntaxExpand (its analysis comes in `analysis` frames).
+    pub syntax: String,
 }
 
 /// Frames of a `docOpen` stream besides the raw y-sync messages.
@@ -45,6 +47,12 @@ pub enum DocEvent {
         text: String,
         conflicts: Vec<DocConflict>,
     },
+    /// tree-sitter's view of the document (outline, syntax errors, folds), computed from the
+    /// document itself after its edits, whoever made them. `sv` is the document's state
+    /// vector at that point: an editor whose replica holds a different one holds different
+    /// text, and waits for the next analysis.
+    #[serde(rename_all = "camelCase")]
+    Analysis { analysis: crate::Analysis, sv: Vec<u8> },
 }
 
 /// -> docSave
@@ -74,16 +82,34 @@ struct Editor {
     stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
-/// The editors bound to documents, by connection.
+/// The editors bound to documents, by connection, and the analysis of each document they
+/// hold (one per document, however many editors show it).
 #[derive(Default)]
 pub struct Editors {
     open: Mutex<HashMap<u64, Editor>>,
+    analysed: Mutex<HashMap<String, Analysed>>,
 }
+
+/// A document's code intelligence, following the document's own transactions.
+struct Analysed {
+    id: String,
+    doc: Arc<Document>,
+    editors: usize,
+    frames: tokio::sync::watch::Receiver<Option<Arc<DocEvent>>>,
+    worker: tokio::task::JoinHandle<()>,
+}
+
+/// Transactions seen by the observer and not yet applied to the syntax tree.
+type Pending = Arc<(Mutex<Vec<(Vec<weft_doc::document::TextChange>, u32)>>, tokio::sync::Notify)>;
+
+/// Quiet time before the syntax tree takes a batch of edits; a long burst still goes this often.
+const ANALYSE_QUIET: std::time::Duration = std::time::Duration::from_millis(60);
+const ANALYSE_MAX_WAIT: std::time::Duration = std::time::Duration::from_millis(400);
 
 impl Editors {
     /// Binds an editor to `path`'s document. Files over `limit` bytes are refused with
     /// `large_file` (the editor shows those read-only, from readFile).
-    pub fn open(&self, docs: &Documents, path: &str, limit: u64, stream: Stream) -> Result<DocInfo> {
+    pub fn open(&self, docs: &Documents, syntax: &Arc<crate::syntax::Syntax>, path: &str, limit: u64, stream: Stream) -> Result<DocInfo> {
         let opened = docs.hold(path)?;
         if opened.size > limit {
             docs.release(path, false);
@@ -97,11 +123,14 @@ impl Editors {
         // and the changes after it.
         let mut rx = doc.subscribe();
         let mut saved = doc.watch_saved();
+        let (syntax_id, mut analyses) = self.analyse(syntax, path, &doc, limit)?;
         let sink = stream.sink.clone();
         sink.send(StreamFrame::Bytes(doc.catch_up()));
         sink.send(StreamFrame::Bytes(doc.greeting()));
         saved.mark_changed();
+        analyses.mark_changed();
         tokio::runtime::Handle::current().spawn(async move {
+            let mut analysing = true;
             loop {
                 let sent = tokio::select! {
                     _ = &mut stopped => false,
@@ -120,6 +149,17 @@ impl Editors {
                         }
                         Err(_) => false,
                     },
+                    changed = analyses.changed(), if analysing => match changed {
+                        Ok(()) => {
+                            let frame = analyses.borrow_and_update().clone();
+                            frame.is_none_or(|f| stream.json(&*f))
+                        }
+                        // The analysis stopped (its editors closed): the rest goes on.
+                        Err(_) => {
+                            analysing = false;
+                            true
+                        }
+                    },
                 };
                 if !sent {
                     break;
@@ -127,7 +167,47 @@ impl Editors {
             }
         });
         let line_ending = if opened.form.crlf { LineEnding::Crlf } else { LineEnding::Lf };
-        Ok(DocInfo { conn, encoding: opened.form.encoding, encoding_label: opened.form.encoding.label().into(), line_ending, readonly: opened.readonly })
+        Ok(DocInfo { conn, encoding: opened.form.encoding, encoding_label: opened.form.encoding.label().into(), line_ending, readonly: opened.readonly, syntax: syntax_id })
+    }
+
+    /// The analysis of `path`'s document, started by its first editor: tree-sitter follows
+    /// the document's transactions (an editor's typing, a guest's, a merged disk change, the
+    /// agent's), in batches, and every editor of the document gets each result.
+    fn analyse(&self, syntax: &Arc<crate::syntax::Syntax>, path: &str, doc: &Arc<Document>, limit: u64) -> Result<(String, tokio::sync::watch::Receiver<Option<Arc<DocEvent>>>)> {
+        let mut analysed = self.analysed.lock().map_err(ApiError::internal)?;
+        if let Some(a) = analysed.get_mut(path).filter(|a| Arc::ptr_eq(&a.doc, doc)) {
+            a.editors += 1;
+            return Ok((a.id.clone(), a.frames.clone()));
+        }
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        let id = format!("doc{}", NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+        let pending: Pending = Arc::default();
+        let p = pending.clone();
+        doc.observe_text(&id, move |changes, len| {
+            p.0.lock().unwrap_or_else(|e| e.into_inner()).push((changes, len));
+            p.1.notify_one();
+        });
+        // The text and the queue at one instant: what the observer saw before is in the text.
+        let ((), text, sv) = doc.at_rest(true, || pending.0.lock().unwrap_or_else(|e| e.into_inner()).clear());
+        let first = syntax.open(id.clone(), path.to_owned(), text.unwrap_or_default(), limit)?;
+        let (tx, frames) = tokio::sync::watch::channel(Some(Arc::new(DocEvent::Analysis { analysis: first, sv })));
+        let worker = tokio::runtime::Handle::current().spawn(follow(syntax.clone(), doc.clone(), id.clone(), path.to_owned(), limit, pending, tx));
+        analysed.insert(path.to_owned(), Analysed { id: id.clone(), doc: doc.clone(), editors: 1, frames: frames.clone(), worker });
+        Ok((id, frames))
+    }
+
+    /// An editor of `path` closed: the last one ends its analysis.
+    fn unanalyse(&self, syntax: &crate::syntax::Syntax, path: &str) {
+        let Ok(mut analysed) = self.analysed.lock() else { return };
+        let Some(a) = analysed.get_mut(path) else { return };
+        a.editors = a.editors.saturating_sub(1);
+        if a.editors == 0 {
+            if let Some(a) = analysed.remove(path) {
+                a.worker.abort();
+                a.doc.unobserve_text(&a.id);
+                syntax.close(&a.id);
+            }
+        }
     }
 
     /// y-sync messages from the editor `conn`; returns the replies for it.
@@ -149,12 +229,13 @@ impl Editors {
     }
 
     /// The editor `conn` closed; with `discard` its user chose not to save.
-    pub fn close(&self, docs: &Documents, conn: u64, discard: bool) -> Result<()> {
+    pub fn close(&self, docs: &Documents, syntax: &crate::syntax::Syntax, conn: u64, discard: bool) -> Result<()> {
         let Some(mut e) = self.open.lock().map_err(ApiError::internal)?.remove(&conn) else { return Ok(()) };
         if let Some(stop) = e.stop.take() {
             let _ = stop.send(());
         }
         e.doc.leave(conn, &e.clients);
+        self.unanalyse(syntax, &e.path);
         docs.release(&e.path, discard);
         Ok(())
     }
@@ -168,11 +249,73 @@ impl Editors {
 
     /// Editors of a renamed file follow it.
     pub fn renamed(&self, from: &str, to: &str) {
+        if let Ok(mut analysed) = self.analysed.lock() {
+            let moved: Vec<String> = analysed.keys().filter(|k| *k == from || k.starts_with(&format!("{from}/"))).cloned().collect();
+            for old in moved {
+                if let Some(a) = analysed.remove(&old) {
+                    analysed.insert(format!("{to}{}", &old[from.len()..]), a);
+                }
+            }
+        }
         if let Ok(mut open) = self.open.lock() {
             for e in open.values_mut() {
                 if e.path == from || e.path.starts_with(&format!("{from}/")) {
                     e.path = format!("{to}{}", &e.path[from.len()..]);
                 }
+            }
+        }
+    }
+}
+
+/// Applies the document's transactions to its syntax tree in batches (after `ANALYSE_QUIET`
+/// without one, or every `ANALYSE_MAX_WAIT` during a burst) and publishes each analysis
+/// with the state vector it belongs to.
+async fn follow(
+    syntax: Arc<crate::syntax::Syntax>,
+    doc: Arc<Document>,
+    id: String,
+    path: String,
+    limit: u64,
+    pending: Pending,
+    tx: tokio::sync::watch::Sender<Option<Arc<DocEvent>>>,
+) {
+    loop {
+        pending.1.notified().await;
+        let started = tokio::time::Instant::now();
+        loop {
+            let before = pending.0.lock().map(|p| p.len()).unwrap_or(0);
+            tokio::time::sleep(ANALYSE_QUIET).await;
+            let after = pending.0.lock().map(|p| p.len()).unwrap_or(0);
+            if after == before || started.elapsed() >= ANALYSE_MAX_WAIT {
+                break;
+            }
+        }
+        // The batch and the state vector it leads to, at one instant.
+        let (batch, _, sv) = doc.at_rest(false, || std::mem::take(&mut *pending.0.lock().unwrap_or_else(|e| e.into_inner())));
+        if batch.is_empty() {
+            continue;
+        }
+        let (s, d, i, p) = (syntax.clone(), doc.clone(), id.clone(), path.clone());
+        let analysed = tokio::task::spawn_blocking(move || {
+            let mut last = None;
+            for (changes, len) in &batch {
+                let changes: Vec<weft_syntax::Change> = changes.iter().map(|c| weft_syntax::Change { from: c.from, to: c.to, insert: c.insert.clone() }).collect();
+                match s.edit(&i, &changes, *len) {
+                    Ok(a) => last = Some(a),
+                    Err(_) => {
+                        // Lost step (should not happen): parse the document as it is now.
+                        let (_, text, sv) = d.at_rest(true, || ());
+                        return s.open(i.clone(), p.clone(), text.unwrap_or_default(), limit).ok().map(|a| (a, Some(sv)));
+                    }
+                }
+            }
+            last.map(|a| (a, None))
+        })
+        .await;
+        if let Ok(Some((analysis, resynced))) = analysed {
+            let sv = resynced.unwrap_or(sv);
+            if tx.send(Some(Arc::new(DocEvent::Analysis { analysis, sv }))).is_err() {
+                return;
             }
         }
     }

@@ -119,6 +119,49 @@ pub struct Handled {
     pub refused_write: bool,
 }
 
+/// A change to a document's text: `from..to` of the text before the transaction (UTF-16
+/// offsets, as editors count) replaced by `insert`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextChange {
+    pub from: u32,
+    pub to: u32,
+    pub insert: String,
+}
+
+/// One transaction's changes to a text from its delta: ascending, non-overlapping, in the
+/// coordinates before it (a CodeMirror change set's shape).
+fn changes_of(delta: &[yrs::types::Delta]) -> Vec<TextChange> {
+    use yrs::types::Delta;
+    let mut out: Vec<TextChange> = vec![];
+    let mut pos = 0u32;
+    let put = |out: &mut Vec<TextChange>, from: u32, to: u32, insert: &str| match out.last_mut() {
+        // A deletion and an insertion at one place are one replacement.
+        Some(last) if last.to == from => {
+            last.to = to;
+            last.insert.push_str(insert);
+        }
+        _ => out.push(TextChange { from, to, insert: insert.to_owned() }),
+    };
+    for d in delta {
+        match d {
+            Delta::Retain(n, _) => pos += n,
+            Delta::Deleted(n) => {
+                put(&mut out, pos, pos + n, "");
+                pos += n;
+            }
+            Delta::Inserted(v, _) => {
+                // Text is all the documents hold; anything else counts as one character.
+                let s = match v {
+                    yrs::Out::Any(yrs::Any::String(s)) => s.to_string(),
+                    _ => "\u{FFFC}".to_owned(),
+                };
+                put(&mut out, pos, pos, &s);
+            }
+        }
+    }
+    out
+}
+
 /// Host-side changes (a file changed on disk) go out as this connection id.
 pub const HOST: u64 = 0;
 
@@ -486,6 +529,49 @@ impl Document {
         self.text() != self.disk().saved()
     }
 
+    /// Calls `f` after every transaction that changed the text, with its changes (see
+    /// [`TextChange`]) and the text's length after it, until [`Document::unobserve_text`]
+    /// with the same `key`. Runs inside the document's lock: `f` must only hand them on.
+    pub fn observe_text(&self, key: &str, f: impl Fn(Vec<TextChange>, u32) + Send + Sync + 'static) {
+        use yrs::Observable;
+        let aw = self.lock();
+        let text = aw.doc().get_or_insert_text(CONTENT);
+        let t = text.clone();
+        text.observe(key.to_owned(), move |txn, e| {
+            let changes = changes_of(e.delta(txn));
+            if !changes.is_empty() {
+                f(changes, t.len(txn));
+            }
+        });
+    }
+
+    pub fn unobserve_text(&self, key: &str) {
+        use yrs::Observable;
+        let aw = self.lock();
+        aw.doc().get_or_insert_text(CONTENT).unobserve(key.to_owned());
+    }
+
+    /// Runs `f` with the document's lock held, so no transaction (and no
+    /// [`Document::observe_text`] callback) runs meanwhile, and returns its result with the
+    /// state vector at that moment and, if asked, the text.
+    pub fn at_rest<R>(&self, with_text: bool, f: impl FnOnce() -> R) -> (R, Option<String>, Vec<u8>) {
+        let aw = self.lock();
+        let r = f();
+        // The root type first: yrs takes it outside any transaction.
+        let content = aw.doc().get_or_insert_text(CONTENT);
+        let txn = aw.doc().transact();
+        let text = with_text.then(|| content.get_string(&txn));
+        (r, text, txn.state_vector().encode_v1())
+    }
+
+    /// The document's state vector (y-sync v1 encoding): which edits it holds, so a replica
+    /// can tell whether it holds the same text without comparing the text.
+    pub fn state_vector(&self) -> Vec<u8> {
+        let aw = self.lock();
+        let sv = aw.doc().transact().state_vector();
+        sv.encode_v1()
+    }
+
     /// Counts the changes of [`Document::saved_text`].
     pub fn saved_generation(&self) -> u64 {
         *self.saved_gen.borrow()
@@ -624,5 +710,75 @@ impl Document {
         }
         // The disk changed but the room already held it all: nothing to tell anyone.
         end
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Applies changes in the coordinates before them (UTF-16), as an editor would.
+    fn apply(old: &str, changes: &[TextChange]) -> String {
+        let o: Vec<u16> = old.encode_utf16().collect();
+        let mut out: Vec<u16> = vec![];
+        let mut at = 0usize;
+        for c in changes {
+            out.extend_from_slice(&o[at..c.from as usize]);
+            out.extend(c.insert.encode_utf16());
+            at = c.to as usize;
+        }
+        out.extend_from_slice(&o[at..]);
+        String::from_utf16(&out).expect("utf16")
+    }
+
+    #[test]
+    fn observed_changes_turn_the_old_text_into_the_new_one_in_editor_coordinates() {
+        // Multi-byte but single UTF-16 unit characters: offsets differ from UTF-8 ones, and no
+        // random position can split a surrogate pair.
+        let doc = Document::new("file/t", "héllo wörld — line\nsecond line\n");
+        let seen: Arc<Mutex<Vec<(Vec<TextChange>, u32)>>> = Arc::default();
+        let s = seen.clone();
+        doc.observe_text("test", move |c, len| s.lock().expect("lock").push((c, len)));
+        // A seeded walk of transactions, each with several edits at once.
+        let mut seed = 0x9e37_79b9_u64;
+        let mut next = |n: u64| {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (seed >> 33) % n.max(1)
+        };
+        for _ in 0..300 {
+            let before = doc.text();
+            doc.host_edit(
+                |d| d.get_or_insert_text(CONTENT),
+                |t, txn| {
+                    for _ in 0..1 + next(3) {
+                        let len = t.len(txn);
+                        let at = next(u64::from(len) + 1) as u32;
+                        match next(3) {
+                            0 => t.insert(txn, at, ["x", "é", "—", "\n", "ab"][next(5) as usize]),
+                            1 if len > at => t.remove_range(txn, at, (1 + next(3) as u32).min(len - at)),
+                            _ => {
+                                if len > at {
+                                    t.remove_range(txn, at, 1);
+                                }
+                                t.insert(txn, at, "R");
+                            }
+                        }
+                    }
+                },
+            );
+            let after = doc.text();
+            let events: Vec<_> = seen.lock().expect("lock").drain(..).collect();
+            if before == after {
+                continue;
+            }
+            assert_eq!(events.len(), 1, "one notification per transaction");
+            let (changes, len) = &events[0];
+            assert!(changes.windows(2).all(|w| w[0].to < w[1].from || (w[0].to <= w[1].from)), "ascending: {changes:?}");
+            assert_eq!(apply(&before, changes), after, "{changes:?}");
+            assert_eq!(*len as usize, after.encode_utf16().count());
+        }
+        doc.unobserve_text("test");
+        doc.host_edit(|d| d.get_or_insert_text(CONTENT), |t, txn| t.insert(txn, 0, "after"));
+        assert!(seen.lock().expect("lock").is_empty(), "no notifications after unobserve");
     }
 }

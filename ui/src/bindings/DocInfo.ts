@@ -14,4 +14,8 @@ conn: number, encoding: Encoding, encodingLabel: string,
  * CRLF when every line break in the file is CRLF; the document holds "\n" breaks and
  * saving writes CRLF back.
  */
-lineEnding: LineEnding, readonly: boolean, };
+lineEnding: LineEnding, readonly: boolean, 
+/**
+ * The document's id for syntaxExpand (its analysis comes in `analysis` frames).
+ */
+syntax: string, };

@@ -11,7 +11,7 @@ import * as Y from 'yjs';
 import { Text, type ChangeSpec } from '@codemirror/state';
 
 import type { EditorView, ViewUpdate } from '@codemirror/view';
-import { BackendError, type Backend, type DocConflict, type DocEvent, type DocInfo, type DocStream, type Encoding, type FileDto } from '../backend';
+import { BackendError, type Analysis, type Backend, type DocConflict, type DocEvent, type DocInfo, type DocStream, type Encoding, type FileDto } from '../backend';
 import type { DocSyntax } from './syntax';
 import { YSync, localUser } from './ysync';
 
@@ -21,6 +21,10 @@ export interface Bound {
   text: Y.Text;
   undo: Y.UndoManager;
   conn: number;
+  /** The document's id for syntax requests; its analysis comes with the document. */
+  syntaxId: string;
+  /** The newest analysis Rust sent, with the state vector it belongs to. */
+  analysis: { analysis: Analysis; sv: number[] } | null;
 }
 
 export class Doc {
@@ -74,7 +78,7 @@ export class Doc {
     const text = sync.doc.getText('content');
     // Guests of a shared folder see this editor's cursor under this name.
     sync.awareness.setLocalStateField('user', localUser());
-    const bound: Bound = { sync, text, undo: new Y.UndoManager(text), conn: info.conn };
+    const bound: Bound = { sync, text, undo: new Y.UndoManager(text), conn: info.conn, syntaxId: info.syntax, analysis: null };
     const doc = new Doc(path, { ...info, large: false }, '', bound);
     // The whole text comes first, then the saved text: both are here once `saved` is.
     const first = doc.savedAtLeast(0);
@@ -113,7 +117,13 @@ export class Doc {
   }
 
   private event(e: DocEvent) {
-    if (e.kind !== 'saved' || e.gen < this.savedGen) return;
+    if (e.kind === 'analysis') {
+      if (!this.bound) return;
+      this.bound.analysis = { analysis: e.analysis, sv: e.sv };
+      this.syntax?.documentAnalysed();
+      return;
+    }
+    if (e.gen < this.savedGen) return;
     this.savedGen = e.gen;
     this.saved = Text.of(e.text.split('\n'));
     this.conflicts = e.conflicts;

@@ -8,7 +8,9 @@ import { ChangeSet, EditorSelection, StateEffect, StateField, type Extension } f
 import { EditorView, keymap } from '@codemirror/view';
 import { foldService } from '@codemirror/language';
 import { setDiagnostics, lintGutter, lintKeymap, type Diagnostic as CmDiagnostic } from '@codemirror/lint';
+import * as Y from 'yjs';
 import { BackendError, type Analysis, type Backend, type Span, type OutlineSymbol } from '../backend';
+import type { Bound } from './doc';
 
 /** Quiet time before a batch of edits goes to Rust; a long burst still flushes this often. */
 const DEBOUNCE_MS = 120;
@@ -88,8 +90,31 @@ export class DocSyntax {
 
   constructor(
     private backend: Backend,
-    private doc: { path: string; views: Set<EditorView>; primary: EditorView | undefined },
-  ) {}
+    private doc: { path: string; views: Set<EditorView>; primary: EditorView | undefined; bound: Bound | null },
+  ) {
+    const bound = doc.bound;
+    if (bound) {
+      // A document is analysed in Rust from the document itself: nothing to send.
+      this.id = bound.syntaxId;
+      this.opened = Promise.resolve();
+      // An analysis that came before this replica had the edits it covers applies once it has.
+      const recheck = () => this.documentAnalysed();
+      bound.sync.doc.on('update', recheck);
+      this.unbind = () => bound.sync.doc.off('update', recheck);
+    }
+  }
+
+  private unbind = () => {};
+
+  /** Rust sent an analysis of the document: shown if this replica holds the same edits. */
+  documentAnalysed(): void {
+    const bound = this.doc.bound;
+    const got = bound?.analysis;
+    if (!bound || !got || this.closed) return;
+    if (!sameState(Y.encodeStateVector(bound.sync.doc), Uint8Array.from(got.sv))) return;
+    bound.analysis = null;
+    this.receive(got.analysis);
+  }
 
   onChange(listener: () => void): () => void {
     this.listeners.add(listener);
@@ -99,6 +124,10 @@ export class DocSyntax {
   /** Sends the whole text (on first view, after a rename, or when the sides drifted). */
   open(): Promise<void> {
     const view = this.doc.primary;
+    if (this.doc.bound) {
+      this.documentAnalysed();
+      return Promise.resolve();
+    }
     if (!view || this.closed) return Promise.resolve();
     this.pending = null;
     const text = view.state.doc.toString();
@@ -111,6 +140,11 @@ export class DocSyntax {
 
   /** A view joined (a tab, a split): it gets what is known, or the first view starts it. */
   viewAdded(view: EditorView): void {
+    if (this.doc.bound) {
+      if (this.analysis) showIn(view, this.analysis);
+      else this.documentAnalysed();
+      return;
+    }
     if (!this.opened) {
       void this.open();
       return;
@@ -120,8 +154,9 @@ export class DocSyntax {
 
   /** A view of this document changed (not a replay from another view). */
   changed(changes: ChangeSet): void {
-    // A file in no analysed language has nothing in Rust to keep in step.
-    if (this.closed || (this.analysis && !this.analysis.language)) return;
+    // A file in no analysed language has nothing in Rust to keep in step; a document is
+    // followed in Rust.
+    if (this.closed || this.doc.bound || (this.analysis && !this.analysis.language)) return;
     if (!this.pending) this.firstPendingAt = Date.now();
     this.pending = this.pending ? this.pending.compose(changes) : changes;
     if (this.timer) clearTimeout(this.timer);
@@ -183,6 +218,7 @@ export class DocSyntax {
 
   /** The path changed (rename): Rust keys the index by path, so start over. */
   renamed(): void {
+    if (this.doc.bound) return;
     void this.backend.syntaxClose(this.id).catch(() => undefined);
     this.id = mintId();
     void this.open();
@@ -190,9 +226,19 @@ export class DocSyntax {
 
   close(): void {
     this.closed = true;
+    this.unbind();
     if (this.timer) clearTimeout(this.timer);
-    void this.backend.syntaxClose(this.id).catch(() => undefined);
+    if (!this.doc.bound) void this.backend.syntaxClose(this.id).catch(() => undefined);
   }
+}
+
+/** Whether two encoded state vectors name the same edits (their order may differ). */
+function sameState(a: Uint8Array, b: Uint8Array): boolean {
+  const x = Y.decodeStateVector(a);
+  const y = Y.decodeStateVector(b);
+  if (x.size !== y.size) return false;
+  for (const [client, clock] of x) if (y.get(client) !== clock) return false;
+  return true;
 }
 
 /** Squiggles and folds of an analysis in one view (positions past its end are dropped). */

@@ -208,3 +208,38 @@ async fn a_guest_of_the_shared_folder_edits_the_editors_document_itself() {
     // While shared, edits are saved when the document goes quiet, the host's too.
     until("saved on the host", || std::fs::read_to_string(f.ws.path().join("hello.txt")).ok().as_deref() == Some(">draft: hello world\nfrom Bo\n")).await;
 }
+
+impl Editor {
+    /// Outline names of the newest analysis frame.
+    fn outline(&self) -> Vec<String> {
+        let events = self.events.lock().expect("lock");
+        let Some(a) = events.iter().rev().find(|e| e["kind"] == "analysis") else { return vec![] };
+        a["analysis"]["outline"].as_array().expect("outline").iter().map(|s| s["name"].as_str().expect("name").to_owned()).collect()
+    }
+
+    fn errors(&self) -> usize {
+        let events = self.events.lock().expect("lock");
+        events.iter().rev().find(|e| e["kind"] == "analysis").map(|a| a["analysis"]["errors"].as_array().expect("errors").len()).unwrap_or(0)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tree_sitter_reads_the_document_whoever_changes_it() {
+    let f = fixture(Mode::Serve);
+    let path = f.ws.path().join("lib.rs");
+    std::fs::write(&path, "fn main() {}\n").expect("write");
+    let ed = Editor::open(&f.api, "lib.rs").await;
+    assert!(ed.info["syntax"].as_str().is_some_and(|s| !s.is_empty()));
+    until("the first analysis", || ed.outline() == ["main"]).await;
+    // A program changes the file: merged into the document, and the analysis follows.
+    std::fs::write(&path, "fn helper() {}\nfn main() {}\n").expect("write");
+    until("the outline after the disk change", || ed.outline() == ["helper", "main"]).await;
+    // The editor types a syntax error; then fixes it.
+    ed.type_at(0, "fn broken( {}\n").await;
+    until("the error", || ed.errors() > 0 && ed.outline().contains(&"helper".to_owned())).await;
+    assert_eq!(ed.text(), "fn broken( {}\nfn helper() {}\nfn main() {}\n");
+    // A second editor of the same document gets the same analysis, without opening its own.
+    let other = Editor::open(&f.api, "lib.rs").await;
+    until("the second editor's analysis", || other.errors() > 0).await;
+    assert_eq!(ed.info["syntax"], other.info["syntax"], "one analysis per document");
+}

@@ -6,6 +6,17 @@ use weft_fs::{FsChange, FsChangeKind, WatchOptions, Watcher};
 
 use crate::{write, ws};
 
+/// Wine (the Windows test run on Linux, scripts/test.sh) reports no directory changes on
+/// its Z: drive, so the watcher cannot be tested there: said out loud, not passed quietly.
+/// Real Windows runs these (the GitHub Actions workflow).
+fn wine_cannot_watch() -> bool {
+    let wine = cfg!(windows) && std::env::var_os("WEFT_UNDER_WINE").is_some();
+    if wine {
+        eprintln!("SKIPPED under Wine: ReadDirectoryChangesW reports nothing on Wine's Z: drive");
+    }
+    wine
+}
+
 fn start(dir: &tempfile::TempDir) -> (Watcher, mpsc::Receiver<Vec<FsChange>>) {
     let (tx, rx) = mpsc::channel();
     let w = Watcher::start(ws(dir), WatchOptions::default(), move |b| {
@@ -36,6 +47,9 @@ fn collect(rx: &mpsc::Receiver<Vec<FsChange>>, secs: u64, done: impl Fn(&[FsChan
 
 #[test]
 fn a_burst_of_1000_files_is_batched_and_none_is_lost() {
+    if wine_cannot_watch() {
+        return;
+    }
     let dir = tempfile::tempdir().expect("tmp");
     std::fs::create_dir(dir.path().join("burst")).expect("mkdir");
     let (_w, rx) = start(&dir);
@@ -56,6 +70,9 @@ fn a_burst_of_1000_files_is_batched_and_none_is_lost() {
 
 #[test]
 fn outside_changes_are_reported_ignored_ones_are_not() {
+    if wine_cannot_watch() {
+        return;
+    }
     let dir = tempfile::tempdir().expect("tmp");
     let r = dir.path();
     write(r, ".gitignore", "build/\n");

@@ -4,22 +4,21 @@ pub(crate) fn open(api: &Api, path: String, stream: Option<Stream>) -> Result<cr
     let stream = stream.ok_or_else(|| ApiError::bad_request("docOpen needs a stream"))?;
     let open = api.open()?;
     let limit = u64::from(api.settings().0.large_file_mb) * 1024 * 1024;
-    Ok(open.editors.open(&open.docs, &path, limit, stream)?)
+    open.editors.open(&open.docs, &open.syntax, &path, limit, stream)
 }
 
 pub(crate) fn push(api: &Api, conn: u64, data: Vec<u8>, _stream: Option<Stream>) -> Result<Vec<Vec<u8>>> {
-    Ok(api.open()?.editors.push(conn, &data)?)
+    api.open()?.editors.push(conn, &data)
 }
 
 pub(crate) fn save(api: &Api, path: String, _stream: Option<Stream>) -> Result<crate::DocSaved> {
     let open = api.open()?;
-    Ok(open.editors.save(&open.docs, &path)?)
+    open.editors.save(&open.docs, &path)
 }
 
 pub(crate) fn close(api: &Api, conn: u64, discard: bool, _stream: Option<Stream>) -> Result<()> {
     let open = api.open()?;
-    open.editors.close(&open.docs, conn, discard)?;
-    Ok(())
+    open.editors.close(&open.docs, &open.syntax, conn, discard)
 }
 
 pub(crate) fn take_disk(api: &Api, path: String, _stream: Option<Stream>) -> Result<()> {
