@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::fs;
+#[cfg(unix)]
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
@@ -49,9 +50,42 @@ fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Disk>) {
         } else if m.is_dir() {
             walk(root, &p, out);
         } else {
-            out.insert(rel, Disk::File(fs::read(&p).unwrap(), m.permissions().mode() & 0o7777));
+            out.insert(rel, Disk::File(fs::read(&p).unwrap(), mode(&m)));
         }
     }
+}
+
+/// A file's mode as a checkpoint records it: the permission bits on Unix; on Windows only
+/// whether it is read-only.
+#[cfg(unix)]
+pub fn mode(m: &fs::Metadata) -> u32 {
+    m.permissions().mode() & 0o7777
+}
+#[cfg(not(unix))]
+pub fn mode(m: &fs::Metadata) -> u32 {
+    if m.permissions().readonly() { 0o444 } else { 0o644 }
+}
+
+/// Sets a random mode (Unix); on Windows files stay writable (read-only files there are a
+/// case of their own, not covered by these trees).
+#[cfg(unix)]
+fn random_mode(path: &Path, rng: &mut Rng) {
+    let mode = [0o644, 0o755, 0o600, 0o444][rng.below(4) as usize];
+    fs::set_permissions(path, fs::Permissions::from_mode(mode)).unwrap();
+}
+#[cfg(not(unix))]
+fn random_mode(_path: &Path, rng: &mut Rng) {
+    rng.below(4);
+}
+
+/// A symlink on Unix; on Windows (where making one needs a privilege) a small file.
+#[cfg(unix)]
+fn random_link(path: &Path, rng: &mut Rng) {
+    std::os::unix::fs::symlink(["../a", "/etc/hostname", "missing-target", "f0-a.txt"][rng.below(4) as usize], path).unwrap();
+}
+#[cfg(not(unix))]
+fn random_link(path: &Path, rng: &mut Rng) {
+    fs::write(path, ["../a", "/etc/hostname", "missing-target", "f0-a.txt"][rng.below(4) as usize]).unwrap();
 }
 
 const NAMES: &[&str] = &["a", "src", "Ünïcödé", "深い", "with space", ".hidden", "x-y_z", "emoji-🦀"];
@@ -82,7 +116,7 @@ pub fn write_random(path: &Path, rng: &mut Rng, i: usize) {
             let n = rng.below(20_000) as usize;
             fs::write(path, rng.bytes(n)).unwrap();
         }
-        3 => std::os::unix::fs::symlink(["../a", "/etc/hostname", "missing-target", "f0-a.txt"][rng.below(4) as usize], path).unwrap(),
+        3 => random_link(path, rng),
         _ => {
             let lines = rng.below(200);
             let text: String = (0..lines).map(|l| format!("line {l} of file {i}: {}\n", rng.next())).collect();
@@ -90,8 +124,7 @@ pub fn write_random(path: &Path, rng: &mut Rng, i: usize) {
         }
     }
     if fs::symlink_metadata(path).unwrap().is_file() {
-        let mode = [0o644, 0o755, 0o600, 0o444][rng.below(4) as usize];
-        fs::set_permissions(path, fs::Permissions::from_mode(mode)).unwrap();
+        random_mode(path, rng);
     }
 }
 
@@ -103,6 +136,7 @@ pub fn mutate(root: &Path, rng: &mut Rng, round: usize) {
         match rng.below(8) {
             0 => fs::remove_file(&p).unwrap(),
             1 => write_random(&p, rng, 10_000 + i),
+            #[cfg(unix)]
             2 if fs::symlink_metadata(&p).unwrap().is_file() => {
                 let mode = fs::metadata(&p).unwrap().permissions().mode() ^ 0o111;
                 fs::set_permissions(&p, fs::Permissions::from_mode(mode & 0o7777)).unwrap();

@@ -53,7 +53,8 @@ fn oracle(root: &Path, user: &[String]) -> BTreeSet<String> {
         .build()
         .filter_map(Result::ok)
         .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
-        .map(|e| e.path().strip_prefix(root).unwrap().to_str().unwrap().to_owned())
+        // The store names paths with '/' on every system.
+        .map(|e| e.path().strip_prefix(root).unwrap().to_str().unwrap().replace(std::path::MAIN_SEPARATOR, "/"))
         .collect()
 }
 

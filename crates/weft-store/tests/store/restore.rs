@@ -1,4 +1,5 @@
 use std::fs;
+#[cfg(unix)]
 use std::os::unix::fs::PermissionsExt;
 
 use weft_store::{Content, Origin, Side};
@@ -35,6 +36,7 @@ fn restoring_chosen_files_touches_nothing_else() {
     assert_eq!(fs::read_to_string(root.join("top.txt")).unwrap(), "t2", "outside the chosen folder");
 }
 
+#[cfg(unix)]
 #[test]
 fn restore_never_writes_through_a_symlink_out_of_the_workspace() {
     let f = fixture();
@@ -74,11 +76,14 @@ fn content_reads_either_side_and_the_jail_holds() {
     let f = fixture();
     let root = f.ws.path();
     fs::write(root.join("run.sh"), "#!/bin/sh\n").unwrap();
+    #[cfg(unix)]
     fs::set_permissions(root.join("run.sh"), fs::Permissions::from_mode(0o755)).unwrap();
+    // An executable on Unix; Windows has only read-only or not.
+    let mode = if cfg!(unix) { 0o755 } else { 0o644 };
     let cp = f.store.create("", Origin::Manual, None).unwrap().checkpoint.id;
     fs::write(root.join("run.sh"), "#!/bin/sh\necho hi\n").unwrap();
-    assert_eq!(f.store.content(Side::Checkpoint(cp), "run.sh").unwrap(), Some(Content::File { bytes: b"#!/bin/sh\n".to_vec(), mode: 0o755 }));
-    assert_eq!(f.store.content(Side::Working, "run.sh").unwrap(), Some(Content::File { bytes: b"#!/bin/sh\necho hi\n".to_vec(), mode: 0o755 }));
+    assert_eq!(f.store.content(Side::Checkpoint(cp), "run.sh").unwrap(), Some(Content::File { bytes: b"#!/bin/sh\n".to_vec(), mode }));
+    assert_eq!(f.store.content(Side::Working, "run.sh").unwrap(), Some(Content::File { bytes: b"#!/bin/sh\necho hi\n".to_vec(), mode }));
     assert_eq!(f.store.content(Side::Checkpoint(cp), "nope").unwrap(), None);
     assert!(f.store.content(Side::Working, "../../etc/passwd").is_err());
     assert!(matches!(f.store.restore(9999, None), Err(weft_store::StoreError::NotFound(9999))));
