@@ -64,9 +64,11 @@ test('yjs + y-websocket clients edit a file room together through the host', asy
     a.text.insert(11, ' println!("hi"); ');
     await waitFor(() => b.text.toString() === 'fn main() { println!("hi"); }\n', 'the edit at the read-only guest');
 
-    // Bo is read-only: his edit stays local; Ada never sees it.
+    // Bo is read-only: his edit stays local; Ada never sees it. Bo's presence, sent after
+    // the edit on the same connection, marks when the host has handled it.
     b.text.insert(0, '// bo was here\n');
-    await new Promise((r) => setTimeout(r, 500));
+    b.provider.awareness.setLocalStateField('user', { name: 'bo-after-edit' });
+    await waitFor(() => [...a.provider.awareness.getStates().values()].some((s) => s.user?.name === 'bo-after-edit'), 'the marker at Ada');
     assert.equal(a.text.toString(), 'fn main() { println!("hi"); }\n');
 
     // Saved to the host's disk once the room is quiet.
@@ -91,8 +93,12 @@ test('yjs + y-websocket clients edit a file room together through the host', asy
 test('a wrong token or an ignored file gets no document', async () => {
   for (const [room, token] of [['file/src/main.rs', 'nope'], ['file/secret.env', tokens.ada], ['file/../etc/passwd', tokens.ada]]) {
     const c = join_(room, token);
+    let refused = false;
+    c.provider.on('connection-close', () => (refused = true));
+    c.provider.on('connection-error', () => (refused = true));
     try {
-      await new Promise((r) => setTimeout(r, 700));
+      // The host answered (and refused), rather than "nothing happened yet".
+      await waitFor(() => refused, `${room} refused`);
       assert.equal(c.provider.synced, false, `${room} with ${token}`);
       assert.equal(c.text.toString(), '');
     } finally {

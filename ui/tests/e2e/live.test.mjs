@@ -190,8 +190,15 @@ test('the host shares a terminal: the guest watches it, and types once allowed',
   await gp.locator('.live-body .xterm').click();
   await gp.keyboard.type('echo nope-$((1+1))');
   await gp.keyboard.press('Enter');
-  await new Promise((r) => setTimeout(r, 1000));
-  assert.ok(!(await guestTerminal()).includes('nope'), 'a read-only terminal took the guest\'s keys');
+  // Then the host runs a command; once its output reached the guest, anything the guest's
+  // keys had run would have printed first.
+  await hp.bringToFront();
+  await hp.locator('.terminal-panel .xterm').click();
+  await hp.keyboard.type('echo hostmark-$((5+5))');
+  await hp.keyboard.press('Enter');
+  await until(async () => (await guestTerminal()).includes('hostmark-10'), 'the host\'s marker at the guest', 15000);
+  assert.ok(!(await guestTerminal()).includes('nope-2'), 'a read-only terminal took the guest\'s keys');
+  await gp.bringToFront();
 
   // Allowed to type: the guest's command runs in the host's shell.
   await hp.locator('.share-btn').click();

@@ -65,9 +65,21 @@ test('share, invite, a guest edits the open file, read-only refuses, remove disc
     // Read-only: the host refuses the guest's edits.
     await row.getByRole('combobox').selectOption('ro');
     await until(async () => (await row.getByRole('combobox').inputValue()) === 'ro', 'the role change');
-    text.insert(0, 'SNEAKY ');
-    await new Promise((r) => setTimeout(r, 1500));
-    assert.equal(readFileSync(join(ws, 'notes.md'), 'utf8'), '# Notes\nWritten by Ada.\n');
+    // Another participant watches: the guest's presence, sent after the edit on the same
+    // connection, reaches it once the host has handled the edit.
+    const watchDoc = new Y.Doc();
+    const watcher = new WebsocketProvider(url, 'file/notes.md', watchDoc, { params: { token }, WebSocketPolyfill: WebSocket, disableBc: true });
+    try {
+      await until(() => watcher.synced, 'the watcher synced');
+      text.insert(0, 'SNEAKY ');
+      guest.awareness.setLocalStateField('user', { name: 'after-sneaky' });
+      await until(() => [...watcher.awareness.getStates().values()].some((s) => s.user?.name === 'after-sneaky'), 'the marker at the watcher');
+      assert.equal(watchDoc.getText('content').toString(), '# Notes\nWritten by Ada.\n', 'the host took a read-only edit');
+      assert.equal(readFileSync(join(ws, 'notes.md'), 'utf8'), '# Notes\nWritten by Ada.\n');
+    } finally {
+      watcher.destroy();
+      watchDoc.destroy();
+    }
 
     // Removed: the connection closes and the token no longer works.
     let closed = false;

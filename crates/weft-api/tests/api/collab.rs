@@ -27,6 +27,29 @@ async fn until(what: &str, mut f: impl FnMut() -> bool) {
     }
 }
 
+/// Sends a presence state named `name` through `p`'s connection: allowed for every role, and
+/// handled by the host after anything `p` sent before it.
+fn announce(p: &Peer, name: &str) {
+    use yrs::sync::awareness::{AwarenessUpdate, AwarenessUpdateEntry};
+    use yrs::updates::encoder::Encode;
+    let entry = AwarenessUpdateEntry { clock: 1, json: std::sync::Arc::from(format!(r#"{{"user":{{"name":"{name}"}}}}"#)) };
+    let update = AwarenessUpdate { clients: [(yrs::block::ClientID::new(0xfeed + name.len() as u64), entry)].into_iter().collect() };
+    p.from_editor(&yrs::sync::Message::Awareness(update).encode_v1()).expect("presence");
+}
+
+/// Whether a presence named `name` reached the peer that owns `events`.
+fn saw(events: &mut tokio::sync::broadcast::Receiver<weft_collab::PeerEvent>, seen: &mut Vec<String>, name: &str) -> bool {
+    use yrs::updates::decoder::Decode;
+    while let Ok(e) = events.try_recv() {
+        if let weft_collab::PeerEvent::Message(bytes) = e {
+            if let Ok(yrs::sync::Message::Awareness(u)) = yrs::sync::Message::decode_v1(&bytes) {
+                seen.extend(u.clients.values().map(|c| c.json.to_string()));
+            }
+        }
+    }
+    seen.iter().any(|j| j.contains(&format!(r#""name":"{name}""#)))
+}
+
 fn type_keys(p: &Peer, keys: &str) {
     let keys = keys.to_owned();
     p.edit_with(|doc| doc.get_or_insert_array(terminal::KEYS), move |arr, txn| {
@@ -71,9 +94,18 @@ async fn a_shared_terminal_streams_to_guests_and_takes_their_keys_only_when_allo
 
     // Read-only: the guest's keys are refused by the host.
     let input = join(format!("terminal/{id}/input"));
-    until("the input room joined", || input.status() != weft_collab::PeerStatus::Connecting).await;
+    let watcher = join(format!("terminal/{id}/input"));
+    let (_, mut watching) = watcher.open();
+    let mut seen = vec![];
+    until("the input room joined", || input.status() != weft_collab::PeerStatus::Connecting && watcher.status() != weft_collab::PeerStatus::Connecting).await;
     type_keys(&input, "echo nope-$((1+1))\r");
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    // A marker after the keys, through the same connection: once another participant sees
+    // it, the host has handled the keys; and a command the host runs after that prints after
+    // anything the keys would have run.
+    announce(&input, "after-keys");
+    until("the marker relayed", || saw(&mut watching, &mut seen, "after-keys")).await;
+    call(json!({"method": "terminalWrite", "params": {"id": id, "data": "echo marker-$((2*4))\r"}})).await;
+    until("the host's marker command ran", || output(&out).contains("marker-8")).await;
     assert!(!output(&out).contains("nope-2"), "a read-only terminal ran a guest's command: {}", output(&out));
 
     // Writable: they run (a fresh connection: the refused edit stays only in the old one).
@@ -89,8 +121,13 @@ async fn a_shared_terminal_streams_to_guests_and_takes_their_keys_only_when_allo
     let cy = status["guests"].as_array().expect("guests").iter().find(|g| g["name"] == "Cy").expect("cy")["token"].as_str().expect("token").to_owned();
     let ro = Peer::join(format!("{base}/terminal/{id}/input?token={cy}"), "terminal/x/input", Backoff::default());
     until("told read-only", || ro.status() == weft_collab::PeerStatus::ReadOnly).await;
+    let (_, mut watching) = input.open();
+    let mut seen = vec![];
     type_keys(&ro, "echo sneaky-$((3+4))\r");
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    announce(&ro, "after-sneaky");
+    until("the marker relayed", || saw(&mut watching, &mut seen, "after-sneaky")).await;
+    call(json!({"method": "terminalWrite", "params": {"id": id, "data": "echo marker-$((3*3))\r"}})).await;
+    until("the host's marker command ran", || output(&out).contains("marker-9")).await;
     assert!(!output(&out).contains("sneaky-7"));
 
     // Unshared: guests no longer find it.
