@@ -1,17 +1,27 @@
 //! Encryption without a certificate authority: each host makes its own self-signed
 //! certificate (kept with its state, so the fingerprint survives restarts), and the invite
 //! link carries the certificate's SHA-256 fingerprint. A Weft guest checks that fingerprint
-//! after the TLS handshake and before sending anything — the token included — so a
+//! during the TLS handshake, before sending anything — the token included — so a
 //! different certificate (a man in the middle, another machine) is refused.
+//!
+//! rustls (with the ring provider) on every system: the host's ECDSA key is taken as rcgen
+//! makes it, and the guest's verifier pins the fingerprint while still checking the
+//! handshake's signatures, so only the holder of the pinned certificate's key gets in.
 
 use std::io;
 use std::net::SocketAddr;
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::{ring, verify_tls12_signature, verify_tls13_signature, CryptoProvider};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+use rustls::{DigitallySignedStruct, SignatureScheme};
 use sha2::{Digest, Sha256};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
-use tokio_native_tls::TlsStream;
+use tokio_rustls::server::TlsStream;
 use tracing::{debug, warn};
 
 /// The host's certificate and key (PEM), and the fingerprint guests pin.
@@ -43,7 +53,7 @@ impl Identity {
     pub fn load_or_create(dir: &Path) -> io::Result<Identity> {
         let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
         if let (Ok(cert_pem), Ok(key_pem)) = (std::fs::read_to_string(&cert), std::fs::read_to_string(&key)) {
-            let der = native_tls::Certificate::from_pem(cert_pem.as_bytes()).and_then(|c| c.to_der()).map_err(other)?;
+            let der = CertificateDer::from_pem_slice(cert_pem.as_bytes()).map_err(other)?;
             return Ok(Identity { fingerprint: fingerprint(&der), cert_pem, key_pem });
         }
         let id = Identity::generate()?;
@@ -57,9 +67,16 @@ impl Identity {
         Ok(id)
     }
 
-    fn acceptor(&self) -> io::Result<tokio_native_tls::TlsAcceptor> {
-        let identity = native_tls::Identity::from_pkcs8(self.cert_pem.as_bytes(), self.key_pem.as_bytes()).map_err(other)?;
-        Ok(native_tls::TlsAcceptor::new(identity).map_err(other)?.into())
+    fn acceptor(&self) -> io::Result<tokio_rustls::TlsAcceptor> {
+        let cert = CertificateDer::from_pem_slice(self.cert_pem.as_bytes()).map_err(other)?;
+        let key = PrivateKeyDer::from_pem_slice(self.key_pem.as_bytes()).map_err(other)?;
+        let config = rustls::ServerConfig::builder_with_provider(provider())
+            .with_safe_default_protocol_versions()
+            .map_err(other)?
+            .with_no_client_auth()
+            .with_single_cert(vec![cert], key)
+            .map_err(other)?;
+        Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
     }
 }
 
@@ -80,7 +97,7 @@ impl Drop for TlsListener {
 impl TlsListener {
     pub fn new(tcp: TcpListener, id: &Identity) -> io::Result<TlsListener> {
         let addr = tcp.local_addr()?;
-        let acceptor = std::sync::Arc::new(id.acceptor()?);
+        let acceptor = Arc::new(id.acceptor()?);
         let (tx, ready) = mpsc::channel(64);
         let accept_loop = tokio::spawn(async move {
             loop {
@@ -129,6 +146,10 @@ impl axum::serve::Listener for TlsListener {
     }
 }
 
+fn provider() -> Arc<CryptoProvider> {
+    Arc::new(ring::default_provider())
+}
+
 /// Why a pinned connection failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
@@ -138,21 +159,67 @@ pub enum ConnectError {
     #[error("{0}")]
     Io(#[from] io::Error),
     #[error("TLS: {0}")]
-    Tls(#[from] native_tls::Error),
+    Tls(#[from] rustls::Error),
 }
 
-/// Connects to `host:port` over TLS and checks the certificate's fingerprint before
-/// anything else is sent.
-pub async fn connect_pinned(host: &str, port: u16, pin: &str) -> Result<TlsStream<TcpStream>, ConnectError> {
+/// Accepts exactly the certificate whose SHA-256 is the pin (no chain, no name: the link is
+/// the trust), and checks the handshake's signatures with it as usual, so presenting the
+/// certificate is not enough: the host must hold its key.
+#[derive(Debug)]
+struct Pinned {
+    pin: String,
+    /// The fingerprint the host presented, for the error when it is not the pin.
+    seen: Mutex<Option<String>>,
+    provider: Arc<CryptoProvider>,
+}
+
+impl ServerCertVerifier for Pinned {
+    fn verify_server_cert(&self, end_entity: &CertificateDer<'_>, _intermediates: &[CertificateDer<'_>], _name: &ServerName<'_>, _ocsp: &[u8], _now: UnixTime) -> Result<ServerCertVerified, rustls::Error> {
+        let got = fingerprint(end_entity);
+        let ok = got.eq_ignore_ascii_case(&self.pin);
+        *self.seen.lock().unwrap_or_else(|p| p.into_inner()) = Some(got);
+        if ok {
+            Ok(ServerCertVerified::assertion())
+        } else {
+            Err(rustls::Error::InvalidCertificate(rustls::CertificateError::ApplicationVerificationFailure))
+        }
+    }
+
+    fn verify_tls12_signature(&self, message: &[u8], cert: &CertificateDer<'_>, dss: &DigitallySignedStruct) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+    }
+
+    fn verify_tls13_signature(&self, message: &[u8], cert: &CertificateDer<'_>, dss: &DigitallySignedStruct) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.provider.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+/// Connects to `host:port` over TLS; the handshake itself checks the certificate's
+/// fingerprint, so nothing is sent to a host that does not hold the pinned certificate.
+pub async fn connect_pinned(host: &str, port: u16, pin: &str) -> Result<tokio_rustls::client::TlsStream<TcpStream>, ConnectError> {
     let tcp = TcpStream::connect((host, port)).await?;
     tcp.set_nodelay(true)?;
-    // The certificate is self-signed and names no real host: the pin is the whole check.
-    let connector = native_tls::TlsConnector::builder().danger_accept_invalid_certs(true).danger_accept_invalid_hostnames(true).build()?;
-    let tls = tokio_native_tls::TlsConnector::from(connector).connect(host, tcp).await?;
-    let der = tls.get_ref().peer_certificate()?.map(|c| c.to_der()).transpose()?.unwrap_or_default();
-    let got = fingerprint(&der);
-    if !got.eq_ignore_ascii_case(pin) {
-        return Err(ConnectError::WrongCertificate { expected: pin.to_owned(), got });
+    let provider = provider();
+    let verifier = Arc::new(Pinned { pin: pin.to_owned(), seen: Mutex::new(None), provider: provider.clone() });
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .dangerous()
+        .with_custom_certificate_verifier(verifier.clone())
+        .with_no_client_auth();
+    // The certificate names no real host (the pin is the check); any valid name will do.
+    let name = ServerName::try_from(host.to_owned()).unwrap_or_else(|_| ServerName::try_from("weft-collab-host").expect("a valid DNS name"));
+    match tokio_rustls::TlsConnector::from(Arc::new(config)).connect(name, tcp).await {
+        Ok(tls) => Ok(tls),
+        Err(e) => {
+            let seen = verifier.seen.lock().unwrap_or_else(|p| p.into_inner()).clone();
+            match seen {
+                Some(got) if !got.eq_ignore_ascii_case(pin) => Err(ConnectError::WrongCertificate { expected: pin.to_owned(), got }),
+                _ => Err(ConnectError::Io(e)),
+            }
+        }
     }
-    Ok(tls)
 }
