@@ -50,7 +50,7 @@ echo "==> windows: the platform-neutral crates' tests, as Windows programs under
 # Real Windows semantics where Wine has them (paths, file sharing, no POSIX permissions);
 # tests that only mean something on Unix are gated with cfg(unix). Never skipped quietly.
 command -v wine >/dev/null || { echo "FAIL: wine is not installed (scripts/setup.sh installs wine64)"; exit 1; }
-wine_crates=(-p weft-fs -p weft-doc -p weft-store -p weft-syntax -p weft-usage -p weft-llm)
+wine_crates=(-p weft-fs -p weft-doc -p weft-store -p weft-syntax -p weft-usage -p weft-llm -p weft-collab)
 cargo test --target x86_64-pc-windows-gnu "${wine_crates[@]}" --no-run
 # Wine 8 lacks bcryptprimitives.dll, which Rust's standard library loads for randomness:
 # a shim beside the test binaries (see the source).
