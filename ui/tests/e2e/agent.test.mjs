@@ -106,6 +106,7 @@ test('a prompt streams, an approved edit shows in the editor, the test runs, and
     return before.toString().replace(/\u2060/g, '');
   });
   assert.equal(around, 'echo $(($1 +');
+  await screenshot(page, 'agent-edit-in-editor');
 
   // The command asks too; once allowed it runs in a real shell and passes.
   const run = panel.locator('.ag-approval[data-tool="run_command"]');
