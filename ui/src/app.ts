@@ -8,11 +8,13 @@ import { BackendError, type Backend, type AppInfo, type Settings, type FsChange,
 import { choose, toast, errorMessage, panelModal } from './dialogs';
 import { CostMeter } from './usage';
 import { Doc } from './editor/doc';
+import { Commands, showKey } from './commands';
 import { EditorGroup, type Tab } from './editor/group';
 import { applySettings, baseExtensions, ensureVim } from './editor/extensions';
 import { FileTree } from './tree';
 import { SearchPanel } from './search';
 import { openFinder } from './finder';
+import { openPalette } from './palette';
 import { DocSyntax } from './editor/syntax';
 import { setAgentCursor } from './editor/agentcursor';
 import { OutlinePanel, renderCrumbs, openFileSymbols, openWorkspaceSymbols } from './outline';
@@ -29,6 +31,7 @@ export interface Preload {
 
 export class App {
   private docs = new Map<string, Doc>();
+  private commands = new Commands();
   /** Documents being bound, so two opens of one file share one binding. */
   private loading = new Map<string, Promise<Doc>>();
   private groups: EditorGroup[] = [];
@@ -79,6 +82,7 @@ export class App {
     // A slow disk must not leave the window blank: then the workbench shows as it fills.
     const fallback = setTimeout(show, 250);
     this.backend.setTitle(`${this.info.workspace.name} — Weft`);
+    this.registerCommands();
     document.addEventListener('keydown', (e) => this.onKey(e), true);
     this.backend.onCloseRequested(() => this.confirmDiscardAll('closing Weft'));
     this.backend.onConnection((up) => {
@@ -698,6 +702,8 @@ export class App {
     await ensureVim(s);
     this.settings = s;
     this.applyGlobalSettings();
+    const unknown = this.commands.setUserKeys(s.keybindings);
+    if (unknown.length) toast(`keybindings: no command ${unknown.map((u) => JSON.stringify(u)).join(', ')} (Ctrl+Shift+P lists them)`, 'error');
     for (const g of this.groups) for (const t of g.tabs) applySettings(t.view, s);
     void this.terminalsP?.then((t) => t.applySettings(s));
     void this.agentP?.then((a) => a.settingsChanged());
@@ -789,37 +795,77 @@ export class App {
     this.updateDirtyFlag();
   }
 
+  /** The workbench's commands and their default keys (see ./commands). */
+  private registerCommands(): void {
+    const active = () => this.activeGroup.active;
+    this.commands.register(
+      { id: 'workbench.commandPalette', title: 'Show All Commands', key: 'Mod-Shift-p', inTerminal: true, run: () => this.openCommandPalette() },
+      { id: 'workbench.goToFile', title: 'Go to File…', key: 'Mod-p', run: () => openFinder(this.backend, (p, line) => void this.openFile(p, { line })) },
+      {
+        id: 'workbench.search', title: 'Search in Files', key: 'Mod-Shift-f', run: () => {
+          this.showSidebar('search');
+          const a = active();
+          const sel = a ? a.view.state.sliceDoc(a.view.state.selection.main.from, a.view.state.selection.main.to) : '';
+          this.searchPanel.focus(sel && !sel.includes('\n') ? sel : undefined);
+        },
+      },
+      { id: 'view.explorer', title: 'Show Explorer', key: 'Mod-Shift-e', run: () => this.showSidebar('explorer') },
+      { id: 'view.timeline', title: 'Show Checkpoint Timeline', run: () => this.showSidebar('timeline') },
+      { id: 'editor.goToSymbol', title: 'Go to Symbol in File…', key: 'Mod-Shift-o', run: () => void (active() && openFileSymbols(active()!)) },
+      { id: 'workbench.goToWorkspaceSymbol', title: 'Go to Symbol in Workspace…', key: 'Mod-t', run: () => openWorkspaceSymbols(this.backend, (p, line, column) => void this.openFile(p, { line, from: column })) },
+      { id: 'file.save', title: 'Save', key: 'Mod-s', run: () => void (active() && this.save(active()!.doc)) },
+      { id: 'file.saveAll', title: 'Save All', key: 'Mod-Alt-s', run: () => void this.saveAll() },
+      { id: 'editor.close', title: 'Close Editor', key: 'Mod-w', run: () => void (active() && this.closeTab(this.activeGroup, active()!)) },
+      { id: 'view.splitRight', title: 'Split Editor Right', key: 'Mod-\\', run: () => this.splitRight() },
+      { id: 'workbench.settings', title: 'Open Settings', key: 'Mod-,', run: () => void this.openSettings() },
+      { id: 'view.toggleSidebar', title: 'Toggle Sidebar', key: 'Mod-b', run: () => (this.sidebar.hidden = !this.sidebar.hidden) },
+      { id: 'view.toggleTerminal', title: 'Toggle Terminal', key: 'Mod-`', inTerminal: true, run: () => void this.terminals().then((t) => t.toggle()) },
+      { id: 'view.toggleAgent', title: 'Toggle Agent', key: 'Mod-Alt-i', inTerminal: true, run: () => void this.toggleAgent() },
+      { id: 'collab.join', title: 'Join a Live Session…', run: () => this.join() },
+    );
+    if (this.info.canOpenFolders) this.commands.register({ id: 'file.openFolder', title: 'Open Folder…', key: 'Mod-o', run: () => void this.openFolderDialog() });
+    const unknown = this.commands.setUserKeys(this.settings.keybindings);
+    if (unknown.length) toast(`keybindings: no command ${unknown.map((u) => JSON.stringify(u)).join(', ')} (Ctrl+Shift+P lists them)`, 'error');
+  }
+
+  private openCommandPalette(): void {
+    const all = () => this.commands.list().map((c) => {
+      const key = this.commands.keyOf(c.id);
+      return { label: c.title, detail: key ? showKey(key) : '', id: c.id };
+    });
+    openPalette({
+      placeholder: 'Run a command',
+      query: async (text) => {
+        const q = text.toLowerCase().trim();
+        const items = all();
+        if (!q) return items.sort((a, b) => a.label.localeCompare(b.label));
+        // In order: every typed character found in the title, each after the last.
+        return items
+          .map((it) => {
+            const indices: number[] = [];
+            let at = 0;
+            for (const ch of q) {
+              const found = it.label.toLowerCase().indexOf(ch, at);
+              if (found < 0) return null;
+              indices.push(found);
+              at = found + 1;
+            }
+            return { ...it, indices, score: indices[indices.length - 1] - indices[0] };
+          })
+          .filter((it): it is NonNullable<typeof it> => it !== null)
+          .sort((a, b) => a.score - b.score || a.label.localeCompare(b.label));
+      },
+      choose: (item) => this.commands.run(item.id),
+    });
+  }
+
   private onKey(e: KeyboardEvent) {
-    const mod = e.ctrlKey || e.metaKey;
-    if (!mod) return;
     // The live session covers the workbench: its keys are its own.
     if ((e.target as HTMLElement | null)?.closest?.('.live')) return;
-    const key = e.key.toLowerCase();
-    const run = (f: () => void) => {
-      e.preventDefault();
-      e.stopPropagation();
-      f();
-    };
-    if (e.key === '`' || e.code === 'Backquote') return run(() => void this.terminals().then((t) => t.toggle()));
-    if (e.altKey && e.code === 'KeyI') return run(() => void this.toggleAgent());
-    // In a terminal, Ctrl+W, Ctrl+P, Ctrl+B… belong to the shell; only Ctrl+Shift combos are ours.
-    if ((e.target as HTMLElement | null)?.closest?.('.terminal-panel') && !e.shiftKey) return;
-    const active = this.activeGroup.active;
-    if (key === 'p' && !e.shiftKey) run(() => openFinder(this.backend, (p, line) => void this.openFile(p, { line })));
-    else if (key === 'f' && e.shiftKey) run(() => {
-      this.showSidebar('search');
-      const sel = active ? active.view.state.sliceDoc(active.view.state.selection.main.from, active.view.state.selection.main.to) : '';
-      this.searchPanel.focus(sel && !sel.includes('\n') ? sel : undefined);
-    });
-    else if (key === 'e' && e.shiftKey) run(() => this.showSidebar('explorer'));
-    else if (key === 'o' && e.shiftKey) run(() => void (active && openFileSymbols(active)));
-    else if (key === 't' && !e.shiftKey) run(() => openWorkspaceSymbols(this.backend, (p, line, column) => void this.openFile(p, { line, from: column })));
-    else if (key === 's' && e.altKey) run(() => void this.saveAll());
-    else if (key === 's') run(() => void (active && this.save(active.doc)));
-    else if (key === 'w' && !e.shiftKey) run(() => void (active && this.closeTab(this.activeGroup, active)));
-    else if (key === '\\') run(() => this.splitRight());
-    else if (key === ',') run(() => void this.openSettings());
-    else if (key === 'b' && !e.shiftKey) run(() => (this.sidebar.hidden = !this.sidebar.hidden));
-    else if (key === 'o' && !e.shiftKey && this.info.canOpenFolders) run(() => void this.openFolderDialog());
+    // In a terminal, Ctrl+W, Ctrl+P, Ctrl+B… belong to the shell: only Ctrl+Shift combos and
+    // the panel toggles are ours.
+    const inTerminal = !!(e.target as HTMLElement | null)?.closest?.('.terminal-panel') && !e.shiftKey;
+    this.commands.handle(e, inTerminal);
   }
+
 }

@@ -79,6 +79,11 @@ pub struct Settings {
     pub budget_month_usd: f64,
     /// Percent of a cap at which you are told, once per period (0: never).
     pub budget_alert_percent: u32,
+    /// Command id -> its key, over the defaults (the command palette lists ids and keys):
+    /// `"view.toggleSidebar": "Mod-Alt-b"`; `""` takes a command's key away. `Mod` is Ctrl,
+    /// or Cmd on macOS.
+    #[ts(type = "Record<string, string>")]
+    pub keybindings: std::collections::BTreeMap<String, String>,
 }
 
 impl Default for Settings {
@@ -119,6 +124,7 @@ impl Default for Settings {
             budget_day_usd: 0.0,
             budget_month_usd: 0.0,
             budget_alert_percent: 80,
+            keybindings: Default::default(),
         }
     }
 }
@@ -184,8 +190,26 @@ impl Settings {
         if self.large_file_mb == 0 {
             return Err("largeFileMb must be at least 1".into());
         }
+        for (command, key) in &self.keybindings {
+            if !key.is_empty() && !valid_key(key) {
+                return Err(format!("keybindings.{command}: {key:?} is not a key; write it like \"Mod-Shift-p\" (modifiers Mod, Ctrl, Alt, Shift, then one key)"));
+            }
+        }
         Ok(())
     }
+}
+
+/// `Mod-Shift-p`, `Ctrl-\\`, `Alt-F8`: modifiers, then one key.
+fn valid_key(key: &str) -> bool {
+    // The key itself may be "-" (as in "Mod--").
+    let (mods, last) = match key.strip_suffix("--") {
+        Some(rest) => (rest, "-"),
+        None => match key.rsplit_once('-') {
+            Some((m, k)) => (m, k),
+            None => ("", key),
+        },
+    };
+    !last.is_empty() && (mods.is_empty() || mods.split('-').all(|m| ["Mod", "Ctrl", "Cmd", "Meta", "Alt", "Shift"].contains(&m)))
 }
 
 /// The settings file as the user left it: defaults (and the reason) when it is missing or
@@ -204,4 +228,21 @@ pub fn parse(text: &str) -> Result<Settings, String> {
     let s: Settings = serde_json::from_str(text).map_err(|e| format!("settings.json: {e}"))?;
     s.validate().map_err(|e| format!("settings.json: {e}"))?;
     Ok(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keybindings_name_modifiers_then_one_key() {
+        for ok in ["Mod-Shift-p", "Ctrl-\\", "Alt-F8", "Mod--", "F2", "Mod-`"] {
+            assert!(valid_key(ok), "{ok}");
+        }
+        for bad in ["Mod-", "Hyper-x", "Mod-Shift-", "Shift--x"] {
+            assert!(!valid_key(bad), "{bad}");
+        }
+        let s = Settings { keybindings: [("view.toggleSidebar".to_owned(), "Super-b".to_owned())].into(), ..Settings::default() };
+        assert!(s.validate().expect_err("bad key").contains("keybindings.view.toggleSidebar"));
+    }
 }

@@ -103,4 +103,10 @@ budgetThreadUsd: number, budgetDayUsd: number, budgetMonthUsd: number,
 /**
  * Percent of a cap at which you are told, once per period (0: never).
  */
-budgetAlertPercent: number, };
+budgetAlertPercent: number, 
+/**
+ * Command id -> its key, over the defaults (the command palette lists ids and keys):
+ * `"view.toggleSidebar": "Mod-Alt-b"`; `""` takes a command's key away. `Mod` is Ctrl,
+ * or Cmd on macOS.
+ */
+keybindings: Record<string, string>, };

@@ -356,6 +356,35 @@ async function withDomTerminal() {
 }
 const terminalText = () => page.locator('.term-split:not([hidden]) .xterm-rows').first().evaluate((el) => [...el.children].map((r) => r.textContent.replace(/\u00a0/g, ' ')).join('\n'));
 
+test('the command palette lists commands with their keys and runs them; the keybindings setting remaps keys', async () => {
+  await openFromTree('src/main.rs');
+  await page.keyboard.press('Control+Shift+P');
+  await page.locator('.palette-input').fill('split right');
+  const row = page.locator('.palette-item.active');
+  await waitFor(async () => /Split Editor Right/.test((await row.textContent()) ?? ''), 'the command found');
+  assert.match(await row.textContent(), /Ctrl\+\\/, 'its key is shown');
+  await page.keyboard.press('Enter');
+  await waitFor(async () => (await page.locator('.group').count()) === 2, 'the editor split');
+
+  // Toggle Sidebar moves to Ctrl+Alt+B: Ctrl+B no longer does it, the new key does.
+  mkdirSync(join(server.appDir, 'config'), { recursive: true });
+  writeFileSync(join(server.appDir, 'config', 'settings.json'), '{"keybindings": {"view.toggleSidebar": "Mod-Alt-b"}}\n');
+  try {
+    await page.reload();
+    await page.waitForSelector('.tree-row[data-path="src"]');
+    await page.keyboard.press('Control+b');
+    await page.keyboard.press('Control+Shift+P');
+    await page.locator('.palette-input').fill('toggle sidebar');
+    await waitFor(async () => /Ctrl\+Alt\+B/.test((await page.locator('.palette-item.active').textContent()) ?? ''), 'the new key in the palette');
+    await page.keyboard.press('Escape');
+    assert.equal(await page.locator('.sidebar').isVisible(), true, 'Ctrl+B still toggled the sidebar');
+    await page.keyboard.press('Control+Alt+b');
+    await waitFor(async () => !(await page.locator('.sidebar').isVisible()), 'the sidebar hidden by the new key');
+  } finally {
+    writeFileSync(join(server.appDir, 'config', 'settings.json'), '{}\n');
+  }
+});
+
 test('the terminal runs a real shell: type echo hello-weft, see it', async () => {
   await withDomTerminal();
   await page.keyboard.press('Control+Backquote');
