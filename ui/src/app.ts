@@ -831,7 +831,8 @@ export class App {
   private openCommandPalette(): void {
     const all = () => this.commands.list().map((c) => {
       const key = this.commands.keyOf(c.id);
-      return { label: c.title, detail: key ? showKey(key) : '', id: c.id };
+      // The id is what the keybindings setting names.
+      return { label: c.title, detail: key ? `${showKey(key)} · ${c.id}` : c.id, id: c.id };
     });
     openPalette({
       placeholder: 'Run a command',
