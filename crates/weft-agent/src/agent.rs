@@ -456,7 +456,9 @@ impl Agent {
                     continue;
                 }
                 if !out.originals.contains_key(&path) {
-                    let before = ws.read_bytes(&path).ok();
+                    // What the user had before the change: an open document's text, unsaved
+                    // edits included (rejecting the change gives back exactly that).
+                    let before = self.toolbox.current_bytes(&path);
                     out.originals.insert(path, before);
                 }
             }

@@ -21,4 +21,4 @@ pub use agent::{summary, Agent, AgentConfig, AgentEvent, Approval, ApprovalReque
 pub use context::Mention;
 pub use permissions::{Decision, Policy, Rule};
 pub use review::{FileReview, FileStatus, Hunk, Review};
-pub use tools::{Outcome, Toolbox};
+pub use tools::{OpenFiles, Outcome, Toolbox};

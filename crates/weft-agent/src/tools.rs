@@ -82,6 +82,38 @@ pub struct Toolbox {
     ws: Arc<Workspace>,
     pub commands: Commands,
     index: Mutex<Option<Arc<weft_syntax::SymbolIndex>>>,
+    open: Option<Arc<dyn OpenFiles>>,
+}
+
+/// The files the user has open in the editor: the agent reads (and edits from) the text
+/// they see, unsaved edits included, rather than an older version on disk.
+pub trait OpenFiles: Send + Sync {
+    /// The open document of `path` as the file's text (its own line endings) and encoding;
+    /// None when it is not open.
+    fn text(&self, path: &str) -> Option<(String, Encoding)>;
+
+    /// Changes the open document of `path` from `read` (what the agent read of it) to `text`
+    /// and saves it; None when it is not open (the agent writes the file then).
+    fn write(&self, path: &str, read: &str, text: &str) -> Option<Result<(), String>>;
+}
+
+/// Writes an edit: into the open document when there is one (the user sees it as the
+/// agent's, and keeps what they typed since the agent read), else to the file.
+fn write(ws: &Workspace, open: Option<&dyn OpenFiles>, path: &str, read: &str, text: &str, encoding: Encoding) -> Result<(), Outcome> {
+    if let Some(done) = open.and_then(|o| o.write(path, read, text)) {
+        return done.map_err(|e| Outcome::err(format!("could not save {path}: {e}")));
+    }
+    ws.write_text(path, text, encoding).map(drop).map_err(fs_err)
+}
+
+/// A file's text as the agent sees it: the open document's, else the disk's.
+fn read(ws: &Workspace, open: Option<&dyn OpenFiles>, path: &str) -> weft_fs::Result<(String, Encoding)> {
+    // Through the jail first: an open document is no way around it.
+    ws.resolve(path)?;
+    if let Some(t) = open.and_then(|o| o.text(path)) {
+        return Ok(t);
+    }
+    ws.read_text(path).map(|f| (f.content.text, f.content.encoding))
 }
 
 fn str_arg<'a>(input: &'a Value, key: &str) -> Result<&'a str, Outcome> {
@@ -94,7 +126,22 @@ impl Toolbox {
     }
 
     pub fn with_commands(ws: Arc<Workspace>, commands: Commands) -> Self {
-        Toolbox { ws, commands, index: Mutex::new(None) }
+        Toolbox { ws, commands, index: Mutex::new(None), open: None }
+    }
+
+    /// Reads open files from the editor's documents (see [`OpenFiles`]).
+    pub fn with_open_files(mut self, open: Arc<dyn OpenFiles>) -> Self {
+        self.open = Some(open);
+        self
+    }
+
+    /// A file's bytes as the agent would read it now (the open document's text, encoded as
+    /// the file is), for the review's "before"; None when it does not exist.
+    pub fn current_bytes(&self, path: &str) -> Option<Vec<u8>> {
+        if let Some((text, encoding)) = self.open.as_ref().and_then(|o| o.text(path)) {
+            return weft_fs::encode(path, &text, encoding).ok();
+        }
+        self.ws.read_bytes(path).ok()
     }
 
     pub fn workspace(&self) -> &Workspace {
@@ -110,8 +157,8 @@ impl Toolbox {
             _ => {
                 let ws = self.ws.clone();
                 let (tool, input) = (tool.to_owned(), input.clone());
-                let index = self.repo_index();
-                match tokio::task::spawn_blocking(move || file_tool(&ws, &tool, &input, index)).await {
+                let (index, open) = (self.repo_index(), self.open.clone());
+                match tokio::task::spawn_blocking(move || file_tool(&ws, open.as_deref(), &tool, &input, index)).await {
                     Ok(r) => r,
                     Err(e) => Err(Outcome::err(format!("the tool failed: {e}"))),
                 }
@@ -123,8 +170,8 @@ impl Toolbox {
     /// The @-mentions as (label, text), read inside the workspace. A mention that cannot
     /// be read becomes a note saying why, so the model knows it is missing.
     pub async fn resolve(&self, mentions: &[crate::Mention]) -> Vec<(String, String)> {
-        let (ws, index, mentions) = (self.ws.clone(), self.repo_index(), mentions.to_vec());
-        tokio::task::spawn_blocking(move || mentions.iter().map(|m| resolve_one(&ws, &index, m)).collect())
+        let (ws, index, mentions, open) = (self.ws.clone(), self.repo_index(), mentions.to_vec(), self.open.clone());
+        tokio::task::spawn_blocking(move || mentions.iter().map(|m| resolve_one(&ws, open.as_deref(), &index, m)).collect())
             .await
             .unwrap_or_default()
     }
@@ -195,7 +242,7 @@ impl Toolbox {
     }
 }
 
-fn resolve_one(ws: &Workspace, index: &weft_syntax::SymbolIndex, m: &crate::Mention) -> (String, String) {
+fn resolve_one(ws: &Workspace, open: Option<&dyn OpenFiles>, index: &weft_syntax::SymbolIndex, m: &crate::Mention) -> (String, String) {
     use crate::context::cap;
     match m {
         crate::Mention::File { path, start_line, end_line } => {
@@ -204,11 +251,11 @@ fn resolve_one(ws: &Workspace, index: &weft_syntax::SymbolIndex, m: &crate::Ment
                 (Some(a), None) => format!("{path}:{a}-"),
                 _ => path.clone(),
             };
-            let text = match ws.read_text(path) {
+            let text = match read(ws, open, path) {
                 Err(e) => format!("(could not read {path}: {e})"),
-                Ok(f) => {
+                Ok((text, _)) => {
                     let (a, b) = (start_line.unwrap_or(1).max(1) as usize, end_line.map_or(usize::MAX, |e| e as usize));
-                    let lines: Vec<&str> = f.content.text.lines().skip(a - 1).take(b.saturating_sub(a - 1)).collect();
+                    let lines: Vec<&str> = text.lines().skip(a - 1).take(b.saturating_sub(a - 1)).collect();
                     cap(&lines.join("\n"))
                 }
             };
@@ -224,7 +271,7 @@ fn resolve_one(ws: &Workspace, index: &weft_syntax::SymbolIndex, m: &crate::Ment
             }
             let mut out = String::new();
             for h in &hits {
-                out.push_str(&format!("{}:{}\n{}\n", h.path, h.line, definition(ws, &h.path, h.line, name).unwrap_or_else(|| h.detail.clone())));
+                out.push_str(&format!("{}:{}\n{}\n", h.path, h.line, definition(ws, open, &h.path, h.line, name).unwrap_or_else(|| h.detail.clone())));
             }
             (name.clone(), cap(&out))
         }
@@ -233,8 +280,8 @@ fn resolve_one(ws: &Workspace, index: &weft_syntax::SymbolIndex, m: &crate::Ment
 }
 
 /// The source of the definition of `name` that starts on `line`, from the syntax tree.
-fn definition(ws: &Workspace, path: &str, line: u32, name: &str) -> Option<String> {
-    let text = ws.read_text(path).ok()?.content.text;
+fn definition(ws: &Workspace, open: Option<&dyn OpenFiles>, path: &str, line: u32, name: &str) -> Option<String> {
+    let text = read(ws, open, path).ok()?.0;
     let lang = weft_syntax::Lang::detect(path, text.lines().next().unwrap_or(""))?;
     let doc = weft_syntax::Document::new(lang, text.clone()).ok()?;
     fn find<'a>(syms: &'a [weft_syntax::Symbol], line: u32, name: &str) -> Option<&'a weft_syntax::Symbol> {
@@ -264,7 +311,7 @@ fn fs_err(e: weft_fs::FsError) -> Outcome {
     Outcome::err(e.to_string())
 }
 
-fn file_tool(ws: &Workspace, tool: &str, input: &Value, index: Arc<weft_syntax::SymbolIndex>) -> Result<Outcome, Outcome> {
+fn file_tool(ws: &Workspace, open: Option<&dyn OpenFiles>, tool: &str, input: &Value, index: Arc<weft_syntax::SymbolIndex>) -> Result<Outcome, Outcome> {
     match tool {
         "list_dir" => {
             let path = input["path"].as_str().unwrap_or(".");
@@ -280,8 +327,8 @@ fn file_tool(ws: &Workspace, tool: &str, input: &Value, index: Arc<weft_syntax::
         }
         "read_file" => {
             let path = str_arg(input, "path")?;
-            let file = ws.read_text(path).map_err(fs_err)?;
-            let lines: Vec<&str> = file.content.text.lines().collect();
+            let (text, _) = read(ws, open, path).map_err(fs_err)?;
+            let lines: Vec<&str> = text.lines().collect();
             let total = lines.len();
             let start = input["start_line"].as_u64().unwrap_or(1).max(1) as usize;
             let end = input["end_line"].as_u64().map(|e| e as usize).unwrap_or(start + READ_LINES - 1).min(total);
@@ -325,8 +372,7 @@ fn file_tool(ws: &Workspace, tool: &str, input: &Value, index: Arc<weft_syntax::
         }
         "outline" => {
             let path = str_arg(input, "path")?;
-            let file = ws.read_text(path).map_err(fs_err)?;
-            let text = file.content.text;
+            let (text, _) = read(ws, open, path).map_err(fs_err)?;
             let lang = weft_syntax::Lang::detect(path, text.lines().next().unwrap_or(""))
                 .ok_or_else(|| Outcome::err(format!("no outline for {path}: its language is not known")))?;
             let doc = weft_syntax::Document::new(lang, text).map_err(|e| Outcome::err(e.to_string()))?;
@@ -347,8 +393,10 @@ fn file_tool(ws: &Workspace, tool: &str, input: &Value, index: Arc<weft_syntax::
             if old.is_empty() {
                 return Err(Outcome::err("old_string is empty; use write_file to create a file"));
             }
-            let file = ws.read_text(path).map_err(fs_err)?;
-            let text = &file.content.text;
+            // The text the user sees (an open document's, unsaved edits included): the edit is
+            // made on it and written, so what was on screen is what the edit applies to.
+            let (text, encoding) = read(ws, open, path).map_err(fs_err)?;
+            let text = &text;
             // The model writes \n; a CRLF file is matched and edited in its own line ends.
             let crlf = text.contains("\r\n") && !old.contains("\r\n");
             let (old, new) = if crlf { (old.replace('\n', "\r\n"), new.replace('\n', "\r\n")) } else { (old.to_owned(), new.to_owned()) };
@@ -356,7 +404,7 @@ fn file_tool(ws: &Workspace, tool: &str, input: &Value, index: Arc<weft_syntax::
                 0 => Err(Outcome::err(format!("old_string was not found in {path}; read the file again and copy the text exactly"))),
                 1 => {
                     let updated = text.replacen(old.as_str(), &new, 1);
-                    ws.write_text(path, &updated, file.content.encoding).map_err(fs_err)?;
+                    write(ws, open, path, text, &updated, encoding)?;
                     Ok(Outcome::ok(format!("edited {path}")))
                 }
                 n => Err(Outcome::err(format!("old_string occurs {n} times in {path}; include more context so it occurs once"))),
@@ -370,7 +418,11 @@ fn file_tool(ws: &Workspace, tool: &str, input: &Value, index: Arc<weft_syntax::
                 std::fs::create_dir_all(dir).map_err(|e| Outcome::err(format!("cannot create the folder for {path}: {e}")))?;
             }
             let existed = abs.exists();
-            ws.write_text(path, content, Encoding::Utf8).map_err(fs_err)?;
+            match open.and_then(|o| o.text(path)) {
+                // Open in the editor: the whole text replaced, as the agent's edit.
+                Some((read, encoding)) => write(ws, open, path, &read, content, encoding)?,
+                None => ws.write_text(path, content, Encoding::Utf8).map(drop).map_err(fs_err)?,
+            }
             Ok(Outcome::ok(format!("{} {path}", if existed { "overwrote" } else { "created" })))
         }
         "rename" => {

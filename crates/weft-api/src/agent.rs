@@ -353,6 +353,8 @@ pub struct AgentHost {
     /// Told of each file a turn wrote (`Some(path)`) and of the turn's end (`None`), so a
     /// shared document shows the change at once with the "Agent" cursor.
     on_write: Option<WriteHook>,
+    /// The editor's open documents: the agent reads what the user sees.
+    open_files: Option<Arc<dyn weft_agent::OpenFiles>>,
 }
 
 /// See `AgentHost::on_write`.
@@ -387,11 +389,17 @@ impl AgentHost {
             streams: Mutex::default(),
             granted: Mutex::new(Policy { tools: BTreeMap::new(), allow_commands: vec![], deny_commands: vec![] }),
             on_write: None,
+            open_files: None,
         }
     }
 
     pub fn with_write_hook(mut self, hook: WriteHook) -> Self {
         self.on_write = Some(hook);
+        self
+    }
+
+    pub fn with_open_files(mut self, open: Arc<dyn weft_agent::OpenFiles>) -> Self {
+        self.open_files = Some(open);
         self
     }
 
@@ -517,7 +525,11 @@ impl AgentHost {
             }),
         });
         let client = Arc::new(client);
-        let agent = Agent::new(client.clone(), Arc::new(Toolbox::with_commands(self.ws.clone(), Commands::with_env(settings.agent_env.clone().into_iter().collect()))), self.store.clone(), rules, approver, config).with_spending(books.clone());
+        let mut toolbox = Toolbox::with_commands(self.ws.clone(), Commands::with_env(settings.agent_env.clone().into_iter().collect()));
+        if let Some(open) = &self.open_files {
+            toolbox = toolbox.with_open_files(open.clone());
+        }
+        let agent = Agent::new(client.clone(), Arc::new(toolbox), self.store.clone(), rules, approver, config).with_spending(books.clone());
         let (host, model_name) = (self.clone(), route[0].to_string());
         tokio::runtime::Handle::try_current()
             .map_err(|_| ApiError::internal("no async runtime"))?

@@ -123,7 +123,11 @@ impl Api {
             Some(p) => d.agent_wrote(p),
             None => d.agent_done(),
         });
-        let agents = Arc::new(AgentHost::new(ws.clone(), store, self.inner.paths.clone(), &crate::paths::workspace_key(ws.root())).with_write_hook(on_write));
+        let agents = Arc::new(
+            AgentHost::new(ws.clone(), store, self.inner.paths.clone(), &crate::paths::workspace_key(ws.root()))
+                .with_write_hook(on_write)
+                .with_open_files(Arc::new(OpenDocs(docs.clone()))),
+        );
         info!(root = %info.root, "workspace opened");
         self.remember_recent(&info);
         *self.inner.workspace.write().map_err(ApiError::internal)? =
@@ -266,6 +270,20 @@ impl Api {
             .and_then(|f| std::fs::read(f).ok())
             .and_then(|b| serde_json::from_slice(&b).ok())
             .unwrap_or_default()
+    }
+}
+
+/// The agent reads open files from their documents (what the user sees).
+struct OpenDocs(Arc<weft_doc::Documents>);
+
+impl weft_agent::OpenFiles for OpenDocs {
+    fn text(&self, path: &str) -> Option<(String, weft_fs::Encoding)> {
+        self.0.file_text(path)
+    }
+
+    fn write(&self, path: &str, read: &str, text: &str) -> Option<std::result::Result<(), String>> {
+        self.0.get(path)?;
+        Some(self.0.agent_edit(path, read, text).map_err(|e| e.to_string()))
     }
 }
 

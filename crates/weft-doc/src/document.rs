@@ -644,6 +644,37 @@ impl Document {
     /// "Agent" participant's cursor at the end of the change, until [`Document::agent_left`].
     pub fn agent_changed(&self, text: &str) -> bool {
         let Some(end) = self.merge_disk(text) else { return false };
+        self.show_agent_at(end);
+        true
+    }
+
+    /// The agent edited the text it had read (`read`) into `text`: merged three ways with
+    /// what the document holds now, so anything typed since the agent read is kept, and
+    /// everyone sees the "Agent" cursor at the end of the change. The file is the caller's
+    /// to save. Returns false when it changed nothing.
+    pub fn agent_edit(&self, read: &str, text: &str) -> bool {
+        let (update, end) = {
+            let aw = self.lock();
+            let content = aw.doc().get_or_insert_text(CONTENT);
+            let ours = content.get_string(&aw.doc().transact());
+            let merged = crate::merge3(read, &ours, text);
+            let edits = crate::text_edits(&ours, &merged.text);
+            if edits.is_empty() {
+                return false;
+            }
+            let shift: i64 = edits.iter().map(|e| e.inserted.encode_utf16().count() as i64 - i64::from(e.removed)).sum();
+            let end = edits.last().map(|e| (i64::from(e.start + e.removed) + shift).max(0) as u32).unwrap_or(0);
+            let mut txn = aw.doc().transact_mut();
+            crate::apply_edits(&content, &mut txn, &edits);
+            (txn.encode_update_v1(), end)
+        };
+        self.publish(update);
+        self.show_agent_at(end);
+        true
+    }
+
+    /// The agent's presence, its cursor at `end` (UTF-16) of the text.
+    fn show_agent_at(&self, end: u32) {
         let aw = self.lock();
         let t = aw.doc().get_or_insert_text(CONTENT);
         let item = {
@@ -658,7 +689,6 @@ impl Document {
         };
         let state = format!(r##"{{"user":{{"name":"Agent","color":"#c678dd","colorLight":"#c678dd33"}},"cursor":{{"anchor":{pos},"head":{pos}}}}}"##);
         self.announce(aw, Some(state));
-        true
     }
 
     /// The agent's turn ended: its cursor goes from everyone's view.

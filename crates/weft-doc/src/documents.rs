@@ -171,6 +171,13 @@ impl Documents {
         lock(&self.open).get(rel).map(|e| e.doc.clone())
     }
 
+    /// The open document of `rel` as its file's text would be (the file's line endings), and
+    /// the file's encoding; None when it is not open.
+    pub fn file_text(&self, rel: &str) -> Option<(String, Encoding)> {
+        let (doc, form) = lock(&self.open).get(rel).map(|e| (e.doc.clone(), e.form))?;
+        Some((to_file(&doc.text(), form), form.encoding))
+    }
+
     /// Every open document with its path.
     pub fn all(&self) -> Vec<(String, Arc<Document>)> {
         lock(&self.open).iter().map(|(k, e)| (k.clone(), e.doc.clone())).collect()
@@ -249,6 +256,17 @@ impl Documents {
                 doc.agent_changed(&to_document(&f.content.text, f.content.encoding).0);
             }
         }
+    }
+
+    /// The agent changed the open file `rel` from `read` (the file's text it read) to `text`
+    /// (both in the file's form): applied to the document as the agent's edit, merged with
+    /// anything typed since it read, then saved like any edit. Err(NotOpen) when `rel` is
+    /// not open (the agent writes the file itself then).
+    pub fn agent_edit(&self, rel: &str, read: &str, text: &str) -> Result<(), FsError> {
+        let (doc, form) = lock(&self.open).get(rel).map(|e| (e.doc.clone(), e.form)).ok_or_else(|| FsError::InvalidPath { path: rel.to_owned(), reason: "is not open" })?;
+        let held = |t: &str| if form.crlf { t.replace("\r\n", "\n") } else { t.to_owned() };
+        doc.agent_edit(&held(read), &held(text));
+        self.save(rel).map(drop)
     }
 
     /// The agent's turn ended: its cursor leaves every document.

@@ -17,7 +17,7 @@ mod watch;
 
 pub use error::FsError;
 pub use finder::{FileFinder, FinderMatch};
-pub use io::{atomic_write, atomic_write_mode, is_temp_name, Encoding, FileText, LineEnding, TextFile, LARGE_FILE_BYTES, MAX_OPEN_BYTES};
+pub use io::{atomic_write, atomic_write_mode, encode, is_temp_name, Encoding, FileText, LineEnding, TextFile, LARGE_FILE_BYTES, MAX_OPEN_BYTES};
 pub use jail::Workspace;
 pub use search::{ReplaceOutcome, SearchCancel, SearchHit, SearchLine, SearchOptions, SearchSummary};
 pub use tree::{EntryKind, TreeEntry};

@@ -354,3 +354,40 @@ async fn in_a_shared_folder_the_agents_edit_reaches_participants_with_its_cursor
     let agent = states.iter().find(|j| j.contains(r#""name":"Agent""#)).unwrap_or_else(|| panic!("no Agent presence in {states:?}"));
     assert!(agent.contains(r#""cursor":{"anchor""#), "{agent}");
 }
+
+/// The agent reads the text the editor shows (an unsaved line included) and edits that text,
+/// not an older version on disk; rejecting its change gives back exactly what was on screen.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_agent_reads_and_edits_what_the_editor_shows_unsaved_edits_included() {
+    let s = setup(
+        vec![
+            tool("t1", "read_file", json!({"path": "add.sh"})),
+            tool("t2", "edit_file", json!({"path": "add.sh", "old_string": "# unsaved note", "new_string": "# note, seen by the agent"})),
+            Reply::sse(Turn::new("claude-test").text("Done.").anthropic()),
+        ],
+        json!({"agentTools": {"edit_file": "allow", "read_file": "allow"}}),
+    )
+    .await;
+    let ed = crate::docs::Editor::open(&s.api, "add.sh").await;
+    ed.type_at(0, "# unsaved note\n").await;
+    let frames = send(&s.api, "t-open", "tidy add.sh").await;
+    let done = next(&frames, "done", |f| f["type"] == "done").await;
+    assert_eq!(done["end"], "done", "{done}");
+    // The model was shown the unsaved line.
+    let reqs = s.server.requests();
+    assert!(reqs[1].body.to_string().contains("# unsaved note"), "read_file showed the disk, not the editor");
+    // Its edit applied to that text: on disk and in the editor.
+    let want = "# note, seen by the agent\necho $(($1 - $2))\n";
+    assert_eq!(std::fs::read_to_string(s.ws.path().join("add.sh")).expect("read"), want);
+    let end = Instant::now() + Duration::from_secs(20);
+    while ed.text() != want {
+        assert!(Instant::now() < end, "the editor never got the edit: {:?}", ed.text());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Rejecting it gives back what the editor showed before the turn, unsaved line included.
+    call(&s.api, json!({"method": "agentReviewAction", "params": {"thread": "t-open", "action": {"action": "rejectAll"}}})).await;
+    while ed.text() != "# unsaved note\necho $(($1 - $2))\n" {
+        assert!(Instant::now() < end, "the rejection did not restore the editor's text: {:?}", ed.text());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}

@@ -16,7 +16,7 @@ use yrs::{GetString, OffsetKind, Options, Text, Transact, Update};
 use crate::fixture;
 
 /// An editor: a replica of the document, fed by its docOpen stream.
-struct Editor {
+pub(crate) struct Editor {
     api: Api,
     conn: u64,
     doc: yrs::Doc,
@@ -26,7 +26,7 @@ struct Editor {
 }
 
 impl Editor {
-    async fn open(api: &Api, path: &str) -> Editor {
+    pub(crate) async fn open(api: &Api, path: &str) -> Editor {
         let inbox: Arc<Mutex<Vec<Vec<u8>>>> = Arc::default();
         let events: Arc<Mutex<Vec<Value>>> = Arc::default();
         let (i, e) = (inbox.clone(), events.clone());
@@ -63,7 +63,7 @@ impl Editor {
         }
     }
 
-    fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         self.sync();
         let t = self.doc.get_or_insert_text("content");
         let s = t.get_string(&self.doc.transact());
@@ -71,7 +71,7 @@ impl Editor {
     }
 
     /// Types `s` at `at` (UTF-16) and sends the update, as y-codemirror does.
-    async fn type_at(&self, at: u32, s: &str) {
+    pub(crate) async fn type_at(&self, at: u32, s: &str) {
         self.sync();
         let t = self.doc.get_or_insert_text("content");
         let update = {
@@ -84,7 +84,7 @@ impl Editor {
     }
 
     /// The file's text as last loaded or saved, from the newest `saved` frame.
-    fn saved(&self) -> Option<String> {
+    pub(crate) fn saved(&self) -> Option<String> {
         self.events.lock().expect("lock").iter().rev().find(|e| e["kind"] == "saved").map(|e| e["text"].as_str().expect("text").to_owned())
     }
 
