@@ -174,8 +174,9 @@ impl Editors {
     /// the document's transactions (an editor's typing, a guest's, a merged disk change, the
     /// agent's), in batches, and every editor of the document gets each result.
     fn analyse(&self, syntax: &Arc<crate::syntax::Syntax>, path: &str, doc: &Arc<Document>, limit: u64) -> Result<(String, tokio::sync::watch::Receiver<Option<Arc<DocEvent>>>)> {
+        // Keyed by the document (two names of one file share it), not by the editor's path.
         let mut analysed = self.analysed.lock().map_err(ApiError::internal)?;
-        if let Some(a) = analysed.get_mut(path).filter(|a| Arc::ptr_eq(&a.doc, doc)) {
+        if let Some(a) = analysed.get_mut(&doc.name).filter(|a| Arc::ptr_eq(&a.doc, doc)) {
             a.editors += 1;
             return Ok((a.id.clone(), a.frames.clone()));
         }
@@ -192,17 +193,17 @@ impl Editors {
         let first = syntax.open(id.clone(), path.to_owned(), text.unwrap_or_default(), limit)?;
         let (tx, frames) = tokio::sync::watch::channel(Some(Arc::new(DocEvent::Analysis { analysis: first, sv })));
         let worker = tokio::runtime::Handle::current().spawn(follow(syntax.clone(), doc.clone(), id.clone(), path.to_owned(), limit, pending, tx));
-        analysed.insert(path.to_owned(), Analysed { id: id.clone(), doc: doc.clone(), editors: 1, frames: frames.clone(), worker });
+        analysed.insert(doc.name.clone(), Analysed { id: id.clone(), doc: doc.clone(), editors: 1, frames: frames.clone(), worker });
         Ok((id, frames))
     }
 
-    /// An editor of `path` closed: the last one ends its analysis.
-    fn unanalyse(&self, syntax: &crate::syntax::Syntax, path: &str) {
+    /// An editor of `doc` closed: the last one ends its analysis.
+    fn unanalyse(&self, syntax: &crate::syntax::Syntax, doc: &Document) {
         let Ok(mut analysed) = self.analysed.lock() else { return };
-        let Some(a) = analysed.get_mut(path) else { return };
+        let Some(a) = analysed.get_mut(&doc.name) else { return };
         a.editors = a.editors.saturating_sub(1);
         if a.editors == 0 {
-            if let Some(a) = analysed.remove(path) {
+            if let Some(a) = analysed.remove(&doc.name) {
                 a.worker.abort();
                 a.doc.unobserve_text(&a.id);
                 syntax.close(&a.id);
@@ -235,7 +236,7 @@ impl Editors {
             let _ = stop.send(());
         }
         e.doc.leave(conn, &e.clients);
-        self.unanalyse(syntax, &e.path);
+        self.unanalyse(syntax, &e.doc);
         docs.release(&e.path, discard);
         Ok(())
     }
@@ -249,14 +250,6 @@ impl Editors {
 
     /// Editors of a renamed file follow it.
     pub fn renamed(&self, from: &str, to: &str) {
-        if let Ok(mut analysed) = self.analysed.lock() {
-            let moved: Vec<String> = analysed.keys().filter(|k| *k == from || k.starts_with(&format!("{from}/"))).cloned().collect();
-            for old in moved {
-                if let Some(a) = analysed.remove(&old) {
-                    analysed.insert(format!("{to}{}", &old[from.len()..]), a);
-                }
-            }
-        }
         if let Ok(mut open) = self.open.lock() {
             for e in open.values_mut() {
                 if e.path == from || e.path.starts_with(&format!("{from}/")) {

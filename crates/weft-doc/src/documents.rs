@@ -104,6 +104,20 @@ impl Documents {
         &self.ws
     }
 
+    /// The one name of the file `rel` names: its real path in the folder (symlinks followed,
+    /// and on Windows the case the disk has it in), so two spellings of one file — a link
+    /// and its target, `README.md` and `Readme.md` on a case-insensitive disk — open one
+    /// document. A file that is not there keeps the name it was given. (macOS's realpath
+    /// keeps the case it was given: two spellings there are still two documents.)
+    pub fn key(&self, rel: &str) -> String {
+        self.ws
+            .resolve_follow(rel)
+            .ok()
+            .and_then(|p| dunce::canonicalize(p).ok())
+            .and_then(|real| self.ws.relative(&real))
+            .unwrap_or_else(|| rel.to_owned())
+    }
+
     fn log_path(&self, rel: &str) -> Option<PathBuf> {
         self.store.as_ref().map(|d| d.join(log_name(&doc_name(rel))))
     }
@@ -111,6 +125,8 @@ impl Documents {
     /// The document of `rel`, opened from the file if nobody has it open. Errors as reading
     /// the file does (not found, binary, too large, outside the folder).
     pub fn open(&self, rel: &str) -> Result<Opened, FsError> {
+        let key = self.key(rel);
+        let rel = key.as_str();
         // Held while the file is read and the log replayed: two first opens of one file
         // must not both replay (and rewrite) its log.
         let mut open = lock(&self.open);
@@ -129,7 +145,7 @@ impl Documents {
     /// Opens `rel` for an editor; [`Documents::release`] lets it go.
     pub fn hold(&self, rel: &str) -> Result<Opened, FsError> {
         let opened = self.open(rel)?;
-        if let Some(e) = lock(&self.open).get_mut(rel) {
+        if let Some(e) = lock(&self.open).get_mut(&self.key(rel)) {
             e.holders += 1;
         }
         Ok(opened)
@@ -138,6 +154,8 @@ impl Documents {
     /// An editor closed its `rel`. With `discard`, the user chose not to save: when nobody
     /// else holds it, the document and its unsaved edits go (the file is untouched).
     pub fn release(&self, rel: &str, discard: bool) {
+        let key = self.key(rel);
+        let rel = key.as_str();
         let mut open = lock(&self.open);
         let Some(e) = open.get_mut(rel) else { return };
         e.holders = e.holders.saturating_sub(1);
@@ -168,13 +186,15 @@ impl Documents {
 
     /// The document of `rel` if it is open.
     pub fn get(&self, rel: &str) -> Option<Arc<Document>> {
-        lock(&self.open).get(rel).map(|e| e.doc.clone())
+        let key = self.key(rel);
+        lock(&self.open).get(&key).map(|e| e.doc.clone())
     }
 
     /// The open document of `rel` as its file's text would be (the file's line endings), and
     /// the file's encoding; None when it is not open.
     pub fn file_text(&self, rel: &str) -> Option<(String, Encoding)> {
-        let (doc, form) = lock(&self.open).get(rel).map(|e| (e.doc.clone(), e.form))?;
+        let key = self.key(rel);
+        let (doc, form) = lock(&self.open).get(&key).map(|e| (e.doc.clone(), e.form))?;
         Some((to_file(&doc.text(), form), form.encoding))
     }
 
@@ -187,6 +207,8 @@ impl Documents {
     /// A change on disk the watcher has not reported yet is merged first: a save never
     /// writes over what another program just wrote. Returns whether it wrote.
     pub fn save(&self, rel: &str) -> Result<bool, FsError> {
+        let key = self.key(rel);
+        let rel = key.as_str();
         let Some((doc, mut form)) = lock(&self.open).get(rel).map(|e| (e.doc.clone(), e.form)) else {
             return Err(FsError::InvalidPath { path: rel.to_owned(), reason: "is not open" });
         };
@@ -223,11 +245,12 @@ impl Documents {
 
     /// Files changed on disk (the watcher's report): open ones are merged by the merge loop.
     pub fn changed_on_disk<'a>(&self, paths: impl IntoIterator<Item = &'a str>) {
+        let keys: Vec<String> = paths.into_iter().map(|p| self.key(p)).collect();
         let open = lock(&self.open);
         let mut pending = lock(&self.pending);
-        for p in paths {
-            if open.contains_key(p) {
-                pending.insert(p.to_owned());
+        for k in keys {
+            if open.contains_key(&k) {
+                pending.insert(k);
             }
         }
         if !pending.is_empty() {
@@ -263,10 +286,11 @@ impl Documents {
     /// anything typed since it read, then saved like any edit. Err(NotOpen) when `rel` is
     /// not open (the agent writes the file itself then).
     pub fn agent_edit(&self, rel: &str, read: &str, text: &str) -> Result<(), FsError> {
-        let (doc, form) = lock(&self.open).get(rel).map(|e| (e.doc.clone(), e.form)).ok_or_else(|| FsError::InvalidPath { path: rel.to_owned(), reason: "is not open" })?;
+        let key = self.key(rel);
+        let (doc, form) = lock(&self.open).get(&key).map(|e| (e.doc.clone(), e.form)).ok_or_else(|| FsError::InvalidPath { path: rel.to_owned(), reason: "is not open" })?;
         let held = |t: &str| if form.crlf { t.replace("\r\n", "\n") } else { t.to_owned() };
         doc.agent_edit(&held(read), &held(text));
-        self.save(rel).map(drop)
+        self.save(&key).map(drop)
     }
 
     /// The agent's turn ended: its cursor leaves every document.

@@ -243,3 +243,18 @@ async fn tree_sitter_reads_the_document_whoever_changes_it() {
     until("the second editor's analysis", || other.errors() > 0).await;
     assert_eq!(ed.info["syntax"], other.info["syntax"], "one analysis per document");
 }
+
+/// Two names for one file (a link and its target; on Windows, two spellings of its case)
+/// open one document: typing in one editor shows in the other, and no two copies fight
+/// over the file.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_names_for_one_file_open_one_document() {
+    let f = fixture(Mode::Serve);
+    std::os::unix::fs::symlink("hello.txt", f.ws.path().join("alias.txt")).expect("link");
+    let a = Editor::open(&f.api, "hello.txt").await;
+    let b = Editor::open(&f.api, "alias.txt").await;
+    a.type_at(0, "one document: ").await;
+    until("the other name's editor has it", || b.text() == "one document: hello world\n").await;
+    assert_eq!(a.info["syntax"], b.info["syntax"], "one analysis, so one document");
+}
