@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use weft_agent::{Agent, AgentConfig, AgentEvent, Approval, ApprovalRequest, Approver, Policy, Thread, Toolbox, TurnEnd};
 use weft_llm::fake::{FakeServer, Reply, Turn};
@@ -256,7 +256,6 @@ async fn stop_kills_the_running_command_and_keeps_the_thread_valid() {
     let cancel = CancellationToken::new();
     let stopper = cancel.clone();
     let mut thread = Thread::default();
-    let started = Instant::now();
     let out = s
         .agent
         .run_turn(&mut thread, "wait".into(), &cancel, &mut move |e| {
@@ -270,7 +269,9 @@ async fn stop_kills_the_running_command_and_keeps_the_thread_valid() {
         })
         .await;
     assert_eq!(out.end, TurnEnd::Stopped);
-    assert!(started.elapsed() < Duration::from_secs(2), "stopped at once, not after the command");
+    // Returned before the command could have finished (no clock: the file it would have
+    // made afterwards is not there), and the command died with the stop.
+    assert!(!s.root.join("late.txt").exists(), "the turn waited for the command instead of stopping it");
     tokio::time::sleep(Duration::from_millis(2500)).await;
     assert!(!s.root.join("late.txt").exists(), "the command was killed with its children");
     // The call has its result, so the next turn can go on.
@@ -302,7 +303,6 @@ async fn stop_mid_stream_returns_at_once_and_leaves_files_whole() {
     let stopper = cancel.clone();
     let texts = Arc::new(Mutex::new(0));
     let t = texts.clone();
-    let started = Instant::now();
     let mut thread = Thread::default();
     let out = agent
         .run_turn(&mut thread, "talk".into(), &cancel, &mut move |e| {
@@ -313,8 +313,8 @@ async fn stop_mid_stream_returns_at_once_and_leaves_files_whole() {
         })
         .await;
     assert_eq!(out.end, TurnEnd::Stopped);
-    assert!(started.elapsed() < Duration::from_secs(4));
-    assert!(*texts.lock().expect("n") < 50, "the stream was not read to its end");
+    // Stopped mid-stream (no clock: far fewer pieces than the stream holds were read).
+    assert!(*texts.lock().expect("n") < 50, "the stream was read to its end");
     assert_eq!(std::fs::read_to_string(s.root.join("add.sh")).expect("read"), ADD);
     assert_eq!(std::fs::read_to_string(s.root.join("test.sh")).expect("read"), TEST);
 }
