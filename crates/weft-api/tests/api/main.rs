@@ -84,7 +84,6 @@ async fn watch_stream_reports_outside_changes_until_cancelled() {
     let f = fixture(Mode::Serve);
     let (stream, frames) = collector();
     f.api.call(json!({"method": "watch"}), Some(stream)).await.expect("watch");
-    tokio::time::sleep(Duration::from_millis(300)).await;
     std::fs::write(f.ws.path().join("new.txt"), "x").expect("write");
     let mut seen = false;
     for _ in 0..100 {
@@ -97,8 +96,19 @@ async fn watch_stream_reports_outside_changes_until_cancelled() {
     assert!(seen, "no watch frame: {:?}", frames.lock().expect("lock"));
     f.api.call(json!({"method": "cancel", "params": {"stream": "s1"}}), None).await.expect("cancel");
     let before = frames.lock().expect("lock").len();
+    // Another stream still watching: once it has seen the change, the cancelled one would
+    // have too (every watcher batch goes to all streams at once).
+    let (other, other_frames) = collector();
+    let other = Stream::new("s2", move |f| other.sink.send(f));
+    f.api.call(json!({"method": "watch"}), Some(other)).await.expect("watch");
     std::fs::write(f.ws.path().join("after.txt"), "x").expect("write");
-    tokio::time::sleep(Duration::from_millis(600)).await;
+    for _ in 0..200 {
+        if other_frames.lock().expect("lock").iter().any(|v| v["changes"].as_array().is_some_and(|c| c.iter().any(|c| c["path"] == "after.txt"))) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(other_frames.lock().expect("lock").iter().any(|v| v["changes"].as_array().is_some_and(|c| c.iter().any(|c| c["path"] == "after.txt"))), "the live stream never saw the change");
     assert_eq!(frames.lock().expect("lock").len(), before, "frames after cancel");
 }
 
