@@ -9,7 +9,7 @@ SUDO=""
 
 APT_PACKAGES=(libwebkit2gtk-4.1-dev build-essential curl wget file libxdo-dev libssl-dev
   libayatana-appindicator3-dev librsvg2-dev xvfb xauth webkit2gtk-driver xdotool)
-[ "${WEFT_SETUP_TESTS:-0}" = 1 ] && APT_PACKAGES+=(chromium ripgrep dbus-daemon gnome-keyring libsecret-tools mingw-w64 wine64)
+[ "${WEFT_SETUP_TESTS:-0}" = 1 ] && APT_PACKAGES+=(chromium ripgrep dbus-daemon gnome-keyring libsecret-tools mingw-w64 wine wine64)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
