@@ -193,12 +193,38 @@ pub fn atomic_write_mode(path: &Path, bytes: &[u8], mode: Option<u32>) -> std::i
             fs::set_permissions(&tmp_path, perms)?;
         }
         drop(file);
-        fs::rename(&tmp_path, path)
+        replace(&tmp_path, path)
     })();
     if result.is_err() {
         let _ = fs::remove_file(&tmp_path);
     }
     result
+}
+
+/// Renames `tmp` over `path`. On Windows a virus scanner, an indexer or an editor that
+/// has the file open without sharing makes the rename fail for a moment (a sharing
+/// violation, or access denied while a delete is pending): tried again for about two
+/// seconds before the save is reported failed (the old file untouched either way).
+fn replace(tmp: &Path, path: &Path) -> std::io::Result<()> {
+    #[cfg(windows)]
+    {
+        // ERROR_ACCESS_DENIED, ERROR_SHARING_VIOLATION, ERROR_LOCK_VIOLATION.
+        const BUSY: [i32; 3] = [5, 32, 33];
+        let mut wait = std::time::Duration::from_millis(10);
+        let mut waited = std::time::Duration::ZERO;
+        loop {
+            match fs::rename(tmp, path) {
+                Err(e) if e.raw_os_error().is_some_and(|c| BUSY.contains(&c)) && waited < std::time::Duration::from_secs(2) => {
+                    std::thread::sleep(wait);
+                    waited += wait;
+                    wait = (wait * 2).min(std::time::Duration::from_millis(250));
+                }
+                other => return other,
+            }
+        }
+    }
+    #[cfg(not(windows))]
+    fs::rename(tmp, path)
 }
 
 #[cfg(unix)]

@@ -9,6 +9,8 @@ mod save;
 mod search;
 mod tree;
 mod watch;
+#[cfg(windows)]
+mod windows;
 
 use std::fs;
 use std::path::Path;
