@@ -393,6 +393,8 @@ export class App {
     }
     this.docs.set(path, doc);
     doc.onChange(() => this.updateDirtyFlag());
+    // Moved by another program (a `git mv`, a terminal): the tab follows, edits and all.
+    doc.onMoved = (from, to) => this.onRenamed(from, to);
     return doc;
   }
 

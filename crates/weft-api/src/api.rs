@@ -59,7 +59,7 @@ struct OpenWorkspace {
     collab: Arc<Mutex<Option<weft_collab::WorkspaceHost>>>,
     /// The open files' documents: the editors, the agent and guests share them.
     docs: Arc<weft_doc::Documents>,
-    editors: crate::docs::Editors,
+    editors: Arc<crate::docs::Editors>,
     _merging: weft_doc::Merging,
 }
 
@@ -92,8 +92,17 @@ impl Api {
         // whether or not the folder is shared.
         let docs = weft_doc::Documents::new(Arc::new(ws.clone()), Some(self.inner.paths.collab_dir(ws.root())));
         let merging = docs.start_merging();
-        let (sx, ws2, d) = (syntax.clone(), ws.clone(), docs.clone());
+        let editors = Arc::new(crate::docs::Editors::default());
+        let (sx, ws2, d, eds) = (syntax.clone(), ws.clone(), docs.clone(), editors.clone());
         let watcher = Watcher::start(ws.clone(), Default::default(), move |changes| {
+            // A file moved by another program: its open document (and editors) follow.
+            let removed: Vec<&str> = changes.iter().filter(|c| !c.is_dir && c.kind == weft_fs::FsChangeKind::Removed).map(|c| c.path.as_str()).collect();
+            if !removed.is_empty() {
+                let created: Vec<&str> = changes.iter().filter(|c| !c.is_dir && c.kind == weft_fs::FsChangeKind::Created).map(|c| c.path.as_str()).collect();
+                for (from, to) in d.follow_renames(&removed, &created) {
+                    eds.moved_outside(&from, &to);
+                }
+            }
             d.changed_on_disk(changes.iter().filter(|c| !c.is_dir).map(|c| c.path.as_str()));
             // Re-parsing changed files must not hold up the next batch of events.
             let (sx, ws2, batch) = (sx.clone(), ws2.clone(), changes.clone());
@@ -131,7 +140,7 @@ impl Api {
         info!(root = %info.root, "workspace opened");
         self.remember_recent(&info);
         *self.inner.workspace.write().map_err(ApiError::internal)? =
-            Some(Arc::new(OpenWorkspace { ws, checkpoints, _watcher: watcher, listeners, finder, syntax, agents, collab, docs, editors: Default::default(), _merging: merging }));
+            Some(Arc::new(OpenWorkspace { ws, checkpoints, _watcher: watcher, listeners, finder, syntax, agents, collab, docs, editors, _merging: merging }));
         Ok(info)
     }
 

@@ -53,6 +53,10 @@ pub enum DocEvent {
     /// text, and waits for the next analysis.
     #[serde(rename_all = "camelCase")]
     Analysis { analysis: crate::Analysis, sv: Vec<u8> },
+    /// Another program moved the file (and its content came along unchanged): the
+    /// document follows it, and so should the editor's tab.
+    #[serde(rename_all = "camelCase")]
+    Renamed { from: String, to: String },
 }
 
 /// -> docSave
@@ -80,6 +84,8 @@ struct Editor {
     clients: Vec<ClientID>,
     /// Ends the editor's stream.
     stop: Option<tokio::sync::oneshot::Sender<()>>,
+    /// Events for this editor alone (its file was moved).
+    events: tokio::sync::mpsc::UnboundedSender<DocEvent>,
 }
 
 /// The editors bound to documents, by connection, and the analysis of each document they
@@ -118,7 +124,8 @@ impl Editors {
         let conn = new_connection();
         let doc = opened.doc.clone();
         let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
-        self.open.lock().map_err(ApiError::internal)?.insert(conn, Editor { path: path.to_owned(), doc: doc.clone(), clients: vec![], stop: Some(stop) });
+        let (events, mut own_events) = tokio::sync::mpsc::unbounded_channel::<DocEvent>();
+        self.open.lock().map_err(ApiError::internal)?.insert(conn, Editor { path: path.to_owned(), doc: doc.clone(), clients: vec![], stop: Some(stop), events });
         // Subscribed before the first frame is taken: nothing falls between the whole text
         // and the changes after it.
         let mut rx = doc.subscribe();
@@ -134,6 +141,7 @@ impl Editors {
             loop {
                 let sent = tokio::select! {
                     _ = &mut stopped => false,
+                    Some(event) = own_events.recv() => stream.json(event),
                     frame = rx.recv() => match frame {
                         Ok((from, bytes)) if from != conn => sink.send(StreamFrame::Bytes(bytes.to_vec())),
                         Ok(_) => true,
@@ -246,6 +254,16 @@ impl Editors {
         let wrote = docs.save(path)?;
         let gen = docs.get(path).map(|d| d.saved_generation()).unwrap_or(0);
         Ok(DocSaved { wrote, gen })
+    }
+
+    /// Another program moved `from` to `to` and the document followed: its editors are told.
+    pub fn moved_outside(&self, from: &str, to: &str) {
+        self.renamed(from, to);
+        if let Ok(open) = self.open.lock() {
+            for e in open.values().filter(|e| e.path == to || e.path.starts_with(&format!("{to}/"))) {
+                let _ = e.events.send(DocEvent::Renamed { from: format!("{from}{}", &e.path[to.len()..]), to: e.path.clone() });
+            }
+        }
     }
 
     /// Editors of a renamed file follow it.

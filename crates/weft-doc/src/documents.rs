@@ -315,6 +315,29 @@ impl Documents {
         }
     }
 
+    /// Another program moved open files: `removed` are paths that went in one watcher batch,
+    /// `created` the ones that appeared. An open document whose file went, and a new file
+    /// that holds exactly the text it last loaded or saved, are taken to be a rename: the
+    /// document follows it, unsaved edits and all. Returns the (from, to) pairs followed.
+    pub fn follow_renames(&self, removed: &[&str], created: &[&str]) -> Vec<(String, String)> {
+        let gone: Vec<(String, Arc<Document>)> = {
+            let open = lock(&self.open);
+            removed.iter().filter_map(|r| open.get(*r).map(|e| ((*r).to_owned(), e.doc.clone()))).filter(|(r, _)| self.ws.resolve_follow(r).map(|p| !p.exists()).unwrap_or(false)).collect()
+        };
+        let mut followed = vec![];
+        for (from, doc) in gone {
+            let saved = doc.saved_text();
+            let to = created.iter().find(|c| {
+                !lock(&self.open).contains_key(**c) && self.ws.read_text(c).map(|f| to_document(&f.content.text, f.content.encoding).0 == saved).unwrap_or(false)
+            });
+            if let Some(to) = to {
+                self.renamed(&from, to);
+                followed.push((from, (*to).to_owned()));
+            }
+        }
+        followed
+    }
+
     /// Disk -> documents, on a thread of its own (merging waits on the disk): each changed
     /// file of an open document is read and merged; at most one round per `MERGE_GAP`, so a
     /// program rewriting a file in a loop costs a bounded number of merges, each of the

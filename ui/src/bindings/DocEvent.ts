@@ -5,4 +5,4 @@ import type { DocConflict } from "./DocConflict";
 /**
  * Frames of a `docOpen` stream besides the raw y-sync messages.
  */
-export type DocEvent = { "kind": "saved", gen: number, text: string, conflicts: Array<DocConflict>, } | { "kind": "analysis", analysis: Analysis, sv: Array<number>, };
+export type DocEvent = { "kind": "saved", gen: number, text: string, conflicts: Array<DocConflict>, } | { "kind": "analysis", analysis: Analysis, sv: Array<number>, } | { "kind": "renamed", from: string, to: string, };

@@ -116,7 +116,14 @@ export class Doc {
     for (const l of this.listeners) l();
   }
 
+  /** Called when another program moved the file and the document followed it. */
+  onMoved: ((from: string, to: string) => void) | null = null;
+
   private event(e: DocEvent) {
+    if (e.kind === 'renamed') {
+      this.onMoved?.(e.from, e.to);
+      return;
+    }
     if (e.kind === 'analysis') {
       if (!this.bound) return;
       this.bound.analysis = { analysis: e.analysis, sv: e.sv };

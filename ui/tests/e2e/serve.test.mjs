@@ -4,7 +4,7 @@
 
 import { test, before, after, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync, readFileSync, existsSync, rmSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, writeFileSync, readFileSync, existsSync, rmSync, mkdtempSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'node:http';
@@ -178,6 +178,22 @@ test('a file deleted on disk while open: the editor keeps the text, and saving a
   await page.getByRole('button', { name: 'Save', exact: true }).click();
   await waitFor(() => existsSync(gone) && readFileSync(gone, 'utf8') === 'keep me\n', 'the file written again');
   await waitFor(async () => (await page.locator('.pane:not([hidden]) .banner').count()) === 0, 'the banner to go');
+});
+
+test('a file moved by another program: the tab follows with its unsaved edits', async () => {
+  writeFileSync(join(ws, 'wander.txt'), 'from here\n');
+  await page.locator('.tree-row[data-path="wander.txt"]').waitFor();
+  await openFromTree('wander.txt');
+  await page.locator('.pane:not([hidden]) .cm-content').click();
+  await page.keyboard.press('Control+End');
+  await page.keyboard.type('typed before the move');
+  renameSync(join(ws, 'wander.txt'), join(ws, 'wandered.txt'));
+  await page.locator('.tab.active[data-path="wandered.txt"]').waitFor();
+  assert.equal(await page.locator('.tab.active.dirty').count(), 1, 'still unsaved');
+  await page.keyboard.press('Control+s');
+  await page.locator('.tab.active:not(.dirty)').waitFor();
+  assert.equal(readFileSync(join(ws, 'wandered.txt'), 'utf8'), 'from here\ntyped before the move');
+  assert.equal(existsSync(join(ws, 'wander.txt')), false, 'the old name came back');
 });
 
 test('project search finds a string and jumps to it', async () => {

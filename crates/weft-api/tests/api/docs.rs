@@ -263,3 +263,19 @@ async fn two_names_for_one_file_open_one_document() {
     until("the other name's editor has it", || b.text() == "one document: hello world\n").await;
     assert_eq!(a.info["syntax"], b.info["syntax"], "one analysis, so one document");
 }
+
+/// Another program moves an open file: the document follows it with its unsaved edits,
+/// the editor is told the new name, and saving writes the new file (the old name does
+/// not come back).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_moved_by_another_program_takes_its_open_document_along() {
+    let f = fixture(Mode::Serve);
+    let ed = Editor::open(&f.api, "hello.txt").await;
+    ed.type_at(0, "unsaved: ").await;
+    std::fs::rename(f.ws.path().join("hello.txt"), f.ws.path().join("moved.txt")).expect("mv");
+    until("the editor told of the move", || ed.events.lock().expect("lock").iter().any(|e| e["kind"] == "renamed" && e["from"] == "hello.txt" && e["to"] == "moved.txt")).await;
+    save(&f.api, "moved.txt").await;
+    assert_eq!(std::fs::read_to_string(f.ws.path().join("moved.txt")).expect("read"), "unsaved: hello world\n");
+    assert!(!f.ws.path().join("hello.txt").exists(), "the old name came back");
+    assert_eq!(ed.text(), "unsaved: hello world\n");
+}
