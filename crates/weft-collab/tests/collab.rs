@@ -14,7 +14,7 @@ use yrs::sync::protocol::MessageReader;
 use yrs::sync::{Message, SyncMessage};
 use yrs::updates::decoder::{Decode, DecoderV1};
 use yrs::updates::encoder::Encode;
-use yrs::{Doc, GetString, OffsetKind, Options, ReadTxn, Text, Transact, Update};
+use yrs::{Map, Doc, GetString, OffsetKind, Options, ReadTxn, Text, Transact, Update};
 
 #[path = "collab/disk_sync.rs"]
 mod disk_sync;
@@ -46,17 +46,19 @@ struct Peer {
     ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
     denied: Vec<String>,
     closed: Option<u16>,
+    /// The host's sync step 2 arrived: the document is in.
+    synced: bool,
 }
 
 async fn join(base: &str, room: &str, token: &str) -> Result<Peer, u16> {
     match connect_async(format!("{base}/{room}?token={token}")).await {
         Ok((ws, _)) => {
             let doc = Doc::with_options(Options { offset_kind: OffsetKind::Utf16, ..Options::default() });
-            let mut p = Peer { doc, ws, denied: vec![], closed: None };
+            let mut p = Peer { doc, ws, denied: vec![], closed: None, synced: false };
             // A Yjs client opens with its own sync step 1.
             let sv = p.doc.transact().state_vector();
             p.send(Message::Sync(SyncMessage::SyncStep1(sv))).await;
-            p.pump(Duration::from_millis(300)).await;
+            p.pump_until("the first sync", |p| p.synced || p.closed.is_some()).await;
             Ok(p)
         }
         Err(tokio_tungstenite::tungstenite::Error::Http(r)) => Err(r.status().as_u16()),
@@ -83,7 +85,11 @@ impl Peer {
                                 let u = self.doc.transact().encode_state_as_update_v1(&sv);
                                 self.send(Message::Sync(SyncMessage::SyncStep2(u))).await;
                             }
-                            Message::Sync(SyncMessage::SyncStep2(u) | SyncMessage::Update(u)) => {
+                            Message::Sync(SyncMessage::SyncStep2(u)) => {
+                                self.doc.transact_mut().apply_update(Update::decode_v1(&u).expect("update")).expect("apply");
+                                self.synced = true;
+                            }
+                            Message::Sync(SyncMessage::Update(u)) => {
                                 self.doc.transact_mut().apply_update(Update::decode_v1(&u).expect("update")).expect("apply");
                             }
                             Message::Auth(Some(reason)) => self.denied.push(reason),
@@ -104,6 +110,26 @@ impl Peer {
         }
     }
 
+    /// Reads what arrives until `done` holds (or the connection closes); fails after 10 s.
+    async fn pump_until(&mut self, what: &str, done: impl Fn(&Peer) -> bool) {
+        let end = tokio::time::Instant::now() + Duration::from_secs(10);
+        while !done(self) {
+            assert!(tokio::time::Instant::now() < end, "timed out waiting for {what} (text {:?}, closed {:?})", self.text(), self.closed);
+            if self.closed.is_some() {
+                assert!(done(self), "the connection closed ({:?}) before {what}", self.closed);
+            }
+            self.pump(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Whether the host's marker (see [`marker`]) has arrived: everything the host sent
+    /// this peer before it has too.
+    fn has_marker(&self, n: u32) -> bool {
+        let m = self.doc.get_or_insert_map("marker");
+        let txn = self.doc.transact();
+        m.get(&txn, &n.to_string()).is_some()
+    }
+
     fn text(&self) -> String {
         let t = self.doc.get_or_insert_text(CONTENT);
         t.get_string(&self.doc.transact())
@@ -121,7 +147,13 @@ impl Peer {
     }
 }
 
-const SETTLE: Duration = Duration::from_millis(300);
+/// A change only the host makes (an entry in a map no client uses), relayed to everyone
+/// after whatever the room relayed before: once a peer has it, it has all that too.
+fn marker(room: &weft_collab::Room, n: u32) {
+    room.host_edit(|d| d.get_or_insert_map("marker"), |m, txn| {
+        m.insert(txn, n.to_string(), true);
+    });
+}
 
 #[tokio::test]
 async fn edits_from_each_peer_and_from_the_host_reach_everyone() {
@@ -132,13 +164,12 @@ async fn edits_from_each_peer_and_from_the_host_reach_everyone() {
     assert_eq!(a.text(), "hello", "the first sync brings the file's text");
     assert_eq!(b.text(), "hello");
     a.type_at(5, " world").await;
-    b.pump(SETTLE).await;
-    assert_eq!(b.text(), "hello world");
+    b.pump_until("a's edit", |p| p.text() == "hello world").await;
     // Concurrent edits merge the same everywhere.
     a.type_at(0, "¡").await;
     b.type_at(11, "!").await;
-    a.pump(SETTLE).await;
-    b.pump(SETTLE).await;
+    a.pump_until("both edits at a", |p| p.text() == "¡hello world!").await;
+    b.pump_until("both edits at b", |p| p.text() == "¡hello world!").await;
     let room = hub.room("file/a.txt").expect("room");
     assert_eq!(a.text(), "¡hello world!");
     assert_eq!(b.text(), a.text());
@@ -146,10 +177,8 @@ async fn edits_from_each_peer_and_from_the_host_reach_everyone() {
     // The file changed on the host's disk while the guests' edits were not saved yet: the
     // disk's change ("hello" -> "Hello") merges with theirs; nothing is lost.
     assert!(room.disk_changed("Hello"));
-    a.pump(SETTLE).await;
-    b.pump(SETTLE).await;
-    assert_eq!(a.text(), "¡Hello world!");
-    assert_eq!(b.text(), a.text());
+    a.pump_until("the disk change at a", |p| p.text() == "¡Hello world!").await;
+    b.pump_until("the disk change at b", |p| p.text() == "¡Hello world!").await;
     // Saved: the save coming back from the disk changes nothing.
     let v = room.version();
     let save = room.begin_save();
@@ -158,8 +187,7 @@ async fn edits_from_each_peer_and_from_the_host_reach_everyone() {
     assert_eq!(room.version(), v);
     // After the save, a disk change is relative to the saved text.
     assert!(room.disk_changed("¡Hello world!\nmore\n"));
-    a.pump(SETTLE).await;
-    assert_eq!(a.text(), "¡Hello world!\nmore\n");
+    a.pump_until("the later disk change", |p| p.text() == "¡Hello world!\nmore\n").await;
 }
 
 #[tokio::test]
@@ -174,7 +202,7 @@ async fn no_token_a_wrong_one_a_removed_one_or_an_unshared_path_get_nothing() {
     // Removed: the open connection closes and the token stops working.
     let mut a = join(&base, "file/a.txt", &t).await.expect("joins");
     hub.remove(&t).expect("remove");
-    a.pump(SETTLE).await;
+    a.pump_until("the close", |p| p.closed.is_some()).await;
     assert_eq!(a.closed, Some(4401));
     assert_eq!(join(&base, "file/a.txt", &t).await.err(), Some(401));
     assert_eq!(hub.remove(&t), Err(CollabError::UnknownGuest));
@@ -187,24 +215,24 @@ async fn a_read_only_guests_changes_are_refused_by_the_server() {
     let mut r = join(&base, "file/b.txt", &tr).await.expect("reader");
     let mut w = join(&base, "file/b.txt", &tw).await.expect("writer");
     r.type_at(0, "sneaky").await;
-    r.pump(SETTLE).await;
-    w.pump(SETTLE).await;
-    assert_eq!(r.denied.len(), 2, "told on joining, and again when its edit was refused");
+    // The refusal coming back says the host handled the edit.
+    r.pump_until("the refusal", |p| p.denied.len() == 2).await;
     assert!(r.denied.iter().all(|d| d.contains("read-only")));
-    assert_eq!(hub.room("file/b.txt").expect("room").text(), "");
+    let room = hub.room("file/b.txt").expect("room");
+    assert_eq!(room.text(), "");
+    marker(&room, 1);
+    w.pump_until("the host's marker", |p| p.has_marker(1)).await;
     assert_eq!(w.text(), "", "nobody else sees it");
     // The reader still follows the writer live (its own refused text stays only with it).
     w.type_at(0, "shared").await;
-    r.pump(SETTLE).await;
-    assert!(r.text().contains("shared"), "{}", r.text());
+    r.pump_until("the writer's edit", |p| p.text().contains("shared")).await;
     // Made writable, it resyncs and its edits are taken.
     hub.set_role(&tr, Role::ReadWrite).expect("role");
     let mut r2 = join(&base, "file/b.txt", &tr).await.expect("rejoin");
     assert_eq!(r2.text(), "shared");
     r2.type_at(6, "!").await;
-    w.pump(SETTLE).await;
+    w.pump_until("the rejoined reader's edit", |p| p.text() == "shared!").await;
     assert_eq!(hub.room("file/b.txt").expect("room").text(), "shared!");
-    assert_eq!(w.text(), "shared!");
 }
 
 #[tokio::test]
@@ -214,22 +242,21 @@ async fn malformed_or_oversized_frames_close_only_that_connection() {
     let mut good = join(&base, "file/a.txt", &t).await.expect("good");
     let mut bad = join(&base, "file/a.txt", &t).await.expect("bad");
     bad.ws.send(Ws::Binary(vec![0, 1, 200, 200, 200].into())).await.expect("send");
-    bad.pump(SETTLE).await;
+    bad.pump_until("the close", |p| p.closed.is_some()).await;
     assert_eq!(bad.closed, Some(1007));
     let mut text = join(&base, "file/a.txt", &t).await.expect("text");
     text.ws.send(Ws::Text("hello".into())).await.expect("send");
-    text.pump(SETTLE).await;
+    text.pump_until("the close", |p| p.closed.is_some()).await;
     assert_eq!(text.closed, Some(1003));
     let mut big = join(&base, "file/a.txt", &t).await.expect("big");
     let _ = big.ws.send(Ws::Binary(vec![0u8; 64 * 1024].into())).await;
-    big.pump(SETTLE).await;
-    assert!(big.closed.is_some(), "an oversized frame ends that connection");
+    big.pump_until("the close", |p| p.closed.is_some()).await;
     // The host goes on serving everyone else.
     good.type_at(5, "!").await;
     let mut late = join(&base, "file/a.txt", &t).await.expect("late");
-    good.pump(SETTLE).await;
-    late.pump(SETTLE).await;
-    assert_eq!(late.text(), "hello!");
+    late.pump_until("the good peer's edit", |p| p.text() == "hello!").await;
+    marker(&hub.room("file/a.txt").expect("room"), 1);
+    good.pump_until("the host's marker (still connected)", |p| p.has_marker(1)).await;
     assert!(good.closed.is_none());
 }
 
