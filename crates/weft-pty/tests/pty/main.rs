@@ -109,8 +109,9 @@ fn stty_size_reflects_a_resize() {
 fn ctrl_c_interrupts_a_running_sleep() {
     let t = Terminals::new();
     let (id, c) = start(&t, Some(&["sh"]));
-    t.write(id, b"sleep 60; echo not-$((1+1))\r").expect("write");
-    std::thread::sleep(Duration::from_millis(300));
+    t.write(id, b"echo started-$((3+4)); sleep 60; echo not-$((1+1))\r").expect("write");
+    // The sleep is running once this is printed (the computed number is not in the echo).
+    c.wait_text("started-7");
     t.write(id, b"\x03").expect("ctrl-c");
     // Without the interrupt the shell would be blocked in sleep for a minute.
     t.write(id, b"echo after-$((2+3))\r").expect("write");
