@@ -4,7 +4,7 @@
 
 import { test, before, after, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync, readFileSync, existsSync, rmSync, mkdtempSync, renameSync } from 'node:fs';
+import { mkdirSync, writeFileSync, readFileSync, readdirSync, existsSync, rmSync, mkdtempSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'node:http';
@@ -242,8 +242,10 @@ test('the fuzzy finder opens a file; reopening restores the tabs', async () => {
   await page.locator('.palette-item[data-label="src/util.rs"]').waitFor();
   await page.keyboard.press('Enter');
   await page.locator('.tab.active[data-path="src/util.rs"]').waitFor();
-  // The session is saved shortly after tabs change; a reload reopens them.
-  await page.waitForTimeout(700);
+  // The session is saved shortly after tabs change (wait for the file, not a time); a
+  // reload reopens them.
+  const sessions = join(server.appDir, 'data', 'sessions');
+  await waitFor(() => existsSync(sessions) && readdirSync(sessions).some((f) => readFileSync(join(sessions, f), 'utf8').includes('src/util.rs')), 'the session saved');
   await page.reload();
   await page.locator('.tab.active[data-path="src/util.rs"]').waitFor();
 });
