@@ -1,7 +1,9 @@
-//! The checkpoint walk keeps git's ignore rules. Oracle: the `ignore` crate's own walker
-//! (ripgrep's), configured as git sees a tree, over seeded random trees with random
-//! .gitignore files at every level, negations, anchored and directory patterns,
-//! .git/info/exclude and the user's own checkpoint ignore list.
+//! The checkpoint walk keeps git's ignore rules. Oracle: git itself (`git ls-files
+//! --others --exclude-standard` in the tree, the user's list as `--exclude`), over seeded
+//! random trees with random .gitignore files at every level, negations, anchored and
+//! directory patterns, .git/info/exclude and the user's own checkpoint ignore list. The
+//! store walks with the `ignore` crate; an oracle on that crate would share its mistakes.
+//! Under Wine (no git for Windows programs there) the `ignore` crate's walker stands in.
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -37,6 +39,32 @@ fn build(root: &Path, dir: &Path, rng: &mut Rng, depth: usize) {
     }
 }
 
+/// What git lists as not ignored in `root` (no global excludes, nothing tracked).
+#[cfg(unix)]
+fn oracle(root: &Path, user: &[String]) -> BTreeSet<String> {
+    let git = |args: &[&str]| {
+        let out = std::process::Command::new("git")
+            .args(["-c", "core.excludesFile=/dev/null", "-c", "init.defaultBranch=main"])
+            .args(args)
+            .current_dir(root)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("HOME", root)
+            .output()
+            .expect("git runs");
+        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        out.stdout
+    };
+    git(&["init", "-q"]);
+    let mut args = vec!["ls-files".to_owned(), "-z".into(), "--others".into(), "--exclude-standard".into()];
+    args.extend(user.iter().map(|p| format!("--exclude={p}")));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let listed = git(&args);
+    let files: BTreeSet<String> = listed.split(|b| *b == 0).filter(|p| !p.is_empty()).map(|p| String::from_utf8_lossy(p).into_owned()).collect();
+    // `git init` added nothing the store would list (.git is never walked).
+    files
+}
+
+#[cfg(not(unix))]
 fn oracle(root: &Path, user: &[String]) -> BTreeSet<String> {
     let mut overrides = ignore::overrides::OverrideBuilder::new(root);
     for p in user {
