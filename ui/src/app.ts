@@ -270,7 +270,7 @@ export class App {
       shareBtn.textContent = on ? 'Sharing' : 'Share';
     }, () => this.settings)));
     const joinBtn = h('button', { class: 'top-btn join-btn', title: 'Join someone else\'s live session from their invite link', onclick: () => this.join() }, 'Join…');
-    bar.append(h('span', { class: 'spacer' }), h('span', { class: 'top-hint' }, 'Ctrl+P files · Ctrl+Shift+F search · Ctrl+\\ split'), joinBtn, shareBtn);
+    bar.append(h('span', { class: 'spacer' }), h('span', { class: 'top-hint' }, 'Ctrl+Shift+P commands · Ctrl+P files · Ctrl+Shift+F search'), joinBtn, shareBtn);
     return bar;
   }
 

@@ -381,6 +381,7 @@ test('the command palette lists commands with their keys and runs them; the keyb
   const row = page.locator('.palette-item.active');
   await waitFor(async () => /Split Editor Right/.test((await row.textContent()) ?? ''), 'the command found');
   assert.match(await row.textContent(), /Ctrl\+\\/, 'its key is shown');
+  await page.screenshot({ path: join(import.meta.dirname, 'artifacts', 'command-palette.png') });
   await page.keyboard.press('Enter');
   await waitFor(async () => (await page.locator('.group').count()) === 2, 'the editor split');
 
