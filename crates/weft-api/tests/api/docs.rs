@@ -279,3 +279,25 @@ async fn a_file_moved_by_another_program_takes_its_open_document_along() {
     assert!(!f.ws.path().join("hello.txt").exists(), "the old name came back");
     assert_eq!(ed.text(), "unsaved: hello world\n");
 }
+
+/// A file that turns binary while open (a build writes over it): the document keeps its
+/// text, nothing is merged from bytes that are not text, and a save with nothing unsaved
+/// does not write over the new file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_that_turns_binary_while_open_loses_neither_side() {
+    let f = fixture(Mode::Serve);
+    let path = f.ws.path().join("hello.txt");
+    let ed = Editor::open(&f.api, "hello.txt").await;
+    let binary = [0x7f, b'E', b'L', b'F', 0, 0, 1, 2, 3, 0, 0xff];
+    std::fs::write(&path, binary).expect("write");
+    // Another open file changed after it is merged by the same loop: once it shows, the
+    // binary file's turn has come and gone.
+    std::fs::write(f.ws.path().join("marker.txt"), "before\n").expect("write");
+    let marker = Editor::open(&f.api, "marker.txt").await;
+    std::fs::write(f.ws.path().join("marker.txt"), "after\n").expect("write");
+    until("the marker merged", || marker.text() == "after\n").await;
+    assert_eq!(ed.text(), "hello world\n", "the document kept its text");
+    let saved = save(&f.api, "hello.txt").await;
+    assert_eq!(saved["wrote"], false, "nothing unsaved: the binary file is left alone");
+    assert_eq!(std::fs::read(&path).expect("read"), binary);
+}
