@@ -162,26 +162,41 @@ impl Syntax {
         if self.built.get().is_none() {
             return;
         }
-        let open: Vec<String> = self.docs.lock().map(|d| d.1.values().map(|o| o.path.clone()).collect()).unwrap_or_default();
+        // The editor's copy wins over the disk while the file is open. Checked and re-read
+        // under the documents' lock, which opening a document also holds while it indexes
+        // its text: a disk re-read can never land after the editor's text and replace it.
+        let update = |path: &str| {
+            let Ok(docs) = self.docs.lock() else { return };
+            if !docs.1.values().any(|o| o.path == path) {
+                self.index.update_path(path);
+            }
+        };
         let mut files = Some(files);
         let mut all: Option<Vec<String>> = None;
         for c in changes {
-            // The editor's copy wins over the disk while the file is open.
-            if open.contains(&c.path) {
-                continue;
-            }
             match (c.kind, c.is_dir) {
                 (FsChangeKind::Rescan, _) => {
                     let list = all.get_or_insert_with(|| files.take().map(|f| f()).unwrap_or_default());
                     self.index.build(list);
+                    // Open documents' text goes back over what the rebuild read from disk.
+                    if let Ok(docs) = self.docs.lock() {
+                        for open in docs.1.values() {
+                            self.sync_index(open);
+                        }
+                    }
                 }
-                (FsChangeKind::Removed, _) => self.index.remove(&c.path),
-                (_, false) => self.index.update_path(&c.path),
+                (FsChangeKind::Removed, _) => {
+                    let open = self.docs.lock().map(|d| d.1.values().any(|o| o.path == c.path)).unwrap_or(false);
+                    if !open {
+                        self.index.remove(&c.path);
+                    }
+                }
+                (_, false) => update(&c.path),
                 (_, true) => {
                     let list = all.get_or_insert_with(|| files.take().map(|f| f()).unwrap_or_default());
                     let prefix = format!("{}/", c.path);
                     for f in list.iter().filter(|f| f.starts_with(&prefix)) {
-                        self.index.update_path(f);
+                        update(f);
                     }
                 }
             }
