@@ -350,15 +350,15 @@ pub struct AgentHost {
     streams: Mutex<HashMap<String, String>>,
     /// What "always" answers allowed in this session, on top of the settings.
     granted: Mutex<Policy>,
-    /// Told of each file a turn wrote (`Some(path)`) and of the turn's end (`None`), so a
-    /// shared document shows the change at once with the "Agent" cursor.
-    on_write: Option<WriteHook>,
+    /// Told when a turn ends (its edits to open documents went through `open_files`, with
+    /// the "Agent" cursor, which now leaves).
+    on_turn_end: Option<TurnEndHook>,
     /// The editor's open documents: the agent reads what the user sees.
     open_files: Option<Arc<dyn weft_agent::OpenFiles>>,
 }
 
-/// See `AgentHost::on_write`.
-pub type WriteHook = Arc<dyn Fn(Option<&str>) + Send + Sync>;
+/// See `AgentHost::on_turn_end`.
+pub type TurnEndHook = Arc<dyn Fn() + Send + Sync>;
 
 fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
@@ -388,13 +388,13 @@ impl AgentHost {
             pending: Arc::default(),
             streams: Mutex::default(),
             granted: Mutex::new(Policy { tools: BTreeMap::new(), allow_commands: vec![], deny_commands: vec![] }),
-            on_write: None,
+            on_turn_end: None,
             open_files: None,
         }
     }
 
-    pub fn with_write_hook(mut self, hook: WriteHook) -> Self {
-        self.on_write = Some(hook);
+    pub fn with_turn_end_hook(mut self, hook: TurnEndHook) -> Self {
+        self.on_turn_end = Some(hook);
         self
     }
 
@@ -542,23 +542,7 @@ impl AgentHost {
                 stream.json(AgentFrame::Start { turn, model: model_name.clone() });
                 let mut total = thread.usage;
                 let s = stream.clone();
-                let hook = host.on_write.clone();
-                // Tool call id -> the files it writes, told to the hook when it succeeded.
-                let mut writes: HashMap<String, Vec<String>> = HashMap::new();
                 let mut on = move |e: AgentEvent| {
-                    if let Some(hook) = &hook {
-                        match &e {
-                            AgentEvent::ToolCall { id, name, input } => {
-                                writes.insert(id.clone(), weft_agent::tools::touched_paths(name, input));
-                            }
-                            AgentEvent::ToolResult { id, is_error: false, .. } => {
-                                for p in writes.remove(id).unwrap_or_default() {
-                                    hook(Some(&p));
-                                }
-                            }
-                            _ => {}
-                        }
-                    }
                     if let Some(f) = frame(e, &mut total) {
                         s.json(f);
                     }
@@ -581,8 +565,8 @@ impl AgentHost {
                         stream.json(AgentFrame::Title { title: t });
                     }
                 }
-                if let Some(hook) = &host.on_write {
-                    hook(None);
+                if let Some(hook) = &host.on_turn_end {
+                    hook();
                 }
                 *lock(&live.running) = None;
                 host.close_approvals(&stream.id);

@@ -126,15 +126,11 @@ impl Api {
         let store = checkpoints.as_ref().ok().map(|c| c.store.clone());
         let collab: Arc<Mutex<Option<weft_collab::WorkspaceHost>>> = Arc::default();
         let d = docs.clone();
-        // The agent's writes reach the open documents (every editor, every guest) at once,
-        // with its cursor, rather than when the watcher reports them.
-        let on_write: crate::agent::WriteHook = Arc::new(move |path| match path {
-            Some(p) => d.agent_wrote(p),
-            None => d.agent_done(),
-        });
+        // The agent's cursor leaves every document when its turn ends.
+        let on_turn_end: crate::agent::TurnEndHook = Arc::new(move || d.agent_done());
         let agents = Arc::new(
             AgentHost::new(ws.clone(), store, self.inner.paths.clone(), &crate::paths::workspace_key(ws.root()))
-                .with_write_hook(on_write)
+                .with_turn_end_hook(on_turn_end)
                 .with_open_files(Arc::new(OpenDocs(docs.clone()))),
         );
         info!(root = %info.root, "workspace opened");

@@ -125,30 +125,30 @@ impl Documents {
     /// The document of `rel`, opened from the file if nobody has it open. Errors as reading
     /// the file does (not found, binary, too large, outside the folder).
     pub fn open(&self, rel: &str) -> Result<Opened, FsError> {
-        let key = self.key(rel);
-        let rel = key.as_str();
-        // Held while the file is read and the log replayed: two first opens of one file
-        // must not both replay (and rewrite) its log.
-        let mut open = lock(&self.open);
-        let file = self.ws.read_text(rel);
-        if let Some(e) = open.get(rel) {
-            let (readonly, size) = file.as_ref().map(|f| (f.readonly, f.size)).unwrap_or((false, 0));
-            return Ok(Opened { doc: e.doc.clone(), form: e.form, readonly, size });
-        }
-        let file = file?;
-        let (text, form) = to_document(&file.content.text, file.content.encoding);
-        let doc = Arc::new(Document::open(&doc_name(rel), &text, self.log_path(rel).as_deref()));
-        open.insert(rel.to_owned(), Entry { doc: doc.clone(), form, holders: 0 });
-        Ok(Opened { doc, form, readonly: file.readonly, size: file.size })
+        self.open_key(&self.key(rel), false)
     }
 
     /// Opens `rel` for an editor; [`Documents::release`] lets it go.
     pub fn hold(&self, rel: &str) -> Result<Opened, FsError> {
-        let opened = self.open(rel)?;
-        if let Some(e) = lock(&self.open).get_mut(&self.key(rel)) {
-            e.holders += 1;
+        self.open_key(&self.key(rel), true)
+    }
+
+    fn open_key(&self, key: &str, hold: bool) -> Result<Opened, FsError> {
+        // Held while the file is read and the log replayed: two first opens of one file
+        // must not both replay (and rewrite) its log.
+        let mut open = lock(&self.open);
+        if let Some(e) = open.get_mut(key) {
+            e.holders += usize::from(hold);
+            // Open already: the document has the text; the file is only asked how it is.
+            let meta = self.ws.resolve_follow(key).ok().and_then(|p| std::fs::metadata(p).ok());
+            let (readonly, size) = meta.map(|m| (m.permissions().readonly(), m.len())).unwrap_or((false, 0));
+            return Ok(Opened { doc: e.doc.clone(), form: e.form, readonly, size });
         }
-        Ok(opened)
+        let file = self.ws.read_text(key)?;
+        let (text, form) = to_document(&file.content.text, file.content.encoding);
+        let doc = Arc::new(Document::open(&doc_name(key), &text, self.log_path(key).as_deref()));
+        open.insert(key.to_owned(), Entry { doc: doc.clone(), form, holders: usize::from(hold) });
+        Ok(Opened { doc, form, readonly: file.readonly, size: file.size })
     }
 
     /// An editor closed its `rel`. With `discard`, the user chose not to save: when nobody
@@ -245,12 +245,13 @@ impl Documents {
 
     /// Files changed on disk (the watcher's report): open ones are merged by the merge loop.
     pub fn changed_on_disk<'a>(&self, paths: impl IntoIterator<Item = &'a str>) {
-        let keys: Vec<String> = paths.into_iter().map(|p| self.key(p)).collect();
+        // The watcher names files by their real paths, which is how documents are keyed:
+        // no lookup on disk per event.
         let open = lock(&self.open);
         let mut pending = lock(&self.pending);
-        for k in keys {
-            if open.contains_key(&k) {
-                pending.insert(k);
+        for p in paths {
+            if open.contains_key(p) {
+                pending.insert(p.to_owned());
             }
         }
         if !pending.is_empty() {
@@ -267,17 +268,6 @@ impl Documents {
         match self.ws.read_text(rel) {
             Ok(f) => doc.disk_changed(&to_document(&f.content.text, f.content.encoding).0),
             Err(_) => false,
-        }
-    }
-
-    /// The agent wrote `rel`: its document, if open, takes the change at once with the
-    /// "Agent" cursor, instead of waiting for the folder watcher.
-    pub fn agent_wrote(&self, rel: &str) {
-        if let Some(doc) = self.get(rel) {
-            let _io = doc.disk_io();
-            if let Ok(f) = self.ws.read_text(rel) {
-                doc.agent_changed(&to_document(&f.content.text, f.content.encoding).0);
-            }
         }
     }
 
