@@ -9,7 +9,10 @@ use std::path::PathBuf;
 use serde_json::Value;
 use tauri::ipc::{Channel, InvokeResponseBody};
 use tauri::State;
-use weft_api::{Api, ApiError, AppPaths, Mode, Stream, StreamFrame};
+use weft_api::{Api, ApiError, AppPaths, Shell, Stream, StreamFrame};
+
+/// The window does every request: it opens any folder the user picks and lists recent ones.
+const SHELL: Shell = Shell { name: "desktop", unsupported: &[] };
 
 #[tauri::command]
 async fn call(api: State<'_, Api>, request: Value) -> Result<Value, ApiError> {
@@ -43,7 +46,7 @@ fn main() {
         }
     };
     tauri::async_runtime::set(runtime.handle().clone());
-    let api = Api::new(Mode::Desktop, paths);
+    let api = Api::new(SHELL, paths);
     if let Some(folder) = initial_folder() {
         if let Err(e) = api.open_workspace(&folder) {
             eprintln!("weft: {e}");

@@ -10,7 +10,7 @@ import { SearchAddon } from '@xterm/addon-search';
 import { WebLinksAddon } from '@xterm/addon-web-links';
 import '@xterm/xterm/css/xterm.css';
 import { h } from './dom';
-import type { Backend, Settings, StreamHandle, TerminalInfo } from './backend';
+import type { Backend, Settings, StreamHandle, TerminalEvent, TerminalInfo } from './backend';
 import { choose, toast, errorMessage } from './dialogs';
 
 const ACK_BATCH = 64 * 1024;
@@ -30,7 +30,7 @@ class TermView {
   id = 0;
   exited = false;
   title = 'terminal';
-  private handle: StreamHandle | null = null;
+  private handle: StreamHandle<TerminalInfo> | null = null;
   private unacked = 0;
   /** Input typed while a write is in flight; sent as one write when it returns. */
   private queued = '';
@@ -93,10 +93,10 @@ class TermView {
     await this.chooseRenderer();
     this.resizeObserver.observe(this.el);
     this.refit();
-    const onFrame = (f: unknown) => this.frame(f);
+    const onFrame = (f: Uint8Array | TerminalEvent) => this.frame(f);
     this.handle = existing ? this.backend.terminalAttach(existing.id, onFrame) : this.backend.terminalSpawn(this.term.cols, this.term.rows, onFrame);
     try {
-      const info = (await this.handle.result) as TerminalInfo;
+      const info = await this.handle.result;
       this.id = info.id;
       this.title = info.title;
       this.el.dataset.terminalId = String(info.id);
@@ -131,13 +131,12 @@ class TermView {
     }
   }
 
-  private frame(f: unknown) {
-    if (f instanceof Uint8Array) {
-      const n = f.length;
-      this.term.write(f, () => this.ack(n));
+  private frame(ev: Uint8Array | TerminalEvent) {
+    if (ev instanceof Uint8Array) {
+      const n = ev.length;
+      this.term.write(ev, () => this.ack(n));
       return;
     }
-    const ev = f as { type?: string; code?: number | null; signal?: string | null };
     if (ev.type === 'exit') {
       this.exited = true;
       const how = ev.signal ? `killed by ${ev.signal}` : `exited with code ${ev.code ?? '?'}`;
@@ -170,9 +169,9 @@ class TermView {
     this.exited = false;
     delete this.el.dataset.exited;
     this.term.reset();
-    const onFrame = (f: unknown) => this.frame(f);
+    const onFrame = (f: Uint8Array | TerminalEvent) => this.frame(f);
     this.handle = this.backend.terminalSpawn(this.term.cols, this.term.rows, onFrame);
-    const info = (await this.handle.result) as TerminalInfo;
+    const info = await this.handle.result;
     this.id = info.id;
     this.el.dataset.terminalId = String(info.id);
     this.onTitle();

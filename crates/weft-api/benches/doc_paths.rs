@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use weft_api::{Api, AppPaths, Mode, Stream, StreamFrame};
+use weft_api::{Api, AppPaths, Shell, Stream, StreamFrame};
 use weft_collab::{Backoff, Peer, PeerEvent};
 use yrs::sync::{Message, MessageReader, SyncMessage};
 use yrs::updates::decoder::{Decode, DecoderV1};
@@ -111,7 +111,7 @@ async fn main() {
     for i in 0..docs {
         std::fs::write(ws.path().join(format!("m{i}.txt")), line.repeat(2000)).expect("write");
     }
-    let api = Api::new(Mode::Serve, AppPaths { config_dir: app.path().join("config"), data_dir: app.path().join("data") });
+    let api = Api::new(Shell { name: "bench", unsupported: &[] }, AppPaths { config_dir: app.path().join("config"), data_dir: app.path().join("data") });
     api.open_workspace(ws.path()).expect("open");
     let status = call(&api, json!({"method": "collabShare", "params": {"local": true}}), None).await;
     let self_link = status["selfLink"].as_str().expect("self link").to_owned();

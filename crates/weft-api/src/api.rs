@@ -11,7 +11,7 @@ use weft_pty::{PtyEvent, SpawnOptions, Terminals};
 
 mod handlers;
 
-pub use handlers::{results as method_results, MethodResult, Request};
+pub use handlers::{results as method_results, Method, MethodResult, Request};
 
 use crate::agent::AgentHost;
 use crate::checkpoints::Checkpoints;
@@ -20,12 +20,20 @@ use crate::dto::*;
 use weft_store::{Content, Origin, Side};
 use crate::{ApiError, AppPaths, Settings, Stream, StreamFrame};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    /// The Tauri window: may open any folder the user picks.
-    Desktop,
-    /// `weft serve`: pinned to the folder it was started on.
-    Serve,
+/// A shell over the API (the desktop window, `weft serve`): its name, which the UI reads
+/// as `AppInfo.mode`, and the requests it refuses, each with the reason the caller reads.
+/// Each shell declares its own list (src-tauri, crates/weft-server); the dispatch checks
+/// it before any handler runs.
+#[derive(Debug, Clone, Copy)]
+pub struct Shell {
+    pub name: &'static str,
+    pub unsupported: &'static [(Method, &'static str)],
+}
+
+impl Shell {
+    fn refuses(&self, method: Method) -> Option<&'static str> {
+        self.unsupported.iter().find(|(m, _)| *m == method).map(|(_, why)| *why)
+    }
 }
 
 #[derive(Clone)]
@@ -34,7 +42,7 @@ pub struct Api {
 }
 
 struct Inner {
-    mode: Mode,
+    shell: Shell,
     paths: AppPaths,
     workspace: RwLock<Option<Arc<OpenWorkspace>>>,
     /// Cancellation of running streams, by the id the client minted.
@@ -66,8 +74,8 @@ struct OpenWorkspace {
 type Result<T> = std::result::Result<T, ApiError>;
 
 impl Api {
-    pub fn new(mode: Mode, paths: AppPaths) -> Self {
-        Self { inner: Arc::new(Inner { mode, paths, workspace: RwLock::new(None), cancels: Mutex::new(HashMap::new()), started: std::time::Instant::now(), terminals: Terminals::new(), joined: Mutex::new(None) }) }
+    pub fn new(shell: Shell, paths: AppPaths) -> Self {
+        Self { inner: Arc::new(Inner { shell, paths, workspace: RwLock::new(None), cancels: Mutex::new(HashMap::new()), started: std::time::Instant::now(), terminals: Terminals::new(), joined: Mutex::new(None) }) }
     }
 
     pub fn paths(&self) -> &AppPaths {
@@ -157,11 +165,10 @@ impl Api {
         let method = request.get("method").and_then(Value::as_str).unwrap_or("?").to_owned();
         let result = async {
             let request: Request = serde_json::from_value(request).map_err(|e| ApiError::bad_request(format!("malformed request: {e}")))?;
-            let api = self.clone();
-            // Everything below touches the disk; keep it off the async workers.
-            tokio::task::spawn_blocking(move || handlers::dispatch(&api, request, stream))
-                .await
-                .map_err(|e| ApiError::internal(format!("request failed: {e}")))?
+            if let Some(why) = self.inner.shell.refuses(request.method()) {
+                return Err(ApiError::new(crate::ErrorCode::Unsupported, format!("{} does not do {method}: {why}", self.inner.shell.name)));
+            }
+            handlers::dispatch(self, request, stream).await
         }
         .await;
         if let Err(e) = &result {
@@ -169,6 +176,17 @@ impl Api {
             tracing::warn!(request = id, %method, code = %e.code, "{}", e.message);
         }
         result
+    }
+
+    /// The same requests for Rust callers (the CLI): typed in, the result as the type the
+    /// method table names. The shell's refusals apply as in [`Api::call`].
+    pub async fn request<T: serde::de::DeserializeOwned>(&self, request: Request) -> Result<T> {
+        let method = request.method();
+        if let Some(why) = self.inner.shell.refuses(method) {
+            return Err(ApiError::new(crate::ErrorCode::Unsupported, format!("{} does not do {}: {why}", self.inner.shell.name, method.name())));
+        }
+        let value = handlers::dispatch(self, request, None).await?;
+        serde_json::from_value(value).map_err(|e| ApiError::internal(format!("{}: unexpected result: {e}", method.name())))
     }
 
     fn store(&self) -> Result<Arc<Checkpoints>> {
@@ -201,13 +219,9 @@ impl Api {
     fn info(&self) -> AppInfo {
         AppInfo {
             version: env!("CARGO_PKG_VERSION").into(),
-            mode: match self.inner.mode {
-                Mode::Desktop => "desktop",
-                Mode::Serve => "serve",
-            }
-            .into(),
+            mode: self.inner.shell.name.into(),
             workspace: self.open().ok().map(|o| WorkspaceInfo { root: o.ws.root().display().to_string(), name: o.ws.name() }),
-            can_open_folders: self.inner.mode == Mode::Desktop,
+            can_open_folders: self.inner.shell.refuses(Method::OpenWorkspace).is_none(),
             platform: std::env::consts::OS.into(),
         }
     }

@@ -142,7 +142,7 @@ pub struct PriceList {
     pub local_providers: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct CollabStatus {
     /// `wss://HOST:PORT` (or `ws://127.0.0.1:PORT` when local) while sharing.
@@ -156,7 +156,7 @@ pub struct CollabStatus {
     pub terminals: Vec<CollabTerminal>,
 }
 
-#[derive(Debug, Clone, Serialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct CollabTerminal {
     #[ts(type = "number")]
@@ -171,7 +171,7 @@ pub struct CollabJoined {
     pub host: String,
 }
 
-#[derive(Debug, Clone, Serialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct CollabGuest {
     pub name: String,
@@ -179,4 +179,11 @@ pub struct CollabGuest {
     pub read_only: bool,
     /// The invite link to give this guest.
     pub link: String,
+}
+
+/// What `docSaveAll` wrote.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SavedAll {
+    pub written: u32,
 }

@@ -9,7 +9,8 @@ pub enum ErrorCode {
     // Requests
     BadRequest,
     Internal,
-    Forbidden,
+    /// The shell does not do this request (its list says why).
+    Unsupported,
     Busy,
     NoWorkspace,
     // Files

@@ -40,3 +40,9 @@ impl Stream {
         }
     }
 }
+
+/// In the method table: a stream's raw byte frames (terminal output, y-sync messages),
+/// which the UI receives as `Uint8Array`.
+#[derive(ts_rs::TS)]
+#[ts(type = "Uint8Array")]
+pub struct Bytes;

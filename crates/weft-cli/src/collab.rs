@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use tokio::io::{AsyncBufReadExt, BufReader};
-use weft_collab::{HostOptions, Role, WorkspaceHost};
+use weft_api::{Api, CollabStatus, Request, SavedAll};
 
 pub struct Args {
     pub path: PathBuf,
@@ -16,33 +16,34 @@ pub struct Args {
     pub guests: Vec<String>,
 }
 
-pub async fn host(paths: &weft_api::AppPaths, args: Args) -> anyhow::Result<()> {
-    let ws = weft_fs::Workspace::open(&args.path).with_context(|| format!("{} is not a folder", args.path.display()))?;
-    let root = ws.root().display().to_string();
-    let store = paths.collab_dir(ws.root());
-    let opts = HostOptions { port: args.port, store: Some(store), network: !args.local, address: args.address };
-    let host = WorkspaceHost::start(ws, opts).await.context("starting the host")?;
-    println!("weft collab: sharing {root} at {}", host.url());
-    if let Some(fp) = &host.fingerprint {
+fn err(e: weft_api::ApiError) -> anyhow::Error {
+    anyhow::anyhow!("{}", e.message)
+}
+
+/// The folder opens as the app opens it (its documents, their merge with the disk, its
+/// checkpoints) and is shared the way the app's Share button shares it.
+pub async fn host(api: Api, args: Args) -> anyhow::Result<()> {
+    let info = api.open_workspace(&args.path).with_context(|| format!("{} is not a folder", args.path.display()))?;
+    let status: CollabStatus = api.request(Request::CollabShare { port: args.port, local: args.local, address: args.address }).await.map_err(err).context("starting the host")?;
+    println!("weft collab: sharing {} at {}", info.root, status.url.as_deref().unwrap_or_default());
+    if let Some(fp) = &status.fingerprint {
         println!("certificate fingerprint (SHA-256): {fp}");
     }
     let guests = if args.guests.is_empty() { vec!["guest".to_owned()] } else { args.guests };
     for g in guests {
-        let (name, role) = match g.strip_suffix(":ro") {
-            Some(n) => (n.to_owned(), Role::ReadOnly),
-            None => (g.clone(), Role::ReadWrite),
+        let (name, read_only) = match g.strip_suffix(":ro") {
+            Some(n) => (n.to_owned(), true),
+            None => (g.clone(), false),
         };
-        println!("{}", invite(&host, &name, role)?);
+        println!("{}", invite(&api, &name, read_only).await?);
     }
     println!("commands: {HELP}");
     // Stdin carries the host's controls; without one (a service), it just keeps serving.
-    let host = std::sync::Arc::new(host);
-    let h = host.clone();
+    let a = api.clone();
     let controls = tokio::spawn(async move {
-        let host = h;
         let mut lines = BufReader::new(tokio::io::stdin()).lines();
         while let Ok(Some(line)) = lines.next_line().await {
-            let out = control(&host, line.trim()).unwrap_or_else(|e| format!("error: {e}"));
+            let out = control(&a, line.trim()).await.unwrap_or_else(|e| format!("error: {e}"));
             if !out.is_empty() {
                 println!("{out}");
             }
@@ -51,8 +52,10 @@ pub async fn host(paths: &weft_api::AppPaths, args: Args) -> anyhow::Result<()> 
     });
     stopped().await?;
     controls.abort();
-    let saved = host.save_all();
-    println!("weft collab: stopped; {saved} file(s) saved");
+    match api.request::<SavedAll>(Request::DocSaveAll).await {
+        Ok(s) => println!("weft collab: stopped; {} file(s) saved", s.written),
+        Err(e) => println!("weft collab: stopped; {}", e.message),
+    }
     // The stdin reader is a blocking read that never ends while stdin is open; the runtime
     // would wait for it on the way out, so leave now that everything is saved.
     std::process::exit(0)
@@ -75,23 +78,26 @@ async fn stopped() -> anyhow::Result<()> {
 
 const HELP: &str = "invite NAME [ro] | ro NAME | rw NAME | remove NAME | guests";
 
-/// A guest's link, inviting them if they are new (a restarted host keeps its guests, so
-/// the same link keeps working) and setting their access.
-fn invite(host: &WorkspaceHost, name: &str, role: Role) -> anyhow::Result<String> {
-    let known = host.hub.guests().into_iter().find(|(_, g)| g.name == name);
-    let token = match known {
-        Some((token, g)) if g.role == role => token,
-        Some((token, _)) => {
-            host.hub.set_role(&token, role)?;
-            token
-        }
-        None => host.hub.invite(name, role),
-    };
-    Ok(format!("invite {name} ({}): {}", describe(role), host.invite_link(&token)))
+async fn status(api: &Api) -> anyhow::Result<CollabStatus> {
+    api.request(Request::CollabStatus).await.map_err(err)
 }
 
-fn describe(role: Role) -> &'static str {
-    if role == Role::ReadOnly {
+/// A guest's link, inviting them if they are new (a restarted host keeps its guests, so
+/// the same link keeps working) and setting their access.
+async fn invite(api: &Api, name: &str, read_only: bool) -> anyhow::Result<String> {
+    let known = status(api).await?.guests.into_iter().find(|g| g.name == name);
+    let status: CollabStatus = match known {
+        Some(g) if g.read_only == read_only => status(api).await?,
+        Some(g) => api.request(Request::CollabSetRole { token: g.token, read_only }).await.map_err(err)?,
+        None => api.request(Request::CollabInvite { name: name.to_owned(), read_only }).await.map_err(err)?,
+    };
+    // A new guest's token is the one the host did not know before.
+    let guest = status.guests.iter().rev().find(|g| g.name == name).ok_or_else(|| anyhow::anyhow!("{name} was not invited"))?;
+    Ok(format!("invite {name} ({}): {}", describe(read_only), guest.link))
+}
+
+fn describe(read_only: bool) -> &'static str {
+    if read_only {
         "read-only"
     } else {
         "read-write"
@@ -99,30 +105,31 @@ fn describe(role: Role) -> &'static str {
 }
 
 /// One line typed at the running host.
-fn control(host: &WorkspaceHost, line: &str) -> anyhow::Result<String> {
+async fn control(api: &Api, line: &str) -> anyhow::Result<String> {
     let words: Vec<&str> = line.split_whitespace().collect();
     let token_of = |name: &str| {
-        host.hub.guests().into_iter().find(|(_, g)| g.name == name).map(|(t, _)| t).ok_or_else(|| anyhow::anyhow!("no guest named {name}"))
+        let name = name.to_owned();
+        async move { status(api).await?.guests.into_iter().find(|g| g.name == name).map(|g| g.token).ok_or_else(|| anyhow::anyhow!("no guest named {name}")) }
     };
     Ok(match words.as_slice() {
         [] => String::new(),
-        ["invite", name] => invite(host, name, Role::ReadWrite)?,
-        ["invite", name, "ro"] => invite(host, name, Role::ReadOnly)?,
+        ["invite", name] => invite(api, name, false).await?,
+        ["invite", name, "ro"] => invite(api, name, true).await?,
         ["ro" | "rw", name] => {
-            let role = if words[0] == "ro" { Role::ReadOnly } else { Role::ReadWrite };
-            host.hub.set_role(&token_of(name)?, role)?;
-            format!("{name} is now {}", describe(role))
+            let read_only = words[0] == "ro";
+            let _: CollabStatus = api.request(Request::CollabSetRole { token: token_of(name).await?, read_only }).await.map_err(err)?;
+            format!("{name} is now {}", describe(read_only))
         }
         ["remove", name] => {
-            host.hub.remove(&token_of(name)?)?;
+            let _: CollabStatus = api.request(Request::CollabRemove { token: token_of(name).await? }).await.map_err(err)?;
             format!("removed {name}: their connections are closed and their link no longer works")
         }
         ["guests"] => {
-            let g = host.hub.guests();
+            let g = status(api).await?.guests;
             if g.is_empty() {
                 "no guests".into()
             } else {
-                g.iter().map(|(t, g)| format!("{} ({}): {}", g.name, describe(g.role), host.invite_link(t))).collect::<Vec<_>>().join("\n")
+                g.iter().map(|g| format!("{} ({}): {}", g.name, describe(g.read_only), g.link)).collect::<Vec<_>>().join("\n")
             }
         }
         _ => format!("unknown command; try: {HELP}"),

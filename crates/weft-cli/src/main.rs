@@ -6,7 +6,6 @@ mod agent;
 mod checkpoint;
 mod collab;
 mod launch;
-mod serve;
 mod usage;
 
 use std::path::PathBuf;
@@ -121,6 +120,9 @@ enum CollabCmd {
     },
 }
 
+/// The headless commands that open a folder through the API do every request it has.
+const SHELL: weft_api::Shell = weft_api::Shell { name: "weft", unsupported: &[] };
+
 fn main() -> std::process::ExitCode {
     // A person reads these: the error and its causes, no backtrace.
     match run(Cli::parse()) {
@@ -140,7 +142,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let _guard = weft_api::init_logging(&paths, "serve");
             let root = path.unwrap_or_else(|| PathBuf::from("."));
             let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-            runtime.block_on(serve::run(serve::Options { root, port, ui, token, paths }))
+            runtime.block_on(weft_server::run(weft_server::Options { root, port, ui, token, paths }))
         }
         Some(Command::Agent { prompt, workspace, models, allow, max_steps }) => {
             let _guard = weft_api::init_logging(&paths, "agent");
@@ -153,7 +155,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Collab { cmd: CollabCmd::Host { path, port, local, address, guests } }) => {
             let _guard = weft_api::init_logging(&paths, "collab");
             let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-            runtime.block_on(collab::host(&paths, collab::Args { path: path.unwrap_or_else(|| PathBuf::from(".")), port, local, address, guests }))
+            let api = weft_api::Api::new(SHELL, paths);
+            runtime.block_on(collab::host(api, collab::Args { path: path.unwrap_or_else(|| PathBuf::from(".")), port, local, address, guests }))
         }
         Some(Command::CommitMessage { workspace }) => {
             let _guard = weft_api::init_logging(&paths, "agent");

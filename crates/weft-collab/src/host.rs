@@ -244,13 +244,9 @@ impl WorkspaceHost {
     /// Saves every shared file whose room holds text its file does not (before stopping:
     /// nothing a guest typed is left only in memory). Returns how many were written.
     pub fn save_all(&self) -> usize {
-        let mut written = 0;
-        for (rel, _) in self.docs.all().iter().filter(|(_, d)| d.unsaved()) {
-            match self.docs.save(rel) {
-                Ok(true) => written += 1,
-                Ok(false) => {}
-                Err(e) => warn!("collab: saving {rel} failed: {e}"),
-            }
+        let (written, failed) = self.docs.save_all();
+        for (rel, e) in failed {
+            warn!("collab: saving {rel} failed: {e}");
         }
         written
     }

@@ -203,6 +203,20 @@ impl Documents {
         lock(&self.open).iter().map(|(k, e)| (k.clone(), e.doc.clone())).collect()
     }
 
+    /// Writes every document with unsaved edits (a host stopping): how many files were
+    /// written, and each failure with its path.
+    pub fn save_all(&self) -> (usize, Vec<(String, FsError)>) {
+        let (mut written, mut failed) = (0, vec![]);
+        for (rel, _) in self.all().into_iter().filter(|(_, d)| d.unsaved()) {
+            match self.save(&rel) {
+                Ok(true) => written += 1,
+                Ok(false) => {}
+                Err(e) => failed.push((rel, e)),
+            }
+        }
+        (written, failed)
+    }
+
     /// Writes the document of `rel` to its file if the file does not hold its text already.
     /// A change on disk the watcher has not reported yet is merged first: a save never
     /// writes over what another program just wrote. Returns whether it wrote.

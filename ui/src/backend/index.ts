@@ -4,7 +4,7 @@
 // requests, results, error codes and stream frames.
 
 import type { Request } from '../bindings/Request';
-import { client, type Client } from '../bindings/client';
+import { client, streams, type Client, type Streams } from '../bindings/client';
 import type { AppInfo } from '../bindings/AppInfo';
 import type { WorkspaceInfo } from '../bindings/WorkspaceInfo';
 import type { RecentWorkspace } from '../bindings/RecentWorkspace';
@@ -70,7 +70,8 @@ import { WsTransport } from './ws';
 
 export type { Settings } from '../bindings/Settings';
 export type { TerminalInfo } from '../bindings/TerminalInfo';
-export type { TerminalEvent } from '../bindings/TerminalEvent';
+import type { TerminalEvent } from '../bindings/TerminalEvent';
+export type { TerminalEvent };
 export type { FsChange } from '../bindings/FsChange';
 export type { SearchHit } from '../bindings/SearchHit';
 
@@ -84,7 +85,11 @@ export class BackendError extends Error {
   }
 }
 
-/** JSON frames arrive as parsed values; raw byte frames (terminals) as Uint8Array. */
+/**
+ * JSON frames arrive as parsed values; raw byte frames (terminals, y-sync) as Uint8Array.
+ * Each streaming method's frames are typed by the method table (see `Frames` in
+ * ../bindings/client.ts); a transport only moves them.
+ */
 export type Frame = unknown;
 
 /** An editor's binding to an open document (see Backend.docOpen). */
@@ -94,10 +99,10 @@ export interface DocStream {
   listen(onMessage: (m: Uint8Array) => void, onEvent: (e: DocEvent) => void): void;
 }
 
-export interface StreamHandle {
+export interface StreamHandle<R = unknown> {
   id: string;
   /** The call's own result (for long-lived streams such as watch: right after subscribing). */
-  result: Promise<unknown>;
+  result: Promise<R>;
   cancel(): void;
 }
 
@@ -132,6 +137,8 @@ export class Backend {
 
   /** A typed function per request, generated from Rust's method table. */
   private readonly api: Client = client((request) => this.t.call(request));
+  /** A typed function per streaming request: its frames and its result. */
+  private readonly streams: Streams = streams((request, onFrame) => this.stream(request, onFrame));
 
   /** Starts a streaming call; the id is minted here, before the call, so no frame is missed. */
   stream(request: Request, onFrame: (frame: Frame) => void): StreamHandle {
@@ -173,18 +180,18 @@ export class Backend {
   uiReady(marks: [string, number][]) { return this.api.uiReady({ marks }); }
 
   search(options: SearchOptions, onEvent: (e: SearchEvent) => void): StreamHandle {
-    return this.stream({ method: 'search', params: { options } }, (f) => onEvent(f as SearchEvent));
+    return this.streams.search({ options }, onEvent);
   }
   watch(onEvent: (e: WatchEvent) => void): StreamHandle {
-    return this.stream({ method: 'watch' }, (f) => onEvent(f as WatchEvent));
+    return this.streams.watch(onEvent);
   }
 
   /** Output arrives as Uint8Array frames, the exit as a TerminalEvent. */
-  terminalSpawn(cols: number, rows: number, onFrame: (f: Frame) => void): StreamHandle {
-    return this.stream({ method: 'terminalSpawn', params: { cols, rows, flowControl: true } }, onFrame);
+  terminalSpawn(cols: number, rows: number, onFrame: (f: Uint8Array | TerminalEvent) => void) {
+    return this.streams.terminalSpawn({ cols, rows, flowControl: true }, onFrame);
   }
-  terminalAttach(id: number, onFrame: (f: Frame) => void): StreamHandle {
-    return this.stream({ method: 'terminalAttach', params: { id, flowControl: true } }, onFrame);
+  terminalAttach(id: number, onFrame: (f: Uint8Array | TerminalEvent) => void) {
+    return this.streams.terminalAttach({ id, flowControl: true }, onFrame);
   }
   terminalWrite(id: number, data: string) { return this.api.terminalWrite({ id, data }); }
   terminalResize(id: number, cols: number, rows: number) { return this.api.terminalResize({ id, cols, rows }); }
@@ -203,7 +210,7 @@ export class Backend {
   checkpointRestore(id: number, paths: string[] | null) { return this.api.checkpointRestore({ id, paths }); }
   checkpointDelete(ids: number[]) { return this.api.checkpointDelete({ ids }); }
   checkpointEvents(onCheckpoint: (c: Checkpoint) => void): StreamHandle {
-    return this.stream({ method: 'checkpointEvents' }, (f) => onCheckpoint(f as Checkpoint));
+    return this.streams.checkpointEvents(onCheckpoint);
   }
 
   agentProviders() { return this.api.agentProviders(); }
@@ -214,7 +221,7 @@ export class Backend {
   agentThread(thread: string) { return this.api.agentThread({ thread }); }
   /** Returns at once; the turn's frames follow, the last being `done`. */
   agentSend(thread: string, prompt: string, model: string | null, mentions: Mention[], onFrame: (f: AgentFrame) => void): StreamHandle {
-    return this.stream({ method: 'agentSend', params: { thread, prompt, model, mentions } }, (f) => onFrame(f as AgentFrame));
+    return this.streams.agentSend({ thread, prompt, model, mentions }, onFrame);
   }
   agentApprove(request: string, answer: 'once' | 'always' | 'deny') { return this.api.agentApprove({ request, answer }); }
   agentStop(thread: string) { return this.api.agentStop({ thread }); }
@@ -235,7 +242,7 @@ export class Backend {
   suggestCommitMessage() { return this.api.suggestCommitMessage(); }
 
   /** On the network over TLS, or `local`: plain ws:// on 127.0.0.1 only. */
-  collabShare(port = 0, local = false) { return this.api.collabShare({ port, local }); }
+  collabShare(port = 0, local = false) { return this.api.collabShare({ port, local, address: null }); }
   collabStatus() { return this.api.collabStatus(); }
   collabInvite(name: string, readOnly: boolean) { return this.api.collabInvite({ name, readOnly }); }
   collabSetRole(token: string, readOnly: boolean) { return this.api.collabSetRole({ token, readOnly }); }
@@ -248,7 +255,7 @@ export class Backend {
   collabJoin(link: string) { return this.api.collabJoin({ link }); }
   /** A room as y-sync messages (Uint8Array frames) and status events (JSON frames). */
   collabOpen(room: string, onMessage: (m: Uint8Array) => void, onEvent: (e: CollabEvent) => void): StreamHandle {
-    return this.stream({ method: 'collabOpen', params: { room } }, (f) => (f instanceof Uint8Array ? onMessage(f) : onEvent(f as CollabEvent)));
+    return this.streams.collabOpen({ room }, (f) => (f instanceof Uint8Array ? onMessage(f) : onEvent(f)));
   }
   /** y-sync messages from the editor; resolves to the replies for it. */
   async collabPush(room: string, data: Uint8Array): Promise<Uint8Array[]> {
@@ -265,13 +272,14 @@ export class Backend {
   docOpen(path: string): DocStream {
     // Frames are kept until someone listens: the entry opens restored files before the
     // editor's code (and Yjs) has loaded.
-    const kept: Frame[] = [];
-    let sink: ((f: Frame) => void) | null = null;
-    const h = this.stream({ method: 'docOpen', params: { path } }, (f) => (sink ? sink(f) : kept.push(f)));
+    type DocFrame = Uint8Array | DocEvent;
+    const kept: DocFrame[] = [];
+    let sink: ((f: DocFrame) => void) | null = null;
+    const h = this.streams.docOpen({ path }, (f) => (sink ? sink(f) : kept.push(f)));
     return {
-      result: h.result as Promise<DocInfo>,
+      result: h.result,
       listen(onMessage, onEvent) {
-        sink = (f) => (f instanceof Uint8Array ? onMessage(f) : onEvent(f as DocEvent));
+        sink = (f) => (f instanceof Uint8Array ? onMessage(f) : onEvent(f));
         for (const f of kept.splice(0)) sink(f);
       },
     };
@@ -286,6 +294,8 @@ export class Backend {
   docClose(conn: number, discard = false) { return this.api.docClose({ conn, discard }); }
   docTakeDisk(path: string) { return this.api.docTakeDisk({ path }); }
   docKeepMine(path: string) { return this.api.docKeepMine({ path }); }
+  /** Writes every open document with unsaved edits. */
+  docSaveAll() { return this.api.docSaveAll(); }
 
   pickFolder() { return this.t.pickFolder(); }
   openExternal(url: string) { if (/^(https?|mailto):/i.test(url)) this.t.openExternal(url); }

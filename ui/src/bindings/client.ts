@@ -2,15 +2,19 @@
 // crates/weft-api/tests/api/bindings.rs: do not edit.
 
 import type { Request } from './Request';
+import type { AgentFrame } from './AgentFrame';
 import type { AgentThread } from './AgentThread';
 import type { Analysis } from './Analysis';
 import type { AppInfo } from './AppInfo';
+import type { Bytes } from './Bytes';
 import type { Checkpoint } from './Checkpoint';
 import type { CheckpointFile } from './CheckpointFile';
+import type { CollabEvent } from './CollabEvent';
 import type { CollabJoined } from './CollabJoined';
 import type { CollabStatus } from './CollabStatus';
 import type { CommitMessage } from './CommitMessage';
 import type { Created } from './Created';
+import type { DocEvent } from './DocEvent';
 import type { DocInfo } from './DocInfo';
 import type { DocSaved } from './DocSaved';
 import type { FileChange } from './FileChange';
@@ -26,16 +30,20 @@ import type { RepoMap } from './RepoMap';
 import type { RestorePlan } from './RestorePlan';
 import type { RestoreReport } from './RestoreReport';
 import type { SaveResult } from './SaveResult';
+import type { SavedAll } from './SavedAll';
+import type { SearchEvent } from './SearchEvent';
 import type { SearchSummary } from './SearchSummary';
 import type { Session } from './Session';
 import type { SettingsDto } from './SettingsDto';
 import type { Span } from './Span';
 import type { SymbolHit } from './SymbolHit';
+import type { TerminalEvent } from './TerminalEvent';
 import type { TerminalInfo } from './TerminalInfo';
 import type { ThreadSummary } from './ThreadSummary';
 import type { TreeEntry } from './TreeEntry';
 import type { UsageMeter } from './UsageMeter';
 import type { UsageSummary } from './UsageSummary';
+import type { WatchEvent } from './WatchEvent';
 import type { WorkspaceInfo } from './WorkspaceInfo';
 
 /** What each method resolves to. */
@@ -116,6 +124,7 @@ export interface Results {
   docOpen: DocInfo;
   docPush: Array<Array<number>>;
   docSave: DocSaved;
+  docSaveAll: SavedAll;
   docClose: null;
   docTakeDisk: null;
   docKeepMine: null;
@@ -126,7 +135,27 @@ export type Method = Request['method'];
 /** A method's parameters. */
 export type Params<M extends Method> = Extract<Request, { method: M }> extends { params: infer P } ? P : never;
 
-/** A typed function per method over a transport's call. */
+
+/** What each streaming method sends, besides its result. */
+export interface Frames {
+  search: SearchEvent;
+  watch: WatchEvent;
+  terminalSpawn: Bytes | TerminalEvent;
+  terminalAttach: Bytes | TerminalEvent;
+  checkpointEvents: Checkpoint;
+  agentSend: AgentFrame;
+  collabOpen: Bytes | CollabEvent;
+  docOpen: Bytes | DocEvent;
+}
+
+/** A started stream: its id, the call's own result, and how to stop it. */
+export interface Streaming<R> {
+  id: string;
+  result: Promise<R>;
+  cancel(): void;
+}
+
+/** A typed function per request-response method over a transport's call. */
 export function client(call: (request: Request) => Promise<unknown>) {
   return {
     info: () => call({ method: 'info' }) as Promise<Results['info']>,
@@ -140,9 +169,7 @@ export function client(call: (request: Request) => Promise<unknown>) {
     rename: (params: Params<'rename'>) => call({ method: 'rename', params }) as Promise<Results['rename']>,
     delete: (params: Params<'delete'>) => call({ method: 'delete', params }) as Promise<Results['delete']>,
     findFiles: (params: Params<'findFiles'>) => call({ method: 'findFiles', params }) as Promise<Results['findFiles']>,
-    search: (params: Params<'search'>) => call({ method: 'search', params }) as Promise<Results['search']>,
     replace: (params: Params<'replace'>) => call({ method: 'replace', params }) as Promise<Results['replace']>,
-    watch: () => call({ method: 'watch' }) as Promise<Results['watch']>,
     cancel: (params: Params<'cancel'>) => call({ method: 'cancel', params }) as Promise<Results['cancel']>,
     syntaxOpen: (params: Params<'syntaxOpen'>) => call({ method: 'syntaxOpen', params }) as Promise<Results['syntaxOpen']>,
     syntaxEdit: (params: Params<'syntaxEdit'>) => call({ method: 'syntaxEdit', params }) as Promise<Results['syntaxEdit']>,
@@ -154,8 +181,6 @@ export function client(call: (request: Request) => Promise<unknown>) {
     setSettings: (params: Params<'setSettings'>) => call({ method: 'setSettings', params }) as Promise<Results['setSettings']>,
     getSession: () => call({ method: 'getSession' }) as Promise<Results['getSession']>,
     saveSession: (params: Params<'saveSession'>) => call({ method: 'saveSession', params }) as Promise<Results['saveSession']>,
-    terminalSpawn: (params: Params<'terminalSpawn'>) => call({ method: 'terminalSpawn', params }) as Promise<Results['terminalSpawn']>,
-    terminalAttach: (params: Params<'terminalAttach'>) => call({ method: 'terminalAttach', params }) as Promise<Results['terminalAttach']>,
     terminalWrite: (params: Params<'terminalWrite'>) => call({ method: 'terminalWrite', params }) as Promise<Results['terminalWrite']>,
     terminalResize: (params: Params<'terminalResize'>) => call({ method: 'terminalResize', params }) as Promise<Results['terminalResize']>,
     terminalAck: (params: Params<'terminalAck'>) => call({ method: 'terminalAck', params }) as Promise<Results['terminalAck']>,
@@ -170,13 +195,11 @@ export function client(call: (request: Request) => Promise<unknown>) {
     checkpointPreview: (params: Params<'checkpointPreview'>) => call({ method: 'checkpointPreview', params }) as Promise<Results['checkpointPreview']>,
     checkpointRestore: (params: Params<'checkpointRestore'>) => call({ method: 'checkpointRestore', params }) as Promise<Results['checkpointRestore']>,
     checkpointDelete: (params: Params<'checkpointDelete'>) => call({ method: 'checkpointDelete', params }) as Promise<Results['checkpointDelete']>,
-    checkpointEvents: () => call({ method: 'checkpointEvents' }) as Promise<Results['checkpointEvents']>,
     agentProviders: () => call({ method: 'agentProviders' }) as Promise<Results['agentProviders']>,
     agentSetKey: (params: Params<'agentSetKey'>) => call({ method: 'agentSetKey', params }) as Promise<Results['agentSetKey']>,
     agentModels: (params: Params<'agentModels'>) => call({ method: 'agentModels', params }) as Promise<Results['agentModels']>,
     agentThreads: () => call({ method: 'agentThreads' }) as Promise<Results['agentThreads']>,
     agentThread: (params: Params<'agentThread'>) => call({ method: 'agentThread', params }) as Promise<Results['agentThread']>,
-    agentSend: (params: Params<'agentSend'>) => call({ method: 'agentSend', params }) as Promise<Results['agentSend']>,
     agentApprove: (params: Params<'agentApprove'>) => call({ method: 'agentApprove', params }) as Promise<Results['agentApprove']>,
     agentStop: (params: Params<'agentStop'>) => call({ method: 'agentStop', params }) as Promise<Results['agentStop']>,
     agentReview: (params: Params<'agentReview'>) => call({ method: 'agentReview', params }) as Promise<Results['agentReview']>,
@@ -199,12 +222,11 @@ export function client(call: (request: Request) => Promise<unknown>) {
     collabShareTerminal: (params: Params<'collabShareTerminal'>) => call({ method: 'collabShareTerminal', params }) as Promise<Results['collabShareTerminal']>,
     collabUnshareTerminal: (params: Params<'collabUnshareTerminal'>) => call({ method: 'collabUnshareTerminal', params }) as Promise<Results['collabUnshareTerminal']>,
     collabJoin: (params: Params<'collabJoin'>) => call({ method: 'collabJoin', params }) as Promise<Results['collabJoin']>,
-    collabOpen: (params: Params<'collabOpen'>) => call({ method: 'collabOpen', params }) as Promise<Results['collabOpen']>,
     collabPush: (params: Params<'collabPush'>) => call({ method: 'collabPush', params }) as Promise<Results['collabPush']>,
     collabLeave: () => call({ method: 'collabLeave' }) as Promise<Results['collabLeave']>,
-    docOpen: (params: Params<'docOpen'>) => call({ method: 'docOpen', params }) as Promise<Results['docOpen']>,
     docPush: (params: Params<'docPush'>) => call({ method: 'docPush', params }) as Promise<Results['docPush']>,
     docSave: (params: Params<'docSave'>) => call({ method: 'docSave', params }) as Promise<Results['docSave']>,
+    docSaveAll: () => call({ method: 'docSaveAll' }) as Promise<Results['docSaveAll']>,
     docClose: (params: Params<'docClose'>) => call({ method: 'docClose', params }) as Promise<Results['docClose']>,
     docTakeDisk: (params: Params<'docTakeDisk'>) => call({ method: 'docTakeDisk', params }) as Promise<Results['docTakeDisk']>,
     docKeepMine: (params: Params<'docKeepMine'>) => call({ method: 'docKeepMine', params }) as Promise<Results['docKeepMine']>,
@@ -213,3 +235,20 @@ export function client(call: (request: Request) => Promise<unknown>) {
 }
 
 export type Client = ReturnType<typeof client>;
+
+/** A typed function per streaming method: its frames and its result. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function streams(stream: (request: Request, onFrame: (frame: any) => void) => Streaming<unknown>) {
+  return {
+    search: (params: Params<'search'>, onFrame: (frame: Frames['search']) => void) => stream({ method: 'search', params }, onFrame) as Streaming<Results['search']>,
+    watch: (onFrame: (frame: Frames['watch']) => void) => stream({ method: 'watch' }, onFrame) as Streaming<Results['watch']>,
+    terminalSpawn: (params: Params<'terminalSpawn'>, onFrame: (frame: Frames['terminalSpawn']) => void) => stream({ method: 'terminalSpawn', params }, onFrame) as Streaming<Results['terminalSpawn']>,
+    terminalAttach: (params: Params<'terminalAttach'>, onFrame: (frame: Frames['terminalAttach']) => void) => stream({ method: 'terminalAttach', params }, onFrame) as Streaming<Results['terminalAttach']>,
+    checkpointEvents: (onFrame: (frame: Frames['checkpointEvents']) => void) => stream({ method: 'checkpointEvents' }, onFrame) as Streaming<Results['checkpointEvents']>,
+    agentSend: (params: Params<'agentSend'>, onFrame: (frame: Frames['agentSend']) => void) => stream({ method: 'agentSend', params }, onFrame) as Streaming<Results['agentSend']>,
+    collabOpen: (params: Params<'collabOpen'>, onFrame: (frame: Frames['collabOpen']) => void) => stream({ method: 'collabOpen', params }, onFrame) as Streaming<Results['collabOpen']>,
+    docOpen: (params: Params<'docOpen'>, onFrame: (frame: Frames['docOpen']) => void) => stream({ method: 'docOpen', params }, onFrame) as Streaming<Results['docOpen']>,
+  };
+}
+
+export type Streams = ReturnType<typeof streams>;

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use weft_api::{Api, AppPaths, Mode, Stream, StreamFrame};
+use weft_api::{Api, AppPaths, Stream, StreamFrame};
 use weft_llm::fake::{FakeServer, Reply, Turn};
 
 impl Drop for Setup {
@@ -48,7 +48,7 @@ async fn setup(script: Vec<Reply>, settings: Value) -> Setup {
     settings["agentEnv"] = json!({"HOME": h, "USERPROFILE": h, "XDG_CONFIG_HOME": format!("{h}/.config"), "XDG_DATA_HOME": format!("{h}/.local/share")});
     std::fs::create_dir_all(app.path().join("config")).expect("config");
     std::fs::write(app.path().join("config/settings.json"), settings.to_string()).expect("settings");
-    let api = Api::new(Mode::Serve, AppPaths { config_dir: app.path().join("config"), data_dir: app.path().join("data") });
+    let api = Api::new(crate::SERVE, AppPaths { config_dir: app.path().join("config"), data_dir: app.path().join("data") });
     api.open_workspace(ws.path()).expect("open");
     call(&api, json!({"method": "agentSetKey", "params": {"provider": "anthropic", "key": "sk-test"}})).await;
     Setup { api, home, ws, _app: app, server }

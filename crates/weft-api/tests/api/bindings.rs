@@ -47,6 +47,8 @@ fn export_typescript_bindings() {
     PriceList::export_all_to(&dir).expect("PriceList");
     CommitMessage::export_all_to(&dir).expect("CommitMessage");
     CollabStatus::export_all_to(&dir).expect("CollabStatus");
+    Bytes::export_all_to(&dir).expect("Bytes");
+    SavedAll::export_all_to(&dir).expect("SavedAll");
     write_client(&dir);
 }
 
@@ -56,7 +58,7 @@ fn export_typescript_bindings() {
 fn write_client(dir: &std::path::Path) {
     let methods = weft_api::method_results();
     // The generated files the result types name (not what those files import in turn).
-    let named: Vec<&str> = methods.iter().flat_map(|m| m.ts.split(|c: char| !c.is_alphanumeric() && c != '_')).collect();
+    let named: Vec<&str> = methods.iter().flat_map(|m| [Some(&m.ts), m.frames.as_ref()]).flatten().flat_map(|t| t.split(|c: char| !c.is_alphanumeric() && c != '_')).collect();
     // Every binding written above is a candidate (a Vec's element type is not among its
     // dependencies in ts-rs).
     let mut imports = std::collections::BTreeSet::new();
@@ -77,8 +79,15 @@ fn write_client(dir: &std::path::Path) {
     }
     out += "}\n\nexport type Method = Request['method'];\n";
     out += "/** A method's parameters. */\nexport type Params<M extends Method> = Extract<Request, { method: M }> extends { params: infer P } ? P : never;\n\n";
-    out += "/** A typed function per method over a transport's call. */\nexport function client(call: (request: Request) => Promise<unknown>) {\n  return {\n";
+    out += "\n/** What each streaming method sends, besides its result. */\nexport interface Frames {\n";
     for m in &methods {
+        if let Some(f) = &m.frames {
+            out += &format!("  {}: {f};\n", m.method);
+        }
+    }
+    out += "}\n\n/** A started stream: its id, the call's own result, and how to stop it. */\nexport interface Streaming<R> {\n  id: string;\n  result: Promise<R>;\n  cancel(): void;\n}\n\n";
+    out += "/** A typed function per request-response method over a transport's call. */\nexport function client(call: (request: Request) => Promise<unknown>) {\n  return {\n";
+    for m in methods.iter().filter(|m| m.frames.is_none()) {
         let name = &m.method;
         if m.params {
             out += &format!("    {name}: (params: Params<'{name}'>) => call({{ method: '{name}', params }}) as Promise<Results['{name}']>,\n");
@@ -86,6 +95,16 @@ fn write_client(dir: &std::path::Path) {
             out += &format!("    {name}: () => call({{ method: '{name}' }}) as Promise<Results['{name}']>,\n");
         }
     }
-    out += "  };\n}\n\nexport type Client = ReturnType<typeof client>;\n";
+    out += "  };\n}\n\nexport type Client = ReturnType<typeof client>;\n\n";
+    // The transport cannot check a frame's shape: the method table is the contract.
+    out += "/** A typed function per streaming method: its frames and its result. */\n";
+    out += "// eslint-disable-next-line @typescript-eslint/no-explicit-any\nexport function streams(stream: (request: Request, onFrame: (frame: any) => void) => Streaming<unknown>) {\n  return {\n";
+    for m in methods.iter().filter(|m| m.frames.is_some()) {
+        let name = &m.method;
+        let request = if m.params { format!("{{ method: '{name}', params }}") } else { format!("{{ method: '{name}' }}") };
+        let params = if m.params { format!("params: Params<'{name}'>, ") } else { String::new() };
+        out += &format!("    {name}: ({params}onFrame: (frame: Frames['{name}']) => void) => stream({request}, onFrame) as Streaming<Results['{name}']>,\n");
+    }
+    out += "  };\n}\n\nexport type Streams = ReturnType<typeof streams>;\n";
     std::fs::write(dir.join("client.ts"), out).expect("client.ts");
 }

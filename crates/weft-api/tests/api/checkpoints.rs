@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use weft_api::{Api, AppPaths, Mode};
+use weft_api::{Api, AppPaths};
 
 use crate::collector;
 
@@ -32,7 +32,7 @@ async fn a_change_made_by_a_shell_command_is_captured_by_the_next_automatic_chec
     let paths = AppPaths { config_dir: app.path().join("config"), data_dir: app.path().join("data") };
     std::fs::create_dir_all(&paths.config_dir).expect("mkdir");
     std::fs::write(paths.settings_file(), r#"{"checkpointQuietMs": 300}"#).expect("settings");
-    let api = Api::new(Mode::Serve, paths.clone());
+    let api = Api::new(crate::SERVE, paths.clone());
     let (stream, frames) = collector();
     api.open_workspace(ws.path()).expect("open");
     // The baseline is taken once the UI says it is interactive (soon after).

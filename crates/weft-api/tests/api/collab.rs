@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use weft_api::{Mode, Stream};
+use weft_api::Stream;
 use weft_collab::{terminal, Backoff, Peer};
 use yrs::{Array, Map};
 
@@ -59,7 +59,7 @@ fn type_keys(p: &Peer, keys: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_shared_terminal_streams_to_guests_and_takes_their_keys_only_when_allowed() {
-    let f = fixture(Mode::Serve);
+    let f = fixture(crate::SERVE);
     let info = f.api.call(json!({"method": "terminalSpawn", "params": {"cols": 80, "rows": 24}}), Some(Stream::new("t", |_| true))).await.expect("spawn");
     let id = info["id"].as_u64().expect("id");
     let call = |v: serde_json::Value| {

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use weft_api::{Api, Mode, Stream, StreamFrame};
+use weft_api::{Api, Stream, StreamFrame};
 use weft_collab::{Backoff, Peer};
 use yrs::sync::{Message, MessageReader, SyncMessage};
 use yrs::updates::decoder::{Decode, DecoderV1};
@@ -111,7 +111,7 @@ async fn until(what: &str, mut f: impl FnMut() -> bool) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_editor_saves_its_document_and_a_change_on_disk_that_holds_its_edit_is_not_applied_twice() {
-    let f = fixture(Mode::Serve);
+    let f = fixture(crate::SERVE);
     let path = f.ws.path().join("hello.txt");
     let ed = Editor::open(&f.api, "hello.txt").await;
     assert_eq!(ed.text(), "hello world\n");
@@ -142,7 +142,7 @@ async fn an_editor_saves_its_document_and_a_change_on_disk_that_holds_its_edit_i
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_clash_with_the_disk_keeps_the_editors_text_and_says_so_and_take_disk_takes_it() {
-    let f = fixture(Mode::Serve);
+    let f = fixture(crate::SERVE);
     let path = f.ws.path().join("hello.txt");
     let ed = Editor::open(&f.api, "hello.txt").await;
     ed.type_at(5, ", mine").await;
@@ -156,7 +156,7 @@ async fn a_clash_with_the_disk_keeps_the_editors_text_and_says_so_and_take_disk_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn crlf_files_are_edited_with_lf_and_saved_with_crlf() {
-    let f = fixture(Mode::Serve);
+    let f = fixture(crate::SERVE);
     let path = f.ws.path().join("dos.txt");
     std::fs::write(&path, b"one\r\ntwo\r\n").expect("write");
     let ed = Editor::open(&f.api, "dos.txt").await;
@@ -172,7 +172,7 @@ async fn crlf_files_are_edited_with_lf_and_saved_with_crlf() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_editors_share_one_document_and_discarding_drops_unsaved_edits_only_when_the_last_one_goes() {
-    let f = fixture(Mode::Serve);
+    let f = fixture(crate::SERVE);
     let a = Editor::open(&f.api, "hello.txt").await;
     let b = Editor::open(&f.api, "hello.txt").await;
     a.type_at(0, "x").await;
@@ -196,7 +196,7 @@ async fn two_editors_share_one_document_and_discarding_drops_unsaved_edits_only_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_guest_of_the_shared_folder_edits_the_editors_document_itself() {
-    let f = fixture(Mode::Serve);
+    let f = fixture(crate::SERVE);
     let ed = Editor::open(&f.api, "hello.txt").await;
     // Unsaved when sharing starts: the guest gets the editor's text, not the file's.
     ed.type_at(0, "draft: ").await;
@@ -230,7 +230,7 @@ impl Editor {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tree_sitter_reads_the_document_whoever_changes_it() {
-    let f = fixture(Mode::Serve);
+    let f = fixture(crate::SERVE);
     let path = f.ws.path().join("lib.rs");
     std::fs::write(&path, "fn main() {}\n").expect("write");
     let ed = Editor::open(&f.api, "lib.rs").await;
@@ -255,7 +255,7 @@ async fn tree_sitter_reads_the_document_whoever_changes_it() {
 #[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_names_for_one_file_open_one_document() {
-    let f = fixture(Mode::Serve);
+    let f = fixture(crate::SERVE);
     std::os::unix::fs::symlink("hello.txt", f.ws.path().join("alias.txt")).expect("link");
     let a = Editor::open(&f.api, "hello.txt").await;
     let b = Editor::open(&f.api, "alias.txt").await;
@@ -269,7 +269,7 @@ async fn two_names_for_one_file_open_one_document() {
 /// not come back).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_file_moved_by_another_program_takes_its_open_document_along() {
-    let f = fixture(Mode::Serve);
+    let f = fixture(crate::SERVE);
     let ed = Editor::open(&f.api, "hello.txt").await;
     ed.type_at(0, "unsaved: ").await;
     std::fs::rename(f.ws.path().join("hello.txt"), f.ws.path().join("moved.txt")).expect("mv");
@@ -285,7 +285,7 @@ async fn a_file_moved_by_another_program_takes_its_open_document_along() {
 /// does not write over the new file.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_file_that_turns_binary_while_open_loses_neither_side() {
-    let f = fixture(Mode::Serve);
+    let f = fixture(crate::SERVE);
     let path = f.ws.path().join("hello.txt");
     let ed = Editor::open(&f.api, "hello.txt").await;
     let binary = [0x7f, b'E', b'L', b'F', 0, 0, 1, 2, 3, 0, 0xff];

@@ -12,7 +12,12 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use weft_api::{Api, AppPaths, Mode, Stream, StreamFrame};
+use weft_api::{Api, AppPaths, Method, Shell, Stream, StreamFrame};
+
+/// Shells as the two real ones declare them: pinned to its folder like `weft serve`
+/// (crates/weft-server tests its own list), and the desktop's with no refusals.
+pub(crate) const SERVE: Shell = Shell { name: "serve", unsupported: &[(Method::OpenWorkspace, "it serves one folder")] };
+pub(crate) const DESKTOP: Shell = Shell { name: "desktop", unsupported: &[] };
 
 pub(crate) struct Fixture {
     pub(crate) api: Api,
@@ -20,11 +25,11 @@ pub(crate) struct Fixture {
     _app: tempfile::TempDir,
 }
 
-pub(crate) fn fixture(mode: Mode) -> Fixture {
+pub(crate) fn fixture(shell: Shell) -> Fixture {
     let ws = tempfile::tempdir().expect("tmp");
     let app = tempfile::tempdir().expect("tmp");
     std::fs::write(ws.path().join("hello.txt"), "hello world\n").expect("write");
-    let api = Api::new(mode, AppPaths { config_dir: app.path().join("config"), data_dir: app.path().join("data") });
+    let api = Api::new(shell, AppPaths { config_dir: app.path().join("config"), data_dir: app.path().join("data") });
     api.open_workspace(ws.path()).expect("open");
     Fixture { api, ws, _app: app }
 }
@@ -43,7 +48,7 @@ fn collector() -> (Stream, Arc<Mutex<Vec<Value>>>) {
 
 #[tokio::test]
 async fn malformed_requests_get_clear_errors() {
-    let f = fixture(Mode::Serve);
+    let f = fixture(SERVE);
     for bad in [json!("nope"), json!({"method": "noSuchMethod"}), json!({"method": "readFile", "params": {"path": 3}}), json!({})] {
         let err = f.api.call(bad.clone(), None).await.expect_err("must fail");
         assert_eq!(err.code, "bad_request", "{bad}: {err}");
@@ -52,12 +57,14 @@ async fn malformed_requests_get_clear_errors() {
     assert_eq!(err.code, "outside_workspace");
     // A browser client cannot point the server at another folder.
     let err = f.api.call(json!({"method": "openWorkspace", "params": {"path": "/"}}), None).await.expect_err("pinned");
-    assert_eq!(err.code, "forbidden");
+    assert_eq!(err.code, "unsupported");
+    assert!(err.message.contains("serve does not do openWorkspace: it serves one folder"), "{}", err.message);
+    assert_eq!(f.api.call(json!({"method": "info"}), None).await.expect("info")["canOpenFolders"], false);
 }
 
 #[tokio::test]
 async fn read_and_write_round_trip() {
-    let f = fixture(Mode::Serve);
+    let f = fixture(SERVE);
     let file = f.api.call(json!({"method": "readFile", "params": {"path": "hello.txt"}}), None).await.expect("read");
     assert_eq!(file["text"], "hello world\n");
     assert_eq!(file["encoding"], "utf8");
@@ -68,7 +75,7 @@ async fn read_and_write_round_trip() {
 
 #[tokio::test]
 async fn search_streams_hits_then_done() {
-    let f = fixture(Mode::Serve);
+    let f = fixture(SERVE);
     let (stream, frames) = collector();
     let summary = f.api.call(json!({"method": "search", "params": {"options": {"query": "world"}}}), Some(stream)).await.expect("search");
     assert_eq!(summary["matches"], 1);
@@ -81,7 +88,7 @@ async fn search_streams_hits_then_done() {
 
 #[tokio::test]
 async fn watch_stream_reports_outside_changes_until_cancelled() {
-    let f = fixture(Mode::Serve);
+    let f = fixture(SERVE);
     let (stream, frames) = collector();
     f.api.call(json!({"method": "watch"}), Some(stream)).await.expect("watch");
     std::fs::write(f.ws.path().join("new.txt"), "x").expect("write");
@@ -114,7 +121,7 @@ async fn watch_stream_reports_outside_changes_until_cancelled() {
 
 #[tokio::test]
 async fn settings_are_validated_and_a_bad_file_is_never_overwritten() {
-    let f = fixture(Mode::Desktop);
+    let f = fixture(DESKTOP);
     let dto = f.api.call(json!({"method": "getSettings"}), None).await.expect("get");
     assert_eq!(dto["settings"]["theme"], "dark");
     let err = f.api.call(json!({"method": "setSettings", "params": {"text": "{\"theme\": \"purple\"}"}}), None).await.expect_err("invalid");
@@ -137,11 +144,11 @@ async fn settings_are_validated_and_a_bad_file_is_never_overwritten() {
 
 #[tokio::test]
 async fn session_and_recent_folders_persist() {
-    let f = fixture(Mode::Desktop);
+    let f = fixture(DESKTOP);
     let session = json!({"groups": [{"files": ["hello.txt"], "active": "hello.txt"}], "activeGroup": 0});
     f.api.call(json!({"method": "saveSession", "params": {"session": session}}), None).await.expect("save");
     // A new process (a new Api) on the same data dir sees both.
-    let api2 = Api::new(Mode::Desktop, f.api.paths().clone());
+    let api2 = Api::new(DESKTOP, f.api.paths().clone());
     api2.open_workspace(f.ws.path()).expect("open");
     let got = api2.call(json!({"method": "getSession"}), None).await.expect("get");
     assert_eq!(got["groups"][0]["files"][0], "hello.txt");
@@ -153,7 +160,7 @@ async fn session_and_recent_folders_persist() {
 
 #[tokio::test]
 async fn finder_notices_new_files() {
-    let f = fixture(Mode::Serve);
+    let f = fixture(SERVE);
     let hits = f.api.call(json!({"method": "findFiles", "params": {"query": "fresh"}}), None).await.expect("find");
     assert_eq!(hits.as_array().expect("array").len(), 0);
     std::fs::write(f.ws.path().join("fresh-file.rs"), "").expect("write");
@@ -171,7 +178,7 @@ async fn finder_notices_new_files() {
 
 #[tokio::test]
 async fn terminals_stream_raw_bytes_and_report_their_exit() {
-    let f = fixture(Mode::Serve);
+    let f = fixture(SERVE);
     let bytes = Arc::new(Mutex::new(Vec::<u8>::new()));
     let events = Arc::new(Mutex::new(Vec::<Value>::new()));
     let (b, e) = (bytes.clone(), events.clone());
@@ -208,7 +215,7 @@ async fn terminals_stream_raw_bytes_and_report_their_exit() {
 #[cfg(unix)]
 #[tokio::test]
 async fn the_terminal_shell_setting_is_what_terminals_run() {
-    let f = fixture(Mode::Serve);
+    let f = fixture(SERVE);
     f.api.call(json!({"method": "setSettings", "params": {"text": r#"{"terminalShell": ["/bin/sh", "-c", "echo shell-from-settings; exit 3"]}"#}}), None).await.expect("settings");
     let (bytes, exited) = (Arc::new(Mutex::new(Vec::<u8>::new())), Arc::new(Mutex::new(None::<Value>)));
     let (b, e) = (bytes.clone(), exited.clone());

@@ -4,7 +4,6 @@
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use weft_api::Mode;
 
 use crate::fixture;
 
@@ -14,7 +13,7 @@ async fn call(api: &weft_api::Api, method: &str, params: Value) -> Result<Value,
 
 #[tokio::test]
 async fn a_document_follows_edits_and_reports_drift() {
-    let f = fixture(Mode::Serve);
+    let f = fixture(crate::SERVE);
     let text = "fn main() {\n    let x = 1;\n}\n";
     let a = call(&f.api, "syntaxOpen", json!({"doc": "d1", "path": "src/main.rs", "text": text})).await.expect("open");
     assert_eq!(a["language"], "rust");
@@ -48,7 +47,7 @@ async fn a_document_follows_edits_and_reports_drift() {
 
 #[tokio::test]
 async fn symbol_search_follows_the_disk_and_the_editor() {
-    let f = fixture(Mode::Serve);
+    let f = fixture(crate::SERVE);
     std::fs::create_dir_all(f.ws.path().join("src")).expect("mkdir");
     std::fs::write(f.ws.path().join("src/lib.rs"), "pub struct Ledger;\n").expect("write");
     let hits = call(&f.api, "symbolSearch", json!({"query": "ledger"})).await.expect("search");

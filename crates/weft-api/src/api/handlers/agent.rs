@@ -13,11 +13,12 @@ pub(crate) fn set_key(api: &Api, provider: String, key: Option<String>, _stream:
     Ok(())
 }
 
-pub(crate) fn models(api: &Api, provider: String, _stream: Option<Stream>) -> Result<Vec<String>> {
-    let client = crate::agent::llm_client(&api.inner.paths, &api.settings().0)?;
+pub(crate) async fn models(api: &Api, provider: String, _stream: Option<Stream>) -> Result<Vec<String>> {
+    // The keys may come from the OS keychain: a blocking call.
+    let a = api.clone();
+    let client = blocking(move || crate::agent::llm_client(&a.inner.paths, &a.settings().0)).await?;
     let p = client.provider(&provider).ok_or_else(|| ApiError::new(crate::ErrorCode::NotFound, format!("no provider named {provider:?}")))?.clone();
-    let models = tokio::runtime::Handle::current().block_on(p.models())?;
-    Ok(models)
+    Ok(p.models().await?)
 }
 
 pub(crate) fn threads(api: &Api, _stream: Option<Stream>) -> Result<Vec<crate::ThreadSummary>> {
@@ -85,8 +86,9 @@ pub(crate) fn delete(api: &Api, thread: String, _stream: Option<Stream>) -> Resu
     Ok(())
 }
 
-pub(crate) fn suggest_commit_message(api: &Api, _stream: Option<Stream>) -> Result<crate::CommitMessage> {
+pub(crate) async fn suggest_commit_message(api: &Api, _stream: Option<Stream>) -> Result<crate::CommitMessage> {
     let root = api.open()?.ws.root().to_path_buf();
-    let settings = api.settings().0;
-    Ok(tokio::runtime::Handle::current().block_on(crate::agent::suggest_commit_message(&api.inner.paths, &settings, &root))?)
+    let a = api.clone();
+    let settings = blocking(move || Ok(a.settings().0)).await?;
+    crate::agent::suggest_commit_message(&api.inner.paths, &settings, &root).await
 }

@@ -5,9 +5,6 @@ pub(crate) fn info(api: &Api, _stream: Option<Stream>) -> Result<AppInfo> {
 }
 
 pub(crate) fn open_workspace(api: &Api, path: String, _stream: Option<Stream>) -> Result<WorkspaceInfo> {
-    if api.inner.mode != Mode::Desktop {
-        return Err(ApiError::new(crate::ErrorCode::Forbidden, "this backend is pinned to its folder"));
-    }
     Ok(api.open_workspace(Path::new(&path))?)
 }
 

@@ -1,18 +1,23 @@
 use super::*;
 
-pub(crate) fn share(api: &Api, port: u16, local: bool, _stream: Option<Stream>) -> Result<CollabStatus> {
+pub(crate) async fn share(api: &Api, port: u16, local: bool, address: Option<String>, _stream: Option<Stream>) -> Result<CollabStatus> {
     let open = api.open()?;
-    let mut slot = open.collab.lock().map_err(ApiError::internal)?;
-    if slot.is_none() {
-        let host = tokio::runtime::Handle::current()
-            .block_on(weft_collab::WorkspaceHost::serve(
-                open.docs.clone(),
-                weft_collab::HostOptions { port, store: Some(api.inner.paths.collab_dir(open.ws.root())), network: !local, address: None },
-            ))
-            .map_err(|e| ApiError::new(crate::ErrorCode::Collab, format!("could not start sharing: {e}")))?;
-        info!(url = %host.url(), "sharing the folder");
-        *slot = Some(host);
+    let shared = open.collab.lock().map_err(ApiError::internal)?.is_some();
+    if !shared {
+        let host = weft_collab::WorkspaceHost::serve(
+            open.docs.clone(),
+            weft_collab::HostOptions { port, store: Some(api.inner.paths.collab_dir(open.ws.root())), network: !local, address },
+        )
+        .await
+        .map_err(|e| ApiError::new(crate::ErrorCode::Collab, format!("could not start sharing: {e}")))?;
+        let mut slot = open.collab.lock().map_err(ApiError::internal)?;
+        // Two shares at once: the first host stays, the second is dropped (it stops).
+        if slot.is_none() {
+            info!(url = %host.url(), "sharing the folder");
+            *slot = Some(host);
+        }
     }
+    let slot = open.collab.lock().map_err(ApiError::internal)?;
     Ok(collab_status(slot.as_ref()))
 }
 

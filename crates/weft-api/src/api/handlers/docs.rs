@@ -16,6 +16,14 @@ pub(crate) fn save(api: &Api, path: String, _stream: Option<Stream>) -> Result<c
     open.editors.save(&open.docs, &path)
 }
 
+pub(crate) fn save_all(api: &Api, _stream: Option<Stream>) -> Result<crate::SavedAll> {
+    let (written, failed) = api.open()?.docs.save_all();
+    match failed.into_iter().next() {
+        Some((rel, e)) => Err(ApiError::new(crate::ErrorCode::Io, format!("{written} file(s) saved; {rel} could not be: {e}"))),
+        None => Ok(crate::SavedAll { written: written as u32 }),
+    }
+}
+
 pub(crate) fn close(api: &Api, conn: u64, discard: bool, _stream: Option<Stream>) -> Result<()> {
     let open = api.open()?;
     open.editors.close(&open.docs, &open.syntax, conn, discard)

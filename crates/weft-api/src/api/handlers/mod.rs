@@ -6,7 +6,8 @@
 //! here and its handler in the domain module.
 //!
 //! Handlers take the API, the parameters in order, and the stream when the caller opened
-//! one. They run on the blocking pool (see `Api::call`): most wait on the disk.
+//! one. Most wait on the disk and are plain functions the dispatch runs on the blocking
+//! pool; those that wait on the network are `async fn`s, marked `.await` in the table.
 
 mod agent;
 mod app;
@@ -29,7 +30,7 @@ type Result<T> = std::result::Result<T, ApiError>;
 macro_rules! methods {
     ($(
         $(#[doc = $doc:literal])*
-        $variant:ident $({ $($(#[$fattr:meta])* $field:ident : $fty:ty),* $(,)? })? => $($handler:ident)::+ -> $out:ty;
+        $variant:ident $({ $($(#[$fattr:meta])* $field:ident : $fty:ty),* $(,)? })? => $($handler:ident)::+ $(. $awaited:ident)? -> $out:ty $(, frames $($frame:ty)|+)?;
     )*) => {
         #[derive(Debug, Clone, Deserialize, TS)]
         #[serde(tag = "method", content = "params", rename_all = "camelCase", rename_all_fields = "camelCase")]
@@ -40,12 +41,36 @@ macro_rules! methods {
             )*
         }
 
-        /// Runs the handler of `request`.
-        pub(crate) fn dispatch(api: &Api, request: Request, stream: Option<Stream>) -> Result<Value> {
+        /// A request's name without its parameters: what a shell lists as unsupported.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Method {
+            $($variant,)*
+        }
+
+        impl Request {
+            pub fn method(&self) -> Method {
+                match self {
+                    $(Request::$variant { .. } => Method::$variant,)*
+                }
+            }
+        }
+
+        impl Method {
+            /// The wire name (`readFile`).
+            pub fn name(self) -> String {
+                match self {
+                    $(Method::$variant => lower_first(stringify!($variant)),)*
+                }
+            }
+        }
+
+        /// Runs the handler of `request`: an async one on the runtime, a blocking one on the
+        /// blocking pool.
+        pub(crate) async fn dispatch(api: &Api, request: Request, stream: Option<Stream>) -> Result<Value> {
             match request {
                 $(
                     Request::$variant $({ $($field),* })? => {
-                        let out: Result<$out> = $($handler)::+(api, $($($field,)*)? stream);
+                        let out: Result<$out> = invoke!([$($awaited)?] api, ($($handler)::+) ($($($field),*)?) stream);
                         serde_json::to_value(out?).map_err(ApiError::internal)
                     }
                 )*
@@ -59,10 +84,29 @@ macro_rules! methods {
                     method: lower_first(stringify!($variant)),
                     params: 0 $($( + { let _ = stringify!($field); 1 } )*)? > 0,
                     ts: <$out as TS>::name(),
+                    frames: None::<String> $( .or(Some(vec![$(<$frame as TS>::name()),+].join(" | "))) )?,
                 },
             )*]
         }
     };
+}
+
+/// One handler call. `handler.await` in the table: an async fn, awaited here (it waits on
+/// the network or on other tasks, never on the disk). Otherwise a plain fn that may block
+/// on the disk or a lock: it runs on the blocking pool, so the async workers stay free.
+macro_rules! invoke {
+    ([await] $api:ident, ($($h:tt)*) ($($f:ident),*) $stream:ident) => {
+        $($h)*($api, $($f,)* $stream).await
+    };
+    ([] $api:ident, ($($h:tt)*) ($($f:ident),*) $stream:ident) => {{
+        let api = $api.clone();
+        tokio::task::spawn_blocking(move || $($h)*(&api, $($f,)* $stream)).await.map_err(|e| ApiError::internal(format!("request failed: {e}")))?
+    }};
+}
+
+/// For async handlers: a step that blocks (the disk, the OS keychain), on the blocking pool.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| ApiError::internal(format!("request failed: {e}")))?
 }
 
 /// A method as the TypeScript client sees it.
@@ -72,6 +116,8 @@ pub struct MethodResult {
     /// Whether it takes parameters.
     pub params: bool,
     pub ts: String,
+    /// A streaming method's frames (TypeScript), when it streams.
+    pub frames: Option<String>,
 }
 
 fn lower_first(s: &str) -> String {
@@ -99,11 +145,11 @@ methods! {
     /// Fuzzy file finder.
     FindFiles { query: String, #[serde(default)] limit: Option<u32> } => files::find_files -> Vec<weft_fs::FinderMatch>;
     /// Streams SearchEvent frames; -> SearchSummary when done.
-    Search { options: SearchOptions } => files::search -> weft_fs::SearchSummary;
+    Search { options: SearchOptions } => files::search -> weft_fs::SearchSummary, frames SearchEvent;
     /// Preview (apply = false) or apply a replace.
     Replace { options: SearchOptions, replacement: String, #[serde(default)] paths: Option<Vec<String>>, apply: bool } => files::replace -> Vec<weft_fs::ReplaceOutcome>;
     /// Streams WatchEvent frames until cancelled.
-    Watch => files::watch -> ();
+    Watch => files::watch -> (), frames WatchEvent;
     /// Stops a stream started by this client.
     Cancel { stream: String } => app::cancel -> ();
     /// Starts following an editor document for code intelligence. `doc` is minted by the
@@ -129,10 +175,10 @@ methods! {
     /// Starts a terminal (the user's shell, in the workspace). Streams the output as raw
     /// byte frames and a final TerminalEvent. `flowControl`: the client acks what it has
     /// rendered (terminalAck) and output pauses while 1 MiB is unacknowledged.
-    TerminalSpawn { cols: u16, rows: u16, #[serde(default)] flow_control: bool } => terminals::spawn -> weft_pty::TerminalInfo;
+    TerminalSpawn { cols: u16, rows: u16, #[serde(default)] flow_control: bool } => terminals::spawn -> weft_pty::TerminalInfo, frames crate::Bytes | TerminalEvent;
     /// Re-attaches to a running terminal (after a reload): streams its scrollback, then
     /// live output.
-    TerminalAttach { #[ts(type = "number")] id: u64, #[serde(default)] flow_control: bool } => terminals::attach -> weft_pty::TerminalInfo;
+    TerminalAttach { #[ts(type = "number")] id: u64, #[serde(default)] flow_control: bool } => terminals::attach -> weft_pty::TerminalInfo, frames crate::Bytes | TerminalEvent;
     /// Keystrokes or pasted text.
     TerminalWrite { #[ts(type = "number")] id: u64, data: String } => terminals::write -> ();
     TerminalResize { #[ts(type = "number")] id: u64, cols: u16, rows: u16 } => terminals::resize -> ();
@@ -160,21 +206,21 @@ methods! {
     /// Deletes checkpoints and frees what only they used.
     CheckpointDelete { #[ts(type = "number[] ")] ids: Vec<i64> } => checkpoints::delete -> weft_store::GcReport;
     /// Streams each new checkpoint (any origin) as a Checkpoint frame until cancelled.
-    CheckpointEvents => checkpoints::events -> ();
+    CheckpointEvents => checkpoints::events -> (), frames weft_store::Checkpoint;
     /// The AI providers with their base URLs and where their keys come from (never the
     /// keys).
     AgentProviders => agent::providers -> Vec<crate::ProviderStatus>;
     /// Stores a provider's key in the user-only key file (null forgets it).
     AgentSetKey { provider: String, key: Option<String> } => agent::set_key -> ();
     /// "Test connection": the models the provider lists.
-    AgentModels { provider: String } => agent::models -> Vec<String>;
+    AgentModels { provider: String } => agent::models.await -> Vec<String>;
     /// Saved threads of the open folder, newest first.
     AgentThreads => agent::threads -> Vec<crate::ThreadSummary>;
     AgentThread { thread: String } => agent::thread -> crate::AgentThread;
     /// Starts a turn in a thread (created when new; the id is minted by the client).
     /// Streams AgentFrame frames, the last being `done`. `model` overrides the settings'
     /// model for this turn; `mentions` are what the prompt @-mentions. Returns at once.
-    AgentSend { thread: String, prompt: String, #[serde(default)] model: Option<String>, #[serde(default)] mentions: Vec<weft_agent::Mention> } => agent::send -> ();
+    AgentSend { thread: String, prompt: String, #[serde(default)] model: Option<String>, #[serde(default)] mentions: Vec<weft_agent::Mention> } => agent::send -> (), frames crate::AgentFrame;
     /// Answers an approval card: "once", "always" or "deny".
     AgentApprove { request: String, answer: String } => agent::approve -> ();
     /// Stops the thread's running turn.
@@ -203,11 +249,13 @@ methods! {
     UsageSetPrices { text: String } => usage::set_prices -> PriceList;
     /// A commit message for the folder's staged git changes (else its unstaged ones), from
     /// the `commitMessage` task model.
-    SuggestCommitMessage => agent::suggest_commit_message -> crate::CommitMessage;
+    SuggestCommitMessage => agent::suggest_commit_message.await -> crate::CommitMessage;
     /// Shares the open folder with guests: on the network over TLS (wss://, the
     /// certificate pinned by the invite links), or with `local` plain ws:// on 127.0.0.1
     /// only.
-    CollabShare { #[serde(default)] port: u16, #[serde(default)] local: bool } => collab::share -> CollabStatus;
+    /// `address`: the host name or address invite links name (default: this machine's
+    /// address on its network).
+    CollabShare { #[serde(default)] port: u16, #[serde(default)] local: bool, #[serde(default)] address: Option<String> } => collab::share.await -> CollabStatus;
     CollabStatus => collab::status -> CollabStatus;
     /// A new guest and their token.
     CollabInvite { name: String, #[serde(default)] read_only: bool } => collab::invite -> CollabStatus;
@@ -226,7 +274,7 @@ methods! {
     /// Stream: a room of the joined session (`tree`, `file/<path>`) as y-sync messages
     /// (raw bytes: the document, then updates and awareness) and `CollabEvent` JSON frames.
     /// The room stays joined, editable offline, until `collabLeave`.
-    CollabOpen { room: String } => collab::open -> ();
+    CollabOpen { room: String } => collab::open -> (), frames crate::Bytes | crate::CollabEvent;
     /// y-sync messages from the editor for an open room.
     CollabPush { room: String, data: Vec<u8> } => collab::push -> Vec<Vec<u8>>;
     /// Leaves the joined session: every room disconnects.
@@ -234,12 +282,15 @@ methods! {
     /// Binds an editor to the open document of `path` (opened from the file if nobody has
     /// it open): streams raw y-sync messages (the whole text first) and DocEvent frames.
     /// Files over the large-file limit fail with `large_file`.
-    DocOpen { path: String } => docs::open -> crate::DocInfo;
+    DocOpen { path: String } => docs::open -> crate::DocInfo, frames crate::Bytes | crate::DocEvent;
     /// y-sync messages from an editor bound by docOpen.
     DocPush { #[ts(type = "number")] conn: u64, data: Vec<u8> } => docs::push -> Vec<Vec<u8>>;
     /// Writes the document of `path` to its file (a change on disk not merged yet is merged
     /// first).
     DocSave { path: String } => docs::save -> crate::DocSaved;
+    /// Writes every open document with unsaved edits; fails with the first file that could
+    /// not be written (after trying the others).
+    DocSaveAll => docs::save_all -> crate::SavedAll;
     /// The editor closed; `discard`: its user chose not to save, and when no one else has
     /// the document open its unsaved edits go.
     DocClose { #[ts(type = "number")] conn: u64, #[serde(default)] discard: bool } => docs::close -> ();

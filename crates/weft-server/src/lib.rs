@@ -1,4 +1,6 @@
-//! `weft serve`: the UI in a browser, backed by the same weft-api as the desktop app.
+//! `weft serve`: the UI in a browser, backed by the same weft-api as the desktop app. A
+//! thin shell: transport, access control and static files here; every request is
+//! `Api::call`, and what it refuses is [`SHELL`]'s list.
 //!
 //! Security: binds 127.0.0.1 only; every request needs the random access token, either
 //! in the URL (`?token=`; the first page load sets an HttpOnly, SameSite=Strict cookie
@@ -32,7 +34,17 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
 use tracing::{info, warn};
-use weft_api::{Api, Mode, Stream, StreamFrame};
+use weft_api::{Api, Method, Shell, Stream, StreamFrame};
+
+/// What `weft serve` does not do. The page is reachable by anything that holds its URL on
+/// this machine: it serves the one folder it was started on and names no other.
+pub const SHELL: Shell = Shell {
+    name: "serve",
+    unsupported: &[
+        (Method::OpenWorkspace, "it serves the one folder it was started on; start another `weft serve` for another folder"),
+        (Method::RecentWorkspaces, "it serves the one folder it was started on and does not list the others"),
+    ],
+};
 
 pub struct Options {
     pub root: PathBuf,
@@ -55,7 +67,7 @@ struct AppState {
 const MAX_MESSAGE: usize = 300 * 1024 * 1024;
 
 pub async fn run(opts: Options) -> anyhow::Result<()> {
-    let api = Api::new(Mode::Serve, opts.paths);
+    let api = Api::new(SHELL, opts.paths);
     let info = api.open_workspace(&opts.root).with_context(|| format!("opening {}", opts.root.display()))?;
     let token = match opts.token {
         Some(t) if t.len() >= 16 => t,
@@ -305,4 +317,27 @@ async fn connection(st: AppState, socket: WebSocket) {
 
 fn close_message(reason: &str) -> Message {
     Message::Close(Some(axum::extract::ws::CloseFrame { code: 1008, reason: reason.to_owned().into() }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_server_refuses_what_its_list_says_and_nothing_else() {
+        let (ws, app) = (tempfile::tempdir().expect("tmp"), tempfile::tempdir().expect("tmp"));
+        std::fs::write(ws.path().join("a.txt"), "a\n").expect("write");
+        let api = Api::new(SHELL, weft_api::AppPaths { config_dir: app.path().join("config"), data_dir: app.path().join("data") });
+        api.open_workspace(ws.path()).expect("open");
+        for (method, params) in [("openWorkspace", json!({"path": app.path()})), ("recentWorkspaces", Value::Null)] {
+            let err = api.call(json!({"method": method, "params": params}), None).await.expect_err(method);
+            assert_eq!(err.code, "unsupported", "{method}: {err}");
+            assert!(err.message.starts_with(&format!("serve does not do {method}: ")), "{}", err.message);
+        }
+        let info = api.call(json!({"method": "info"}), None).await.expect("info");
+        assert_eq!((info["mode"].as_str(), info["canOpenFolders"].as_bool()), (Some("serve"), Some(false)));
+        // Everything else is the API's to answer.
+        let file = api.call(json!({"method": "readFile", "params": {"path": "a.txt"}}), None).await.expect("read");
+        assert_eq!(file["text"], "a\n");
+    }
 }
