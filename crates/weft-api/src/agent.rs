@@ -7,7 +7,6 @@
 //! command-line agent builds its client here too, so both read the same configuration.
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -16,9 +15,8 @@ use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 use ts_rs::TS;
-use weft_agent::command::Commands;
-use weft_agent::{Agent, AgentConfig, AgentEvent, Approval, ApprovalRequest, Approver, FileReview, Policy, Prompt, Review, Rule, Thread, Toolbox, TurnEnd};
-use weft_fs::{atomic_write, Workspace};
+use weft_agent::{AgentEvent, Approval, ApprovalRequest, Approver, FileReview, Policy, Prompt, Review, Rule, Thread, ThreadStore, TurnEnd};
+use weft_fs::Workspace;
 use weft_llm::keys::KeyStore;
 use weft_llm::{Block, BoxFuture, Client, Event, LlmError, Message, ModelRef, ProviderConfig, ProviderKind, RetryPolicy, Role, Usage};
 use weft_store::Store;
@@ -160,6 +158,25 @@ pub fn policy(settings: &Settings) -> Policy {
     p
 }
 
+/// The agent as the settings describe it: the model (`model` overrides the settings'), its
+/// fallbacks and a client with every configured provider, the rules, the limits, the
+/// summary model, Weft's own folders protected, the commands' environment. The app and the
+/// CLI both start here; each adds its approver and its books.
+pub fn builder(paths: &AppPaths, settings: &Settings, model: Option<&str>) -> Result<weft_agent::Builder> {
+    let route = route(paths, settings, model)?;
+    let client = llm_client(paths, settings)?;
+    let summary_route = task_route(settings, "summary", &route)?;
+    let mut b = weft_agent::Builder::new(client, route).map_err(|e| ApiError::new(crate::ErrorCode::BadModel, format!("{e}; add its base URL in Settings → AI (agentBaseUrls)")))?;
+    b.policy = policy(settings);
+    b.env = settings.agent_env.clone().into_iter().collect();
+    b.config.max_steps = settings.agent_max_steps;
+    b.config.repo_map_tokens = settings.agent_repo_map_tokens;
+    b.config.context_tokens = settings.agent_context_tokens;
+    b.config.protected_dirs = [&paths.config_dir, &paths.data_dir].iter().map(|d| dunce::canonicalize(d).unwrap_or_else(|_| d.to_path_buf())).collect();
+    b.config.summary_route = summary_route;
+    Ok(b)
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub enum KeySource {
@@ -283,48 +300,19 @@ fn frame(e: AgentEvent, thread_usage: &mut Usage) -> Option<AgentFrame> {
 
 // ---- threads ------------------------------------------------------------------------------
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
-#[serde(rename_all = "camelCase")]
-pub struct TurnRecord {
-    /// Messages before the turn: "restore conversation" cuts the thread back to here.
-    pub messages_before: u32,
-    #[ts(type = "number | null")]
-    pub checkpoint: Option<i64>,
-    pub end: String,
-    pub model: String,
-    pub usage: Usage,
-}
+pub use weft_agent::{AgentThread, ThreadSummary, TurnRecord};
 
-/// A conversation as saved and as the panel shows it.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
-#[serde(rename_all = "camelCase")]
-pub struct AgentThread {
-    pub id: String,
-    pub title: String,
-    #[ts(type = "number")]
-    pub created_ms: u64,
-    #[ts(type = "number")]
-    pub updated_ms: u64,
-    pub messages: Vec<Message>,
-    pub usage: Usage,
-    pub turns: Vec<TurnRecord>,
-    /// A turn is running now (not saved).
-    #[serde(default)]
-    pub running: bool,
-    /// Tool call id -> its one-line summary, for the cards of a reopened thread.
-    #[serde(default)]
-    pub tool_summaries: BTreeMap<String, String>,
-}
-
-#[derive(Debug, Clone, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
-pub struct ThreadSummary {
-    pub id: String,
-    pub title: String,
-    #[ts(type = "number")]
-    pub updated_ms: u64,
-    pub turns: u32,
-    pub usage: Usage,
+impl From<weft_agent::ThreadError> for ApiError {
+    fn from(e: weft_agent::ThreadError) -> Self {
+        use weft_agent::ThreadError as E;
+        let code = match &e {
+            E::BadId(_) => crate::ErrorCode::BadRequest,
+            E::NotFound(_) => crate::ErrorCode::NotFound,
+            E::Corrupt { .. } => crate::ErrorCode::CorruptThread,
+            E::Io(_) => crate::ErrorCode::Io,
+        };
+        ApiError::new(code, e.to_string())
+    }
 }
 
 struct Live {
@@ -343,7 +331,7 @@ pub struct AgentHost {
     ws: Arc<Workspace>,
     store: Option<Arc<Store>>,
     paths: AppPaths,
-    dir: PathBuf,
+    saved: ThreadStore,
     threads: Mutex<HashMap<String, Arc<Live>>>,
     pending: Pending,
     /// Stream id -> the thread whose turn it carries (closing the stream stops the turn).
@@ -360,30 +348,18 @@ pub struct AgentHost {
 /// See `AgentHost::on_turn_end`.
 pub type TurnEndHook = Arc<dyn Fn() + Send + Sync>;
 
-fn now_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
-}
-
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// Thread ids are minted by clients and become file names: keep them plain.
-fn check_id(id: &str) -> Result<()> {
-    if id.is_empty() || id.len() > 64 || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
-        return Err(ApiError::bad_request(format!("{id:?} is not a thread id (letters, digits, - and _, at most 64)")));
-    }
-    Ok(())
-}
-
 impl AgentHost {
     pub fn new(ws: Workspace, store: Option<Arc<Store>>, paths: AppPaths, workspace_key: &str) -> Self {
-        let dir = paths.data_dir.join("agent").join(workspace_key);
+        let saved = ThreadStore::new(paths.data_dir.join("agent").join(workspace_key));
         AgentHost {
             ws: Arc::new(ws),
             store,
             paths,
-            dir,
+            saved,
             threads: Mutex::default(),
             pending: Arc::default(),
             streams: Mutex::default(),
@@ -403,25 +379,16 @@ impl AgentHost {
         self
     }
 
-    fn file(&self, id: &str) -> PathBuf {
-        self.dir.join(format!("{id}.json"))
-    }
-
     /// The thread, from memory or its file; a new empty one when `create`.
     fn live(&self, id: &str, create: bool) -> Result<Arc<Live>> {
-        check_id(id)?;
+        ThreadStore::check_id(id)?;
         let mut threads = lock(&self.threads);
         if let Some(t) = threads.get(id) {
             return Ok(t.clone());
         }
-        let data = match std::fs::read(self.file(id)) {
-            Ok(bytes) => serde_json::from_slice::<AgentThread>(&bytes).map_err(|e| ApiError::new(crate::ErrorCode::CorruptThread, format!("thread {id} cannot be read: {e}")))?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && create => {
-                let now = now_ms();
-                AgentThread { id: id.to_owned(), title: String::new(), created_ms: now, updated_ms: now, messages: vec![], usage: Usage::default(), turns: vec![], running: false, tool_summaries: BTreeMap::new() }
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(ApiError::new(crate::ErrorCode::NotFound, format!("no thread {id}"))),
-            Err(e) => return Err(ApiError::new(crate::ErrorCode::Io, format!("reading thread {id}: {e}"))),
+        let data = match self.saved.load(id) {
+            Err(weft_agent::ThreadError::NotFound(_)) if create => AgentThread::new(id),
+            other => other?,
         };
         let live = Arc::new(Live { data: Mutex::new(data), running: Mutex::new(None), review: Mutex::new(Review::new(BTreeMap::new())) });
         threads.insert(id.to_owned(), live.clone());
@@ -429,23 +396,14 @@ impl AgentHost {
     }
 
     fn save(&self, t: &AgentThread) -> Result<()> {
-        std::fs::create_dir_all(&self.dir).map_err(|e| ApiError::new(crate::ErrorCode::Io, format!("saving the thread: {e}")))?;
-        let json = serde_json::to_vec_pretty(t).map_err(ApiError::internal)?;
-        atomic_write(&self.file(&t.id), &json).map_err(|e| ApiError::new(crate::ErrorCode::Io, format!("saving the thread: {e}")))
+        Ok(self.saved.save(t)?)
     }
 
     pub fn threads(&self) -> Result<Vec<ThreadSummary>> {
         let mut out = Vec::new();
-        let entries = match std::fs::read_dir(&self.dir) {
-            Ok(e) => e,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
-            Err(e) => return Err(ApiError::new(crate::ErrorCode::Io, format!("listing threads: {e}"))),
-        };
-        for entry in entries.flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let Some(id) = name.strip_suffix(".json") else { continue };
-            match self.thread(id) {
-                Ok(t) => out.push(ThreadSummary { id: t.id, title: t.title, updated_ms: t.updated_ms, turns: t.turns.len() as u32, usage: t.usage }),
+        for id in self.saved.ids()? {
+            match self.thread(&id) {
+                Ok(t) => out.push(t.summary()),
                 Err(e) => warn!("skipping thread {id}: {e}"),
             }
         }
@@ -457,15 +415,7 @@ impl AgentHost {
         let live = self.live(id, false)?;
         let mut t = lock(&live.data).clone();
         t.running = lock(&live.running).is_some();
-        t.tool_summaries = t
-            .messages
-            .iter()
-            .flat_map(|m| &m.content)
-            .filter_map(|b| match b {
-                Block::ToolUse { id, name, input } => Some((id.clone(), weft_agent::summary(name, input))),
-                _ => None,
-            })
-            .collect();
+        t.summarise_tools();
         Ok(t)
     }
 
@@ -475,7 +425,7 @@ impl AgentHost {
             return Err(ApiError::new(crate::ErrorCode::Busy, "stop the running turn before deleting the thread"));
         }
         lock(&self.threads).remove(id);
-        std::fs::remove_file(self.file(id)).or_else(|e| if e.kind() == std::io::ErrorKind::NotFound { Ok(()) } else { Err(e) }).map_err(|e| ApiError::new(crate::ErrorCode::Io, e.to_string()))
+        Ok(self.saved.delete(id)?)
     }
 
     /// Starts a turn and returns at once; its events, and finally `done`, go to `stream`.
@@ -483,13 +433,7 @@ impl AgentHost {
         if prompt.text.trim().is_empty() {
             return Err(ApiError::bad_request("the prompt is empty"));
         }
-        let route = route(&self.paths, settings, model)?;
-        let client = llm_client(&self.paths, settings)?;
-        for m in &route {
-            if client.provider(&m.provider).is_none() {
-                return Err(ApiError::new(crate::ErrorCode::BadModel, format!("{m}: no provider named {:?}; add its base URL in Settings → AI", m.provider)));
-            }
-        }
+        let mut builder = builder(&self.paths, settings, model)?;
         let live = self.live(id, true)?;
         let cancel = CancellationToken::new();
         {
@@ -500,17 +444,11 @@ impl AgentHost {
             *running = Some(cancel.clone());
         }
         lock(&self.streams).insert(stream.id.clone(), id.to_owned());
-        let mut rules = policy(settings);
         let granted = lock(&self.granted).clone();
-        rules.tools.extend(granted.tools);
-        rules.allow_commands.extend(granted.allow_commands);
-        let before = rules.clone();
-        let mut config = AgentConfig::new(route.clone());
-        config.max_steps = settings.agent_max_steps;
-        config.repo_map_tokens = settings.agent_repo_map_tokens;
-        config.context_tokens = settings.agent_context_tokens;
-        config.protected_dirs = [&self.paths.config_dir, &self.paths.data_dir].iter().map(|d| dunce::canonicalize(&d).unwrap_or_else(|_| d.to_path_buf())).collect();
-        config.summary_route = task_route(settings, "summary", &route)?;
+        builder.policy.tools.extend(granted.tools);
+        builder.policy.allow_commands.extend(granted.allow_commands);
+        let before = builder.policy.clone();
+        let route = builder.config.route.clone();
         let title_route = task_route(settings, "title", &route)?;
         let approver = Arc::new(UiApprover { stream: stream.clone(), pending: self.pending.clone() });
         let meter = crate::usage::meter(&self.paths, settings)?;
@@ -524,12 +462,12 @@ impl AgentHost {
                 s2.json(AgentFrame::Cost { request_nanos: c.request_nanos, priced: c.priced, thread_nanos: c.thread_nanos, today_nanos: c.today_nanos });
             }),
         });
-        let client = Arc::new(client);
-        let mut toolbox = Toolbox::with_commands(self.ws.clone(), Commands::with_env(settings.agent_env.clone().into_iter().collect()));
+        let client = builder.client().clone();
+        builder = builder.spending(books.clone());
         if let Some(open) = &self.open_files {
-            toolbox = toolbox.with_open_files(open.clone());
+            builder = builder.open_files(open.clone());
         }
-        let agent = Agent::new(client.clone(), Arc::new(toolbox), self.store.clone(), rules, approver, config).with_spending(books.clone());
+        let agent = builder.build(self.ws.clone(), self.store.clone(), approver);
         let (host, model_name) = (self.clone(), route[0].to_string());
         tokio::runtime::Handle::try_current()
             .map_err(|_| ApiError::internal("no async runtime"))?
@@ -548,13 +486,13 @@ impl AgentHost {
                     }
                 };
                 info!(thread = %live.data.lock().map(|d| d.id.clone()).unwrap_or_default(), model = %model_name, "agent turn started");
-                let title = title(&prompt.text);
+                let title = weft_agent::threads::title(&prompt.text);
                 let prompt_text = prompt.text.clone();
                 let outcome = agent.run_turn(&mut thread, prompt, &cancel, &mut on).await;
                 host.remember_grants(&before, &agent.policy());
                 let mut done = host.finish(&live, thread, &title, &model_name, outcome);
                 if !title_route.is_empty() && lock(&live.data).turns.len() == 1 {
-                    if let Some(t) = name_thread(&client, &title_route, &books, &prompt_text).await {
+                    if let Some(t) = weft_agent::threads::name_thread(&client, &title_route, books.as_ref(), &prompt_text).await {
                         let mut data = lock(&live.data);
                         data.title = t.clone();
                         if let Err(e) = host.save(&data) {
@@ -612,7 +550,7 @@ impl AgentHost {
         if data.title.is_empty() {
             data.title = title.to_owned();
         }
-        data.updated_ms = now_ms();
+        data.updated_ms = weft_agent::threads::now_ms();
         let saved = self.save(&data);
         let error = error.or(saved.err());
         let review = lock(&live.review).files(&self.ws);
@@ -698,7 +636,7 @@ impl AgentHost {
         let t = data.turns.get(turn as usize).cloned().ok_or_else(|| ApiError::new(crate::ErrorCode::NotFound, format!("thread {id} has no turn {turn}")))?;
         data.messages.truncate(t.messages_before as usize);
         data.turns.truncate(turn as usize);
-        data.updated_ms = now_ms();
+        data.updated_ms = weft_agent::threads::now_ms();
         self.save(&data)?;
         drop(data);
         self.thread(id)
@@ -714,7 +652,7 @@ impl AgentHost {
     }
 
     pub fn export(&self, id: &str) -> Result<String> {
-        Ok(markdown(&self.thread(id)?))
+        Ok(weft_agent::threads::markdown(&self.thread(id)?))
     }
 }
 
@@ -735,40 +673,24 @@ pub enum ReviewAction {
     RejectHunk { path: String, hunk: u32 },
 }
 
-/// The diff a commit message describes: what is staged, else what is changed.
-fn git_diff(root: &std::path::Path) -> Result<(String, bool)> {
-    // A repository's config and attributes can name programs (fsmonitor on every index
-    // refresh, textconv and external diffs on every diff, hooks); written by an agent or
-    // cloned, they are not the user's to run from a button: none of them run here.
-    let git = |args: &[&str]| {
-        let mut cmd = std::process::Command::new("git");
-        cmd.arg("-C").arg(root).args(["-c", "core.fsmonitor=false", "-c", "core.hooksPath=/dev/null", "-c", "diff.external=", "-c", "core.pager=cat"]).args(args);
-        for k in weft_pty::SECRET_ENV.iter().chain(&["GIT_EXTERNAL_DIFF"]) {
-            cmd.env_remove(k);
-        }
-        cmd.output().map_err(|e| ApiError::new(crate::ErrorCode::NotGit, format!("git could not run: {e}")))
-    };
-    let probe = git(&["rev-parse", "--is-inside-work-tree"])?;
-    if !probe.status.success() {
-        return Err(ApiError::new(crate::ErrorCode::NotGit, "this folder is not a git repository"));
-    }
-    for (staged, args) in [(true, &["diff", "--cached", "--no-color", "--no-ext-diff", "--no-textconv", "--stat", "--patch"][..]), (false, &["diff", "--no-color", "--no-ext-diff", "--no-textconv", "--stat", "--patch"][..])] {
-        let out = git(args)?;
-        let text = String::from_utf8_lossy(&out.stdout).into_owned();
-        if !text.trim().is_empty() {
-            return Ok((text, staged));
+impl From<weft_agent::commit::CommitError> for ApiError {
+    fn from(e: weft_agent::commit::CommitError) -> Self {
+        use weft_agent::commit::CommitError as E;
+        match e {
+            E::NotGit(m) => ApiError::new(crate::ErrorCode::NotGit, m),
+            E::NothingToCommit => ApiError::new(crate::ErrorCode::NothingToCommit, e.to_string()),
+            E::OverBudget(m) => ApiError::new(crate::ErrorCode::OverBudget, m),
+            E::Llm(e) => e.into(),
         }
     }
-    Err(ApiError::new(crate::ErrorCode::NothingToCommit, "there are no changes to describe (staged or not)"))
 }
 
 /// A commit message for the repository's staged changes (or, with nothing staged, the
 /// unstaged ones) from the `commitMessage` task model (else the agent's), on the books.
 pub async fn suggest_commit_message(paths: &AppPaths, settings: &Settings, root: &std::path::Path) -> Result<CommitMessage> {
-    use weft_agent::Spending;
     let (diff, staged) = {
         let root = root.to_owned();
-        tokio::task::spawn_blocking(move || git_diff(&root)).await.map_err(ApiError::internal)??
+        tokio::task::spawn_blocking(move || weft_agent::commit::diff(&root)).await.map_err(ApiError::internal)??
     };
     let agent = route(paths, settings, None)?;
     let mut chain = task_route(settings, "commitMessage", &agent)?;
@@ -783,21 +705,8 @@ pub async fn suggest_commit_message(paths: &AppPaths, settings: &Settings, root:
         baseline: agent[0].clone(),
         on_spent: Box::new(|_| {}),
     };
-    // Long diffs are cut: the stat at the top still names every file.
-    let diff: String = diff.chars().take(60_000).collect();
-    let req = weft_llm::Request {
-        system: "Write a git commit message for the diff the user sends: a subject line of at most 72 characters in the imperative mood, then a blank line and a short body that says why, wrapped at 72 columns. Reply with the message only.".into(),
-        messages: vec![Message::user(diff)],
-        max_tokens: 400,
-        ..weft_llm::Request::default()
-    };
-    if let Some(reason) = books.before("commitMessage", &chain[0], (req.messages[0].text().len() / 4) as u64, req.max_tokens) {
-        return Err(ApiError::new(crate::ErrorCode::OverBudget, reason));
-    }
-    let resp = client.stream(&chain, &req, &mut |_| {}).await?;
-    books.after("commitMessage", &resp);
-    let message = resp.message.text().trim().trim_matches('`').trim().to_owned();
-    Ok(CommitMessage { message, staged, model: format!("{}:{}", resp.provider, resp.model) })
+    let m = weft_agent::commit::suggest(&client, &chain, &books, &diff, staged).await?;
+    Ok(CommitMessage { message: m.message, staged: m.staged, model: m.model })
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -807,65 +716,6 @@ pub struct CommitMessage {
     /// Whether it describes the staged changes (else the unstaged ones).
     pub staged: bool,
     pub model: String,
-}
-
-/// A short title from the cheap `title` model; None (the prompt's first line stays) if
-/// it fails.
-async fn name_thread(client: &Client, route: &[ModelRef], books: &crate::usage::Books, prompt: &str) -> Option<String> {
-    use weft_agent::Spending;
-    let req = weft_llm::Request {
-        system: "Write a title of at most six words for a coding conversation that starts with the user's message below. Reply with the title only, no quotes.".into(),
-        messages: vec![Message::user(prompt.chars().take(2000).collect::<String>())],
-        max_tokens: 30,
-        ..weft_llm::Request::default()
-    };
-    let model = route.first()?;
-    if books.before("title", model, (prompt.len() / 4) as u64, 30).is_some() {
-        return None;
-    }
-    let resp = client.stream(route, &req, &mut |_| {}).await.map_err(|e| warn!("naming the thread failed: {e}")).ok()?;
-    books.after("title", &resp);
-    let t = resp.message.text().trim().trim_matches('"').lines().next()?.chars().take(80).collect::<String>();
-    (!t.is_empty()).then_some(t)
-}
-
-fn title(prompt: &str) -> String {
-    let line = prompt.trim().lines().next().unwrap_or_default();
-    let mut t: String = line.chars().take(60).collect();
-    if line.chars().count() > 60 {
-        t.push('…');
-    }
-    t
-}
-
-/// The thread as a Markdown document: prompts, answers, tool calls and their output.
-pub fn markdown(t: &AgentThread) -> String {
-    let fence = |s: &str| {
-        let mut f = "```".to_owned();
-        while s.contains(&f) {
-            f.push('`');
-        }
-        f
-    };
-    let mut out = format!("# {}\n\n", if t.title.is_empty() { "Agent thread" } else { &t.title });
-    for m in &t.messages {
-        for b in &m.content {
-            match (m.role, b) {
-                (Role::User, Block::Text { text }) => out.push_str(&format!("## You\n\n{}\n\n", text.trim())),
-                (Role::Assistant, Block::Text { text }) => out.push_str(&format!("## Agent\n\n{}\n\n", text.trim())),
-                (_, Block::ToolUse { name, input, .. }) => out.push_str(&format!("**Tool:** {}\n\n", weft_agent::summary(name, input))),
-                (_, Block::ToolResult { content, is_error, .. }) => {
-                    let f = fence(content);
-                    let label = if *is_error { "Failed" } else { "Output" };
-                    out.push_str(&format!("<details><summary>{label}</summary>\n\n{f}\n{}\n{f}\n\n</details>\n\n", content.trim_end()));
-                }
-                _ => {}
-            }
-        }
-    }
-    let u = t.usage;
-    out.push_str(&format!("---\nTokens: {} in, {} out, {} cache read, {} cache write\n", u.input_tokens, u.output_tokens, u.cache_read_tokens, u.cache_write_tokens));
-    out
 }
 
 /// Approval cards: a frame to the UI, then wait for `agentApprove` (or the turn's end).

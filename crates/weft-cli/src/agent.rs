@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use anyhow::{bail, Context};
 use tokio_util::sync::CancellationToken;
-use weft_agent::{Agent, AgentConfig, AgentEvent, Approval, ApprovalRequest, Approver, Thread, Toolbox, TurnEnd};
+use weft_agent::{AgentEvent, Approval, ApprovalRequest, Approver, Thread, TurnEnd};
 use weft_llm::{BoxFuture, Event, StopReason};
 
 pub struct Args {
@@ -59,43 +59,26 @@ pub fn run(paths: &weft_api::AppPaths, args: Args) -> anyhow::Result<std::proces
         settings.agent_fallback_models = rest.to_vec();
         settings.agent_model = first.clone();
     }
-    let route = weft_api::agent_route(paths, &settings, None).map_err(|e| anyhow::anyhow!("{}", e.message))?;
-    let client = weft_api::llm_client(paths, &settings).map_err(|e| anyhow::anyhow!("{}", e.message))?;
-    for m in &route {
-        if client.provider(&m.provider).is_none() {
-            bail!("--model {m}: no provider named {:?} (known: anthropic, openai, ollama, lmstudio, and any name in agentBaseUrls)", m.provider);
-        }
-    }
+    // The same builder as the app: route, client, rules, limits, summary model, commands'
+    // environment. Only the approver (stdin) and the books' reporting are the CLI's own.
+    let mut builder = weft_api::agent_builder(paths, &settings, None).map_err(|e| anyhow::anyhow!("{}", e.message))?;
+    builder.policy.allow_commands.extend(args.allow);
+    builder.config.max_steps = args.max_steps;
     let store = weft_api::open_store(paths, &root).context("opening the checkpoint store")?;
     let ws = Arc::new(weft_fs::Workspace::open(&root).context("opening the workspace")?);
-    let mut policy = weft_api::agent_policy(&settings);
-    policy.allow_commands.extend(args.allow);
-    let mut config = AgentConfig::new(route.clone());
-    config.max_steps = args.max_steps;
-    config.repo_map_tokens = settings.agent_repo_map_tokens;
-    config.context_tokens = settings.agent_context_tokens;
-    config.summary_route = weft_api::task_route(&settings, "summary", &route).map_err(|e| anyhow::anyhow!("{}", e.message))?;
     // The same ledger and budgets as the app: a script cannot spend past a cap unasked.
     let meter = weft_api::usage_meter(paths, &settings).map_err(|e| anyhow::anyhow!("{}", e.message))?;
     let books = weft_api::Books {
         meter,
         workspace: root.display().to_string(),
         thread: format!("cli-{}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)),
-        baseline: route[0].clone(),
+        baseline: builder.model().clone(),
         on_spent: Box::new(|c| {
             let priced = if c.priced { "" } else { " (model not in the price table)" };
             eprintln!("\n(${:.4} this request, ${:.4} this run, ${:.2} today{priced})", c.request_nanos as f64 / 1e9, c.thread_nanos as f64 / 1e9, c.today_nanos as f64 / 1e9);
         }),
     };
-    let agent = Agent::new(
-        Arc::new(client),
-        Arc::new(Toolbox::new(ws)),
-        Some(Arc::new(store)),
-        policy,
-        Arc::new(StdinApprover),
-        config,
-    )
-    .with_spending(Arc::new(books));
+    let agent = builder.spending(Arc::new(books)).build(ws, Some(Arc::new(store)), Arc::new(StdinApprover));
 
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
     runtime.block_on(async move {

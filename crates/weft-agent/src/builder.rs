@@ -1,0 +1,78 @@
+//! One way to put an agent together, shared by the app, `weft serve` and the CLI: a client
+//! whose providers cover the route, the rules, the limits, the books, the commands'
+//! environment and (in the app) the editor's open documents. weft-api turns settings into a
+//! [`Builder`]; each caller adds what is its own (the approver, the books' reporting).
+
+use std::sync::Arc;
+
+use weft_fs::Workspace;
+use weft_llm::{Client, ModelRef};
+use weft_store::Store;
+
+use crate::command::Commands;
+use crate::{Agent, AgentConfig, Approver, OpenFiles, Policy, Spending, Toolbox};
+
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error("no model to run")]
+    NoModel,
+    #[error("{model}: no provider named {provider:?}")]
+    UnknownProvider { model: String, provider: String },
+}
+
+pub struct Builder {
+    client: Arc<Client>,
+    /// The route, the limits, the system prompt.
+    pub config: AgentConfig,
+    pub policy: Policy,
+    /// Variables the agent's commands get on top of the (secret-free) environment.
+    pub env: Vec<(String, String)>,
+    spending: Option<Arc<dyn Spending>>,
+    open_files: Option<Arc<dyn OpenFiles>>,
+}
+
+impl Builder {
+    /// Fails when the route is empty or names a provider the client does not have: a turn
+    /// would only fail later, after the checkpoint and the first prompt.
+    pub fn new(client: Client, route: Vec<ModelRef>) -> Result<Self, BuildError> {
+        if route.is_empty() {
+            return Err(BuildError::NoModel);
+        }
+        if let Some(m) = route.iter().find(|m| client.provider(&m.provider).is_none()) {
+            return Err(BuildError::UnknownProvider { model: m.to_string(), provider: m.provider.clone() });
+        }
+        Ok(Builder { client: Arc::new(client), config: AgentConfig::new(route), policy: Policy::default(), env: vec![], spending: None, open_files: None })
+    }
+
+    pub fn client(&self) -> &Arc<Client> {
+        &self.client
+    }
+
+    /// The first model of the route.
+    pub fn model(&self) -> &ModelRef {
+        &self.config.route[0]
+    }
+
+    pub fn spending(mut self, books: Arc<dyn Spending>) -> Self {
+        self.spending = Some(books);
+        self
+    }
+
+    /// The agent reads and edits these files in the editor's documents, not on disk.
+    pub fn open_files(mut self, open: Arc<dyn OpenFiles>) -> Self {
+        self.open_files = Some(open);
+        self
+    }
+
+    pub fn build(self, ws: Arc<Workspace>, store: Option<Arc<Store>>, approver: Arc<dyn Approver>) -> Agent {
+        let mut toolbox = Toolbox::with_commands(ws, Commands::with_env(self.env));
+        if let Some(open) = self.open_files {
+            toolbox = toolbox.with_open_files(open);
+        }
+        let agent = Agent::new(self.client, Arc::new(toolbox), store, self.policy, approver, self.config);
+        match self.spending {
+            Some(books) => agent.with_spending(books),
+            None => agent,
+        }
+    }
+}
