@@ -160,9 +160,12 @@ impl Api {
     /// The one entry point: a JSON request in, a JSON result or an [`ApiError`] out.
     /// Malformed requests are errors, never panics.
     pub async fn call(&self, request: Value, stream: Option<Stream>) -> Result<Value> {
+        use tracing::Instrument;
         static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         let id = NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let method = request.get("method").and_then(Value::as_str).unwrap_or("?").to_owned();
+        // Everything a handler logs carries the request's id and method.
+        let span = tracing::info_span!("request", id, method = %method);
         let result = async {
             let request: Request = serde_json::from_value(request).map_err(|e| ApiError::bad_request(format!("malformed request: {e}")))?;
             if let Some(why) = self.inner.shell.refuses(request.method()) {
@@ -170,10 +173,11 @@ impl Api {
             }
             handlers::dispatch(self, request, stream).await
         }
+        .instrument(span.clone())
         .await;
         if let Err(e) = &result {
             // Every failed request, with its id and method, whatever the transport.
-            tracing::warn!(request = id, %method, code = %e.code, "{}", e.message);
+            span.in_scope(|| tracing::warn!(code = %e.code, "{}", e.message));
         }
         result
     }

@@ -100,13 +100,16 @@ macro_rules! invoke {
     };
     ([] $api:ident, ($($h:tt)*) ($($f:ident),*) $stream:ident) => {{
         let api = $api.clone();
-        tokio::task::spawn_blocking(move || $($h)*(&api, $($f,)* $stream)).await.map_err(|e| ApiError::internal(format!("request failed: {e}")))?
+        // The request's span follows it onto the blocking pool.
+        let span = tracing::Span::current();
+        tokio::task::spawn_blocking(move || span.in_scope(|| $($h)*(&api, $($f,)* $stream))).await.map_err(|e| ApiError::internal(format!("request failed: {e}")))?
     }};
 }
 
 /// For async handlers: a step that blocks (the disk, the OS keychain), on the blocking pool.
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
-    tokio::task::spawn_blocking(f).await.map_err(|e| ApiError::internal(format!("request failed: {e}")))?
+    let span = tracing::Span::current();
+    tokio::task::spawn_blocking(move || span.in_scope(f)).await.map_err(|e| ApiError::internal(format!("request failed: {e}")))?
 }
 
 /// A method as the TypeScript client sees it.
