@@ -23,6 +23,8 @@ export interface AgentHost {
   problems(): { path: string; text: string } | null;
   /** Recent output of the focused terminal, for @terminal. */
   terminalText(): Promise<{ title: string; text: string } | null>;
+  /** Shows one of the agent's running commands in the terminal panel. */
+  watchTerminal(id: number): void;
   /** The live cost of the running thread and of today (nano-dollars). */
   spent(threadNanos: number, todayNanos: number): void;
   /** A thread was opened or started (null: a new one): the meter follows it. */
@@ -119,9 +121,23 @@ class TurnView {
     this.panel.scrollDown();
   }
 
+  /** The running command's terminal: the card offers to watch it until the command ends. */
+  terminal(terminal: number) {
+    const card = [...this.cards.values()].reverse().find((c) => c.dataset.tool === 'run_command' && c.classList.contains('running'));
+    if (!card) return;
+    card.dataset.terminal = String(terminal);
+    const watch = h('button', { class: 'btn small ag-watch', title: 'Show this command in the terminal panel as it runs' }, 'Watch');
+    watch.addEventListener('click', (e) => {
+      e.preventDefault();
+      this.panel.watchTerminal(terminal);
+    });
+    card.querySelector('summary')!.append(watch);
+  }
+
   result(id: string, content: string, isError: boolean) {
     const card = this.cards.get(id);
     if (!card) return;
+    card.querySelector('.ag-watch')?.remove();
     card.classList.remove('running');
     card.classList.add(isError ? 'failed' : 'ok');
     card.querySelector('.ag-tool-out')!.textContent = content;
@@ -255,6 +271,10 @@ export class AgentPanel {
 
   settingsChanged() {
     this.fillPicker();
+  }
+
+  watchTerminal(id: number) {
+    this.host.watchTerminal(id);
   }
 
   openLink(url: string) {
@@ -458,6 +478,7 @@ export class AgentPanel {
         if (!f.isError) for (const p of this.writes.get(f.id) ?? []) this.host.wrote(p);
         this.writes.delete(f.id);
         break;
+      case 'terminal': view.terminal(f.terminal); break;
       case 'approval': view.approval(this.approvalCard(f)); break;
       case 'checkpoint':
         this.reviewBase ??= f.id;

@@ -210,6 +210,7 @@ export class App {
           return { path: tab.doc.path, text: errors.length ? errors.map((d) => `${tab.doc.path}:${d.line}: ${d.message}`).join('\n') : 'no syntax errors' };
         },
         terminalText: async () => (this.terminalsP ? (await this.terminalsP).recentText() : null),
+        watchTerminal: (id) => void this.terminals().then((t) => t.watch(id)),
         spent: (thread, today) => this.costMeter.spent(thread, today),
         threadOpened: (id) => void this.costMeter.refresh(id),
         wrote: (path) => this.agentWrote(path),

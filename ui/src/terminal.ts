@@ -30,6 +30,9 @@ class TermView {
   id = 0;
   exited = false;
   title = 'terminal';
+  /** One of the agent's commands, watched: it ends with the command, and closing the view
+   * only stops watching (the agent is still reading it). */
+  agent = false;
   private handle: StreamHandle<TerminalInfo> | null = null;
   private unacked = 0;
   /** Input typed while a write is in flight; sent as one write when it returns. */
@@ -55,7 +58,7 @@ class TermView {
     this.term.attachCustomKeyEventHandler((e) => this.keys(e));
     this.term.onData((d) => {
       if (this.exited) {
-        if (d === '\r') void this.restart();
+        if (d === '\r' && !this.agent) void this.restart();
         return;
       }
       this.send(d);
@@ -89,6 +92,7 @@ class TermView {
 
   /** Attaches xterm to the page, then starts (or re-attaches to) the session. */
   async start(existing?: TerminalInfo) {
+    this.agent = !!existing?.agent;
     this.term.open(this.el);
     await this.chooseRenderer();
     this.resizeObserver.observe(this.el);
@@ -140,7 +144,7 @@ class TermView {
     if (ev.type === 'exit') {
       this.exited = true;
       const how = ev.signal ? `killed by ${ev.signal}` : `exited with code ${ev.code ?? '?'}`;
-      this.term.write(`\r\n\x1b[2m[process ${how} — press Enter to restart]\x1b[0m\r\n`);
+      this.term.write(this.agent ? `\r\n\x1b[2m[the agent's command ${how}]\x1b[0m\r\n` : `\r\n\x1b[2m[process ${how} — press Enter to restart]\x1b[0m\r\n`);
       this.el.dataset.exited = String(ev.code ?? ev.signal ?? '');
       this.onTitle();
     }
@@ -293,6 +297,20 @@ export class TerminalPanel {
     if (running.length) this.toggle(true, false);
   }
 
+  /** Shows one of the agent's running commands (or focuses its view when shown). */
+  async watch(id: number) {
+    for (const tab of this.tabs) {
+      if (tab.views.some((v) => v.id === id)) {
+        this.activate(tab);
+        this.el.hidden = false;
+        return;
+      }
+    }
+    const info = (await this.backend.terminalList().catch(() => [])).find((t) => t.id === id);
+    if (!info) return toast('That command has finished', 'info');
+    await this.newTab(info, false);
+  }
+
   async toggle(show = !this.visible, focus = true) {
     this.el.hidden = !show;
     if (show && !this.tabs.length) await this.newTab();
@@ -323,7 +341,8 @@ export class TerminalPanel {
   private async addView(tab: TermTab, existing?: TerminalInfo, focus = true) {
     const view = new TermView(this.backend, this.hooks, () => this.renderTab(tab));
     tab.views.push(view);
-    const close = h('button', { class: 'term-close', title: 'Kill Terminal', 'aria-label': 'Kill Terminal' }, '×');
+    const label = existing?.agent ? 'Stop Watching' : 'Kill Terminal';
+    const close = h('button', { class: 'term-close', title: label, 'aria-label': label }, '×');
     close.addEventListener('click', () => void this.closeView(tab, view));
     view.el.append(close);
     view.el.addEventListener('focusin', () => (this.focused = view));
@@ -351,7 +370,7 @@ export class TerminalPanel {
 
   /** Asks first when programs are still running in it; closing kills them all. */
   private async closeView(tab: TermTab, view: TermView) {
-    if (view.id && !view.exited) {
+    if (view.id && !view.exited && !view.agent) {
       const running = await this.backend.terminalChildren(view.id).catch(() => [] as number[]);
       if (running.length) {
         const ok = await choose('Kill terminal?', `${running.length} process${running.length > 1 ? 'es are' : ' is'} still running in this terminal (pid ${running.join(', ')}). Closing kills ${running.length > 1 ? 'them' : 'it'}.`, [

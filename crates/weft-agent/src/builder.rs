@@ -29,6 +29,7 @@ pub struct Builder {
     pub env: Vec<(String, String)>,
     spending: Option<Arc<dyn Spending>>,
     open_files: Option<Arc<dyn OpenFiles>>,
+    terminals: Option<(Arc<weft_pty::Terminals>, Option<crate::command::OnSpawn>)>,
 }
 
 impl Builder {
@@ -41,7 +42,7 @@ impl Builder {
         if let Some(m) = route.iter().find(|m| client.provider(&m.provider).is_none()) {
             return Err(BuildError::UnknownProvider { model: m.to_string(), provider: m.provider.clone() });
         }
-        Ok(Builder { client: Arc::new(client), config: AgentConfig::new(route), policy: Policy::default(), env: vec![], spending: None, open_files: None })
+        Ok(Builder { client: Arc::new(client), config: AgentConfig::new(route), policy: Policy::default(), env: vec![], spending: None, open_files: None, terminals: None })
     }
 
     pub fn client(&self) -> &Arc<Client> {
@@ -64,8 +65,19 @@ impl Builder {
         self
     }
 
+    /// The agent's commands become terminals of this registry (the app's, so the user can
+    /// watch them); `on_spawn` hears of each.
+    pub fn terminals(mut self, terminals: Arc<weft_pty::Terminals>, on_spawn: Option<crate::command::OnSpawn>) -> Self {
+        self.terminals = Some((terminals, on_spawn));
+        self
+    }
+
     pub fn build(self, ws: Arc<Workspace>, store: Option<Arc<Store>>, approver: Arc<dyn Approver>) -> Agent {
-        let mut toolbox = Toolbox::with_commands(ws, Commands::with_env(self.env));
+        let mut commands = Commands::with_env(self.env);
+        if let Some((terminals, on_spawn)) = self.terminals {
+            commands = commands.shared(terminals, on_spawn);
+        }
+        let mut toolbox = Toolbox::with_commands(ws, commands);
         if let Some(open) = self.open_files {
             toolbox = toolbox.with_open_files(open);
         }

@@ -2,6 +2,10 @@
 //! user: colours off via TERM=dumb, line-buffered output, `isatty` true), in the
 //! workspace, with a timeout, killed with everything it started when the turn stops.
 //! Background commands (dev servers, watchers) keep running and are polled.
+//!
+//! The sessions live in the app's terminal registry when it hands one over
+//! ([`Commands::shared`]): the user sees each command as a terminal and can watch it while
+//! it runs (the agent stays its reader; see `weft_pty::SpawnOptions::agent`).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -22,8 +26,12 @@ struct Captured {
     exit: Option<weft_pty::ExitInfo>,
 }
 
+/// Told when a command starts: its terminal's id and the command line.
+pub type OnSpawn = Arc<dyn Fn(u64, &str) + Send + Sync>;
+
 pub struct Commands {
-    terminals: Terminals,
+    terminals: Arc<Terminals>,
+    on_spawn: Option<OnSpawn>,
     background: Mutex<HashMap<u64, Arc<(Mutex<Captured>, Notify)>>>,
     /// Variables set for every command on top of Weft's own environment (the project's
     /// environment; tests point `HOME` at a scratch folder so nothing a command does can
@@ -51,7 +59,7 @@ fn shell_command(cmd: &str) -> Vec<String> {
 
 impl Default for Commands {
     fn default() -> Self {
-        Commands { terminals: Terminals::new(), background: Mutex::new(HashMap::new()), env: vec![] }
+        Commands { terminals: Arc::new(Terminals::new()), on_spawn: None, background: Mutex::new(HashMap::new()), env: vec![] }
     }
 }
 
@@ -59,6 +67,13 @@ impl Commands {
     /// Commands that also get `env` (later entries win over Weft's defaults).
     pub fn with_env(env: Vec<(String, String)>) -> Self {
         Commands { env, ..Commands::default() }
+    }
+
+    /// Runs the commands as terminals of `terminals` (the app's), telling `on_spawn` each one.
+    pub fn shared(mut self, terminals: Arc<Terminals>, on_spawn: Option<OnSpawn>) -> Self {
+        self.terminals = terminals;
+        self.on_spawn = on_spawn;
+        self
     }
 
     fn spawn(&self, cwd: &std::path::Path, cmd: &str) -> Result<(u64, Arc<(Mutex<Captured>, Notify)>), String> {
@@ -81,6 +96,8 @@ impl Commands {
             .collect(),
             cols: 200,
             rows: 50,
+            title: Some(format!("agent: {}", cmd.lines().next().unwrap_or_default().chars().take(60).collect::<String>())),
+            agent: true,
         };
         let id = self
             .terminals
@@ -99,6 +116,9 @@ impl Commands {
                 false,
             )
             .map_err(|e| e.to_string())?;
+        if let Some(f) = &self.on_spawn {
+            f(id, cmd);
+        }
         Ok((id, cap))
     }
 

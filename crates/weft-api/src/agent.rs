@@ -253,6 +253,8 @@ pub enum AgentFrame {
     /// `writes`: the files the call will change, so an open editor can mark the agent's edit.
     ToolCall { id: String, name: String, summary: String, #[ts(type = "unknown")] input: serde_json::Value, writes: Vec<String> },
     ToolResult { id: String, content: String, is_error: bool },
+    /// A command started, as terminal `terminal` (`terminalAttach` watches it).
+    Terminal { #[ts(type = "number")] terminal: u64, command: String },
     /// The user must answer with `agentApprove`.
     Approval { id: String, tool: String, summary: String, pattern: Option<String>, #[ts(type = "unknown")] input: serde_json::Value },
     Checkpoint { #[ts(type = "number")] id: i64 },
@@ -343,6 +345,8 @@ pub struct AgentHost {
     on_turn_end: Option<TurnEndHook>,
     /// The editor's open documents: the agent reads what the user sees.
     open_files: Option<Arc<dyn weft_agent::OpenFiles>>,
+    /// The app's terminals: the agent's commands are among them, for the user to watch.
+    terminals: Option<Arc<weft_pty::Terminals>>,
 }
 
 /// See `AgentHost::on_turn_end`.
@@ -366,6 +370,7 @@ impl AgentHost {
             granted: Mutex::new(Policy { tools: BTreeMap::new(), allow_commands: vec![], deny_commands: vec![] }),
             on_turn_end: None,
             open_files: None,
+            terminals: None,
         }
     }
 
@@ -376,6 +381,11 @@ impl AgentHost {
 
     pub fn with_open_files(mut self, open: Arc<dyn weft_agent::OpenFiles>) -> Self {
         self.open_files = Some(open);
+        self
+    }
+
+    pub fn with_terminals(mut self, terminals: Arc<weft_pty::Terminals>) -> Self {
+        self.terminals = Some(terminals);
         self
     }
 
@@ -466,6 +476,13 @@ impl AgentHost {
         builder = builder.spending(books.clone());
         if let Some(open) = &self.open_files {
             builder = builder.open_files(open.clone());
+        }
+        if let Some(terminals) = &self.terminals {
+            let s3 = stream.clone();
+            let told: weft_agent::command::OnSpawn = Arc::new(move |terminal, command| {
+                s3.json(AgentFrame::Terminal { terminal, command: command.to_owned() });
+            });
+            builder = builder.terminals(terminals.clone(), Some(told));
         }
         let agent = builder.build(self.ws.clone(), self.store.clone(), approver);
         let (host, model_name) = (self.clone(), route[0].to_string());

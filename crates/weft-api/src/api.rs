@@ -48,7 +48,8 @@ struct Inner {
     /// Cancellation of running streams, by the id the client minted.
     cancels: Mutex<HashMap<String, SearchCancel>>,
     started: std::time::Instant,
-    terminals: Terminals,
+    /// Every terminal: the user's and the agent's commands (which the user can watch).
+    terminals: Arc<Terminals>,
     /// The collaboration session this app joined as a participant, if any.
     joined: Mutex<Option<Arc<crate::collab::Joined>>>,
 }
@@ -75,7 +76,7 @@ type Result<T> = std::result::Result<T, ApiError>;
 
 impl Api {
     pub fn new(shell: Shell, paths: AppPaths) -> Self {
-        Self { inner: Arc::new(Inner { shell, paths, workspace: RwLock::new(None), cancels: Mutex::new(HashMap::new()), started: std::time::Instant::now(), terminals: Terminals::new(), joined: Mutex::new(None) }) }
+        Self { inner: Arc::new(Inner { shell, paths, workspace: RwLock::new(None), cancels: Mutex::new(HashMap::new()), started: std::time::Instant::now(), terminals: Arc::new(Terminals::new()), joined: Mutex::new(None) }) }
     }
 
     pub fn paths(&self) -> &AppPaths {
@@ -139,7 +140,8 @@ impl Api {
         let agents = Arc::new(
             AgentHost::new(ws.clone(), store, self.inner.paths.clone(), &crate::paths::workspace_key(ws.root()))
                 .with_turn_end_hook(on_turn_end)
-                .with_open_files(Arc::new(OpenDocs(docs.clone()))),
+                .with_open_files(Arc::new(OpenDocs(docs.clone())))
+                .with_terminals(self.inner.terminals.clone()),
         );
         info!(root = %info.root, "workspace opened");
         self.remember_recent(&info);

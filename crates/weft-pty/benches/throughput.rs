@@ -74,7 +74,7 @@ fn weft(t: &Terminals, path: &str) -> (Duration, usize) {
         true
     });
     let start = Instant::now();
-    let opts = SpawnOptions { cwd: std::env::temp_dir(), command: Some(vec!["cat".into(), path.into()]), env: vec![], cols: 120, rows: 40 };
+    let opts = SpawnOptions { cwd: std::env::temp_dir(), command: Some(vec!["cat".into(), path.into()]), env: vec![], cols: 120, rows: 40, ..Default::default() };
     t.spawn(opts, sink, false).expect("spawn");
     let (m, cv) = &*state;
     let mut g = m.lock().expect("lock");

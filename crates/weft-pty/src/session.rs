@@ -24,6 +24,7 @@ const HIGH_WATER: u64 = 1024 * 1024;
 /// Recent output kept for a UI that re-attaches.
 const SCROLLBACK: usize = 1024 * 1024;
 
+#[derive(Default)]
 pub struct SpawnOptions {
     pub cwd: PathBuf,
     /// Program and arguments; `None` runs the user's shell.
@@ -31,6 +32,11 @@ pub struct SpawnOptions {
     pub env: Vec<(String, String)>,
     pub cols: u16,
     pub rows: u16,
+    /// The name shown for it (default: the program's).
+    pub title: Option<String>,
+    /// Started by the agent for one of its commands: the agent reads its output (the
+    /// session's own sink); the user can watch it (a tap), not take it over.
+    pub agent: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -55,6 +61,8 @@ pub struct TerminalInfo {
     pub cols: u16,
     pub rows: u16,
     pub exited: Option<ExitInfo>,
+    /// One of the agent's commands (see `SpawnOptions::agent`).
+    pub agent: bool,
 }
 
 /// Receives a session's events; returns false once its receiver is gone (the session
@@ -75,6 +83,7 @@ struct Flow {
 struct Session {
     id: u64,
     title: String,
+    agent: bool,
     pid: Option<u32>,
     master: Mutex<Box<dyn MasterPty + Send>>,
     writer: Mutex<Box<dyn Write + Send>>,
@@ -175,7 +184,8 @@ impl Terminals {
         let writer = pair.master.take_writer().map_err(|e| PtyError::Spawn(e.to_string()))?;
         let session = Arc::new(Session {
             id,
-            title: title.rsplit('/').next().unwrap_or(&title).to_owned(),
+            title: opts.title.clone().unwrap_or_else(|| title.rsplit('/').next().unwrap_or(&title).to_owned()),
+            agent: opts.agent,
             pid: child.process_id(),
             master: Mutex::new(pair.master),
             writer: Mutex::new(writer),
@@ -329,7 +339,7 @@ impl Drop for Terminals {
 impl Session {
     fn info(&self) -> TerminalInfo {
         let (cols, rows) = *self.size.lock().unwrap_or_else(|p| p.into_inner());
-        TerminalInfo { id: self.id, title: self.title.clone(), pid: self.pid, cols, rows, exited: self.exited.lock().unwrap_or_else(|p| p.into_inner()).clone() }
+        TerminalInfo { id: self.id, title: self.title.clone(), pid: self.pid, cols, rows, exited: self.exited.lock().unwrap_or_else(|p| p.into_inner()).clone(), agent: self.agent }
     }
 
     fn shutdown(&self) {

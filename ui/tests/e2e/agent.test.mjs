@@ -19,6 +19,8 @@ before(async () => {
   ws = mkdtempSync(join(tmpdir(), 'weft-e2e-agent-'));
   writeFileSync(join(ws, 'add.sh'), BROKEN);
   writeFileSync(join(ws, 'test.sh'), '[ "$(sh add.sh 2 3)" = 5 ] && echo PASS-add || { echo FAIL-add; exit 1; }\n');
+  // Prints, then waits for the test to say go: a command still running while it is watched.
+  writeFileSync(join(ws, 'watch.sh'), 'echo first-part\nwhile [ ! -e go ]; do sleep 0.05; done\necho second-part\n');
   llm = await startFakeLlm({
     format: 'anthropic',
     paceMs: 15,
@@ -26,10 +28,12 @@ before(async () => {
       { text: 'The test fails because `add.sh` **subtracts**. Fixing it:', tools: [{ id: 'tu_1', name: 'edit_file', input: { path: 'add.sh', old_string: '$1 - $2', new_string: '$1 + $2' } }] },
       { tools: [{ id: 'tu_2', name: 'run_command', input: { command: 'sh test.sh' } }] },
       { text: 'Fixed. The test passes now:\n\n```sh\nsh test.sh\n```' },
+      { tools: [{ id: 'tu_3', name: 'run_command', input: { command: 'sh watch.sh' } }] },
+      { text: 'It printed both parts.' },
     ],
   });
   server = await startServe(ws, {
-    settings: { agentModel: 'anthropic:claude-test', agentTools: { edit_file: 'ask' }, checkpointQuietMs: 300 },
+    settings: { agentModel: 'anthropic:claude-test', agentTools: { edit_file: 'ask' }, agentAllowCommands: ['sh watch.sh*'], checkpointQuietMs: 300, terminalRenderer: 'dom' },
     env: { ANTHROPIC_BASE_URL: llm.url, ANTHROPIC_API_KEY: 'sk-fake-e2e' },
   });
   browser = await launchBrowser();
@@ -148,4 +152,30 @@ test('a prompt streams, an approved edit shows in the editor, the test runs, and
   assert.equal(await page.locator('.ag-chips.sent .ag-chip').textContent(), '@test.sh');
   await page.locator('.ag-tool[data-id="tu_2"].ok').waitFor();
   assert.match(await page.locator('.ag-tool[data-id="tu_2"] .ag-tool-sum').textContent(), /run `sh test\.sh`/);
+});
+
+test("a running command of the agent's can be watched in the terminal panel", async () => {
+  await page.locator('.agent-panel').getByRole('button', { name: 'New thread' }).click();
+  const panel = page.locator('.agent-panel');
+  await panel.locator('.ag-input').fill('run watch.sh');
+  await panel.locator('.ag-input').press('Enter');
+  const card = panel.locator('.ag-tool[data-id="tu_3"]');
+  await card.locator('.ag-watch').click();
+  const view = page.locator('.term-view[data-terminal-id]');
+  await view.waitFor();
+  const text = () => page.locator('.term-split:not([hidden]) .xterm-rows').first().evaluate((el) => [...el.children].map((r) => r.textContent.replace(/\u00a0/g, ' ')).join('\n'));
+  await until(async () => (await text()).includes('first-part'), 'the output so far in the terminal panel', 20000);
+  assert.equal(await page.locator('.term-tab.active').textContent(), 'agent: sh watch.sh');
+  assert.equal(await view.locator('.term-close').getAttribute('title'), 'Stop Watching', 'closing only stops watching');
+  await screenshot(page, 'agent-command-watched');
+  writeFileSync(join(ws, 'go'), '');
+  await until(async () => (await text()).includes('second-part'), 'the rest of the output, live', 20000);
+  await until(async () => (await text()).includes("[the agent's command exited with code 0]"), 'the end of the command', 20000);
+  // The agent read all of it, and the card no longer offers to watch.
+  await until(async () => (await card.getAttribute('class'))?.includes('ok'), 'the command card to finish', 20000);
+  assert.match(await card.locator('.ag-tool-out').textContent(), /first-part\nsecond-part/);
+  assert.equal(await card.locator('.ag-watch').count(), 0);
+  // Closing the watched view kills nothing and asks nothing.
+  await view.locator('.term-close').click();
+  await view.waitFor({ state: 'detached' });
 });

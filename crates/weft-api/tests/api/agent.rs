@@ -391,3 +391,58 @@ async fn the_agent_reads_and_edits_what_the_editor_shows_unsaved_edits_included(
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+/// The agent's commands are terminals of the app: listed while they run, and the user can
+/// watch one (its output so far, then live) while the agent goes on reading it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_agents_commands_are_terminals_the_user_can_watch() {
+    let s = setup(
+        vec![tool("t1", "run_command", json!({"command": "sh watch.sh"})), Reply::sse(Turn::new("claude-test").text("Ran it.").anthropic())],
+        json!({"agentAllowCommands": ["sh watch.sh*"]}),
+    )
+    .await;
+    std::fs::write(s.ws.path().join("watch.sh"), "echo first-part\nwhile [ ! -e go ]; do sleep 0.05; done\necho second-part\n").expect("script");
+    let frames = send(&s.api, "t-watch", "run it").await;
+    let started = next(&frames, "the command's terminal", |f| f["type"] == "terminal").await;
+    assert_eq!(started["command"], "sh watch.sh");
+    let id = started["terminal"].as_u64().expect("terminal id");
+    let list = call(&s.api, json!({"method": "terminalList"})).await;
+    let listed = list.as_array().expect("list").iter().find(|t| t["id"] == id).cloned().expect("listed while it runs");
+    assert_eq!((listed["agent"].as_bool(), listed["title"].as_str()), (Some(true), Some("agent: sh watch.sh")));
+
+    // Watch it: what it printed so far, then what follows, then its exit.
+    let seen: Arc<Mutex<(Vec<u8>, Vec<Value>)>> = Arc::default();
+    let w = seen.clone();
+    let watch = Stream::new("watch-1", move |frame| {
+        let mut g = w.lock().expect("lock");
+        match frame {
+            StreamFrame::Bytes(b) => g.0.extend_from_slice(&b),
+            StreamFrame::Json(v) => g.1.push(v),
+        }
+        true
+    });
+    let info = s.api.call(json!({"method": "terminalAttach", "params": {"id": id, "flowControl": true}}), Some(watch)).await.expect("attach");
+    assert_eq!(info["agent"], true);
+    let text = || String::from_utf8_lossy(&seen.lock().expect("lock").0).into_owned();
+    let end = Instant::now() + Duration::from_secs(20);
+    while !text().contains("first-part") {
+        assert!(Instant::now() < end, "the watcher never saw the output so far: {:?}", text());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(!text().contains("second-part"));
+    std::fs::write(s.ws.path().join("go"), "").expect("go");
+    let done = next(&frames, "done", |f| f["type"] == "done").await;
+    assert_eq!(done["end"], "done", "{done}");
+    // The agent read the whole output as before: watching took nothing from it.
+    let result = next(&frames, "the tool result", |f| f["type"] == "toolResult").await;
+    let content = result["content"].as_str().expect("content");
+    assert!(content.contains("first-part") && content.contains("second-part"), "{content}");
+    let end = Instant::now() + Duration::from_secs(20);
+    while !(text().contains("second-part") && seen.lock().expect("lock").1.iter().any(|v| v["type"] == "exit")) {
+        assert!(Instant::now() < end, "the watcher missed the rest or the exit: {:?}", text());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // A finished command's terminal goes with it.
+    let list = call(&s.api, json!({"method": "terminalList"})).await;
+    assert!(!list.as_array().expect("list").iter().any(|t| t["id"] == id), "{list}");
+}

@@ -66,6 +66,7 @@ fn opts(command: Option<&[&str]>) -> SpawnOptions {
         env: vec![("PS1".into(), "$ ".into())],
         cols: 80,
         rows: 24,
+        ..Default::default()
     }
 }
 

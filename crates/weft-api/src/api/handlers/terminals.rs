@@ -4,14 +4,27 @@ pub(crate) fn spawn(api: &Api, cols: u16, rows: u16, flow_control: bool, stream:
     let stream = stream.ok_or_else(|| ApiError::bad_request("terminalSpawn needs a stream"))?;
     let shell = api.settings().0.terminal_shell;
     let command = (!shell.is_empty()).then_some(shell);
-    let opts = SpawnOptions { cwd: api.open()?.ws.root().to_path_buf(), command, env: Vec::new(), cols, rows };
+    let opts = SpawnOptions { cwd: api.open()?.ws.root().to_path_buf(), command, cols, rows, ..SpawnOptions::default() };
     let id = api.inner.terminals.spawn(opts, terminal_sink(stream), flow_control)?;
     Ok(api.terminal_info(id)?)
 }
 
+/// A terminal of the user's is taken over by the new stream (a reload); one of the agent's
+/// commands is watched: the agent keeps reading it, and the watcher gets its output so far,
+/// then what follows, until it cancels.
 pub(crate) fn attach(api: &Api, id: u64, flow_control: bool, stream: Option<Stream>) -> Result<weft_pty::TerminalInfo> {
     let stream = stream.ok_or_else(|| ApiError::bad_request("terminalAttach needs a stream"))?;
-    api.inner.terminals.attach(id, terminal_sink(stream), flow_control)?;
+    let info = api.terminal_info(id)?;
+    if info.agent {
+        // Cancelling the stream ends the watch at the next output (a closed stream's sink
+        // says so itself).
+        let cancel = SearchCancel::default();
+        api.inner.cancels.lock().map_err(ApiError::internal)?.insert(stream.id.clone(), cancel.clone());
+        let sink = terminal_sink(stream);
+        api.inner.terminals.tap(id, Box::new(move |ev| !cancel.is_cancelled() && sink(ev)))?;
+    } else {
+        api.inner.terminals.attach(id, terminal_sink(stream), flow_control)?;
+    }
     Ok(api.terminal_info(id)?)
 }
 
