@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs what is needed and runs every test: Rust unit and integration tests, the TS
-# type check, the generated-bindings staleness check, the crate boundary check, the
+# Installs what is needed and runs every test: Rust unit and integration tests, the UI unit
+# tests (vitest), the TS type check, the generated-bindings staleness check, the crate
+# boundary check, the
 # browser end-to-end suite (headless Chromium against `weft serve`) and the desktop smoke
 # test (the real window under Xvfb, driven over WebDriver).
 set -euo pipefail
@@ -71,6 +72,9 @@ fi
 
 echo "==> tsc: UI type check"
 (cd ui && npx tsc --noEmit)
+
+echo "==> vitest: UI unit tests (the parts that hold logic)"
+(cd ui && npx vitest run)
 
 echo "==> e2e: headless Chromium against weft serve"
 # Force the exit once the tests are done: a leaked timer in one file must not hang CI.

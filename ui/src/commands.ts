@@ -94,11 +94,17 @@ export class Commands {
     return true;
   }
 
+  /** Defaults first, then the user's bindings over them: a key the user gave a command is
+   * that command's, whichever registered first with it as its default. */
   private rebind(): void {
     this.keys.clear();
-    for (const c of this.commands.values()) {
-      const k = this.keyOf(c.id);
-      if (k) this.keys.set(k, c.id);
+    const user = (id: string) => id in this.user;
+    for (const pass of [false, true]) {
+      for (const c of this.commands.values()) {
+        if (user(c.id) !== pass) continue;
+        const k = this.keyOf(c.id);
+        if (k) this.keys.set(k, c.id);
+      }
     }
   }
 }
