@@ -3,14 +3,18 @@
 // what the turns changed is up for review hunk by hunk (a rejected hunk is reverted on
 // disk) or side by side. Every turn can be restored: its code (from the checkpoint taken
 // before its first change), its conversation, or both. Threads are saved per folder.
+// Its parts: ./agent/turn (a streaming turn), approvals, mentions (the @ picker), review,
+// providers; this file is the thread list, the composer and the turn's frames.
 
-import { h, basename } from './dom';
-import type { Backend, AgentFrame, AgentThread, FileReview, Message, Mention, Settings, StreamHandle, Usage, ProviderStatus } from './backend';
+import { h } from './dom';
+import type { Backend, AgentFrame, AgentThread, Message, Settings, StreamHandle, Usage } from './backend';
 import { panelModal, toast, errorMessage, choose, promptText } from './dialogs';
-import { renderMarkdown } from './markdown';
 import { compact } from './usage';
-import { openDiff } from './diffview';
-import { fuzzyIndices } from './palette';
+import { TurnView } from './agent/turn';
+import { approvalCard } from './agent/approvals';
+import { MentionPicker, label } from './agent/mentions';
+import { ReviewView } from './agent/review';
+import { Providers } from './agent/providers';
 
 export interface AgentHost {
   settings(): Settings;
@@ -35,13 +39,6 @@ export interface AgentHost {
   turnEnded(): void;
 }
 
-
-interface Suggestion {
-  token: string;
-  hint: string;
-  make: () => Promise<Mention | null>;
-}
-
 /** The mention a prompt's `@token` stands for. */
 const CONTEXT_OPEN = '<context>';
 
@@ -51,130 +48,6 @@ function newThreadId(): string {
 }
 
 
-/** One assistant reply as it streams: text segments between tool cards. */
-class TurnView {
-  readonly el: HTMLElement;
-  private body: HTMLElement;
-  private seg: HTMLElement | null = null;
-  private buf = '';
-  private step: HTMLElement[] = [];
-  private frame = 0;
-  readonly cards = new Map<string, HTMLDetailsElement>();
-  readonly approvals = new Set<HTMLElement>();
-
-  constructor(private panel: AgentPanel, turn: number, prompt: string) {
-    this.body = h('div', { class: 'ag-reply' });
-    this.el = h('div', { class: 'ag-turn', 'data-turn': String(turn) }, h('div', { class: 'ag-user' }, prompt), this.body);
-  }
-
-  /** The mentions sent with the prompt, as chips under it. */
-  mentioned(labels: string[]) {
-    if (labels.length) this.el.firstElementChild!.after(h('div', { class: 'ag-chips sent' }, ...labels.map((l) => h('span', { class: 'ag-chip' }, `@${l}`))));
-  }
-
-  text(t: string) {
-    if (!this.seg) {
-      this.seg = h('div', { class: 'ag-md' });
-      this.buf = '';
-      this.body.append(this.seg);
-      this.step.push(this.seg);
-    }
-    this.buf += t;
-    // Re-render at most once a frame: a fast stream sends many small pieces.
-    if (!this.frame) this.frame = requestAnimationFrame(() => this.flush());
-  }
-
-  flush() {
-    if (this.frame) cancelAnimationFrame(this.frame);
-    this.frame = 0;
-    if (this.seg) this.seg.replaceChildren(renderMarkdown(this.buf, { openLink: (u) => this.panel.openLink(u) }));
-    this.panel.scrollDown();
-  }
-
-  thinking(t: string) {
-    let last = this.body.lastElementChild as HTMLDetailsElement | null;
-    if (!last?.classList.contains('ag-thinking')) {
-      this.endSegment();
-      last = h('details', { class: 'ag-thinking' }, h('summary', {}, 'Thinking'), h('div', { class: 'ag-think-text' }));
-      this.body.append(last);
-      this.step.push(last);
-    }
-    last.querySelector('.ag-think-text')!.append(t);
-  }
-
-  endSegment() {
-    if (this.seg) this.flush();
-    this.seg = null;
-  }
-
-  tool(id: string, name: string, summary: string) {
-    this.endSegment();
-    let card = this.cards.get(id);
-    if (!card) {
-      card = h('details', { class: 'ag-tool running', 'data-id': id, 'data-tool': name },
-        h('summary', {}, h('span', { class: 'ag-tool-state' }), h('span', { class: 'ag-tool-sum' }, summary || name)),
-        h('pre', { class: 'ag-tool-out' }));
-      this.cards.set(id, card);
-      this.body.append(card);
-      this.step.push(card);
-    } else if (summary) card.querySelector('.ag-tool-sum')!.textContent = summary;
-    this.panel.scrollDown();
-  }
-
-  /** The running command's terminal: the card offers to watch it until the command ends. */
-  terminal(terminal: number) {
-    const card = [...this.cards.values()].reverse().find((c) => c.dataset.tool === 'run_command' && c.classList.contains('running'));
-    if (!card) return;
-    card.dataset.terminal = String(terminal);
-    const watch = h('button', { class: 'btn small ag-watch', title: 'Show this command in the terminal panel as it runs' }, 'Watch');
-    watch.addEventListener('click', (e) => {
-      e.preventDefault();
-      this.panel.watchTerminal(terminal);
-    });
-    card.querySelector('summary')!.append(watch);
-  }
-
-  result(id: string, content: string, isError: boolean) {
-    const card = this.cards.get(id);
-    if (!card) return;
-    card.querySelector('.ag-watch')?.remove();
-    card.classList.remove('running');
-    card.classList.add(isError ? 'failed' : 'ok');
-    card.querySelector('.ag-tool-out')!.textContent = content;
-  }
-
-  note(text: string, cls = '') {
-    this.endSegment();
-    this.body.append(h('div', { class: `ag-note ${cls}` }, text));
-    this.panel.scrollDown();
-  }
-
-  /** A failed attempt is retried: what it streamed is void. */
-  retry(text: string) {
-    for (const el of this.step) el.remove();
-    for (const [id, card] of this.cards) if (!card.isConnected) this.cards.delete(id);
-    this.step = [];
-    this.seg = null;
-    this.note(text, 'warn');
-  }
-
-  /** A model response ended: its content stays even if a later attempt is retried. */
-  settle() {
-    this.step = [];
-  }
-
-  approval(card: HTMLElement) {
-    this.endSegment();
-    this.approvals.add(card);
-    this.body.append(card);
-    this.panel.scrollDown();
-  }
-
-  append(el: HTMLElement) {
-    this.body.append(el);
-  }
-}
-
 export class AgentPanel {
   readonly el: HTMLElement;
   private log: HTMLElement;
@@ -183,24 +56,14 @@ export class AgentPanel {
   private picker: HTMLSelectElement;
   private usageEl: HTMLElement;
   private threadSel: HTMLSelectElement;
-  private reviewEl: HTMLElement;
+  private review: ReviewView;
+  private mentions: MentionPicker;
+  private providers: Providers;
   private threadId = newThreadId();
   private thread: AgentThread | null = null;
   private running: { handle: StreamHandle; view: TurnView } | null = null;
-  /** The checkpoint before the oldest change under review: the left side of its diffs. */
-  private reviewBase: number | null = null;
   /** Tool call id -> the files it writes, told to the host once it succeeded. */
   private writes = new Map<string, string[]>();
-  /** `@token` -> what it mentions, for the prompt being written. */
-  private mentions = new Map<string, Mention>();
-  private chips: HTMLElement;
-  private popup: HTMLElement;
-  private suggestions: Suggestion[] = [];
-  private picked = 0;
-  private suggestSeq = 0;
-  /** The query `suggestions` answer, and the lookup for the query being typed. */
-  private suggestedFor: string | null = null;
-  private suggesting: Promise<void> = Promise.resolve();
 
   constructor(private backend: Backend, private host: AgentHost) {
     this.threadSel = h('select', { class: 'ag-threads', 'aria-label': 'Thread', title: 'Saved threads of this folder' });
@@ -211,35 +74,14 @@ export class AgentPanel {
       h('button', { class: 'icon-btn', title: 'Export the thread as Markdown', 'aria-label': 'Export', onclick: () => void this.export() }, '⤓'),
       h('button', { class: 'icon-btn', title: 'Delete this thread', 'aria-label': 'Delete thread', onclick: () => void this.deleteThread() }, '−'),
       h('button', { class: 'icon-btn', title: 'Suggest a commit message for the staged git changes', 'aria-label': 'Suggest a commit message', onclick: () => void this.commitMessage() }, '✎'),
-      h('button', { class: 'icon-btn', title: 'AI providers, keys and models', 'aria-label': 'AI providers', onclick: () => void this.providers() }, '⚙'));
+      h('button', { class: 'icon-btn', title: 'AI providers, keys and models', 'aria-label': 'AI providers', onclick: () => void this.providers.open() }, '⚙'));
     this.log = h('div', { class: 'ag-log', role: 'log', 'aria-live': 'polite' });
-    this.reviewEl = h('div', { class: 'ag-review', hidden: true });
+    this.review = new ReviewView(backend, host, () => this.threadId);
+    this.providers = new Providers(backend, host, () => this.fillPicker());
     this.input = h('textarea', { class: 'ag-input', rows: 3, placeholder: 'Ask the agent to change, explain or fix something… @ mentions files, symbols, @selection, @terminal, @problems', spellcheck: 'false', 'aria-label': 'Prompt' });
-    this.chips = h('div', { class: 'ag-chips' });
-    this.popup = h('div', { class: 'ag-suggest', role: 'listbox', hidden: true });
-    this.input.addEventListener('input', () => {
-      this.suggesting = this.suggest();
-    });
-    this.input.addEventListener('blur', () => setTimeout(() => (this.popup.hidden = true), 150));
+    this.mentions = new MentionPicker(this.input, backend, host);
     this.input.addEventListener('keydown', (e) => {
-      if (!this.popup.hidden && this.suggestions.length) {
-        if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
-          e.preventDefault();
-          this.picked = (this.picked + (e.key === 'ArrowDown' ? 1 : this.suggestions.length - 1)) % this.suggestions.length;
-          this.renderSuggestions();
-          return;
-        }
-        if (e.key === 'Enter' || e.key === 'Tab') {
-          e.preventDefault();
-          void this.pickCurrent();
-          return;
-        }
-        if (e.key === 'Escape') {
-          e.preventDefault();
-          this.popup.hidden = true;
-          return;
-        }
-      }
+      if (this.mentions.key(e)) return;
       if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
         e.preventDefault();
         void this.send();
@@ -248,8 +90,8 @@ export class AgentPanel {
     this.picker = h('select', { class: 'ag-model', 'aria-label': 'Model', title: 'The model for the next turn' });
     this.sendBtn = h('button', { class: 'btn small primary ag-send', onclick: () => void (this.running ? this.stop() : this.send()) }, 'Send');
     this.usageEl = h('span', { class: 'ag-usage', title: 'Tokens used by this thread' });
-    const composer = h('div', { class: 'ag-composer' }, this.popup, this.chips, this.input, h('div', { class: 'ag-bar' }, this.picker, this.usageEl, h('span', { class: 'spacer' }), this.sendBtn));
-    this.el = h('aside', { class: 'agent-panel', 'aria-label': 'Agent' }, menu, this.log, this.reviewEl, composer);
+    const composer = h('div', { class: 'ag-composer' }, this.mentions.popup, this.mentions.chips, this.input, h('div', { class: 'ag-bar' }, this.picker, this.usageEl, h('span', { class: 'spacer' }), this.sendBtn));
+    this.el = h('aside', { class: 'agent-panel', 'aria-label': 'Agent' }, menu, this.log, this.review.el, composer);
     this.fillPicker();
   }
 
@@ -326,8 +168,8 @@ export class AgentPanel {
       this.threadSel.value = this.threadId;
       return;
     }
-    this.reviewBase = null;
-    this.renderReview([]);
+    this.review.base = null;
+    this.review.render([]);
     this.host.threadOpened(id);
     if (!id) {
       this.threadId = newThreadId();
@@ -343,8 +185,8 @@ export class AgentPanel {
       this.renderThread(this.thread);
       await this.refreshThreads();
       const review = await this.backend.agentReview(id);
-      this.reviewBase = this.thread.turns.find((t) => t.checkpoint !== null)?.checkpoint ?? null;
-      this.renderReview(review);
+      this.review.base = this.thread.turns.find((t) => t.checkpoint !== null)?.checkpoint ?? null;
+      this.review.render(review);
     } catch (e) {
       toast(errorMessage(e), 'error');
     }
@@ -405,7 +247,7 @@ export class AgentPanel {
       const prompt = this.thread?.messages[this.thread.turns[turn]?.messagesBefore ?? -1];
       this.thread = await this.backend.agentRestore(this.threadId, turn, code, conversation);
       this.renderThread(this.thread);
-      if (code) this.renderReview(await this.backend.agentReview(this.threadId));
+      if (code) this.review.render(await this.backend.agentReview(this.threadId));
       if (conversation && prompt && !this.input.value) {
         this.input.value = prompt.content.filter((b) => b.type === 'text').map((b) => (b as { text: string }).text).join('\n');
       }
@@ -428,14 +270,12 @@ export class AgentPanel {
     const prompt = this.input.value.trim();
     if (!prompt || this.running) return;
     if (!this.log.querySelector('.ag-turn')) this.log.replaceChildren();
-    const mentions = [...this.mentions].filter(([token]) => prompt.includes(`@${token}`)).map(([, m]) => m);
+    const mentions = this.mentions.take(prompt);
     const view = new TurnView(this, this.thread?.turns.length ?? 0, prompt);
     view.mentioned(mentions.map(label));
     this.log.append(view.el);
     this.log.scrollTop = this.log.scrollHeight;
     this.input.value = '';
-    this.mentions.clear();
-    this.renderChips();
     const handle = this.backend.agentSend(this.threadId, prompt, this.picker.value || null, mentions, (f) => this.onFrame(view, f));
     this.running = { handle, view };
     this.setRunning(true);
@@ -479,9 +319,9 @@ export class AgentPanel {
         this.writes.delete(f.id);
         break;
       case 'terminal': view.terminal(f.terminal); break;
-      case 'approval': view.approval(this.approvalCard(f)); break;
+      case 'approval': view.approval(approvalCard(this.backend, f)); break;
       case 'checkpoint':
-        this.reviewBase ??= f.id;
+        this.review.base ??= f.id;
         view.note(`Checkpoint #${f.id} taken before the first change`, 'dim');
         break;
       case 'usage':
@@ -521,212 +361,8 @@ export class AgentPanel {
     } catch {
       // Shown as streamed; the saved copy is only needed for its turn controls.
     }
-    this.renderReview(f.review);
+    this.review.render(f.review);
     await this.refreshThreads();
-  }
-
-  private approvalCard(f: Extract<AgentFrame, { type: 'approval' }>): HTMLElement {
-    const input = (f.input ?? {}) as Record<string, unknown>;
-    const detail: HTMLElement[] = [];
-    if (f.tool === 'run_command') detail.push(h('pre', { class: 'ag-cmd' }, String(input.command ?? '')));
-    else if (f.tool === 'edit_file' && typeof input.old_string === 'string') {
-      detail.push(h('pre', { class: 'ag-diff' },
-        ...String(input.old_string).split('\n').map((l) => h('div', { class: 'del' }, `- ${l}`)),
-        ...String(input.new_string ?? '').split('\n').map((l) => h('div', { class: 'add' }, `+ ${l}`))));
-    } else if (f.tool === 'write_file' && typeof input.content === 'string') {
-      detail.push(h('pre', { class: 'ag-diff' }, ...input.content.split('\n').slice(0, 40).map((l) => h('div', { class: 'add' }, `+ ${l}`))));
-    }
-    const actions = h('div', { class: 'ag-approval-actions' });
-    const card = h('div', { class: 'ag-approval', role: 'group', 'aria-label': `Approve: ${f.summary}`, 'data-tool': f.tool },
-      h('div', { class: 'ag-approval-q' }, h('strong', {}, 'Allow '), f.summary, '?'), ...detail, actions);
-    const answer = async (a: 'once' | 'always' | 'deny', label: string) => {
-      actions.querySelectorAll('button').forEach((b) => (b.disabled = true));
-      try {
-        await this.backend.agentApprove(f.id, a);
-        actions.replaceChildren(h('span', { class: `ag-decided ${a}` }, label));
-      } catch (e) {
-        actions.replaceChildren(h('span', { class: 'ag-decided' }, errorMessage(e)));
-      }
-    };
-    if (f.tool === 'budget') {
-      card.querySelector('.ag-approval-q')!.replaceChildren(h('strong', {}, 'Over budget: '), String(input.reason ?? f.summary), '. Send the request anyway?');
-      actions.append(
-        h('button', { class: 'btn small', onclick: () => void answer('once', 'Sent past the cap') }, 'Send anyway'),
-        h('button', { class: 'btn small primary', onclick: () => void answer('deny', 'Stopped at the cap') }, 'Stop'));
-      return card;
-    }
-    actions.append(
-      h('button', { class: 'btn small primary', onclick: () => void answer('once', 'Allowed once') }, 'Allow once'),
-      h('button', { class: 'btn small', title: f.pattern ? `Allow commands matching \`${f.pattern}\` for the rest of this session` : `Allow ${f.tool} without asking for the rest of this session`, onclick: () => void answer('always', f.pattern ? `Always allowed: ${f.pattern}` : `Always allowed: ${f.tool}`) }, f.pattern ? `Always allow ${f.pattern}` : `Always allow ${f.tool}`),
-      h('button', { class: 'btn small danger', onclick: () => void answer('deny', 'Denied') }, 'Deny'));
-    queueMicrotask(() => (actions.firstElementChild as HTMLButtonElement | null)?.focus({ preventScroll: true }));
-    return card;
-  }
-
-  // ---- @-mentions --------------------------------------------------------------------------
-
-  /** The `@query` being typed just before the caret, if any. */
-  private mentionQuery(): { start: number; query: string } | null {
-    const upto = this.input.value.slice(0, this.input.selectionStart ?? this.input.value.length);
-    const m = /(^|\s)@([^\s@]*)$/.exec(upto);
-    return m ? { start: upto.length - m[2].length - 1, query: m[2] } : null;
-  }
-
-  private async suggest() {
-    const q = this.mentionQuery();
-    const seq = ++this.suggestSeq;
-    if (!q) {
-      this.popup.hidden = true;
-      this.suggestedFor = null;
-      return;
-    }
-    const query = q.query.toLowerCase();
-    // Until the lookup answers, show only what still fits the text typed: a list left from
-    // a shorter query (say @terminal for "@t") must not be what Enter takes for "@test.s".
-    if (this.suggestedFor !== q.query) {
-      this.suggestions = this.suggestions.filter((x) => fuzzyIndices(x.token, query) !== null);
-      this.picked = 0;
-      this.renderSuggestions();
-    }
-    const out: Suggestion[] = [];
-    const sel = this.host.selection();
-    const special: Suggestion[] = [
-      { token: 'selection', hint: sel ? `${sel.path}:${sel.fromLine}-${sel.toLine}` : 'nothing selected', make: async () => {
-        const s = this.host.selection();
-        return s ? { kind: 'text', label: `selection in ${s.path}:${s.fromLine}-${s.toLine}`, text: s.text } : null;
-      } },
-      { token: 'terminal', hint: 'recent terminal output', make: async () => {
-        const t = await this.host.terminalText();
-        return t ? { kind: 'text', label: `terminal output (${t.title})`, text: t.text } : null;
-      } },
-      { token: 'problems', hint: 'syntax errors in the open file', make: async () => {
-        const p = this.host.problems();
-        return p ? { kind: 'text', label: `problems in ${p.path}`, text: p.text } : null;
-      } },
-    ];
-    out.push(...special.filter((x) => x.token.startsWith(query)));
-    try {
-      const [files, symbols] = await Promise.all([
-        this.backend.findFiles(q.query, 8),
-        q.query.length >= 2 ? this.backend.symbolSearch(q.query, 5) : Promise.resolve([]),
-      ]);
-      if (seq !== this.suggestSeq) return;
-      out.push(...files.map((f) => ({ token: f.path, hint: 'file', make: async () => ({ kind: 'file', path: f.path, startLine: null, endLine: null }) as Mention })));
-      out.push(...symbols.map((s) => ({ token: s.name, hint: `${s.kind} · ${s.path}:${s.line}`, make: async () => ({ kind: 'symbol', name: s.name }) as Mention })));
-    } catch {
-      // Suggestions are a convenience: the specials still work.
-    }
-    this.suggestions = out.slice(0, 12);
-    this.suggestedFor = q.query;
-    this.picked = 0;
-    this.renderSuggestions();
-  }
-
-  /** Enter or Tab in the list: the pick answers the text as typed, so a lookup still on its
-   * way is waited for (a fast typist's Enter would otherwise take a stale row). */
-  private async pickCurrent() {
-    const q = this.mentionQuery();
-    if (q && this.suggestedFor !== q.query) {
-      await this.suggesting;
-      if (this.mentionQuery()?.query !== q.query) return;
-    }
-    const x = this.suggestions[this.picked];
-    if (x) await this.pick(x);
-  }
-
-  private renderSuggestions() {
-    this.popup.hidden = !this.suggestions.length;
-    this.popup.replaceChildren(...this.suggestions.map((x, i) => {
-      const row = h('div', { class: `ag-sug${i === this.picked ? ' picked' : ''}`, role: 'option', 'aria-selected': String(i === this.picked) },
-        h('span', { class: 'ag-sug-token' }, `@${x.token}`), h('span', { class: 'ag-sug-hint' }, x.hint));
-      row.addEventListener('mousedown', (e) => {
-        e.preventDefault();
-        void this.pick(x);
-      });
-      return row;
-    }));
-  }
-
-  private async pick(x: Suggestion) {
-    this.popup.hidden = true;
-    const q = this.mentionQuery();
-    const mention = await x.make();
-    if (!mention) {
-      toast(`Nothing to mention for @${x.token} (${x.hint})`);
-      return;
-    }
-    this.mentions.set(x.token, mention);
-    if (q) {
-      const v = this.input.value;
-      const end = q.start + 1 + q.query.length;
-      this.input.value = `${v.slice(0, q.start)}@${x.token} ${v.slice(end)}`;
-      const caret = q.start + x.token.length + 2;
-      this.input.setSelectionRange(caret, caret);
-    }
-    this.renderChips();
-    this.input.focus();
-  }
-
-  private renderChips() {
-    this.chips.replaceChildren(...[...this.mentions].map(([token, m]) => h('span', { class: 'ag-chip', title: label(m) }, `@${token}`,
-      h('button', { class: 'ag-chip-x', 'aria-label': `Remove @${token}`, onclick: () => {
-        this.mentions.delete(token);
-        this.input.value = this.input.value.replace(`@${token} `, '').replace(`@${token}`, '');
-        this.renderChips();
-      } }, '×'))));
-  }
-
-  // ---- review ---------------------------------------------------------------------------
-
-  private renderReview(files: FileReview[]) {
-    if (!files.length) {
-      this.reviewEl.hidden = true;
-      this.reviewEl.replaceChildren();
-      this.reviewBase = null;
-      return;
-    }
-    const act = (action: Parameters<Backend['agentReviewAction']>[1]) => async () => {
-      try {
-        this.renderReview(await this.backend.agentReviewAction(this.threadId, action));
-      } catch (e) {
-        toast(errorMessage(e), 'error');
-      }
-    };
-    const rows = files.map((f) => {
-      const hunks = f.hunks.map((hk, i) => h('div', { class: 'ag-hunk' },
-        h('div', { class: 'ag-hunk-head' }, h('span', {}, `@@ −${hk.oldStart},${hk.oldLines.length} +${hk.newStart},${hk.newLines.length}`),
-          h('button', { class: 'btn small', title: 'Put this hunk back as it was; the rest stays', onclick: act({ action: 'rejectHunk', path: f.path, hunk: i }) }, 'Reject hunk')),
-        h('pre', { class: 'ag-diff' },
-          ...hk.oldLines.map((l) => h('div', { class: 'del' }, `- ${l.replace(/\r?\n$/, '')}`)),
-          ...hk.newLines.map((l) => h('div', { class: 'add' }, `+ ${l.replace(/\r?\n$/, '')}`)))));
-      return h('details', { class: `ag-rfile ${f.status}`, 'data-path': f.path, open: files.length <= 3 },
-        h('summary', {},
-          h('span', { class: 'ag-rstatus' }, f.status[0].toUpperCase()),
-          h('button', { class: 'ag-rpath', title: `Open ${f.path}`, onclick: (e: Event) => { e.preventDefault(); this.host.openFile(f.path); } }, basename(f.path)),
-          h('span', { class: 'ag-rdir' }, f.path.slice(0, -basename(f.path).length)),
-          h('span', { class: 'spacer' }),
-          h('button', { class: 'btn small', title: 'Side-by-side diff', disabled: this.reviewBase === null, onclick: (e: Event) => { e.preventDefault(); void this.diff(f.path); } }, 'Diff'),
-          h('button', { class: 'btn small', title: 'Keep this file as it is', onclick: (e: Event) => { e.preventDefault(); void act({ action: 'acceptFile', path: f.path })(); } }, 'Accept'),
-          h('button', { class: 'btn small danger', title: 'Put the whole file back as it was', onclick: (e: Event) => { e.preventDefault(); void act({ action: 'rejectFile', path: f.path })(); } }, 'Reject')),
-        f.hunks.length ? h('div', { class: 'ag-hunks' }, ...hunks)
-          : h('div', { class: 'ag-note dim' }, f.status === 'deleted' ? 'Deleted.' : f.status === 'renamed' ? `Folder renamed from ${f.from ?? '?'} (Reject renames it back).` : 'Binary file.'));
-    });
-    this.reviewEl.replaceChildren(
-      h('div', { class: 'ag-review-head' }, h('strong', {}, `Review: ${files.length} file${files.length === 1 ? '' : 's'} changed`), h('span', { class: 'spacer' }),
-        h('button', { class: 'btn small primary', onclick: act({ action: 'acceptAll' }) }, 'Accept all'),
-        h('button', { class: 'btn small danger', onclick: act({ action: 'rejectAll' }) }, 'Reject all')),
-      h('div', { class: 'ag-review-files' }, ...rows));
-    this.reviewEl.hidden = false;
-  }
-
-  private async diff(path: string) {
-    try {
-      const [a, b] = await Promise.all([this.backend.checkpointFile(this.reviewBase, path), this.backend.checkpointFile(null, path)]);
-      const text = (f: typeof a) => (!f.exists ? '' : f.binary ? '(binary file)\n' : f.text ?? '');
-      await openDiff(`${path}: the agent's changes`, { name: 'Before the agent', text: text(a) }, { name: 'Now', text: text(b) }, this.host.settings());
-    } catch (e) {
-      toast(errorMessage(e), 'error');
-    }
   }
 
   // ---- threads ----------------------------------------------------------------------------
@@ -783,90 +419,7 @@ export class AgentPanel {
     }
   }
 
-  // ---- providers --------------------------------------------------------------------------
-
-  private async providers() {
-    let list: ProviderStatus[];
-    try {
-      list = await this.backend.agentProviders();
-    } catch (e) {
-      toast(errorMessage(e), 'error');
-      return;
-    }
-    const s = this.host.settings();
-    const rows = list.map((p) => {
-      const url = h('input', { class: 'search-input', type: 'text', value: p.baseUrl, spellcheck: 'false', 'aria-label': `${p.name} base URL` });
-      const key = h('input', { class: 'search-input', type: 'password', placeholder: p.key === 'env' ? `from ${p.keyEnv}` : p.key === 'keychain' ? '•••••••• (in the OS keychain)' : p.key === 'file' ? '•••••••• (saved)' : p.local ? 'no key needed' : 'API key', autocomplete: 'off', 'aria-label': `${p.name} API key` });
-      const result = h('div', { class: 'ag-prov-result' });
-      const save = async () => {
-        try {
-          if (url.value.trim() !== p.baseUrl) {
-            await this.host.patchSettings((o) => {
-              const urls = (o.agentBaseUrls ?? {}) as Record<string, string>;
-              urls[p.name] = url.value.trim();
-              o.agentBaseUrls = urls;
-            });
-          }
-          if (key.value.trim()) await this.backend.agentSetKey(p.name, key.value.trim());
-          key.value = '';
-          return true;
-        } catch (e) {
-          result.replaceChildren(h('span', { class: 'error' }, errorMessage(e)));
-          return false;
-        }
-      };
-      const test = h('button', { class: 'btn small', onclick: async () => {
-        if (!(await save())) return;
-        result.replaceChildren('Connecting…');
-        try {
-          const models = await this.backend.agentModels(p.name);
-          result.replaceChildren(h('span', { class: 'ok' }, `✓ Connected: ${models.length} model${models.length === 1 ? '' : 's'}`),
-            h('div', { class: 'ag-prov-models' }, ...models.slice(0, 30).map((m) => h('button', { class: 'ag-chip', title: 'Use this model for the agent', onclick: () => void this.useModel(`${p.name}:${m}`) }, m))));
-        } catch (e) {
-          result.replaceChildren(h('span', { class: 'error' }, errorMessage(e)));
-        }
-      } }, 'Test connection');
-      const forget = p.key === 'file' || p.key === 'keychain' ? h('button', { class: 'btn small', onclick: async () => {
-        await this.backend.agentSetKey(p.name, null).catch((e) => toast(errorMessage(e), 'error'));
-        forget?.remove();
-        key.placeholder = 'API key';
-      } }, 'Forget key') : null;
-      return h('div', { class: 'ag-prov', 'data-provider': p.name },
-        h('div', { class: 'ag-prov-name' }, h('strong', {}, p.name), h('span', { class: 'dim' }, p.kind === 'anthropic' ? ' Anthropic Messages' : ' OpenAI-compatible')),
-        h('label', {}, 'Base URL', url), h('label', {}, 'Key', key),
-        h('div', { class: 'ag-prov-actions' }, test, h('button', { class: 'btn small', onclick: async () => { if (await save()) result.replaceChildren(h('span', { class: 'ok' }, 'Saved')); } }, 'Save'), forget), result);
-    });
-    const body = h('div', { class: 'ag-providers' },
-      h('p', { class: 'dim' }, `Model in use: ${s.agentModel || 'the default (the first cloud provider with a key)'}. Keys are stored in the OS keychain (else in a file only you can read) and never sent to collaborators; keys from the environment win.`),
-      ...rows);
-    const close = h('button', { class: 'btn' }, 'Close');
-    const modal = panelModal('AI providers', body, [close], () => modal.remove());
-    close.addEventListener('click', () => modal.remove());
-  }
-
-  private async useModel(model: string) {
-    try {
-      await this.host.patchSettings((o) => {
-        o.agentModel = model;
-        const models = (o.agentModels ?? this.host.settings().agentModels) as string[];
-        if (!models.includes(model)) o.agentModels = [model, ...models];
-      });
-      this.fillPicker();
-      toast(`The agent now uses ${model}`);
-    } catch (e) {
-      toast(errorMessage(e), 'error');
-    }
-  }
-
   dispose() {
     this.running?.handle.cancel();
-  }
-}
-
-function label(m: Mention): string {
-  switch (m.kind) {
-    case 'file': return m.startLine ? `${m.path}:${m.startLine}-${m.endLine ?? ''}` : m.path;
-    case 'symbol': return m.name;
-    case 'text': return m.label;
   }
 }

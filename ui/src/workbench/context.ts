@@ -1,0 +1,37 @@
+// What the workbench's parts share: the backend, what the app is, and each other. The App
+// (../app.ts) builds the parts and is this context; a part reaches another only through it.
+
+import type { AppInfo, Backend, Settings } from '../backend';
+import type { Tab, EditorGroup } from '../editor/group';
+import type { TerminalPanel } from '../terminal';
+import type { AgentPanel } from '../agent';
+import type { Documents } from './documents';
+import type { Layout } from './layout';
+import type { SessionState } from './session';
+import type { Preferences } from './settings';
+
+export interface OpenAt {
+  line?: number;
+  from?: number;
+  to?: number;
+  group?: EditorGroup;
+  focus?: boolean;
+}
+
+export interface Workbench {
+  readonly backend: Backend;
+  readonly info: AppInfo;
+  /** The settings in force (they change when the user saves them). */
+  settings(): Settings;
+  readonly docs: Documents;
+  readonly layout: Layout;
+  readonly session: SessionState;
+  readonly prefs: Preferences;
+  openFile(path: string, at?: OpenAt): Promise<Tab | null>;
+  closeTab(group: EditorGroup, tab: Tab): Promise<void>;
+  /** The terminal panel, loaded on first use. */
+  terminals(): Promise<TerminalPanel>;
+  /** The agent panel if it has been opened. */
+  agentLoaded(): Promise<AgentPanel> | null;
+  terminalsLoaded(): Promise<TerminalPanel> | null;
+}

@@ -1,0 +1,282 @@
+// Where things are: the top bar, the sidebar (explorer, search, outline, timeline), the
+// editor groups (split panes) and their tabs, the panel hosts, and the status bar.
+
+import { h, basename } from '../dom';
+import { toast } from '../dialogs';
+import { CostMeter } from '../usage';
+import type { Doc } from '../editor/doc';
+import { EditorGroup, type Tab } from '../editor/group';
+import { applySettings } from '../editor/extensions';
+import { FileTree } from '../tree';
+import { SearchPanel } from '../search';
+import { OutlinePanel, renderCrumbs } from '../outline';
+import { openLintPanel } from '@codemirror/lint';
+import type { Workbench } from './context';
+
+export const MAX_GROUPS = 3;
+
+export type SideView = 'explorer' | 'search' | 'timeline' | 'outline';
+
+/** What the bars' buttons do (the App's commands). */
+export interface LayoutActions {
+  openFolder(): void;
+  recentMenu(e: MouseEvent): void;
+  join(): void;
+  openSettings(): void;
+  toggleTerminal(): void;
+  toggleAgent(): void;
+  toggleTheme(): void;
+}
+
+export class Layout {
+  readonly groups: EditorGroup[] = [];
+  activeGroup!: EditorGroup;
+  tree!: FileTree;
+  searchPanel!: SearchPanel;
+  sidebar!: HTMLElement;
+  costMeter!: CostMeter;
+  /** Replaced by the panels when they first load. */
+  readonly terminalHost = h('div', { class: 'terminal-host', hidden: true });
+  readonly agentHost = h('div', { class: 'agent-host', hidden: true });
+  private groupsEl!: HTMLElement;
+  private status!: Record<'left' | 'conn' | 'pos' | 'lang' | 'eol' | 'enc' | 'mode' | 'problems', HTMLElement>;
+  private outline!: OutlinePanel;
+  showSidebar: (which: SideView) => void = () => {};
+
+  constructor(private wb: Workbench) {}
+
+  get active(): Tab | null {
+    return this.activeGroup?.active ?? null;
+  }
+
+  build(actions: LayoutActions): HTMLElement {
+    const { backend, info } = this.wb;
+    this.tree = new FileTree(backend, {
+      open: (p) => void this.wb.openFile(p),
+      renamed: (from, to) => this.wb.docs.renamed(from, to),
+      deleted: (p) => this.wb.docs.deleted(p),
+    });
+    this.searchPanel = new SearchPanel(backend, (p, line, from, to) => void this.wb.openFile(p, { line, from, to }), () => this.wb.docs.confirmSaveBeforeReplace());
+    const explorerBtn = h('button', { class: 'side-tab active', title: 'Explorer (Ctrl+Shift+E)' }, 'Explorer');
+    const searchBtn = h('button', { class: 'side-tab', title: 'Search (Ctrl+Shift+F)' }, 'Search');
+    const timelineBtn = h('button', { class: 'side-tab', title: 'Checkpoints: the timeline of every change' }, 'Timeline');
+    const outlineBtn = h('button', { class: 'side-tab', title: 'Outline of the open file (Ctrl+Shift+O to jump)' }, 'Outline');
+    this.outline = new OutlinePanel(backend);
+    const outlineView = h('div', { class: 'side-view outline-view', hidden: true }, this.outline.el);
+    const explorer = h('div', { class: 'side-view explorer' },
+      h('div', { class: 'side-toolbar' },
+        h('span', { class: 'ws-name', title: info.workspace?.root ?? '' }, info.workspace?.name ?? ''),
+        h('button', { class: 'icon-btn', title: 'New File', 'aria-label': 'New File', onclick: () => void this.tree.newEntry(this.selectedDir(), false) }, '+'),
+        h('button', { class: 'icon-btn', title: 'New Folder', 'aria-label': 'New Folder', onclick: () => void this.tree.newEntry(this.selectedDir(), true) }, '⊞'),
+        h('button', { class: 'icon-btn', title: 'Refresh', 'aria-label': 'Refresh', onclick: () => this.tree.changed([''], true) }, '⟳')),
+      this.tree.el);
+    const searchView = h('div', { class: 'side-view search', hidden: true }, this.searchPanel.el);
+    const timelineView = h('div', { class: 'side-view timeline', hidden: true });
+    const show = (which: SideView) => {
+      explorer.hidden = which !== 'explorer';
+      outlineView.hidden = which !== 'outline';
+      outlineBtn.classList.toggle('active', which === 'outline');
+      searchView.hidden = which !== 'search';
+      timelineView.hidden = which !== 'timeline';
+      explorerBtn.classList.toggle('active', which === 'explorer');
+      searchBtn.classList.toggle('active', which === 'search');
+      timelineBtn.classList.toggle('active', which === 'timeline');
+      this.sidebar.hidden = false;
+    };
+    // Loaded on first use: the timeline is not on the start-up path.
+    let timeline: Promise<void> | null = null;
+    timelineBtn.addEventListener('click', () => {
+      show('timeline');
+      timeline ??= import('../checkpoints').then(({ CheckpointPanel }) => {
+        const panel = new CheckpointPanel(backend, () => this.wb.settings());
+        timelineView.append(panel.el);
+        return panel.start();
+      });
+    });
+    explorerBtn.addEventListener('click', () => show('explorer'));
+    outlineBtn.addEventListener('click', () => {
+      show('outline');
+      this.outline.show(this.active);
+    });
+    searchBtn.addEventListener('click', () => {
+      show('search');
+      this.searchPanel.focus();
+    });
+    this.showSidebar = show;
+    this.sidebar = h('aside', { class: 'sidebar' }, h('div', { class: 'side-tabs' }, explorerBtn, searchBtn, outlineBtn, timelineBtn), explorer, searchView, outlineView, timelineView);
+
+    this.groupsEl = h('div', { class: 'groups' });
+    this.addGroup();
+
+    const item = (cls: string, title = '') => h('span', { class: `status-item ${cls}`, title });
+    this.status = {
+      conn: item('conn'), left: item('file'), pos: item('pos', 'Line and column'), lang: item('lang', 'Language'),
+      eol: item('eol', 'Line endings'), enc: item('enc', 'Encoding'), mode: item('mode'), problems: item('problems'),
+    };
+    this.status.problems.addEventListener('click', () => {
+      const view = this.active?.view;
+      if (view) openLintPanel(view);
+    });
+    const settingsBtn = h('button', { class: 'status-btn', title: 'Settings (Ctrl+,)', onclick: () => actions.openSettings() }, '⚙ Settings');
+    const termBtn = h('button', { class: 'status-btn', title: 'Toggle Terminal (Ctrl+`)', onclick: () => actions.toggleTerminal() }, '⌨ Terminal');
+    this.costMeter = new CostMeter(backend);
+    const agentBtn = h('button', { class: 'status-btn agent-btn', title: 'Toggle the agent panel (Ctrl+Alt+I)', onclick: () => actions.toggleAgent() }, '✦ Agent');
+    const themeBtn = h('button', { class: 'status-btn', title: 'Toggle dark/light theme', onclick: () => actions.toggleTheme() }, '◐');
+    const statusbar = h('footer', { class: 'statusbar' }, this.status.conn, this.status.left, h('span', { class: 'spacer' }),
+      this.status.problems, this.status.mode, this.status.pos, this.status.lang, this.status.eol, this.status.enc, this.costMeter.el, agentBtn, termBtn, themeBtn, settingsBtn);
+    return h('div', { class: 'workbench' }, this.topbar(actions), h('div', { class: 'main' }, this.sidebar, h('div', { class: 'editor-area' }, this.groupsEl, this.terminalHost), this.agentHost), statusbar);
+  }
+
+  private topbar(actions: LayoutActions): HTMLElement {
+    const { backend, info } = this.wb;
+    const bar = h('header', { class: 'topbar' }, h('span', { class: 'logo' }, 'Weft'));
+    if (info.canOpenFolders) {
+      bar.append(h('button', { class: 'top-btn', title: 'Open Folder (Ctrl+O)', onclick: () => actions.openFolder() }, 'Open Folder…'));
+      const recentBtn = h('button', { class: 'top-btn', title: 'Recent folders' }, 'Recent ▾');
+      recentBtn.addEventListener('click', (e) => actions.recentMenu(e));
+      bar.append(recentBtn);
+    }
+    const shareBtn = h('button', { class: 'top-btn share-btn', title: 'Share this folder with guests (live collaboration)' }, 'Share');
+    shareBtn.addEventListener('click', () => void import('../share').then(({ openShare }) => openShare(backend, (on) => {
+      shareBtn.classList.toggle('sharing', on);
+      shareBtn.textContent = on ? 'Sharing' : 'Share';
+    }, () => this.wb.settings())));
+    const joinBtn = h('button', { class: 'top-btn join-btn', title: 'Join someone else\'s live session from their invite link', onclick: () => actions.join() }, 'Join…');
+    bar.append(h('span', { class: 'spacer' }), h('span', { class: 'top-hint' }, 'Ctrl+Shift+P commands · Ctrl+P files · Ctrl+Shift+F search'), joinBtn, shareBtn);
+    return bar;
+  }
+
+  /** The connection to the backend went down or came back. */
+  connection(up: boolean): void {
+    this.status.conn.textContent = up ? '' : 'Disconnected — reconnecting…';
+    this.status.conn.classList.toggle('bad', !up);
+  }
+
+  toggleSidebar(): void {
+    this.sidebar.hidden = !this.sidebar.hidden;
+  }
+
+  /** The folder new files go in: the selected folder, or the selected file's. */
+  private selectedDir(): string {
+    const sel = this.tree.selectedPath;
+    if (!sel) return '';
+    const isDir = document.querySelector(`.tree-row.dir[data-path="${CSS.escape(sel)}"]`);
+    return isDir ? sel : sel.includes('/') ? sel.slice(0, sel.lastIndexOf('/')) : '';
+  }
+
+  // ---- groups and tabs ------------------------------------------------------------------
+
+  addGroup(): EditorGroup {
+    const group = new EditorGroup({
+      settings: () => this.wb.settings(),
+      onActivate: (g, tab) => {
+        this.activeGroup = g;
+        for (const other of this.groups) other.el.classList.toggle('active-group', other === g);
+        this.updateStatus(tab);
+        renderCrumbs(g.crumbsEl, tab);
+        this.outline?.show(tab);
+        if (tab) void this.tree?.reveal(tab.doc.path);
+      },
+      onCursor: (tab) => {
+        if (tab === this.active) this.updateStatus(tab);
+        this.syntaxChanged(tab.doc);
+      },
+      requestClose: (g, tab) => void this.wb.closeTab(g, tab),
+      onTabsChanged: () => {
+        this.updateDirtyFlag();
+        this.wb.session.changed();
+      },
+      banner: (tab) => this.wb.docs.banner(tab),
+    });
+    this.groups.push(group);
+    this.groupsEl.append(group.el);
+    this.activeGroup = group;
+    return group;
+  }
+
+  splitRight(): void {
+    if (this.groups.length >= MAX_GROUPS) return toast(`At most ${MAX_GROUPS} side-by-side groups`);
+    const doc = this.active?.doc;
+    const group = this.addGroup();
+    if (doc) group.open(doc);
+    this.wb.session.changed();
+  }
+
+  /** A group whose last tab closed goes (unless it is the only one). */
+  dropIfEmpty(group: EditorGroup): void {
+    if (group.tabs.length || this.groups.length <= 1) return;
+    this.groups.splice(this.groups.indexOf(group), 1);
+    group.el.remove();
+    const next = this.groups[this.groups.length - 1];
+    this.activeGroup = next;
+    next.active?.view.focus();
+    this.updateStatus(next.active);
+    this.wb.session.changed();
+  }
+
+  /** A document's path changed: its tabs show the new name. */
+  docRenamed(doc: Doc): void {
+    for (const g of this.groups) for (const t of g.tabs) if (t.doc === doc) {
+      t.tabEl.dataset.path = doc.path;
+      t.tabEl.title = doc.path;
+      const name = t.tabEl.querySelector('.tab-name');
+      if (name) name.textContent = basename(doc.path);
+    }
+  }
+
+  /** Every open editor takes the new settings; the status bar too. */
+  applySettings(): void {
+    const s = this.wb.settings();
+    for (const g of this.groups) for (const t of g.tabs) applySettings(t.view, s);
+    this.updateStatus(this.active);
+  }
+
+  // ---- status bar -----------------------------------------------------------------------
+
+  /** New analysis or a moved cursor: breadcrumbs, outline highlight and problem count. */
+  syntaxChanged(doc: Doc): void {
+    for (const g of this.groups) if (g.active?.doc === doc) renderCrumbs(g.crumbsEl, g.active);
+    const active = this.active;
+    if (active?.doc === doc) {
+      this.outline?.cursorMoved(active);
+      this.updateProblems(active);
+    }
+  }
+
+  private updateProblems(tab: Tab | null) {
+    const n = tab?.doc.syntax?.analysis?.errors.length ?? 0;
+    this.status.problems.textContent = n ? `⊘ ${n}` : '';
+    this.status.problems.title = n ? `${n} syntax error${n > 1 ? 's' : ''} in this file: click for the list (F8 moves to the next)` : '';
+  }
+
+  updateStatus(tab: Tab | null): void {
+    if (!this.status) return;
+    if (!tab) {
+      for (const k of ['left', 'pos', 'lang', 'eol', 'enc', 'mode', 'problems'] as const) this.status[k].textContent = '';
+      this.updateDirtyFlag();
+      return;
+    }
+    const state = tab.view.state;
+    const head = state.selection.main.head;
+    const line = state.doc.lineAt(head);
+    const sels = state.selection.ranges.length;
+    const selected = state.selection.ranges.reduce((n, r) => n + r.to - r.from, 0);
+    this.status.left.textContent = tab.doc.path;
+    this.status.pos.textContent = `Ln ${line.number}, Col ${head - line.from + 1}${sels > 1 ? ` (${sels} cursors)` : selected ? ` (${selected} selected)` : ''}`;
+    this.status.lang.textContent = tab.doc.large ? 'Plain Text (large file)' : tab.language;
+    this.status.eol.textContent = tab.doc.lineEnding === 'crlf' ? 'CRLF' : 'LF';
+    this.status.enc.textContent = tab.doc.encodingLabel;
+    this.status.mode.textContent = [tab.doc.readonly ? 'Read-only' : '', this.wb.settings().vimMode ? 'Vim' : ''].filter(Boolean).join(' · ');
+    this.updateProblems(tab);
+    this.updateDirtyFlag();
+  }
+
+  /** The window title and the page's dirty flag (which the close question reads). */
+  updateDirtyFlag(): void {
+    const dirty = this.wb.docs.dirty().length > 0;
+    document.body.dataset.dirty = String(dirty);
+    const active = this.active;
+    const ws = this.wb.info.workspace;
+    if (ws) this.wb.backend.setTitle(`${active ? `${active.doc.dirty ? '● ' : ''}${basename(active.doc.path)} — ` : ''}${ws.name} — Weft`);
+  }
+}
