@@ -27,6 +27,9 @@ pub enum ErrorCode {
     BadRoot,
     BadPattern,
     TrashFailed,
+    /// A save refused: the file changed on disk where the document has clashing unsaved
+    /// changes; the user chooses first (keep mine, take disk, compare).
+    ChangedOnDisk,
     Io,
     // Terminals
     UnknownTerminal,
@@ -128,6 +131,7 @@ impl From<weft_fs::FsError> for ApiError {
             F::BadRoot(_) => ErrorCode::BadRoot,
             F::BadPattern(_) => ErrorCode::BadPattern,
             F::Trash(..) => ErrorCode::TrashFailed,
+            F::ChangedOnDisk(_) => ErrorCode::ChangedOnDisk,
             F::Io { .. } => ErrorCode::Io,
         };
         Self::new(code, e.to_string())

@@ -290,6 +290,12 @@ async fn save_loop(docs: Arc<Documents>) {
                 Ok(Ok(_)) => {
                     saved.insert(rel, v);
                 }
+                // Waiting for the host's choice (keep mine, take disk): said once per version;
+                // the next edit, or the host's own save, tries again.
+                Ok(Err(e @ weft_fs::FsError::ChangedOnDisk(_))) => {
+                    warn!("collab: not saving {rel}: {e}");
+                    saved.insert(rel, v);
+                }
                 Ok(Err(e)) => warn!("collab: saving {rel} failed: {e}"),
                 Err(e) => warn!("collab: saving {rel} failed: {e}"),
             }

@@ -219,7 +219,9 @@ impl Documents {
 
     /// Writes the document of `rel` to its file if the file does not hold its text already.
     /// A change on disk the watcher has not reported yet is merged first: a save never
-    /// writes over what another program just wrote. Returns whether it wrote.
+    /// writes over what another program just wrote, and while a clash with the disk is
+    /// unsettled (see `Document::conflicts`) it fails with `ChangedOnDisk`. Returns whether
+    /// it wrote.
     pub fn save(&self, rel: &str) -> Result<bool, FsError> {
         let key = self.key(rel);
         let rel = key.as_str();
@@ -241,6 +243,11 @@ impl Documents {
         // Deleted on disk: saving creates it again, whatever the document holds.
         if exists && !doc.unsaved() {
             return Ok(false);
+        }
+        // A clash with the disk the user has not settled: writing now would put ours over
+        // the other program's text, which then survives nowhere but in the banner.
+        if exists && !doc.conflicts().is_empty() {
+            return Err(FsError::ChangedOnDisk(rel.to_owned()));
         }
         let save = doc.begin_save();
         let res = self.ws.write_text(rel, &to_file(&save.text, form), form.encoding);
@@ -271,6 +278,17 @@ impl Documents {
         if !pending.is_empty() {
             self.wake.notify_all();
         }
+    }
+
+    /// Merges every file reported changed and not merged yet, now, on the caller's thread;
+    /// returns how many. The merge loop calls this once per round; a test driving a
+    /// [`weft_fs::FakeFs`] calls it to have a report's effect at once.
+    pub fn merge_pending(&self) -> usize {
+        let paths: Vec<String> = lock(&self.pending).drain().collect();
+        for p in &paths {
+            self.merge_now(p);
+        }
+        paths.len()
     }
 
     /// Merges the file of `rel` into its document now (three-way, see
@@ -353,19 +371,16 @@ impl Documents {
         let stopped = stop.clone();
         let spawned = std::thread::Builder::new().name("weft-doc-merge".into()).spawn(move || loop {
             let Some(docs) = me.upgrade() else { return };
-            let paths: Vec<String> = {
+            {
                 let mut pending = lock(&docs.pending);
                 while pending.is_empty() && !stopped.load(Ordering::SeqCst) {
                     pending = docs.wake.wait(pending).unwrap_or_else(|p| p.into_inner());
                 }
-                pending.drain().collect()
-            };
+            }
             if stopped.load(Ordering::SeqCst) {
                 return;
             }
-            for p in paths {
-                docs.merge_now(&p);
-            }
+            docs.merge_pending();
             drop(docs);
             std::thread::sleep(MERGE_GAP);
         });

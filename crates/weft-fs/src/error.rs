@@ -26,6 +26,10 @@ pub enum FsError {
     BadPattern(String),
     #[error("could not move '{0}' to the trash: {1}")]
     Trash(String, String),
+    /// An open file changed on disk where its document has unsaved changes that clash: a
+    /// save would write over the other program's text, so it waits for the user's choice.
+    #[error("'{0}' changed on disk where you have unsaved changes: keep yours, take the disk's or compare before saving")]
+    ChangedOnDisk(String),
     #[error("{op} '{path}': {source}")]
     Io { op: &'static str, path: String, #[source] source: std::io::Error },
 }
@@ -53,6 +57,7 @@ impl FsError {
             FsError::BadRoot(_) => "bad_root",
             FsError::BadPattern(_) => "bad_pattern",
             FsError::Trash(..) => "trash_failed",
+            FsError::ChangedOnDisk(_) => "changed_on_disk",
             FsError::Io { .. } => "io",
         }
     }

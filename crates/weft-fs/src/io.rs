@@ -164,6 +164,7 @@ impl Workspace {
     pub fn write_bytes(&self, rel: &str, bytes: &[u8]) -> Result<u64> {
         let path = self.resolve_follow(rel)?;
         atomic_write(&path, bytes).map_err(|e| FsError::io("save", rel, e))?;
+        self.fs().touched(&[&path]);
         let meta = fs::metadata(&path).map_err(|e| FsError::io("save", rel, e))?;
         Ok(mtime_ms(&meta))
     }

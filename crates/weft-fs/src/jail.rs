@@ -10,16 +10,27 @@ use crate::{FsError, Result};
 pub struct Workspace {
     /// Canonical (symlink-free) root, so prefix checks against canonical paths are exact.
     root: PathBuf,
+    /// Where change reports come from (see `fs.rs`).
+    fs: std::sync::Arc<dyn crate::Fs>,
 }
 
 impl Workspace {
     pub fn open(root: impl AsRef<Path>) -> Result<Self> {
+        Self::open_with(root, std::sync::Arc::new(crate::RealFs))
+    }
+
+    /// A workspace whose changes are reported by `fs` (tests: a [`crate::FakeFs`]).
+    pub fn open_with(root: impl AsRef<Path>, fs: std::sync::Arc<dyn crate::Fs>) -> Result<Self> {
         let root = root.as_ref();
-        let canonical = dunce::canonicalize(&root).map_err(|_| FsError::BadRoot(root.to_path_buf()))?;
+        let canonical = dunce::canonicalize(root).map_err(|_| FsError::BadRoot(root.to_path_buf()))?;
         if !canonical.is_dir() {
             return Err(FsError::BadRoot(root.to_path_buf()));
         }
-        Ok(Self { root: canonical })
+        Ok(Self { root: canonical, fs })
+    }
+
+    pub fn fs(&self) -> &std::sync::Arc<dyn crate::Fs> {
+        &self.fs
     }
 
     pub fn root(&self) -> &Path {

@@ -8,6 +8,7 @@
 
 mod error;
 mod finder;
+mod fs;
 mod io;
 mod jail;
 mod ops;
@@ -17,6 +18,7 @@ mod watch;
 
 pub use error::FsError;
 pub use finder::{FileFinder, FinderMatch};
+pub use fs::{FakeFs, Fs, OnBatch, RealFs};
 pub use io::{atomic_write, atomic_write_mode, encode, is_temp_name, Encoding, FileText, LineEnding, TextFile, LARGE_FILE_BYTES, MAX_OPEN_BYTES};
 pub use jail::Workspace;
 pub use search::{ReplaceOutcome, SearchCancel, SearchHit, SearchLine, SearchOptions, SearchSummary};

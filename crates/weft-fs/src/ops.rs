@@ -12,6 +12,7 @@ impl Workspace {
             fs::create_dir_all(parent).map_err(|e| FsError::io("create", rel, e))?;
         }
         fs::OpenOptions::new().write(true).create_new(true).open(&path).map_err(|e| FsError::io("create", rel, e))?;
+        self.fs().touched(&[&path]);
         Ok(())
     }
 
@@ -20,7 +21,9 @@ impl Workspace {
         if path.symlink_metadata().is_ok() {
             return Err(FsError::AlreadyExists(rel.to_owned()));
         }
-        fs::create_dir_all(&path).map_err(|e| FsError::io("create folder", rel, e))
+        fs::create_dir_all(&path).map_err(|e| FsError::io("create folder", rel, e))?;
+        self.fs().touched(&[&path]);
+        Ok(())
     }
 
     /// Rename or move (drag and drop in the tree). Refuses to overwrite, and refuses to
@@ -41,7 +44,9 @@ impl Workspace {
         if let Some(parent) = dst.parent() {
             fs::create_dir_all(parent).map_err(|e| FsError::io("rename", to, e))?;
         }
-        fs::rename(&src, &dst).map_err(|e| FsError::io("rename", from, e))
+        fs::rename(&src, &dst).map_err(|e| FsError::io("rename", from, e))?;
+        self.fs().touched(&[&src, &dst]);
+        Ok(())
     }
 
     /// Moves the entry to the OS trash; with `permanent` (or where no trash exists and the
@@ -54,8 +59,11 @@ impl Workspace {
         let meta = path.symlink_metadata().map_err(|e| FsError::io("delete", rel, e))?;
         if permanent {
             let r = if meta.is_dir() { fs::remove_dir_all(&path) } else { fs::remove_file(&path) };
-            return r.map_err(|e| FsError::io("delete", rel, e));
+            r.map_err(|e| FsError::io("delete", rel, e))?;
+        } else {
+            trash::delete(&path).map_err(|e| FsError::Trash(rel.to_owned(), e.to_string()))?;
         }
-        trash::delete(&path).map_err(|e| FsError::Trash(rel.to_owned(), e.to_string()))
+        self.fs().touched(&[&path]);
+        Ok(())
     }
 }

@@ -54,12 +54,27 @@ impl Default for WatchOptions {
 
 /// Dropping the watcher stops it.
 pub struct Watcher {
-    _inner: Arc<Mutex<notify::RecommendedWatcher>>,
-    ready: Arc<(Mutex<bool>, std::sync::Condvar)>,
+    inner: Inner,
+}
+
+enum Inner {
+    Os { _watcher: Arc<Mutex<notify::RecommendedWatcher>>, ready: Arc<(Mutex<bool>, std::sync::Condvar)> },
+    Fake(#[allow(dead_code)] crate::fs::FakeSubscription),
 }
 
 impl Watcher {
-    pub fn start(ws: Workspace, opts: WatchOptions, on_batch: impl Fn(Vec<FsChange>) + Send + 'static) -> Result<Self> {
+    /// Reports the workspace's changes as its file system sees them (the OS watcher, or a
+    /// test's [`crate::FakeFs`]).
+    pub fn start(ws: Workspace, opts: WatchOptions, on_batch: impl Fn(Vec<FsChange>) + Send + Sync + 'static) -> Result<Self> {
+        let fs = ws.fs().clone();
+        fs.watch(ws, opts, Box::new(on_batch))
+    }
+
+    pub(crate) fn fake(sub: crate::fs::FakeSubscription) -> Self {
+        Watcher { inner: Inner::Fake(sub) }
+    }
+
+    pub(crate) fn os(ws: Workspace, opts: WatchOptions, on_batch: crate::fs::OnBatch) -> Result<Self> {
         let (tx, rx) = mpsc::channel();
         let inner = notify::recommended_watcher(move |res| {
             let _ = tx.send(res);
@@ -95,13 +110,14 @@ impl Watcher {
                 run(state, rx, opts, on_batch);
             })
             .map_err(|e| FsError::Io { op: "watch", path: String::new(), source: e })?;
-        Ok(Self { _inner: inner, ready })
+        Ok(Self { inner: Inner::Os { _watcher: inner, ready } })
     }
 
     /// Waits until every existing directory is watched (start() returns before that, so
     /// opening a large tree is instant). Returns false on timeout.
     pub fn wait_ready(&self, timeout: Duration) -> bool {
-        let (m, cv) = &*self.ready;
+        let Inner::Os { ready, .. } = &self.inner else { return true };
+        let (m, cv) = &**ready;
         let Ok(guard) = m.lock() else { return false };
         cv.wait_timeout_while(guard, timeout, |r| !*r).map(|(r, _)| *r).unwrap_or(false)
     }

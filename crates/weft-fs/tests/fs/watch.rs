@@ -100,3 +100,48 @@ fn outside_changes_are_reported_ignored_ones_are_not() {
         assert!(!c.path.starts_with("build") && !c.path.starts_with(".git/") && c.path != ".git", "ignored path reported: {c:?}");
     }
 }
+
+/// The fake file system's reports: at once when not paused; held in order while paused
+/// and delivered as one batch by flush; Weft's own writes reported like anyone's; kinds
+/// read from the disk as the real watcher reads them; a dropped watcher hears nothing.
+#[test]
+fn a_fake_file_system_reports_when_the_test_says() {
+    use std::sync::{Arc, Mutex};
+    let dir = tempfile::tempdir().expect("tmp");
+    write(dir.path(), "a.txt", "a\n");
+    let fake = weft_fs::FakeFs::new();
+    let ws = weft_fs::Workspace::open_with(dir.path(), fake.clone()).expect("ws");
+    let got: Arc<Mutex<Vec<Vec<(String, FsChangeKind)>>>> = Arc::default();
+    let g = got.clone();
+    let watcher = Watcher::start(ws.clone(), WatchOptions::default(), move |b| g.lock().expect("lock").push(b.into_iter().map(|c| (c.path, c.kind)).collect())).expect("watch");
+    let take = || std::mem::take(&mut *got.lock().expect("lock"));
+    let root = ws.root().to_path_buf();
+
+    fake.write(&root.join("a.txt"), b"b\n").expect("write");
+    assert_eq!(take(), vec![vec![("a.txt".to_owned(), FsChangeKind::Modified)]], "reported at once");
+
+    fake.pause();
+    ws.write_bytes("b.txt", b"new\n").expect("our own save");
+    fake.write(&root.join("c.txt"), b"c\n").expect("write");
+    fake.rename(&root.join("a.txt"), &root.join("d.txt")).expect("rename");
+    fake.write(&root.join(".git-temp"), b"x").ok();
+    assert!(take().is_empty(), "held while paused");
+    assert_eq!(fake.pending(), 5);
+    assert_eq!(fake.flush(), 5);
+    let batch = take();
+    assert_eq!(batch.len(), 1, "one batch");
+    assert_eq!(
+        batch[0],
+        vec![
+            ("b.txt".to_owned(), FsChangeKind::Modified),
+            ("c.txt".to_owned(), FsChangeKind::Created),
+            ("a.txt".to_owned(), FsChangeKind::Removed),
+            ("d.txt".to_owned(), FsChangeKind::Created),
+            (".git-temp".to_owned(), FsChangeKind::Created),
+        ]
+    );
+    drop(watcher);
+    fake.resume();
+    fake.write(&root.join("c.txt"), b"cc\n").expect("write");
+    assert!(take().is_empty(), "a dropped watcher hears nothing");
+}
