@@ -111,7 +111,11 @@ async fn a_peer_keeps_editing_offline_and_merges_on_reconnect() {
     a.insert(0, ">> ");
     a.insert(5, "y");
     b.insert(5, ", world");
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    // Bo's edit has gone everywhere the network reaches (a third peer on the host's direct
+    // path has it), and not to Ada, who is offline.
+    let tc = hub.invite("Cy", Role::ReadOnly);
+    let c = Peer::join(url(addr.port(), &tc), "file/a.txt", fast());
+    until("the edit reached the host and a peer online", || c.text() == "hello, world").await;
     assert_eq!(a.text(), ">> heyllo", "offline edits stay in the local replica");
     assert_eq!(b.text(), "hello, world");
 
@@ -363,7 +367,8 @@ async fn a_host_restarted_without_a_port_reuses_its_last_one() {
     let first = WorkspaceHost::start(weft_fs::Workspace::open(dir.path()).expect("ws"), opts()).await.expect("host");
     let port = first.addr.port();
     drop(first);
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // The listener closes on its own task: wait until the port can be bound again.
+    until("the first host's port is free", || std::net::TcpListener::bind(("127.0.0.1", port)).is_ok()).await;
     let second = WorkspaceHost::start(weft_fs::Workspace::open(dir.path()).expect("ws"), opts()).await.expect("host");
     assert_eq!(second.addr.port(), port, "the same port, so guests' links still work");
 }

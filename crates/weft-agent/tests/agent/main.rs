@@ -252,28 +252,41 @@ async fn paths_outside_the_workspace_are_refused() {
 #[tokio::test]
 async fn stop_kills_the_running_command_and_keeps_the_thread_valid() {
     let policy = Policy { allow_commands: vec!["*".into()], ..Policy::default() };
-    let s = setup(vec![tool("t1", "run_command", json!({"command": "sleep 2; touch late.txt"})), say("never")], Approval::Once, policy).await;
+    // The command says who it is (the shell and its child) and then waits on the child.
+    let cmd = "sleep 30 & echo $! > sleep.pid; echo $$ > sh.pid; wait; touch late.txt";
+    let s = setup(vec![tool("t1", "run_command", json!({"command": cmd})), say("never")], Approval::Once, policy).await;
     let cancel = CancellationToken::new();
     let stopper = cancel.clone();
+    let root = s.root.clone();
     let mut thread = Thread::default();
     let out = s
         .agent
         .run_turn(&mut thread, "wait".into(), &cancel, &mut move |e| {
             if matches!(e, AgentEvent::ToolCall { .. }) {
-                let stopper = stopper.clone();
+                let (stopper, root) = (stopper.clone(), root.clone());
+                // Stop once the command is running (both pids written), not after a guess.
                 tokio::spawn(async move {
-                    tokio::time::sleep(Duration::from_millis(300)).await;
+                    while !(root.join("sh.pid").exists() && root.join("sleep.pid").exists()) {
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                    }
                     stopper.cancel();
                 });
             }
         })
         .await;
     assert_eq!(out.end, TurnEnd::Stopped);
-    // Returned before the command could have finished (no clock: the file it would have
-    // made afterwards is not there), and the command died with the stop.
-    assert!(!s.root.join("late.txt").exists(), "the turn waited for the command instead of stopping it");
-    tokio::time::sleep(Duration::from_millis(2500)).await;
-    assert!(!s.root.join("late.txt").exists(), "the command was killed with its children");
+    // The shell and its child both die with the stop (no clock: each process is watched
+    // until it is gone), so the file the shell would make after its child is never made.
+    let alive = |name: &str| {
+        let pid = std::fs::read_to_string(s.root.join(name)).expect("pid").trim().to_owned();
+        std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|st| !st.split(") ").nth(1).is_some_and(|rest| rest.starts_with('Z')))
+    };
+    let end = std::time::Instant::now() + Duration::from_secs(20);
+    while alive("sh.pid") || alive("sleep.pid") {
+        assert!(std::time::Instant::now() < end, "the command (or its child) outlived the stop");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(!s.root.join("late.txt").exists(), "the command went on after the stop");
     // The call has its result, so the next turn can go on.
     let last = thread.messages.last().expect("results");
     assert_eq!(last.role, Role::User);

@@ -242,7 +242,10 @@ fn a_reattached_consumer_gets_the_scrollback_then_live_output() {
     let t = Terminals::new();
     // The first consumer is gone at once (a UI that was reloaded).
     let id = t.spawn(opts(Some(&["sh", "-c", "echo first-line; read x; echo second-$x"])), Box::new(|_| false), false).expect("spawn");
-    std::thread::sleep(Duration::from_millis(300));
+    // Until the first line is in the session's scrollback (an observer sees it there).
+    let seen = Collector::default();
+    t.tap(id, seen.sink()).expect("tap");
+    seen.wait_text("first-line");
     let c = Collector::default();
     let exited = t.attach(id, c.sink(), false).expect("attach");
     assert!(exited.is_none());

@@ -84,8 +84,11 @@ fn a_gc_by_another_process_does_not_leave_this_one_referring_to_freed_blobs() {
     fs::create_dir_all(root.join("src")).unwrap();
     fs::write(root.join("src/a.rs"), "fn a() {}\n").unwrap();
     fs::write(root.join("b.txt"), "b\n").unwrap();
-    // Old enough that the stat index trusts them.
-    std::thread::sleep(std::time::Duration::from_millis(150));
+    // Old enough that the stat index trusts them (set, not waited for).
+    let past = std::time::SystemTime::now() - std::time::Duration::from_secs(60);
+    for f in ["src/a.rs", "b.txt"] {
+        fs::File::options().write(true).open(root.join(f)).unwrap().set_modified(past).unwrap();
+    }
     let first = f.store.create("", Origin::Manual, None).unwrap().checkpoint.id;
 
     // The command line (another process, another connection) deletes it and collects.
