@@ -2,11 +2,16 @@
 //!
 //! The tree: 10,000 real source files copied from the UI's node_modules (JavaScript,
 //! TypeScript, JSON, Markdown, maps), or from WEFT_BENCH_SRC. Two identical copies: one
-//! gets `git add -A && git commit -q`, the other a Weft checkpoint. Then one file is edited
-//! in both and each takes another snapshot. Sizes: the SQLite file against .git/objects.
+//! gets `git add -A && git commit -q`, the other a Weft checkpoint. The first snapshot is
+//! taken WEFT_BENCH_FIRST times (default 5) from scratch (a new repository, a new store),
+//! interleaved, the side that goes first alternating, after a read of both trees so the page
+//! cache is equally warm; the median is reported. Then one file is edited in both and each
+//! takes another snapshot, alternating too. Sizes: the SQLite file against .git/objects,
+//! both as apparent size and as space on disk (`du`).
 //!
 //! cargo bench -p weft-store --bench checkpoint
-//! (WEFT_BENCH_SRC=DIR another tree, WEFT_BENCH_ROUNDS=N edits, WEFT_BENCH_KEEP_DB=FILE)
+//! (WEFT_BENCH_SRC=DIR another tree, WEFT_BENCH_ROUNDS=N edits, WEFT_BENCH_FIRST=N,
+//! WEFT_BENCH_KEEP_DB=FILE)
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -39,19 +44,46 @@ fn main() {
     }
     println!("tree: {n} files, {:.1} MB", bytes as f64 / 1e6);
 
-    git(&b, &["init", "-q"]);
-    git(&b, &["config", "user.email", "bench@weft"]);
-    git(&b, &["config", "user.name", "bench"]);
-    git(&b, &["config", "gc.auto", "0"]);
+    // Equally warm: every file of both copies read once.
+    for root in [&a, &b] {
+        warm(root);
+    }
     let data = tmp.path().join("data");
     let db = Store::db_path(&data, &a);
-    let store = Store::open(&db, &a, StoreOptions { ignore: vec![], max_file_bytes: 64 * MAX_FILE }).expect("open");
-
-    let git_full = time(|| sh(&b, "git add -A && git commit -q -m full"));
-    let weft_full = time(|| {
-        let c = store.create("full", Origin::Manual, None).expect("create");
-        assert!(c.new);
-    });
+    let opts = || StoreOptions { ignore: vec![], max_file_bytes: 64 * MAX_FILE };
+    let firsts: usize = std::env::var("WEFT_BENCH_FIRST").ok().and_then(|r| r.parse().ok()).unwrap_or(5).max(1);
+    let (mut git_fulls, mut weft_fulls) = (Vec::new(), Vec::new());
+    for i in 0..firsts {
+        let _ = fs::remove_dir_all(b.join(".git"));
+        let _ = fs::remove_dir_all(&data);
+        git(&b, &["init", "-q"]);
+        git(&b, &["config", "user.email", "bench@weft"]);
+        git(&b, &["config", "user.name", "bench"]);
+        git(&b, &["config", "gc.auto", "0"]);
+        let store = Store::open(&db, &a, opts()).expect("open");
+        let g = || time(|| sh(&b, "git add -A && git commit -q -m full"));
+        let w = || {
+            time(|| {
+                let c = store.create("full", Origin::Manual, None).expect("create");
+                assert!(c.new);
+            })
+        };
+        if i % 2 == 0 {
+            git_fulls.push(g());
+            weft_fulls.push(w());
+        } else {
+            weft_fulls.push(w());
+            git_fulls.push(g());
+        }
+    }
+    let store = Store::open(&db, &a, opts()).expect("open");
+    let med_of = |v: &mut Vec<Duration>| {
+        v.sort();
+        v[v.len() / 2]
+    };
+    let (git_full, weft_full) = (med_of(&mut git_fulls), med_of(&mut weft_fulls));
+    let range = |v: &[Duration]| format!("{:.0}–{:.0} ms", v[0].as_secs_f64() * 1e3, v[v.len() - 1].as_secs_f64() * 1e3);
+    println!("first snapshot, {firsts} runs each: weft {}, git {}", range(&weft_fulls), range(&git_fulls));
     let git_files: usize = String::from_utf8_lossy(&Command::new("git").args(["ls-files"]).current_dir(&b).output().expect("git").stdout).lines().count();
     let weft_files = store.list().expect("list")[0].files as usize;
 
@@ -66,16 +98,26 @@ fn main() {
             text.extend_from_slice(format!("\n// edit {round}\n").as_bytes());
             fs::write(&p, text).expect("write");
         }
-        git_inc.push(time(|| sh(&b, &format!("git add -A && git commit -q -m edit{round}"))));
-        weft_inc.push(time(|| {
-            let c = store.create("edit", Origin::Manual, None).expect("create");
-            assert!(c.new);
-        }));
+        let g = || time(|| sh(&b, &format!("git add -A && git commit -q -m edit{round}")));
+        let w = || {
+            time(|| {
+                let c = store.create("edit", Origin::Manual, None).expect("create");
+                assert!(c.new);
+            })
+        };
+        if round % 2 == 0 {
+            git_inc.push(g());
+            weft_inc.push(w());
+        } else {
+            weft_inc.push(w());
+            git_inc.push(g());
+        }
     }
     let (blobs, payload) = store.blob_stats().expect("stats");
     println!("blobs: {blobs}, compressed payload {:.1} MB", payload as f64 / 1e6);
     drop(store); // folds the WAL into the database file
     let weft_size = file_size(&db) + file_size(&db.with_extension("sqlite-wal"));
+    let weft_du = du(&db) + du(&db.with_extension("sqlite-wal"));
     // For looking inside (e.g. SQLite's dbstat) after the run.
     if let Some(keep) = std::env::var_os("WEFT_BENCH_KEEP_DB") {
         fs::copy(&db, keep).expect("keep the database");
@@ -91,9 +133,26 @@ fn main() {
     println!("files snapshotted: weft {weft_files}, git {git_files}");
     println!("| step | weft | git | weft / git |");
     println!("|---|---:|---:|---:|");
-    println!("| first checkpoint ({n} files) | {:.0} ms | {:.0} ms | {:.2}x |", ms(weft_full), ms(git_full), ms(weft_full) / ms(git_full));
+    println!("| first checkpoint ({n} files, median of {firsts}) | {:.0} ms | {:.0} ms | {:.2}x |", ms(weft_full), ms(git_full), ms(weft_full) / ms(git_full));
     println!("| after a one-file edit (median of {rounds}) | {:.1} ms | {:.1} ms | {:.2}x |", ms(wi), ms(gi), ms(wi) / ms(gi));
-    println!("| store size after 6 snapshots | {:.1} MB | {:.1} MB ({:.1} MB on disk) | {:.2}x ({:.2}x) |", weft_size as f64 / 1e6, git_size as f64 / 1e6, git_du as f64 / 1e6, weft_size as f64 / git_size as f64, weft_size as f64 / git_du as f64);
+    let mb = |b: u64| b as f64 / 1e6;
+    println!("| store size after {} snapshots, apparent | {:.1} MB | {:.1} MB | {:.2}x |", rounds + 1, mb(weft_size), mb(git_size), weft_size as f64 / git_size as f64);
+    println!("| the same, space on disk (du) | {:.1} MB | {:.1} MB | {:.2}x |", mb(weft_du), mb(git_du), weft_du as f64 / git_du as f64);
+}
+
+/// Reads every file under `root` once (the page cache then holds both trees alike).
+fn warm(root: &Path) {
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for e in fs::read_dir(&dir).expect("read_dir").filter_map(Result::ok) {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let _ = fs::read(&p);
+            }
+        }
+    }
 }
 
 fn time(f: impl FnOnce()) -> Duration {
