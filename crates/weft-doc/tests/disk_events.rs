@@ -264,3 +264,22 @@ fn a_save_never_writes_over_a_clash_the_user_has_not_settled() {
     assert!(s.docs.save("a.txt").expect("save"));
     assert_eq!(s.disk("a.txt"), "x = 2\n");
 }
+
+/// A file that grows past what can be opened as text while its document is open: the
+/// document keeps its text, nothing is merged from the file, and a save with nothing
+/// unsaved does not write over it.
+#[test]
+fn a_file_that_becomes_too_large_while_open_keeps_the_document_and_is_not_written_over() {
+    use weft_fs::Fs;
+    let s = setup(&[("a.txt", "small\n")]);
+    s.docs.open("a.txt").expect("open");
+    s.fake.pause();
+    // A log that grew past the limit (sparse: its size is what the read looks at first).
+    let path = s.path("a.txt");
+    std::fs::OpenOptions::new().write(true).open(&path).expect("open").set_len(weft_fs::MAX_OPEN_BYTES + 1).expect("grow");
+    s.fake.touched(&[&path]);
+    s.reports_arrive();
+    assert_eq!(s.text("a.txt"), "small\n", "the document keeps its text");
+    assert!(!s.docs.save("a.txt").expect("save"), "nothing unsaved: nothing written");
+    assert_eq!(std::fs::metadata(&path).expect("meta").len(), weft_fs::MAX_OPEN_BYTES + 1, "the large file is untouched");
+}
