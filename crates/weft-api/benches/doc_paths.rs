@@ -1,5 +1,6 @@
 //! The one-document model against the path it replaces, in the same run: a host editor's
-//! keystroke reaching 3 guests, and the host's memory per open shared document.
+//! keystroke reaching 3 guests, the host's memory per open shared document, and opening a
+//! 10 MB file (until the editor holds its text, and what it costs the host).
 //!
 //!   cargo bench -p weft-api --bench doc_paths -- [KEYSTROKES] [DOCS]
 //!
@@ -11,6 +12,10 @@
 //! Keystrokes alternate between the two paths, so both see the same machine load. Prints
 //! figures and ratios; asserts nothing about time. Memory is the growth of the process's
 //! resident set (Linux /proc), so it is a coarse figure: read it over many documents.
+//! Opening a 10 MB file: "document" is docOpen until the editor's replica holds the whole
+//! text; "before" is what the editor did before the document model: readFile, then the
+//! text sent to the syntax mirror (syntaxOpen). Three files each, alternating; the host's
+//! growth measured once the tree-sitter analysis of each is done.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -140,8 +145,17 @@ async fn main() {
         let token = format!("‹{k}›");
         let by_doc = k % 2 == 0;
         let ed = if by_doc { &doc_ed } else { &join_ed };
-        // Both replicas see both paths' keystrokes (they share the room).
-        let _ = (doc_ed.len(), join_ed.len());
+        // Both replicas see both paths' keystrokes (they share the room): the one typing
+        // waits until it has the last one, or its keystroke would be concurrent with it
+        // (and land after it, not at the front).
+        if k > 0 {
+            let prev = format!("‹{}›", k - 1);
+            until("the typing editor has the last keystroke", || {
+                ed.sync();
+                ed.doc.get_or_insert_text("content").get_string(&ed.doc.transact()).starts_with(&prev)
+            })
+            .await;
+        }
         let data = ed.type_front(&token);
         let t0 = Instant::now();
         if by_doc {
@@ -153,7 +167,10 @@ async fn main() {
             while !g.text().starts_with(&token) {
                 match tokio::time::timeout(Duration::from_secs(10), rx.recv()).await {
                     Ok(Ok(PeerEvent::Message(_))) | Ok(Ok(PeerEvent::Status(_))) | Ok(Err(_)) => {}
-                    Err(_) => panic!("keystroke {k} never reached a guest"),
+                    Err(_) => {
+                        let head = |t: String| t.chars().take(30).collect::<String>();
+                        panic!("keystroke {k} never reached a guest: guest {:?}, self-joined editor {:?}, bound editor {:?}", head(g.text()), head({ join_ed.sync(); join_ed.doc.get_or_insert_text("content").get_string(&join_ed.doc.transact()) }), head({ doc_ed.sync(); doc_ed.doc.get_or_insert_text("content").get_string(&doc_ed.doc.transact()) }))
+                    }
                 }
             }
         }
@@ -194,4 +211,43 @@ async fn main() {
     println!("  document            {:.0} KiB", kib(per_doc));
     println!("  document + self-join {:.0} KiB", kib(per_join));
     println!("  ratio: {:.2}x", per_doc / per_join);
+
+    // Opening a 10 MB file, each path on files of its own (nothing cached between them).
+    let big: String = (0..).map(|i| format!("function f{i}(a, b) {{ return a * {i} + b; }} // {}\n", "x".repeat(i % 40))).scan(0usize, |n, l| {
+        *n += l.len();
+        (*n <= 10 << 20).then_some(l)
+    }).collect();
+    for i in 0..6 {
+        std::fs::write(ws.path().join(format!("big{i}.js")), &big).expect("write");
+    }
+    let (mut t_doc, mut t_before, mut m_doc, mut m_before) = (vec![], vec![], vec![], vec![]);
+    let mut keep = vec![];
+    for i in 0..6 {
+        settle().await;
+        let base = rss();
+        let path = format!("big{i}.js");
+        let t0 = Instant::now();
+        if i % 2 == 0 {
+            let (r, stream) = Replica::new();
+            call(&api, json!({"method": "docOpen", "params": {"path": path}}), Some(stream)).await;
+            until("the whole text", || r.len() == big.len()).await;
+            t_doc.push(t0.elapsed().as_secs_f64() * 1e3);
+            keep.push(r);
+            // The document's analysis runs after the open: wait for it before measuring.
+            tokio::time::sleep(Duration::from_millis(1500)).await;
+            m_doc.push(rss().saturating_sub(base) as f64 / 1048576.0);
+        } else {
+            let f = call(&api, json!({"method": "readFile", "params": {"path": path}}), None).await;
+            let text = f["text"].as_str().expect("text").to_owned();
+            call(&api, json!({"method": "syntaxOpen", "params": {"doc": format!("b{i}"), "path": path, "text": text}}), None).await;
+            t_before.push(t0.elapsed().as_secs_f64() * 1e3);
+            tokio::time::sleep(Duration::from_millis(1500)).await;
+            m_before.push(rss().saturating_sub(base) as f64 / 1048576.0);
+        }
+    }
+    let show = |v: &[f64]| v.iter().map(|x| format!("{x:.0}")).collect::<Vec<_>>().join(", ");
+    println!("opening a {:.1} MB file until the editor holds its text (3 each, alternating)", big.len() as f64 / 1e6);
+    println!("  document  {} ms; host +{} MB", show(&t_doc), show(&m_doc));
+    println!("  before    {} ms; host +{} MB", show(&t_before), show(&m_before));
+    println!("  (the page's first paint of the text is the browser's part, the same for both)");
 }
