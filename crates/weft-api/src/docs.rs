@@ -198,9 +198,23 @@ impl Editors {
         });
         // The text and the queue at one instant: what the observer saw before is in the text.
         let ((), text, sv) = doc.at_rest(true, || pending.0.lock().unwrap_or_else(|e| e.into_inner()).clear());
-        let first = syntax.open(id.clone(), path.to_owned(), text.unwrap_or_default(), limit)?;
-        let (tx, frames) = tokio::sync::watch::channel(Some(Arc::new(DocEvent::Analysis { analysis: first, sv })));
-        let worker = tokio::runtime::Handle::current().spawn(follow(syntax.clone(), doc.clone(), id.clone(), path.to_owned(), limit, pending, tx));
+        // The first parse (a full one: seconds for a file of megabytes) runs after the open
+        // has sent the text, on the blocking pool: the editor shows the text at once and its
+        // highlighting follows. Changes meanwhile queue in `pending`, applied after it.
+        let (tx, frames) = tokio::sync::watch::channel(None);
+        let (s, i, p) = (syntax.clone(), id.clone(), path.to_owned());
+        let (d, pend) = (doc.clone(), pending);
+        let worker = tokio::runtime::Handle::current().spawn(async move {
+            let (s2, i2, p2) = (s.clone(), i.clone(), p.clone());
+            match tokio::task::spawn_blocking(move || s2.open(i2, p2, text.unwrap_or_default(), limit)).await {
+                Ok(Ok(first)) => {
+                    let _ = tx.send(Some(Arc::new(DocEvent::Analysis { analysis: first, sv })));
+                }
+                Ok(Err(e)) => tracing::warn!("analysing {p} failed: {e}"),
+                Err(e) => tracing::warn!("analysing {p} failed: {e}"),
+            }
+            follow(s, d, i, p, limit, pend, tx).await;
+        });
         analysed.insert(doc.name.clone(), Analysed { id: id.clone(), doc: doc.clone(), editors: 1, frames: frames.clone(), worker });
         Ok((id, frames))
     }
