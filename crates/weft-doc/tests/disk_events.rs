@@ -9,7 +9,7 @@ use std::sync::{Arc, Weak};
 
 use weft_doc::Documents;
 use weft_fs::{FakeFs, Watcher, Workspace};
-use yrs::{GetString, Text};
+use yrs::Text;
 
 struct Setup {
     fake: Arc<FakeFs>,
