@@ -61,20 +61,9 @@ fn main() {
         git(&b, &["config", "user.name", "bench"]);
         git(&b, &["config", "gc.auto", "0"]);
         let store = Store::open(&db, &a, opts()).expect("open");
-        let g = || time(|| sh(&b, "git add -A && git commit -q -m full"));
-        let w = || {
-            time(|| {
-                let c = store.create("full", Origin::Manual, None).expect("create");
-                assert!(c.new);
-            })
-        };
-        if i % 2 == 0 {
-            git_fulls.push(g());
-            weft_fulls.push(w());
-        } else {
-            weft_fulls.push(w());
-            git_fulls.push(g());
-        }
+        let (g, w) = both(i, &b, "full", &store);
+        git_fulls.push(g);
+        weft_fulls.push(w);
     }
     let store = Store::open(&db, &a, opts()).expect("open");
     let med_of = |v: &mut Vec<Duration>| {
@@ -98,20 +87,9 @@ fn main() {
             text.extend_from_slice(format!("\n// edit {round}\n").as_bytes());
             fs::write(&p, text).expect("write");
         }
-        let g = || time(|| sh(&b, &format!("git add -A && git commit -q -m edit{round}")));
-        let w = || {
-            time(|| {
-                let c = store.create("edit", Origin::Manual, None).expect("create");
-                assert!(c.new);
-            })
-        };
-        if round % 2 == 0 {
-            git_inc.push(g());
-            weft_inc.push(w());
-        } else {
-            weft_inc.push(w());
-            git_inc.push(g());
-        }
+        let (g, w) = both(round, &b, &format!("edit{round}"), &store);
+        git_inc.push(g);
+        weft_inc.push(w);
     }
     let (blobs, payload) = store.blob_stats().expect("stats");
     println!("blobs: {blobs}, compressed payload {:.1} MB", payload as f64 / 1e6);
@@ -138,6 +116,24 @@ fn main() {
     let mb = |b: u64| b as f64 / 1e6;
     println!("| store size after {} snapshots, apparent | {:.1} MB | {:.1} MB | {:.2}x |", rounds + 1, mb(weft_size), mb(git_size), weft_size as f64 / git_size as f64);
     println!("| the same, space on disk (du) | {:.1} MB | {:.1} MB | {:.2}x |", mb(weft_du), mb(git_du), weft_du as f64 / git_du as f64);
+}
+
+/// One snapshot by each side, git first on even rounds and Weft first on odd ones: (git, weft).
+fn both(round: usize, git_root: &Path, label: &str, store: &Store) -> (Duration, Duration) {
+    let g = || time(|| sh(git_root, &format!("git add -A && git commit -q -m {label}")));
+    let w = || {
+        time(|| {
+            let c = store.create(label, Origin::Manual, None).expect("create");
+            assert!(c.new, "the tree changed, so the checkpoint is new");
+        })
+    };
+    if round % 2 == 0 {
+        let gd = g();
+        (gd, w())
+    } else {
+        let wd = w();
+        (g(), wd)
+    }
 }
 
 /// Reads every file under `root` once (the page cache then holds both trees alike).
