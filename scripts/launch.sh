@@ -8,4 +8,5 @@ scripts/setup.sh
 echo "==> cargo: building weft and the desktop app (release)"
 cargo build --release -p weft-cli -p weft-desktop --features weft-desktop/custom-protocol
 echo "==> opening $folder"
-exec target/release/weft-desktop "$folder"
+# A shared target folder (CARGO_TARGET_DIR) is where cargo put it.
+exec "${CARGO_TARGET_DIR:-target}/release/weft-desktop" "$folder"
