@@ -34,6 +34,14 @@ impl Shell {
     fn refuses(&self, method: Method) -> Option<&'static str> {
         self.unsupported.iter().find(|(m, _)| *m == method).map(|(_, why)| *why)
     }
+
+    /// `unsupported` when this shell refuses `method`, with its reason.
+    fn allows(&self, method: Method) -> Result<()> {
+        match self.refuses(method) {
+            Some(why) => Err(ApiError::new(crate::ErrorCode::Unsupported, format!("{} does not do {}: {why}", self.name, method.name()))),
+            None => Ok(()),
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -170,9 +178,7 @@ impl Api {
         let span = tracing::info_span!("request", id, method = %method);
         let result = async {
             let request: Request = serde_json::from_value(request).map_err(|e| ApiError::bad_request(format!("malformed request: {e}")))?;
-            if let Some(why) = self.inner.shell.refuses(request.method()) {
-                return Err(ApiError::new(crate::ErrorCode::Unsupported, format!("{} does not do {method}: {why}", self.inner.shell.name)));
-            }
+            self.inner.shell.allows(request.method())?;
             handlers::dispatch(self, request, stream).await
         }
         .instrument(span.clone())
@@ -188,9 +194,7 @@ impl Api {
     /// method table names. The shell's refusals apply as in [`Api::call`].
     pub async fn request<T: serde::de::DeserializeOwned>(&self, request: Request) -> Result<T> {
         let method = request.method();
-        if let Some(why) = self.inner.shell.refuses(method) {
-            return Err(ApiError::new(crate::ErrorCode::Unsupported, format!("{} does not do {}: {why}", self.inner.shell.name, method.name())));
-        }
+        self.inner.shell.allows(method)?;
         let value = handlers::dispatch(self, request, None).await?;
         serde_json::from_value(value).map_err(|e| ApiError::internal(format!("{}: unexpected result: {e}", method.name())))
     }

@@ -85,10 +85,10 @@ async fn status(api: &Api) -> anyhow::Result<CollabStatus> {
 /// A guest's link, inviting them if they are new (a restarted host keeps its guests, so
 /// the same link keeps working) and setting their access.
 async fn invite(api: &Api, name: &str, read_only: bool) -> anyhow::Result<String> {
-    let known = status(api).await?.guests.into_iter().find(|g| g.name == name);
-    let status: CollabStatus = match known {
-        Some(g) if g.read_only == read_only => status(api).await?,
-        Some(g) => api.request(Request::CollabSetRole { token: g.token, read_only }).await.map_err(err)?,
+    let now = status(api).await?;
+    let status: CollabStatus = match now.guests.iter().find(|g| g.name == name) {
+        Some(g) if g.read_only == read_only => now.clone(),
+        Some(g) => api.request(Request::CollabSetRole { token: g.token.clone(), read_only }).await.map_err(err)?,
         None => api.request(Request::CollabInvite { name: name.to_owned(), read_only }).await.map_err(err)?,
     };
     // A new guest's token is the one the host did not know before.

@@ -7,7 +7,6 @@
 //! (Zed's `FakeFs` is the model; ours keeps real files, so the jail, encodings and atomic
 //! writes under test are the real ones.)
 
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -168,8 +167,8 @@ impl Fs for FakeFs {
         // Whether a path came into being is not known here; the disk says at flush time
         // whether it is gone. A created file reported as modified is what the OS watcher
         // does too when its create and write events coalesce.
-        let seen: HashSet<&Path> = paths.iter().copied().collect();
-        let list: Vec<(&Path, bool)> = seen.into_iter().map(|p| (p, false)).collect();
+        // (`changed` keeps each path once.)
+        let list: Vec<(&Path, bool)> = paths.iter().map(|p| (*p, false)).collect();
         self.changed(&list);
     }
 

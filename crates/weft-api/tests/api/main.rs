@@ -235,35 +235,3 @@ async fn the_terminal_shell_setting_is_what_terminals_run() {
     assert!(String::from_utf8_lossy(&bytes.lock().expect("lock")).contains("shell-from-settings"));
     assert_eq!(exited.lock().expect("lock").as_ref().map(|v| v["code"].clone()), Some(json!(3)));
 }
-
-/// A failed request is logged once, with its request id, method and code; what a handler
-/// logs carries the same id (the request's span).
-#[test]
-fn failed_requests_are_logged_with_their_id_method_and_code() {
-    #[derive(Clone, Default)]
-    struct Buf(Arc<Mutex<Vec<u8>>>);
-    impl std::io::Write for Buf {
-        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().expect("lock").extend_from_slice(b);
-            Ok(b.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let buf = Buf::default();
-    let b = buf.clone();
-    let subscriber = tracing_subscriber::fmt().with_writer(move || b.clone()).with_ansi(false).finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-    let f = fixture(SERVE);
-    rt.block_on(async {
-        f.api.call(json!({"method": "readFile", "params": {"path": "hello.txt"}}), None).await.expect("read");
-        let err = f.api.call(json!({"method": "readFile", "params": {"path": "missing.txt"}}), None).await.expect_err("missing");
-        assert_eq!(err.code, "not_found");
-    });
-    let log = String::from_utf8(buf.0.lock().expect("lock").clone()).expect("utf-8");
-    let failed: Vec<&str> = log.lines().filter(|l| l.contains("code=")).collect();
-    assert_eq!(failed.len(), 1, "one line per failed request, none for the one that worked:\n{log}");
-    assert!(failed[0].contains("request{id=") && failed[0].contains("method=readFile") && failed[0].contains("code=not_found"), "{}", failed[0]);
-}
