@@ -13,7 +13,10 @@ import { fileURLToPath } from 'node:url';
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const app = process.env.WEFT_DESKTOP_BIN ?? join(process.env.CARGO_TARGET_DIR ?? join(repo, 'target'), 'debug', 'weft-desktop');
 const driverBin = process.env.TAURI_DRIVER ?? join(process.env.CARGO_HOME ?? join(homedir(), '.cargo'), 'bin', 'tauri-driver');
-const PORT = 4444 + Math.floor(Math.random() * 500);
+// tauri-driver's port and the native WebKitWebDriver's beside it, both chosen here: left to
+// its default (4445) the native driver collided once with a random pick of 4445 and the run
+// hung.
+const PORT = 20000 + 2 * Math.floor(Math.random() * 5000);
 const base = `http://127.0.0.1:${PORT}`;
 const ELEMENT = 'element-6066-11e4-a52e-4f735466cecf';
 
@@ -50,7 +53,7 @@ before(async () => {
   writeFileSync(join(ws, 'README.md'), '# Smoke\n');
   writeFileSync(join(ws, '.gitignore'), 'target/\n');
   mkdirSync(join(ws, 'target'));
-  driver = spawn(driverBin, ['--port', String(PORT)], {
+  driver = spawn(driverBin, ['--port', String(PORT), '--native-port', String(PORT + 1)], {
     stdio: ['ignore', 'ignore', 'inherit'],
     env: { ...process.env, WEBKIT_DISABLE_DMABUF_RENDERER: '1', WEFT_CONFIG_DIR: join(appDir, 'c'), WEFT_DATA_DIR: join(appDir, 'd') },
   });
