@@ -83,4 +83,18 @@ echo "==> e2e: headless Chromium against weft serve"
 echo "==> desktop: the real window under Xvfb via WebDriver"
 (cd ui && WEBKIT_DISABLE_DMABUF_RENDERER=1 xvfb-run -a -s '-screen 0 1280x800x24' node --test tests/desktop/)
 
+echo "==> bundle: the .deb, unpacked into a clean folder, opens its window on a folder"
+# Tauri's own bundler (the CLI from npm) packs the binary the desktop test just used. The
+# AppImage needs linuxdeploy, which the bundler downloads from GitHub: this machine cannot
+# reach it, so only the .deb is built here (the release workflow builds both).
+ui/node_modules/.bin/tauri bundle --debug --bundles deb --ci
+deb=$(ls "${CARGO_TARGET_DIR:-target}"/debug/bundle/deb/Weft_*_amd64.deb)
+dpkg-deb -f "$deb" Depends | grep -q libwebkit2gtk-4.1 || { echo "FAIL: the .deb does not depend on WebKitGTK"; exit 1; }
+root="$scratch/deb-root"
+dpkg -x "$deb" "$root"
+grep -qx 'Exec=weft-desktop' "$root/usr/share/applications/Weft.desktop" || { echo "FAIL: the .deb's desktop entry does not start weft-desktop"; exit 1; }
+test -s "$root/usr/share/icons/hicolor/128x128/apps/weft-desktop.png" || { echo "FAIL: the .deb has no 128x128 icon"; exit 1; }
+(cd ui && WEFT_DESKTOP_BIN="$root/usr/bin/weft-desktop" WEBKIT_DISABLE_DMABUF_RENDERER=1 xvfb-run -a -s '-screen 0 1280x800x24' \
+  node --test --test-name-pattern 'opens on a folder' tests/desktop/)
+
 echo "all tests passed"

@@ -1,5 +1,5 @@
 fn main() {
-    // The config lives at the repository root; tauri-build reads it (and its capabilities
-    // under src-tauri/capabilities) from there.
-    tauri_build::try_build(tauri_build::Attributes::new().config_path("../tauri.conf.json")).expect("tauri-build failed");
+    // The config is tauri.conf.json beside the root Cargo.toml (this crate's manifest); the
+    // capabilities live with the shell's sources.
+    tauri_build::try_build(tauri_build::Attributes::new().capabilities_path_pattern("./src-tauri/capabilities/**/*")).expect("tauri-build failed");
 }

@@ -58,7 +58,7 @@ fn main() {
         .plugin(tauri_plugin_opener::init())
         .manage(api)
         .invoke_handler(tauri::generate_handler![call, call_stream])
-        .run(tauri::generate_context!("../tauri.conf.json"));
+        .run(tauri::generate_context!());
     if let Err(e) = result {
         eprintln!("weft: the window failed: {e}");
         std::process::exit(1);
