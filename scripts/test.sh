@@ -95,6 +95,6 @@ dpkg -x "$deb" "$root"
 grep -qx 'Exec=weft-desktop' "$root/usr/share/applications/Weft.desktop" || { echo "FAIL: the .deb's desktop entry does not start weft-desktop"; exit 1; }
 test -s "$root/usr/share/icons/hicolor/128x128/apps/weft-desktop.png" || { echo "FAIL: the .deb has no 128x128 icon"; exit 1; }
 (cd ui && WEFT_DESKTOP_BIN="$root/usr/bin/weft-desktop" WEBKIT_DISABLE_DMABUF_RENDERER=1 xvfb-run -a -s '-screen 0 1280x800x24' \
-  node --test --test-name-pattern 'opens on a folder' tests/desktop/)
+  node --test --test-name-pattern 'opens on a folder' tests/desktop/smoke.test.mjs)
 
 echo "all tests passed"

@@ -1,4 +1,4 @@
-//! The desktop shell: one window, the dialog and opener plugins, and IPC commands that hands every
+//! The desktop shell: one window, the dialog, opener and updater plugins (./updates.rs), and IPC commands that hands every
 //! request to weft-api. No domain logic lives here; streams are adapted onto Tauri
 //! Channels (JSON frames as JSON, byte frames raw).
 
@@ -9,6 +9,8 @@ use std::path::PathBuf;
 use serde_json::Value;
 use tauri::ipc::{Channel, InvokeResponseBody};
 use tauri::State;
+
+mod updates;
 use weft_api::{Api, ApiError, AppPaths, Shell, Stream, StreamFrame};
 
 /// The window does every request: it opens any folder the user picks and lists recent ones.
@@ -56,8 +58,10 @@ fn main() {
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_opener::init())
+        .plugin(tauri_plugin_updater::Builder::new().build())
         .manage(api)
-        .invoke_handler(tauri::generate_handler![call, call_stream])
+        .manage(updates::Updates::default())
+        .invoke_handler(tauri::generate_handler![call, call_stream, updates::update_check, updates::update_download, updates::update_install])
         .run(tauri::generate_context!());
     if let Err(e) = result {
         eprintln!("weft: the window failed: {e}");

@@ -20,6 +20,7 @@ import { Documents } from './workbench/documents';
 import { Layout } from './workbench/layout';
 import { SessionState } from './workbench/session';
 import { Preferences } from './workbench/settings';
+import { Updates } from './workbench/updates';
 
 /** Requests main.ts sent before this code loaded: the root listing and the restored files. */
 export interface Preload {
@@ -37,6 +38,8 @@ export class App implements Workbench {
   private terminalsP: Promise<TerminalPanel> | null = null;
   /** The agent panel loads on first use, like the terminal. */
   private agentP: Promise<AgentPanel> | null = null;
+  /** The desktop app's updates (none in the browser). */
+  private updates: Updates | null = null;
 
   constructor(
     readonly backend: Backend,
@@ -108,8 +111,10 @@ export class App implements Workbench {
     // Restored files are documents: Rust merges what changes on disk, watcher or not.
     this.preload = null;
     this.docs.startupDone();
-    // Off the start-up path: the ledger is read once the editor is interactive.
+    // Off the start-up path: the ledger is read once the editor is interactive, and the
+    // update server asked a little later.
     setTimeout(() => void this.layout.costMeter.refresh(null), 500);
+    if (this.settings().updateCheck) setTimeout(() => void this.updates?.checkQuietly(), 1500);
   }
 
   // ---- files and tabs -------------------------------------------------------------------
@@ -293,6 +298,11 @@ export class App implements Workbench {
       { id: 'view.toggleAgent', title: 'Toggle Agent', key: 'Mod-Alt-i', inTerminal: true, run: () => void this.toggleAgent() },
       { id: 'collab.join', title: 'Join a Live Session…', run: () => this.join() },
     );
+    const updater = this.backend.updater;
+    if (updater) {
+      this.updates = new Updates(updater, this.layout.updateItem, () => this.docs.confirmDiscardAll('restarting to update'));
+      this.commands.register({ id: 'app.checkForUpdates', title: 'Check for Updates…', run: () => void this.updates?.checkNow() });
+    }
     if (this.info.canOpenFolders) this.commands.register({ id: 'file.openFolder', title: 'Open Folder…', key: 'Mod-o', run: () => void this.openFolderDialog() });
     this.prefs.applyKeys();
   }

@@ -20,6 +20,9 @@ pub struct Settings {
     pub large_file_mb: u32,
     /// Reopen the tabs that were open when a folder is opened again.
     pub restore_tabs: bool,
+    /// Check for a new version of the desktop app once after start (it is never installed
+    /// without asking; "Check for Updates…" works either way).
+    pub update_check: bool,
     /// "auto" (DOM on Linux's WebKitGTK, where WebGL lags while typing; WebGL elsewhere),
     /// "dom" or "webgl".
     pub terminal_renderer: String,
@@ -98,6 +101,7 @@ impl Default for Settings {
             word_wrap: false,
             large_file_mb: 20,
             restore_tabs: true,
+            update_check: true,
             terminal_renderer: "auto".into(),
             terminal_shell: Vec::new(),
             checkpoint_auto: true,

@@ -106,6 +106,24 @@ export interface StreamHandle<R = unknown> {
   cancel(): void;
 }
 
+/** An available update, as the desktop app's updater reports it. */
+export interface UpdateInfo {
+  version: string;
+  currentVersion: string;
+  date: string | null;
+  notes: string | null;
+}
+
+/** The desktop app's updater (src-tauri/src/updates.rs); absent in the browser. */
+export interface Updater {
+  /** null: this is the newest version. Rejects when the server cannot be reached. */
+  check(): Promise<UpdateInfo | null>;
+  /** Downloads the update the last check found; rejects when its signature does not hold. */
+  download(onProgress: (received: number, total: number | null) => void): Promise<void>;
+  /** Installs the verified download and restarts into it. */
+  install(): Promise<void>;
+}
+
 /** What a transport must provide. Implemented by ./tauri.ts and ./ws.ts only. */
 export interface Transport {
   readonly kind: 'desktop' | 'browser';
@@ -120,6 +138,7 @@ export interface Transport {
   onCloseRequested(confirmClose: () => Promise<boolean>): void;
   /** Connection up/down (the WebSocket may drop; IPC never does). */
   onConnection(listener: (up: boolean) => void): void;
+  readonly updater?: Updater;
 }
 
 let streamCounter = 0;
@@ -298,6 +317,8 @@ export class Backend {
   docSaveAll() { return this.api.docSaveAll(); }
 
   pickFolder() { return this.t.pickFolder(); }
+  /** Only the desktop app updates itself. */
+  get updater(): Updater | undefined { return this.t.updater; }
   openExternal(url: string) { if (/^(https?|mailto):/i.test(url)) this.t.openExternal(url); }
   setTitle(title: string) { this.t.setTitle(title); }
   onCloseRequested(confirmClose: () => Promise<boolean>) { this.t.onCloseRequested(confirmClose); }

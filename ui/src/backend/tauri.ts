@@ -6,7 +6,7 @@ import { getCurrentWindow } from '@tauri-apps/api/window';
 import { open } from '@tauri-apps/plugin-dialog';
 import { openUrl } from '@tauri-apps/plugin-opener';
 import type { Request } from '../bindings/Request';
-import { BackendError, type ErrorCode, type Frame, type Transport } from './index';
+import { BackendError, type ErrorCode, type Frame, type Transport, type UpdateInfo, type Updater } from './index';
 
 function toError(e: unknown): BackendError {
   if (e && typeof e === 'object' && 'code' in e && 'message' in e) {
@@ -59,4 +59,14 @@ export class TauriTransport implements Transport {
   onConnection(listener: (up: boolean) => void): void {
     listener(true);
   }
+
+  readonly updater: Updater = {
+    check: () => invoke<UpdateInfo | null>('update_check').catch((e) => { throw toError(e); }),
+    download: (onProgress) => {
+      const progress = new Channel<{ received: number; total: number | null }>();
+      progress.onmessage = (p) => onProgress(p.received, p.total);
+      return invoke<void>('update_download', { progress }).catch((e) => { throw toError(e); });
+    },
+    install: () => invoke<void>('update_install').catch((e) => { throw toError(e); }),
+  };
 }

@@ -14,6 +14,11 @@ largeFileMb: number,
  */
 restoreTabs: boolean, 
 /**
+ * Check for a new version of the desktop app once after start (it is never installed
+ * without asking; "Check for Updates…" works either way).
+ */
+updateCheck: boolean, 
+/**
  * "auto" (DOM on Linux's WebKitGTK, where WebGL lags while typing; WebGL elsewhere),
  * "dom" or "webgl".
  */

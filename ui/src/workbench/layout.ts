@@ -39,11 +39,16 @@ export class Layout {
   readonly terminalHost = h('div', { class: 'terminal-host', hidden: true });
   readonly agentHost = h('div', { class: 'agent-host', hidden: true });
   private groupsEl!: HTMLElement;
-  private status!: Record<'left' | 'conn' | 'pos' | 'lang' | 'eol' | 'enc' | 'mode' | 'problems', HTMLElement>;
+  private status!: Record<'left' | 'conn' | 'pos' | 'lang' | 'eol' | 'enc' | 'mode' | 'problems' | 'update', HTMLElement>;
   private outline!: OutlinePanel;
   showSidebar: (which: SideView) => void = () => {};
 
   constructor(private wb: Workbench) {}
+
+  /** The status bar's update item (./updates.ts fills it). */
+  get updateItem(): HTMLElement {
+    return this.status.update;
+  }
 
   get active(): Tab | null {
     return this.activeGroup?.active ?? null;
@@ -111,7 +116,7 @@ export class Layout {
     const item = (cls: string, title = '') => h('span', { class: `status-item ${cls}`, title });
     this.status = {
       conn: item('conn'), left: item('file'), pos: item('pos', 'Line and column'), lang: item('lang', 'Language'),
-      eol: item('eol', 'Line endings'), enc: item('enc', 'Encoding'), mode: item('mode'), problems: item('problems'),
+      eol: item('eol', 'Line endings'), enc: item('enc', 'Encoding'), mode: item('mode'), problems: item('problems'), update: item('update'),
     };
     this.status.problems.addEventListener('click', () => {
       const view = this.active?.view;
@@ -123,7 +128,7 @@ export class Layout {
     const agentBtn = h('button', { class: 'status-btn agent-btn', title: 'Toggle the agent panel (Ctrl+Alt+I)', onclick: () => actions.toggleAgent() }, '✦ Agent');
     const themeBtn = h('button', { class: 'status-btn', title: 'Toggle dark/light theme', onclick: () => actions.toggleTheme() }, '◐');
     const statusbar = h('footer', { class: 'statusbar' }, this.status.conn, this.status.left, h('span', { class: 'spacer' }),
-      this.status.problems, this.status.mode, this.status.pos, this.status.lang, this.status.eol, this.status.enc, this.costMeter.el, agentBtn, termBtn, themeBtn, settingsBtn);
+      this.status.problems, this.status.mode, this.status.pos, this.status.lang, this.status.eol, this.status.enc, this.costMeter.el, this.status.update, agentBtn, termBtn, themeBtn, settingsBtn);
     return h('div', { class: 'workbench' }, this.topbar(actions), h('div', { class: 'main' }, this.sidebar, h('div', { class: 'editor-area' }, this.groupsEl, this.terminalHost), this.agentHost), statusbar);
   }
 
