@@ -47,6 +47,15 @@ fi
 command -v x86_64-w64-mingw32-gcc >/dev/null || { echo "FAIL: mingw-w64 is not installed (scripts/setup.sh installs it)"; exit 1; }
 cargo check --workspace --all-targets --target x86_64-pc-windows-gnu
 
+echo "==> macos: the crates with macOS-only code that build without Apple's SDK type-check for x86_64-apple-darwin"
+# weft-pty lists a terminal's processes with sysinfo there. The others need the SDK's C
+# headers (ring, zstd, tree-sitter, the window's Objective-C), so the GitHub workflow's
+# macOS job is where the rest is built.
+if ! rustup target list --installed | grep -qx x86_64-apple-darwin; then
+  rustup target add x86_64-apple-darwin || { echo "FAIL: cannot install the Rust target x86_64-apple-darwin"; exit 1; }
+fi
+cargo check --target x86_64-apple-darwin -p weft-fs -p weft-doc -p weft-pty --all-targets
+
 echo "==> windows: the platform-neutral crates' tests, as Windows programs under Wine"
 # Real Windows semantics where Wine has them (paths, file sharing, no POSIX permissions);
 # tests that only mean something on Unix are gated with cfg(unix). Never skipped quietly.
@@ -59,6 +68,9 @@ windeps="${CARGO_TARGET_DIR:-target}/x86_64-pc-windows-gnu/debug/deps"
 x86_64-w64-mingw32-gcc -shared -O2 -o "$windeps/bcryptprimitives.dll" scripts/wine/bcryptprimitives.c -ladvapi32
 WINEPREFIX="$scratch/wine" WINEDEBUG=-all WEFT_UNDER_WINE=1 CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER=wine \
   cargo test --target x86_64-pc-windows-gnu "${wine_crates[@]}"
+# A terminal's process tree as a Job Object (weft-pty's other tests need ConPTY, which Wine lacks).
+WINEPREFIX="$scratch/wine" WINEDEBUG=-all WEFT_UNDER_WINE=1 CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER=wine \
+  cargo test --target x86_64-pc-windows-gnu -p weft-pty --test job
 
 echo "==> cargo test"
 # The setup installed a Secret Service to test the OS keychain against: it must run.

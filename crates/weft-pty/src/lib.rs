@@ -13,7 +13,7 @@
 //!
 //! It knows nothing of Tauri, WebSockets or JSON: bytes in, bytes and an exit status out.
 
-mod process;
+pub mod process;
 mod session;
 
 /// Variables holding Weft's own secrets (model keys, the server's token): removed from the

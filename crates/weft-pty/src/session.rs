@@ -85,6 +85,7 @@ struct Session {
     title: String,
     agent: bool,
     pid: Option<u32>,
+    tree: process::ProcessTree,
     master: Mutex<Box<dyn MasterPty + Send>>,
     writer: Mutex<Box<dyn Write + Send>>,
     killer: Mutex<Box<dyn ChildKiller + Send + Sync>>,
@@ -187,6 +188,7 @@ impl Terminals {
             title: opts.title.clone().unwrap_or_else(|| title.rsplit('/').next().unwrap_or(&title).to_owned()),
             agent: opts.agent,
             pid: child.process_id(),
+            tree: process::ProcessTree::adopt(&*child),
             master: Mutex::new(pair.master),
             writer: Mutex::new(writer),
             killer: Mutex::new(child.clone_killer()),
@@ -311,7 +313,7 @@ impl Terminals {
         if s.exited.lock().unwrap_or_else(|p| p.into_inner()).is_some() {
             return Ok(Vec::new());
         }
-        Ok(s.pid.map(process::session_members).unwrap_or_default())
+        Ok(s.tree.members())
     }
 
     /// Kills the shell and everything started in it, and forgets the session.
@@ -345,9 +347,7 @@ impl Session {
     fn shutdown(&self) {
         self.closed.store(true, Ordering::Relaxed);
         self.flow_cv.notify_all();
-        if let Some(pid) = self.pid {
-            process::kill_session(pid);
-        }
+        self.tree.kill();
         let _ = self.killer.lock().unwrap_or_else(|p| p.into_inner()).kill();
         self.slot.lock().unwrap_or_else(|p| p.into_inner()).sink = None;
     }
