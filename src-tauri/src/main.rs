@@ -31,9 +31,14 @@ async fn call_stream(api: State<'_, Api>, request: Value, stream: String, channe
     api.call(request, Some(Stream::new(stream, sink))).await
 }
 
+/// Whether a terminal started the app (not the Finder, a desktop file or the Start menu).
+fn from_terminal() -> bool {
+    std::io::IsTerminal::is_terminal(&std::io::stdin())
+}
+
 /// The folder to open (see weft_api::launch_folder).
 fn initial_folder() -> Option<PathBuf> {
-    weft_api::launch_folder(std::env::args_os().nth(1).map(PathBuf::from), std::io::IsTerminal::is_terminal(&std::io::stdin()), std::env::current_dir().ok())
+    weft_api::launch_folder(std::env::args_os().nth(1).map(PathBuf::from), from_terminal(), std::env::current_dir().ok())
 }
 
 fn main() {
@@ -48,6 +53,7 @@ fn main() {
         }
     };
     tauri::async_runtime::set(runtime.handle().clone());
+    weft_api::import_login_env(from_terminal());
     let api = Api::new(SHELL, paths);
     if let Some(folder) = initial_folder() {
         if let Err(e) = api.open_workspace(&folder) {

@@ -33,7 +33,7 @@ pub use checkpoints::open_store;
 pub use weft_store::{ChangeStatus, Checkpoint, Created, FailedFile, FileChange, GcReport, Origin, RestorePlan, RestoreReport, Skipped, Summary};
 pub use dto::*;
 pub use error::{ApiError, ErrorCode};
-pub use paths::{init_logging, launch_folder, AppPaths};
+pub use paths::{init_logging, import_login_env, launch_folder, AppPaths};
 pub use settings::Settings;
 pub use stream::{Bytes, Stream, StreamFrame, StreamSink};
 pub use syntax::Analysis;

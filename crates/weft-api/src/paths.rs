@@ -60,6 +60,17 @@ pub fn launch_folder(arg: Option<PathBuf>, from_terminal: bool, cwd: Option<Path
     (from_terminal && cwd.parent().is_some() && Some(&cwd) != dirs::home_dir().as_ref()).then_some(cwd)
 }
 
+/// For the desktop app at start: on macOS, an app opened from the Finder or the Dock has
+/// launchd's bare environment, so the programs it starts (terminals, the agent's commands)
+/// get the login shell's instead, imported in the background (weft_pty::login_env).
+/// Started from a terminal, or on another system, the environment is already the user's.
+pub fn import_login_env(from_terminal: bool) {
+    if cfg!(target_os = "macos") && !from_terminal {
+        #[cfg(unix)]
+        weft_pty::login_env::import_from_user_shell(std::time::Duration::from_secs(10));
+    }
+}
+
 /// Creates `dir` (and its parents) and makes it user-only on Unix. On Windows the folders
 /// under the user's profile are already the user's.
 fn private_dir(dir: &std::path::Path) -> std::io::Result<()> {

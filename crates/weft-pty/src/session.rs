@@ -167,6 +167,11 @@ impl Terminals {
             _ => user_shell(),
         };
         cmd.cwd(&opts.cwd);
+        // Started from the Finder, Weft has launchd's bare environment: the login shell's
+        // (./login_env.rs; empty when Weft was started from a shell) comes first.
+        for (k, v) in crate::login_env::vars() {
+            cmd.env(k, v);
+        }
         // Weft's own secrets stay with Weft: a terminal or an agent's command that wants a
         // key gets it from the project's environment, on purpose (opts.env below).
         for k in crate::SECRET_ENV {
@@ -488,17 +493,22 @@ fn pump(session: &Session, q: &Queue) {
 /// shell on macOS, where terminals conventionally start one.
 #[cfg(unix)]
 fn user_shell() -> (CommandBuilder, String) {
-    let shell = std::env::var("SHELL")
-        .ok()
-        .filter(|s| !s.is_empty())
-        .or_else(|| nix::unistd::User::from_uid(nix::unistd::getuid()).ok().flatten().map(|u| u.shell.display().to_string()))
-        .filter(|s| std::path::Path::new(s).exists())
-        .unwrap_or_else(|| "/bin/sh".to_owned());
+    let shell = user_shell_path();
     let mut cmd = CommandBuilder::new(&shell);
     if cfg!(target_os = "macos") {
         cmd.arg("-l");
     }
     (cmd, shell)
+}
+
+#[cfg(unix)]
+pub(crate) fn user_shell_path() -> String {
+    std::env::var("SHELL")
+        .ok()
+        .filter(|s| !s.is_empty())
+        .or_else(|| nix::unistd::User::from_uid(nix::unistd::getuid()).ok().flatten().map(|u| u.shell.display().to_string()))
+        .filter(|s| std::path::Path::new(s).exists())
+        .unwrap_or_else(|| "/bin/sh".to_owned())
 }
 
 /// PowerShell: the current one (pwsh) when installed, else Windows PowerShell, which every
