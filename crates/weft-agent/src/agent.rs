@@ -224,6 +224,8 @@ impl Agent {
         };
         let resolved = if prompt.mentions.is_empty() { vec![] } else { self.toolbox.resolve(&prompt.mentions).await };
         let mut system = self.config.system.clone();
+        system.push_str("\n\n");
+        system.push_str(&crate::command::system_note());
         if self.config.repo_map_tokens > 0 {
             let focus: Vec<String> = prompt
                 .mentions

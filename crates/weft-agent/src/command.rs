@@ -49,6 +49,22 @@ pub struct Finished {
     pub cancelled: bool,
 }
 
+/// For the system prompt: the system and the shell run_command uses, so the model writes
+/// commands that run here (cmd syntax on Windows, POSIX sh elsewhere).
+pub fn system_note() -> String {
+    let os = match std::env::consts::OS {
+        "macos" => "macOS",
+        "windows" => "Windows",
+        "linux" => "Linux",
+        other => other,
+    };
+    if cfg!(windows) {
+        format!("The user's system is {os}. run_command runs each command with `cmd.exe /C`: use cmd syntax, or `powershell -NoProfile -Command \"…\"` for PowerShell.")
+    } else {
+        format!("The user's system is {os}. run_command runs each command with `/bin/sh -c`: use POSIX shell syntax.")
+    }
+}
+
 fn shell_command(cmd: &str) -> Vec<String> {
     if cfg!(windows) {
         vec!["cmd.exe".into(), "/C".into(), cmd.into()]

@@ -398,6 +398,10 @@ async fn mentions_and_the_repo_map_reach_the_model() {
     // The repo map is in the system prompt, ranked towards the mentioned files.
     let system = body["system"][0]["text"].as_str().expect("system");
     assert!(system.contains("src/math.rs") && system.contains("double"), "{system}");
+    // The system and the shell its commands run in.
+    let os = if cfg!(target_os = "linux") { "Linux" } else if cfg!(windows) { "Windows" } else { "macOS" };
+    assert!(system.contains(&format!("The user's system is {os}.")), "{system}");
+    assert!(system.contains(if cfg!(windows) { "cmd.exe /C" } else { "/bin/sh -c" }), "{system}");
     let content = &body["messages"][0]["content"];
     let ctx = content[0]["text"].as_str().expect("context block");
     assert!(ctx.starts_with(weft_agent::context::CONTEXT_OPEN), "{ctx}");
