@@ -10,6 +10,7 @@ use serde_json::Value;
 use tauri::ipc::{Channel, InvokeResponseBody};
 use tauri::State;
 
+mod menu;
 mod updates;
 use weft_api::{Api, ApiError, AppPaths, Shell, Stream, StreamFrame};
 
@@ -61,16 +62,34 @@ fn main() {
             tracing::warn!("could not open {}: {e}", folder.display());
         }
     }
-    let result = tauri::Builder::default()
+    let builder = tauri::Builder::default();
+    // macOS only: elsewhere the window has no menu bar (see ./menu.rs).
+    #[cfg(target_os = "macos")]
+    let builder = builder.menu(menu::build).on_menu_event(|app, event| menu::clicked(app, event.id().as_ref()));
+    let app = builder
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_updater::Builder::new().build())
         .manage(api)
         .manage(updates::Updates::default())
         .invoke_handler(tauri::generate_handler![call, call_stream, updates::update_check, updates::update_download, updates::update_install])
-        .run(tauri::generate_context!());
-    if let Err(e) = result {
-        eprintln!("weft: the window failed: {e}");
-        std::process::exit(1);
-    }
+        .build(tauri::generate_context!());
+    let app = match app {
+        Ok(app) => app,
+        Err(e) => {
+            eprintln!("weft: the window failed: {e}");
+            std::process::exit(1);
+        }
+    };
+    app.run(|app, event| {
+        // Quit from the Dock or the system (or ⌘Q before the UI took it) while the window is
+        // open: the UI asks about unsaved edits and closes the window itself, and closing the
+        // last window ends the app. A restart for an update is not stopped.
+        if let tauri::RunEvent::ExitRequested { api, code, .. } = event {
+            if code != Some(tauri::RESTART_EXIT_CODE) && tauri::Manager::get_webview_window(app, "main").is_some() {
+                api.prevent_exit();
+                menu::clicked(app, "app.quit");
+            }
+        }
+    });
 }

@@ -61,6 +61,13 @@ export class App implements Workbench {
 
   async start(root: HTMLElement): Promise<void> {
     this.prefs.applyGlobal();
+    // The macOS menu's commands, the welcome page included (Quit must work there too).
+    this.backend.onMenu((id) => this.commands.run(id));
+    if (this.backend.kind === 'desktop') {
+      // Through the window's close prompt: unsaved edits are asked about once.
+      const close = () => void this.backend.closeWindow();
+      this.commands.register({ id: 'app.closeWindow', title: 'Close Window', run: close }, { id: 'app.quit', title: 'Quit Weft', run: close });
+    }
     if (!this.info.workspace) {
       root.replaceChildren(await this.welcome());
       return;

@@ -30,6 +30,17 @@ export function eventKey(e: KeyboardEvent): string | null {
   return [mod ? 'Mod' : '', ctrl ? 'Ctrl' : '', e.altKey ? 'Alt' : '', e.shiftKey ? 'Shift' : '', key].filter(Boolean).join('-');
 }
 
+/**
+ * The terminal's own copy and paste keys: Ctrl+Shift+C / Ctrl+Shift+V on Linux and Windows
+ * (plain Ctrl+C is the shell's interrupt). None on macOS: there ⌘C and ⌘V are the system's
+ * copy and paste, which xterm.js takes, and every Ctrl key belongs to the shell.
+ */
+export function terminalClipboardKey(e: KeyboardEvent, mac = isMac): 'copy' | 'paste' | null {
+  if (mac || e.type !== 'keydown' || !e.ctrlKey || !e.shiftKey || e.altKey || e.metaKey) return null;
+  const key = e.code === 'KeyC' ? 'c' : e.code === 'KeyV' ? 'v' : e.key.toLowerCase();
+  return key === 'c' ? 'copy' : key === 'v' ? 'paste' : null;
+}
+
 /** A key string in the registry's order of modifiers ("Shift-Mod-P" -> "Mod-Shift-p"). */
 export function normalizeKey(k: string): string {
   const parts = k.endsWith('--') ? [...k.slice(0, -2).split('-').filter(Boolean), '-'] : k.split('-');

@@ -14,6 +14,7 @@ import { baseExtensions, compartments } from './editor/extensions';
 import { languageFor } from './languages';
 import { YSync, colorFor } from './editor/ysync';
 import { panelModal, toast, errorMessage } from './dialogs';
+import { eventKey } from './commands';
 // Shared terminals render with xterm.js (its code loads when one is opened).
 import '@xterm/xterm/css/xterm.css';
 
@@ -158,7 +159,7 @@ export class LiveView {
     // Shared files are saved by the host as everyone types; Ctrl+S says so rather than
     // reaching the workbench underneath (which would save a local copy).
     this.el.addEventListener('keydown', (e) => {
-      if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 's') {
+      if (eventKey(e) === 'Mod-s') {
         e.preventDefault();
         e.stopPropagation();
         toast('Saved: the host writes shared files to its disk as you type');

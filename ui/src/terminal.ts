@@ -12,6 +12,7 @@ import '@xterm/xterm/css/xterm.css';
 import { h } from './dom';
 import type { Backend, Settings, StreamHandle, TerminalEvent, TerminalInfo } from './backend';
 import { choose, toast, errorMessage } from './dialogs';
+import { terminalClipboardKey } from './commands';
 
 const ACK_BATCH = 64 * 1024;
 
@@ -189,14 +190,13 @@ class TermView {
   }
 
   private keys(e: KeyboardEvent): boolean {
-    if (e.type !== 'keydown') return true;
-    const mod = e.ctrlKey || e.metaKey;
-    if (mod && e.shiftKey && e.key.toLowerCase() === 'c') {
+    const clip = terminalClipboardKey(e);
+    if (clip === 'copy') {
       const sel = this.term.getSelection();
       if (sel) void navigator.clipboard?.writeText(sel).catch(() => {});
       return false;
     }
-    if (mod && e.shiftKey && e.key.toLowerCase() === 'v') {
+    if (clip === 'paste') {
       void navigator.clipboard?.readText().then((t) => this.term.paste(t)).catch(() => {});
       return false;
     }

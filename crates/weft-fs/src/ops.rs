@@ -61,9 +61,20 @@ impl Workspace {
             let r = if meta.is_dir() { fs::remove_dir_all(&path) } else { fs::remove_file(&path) };
             r.map_err(|e| FsError::io("delete", rel, e))?;
         } else {
-            trash::delete(&path).map_err(|e| FsError::Trash(rel.to_owned(), e.to_string()))?;
+            os_trash().delete(&path).map_err(|e| FsError::Trash(rel.to_owned(), e.to_string()))?;
         }
         self.fs().touched(&[&path]);
         Ok(())
     }
+}
+
+/// The OS trash. On macOS through NSFileManager, not the crate's default of scripting the
+/// Finder, which asks the user to let Weft control the Finder (and is slower); the price is
+/// that the Finder's "Put Back" does not know where the file came from.
+fn os_trash() -> trash::TrashContext {
+    #[allow(unused_mut)]
+    let mut ctx = trash::TrashContext::default();
+    #[cfg(target_os = "macos")]
+    trash::macos::TrashContextExtMacos::set_delete_method(&mut ctx, trash::macos::DeleteMethod::NsFileManager);
+    ctx
 }

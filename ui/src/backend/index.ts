@@ -139,6 +139,10 @@ export interface Transport {
   /** Connection up/down (the WebSocket may drop; IPC never does). */
   onConnection(listener: (up: boolean) => void): void;
   readonly updater?: Updater;
+  /** The macOS menu bar's commands (a command id per click); the browser has none. */
+  onMenu?(listener: (command: string) => void): void;
+  /** Closes the window as its close button does (the close prompt runs first). */
+  closeWindow?(): void;
 }
 
 let streamCounter = 0;
@@ -317,6 +321,13 @@ export class Backend {
   docSaveAll() { return this.api.docSaveAll(); }
 
   pickFolder() { return this.t.pickFolder(); }
+  onMenu(listener: (command: string) => void) { this.t.onMenu?.(listener); }
+  /** False where there is no window of our own to close (the browser). */
+  closeWindow(): boolean {
+    if (!this.t.closeWindow) return false;
+    this.t.closeWindow();
+    return true;
+  }
   /** Only the desktop app updates itself. */
   get updater(): Updater | undefined { return this.t.updater; }
   openExternal(url: string) { if (/^(https?|mailto):/i.test(url)) this.t.openExternal(url); }

@@ -2,6 +2,7 @@
 // Tauri Channel (ordered, and raw bytes stay raw), created here before the invoke.
 
 import { invoke, Channel } from '@tauri-apps/api/core';
+import { listen } from '@tauri-apps/api/event';
 import { getCurrentWindow } from '@tauri-apps/api/window';
 import { open } from '@tauri-apps/plugin-dialog';
 import { openUrl } from '@tauri-apps/plugin-opener';
@@ -58,6 +59,14 @@ export class TauriTransport implements Transport {
 
   onConnection(listener: (up: boolean) => void): void {
     listener(true);
+  }
+
+  onMenu(listener: (command: string) => void): void {
+    void listen<string>('weft://menu', (e) => listener(e.payload));
+  }
+
+  closeWindow(): void {
+    void getCurrentWindow().close().catch(() => {});
   }
 
   readonly updater: Updater = {

@@ -70,11 +70,13 @@ test('an update is found after start, downloaded with its signature checked, and
     await app.find('.status-item.update[data-update="available"]', 20000);
     assert.equal(await app.script("return document.querySelector('.status-item.update').textContent"), '⬆ Weft 0.2.0');
     await app.click('.status-item.update');
+    await app.find('.modal');
     const offer = await app.script("return document.querySelector('.modal').textContent");
     assert.match(offer, /Weft 0\.2\.0 is available.*You have 0\.1\.0\..*Faster start-up\./s);
     await press(app, 'Download and Install');
     await app.find('.status-item.update[data-update="ready"]');
     assert.ok(served.includes('/weft-0.2.0-update.bin'));
+    await app.find('.modal h2');
     assert.match(await app.script("return document.querySelector('.modal h2').textContent"), /Weft 0\.2\.0 is ready/);
     await press(app, 'Later');
 

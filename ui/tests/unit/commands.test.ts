@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { Commands, eventKey, normalizeKey, showKey } from '../../src/commands';
+import { Commands, eventKey, normalizeKey, showKey, terminalClipboardKey } from '../../src/commands';
 
 /** Enough of a KeyboardEvent for the registry. */
 function key(code: string, mods: { ctrl?: boolean; shift?: boolean; alt?: boolean } = {}, k = code.replace(/^Key/, '').toLowerCase()) {
@@ -39,6 +39,19 @@ describe('key strings', () => {
 
   test('keys are shown as people read them', () => {
     expect(showKey('Mod-Shift-p')).toBe('Ctrl+Shift+P');
+  });
+});
+
+describe("the terminal's copy and paste keys", () => {
+  const down = (code: string, mods: { ctrl?: boolean; shift?: boolean }) => ({ ...key(code, mods).ev, type: 'keydown' }) as KeyboardEvent;
+  test("Ctrl+Shift+C and Ctrl+Shift+V on Linux and Windows; plain Ctrl+C stays the shell's", () => {
+    expect(terminalClipboardKey(down('KeyC', { ctrl: true, shift: true }), false)).toBe('copy');
+    expect(terminalClipboardKey(down('KeyV', { ctrl: true, shift: true }), false)).toBe('paste');
+    expect(terminalClipboardKey(down('KeyC', { ctrl: true }), false)).toBeNull();
+  });
+  test("on macOS every Ctrl key belongs to the shell (⌘C and ⌘V are the system's)", () => {
+    expect(terminalClipboardKey(down('KeyC', { ctrl: true, shift: true }), true)).toBeNull();
+    expect(terminalClipboardKey(down('KeyV', { ctrl: true, shift: true }), true)).toBeNull();
   });
 });
 
