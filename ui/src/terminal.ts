@@ -13,6 +13,7 @@ import { h } from './dom';
 import type { Backend, Settings, StreamHandle, TerminalEvent, TerminalInfo } from './backend';
 import { choose, toast, errorMessage } from './dialogs';
 import { terminalClipboardKey } from './commands';
+import { findPathLinks } from './pathlinks';
 
 const ACK_BATCH = 64 * 1024;
 
@@ -206,21 +207,11 @@ class TermView {
   /** `path:line[:col]` in the output opens the file at that place. */
   private pathLinks(y: number): ILink[] {
     const line = this.term.buffer.active.getLine(y - 1)?.translateToString(true) ?? '';
-    const links: ILink[] = [];
-    const re = /((?:[\w.@~+-]+\/)*[\w.@~+-]+\.[A-Za-z0-9]+):(\d+)(?::(\d+))?/g;
-    for (const m of line.matchAll(re)) {
-      let path = m[1];
-      const root = this.hooks.workspaceRoot.replace(/\/$/, '') + '/';
-      if (path.startsWith(root)) path = path.slice(root.length);
-      if (path.startsWith('./')) path = path.slice(2);
-      const start = (m.index ?? 0) + 1;
-      links.push({
-        range: { start: { x: start, y }, end: { x: start + m[0].length - 1, y } },
-        text: m[0],
-        activate: () => this.hooks.openFile(path, Number(m[2]), Number(m[3] ?? 1)),
-      });
-    }
-    return links;
+    return findPathLinks(line, this.hooks.workspaceRoot).map((l) => ({
+      range: { start: { x: l.index + 1, y }, end: { x: l.index + l.length, y } },
+      text: line.slice(l.index, l.index + l.length),
+      activate: () => this.hooks.openFile(l.path, l.line, l.column),
+    }));
   }
 
   applySettings(s: Settings) {

@@ -35,11 +35,9 @@ pub fn diff(root: &Path) -> Result<(String, bool), CommitError> {
     // refresh, textconv and external diffs on every diff, hooks); written by an agent or
     // cloned, they are not the user's to run from a button: none of them run here.
     let git = |args: &[&str]| {
-        let mut cmd = std::process::Command::new("git");
+        let mut cmd = weft_pty::process::background_command("git");
         cmd.arg("-C").arg(root).args(["-c", "core.fsmonitor=false", "-c", "core.hooksPath=/dev/null", "-c", "diff.external=", "-c", "core.pager=cat"]).args(args);
-        for k in weft_pty::SECRET_ENV.iter().chain(&["GIT_EXTERNAL_DIFF"]) {
-            cmd.env_remove(k);
-        }
+        cmd.env_remove("GIT_EXTERNAL_DIFF");
         cmd.output().map_err(|e| CommitError::NotGit(format!("git could not run: {e}")))
     };
     let probe = git(&["rev-parse", "--is-inside-work-tree"])?;

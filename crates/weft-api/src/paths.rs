@@ -6,7 +6,9 @@ use std::path::PathBuf;
 pub struct AppPaths {
     /// settings.json lives here (WEFT_CONFIG_DIR, else the OS config dir + /weft).
     pub config_dir: PathBuf,
-    /// recent folders, sessions, logs (WEFT_DATA_DIR, else the OS data dir + /weft).
+    /// recent folders, sessions, checkpoints, logs (WEFT_DATA_DIR, else the OS's local data
+    /// dir + /weft: on Windows %LOCALAPPDATA%, never the roaming profile, which is copied
+    /// at every sign-in on a domain and would carry every checkpoint with it).
     pub data_dir: PathBuf,
 }
 
@@ -18,7 +20,7 @@ impl AppPaths {
                 .or_else(|| base.map(|b| b.join("weft")))
                 .unwrap_or_else(|| std::env::temp_dir().join("weft"))
         };
-        Self::private(pick("WEFT_CONFIG_DIR", dirs::config_dir()), pick("WEFT_DATA_DIR", dirs::data_dir()))
+        Self::private(pick("WEFT_CONFIG_DIR", dirs::config_dir()), pick("WEFT_DATA_DIR", dirs::data_local_dir()))
     }
 
     /// The two folders, created readable by the user only (or made so): they hold API keys,

@@ -15,6 +15,25 @@
 //!   right after it starts: a program it started in those first instants would escape (a
 //!   shell starts none before reading its first line).
 
+/// A program Weft runs in the background (git, a language server, a formatter), set up as
+/// every such program must be: the login shell's environment where it was imported (see
+/// ./login_env.rs), none of Weft's own secrets, and on Windows no console window flashing
+/// up for it (a GUI app's console children otherwise get one each).
+pub fn background_command(program: impl AsRef<std::ffi::OsStr>) -> std::process::Command {
+    let mut cmd = std::process::Command::new(program);
+    cmd.envs(crate::login_env::vars());
+    for k in crate::SECRET_ENV {
+        cmd.env_remove(k);
+    }
+    #[cfg(windows)]
+    {
+        use std::os::windows::process::CommandExt;
+        const CREATE_NO_WINDOW: u32 = 0x0800_0000;
+        cmd.creation_flags(CREATE_NO_WINDOW);
+    }
+    cmd
+}
+
 /// One terminal's processes.
 pub struct ProcessTree {
     leader: Option<u32>,
