@@ -107,15 +107,22 @@ impl Documents {
     /// The one name of the file `rel` names: its real path in the folder (symlinks followed,
     /// and on Windows the case the disk has it in), so two spellings of one file — a link
     /// and its target, `README.md` and `Readme.md` on a case-insensitive disk — open one
-    /// document. A file that is not there keeps the name it was given. (macOS's realpath
-    /// keeps the case it was given: two spellings there are still two documents.)
+    /// document. A file that is not there keeps the name it was given.
+    ///
+    /// macOS's realpath keeps the case it was given, so there a spelling that differs only
+    /// in case from an open document's is checked against that document's file: the same
+    /// file (same device and inode) is the same document.
     pub fn key(&self, rel: &str) -> String {
-        self.ws
-            .resolve_follow(rel)
-            .ok()
-            .and_then(|p| dunce::canonicalize(p).ok())
-            .and_then(|real| self.ws.relative(&real))
-            .unwrap_or_else(|| rel.to_owned())
+        let Some(real) = self.ws.resolve_follow(rel).ok().and_then(|p| dunce::canonicalize(p).ok()) else { return rel.to_owned() };
+        let Some(key) = self.ws.relative(&real) else { return rel.to_owned() };
+        let open = lock(&self.open);
+        if open.contains_key(&key) {
+            return key;
+        }
+        open.keys()
+            .find(|k| k.eq_ignore_ascii_case(&key) && self.ws.resolve(k).is_ok_and(|p| same_file::is_same_file(&p, &real).unwrap_or(false)))
+            .cloned()
+            .unwrap_or(key)
     }
 
     fn log_path(&self, rel: &str) -> Option<PathBuf> {

@@ -35,7 +35,10 @@ impl Workspace {
             return Err(FsError::InvalidPath { path: from.to_owned(), reason: "the workspace root cannot be moved" });
         }
         src.symlink_metadata().map_err(|e| FsError::io("rename", from, e))?;
-        if dst.symlink_metadata().is_ok() {
+        // On a case-insensitive disk (Windows, macOS) `Notes.txt` "exists" when renaming
+        // `notes.txt` to it: it is the same file, and a case-only rename is allowed.
+        let case_only = dst.symlink_metadata().is_ok();
+        if case_only && !same_file::is_same_file(&src, &dst).unwrap_or(false) {
             return Err(FsError::AlreadyExists(to.to_owned()));
         }
         if dst.starts_with(&src) {
@@ -44,7 +47,18 @@ impl Workspace {
         if let Some(parent) = dst.parent() {
             fs::create_dir_all(parent).map_err(|e| FsError::io("rename", to, e))?;
         }
-        fs::rename(&src, &dst).map_err(|e| FsError::io("rename", from, e))?;
+        if case_only {
+            // Through a temporary name, as `git mv` does there: renaming a file onto another
+            // spelling of itself is a no-op on some systems (Wine's, older SMB servers).
+            let tmp = src.with_file_name(format!(".weft-rename-{}", std::process::id()));
+            fs::rename(&src, &tmp).map_err(|e| FsError::io("rename", from, e))?;
+            if let Err(e) = fs::rename(&tmp, &dst) {
+                let _ = fs::rename(&tmp, &src);
+                return Err(FsError::io("rename", from, e));
+            }
+        } else {
+            fs::rename(&src, &dst).map_err(|e| FsError::io("rename", from, e))?;
+        }
         self.fs().touched(&[&src, &dst]);
         Ok(())
     }

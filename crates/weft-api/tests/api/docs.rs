@@ -264,6 +264,22 @@ async fn two_names_for_one_file_open_one_document() {
     assert_eq!(a.info["syntax"], b.info["syntax"], "one analysis, so one document");
 }
 
+/// Two spellings of one file's case (a case-insensitive disk, where realpath keeps the
+/// spelling it was given, as macOS's does) open one document. Linux disks are case-
+/// sensitive, so the second spelling is made a hard link of the first: one file, two names
+/// that differ only in case, which is what such a disk shows.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_spellings_of_one_files_case_open_one_document() {
+    let f = fixture(crate::SERVE);
+    std::fs::hard_link(f.ws.path().join("hello.txt"), f.ws.path().join("HELLO.txt")).expect("link");
+    let a = Editor::open(&f.api, "hello.txt").await;
+    let b = Editor::open(&f.api, "HELLO.txt").await;
+    a.type_at(0, "one document: ").await;
+    until("the other spelling's editor has it", || b.text() == "one document: hello world\n").await;
+    assert_eq!(a.info["syntax"], b.info["syntax"], "one analysis, so one document");
+}
+
 /// Another program moves an open file: the document follows it with its unsaved edits,
 /// the editor is told the new name, and saving writes the new file (the old name does
 /// not come back).

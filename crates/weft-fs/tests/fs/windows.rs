@@ -39,3 +39,19 @@ fn a_save_that_stays_blocked_fails_and_leaves_the_old_file_and_no_temp_file() {
     let left: Vec<_> = std::fs::read_dir(dir.path()).expect("ls").flatten().map(|e| e.file_name()).collect();
     assert_eq!(left.len(), 1, "a temp file was left: {left:?}");
 }
+
+/// Windows' (and macOS') disks ignore case: `Notes.txt` already "exists" when `notes.txt`
+/// is renamed to it, and the rename must still happen.
+#[test]
+fn a_case_only_rename_renames() {
+    let dir = tempfile::tempdir().expect("tmp");
+    std::fs::write(dir.path().join("notes.txt"), "n").expect("write");
+    std::fs::write(dir.path().join("other.txt"), "o").expect("write");
+    let ws = Workspace::open(dir.path()).expect("ws");
+    ws.rename("notes.txt", "Notes.txt").expect("a case-only rename");
+    let names: Vec<String> = std::fs::read_dir(dir.path()).expect("ls").flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+    assert!(names.contains(&"Notes.txt".to_owned()) && !names.contains(&"notes.txt".to_owned()), "{names:?}");
+    // Another file under that name is still refused.
+    assert!(ws.rename("other.txt", "NOTES.TXT").is_err());
+    assert_eq!(std::fs::read_to_string(dir.path().join("Notes.txt")).expect("read"), "n");
+}
