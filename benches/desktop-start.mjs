@@ -5,11 +5,17 @@
 // (benches/minimal-window) built in the same run. Prints medians and ratios; asserts
 // nothing about time.
 //
-//   node benches/desktop-start.mjs [RUNS]        (needs Xvfb; builds both in release)
+//   node benches/desktop-start.mjs [RUNS]          (needs Xvfb; builds both in release)
+//   node benches/desktop-start.mjs [RUNS] --debug  (CI's smoke figure: the debug builds
+//                                                   scripts/test.sh made; no build here)
 //
 // Start = from spawn to the page's "ready" call (Weft: the workbench is up, the tree
 // listed and the restored file in an editor). Memory = PSS summed over the app and all
-// its descendants (WebKitWebProcess, WebKitNetworkProcess), 1.5 s after ready.
+// its descendants (WebKitWebProcess, WebKitNetworkProcess), 1.5 s after ready. CPU before
+// ready = the app process's own threads (Rust, GTK, WebKit's UI side; not the web process)
+// on a CPU from spawn to ready, from /proc/PID/task/*/schedstat. Weft's start-up jobs (the
+// work it queues until ready; see crates/weft-api/src/startup.rs) are listed with when
+// they ran.
 
 import { spawn, spawnSync, execSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, readdirSync, rmSync, realpathSync } from 'node:fs';
@@ -18,13 +24,17 @@ import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const runs = Number(process.argv[2] ?? 5);
+const debug = process.argv.includes('--debug');
+const runs = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? 5);
 const target = process.env.CARGO_TARGET_DIR ?? join(repo, 'target');
+const profile = debug ? 'debug' : 'release';
 
-console.log('building weft-desktop and the minimal window (release, one build)…');
-const build = spawnSync('cargo', ['build', '--release', '-p', 'weft-desktop', '-p', 'weft-minimal-window',
-  '--features', 'weft-desktop/custom-protocol,weft-minimal-window/custom-protocol'], { cwd: repo, stdio: 'inherit' });
-if (build.status !== 0) process.exit(1);
+if (!debug) {
+  console.log('building weft-desktop and the minimal window (release, one build)…');
+  const build = spawnSync('cargo', ['build', '--release', '-p', 'weft-desktop', '-p', 'weft-minimal-window',
+    '--features', 'weft-desktop/custom-protocol,weft-minimal-window/custom-protocol'], { cwd: repo, stdio: 'inherit' });
+  if (build.status !== 0) process.exit(1);
+}
 
 // A 10k-file folder: 100 folders of 100 small Rust files.
 const ws = mkdtempSync(join(tmpdir(), 'weft-bench-ws-'));
@@ -34,6 +44,11 @@ for (let d = 0; d < 100; d++) {
 }
 writeFileSync(join(ws, 'main.rs'), 'fn main() {\n    println!("hello");\n}\n'.repeat(50));
 const appDir = mkdtempSync(join(tmpdir(), 'weft-bench-app-'));
+// Settings for Weft's runs, to measure what one subsystem costs: BENCH_SETTINGS='{"checkpointAuto":false}'.
+if (process.env.BENCH_SETTINGS) {
+  mkdirSync(join(appDir, 'config'), { recursive: true });
+  writeFileSync(join(appDir, 'config', 'settings.json'), process.env.BENCH_SETTINGS);
+}
 // Restore main.rs in the editor, as reopening a folder does (the session file is named
 // by FNV-1a of the canonical folder path, as weft-api does).
 let hash = 0xcbf29ce484222325n;
@@ -64,6 +79,19 @@ function killTree(pid) {
   for (const p of descendants(pid).reverse()) try { process.kill(p, 'SIGKILL'); } catch {}
 }
 
+/** ns the process's own threads have run, from the scheduler's accounting. */
+function cpuNs(pid) {
+  let total = 0;
+  try {
+    for (const t of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        total += Number(readFileSync(`/proc/${pid}/task/${t}/schedstat`, 'utf8').split(' ')[0]);
+      } catch {}
+    }
+  } catch {}
+  return total;
+}
+
 function pssKiB(pid) {
   let total = 0;
   for (const p of descendants(pid)) {
@@ -80,18 +108,21 @@ async function once(bin, args) {
     WEFT_CONFIG_DIR: join(appDir, 'config'), WEFT_DATA_DIR: join(appDir, 'data') };
   const t0 = process.hrtime.bigint();
   const child = spawn(bin, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
-  const { ms, marks } = await new Promise((res, rej) => {
-    let buf = '';
+  let buf = '';
+  const { ms, marks, cpuMs } = await new Promise((res, rej) => {
+    let done = false;
     child.stderr.on('data', (d) => {
       buf += d;
       // Whole lines only: a read can end in the middle of one.
       const line = /weft-ready [\d.]+(?: page: (.*))?\n/.exec(buf);
-      if (line) {
+      if (line && !done) {
+        done = true;
+        const cpuMs = cpuNs(child.pid) / 1e6;
         const ms = Number(process.hrtime.bigint() - t0) / 1e6;
         // The page's marks are ms since its navigation began; what came before is the
         // process and the web view starting.
         const marks = Object.fromEntries((line[1] ?? '').split(', ').filter(Boolean).map((m) => m.split(' ')).map(([k, v]) => [k, Number(v)]));
-        res({ ms, marks });
+        res({ ms, marks, cpuMs });
       }
     });
     child.on('exit', (c) => rej(new Error(`${bin} exited (${c}) before ready:\n${buf}`)));
@@ -102,15 +133,17 @@ async function once(bin, args) {
     xvfb.kill();
     throw e;
   });
-  await new Promise((r) => setTimeout(r, 1500));
+  await new Promise((r) => setTimeout(r, Number(process.env.SETTLE_MS ?? 1500)));
   const kib = pssKiB(child.pid);
   killTree(child.pid);
   await new Promise((r) => setTimeout(r, 300));
-  return { ms, kib, marks };
+  // Start-up jobs: "weft-job NAME FROM TO" (ms after the app started).
+  const jobs = [...buf.matchAll(/weft-job (\S+(?: \S+)*?) ([\d.]+) ([\d.]+)\n/g)].map((m) => ({ name: m[1], from: Number(m[2]), to: Number(m[3]) }));
+  return { ms, kib, marks, cpuMs, jobs };
 }
 
-const weft = join(target, 'release', 'weft-desktop');
-const minimal = join(target, 'release', 'weft-minimal-window');
+const weft = join(target, profile, 'weft-desktop');
+const minimal = join(target, profile, 'weft-minimal-window');
 const results = { weft: [], minimal: [] };
 await once(minimal, []); // warm the page cache for both
 await once(weft, [ws]);
@@ -126,7 +159,7 @@ rmSync(appDir, { recursive: true, force: true });
 const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const ms = (k) => med(results[k].map((r) => r.ms));
 const mb = (k) => med(results[k].map((r) => r.kib)) / 1024;
-console.log(`\n\n${runs} warm starts each (page cache warm for both), interleaved, medians`);
+console.log(`\n\n${runs} warm starts each (${profile} builds; page cache warm for both), interleaved, medians`);
 console.log(`start to interactive   weft ${ms('weft').toFixed(0).padStart(6)} ms   minimal ${ms('minimal').toFixed(0).padStart(6)} ms   ratio ${(ms('weft') / ms('minimal')).toFixed(2)}x`);
 console.log(`memory (PSS, all procs) weft ${mb('weft').toFixed(0).padStart(5)} MB   minimal ${mb('minimal').toFixed(0).padStart(6)} MB   ratio ${(mb('weft') / mb('minimal')).toFixed(2)}x`);
 // Where the time goes: page marks (ms since the page began loading), medians.
@@ -134,5 +167,12 @@ for (const k of ['minimal', 'weft']) {
   const names = Object.keys(results[k][0].marks);
   const before = med(results[k].map((r) => r.ms - (r.marks.ready ?? 0)));
   console.log(`  ${k.padEnd(8)} before the page ${before.toFixed(0)} ms; page: ${names.map((n) => `${n} ${med(results[k].map((r) => r.marks[n] ?? NaN)).toFixed(0)}`).join(', ')}`);
+}
+const cpu = (k) => med(results[k].map((r) => r.cpuMs));
+console.log(`CPU before ready (the app process's threads) weft ${cpu('weft').toFixed(0)} ms   minimal ${cpu('minimal').toFixed(0)} ms`);
+const jobNames = [...new Set(results.weft.flatMap((r) => r.jobs.map((j) => j.name)))];
+for (const name of jobNames) {
+  const of = results.weft.map((r) => r.jobs.find((j) => j.name === name)).filter(Boolean);
+  console.log(`  weft start-up job "${name}": ran ${med(of.map((j) => j.from)).toFixed(0)}–${med(of.map((j) => j.to)).toFixed(0)} ms after start (ready at ${ms('weft').toFixed(0)} ms; ${of.length}/${runs} runs)`);
 }
 console.log('goal: <= 1.3x on both');

@@ -8,7 +8,8 @@ SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 
 APT_PACKAGES=(libwebkit2gtk-4.1-dev build-essential curl wget file libxdo-dev libssl-dev
-  libayatana-appindicator3-dev librsvg2-dev xvfb xauth webkit2gtk-driver xdotool)
+  libayatana-appindicator3-dev librsvg2-dev xvfb xauth webkit2gtk-driver xdotool
+  libdbus-1-dev pkg-config)
 [ "${WEFT_SETUP_TESTS:-0}" = 1 ] && APT_PACKAGES+=(chromium ripgrep dbus-daemon gnome-keyring libsecret-tools mingw-w64 wine wine64)
 
 missing=()

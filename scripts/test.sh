@@ -24,7 +24,7 @@ export XDG_DATA_HOME="$scratch/xdg-data" XDG_CONFIG_HOME="$scratch/xdg-config"
 export WEFT_CONFIG_DIR="$scratch/config" WEFT_DATA_DIR="$scratch/data"
 
 echo "==> cargo: building (the desktop app with the UI embedded)"
-cargo build --workspace --features weft-desktop/custom-protocol
+cargo build --workspace --features weft-desktop/custom-protocol,weft-minimal-window/custom-protocol
 # The scripted model server the agent's end-to-end test talks to.
 cargo build -p weft-llm --features fake --bin weft-fake-llm
 
@@ -94,6 +94,11 @@ echo "==> e2e: headless Chromium against weft serve"
 
 echo "==> desktop: the real window under Xvfb via WebDriver"
 (cd ui && WEBKIT_DISABLE_DMABUF_RENDERER=1 xvfb-run -a -s '-screen 0 1280x800x24' node --test tests/desktop/)
+
+echo "==> start-up: Weft's time to ready beside a minimal Tauri window's (printed, never asserted)"
+# The debug builds above, three interleaved starts each: a change that adds start-up work
+# shows here. The release figures (README) come from benches/desktop-start.mjs.
+node benches/desktop-start.mjs 3 --debug
 
 echo "==> bundle: the .deb, unpacked into a clean folder, opens its window on a folder"
 # Tauri's own bundler (the CLI from npm) packs the binary the desktop test just used. The

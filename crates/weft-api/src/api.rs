@@ -56,6 +56,8 @@ struct Inner {
     /// Cancellation of running streams, by the id the client minted.
     cancels: Mutex<HashMap<String, SearchCancel>>,
     started: std::time::Instant,
+    /// Work that waits for the UI's first frame (./startup.rs).
+    pub(crate) startup: Arc<crate::startup::Startup>,
     /// Every terminal: the user's and the agent's commands (which the user can watch).
     terminals: Arc<Terminals>,
     /// The collaboration session this app joined as a participant, if any.
@@ -84,7 +86,8 @@ type Result<T> = std::result::Result<T, ApiError>;
 
 impl Api {
     pub fn new(shell: Shell, paths: AppPaths) -> Self {
-        Self { inner: Arc::new(Inner { shell, paths, workspace: RwLock::new(None), cancels: Mutex::new(HashMap::new()), started: std::time::Instant::now(), terminals: Arc::new(Terminals::new()), joined: Mutex::new(None) }) }
+        let started = std::time::Instant::now();
+        Self { inner: Arc::new(Inner { shell, paths, workspace: RwLock::new(None), cancels: Mutex::new(HashMap::new()), started, startup: crate::startup::Startup::new(started), terminals: Arc::new(Terminals::new()), joined: Mutex::new(None) }) }
     }
 
     pub fn paths(&self) -> &AppPaths {
@@ -93,6 +96,7 @@ impl Api {
 
     /// Opens (or switches to) a workspace folder and starts watching it.
     pub fn open_workspace(&self, path: &Path) -> Result<WorkspaceInfo> {
+        let t = std::time::Instant::now();
         let ws = Workspace::open(path)?;
         let listeners: Arc<Mutex<HashMap<String, Stream>>> = Arc::default();
         let finder: Arc<Mutex<Option<FileFinder>>> = Arc::default();
@@ -104,11 +108,21 @@ impl Api {
                 ApiError::from(e)
             });
         let activity = checkpoints.as_ref().ok().map(|c| c.notifier());
+        // The folder-open checkpoint walks (and for a new folder copies) the whole folder:
+        // after the first frame, or before Weft first writes into the folder.
+        if let Ok(c) = &checkpoints {
+            let c = c.clone();
+            self.inner.startup.after_ready("folder-open checkpoint", move || c.baseline());
+        }
         let syntax = Arc::new(Syntax::new(ws.root()));
         // Unsaved edits are logged where a shared folder's rooms are: one log per document
         // whether or not the folder is shared.
         let docs = weft_doc::Documents::new(Arc::new(ws.clone()), Some(self.inner.paths.collab_dir(ws.root())));
         let merging = docs.start_merging();
+        if let Ok(c) = &checkpoints {
+            let c = c.clone();
+            docs.before_writes(Arc::new(move || c.baseline()));
+        }
         let editors = Arc::new(crate::docs::Editors::default());
         let (sx, ws2, d, eds) = (syntax.clone(), ws.clone(), docs.clone(), editors.clone());
         let watcher = Watcher::start(ws.clone(), Default::default(), move |changes| {
@@ -151,7 +165,7 @@ impl Api {
                 .with_open_files(Arc::new(OpenDocs(docs.clone())))
                 .with_terminals(self.inner.terminals.clone()),
         );
-        info!(root = %info.root, "workspace opened");
+        info!(root = %info.root, "workspace opened in {:.1} ms", t.elapsed().as_secs_f64() * 1e3);
         self.remember_recent(&info);
         *self.inner.workspace.write().map_err(ApiError::internal)? =
             Some(Arc::new(OpenWorkspace { ws, checkpoints, _watcher: watcher, listeners, finder, syntax, agents, collab, docs, editors, _merging: merging }));
@@ -197,6 +211,13 @@ impl Api {
         self.inner.shell.allows(method)?;
         let value = handlers::dispatch(self, request, None).await?;
         serde_json::from_value(value).map_err(|e| ApiError::internal(format!("{}: unexpected result: {e}", method.name())))
+    }
+
+    /// Before Weft writes into the folder: the folder-open checkpoint first.
+    fn before_write(&self) {
+        if let Ok(c) = self.store() {
+            c.baseline();
+        }
     }
 
     fn store(&self) -> Result<Arc<Checkpoints>> {

@@ -28,94 +28,99 @@ pub fn open_store(paths: &AppPaths, root: &Path) -> Result<Store, StoreError> {
     Store::open(&Store::db_path(&paths.data_dir, root), root, store_options(&settings))
 }
 
-enum Msg {
-    Changed,
-    /// The UI is interactive: background work may begin.
-    Ready,
-}
-
-/// The baseline waits for the UI to be interactive (plus a moment), so a cold start does
-/// not share its two cores with snapshotting the folder; headless, it waits this long.
-const BASELINE_AFTER_READY: Duration = Duration::from_secs(2);
-const BASELINE_AT_THE_LATEST: Duration = Duration::from_secs(10);
-
 /// Prune and collect garbage after this many new automatic checkpoints.
 const PRUNE_EVERY: u32 = 25;
 
-pub struct Checkpoints {
-    pub store: Arc<Store>,
-    changed: mpsc::Sender<Msg>,
+/// Takes automatic checkpoints (the folder-open baseline and the activity ones) with the
+/// user's settings as they are at that moment.
+struct Taker {
+    store: Arc<Store>,
+    paths: AppPaths,
     listeners: Arc<Mutex<HashMap<String, Stream>>>,
+    since_prune: Mutex<u32>,
+    /// Whether the folder-open checkpoint has been taken (or was not wanted).
+    baseline: Mutex<bool>,
 }
 
-impl Checkpoints {
-    /// Starts activity capture: a baseline checkpoint now, then one after each quiet
-    /// period following changes (when `checkpointAuto` is on).
-    pub fn start(store: Store, paths: AppPaths) -> Self {
-        let store = Arc::new(store);
-        let listeners: Arc<Mutex<HashMap<String, Stream>>> = Arc::default();
-        let (tx, rx) = mpsc::channel();
-        let (s, l) = (store.clone(), listeners.clone());
-        let spawned = std::thread::Builder::new().name("weft-checkpoints".into()).spawn(move || {
-            let settings = || crate::settings::load(&paths.settings_file()).0;
-            let mut since_prune = 0;
-            let take = |since_prune: &mut u32, label: &str| {
-                let settings = settings();
-                if !settings.checkpoint_auto {
-                    return;
-                }
-                s.set_options(store_options(&settings));
-                match s.create(label, Origin::Activity, None) {
-                    Ok(c) if c.new => {
-                        announce(&l, &c.checkpoint);
-                        *since_prune += 1;
-                    }
-                    Ok(_) => {}
-                    Err(e) => warn!("automatic checkpoint failed: {e}"),
-                }
-                if *since_prune >= PRUNE_EVERY {
-                    *since_prune = 0;
-                    match s.prune(&retention(&settings)) {
+impl Taker {
+    fn take(&self, label: &str) {
+        let settings = crate::settings::load(&self.paths.settings_file()).0;
+        if !settings.checkpoint_auto {
+            return;
+        }
+        self.store.set_options(store_options(&settings));
+        match self.store.create(label, Origin::Activity, None) {
+            Ok(c) if c.new => {
+                announce(&self.listeners, &c.checkpoint);
+                let mut n = self.since_prune.lock().unwrap_or_else(|e| e.into_inner());
+                *n += 1;
+                if *n >= PRUNE_EVERY {
+                    *n = 0;
+                    match self.store.prune(&retention(&settings)) {
                         Ok(r) if r.checkpoints_removed > 0 => info!(?r, "checkpoints pruned"),
                         Ok(_) => {}
                         Err(e) => warn!("pruning checkpoints failed: {e}"),
                     }
                 }
-            };
-            let mut deadline = std::time::Instant::now() + BASELINE_AT_THE_LATEST;
-            loop {
-                match rx.recv_timeout(deadline.saturating_duration_since(std::time::Instant::now())) {
-                    Ok(Msg::Ready) => deadline = deadline.min(std::time::Instant::now() + BASELINE_AFTER_READY),
-                    Ok(Msg::Changed) => {}
-                    Err(RecvTimeoutError::Timeout) => break,
-                    Err(RecvTimeoutError::Disconnected) => return,
-                }
             }
-            // Shown as such in the timeline; only stored when the folder changed since the
-            // last time it was open.
-            take(&mut since_prune, "Folder opened");
+            Ok(_) => {}
+            Err(e) => warn!("automatic checkpoint failed: {e}"),
+        }
+    }
+
+    /// The folder as it was when opened, once. Shown as such in the timeline; only stored
+    /// when the folder changed since the last time it was open. Whoever comes first takes
+    /// it (the start-up queue, or a save that must not change the folder before it); the
+    /// other waits for it on the lock.
+    fn baseline(&self) {
+        let mut taken = self.baseline.lock().unwrap_or_else(|e| e.into_inner());
+        if !*taken {
+            self.take("Folder opened");
+            *taken = true;
+        }
+    }
+}
+
+pub struct Checkpoints {
+    pub store: Arc<Store>,
+    taker: Arc<Taker>,
+    changed: mpsc::Sender<()>,
+    listeners: Arc<Mutex<HashMap<String, Stream>>>,
+}
+
+impl Checkpoints {
+    /// Starts activity capture: one checkpoint after each quiet period following changes
+    /// (when `checkpointAuto` is on). The folder-open checkpoint is [`Checkpoints::baseline`],
+    /// which the caller queues after start-up; activity before it is captured by it.
+    pub fn start(store: Store, paths: AppPaths) -> Self {
+        let store = Arc::new(store);
+        let listeners: Arc<Mutex<HashMap<String, Stream>>> = Arc::default();
+        let taker = Arc::new(Taker { store: store.clone(), paths: paths.clone(), listeners: listeners.clone(), since_prune: Mutex::new(0), baseline: Mutex::new(false) });
+        let (tx, rx) = mpsc::channel::<()>();
+        let t = taker.clone();
+        let spawned = std::thread::Builder::new().name("weft-checkpoints".into()).spawn(move || {
             // Each change restarts the quiet period; the loop ends when the workspace
             // closes (the sender is dropped).
-            while let Ok(msg) = rx.recv() {
-                if let Msg::Ready = msg {
-                    continue;
-                }
+            while rx.recv().is_ok() {
                 // Read once per burst, not per watcher batch: a flood sends many.
-                let quiet = Duration::from_millis(u64::from(settings().checkpoint_quiet_ms));
+                let quiet = Duration::from_millis(u64::from(crate::settings::load(&t.paths.settings_file()).0.checkpoint_quiet_ms));
                 loop {
                     match rx.recv_timeout(quiet) {
-                        Ok(_) => continue,
+                        Ok(()) => continue,
                         Err(RecvTimeoutError::Timeout) => break,
                         Err(RecvTimeoutError::Disconnected) => return,
                     }
                 }
-                take(&mut since_prune, "");
+                // Before the folder-open checkpoint nothing is taken: it will hold this.
+                if *t.baseline.lock().unwrap_or_else(|e| e.into_inner()) {
+                    t.take("");
+                }
             }
         });
         if let Err(e) = spawned {
             warn!("could not start automatic checkpoints: {e}");
         }
-        Self { store, changed: tx, listeners }
+        Self { store, taker, changed: tx, listeners }
     }
 
     /// Something in the workspace changed (from the watcher).
@@ -123,14 +128,16 @@ impl Checkpoints {
         let tx = Mutex::new(self.changed.clone());
         move || {
             if let Ok(tx) = tx.lock() {
-                let _ = tx.send(Msg::Changed);
+                let _ = tx.send(());
             }
         }
     }
 
-    /// The UI is up: the baseline checkpoint may be taken soon.
-    pub fn ui_ready(&self) {
-        let _ = self.changed.send(Msg::Ready);
+    /// The folder-open checkpoint, if not taken yet (blocks while it is being taken).
+    /// Queued after start-up, and called before anything Weft itself writes into the folder
+    /// (a save, a rename), so the folder as it was when opened is always in the timeline.
+    pub fn baseline(&self) {
+        self.taker.baseline();
     }
 
     pub fn subscribe(&self, stream: Stream) {

@@ -15,6 +15,7 @@ mod dto;
 mod error;
 mod paths;
 mod settings;
+mod startup;
 mod stream;
 mod syntax;
 mod usage;

@@ -84,6 +84,9 @@ pub struct Documents {
     /// While the folder is shared, a document nobody's editor holds stays open: guests hold
     /// it (the hub keeps it).
     shared: AtomicBool,
+    /// Runs before any save writes (the folder-open checkpoint, which must see the folder
+    /// before Weft changes it).
+    before_write: Mutex<Option<Arc<dyn Fn() + Send + Sync>>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -97,7 +100,12 @@ impl Documents {
                 warn!("documents: cannot keep unsaved edits in {} ({e})", d.display());
             }
         }
-        Arc::new(Documents { ws, store, open: Mutex::default(), pending: Mutex::default(), wake: std::sync::Condvar::new(), shared: AtomicBool::new(false) })
+        Arc::new(Documents { ws, store, open: Mutex::default(), pending: Mutex::default(), wake: std::sync::Condvar::new(), shared: AtomicBool::new(false), before_write: Mutex::new(None) })
+    }
+
+    /// `hook` runs before every save writes a file (see the field).
+    pub fn before_writes(&self, hook: Arc<dyn Fn() + Send + Sync>) {
+        *lock(&self.before_write) = Some(hook);
     }
 
     pub fn workspace(&self) -> &Arc<Workspace> {
@@ -255,6 +263,10 @@ impl Documents {
         // the other program's text, which then survives nowhere but in the banner.
         if exists && !doc.conflicts().is_empty() {
             return Err(FsError::ChangedOnDisk(rel.to_owned()));
+        }
+        let hook = lock(&self.before_write).clone();
+        if let Some(hook) = hook {
+            hook();
         }
         let save = doc.begin_save();
         let res = self.ws.write_text(rel, &to_file(&save.text, form), form.encoding);

@@ -109,6 +109,26 @@ async fn until(what: &str, mut f: impl FnMut() -> bool) {
     }
 }
 
+/// The folder-open checkpoint waits for the UI's first frame, but a save made before it is
+/// taken (here: no UI ever says ready) takes it first: the timeline holds the file as it
+/// was when the folder was opened, and the save comes after it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_save_before_the_folder_open_checkpoint_waits_for_it() {
+    let f = fixture(crate::SERVE);
+    let ed = Editor::open(&f.api, "hello.txt").await;
+    ed.type_at(0, "changed: ").await;
+    let saved = save(&f.api, "hello.txt").await;
+    assert_eq!(saved["wrote"], true);
+    let list = f.api.call(json!({"method": "checkpointList"}), None).await.expect("list");
+    let list = list.as_array().expect("array");
+    assert_eq!(list.len(), 1, "the folder-open checkpoint, taken by the save: {list:?}");
+    assert_eq!(list[0]["label"], "Folder opened");
+    let id = list[0]["id"].as_i64().expect("id");
+    let file = f.api.call(json!({"method": "checkpointFile", "params": {"id": id, "path": "hello.txt"}}), None).await.expect("file");
+    assert_eq!(file["text"], "hello world\n", "the file as it was before the save");
+    assert_eq!(std::fs::read_to_string(f.ws.path().join("hello.txt")).expect("read"), "changed: hello world\n");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_editor_saves_its_document_and_a_change_on_disk_that_holds_its_edit_is_not_applied_twice() {
     let f = fixture(crate::SERVE);

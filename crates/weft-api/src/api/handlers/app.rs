@@ -36,9 +36,7 @@ pub(crate) fn save_session(api: &Api, session: Session, _stream: Option<Stream>)
 }
 
 pub(crate) fn ui_ready(api: &Api, marks: Vec<(String, f64)>, _stream: Option<Stream>) -> Result<()> {
-    if let Ok(c) = api.store() {
-        c.ui_ready();
-    }
+    api.inner.startup.ready("the UI is ready");
     let ms = api.inner.started.elapsed().as_secs_f64() * 1e3;
     let marks: Vec<String> = marks.iter().map(|(name, at)| format!("{name} {at:.0}")).collect();
     info!("ui ready {ms:.0} ms after start (page: {})", marks.join(", "));

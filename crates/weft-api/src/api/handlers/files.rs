@@ -21,20 +21,24 @@ pub(crate) fn read_file(api: &Api, path: String, _stream: Option<Stream>) -> Res
 }
 
 pub(crate) fn write_file(api: &Api, path: String, text: String, encoding: Encoding, _stream: Option<Stream>) -> Result<SaveResult> {
+    api.before_write();
     let mtime_ms = api.open()?.ws.write_text(&path, &text, encoding)?;
     Ok(SaveResult { mtime_ms })
 }
 
 pub(crate) fn create_file(api: &Api, path: String, _stream: Option<Stream>) -> Result<()> {
+    api.before_write();
     Ok(api.open()?.ws.create_file(&path)?)
 }
 
 pub(crate) fn create_dir(api: &Api, path: String, _stream: Option<Stream>) -> Result<()> {
+    api.before_write();
     Ok(api.open()?.ws.create_dir(&path)?)
 }
 
 pub(crate) fn rename(api: &Api, from: String, to: String, _stream: Option<Stream>) -> Result<()> {
     let open = api.open()?;
+    api.before_write();
     let renamed = open.ws.rename(&from, &to)?;
     // Open documents follow the file, unsaved edits and all.
     open.docs.renamed(&from, &to);
@@ -43,6 +47,7 @@ pub(crate) fn rename(api: &Api, from: String, to: String, _stream: Option<Stream
 }
 
 pub(crate) fn delete(api: &Api, path: String, permanent: bool, _stream: Option<Stream>) -> Result<()> {
+    api.before_write();
     Ok(api.open()?.ws.delete(&path, permanent)?)
 }
 
@@ -79,6 +84,9 @@ pub(crate) fn search(api: &Api, options: SearchOptions, stream: Option<Stream>) 
 }
 
 pub(crate) fn replace(api: &Api, options: SearchOptions, replacement: String, paths: Option<Vec<String>>, apply: bool, _stream: Option<Stream>) -> Result<Vec<weft_fs::ReplaceOutcome>> {
+    if apply {
+        api.before_write();
+    }
     Ok(api.open()?.ws.replace_in_files(&options, &replacement, paths, apply)?)
 }
 
