@@ -9,8 +9,10 @@ use tracing::{info, warn};
 use weft_fs::{atomic_write, FileFinder, SearchCancel, Watcher, Workspace};
 use weft_pty::{PtyEvent, SpawnOptions, Terminals};
 
+mod guest;
 mod handlers;
 
+pub use guest::GUEST_METHODS;
 pub use handlers::{results as method_results, Method, MethodResult, Request};
 
 use crate::agent::AgentHost;
@@ -84,10 +86,25 @@ struct OpenWorkspace {
 
 type Result<T> = std::result::Result<T, ApiError>;
 
+/// An [`Api`] that does not keep it alive (what the shared folder's host holds: the API
+/// holds the host).
+#[derive(Clone)]
+pub(crate) struct WeakApi(std::sync::Weak<Inner>);
+
+impl WeakApi {
+    pub(crate) fn upgrade(&self) -> Option<Api> {
+        self.0.upgrade().map(|inner| Api { inner })
+    }
+}
+
 impl Api {
     pub fn new(shell: Shell, paths: AppPaths) -> Self {
         let started = std::time::Instant::now();
         Self { inner: Arc::new(Inner { shell, paths, workspace: RwLock::new(None), cancels: Mutex::new(HashMap::new()), started, startup: crate::startup::Startup::new(started), terminals: Arc::new(Terminals::new()), joined: Mutex::new(None) }) }
+    }
+
+    pub(crate) fn downgrade(&self) -> WeakApi {
+        WeakApi(Arc::downgrade(&self.inner))
     }
 
     pub fn paths(&self) -> &AppPaths {
@@ -236,6 +253,9 @@ impl Api {
                 c.unsubscribe(stream_id);
             }
             open.agents.stream_closed(stream_id);
+        }
+        if let Some(j) = self.inner.joined.lock().ok().and_then(|j| j.clone()) {
+            j.cancel(stream_id);
         }
     }
 

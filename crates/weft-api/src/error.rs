@@ -1,9 +1,9 @@
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 /// Every way a call can fail, as the UI switches on it (exported to TypeScript, so a code
 /// the UI checks for is one Rust can send).
-#[derive(Debug, Clone, Copy, Serialize, TS, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, TS, PartialEq, Eq, Hash)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     // Requests
@@ -66,6 +66,8 @@ pub enum ErrorCode {
     Collab,
     NotSharing,
     NotJoined,
+    /// A guest asked the host for something it does not share with guests.
+    NotShared,
 }
 
 impl ErrorCode {
@@ -90,7 +92,7 @@ impl PartialEq<&str> for ErrorCode {
 
 /// What crosses the boundary when a call fails: a code the UI switches on and a message a
 /// person can read. Never a panic, never a host-internal path beyond the workspace.
-#[derive(Debug, Clone, Serialize, TS, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, PartialEq, Eq)]
 pub struct ApiError {
     pub code: ErrorCode,
     pub message: String,

@@ -46,3 +46,15 @@ impl Stream {
 #[derive(ts_rs::TS)]
 #[ts(type = "Uint8Array")]
 pub struct Bytes;
+
+/// Any JSON value (a result or frame relayed from the collaboration host), which the UI
+/// receives as `unknown`.
+#[derive(Debug, Clone, ts_rs::TS)]
+#[ts(type = "unknown")]
+pub struct Json(pub serde_json::Value);
+
+impl serde::Serialize for Json {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}

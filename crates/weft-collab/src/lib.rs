@@ -20,12 +20,14 @@ mod server;
 pub mod tls;
 pub mod terminal;
 
-pub use peer::{Backoff, Endpoint, Peer, PeerEvent, PeerStatus};
+pub use peer::{connect, Backoff, ConnectResult, Endpoint, HostIo, HostSocket, Peer, PeerEvent, PeerStatus};
 // A room is one open document served over the wire (weft-doc owns documents).
 pub use weft_doc::document::{minimal_edit, Document as Room, Frame, FrameError, Save, MAX_CLIENTS_PER_CONNECTION, MAX_PRESENCE_BYTES, CONTENT, FILES, HOST, TERMINALS, TREE};
 pub use weft_doc::fanout;
 pub use host::{HostOptions, WorkspaceHost};
-pub use server::{DocLoader, Guest, Hub, HubOptions, Loader, Role, CLOSE_REMOVED, MAX_CONNECTIONS_PER_GUEST};
+pub use server::{DocLoader, Guest, GuestApi, GuestApiConnection, Hub, HubOptions, Loader, Role, API_PATH, CLOSE_REMOVED, MAX_CONNECTIONS_PER_GUEST};
+/// The WebSocket message type of the endpoints (the guest API's replies are these).
+pub use axum::extract::ws::Message as WsMessage;
 
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum CollabError {

@@ -339,33 +339,54 @@ fn refused(e: WsError) -> End {
     }
 }
 
-async fn attempt(shared: &Shared, ep: &Endpoint, out_rx: &mut mpsc::UnboundedReceiver<Vec<u8>>, connected: &mut bool) -> End {
-    match &ep.pin {
-        Some(pin) => {
-            let Some((host, port)) = host_port(&ep.url) else {
-                return End::Final(PeerStatus::Refused { reason: format!("{} is not a wss://HOST:PORT URL", ep.url) });
-            };
-            let tls = match crate::tls::connect_pinned(&host, port, pin).await {
-                Ok(t) => t,
-                Err(e @ crate::tls::ConnectError::WrongCertificate { .. }) => return End::Final(PeerStatus::Refused { reason: e.to_string() }),
-                Err(e) => return End::Lost(e.to_string()),
-            };
-            match tokio_tungstenite::client_async(ep.url.as_str(), tls).await {
-                Ok((ws, _)) => {
-                    *connected = true;
-                    session(shared, ws, out_rx).await
-                }
-                Err(e) => refused(e),
-            }
-        }
-        // No Nagle delay: edits are small writes that should leave at once.
-        None => match tokio_tungstenite::connect_async_with_config(ep.url.as_str(), None, true).await {
-            Ok((ws, _)) => {
-                *connected = true;
-                session(shared, ws, out_rx).await
-            }
-            Err(e) => refused(e),
+/// A byte stream to the host: TCP for ws://, TLS with the pinned certificate for wss://.
+pub trait HostIo: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send {}
+impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send> HostIo for T {}
+
+/// A WebSocket to one of the host's endpoints.
+pub type HostSocket = tokio_tungstenite::WebSocketStream<Box<dyn HostIo>>;
+
+/// Why connecting failed: `Err(Ok(status))` is final (a refused token, a wrong
+/// certificate), `Err(Err(why))` may be retried.
+pub type ConnectResult = Result<HostSocket, Result<PeerStatus, String>>;
+
+/// Opens a WebSocket to `ep`: the pinned TLS for wss:// (a certificate other than the
+/// link's is refused for good), plain TCP for ws://; no Nagle delay either way (edits and
+/// requests are small writes that should leave at once).
+pub async fn connect(ep: &Endpoint) -> ConnectResult {
+    let Some((host, port)) = host_port(&ep.url) else {
+        return Err(Ok(PeerStatus::Refused { reason: format!("{} is not a ws(s)://HOST:PORT URL", ep.url) }));
+    };
+    let io: Box<dyn HostIo> = match &ep.pin {
+        Some(pin) => match crate::tls::connect_pinned(&host, port, pin).await {
+            Ok(t) => Box::new(t),
+            Err(e @ crate::tls::ConnectError::WrongCertificate { .. }) => return Err(Ok(PeerStatus::Refused { reason: e.to_string() })),
+            Err(e) => return Err(Err(e.to_string())),
         },
+        None => {
+            let tcp = tokio::net::TcpStream::connect((host.as_str(), port)).await.map_err(|e| Err(e.to_string()))?;
+            tcp.set_nodelay(true).map_err(|e| Err(e.to_string()))?;
+            Box::new(tcp)
+        }
+    };
+    match tokio_tungstenite::client_async(ep.url.as_str(), io).await {
+        Ok((ws, _)) => Ok(ws),
+        Err(e) => Err(match refused(e) {
+            End::Final(status) => Ok(status),
+            End::Lost(why) => Err(why),
+            End::Dropped => Err("dropped".into()),
+        }),
+    }
+}
+
+async fn attempt(shared: &Shared, ep: &Endpoint, out_rx: &mut mpsc::UnboundedReceiver<Vec<u8>>, connected: &mut bool) -> End {
+    match connect(ep).await {
+        Ok(ws) => {
+            *connected = true;
+            session(shared, ws, out_rx).await
+        }
+        Err(Ok(status)) => End::Final(status),
+        Err(Err(why)) => End::Lost(why),
     }
 }
 

@@ -75,7 +75,28 @@ pub struct Hub {
     host_token: String,
     /// Open connections per token.
     connections: Mutex<HashMap<String, usize>>,
+    /// What guests may ask besides rooms (`/.api`): given by the app, which decides what
+    /// each request may do. None: the endpoint answers 404.
+    api: Mutex<Option<Arc<dyn GuestApi>>>,
 }
+
+/// Requests a guest makes of the host's app (search in its files, ...), over `/.api`.
+/// The hub checks the token, the guest's connection count, its message budget and its
+/// removal, as for rooms; the app answers the messages (weft-api's wire protocol).
+pub trait GuestApi: Send + Sync {
+    /// A guest connected; replies go to `out`, in any order.
+    fn connect(&self, out: tokio::sync::mpsc::UnboundedSender<Ws>) -> Box<dyn GuestApiConnection>;
+}
+
+/// One guest connection's requests. Dropped when the connection ends (its streams stop).
+pub trait GuestApiConnection: Send {
+    /// One text message; `Err(reason)` closes the connection with that reason.
+    fn message(&mut self, role: Role, text: &str) -> Result<(), String>;
+}
+
+/// The path of the guest API endpoint: no room is named so (rooms are `tree`,
+/// `file/...`, `terminal...`).
+pub const API_PATH: &str = ".api";
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
@@ -187,7 +208,7 @@ impl Hub {
                 tracing::warn!("collab: cannot keep state in {} ({e})", d.display());
             }
         }
-        Arc::new(Hub { rooms: Mutex::default(), guests: Mutex::new(guests), loader, options, kicked, host_token: token(), connections: Mutex::default() })
+        Arc::new(Hub { rooms: Mutex::default(), guests: Mutex::new(guests), loader, options, kicked, host_token: token(), connections: Mutex::default(), api: Mutex::default() })
     }
 
     /// The guest list is kept with the rooms' logs (tokens are secrets: readable by the
@@ -302,7 +323,12 @@ impl Hub {
         lock(&self.rooms).insert(room.name.clone(), room);
     }
 
-    /// The WebSocket endpoint: `GET /<room>?token=TOKEN`.
+    /// Lets guests make requests of the app (see [`GuestApi`]).
+    pub fn set_api(&self, api: Arc<dyn GuestApi>) {
+        *lock(&self.api) = Some(api);
+    }
+
+    /// The WebSocket endpoint: `GET /<room>?token=TOKEN`, and `GET /.api?token=TOKEN`.
     pub fn router(self: &Arc<Self>) -> Router {
         Router::new().route("/{*room}", get(upgrade)).with_state(self.clone())
     }
@@ -317,6 +343,12 @@ async fn upgrade(State(hub): State<Arc<Hub>>, Path(room): Path<String>, Query(q)
     let open = lock(&hub.connections).get(&q.token).copied().unwrap_or(0);
     if open >= MAX_CONNECTIONS_PER_GUEST && q.token != hub.host_token {
         return (StatusCode::TOO_MANY_REQUESTS, "this guest has too many connections open").into_response();
+    }
+    if room == API_PATH {
+        let Some(api) = lock(&hub.api).clone() else {
+            return (StatusCode::NOT_FOUND, "this host answers no requests").into_response();
+        };
+        return ws.max_message_size(hub.options.max_frame).max_frame_size(hub.options.max_frame).on_upgrade(move |socket| serve_api(hub, api, q.token, socket));
     }
     let room = match hub.room(&room) {
         Ok(r) => r,
@@ -334,6 +366,74 @@ fn read_only_notice() -> Vec<u8> {
 
 async fn close(sink: &mut futures_util::stream::SplitSink<WebSocket, Ws>, code: u16, reason: &str) {
     let _ = sink.send(Ws::Close(Some(CloseFrame { code, reason: reason.into() }))).await;
+}
+
+/// A guest's requests of the app: the same admission, budget, keepalive and removal as a
+/// room's connection; the app answers.
+async fn serve_api(hub: Arc<Hub>, api: Arc<dyn GuestApi>, token: String, socket: WebSocket) {
+    let _counted = ConnectionCount::new(&hub, &token);
+    let mut budget = Budget::new();
+    let (mut sink, mut stream) = socket.split();
+    let (out_tx, mut out_rx) = tokio::sync::mpsc::unbounded_channel::<Ws>();
+    let mut requests = api.connect(out_tx);
+    let mut kicked = hub.kicked.subscribe();
+    let ping_every = hub.options.ping_every;
+    let mut keepalive = tokio::time::interval_at(tokio::time::Instant::now() + ping_every, ping_every);
+    let mut heard = tokio::time::Instant::now();
+    loop {
+        tokio::select! {
+            _ = keepalive.tick() => {
+                if heard.elapsed() > ping_every * 2 || sink.send(Ws::Ping(Vec::new().into())).await.is_err() {
+                    break;
+                }
+            }
+            out = out_rx.recv() => match out {
+                Some(m) => {
+                    let closing = matches!(m, Ws::Close(_));
+                    if sink.send(m).await.is_err() || closing {
+                        break;
+                    }
+                }
+                None => break,
+            },
+            msg = stream.next() => {
+                if matches!(msg, Some(Ok(_))) {
+                    heard = tokio::time::Instant::now();
+                }
+                match msg {
+                    Some(Ok(Ws::Text(text))) => {
+                        let Some(role) = hub.role(&token) else {
+                            close(&mut sink, CLOSE_REMOVED, "removed by the host").await;
+                            break;
+                        };
+                        if let Err(why) = budget.spend(text.len()) {
+                            close(&mut sink, CLOSE_POLICY, why).await;
+                            break;
+                        }
+                        if let Err(why) = requests.message(role, text.as_str()) {
+                            debug!("guest request connection closed: {why}");
+                            close(&mut sink, CLOSE_POLICY, &why).await;
+                            break;
+                        }
+                    }
+                    Some(Ok(Ws::Binary(_))) => {
+                        close(&mut sink, CLOSE_UNSUPPORTED, "requests are JSON text").await;
+                        break;
+                    }
+                    Some(Ok(Ws::Ping(_) | Ws::Pong(_))) => {}
+                    Some(Ok(Ws::Close(_))) | Some(Err(_)) | None => break,
+                }
+            }
+            k = kicked.recv() => {
+                if matches!(&k, Ok(t) if *t == token) {
+                    close(&mut sink, CLOSE_REMOVED, "removed by the host").await;
+                    break;
+                }
+            }
+        }
+    }
+    // Its streams stop with it.
+    drop(requests);
 }
 
 async fn serve(hub: Arc<Hub>, room: Arc<Room>, token: String, conn: u64, socket: WebSocket) {

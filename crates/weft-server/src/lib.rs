@@ -14,11 +14,9 @@
 //! `{id, error}` out; stream frames as `{stream, data}`, or as binary frames
 //! `[u16 BE id length][id][bytes]` for raw bytes.
 
-use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use anyhow::Context;
 use axum::body::Body;
@@ -30,11 +28,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use futures_util::{SinkExt, StreamExt};
-use serde::Deserialize;
-use serde_json::{json, Value};
 use tokio::sync::mpsc;
 use tracing::{info, warn};
-use weft_api::{Api, Method, Shell, Stream, StreamFrame};
+use weft_api::{wire, Api, Method, Shell};
 
 /// What `weft serve` does not do. The page is reachable by anything that holds its URL on
 /// this machine: it serves the one folder it was started on and names no other.
@@ -60,7 +56,6 @@ struct AppState {
     token: Arc<str>,
     port: u16,
     ui_dir: Option<Arc<Path>>,
-    next_conn: Arc<AtomicU64>,
 }
 
 /// Largest WebSocket message accepted from a client (a save of a big file fits).
@@ -83,7 +78,7 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
         warn!("no built UI found; run `npm run build` in ui/ or pass --ui");
         eprintln!("warning: no built UI found (run `npm --prefix ui run build`, or pass --ui DIR)");
     }
-    let state = AppState { api, token: token.into(), port, ui_dir: ui_dir.map(Into::into), next_conn: Arc::default() };
+    let state = AppState { api, token: token.into(), port, ui_dir: ui_dir.map(Into::into) };
     let app = Router::new()
         .route("/ws", get(ws_handler))
         .fallback(static_handler)
@@ -222,18 +217,9 @@ async fn ws_handler(State(st): State<AppState>, ws: WebSocketUpgrade) -> Respons
     ws.max_message_size(MAX_MESSAGE).on_upgrade(move |socket| connection(st, socket))
 }
 
-#[derive(Deserialize)]
-struct Envelope {
-    id: u64,
-    request: Value,
-    #[serde(default)]
-    stream: Option<String>,
-}
-
-/// One browser tab. Requests run concurrently; replies and stream frames are funnelled
-/// through one writer task. A malformed envelope closes this connection only.
+/// One browser tab: the API's wire protocol (weft_api::wire), replies funnelled through one
+/// writer task. A malformed envelope closes this connection only.
 async fn connection(st: AppState, socket: WebSocket) {
-    let conn = st.next_conn.fetch_add(1, Ordering::Relaxed);
     let (mut ws_tx, mut ws_rx) = socket.split();
     let (out_tx, mut out_rx) = mpsc::unbounded_channel::<Message>();
     let writer = tokio::spawn(async move {
@@ -244,10 +230,7 @@ async fn connection(st: AppState, socket: WebSocket) {
         }
         let _ = ws_tx.close().await;
     });
-    // Stream ids are the client's, namespaced per connection inside the API.
-    let streams: Arc<Mutex<HashSet<String>>> = Arc::default();
-    let internal = move |id: &str| format!("ws{conn}:{id}");
-
+    let requests = wire::Connection::new(st.api.clone(), wire::Access::Owner, out_tx.clone());
     while let Some(Ok(msg)) = ws_rx.next().await {
         let text = match msg {
             Message::Text(t) => t,
@@ -258,59 +241,13 @@ async fn connection(st: AppState, socket: WebSocket) {
                 break;
             }
         };
-        let env: Envelope = match serde_json::from_str(&text) {
-            Ok(e) => e,
-            Err(e) => {
-                warn!(conn, "malformed envelope: {e}");
-                let _ = out_tx.send(close_message("malformed message"));
-                break;
-            }
-        };
-        // Cancels name the client's id; map them to ours.
-        if env.request.get("method").and_then(Value::as_str) == Some("cancel") {
-            if let Some(s) = env.request.pointer("/params/stream").and_then(Value::as_str) {
-                st.api.cancel(&internal(s));
-                if let Ok(mut set) = streams.lock() {
-                    set.remove(s);
-                }
-            }
-            let _ = out_tx.send(Message::Text(json!({"id": env.id, "ok": null}).to_string().into()));
-            continue;
+        if let Err(why) = requests.message(&text) {
+            let _ = out_tx.send(close_message(&why));
+            break;
         }
-        let stream = env.stream.map(|client_id| {
-            if let Ok(mut set) = streams.lock() {
-                set.insert(client_id.clone());
-            }
-            let tx = out_tx.clone();
-            let cid = client_id.clone();
-            Stream::new(internal(&client_id), move |frame: StreamFrame| {
-                let msg = match frame {
-                    StreamFrame::Json(data) => Message::Text(json!({"stream": cid, "data": data}).to_string().into()),
-                    StreamFrame::Bytes(bytes) => {
-                        let mut buf = Vec::with_capacity(2 + cid.len() + bytes.len());
-                        buf.extend_from_slice(&(cid.len() as u16).to_be_bytes());
-                        buf.extend_from_slice(cid.as_bytes());
-                        buf.extend_from_slice(&bytes);
-                        Message::Binary(buf.into())
-                    }
-                };
-                tx.send(msg).is_ok()
-            })
-        });
-        let api = st.api.clone();
-        let tx = out_tx.clone();
-        tokio::spawn(async move {
-            let reply = match api.call(env.request, stream).await {
-                Ok(v) => json!({"id": env.id, "ok": v}),
-                Err(e) => json!({"id": env.id, "error": e}),
-            };
-            let _ = tx.send(Message::Text(reply.to_string().into()));
-        });
     }
-    let ids: Vec<String> = streams.lock().map(|s| s.iter().cloned().collect()).unwrap_or_default();
-    for id in ids {
-        st.api.cancel(&internal(&id));
-    }
+    // Its streams stop; the writer ends when the last sender (a running request's) goes.
+    drop(requests);
     drop(out_tx);
     let _ = writer.await;
 }
@@ -322,6 +259,7 @@ fn close_message(reason: &str) -> Message {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::{json, Value};
 
     #[tokio::test]
     async fn the_server_refuses_what_its_list_says_and_nothing_else() {

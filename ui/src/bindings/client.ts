@@ -22,6 +22,7 @@ import type { FileDto } from './FileDto';
 import type { FileReview } from './FileReview';
 import type { FinderMatch } from './FinderMatch';
 import type { GcReport } from './GcReport';
+import type { Json } from './Json';
 import type { PriceList } from './PriceList';
 import type { ProviderStatus } from './ProviderStatus';
 import type { RecentWorkspace } from './RecentWorkspace';
@@ -120,6 +121,8 @@ export interface Results {
   collabJoin: CollabJoined;
   collabOpen: null;
   collabPush: Array<Array<number>>;
+  collabRequest: Json;
+  collabStream: Json;
   collabLeave: null;
   docOpen: DocInfo;
   docPush: Array<Array<number>>;
@@ -145,6 +148,7 @@ export interface Frames {
   checkpointEvents: Checkpoint;
   agentSend: AgentFrame;
   collabOpen: Bytes | CollabEvent;
+  collabStream: Bytes | Json;
   docOpen: Bytes | DocEvent;
 }
 
@@ -223,6 +227,7 @@ export function client(call: (request: Request) => Promise<unknown>) {
     collabUnshareTerminal: (params: Params<'collabUnshareTerminal'>) => call({ method: 'collabUnshareTerminal', params }) as Promise<Results['collabUnshareTerminal']>,
     collabJoin: (params: Params<'collabJoin'>) => call({ method: 'collabJoin', params }) as Promise<Results['collabJoin']>,
     collabPush: (params: Params<'collabPush'>) => call({ method: 'collabPush', params }) as Promise<Results['collabPush']>,
+    collabRequest: (params: Params<'collabRequest'>) => call({ method: 'collabRequest', params }) as Promise<Results['collabRequest']>,
     collabLeave: () => call({ method: 'collabLeave' }) as Promise<Results['collabLeave']>,
     docPush: (params: Params<'docPush'>) => call({ method: 'docPush', params }) as Promise<Results['docPush']>,
     docSave: (params: Params<'docSave'>) => call({ method: 'docSave', params }) as Promise<Results['docSave']>,
@@ -247,6 +252,7 @@ export function streams(stream: (request: Request, onFrame: (frame: any) => void
     checkpointEvents: (onFrame: (frame: Frames['checkpointEvents']) => void) => stream({ method: 'checkpointEvents' }, onFrame) as Streaming<Results['checkpointEvents']>,
     agentSend: (params: Params<'agentSend'>, onFrame: (frame: Frames['agentSend']) => void) => stream({ method: 'agentSend', params }, onFrame) as Streaming<Results['agentSend']>,
     collabOpen: (params: Params<'collabOpen'>, onFrame: (frame: Frames['collabOpen']) => void) => stream({ method: 'collabOpen', params }, onFrame) as Streaming<Results['collabOpen']>,
+    collabStream: (params: Params<'collabStream'>, onFrame: (frame: Frames['collabStream']) => void) => stream({ method: 'collabStream', params }, onFrame) as Streaming<Results['collabStream']>,
     docOpen: (params: Params<'docOpen'>, onFrame: (frame: Frames['docOpen']) => void) => stream({ method: 'docOpen', params }, onFrame) as Streaming<Results['docOpen']>,
   };
 }

@@ -48,6 +48,7 @@ fn export_typescript_bindings() {
     CommitMessage::export_all_to(&dir).expect("CommitMessage");
     CollabStatus::export_all_to(&dir).expect("CollabStatus");
     Bytes::export_all_to(&dir).expect("Bytes");
+    weft_api::Json::export_all_to(&dir).expect("Json");
     SavedAll::export_all_to(&dir).expect("SavedAll");
     write_client(&dir);
 }

@@ -6,6 +6,7 @@ mod bindings;
 mod checkpoints;
 mod collab;
 mod docs;
+mod guests;
 mod syntax;
 
 use std::sync::{Arc, Mutex};

@@ -10,6 +10,8 @@ pub(crate) async fn share(api: &Api, port: u16, local: bool, address: Option<Str
         )
         .await
         .map_err(|e| ApiError::new(crate::ErrorCode::Collab, format!("could not start sharing: {e}")))?;
+        // Guests search the folder and list it through the API (crate::GUEST_METHODS).
+        host.hub.set_api(Arc::new(crate::wire::GuestRequests(api.downgrade())));
         let mut slot = open.collab.lock().map_err(ApiError::internal)?;
         // Two shares at once: the first host stays, the second is dropped (it stops).
         if slot.is_none() {
@@ -122,6 +124,10 @@ pub(crate) fn open(api: &Api, room: String, stream: Option<Stream>) -> Result<()
 
 pub(crate) fn push(api: &Api, room: String, data: Vec<u8>, _stream: Option<Stream>) -> Result<Vec<Vec<u8>>> {
     Ok(api.joined()?.push(&room, &data)?)
+}
+
+pub(crate) async fn request(api: &Api, request: Value, stream: Option<Stream>) -> Result<crate::Json> {
+    Ok(crate::Json(api.joined()?.request(request, stream).await?))
 }
 
 pub(crate) fn leave(api: &Api, _stream: Option<Stream>) -> Result<()> {

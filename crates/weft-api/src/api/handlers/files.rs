@@ -59,16 +59,30 @@ pub(crate) fn find_files(api: &Api, query: String, limit: Option<u32>, _stream: 
 }
 
 pub(crate) fn search(api: &Api, options: SearchOptions, stream: Option<Stream>) -> Result<weft_fs::SearchSummary> {
+    search_where(api, &options, stream, |_| true)
+}
+
+/// A search whose hits are only the files `keep` lets through (a guest's: the shared
+/// ones); the summary counts what was sent.
+pub(crate) fn search_where(api: &Api, options: &SearchOptions, stream: Option<Stream>, keep: impl Fn(&str) -> bool + Sync) -> Result<weft_fs::SearchSummary> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
     let stream = stream.ok_or_else(|| ApiError::bad_request("search needs a stream"))?;
     let cancel = SearchCancel::default();
     api.inner.cancels.lock().map_err(ApiError::internal)?.insert(stream.id.clone(), cancel.clone());
+    let (files, matches) = (AtomicUsize::new(0), AtomicUsize::new(0));
     let result = api.open().and_then(|open| {
         open.ws
-            .search(&options, &cancel, &|hit| {
+            .search(options, &cancel, &|hit| {
+                if !keep(&hit.path) {
+                    return;
+                }
+                files.fetch_add(1, Ordering::Relaxed);
+                matches.fetch_add(hit.lines.len(), Ordering::Relaxed);
                 if !stream.json(SearchEvent::Hit { hit }) {
                     cancel.cancel();
                 }
             })
+            .map(|summary| weft_fs::SearchSummary { files: files.load(Ordering::Relaxed), matches: matches.load(Ordering::Relaxed), ..summary })
             .map_err(ApiError::from)
     });
     if let Ok(mut c) = api.inner.cancels.lock() {

@@ -14,7 +14,7 @@ mod app;
 mod checkpoints;
 mod collab;
 mod docs;
-mod files;
+pub(super) mod files;
 mod syntax;
 mod terminals;
 mod usage;
@@ -280,6 +280,11 @@ methods! {
     CollabOpen { room: String } => collab::open -> (), frames crate::Bytes | crate::CollabEvent;
     /// y-sync messages from the editor for an open room.
     CollabPush { room: String, data: Vec<u8> } => collab::push -> Vec<Vec<u8>>;
+    /// A request of the joined session's host (what it lets guests do: list and search its
+    /// shared files), answered as the host's API answers it.
+    CollabRequest { #[ts(type = "Request")] request: Value } => collab::request.await -> crate::Json;
+    /// Stream: the same for a streaming request (search); the host's frames are relayed.
+    CollabStream { #[ts(type = "Request")] request: Value } => collab::request.await -> crate::Json, frames crate::Bytes | crate::Json;
     /// Leaves the joined session: every room disconnects.
     CollabLeave => collab::leave -> ();
     /// Binds an editor to the open document of `path` (opened from the file if nobody has

@@ -12,6 +12,8 @@ use weft_fs::SearchCancel;
 
 use crate::{ApiError, Stream, StreamFrame};
 
+mod requests;
+
 type Result<T> = std::result::Result<T, ApiError>;
 
 /// A joined session: where the host is, our token, and the rooms open.
@@ -22,6 +24,8 @@ pub struct Joined {
     /// The host certificate's fingerprint (wss://).
     pin: Option<String>,
     peers: Mutex<HashMap<String, Arc<Peer>>>,
+    /// Requests of the host's app (search in its files, ...).
+    requests: requests::HostRequests,
 }
 
 /// Frames of a `collabOpen` stream besides the raw y-sync messages.
@@ -92,7 +96,8 @@ fn room_path(room: &str) -> String {
 impl Joined {
     pub fn new(link: &str) -> Result<Self> {
         let Link { base, token, pin } = parse_link(link)?;
-        Ok(Joined { base, token, pin, peers: Mutex::default() })
+        let api = Endpoint { url: format!("{base}/{}?token={token}", weft_collab::API_PATH), pin: pin.clone() };
+        Ok(Joined { base, token, pin, peers: Mutex::default(), requests: requests::HostRequests::new(api) })
     }
 
     fn peer(&self, room: &str) -> Result<Arc<Peer>> {
@@ -138,6 +143,17 @@ impl Joined {
             }
         });
         Ok(())
+    }
+
+    /// A request of the host's app (only what it allows guests); with `stream`, the
+    /// host's frames go to it.
+    pub async fn request(&self, request: serde_json::Value, stream: Option<Stream>) -> Result<serde_json::Value> {
+        self.requests.call(request, stream).await
+    }
+
+    /// A stream opened by [`Joined::request`] was cancelled here: the host stops it too.
+    pub fn cancel(&self, stream: &str) {
+        self.requests.cancel(stream);
     }
 
     /// y-sync messages from the editor; returns the replies for it.

@@ -1,0 +1,83 @@
+//! What a collaboration guest may ask of the host's folder besides its rooms: reads of
+//! what the host shares, which is exactly the files its tree shows (not ignored, not
+//! `.git`, no link followed). An allow-list: a request is refused here until it is added
+//! with its checks, so a new request is never open to guests by accident.
+
+use std::collections::HashSet;
+
+use serde_json::Value;
+use weft_fs::EntryKind;
+
+use super::handlers::{dispatch, files};
+use super::*;
+use crate::ErrorCode;
+
+/// The requests a guest may make, each checked below.
+pub const GUEST_METHODS: &[Method] = &[Method::ListDir, Method::FindFiles, Method::Search];
+
+fn not_shared(what: impl std::fmt::Display) -> ApiError {
+    ApiError::new(ErrorCode::NotShared, format!("{what} is not shared with guests"))
+}
+
+impl Api {
+    /// [`Api::call`] for a guest of the shared folder: only [`GUEST_METHODS`], and only
+    /// over what the host shares.
+    pub async fn call_guest(&self, request: Value, stream: Option<Stream>) -> Result<Value> {
+        let method = request.get("method").and_then(Value::as_str).unwrap_or("?").to_owned();
+        let request: Request = serde_json::from_value(request).map_err(|e| ApiError::bad_request(format!("malformed request: {e}")))?;
+        if !GUEST_METHODS.contains(&request.method()) {
+            return Err(not_shared(format!("{method} (the host's app)")));
+        }
+        if self.inner.workspace.read().map_err(ApiError::internal)?.is_none() {
+            return Err(not_shared("this folder"));
+        }
+        let result = match request {
+            Request::ListDir { path } => {
+                let api = self.clone();
+                tokio::task::spawn_blocking(move || api.guest_list_dir(&path)).await.map_err(ApiError::internal)?
+            }
+            Request::Search { options } => {
+                let api = self.clone();
+                tokio::task::spawn_blocking(move || {
+                    // Include globs whitelist past the ignore rules (the host may search its
+                    // ignored files by naming them); a guest's hits are the shared files only.
+                    let shared: HashSet<String> = api.open()?.ws.list_files().into_iter().collect();
+                    let summary = files::search_where(&api, &options, stream, |p| shared.contains(p))?;
+                    serde_json::to_value(summary).map_err(ApiError::internal)
+                })
+                .await
+                .map_err(ApiError::internal)?
+            }
+            // Over the same list the tree shows.
+            other @ Request::FindFiles { .. } => dispatch(self, other, stream).await,
+            _ => unreachable!("GUEST_METHODS is checked above"),
+        };
+        if let Err(e) = &result {
+            tracing::info!(method = %method, code = %e.code, "a guest's request failed: {}", e.message);
+        }
+        result
+    }
+
+    /// A folder's entries when every folder on its way is one the tree shows (a folder the
+    /// host ignores, `.git`, or a link, is not shared, and neither is what it holds).
+    fn guest_list_dir(&self, path: &str) -> Result<Value> {
+        let ws = &self.open()?.ws;
+        let path = path.trim_matches('/');
+        let path = if path == "." { "" } else { path };
+        let mut parent = String::new();
+        for part in path.split('/').filter(|p| !p.is_empty()) {
+            if part == "." || part == ".." || part.contains('\\') {
+                return Err(not_shared(path));
+            }
+            let here = if parent.is_empty() { part.to_owned() } else { format!("{parent}/{part}") };
+            let shown = ws.list_dir(&parent)?.into_iter().any(|e| e.path == here && e.kind == EntryKind::Dir && !e.symlink);
+            if !shown {
+                return Err(not_shared(path));
+            }
+            parent = here;
+        }
+        // Links are listed as they are in the tree: a guest cannot open what they point to
+        // (their rooms are refused).
+        serde_json::to_value(ws.list_dir(&parent)?).map_err(ApiError::internal)
+    }
+}

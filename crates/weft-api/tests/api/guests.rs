@@ -1,0 +1,173 @@
+//! A guest's requests of the host's app (`collabRequest` / `collabStream` on the guest,
+//! `/.api` on the host): what the host shares (the files its tree shows) and nothing else.
+
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
+
+use serde_json::{json, Value};
+use weft_api::{Api, AppPaths, Stream, StreamFrame};
+
+use crate::{fixture, DESKTOP};
+
+struct Guest {
+    api: Api,
+    _dir: tempfile::TempDir,
+}
+
+async fn join(link: &str) -> Guest {
+    let dir = tempfile::tempdir().expect("tmp");
+    let api = Api::new(DESKTOP, AppPaths { config_dir: dir.path().join("config"), data_dir: dir.path().join("data") });
+    api.call(json!({"method": "collabJoin", "params": {"link": link}}), None).await.expect("join");
+    Guest { api, _dir: dir }
+}
+
+impl Guest {
+    async fn ask(&self, request: Value) -> Result<Value, weft_api::ApiError> {
+        self.api.call(json!({"method": "collabRequest", "params": {"request": request}}), None).await
+    }
+
+    /// The files a search of the host finds, and its summary.
+    async fn search(&self, query: &str, include: &[&str]) -> (BTreeSet<String>, Value) {
+        let frames: Arc<Mutex<Vec<Value>>> = Arc::default();
+        let f = frames.clone();
+        let stream = Stream::new("guest-search", move |frame| {
+            if let StreamFrame::Json(v) = frame {
+                f.lock().expect("lock").push(v);
+            }
+            true
+        });
+        let request = json!({"method": "search", "params": {"options": {"query": query, "include": include}}});
+        let summary = self.api.call(json!({"method": "collabStream", "params": {"request": request}}), Some(stream)).await.expect("search");
+        let frames = frames.lock().expect("lock").clone();
+        let files = frames.iter().filter(|f| f["type"] == "hit").map(|f| f["hit"]["path"].as_str().expect("path").to_owned()).collect();
+        assert!(frames.iter().any(|f| f["type"] == "done"), "the host's last frame is relayed: {frames:?}");
+        (files, summary)
+    }
+}
+
+fn names(entries: &Value) -> BTreeSet<String> {
+    entries.as_array().expect("entries").iter().map(|e| e["path"].as_str().expect("path").to_owned()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_guest_lists_and_searches_what_the_host_shares_and_nothing_else() {
+    let f = fixture(DESKTOP);
+    let root = f.ws.path();
+    for (path, text) in [
+        ("src/main.rs", "fn main() { needle(); }\n"),
+        (".gitignore", "secret/\n*.env\n"),
+        ("secret/key.txt", "needle: the host's key\n"),
+        ("prod.env", "NEEDLE=1 needle\n"),
+        (".git/config", "needle\n"),
+    ] {
+        std::fs::create_dir_all(root.join(path).parent().expect("parent")).expect("mkdir");
+        std::fs::write(root.join(path), text).expect("write");
+    }
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(root.join("secret"), root.join("linked")).expect("symlink");
+    let call = |v: Value| {
+        let api = f.api.clone();
+        async move { api.call(v.clone(), None).await.unwrap_or_else(|e| panic!("{v}: {e}")) }
+    };
+    call(json!({"method": "collabShare", "params": {"local": true}})).await;
+    let status = call(json!({"method": "collabInvite", "params": {"name": "Bo", "readOnly": false}})).await;
+    let status = {
+        let _ = status;
+        call(json!({"method": "collabInvite", "params": {"name": "Cy", "readOnly": true}})).await
+    };
+    let link = |name: &str| {
+        let g = status["guests"].as_array().expect("guests").iter().find(|g| g["name"] == name).expect("guest").clone();
+        g["link"].as_str().expect("link").to_owned()
+    };
+    let bo = join(&link("Bo")).await;
+    let cy = join(&link("Cy")).await;
+
+    // The tree's view of the folder: no ignored folder, no .git.
+    let top = names(&bo.ask(json!({"method": "listDir", "params": {"path": ""}})).await.expect("list"));
+    assert!(top.contains("src") && top.contains(".gitignore"), "{top:?}");
+    assert!(!top.contains("secret") && !top.contains("prod.env") && !top.contains(".git"), "{top:?}");
+    assert_eq!(names(&bo.ask(json!({"method": "listDir", "params": {"path": "src"}})).await.expect("list src")), BTreeSet::from(["src/main.rs".to_owned()]));
+    // Naming what the tree does not show is refused, however it is spelled.
+    let mut hidden = vec!["secret", ".git", "src/../secret", "../", "/etc", "src/./.."];
+    if cfg!(unix) {
+        hidden.push("linked");
+    }
+    for path in hidden {
+        let e = bo.ask(json!({"method": "listDir", "params": {"path": path}})).await.expect_err(path);
+        assert_eq!(e.code, weft_api::ErrorCode::NotShared, "{path}: {e}");
+    }
+
+    // Search: the shared file's hit only, even when the guest names ignored files in its
+    // include globs (which let the host's own search reach them).
+    let (files, summary) = bo.search("needle", &[]).await;
+    assert_eq!(files, BTreeSet::from(["src/main.rs".to_owned()]));
+    assert_eq!((summary["files"].as_u64(), summary["matches"].as_u64()), (Some(1), Some(1)), "{summary}");
+    let (files, summary) = bo.search("needle", &["secret/**", "*.env", "linked/**"]).await;
+    assert!(files.is_empty(), "ignored files reached a guest: {files:?}");
+    assert_eq!(summary["files"], 0, "the summary counts only what was sent: {summary}");
+    // The host's own search does reach them when it names them: the filter is the guest's.
+    let mine = f.api.call(json!({"method": "search", "params": {"options": {"query": "needle", "include": ["*.env"]}}}), Some(Stream::new("own", |_| true))).await.expect("own search");
+    assert_eq!(mine["files"], 1, "{mine}");
+    // A read-only guest reads as much.
+    assert_eq!(cy.search("needle", &[]).await.0, BTreeSet::from(["src/main.rs".to_owned()]));
+    let found = cy.ask(json!({"method": "findFiles", "params": {"query": "key", "limit": 50}})).await.expect("find");
+    assert!(!found.to_string().contains("secret/key.txt"), "{found}");
+    let found = cy.ask(json!({"method": "findFiles", "params": {"query": "main", "limit": 50}})).await.expect("find");
+    assert!(found.to_string().contains("src/main.rs"), "{found}");
+
+    // Everything else is the host's alone: reads outside the rooms, writes, terminals, the
+    // agent, settings, sharing.
+    for request in [
+        json!({"method": "readFile", "params": {"path": "src/main.rs"}}),
+        json!({"method": "writeFile", "params": {"path": "src/main.rs", "text": "taken", "encoding": "utf8"}}),
+        json!({"method": "delete", "params": {"path": "src/main.rs"}}),
+        json!({"method": "terminalSpawn", "params": {"cols": 80, "rows": 24}}),
+        json!({"method": "openWorkspace", "params": {"path": "/"}}),
+        json!({"method": "getSettings"}),
+        json!({"method": "agentThreads"}),
+        json!({"method": "collabInvite", "params": {"name": "Eve"}}),
+        json!({"method": "checkpointList"}),
+        json!({"method": "docOpen", "params": {"path": "src/main.rs"}}),
+    ] {
+        let e = bo.ask(request.clone()).await.expect_err(&request.to_string());
+        assert_eq!(e.code, weft_api::ErrorCode::NotShared, "{request}: {e}");
+    }
+    assert_eq!(std::fs::read_to_string(root.join("src/main.rs")).expect("read"), "fn main() { needle(); }\n");
+    let e = bo.ask(json!({"method": "noSuchMethod"})).await.expect_err("unknown");
+    assert_eq!(e.code, weft_api::ErrorCode::BadRequest, "{e}");
+
+    // A removed guest's requests stop at once; the others' go on.
+    let token = status["guests"].as_array().expect("guests").iter().find(|g| g["name"] == "Bo").expect("Bo")["token"].as_str().expect("token").to_owned();
+    call(json!({"method": "collabRemove", "params": {"token": token}})).await;
+    let mut refused = None;
+    for _ in 0..100 {
+        match bo.ask(json!({"method": "listDir", "params": {"path": ""}})).await {
+            Ok(_) => tokio::time::sleep(std::time::Duration::from_millis(20)).await,
+            Err(e) => {
+                refused = Some(e);
+                break;
+            }
+        }
+    }
+    let refused = refused.expect("a removed guest was still answered");
+    assert!(refused.message.contains("removed") || refused.message.contains("refused"), "{refused}");
+    assert!(cy.ask(json!({"method": "listDir", "params": {"path": ""}})).await.is_ok());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_host_answers_no_request_without_a_guest_token() {
+    let f = fixture(DESKTOP);
+    let status = f.api.call(json!({"method": "collabShare", "params": {"local": true}}), None).await.expect("share");
+    let url = status["url"].as_str().expect("url").to_owned();
+    for query in ["", "?token=", "?token=not-a-guest"] {
+        let err = tokio_tungstenite::connect_async(format!("{url}/.api{query}")).await.expect_err(query);
+        match err {
+            tokio_tungstenite::tungstenite::Error::Http(resp) => assert_eq!(resp.status().as_u16(), 401, "{query}"),
+            other => panic!("{query}: {other}"),
+        }
+    }
+    // A guest that joined nothing has no host to ask.
+    let g = join(&format!("{url}/?token=not-a-guest")).await;
+    let e = g.ask(json!({"method": "listDir", "params": {"path": ""}})).await.expect_err("refused");
+    assert_eq!(e.code, weft_api::ErrorCode::NotShared, "{e}");
+}
