@@ -15,6 +15,7 @@ import { languageFor } from './languages';
 import { YSync, colorFor } from './editor/ysync';
 import { panelModal, toast, errorMessage } from './dialogs';
 import { eventKey } from './commands';
+import { SearchPanel } from './search';
 // Shared terminals render with xterm.js (its code loads when one is opened).
 import '@xterm/xterm/css/xterm.css';
 
@@ -135,6 +136,10 @@ export class LiveView {
   private tabs: LiveTab[] = [];
   private active: LiveTab | null = null;
   private filesEl = h('div', { class: 'live-files', role: 'tree', 'aria-label': 'Shared files' });
+  /** Search in the host's files, made when first shown. */
+  private search: SearchPanel | null = null;
+  private sideEl = h('div', { class: 'live-side' });
+  private sideTabs = { files: h('button', { class: 'side-tab active' }, 'Files'), search: h('button', { class: 'side-tab', title: 'Search in the shared files (Ctrl+Shift+F)' }, 'Search') };
   private tabsEl = h('div', { class: 'live-tabs', role: 'tablist' });
   private bodyEl = h('div', { class: 'live-body' }, h('div', { class: 'empty-editor' }, 'Open a shared file from the list'));
   private peopleEl = h('div', { class: 'live-people', 'aria-label': 'Participants' });
@@ -154,7 +159,10 @@ export class LiveView {
     leave.addEventListener('click', () => this.leave());
     this.el = h('div', { class: 'live', role: 'region', 'aria-label': 'Live session' },
       h('header', { class: 'live-head' }, h('b', {}, 'Live'), h('span', { class: 'live-title' }, opts.title), this.statusEl, h('span', { class: 'spacer' }), this.peopleEl, leave),
-      h('div', { class: 'live-main' }, this.filesEl, h('div', { class: 'live-editor' }, this.tabsEl, this.bodyEl)));
+      h('div', { class: 'live-main' }, this.sideEl, h('div', { class: 'live-editor' }, this.tabsEl, this.bodyEl)));
+    this.sideEl.append(h('div', { class: 'side-tabs' }, this.sideTabs.files, this.sideTabs.search), this.filesEl);
+    this.sideTabs.files.addEventListener('click', () => this.showSide('files'));
+    this.sideTabs.search.addEventListener('click', () => this.showSide('search'));
     this.el.addEventListener('leave', () => this.leave());
     // Shared files are saved by the host as everyone types; Ctrl+S says so rather than
     // reaching the workbench underneath (which would save a local copy).
@@ -163,6 +171,10 @@ export class LiveView {
         e.preventDefault();
         e.stopPropagation();
         toast('Saved: the host writes shared files to its disk as you type');
+      } else if (eventKey(e) === 'Mod-Shift-f') {
+        e.preventDefault();
+        e.stopPropagation();
+        this.showSide('search');
       }
     });
     document.body.append(this.el);
@@ -237,7 +249,7 @@ export class LiveView {
       }
       for (const p of node.files.sort()) {
         const row = h('button', { class: 'live-file', role: 'treeitem', 'data-path': p, title: p, style: pad }, basename(p));
-        row.addEventListener('click', () => void this.open(p));
+        row.addEventListener('click', () => void this.goTo(p));
         rows.push(row);
       }
     };
@@ -363,6 +375,47 @@ export class LiveView {
     return tab;
   }
 
+  /** The side column: the shared files, or search in them (on the host, through it). */
+  private showSide(which: 'files' | 'search') {
+    if (which === 'search' && !this.search) {
+      this.search = new SearchPanel(this.backend.host(), (path, line, from, to) => void this.openAt(path, line, from, to), null);
+      this.sideEl.append(this.search.el);
+    }
+    this.filesEl.hidden = which !== 'files';
+    if (this.search) this.search.el.hidden = which !== 'search';
+    this.sideTabs.files.classList.toggle('active', which === 'files');
+    this.sideTabs.search.classList.toggle('active', which === 'search');
+    if (which === 'search') this.search?.focus();
+  }
+
+  /** Opens a shared file with a line's range selected (a search hit). */
+  private async openAt(path: string, line: number, from: number, to: number) {
+    const tab = await this.goTo(path);
+    const view = tab.view;
+    if (!view) return;
+    // A room opened just now may not have the host's text yet (the local replica starts
+    // empty): wait for the line, a while at most.
+    const has = () => view.state.doc.lines >= line && view.state.doc.line(line).length >= to;
+    if (!has()) {
+      const ytext = tab.room.doc.getText('content');
+      await new Promise<void>((done) => {
+        const check = () => has() && finish();
+        const timer = setTimeout(() => finish(), 5000);
+        const finish = () => {
+          clearTimeout(timer);
+          ytext.unobserve(check);
+          done();
+        };
+        ytext.observe(check);
+      });
+    }
+    const l = view.state.doc.line(Math.max(1, Math.min(line, view.state.doc.lines)));
+    const a = Math.min(l.from + from, l.to);
+    const b = Math.min(l.from + to, l.to);
+    view.dispatch({ selection: { anchor: a, head: b }, effects: EditorView.scrollIntoView(a, { y: 'center' }), userEvent: 'select' });
+    view.focus();
+  }
+
   private activate(tab: LiveTab) {
     this.active = tab;
     for (const t of this.tabs) t.tabEl.classList.toggle('active', t === tab);
@@ -391,6 +444,21 @@ export class LiveView {
         this.tree.awareness.setLocalStateField('file', null);
       }
     }
+  }
+
+  /**
+   * The user opens a file themselves: following someone stops (else the next move of the
+   * one followed, or the one before, would take the user straight back).
+   */
+  private goTo(path: string): Promise<LiveTab> {
+    if (this.following !== null) {
+      const followed = this.tree.others().get(this.following);
+      if (followed?.file !== path) {
+        this.following = null;
+        this.peopleChanged();
+      }
+    }
+    return this.open(path);
   }
 
   /** The participant list (from the tree room), and following someone to their file. */

@@ -18,7 +18,8 @@ export class SearchPanel {
   private matchCount = 0;
   private fileCount = 0;
 
-  constructor(private backend: Backend, private open: (path: string, line: number, from: number, to: number) => void, private beforeReplace: () => Promise<void>) {
+  /** `beforeReplace` null: no replace (a guest searching the host's files). */
+  constructor(private backend: Backend, private open: (path: string, line: number, from: number, to: number) => void, private beforeReplace: (() => Promise<void>) | null) {
     const run = debounce(() => this.run(), 200);
     this.query = h('input', { class: 'search-input', type: 'text', placeholder: 'Search', spellcheck: 'false', 'aria-label': 'Search' });
     this.replaceInput = h('input', { class: 'search-input', type: 'text', placeholder: 'Replace', spellcheck: 'false', 'aria-label': 'Replace' });
@@ -44,7 +45,7 @@ export class SearchPanel {
     this.results = h('div', { class: 'search-results' });
     this.el = h('div', { class: 'search-panel' },
       h('div', { class: 'search-row' }, this.query, toggle('caseSensitive', 'Aa', 'Match case'), toggle('wholeWord', 'ab', 'Whole word'), toggle('regex', '.*', 'Regular expression')),
-      h('div', { class: 'search-row' }, this.replaceInput, replaceBtn),
+      beforeReplace ? h('div', { class: 'search-row' }, this.replaceInput, replaceBtn) : null,
       this.include, this.exclude, this.status, this.results);
   }
 
@@ -116,7 +117,7 @@ export class SearchPanel {
 
   private async previewReplace() {
     const opts = this.options();
-    if (!opts.query) return;
+    if (!opts.query || !this.beforeReplace) return;
     await this.beforeReplace();
     let outcomes: ReplaceOutcome[];
     try {

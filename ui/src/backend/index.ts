@@ -67,6 +67,7 @@ export type {
 };
 import { TauriTransport } from './tauri';
 import { WsTransport } from './ws';
+import { GuestTransport } from './guest';
 
 export type { Settings } from '../bindings/Settings';
 export type { TerminalInfo } from '../bindings/TerminalInfo';
@@ -286,6 +287,10 @@ export class Backend {
     return replies.map((r) => Uint8Array.from(r));
   }
   collabLeave() { return this.api.collabLeave(); }
+  /** A request of the joined session's host (what it lets guests do); see ./guest.ts. */
+  collabRequest(request: Request) { return this.api.collabRequest({ request }); }
+  /** The joined session's host as a Backend of its own (./guest.ts). */
+  host(): Backend { return new Backend(new GuestTransport(this)); }
 
   /**
    * Binds to the open document of `path` (the one copy of its text, in Rust): y-sync

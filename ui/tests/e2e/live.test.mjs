@@ -133,6 +133,38 @@ test('a guest joins from the invite link, both edit live, cursors show, the save
   assert.deepEqual(errors.filter((e) => /plugin crashed|Uncaught/.test(e)), [], 'no editor errors');
 });
 
+test('the guest searches the host\'s files: a hit opens at the match, ignored files never show', async () => {
+  await gp.bringToFront();
+  const panel = gp.locator('.live .search-panel');
+  await gp.locator('.live-body .cm-content').click();
+  await gp.keyboard.press('Control+Shift+f');
+  await panel.waitFor();
+  // Search only: replacing is the host's.
+  assert.equal(await panel.getByRole('button', { name: 'Replace…' }).count(), 0);
+  const status = panel.locator('.search-status');
+  await panel.getByRole('textbox', { name: 'Search' }).fill('fn main');
+  await until(async () => (await status.textContent()) === '1 result in 1 file', 'the host\'s hit');
+  assert.deepEqual(await panel.locator('.search-file-name').evaluateAll((els) => els.map((e) => e.title)), ['src/main.rs']);
+  // The host's ignored file is not searched for a guest, even when named.
+  await panel.getByRole('textbox', { name: 'Search' }).fill('KEY');
+  await panel.getByRole('textbox', { name: 'Files to include' }).fill('*.env');
+  await until(async () => (await status.textContent()) === 'No results', 'nothing from the ignored file');
+  await panel.getByRole('textbox', { name: 'Files to include' }).fill('');
+  await panel.getByRole('textbox', { name: 'Search' }).fill('main');
+  await panel.locator('.search-line[data-path="src/main.rs"]').click();
+  await gp.locator('.live-tabs .tab.active[title="src/main.rs"]').waitFor();
+  // The editor has focus and mirrors its selection in the page's.
+  const selected = () => gp.evaluate(() => window.getSelection()?.toString());
+  await until(async () => (await selected()) === 'main', 'the match selected').catch(async (e) => {
+    throw new Error(`${e.message}: ${JSON.stringify(await selected())}`);
+  });
+  await screenshot(gp, 'live-guest-search');
+  // Back to the files and to notes.md for the tests after this one.
+  await gp.locator('.live .side-tab', { hasText: 'Files' }).click();
+  await gp.locator('.live-file[data-path="notes.md"]').click();
+  await gp.locator('.live-file.active[data-path="notes.md"]').waitFor();
+});
+
 test('a sed on the host while both type: the host, the guest and the file end with the same text, nothing twice', async () => {
   const file = join(hostDir, 'notes.md');
   await hp.bringToFront();
