@@ -7,15 +7,17 @@
 import * as Y from 'yjs';
 import { yCollab } from 'y-codemirror.next';
 import { EditorState } from '@codemirror/state';
-import { EditorView } from '@codemirror/view';
+import { EditorView, keymap } from '@codemirror/view';
 import { h, basename, dirname } from './dom';
-import type { Backend, CollabEvent, Settings, StreamHandle } from './backend';
+import type { Analysis, Backend, CollabEvent, Settings, StreamHandle } from './backend';
 import { baseExtensions, compartments } from './editor/extensions';
 import { languageFor } from './languages';
 import { YSync, colorFor } from './editor/ysync';
 import { panelModal, toast, errorMessage } from './dialogs';
 import { eventKey } from './commands';
 import { SearchPanel } from './search';
+import { sameState, showIn } from './editor/syntax';
+import { lintGutter, lintKeymap } from '@codemirror/lint';
 // Shared terminals render with xterm.js (its code loads when one is opened).
 import '@xterm/xterm/css/xterm.css';
 
@@ -136,6 +138,8 @@ export class LiveView {
   private tabs: LiveTab[] = [];
   private active: LiveTab | null = null;
   private filesEl = h('div', { class: 'live-files', role: 'tree', 'aria-label': 'Shared files' });
+  /** The host's app, for what it lets guests ask (search, analyses). */
+  private host: Backend;
   /** Search in the host's files, made when first shown. */
   private search: SearchPanel | null = null;
   private sideEl = h('div', { class: 'live-side' });
@@ -153,6 +157,7 @@ export class LiveView {
   private me: { name: string; color: string; colorLight: string };
 
   constructor(private backend: Backend, private opts: LiveOptions) {
+    this.host = backend.host();
     const color = colorFor(opts.name);
     this.me = { name: opts.name, color, colorLight: `${color}33` };
     const leave = h('button', { class: 'btn small', title: 'Leave the session' }, 'Leave');
@@ -358,6 +363,9 @@ export class LiveView {
             // '\n' only: the editor's text must be the shared text exactly, CRs included.
             baseExtensions(this.opts.settings(), { large: false, readOnly: this.readOnly, lineSeparator: '\n', history: false }),
             yCollab(ytext, room.awareness, { undoManager: new Y.UndoManager(ytext) }),
+            // The host's tree-sitter errors for this file (F8 through them).
+            lintGutter(),
+            keymap.of(lintKeymap),
             EditorView.contentAttributes.of({ 'aria-label': `Live editor: ${path}` }),
           ],
         }),
@@ -367,7 +375,7 @@ export class LiveView {
       room.awareness.on('change', (_: unknown, origin: unknown) => {
         if (origin !== 'local') queueMicrotask(() => this.followCursor(room, view));
       });
-      tab = this.addTab({ path, room, view, pane: paneEl }, basename(path), path);
+      tab = this.addTab({ path, room, view, pane: paneEl, dispose: this.analyse(path, room, view) }, basename(path), path);
       const lang = languageFor(path, view.state.doc.line(1).text);
       if (lang) void lang.load().then((ext) => view.dispatch({ effects: compartments.language.reconfigure(ext) }));
     }
@@ -375,10 +383,36 @@ export class LiveView {
     return tab;
   }
 
+  /**
+   * Syntax errors (and folds) from the host's analysis of the file, which follows the
+   * shared document: each is shown once this replica holds the edits it covers. Returns
+   * what stops it.
+   */
+  private analyse(path: string, room: LiveRoom, view: EditorView): () => void {
+    let latest: { analysis: Analysis; sv: number[] } | null = null;
+    const apply = () => {
+      if (!latest || !sameState(Y.encodeStateVector(room.doc), Uint8Array.from(latest.sv))) return;
+      showIn(view, latest.analysis);
+      latest = null;
+    };
+    const handle = this.host.docAnalysis(path, (e) => {
+      if (e.kind !== 'analysis') return;
+      latest = { analysis: e.analysis, sv: e.sv };
+      apply();
+    });
+    // A host too old to answer, or a file it does not analyse: the editor works without.
+    handle.result.catch(() => {});
+    room.doc.on('update', apply);
+    return () => {
+      room.doc.off('update', apply);
+      handle.cancel();
+    };
+  }
+
   /** The side column: the shared files, or search in them (on the host, through it). */
   private showSide(which: 'files' | 'search') {
     if (which === 'search' && !this.search) {
-      this.search = new SearchPanel(this.backend.host(), (path, line, from, to) => void this.openAt(path, line, from, to), null);
+      this.search = new SearchPanel(this.host, (path, line, from, to) => void this.openAt(path, line, from, to), null);
       this.sideEl.append(this.search.el);
     }
     this.filesEl.hidden = which !== 'files';

@@ -219,6 +219,48 @@ impl Editors {
         Ok((id, frames))
     }
 
+    /// The analysis of `path`'s document for a view that is not bound by [`Editors::open`]
+    /// (a guest's, through the host): `analysis` frames until `cancel` (checked twice a
+    /// second) or the stream's receiver is gone. The document is held meanwhile.
+    pub fn watch_analysis(self: &Arc<Self>, docs: &Arc<Documents>, syntax: &Arc<crate::syntax::Syntax>, path: &str, limit: u64, stream: Stream, cancel: weft_fs::SearchCancel) -> Result<()> {
+        let opened = docs.hold(path)?;
+        if opened.size > limit {
+            docs.release(path, false);
+            return Err(ApiError::new(crate::ErrorCode::LargeFile, format!("{path} is {} MB: not analysed", opened.size >> 20)));
+        }
+        let doc = opened.doc.clone();
+        let (_, mut analyses) = match self.analyse(syntax, path, &doc, limit) {
+            Ok(a) => a,
+            Err(e) => {
+                docs.release(path, false);
+                return Err(e);
+            }
+        };
+        analyses.mark_changed();
+        let (me, docs, syntax, path) = (self.clone(), docs.clone(), syntax.clone(), path.to_owned());
+        tokio::runtime::Handle::current().spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
+            loop {
+                let go_on = tokio::select! {
+                    changed = analyses.changed() => match changed {
+                        Ok(()) => {
+                            let frame = analyses.borrow_and_update().clone();
+                            frame.is_none_or(|f| stream.json(&*f))
+                        }
+                        Err(_) => false,
+                    },
+                    _ = tick.tick() => !cancel.is_cancelled(),
+                };
+                if !go_on {
+                    break;
+                }
+            }
+            me.unanalyse(&syntax, &doc);
+            docs.release(&path, false);
+        });
+        Ok(())
+    }
+
     /// An editor of `doc` closed: the last one ends its analysis.
     fn unanalyse(&self, syntax: &crate::syntax::Syntax, doc: &Document) {
         let Ok(mut analysed) = self.analysed.lock() else { return };

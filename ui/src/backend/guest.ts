@@ -30,8 +30,9 @@ export class GuestTransport implements Transport {
 
   stream(id: string, request: Request, onFrame: (frame: Frame) => void): Promise<unknown> {
     const handle = this.local.stream({ method: 'collabStream', params: { request } }, onFrame);
+    // Kept until cancelled: some streams' frames come after their result (an analysis).
     this.streams.set(id, handle);
-    return handle.result.finally(() => this.streams.delete(id));
+    return handle.result;
   }
 
   openExternal(url: string) {

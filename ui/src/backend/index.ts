@@ -312,6 +312,10 @@ export class Backend {
       },
     };
   }
+  /** The analysis of `path`'s document for a view not bound by docOpen (a guest's). */
+  docAnalysis(path: string, onEvent: (e: DocEvent) => void): StreamHandle {
+    return this.streams.docAnalysis({ path }, onEvent);
+  }
   /** y-sync messages from an editor bound by docOpen; resolves to the replies for it. */
   async docPush(conn: number, data: Uint8Array): Promise<Uint8Array[]> {
     const replies = await this.api.docPush({ conn, data: Array.from(data) });

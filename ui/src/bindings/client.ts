@@ -125,6 +125,7 @@ export interface Results {
   collabStream: Json;
   collabLeave: null;
   docOpen: DocInfo;
+  docAnalysis: null;
   docPush: Array<Array<number>>;
   docSave: DocSaved;
   docSaveAll: SavedAll;
@@ -150,6 +151,7 @@ export interface Frames {
   collabOpen: Bytes | CollabEvent;
   collabStream: Bytes | Json;
   docOpen: Bytes | DocEvent;
+  docAnalysis: DocEvent;
 }
 
 /** A started stream: its id, the call's own result, and how to stop it. */
@@ -254,6 +256,7 @@ export function streams(stream: (request: Request, onFrame: (frame: any) => void
     collabOpen: (params: Params<'collabOpen'>, onFrame: (frame: Frames['collabOpen']) => void) => stream({ method: 'collabOpen', params }, onFrame) as Streaming<Results['collabOpen']>,
     collabStream: (params: Params<'collabStream'>, onFrame: (frame: Frames['collabStream']) => void) => stream({ method: 'collabStream', params }, onFrame) as Streaming<Results['collabStream']>,
     docOpen: (params: Params<'docOpen'>, onFrame: (frame: Frames['docOpen']) => void) => stream({ method: 'docOpen', params }, onFrame) as Streaming<Results['docOpen']>,
+    docAnalysis: (params: Params<'docAnalysis'>, onFrame: (frame: Frames['docAnalysis']) => void) => stream({ method: 'docAnalysis', params }, onFrame) as Streaming<Results['docAnalysis']>,
   };
 }
 

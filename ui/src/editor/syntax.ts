@@ -233,7 +233,7 @@ export class DocSyntax {
 }
 
 /** Whether two encoded state vectors name the same edits (their order may differ). */
-function sameState(a: Uint8Array, b: Uint8Array): boolean {
+export function sameState(a: Uint8Array, b: Uint8Array): boolean {
   const x = Y.decodeStateVector(a);
   const y = Y.decodeStateVector(b);
   if (x.size !== y.size) return false;
@@ -242,7 +242,7 @@ function sameState(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 /** Squiggles and folds of an analysis in one view (positions past its end are dropped). */
-function showIn(view: EditorView, a: Analysis): void {
+export function showIn(view: EditorView, a: Analysis): void {
   const len = view.state.doc.length;
   const diagnostics: CmDiagnostic[] = a.errors
     .filter((e) => e.to <= len)

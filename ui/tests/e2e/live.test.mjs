@@ -158,7 +158,17 @@ test('the guest searches the host\'s files: a hit opens at the match, ignored fi
   await until(async () => (await selected()) === 'main', 'the match selected').catch(async (e) => {
     throw new Error(`${e.message}: ${JSON.stringify(await selected())}`);
   });
+  // The host's tree-sitter errors show in the guest's editor, and follow its typing.
+  writeFileSync(join(hostDir, 'src', 'broken.rs'), 'fn broken( {\n');
+  await panel.getByRole('textbox', { name: 'Search' }).fill('broken');
+  await panel.locator('.search-line[data-path="src/broken.rs"]').click();
+  await gp.locator('.live-tabs .tab.active[title="src/broken.rs"]').waitFor();
+  await gp.locator('.live-body .cm-lint-marker-error').first().waitFor();
   await screenshot(gp, 'live-guest-search');
+  await gp.keyboard.press('Control+a');
+  await gp.keyboard.type('fn fixed() {}\n');
+  await until(async () => (await gp.locator('.live-body .cm-lint-marker-error').count()) === 0, 'the error gone once fixed');
+  await until(() => readFileSync(join(hostDir, 'src', 'broken.rs'), 'utf8') === 'fn fixed() {}\n', 'the fix on the host\'s disk', 15000);
   // Back to the files and to notes.md for the tests after this one.
   await gp.locator('.live .side-tab', { hasText: 'Files' }).click();
   await gp.locator('.live-file[data-path="notes.md"]').click();

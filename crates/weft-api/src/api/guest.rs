@@ -13,7 +13,7 @@ use super::*;
 use crate::ErrorCode;
 
 /// The requests a guest may make, each checked below.
-pub const GUEST_METHODS: &[Method] = &[Method::ListDir, Method::FindFiles, Method::Search];
+pub const GUEST_METHODS: &[Method] = &[Method::ListDir, Method::FindFiles, Method::Search, Method::DocAnalysis];
 
 fn not_shared(what: impl std::fmt::Display) -> ApiError {
     ApiError::new(ErrorCode::NotShared, format!("{what} is not shared with guests"))
@@ -50,6 +50,17 @@ impl Api {
             }
             // Over the same list the tree shows.
             other @ Request::FindFiles { .. } => dispatch(self, other, stream).await,
+            // A file the tree shows (the rooms' rule).
+            Request::DocAnalysis { path } => {
+                let api = self.clone();
+                let shared = tokio::task::spawn_blocking(move || api.open().map(|o| o.ws.list_files().binary_search(&path).is_ok().then_some(path)))
+                    .await
+                    .map_err(ApiError::internal)??;
+                match shared {
+                    Some(path) => dispatch(self, Request::DocAnalysis { path }, stream).await,
+                    None => Err(not_shared("that file")),
+                }
+            }
             _ => unreachable!("GUEST_METHODS is checked above"),
         };
         if let Err(e) = &result {

@@ -44,6 +44,9 @@ impl Conn {
     }
 
     fn cancel(&self, stream: &str) {
+        if let Ok(mut s) = self.streams.lock() {
+            s.remove(stream);
+        }
         let _ = self.out.send(Ws::Text(json!({"id": 0, "request": {"method": "cancel", "params": {"stream": stream}}}).to_string().into()));
     }
 
@@ -163,7 +166,10 @@ impl HostRequests {
             conn.fail_all("closed");
         }
         let result = rx.await.unwrap_or_else(|_| Err(lost("closed")));
-        if let Some(sid) = &stream_id {
+        // A stream's frames may come after its reply (an analysis that follows the
+        // document): it stays until cancelled, refused by its receiver, or the connection
+        // ends. One that failed never started.
+        if let (Err(_), Some(sid)) = (&result, &stream_id) {
             if let Ok(mut s) = conn.streams.lock() {
                 s.remove(sid);
             }

@@ -55,6 +55,7 @@ async fn a_guest_lists_and_searches_what_the_host_shares_and_nothing_else() {
     let root = f.ws.path();
     for (path, text) in [
         ("src/main.rs", "fn main() { needle(); }\n"),
+        ("src/broken.rs", "fn broken( {\n"),
         (".gitignore", "secret/\n*.env\n"),
         ("secret/key.txt", "needle: the host's key\n"),
         ("prod.env", "NEEDLE=1 needle\n"),
@@ -86,7 +87,7 @@ async fn a_guest_lists_and_searches_what_the_host_shares_and_nothing_else() {
     let top = names(&bo.ask(json!({"method": "listDir", "params": {"path": ""}})).await.expect("list"));
     assert!(top.contains("src") && top.contains(".gitignore"), "{top:?}");
     assert!(!top.contains("secret") && !top.contains("prod.env") && !top.contains(".git"), "{top:?}");
-    assert_eq!(names(&bo.ask(json!({"method": "listDir", "params": {"path": "src"}})).await.expect("list src")), BTreeSet::from(["src/main.rs".to_owned()]));
+    assert_eq!(names(&bo.ask(json!({"method": "listDir", "params": {"path": "src"}})).await.expect("list src")), BTreeSet::from(["src/broken.rs".to_owned(), "src/main.rs".to_owned()]));
     // Naming what the tree does not show is refused, however it is spelled.
     let mut hidden = vec!["secret", ".git", "src/../secret", "../", "/etc", "src/./.."];
     if cfg!(unix) {
@@ -114,6 +115,35 @@ async fn a_guest_lists_and_searches_what_the_host_shares_and_nothing_else() {
     assert!(!found.to_string().contains("secret/key.txt"), "{found}");
     let found = cy.ask(json!({"method": "findFiles", "params": {"query": "main", "limit": 50}})).await.expect("find");
     assert!(found.to_string().contains("src/main.rs"), "{found}");
+
+    // The analysis of a shared file (its syntax errors, its outline) follows the document;
+    // an ignored one is not the guest's to analyse.
+    let frames: Arc<Mutex<Vec<Value>>> = Arc::default();
+    let fr = frames.clone();
+    let stream = Stream::new("guest-analysis", move |frame| {
+        if let StreamFrame::Json(v) = frame {
+            fr.lock().expect("lock").push(v);
+        }
+        true
+    });
+    let request = json!({"method": "docAnalysis", "params": {"path": "src/broken.rs"}});
+    bo.api.call(json!({"method": "collabStream", "params": {"request": request}}), Some(stream)).await.expect("analysis");
+    let end = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let errors = loop {
+        let got = frames.lock().expect("lock").iter().find(|f| f["kind"] == "analysis").cloned();
+        if let Some(f) = got {
+            break f["analysis"]["errors"].as_array().expect("errors").len();
+        }
+        assert!(std::time::Instant::now() < end, "no analysis reached the guest");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    assert!(errors > 0, "the syntax error reached the guest: {:?}", frames.lock().expect("lock"));
+    bo.api.cancel("guest-analysis");
+    for path in ["prod.env", "secret/key.txt", ".git/config", "../outside.rs"] {
+        let request = json!({"method": "docAnalysis", "params": {"path": path}});
+        let e = bo.api.call(json!({"method": "collabStream", "params": {"request": request}}), Some(Stream::new("x", |_| true))).await.expect_err(path);
+        assert_eq!(e.code, weft_api::ErrorCode::NotShared, "{path}: {e}");
+    }
 
     // Everything else is the host's alone: reads outside the rooms, writes, terminals, the
     // agent, settings, sharing.

@@ -7,6 +7,15 @@ pub(crate) fn open(api: &Api, path: String, stream: Option<Stream>) -> Result<cr
     open.editors.open(&open.docs, &open.syntax, &path, limit, stream)
 }
 
+pub(crate) fn analysis(api: &Api, path: String, stream: Option<Stream>) -> Result<()> {
+    let stream = stream.ok_or_else(|| ApiError::bad_request("docAnalysis needs a stream"))?;
+    let open = api.open()?;
+    let limit = u64::from(api.settings().0.large_file_mb) * 1024 * 1024;
+    let cancel = SearchCancel::default();
+    api.inner.cancels.lock().map_err(ApiError::internal)?.insert(stream.id.clone(), cancel.clone());
+    open.editors.watch_analysis(&open.docs, &open.syntax, &path, limit, stream, cancel)
+}
+
 pub(crate) fn push(api: &Api, conn: u64, data: Vec<u8>, _stream: Option<Stream>) -> Result<Vec<Vec<u8>>> {
     api.open()?.editors.push(conn, &data)
 }

@@ -291,6 +291,10 @@ methods! {
     /// it open): streams raw y-sync messages (the whole text first) and DocEvent frames.
     /// Files over the large-file limit fail with `large_file`.
     DocOpen { path: String } => docs::open -> crate::DocInfo, frames crate::Bytes | crate::DocEvent;
+    /// Stream: the analysis of `path`'s document (outline, syntax errors, folds) as
+    /// DocEvent `analysis` frames, for a view not bound by docOpen (a guest's live editor,
+    /// through the host); the document is held until the stream is cancelled.
+    DocAnalysis { path: String } => docs::analysis -> (), frames crate::DocEvent;
     /// y-sync messages from an editor bound by docOpen.
     DocPush { #[ts(type = "number")] conn: u64, data: Vec<u8> } => docs::push -> Vec<Vec<u8>>;
     /// Writes the document of `path` to its file (a change on disk not merged yet is merged
