@@ -16,6 +16,7 @@ import { YSync, colorFor } from './editor/ysync';
 import { panelModal, toast, errorMessage } from './dialogs';
 import { eventKey } from './commands';
 import { SearchPanel } from './search';
+import { OutlinePanel, type Outlined } from './outline';
 import { sameState, showIn } from './editor/syntax';
 import { lintGutter, lintKeymap } from '@codemirror/lint';
 // Shared terminals render with xterm.js (its code loads when one is opened).
@@ -106,6 +107,24 @@ interface LiveTab {
   dispose?: () => void;
   /** A terminal tab follows the host letting guests type or not. */
   setWritable?: (w: boolean) => void;
+  /** A file tab's editor and the host's analysis of it, for the outline. */
+  outlined?: Outlined;
+}
+
+/** The host's newest analysis of a file a guest has open, for the outline. */
+class LiveSyntax {
+  analysis: Analysis | null = null;
+  private listeners = new Set<() => void>();
+
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  set(a: Analysis) {
+    this.analysis = a;
+    for (const l of this.listeners) l();
+  }
 }
 
 /** A shared terminal as the tree room lists it. */
@@ -143,7 +162,13 @@ export class LiveView {
   /** Search in the host's files, made when first shown. */
   private search: SearchPanel | null = null;
   private sideEl = h('div', { class: 'live-side' });
-  private sideTabs = { files: h('button', { class: 'side-tab active' }, 'Files'), search: h('button', { class: 'side-tab', title: 'Search in the shared files (Ctrl+Shift+F)' }, 'Search') };
+  /** The open file's symbols and syntax errors, made when first shown. */
+  private outline: OutlinePanel | null = null;
+  private sideTabs = {
+    files: h('button', { class: 'side-tab active' }, 'Files'),
+    search: h('button', { class: 'side-tab', title: 'Search in the shared files (Ctrl+Shift+F)' }, 'Search'),
+    outline: h('button', { class: 'side-tab', title: 'The open file\'s symbols' }, 'Outline'),
+  };
   private tabsEl = h('div', { class: 'live-tabs', role: 'tablist' });
   private bodyEl = h('div', { class: 'live-body' }, h('div', { class: 'empty-editor' }, 'Open a shared file from the list'));
   private peopleEl = h('div', { class: 'live-people', 'aria-label': 'Participants' });
@@ -165,9 +190,8 @@ export class LiveView {
     this.el = h('div', { class: 'live', role: 'region', 'aria-label': 'Live session' },
       h('header', { class: 'live-head' }, h('b', {}, 'Live'), h('span', { class: 'live-title' }, opts.title), this.statusEl, h('span', { class: 'spacer' }), this.peopleEl, leave),
       h('div', { class: 'live-main' }, this.sideEl, h('div', { class: 'live-editor' }, this.tabsEl, this.bodyEl)));
-    this.sideEl.append(h('div', { class: 'side-tabs' }, this.sideTabs.files, this.sideTabs.search), this.filesEl);
-    this.sideTabs.files.addEventListener('click', () => this.showSide('files'));
-    this.sideTabs.search.addEventListener('click', () => this.showSide('search'));
+    this.sideEl.append(h('div', { class: 'side-tabs' }, this.sideTabs.files, this.sideTabs.search, this.sideTabs.outline), this.filesEl);
+    for (const which of ['files', 'search', 'outline'] as const) this.sideTabs[which].addEventListener('click', () => this.showSide(which));
     this.el.addEventListener('leave', () => this.leave());
     // Shared files are saved by the host as everyone types; Ctrl+S says so rather than
     // reaching the workbench underneath (which would save a local copy).
@@ -355,6 +379,7 @@ export class LiveView {
       await room.synced;
       const ytext = room.doc.getText('content');
       const paneEl = h('div', { class: 'pane' });
+      const syntax = new LiveSyntax();
       const view = new EditorView({
         parent: paneEl,
         state: EditorState.create({
@@ -366,6 +391,11 @@ export class LiveView {
             // The host's tree-sitter errors for this file (F8 through them).
             lintGutter(),
             keymap.of(lintKeymap),
+            // The outline marks the symbol around the cursor.
+            EditorView.updateListener.of((u) => {
+              const t = this.active;
+              if (u.selectionSet && t?.view === u.view && t.outlined) this.outline?.cursorMoved(t.outlined);
+            }),
             EditorView.contentAttributes.of({ 'aria-label': `Live editor: ${path}` }),
           ],
         }),
@@ -375,7 +405,8 @@ export class LiveView {
       room.awareness.on('change', (_: unknown, origin: unknown) => {
         if (origin !== 'local') queueMicrotask(() => this.followCursor(room, view));
       });
-      tab = this.addTab({ path, room, view, pane: paneEl, dispose: this.analyse(path, room, view) }, basename(path), path);
+      const outlined: Outlined = { view, doc: { path, syntax } };
+      tab = this.addTab({ path, room, view, pane: paneEl, dispose: this.analyse(path, room, view, syntax), outlined }, basename(path), path);
       const lang = languageFor(path, view.state.doc.line(1).text);
       if (lang) void lang.load().then((ext) => view.dispatch({ effects: compartments.language.reconfigure(ext) }));
     }
@@ -388,11 +419,12 @@ export class LiveView {
    * shared document: each is shown once this replica holds the edits it covers. Returns
    * what stops it.
    */
-  private analyse(path: string, room: LiveRoom, view: EditorView): () => void {
+  private analyse(path: string, room: LiveRoom, view: EditorView, syntax: LiveSyntax): () => void {
     let latest: { analysis: Analysis; sv: number[] } | null = null;
     const apply = () => {
       if (!latest || !sameState(Y.encodeStateVector(room.doc), Uint8Array.from(latest.sv))) return;
       showIn(view, latest.analysis);
+      syntax.set(latest.analysis);
       latest = null;
     };
     const handle = this.host.docAnalysis(path, (e) => {
@@ -409,17 +441,26 @@ export class LiveView {
     };
   }
 
-  /** The side column: the shared files, or search in them (on the host, through it). */
-  private showSide(which: 'files' | 'search') {
+  /** The side column: the shared files, search in them (on the host, through it), or the open file's outline. */
+  private showSide(which: 'files' | 'search' | 'outline') {
     if (which === 'search' && !this.search) {
       this.search = new SearchPanel(this.host, (path, line, from, to) => void this.openAt(path, line, from, to), null);
       this.sideEl.append(this.search.el);
     }
+    if (which === 'outline' && !this.outline) {
+      this.outline = new OutlinePanel(null);
+      this.sideEl.append(this.outline.el);
+    }
     this.filesEl.hidden = which !== 'files';
     if (this.search) this.search.el.hidden = which !== 'search';
-    this.sideTabs.files.classList.toggle('active', which === 'files');
-    this.sideTabs.search.classList.toggle('active', which === 'search');
+    if (this.outline) this.outline.el.hidden = which !== 'outline';
+    for (const k of ['files', 'search', 'outline'] as const) this.sideTabs[k].classList.toggle('active', k === which);
     if (which === 'search') this.search?.focus();
+    // Shown again: drawn for the file in front now.
+    if (which === 'outline') {
+      this.outline?.show(null);
+      this.outline?.show(this.active?.outlined ?? null);
+    }
   }
 
   /** Opens a shared file with a line's range selected (a search hit). */
@@ -459,6 +500,7 @@ export class LiveView {
       this.reveal(tab.path);
     }
     this.markActive();
+    this.outline?.show(tab.outlined ?? null);
     tab.view?.focus();
   }
 

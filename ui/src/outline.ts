@@ -5,7 +5,7 @@
 import { EditorSelection } from '@codemirror/state';
 import { EditorView } from '@codemirror/view';
 import { h, basename } from './dom';
-import type { Backend, OutlineSymbol } from './backend';
+import type { Analysis, Backend, OutlineSymbol } from './backend';
 import type { Tab } from './editor/group';
 import { symbolsAt } from './editor/syntax';
 import { openPalette, fuzzyIndices } from './palette';
@@ -27,23 +27,37 @@ export function revealSymbol(view: EditorView, s: OutlineSymbol): void {
   view.focus();
 }
 
+/**
+ * What the outline shows: an editor and its document's analysis (a workbench tab, or a
+ * guest's live editor with the host's analysis).
+ */
+export interface Outlined {
+  view: EditorView;
+  doc: {
+    path: string;
+    large?: boolean;
+    syntax: { analysis: Analysis | null; onChange(listener: () => void): () => void } | null;
+  };
+}
+
 export class OutlinePanel {
   readonly el: HTMLElement;
   private list: HTMLElement;
   private status: HTMLElement;
-  private tab: Tab | null = null;
+  private tab: Outlined | null = null;
   private unsubscribe: (() => void) | null = null;
   private rows = new Map<OutlineSymbol, HTMLElement>();
 
-  constructor(private backend: Backend) {
+  /** `backend` null: no repo map (a guest's view of the host's files). */
+  constructor(backend: Backend | null) {
     this.list = h('div', { class: 'outline-list', role: 'tree', 'aria-label': 'Outline' });
     this.status = h('div', { class: 'outline-status' });
-    const mapBtn = h('button', { class: 'icon-btn', title: 'Repo map: the workspace summarised for the AI agent', onclick: () => void showRepoMap(this.backend, this.tab ? [this.tab.doc.path] : []) }, 'Repo map');
+    const mapBtn = backend ? h('button', { class: 'icon-btn', title: 'Repo map: the workspace summarised for the AI agent', onclick: () => void showRepoMap(backend, this.tab ? [this.tab.doc.path] : []) }, 'Repo map') : null;
     this.el = h('div', { class: 'outline' }, h('div', { class: 'side-toolbar' }, h('span', { class: 'ws-name' }, 'Outline'), mapBtn), this.status, this.list);
   }
 
   /** The active tab changed. */
-  show(tab: Tab | null): void {
+  show(tab: Outlined | null): void {
     if (tab === this.tab) return;
     this.unsubscribe?.();
     this.tab = tab;
@@ -81,7 +95,7 @@ export class OutlinePanel {
   }
 
   /** Highlights the innermost symbol around the cursor. */
-  cursorMoved(tab: Tab): void {
+  cursorMoved(tab: Outlined): void {
     if (tab !== this.tab) return;
     const a = tab.doc.syntax?.analysis;
     for (const row of this.rows.values()) row.classList.remove('current');
@@ -98,7 +112,7 @@ export class OutlinePanel {
 }
 
 /** The path and the symbols around the cursor, above the editor. */
-export function renderCrumbs(el: HTMLElement, tab: Tab | null): void {
+export function renderCrumbs(el: HTMLElement, tab: Outlined | null): void {
   if (!tab) {
     el.replaceChildren();
     return;

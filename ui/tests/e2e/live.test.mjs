@@ -169,6 +169,16 @@ test('the guest searches the host\'s files: a hit opens at the match, ignored fi
   await gp.keyboard.type('fn fixed() {}\n');
   await until(async () => (await gp.locator('.live-body .cm-lint-marker-error').count()) === 0, 'the error gone once fixed');
   await until(() => readFileSync(join(hostDir, 'src', 'broken.rs'), 'utf8') === 'fn fixed() {}\n', 'the fix on the host\'s disk', 15000);
+  // The outline follows the document: the function typed a moment ago, and a click goes there.
+  await gp.locator('.live .side-tab', { hasText: 'Outline' }).click();
+  await gp.locator('.live .outline-item[data-name="fixed"]').waitFor();
+  await gp.locator('.live-body .cm-content').click();
+  await gp.keyboard.press('Control+End');
+  await gp.keyboard.type('fn later() {}\n');
+  await gp.locator('.live .outline-item[data-name="later"]').waitFor();
+  await gp.locator('.live .outline-item[data-name="fixed"]').click();
+  await until(async () => (await gp.locator('.live .outline-item.current').getAttribute('data-name')) === 'fixed', 'the cursor on fixed');
+  await screenshot(gp, 'live-guest-outline');
   // Back to the files and to notes.md for the tests after this one.
   await gp.locator('.live .side-tab', { hasText: 'Files' }).click();
   await gp.locator('.live-file[data-path="notes.md"]').click();
