@@ -141,6 +141,8 @@ export interface LiveOptions {
   settings: () => Settings;
   /** Shown in the header: whose folder this is. */
   title: string;
+  /** The host's own view of its shared folder: served in-process by its own app. */
+  own?: boolean;
   onLeave?: () => void;
 }
 
@@ -182,7 +184,8 @@ export class LiveView {
   private me: { name: string; color: string; colorLight: string };
 
   constructor(private backend: Backend, private opts: LiveOptions) {
-    this.host = backend.host();
+    // A guest asks the host through its own Weft; the host asks its app directly.
+    this.host = opts.own ? backend : backend.host();
     const color = colorFor(opts.name);
     this.me = { name: opts.name, color, colorLight: `${color}33` };
     const leave = h('button', { class: 'btn small', title: 'Leave the session' }, 'Leave');

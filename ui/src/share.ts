@@ -80,7 +80,7 @@ export async function openShare(backend: Backend, onStatus: (sharing: boolean) =
           class: 'btn primary share-live', title: 'Edit the shared files live with your guests, with their cursors',
           onclick: () => {
             modal.remove();
-            void import('./live').then(({ openLive }) => openLive(backend, { link: s.selfLink!, name: localStorage.getItem('weft.collab.name') || 'Host', settings, title: 'your folder (hosting)' }))
+            void import('./live').then(({ openLive }) => openLive(backend, { link: s.selfLink!, name: localStorage.getItem('weft.collab.name') || 'Host', settings, title: 'your folder (hosting)', own: true }))
               .catch((e) => toast(errorMessage(e), 'error'));
           },
         }, 'Open live editor'),

@@ -16,7 +16,8 @@ mod requests;
 
 type Result<T> = std::result::Result<T, ApiError>;
 
-/// A joined session: where the host is, our token, and the rooms open.
+/// A joined session: where the host is, our token, and the rooms open. When the session
+/// is this app's own (the host's session view), `own` serves it in-process instead.
 pub struct Joined {
     /// `ws://HOST:PORT` or `wss://HOST:PORT`.
     pub base: String,
@@ -26,6 +27,42 @@ pub struct Joined {
     peers: Mutex<HashMap<String, Arc<Peer>>>,
     /// Requests of the host's app (search in its files, ...).
     requests: requests::HostRequests,
+    own: Option<Own>,
+}
+
+/// The host's own session view: its rooms straight from the hub (the documents the
+/// editors and guests share), with no socket to itself and no second replica.
+struct Own {
+    hub: Arc<weft_collab::Hub>,
+    rooms: Mutex<HashMap<String, Arc<OwnRoom>>>,
+}
+
+/// One room the session view has open: its connection id and the presence it announced.
+struct OwnRoom {
+    room: Arc<weft_collab::Room>,
+    conn: u64,
+    clients: Mutex<Vec<weft_doc::document::ClientID>>,
+}
+
+impl Drop for OwnRoom {
+    /// Leaving takes the view's cursors out of the room.
+    fn drop(&mut self) {
+        let clients = self.clients.lock().map(|c| c.clone()).unwrap_or_default();
+        self.room.leave(self.conn, &clients);
+    }
+}
+
+impl Own {
+    fn room(&self, name: &str) -> Result<Arc<OwnRoom>> {
+        let mut rooms = self.rooms.lock().map_err(ApiError::internal)?;
+        if let Some(r) = rooms.get(name) {
+            return Ok(r.clone());
+        }
+        let room = self.hub.room(name).map_err(|e| ApiError::new(crate::ErrorCode::NotShared, e.to_string()))?;
+        let r = Arc::new(OwnRoom { room, conn: weft_doc::document::new_connection(), clients: Mutex::default() });
+        rooms.insert(name.to_owned(), r.clone());
+        Ok(r)
+    }
 }
 
 /// Frames of a `collabOpen` stream besides the raw y-sync messages.
@@ -97,7 +134,19 @@ impl Joined {
     pub fn new(link: &str) -> Result<Self> {
         let Link { base, token, pin } = parse_link(link)?;
         let api = Endpoint { url: format!("{base}/{}?token={token}", weft_collab::API_PATH), pin: pin.clone() };
-        Ok(Joined { base, token, pin, peers: Mutex::default(), requests: requests::HostRequests::new(api) })
+        Ok(Joined { base, token, pin, peers: Mutex::default(), requests: requests::HostRequests::new(api), own: None })
+    }
+
+    /// The host's session view of its own shared folder, served in-process by `hub`.
+    pub(crate) fn own(link: &str, hub: Arc<weft_collab::Hub>) -> Result<Self> {
+        let mut joined = Self::new(link)?;
+        joined.own = Some(Own { hub, rooms: Mutex::default() });
+        Ok(joined)
+    }
+
+    /// Whether `link` is the self link of `hub` (its host's own token).
+    pub(crate) fn is_own(link: &str, hub: &weft_collab::Hub) -> bool {
+        parse_link(link).is_ok_and(|l| l.token == hub.host_token())
     }
 
     fn peer(&self, room: &str) -> Result<Arc<Peer>> {
@@ -120,6 +169,9 @@ impl Joined {
     /// Streams a room to the editor: the whole document and presence first, then every
     /// change and status until the stream is cancelled or its client goes.
     pub fn open(&self, room: &str, stream: Stream, cancel: SearchCancel) -> Result<()> {
+        if let Some(own) = &self.own {
+            return open_own(own.room(room)?, stream, cancel);
+        }
         let peer = self.peer(room)?;
         let (first, mut events) = peer.open();
         let sink = stream.sink.clone();
@@ -148,6 +200,10 @@ impl Joined {
     /// A request of the host's app (only what it allows guests); with `stream`, the
     /// host's frames go to it.
     pub async fn request(&self, request: serde_json::Value, stream: Option<Stream>) -> Result<serde_json::Value> {
+        if self.own.is_some() {
+            // The host's own view asks its app directly (ui/src/live.ts).
+            return Err(ApiError::bad_request("this is your own session: ask the app directly"));
+        }
         self.requests.call(request, stream).await
     }
 
@@ -158,10 +214,45 @@ impl Joined {
 
     /// y-sync messages from the editor; returns the replies for it.
     pub fn push(&self, room: &str, data: &[u8]) -> Result<Vec<Vec<u8>>> {
+        if let Some(own) = &self.own {
+            let r = own.room(room)?;
+            let mut clients = r.clients.lock().map_err(ApiError::internal)?;
+            let done = r.room.handle(r.conn, data, true, &clients).map_err(|e| ApiError::bad_request(e.to_string()))?;
+            clients.extend(done.clients);
+            clients.sort_unstable();
+            clients.dedup();
+            return Ok(done.replies);
+        }
         // The editor's first messages may overtake its `collabOpen`: the room opens here then.
         let peer = self.peer(room)?;
         peer.from_editor(data).map_err(|e| ApiError::bad_request(e.to_string()))
     }
+}
+
+/// A room of the host's own session, streamed as a peer's would be: online at once, the
+/// whole document and presence, then everyone else's changes.
+fn open_own(r: Arc<OwnRoom>, stream: Stream, cancel: SearchCancel) -> Result<()> {
+    let mut rx = r.room.subscribe();
+    let sink = stream.sink.clone();
+    if !stream.json(CollabEvent::Status { status: PeerStatus::Online }) {
+        return Ok(());
+    }
+    sink.send(StreamFrame::Bytes(r.room.catch_up()));
+    sink.send(StreamFrame::Bytes(r.room.greeting()));
+    tokio::runtime::Handle::current().spawn(async move {
+        loop {
+            let sent = match rx.recv().await {
+                Ok((from, bytes)) if from != r.conn => sink.send(StreamFrame::Bytes(bytes.to_vec())),
+                Ok(_) => true,
+                // Fell behind what the room keeps: the whole document once instead.
+                Err(_missed) => sink.send(StreamFrame::Bytes(r.room.catch_up())),
+            };
+            if !sent || cancel.is_cancelled() {
+                break;
+            }
+        }
+    });
+    Ok(())
 }
 
 #[cfg(test)]

@@ -201,3 +201,90 @@ async fn the_host_answers_no_request_without_a_guest_token() {
     let e = g.ask(json!({"method": "listDir", "params": {"path": ""}})).await.expect_err("refused");
     assert_eq!(e.code, weft_api::ErrorCode::NotShared, "{e}");
 }
+
+/// What a stream sent: JSON frames and byte frames, in order.
+#[derive(Clone, Debug)]
+enum Got {
+    Json(Value),
+    Bytes(Vec<u8>),
+}
+
+fn recorder(id: &str) -> (Stream, Arc<Mutex<Vec<Got>>>) {
+    let got: Arc<Mutex<Vec<Got>>> = Arc::default();
+    let g = got.clone();
+    let stream = Stream::new(id, move |frame| {
+        g.lock().expect("lock").push(match frame {
+            StreamFrame::Json(v) => Got::Json(v),
+            StreamFrame::Bytes(b) => Got::Bytes(b),
+        });
+        true
+    });
+    (stream, got)
+}
+
+/// The text a Yjs client holds after applying the y-sync messages among `frames`.
+fn text_of(frames: &[Got]) -> String {
+    use yrs::updates::decoder::Decode;
+    use yrs::{GetString, Transact};
+    let doc = yrs::Doc::new();
+    for f in frames {
+        if let Got::Bytes(b) = f {
+            if let Ok(yrs::sync::Message::Sync(yrs::sync::SyncMessage::SyncStep2(u) | yrs::sync::SyncMessage::Update(u))) = yrs::sync::Message::decode_v1(b) {
+                doc.transact_mut().apply_update(yrs::Update::decode_v1(&u).expect("update")).expect("apply");
+            }
+        }
+    }
+    let text = doc.get_or_insert_text("content");
+    let s = text.get_string(&doc.transact());
+    s
+}
+
+/// The host's own session view (its self link) is served in-process: online at once with
+/// the document's text, and its edits in the shared document as soon as they are pushed
+/// (a peer of its own host would be connecting first, and edit a replica of its own).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_hosts_own_session_view_is_the_shared_document_itself() {
+    use yrs::{Text, Transact};
+    let f = fixture(DESKTOP);
+    let status = f.api.call(json!({"method": "collabShare", "params": {"local": true}}), None).await.expect("share");
+    let link = status["selfLink"].as_str().expect("self link").to_owned();
+    f.api.call(json!({"method": "collabJoin", "params": {"link": link}}), None).await.expect("join own");
+    let (stream, got) = recorder("own-room");
+    f.api.call(json!({"method": "collabOpen", "params": {"room": "file/hello.txt"}}), Some(stream)).await.expect("open");
+    let frames = got.lock().expect("lock").clone();
+    match frames.first() {
+        Some(Got::Json(v)) => assert_eq!(v["status"]["state"], "online", "{v}"),
+        other => panic!("first frame: {other:?}"),
+    }
+    assert_eq!(text_of(&frames), "hello world\n");
+
+    // On top of the document's own history: the state it started from is the host's.
+    let base = {
+        use yrs::updates::decoder::Decode;
+        let mut all = None;
+        for f in &frames {
+            if let Got::Bytes(b) = f {
+                if let Ok(yrs::sync::Message::Sync(yrs::sync::SyncMessage::SyncStep2(u))) = yrs::sync::Message::decode_v1(b) {
+                    all = Some(u);
+                }
+            }
+        }
+        all.expect("the document's state")
+    };
+    let doc = yrs::Doc::new();
+    {
+        use yrs::updates::decoder::Decode;
+        doc.transact_mut().apply_update(yrs::Update::decode_v1(&base).expect("state")).expect("apply");
+    }
+    let text = doc.get_or_insert_text("content");
+    let update = {
+        let mut txn = doc.transact_mut();
+        text.insert(&mut txn, 0, "Hi. ");
+        txn.encode_update_v1()
+    };
+    let data = yrs::updates::encoder::Encode::encode_v1(&yrs::sync::Message::Sync(yrs::sync::SyncMessage::Update(update)));
+    f.api.call(json!({"method": "collabPush", "params": {"room": "file/hello.txt", "data": data}}), None).await.expect("push");
+    let (editor, seen) = recorder("editor");
+    f.api.call(json!({"method": "docOpen", "params": {"path": "hello.txt"}}), Some(editor)).await.expect("docOpen");
+    assert_eq!(text_of(&seen.lock().expect("lock")), "Hi. hello world\n", "the editor's document has the view's edit at once");
+}

@@ -106,7 +106,13 @@ pub(crate) fn unshare_terminal(api: &Api, id: u64, _stream: Option<Stream>) -> R
 }
 
 pub(crate) fn join(api: &Api, link: String, _stream: Option<Stream>) -> Result<CollabJoined> {
-    let joined = crate::collab::Joined::new(&link)?;
+    // The host's own session view (its self link) is served in-process: no socket to
+    // itself, no second copy of its documents.
+    let own = api.open().ok().and_then(|o| o.collab.lock().ok().and_then(|h| h.as_ref().map(|h| h.hub.clone())));
+    let joined = match own.filter(|hub| crate::collab::Joined::is_own(&link, hub)) {
+        Some(hub) => crate::collab::Joined::own(&link, hub)?,
+        None => crate::collab::Joined::new(&link)?,
+    };
     let host = joined.base.clone();
     info!(%host, "joining a collaboration session");
     *api.inner.joined.lock().map_err(ApiError::internal)? = Some(Arc::new(joined));
