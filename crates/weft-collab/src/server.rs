@@ -364,6 +364,22 @@ fn read_only_notice() -> Vec<u8> {
     Message::Auth(Some("read-only: the host has not given you write access".into())).encode_v1()
 }
 
+/// One message of `len` bytes from `token`'s connection: its role, or None when the
+/// connection is closed instead (the guest was removed, or is over its budget). Checked per
+/// message, so a role change or removal applies at once.
+async fn admit(hub: &Hub, token: &str, budget: &mut Budget, len: usize, sink: &mut futures_util::stream::SplitSink<WebSocket, Ws>) -> Option<Role> {
+    let Some(role) = hub.role(token) else {
+        close(sink, CLOSE_REMOVED, "removed by the host").await;
+        return None;
+    };
+    if let Err(why) = budget.spend(len) {
+        debug!("closing a connection: {why}");
+        close(sink, CLOSE_POLICY, why).await;
+        return None;
+    }
+    Some(role)
+}
+
 async fn close(sink: &mut futures_util::stream::SplitSink<WebSocket, Ws>, code: u16, reason: &str) {
     let _ = sink.send(Ws::Close(Some(CloseFrame { code, reason: reason.into() }))).await;
 }
@@ -402,14 +418,7 @@ async fn serve_api(hub: Arc<Hub>, api: Arc<dyn GuestApi>, token: String, socket:
                 }
                 match msg {
                     Some(Ok(Ws::Text(text))) => {
-                        let Some(role) = hub.role(&token) else {
-                            close(&mut sink, CLOSE_REMOVED, "removed by the host").await;
-                            break;
-                        };
-                        if let Err(why) = budget.spend(text.len()) {
-                            close(&mut sink, CLOSE_POLICY, why).await;
-                            break;
-                        }
+                        let Some(role) = admit(&hub, &token, &mut budget, text.len(), &mut sink).await else { break };
                         if let Err(why) = requests.message(role, text.as_str()) {
                             debug!("guest request connection closed: {why}");
                             close(&mut sink, CLOSE_POLICY, &why).await;
@@ -473,16 +482,7 @@ async fn serve(hub: Arc<Hub>, room: Arc<Room>, token: String, conn: u64, socket:
                 }
                 match msg {
                     Some(Ok(Ws::Binary(data))) => {
-                        // Checked per message, so a role change or removal applies at once.
-                        let Some(role) = hub.role(&token) else {
-                            close(&mut sink, CLOSE_REMOVED, "removed by the host").await;
-                            break;
-                        };
-                        if let Err(why) = budget.spend(data.len()) {
-                            debug!(room = %room.name, conn, "closing: {why}");
-                            close(&mut sink, CLOSE_POLICY, why).await;
-                            break;
-                        }
+                        let Some(role) = admit(&hub, &token, &mut budget, data.len(), &mut sink).await else { break };
                         match room.handle(conn, &data, role == Role::ReadWrite, &clients) {
                             Ok(done) => {
                                 clients.extend(done.clients);
