@@ -329,7 +329,8 @@ export class AgentPanel {
         this.setUsage(f.thread);
         break;
       case 'retry': view.retry(`Retrying (attempt ${f.attempt}) in ${(f.delayMs / 1000).toFixed(1)} s: ${f.error}`); break;
-      case 'fallback': view.note(`${f.from} failed (${f.error}); trying ${f.to}`, 'warn'); break;
+      // The failed model's partial answer is void, as a retried attempt's is.
+      case 'fallback': view.retry(`${f.from} failed (${f.error}); trying ${f.to}`); break;
       case 'cost': this.host.spent(f.threadNanos, f.todayNanos); break;
       case 'budgetAlert': toast(`Budget: ${f.message}`); view.note(`Budget: ${f.message}`, 'warn'); break;
       case 'title': void this.refreshThreads(); break;

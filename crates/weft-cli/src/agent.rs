@@ -91,8 +91,8 @@ pub fn run(paths: &weft_api::AppPaths, args: Args) -> anyhow::Result<std::proces
             }
         });
         let mut thread = Thread::default();
-        let mut out = std::io::stdout();
-        let mut on = move |e: AgentEvent| print_event(&mut out, e);
+        let mut answer = Answer::new(std::io::stdout());
+        let mut on = move |e: AgentEvent| answer.event(e);
         let turn = agent.run_turn(&mut thread, args.prompt.into(), &cancel, &mut on).await;
         println!();
         let u = thread.usage;
@@ -130,21 +130,113 @@ fn first_line(s: &str) -> &str {
     s.lines().next().unwrap_or_default()
 }
 
-fn print_event(out: &mut std::io::Stdout, e: AgentEvent) {
-    match e {
-        AgentEvent::Llm(Event::Text { text, .. }) => {
-            let _ = out.write_all(text.as_bytes());
-            let _ = out.flush();
+/// The model's words on stdout, the rest of the turn on stderr. An attempt that fails and
+/// is retried, or after which another model takes over, is void: piped, each response's
+/// text is held until the response is complete, so a script never reads a failed attempt's
+/// words; on a terminal it streams as it comes, and a void attempt's lines are erased.
+struct Answer<W: Write> {
+    out: W,
+    tty: bool,
+    /// This response's text: held (piped) or shown (a terminal).
+    pending: String,
+}
+
+impl<W: Write> Answer<W> {
+    fn new(out: W) -> Self
+    where
+        W: std::io::IsTerminal,
+    {
+        let tty = out.is_terminal();
+        Answer { out, tty, pending: String::new() }
+    }
+
+    fn event(&mut self, e: AgentEvent) {
+        match e {
+            AgentEvent::Llm(Event::Text { text, .. }) => {
+                if self.tty {
+                    let _ = self.out.write_all(text.as_bytes());
+                    let _ = self.out.flush();
+                }
+                self.pending.push_str(&text);
+            }
+            AgentEvent::Usage { .. } => self.complete(),
+            AgentEvent::Llm(Event::Retry { attempt, delay, error }) => {
+                self.void();
+                eprintln!("\n(retry {attempt} in {:.1} s: {error})", delay.as_secs_f64());
+            }
+            AgentEvent::Llm(Event::Fallback { from, to, error }) => {
+                self.void();
+                eprintln!("\n({from} failed, trying {to}: {error})");
+            }
+            AgentEvent::ToolCall { name, input, .. } => eprintln!("\n→ {}", weft_agent::summary(&name, &input)),
+            AgentEvent::BudgetAlert { message } => eprintln!("\n(budget: {message})"),
+            AgentEvent::ToolResult { content, is_error, .. } => {
+                eprintln!("  {} {}", if is_error { "✗" } else { "✓" }, first_line(&content));
+            }
+            _ => {}
         }
-        AgentEvent::Llm(Event::Retry { attempt, delay, error }) => {
-            eprintln!("\n(retry {attempt} in {:.1} s: {error})", delay.as_secs_f64());
+    }
+
+    /// A response is complete: its text stands.
+    fn complete(&mut self) {
+        if !self.tty {
+            let _ = self.out.write_all(self.pending.as_bytes());
+            let _ = self.out.flush();
         }
-        AgentEvent::Llm(Event::Fallback { from, to, error }) => eprintln!("\n({from} failed, trying {to}: {error})"),
-        AgentEvent::ToolCall { name, input, .. } => eprintln!("\n→ {}", weft_agent::summary(&name, &input)),
-        AgentEvent::BudgetAlert { message } => eprintln!("\n(budget: {message})"),
-        AgentEvent::ToolResult { content, is_error, .. } => {
-            eprintln!("  {} {}", if is_error { "✗" } else { "✓" }, first_line(&content));
+        self.pending.clear();
+    }
+
+    /// The attempt failed: its text goes (erased from a terminal: up as many rows as it
+    /// took, to the start of its first, and clear below).
+    fn void(&mut self) {
+        if self.tty && !self.pending.is_empty() {
+            let cols = terminal_size::terminal_size().map(|(w, _)| usize::from(w.0)).unwrap_or(80);
+            let rows = rows_taken(&self.pending, cols);
+            let up = if rows > 1 { format!("\x1b[{}F", rows - 1) } else { "\r".to_owned() };
+            let _ = write!(self.out, "{up}\x1b[J");
+            let _ = self.out.flush();
         }
-        _ => {}
+        self.pending.clear();
+    }
+}
+
+/// How many terminal rows `text` takes from the start of a row, `cols` wide (a wide
+/// character counted as one column: an erase may leave a row of it).
+fn rows_taken(text: &str, cols: usize) -> usize {
+    text.split('\n').map(|line| line.chars().count().div_ceil(cols.max(1)).max(1)).sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_count_wrapped_lines_and_the_unfinished_last_one() {
+        assert_eq!(rows_taken("abc", 80), 1);
+        assert_eq!(rows_taken("abc\n", 80), 2, "the cursor is on the next row");
+        assert_eq!(rows_taken(&"x".repeat(81), 80), 2);
+        assert_eq!(rows_taken(&"x".repeat(80), 80), 1);
+        assert_eq!(rows_taken("a\n\nb", 10), 3);
+    }
+
+    #[test]
+    fn piped_text_waits_for_its_response_and_a_void_attempt_leaves_nothing() {
+        use weft_llm::Usage;
+        let mut a = Answer { out: Vec::new(), tty: false, pending: String::new() };
+        a.event(AgentEvent::Llm(Event::Text { index: 0, text: "cut off".into() }));
+        a.event(AgentEvent::Llm(Event::Fallback { from: "a:x".into(), to: "b:y".into(), error: "lost".into() }));
+        a.event(AgentEvent::Llm(Event::Text { index: 0, text: "answer".into() }));
+        assert!(a.out.is_empty(), "nothing before the response is complete");
+        a.event(AgentEvent::Usage { provider: "b".into(), model: "y".into(), usage: Usage::default() });
+        assert_eq!(String::from_utf8(a.out).expect("utf8"), "answer");
+    }
+
+    #[test]
+    fn on_a_terminal_a_void_attempt_is_erased() {
+
+        let mut a = Answer { out: Vec::new(), tty: true, pending: String::new() };
+        a.event(AgentEvent::Llm(Event::Text { index: 0, text: "one\ntwo".into() }));
+        a.event(AgentEvent::Llm(Event::Retry { attempt: 1, delay: std::time::Duration::ZERO, error: "lost".into() }));
+        assert_eq!(String::from_utf8(a.out).expect("utf8"), "one\ntwo\x1b[1F\x1b[J");
     }
 }

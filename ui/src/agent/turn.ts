@@ -110,7 +110,7 @@ export class TurnView {
     this.host.scrollDown();
   }
 
-  /** A failed attempt is retried: what it streamed is void. */
+  /** A failed attempt is retried, or another model takes over: what it streamed is void. */
   retry(text: string) {
     for (const el of this.step) el.remove();
     for (const [id, card] of this.cards) if (!card.isConnected) this.cards.delete(id);

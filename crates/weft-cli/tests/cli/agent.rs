@@ -261,3 +261,17 @@ async fn commands_do_not_inherit_weft_secrets() {
     assert!(!sent.contains("sk-ant-cli-test"));
     assert!(sent.contains("home=[/"), "other variables still pass: {sent}");
 }
+
+/// A model cut off mid-answer, retried, then replaced by the fallback model: the words of
+/// the failed attempts never reach stdout (regression: they were printed before the answer).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_attempts_words_never_reach_stdout() {
+    let ws = fixture();
+    let cut = || Reply::sse(Turn::new("claude-test").text("PARTIAL-FROM-A-FAILED-ATTEMPT and more").anthropic()).drop_last(3);
+    let server = FakeServer::start(vec![cut(), cut(), cut(), cut(), say("The backup's answer.")]).await.expect("fake");
+    let r = weft_agent(&server, ws.path(), &["--model", "anthropic:claude-backup"], "").await;
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert_eq!(r.stdout.trim(), "The backup's answer.", "stdout: {:?}", r.stdout);
+    assert!(r.stderr.contains("trying anthropic:claude-backup"), "{}", r.stderr);
+    assert_eq!(server.requests().len(), 5);
+}

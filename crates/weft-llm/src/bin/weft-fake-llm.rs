@@ -7,9 +7,12 @@
 //! {"format": "anthropic", "paceMs": 15, "replies": [
 //!   {"text": "Let me look.", "tools": [{"id": "t1", "name": "read_file", "input": {"path": "a.rs"}}]},
 //!   {"error": {"status": 529, "type": "overloaded_error", "message": "Overloaded"}},
-//!   {"thinking": "…", "text": "Done."}
+//!   {"thinking": "…", "text": "Done."},
+//!   {"text": "Cut off mid-sent", "dropLast": 3}
 //! ]}
 //! ```
+//!
+//! `dropLast`: the stream ends that many events early (a connection lost mid-answer).
 
 use std::time::Duration;
 
@@ -41,6 +44,8 @@ struct ScriptReply {
     tools: Vec<ScriptTool>,
     #[serde(default)]
     error: Option<ScriptError>,
+    #[serde(default, rename = "dropLast")]
+    drop_last: usize,
 }
 
 #[derive(Deserialize)]
@@ -72,7 +77,12 @@ fn reply(r: ScriptReply, openai: bool) -> Reply {
     for t in r.tools {
         turn = turn.tool_use(&t.id, &t.name, t.input);
     }
-    Reply::sse(if openai { turn.openai() } else { turn.pings().anthropic() })
+    let sse = Reply::sse(if openai { turn.openai() } else { turn.pings().anthropic() });
+    if r.drop_last > 0 {
+        sse.drop_last(r.drop_last)
+    } else {
+        sse
+    }
 }
 
 #[tokio::main(flavor = "current_thread")]

@@ -1,0 +1,54 @@
+// A model fails mid-answer and the route falls back to the next model: what the failed
+// attempt streamed leaves the panel (regression: it stayed, above the answer that counts),
+// and the thread saved for later holds only the answer.
+
+import { test, after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync, rmSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startServe, startFakeLlm, launchBrowser, waitFor as until, openPage, screenshot, assertNoPageErrors } from './harness.mjs';
+
+let ws, llm, server, browser, page;
+
+before(async () => {
+  ws = mkdtempSync(join(tmpdir(), 'weft-e2e-fallback-'));
+  writeFileSync(join(ws, 'notes.md'), '# Notes\n');
+  // Each attempt of the first model streams a little and is cut off; after its retries the
+  // route falls back to the second model, which answers.
+  const cut = { text: 'PARTIAL-FROM-A-FAILED-ATTEMPT and more', dropLast: 3 };
+  llm = await startFakeLlm({ format: 'anthropic', paceMs: 5, replies: [cut, cut, cut, cut, { text: 'The answer from the backup model.' }] });
+  server = await startServe(ws, {
+    settings: { agentModel: 'anthropic:claude-test', agentFallbackModels: ['anthropic:claude-backup'] },
+    env: { ANTHROPIC_BASE_URL: llm.url, ANTHROPIC_API_KEY: 'sk-fake-e2e' },
+  });
+  browser = await launchBrowser();
+  page = await openPage(browser, server.url, '.tree-row[data-path="notes.md"]');
+});
+
+after(async () => {
+  await screenshot(page, 'agent-fallback');
+  await browser?.close();
+  await server?.stop();
+  llm?.stop();
+  rmSync(ws, { recursive: true, force: true });
+});
+
+test('a fallback after a failed attempt replaces what the failed attempt streamed', async () => {
+  await page.locator('.agent-btn').click();
+  const panel = page.locator('.agent-panel');
+  await panel.waitFor();
+  await panel.locator('.ag-input').fill('say something');
+  await panel.locator('.ag-input').press('Enter');
+  await until(async () => (await panel.locator('.ag-reply').last().textContent())?.includes('The answer from the backup model.'), 'the backup model\'s answer', 30000);
+  await panel.locator('.ag-note', { hasText: 'trying anthropic:claude-backup' }).waitFor();
+  const reply = await panel.locator('.ag-reply').last().textContent();
+  assert.ok(!reply.includes('PARTIAL-FROM-A-FAILED-ATTEMPT'), `the failed attempt's text is gone: ${reply}`);
+  assert.equal(llm.requests().length, 5, 'four attempts of the first model, one of the backup');
+  // Reloaded from the saved thread: the answer only.
+  await page.reload();
+  await page.locator('.agent-btn').click();
+  await until(async () => (await page.locator('.agent-panel .ag-reply').last().textContent())?.includes('The answer from the backup model.'), 'the thread reloaded', 15000);
+  assert.ok(!(await page.locator('.agent-panel .ag-reply').last().textContent()).includes('PARTIAL-FROM-A-FAILED-ATTEMPT'));
+  await assertNoPageErrors(page);
+});
