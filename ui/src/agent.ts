@@ -332,6 +332,7 @@ export class AgentPanel {
       // The failed model's partial answer is void, as a retried attempt's is.
       case 'fallback': view.retry(`${f.from} failed (${f.error}); trying ${f.to}`); break;
       case 'cost': this.host.spent(f.threadNanos, f.todayNanos); break;
+      case 'instructions': view.note(`Following ${f.files.join(', ')}`, 'dim'); break;
       case 'budgetAlert': toast(`Budget: ${f.message}`); view.note(`Budget: ${f.message}`, 'warn'); break;
       case 'title': void this.refreshThreads(); break;
       case 'compacted': view.note(`Older turns were summarised to fit the model's window (~${compact(f.tokensBefore)} → ~${compact(f.tokensAfter)} tokens)`, 'dim'); break;

@@ -40,6 +40,8 @@ pub struct AgentConfig {
     /// Weft's own settings and data (keys, the allow list itself), when the workspace
     /// holds them (a home folder, a dotfiles repository).
     pub protected_dirs: Vec<std::path::PathBuf>,
+    /// The user's own instructions file (read with the project's: crate::instructions).
+    pub user_instructions: Option<std::path::PathBuf>,
 }
 
 /// What the user sent: the text and what it @-mentions.
@@ -57,7 +59,7 @@ impl<S: Into<String>> From<S> for Prompt {
 
 impl AgentConfig {
     pub fn new(route: Vec<ModelRef>) -> Self {
-        AgentConfig { route, system: DEFAULT_SYSTEM.into(), max_tokens: 8192, thinking_budget: None, max_steps: 50, summary_route: vec![], repo_map_tokens: 0, context_tokens: 0, protected_dirs: vec![] }
+        AgentConfig { route, system: DEFAULT_SYSTEM.into(), max_tokens: 8192, thinking_budget: None, max_steps: 50, summary_route: vec![], repo_map_tokens: 0, context_tokens: 0, protected_dirs: vec![], user_instructions: None }
     }
 }
 
@@ -74,6 +76,8 @@ pub enum AgentEvent {
     Compacted { summarised: usize, tokens_before: usize, tokens_after: usize },
     /// A budget's alert threshold was crossed (each is reported once).
     BudgetAlert { message: String },
+    /// The instruction files the system prompt holds this turn (crate::instructions).
+    Instructions { files: Vec<String> },
 }
 
 /// Keeps the books: consulted before each model request and told about each response.
@@ -226,6 +230,11 @@ impl Agent {
         let mut system = self.config.system.clone();
         system.push_str("\n\n");
         system.push_str(&crate::command::system_note());
+        let told = crate::instructions::gather(self.toolbox.root(), self.config.user_instructions.as_deref());
+        if !told.files.is_empty() {
+            system.push_str(&told.text);
+            on(AgentEvent::Instructions { files: told.files });
+        }
         if self.config.repo_map_tokens > 0 {
             let focus: Vec<String> = prompt
                 .mentions

@@ -17,6 +17,7 @@ mod builder;
 pub mod command;
 pub mod commit;
 pub mod context;
+pub mod instructions;
 pub mod permissions;
 pub mod review;
 pub mod shell;

@@ -121,6 +121,11 @@ fn str_arg<'a>(input: &'a Value, key: &str) -> Result<&'a str, Outcome> {
 }
 
 impl Toolbox {
+    /// The folder the agent works in.
+    pub fn root(&self) -> &std::path::Path {
+        self.ws.root()
+    }
+
     pub fn new(ws: Arc<Workspace>) -> Self {
         Self::with_commands(ws, Commands::default())
     }

@@ -172,6 +172,7 @@ pub fn builder(paths: &AppPaths, settings: &Settings, model: Option<&str>) -> Re
     b.config.max_steps = settings.agent_max_steps;
     b.config.repo_map_tokens = settings.agent_repo_map_tokens;
     b.config.context_tokens = settings.agent_context_tokens;
+    b.config.user_instructions = Some(paths.config_dir.join("instructions.md"));
     b.config.protected_dirs = [&paths.config_dir, &paths.data_dir].iter().map(|d| dunce::canonicalize(d).unwrap_or_else(|_| d.to_path_buf())).collect();
     b.config.summary_route = summary_route;
     Ok(b)
@@ -270,6 +271,9 @@ pub enum AgentFrame {
     Cost { #[ts(type = "number")] request_nanos: i64, priced: bool, #[ts(type = "number")] thread_nanos: i64, #[ts(type = "number")] today_nanos: i64 },
     /// A budget's alert threshold was crossed.
     BudgetAlert { message: String },
+    /// The instruction files the agent was given this turn (AGENTS.md, CLAUDE.md,
+    /// .weft/instructions.md, the user's own).
+    Instructions { files: Vec<String> },
     /// The thread got its title (from the `title` task model).
     Title { title: String },
     /// "done" (the model ended its turn), "stopped", "stepLimit", "overBudget" or "error".
@@ -290,6 +294,7 @@ fn frame(e: AgentEvent, thread_usage: &mut Usage) -> Option<AgentFrame> {
         AgentEvent::ToolResult { id, content, is_error, .. } => AgentFrame::ToolResult { id, content, is_error },
         AgentEvent::Checkpoint { id } => AgentFrame::Checkpoint { id },
         AgentEvent::BudgetAlert { message } => AgentFrame::BudgetAlert { message },
+        AgentEvent::Instructions { files } => AgentFrame::Instructions { files },
         AgentEvent::Compacted { summarised, tokens_before, tokens_after } => {
             AgentFrame::Compacted { summarised: summarised as u32, tokens_before: tokens_before as u32, tokens_after: tokens_after as u32 }
         }

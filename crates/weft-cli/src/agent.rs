@@ -170,6 +170,7 @@ impl<W: Write> Answer<W> {
             }
             AgentEvent::ToolCall { name, input, .. } => eprintln!("\n→ {}", weft_agent::summary(&name, &input)),
             AgentEvent::BudgetAlert { message } => eprintln!("\n(budget: {message})"),
+            AgentEvent::Instructions { files } => eprintln!("(following {})", files.join(", ")),
             AgentEvent::ToolResult { content, is_error, .. } => {
                 eprintln!("  {} {}", if is_error { "✗" } else { "✓" }, first_line(&content));
             }

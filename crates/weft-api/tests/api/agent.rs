@@ -446,3 +446,18 @@ async fn the_agents_commands_are_terminals_the_user_can_watch() {
     let list = call(&s.api, json!({"method": "terminalList"})).await;
     assert!(!list.as_array().expect("list").iter().any(|t| t["id"] == id), "{list}");
 }
+
+/// The project's AGENTS.md and the user's own instructions reach the model's system prompt,
+/// and the turn names them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_projects_and_the_users_instructions_reach_the_model_and_are_named() {
+    let s = setup(vec![Reply::sse(Turn::new("claude-test").text("Noted.").anthropic())], json!({})).await;
+    std::fs::write(s.ws.path().join("AGENTS.md"), "Run `sh test.sh` before you finish.\n").expect("write");
+    std::fs::write(s.api.paths().config_dir.join("instructions.md"), "Answer in one sentence.\n").expect("write");
+    let frames = send(&s.api, "t-instr", "hello").await;
+    let told = next(&frames, "the instructions frame", |v| v["type"] == "instructions").await;
+    assert_eq!(told["files"], json!(["AGENTS.md", "your instructions"]));
+    next(&frames, "the end", |v| v["type"] == "done").await;
+    let system = s.server.requests()[0].body["system"].to_string();
+    assert!(system.contains("Run `sh test.sh` before you finish.") && system.contains("Answer in one sentence."), "{system}");
+}
