@@ -28,14 +28,7 @@ impl Guest {
 
     /// The files a search of the host finds, and its summary.
     async fn search(&self, query: &str, include: &[&str]) -> (BTreeSet<String>, Value) {
-        let frames: Arc<Mutex<Vec<Value>>> = Arc::default();
-        let f = frames.clone();
-        let stream = Stream::new("guest-search", move |frame| {
-            if let StreamFrame::Json(v) = frame {
-                f.lock().expect("lock").push(v);
-            }
-            true
-        });
+        let (stream, frames) = json_frames("guest-search");
         let request = json!({"method": "search", "params": {"options": {"query": query, "include": include}}});
         let summary = self.api.call(json!({"method": "collabStream", "params": {"request": request}}), Some(stream)).await.expect("search");
         let frames = frames.lock().expect("lock").clone();
@@ -43,6 +36,19 @@ impl Guest {
         assert!(frames.iter().any(|f| f["type"] == "done"), "the host's last frame is relayed: {frames:?}");
         (files, summary)
     }
+}
+
+/// A stream that keeps its JSON frames.
+fn json_frames(id: &str) -> (Stream, Arc<Mutex<Vec<Value>>>) {
+    let frames: Arc<Mutex<Vec<Value>>> = Arc::default();
+    let f = frames.clone();
+    let stream = Stream::new(id, move |frame| {
+        if let StreamFrame::Json(v) = frame {
+            f.lock().expect("lock").push(v);
+        }
+        true
+    });
+    (stream, frames)
 }
 
 fn names(entries: &Value) -> BTreeSet<String> {
@@ -118,14 +124,7 @@ async fn a_guest_lists_and_searches_what_the_host_shares_and_nothing_else() {
 
     // The analysis of a shared file (its syntax errors, its outline) follows the document;
     // an ignored one is not the guest's to analyse.
-    let frames: Arc<Mutex<Vec<Value>>> = Arc::default();
-    let fr = frames.clone();
-    let stream = Stream::new("guest-analysis", move |frame| {
-        if let StreamFrame::Json(v) = frame {
-            fr.lock().expect("lock").push(v);
-        }
-        true
-    });
+    let (stream, frames) = json_frames("guest-analysis");
     let request = json!({"method": "docAnalysis", "params": {"path": "src/broken.rs"}});
     bo.api.call(json!({"method": "collabStream", "params": {"request": request}}), Some(stream)).await.expect("analysis");
     let end = std::time::Instant::now() + std::time::Duration::from_secs(20);
