@@ -230,11 +230,15 @@ impl Agent {
         let mut system = self.config.system.clone();
         system.push_str("\n\n");
         system.push_str(&crate::command::system_note());
-        let told = crate::instructions::gather(self.toolbox.root(), self.config.user_instructions.as_deref());
-        if !told.files.is_empty() {
-            system.push_str(&told.text);
-            on(AgentEvent::Instructions { files: told.files });
+        system.push(' ');
+        system.push_str(&crate::instructions::context_note(self.toolbox.root(), std::time::SystemTime::now()));
+        let given = crate::instructions::gather(self.toolbox.root(), self.config.user_instructions.as_deref());
+        if !given.files.is_empty() {
+            system.push_str(&given.text);
+            on(AgentEvent::Instructions { files: given.files });
         }
+        // Subfolders' instruction files already given this turn (crate::instructions::nested).
+        let mut told = std::collections::HashSet::new();
         if self.config.repo_map_tokens > 0 {
             let focus: Vec<String> = prompt
                 .mentions
@@ -300,11 +304,23 @@ impl Agent {
             let mut results = Vec::with_capacity(calls.len());
             for (id, name, input) in calls {
                 on(AgentEvent::ToolCall { id: id.clone(), name: name.clone(), input: input.clone() });
-                let outcome = if cancel.is_cancelled() {
+                let mut outcome = if cancel.is_cancelled() {
                     Outcome { content: "not run: the user stopped the agent".into(), is_error: true }
                 } else {
                     self.call(&name, &input, cancel, &mut out, on).await
                 };
+                // Working in a subfolder for the first time this turn: its instructions.
+                if !outcome.is_error && matches!(name.as_str(), "read_file" | "edit_file" | "write_file" | "list_dir" | "outline") {
+                    if let Some(path) = input["path"].as_str() {
+                        // A folder listed: as a file in it.
+                        let path = if name == "list_dir" { format!("{}/_", path.trim_end_matches('/')) } else { path.to_owned() };
+                        let more = crate::instructions::nested(self.toolbox.root(), &path, &mut told);
+                        if !more.files.is_empty() {
+                            outcome.content.push_str(&more.text);
+                            on(AgentEvent::Instructions { files: more.files });
+                        }
+                    }
+                }
                 on(AgentEvent::ToolResult { id: id.clone(), name, content: outcome.content.clone(), is_error: outcome.is_error });
                 results.push(Block::ToolResult { tool_use_id: id, content: outcome.content, is_error: outcome.is_error });
             }

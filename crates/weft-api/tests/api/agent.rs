@@ -451,8 +451,11 @@ async fn the_agents_commands_are_terminals_the_user_can_watch() {
 /// and the turn names them.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_projects_and_the_users_instructions_reach_the_model_and_are_named() {
-    let s = setup(vec![Reply::sse(Turn::new("claude-test").text("Noted.").anthropic())], json!({})).await;
+    let s = setup(vec![tool("t1", "read_file", json!({"path": "sub/x.txt"})), Reply::sse(Turn::new("claude-test").text("Noted.").anthropic())], json!({})).await;
     std::fs::write(s.ws.path().join("AGENTS.md"), "Run `sh test.sh` before you finish.\n").expect("write");
+    std::fs::create_dir(s.ws.path().join("sub")).expect("mkdir");
+    std::fs::write(s.ws.path().join("sub/x.txt"), "x\n").expect("write");
+    std::fs::write(s.ws.path().join("sub/AGENTS.md"), "In sub/, write in French.\n").expect("write");
     std::fs::write(s.api.paths().config_dir.join("instructions.md"), "Answer in one sentence.\n").expect("write");
     let frames = send(&s.api, "t-instr", "hello").await;
     let told = next(&frames, "the instructions frame", |v| v["type"] == "instructions").await;
@@ -460,4 +463,10 @@ async fn the_projects_and_the_users_instructions_reach_the_model_and_are_named()
     next(&frames, "the end", |v| v["type"] == "done").await;
     let system = s.server.requests()[0].body["system"].to_string();
     assert!(system.contains("Run `sh test.sh` before you finish.") && system.contains("Answer in one sentence."), "{system}");
+    assert!(!system.contains("French"), "a subfolder's instructions wait until the agent works there");
+    // Reading a file in sub/ brings sub/AGENTS.md, with the read, and names it.
+    let nested = next(&frames, "the subfolder's instructions", |v| v["type"] == "instructions" && v["files"] == json!(["sub/AGENTS.md"])).await;
+    assert_eq!(nested["files"], json!(["sub/AGENTS.md"]));
+    let second = s.server.requests()[1].body["messages"].to_string();
+    assert!(second.contains("In sub/, write in French."), "{second}");
 }
