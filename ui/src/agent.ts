@@ -78,7 +78,7 @@ export class AgentPanel {
     this.log = h('div', { class: 'ag-log', role: 'log', 'aria-live': 'polite' });
     this.review = new ReviewView(backend, host, () => this.threadId);
     this.providers = new Providers(backend, host, () => this.fillPicker());
-    this.input = h('textarea', { class: 'ag-input', rows: 3, placeholder: 'Ask the agent to change, explain or fix something… @ mentions files, symbols, @selection, @terminal, @problems', spellcheck: 'false', 'aria-label': 'Prompt' });
+    this.input = h('textarea', { class: 'ag-input', rows: 3, placeholder: 'Ask the agent to change, explain or fix something… @ mentions files, symbols, @selection, @terminal, @problems; /init writes a first AGENTS.md', spellcheck: 'false', 'aria-label': 'Prompt' });
     this.mentions = new MentionPicker(this.input, backend, host);
     this.input.addEventListener('keydown', (e) => {
       if (this.mentions.key(e)) return;
@@ -332,7 +332,7 @@ export class AgentPanel {
       // The failed model's partial answer is void, as a retried attempt's is.
       case 'fallback': view.retry(`${f.from} failed (${f.error}); trying ${f.to}`); break;
       case 'cost': this.host.spent(f.threadNanos, f.todayNanos); break;
-      case 'instructions': view.note(`Following ${f.files.join(', ')}`, 'dim'); break;
+      case 'instructions': view.instructions(f.files, (p) => this.host.openFile(p)); break;
       case 'budgetAlert': toast(`Budget: ${f.message}`); view.note(`Budget: ${f.message}`, 'warn'); break;
       case 'title': void this.refreshThreads(); break;
       case 'compacted': view.note(`Older turns were summarised to fit the model's window (~${compact(f.tokensBefore)} → ~${compact(f.tokensAfter)} tokens)`, 'dim'); break;

@@ -254,7 +254,7 @@ impl Agent {
                 system.push_str(&map);
             }
         }
-        thread.messages.push(context::user_message(&resolved, &prompt.text));
+        thread.messages.push(context::user_message(&resolved, crate::instructions::expand(&prompt.text)));
         if self.config.context_tokens > 0 {
             out.compacted = self.compact(thread, &system, cancel, &mut out.usage, on).await;
             out.messages_before = thread.messages.len() - 1;

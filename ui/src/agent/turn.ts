@@ -110,6 +110,24 @@ export class TurnView {
     this.host.scrollDown();
   }
 
+  /** The instruction files the agent followed; a project file opens in the editor. */
+  instructions(files: string[], open: (path: string) => void) {
+    this.endSegment();
+    const items = files.flatMap((f, i) => {
+      const sep = i ? [', '] : [];
+      // The user's own file lives in the config folder, not in the project.
+      if (f === 'your instructions') return [...sep, f];
+      const a = h('a', { href: '#', class: 'ag-instr', title: `Open ${f}` }, f);
+      a.addEventListener('click', (e) => {
+        e.preventDefault();
+        open(f);
+      });
+      return [...sep, a];
+    });
+    this.body.append(h('div', { class: 'ag-note dim' }, 'Following ', ...items));
+    this.host.scrollDown();
+  }
+
   /** A failed attempt is retried, or another model takes over: what it streamed is void. */
   retry(text: string) {
     for (const el of this.step) el.remove();

@@ -1,6 +1,7 @@
 // A model fails mid-answer and the route falls back to the next model: what the failed
 // attempt streamed leaves the panel (regression: it stayed, above the answer that counts),
-// and the thread saved for later holds only the answer.
+// and the thread saved for later holds only the answer. The turn also names the project's
+// instruction file it followed, which opens in the editor.
 
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,6 +15,7 @@ let ws, llm, server, browser, page;
 before(async () => {
   ws = mkdtempSync(join(tmpdir(), 'weft-e2e-fallback-'));
   writeFileSync(join(ws, 'notes.md'), '# Notes\n');
+  writeFileSync(join(ws, 'AGENTS.md'), 'Keep answers short.\n');
   // Each attempt of the first model streams a little and is cut off; after its retries the
   // route falls back to the second model, which answers.
   const cut = { text: 'PARTIAL-FROM-A-FAILED-ATTEMPT and more', dropLast: 3 };
@@ -45,6 +47,9 @@ test('a fallback after a failed attempt replaces what the failed attempt streame
   const reply = await panel.locator('.ag-reply').last().textContent();
   assert.ok(!reply.includes('PARTIAL-FROM-A-FAILED-ATTEMPT'), `the failed attempt's text is gone: ${reply}`);
   assert.equal(llm.requests().length, 5, 'four attempts of the first model, one of the backup');
+  assert.match(JSON.stringify(llm.requests()[4].system), /Keep answers short\./, 'AGENTS.md is in the system prompt');
+  await panel.locator('.ag-instr', { hasText: 'AGENTS.md' }).click();
+  await page.locator('.tab.active[data-path="AGENTS.md"]').waitFor();
   // Reloaded from the saved thread: the answer only.
   await page.reload();
   await page.locator('.agent-btn').click();

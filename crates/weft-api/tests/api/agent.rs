@@ -470,3 +470,14 @@ async fn the_projects_and_the_users_instructions_reach_the_model_and_are_named()
     let second = s.server.requests()[1].body["messages"].to_string();
     assert!(second.contains("In sub/, write in French."), "{second}");
 }
+
+/// `/init` asks the model for a first AGENTS.md.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slash_init_asks_for_a_first_agents_md() {
+    let s = setup(vec![Reply::sse(Turn::new("claude-test").text("Here is a draft.").anthropic())], json!({})).await;
+    let frames = send(&s.api, "t-init", "/init").await;
+    next(&frames, "the end", |v| v["type"] == "done").await;
+    let sent = s.server.requests()[0].body["messages"].to_string();
+    assert!(sent.contains("Write a first AGENTS.md at the root of this project"), "{sent}");
+    assert!(!sent.contains("\"/init\""), "{sent}");
+}
