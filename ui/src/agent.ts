@@ -96,13 +96,14 @@ export class AgentPanel {
   }
 
   async start() {
+    // Drawn at once: a prompt sent before the list arrives keeps its turn on screen (drawing
+    // the empty state after the fetch wiped it, and its answer streamed into nothing).
+    this.renderEmpty();
     try {
       const threads = await this.backend.agentThreads();
       this.fillThreads(threads.map((t) => [t.id, t.title]));
-      if (threads.length) await this.openThread(threads[0].id);
-      else this.renderEmpty();
+      if (threads.length && !this.running) await this.openThread(threads[0].id);
     } catch (e) {
-      this.renderEmpty();
       toast(`Agent threads: ${errorMessage(e)}`, 'error');
     }
   }
@@ -174,13 +175,18 @@ export class AgentPanel {
     if (!id) {
       this.threadId = newThreadId();
       this.thread = null;
-      await this.refreshThreads();
+      // Drawn before the list is fetched: a prompt sent meanwhile keeps its turn on screen
+      // (drawing after the fetch wiped it, and its answer streamed into nothing).
       this.renderEmpty();
       this.input.focus();
+      await this.refreshThreads();
       return;
     }
     try {
-      this.thread = await this.backend.agentThread(id);
+      const thread = await this.backend.agentThread(id);
+      // A turn started while the thread loaded is the one on screen.
+      if (this.running) return;
+      this.thread = thread;
       this.threadId = id;
       this.renderThread(this.thread);
       await this.refreshThreads();
