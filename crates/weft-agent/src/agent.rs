@@ -42,6 +42,8 @@ pub struct AgentConfig {
     pub protected_dirs: Vec<std::path::PathBuf>,
     /// The user's own instructions file (read with the project's: crate::instructions).
     pub user_instructions: Option<std::path::PathBuf>,
+    /// The user's own prompts folder (slash commands: crate::prompts).
+    pub user_prompts: Option<std::path::PathBuf>,
 }
 
 /// What the user sent: the text and what it @-mentions.
@@ -59,7 +61,7 @@ impl<S: Into<String>> From<S> for Prompt {
 
 impl AgentConfig {
     pub fn new(route: Vec<ModelRef>) -> Self {
-        AgentConfig { route, system: DEFAULT_SYSTEM.into(), max_tokens: 8192, thinking_budget: None, max_steps: 50, summary_route: vec![], repo_map_tokens: 0, context_tokens: 0, protected_dirs: vec![], user_instructions: None }
+        AgentConfig { route, system: DEFAULT_SYSTEM.into(), max_tokens: 8192, thinking_budget: None, max_steps: 50, summary_route: vec![], repo_map_tokens: 0, context_tokens: 0, protected_dirs: vec![], user_instructions: None, user_prompts: None }
     }
 }
 
@@ -254,7 +256,10 @@ impl Agent {
                 system.push_str(&map);
             }
         }
-        thread.messages.push(context::user_message(&resolved, crate::instructions::expand(&prompt.text)));
+        // A slash command (`/init`, a prompt of the library) sends its text.
+        let library = crate::prompts::library(self.toolbox.root(), self.config.user_prompts.as_deref());
+        let text = crate::prompts::expand(&prompt.text, &library).map(|(t, _)| t).unwrap_or_else(|| prompt.text.clone());
+        thread.messages.push(context::user_message(&resolved, &text));
         if self.config.context_tokens > 0 {
             out.compacted = self.compact(thread, &system, cancel, &mut out.usage, on).await;
             out.messages_before = thread.messages.len() - 1;

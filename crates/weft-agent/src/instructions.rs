@@ -95,15 +95,6 @@ tried if you can), the code style and conventions you can see, and what a newcom
 project first (list the root, read the README and the build files); keep it short and factual. If an AGENTS.md \
 exists already, improve it instead.";
 
-/// The text the model gets for what the user typed: a built-in command (`/init`) is
-/// expanded; anything else is sent as it is.
-pub fn expand(prompt: &str) -> &str {
-    match prompt.trim() {
-        "/init" => INIT_PROMPT,
-        _ => prompt,
-    }
-}
-
 /// Build files that say which tools a project uses, and how they read in the prompt.
 const TOOLING: [(&str, &str); 14] = [
     ("Cargo.toml", "Rust (cargo)"),
@@ -152,13 +143,6 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn init_is_expanded_and_nothing_else_is() {
-        assert_eq!(expand(" /init "), INIT_PROMPT);
-        assert_eq!(expand("/init please"), "/init please");
-        assert_eq!(expand("fix the test"), "fix the test");
-    }
 
     #[test]
     fn a_subfolders_files_join_once_outermost_first() {

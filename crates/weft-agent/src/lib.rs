@@ -19,6 +19,7 @@ pub mod commit;
 pub mod context;
 pub mod instructions;
 pub mod permissions;
+pub mod prompts;
 pub mod review;
 pub mod shell;
 pub mod threads;

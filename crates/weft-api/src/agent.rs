@@ -173,6 +173,7 @@ pub fn builder(paths: &AppPaths, settings: &Settings, model: Option<&str>) -> Re
     b.config.repo_map_tokens = settings.agent_repo_map_tokens;
     b.config.context_tokens = settings.agent_context_tokens;
     b.config.user_instructions = Some(paths.config_dir.join("instructions.md"));
+    b.config.user_prompts = Some(paths.config_dir.join("prompts"));
     b.config.protected_dirs = [&paths.config_dir, &paths.data_dir].iter().map(|d| dunce::canonicalize(d).unwrap_or_else(|_| d.to_path_buf())).collect();
     b.config.summary_route = summary_route;
     Ok(b)
@@ -443,12 +444,20 @@ impl AgentHost {
         Ok(self.saved.delete(id)?)
     }
 
+    /// The slash commands: built in, the project's prompts, the user's.
+    pub fn prompts(&self) -> Vec<weft_agent::prompts::SlashCommand> {
+        weft_agent::prompts::library(self.ws.root(), Some(&self.paths.config_dir.join("prompts")))
+    }
+
     /// Starts a turn and returns at once; its events, and finally `done`, go to `stream`.
     pub fn send(self: &Arc<Self>, id: &str, prompt: Prompt, model: Option<&str>, settings: &Settings, stream: Stream) -> Result<()> {
         if prompt.text.trim().is_empty() {
             return Err(ApiError::bad_request("the prompt is empty"));
         }
-        let mut builder = builder(&self.paths, settings, model)?;
+        // A prompt of the library may name its model; the one the user picked wins.
+        let library = self.prompts();
+        let asked = weft_agent::prompts::expand(&prompt.text, &library).and_then(|(_, c)| c.model.clone());
+        let mut builder = builder(&self.paths, settings, model.or(asked.as_deref()))?;
         let live = self.live(id, true)?;
         let cancel = CancellationToken::new();
         {

@@ -3,7 +3,7 @@
 // for when the prompt is sent.
 
 import { h } from '../dom';
-import type { Backend, Mention } from '../backend';
+import type { Backend, Mention, SlashCommand } from '../backend';
 import { toast } from '../dialogs';
 import { fuzzyIndices } from '../palette';
 
@@ -11,6 +11,8 @@ interface Suggestion {
   token: string;
   hint: string;
   make: () => Promise<Mention | null>;
+  /** A slash command (typed first in the prompt), not a mention. */
+  slash?: boolean;
 }
 
 /** Where the specials come from. */
@@ -76,9 +78,32 @@ export class MentionPicker {
     return m ? { start: upto.length - m[2].length - 1, query: m[2] } : null;
   }
 
+  /** The `/command` being typed at the very start of the prompt, if any. */
+  private commandQuery(): string | null {
+    const upto = this.input.value.slice(0, this.input.selectionStart ?? this.input.value.length);
+    return /^\/([\w-]*)$/.exec(upto)?.[1] ?? null;
+  }
+
+  /** The slash commands, asked once per picker (the library rarely changes mid-prompt). */
+  private commands: Promise<SlashCommand[]> | null = null;
+
+  private async suggestCommands(query: string, seq: number) {
+    this.commands ??= this.backend.agentPrompts().catch(() => []);
+    const all = await this.commands;
+    if (seq !== this.suggestSeq) return;
+    this.suggestions = all
+      .filter((c) => c.name.startsWith(query.toLowerCase()))
+      .map((c) => ({ token: c.name, hint: `${c.description} · ${c.source}`, slash: true, make: async () => null }));
+    this.suggestedFor = `/${query}`;
+    this.picked = 0;
+    this.renderSuggestions();
+  }
+
   private async suggest() {
-    const q = this.mentionQuery();
     const seq = ++this.suggestSeq;
+    const command = this.commandQuery();
+    if (command !== null) return this.suggestCommands(command, seq);
+    const q = this.mentionQuery();
     if (!q) {
       this.popup.hidden = true;
       this.suggestedFor = null;
@@ -129,6 +154,12 @@ export class MentionPicker {
   /** Enter or Tab in the list: the pick answers the text as typed, so a lookup still on its
    * way is waited for (a fast typist's Enter would otherwise take a stale row). */
   private async pickCurrent() {
+    if (this.commandQuery() !== null) {
+      await this.suggesting;
+      const x = this.suggestions[this.picked];
+      if (x?.slash) void this.pick(x);
+      return;
+    }
     const q = this.mentionQuery();
     if (q && this.suggestedFor !== q.query) {
       await this.suggesting;
@@ -142,7 +173,7 @@ export class MentionPicker {
     this.popup.hidden = !this.suggestions.length;
     this.popup.replaceChildren(...this.suggestions.map((x, i) => {
       const row = h('div', { class: `ag-sug${i === this.picked ? ' picked' : ''}`, role: 'option', 'aria-selected': String(i === this.picked) },
-        h('span', { class: 'ag-sug-token' }, `@${x.token}`), h('span', { class: 'ag-sug-hint' }, x.hint));
+        h('span', { class: 'ag-sug-token' }, `${x.slash ? '/' : '@'}${x.token}`), h('span', { class: 'ag-sug-hint' }, x.hint));
       row.addEventListener('mousedown', (e) => {
         e.preventDefault();
         void this.pick(x);
@@ -153,6 +184,16 @@ export class MentionPicker {
 
   private async pick(x: Suggestion) {
     this.popup.hidden = true;
+    if (x.slash) {
+      // The command's name replaces what was typed of it; arguments follow.
+      const v = this.input.value;
+      const rest = v.replace(/^\/[\w-]*\s?/, '');
+      this.input.value = `/${x.token} ${rest}`;
+      const caret = x.token.length + 2;
+      this.input.setSelectionRange(caret, caret);
+      this.input.focus();
+      return;
+    }
     const q = this.mentionQuery();
     const mention = await x.make();
     if (!mention) {

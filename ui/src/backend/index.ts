@@ -42,6 +42,7 @@ import type { ReviewAction } from '../bindings/ReviewAction';
 import type { Message } from '../bindings/Message';
 import type { Usage } from '../bindings/Usage';
 import type { Mention } from '../bindings/Mention';
+import type { SlashCommand } from '../bindings/SlashCommand';
 import type { UsageSummary } from '../bindings/UsageSummary';
 import type { UsageMeter } from '../bindings/UsageMeter';
 import type { Totals } from '../bindings/Totals';
@@ -61,7 +62,7 @@ export type {
   SearchEvent, SearchSummary, ReplaceOutcome, WatchEvent, SettingsDto, Session,
   Checkpoint, Created, FileChange, CheckpointFile, RestorePlan, RestoreReport, GcReport,
   Analysis, Change, Span, OutlineSymbol, SymbolHit, RepoMap, Diagnostic,
-  AgentFrame, AgentThread, ThreadSummary, ProviderStatus, FileReview, ReviewAction, Message, Usage, Mention,
+  AgentFrame, AgentThread, ThreadSummary, ProviderStatus, FileReview, ReviewAction, Message, Usage, Mention, SlashCommand,
   UsageSummary, UsageMeter, Totals, Group, PriceList, CollabStatus, CollabEvent, CollabJoined,
   DocInfo, DocEvent, DocSaved, DocConflict, ErrorCode,
 };
@@ -242,6 +243,8 @@ export class Backend {
   agentSetKey(provider: string, key: string | null) { return this.api.agentSetKey({ provider, key }); }
   agentModels(provider: string) { return this.api.agentModels({ provider }); }
   agentThreads() { return this.api.agentThreads(); }
+  /** The slash commands: built in, the project's prompt library, the user's. */
+  agentPrompts() { return this.api.agentPrompts(); }
   agentThread(thread: string) { return this.api.agentThread({ thread }); }
   /** Returns at once; the turn's frames follow, the last being `done`. */
   agentSend(thread: string, prompt: string, model: string | null, mentions: Mention[], onFrame: (f: AgentFrame) => void): StreamHandle {

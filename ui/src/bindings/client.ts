@@ -36,6 +36,7 @@ import type { SearchEvent } from './SearchEvent';
 import type { SearchSummary } from './SearchSummary';
 import type { Session } from './Session';
 import type { SettingsDto } from './SettingsDto';
+import type { SlashCommand } from './SlashCommand';
 import type { Span } from './Span';
 import type { SymbolHit } from './SymbolHit';
 import type { TerminalEvent } from './TerminalEvent';
@@ -95,6 +96,7 @@ export interface Results {
   agentSetKey: null;
   agentModels: Array<string>;
   agentThreads: Array<ThreadSummary>;
+  agentPrompts: Array<SlashCommand>;
   agentThread: AgentThread;
   agentSend: null;
   agentApprove: null;
@@ -205,6 +207,7 @@ export function client(call: (request: Request) => Promise<unknown>) {
     agentSetKey: (params: Params<'agentSetKey'>) => call({ method: 'agentSetKey', params }) as Promise<Results['agentSetKey']>,
     agentModels: (params: Params<'agentModels'>) => call({ method: 'agentModels', params }) as Promise<Results['agentModels']>,
     agentThreads: () => call({ method: 'agentThreads' }) as Promise<Results['agentThreads']>,
+    agentPrompts: () => call({ method: 'agentPrompts' }) as Promise<Results['agentPrompts']>,
     agentThread: (params: Params<'agentThread'>) => call({ method: 'agentThread', params }) as Promise<Results['agentThread']>,
     agentApprove: (params: Params<'agentApprove'>) => call({ method: 'agentApprove', params }) as Promise<Results['agentApprove']>,
     agentStop: (params: Params<'agentStop'>) => call({ method: 'agentStop', params }) as Promise<Results['agentStop']>,

@@ -5,7 +5,7 @@
 
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync, rmSync, mkdtempSync } from 'node:fs';
+import { writeFileSync, rmSync, mkdtempSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServe, startFakeLlm, launchBrowser, waitFor as until, openPage, screenshot, assertNoPageErrors } from './harness.mjs';
@@ -16,10 +16,12 @@ before(async () => {
   ws = mkdtempSync(join(tmpdir(), 'weft-e2e-fallback-'));
   writeFileSync(join(ws, 'notes.md'), '# Notes\n');
   writeFileSync(join(ws, 'AGENTS.md'), 'Keep answers short.\n');
+  mkdirSync(join(ws, '.weft', 'prompts'), { recursive: true });
+  writeFileSync(join(ws, '.weft', 'prompts', 'review.md'), '---\ndescription: Review one file\n---\nReview $1 for typos.\n');
   // Each attempt of the first model streams a little and is cut off; after its retries the
   // route falls back to the second model, which answers.
   const cut = { text: 'PARTIAL-FROM-A-FAILED-ATTEMPT and more', dropLast: 3 };
-  llm = await startFakeLlm({ format: 'anthropic', paceMs: 5, replies: [cut, cut, cut, cut, { text: 'The answer from the backup model.' }] });
+  llm = await startFakeLlm({ format: 'anthropic', paceMs: 5, replies: [cut, cut, cut, cut, { text: 'The answer from the backup model.' }, { text: 'No typos.' }] });
   server = await startServe(ws, {
     settings: { agentModel: 'anthropic:claude-test', agentFallbackModels: ['anthropic:claude-backup'] },
     env: { ANTHROPIC_BASE_URL: llm.url, ANTHROPIC_API_KEY: 'sk-fake-e2e' },
@@ -55,5 +57,20 @@ test('a fallback after a failed attempt replaces what the failed attempt streame
   await page.locator('.agent-btn').click();
   await until(async () => (await page.locator('.agent-panel .ag-reply').last().textContent())?.includes('The answer from the backup model.'), 'the thread reloaded', 15000);
   assert.ok(!(await page.locator('.agent-panel .ag-reply').last().textContent()).includes('PARTIAL-FROM-A-FAILED-ATTEMPT'));
+  await assertNoPageErrors(page);
+});
+
+test('a slash command from the project\'s prompt library is offered, picked and sent expanded', async () => {
+  const panel = page.locator('.agent-panel');
+  await panel.locator('.ag-input').fill('');
+  await panel.locator('.ag-input').pressSequentially('/re');
+  await panel.locator('.ag-sug', { hasText: '/review' }).waitFor();
+  assert.match(await panel.locator('.ag-sug', { hasText: '/review' }).textContent(), /Review one file/);
+  await panel.locator('.ag-input').press('Enter');
+  await until(async () => (await panel.locator('.ag-input').inputValue()) === '/review ', 'the command picked');
+  await panel.locator('.ag-input').pressSequentially('notes.md');
+  await panel.locator('.ag-input').press('Enter');
+  await until(async () => (await panel.locator('.ag-reply').last().textContent())?.includes('No typos.'), 'the answer', 15000);
+  assert.match(JSON.stringify(llm.requests()[5].messages), /Review notes\.md for typos\./);
   await assertNoPageErrors(page);
 });

@@ -481,3 +481,20 @@ async fn slash_init_asks_for_a_first_agents_md() {
     assert!(sent.contains("Write a first AGENTS.md at the root of this project"), "{sent}");
     assert!(!sent.contains("\"/init\""), "{sent}");
 }
+
+/// A prompt of the project's library: listed, expanded with its arguments, on its model.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_library_prompt_is_listed_expanded_and_sent_to_its_model() {
+    let s = setup(vec![Reply::sse(Turn::new("claude-haiku-4-5").text("Reviewed.").anthropic())], json!({})).await;
+    std::fs::create_dir_all(s.ws.path().join(".claude/commands")).expect("mkdir");
+    std::fs::write(s.ws.path().join(".claude/commands/review.md"), "---\ndescription: Review one file\nmodel: anthropic:claude-haiku-4-5\n---\nReview $1 carefully.\n").expect("write");
+    let listed = call(&s.api, json!({"method": "agentPrompts"})).await;
+    let names: Vec<&str> = listed.as_array().expect("list").iter().map(|c| c["name"].as_str().expect("name")).collect();
+    assert_eq!(names, vec!["init", "review"]);
+    assert_eq!(listed[1]["description"], "Review one file");
+    let frames = send(&s.api, "t-lib", "/review add.sh").await;
+    next(&frames, "the end", |v| v["type"] == "done").await;
+    let req = &s.server.requests()[0].body;
+    assert_eq!(req["model"], "claude-haiku-4-5", "the prompt's model");
+    assert!(req["messages"].to_string().contains("Review add.sh carefully."), "{}", req["messages"]);
+}

@@ -42,6 +42,7 @@ fn export_typescript_bindings() {
     ThreadSummary::export_all_to(&dir).expect("ThreadSummary");
     ProviderStatus::export_all_to(&dir).expect("ProviderStatus");
     weft_agent::Mention::export_all_to(&dir).expect("Mention");
+    weft_agent::prompts::SlashCommand::export_all_to(&dir).expect("SlashCommand");
     UsageSummary::export_all_to(&dir).expect("UsageSummary");
     UsageMeter::export_all_to(&dir).expect("UsageMeter");
     PriceList::export_all_to(&dir).expect("PriceList");

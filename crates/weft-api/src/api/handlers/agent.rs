@@ -25,6 +25,10 @@ pub(crate) fn threads(api: &Api, _stream: Option<Stream>) -> Result<Vec<crate::T
     Ok(api.open()?.agents.threads()?)
 }
 
+pub(crate) fn prompts(api: &Api, _stream: Option<Stream>) -> Result<Vec<weft_agent::prompts::SlashCommand>> {
+    Ok(api.open()?.agents.prompts())
+}
+
 pub(crate) fn thread(api: &Api, thread: String, _stream: Option<Stream>) -> Result<crate::AgentThread> {
     Ok(api.open()?.agents.thread(&thread)?)
 }

@@ -219,6 +219,9 @@ methods! {
     AgentModels { provider: String } => agent::models.await -> Vec<String>;
     /// Saved threads of the open folder, newest first.
     AgentThreads => agent::threads -> Vec<crate::ThreadSummary>;
+    /// The slash commands for the prompt: `/init`, the project's `.weft/prompts/` and
+    /// `.claude/commands/`, the user's prompts folder.
+    AgentPrompts => agent::prompts -> Vec<weft_agent::prompts::SlashCommand>;
     AgentThread { thread: String } => agent::thread -> crate::AgentThread;
     /// Starts a turn in a thread (created when new; the id is minted by the client).
     /// Streams AgentFrame frames, the last being `done`. `model` overrides the settings'
