@@ -12,6 +12,7 @@ import { panelModal, toast, errorMessage, choose, promptText } from './dialogs';
 import { compact } from './usage';
 import { TurnView } from './agent/turn';
 import { approvalCard } from './agent/approvals';
+import { TurnControls } from './agent/controls';
 import { MentionPicker, label } from './agent/mentions';
 import { ReviewView } from './agent/review';
 import { Providers } from './agent/providers';
@@ -54,6 +55,8 @@ export class AgentPanel {
   private input: HTMLTextAreaElement;
   private sendBtn: HTMLButtonElement;
   private picker: HTMLSelectElement;
+  /** Thinking, temperature and output limit for the next turns. */
+  private controls = new TurnControls();
   private usageEl: HTMLElement;
   private threadSel: HTMLSelectElement;
   private review: ReviewView;
@@ -90,7 +93,7 @@ export class AgentPanel {
     this.picker = h('select', { class: 'ag-model', 'aria-label': 'Model', title: 'The model for the next turn' });
     this.sendBtn = h('button', { class: 'btn small primary ag-send', onclick: () => void (this.running ? this.stop() : this.send()) }, 'Send');
     this.usageEl = h('span', { class: 'ag-usage', title: 'Tokens used by this thread' });
-    const composer = h('div', { class: 'ag-composer' }, this.mentions.popup, this.mentions.chips, this.input, h('div', { class: 'ag-bar' }, this.picker, this.usageEl, h('span', { class: 'spacer' }), this.sendBtn));
+    const composer = h('div', { class: 'ag-composer' }, this.mentions.popup, this.mentions.chips, this.input, this.controls.panel, h('div', { class: 'ag-bar' }, this.picker, this.controls.button, this.usageEl, h('span', { class: 'spacer' }), this.sendBtn));
     this.el = h('aside', { class: 'agent-panel', 'aria-label': 'Agent' }, menu, this.log, this.review.el, composer);
     this.fillPicker();
   }
@@ -282,7 +285,7 @@ export class AgentPanel {
     this.log.append(view.el);
     this.log.scrollTop = this.log.scrollHeight;
     this.input.value = '';
-    const handle = this.backend.agentSend(this.threadId, prompt, this.picker.value || null, mentions, (f) => this.onFrame(view, f));
+    const handle = this.backend.agentSend(this.threadId, prompt, this.picker.value || null, mentions, (f) => this.onFrame(view, f), this.controls.options());
     this.running = { handle, view };
     this.setRunning(true);
     handle.result.catch((e) => {

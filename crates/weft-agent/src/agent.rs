@@ -27,6 +27,8 @@ pub struct AgentConfig {
     pub system: String,
     pub max_tokens: u32,
     pub thinking_budget: Option<u32>,
+    /// None: the provider's default.
+    pub temperature: Option<f32>,
     /// Model calls per turn before the agent gives up (a loop guard).
     pub max_steps: u32,
     /// The models that summarise older turns (a cheaper one, typically); empty: `route`.
@@ -61,7 +63,7 @@ impl<S: Into<String>> From<S> for Prompt {
 
 impl AgentConfig {
     pub fn new(route: Vec<ModelRef>) -> Self {
-        AgentConfig { route, system: DEFAULT_SYSTEM.into(), max_tokens: 8192, thinking_budget: None, max_steps: 50, summary_route: vec![], repo_map_tokens: 0, context_tokens: 0, protected_dirs: vec![], user_instructions: None, user_prompts: None }
+        AgentConfig { route, system: DEFAULT_SYSTEM.into(), max_tokens: 8192, thinking_budget: None, temperature: None, max_steps: 50, summary_route: vec![], repo_map_tokens: 0, context_tokens: 0, protected_dirs: vec![], user_instructions: None, user_prompts: None }
     }
 }
 
@@ -272,6 +274,7 @@ impl Agent {
                 tools: specs.clone(),
                 max_tokens: self.config.max_tokens,
                 thinking_budget: self.config.thinking_budget,
+                temperature: self.config.temperature,
                 cache: true,
                 ..Request::default()
             };

@@ -241,6 +241,55 @@ pub fn providers(paths: &AppPaths, settings: &Settings) -> Vec<ProviderStatus> {
 
 // ---- frames -------------------------------------------------------------------------------
 
+/// This turn's model controls, each unset for the default.
+#[derive(Debug, Clone, Default, serde::Deserialize, TS)]
+#[serde(rename_all = "camelCase", default)]
+pub struct TurnOptions {
+    /// Extended thinking: 0 turns it off; otherwise at least 1024 tokens, below the output
+    /// limit (Anthropic; other providers ignore it).
+    pub thinking_budget: Option<u32>,
+    /// 0 to 2; not sent together with thinking (Anthropic refuses the pair).
+    pub temperature: Option<f32>,
+    /// The most the model may write in one response.
+    pub max_tokens: Option<u32>,
+}
+
+impl TurnOptions {
+    /// A clear error for a value the providers would refuse.
+    pub fn check(&self) -> Result<()> {
+        let max = self.max_tokens.unwrap_or(8192);
+        if !(1..=128_000).contains(&max) {
+            return Err(ApiError::bad_request(format!("maxTokens must be between 1 and 128000, not {max}")));
+        }
+        if let Some(b) = self.thinking_budget.filter(|b| *b > 0) {
+            if b < 1024 || b >= max {
+                return Err(ApiError::bad_request(format!("thinkingBudget must be 0 (off) or from 1024 to below maxTokens ({max}), not {b}")));
+            }
+        }
+        if let Some(t) = self.temperature {
+            if !(0.0..=2.0).contains(&t) {
+                return Err(ApiError::bad_request(format!("temperature must be between 0 and 2, not {t}")));
+            }
+        }
+        Ok(())
+    }
+
+    /// Onto the agent's configuration for this turn.
+    pub fn apply(&self, config: &mut weft_agent::AgentConfig) {
+        if let Some(m) = self.max_tokens {
+            config.max_tokens = m;
+        }
+        match self.thinking_budget {
+            Some(0) => config.thinking_budget = None,
+            Some(b) => config.thinking_budget = Some(b),
+            None => {}
+        }
+        if self.temperature.is_some() {
+            config.temperature = self.temperature;
+        }
+    }
+}
+
 /// The frames of an `agentSend` stream. The last is always `done`.
 #[derive(Debug, Clone, Serialize, TS)]
 #[serde(tag = "type", rename_all = "camelCase", rename_all_fields = "camelCase")]
@@ -450,7 +499,7 @@ impl AgentHost {
     }
 
     /// Starts a turn and returns at once; its events, and finally `done`, go to `stream`.
-    pub fn send(self: &Arc<Self>, id: &str, prompt: Prompt, model: Option<&str>, settings: &Settings, stream: Stream) -> Result<()> {
+    pub fn send(self: &Arc<Self>, id: &str, prompt: Prompt, model: Option<&str>, options: &TurnOptions, settings: &Settings, stream: Stream) -> Result<()> {
         if prompt.text.trim().is_empty() {
             return Err(ApiError::bad_request("the prompt is empty"));
         }
@@ -458,6 +507,7 @@ impl AgentHost {
         let library = self.prompts();
         let asked = weft_agent::prompts::expand(&prompt.text, &library).and_then(|(_, c)| c.model.clone());
         let mut builder = builder(&self.paths, settings, model.or(asked.as_deref()))?;
+        options.apply(&mut builder.config);
         let live = self.live(id, true)?;
         let cancel = CancellationToken::new();
         {

@@ -23,7 +23,7 @@ pub mod wire;
 
 pub use agent::{builder as agent_builder, llm_client, policy as agent_policy, providers as agent_providers, route as agent_route, task_route};
 pub use agent::{suggest_commit_message, CommitMessage};
-pub use agent::{AgentFrame, AgentThread, KeySource, ProviderStatus, ReviewAction, ThreadSummary, TurnRecord};
+pub use agent::{AgentFrame, AgentThread, KeySource, ProviderStatus, ReviewAction, ThreadSummary, TurnOptions, TurnRecord};
 pub use api::{method_results, Api, Method, MethodResult, Request, Shell, GUEST_METHODS};
 pub use collab::CollabEvent;
 pub use docs::{DocConflict, DocEvent, DocInfo, DocSaved};

@@ -43,6 +43,7 @@ import type { Message } from '../bindings/Message';
 import type { Usage } from '../bindings/Usage';
 import type { Mention } from '../bindings/Mention';
 import type { SlashCommand } from '../bindings/SlashCommand';
+import type { TurnOptions } from '../bindings/TurnOptions';
 import type { UsageSummary } from '../bindings/UsageSummary';
 import type { UsageMeter } from '../bindings/UsageMeter';
 import type { Totals } from '../bindings/Totals';
@@ -62,7 +63,7 @@ export type {
   SearchEvent, SearchSummary, ReplaceOutcome, WatchEvent, SettingsDto, Session,
   Checkpoint, Created, FileChange, CheckpointFile, RestorePlan, RestoreReport, GcReport,
   Analysis, Change, Span, OutlineSymbol, SymbolHit, RepoMap, Diagnostic,
-  AgentFrame, AgentThread, ThreadSummary, ProviderStatus, FileReview, ReviewAction, Message, Usage, Mention, SlashCommand,
+  AgentFrame, AgentThread, ThreadSummary, ProviderStatus, FileReview, ReviewAction, Message, Usage, Mention, SlashCommand, TurnOptions,
   UsageSummary, UsageMeter, Totals, Group, PriceList, CollabStatus, CollabEvent, CollabJoined,
   DocInfo, DocEvent, DocSaved, DocConflict, ErrorCode,
 };
@@ -247,8 +248,8 @@ export class Backend {
   agentPrompts() { return this.api.agentPrompts(); }
   agentThread(thread: string) { return this.api.agentThread({ thread }); }
   /** Returns at once; the turn's frames follow, the last being `done`. */
-  agentSend(thread: string, prompt: string, model: string | null, mentions: Mention[], onFrame: (f: AgentFrame) => void): StreamHandle {
-    return this.streams.agentSend({ thread, prompt, model, mentions }, onFrame);
+  agentSend(thread: string, prompt: string, model: string | null, mentions: Mention[], onFrame: (f: AgentFrame) => void, options: TurnOptions | null = null): StreamHandle {
+    return this.streams.agentSend({ thread, prompt, model, mentions, options }, onFrame);
   }
   agentApprove(request: string, answer: 'once' | 'always' | 'deny') { return this.api.agentApprove({ request, answer }); }
   agentStop(thread: string) { return this.api.agentStop({ thread }); }

@@ -21,7 +21,7 @@ before(async () => {
   // Each attempt of the first model streams a little and is cut off; after its retries the
   // route falls back to the second model, which answers.
   const cut = { text: 'PARTIAL-FROM-A-FAILED-ATTEMPT and more', dropLast: 3 };
-  llm = await startFakeLlm({ format: 'anthropic', paceMs: 5, replies: [cut, cut, cut, cut, { text: 'The answer from the backup model.' }, { text: 'No typos.' }] });
+  llm = await startFakeLlm({ format: 'anthropic', paceMs: 5, replies: [cut, cut, cut, cut, { text: 'The answer from the backup model.' }, { text: 'No typos.' }, { text: 'Thought about it.' }] });
   server = await startServe(ws, {
     settings: { agentModel: 'anthropic:claude-test', agentFallbackModels: ['anthropic:claude-backup'] },
     env: { ANTHROPIC_BASE_URL: llm.url, ANTHROPIC_API_KEY: 'sk-fake-e2e' },
@@ -72,5 +72,24 @@ test('a slash command from the project\'s prompt library is offered, picked and 
   await panel.locator('.ag-input').press('Enter');
   await until(async () => (await panel.locator('.ag-reply').last().textContent())?.includes('No typos.'), 'the answer', 15000);
   assert.match(JSON.stringify(llm.requests()[5].messages), /Review notes\.md for typos\./);
+  await assertNoPageErrors(page);
+});
+
+test('the turn controls send thinking with its budget and an output limit', async () => {
+  const panel = page.locator('.agent-panel');
+  await panel.locator('.ag-ctl-btn').click();
+  await panel.locator('.ag-ctl-thinking').check();
+  await panel.locator('.ag-ctl-budget').fill('2048');
+  await panel.locator('.ag-ctl-budget').dispatchEvent('change');
+  await panel.locator('.ag-ctl-max').fill('4096');
+  await panel.locator('.ag-ctl-max').dispatchEvent('change');
+  assert.equal(await panel.locator('.ag-ctl-btn').textContent(), 'thinking 2048 · max 4096');
+  assert.ok(await panel.locator('.ag-ctl-temperature').isDisabled(), 'no temperature with thinking');
+  await panel.locator('.ag-input').fill('think first');
+  await panel.locator('.ag-input').press('Enter');
+  await until(async () => (await panel.locator('.ag-reply').last().textContent())?.includes('Thought about it.'), 'the answer', 15000);
+  const body = llm.requests()[6];
+  assert.equal(body.max_tokens, 4096);
+  assert.equal(body.thinking?.budget_tokens, 2048);
   await assertNoPageErrors(page);
 });

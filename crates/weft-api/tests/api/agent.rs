@@ -498,3 +498,32 @@ async fn a_library_prompt_is_listed_expanded_and_sent_to_its_model() {
     assert_eq!(req["model"], "claude-haiku-4-5", "the prompt's model");
     assert!(req["messages"].to_string().contains("Review add.sh carefully."), "{}", req["messages"]);
 }
+
+/// A turn's controls reach the model's request; values a provider would refuse are refused
+/// here with the reason.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_turns_thinking_temperature_and_output_limit_reach_the_request() {
+    let done = || Reply::sse(Turn::new("claude-test").text("ok").anthropic());
+    let s = setup(vec![done(), done()], json!({})).await;
+    let turn = |thread: &str, options: Value| {
+        let api = s.api.clone();
+        let thread = thread.to_owned();
+        async move {
+            let (stream, frames) = crate::collector();
+            api.call(json!({"method": "agentSend", "params": {"thread": thread, "prompt": "hi", "options": options}}), Some(stream)).await.map(|_| frames)
+        }
+    };
+    let frames = turn("t-think", json!({"thinkingBudget": 2048, "maxTokens": 4096})).await.expect("send");
+    next(&frames, "the end", |v| v["type"] == "done").await;
+    let frames = turn("t-temp", json!({"temperature": 0.25, "thinkingBudget": 0})).await.expect("send");
+    next(&frames, "the end", |v| v["type"] == "done").await;
+    let reqs = s.server.requests();
+    assert_eq!((reqs[0].body["max_tokens"].as_u64(), reqs[0].body["thinking"]["budget_tokens"].as_u64()), (Some(4096), Some(2048)), "{}", reqs[0].body);
+    assert_eq!(reqs[1].body["temperature"].as_f64(), Some(0.25));
+    assert!(reqs[1].body.get("thinking").is_none(), "thinking off: {}", reqs[1].body);
+    for bad in [json!({"thinkingBudget": 500}), json!({"thinkingBudget": 9000, "maxTokens": 8192}), json!({"temperature": 3.0}), json!({"maxTokens": 0})] {
+        let e = turn("t-bad", bad.clone()).await.err().unwrap_or_else(|| panic!("{bad} was taken"));
+        assert_eq!(e.code, "bad_request", "{bad}: {e}");
+    }
+    assert_eq!(s.server.requests().len(), 2, "nothing sent for a refused turn");
+}

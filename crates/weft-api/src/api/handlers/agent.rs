@@ -33,10 +33,12 @@ pub(crate) fn thread(api: &Api, thread: String, _stream: Option<Stream>) -> Resu
     Ok(api.open()?.agents.thread(&thread)?)
 }
 
-pub(crate) fn send(api: &Api, thread: String, prompt: String, model: Option<String>, mentions: Vec<weft_agent::Mention>, stream: Option<Stream>) -> Result<()> {
+pub(crate) fn send(api: &Api, thread: String, prompt: String, model: Option<String>, mentions: Vec<weft_agent::Mention>, options: Option<crate::TurnOptions>, stream: Option<Stream>) -> Result<()> {
     let stream = stream.ok_or_else(|| ApiError::bad_request("agentSend needs a stream"))?;
+    let options = options.unwrap_or_default();
+    options.check()?;
     let prompt = weft_agent::Prompt { text: prompt, mentions };
-    api.open()?.agents.send(&thread, prompt, model.as_deref(), &api.settings().0, stream)?;
+    api.open()?.agents.send(&thread, prompt, model.as_deref(), &options, &api.settings().0, stream)?;
     Ok(())
 }
 

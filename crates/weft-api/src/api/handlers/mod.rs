@@ -226,7 +226,7 @@ methods! {
     /// Starts a turn in a thread (created when new; the id is minted by the client).
     /// Streams AgentFrame frames, the last being `done`. `model` overrides the settings'
     /// model for this turn; `mentions` are what the prompt @-mentions. Returns at once.
-    AgentSend { thread: String, prompt: String, #[serde(default)] model: Option<String>, #[serde(default)] mentions: Vec<weft_agent::Mention> } => agent::send -> (), frames crate::AgentFrame;
+    AgentSend { thread: String, prompt: String, #[serde(default)] model: Option<String>, #[serde(default)] mentions: Vec<weft_agent::Mention>, #[serde(default)] options: Option<crate::TurnOptions> } => agent::send -> (), frames crate::AgentFrame;
     /// Answers an approval card: "once", "always" or "deny".
     AgentApprove { request: String, answer: String } => agent::approve -> ();
     /// Stops the thread's running turn.
