@@ -561,7 +561,14 @@ impl AgentHost {
                 stream.json(AgentFrame::Start { turn, model: model_name.clone() });
                 let mut total = thread.usage;
                 let s = stream.clone();
+                // The model that answered last (a fallback's, when the first failed), as
+                // the provider named it: what the turn records.
+                let answered: Arc<Mutex<Option<String>>> = Arc::default();
+                let a = answered.clone();
                 let mut on = move |e: AgentEvent| {
+                    if let AgentEvent::Usage { provider, model, .. } = &e {
+                        *lock(&a) = Some(format!("{provider}:{model}"));
+                    }
                     if let Some(f) = frame(e, &mut total) {
                         s.json(f);
                     }
@@ -571,7 +578,8 @@ impl AgentHost {
                 let prompt_text = prompt.text.clone();
                 let outcome = agent.run_turn(&mut thread, prompt, &cancel, &mut on).await;
                 host.remember_grants(&before, &agent.policy());
-                let mut done = host.finish(&live, thread, &title, &model_name, outcome);
+                let used = lock(&answered).clone().unwrap_or_else(|| model_name.clone());
+                let mut done = host.finish(&live, thread, &title, &used, outcome);
                 if !title_route.is_empty() && lock(&live.data).turns.len() == 1 {
                     if let Some(t) = weft_agent::threads::name_thread(&client, &title_route, books.as_ref(), &prompt_text).await {
                         let mut data = lock(&live.data);

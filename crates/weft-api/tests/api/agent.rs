@@ -527,3 +527,14 @@ async fn a_turns_thinking_temperature_and_output_limit_reach_the_request() {
     }
     assert_eq!(s.server.requests().len(), 2, "nothing sent for a refused turn");
 }
+
+/// A turn answered by the fallback model records that model, not the one that failed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_turn_answered_by_the_fallback_records_the_fallback() {
+    let cut = || Reply::sse(Turn::new("claude-test").text("partial").anthropic()).drop_last(3);
+    let s = setup(vec![cut(), cut(), cut(), cut(), Reply::sse(Turn::new("claude-backup").text("answer").anthropic())], json!({"agentFallbackModels": ["anthropic:claude-backup"]})).await;
+    let frames = send(&s.api, "t-fb", "hi").await;
+    next(&frames, "the end", |v| v["type"] == "done").await;
+    let thread = call(&s.api, json!({"method": "agentThread", "params": {"thread": "t-fb"}})).await;
+    assert_eq!(thread["turns"][0]["model"], "anthropic:claude-backup", "{}", thread["turns"]);
+}
