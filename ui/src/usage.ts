@@ -26,7 +26,8 @@ export function compact(n: number): string {
 export function breakdown(label: string, t: Totals): string {
   const u = t.usage;
   const unpriced = t.unpriced ? `, ${t.unpriced} without a price` : '';
-  return `${label}: ${usd(t.costNanos)} for ${t.requests} request${t.requests === 1 ? '' : 's'}${unpriced}\n  ${u.inputTokens} input, ${u.outputTokens} output, ${u.cacheReadTokens} cache read, ${u.cacheWriteTokens} cache write tokens`;
+  const failed = t.failed ? `, ${t.failed} failed (${Math.round((100 * (t.requests - t.failed)) / t.requests)}% answered)` : '';
+  return `${label}: ${usd(t.costNanos)} for ${t.requests} request${t.requests === 1 ? '' : 's'}${failed}${unpriced}\n  ${u.inputTokens} input, ${u.outputTokens} output, ${u.cacheReadTokens} cache read, ${u.cacheWriteTokens} cache write tokens`;
 }
 
 /** The status bar meter: this thread's cost (when a thread is open) and today's. */
@@ -121,7 +122,7 @@ function render(body: HTMLElement, s: UsageSummary, tokens: boolean) {
     body.replaceChildren(h('div', { class: 'usage-empty' }, 'No model requests in this range yet. Every request the agent makes is recorded here with its tokens and cost.'));
     return;
   }
-  const sub = (t: Totals) => `${t.requests} req · ${compact(tokenCount(t))} tokens`;
+  const sub = (t: Totals) => `${t.requests} req${t.failed ? ` (${t.failed} failed)` : ''} · ${compact(tokenCount(t))} tokens`;
   body.replaceChildren(
     h('div', { class: 'usage-cards' },
       card('Total', usd(s.total.costNanos), sub(s.total), 'total'),

@@ -92,6 +92,9 @@ pub trait Spending: Send + Sync {
     fn before(&self, task: &str, model: &ModelRef, input_tokens: u64, max_tokens: u32) -> Option<String>;
     /// After a response: records it and returns the alerts to show.
     fn after(&self, task: &str, resp: &weft_llm::Response) -> Vec<String>;
+    /// An attempt that failed (before its retry or the route's next model): records it
+    /// with its error and what the provider counted before it failed.
+    fn failed(&self, _task: &str, _provider: &str, _model: &str, _usage: Usage, _code: &str) {}
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -283,7 +286,12 @@ impl Agent {
                 return out;
             }
             let resp = {
-                let mut forward = |e: Event| on(AgentEvent::Llm(e));
+                let mut forward = |e: Event| {
+                    if let (Event::Failed { provider, model, usage, code, .. }, Some(books)) = (&e, &self.spending) {
+                        books.failed("agent", provider, model, *usage, code);
+                    }
+                    on(AgentEvent::Llm(e));
+                };
                 tokio::select! {
                     r = self.client.stream(&self.config.route, &req, &mut forward) => match r {
                         Ok(r) => r,

@@ -336,6 +336,9 @@ fn frame(e: AgentEvent, thread_usage: &mut Usage) -> Option<AgentFrame> {
         AgentEvent::Llm(Event::Thinking { text, .. }) => AgentFrame::Thinking { text },
         AgentEvent::Llm(Event::ToolUseStart { id, name, .. }) => AgentFrame::ToolStart { id, name },
         AgentEvent::Llm(Event::ToolInput { .. }) => return None,
+        // A failed attempt goes to the ledger (Spending::failed); the panel hears of it from
+        // the retry or fallback that follows.
+        AgentEvent::Llm(Event::Metered { .. } | Event::Failed { .. }) => return None,
         AgentEvent::Llm(Event::Retry { attempt, delay, error }) => AgentFrame::Retry { attempt, delay_ms: delay.as_millis().min(u128::from(u32::MAX)) as u32, error },
         AgentEvent::Llm(Event::Fallback { from, to, error }) => AgentFrame::Fallback { from, to, error },
         AgentEvent::ToolCall { id, name, input } => {

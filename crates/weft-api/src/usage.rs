@@ -118,6 +118,7 @@ impl Spending for Books {
             cost_nanos: 0,
             priced: false,
             baseline_nanos: 0,
+            error: None,
         };
         let cost = match self.meter.record(record, Some((&self.baseline.provider, &self.baseline.model))) {
             Ok(c) => c,
@@ -134,5 +135,25 @@ impl Spending for Books {
             warn!("budget alerts failed: {e}");
             vec![]
         })
+    }
+
+    fn failed(&self, task: &str, provider: &str, model: &str, usage: weft_llm::Usage, code: &str) {
+        let record = weft_usage::Record {
+            at_ms: now_ms(),
+            workspace: self.workspace.clone(),
+            thread: self.thread.clone(),
+            task: task.to_owned(),
+            provider: provider.to_owned(),
+            model: model.to_owned(),
+            usage,
+            latency_ms: 0,
+            cost_nanos: 0,
+            priced: false,
+            baseline_nanos: 0,
+            error: Some(code.to_owned()),
+        };
+        if let Err(e) = self.meter.record(record, Some((&self.baseline.provider, &self.baseline.model))) {
+            warn!("recording a failed request failed: {e}");
+        }
     }
 }

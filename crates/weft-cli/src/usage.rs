@@ -29,7 +29,10 @@ fn tokens(t: &Totals) -> u64 {
 }
 
 fn line(label: &str, t: &Totals) -> String {
-    let unpriced = if t.unpriced > 0 { format!("  ({} unpriced)", t.unpriced) } else { String::new() };
+    let mut unpriced = if t.unpriced > 0 { format!("  ({} unpriced)", t.unpriced) } else { String::new() };
+    if t.failed > 0 {
+        unpriced.push_str(&format!("  ({} failed)", t.failed));
+    }
     format!("  {label:<44} {:>10} {:>6} req {:>12} tok{unpriced}", usd(t.cost_nanos), t.requests, tokens(t))
 }
 

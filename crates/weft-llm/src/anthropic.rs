@@ -163,6 +163,7 @@ impl WireHandler for Wire<'_> {
                 self.id = m["id"].as_str().unwrap_or_default().to_owned();
                 self.model = m["model"].as_str().unwrap_or_default().to_owned();
                 self.usage(&m["usage"]);
+                on(Event::Metered { usage: self.usage });
             }
             "content_block_start" => {
                 let i = index().ok_or_else(|| bad("content_block_start without an index"))?;
@@ -195,6 +196,7 @@ impl WireHandler for Wire<'_> {
                     self.stop = Some(stop_reason(r));
                 }
                 self.usage(&v["usage"]);
+                on(Event::Metered { usage: self.usage });
             }
             "message_stop" => return Ok(Flow::Done),
             "error" => {

@@ -6,7 +6,7 @@
 //! with an [`Event`] so a UI can drop what the failed one had streamed.
 
 use crate::error::LlmError;
-use crate::types::{Event, Request, Response};
+use crate::types::{Event, Request, Response, Usage};
 use crate::Provider;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -127,10 +127,22 @@ impl Client {
     ) -> Result<Response, LlmError> {
         let mut attempt = 0;
         loop {
-            let err = match provider.stream(model, req, on).await {
+            // What the provider counted before a failure: still spent, so it is reported.
+            let mut metered = Usage::default();
+            let result = {
+                let mut track = |e: Event| {
+                    if let Event::Metered { usage } = &e {
+                        metered = *usage;
+                    }
+                    on(e);
+                };
+                provider.stream(model, req, &mut track).await
+            };
+            let err = match result {
                 Ok(r) => return Ok(r),
                 Err(e) => e,
             };
+            on(Event::Failed { provider: provider.name().to_owned(), model: model.to_owned(), usage: metered, code: err.code().to_owned(), error: err.to_string() });
             attempt += 1;
             if !err.is_retryable() || attempt > self.policy.max_retries {
                 return Err(err);

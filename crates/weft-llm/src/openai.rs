@@ -196,6 +196,7 @@ impl WireHandler for Wire<'_> {
                 cache_read_tokens: cached,
                 cache_write_tokens: 0,
             };
+            on(Event::Metered { usage: self.usage });
         }
         let Some(choice) = v["choices"].as_array().and_then(|c| c.iter().find(|c| c["index"].as_u64().unwrap_or(0) == 0))
         else {

@@ -186,4 +186,10 @@ pub enum Event {
     Retry { attempt: u32, delay: Duration, error: String },
     /// The route moved on to its next model.
     Fallback { from: String, to: String, error: String },
+    /// The tokens the provider has counted for this attempt so far (cumulative), as its
+    /// stream reports them: what a failed attempt still cost.
+    Metered { usage: Usage },
+    /// An attempt failed (before its retry or the route's next model): its model, the
+    /// tokens counted before it failed, and why (`code` as LlmError::code names it).
+    Failed { provider: String, model: String, usage: Usage, code: String, error: String },
 }

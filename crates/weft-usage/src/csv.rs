@@ -5,7 +5,10 @@
 use crate::{Record, UsageError};
 use weft_llm::Usage;
 
-pub const HEADER: &str = "time_utc,at_ms,workspace,thread,task,provider,model,input_tokens,output_tokens,cache_read_tokens,cache_write_tokens,latency_ms,cost_usd,priced,baseline_usd";
+pub const HEADER: &str = "time_utc,at_ms,workspace,thread,task,provider,model,input_tokens,output_tokens,cache_read_tokens,cache_write_tokens,latency_ms,cost_usd,priced,baseline_usd,error";
+
+/// The header before failed requests were recorded (read, never written).
+const HEADER_V1: &str = "time_utc,at_ms,workspace,thread,task,provider,model,input_tokens,output_tokens,cache_read_tokens,cache_write_tokens,latency_ms,cost_usd,priced,baseline_usd";
 
 fn field(s: &str) -> String {
     if s.contains([',', '"', '\n', '\r']) {
@@ -72,6 +75,7 @@ pub fn write(rows: &[Record]) -> String {
             money(r.cost_nanos),
             u8::from(r.priced).to_string(),
             money(r.baseline_nanos),
+            field(r.error.as_deref().unwrap_or("")),
         ];
         out.push_str(&cols.join(","));
         out.push('\n');
@@ -111,17 +115,18 @@ fn split(text: &str) -> Vec<Vec<String>> {
 /// Reads what [`write`] wrote. Any bad row fails the whole import, naming its line.
 pub fn read(text: &str) -> Result<Vec<Record>, UsageError> {
     let mut rows = split(text).into_iter();
-    match rows.next() {
-        Some(h) if h.join(",") == HEADER => {}
+    let fields = match rows.next() {
+        Some(h) if h.join(",") == HEADER => 16,
+        Some(h) if h.join(",") == HEADER_V1 => 15,
         _ => return Err(UsageError::Csv(format!("the first line must be the header: {HEADER}"))),
-    }
+    };
     rows.enumerate()
         .filter(|(_, r)| !(r.len() == 1 && r[0].is_empty()))
         .map(|(i, r)| {
             let line = i + 2;
             let bad = |what: &str| UsageError::Csv(format!("line {line}: {what}"));
-            if r.len() != 15 {
-                return Err(bad(&format!("{} fields, expected 15", r.len())));
+            if r.len() != fields {
+                return Err(bad(&format!("{} fields, expected {fields}", r.len())));
             }
             let num = |k: usize| r[k].parse::<u64>().map_err(|_| bad(&format!("field {} is not a count: {:?}", k + 1, r[k])));
             Ok(Record {
@@ -136,6 +141,7 @@ pub fn read(text: &str) -> Result<Vec<Record>, UsageError> {
                 cost_nanos: parse_money(&r[12]).ok_or_else(|| bad("cost_usd is not an amount"))?,
                 priced: r[13] == "1",
                 baseline_nanos: parse_money(&r[14]).ok_or_else(|| bad("baseline_usd is not an amount"))?,
+                error: r.get(15).filter(|e| !e.is_empty()).cloned(),
             })
         })
         .collect()

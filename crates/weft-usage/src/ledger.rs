@@ -39,6 +39,10 @@ pub struct Record {
     /// agent's model); the difference is what routing saved.
     #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub baseline_nanos: i64,
+    /// Why the request failed (LlmError's code: "overloaded", "truncated"…); None when it
+    /// answered. A failed request is still billed for what the provider counted.
+    #[serde(default)]
+    pub error: Option<String>,
 }
 
 /// Requests, tokens and cost of a set of rows.
@@ -57,6 +61,9 @@ pub struct Totals {
     /// Requests to models without a price.
     #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub unpriced: u64,
+    /// Requests that failed (retried, fallen back from, or given up).
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub failed: u64,
 }
 
 /// Which rows: everything, a workspace, a thread, today or this month (local time).
@@ -126,7 +133,8 @@ CREATE TABLE IF NOT EXISTS alerts (key TEXT PRIMARY KEY, at_ms INTEGER NOT NULL)
 ";
 
 const TOTALS: &str = "COUNT(*), COALESCE(SUM(input_tokens),0), COALESCE(SUM(output_tokens),0), COALESCE(SUM(cache_read_tokens),0), \
-COALESCE(SUM(cache_write_tokens),0), COALESCE(SUM(cost_nanos),0), COALESCE(SUM(baseline_nanos - cost_nanos),0), COALESCE(SUM(1 - priced),0)";
+COALESCE(SUM(cache_write_tokens),0), COALESCE(SUM(cost_nanos),0), COALESCE(SUM(baseline_nanos - cost_nanos),0), COALESCE(SUM(1 - priced),0), \
+COALESCE(SUM(error IS NOT NULL),0)";
 
 /// Local calendar day and month of a row, in SQL.
 const DAY: &str = "date(at_ms / 1000, 'unixepoch', 'localtime')";
@@ -140,6 +148,7 @@ fn totals_from(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<Totals> {
         cost_nanos: r.get(at + 5)?,
         saved_nanos: r.get(at + 6)?,
         unpriced: u(7)?,
+        failed: u(8)?,
     })
 }
 
@@ -158,6 +167,11 @@ impl Ledger {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.execute_batch(SCHEMA)?;
+        // Ledgers from before failed requests were recorded gain the column (NULL: answered).
+        let has_error: bool = conn.query_row("SELECT COUNT(*) FROM pragma_table_info('requests') WHERE name = 'error'", [], |r| r.get::<_, i64>(0)).map(|n| n > 0)?;
+        if !has_error {
+            conn.execute_batch("ALTER TABLE requests ADD COLUMN error TEXT")?;
+        }
         Ok(Ledger { conn: Mutex::new(conn) })
     }
 
@@ -168,12 +182,12 @@ impl Ledger {
     pub fn record(&self, r: &Record) -> Result<()> {
         let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
         self.conn().execute(
-            "INSERT INTO requests (at_ms, workspace, thread, task, provider, model, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, latency_ms, cost_nanos, priced, baseline_nanos)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+            "INSERT INTO requests (at_ms, workspace, thread, task, provider, model, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, latency_ms, cost_nanos, priced, baseline_nanos, error)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
             params![
                 r.at_ms, r.workspace, r.thread, r.task, r.provider, r.model,
                 n(r.usage.input_tokens), n(r.usage.output_tokens), n(r.usage.cache_read_tokens), n(r.usage.cache_write_tokens),
-                n(r.latency_ms), r.cost_nanos, r.priced, r.baseline_nanos
+                n(r.latency_ms), r.cost_nanos, r.priced, r.baseline_nanos, r.error
             ],
         )?;
         Ok(())
@@ -250,7 +264,7 @@ impl Ledger {
     pub fn rows(&self, since_ms: i64) -> Result<Vec<Record>> {
         let conn = self.conn();
         let mut st = conn.prepare(
-            "SELECT at_ms, workspace, thread, task, provider, model, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, latency_ms, cost_nanos, priced, baseline_nanos
+            "SELECT at_ms, workspace, thread, task, provider, model, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, latency_ms, cost_nanos, priced, baseline_nanos, error
              FROM requests WHERE at_ms >= ?1 ORDER BY at_ms, id",
         )?;
         let u = |r: &rusqlite::Row<'_>, i: usize| r.get::<_, i64>(i).map(|v| v.max(0) as u64);
@@ -267,6 +281,7 @@ impl Ledger {
                 cost_nanos: r.get(11)?,
                 priced: r.get(12)?,
                 baseline_nanos: r.get(13)?,
+                error: r.get(14)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)

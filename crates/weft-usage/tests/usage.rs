@@ -16,7 +16,7 @@ fn now_ms() -> i64 {
 }
 
 fn rec(at_ms: i64, ws: &str, thread: &str, task: &str, provider: &str, model: &str, u: Usage) -> Record {
-    Record { at_ms, workspace: ws.into(), thread: thread.into(), task: task.into(), provider: provider.into(), model: model.into(), usage: u, latency_ms: 900, cost_nanos: 0, priced: false, baseline_nanos: 0 }
+    Record { at_ms, workspace: ws.into(), thread: thread.into(), task: task.into(), provider: provider.into(), model: model.into(), usage: u, latency_ms: 900, cost_nanos: 0, priced: false, baseline_nanos: 0, error: None }
 }
 
 #[test]
@@ -139,4 +139,31 @@ fn a_cap_stops_the_request_that_would_pass_it_and_an_alert_fires_once() {
     // A daily cap covers every workspace.
     meter.budgets = Budgets { thread_usd: 0.0, day_usd: 0.05, month_usd: 0.0, alert_percent: 0 };
     assert!(meter.check("/elsewhere", "x", 0).expect("check").expect("over").contains("today's spending"));
+}
+
+/// A failed request is a row with its error: counted, billed for what the provider counted,
+/// kept through CSV; a ledger from before the column gains it and its rows read as answered.
+#[test]
+fn failed_requests_are_counted_with_their_error_and_old_ledgers_gain_the_column() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("usage.sqlite");
+    {
+        // A ledger as the version before wrote it: no error column.
+        let conn = rusqlite::Connection::open(&path).expect("sqlite");
+        conn.execute_batch("CREATE TABLE requests (id INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL, workspace TEXT NOT NULL, thread TEXT NOT NULL, task TEXT NOT NULL, provider TEXT NOT NULL, model TEXT NOT NULL, input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL, cache_read_tokens INTEGER NOT NULL, cache_write_tokens INTEGER NOT NULL, latency_ms INTEGER NOT NULL, cost_nanos INTEGER NOT NULL, priced INTEGER NOT NULL, baseline_nanos INTEGER NOT NULL);
+            INSERT INTO requests VALUES (1, 1000, '/w', 't', 'agent', 'anthropic', 'claude-test', 10, 5, 0, 0, 900, 0, 0, 0);").expect("old ledger");
+    }
+    let ledger = Ledger::open(&path).expect("opens and migrates");
+    let mut failed = rec(2000, "/w", "t", "agent", "anthropic", "claude-test", usage(10, 3, 0, 0));
+    failed.error = Some("truncated".into());
+    ledger.record(&failed).expect("record");
+    let t = ledger.totals(&Scope::All).expect("totals");
+    assert_eq!((t.requests, t.failed, t.usage.output_tokens), (2, 1, 8));
+    let rows = ledger.rows(0).expect("rows");
+    assert_eq!(rows.iter().map(|r| r.error.clone()).collect::<Vec<_>>(), vec![None, Some("truncated".to_owned())]);
+    let back = weft_usage::csv::read(&weft_usage::csv::write(&rows)).expect("csv");
+    assert_eq!(back, rows);
+    // A CSV written before the column still imports.
+    let old = "time_utc,at_ms,workspace,thread,task,provider,model,input_tokens,output_tokens,cache_read_tokens,cache_write_tokens,latency_ms,cost_usd,priced,baseline_usd\n1970-01-01T00:00:01Z,1000,/w,t,agent,anthropic,claude-test,10,5,0,0,900,0.000000000,0,0.000000000\n";
+    assert_eq!(weft_usage::csv::read(old).expect("old csv")[0].error, None);
 }

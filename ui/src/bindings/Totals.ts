@@ -12,4 +12,8 @@ savedNanos: number,
 /**
  * Requests to models without a price.
  */
-unpriced: number, };
+unpriced: number, 
+/**
+ * Requests that failed (retried, fallen back from, or given up).
+ */
+failed: number, };

@@ -537,4 +537,12 @@ async fn a_turn_answered_by_the_fallback_records_the_fallback() {
     next(&frames, "the end", |v| v["type"] == "done").await;
     let thread = call(&s.api, json!({"method": "agentThread", "params": {"thread": "t-fb"}})).await;
     assert_eq!(thread["turns"][0]["model"], "anthropic:claude-backup", "{}", thread["turns"]);
+    // The ledger has the four failed attempts, with their error and the tokens the provider
+    // had counted (the input, from the stream's start), and the answer.
+    let summary = call(&s.api, json!({"method": "usageSummary", "params": {"days": 0}})).await;
+    assert_eq!((summary["total"]["requests"].as_u64(), summary["total"]["failed"].as_u64()), (Some(5), Some(4)), "{}", summary["total"]);
+    let csv = call(&s.api, json!({"method": "usageExport", "params": {"days": 0}})).await;
+    let failed: Vec<&str> = csv.as_str().expect("csv").lines().filter(|l| l.ends_with(",llm_truncated")).collect();
+    assert_eq!(failed.len(), 4, "{csv}");
+    assert!(failed.iter().all(|l| l.contains(",anthropic,claude-test,10,")), "{failed:?}");
 }
