@@ -31,7 +31,7 @@ pub const USER_FILE: &str = "your instructions";
 pub fn nested(root: &Path, rel: &str, told: &mut std::collections::HashSet<String>) -> Instructions {
     let mut out = Instructions::default();
     let parts: Vec<&str> = rel.split('/').filter(|p| !p.is_empty() && *p != ".").collect();
-    if parts.iter().any(|p| *p == "..") {
+    if parts.contains(&"..") {
         return out;
     }
     for depth in 1..parts.len() {
