@@ -116,28 +116,12 @@ const TOOLING: [(&str, &str); 14] = [
 /// For the system prompt: today's date (the model's own idea of it is its training
 /// cut-off) and the tooling the folder's root shows.
 pub fn context_note(root: &Path, now: std::time::SystemTime) -> String {
-    let days = now.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() / 86_400).unwrap_or(0) as i64;
-    let (y, m, d) = civil_from_days(days);
-    let mut note = format!("Today is {y:04}-{m:02}-{d:02}.");
+    let mut note = format!("Today is {}.", time::OffsetDateTime::from(now).date());
     let found: Vec<&str> = TOOLING.iter().filter(|(file, _)| root.join(file).is_file()).map(|(_, what)| *what).collect();
     if !found.is_empty() {
         note.push_str(&format!(" The project's root shows: {}.", found.join(", ")));
     }
     note
-}
-
-/// The proleptic Gregorian date of a day count since 1970-01-01 (Howard Hinnant's
-/// algorithm), in UTC.
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
 #[cfg(test)]
