@@ -97,6 +97,14 @@ pub trait Spending: Send + Sync {
     fn failed(&self, _task: &str, _provider: &str, _model: &str, _usage: Usage, _code: &str) {}
 }
 
+/// A failed attempt in a stream's events, to the books under `task` (the agent's, a
+/// summary's, a title's, a commit message's).
+pub fn record_failure(books: Option<&dyn Spending>, task: &str, e: &Event) {
+    if let (Event::Failed { provider, model, usage, code, .. }, Some(books)) = (e, books) {
+        books.failed(task, provider, model, *usage, code);
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApprovalRequest {
     pub tool: String,
@@ -287,9 +295,7 @@ impl Agent {
             }
             let resp = {
                 let mut forward = |e: Event| {
-                    if let (Event::Failed { provider, model, usage, code, .. }, Some(books)) = (&e, &self.spending) {
-                        books.failed("agent", provider, model, *usage, code);
-                    }
+                    record_failure(self.spending.as_deref(), "agent", &e);
                     on(AgentEvent::Llm(e));
                 };
                 tokio::select! {
@@ -379,7 +385,7 @@ impl Agent {
         // Past a cap and declined: go on without summarising; the turn's own request
         // asks again.
         self.may_spend("summary", route, &req, cancel).await.ok()?;
-        let mut quiet = |_: Event| {};
+        let mut quiet = |e: Event| record_failure(self.spending.as_deref(), "summary", &e);
         let resp = tokio::select! {
             r = self.client.stream(route, &req, &mut quiet) => r,
             _ = cancel.cancelled() => return None,

@@ -68,7 +68,7 @@ pub async fn suggest(client: &Client, chain: &[ModelRef], books: &dyn Spending, 
     if let Some(reason) = books.before("commitMessage", first, (req.messages[0].text().len() / 4) as u64, req.max_tokens) {
         return Err(CommitError::OverBudget(reason));
     }
-    let resp = client.stream(chain, &req, &mut |_| {}).await?;
+    let resp = client.stream(chain, &req, &mut |e| crate::agent::record_failure(Some(books), "commitMessage", &e)).await?;
     books.after("commitMessage", &resp);
     let message = resp.message.text().trim().trim_matches('`').trim().to_owned();
     Ok(Suggested { message, staged, model: format!("{}:{}", resp.provider, resp.model) })

@@ -185,7 +185,7 @@ pub async fn name_thread(client: &Client, route: &[ModelRef], books: &dyn Spendi
     if books.before("title", model, (prompt.len() / 4) as u64, 30).is_some() {
         return None;
     }
-    let resp = client.stream(route, &req, &mut |_| {}).await.map_err(|e| tracing::warn!("naming the thread failed: {e}")).ok()?;
+    let resp = client.stream(route, &req, &mut |e| crate::agent::record_failure(Some(books), "title", &e)).await.map_err(|e| tracing::warn!("naming the thread failed: {e}")).ok()?;
     books.after("title", &resp);
     let t = resp.message.text().trim().trim_matches('"').lines().next()?.chars().take(80).collect::<String>();
     (!t.is_empty()).then_some(t)

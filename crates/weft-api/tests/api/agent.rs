@@ -546,3 +546,19 @@ async fn a_turn_answered_by_the_fallback_records_the_fallback() {
     assert_eq!(failed.len(), 4, "{csv}");
     assert!(failed.iter().all(|l| l.contains(",anthropic,claude-test,10,")), "{failed:?}");
 }
+
+/// A side task's failed attempts (here the thread's title) are on the books under its task.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_side_tasks_failed_attempts_are_on_the_books() {
+    let overloaded = || Reply::anthropic_error(529, "overloaded_error", "Overloaded");
+    let s = setup(vec![Reply::sse(Turn::new("claude-test").text("ok").anthropic()), overloaded(), overloaded(), overloaded(), overloaded()], json!({"taskModels": {"title": "anthropic:claude-haiku-4-5"}})).await;
+    let frames = send(&s.api, "t-title", "hi").await;
+    next(&frames, "the end", |v| v["type"] == "done").await;
+    let summary = call(&s.api, json!({"method": "usageSummary", "params": {"days": 0}})).await;
+    let title = summary["byTask"].as_array().expect("by task").iter().find(|g| g["key"] == "title").cloned().unwrap_or_else(|| panic!("no title row: {}", summary["byTask"]));
+    // Every title attempt failed (the scripted overloads, then the server's empty script):
+    // each request the server saw after the turn's is a failed row.
+    let tried = s.server.requests().len() as u64 - 1;
+    assert!(tried >= 4, "{tried}");
+    assert_eq!((title["totals"]["requests"].as_u64(), title["totals"]["failed"].as_u64()), (Some(tried), Some(tried)), "{title}");
+}
