@@ -90,7 +90,18 @@ echo "==> vitest: UI unit tests (the parts that hold logic)"
 
 echo "==> e2e: headless Chromium against weft serve"
 # Force the exit once the tests are done: a leaked timer in one file must not hang CI.
-(cd ui && node --test --test-force-exit tests/e2e/)
+# A file that fails is run once more on its own and named here either way: a failure that
+# does not repeat is printed as FLAKY (to be found, not forgotten), one that does fails CI.
+# (Seen once in seven runs on 2026-12-05: agent.test.mjs's first file open never showed its
+# tab; not reproduced in 30 runs since, under load or not.)
+e2e_log="$scratch/e2e.tap"
+if ! (cd ui && node --test --test-force-exit tests/e2e/ 2>&1 | tee "$e2e_log"; exit "${PIPESTATUS[0]}"); then
+  mapfile -t failed < <(grep -A4 '^not ok' "$e2e_log" | grep -o "location: '[^']*'" | sed -E "s/location: '(.*):[0-9]+:[0-9]+'/\1/" | sort -u)
+  [ ${#failed[@]} -gt 0 ] || { echo "FAIL: the browser suite failed outside any test"; exit 1; }
+  echo "==> e2e: running again on their own: ${failed[*]}"
+  (cd ui && node --test --test-force-exit "${failed[@]}") || { echo "FAIL: ${failed[*]} failed twice"; exit 1; }
+  echo "FLAKY: ${failed[*]} failed once and passed on a second run"
+fi
 
 echo "==> desktop: the real window under Xvfb via WebDriver"
 (cd ui && WEBKIT_DISABLE_DMABUF_RENDERER=1 xvfb-run -a -s '-screen 0 1280x800x24' node --test tests/desktop/)
