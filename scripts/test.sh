@@ -99,7 +99,7 @@ if ! (cd ui && node --test --test-force-exit tests/e2e/ 2>&1 | tee "$e2e_log"; e
   mapfile -t failed < <(grep -A4 '^not ok' "$e2e_log" | grep -o "location: '[^']*'" | sed -E "s/location: '(.*):[0-9]+:[0-9]+'/\1/" | sort -u)
   [ ${#failed[@]} -gt 0 ] || { echo "FAIL: the browser suite failed outside any test"; exit 1; }
   echo "==> e2e: running again on their own: ${failed[*]}"
-  (cd ui && node --test --test-force-exit "${failed[@]}") || { echo "FAIL: ${failed[*]} failed twice"; exit 1; }
+  (cd ui && WEFT_E2E_LOGS=1 node --test --test-force-exit "${failed[@]}") || { echo "FAIL: ${failed[*]} failed twice"; exit 1; }
   echo "FLAKY: ${failed[*]} failed once and passed on a second run"
 fi
 

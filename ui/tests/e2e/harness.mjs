@@ -1,6 +1,6 @@
 // Starts a real `weft serve` on a temporary folder and a real headless Chromium.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, mkdirSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, mkdirSync, writeFileSync, readFileSync, existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -48,6 +48,13 @@ export async function startServe(workspace, { settings, env: extraEnv } = {}) {
     async stop() {
       child.kill();
       const marker = existsSync(join(home, 'weft-test-marker'));
+      // A second run of a failed file (scripts/test.sh) shows what the server logged.
+      if (process.env.WEFT_E2E_LOGS) {
+        const logs = join(app, 'data', 'logs');
+        for (const f of existsSync(logs) ? readdirSync(logs) : []) {
+          console.log(`--- weft serve log ${f}:\n${readFileSync(join(logs, f), 'utf8').split('\n').slice(-60).join('\n')}`);
+        }
+      }
       rmSync(app, { recursive: true, force: true });
       if (!marker) throw new Error('a command run by weft serve deleted the scratch home folder');
     },
