@@ -93,7 +93,8 @@ echo "==> e2e: headless Chromium against weft serve"
 # A file that fails is run once more on its own and named here either way: a failure that
 # does not repeat is printed as FLAKY (to be found, not forgotten), one that does fails CI.
 # (Seen once in seven runs on 2026-12-05: agent.test.mjs's first file open never showed its
-# tab; not reproduced in 30 runs since, under load or not.)
+# tab; not reproduced in 25 runs since, alone, after the file before it, in the whole
+# suite, under load or not.)
 e2e_log="$scratch/e2e.tap"
 if ! (cd ui && node --test --test-force-exit tests/e2e/ 2>&1 | tee "$e2e_log"; exit "${PIPESTATUS[0]}"); then
   mapfile -t failed < <(grep -A4 '^not ok' "$e2e_log" | grep -o "location: '[^']*'" | sed -E "s/location: '(.*):[0-9]+:[0-9]+'/\1/" | sort -u)
