@@ -270,8 +270,7 @@ impl Agent {
             }
         }
         // A slash command (`/init`, a prompt of the library) sends its text.
-        let library = crate::prompts::library(self.toolbox.root(), self.config.user_prompts.as_deref());
-        let text = crate::prompts::expand(&prompt.text, &library).map(|(t, _)| t).unwrap_or_else(|| prompt.text.clone());
+        let text = crate::prompts::expand_typed(&prompt.text, self.toolbox.root(), self.config.user_prompts.as_deref()).map_or_else(|| prompt.text.clone(), |(t, _)| t);
         thread.messages.push(context::user_message(&resolved, &text));
         if self.config.context_tokens > 0 {
             out.compacted = self.compact(thread, &system, cancel, &mut out.usage, on).await;

@@ -90,6 +90,16 @@ fn front_matter(text: &str) -> (Vec<(String, String)>, &str) {
     (meta, after.strip_prefix('\n').or_else(|| after.strip_prefix("\r\n")).unwrap_or(after))
 }
 
+/// [`expand`] for a prompt as typed in the folder `root`: the library is read only when the
+/// prompt starts with `/` (most do not). The text to send, and the command's model.
+pub fn expand_typed(prompt: &str, root: &Path, user_dir: Option<&Path>) -> Option<(String, Option<String>)> {
+    if !prompt.trim_start().starts_with('/') {
+        return None;
+    }
+    let library = library(root, user_dir);
+    expand(prompt, &library).map(|(text, cmd)| (text, cmd.model.clone()))
+}
+
 /// What a prompt that starts with `/name` becomes: the command's text with its arguments
 /// filled in, and the command. None when it names no command (sent as typed).
 pub fn expand<'a>(prompt: &str, library: &'a [SlashCommand]) -> Option<(String, &'a SlashCommand)> {

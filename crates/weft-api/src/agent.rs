@@ -162,6 +162,11 @@ pub fn policy(settings: &Settings) -> Policy {
 /// fallbacks and a client with every configured provider, the rules, the limits, the
 /// summary model, Weft's own folders protected, the commands' environment. The app and the
 /// CLI both start here; each adds its approver and its books.
+/// The user's own prompt library (slash commands).
+fn user_prompts(paths: &AppPaths) -> std::path::PathBuf {
+    paths.config_dir.join("prompts")
+}
+
 pub fn builder(paths: &AppPaths, settings: &Settings, model: Option<&str>) -> Result<weft_agent::Builder> {
     let route = route(paths, settings, model)?;
     let client = llm_client(paths, settings)?;
@@ -173,7 +178,7 @@ pub fn builder(paths: &AppPaths, settings: &Settings, model: Option<&str>) -> Re
     b.config.repo_map_tokens = settings.agent_repo_map_tokens;
     b.config.context_tokens = settings.agent_context_tokens;
     b.config.user_instructions = Some(paths.config_dir.join("instructions.md"));
-    b.config.user_prompts = Some(paths.config_dir.join("prompts"));
+    b.config.user_prompts = Some(user_prompts(paths));
     b.config.protected_dirs = [&paths.config_dir, &paths.data_dir].iter().map(|d| dunce::canonicalize(d).unwrap_or_else(|_| d.to_path_buf())).collect();
     b.config.summary_route = summary_route;
     Ok(b)
@@ -498,7 +503,7 @@ impl AgentHost {
 
     /// The slash commands: built in, the project's prompts, the user's.
     pub fn prompts(&self) -> Vec<weft_agent::prompts::SlashCommand> {
-        weft_agent::prompts::library(self.ws.root(), Some(&self.paths.config_dir.join("prompts")))
+        weft_agent::prompts::library(self.ws.root(), Some(&user_prompts(&self.paths)))
     }
 
     /// Starts a turn and returns at once; its events, and finally `done`, go to `stream`.
@@ -507,8 +512,7 @@ impl AgentHost {
             return Err(ApiError::bad_request("the prompt is empty"));
         }
         // A prompt of the library may name its model; the one the user picked wins.
-        let library = self.prompts();
-        let asked = weft_agent::prompts::expand(&prompt.text, &library).and_then(|(_, c)| c.model.clone());
+        let asked = weft_agent::prompts::expand_typed(&prompt.text, self.ws.root(), Some(&user_prompts(&self.paths))).and_then(|(_, model)| model);
         let mut builder = builder(&self.paths, settings, model.or(asked.as_deref()))?;
         options.apply(&mut builder.config);
         let live = self.live(id, true)?;

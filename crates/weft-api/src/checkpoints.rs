@@ -85,7 +85,6 @@ pub struct Checkpoints {
     pub store: Arc<Store>,
     taker: Arc<Taker>,
     changed: mpsc::Sender<()>,
-    listeners: Arc<Mutex<HashMap<String, Stream>>>,
 }
 
 impl Checkpoints {
@@ -94,8 +93,7 @@ impl Checkpoints {
     /// which the caller queues after start-up; activity before it is captured by it.
     pub fn start(store: Store, paths: AppPaths) -> Self {
         let store = Arc::new(store);
-        let listeners: Arc<Mutex<HashMap<String, Stream>>> = Arc::default();
-        let taker = Arc::new(Taker { store: store.clone(), paths: paths.clone(), listeners: listeners.clone(), since_prune: Mutex::new(0), baseline: Mutex::new(false) });
+        let taker = Arc::new(Taker { store: store.clone(), paths: paths.clone(), listeners: Arc::default(), since_prune: Mutex::new(0), baseline: Mutex::new(false) });
         let (tx, rx) = mpsc::channel::<()>();
         let t = taker.clone();
         let spawned = std::thread::Builder::new().name("weft-checkpoints".into()).spawn(move || {
@@ -120,7 +118,7 @@ impl Checkpoints {
         if let Err(e) = spawned {
             warn!("could not start automatic checkpoints: {e}");
         }
-        Self { store, taker, changed: tx, listeners }
+        Self { store, taker, changed: tx }
     }
 
     /// Something in the workspace changed (from the watcher).
@@ -141,19 +139,19 @@ impl Checkpoints {
     }
 
     pub fn subscribe(&self, stream: Stream) {
-        if let Ok(mut l) = self.listeners.lock() {
+        if let Ok(mut l) = self.taker.listeners.lock() {
             l.insert(stream.id.clone(), stream);
         }
     }
 
     pub fn unsubscribe(&self, id: &str) {
-        if let Ok(mut l) = self.listeners.lock() {
+        if let Ok(mut l) = self.taker.listeners.lock() {
             l.remove(id);
         }
     }
 
     pub fn announce(&self, c: &Checkpoint) {
-        announce(&self.listeners, c);
+        announce(&self.taker.listeners, c);
     }
 }
 

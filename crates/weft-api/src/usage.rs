@@ -90,6 +90,26 @@ fn now_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
+impl Books {
+    /// A ledger row of this thread's; the meter prices it.
+    fn row(&self, task: &str, provider: &str, model: &str, usage: weft_llm::Usage, latency_ms: u64, error: Option<String>) -> weft_usage::Record {
+        weft_usage::Record {
+            at_ms: now_ms(),
+            workspace: self.workspace.clone(),
+            thread: self.thread.clone(),
+            task: task.to_owned(),
+            provider: provider.to_owned(),
+            model: model.to_owned(),
+            usage,
+            latency_ms,
+            cost_nanos: 0,
+            priced: false,
+            baseline_nanos: 0,
+            error,
+        }
+    }
+}
+
 impl Spending for Books {
     fn before(&self, _task: &str, model: &ModelRef, input_tokens: u64, max_tokens: u32) -> Option<String> {
         // A typical answer, not the worst case: `max_tokens` would stop every request
@@ -106,20 +126,7 @@ impl Spending for Books {
     }
 
     fn after(&self, task: &str, resp: &Response) -> Vec<String> {
-        let record = weft_usage::Record {
-            at_ms: now_ms(),
-            workspace: self.workspace.clone(),
-            thread: self.thread.clone(),
-            task: task.to_owned(),
-            provider: resp.provider.clone(),
-            model: resp.model.clone(),
-            usage: resp.usage,
-            latency_ms: resp.latency.as_millis() as u64,
-            cost_nanos: 0,
-            priced: false,
-            baseline_nanos: 0,
-            error: None,
-        };
+        let record = self.row(task, &resp.provider, &resp.model, resp.usage, resp.latency.as_millis() as u64, None);
         let cost = match self.meter.record(record, Some((&self.baseline.provider, &self.baseline.model))) {
             Ok(c) => c,
             Err(e) => {
@@ -138,20 +145,7 @@ impl Spending for Books {
     }
 
     fn failed(&self, task: &str, provider: &str, model: &str, usage: weft_llm::Usage, code: &str) {
-        let record = weft_usage::Record {
-            at_ms: now_ms(),
-            workspace: self.workspace.clone(),
-            thread: self.thread.clone(),
-            task: task.to_owned(),
-            provider: provider.to_owned(),
-            model: model.to_owned(),
-            usage,
-            latency_ms: 0,
-            cost_nanos: 0,
-            priced: false,
-            baseline_nanos: 0,
-            error: Some(code.to_owned()),
-        };
+        let record = self.row(task, provider, model, usage, 0, Some(code.to_owned()));
         if let Err(e) = self.meter.record(record, Some((&self.baseline.provider, &self.baseline.model))) {
             warn!("recording a failed request failed: {e}");
         }

@@ -98,21 +98,30 @@ impl Conn {
 
 pub(crate) struct HostRequests {
     endpoint: Endpoint,
-    conn: tokio::sync::Mutex<Option<Arc<Conn>>>,
-    /// The open connection, for cancels (which must not wait on a connect).
-    current: Mutex<Option<Arc<Conn>>>,
+    /// The open connection (a cancel reads it without waiting on a connect).
+    conn: Mutex<Option<Arc<Conn>>>,
+    /// Held while connecting, so concurrent first requests share one connection.
+    connecting: tokio::sync::Mutex<()>,
     next: AtomicU64,
 }
 
 impl HostRequests {
     pub(crate) fn new(endpoint: Endpoint) -> Self {
-        HostRequests { endpoint, conn: tokio::sync::Mutex::new(None), current: Mutex::new(None), next: AtomicU64::new(1) }
+        HostRequests { endpoint, conn: Mutex::new(None), connecting: tokio::sync::Mutex::new(()), next: AtomicU64::new(1) }
+    }
+
+    /// The open connection, if it is still up.
+    fn current(&self) -> Option<Arc<Conn>> {
+        self.conn.lock().ok()?.clone().filter(|c| c.alive())
     }
 
     async fn conn(&self) -> Result<Arc<Conn>> {
-        let mut slot = self.conn.lock().await;
-        if let Some(c) = slot.as_ref().filter(|c| c.alive()) {
-            return Ok(c.clone());
+        if let Some(c) = self.current() {
+            return Ok(c);
+        }
+        let _connecting = self.connecting.lock().await;
+        if let Some(c) = self.current() {
+            return Ok(c);
         }
         let ws = match weft_collab::connect(&self.endpoint).await {
             Ok(ws) => ws,
@@ -143,10 +152,7 @@ impl HostRequests {
             out_rx.close();
             c.fail_all(&why);
         });
-        *slot = Some(conn.clone());
-        if let Ok(mut cur) = self.current.lock() {
-            *cur = Some(conn.clone());
-        }
+        *self.conn.lock().map_err(ApiError::internal)? = Some(conn.clone());
         Ok(conn)
     }
 
@@ -179,8 +185,7 @@ impl HostRequests {
 
     /// The caller cancelled a stream it opened with [`HostRequests::call`].
     pub(crate) fn cancel(&self, stream: &str) {
-        let conn = self.current.lock().ok().and_then(|c| c.clone());
-        if let Some(c) = conn.filter(|c| c.stream(stream).is_some()) {
+        if let Some(c) = self.current().filter(|c| c.stream(stream).is_some()) {
             c.cancel(stream);
         }
     }
