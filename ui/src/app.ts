@@ -1,7 +1,9 @@
 // The workbench. Its parts (./workbench): the open documents, the layout (bars, sidebar,
-// editor groups), the session (which tabs were open) and the settings in force. This file
-// starts them, owns the commands and their keys, the lazily loaded panels (terminal,
-// agent) and the folder itself (welcome, open, switch, join).
+// editor groups), the session (which tabs were open), the settings in force and a live
+// session's bar. This file starts them, owns the commands and their keys, the lazily
+// loaded panels (terminal, agent) and the folder itself (welcome, open, switch, join).
+// A guest of a live session runs this same workbench on the host's folder (`guest`):
+// without what is the host's alone (the agent, checkpoints, cost, sharing, file changes).
 
 import { h } from './dom';
 import { mark, marks } from './marks';
@@ -21,6 +23,8 @@ import { Layout } from './workbench/layout';
 import { SessionState } from './workbench/session';
 import { Preferences } from './workbench/settings';
 import { Updates } from './workbench/updates';
+import type { GuestBackend } from './backend/guestbackend';
+import type { GuestInfo, LiveSession } from './workbench/live';
 
 /** Requests main.ts sent before this code loaded: the root listing and the restored files. */
 export interface Preload {
@@ -40,6 +44,8 @@ export class App implements Workbench {
   private agentP: Promise<AgentPanel> | null = null;
   /** The desktop app's updates (none in the browser). */
   private updates: Updates | null = null;
+  /** The live session's bar: a guest's session, or the host's while it shares. */
+  live: LiveSession | null = null;
 
   constructor(
     readonly backend: Backend,
@@ -48,6 +54,8 @@ export class App implements Workbench {
     private settingsError: string | null,
     session: Session | null,
     private preload: Preload | null = null,
+    /** This page is a guest's workbench on the host's folder (see ./workbench/live.ts). */
+    readonly guest: { info: GuestInfo; backend: GuestBackend } | null = null,
   ) {
     this.prefs = new Preferences(this, settings, this.commands);
     this.docs = new Documents(this, preload?.docs ?? null);
@@ -80,7 +88,7 @@ export class App implements Workbench {
       recentMenu: (e) => void this.recentMenu(e),
       join: () => this.join(),
       openSettings: () => void this.prefs.open(),
-      toggleTerminal: () => void this.terminals().then((t) => t.toggle()),
+      toggleTerminal: () => this.toggleTerminal(),
       toggleAgent: () => void this.toggleAgent(),
       toggleTheme: () => void this.prefs.toggleTheme(),
     });
@@ -104,6 +112,14 @@ export class App implements Workbench {
     });
     if (this.settingsError) toast(`${this.settingsError} (defaults are in use)`, 'error');
     await ensureVim(this.settings());
+    if (this.guest) {
+      const { LiveSession } = await import('./workbench/live');
+      const { info, backend } = this.guest;
+      this.live = new LiveSession(this, backend.local, info.name, info.title, backend);
+      this.layout.liveHost.replaceChildren(this.live.el);
+      // The host's files change as the session's tree room says (a guest has no watcher).
+      this.docs.subscribe();
+    }
     mark('layout');
     await Promise.all([this.layout.tree.load(this.preload?.listing).then(() => mark('tree')), this.settings().restoreTabs ? this.session.restore().then(() => mark('tabs')) : null]);
     clearTimeout(fallback);
@@ -120,8 +136,37 @@ export class App implements Workbench {
     this.docs.startupDone();
     // Off the start-up path: the ledger is read once the editor is interactive, and the
     // update server asked a little later.
+    if (this.guest) return;
     setTimeout(() => void this.layout.costMeter.refresh(null), 500);
     if (this.settings().updateCheck) setTimeout(() => void this.updates?.checkQuietly(), 1500);
+    // Reloaded while sharing: the session's bar comes back.
+    setTimeout(() => void this.backend.collabStatus().then((s) => this.sharingChanged(s.selfLink), () => {}), 800);
+  }
+
+  /**
+   * The host started or stopped sharing (`selfLink`: its own link while it shares): the
+   * session's bar shows who is here, in the host's own editor, joined in-process.
+   */
+  async sharingChanged(selfLink: string | null): Promise<void> {
+    if (this.guest) return;
+    if (!selfLink) {
+      if (!this.live) return;
+      this.live.close();
+      this.live = null;
+      await this.backend.collabLeave().catch(() => {});
+      return;
+    }
+    if (this.live) return;
+    try {
+      const { LiveSession } = await import('./workbench/live');
+      await this.backend.collabJoin(selfLink);
+      if (this.live) return;
+      this.live = new LiveSession(this, this.backend, localStorage.getItem('weft.collab.name') || 'Host', 'your folder', null);
+      this.layout.liveHost.replaceChildren(this.live.el);
+      this.live.activeChanged(this.layout.active);
+    } catch (e) {
+      toast(`The session's participants could not be shown: ${errorMessage(e)}`, 'error');
+    }
   }
 
   // ---- files and tabs -------------------------------------------------------------------
@@ -211,6 +256,12 @@ export class App implements Workbench {
     } else panel.el.hidden = true;
   }
 
+  /** The terminal panel: the host's shared terminals for a guest, else the folder's own. */
+  private toggleTerminal(): void {
+    if (this.live && this.guest) void this.live.terminalPanel(this.layout.terminalHost).then((t) => t.toggle());
+    else void this.terminals().then((t) => t.toggle());
+  }
+
   terminals(): Promise<TerminalPanel> {
     this.terminalsP ??= import('./terminal').then(({ TerminalPanel }) => {
       const panel = new TerminalPanel(this.backend, {
@@ -241,7 +292,7 @@ export class App implements Workbench {
   }
 
   private join() {
-    void import('./live').then(({ joinDialog }) => joinDialog(this.backend, () => this.settings()));
+    void import('./workbench/live').then(({ joinDialog }) => joinDialog(this.backend, () => this.docs.confirmDiscardAll('joining a live session')));
   }
 
   private async recentMenu(e: MouseEvent) {
@@ -292,7 +343,6 @@ export class App implements Workbench {
         },
       },
       { id: 'view.explorer', title: 'Show Explorer', key: 'Mod-Shift-e', run: () => this.layout.showSidebar('explorer') },
-      { id: 'view.timeline', title: 'Show Checkpoint Timeline', run: () => this.layout.showSidebar('timeline') },
       { id: 'editor.goToSymbol', title: 'Go to Symbol in File…', key: 'Mod-Shift-o', run: () => void (active() && openFileSymbols(active()!)) },
       { id: 'workbench.goToWorkspaceSymbol', title: 'Go to Symbol in Workspace…', key: 'Mod-t', run: () => openWorkspaceSymbols(this.backend, (p, line, column) => void this.openFile(p, { line, from: column })) },
       { id: 'file.save', title: 'Save', key: 'Mod-s', run: () => void (active() && this.docs.save(active()!.doc)) },
@@ -301,7 +351,15 @@ export class App implements Workbench {
       { id: 'view.splitRight', title: 'Split Editor Right', key: 'Mod-\\', run: () => this.layout.splitRight() },
       { id: 'workbench.settings', title: 'Open Settings', key: 'Mod-,', run: () => void this.prefs.open() },
       { id: 'view.toggleSidebar', title: 'Toggle Sidebar', key: 'Mod-b', run: () => this.layout.toggleSidebar() },
-      { id: 'view.toggleTerminal', title: 'Toggle Terminal', key: 'Mod-`', inTerminal: true, run: () => void this.terminals().then((t) => t.toggle()) },
+      { id: 'view.toggleTerminal', title: 'Toggle Terminal', key: 'Mod-`', inTerminal: true, run: () => this.toggleTerminal() },
+    );
+    if (this.guest) {
+      this.commands.register({ id: 'collab.leave', title: 'Leave the Live Session', run: () => void this.live?.leave() });
+      this.prefs.applyKeys();
+      return;
+    }
+    this.commands.register(
+      { id: 'view.timeline', title: 'Show Checkpoint Timeline', run: () => this.layout.showSidebar('timeline') },
       { id: 'view.toggleAgent', title: 'Toggle Agent', key: 'Mod-Alt-i', inTerminal: true, run: () => void this.toggleAgent() },
       { id: 'collab.join', title: 'Join a Live Session…', run: () => this.join() },
     );
@@ -347,8 +405,6 @@ export class App implements Workbench {
   }
 
   private onKey(e: KeyboardEvent) {
-    // The live session covers the workbench: its keys are its own.
-    if ((e.target as HTMLElement | null)?.closest?.('.live')) return;
     // In a terminal, Ctrl+W, Ctrl+P, Ctrl+B… belong to the shell: only Ctrl+Shift combos and
     // the panel toggles are ours.
     const inTerminal = !!(e.target as HTMLElement | null)?.closest?.('.terminal-panel') && !e.shiftKey;

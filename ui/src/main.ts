@@ -4,7 +4,9 @@
 // and hands the replies over once it is done: no round trip waits for the parse any more.
 import { bundleStarted, mark } from './marks';
 import './style.css';
-import { connectBackend } from './backend';
+import { BackendError, connectBackend, type Backend } from './backend';
+import { GuestBackend } from './backend/guestbackend';
+import { guestInfo, type GuestInfo } from './workbench/guestinfo';
 import type { Preload } from './app';
 import { h } from './dom';
 
@@ -21,6 +23,8 @@ async function main() {
     // them; without a folder it fails, and is not used.
     const listing = backend.listDir('');
     listing.catch(() => {});
+    const guest = guestInfo();
+    if (guest) return await startGuest(root, backend, guest, workbench);
     const [info, settings, session] = await Promise.all([backend.info(), backend.getSettings(), backend.getSession().catch(() => null)]);
     mark('fetched');
     let preload: Preload | null = null;
@@ -36,6 +40,27 @@ async function main() {
   } catch (e) {
     root.replaceChildren(h('div', { class: 'fatal' }, h('h1', {}, 'Weft could not start'), h('p', {}, e instanceof Error ? e.message : String(e))));
   }
+}
+
+/**
+ * A guest's page (joined from the Join dialog, which reloads into this): the workbench on
+ * the host's folder. The guest's Weft keeps the session across the reload; if it was
+ * restarted meanwhile, the page joins again from the link.
+ */
+async function startGuest(root: HTMLElement, local: Backend, guest: GuestInfo, workbench: Promise<typeof import('./app')>) {
+  const backend = new GuestBackend(local);
+  let listing = backend.listDir('');
+  try {
+    await listing;
+  } catch (e) {
+    if (!(e instanceof BackendError && e.code === 'not_joined')) throw e;
+    await local.collabJoin(guest.link);
+    listing = backend.listDir('');
+  }
+  const [localInfo, settings] = await Promise.all([local.info(), local.getSettings()]);
+  const info = { ...localInfo, workspace: { name: guest.title, root: guest.title }, canOpenFolders: false };
+  const { App } = await workbench;
+  await new App(backend, info, settings.settings, settings.error, null, { listing, docs: new Map() }, { info: guest, backend }).start(root);
 }
 
 void main();

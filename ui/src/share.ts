@@ -5,10 +5,11 @@
 // `file/<path>`, whose text is the Y.Text `content`.
 
 import { h } from './dom';
-import type { Backend, CollabStatus, Settings } from './backend';
+import type { Backend, CollabStatus } from './backend';
 import { panelModal, toast, errorMessage } from './dialogs';
 
-export async function openShare(backend: Backend, onStatus: (sharing: boolean) => void, settings: () => Settings) {
+/** `onStatus`: sharing (the host's own link, for the session's bar) or not (null). */
+export async function openShare(backend: Backend, onStatus: (selfLink: string | null) => void) {
   if (document.querySelector('.share-panel')) return;
   const body = h('div', { class: 'share-panel' });
   const close = h('button', { class: 'btn' }, 'Close');
@@ -39,7 +40,7 @@ export async function openShare(backend: Backend, onStatus: (sharing: boolean) =
     }));
   };
   const draw = (s: CollabStatus, terminals: HTMLElement[]) => {
-    onStatus(s.url !== null);
+    onStatus(s.url !== null ? s.selfLink : null);
     if (s.url === null) {
       const local = h('input', { type: 'checkbox', class: 'share-local', 'aria-label': 'This machine only' });
       body.replaceChildren(
@@ -75,15 +76,8 @@ export async function openShare(backend: Backend, onStatus: (sharing: boolean) =
       h('div', { class: 'share-invite' }, name, h('label', {}, ro, ' read-only'), h('button', { class: 'btn small primary', onclick: () => void invite() }, 'Invite')),
       s.guests.length ? h('table', { class: 'share-guests' }, h('tbody', {}, ...rows)) : h('p', { class: 'dim' }, 'No guests yet.'),
       h('div', { class: 'share-terminals' }, h('b', {}, 'Terminals'), ...(terminals.length ? terminals : [h('span', { class: 'dim' }, ' none open')])),
+      h('p', { class: 'dim' }, 'Your editors are the session\'s: guests see your files, cursors and edits as you work, and you see theirs.'),
       h('div', { class: 'share-actions' },
-        h('button', {
-          class: 'btn primary share-live', title: 'Edit the shared files live with your guests, with their cursors',
-          onclick: () => {
-            modal.remove();
-            void import('./live').then(({ openLive }) => openLive(backend, { link: s.selfLink!, name: localStorage.getItem('weft.collab.name') || 'Host', settings, title: 'your folder (hosting)', own: true }))
-              .catch((e) => toast(errorMessage(e), 'error'));
-          },
-        }, 'Open live editor'),
         h('button', { class: 'btn danger', onclick: act(() => backend.collabStop()) }, 'Stop sharing')));
     name.focus();
   };

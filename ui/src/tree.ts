@@ -16,6 +16,8 @@ export interface TreeHooks {
   open(path: string): void;
   renamed(from: string, to: string): void;
   deleted(path: string): void;
+  /** False for a guest: the files are the host's to create, move and delete. */
+  editable?: boolean;
 }
 
 export class FileTree {
@@ -31,6 +33,7 @@ export class FileTree {
     this.rootList = h('div', { class: 'tree-list', role: 'tree' });
     this.el = h('div', { class: 'tree', tabindex: '0' }, this.rootList);
     this.el.addEventListener('contextmenu', (e) => {
+      if (hooks.editable === false) return;
       if (e.target === this.el || e.target === this.rootList) {
         e.preventDefault();
         this.menu(e, null);
@@ -85,7 +88,7 @@ export class FileTree {
   private makeNode(entry: TreeEntry, depth: number): Node {
     const isDir = entry.kind === 'dir';
     const row = h('div', {
-      class: `tree-row ${isDir ? 'dir' : 'file'}`, role: 'treeitem', draggable: 'true', 'data-path': entry.path,
+      class: `tree-row ${isDir ? 'dir' : 'file'}`, role: 'treeitem', draggable: String(this.hooks.editable !== false), 'data-path': entry.path,
       style: `padding-left:${8 + depth * 14}px`, title: entry.path,
     }, h('span', { class: 'twisty' }, isDir ? '▸' : ''), h('span', { class: 'tree-name' }, entry.name + (entry.symlink ? ' ↪' : '')));
     const node: Node = { entry, row, children: isDir ? h('div', { class: 'tree-children', role: 'group', hidden: true }) : null, expanded: false };
@@ -95,6 +98,7 @@ export class FileTree {
       else this.hooks.open(node.entry.path);
     });
     row.addEventListener('contextmenu', (e) => {
+      if (this.hooks.editable === false) return;
       e.preventDefault();
       e.stopPropagation();
       this.select(node.entry.path);

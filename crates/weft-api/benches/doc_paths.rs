@@ -172,7 +172,7 @@ async fn main() {
         for (g, rx) in guests.iter().zip(inboxes.iter_mut()) {
             while !g.text().starts_with(&token) {
                 match tokio::time::timeout(Duration::from_secs(10), rx.recv()).await {
-                    Ok(Ok(PeerEvent::Message(_))) | Ok(Ok(PeerEvent::Status(_))) | Ok(Err(_)) => {}
+                    Ok(Ok(PeerEvent::Message(_) | PeerEvent::Status(_) | PeerEvent::Synced)) | Ok(Err(_)) => {}
                     Err(_) => {
                         let head = |t: String| t.chars().take(30).collect::<String>();
                         panic!("keystroke {k} never reached a guest: guest {:?}, self-joined editor {:?}, bound editor {:?}", head(g.text()), head({ join_ed.sync(); join_ed.doc.get_or_insert_text("content").get_string(&join_ed.doc.transact()) }), head({ doc_ed.sync(); doc_ed.doc.get_or_insert_text("content").get_string(&doc_ed.doc.transact()) }))

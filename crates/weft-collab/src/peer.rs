@@ -55,6 +55,9 @@ pub enum PeerEvent {
     /// A y-sync message for the local editor (an update or awareness).
     Message(Arc<[u8]>),
     Status(PeerStatus),
+    /// The replica holds the host's document for the first time (its first step 2 is in):
+    /// an editor opened before this showed what was kept locally, if anything.
+    Synced,
 }
 
 /// Reconnect timing: the first retry after `min`, doubling to `max`, each with up to half
@@ -78,6 +81,8 @@ struct Shared {
     local_clients: Mutex<HashSet<ClientID>>,
     events: broadcast::Sender<PeerEvent>,
     status: Mutex<PeerStatus>,
+    /// Whether the host's step 2 has ever been applied (see [`PeerEvent::Synced`]).
+    synced: std::sync::atomic::AtomicBool,
     out: mpsc::UnboundedSender<Vec<u8>>,
 }
 
@@ -131,6 +136,7 @@ impl Peer {
             local_clients: Mutex::default(),
             events,
             status: Mutex::new(PeerStatus::Connecting),
+            synced: Default::default(),
             out,
         });
         let task = tokio::spawn(run(shared.clone(), endpoint.into(), backoff, out_rx)).abort_handle();
@@ -143,6 +149,11 @@ impl Peer {
 
     pub fn status(&self) -> PeerStatus {
         lock(&self.shared.status).clone()
+    }
+
+    /// Whether the replica has held the host's document (see [`PeerEvent::Synced`]).
+    pub fn synced(&self) -> bool {
+        self.shared.synced.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     pub fn text(&self) -> String {
@@ -268,7 +279,15 @@ impl Shared {
             match msg {
                 // Everything the host lacks: edits made while offline included.
                 Message::Sync(SyncMessage::SyncStep1(sv)) => replies.push(step2(&aw, &sv)),
-                Message::Sync(SyncMessage::SyncStep2(bytes) | SyncMessage::Update(bytes)) => {
+                Message::Sync(SyncMessage::SyncStep2(bytes)) => {
+                    if apply(&aw, &bytes)? {
+                        let _ = self.events.send(PeerEvent::Message(Message::Sync(SyncMessage::Update(bytes)).encode_v1().into()));
+                    }
+                    if !self.synced.swap(true, std::sync::atomic::Ordering::SeqCst) {
+                        let _ = self.events.send(PeerEvent::Synced);
+                    }
+                }
+                Message::Sync(SyncMessage::Update(bytes)) => {
                     if apply(&aw, &bytes)? {
                         let _ = self.events.send(PeerEvent::Message(Message::Sync(SyncMessage::Update(bytes)).encode_v1().into()));
                     }

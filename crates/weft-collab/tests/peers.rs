@@ -372,3 +372,43 @@ async fn a_host_restarted_without_a_port_reuses_its_last_one() {
     let second = WorkspaceHost::start(weft_fs::Workspace::open(dir.path()).expect("ws"), opts()).await.expect("host");
     assert_eq!(second.addr.port(), port, "the same port, so guests' links still work");
 }
+
+/// An editor opened on a room must know when the replica holds the host's text: before
+/// that it is empty (or only what was kept offline), and a search hit or a line to reveal
+/// in it would land nowhere. `Synced` comes once, after the host's text, and not while the
+/// network is down.
+#[tokio::test]
+async fn a_peer_says_when_it_first_holds_the_hosts_document() {
+    let hub = hub_with("hello\nworld\n", None);
+    let (addr, _srv) = serve(&hub, 0).await;
+    let link = Link::to(addr).await;
+    link.cut();
+    let a = Peer::join(url(link.port, &hub.invite("Ada", Role::ReadWrite)), "file/a.txt", fast());
+    let (_first, mut events) = a.open();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!a.synced(), "synced while the host was unreachable");
+    assert_eq!(a.text(), "");
+    link.restore();
+    let mut seen_text = false;
+    let end = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let e = tokio::time::timeout_at(end, events.recv()).await.expect("Synced in time").expect("event");
+        match e {
+            weft_collab::PeerEvent::Message(_) => seen_text |= a.text() == "hello\nworld\n",
+            weft_collab::PeerEvent::Synced => break,
+            weft_collab::PeerEvent::Status(_) => {}
+        }
+    }
+    assert!(seen_text, "the host's text came before Synced");
+    assert!(a.synced());
+    assert_eq!(a.text(), "hello\nworld\n");
+    // Once: a reconnect does not say it again.
+    link.cut();
+    until("offline", || matches!(a.status(), PeerStatus::Offline { .. } | PeerStatus::Connecting)).await;
+    link.restore();
+    until("online again", || a.status() == PeerStatus::Online).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    while let Ok(e) = events.try_recv() {
+        assert!(!matches!(e, weft_collab::PeerEvent::Synced), "Synced twice");
+    }
+}

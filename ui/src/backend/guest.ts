@@ -1,9 +1,9 @@
 // A guest's view of the host's app: a Transport whose requests go to the host through the
 // guest's own Weft (collabRequest / collabStream: the network, its certificate pin and the
-// token stay in Rust), so workbench parts written against a Backend (the search panel)
-// work on the host's folder unchanged. The host answers only what it lets guests do
-// (GUEST_METHODS in crates/weft-api/src/api/guest.rs: list, find and search the files it
-// shares); anything else fails with `not_shared`.
+// token stay in Rust), so workbench parts written against a Backend work on the host's
+// folder unchanged (./guestbackend.ts is the guest's whole Backend). The host answers only
+// what it lets guests do (GUEST_METHODS in crates/weft-api/src/api/guest.rs: list, find
+// and search the files it shares, their analyses); anything else fails with `not_shared`.
 
 import type { Request } from '../bindings/Request';
 import type { Backend, Frame, StreamHandle, Transport } from './index';
@@ -38,11 +38,13 @@ export class GuestTransport implements Transport {
   openExternal(url: string) {
     this.local.openExternal(url);
   }
-  // The host's folder is not the guest's to pick, title or close.
+  // The host's folder is not the guest's to pick or close.
   pickFolder() {
     return Promise.resolve(null);
   }
-  setTitle() {}
+  setTitle(title: string) {
+    this.local.setTitle(title);
+  }
   onCloseRequested() {}
   onConnection() {}
 }

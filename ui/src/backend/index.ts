@@ -98,6 +98,8 @@ export type Frame = unknown;
 /** An editor's binding to an open document (see Backend.docOpen). */
 export interface DocStream {
   result: Promise<DocInfo>;
+  /** A shared folder's document (a guest's): the host saves it as everyone types. */
+  shared?: boolean;
   /** Delivers the frames kept so far, then each as it comes. */
   listen(onMessage: (m: Uint8Array) => void, onEvent: (e: DocEvent) => void): void;
 }

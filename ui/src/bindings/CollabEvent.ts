@@ -3,4 +3,4 @@
 /**
  * Frames of a `collabOpen` stream besides the raw y-sync messages.
  */
-export type CollabEvent = { "kind": "status", status: { state: 'connecting' | 'online' | 'readOnly' | 'removed' } | { state: 'offline', retryMs: number, error: string } | { state: 'refused', reason: string }, };
+export type CollabEvent = { "kind": "status", status: { state: 'connecting' | 'online' | 'readOnly' | 'removed' } | { state: 'offline', retryMs: number, error: string } | { state: 'refused', reason: string }, } | { "kind": "synced" };

@@ -8,12 +8,13 @@
 // Files over the large-file limit are not documents: they open read-only from readFile.
 
 import * as Y from 'yjs';
-import { Text, type ChangeSpec } from '@codemirror/state';
+import { EditorState, Text, type ChangeSpec } from '@codemirror/state';
 
 import type { EditorView, ViewUpdate } from '@codemirror/view';
 import { BackendError, type Analysis, type Backend, type DocConflict, type DocEvent, type DocInfo, type DocStream, type Encoding, type FileDto } from '../backend';
 import type { DocSyntax } from './syntax';
 import { YSync, localUser } from './ysync';
+import { compartments } from './extensions';
 
 /** This editor's link to the Rust document. */
 export interface Bound {
@@ -42,6 +43,9 @@ export class Doc {
    * editor kept its text; the disk's is in `theirs`. Until the user chooses. */
   conflicts: DocConflict[] = [];
   deletedOnDisk = false;
+  /** A shared folder's file, open as a guest: the host saves it as everyone types, so it
+   * is never dirty here and Save has nothing to do. */
+  shared = false;
   /** Code intelligence (tree-sitter in Rust); none for large files. */
   syntax: DocSyntax | null = null;
   private dirtyCache = false;
@@ -80,8 +84,11 @@ export class Doc {
     sync.awareness.setLocalStateField('user', localUser());
     const bound: Bound = { sync, text, undo: new Y.UndoManager(text), conn: info.conn, syntaxId: info.syntax, analysis: null };
     const doc = new Doc(path, { ...info, large: false }, '', bound);
-    // The whole text comes first, then the saved text: both are here once `saved` is.
-    const first = doc.savedAtLeast(0);
+    doc.shared = !!stream.shared;
+    // The whole text comes first, then the saved text: both are here once `saved` is. A
+    // shared document (a guest's) has no saved text; its stream's result came once the
+    // room held the host's text, and the frames kept until now are delivered at once.
+    const first = doc.shared ? Promise.resolve() : doc.savedAtLeast(0);
     stream.listen((m) => sync.receive(m), (e) => doc.event(e));
     await first;
     doc.initialText = text.toString();
@@ -157,11 +164,19 @@ export class Doc {
   }
 
   private recheck(doc: Text, always = false): void {
-    const dirty = this.saved ? !(doc.length === this.saved.length && doc.eq(this.saved)) : false;
+    const dirty = this.saved && !this.shared ? !(doc.length === this.saved.length && doc.eq(this.saved)) : false;
     if (dirty !== this.dirtyCache || always) {
       this.dirtyCache = dirty;
       this.notify();
     }
+  }
+
+  /** The user may (no longer) type here: a guest's role changed. */
+  setReadOnly(readonly: boolean): void {
+    if (readonly === this.readonly) return;
+    this.readonly = readonly;
+    for (const v of this.views) v.dispatch({ effects: compartments.readOnly.reconfigure(EditorState.readOnly.of(readonly)) });
+    this.notify();
   }
 
   /** For an unbound (large) file only: what is on screen is what is on disk. */
@@ -197,6 +212,7 @@ export class Doc {
 
   /** Saves; resolves once the editor knows the file holds what was written. */
   async save(backend: Backend): Promise<void> {
+    if (this.shared) return;
     if (!this.bound) {
       await backend.writeFile(this.path, this.text(), this.encoding);
       this.markSaved();

@@ -9,6 +9,7 @@ import type { Documents } from './documents';
 import type { Layout } from './layout';
 import type { SessionState } from './session';
 import type { Preferences } from './settings';
+import type { LiveSession } from './live';
 
 export interface OpenAt {
   line?: number;
@@ -27,6 +28,12 @@ export interface Workbench {
   readonly layout: Layout;
   readonly session: SessionState;
   readonly prefs: Preferences;
+  /** Set when this page is a guest's workbench on the host's folder. */
+  readonly guest: object | null;
+  /** The live session's bar (a guest's session, or the host's while it shares). */
+  readonly live: LiveSession | null;
+  /** The host started (its own link) or stopped (null) sharing. */
+  sharingChanged(selfLink: string | null): Promise<void>;
   openFile(path: string, at?: OpenAt): Promise<Tab | null>;
   closeTab(group: EditorGroup, tab: Tab): Promise<void>;
   /** The terminal panel, loaded on first use. */

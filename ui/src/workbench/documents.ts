@@ -59,6 +59,8 @@ export class Documents {
       toast(`${path} is large: opened read-only, without highlighting`);
     }
     this.docs.set(path, doc);
+    // A read-only guest's editors open read-only.
+    if (this.wb.guest && this.wb.live?.isReadOnly) doc.setReadOnly(true);
     doc.onChange(() => this.wb.layout.updateDirtyFlag());
     // Moved by another program (a `git mv`, a terminal): the tab follows, edits and all.
     doc.onMoved = (from, to) => this.renamed(from, to);
@@ -73,6 +75,10 @@ export class Documents {
   }
 
   async save(doc: Doc): Promise<boolean> {
+    if (doc.shared) {
+      toast('Saved: the host writes shared files to its disk as you type');
+      return true;
+    }
     if (doc.deletedOnDisk) {
       // Another program (or the user, elsewhere) deleted it: writing it back is a choice.
       const answer = await choose('Deleted on disk', `${doc.path} was deleted on disk. Save it again?`, [
@@ -88,6 +94,11 @@ export class Documents {
       toast(`Could not save ${doc.path}: ${errorMessage(e)}`, 'error');
       return false;
     }
+  }
+
+  /** A guest's role changed: every open document follows it. */
+  setReadOnly(readonly: boolean): void {
+    for (const d of this.docs.values()) d.setReadOnly(readonly);
   }
 
   async saveAll(): Promise<boolean> {

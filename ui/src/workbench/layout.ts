@@ -38,6 +38,8 @@ export class Layout {
   /** Replaced by the panels when they first load. */
   readonly terminalHost = h('div', { class: 'terminal-host', hidden: true });
   readonly agentHost = h('div', { class: 'agent-host', hidden: true });
+  /** The live session's bar, in the top bar while there is one. */
+  readonly liveHost = h('div', { class: 'live-host' });
   private groupsEl!: HTMLElement;
   private status!: Record<'left' | 'conn' | 'pos' | 'lang' | 'eol' | 'enc' | 'mode' | 'problems' | 'update', HTMLElement>;
   private outline!: OutlinePanel;
@@ -56,12 +58,16 @@ export class Layout {
 
   build(actions: LayoutActions): HTMLElement {
     const { backend, info } = this.wb;
+    // A guest reads the host's files and edits them in editors; files themselves (new,
+    // renamed, deleted, replaced on disk) are the host's.
+    const guest = !!this.wb.guest;
     this.tree = new FileTree(backend, {
       open: (p) => void this.wb.openFile(p),
       renamed: (from, to) => this.wb.docs.renamed(from, to),
       deleted: (p) => this.wb.docs.deleted(p),
+      editable: !guest,
     });
-    this.searchPanel = new SearchPanel(backend, (p, line, from, to) => void this.wb.openFile(p, { line, from, to }), () => this.wb.docs.confirmSaveBeforeReplace());
+    this.searchPanel = new SearchPanel(backend, (p, line, from, to) => void this.wb.openFile(p, { line, from, to }), guest ? null : () => this.wb.docs.confirmSaveBeforeReplace());
     const explorerBtn = h('button', { class: 'side-tab active', title: 'Explorer (Ctrl+Shift+E)' }, 'Explorer');
     const searchBtn = h('button', { class: 'side-tab', title: 'Search (Ctrl+Shift+F)' }, 'Search');
     const timelineBtn = h('button', { class: 'side-tab', title: 'Checkpoints: the timeline of every change' }, 'Timeline');
@@ -71,8 +77,8 @@ export class Layout {
     const explorer = h('div', { class: 'side-view explorer' },
       h('div', { class: 'side-toolbar' },
         h('span', { class: 'ws-name', title: info.workspace?.root ?? '' }, info.workspace?.name ?? ''),
-        h('button', { class: 'icon-btn', title: 'New File', 'aria-label': 'New File', onclick: () => void this.tree.newEntry(this.selectedDir(), false) }, '+'),
-        h('button', { class: 'icon-btn', title: 'New Folder', 'aria-label': 'New Folder', onclick: () => void this.tree.newEntry(this.selectedDir(), true) }, '⊞'),
+        guest ? null : h('button', { class: 'icon-btn', title: 'New File', 'aria-label': 'New File', onclick: () => void this.tree.newEntry(this.selectedDir(), false) }, '+'),
+        guest ? null : h('button', { class: 'icon-btn', title: 'New Folder', 'aria-label': 'New Folder', onclick: () => void this.tree.newEntry(this.selectedDir(), true) }, '⊞'),
         h('button', { class: 'icon-btn', title: 'Refresh', 'aria-label': 'Refresh', onclick: () => this.tree.changed([''], true) }, '⟳')),
       this.tree.el);
     const searchView = h('div', { class: 'side-view search', hidden: true }, this.searchPanel.el);
@@ -108,7 +114,7 @@ export class Layout {
       this.searchPanel.focus();
     });
     this.showSidebar = show;
-    this.sidebar = h('aside', { class: 'sidebar' }, h('div', { class: 'side-tabs' }, explorerBtn, searchBtn, outlineBtn, timelineBtn), explorer, searchView, outlineView, timelineView);
+    this.sidebar = h('aside', { class: 'sidebar' }, h('div', { class: 'side-tabs' }, explorerBtn, searchBtn, outlineBtn, guest ? null : timelineBtn), explorer, searchView, outlineView, timelineView);
 
     this.groupsEl = h('div', { class: 'groups' });
     this.addGroup();
@@ -128,13 +134,18 @@ export class Layout {
     const agentBtn = h('button', { class: 'status-btn agent-btn', title: 'Toggle the agent panel (Ctrl+Alt+I)', onclick: () => actions.toggleAgent() }, '✦ Agent');
     const themeBtn = h('button', { class: 'status-btn', title: 'Toggle dark/light theme', onclick: () => actions.toggleTheme() }, '◐');
     const statusbar = h('footer', { class: 'statusbar' }, this.status.conn, this.status.left, h('span', { class: 'spacer' }),
-      this.status.problems, this.status.mode, this.status.pos, this.status.lang, this.status.eol, this.status.enc, this.costMeter.el, this.status.update, agentBtn, termBtn, themeBtn, settingsBtn);
+      this.status.problems, this.status.mode, this.status.pos, this.status.lang, this.status.eol, this.status.enc,
+      guest ? null : this.costMeter.el, this.status.update, guest ? null : agentBtn, termBtn, themeBtn, settingsBtn);
     return h('div', { class: 'workbench' }, this.topbar(actions), h('div', { class: 'main' }, this.sidebar, h('div', { class: 'editor-area' }, this.groupsEl, this.terminalHost), this.agentHost), statusbar);
   }
 
   private topbar(actions: LayoutActions): HTMLElement {
     const { backend, info } = this.wb;
     const bar = h('header', { class: 'topbar' }, h('span', { class: 'logo' }, 'Weft'));
+    if (this.wb.guest) {
+      bar.append(this.liveHost, h('span', { class: 'spacer' }), h('span', { class: 'top-hint' }, 'Ctrl+P files · Ctrl+Shift+F search'));
+      return bar;
+    }
     if (info.canOpenFolders) {
       bar.append(h('button', { class: 'top-btn', title: 'Open Folder (Ctrl+O)', onclick: () => actions.openFolder() }, 'Open Folder…'));
       const recentBtn = h('button', { class: 'top-btn', title: 'Recent folders' }, 'Recent ▾');
@@ -142,12 +153,13 @@ export class Layout {
       bar.append(recentBtn);
     }
     const shareBtn = h('button', { class: 'top-btn share-btn', title: 'Share this folder with guests (live collaboration)' }, 'Share');
-    shareBtn.addEventListener('click', () => void import('../share').then(({ openShare }) => openShare(backend, (on) => {
-      shareBtn.classList.toggle('sharing', on);
-      shareBtn.textContent = on ? 'Sharing' : 'Share';
-    }, () => this.wb.settings())));
+    shareBtn.addEventListener('click', () => void import('../share').then(({ openShare }) => openShare(backend, (selfLink) => {
+      shareBtn.classList.toggle('sharing', !!selfLink);
+      shareBtn.textContent = selfLink ? 'Sharing' : 'Share';
+      void this.wb.sharingChanged(selfLink);
+    })));
     const joinBtn = h('button', { class: 'top-btn join-btn', title: 'Join someone else\'s live session from their invite link', onclick: () => actions.join() }, 'Join…');
-    bar.append(h('span', { class: 'spacer' }), h('span', { class: 'top-hint' }, 'Ctrl+Shift+P commands · Ctrl+P files · Ctrl+Shift+F search'), joinBtn, shareBtn);
+    bar.append(this.liveHost, h('span', { class: 'spacer' }), h('span', { class: 'top-hint' }, 'Ctrl+Shift+P commands · Ctrl+P files · Ctrl+Shift+F search'), joinBtn, shareBtn);
     return bar;
   }
 
@@ -181,6 +193,7 @@ export class Layout {
         renderCrumbs(g.crumbsEl, tab);
         this.outline?.show(tab);
         if (tab) void this.tree?.reveal(tab.doc.path);
+        this.wb.live?.activeChanged(tab);
       },
       onCursor: (tab) => {
         if (tab === this.active) this.updateStatus(tab);

@@ -1,7 +1,8 @@
 // Two Weft processes on loopback, each in its own browser page: the host shares a folder
-// and opens the live editor; the guest — another `weft serve` with nothing of the host's
-// folder — joins from the invite link, sees the host's files, opens one, and both type at
-// once. Both converge, each sees the other's named cursor, the participant list shows
+// and goes on in its own workbench; the guest — another `weft serve` with nothing of the
+// host's folder — joins from the invite link and gets the same workbench on the host's
+// files (tree, tabs, splits, search, outline, syntax errors), opens one, and both type at
+// once. Both converge, each sees the other's named cursor, the participant lists show
 // both, follow mode brings the guest to the host's file, and the guest's typing lands on
 // the host's disk.
 
@@ -50,8 +51,11 @@ async function textIs(page, want, what) {
   });
 }
 
+/** The active editor (one group in these tests). */
+const editor = (page) => page.locator('.group .pane:not([hidden]) .cm-content');
+
 // The document's text: each line without the remote carets' widgets (name labels).
-const liveText = (page) => page.locator('.live-body .cm-content').evaluate((el) => [...el.querySelectorAll('.cm-line')].map((l) => {
+const liveText = (page) => editor(page).evaluate((el) => [...el.querySelectorAll('.cm-line')].map((l) => {
   const c = l.cloneNode(true);
   c.querySelectorAll('.cm-ySelectionCaret').forEach((w) => w.remove());
   return c.textContent;
@@ -60,8 +64,11 @@ const liveText = (page) => page.locator('.live-body .cm-content').evaluate((el) 
 
 afterEach(() => assertNoPageErrors(hp, gp));
 
-test('a guest joins from the invite link, both edit live, cursors show, the save lands on the host', async () => {
-  // Host: share, invite, open the live editor.
+test('a guest joins from the invite link into the workbench, both edit live, cursors show, the save lands on the host', async () => {
+  // Host: its file open in its own editor; share, invite.
+  await hp.evaluate(() => localStorage.setItem('weft.collab.name', 'Ada'));
+  await hp.locator('.tree-row[data-path="notes.md"]').click();
+  await hp.locator('.tab.active[data-path="notes.md"]').waitFor();
   await hp.locator('.share-btn').click();
   await hp.locator('.share-start').click();
   await hp.locator('.share-invite input[type="text"]').fill('Bo');
@@ -72,9 +79,9 @@ test('a guest joins from the invite link, both edit live, cursors show, the save
   // On the network, encrypted: the link pins the host's certificate.
   const fp = await hp.locator('.share-fp').textContent();
   assert.match(link, new RegExp(`^wss://[0-9.]+:\\d+/\\?token=[0-9a-f]{48}&fp=${fp}$`));
-  await hp.evaluate(() => localStorage.setItem('weft.collab.name', 'Ada'));
-  await hp.locator('.share-live').click();
-  await hp.locator('.live .live-file[data-path="notes.md"]').waitFor();
+  await hp.getByRole('button', { name: 'Close', exact: true }).click();
+  // The host's workbench is the session's: its bar shows who is here.
+  await hp.locator('.live-bar .live-person.me').waitFor();
 
   // Guest: a bad link is refused with a reason; the real one joins.
   await gp.locator('.join-btn').click();
@@ -84,28 +91,31 @@ test('a guest joins from the invite link, both edit live, cursors show, the save
   await until(async () => /invite link/.test(await gp.locator('.join-panel .error').textContent()), 'the bad link refused');
   await gp.locator('.join-link').fill(link);
   await gp.getByRole('button', { name: 'Join', exact: true }).click();
-  // The host's tree, folders first and closed, without the ignored file.
-  await gp.locator('.live .live-file[data-path="notes.md"]').waitFor();
-  const rows = () => gp.locator('.live-files > *').evaluateAll((els) => els.map((e) => e.dataset.dir ? `${e.dataset.dir}/` : e.dataset.path));
+  // The page becomes the workbench on the host's folder: its tree, folders first and
+  // closed, without the ignored file; nothing of the host's alone (agent, timeline, share).
+  await gp.locator('.live-bar .live-leave').waitFor();
+  await gp.locator('.tree-row[data-path="notes.md"]').waitFor();
+  const rows = () => gp.locator('.tree-row').evaluateAll((els) => els.map((e) => e.classList.contains('dir') ? `${e.dataset.path}/` : e.dataset.path));
   assert.deepEqual(await rows(), ['src/', '.gitignore', 'notes.md']);
-  await gp.locator('.live-dir-row[data-dir="src"]').click();
-  await gp.locator('.live-file[data-path="src/main.rs"]').waitFor();
+  await gp.locator('.tree-row[data-path="src"]').click();
+  await gp.locator('.tree-row[data-path="src/main.rs"]').waitFor();
   assert.deepEqual(await rows(), ['src/', 'src/main.rs', '.gitignore', 'notes.md']);
+  for (const gone of ['.share-btn', '.join-btn', '.agent-btn']) assert.equal(await gp.locator(gone).count(), 0, `${gone} is the host's`);
+  assert.equal(await gp.locator('.side-tab', { hasText: 'Timeline' }).count(), 0);
   await until(async () => (await gp.locator('.live-status').textContent()) === 'Online', 'the guest online');
 
-  // Both in notes.md; the participant lists show each other.
-  await hp.locator('.live-file[data-path="notes.md"]').click();
+  // The participant lists show each other, with the host's open file.
   await gp.locator('.live-person[data-name="Ada"]').waitFor();
   await hp.locator('.live-person[data-name="Bo"]').waitFor();
   // Follow the host: the guest is taken to the host's file.
   await gp.locator('.live-person[data-name="Ada"]').click();
-  await gp.locator('.live-file.active[data-path="notes.md"]').waitFor();
+  await gp.locator('.tab.active[data-path="notes.md"]').waitFor();
   await textIs(gp, '# Notes\n', 'the guest sees the text');
 
   // Typing at once, at both ends of the document.
-  await hp.locator('.live-body .cm-content').click();
+  await editor(hp).click();
   await hp.keyboard.press('Control+End');
-  await gp.locator('.live-body .cm-content').click();
+  await editor(gp).click();
   await gp.keyboard.press('Control+Home');
   await Promise.all([hp.keyboard.type('Host line.\n', { delay: 15 }), gp.keyboard.type('Bo was here. ', { delay: 15 })]);
   const want = 'Bo was here. # Notes\nHost line.\n';
@@ -115,28 +125,42 @@ test('a guest joins from the invite link, both edit live, cursors show, the save
   // Each sees the other's named cursor. A participant publishes its cursor while its
   // editor has focus, and one browser focuses one page at a time.
   await gp.bringToFront();
-  await gp.locator('.live-body .cm-content').click();
-  await until(async () => (await hp.locator('.live-body .cm-ySelectionInfo').allTextContents()).includes('Bo'), 'Bo\'s cursor at the host');
+  await editor(gp).click();
+  await until(async () => (await hp.locator('.cm-ySelectionInfo').allTextContents()).includes('Bo'), 'Bo\'s cursor at the host');
   await hp.bringToFront();
-  await hp.locator('.live-body .cm-content').click();
-  await until(async () => (await gp.locator('.live-body .cm-ySelectionInfo').allTextContents()).includes('Ada'), 'Ada\'s cursor at the guest');
+  await editor(hp).click();
+  await until(async () => (await gp.locator('.cm-ySelectionInfo').allTextContents()).includes('Ada'), 'Ada\'s cursor at the guest');
   await screenshot(gp, 'live-guest-editing');
   await screenshot(hp, 'live-host-editing');
 
   // Saved on the host's disk by the host.
   await until(() => readFileSync(join(hostDir, 'notes.md'), 'utf8') === want, 'the edits on the host\'s disk', 15000);
-  // Ctrl+S in the live view says where the saving happens (no local copy is written).
+  // A guest's Ctrl+S says where the saving happens (no local copy is written), and a
+  // guest's tab is never marked unsaved.
   await gp.bringToFront();
-  await gp.locator('.live-body .cm-content').click();
+  await editor(gp).click();
   await gp.keyboard.press('Control+s');
   await gp.getByText('Saved: the host writes shared files').waitFor();
+  assert.equal(await gp.locator('.tab.dirty').count(), 0);
+  // A split shows the same document, live.
+  await gp.keyboard.press('Control+\\');
+  await until(async () => (await gp.locator('.group').count()) === 2, 'two groups');
+  await gp.keyboard.type('x');
+  await until(async () => {
+    const texts = await gp.locator('.group .pane:not([hidden]) .cm-content').allTextContents();
+    return texts.length === 2 && texts[0] === texts[1] && texts[0].includes('x');
+  }, 'both groups show the edit');
+  await gp.keyboard.press('Backspace');
+  await gp.keyboard.press('Control+w');
+  await until(async () => (await gp.locator('.group').count()) === 1, 'back to one group');
+  await textIs(hp, want, 'the host has the text without the x');
   assert.deepEqual(errors.filter((e) => /plugin crashed|Uncaught/.test(e)), [], 'no editor errors');
 });
 
 test('the guest searches the host\'s files: a hit opens at the match, ignored files never show', async () => {
   await gp.bringToFront();
-  const panel = gp.locator('.live .search-panel');
-  await gp.locator('.live-body .cm-content').click();
+  const panel = gp.locator('.search-panel');
+  await editor(gp).click();
   await gp.keyboard.press('Control+Shift+f');
   await panel.waitFor();
   // Search only: replacing is the host's.
@@ -152,7 +176,7 @@ test('the guest searches the host\'s files: a hit opens at the match, ignored fi
   await panel.getByRole('textbox', { name: 'Files to include' }).fill('');
   await panel.getByRole('textbox', { name: 'Search' }).fill('main');
   await panel.locator('.search-line[data-path="src/main.rs"]').click();
-  await gp.locator('.live-tabs .tab.active[title="src/main.rs"]').waitFor();
+  await gp.locator('.tab.active[data-path="src/main.rs"]').waitFor();
   // The editor has focus and mirrors its selection in the page's.
   const selected = () => gp.evaluate(() => window.getSelection()?.toString());
   await until(async () => (await selected()) === 'main', 'the match selected').catch(async (e) => {
@@ -162,35 +186,37 @@ test('the guest searches the host\'s files: a hit opens at the match, ignored fi
   writeFileSync(join(hostDir, 'src', 'broken.rs'), 'fn broken( {\n');
   await panel.getByRole('textbox', { name: 'Search' }).fill('broken');
   await panel.locator('.search-line[data-path="src/broken.rs"]').click();
-  await gp.locator('.live-tabs .tab.active[title="src/broken.rs"]').waitFor();
-  await gp.locator('.live-body .cm-lint-marker-error').first().waitFor();
+  await gp.locator('.tab.active[data-path="src/broken.rs"]').waitFor();
+  await gp.locator('.pane:not([hidden]) .cm-lint-marker-error').first().waitFor();
   await screenshot(gp, 'live-guest-search');
   await gp.keyboard.press('Control+a');
   await gp.keyboard.type('fn fixed() {}\n');
-  await until(async () => (await gp.locator('.live-body .cm-lint-marker-error').count()) === 0, 'the error gone once fixed');
+  await until(async () => (await gp.locator('.pane:not([hidden]) .cm-lint-marker-error').count()) === 0, 'the error gone once fixed');
   await until(() => readFileSync(join(hostDir, 'src', 'broken.rs'), 'utf8') === 'fn fixed() {}\n', 'the fix on the host\'s disk', 15000);
   // The outline follows the document: the function typed a moment ago, and a click goes there.
-  await gp.locator('.live .side-tab', { hasText: 'Outline' }).click();
-  await gp.locator('.live .outline-item[data-name="fixed"]').waitFor();
-  await gp.locator('.live-body .cm-content').click();
+  await gp.locator('.side-tab', { hasText: 'Outline' }).click();
+  await gp.locator('.outline-item[data-name="fixed"]').waitFor();
+  await editor(gp).click();
   await gp.keyboard.press('Control+End');
   await gp.keyboard.type('fn later() {}\n');
-  await gp.locator('.live .outline-item[data-name="later"]').waitFor();
-  await gp.locator('.live .outline-item[data-name="fixed"]').click();
-  await until(async () => (await gp.locator('.live .outline-item.current').getAttribute('data-name')) === 'fixed', 'the cursor on fixed');
+  await gp.locator('.outline-item[data-name="later"]').waitFor();
+  await gp.locator('.outline-item[data-name="fixed"]').click();
+  await until(async () => (await gp.locator('.outline-item.current').getAttribute('data-name')) === 'fixed', 'the cursor on fixed');
   await screenshot(gp, 'live-guest-outline');
+  // The problems count in the status bar is the host's analysis too.
+  assert.equal(await gp.locator('.status-item.problems').textContent(), '');
   // Back to the files and to notes.md for the tests after this one.
-  await gp.locator('.live .side-tab', { hasText: 'Files' }).click();
-  await gp.locator('.live-file[data-path="notes.md"]').click();
-  await gp.locator('.live-file.active[data-path="notes.md"]').waitFor();
+  await gp.locator('.side-tab', { hasText: 'Explorer' }).click();
+  await gp.locator('.tree-row[data-path="notes.md"]').click();
+  await gp.locator('.tab.active[data-path="notes.md"]').waitFor();
 });
 
 test('a sed on the host while both type: the host, the guest and the file end with the same text, nothing twice', async () => {
   const file = join(hostDir, 'notes.md');
   await hp.bringToFront();
-  await hp.locator('.live-body .cm-content').click();
+  await editor(hp).click();
   await hp.keyboard.press('Control+End');
-  await gp.locator('.live-body .cm-content').click();
+  await editor(gp).click();
   await gp.keyboard.press('Control+Home');
   // Another program rewrites the file while both type (and before the host's quiet save).
   const sed = (async () => {
@@ -211,26 +237,29 @@ test('a sed on the host while both type: the host, the guest and the file end wi
 });
 
 // The guest's view of a shared terminal (xterm's DOM rows).
-const guestTerminal = () => gp.locator('.live-body .xterm-rows').evaluate((el) => [...el.children].map((r) => r.textContent.replace(/\u00a0/g, ' ')).join('\n'));
+const guestTerminal = () => gp.locator('.live-terminals .xterm-rows').evaluate((el) => [...el.children].map((r) => r.textContent.replace(/\u00a0/g, ' ')).join('\n'));
 
 test('the host shares a terminal: the guest watches it, and types once allowed', async () => {
   await hp.bringToFront();
-  await hp.locator('.live-head').getByRole('button', { name: 'Leave' }).click();
   await hp.keyboard.press('Control+Backquote');
   await hp.locator('.term-view[data-terminal-id]').waitFor();
   await hp.locator('.share-btn').click();
   const share = hp.locator('.share-terminal').first();
   await share.locator('.share-term').check();
   await until(async () => await share.locator('.share-term-write').isEnabled(), 'the terminal shared');
-  await hp.getByRole('button', { name: 'Close' }).click();
+  await hp.getByRole('button', { name: 'Close', exact: true }).click();
 
-  // The guest finds it under Terminals, read-only, and sees what runs in it.
+  // The guest's terminal panel lists it, read-only; opened, it shows what runs in it.
   await gp.bringToFront();
+  await gp.locator('.statusbar').getByRole('button', { name: /Terminal/ }).click();
   const row = gp.locator('.live-term');
   await row.waitFor();
   assert.match(await row.textContent(), /read-only/);
   await row.click();
-  await gp.locator('.live-body .xterm-rows').waitFor();
+  const tab = gp.locator('.live-terminals .term-tab');
+  await tab.waitFor();
+  assert.match(await tab.textContent(), /read-only/);
+  await gp.locator('.live-terminals .xterm-rows').waitFor();
   await hp.bringToFront();
   await hp.locator('.terminal-panel .xterm').click();
   await hp.keyboard.type('echo from-host-$((6*7))');
@@ -239,7 +268,7 @@ test('the host shares a terminal: the guest watches it, and types once allowed',
 
   // Read-only: the guest's typing goes nowhere.
   await gp.bringToFront();
-  await gp.locator('.live-body .xterm').click();
+  await gp.locator('.live-terminals .xterm').click();
   await gp.keyboard.type('echo nope-$((1+1))');
   await gp.keyboard.press('Enter');
   // Then the host runs a command; once its output reached the guest, anything the guest's
@@ -255,9 +284,9 @@ test('the host shares a terminal: the guest watches it, and types once allowed',
   // Allowed to type: the guest's command runs in the host's shell.
   await hp.locator('.share-btn').click();
   await hp.locator('.share-terminal .share-term-write').first().check();
-  await hp.getByRole('button', { name: 'Close' }).click();
-  await until(async () => !/read-only/.test(await row.textContent()), 'the guest told it may type');
-  await gp.locator('.live-body .xterm').click();
+  await hp.getByRole('button', { name: 'Close', exact: true }).click();
+  await until(async () => !/read-only/.test(await tab.textContent()), 'the guest told it may type');
+  await gp.locator('.live-terminals .xterm').click();
   await gp.keyboard.type('echo from-guest-$((2+3))');
   await gp.keyboard.press('Enter');
   await until(async () => (await guestTerminal()).includes('from-guest-5'), 'the guest\'s command ran', 15000);
@@ -271,17 +300,18 @@ test('a read-only guest cannot type; a removed guest is told', async () => {
   await hp.locator('.share-btn').click();
   await row.getByRole('combobox').selectOption('ro');
   await until(async () => (await row.getByRole('combobox').inputValue()) === 'ro', 'the role change');
-  // The guest's next connection is told it is read-only: reconnect by reopening the session.
-  await gp.locator('.live-head').getByRole('button', { name: 'Leave' }).click();
+  // The guest's next connection is told it is read-only: leave (back to its own folder)
+  // and join again.
+  await gp.locator('.live-bar .live-leave').click();
   await gp.locator('.join-btn').click();
   await gp.locator('.join-link').fill(await row.getByRole('button', { name: 'Copy invite link' }).getAttribute('title'));
   await gp.getByRole('button', { name: 'Join', exact: true }).click();
-  await gp.locator('.live-file[data-path="notes.md"]').click();
+  await gp.locator('.tree-row[data-path="notes.md"]').click();
   await until(async () => (await gp.locator('.live-status').textContent()) === 'Read-only', 'told it is read-only');
   const before = readFileSync(join(hostDir, 'notes.md'), 'utf8');
   // The reopened room fills in from the host as its connection comes up.
   await textIs(gp, before, 'the guest has the text again');
-  await gp.locator('.live-body .cm-content').click();
+  await editor(gp).click();
   await gp.keyboard.type('nope');
   assert.equal(await liveText(gp), before, 'the editor refused the typing');
 

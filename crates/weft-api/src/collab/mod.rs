@@ -75,6 +75,10 @@ pub enum CollabEvent {
         #[ts(type = "{ state: 'connecting' | 'online' | 'readOnly' | 'removed' } | { state: 'offline', retryMs: number, error: string } | { state: 'refused', reason: string }")]
         status: PeerStatus,
     },
+    /// The room holds the host's document (after the y-sync messages before this frame):
+    /// sent once, when it first does; an editor opened offline sees what was kept locally
+    /// until then.
+    Synced,
 }
 
 /// An invite link's parts: the server URL, the token, and for `wss://` the certificate
@@ -181,11 +185,16 @@ impl Joined {
         for m in first {
             sink.send(StreamFrame::Bytes(m));
         }
+        // Subscribed first: a step 2 arriving now is reported at least once.
+        if peer.synced() && !stream.json(CollabEvent::Synced) {
+            return Ok(());
+        }
         tokio::runtime::Handle::current().spawn(async move {
             loop {
                 let sent = match events.recv().await {
                     Ok(PeerEvent::Message(m)) => sink.send(StreamFrame::Bytes(m.to_vec())),
                     Ok(PeerEvent::Status(status)) => stream.json(CollabEvent::Status { status }),
+                    Ok(PeerEvent::Synced) => stream.json(CollabEvent::Synced),
                     // The editor fell behind: it must reopen to resync; end its stream.
                     Err(RecvError::Lagged(_)) | Err(RecvError::Closed) => false,
                 };
@@ -201,7 +210,7 @@ impl Joined {
     /// host's frames go to it.
     pub async fn request(&self, request: serde_json::Value, stream: Option<Stream>) -> Result<serde_json::Value> {
         if self.own.is_some() {
-            // The host's own view asks its app directly (ui/src/live.ts).
+            // The host's own session asks its app directly.
             return Err(ApiError::bad_request("this is your own session: ask the app directly"));
         }
         self.requests.call(request, stream).await
@@ -239,6 +248,10 @@ fn open_own(r: Arc<OwnRoom>, stream: Stream, cancel: SearchCancel) -> Result<()>
     }
     sink.send(StreamFrame::Bytes(r.room.catch_up()));
     sink.send(StreamFrame::Bytes(r.room.greeting()));
+    // The host's own document: in step at once.
+    if !stream.json(CollabEvent::Synced) {
+        return Ok(());
+    }
     tokio::runtime::Handle::current().spawn(async move {
         loop {
             let sent = match rx.recv().await {
