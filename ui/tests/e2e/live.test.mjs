@@ -205,6 +205,16 @@ test('the guest searches the host\'s files: a hit opens at the match, ignored fi
   await screenshot(gp, 'live-guest-outline');
   // The problems count in the status bar is the host's analysis too.
   assert.equal(await gp.locator('.status-item.problems').textContent(), '');
+  // Go to symbol in the workspace (Ctrl+T) and to a file (Ctrl+P): the host's index and list.
+  await gp.keyboard.press('Control+t');
+  await gp.locator('.palette-input').fill('main');
+  await gp.locator('.palette-item[data-label="main"]').waitFor();
+  await gp.keyboard.press('Enter');
+  await gp.locator('.tab.active[data-path="src/main.rs"]').waitFor();
+  await gp.keyboard.press('Control+p');
+  await gp.locator('.palette-input').fill('broken');
+  await gp.locator('.palette-item[data-label="src/broken.rs"]').waitFor();
+  await gp.keyboard.press('Escape');
   // Back to the files and to notes.md for the tests after this one.
   await gp.locator('.side-tab', { hasText: 'Explorer' }).click();
   await gp.locator('.tree-row[data-path="notes.md"]').click();

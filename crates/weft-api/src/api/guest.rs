@@ -13,7 +13,7 @@ use super::*;
 use crate::ErrorCode;
 
 /// The requests a guest may make, each checked below.
-pub const GUEST_METHODS: &[Method] = &[Method::ListDir, Method::FindFiles, Method::Search, Method::DocAnalysis];
+pub const GUEST_METHODS: &[Method] = &[Method::ListDir, Method::FindFiles, Method::Search, Method::DocAnalysis, Method::SymbolSearch];
 
 fn not_shared(what: impl std::fmt::Display) -> ApiError {
     ApiError::new(ErrorCode::NotShared, format!("{what} is not shared with guests"))
@@ -50,6 +50,19 @@ impl Api {
             }
             // Over the same list the tree shows.
             other @ Request::FindFiles { .. } => dispatch(self, other, stream).await,
+            // The index is built from that list too, but the host's open documents join it
+            // whatever their folder (an ignored file opened by the host): filtered here.
+            Request::SymbolSearch { query, limit } => {
+                let api = self.clone();
+                tokio::task::spawn_blocking(move || {
+                    let hits = super::handlers::syntax::symbol_search(&api, query, limit, None)?;
+                    let shared: HashSet<String> = api.open()?.ws.list_files().into_iter().collect();
+                    let hits: Vec<_> = hits.into_iter().filter(|h| shared.contains(&h.path)).collect();
+                    serde_json::to_value(hits).map_err(ApiError::internal)
+                })
+                .await
+                .map_err(ApiError::internal)?
+            }
             // A file the tree shows (the rooms' rule).
             Request::DocAnalysis { path } => {
                 let api = self.clone();

@@ -64,6 +64,7 @@ async fn a_guest_lists_and_searches_what_the_host_shares_and_nothing_else() {
         ("src/broken.rs", "fn broken( {\n"),
         (".gitignore", "secret/\n*.env\n"),
         ("secret/key.txt", "needle: the host's key\n"),
+        ("secret/hidden.rs", "fn main_secret() {}\n"),
         ("prod.env", "NEEDLE=1 needle\n"),
         (".git/config", "needle\n"),
     ] {
@@ -121,6 +122,15 @@ async fn a_guest_lists_and_searches_what_the_host_shares_and_nothing_else() {
     assert!(!found.to_string().contains("secret/key.txt"), "{found}");
     let found = cy.ask(json!({"method": "findFiles", "params": {"query": "main", "limit": 50}})).await.expect("find");
     assert!(found.to_string().contains("src/main.rs"), "{found}");
+
+    // Workspace symbols (Ctrl+T): the shared files' only, even with an ignored file open
+    // on the host (open documents join the index whatever their folder).
+    f.api.call(json!({"method": "docOpen", "params": {"path": "secret/hidden.rs"}}), Some(Stream::new("host-doc", |_| true))).await.expect("host opens an ignored file");
+    let own = f.api.call(json!({"method": "symbolSearch", "params": {"query": "main_secret", "limit": 50}}), None).await.expect("own symbols");
+    assert_eq!(own.as_array().map(Vec::len), Some(1), "the host's index holds the open file: {own}");
+    let hits = cy.ask(json!({"method": "symbolSearch", "params": {"query": "main", "limit": 50}})).await.expect("symbols");
+    let paths: BTreeSet<&str> = hits.as_array().expect("hits").iter().map(|h| h["path"].as_str().expect("path")).collect();
+    assert_eq!(paths, BTreeSet::from(["src/main.rs"]), "{hits}");
 
     // The analysis of a shared file (its syntax errors, its outline) follows the document;
     // an ignored one is not the guest's to analyse.

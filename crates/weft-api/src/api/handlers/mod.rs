@@ -15,7 +15,7 @@ mod checkpoints;
 mod collab;
 mod docs;
 pub(super) mod files;
-mod syntax;
+pub(super) mod syntax;
 mod terminals;
 mod usage;
 
