@@ -6,9 +6,11 @@
 //!
 //! "document": the editor is bound to the folder's document (docOpen / docPush); the hub
 //! serves that same document to guests.
-//! "self-join": the path the host's editor took before (and the session view still takes):
-//! the app joins its own host as a participant (collabJoin / collabOpen / collabPush), a
-//! second replica relaying to the room over a loopback WebSocket.
+//! "self-join": the path the host's editor took before the document model: the app joins
+//! its own host as a participant (collabJoin / collabOpen / collabPush), a second replica
+//! relaying to the room over a loopback WebSocket. The host's own link is now served
+//! in-process (no socket, no replica), so the old path is taken here with an invite link,
+//! which joins over the network as the self-join did.
 //! Keystrokes alternate between the two paths, so both see the same machine load. Prints
 //! figures and ratios; asserts nothing about time. Memory is the growth of the process's
 //! resident set (Linux /proc), so it is a coarse figure: read it over many documents.
@@ -124,8 +126,7 @@ async fn main() {
     }
     let api = Api::new(Shell { name: "bench", unsupported: &[] }, AppPaths { config_dir: app.path().join("config"), data_dir: app.path().join("data") });
     api.open_workspace(ws.path()).expect("open");
-    let status = call(&api, json!({"method": "collabShare", "params": {"local": true}}), None).await;
-    let self_link = status["selfLink"].as_str().expect("self link").to_owned();
+    call(&api, json!({"method": "collabShare", "params": {"local": true}}), None).await;
     let status = call(&api, json!({"method": "collabInvite", "params": {"name": "g", "readOnly": false}}), None).await;
     let link = status["guests"][0]["link"].as_str().expect("link").to_owned();
     let (base, token) = link.split_once("/?token=").expect("link");
@@ -141,7 +142,7 @@ async fn main() {
     let conn = info["conn"].as_u64().expect("conn");
     until("the editor synced", || doc_ed.len() == initial.len()).await;
 
-    call(&api, json!({"method": "collabJoin", "params": {"link": self_link}}), None).await;
+    call(&api, json!({"method": "collabJoin", "params": {"link": link}}), None).await;
     let (join_ed, stream) = Replica::new();
     call(&api, json!({"method": "collabOpen", "params": {"room": "file/a.txt"}}), Some(stream)).await;
     until("the self-joined editor synced", || join_ed.len() >= initial.len()).await;
