@@ -1,0 +1,462 @@
+//! A workspace's git repository: its status (branch, upstream, ahead/behind, the changed
+//! files as staged, changed, untracked and conflicted, an operation in progress), staging
+//! and unstaging, discarding, committing (amend, sign-off, hooks), the versions of a file
+//! a diff compares, and branches.
+//!
+//! Every operation runs the user's own `git` (found on the PATH of their login shell, see
+//! `weft_pty::process::background_command`), not a library, and that is deliberate:
+//! - commits run the repository's hooks and signing exactly as `git commit` does, and a
+//!   hook's refusal comes back with its own output;
+//! - fetch, pull and push (next) use the user's credential helpers and ssh agent, which
+//!   neither gix nor libgit2 reproduce in full, and nothing is stored by Weft;
+//! - the user's config (`core.autocrlf`, filters, `status.showUntrackedFiles`, safe
+//!   directories) applies as on the command line, so Weft never disagrees with `git`;
+//! - status is `git status --porcelain=v2`, a stable, documented format.
+//!   What this costs: a process per operation (a few milliseconds), and status is as fast
+//!   as git's own. Keeping state between refreshes (gix's index and a watcher) is where a
+//!   faster status would come from; it is not built yet.
+//!
+//! Paths in and out are relative to the workspace, which may be a folder inside the
+//! repository: files outside it are not reported.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use serde::Serialize;
+
+#[derive(Debug, thiserror::Error)]
+pub enum GitError {
+    /// git is not installed (or not on the PATH).
+    #[error("git is not installed or not on the PATH ({0})")]
+    NoGit(std::io::Error),
+    /// git ran and refused: its own message, as the command line shows it.
+    #[error("{0}")]
+    Failed(String),
+    #[error("a path outside the repository: {0}")]
+    Outside(String),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+pub type Result<T> = std::result::Result<T, GitError>;
+
+/// How a file differs on one side (the index against HEAD, or the work tree against the index).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub enum Change {
+    Modified,
+    Added,
+    Deleted,
+    Renamed,
+    Copied,
+    TypeChanged,
+}
+
+impl Change {
+    fn from_code(c: u8) -> Option<Change> {
+        Some(match c {
+            b'M' => Change::Modified,
+            b'A' => Change::Added,
+            b'D' => Change::Deleted,
+            b'R' => Change::Renamed,
+            b'C' => Change::Copied,
+            b'T' => Change::TypeChanged,
+            _ => return None,
+        })
+    }
+}
+
+/// One changed file. A file can be both staged and changed (edited again after `git add`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct FileStatus {
+    /// Relative to the workspace, with `/`.
+    pub path: String,
+    /// A rename's or copy's source.
+    pub orig_path: Option<String>,
+    /// The change staged for the next commit.
+    pub staged: Option<Change>,
+    /// The change in the work tree not staged.
+    pub unstaged: Option<Change>,
+    pub untracked: bool,
+    /// Unmerged: both sides changed it (a merge, rebase, cherry-pick or stash pop).
+    pub conflicted: bool,
+    pub submodule: bool,
+}
+
+/// An operation git is in the middle of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub enum RepoState {
+    Clean,
+    Merging,
+    Rebasing,
+    CherryPicking,
+    Reverting,
+    Bisecting,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Status {
+    /// The branch checked out; None on a detached HEAD.
+    pub branch: Option<String>,
+    /// The commit checked out; None before the first commit.
+    pub head: Option<String>,
+    /// The upstream branch, when one is set (`origin/main`).
+    pub upstream: Option<String>,
+    pub ahead: u32,
+    pub behind: u32,
+    pub state: RepoState,
+    pub files: Vec<FileStatus>,
+}
+
+/// A local branch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Branch {
+    pub name: String,
+    pub current: bool,
+    pub upstream: Option<String>,
+    /// The first line of its last commit's message.
+    pub subject: String,
+}
+
+/// What a commit made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Committed {
+    pub head: String,
+    pub summary: String,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CommitOptions {
+    /// Replaces the last commit (its message too).
+    pub amend: bool,
+    /// Adds a Signed-off-by line.
+    pub signoff: bool,
+    /// Stages every change to tracked files first (`git commit -a`).
+    pub all: bool,
+}
+
+/// Which version of a file: the last commit's, the staged one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Version {
+    Head,
+    Index,
+}
+
+pub struct Repo {
+    /// The workspace (where git runs).
+    dir: PathBuf,
+    /// The workspace's path inside the repository ("" at its top, else `sub/dir/`).
+    prefix: String,
+    git_dir: PathBuf,
+}
+
+impl Repo {
+    /// The repository `dir` is in, if any; Ok(None) when it is not in one (or git is not
+    /// installed: then nothing of git is shown, as for a folder without a repository).
+    pub fn discover(dir: &Path) -> Result<Option<Repo>> {
+        let out = match git_in(dir).args(["rev-parse", "--is-bare-repository", "--show-prefix", "--absolute-git-dir"]).output() {
+            Ok(o) => o,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(GitError::NoGit(e)),
+        };
+        if !out.status.success() {
+            return Ok(None);
+        }
+        let text = String::from_utf8_lossy(&out.stdout);
+        let mut lines = text.lines();
+        let bare = lines.next() == Some("true");
+        if bare {
+            // A bare repository has no work tree to show changes of.
+            return Ok(None);
+        }
+        let prefix = lines.next().unwrap_or("").to_owned();
+        let git_dir = PathBuf::from(lines.next().unwrap_or(".git"));
+        Ok(Some(Repo { dir: dir.to_owned(), prefix, git_dir }))
+    }
+
+    fn git(&self) -> Command {
+        git_in(&self.dir)
+    }
+
+    /// Runs git with `args`; its standard output, or its message when it fails.
+    fn run(&self, args: &[&str]) -> Result<Vec<u8>> {
+        run(self.git().args(args), None)
+    }
+
+    /// The status of the workspace's part of the repository.
+    pub fn status(&self) -> Result<Status> {
+        let out = self.run(&["status", "--porcelain=v2", "-z", "--branch", "--untracked-files=all", "--", "."])?;
+        let mut status = parse_status(&out, &self.prefix);
+        status.state = self.state();
+        Ok(status)
+    }
+
+    fn state(&self) -> RepoState {
+        let has = |p: &str| self.git_dir.join(p).exists();
+        if has("rebase-merge") || has("rebase-apply") {
+            RepoState::Rebasing
+        } else if has("MERGE_HEAD") {
+            RepoState::Merging
+        } else if has("CHERRY_PICK_HEAD") {
+            RepoState::CherryPicking
+        } else if has("REVERT_HEAD") {
+            RepoState::Reverting
+        } else if has("BISECT_LOG") {
+            RepoState::Bisecting
+        } else {
+            RepoState::Clean
+        }
+    }
+
+    /// Checks workspace-relative paths: no absolute path, no `..`, none naming `.git`.
+    fn pathspecs(&self, paths: &[String]) -> Result<Vec<String>> {
+        paths
+            .iter()
+            .map(|p| {
+                let bad = p.is_empty() || p.starts_with('/') || p.contains('\\') || p.split('/').any(|s| s == ".." || s == ".git") || Path::new(p).is_absolute();
+                if bad {
+                    return Err(GitError::Outside(p.clone()));
+                }
+                // Literal: a file named `*.rs` is that file, not a pattern.
+                Ok(format!(":(literal){p}"))
+            })
+            .collect()
+    }
+
+    fn with_paths(&self, args: &[&str], paths: &[String]) -> Result<Vec<u8>> {
+        let specs = self.pathspecs(paths)?;
+        let mut all: Vec<&str> = args.to_vec();
+        all.push("--");
+        all.extend(specs.iter().map(String::as_str));
+        self.run(&all)
+    }
+
+    /// Stages the files (new, changed or deleted) as they are in the work tree.
+    pub fn stage(&self, paths: &[String]) -> Result<()> {
+        self.with_paths(&["add", "-A"], paths).map(drop)
+    }
+
+    /// Takes the files out of the next commit; their changes stay in the work tree.
+    pub fn unstage(&self, paths: &[String]) -> Result<()> {
+        if self.head()?.is_none() {
+            // Before the first commit there is no HEAD to reset to.
+            return self.with_paths(&["rm", "--cached", "-r", "-q"], paths).map(drop);
+        }
+        self.with_paths(&["reset", "-q", "HEAD"], paths).map(drop)
+    }
+
+    /// Puts the files back as they are staged (or as committed, when nothing is staged);
+    /// untracked files are deleted. The caller keeps what is lost (a checkpoint) first.
+    pub fn discard(&self, paths: &[String]) -> Result<()> {
+        self.pathspecs(paths)?;
+        let status = self.status()?;
+        let (mut tracked, mut untracked) = (vec![], vec![]);
+        for p in paths {
+            match status.files.iter().find(|f| &f.path == p) {
+                Some(f) if f.untracked => untracked.push(p.clone()),
+                Some(f) if f.staged == Some(Change::Added) && f.unstaged.is_none() => {}
+                Some(_) => tracked.push(p.clone()),
+                None => {}
+            }
+        }
+        if !tracked.is_empty() {
+            self.with_paths(&["checkout", "-q"], &tracked)?;
+        }
+        for p in &untracked {
+            let path = self.dir.join(p);
+            if path.is_dir() {
+                std::fs::remove_dir_all(path)?;
+            } else {
+                std::fs::remove_file(path)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The commit checked out, None before the first one.
+    pub fn head(&self) -> Result<Option<String>> {
+        match run(self.git().args(["rev-parse", "--verify", "-q", "HEAD"]), None) {
+            Ok(out) => Ok(Some(String::from_utf8_lossy(&out).trim().to_owned())),
+            Err(GitError::Failed(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Commits what is staged (with `all`, every change to tracked files) with `message`.
+    /// A hook's refusal is the error, with the hook's output.
+    pub fn commit(&self, message: &str, opts: CommitOptions) -> Result<Committed> {
+        if message.trim().is_empty() && !opts.amend {
+            return Err(GitError::Failed("the commit message is empty".into()));
+        }
+        let mut cmd = self.git();
+        cmd.args(["commit", "--cleanup=strip", "-F", "-"]);
+        if opts.amend {
+            cmd.arg("--amend");
+        }
+        if opts.signoff {
+            cmd.arg("--signoff");
+        }
+        if opts.all {
+            cmd.arg("--all");
+        }
+        // No editor: the message is given; a commit that would open one must fail instead.
+        cmd.env("GIT_EDITOR", ":");
+        run(&mut cmd, Some(message.as_bytes()))?;
+        let head = self.head()?.unwrap_or_default();
+        let summary = String::from_utf8_lossy(&self.run(&["log", "-1", "--format=%s"])?).trim().to_owned();
+        Ok(Committed { head, summary })
+    }
+
+    /// A file's text as committed or staged; None where it does not exist there.
+    pub fn show(&self, version: Version, path: &str) -> Result<Option<Vec<u8>>> {
+        self.pathspecs(&[path.to_owned()])?;
+        let full = format!("{}{}", self.prefix, path);
+        let spec = match version {
+            Version::Head => format!("HEAD:{full}"),
+            Version::Index => format!(":{full}"),
+        };
+        match run(self.git().args(["cat-file", "blob", &spec]), None) {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(GitError::Failed(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The local branches, the current one marked.
+    pub fn branches(&self) -> Result<Vec<Branch>> {
+        let out = self.run(&["for-each-ref", "--format=%(HEAD)%00%(refname:short)%00%(upstream:short)%00%(contents:subject)", "refs/heads"])?;
+        Ok(String::from_utf8_lossy(&out)
+            .lines()
+            .filter_map(|l| {
+                let mut f = l.split('\0');
+                let current = f.next()? == "*";
+                let name = f.next()?.to_owned();
+                let upstream = f.next().filter(|u| !u.is_empty()).map(str::to_owned);
+                let subject = f.next().unwrap_or("").to_owned();
+                Some(Branch { name, current, upstream, subject })
+            })
+            .collect())
+    }
+
+    /// Switches to `name` (created from HEAD with `create`). Git refuses when the switch
+    /// would overwrite changes in the work tree; its message says which files.
+    pub fn switch(&self, name: &str, create: bool) -> Result<()> {
+        if name.is_empty() || name.starts_with('-') {
+            return Err(GitError::Failed(format!("{name:?} is not a branch name")));
+        }
+        if create {
+            self.run(&["switch", "-q", "-c", name]).map(drop)
+        } else {
+            self.run(&["switch", "-q", name]).map(drop)
+        }
+    }
+}
+
+fn git_in(dir: &Path) -> Command {
+    let mut cmd = weft_pty::process::background_command("git");
+    cmd.current_dir(dir);
+    // Machine-readable output whatever the user's language and pager.
+    cmd.env("LC_ALL", "C").env("GIT_PAGER", "cat").env("GIT_TERMINAL_PROMPT", "0").arg("-c").arg("core.quotepath=false");
+    cmd
+}
+
+/// Runs `cmd` (with `input` on its standard input); its output, or git's message.
+fn run(cmd: &mut Command, input: Option<&[u8]>) -> Result<Vec<u8>> {
+    cmd.stdin(if input.is_some() { Stdio::piped() } else { Stdio::null() }).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().map_err(|e| if e.kind() == std::io::ErrorKind::NotFound { GitError::NoGit(e) } else { GitError::Io(e) })?;
+    if let (Some(input), Some(mut stdin)) = (input, child.stdin.take()) {
+        stdin.write_all(input)?;
+    }
+    let out = child.wait_with_output()?;
+    if out.status.success() {
+        return Ok(out.stdout);
+    }
+    // A hook's output goes to either stream: show both, git's own words.
+    let mut msg = String::from_utf8_lossy(&out.stderr).trim().to_owned();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    if !stdout.trim().is_empty() {
+        if !msg.is_empty() {
+            msg.push('\n');
+        }
+        msg.push_str(stdout.trim());
+    }
+    if msg.is_empty() {
+        msg = format!("git failed ({})", out.status);
+    }
+    Err(GitError::Failed(msg))
+}
+
+/// `git status --porcelain=v2 -z --branch` (paths relative to the repository's top), for
+/// the workspace at `prefix` inside it.
+pub fn parse_status(out: &[u8], prefix: &str) -> Status {
+    let mut st = Status { branch: None, head: None, upstream: None, ahead: 0, behind: 0, state: RepoState::Clean, files: vec![] };
+    let mut fields = out.split(|b| *b == 0).map(|f| String::from_utf8_lossy(f).into_owned());
+    let rel = |p: &str| p.strip_prefix(prefix).map(str::to_owned);
+    while let Some(entry) = fields.next() {
+        if let Some(h) = entry.strip_prefix("# ") {
+            let (key, val) = h.split_once(' ').unwrap_or((h, ""));
+            match key {
+                "branch.oid" if val != "(initial)" => st.head = Some(val.to_owned()),
+                "branch.head" if val != "(detached)" => st.branch = Some(val.to_owned()),
+                "branch.upstream" => st.upstream = Some(val.to_owned()),
+                "branch.ab" => {
+                    for part in val.split(' ') {
+                        if let Some(n) = part.strip_prefix('+') {
+                            st.ahead = n.parse().unwrap_or(0);
+                        } else if let Some(n) = part.strip_prefix('-') {
+                            st.behind = n.parse().unwrap_or(0);
+                        }
+                    }
+                }
+                _ => {}
+            }
+            continue;
+        }
+        let kind = entry.as_bytes().first().copied();
+        match kind {
+            Some(b'1') | Some(b'2') | Some(b'u') => {
+                // Fields before the path: 1 → 8, 2 → 9, u → 10.
+                let n = match kind {
+                    Some(b'1') => 8,
+                    Some(b'2') => 9,
+                    _ => 10,
+                };
+                let parts: Vec<&str> = entry.splitn(n + 1, ' ').collect();
+                let (Some(xy), Some(sub), Some(path)) = (parts.get(1), parts.get(2), parts.get(n)) else { continue };
+                let orig = if kind == Some(b'2') { fields.next() } else { None };
+                let Some(path) = rel(path) else { continue };
+                let xy = xy.as_bytes();
+                let conflicted = kind == Some(b'u');
+                st.files.push(FileStatus {
+                    path,
+                    orig_path: orig.as_deref().and_then(rel),
+                    staged: if conflicted { None } else { xy.first().and_then(|c| Change::from_code(*c)) },
+                    unstaged: if conflicted { None } else { xy.get(1).and_then(|c| Change::from_code(*c)) },
+                    untracked: false,
+                    conflicted,
+                    submodule: sub.starts_with('S'),
+                });
+            }
+            Some(b'?') => {
+                if let Some(path) = rel(&entry[2..]) {
+                    st.files.push(FileStatus { path, orig_path: None, staged: None, unstaged: None, untracked: true, conflicted: false, submodule: false });
+                }
+            }
+            _ => {}
+        }
+    }
+    st.files.sort_by(|a, b| a.path.cmp(&b.path));
+    st
+}

@@ -1,0 +1,290 @@
+//! weft-git against real repositories made here with the real `git`: status (renames,
+//! ignored, untracked, a submodule, a conflict, a workspace inside the repository),
+//! staging, unstaging, discarding, committing (amend, sign-off, a refusing hook), the
+//! versions a diff compares, and branches.
+
+use std::path::Path;
+use std::process::Command;
+
+use weft_git::{Change, CommitOptions, Repo, RepoState, Version};
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git").args(args).current_dir(dir).env("GIT_AUTHOR_DATE", "2026-01-01T00:00:00Z").output().expect("git");
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn write(dir: &Path, path: &str, text: &str) {
+    let p = dir.join(path);
+    std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+    std::fs::write(p, text).expect("write");
+}
+
+/// A repository with one commit: a.txt, b.txt, src/lib.rs and a .gitignore.
+fn repo() -> (tempfile::TempDir, Repo) {
+    let dir = tempfile::tempdir().expect("tmp");
+    let d = dir.path();
+    git(d, &["init", "-q", "-b", "main"]);
+    git(d, &["config", "user.name", "Ada"]);
+    git(d, &["config", "user.email", "ada@example.com"]);
+    git(d, &["config", "commit.gpgsign", "false"]);
+    write(d, "a.txt", "one\ntwo\nthree\n");
+    write(d, "b.txt", "bee\n");
+    write(d, "src/lib.rs", "pub fn f() {}\n");
+    write(d, ".gitignore", "*.log\n");
+    git(d, &["add", "-A"]);
+    git(d, &["commit", "-q", "-m", "first"]);
+    let repo = Repo::discover(d).expect("discover").expect("a repository");
+    (dir, repo)
+}
+
+#[test]
+fn a_folder_outside_any_repository_has_none() {
+    let dir = tempfile::tempdir().expect("tmp");
+    // GIT_CEILING_DIRECTORIES is not needed: a fresh temp folder is under /tmp, not a repo.
+    assert!(Repo::discover(dir.path()).expect("discover").is_none());
+}
+
+#[test]
+fn status_sorts_changes_into_staged_changed_untracked_and_ignores_ignored() {
+    let (dir, repo) = repo();
+    let d = dir.path();
+    let st = repo.status().expect("status");
+    assert_eq!(st.branch.as_deref(), Some("main"));
+    assert!(st.head.is_some());
+    assert_eq!(st.state, RepoState::Clean);
+    assert!(st.files.is_empty(), "{:?}", st.files);
+
+    write(d, "a.txt", "one\n2\nthree\n");
+    write(d, "new.txt", "new\n");
+    write(d, "debug.log", "ignored\n");
+    std::fs::remove_file(d.join("b.txt")).expect("rm");
+    git(d, &["mv", "src/lib.rs", "src/core.rs"]);
+    write(d, "staged.txt", "s\n");
+    git(d, &["add", "staged.txt"]);
+    write(d, "staged.txt", "s\nand more\n");
+    let st = repo.status().expect("status");
+    let f = |p: &str| st.files.iter().find(|f| f.path == p).unwrap_or_else(|| panic!("{p} in {:?}", st.files)).clone();
+    assert_eq!((f("a.txt").staged, f("a.txt").unstaged), (None, Some(Change::Modified)));
+    assert_eq!(f("b.txt").unstaged, Some(Change::Deleted));
+    assert!(f("new.txt").untracked);
+    let renamed = f("src/core.rs");
+    assert_eq!((renamed.staged, renamed.orig_path.as_deref()), (Some(Change::Renamed), Some("src/lib.rs")));
+    assert_eq!((f("staged.txt").staged, f("staged.txt").unstaged), (Some(Change::Added), Some(Change::Modified)));
+    assert!(st.files.iter().all(|f| f.path != "debug.log"), "an ignored file is not a change");
+    // Sorted by path.
+    let paths: Vec<_> = st.files.iter().map(|f| f.path.as_str()).collect();
+    let mut sorted = paths.clone();
+    sorted.sort();
+    assert_eq!(paths, sorted);
+}
+
+#[test]
+fn odd_file_names_come_back_as_they_are() {
+    let (dir, repo) = repo();
+    for name in ["with space.txt", "ünïcode.txt", "*.rs", "tab\there.txt"] {
+        write(dir.path(), name, "x\n");
+    }
+    let st = repo.status().expect("status");
+    let names: Vec<_> = st.files.iter().map(|f| f.path.as_str()).collect();
+    for name in ["with space.txt", "ünïcode.txt", "*.rs", "tab\there.txt"] {
+        assert!(names.contains(&name), "{name:?} in {names:?}");
+    }
+    // A pattern-looking name is that file only.
+    repo.stage(&["*.rs".into()]).expect("stage");
+    let st = repo.status().expect("status");
+    let staged: Vec<_> = st.files.iter().filter(|f| f.staged.is_some()).map(|f| f.path.as_str()).collect();
+    assert_eq!(staged, ["*.rs"]);
+}
+
+#[test]
+fn stage_unstage_and_commit_what_was_staged_only() {
+    let (dir, repo) = repo();
+    let d = dir.path();
+    write(d, "a.txt", "one\nTWO\nthree\n");
+    write(d, "b.txt", "bee!\n");
+    write(d, "c.txt", "sea\n");
+    repo.stage(&["a.txt".into(), "c.txt".into()]).expect("stage");
+    let st = repo.status().expect("status");
+    let staged: Vec<_> = st.files.iter().filter(|f| f.staged.is_some()).map(|f| f.path.as_str()).collect();
+    assert_eq!(staged, ["a.txt", "c.txt"]);
+    repo.unstage(&["c.txt".into()]).expect("unstage");
+    assert!(repo.status().expect("status").files.iter().find(|f| f.path == "c.txt").expect("c").untracked);
+
+    let done = repo.commit("Second: a only\n\nbody", CommitOptions::default()).expect("commit");
+    assert_eq!(done.summary, "Second: a only");
+    assert_eq!(git(d, &["log", "-1", "--format=%s"]).trim(), "Second: a only");
+    assert_eq!(git(d, &["show", "HEAD:a.txt"]), "one\nTWO\nthree\n");
+    assert_eq!(git(d, &["show", "HEAD:b.txt"]), "bee\n", "b.txt was not staged");
+    assert_eq!(done.head, git(d, &["rev-parse", "HEAD"]).trim());
+
+    // Amend with sign-off: the same parent, a new message.
+    let parent = git(d, &["rev-parse", "HEAD~1"]);
+    let amended = repo.commit("Second, amended", CommitOptions { amend: true, signoff: true, all: false }).expect("amend");
+    assert_eq!(git(d, &["rev-parse", "HEAD~1"]), parent);
+    assert_eq!(amended.summary, "Second, amended");
+    assert!(git(d, &["log", "-1", "--format=%B"]).contains("Signed-off-by: Ada <ada@example.com>"));
+
+    // Nothing staged and `all`: every change to tracked files.
+    let all = repo.commit("Third", CommitOptions { all: true, ..Default::default() }).expect("commit -a");
+    assert_eq!(all.summary, "Third");
+    assert_eq!(git(d, &["show", "HEAD:b.txt"]), "bee!\n");
+    // An empty message is refused before git runs.
+    assert!(repo.commit("  \n", CommitOptions::default()).is_err());
+}
+
+#[test]
+fn unstaging_before_the_first_commit_works() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let d = dir.path();
+    git(d, &["init", "-q", "-b", "main"]);
+    write(d, "x.txt", "x\n");
+    let repo = Repo::discover(d).expect("discover").expect("repo");
+    let st = repo.status().expect("status");
+    assert_eq!((st.branch.as_deref(), st.head.as_deref()), (Some("main"), None));
+    repo.stage(&["x.txt".into()]).expect("stage");
+    assert_eq!(repo.status().expect("status").files[0].staged, Some(Change::Added));
+    repo.unstage(&["x.txt".into()]).expect("unstage");
+    assert!(repo.status().expect("status").files[0].untracked);
+}
+
+#[test]
+fn a_hook_that_refuses_the_commit_is_the_error_with_its_output() {
+    let (dir, repo) = repo();
+    let d = dir.path();
+    let hook = d.join(".git/hooks/pre-commit");
+    std::fs::write(&hook, "#!/bin/sh\necho 'lint: trailing whitespace in a.txt' >&2\nexit 1\n").expect("hook");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    write(d, "a.txt", "changed \n");
+    repo.stage(&["a.txt".into()]).expect("stage");
+    let before = git(d, &["rev-parse", "HEAD"]);
+    let e = repo.commit("refused", CommitOptions::default()).expect_err("the hook refuses");
+    assert!(e.to_string().contains("lint: trailing whitespace in a.txt"), "{e}");
+    assert_eq!(git(d, &["rev-parse", "HEAD"]), before, "nothing committed");
+    assert_eq!(repo.status().expect("status").files[0].staged, Some(Change::Modified), "still staged");
+}
+
+#[test]
+fn discard_restores_tracked_files_and_deletes_untracked_ones() {
+    let (dir, repo) = repo();
+    let d = dir.path();
+    write(d, "a.txt", "ruined\n");
+    write(d, "junk/new.txt", "junk\n");
+    repo.discard(&["a.txt".into(), "junk/new.txt".into()]).expect("discard");
+    assert_eq!(std::fs::read_to_string(d.join("a.txt")).expect("a"), "one\ntwo\nthree\n");
+    assert!(!d.join("junk/new.txt").exists());
+    assert!(repo.status().expect("status").files.is_empty());
+    // Paths are checked: nothing outside the work tree, nothing in .git.
+    for bad in ["../x", "/etc/passwd", ".git/config", "a/../../x"] {
+        assert!(repo.discard(&[bad.into()]).is_err(), "{bad}");
+        assert!(repo.stage(&[bad.into()]).is_err(), "{bad}");
+    }
+}
+
+#[test]
+fn the_versions_a_diff_compares() {
+    let (dir, repo) = repo();
+    let d = dir.path();
+    write(d, "a.txt", "staged\n");
+    repo.stage(&["a.txt".into()]).expect("stage");
+    write(d, "a.txt", "working\n");
+    assert_eq!(repo.show(Version::Head, "a.txt").expect("head").as_deref(), Some(&b"one\ntwo\nthree\n"[..]));
+    assert_eq!(repo.show(Version::Index, "a.txt").expect("index").as_deref(), Some(&b"staged\n"[..]));
+    assert_eq!(repo.show(Version::Head, "nope.txt").expect("none"), None);
+}
+
+#[test]
+fn a_workspace_inside_the_repository_sees_its_own_files_by_its_own_paths() {
+    let (dir, _) = repo();
+    let d = dir.path();
+    write(d, "src/extra.rs", "fn g() {}\n");
+    write(d, "a.txt", "outside the workspace\n");
+    let sub = Repo::discover(&d.join("src")).expect("discover").expect("repo");
+    let st = sub.status().expect("status");
+    let paths: Vec<_> = st.files.iter().map(|f| f.path.as_str()).collect();
+    assert_eq!(paths, ["extra.rs"]);
+    sub.stage(&["extra.rs".into()]).expect("stage");
+    assert_eq!(sub.status().expect("status").files[0].staged, Some(Change::Added));
+    assert_eq!(sub.show(Version::Head, "lib.rs").expect("show").as_deref(), Some(&b"pub fn f() {}\n"[..]));
+}
+
+#[test]
+fn branches_switch_and_a_switch_that_would_lose_changes_is_refused() {
+    let (dir, repo) = repo();
+    let d = dir.path();
+    repo.switch("feature", true).expect("create");
+    write(d, "a.txt", "feature\n");
+    repo.commit("on feature", CommitOptions { all: true, ..Default::default() }).expect("commit");
+    let names: Vec<_> = repo.branches().expect("branches").into_iter().map(|b| (b.name, b.current)).collect();
+    assert_eq!(names, [("feature".to_owned(), true), ("main".to_owned(), false)]);
+    repo.switch("main", false).expect("back to main");
+    assert_eq!(repo.status().expect("status").branch.as_deref(), Some("main"));
+    // A change git would overwrite: refused with git's message, nothing lost.
+    write(d, "a.txt", "unsaved work\n");
+    let e = repo.switch("feature", false).expect_err("refused");
+    assert!(e.to_string().contains("a.txt"), "{e}");
+    assert_eq!(std::fs::read_to_string(d.join("a.txt")).expect("a"), "unsaved work\n");
+    assert!(repo.switch("--force", false).is_err());
+}
+
+#[test]
+fn a_merge_conflict_shows_as_conflicted_and_the_state_as_merging() {
+    let (dir, repo) = repo();
+    let d = dir.path();
+    repo.switch("other", true).expect("branch");
+    write(d, "a.txt", "one\nOTHER\nthree\n");
+    repo.commit("other", CommitOptions { all: true, ..Default::default() }).expect("commit");
+    repo.switch("main", false).expect("main");
+    write(d, "a.txt", "one\nMAIN\nthree\n");
+    repo.commit("main", CommitOptions { all: true, ..Default::default() }).expect("commit");
+    let out = Command::new("git").args(["merge", "other"]).current_dir(d).output().expect("merge");
+    assert!(!out.status.success(), "the merge conflicts");
+    let st = repo.status().expect("status");
+    assert_eq!(st.state, RepoState::Merging);
+    let a = st.files.iter().find(|f| f.path == "a.txt").expect("a");
+    assert!(a.conflicted && a.staged.is_none() && a.unstaged.is_none(), "{a:?}");
+    // Resolved by hand and staged: no longer conflicted.
+    write(d, "a.txt", "one\nMAIN\nOTHER\nthree\n");
+    repo.stage(&["a.txt".into()]).expect("stage");
+    let a = repo.status().expect("status").files.into_iter().find(|f| f.path == "a.txt").expect("a");
+    assert!(!a.conflicted && a.staged == Some(Change::Modified), "{a:?}");
+}
+
+#[test]
+fn a_submodule_is_marked_and_upstream_counts_are_read() {
+    let (dir, repo) = repo();
+    let d = dir.path();
+    // A bare remote: push, then one commit ahead.
+    let remote = tempfile::tempdir().expect("tmp");
+    git(remote.path(), &["init", "-q", "--bare", "-b", "main"]);
+    git(d, &["remote", "add", "origin", remote.path().to_str().expect("utf8")]);
+    git(d, &["push", "-q", "-u", "origin", "main"]);
+    write(d, "a.txt", "ahead\n");
+    repo.commit("ahead", CommitOptions { all: true, ..Default::default() }).expect("commit");
+    let st = repo.status().expect("status");
+    assert_eq!((st.upstream.as_deref(), st.ahead, st.behind), (Some("origin/main"), 1, 0));
+
+    let inner = tempfile::tempdir().expect("tmp");
+    git(inner.path(), &["init", "-q", "-b", "main"]);
+    git(inner.path(), &["-c", "user.name=A", "-c", "user.email=a@b", "commit", "-q", "--allow-empty", "-m", "x"]);
+    git(d, &["-c", "protocol.file.allow=always", "submodule", "-q", "add", inner.path().to_str().expect("utf8"), "sub"]);
+    let st = repo.status().expect("status");
+    let sub = st.files.iter().find(|f| f.path == "sub").expect("the submodule");
+    assert!(sub.submodule && sub.staged == Some(Change::Added), "{sub:?}");
+}
+
+#[test]
+fn the_status_parser_reads_porcelain_v2_records() {
+    let out = b"# branch.oid abc\0# branch.head (detached)\01 .M N... 100644 100644 100644 h1 h2 dir/a b.txt\02 R. N... 100644 100644 100644 h1 h2 R100 new.txt\0old.txt\0u UU N... 100644 100644 100644 100644 h1 h2 h3 c.txt\0? u.txt\0";
+    let st = weft_git::parse_status(out, "");
+    assert_eq!((st.branch, st.head.as_deref()), (None, Some("abc")));
+    let paths: Vec<_> = st.files.iter().map(|f| (f.path.as_str(), f.orig_path.as_deref())).collect();
+    assert_eq!(paths, [("c.txt", None), ("dir/a b.txt", None), ("new.txt", Some("old.txt")), ("u.txt", None)]);
+    // Outside the workspace's prefix: dropped.
+    let st = weft_git::parse_status(out, "dir/");
+    assert_eq!(st.files.iter().map(|f| f.path.as_str()).collect::<Vec<_>>(), ["a b.txt"]);
+}
