@@ -82,6 +82,9 @@ struct OpenWorkspace {
     docs: Arc<weft_doc::Documents>,
     editors: Arc<crate::docs::Editors>,
     _merging: weft_doc::Merging,
+    /// The folder's git repository, found on the first git request (and looked for again
+    /// while there is none: a `git init` in the terminal makes one).
+    git: Mutex<Option<Arc<weft_git::Repo>>>,
 }
 
 type Result<T> = std::result::Result<T, ApiError>;
@@ -185,7 +188,7 @@ impl Api {
         info!(root = %info.root, "workspace opened in {:.1} ms", t.elapsed().as_secs_f64() * 1e3);
         self.remember_recent(&info);
         *self.inner.workspace.write().map_err(ApiError::internal)? =
-            Some(Arc::new(OpenWorkspace { ws, checkpoints, _watcher: watcher, listeners, finder, syntax, agents, collab, docs, editors, _merging: merging }));
+            Some(Arc::new(OpenWorkspace { ws, checkpoints, _watcher: watcher, listeners, finder, syntax, agents, collab, docs, editors, _merging: merging, git: Mutex::default() }));
         Ok(info)
     }
 

@@ -187,3 +187,14 @@ pub struct CollabGuest {
 pub struct SavedAll {
     pub written: u32,
 }
+
+/// The two sides of a file's diff.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct GitVersions {
+    /// The base: the last commit's text for a staged change, else the staged (or
+    /// committed) text. None where the file does not exist there (new).
+    pub left: Option<String>,
+    /// The staged text for a staged change, else the file on disk. None when deleted.
+    pub right: Option<String>,
+}

@@ -42,6 +42,9 @@ pub enum ErrorCode {
     CheckpointStore,
     NotGit,
     NothingToCommit,
+    /// git refused an operation: the message is git's own (a hook's output, the files a
+    /// switch would overwrite, a lock left behind).
+    Git,
     // Settings, prices, usage
     InvalidSettings,
     InvalidPrices,
@@ -148,6 +151,17 @@ impl From<weft_pty::PtyError> for ApiError {
             P::Exited(_) => ErrorCode::TerminalExited,
             P::Spawn(_) => ErrorCode::SpawnFailed,
             P::Io { .. } => ErrorCode::Io,
+        };
+        Self::new(code, e.to_string())
+    }
+}
+
+impl From<weft_git::GitError> for ApiError {
+    fn from(e: weft_git::GitError) -> Self {
+        let code = match &e {
+            weft_git::GitError::Outside(_) => ErrorCode::OutsideWorkspace,
+            weft_git::GitError::Io(_) => ErrorCode::Io,
+            weft_git::GitError::NoGit(_) | weft_git::GitError::Failed(_) => ErrorCode::Git,
         };
         Self::new(code, e.to_string())
     }

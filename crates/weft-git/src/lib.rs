@@ -44,7 +44,7 @@ pub type Result<T> = std::result::Result<T, GitError>;
 /// How a file differs on one side (the index against HEAD, or the work tree against the index).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "GitChange"))]
 pub enum Change {
     Modified,
     Added,
@@ -71,7 +71,7 @@ impl Change {
 /// One changed file. A file can be both staged and changed (edited again after `git add`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "GitFileStatus"))]
 pub struct FileStatus {
     /// Relative to the workspace, with `/`.
     pub path: String,
@@ -90,7 +90,7 @@ pub struct FileStatus {
 /// An operation git is in the middle of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "GitRepoState"))]
 pub enum RepoState {
     Clean,
     Merging,
@@ -102,7 +102,7 @@ pub enum RepoState {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "GitStatus"))]
 pub struct Status {
     /// The branch checked out; None on a detached HEAD.
     pub branch: Option<String>,
@@ -119,7 +119,7 @@ pub struct Status {
 /// A local branch.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "GitBranch"))]
 pub struct Branch {
     pub name: String,
     pub current: bool,
@@ -131,7 +131,7 @@ pub struct Branch {
 /// What a commit made.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "GitCommitted"))]
 pub struct Committed {
     pub head: String,
     pub summary: String,

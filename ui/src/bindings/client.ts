@@ -22,6 +22,10 @@ import type { FileDto } from './FileDto';
 import type { FileReview } from './FileReview';
 import type { FinderMatch } from './FinderMatch';
 import type { GcReport } from './GcReport';
+import type { GitBranch } from './GitBranch';
+import type { GitCommitted } from './GitCommitted';
+import type { GitStatus } from './GitStatus';
+import type { GitVersions } from './GitVersions';
 import type { Json } from './Json';
 import type { PriceList } from './PriceList';
 import type { ProviderStatus } from './ProviderStatus';
@@ -112,6 +116,14 @@ export interface Results {
   usagePrices: PriceList;
   usageSetPrices: PriceList;
   suggestCommitMessage: CommitMessage;
+  gitStatus: GitStatus | null;
+  gitStage: GitStatus;
+  gitUnstage: GitStatus;
+  gitDiscard: GitStatus;
+  gitCommit: GitCommitted;
+  gitVersions: GitVersions;
+  gitBranches: Array<GitBranch>;
+  gitSwitch: GitStatus;
   collabShare: CollabStatus;
   collabStatus: CollabStatus;
   collabInvite: CollabStatus;
@@ -222,6 +234,14 @@ export function client(call: (request: Request) => Promise<unknown>) {
     usagePrices: () => call({ method: 'usagePrices' }) as Promise<Results['usagePrices']>,
     usageSetPrices: (params: Params<'usageSetPrices'>) => call({ method: 'usageSetPrices', params }) as Promise<Results['usageSetPrices']>,
     suggestCommitMessage: () => call({ method: 'suggestCommitMessage' }) as Promise<Results['suggestCommitMessage']>,
+    gitStatus: () => call({ method: 'gitStatus' }) as Promise<Results['gitStatus']>,
+    gitStage: (params: Params<'gitStage'>) => call({ method: 'gitStage', params }) as Promise<Results['gitStage']>,
+    gitUnstage: (params: Params<'gitUnstage'>) => call({ method: 'gitUnstage', params }) as Promise<Results['gitUnstage']>,
+    gitDiscard: (params: Params<'gitDiscard'>) => call({ method: 'gitDiscard', params }) as Promise<Results['gitDiscard']>,
+    gitCommit: (params: Params<'gitCommit'>) => call({ method: 'gitCommit', params }) as Promise<Results['gitCommit']>,
+    gitVersions: (params: Params<'gitVersions'>) => call({ method: 'gitVersions', params }) as Promise<Results['gitVersions']>,
+    gitBranches: () => call({ method: 'gitBranches' }) as Promise<Results['gitBranches']>,
+    gitSwitch: (params: Params<'gitSwitch'>) => call({ method: 'gitSwitch', params }) as Promise<Results['gitSwitch']>,
     collabShare: (params: Params<'collabShare'>) => call({ method: 'collabShare', params }) as Promise<Results['collabShare']>,
     collabStatus: () => call({ method: 'collabStatus' }) as Promise<Results['collabStatus']>,
     collabInvite: (params: Params<'collabInvite'>) => call({ method: 'collabInvite', params }) as Promise<Results['collabInvite']>,

@@ -28,6 +28,10 @@ fn export_typescript_bindings() {
     TerminalEvent::export_all_to(&dir).expect("TerminalEvent");
     weft_pty::TerminalInfo::export_all_to(&dir).expect("TerminalInfo");
     weft_fs::TreeEntry::export_all_to(&dir).expect("TreeEntry");
+    weft_git::Status::export_all_to(&dir).expect("GitStatus");
+    weft_git::Branch::export_all_to(&dir).expect("GitBranch");
+    weft_git::Committed::export_all_to(&dir).expect("GitCommitted");
+    weft_api::GitVersions::export_all_to(&dir).expect("GitVersions");
     weft_fs::FinderMatch::export_all_to(&dir).expect("FinderMatch");
     weft_fs::ReplaceOutcome::export_all_to(&dir).expect("ReplaceOutcome");
     CheckpointFile::export_all_to(&dir).expect("CheckpointFile");

@@ -6,6 +6,7 @@ mod bindings;
 mod checkpoints;
 mod collab;
 mod docs;
+mod git;
 mod guests;
 mod syntax;
 

@@ -15,6 +15,7 @@ mod checkpoints;
 mod collab;
 mod docs;
 pub(super) mod files;
+mod git;
 pub(super) mod syntax;
 mod terminals;
 mod usage;
@@ -256,6 +257,26 @@ methods! {
     /// A commit message for the folder's staged git changes (else its unstaged ones), from
     /// the `commitMessage` task model.
     SuggestCommitMessage => agent::suggest_commit_message.await -> crate::CommitMessage;
+    /// The folder's git status (null when it is not in a repository): branch, upstream,
+    /// ahead/behind, an operation in progress, and the changed files.
+    GitStatus => git::status -> Option<weft_git::Status>;
+    /// Stages files (new, changed, deleted) as they are on disk; the new status.
+    GitStage { paths: Vec<String> } => git::stage -> weft_git::Status;
+    /// Takes files out of the next commit (their changes stay on disk).
+    GitUnstage { paths: Vec<String> } => git::unstage -> weft_git::Status;
+    /// Puts files back as staged or committed (untracked ones are deleted), after a
+    /// checkpoint of what they held.
+    GitDiscard { paths: Vec<String> } => git::discard -> weft_git::Status;
+    /// Commits the staged changes (`all`: every change to tracked files); a refusing
+    /// hook's output is the error (`git`).
+    GitCommit { message: String, #[serde(default)] amend: bool, #[serde(default)] signoff: bool, #[serde(default)] all: bool } => git::commit -> weft_git::Committed;
+    /// The two texts a file's diff compares (staged: last commit and index; else the
+    /// index, or the last commit, and the file on disk).
+    GitVersions { path: String, #[serde(default)] staged: bool } => git::versions -> crate::GitVersions;
+    GitBranches => git::branches -> Vec<weft_git::Branch>;
+    /// Switches branch (`create`: a new one from HEAD); git refuses a switch that would
+    /// overwrite changes, with the files it names.
+    GitSwitch { name: String, #[serde(default)] create: bool } => git::switch -> weft_git::Status;
     /// Shares the open folder with guests: on the network over TLS (wss://, the
     /// certificate pinned by the invite links), or with `local` plain ws:// on 127.0.0.1
     /// only.

@@ -1,0 +1,94 @@
+//! Git: the folder's repository through weft-git (the user's own git). Every change
+//! returns the new status, so the panel shows what git did, not what the UI expected.
+
+use super::*;
+use crate::GitVersions;
+use weft_git::{Branch, CommitOptions, Committed, Repo, Status, Version};
+
+impl Api {
+    /// The folder's repository, looked for again while there is none.
+    fn repo(&self) -> Result<Arc<Repo>> {
+        let open = self.open()?;
+        let mut slot = open.git.lock().map_err(ApiError::internal)?;
+        if let Some(r) = slot.as_ref() {
+            return Ok(r.clone());
+        }
+        let repo = Repo::discover(open.ws.root())?.ok_or_else(|| ApiError::new(crate::ErrorCode::NotGit, "this folder is not in a git repository"))?;
+        let repo = Arc::new(repo);
+        *slot = Some(repo.clone());
+        Ok(repo)
+    }
+}
+
+pub(crate) fn status(api: &Api, _stream: Option<Stream>) -> Result<Option<Status>> {
+    match api.repo() {
+        Ok(r) => Ok(Some(r.status()?)),
+        Err(e) if e.code == crate::ErrorCode::NotGit => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+pub(crate) fn stage(api: &Api, paths: Vec<String>, _stream: Option<Stream>) -> Result<Status> {
+    let r = api.repo()?;
+    r.stage(&paths)?;
+    Ok(r.status()?)
+}
+
+pub(crate) fn unstage(api: &Api, paths: Vec<String>, _stream: Option<Stream>) -> Result<Status> {
+    let r = api.repo()?;
+    r.unstage(&paths)?;
+    Ok(r.status()?)
+}
+
+/// Discards the files' unstaged changes; what they held is kept in a checkpoint first
+/// (the timeline restores it), so a discard is never the end of anything.
+pub(crate) fn discard(api: &Api, paths: Vec<String>, _stream: Option<Stream>) -> Result<Status> {
+    let r = api.repo()?;
+    let label = match paths.as_slice() {
+        [one] => format!("Before discarding the changes to {one}"),
+        many => format!("Before discarding the changes to {} files", many.len()),
+    };
+    // Labelled first: the folder's opening checkpoint, if still to come, would hold the
+    // same state under its own name (and this one would add nothing).
+    super::checkpoints::create(api, label, None)?;
+    api.before_write();
+    r.discard(&paths)?;
+    Ok(r.status()?)
+}
+
+pub(crate) fn commit(api: &Api, message: String, amend: bool, signoff: bool, all: bool, _stream: Option<Stream>) -> Result<Committed> {
+    let r = api.repo()?;
+    // Open documents with unsaved edits are not in the commit: that is git's rule too
+    // (it commits files). The panel says so before it asks.
+    Ok(r.commit(&message, CommitOptions { amend, signoff, all })?)
+}
+
+pub(crate) fn versions(api: &Api, path: String, staged: bool, _stream: Option<Stream>) -> Result<GitVersions> {
+    let r = api.repo()?;
+    let text = |b: Option<Vec<u8>>| b.map(|b| String::from_utf8_lossy(&b).into_owned());
+    if staged {
+        return Ok(GitVersions { left: text(r.show(Version::Head, &path)?), right: text(r.show(Version::Index, &path)?) });
+    }
+    let left = match r.show(Version::Index, &path)? {
+        Some(b) => Some(b),
+        None => r.show(Version::Head, &path)?,
+    };
+    let open = api.open()?;
+    let right = match open.ws.read_bytes(&path) {
+        Ok(b) => Some(b),
+        Err(weft_fs::FsError::NotFound(_)) => None,
+        Err(e) => return Err(e.into()),
+    };
+    Ok(GitVersions { left: text(left), right: text(right) })
+}
+
+pub(crate) fn branches(api: &Api, _stream: Option<Stream>) -> Result<Vec<Branch>> {
+    Ok(api.repo()?.branches()?)
+}
+
+pub(crate) fn switch(api: &Api, name: String, create: bool, _stream: Option<Stream>) -> Result<Status> {
+    let r = api.repo()?;
+    api.before_write();
+    r.switch(&name, create)?;
+    Ok(r.status()?)
+}

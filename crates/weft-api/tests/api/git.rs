@@ -1,0 +1,75 @@
+//! Git through the API: a folder that is not a repository has no status (until `git init`),
+//! staging and committing return the new state, a refusing hook's words come back, and a
+//! discard keeps what it threw away in a checkpoint.
+
+use std::process::Command;
+
+use serde_json::{json, Value};
+
+use super::{fixture, DESKTOP};
+
+fn git(dir: &std::path::Path, args: &[&str]) -> String {
+    let out = Command::new("git").args(args).current_dir(dir).output().expect("git");
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[tokio::test]
+async fn status_stage_commit_and_a_discard_kept_in_a_checkpoint() {
+    let f = fixture(DESKTOP);
+    let d = f.ws.path();
+    let call = |v: Value| {
+        let api = f.api.clone();
+        async move { api.call(v.clone(), None).await }
+    };
+    assert_eq!(call(json!({"method": "gitStatus"})).await.expect("status"), Value::Null, "not a repository yet");
+    git(d, &["init", "-q", "-b", "main"]);
+    git(d, &["config", "user.name", "Ada"]);
+    git(d, &["config", "user.email", "ada@example.com"]);
+    let st = call(json!({"method": "gitStatus"})).await.expect("status");
+    assert_eq!(st["branch"], "main", "found once it is one: {st}");
+    assert_eq!(st["files"][0]["path"], "hello.txt");
+    assert_eq!(st["files"][0]["untracked"], true);
+
+    let st = call(json!({"method": "gitStage", "params": {"paths": ["hello.txt"]}})).await.expect("stage");
+    assert_eq!(st["files"][0]["staged"], "added", "{st}");
+    let done = call(json!({"method": "gitCommit", "params": {"message": "first"}})).await.expect("commit");
+    assert_eq!(done["summary"], "first");
+    assert_eq!(git(d, &["log", "--format=%s"]).trim(), "first");
+
+    // The timeline's first state before the edit below (a folder's first checkpoint is
+    // taken after start-up, or before the first write: here, now).
+    call(json!({"method": "checkpointCreate", "params": {"label": "start"}})).await.expect("checkpoint");
+    // The versions a diff shows, staged and not.
+    std::fs::write(d.join("hello.txt"), "hello there\n").expect("write");
+    let v = call(json!({"method": "gitVersions", "params": {"path": "hello.txt"}})).await.expect("versions");
+    assert_eq!((v["left"].as_str(), v["right"].as_str()), (Some("hello world\n"), Some("hello there\n")));
+
+    // A hook's refusal is a `git` error with the hook's words.
+    let hook = d.join(".git/hooks/commit-msg");
+    std::fs::write(&hook, "#!/bin/sh\necho 'messages must say why' >&2\nexit 1\n").expect("hook");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    let e = call(json!({"method": "gitCommit", "params": {"message": "x", "all": true}})).await.expect_err("refused");
+    assert_eq!(e.code, weft_api::ErrorCode::Git);
+    assert!(e.message.contains("messages must say why"), "{e}");
+
+    // Discard: the file is back as committed, and the timeline has what it held.
+    let before = call(json!({"method": "checkpointList"})).await.expect("list");
+    let st = call(json!({"method": "gitDiscard", "params": {"paths": ["hello.txt"]}})).await.expect("discard");
+    assert_eq!(st["files"], json!([]), "{st}");
+    assert_eq!(std::fs::read_to_string(d.join("hello.txt")).expect("read"), "hello world\n");
+    let after = call(json!({"method": "checkpointList"})).await.expect("list");
+    assert!(after.as_array().map(Vec::len) > before.as_array().map(Vec::len), "a checkpoint was taken");
+    let taken = after.as_array().expect("list").iter().find(|c| c["label"] == "Before discarding the changes to hello.txt").unwrap_or_else(|| panic!("{after}"));
+    let id = taken["id"].as_i64().expect("id");
+    let kept = call(json!({"method": "checkpointFile", "params": {"id": id, "path": "hello.txt"}})).await.expect("file");
+    assert!(kept.to_string().contains("hello there"), "the discarded text is in the checkpoint: {kept}");
+
+    // Bad paths are refused before git runs.
+    let e = call(json!({"method": "gitStage", "params": {"paths": ["../outside"]}})).await.expect_err("outside");
+    assert_eq!(e.code, weft_api::ErrorCode::OutsideWorkspace);
+}
