@@ -25,6 +25,7 @@ import { Preferences } from './workbench/settings';
 import { Updates } from './workbench/updates';
 import type { GuestBackend } from './backend/guestbackend';
 import type { GuestInfo, LiveSession } from './workbench/live';
+import { GitState } from './workbench/git';
 
 /** Requests main.ts sent before this code loaded: the root listing and the restored files. */
 export interface Preload {
@@ -46,6 +47,8 @@ export class App implements Workbench {
   private updates: Updates | null = null;
   /** The live session's bar: a guest's session, or the host's while it shares. */
   live: LiveSession | null = null;
+  /** The folder's git status (a guest's workbench has none: git is the host's). */
+  readonly git: GitState | null;
 
   constructor(
     readonly backend: Backend,
@@ -58,6 +61,7 @@ export class App implements Workbench {
     readonly guest: { info: GuestInfo; backend: GuestBackend } | null = null,
   ) {
     this.prefs = new Preferences(this, settings, this.commands);
+    this.git = guest ? null : new GitState(this);
     this.docs = new Documents(this, preload?.docs ?? null);
     this.layout = new Layout(this);
     this.session = new SessionState(this, session);
@@ -138,6 +142,8 @@ export class App implements Workbench {
     // update server asked a little later.
     if (this.guest) return;
     setTimeout(() => void this.layout.costMeter.refresh(null), 500);
+    // The tree's colours: git runs after start-up, never on its path.
+    setTimeout(() => void this.git?.refresh(), 700);
     if (this.settings().updateCheck) setTimeout(() => void this.updates?.checkQuietly(), 1500);
     // Reloaded while sharing: the session's bar comes back.
     setTimeout(() => void this.backend.collabStatus().then((s) => this.sharingChanged(s.selfLink), () => {}), 800);
@@ -360,6 +366,7 @@ export class App implements Workbench {
     }
     this.commands.register(
       { id: 'view.timeline', title: 'Show Checkpoint Timeline', run: () => this.layout.showSidebar('timeline') },
+      { id: 'view.scm', title: 'Show Source Control', key: 'Mod-Shift-g', run: () => this.layout.showSidebar('git') },
       { id: 'view.toggleAgent', title: 'Toggle Agent', key: 'Mod-Alt-i', inTerminal: true, run: () => void this.toggleAgent() },
       { id: 'collab.join', title: 'Join a Live Session…', run: () => this.join() },
     );

@@ -18,6 +18,8 @@ export interface TreeHooks {
   deleted(path: string): void;
   /** False for a guest: the files are the host's to create, move and delete. */
   editable?: boolean;
+  /** A path's git status, for its colour. */
+  mark?(path: string): string | undefined;
 }
 
 export class FileTree {
@@ -118,12 +120,24 @@ export class FileTree {
       row.classList.remove('drop-target');
       void this.drop(e, node.entry.kind === 'dir' ? node.entry.path : dirname(node.entry.path));
     });
+    this.markRow(row, entry.path);
     if (isDir && this.expanded.has(entry.path)) {
       node.expanded = true;
       if (node.children) node.children.hidden = false;
       row.classList.add('expanded');
     }
     return node;
+  }
+
+  private markRow(row: HTMLElement, path: string) {
+    const mark = this.hooks.mark?.(path);
+    if (mark) row.dataset.git = mark;
+    else delete row.dataset.git;
+  }
+
+  /** The git status changed: every row shown takes its new colour. */
+  markAll(): void {
+    for (const [path, node] of this.nodes) this.markRow(node.row, path);
   }
 
   private async toggle(node: Node, expand = !node.expanded): Promise<void> {

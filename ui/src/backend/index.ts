@@ -77,6 +77,9 @@ import type { TerminalEvent } from '../bindings/TerminalEvent';
 export type { TerminalEvent };
 export type { FsChange } from '../bindings/FsChange';
 export type { SearchHit } from '../bindings/SearchHit';
+export type { GitStatus } from '../bindings/GitStatus';
+export type { GitFileStatus } from '../bindings/GitFileStatus';
+export type { GitBranch } from '../bindings/GitBranch';
 
 /** Why a call failed: Rust's codes, and the transports' own. */
 export type FailureCode = ErrorCode | 'ipc' | 'disconnected' | 'unauthorized';
@@ -270,6 +273,17 @@ export class Backend {
   usagePrices() { return this.api.usagePrices(); }
   usageSetPrices(text: string) { return this.api.usageSetPrices({ text }); }
   suggestCommitMessage() { return this.api.suggestCommitMessage(); }
+
+  gitStatus() { return this.api.gitStatus(); }
+  gitStage(paths: string[]) { return this.api.gitStage({ paths }); }
+  gitUnstage(paths: string[]) { return this.api.gitUnstage({ paths }); }
+  gitDiscard(paths: string[]) { return this.api.gitDiscard({ paths }); }
+  gitCommit(message: string, opts: { amend?: boolean; signoff?: boolean; all?: boolean } = {}) {
+    return this.api.gitCommit({ message, amend: opts.amend ?? false, signoff: opts.signoff ?? false, all: opts.all ?? false });
+  }
+  gitVersions(path: string, staged: boolean) { return this.api.gitVersions({ path, staged }); }
+  gitBranches() { return this.api.gitBranches(); }
+  gitSwitch(name: string, create = false) { return this.api.gitSwitch({ name, create }); }
 
   /** On the network over TLS, or `local`: plain ws:// on 127.0.0.1 only. */
   collabShare(port = 0, local = false) { return this.api.collabShare({ port, local, address: null }); }

@@ -10,6 +10,7 @@ import type { Layout } from './layout';
 import type { SessionState } from './session';
 import type { Preferences } from './settings';
 import type { LiveSession } from './live';
+import type { GitState } from './git';
 
 export interface OpenAt {
   line?: number;
@@ -32,6 +33,8 @@ export interface Workbench {
   readonly guest: object | null;
   /** The live session's bar (a guest's session, or the host's while it shares). */
   readonly live: LiveSession | null;
+  /** The folder's git status (none for a guest). */
+  readonly git: GitState | null;
   /** The host started (its own link) or stopped (null) sharing. */
   sharingChanged(selfLink: string | null): Promise<void>;
   openFile(path: string, at?: OpenAt): Promise<Tab | null>;

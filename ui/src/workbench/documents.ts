@@ -146,6 +146,7 @@ export class Documents {
 
   private onDiskChanges(changes: FsChange[]) {
     const rescan = changes.some((c) => c.kind === 'rescan');
+    this.wb.git?.refreshSoon();
     this.wb.layout.tree.changed(changes.filter((c) => c.kind !== 'modified' || c.isDir).map((c) => c.path), rescan);
     for (const doc of this.docs.values()) {
       const hit = changes.find((c) => c.path === doc.path || (c.kind === 'removed' && doc.path.startsWith(c.path + '/')));

@@ -15,7 +15,7 @@ import type { Workbench } from './context';
 
 export const MAX_GROUPS = 3;
 
-export type SideView = 'explorer' | 'search' | 'timeline' | 'outline';
+export type SideView = 'explorer' | 'search' | 'timeline' | 'outline' | 'git';
 
 /** What the bars' buttons do (the App's commands). */
 export interface LayoutActions {
@@ -66,12 +66,37 @@ export class Layout {
       renamed: (from, to) => this.wb.docs.renamed(from, to),
       deleted: (p) => this.wb.docs.deleted(p),
       editable: !guest,
+      mark: (p) => this.wb.git?.marks.get(p),
+    });
+    // Git colours the tree and the tabs.
+    this.wb.git?.onChange(() => {
+      this.tree.markAll();
+      for (const g of this.groups) for (const t of g.tabs) this.markTab(t);
     });
     this.searchPanel = new SearchPanel(backend, (p, line, from, to) => void this.wb.openFile(p, { line, from, to }), guest ? null : () => this.wb.docs.confirmSaveBeforeReplace());
     const explorerBtn = h('button', { class: 'side-tab active', title: 'Explorer (Ctrl+Shift+E)' }, 'Explorer');
     const searchBtn = h('button', { class: 'side-tab', title: 'Search (Ctrl+Shift+F)' }, 'Search');
     const timelineBtn = h('button', { class: 'side-tab', title: 'Checkpoints: the timeline of every change' }, 'Timeline');
     const outlineBtn = h('button', { class: 'side-tab', title: 'Outline of the open file (Ctrl+Shift+O to jump)' }, 'Outline');
+    const gitBtn = h('button', { class: 'side-tab', title: 'Source Control (Ctrl+Shift+G)' }, 'Git');
+    const gitView = h('div', { class: 'side-view git-view', hidden: true });
+    // Loaded when first shown, like the timeline.
+    let scm: Promise<import('../scm').ScmPanel> | null = null;
+    const showGit = () => {
+      const git = this.wb.git;
+      if (!git) return;
+      scm ??= import('../scm').then(({ ScmPanel }) => {
+        const panel = new ScmPanel(backend, git, {
+          settings: () => this.wb.settings(),
+          openFile: (p) => void this.wb.openFile(p),
+          unsaved: () => this.wb.docs.dirty().map((d) => d.path),
+          saveAll: () => this.wb.docs.saveAll(),
+        });
+        gitView.append(panel.el);
+        return panel;
+      });
+      void scm.then((p) => p.focus());
+    };
     this.outline = new OutlinePanel(backend);
     const outlineView = h('div', { class: 'side-view outline-view', hidden: true }, this.outline.el);
     const explorer = h('div', { class: 'side-view explorer' },
@@ -89,6 +114,9 @@ export class Layout {
       outlineBtn.classList.toggle('active', which === 'outline');
       searchView.hidden = which !== 'search';
       timelineView.hidden = which !== 'timeline';
+      gitView.hidden = which !== 'git';
+      gitBtn.classList.toggle('active', which === 'git');
+      if (which === 'git') showGit();
       explorerBtn.classList.toggle('active', which === 'explorer');
       searchBtn.classList.toggle('active', which === 'search');
       timelineBtn.classList.toggle('active', which === 'timeline');
@@ -105,6 +133,7 @@ export class Layout {
       });
     });
     explorerBtn.addEventListener('click', () => show('explorer'));
+    gitBtn.addEventListener('click', () => show('git'));
     outlineBtn.addEventListener('click', () => {
       show('outline');
       this.outline.show(this.active);
@@ -114,7 +143,7 @@ export class Layout {
       this.searchPanel.focus();
     });
     this.showSidebar = show;
-    this.sidebar = h('aside', { class: 'sidebar' }, h('div', { class: 'side-tabs' }, explorerBtn, searchBtn, outlineBtn, guest ? null : timelineBtn), explorer, searchView, outlineView, timelineView);
+    this.sidebar = h('aside', { class: 'sidebar' }, h('div', { class: 'side-tabs' }, explorerBtn, searchBtn, guest ? null : gitBtn, outlineBtn, guest ? null : timelineBtn), explorer, searchView, gitView, outlineView, timelineView);
 
     this.groupsEl = h('div', { class: 'groups' });
     this.addGroup();
@@ -201,6 +230,7 @@ export class Layout {
       },
       requestClose: (g, tab) => void this.wb.closeTab(g, tab),
       onTabsChanged: () => {
+        for (const t of group.tabs) this.markTab(t);
         this.updateDirtyFlag();
         this.wb.session.changed();
       },
@@ -230,6 +260,13 @@ export class Layout {
     next.active?.view.focus();
     this.updateStatus(next.active);
     this.wb.session.changed();
+  }
+
+  /** A tab shows its file's git status (its colour and a letter). */
+  markTab(t: Tab): void {
+    const mark = this.wb.git?.marks.get(t.doc.path);
+    if (mark) t.tabEl.dataset.git = mark;
+    else delete t.tabEl.dataset.git;
   }
 
   /** A document's path changed: its tabs show the new name. */

@@ -1,0 +1,242 @@
+// Source Control (Ctrl+Shift+G): the branch with its upstream and ahead/behind counts, an
+// operation in progress, the commit box (Ctrl+Enter commits; the AI message one click
+// away; amend, sign-off), and the changed files as conflicts, staged, changed and
+// untracked, each with its actions (stage, unstage, discard, open) and a click for its
+// diff. Git itself runs in Rust (crates/weft-git); the status is the workbench's
+// (./workbench/git.ts). Loaded when first shown.
+
+import { h, basename, dirname } from './dom';
+import type { Backend, GitFileStatus, GitStatus, Settings } from './backend';
+import { choose, toast, errorMessage, promptText } from './dialogs';
+import { openDiff } from './diffview';
+import { markOf, type GitState } from './workbench/git';
+
+export interface ScmHooks {
+  settings(): Settings;
+  openFile(path: string): void;
+  /** Open documents with unsaved edits: a commit takes files as they are on disk. */
+  unsaved(): string[];
+  saveAll(): Promise<boolean>;
+}
+
+const LETTER: Record<string, string> = { conflicted: '!', added: 'A', modified: 'M', deleted: 'D', untracked: 'U', renamed: 'R' };
+
+export class ScmPanel {
+  readonly el: HTMLElement;
+  private headEl = h('div', { class: 'scm-head' });
+  private message: HTMLTextAreaElement;
+  private amend: HTMLInputElement;
+  private signoff: HTMLInputElement;
+  private commitBtn: HTMLButtonElement;
+  private listEl = h('div', { class: 'scm-list', role: 'tree', 'aria-label': 'Changes' });
+  private busy = false;
+
+  constructor(private backend: Backend, private git: GitState, private hooks: ScmHooks) {
+    this.message = h('textarea', { class: 'scm-message', rows: '3', placeholder: 'Message (Ctrl+Enter to commit)', 'aria-label': 'Commit message', spellcheck: 'true' });
+    this.message.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
+        e.preventDefault();
+        e.stopPropagation();
+        void this.commit();
+      }
+    });
+    this.amend = h('input', { type: 'checkbox', class: 'scm-amend', 'aria-label': 'Amend the last commit' });
+    this.signoff = h('input', { type: 'checkbox', class: 'scm-signoff', 'aria-label': 'Sign off' });
+    this.amend.addEventListener('change', () => this.render());
+    this.commitBtn = h('button', { class: 'btn small primary scm-commit', onclick: () => void this.commit() }, 'Commit');
+    const suggest = h('button', { class: 'btn small scm-suggest', title: 'Write the message for the staged changes (the commit-message model)', 'aria-label': 'Suggest a message', onclick: () => void this.suggest(suggest) }, '✦');
+    this.el = h('div', { class: 'scm', 'aria-label': 'Source Control' },
+      this.headEl,
+      h('div', { class: 'scm-box' }, this.message,
+        h('div', { class: 'scm-row' }, this.commitBtn, suggest, h('span', { class: 'spacer' }),
+          h('label', { class: 'dim', title: 'Replace the last commit' }, this.amend, ' amend'),
+          h('label', { class: 'dim', title: 'Add a Signed-off-by line' }, this.signoff, ' sign-off'))),
+      this.listEl);
+    git.onChange(() => this.render());
+    this.render();
+  }
+
+  focus(): void {
+    this.message.focus();
+    void this.git.refresh();
+  }
+
+  private render(): void {
+    const st = this.git.status;
+    if (!st) {
+      this.headEl.replaceChildren(h('span', { class: 'dim' }, 'This folder is not in a git repository.'));
+      this.listEl.replaceChildren();
+      this.commitBtn.disabled = true;
+      return;
+    }
+    this.renderHead(st);
+    const groups: [string, string, GitFileStatus[]][] = [
+      ['conflicts', 'Merge Conflicts', st.files.filter((f) => f.conflicted)],
+      ['staged', 'Staged Changes', st.files.filter((f) => f.staged)],
+      ['changes', 'Changes', st.files.filter((f) => f.unstaged)],
+      ['untracked', 'Untracked', st.files.filter((f) => f.untracked)],
+    ];
+    const staged = groups[1][2].length;
+    this.commitBtn.disabled = this.busy || (!staged && !this.amend.checked && !st.files.some((f) => f.unstaged));
+    this.commitBtn.textContent = this.amend.checked ? 'Amend' : staged ? 'Commit' : 'Commit All';
+    this.commitBtn.title = staged ? `Commit the ${staged} staged file${staged > 1 ? 's' : ''} (Ctrl+Enter)` : 'Nothing is staged: commit every change to tracked files (Ctrl+Enter)';
+    const out: HTMLElement[] = [];
+    for (const [id, title, files] of groups) {
+      if (!files.length) continue;
+      const paths = files.map((f) => f.path);
+      const actions: HTMLElement[] = [];
+      if (id === 'staged') actions.push(this.action('−', 'Unstage all', () => this.run(() => this.backend.gitUnstage(paths))));
+      else actions.push(this.action('+', id === 'conflicts' ? 'Mark all resolved (stage)' : 'Stage all', () => this.run(() => this.backend.gitStage(paths))));
+      if (id === 'changes' || id === 'untracked') actions.unshift(this.action('↺', 'Discard all', () => void this.discard(paths)));
+      out.push(h('div', { class: 'scm-group', 'data-group': id }, h('span', { class: 'scm-group-title' }, `${title}`), h('span', { class: 'scm-count' }, String(files.length)), h('span', { class: 'spacer' }), ...actions));
+      for (const f of files) out.push(this.row(f, id));
+    }
+    if (!out.length) out.push(h('div', { class: 'dim scm-clean' }, 'No changes.'));
+    this.listEl.replaceChildren(...out);
+  }
+
+  private renderHead(st: GitStatus) {
+    const branch = h('button', { class: 'scm-branch', title: 'Switch or create a branch' }, `⎇ ${st.branch ?? `detached at ${st.head?.slice(0, 7) ?? '?'}`}`);
+    branch.addEventListener('click', () => void this.branchMenu(branch));
+    const bits: (HTMLElement | string)[] = [branch];
+    if (st.upstream) bits.push(h('span', { class: 'scm-ab', title: `Against ${st.upstream}: commits to push and to pull` }, `↑${st.ahead} ↓${st.behind}`));
+    else if (st.branch) bits.push(h('span', { class: 'dim', title: 'No upstream branch is set' }, 'no upstream'));
+    if (st.state !== 'clean') bits.push(h('span', { class: 'scm-state' }, { merging: 'Merging', rebasing: 'Rebasing', cherryPicking: 'Cherry-picking', reverting: 'Reverting', bisecting: 'Bisecting' }[st.state]));
+    bits.push(h('span', { class: 'spacer' }), this.action('⟳', 'Refresh', () => void this.git.refresh()));
+    this.headEl.replaceChildren(...bits);
+  }
+
+  private action(label: string, title: string, run: () => void): HTMLElement {
+    return h('button', { class: 'icon-btn scm-action', title, 'aria-label': title, onclick: (e: Event) => { e.stopPropagation(); run(); } }, label);
+  }
+
+  private row(f: GitFileStatus, group: string): HTMLElement {
+    const mark = group === 'staged' ? markOf({ ...f, unstaged: null }) : markOf(f);
+    const actions: HTMLElement[] = [this.action('↗', 'Open the file', () => this.hooks.openFile(f.path))];
+    if (group === 'staged') actions.push(this.action('−', 'Unstage', () => this.run(() => this.backend.gitUnstage([f.path]))));
+    else {
+      if (group !== 'conflicts') actions.push(this.action('↺', 'Discard changes', () => void this.discard([f.path])));
+      actions.push(this.action('+', group === 'conflicts' ? 'Mark resolved (stage)' : 'Stage', () => this.run(() => this.backend.gitStage([f.path]))));
+    }
+    const dir = dirname(f.path);
+    const row = h('div', { class: `scm-file git-${mark}`, role: 'treeitem', 'data-path': f.path, 'data-group': group, title: f.origPath ? `${f.origPath} → ${f.path}` : f.path },
+      h('span', { class: 'scm-name' }, basename(f.path)), dir ? h('span', { class: 'scm-dir' }, dir) : '', h('span', { class: 'spacer' }), ...actions, h('span', { class: 'scm-letter' }, LETTER[mark]));
+    row.addEventListener('click', () => (group === 'conflicts' || group === 'untracked' ? this.hooks.openFile(f.path) : void this.diff(f, group === 'staged')));
+    return row;
+  }
+
+  /** A git action; its answer is the new status. */
+  private async run(action: () => Promise<GitStatus>): Promise<void> {
+    try {
+      this.git.set(await action());
+    } catch (e) {
+      toast(errorMessage(e), 'error');
+      void this.git.refresh();
+    }
+  }
+
+  private async diff(f: GitFileStatus, staged: boolean) {
+    try {
+      const v = await this.backend.gitVersions(f.path, staged);
+      const left = staged ? 'HEAD' : 'Staged / HEAD';
+      const right = staged ? 'Staged' : 'Working tree';
+      await openDiff(`${f.path} (${staged ? 'staged' : 'changes'})`, { name: `${f.origPath ?? f.path} · ${left}`, text: v.left ?? '' }, { name: `${f.path} · ${right}`, text: v.right ?? '' }, this.hooks.settings(), 'scm-diff');
+    } catch (e) {
+      toast(errorMessage(e), 'error');
+    }
+  }
+
+  private async discard(paths: string[]) {
+    const what = paths.length === 1 ? paths[0] : `${paths.length} files`;
+    const answer = await choose('Discard changes', `Discard the changes to ${what}? Untracked files are deleted. What they hold now is kept in a checkpoint (the Timeline restores it).`, [
+      { label: 'Discard', value: 'discard', danger: true },
+      { label: 'Cancel', value: 'cancel', primary: true },
+    ]);
+    if (answer === 'discard') await this.run(() => this.backend.gitDiscard(paths));
+  }
+
+  private async commit() {
+    if (this.busy) return;
+    const st = this.git.status;
+    if (!st) return;
+    const message = this.message.value;
+    if (!message.trim() && !this.amend.checked) {
+      toast('Write a commit message first (✦ Message suggests one)', 'error');
+      this.message.focus();
+      return;
+    }
+    const staged = st.files.some((f) => f.staged);
+    if (!staged && !this.amend.checked && !st.files.some((f) => f.unstaged)) {
+      toast('Nothing to commit: stage changes first', 'error');
+      return;
+    }
+    const unsaved = this.hooks.unsaved();
+    if (unsaved.length) {
+      const answer = await choose('Unsaved changes', `${unsaved.join(', ')} ha${unsaved.length > 1 ? 've' : 's'} unsaved changes, which a commit does not include. Save first?`, [
+        { label: 'Save All and Commit', value: 'save', primary: true },
+        { label: 'Commit without them', value: 'go' },
+        { label: 'Cancel', value: 'cancel' },
+      ]);
+      if (answer === 'cancel') return;
+      if (answer === 'save' && !(await this.hooks.saveAll())) return;
+    }
+    this.busy = true;
+    this.render();
+    try {
+      const done = await this.backend.gitCommit(message, { amend: this.amend.checked, signoff: this.signoff.checked, all: !staged && !this.amend.checked });
+      this.message.value = '';
+      this.amend.checked = false;
+      toast(`Committed ${done.head.slice(0, 7)}: ${done.summary}`);
+    } catch (e) {
+      // A hook's refusal: its words, whole.
+      toast(errorMessage(e), 'error');
+    } finally {
+      this.busy = false;
+      await this.git.refresh();
+    }
+  }
+
+  private async suggest(btn: HTMLButtonElement) {
+    btn.disabled = true;
+    const label = btn.textContent;
+    btn.textContent = '…';
+    try {
+      const m = await this.backend.suggestCommitMessage();
+      this.message.value = m.message;
+      this.message.focus();
+    } catch (e) {
+      toast(errorMessage(e), 'error');
+    } finally {
+      btn.disabled = false;
+      btn.textContent = label;
+    }
+  }
+
+  private async branchMenu(anchor: HTMLElement) {
+    document.querySelector('.context-menu')?.remove();
+    let branches;
+    try {
+      branches = await this.backend.gitBranches();
+    } catch (e) {
+      return toast(errorMessage(e), 'error');
+    }
+    const r = anchor.getBoundingClientRect();
+    const menu = h('div', { class: 'context-menu scm-branches', role: 'menu', style: `left:${r.left}px;top:${r.bottom + 2}px` });
+    const close = () => {
+      menu.remove();
+      document.removeEventListener('mousedown', away, true);
+    };
+    const away = (ev: Event) => !menu.contains(ev.target as Node) && close();
+    menu.append(h('button', { class: 'menu-item', role: 'menuitem', onclick: () => { close(); void this.newBranch(); } }, '+ New branch…'));
+    for (const b of branches) {
+      menu.append(h('button', { class: `menu-item${b.current ? ' current' : ''}`, role: 'menuitem', 'data-branch': b.name, title: b.subject, onclick: () => { close(); if (!b.current) void this.run(() => this.backend.gitSwitch(b.name)); } }, `${b.current ? '● ' : ''}${b.name}`));
+    }
+    document.body.append(menu);
+    document.addEventListener('mousedown', away, true);
+  }
+
+  private async newBranch() {
+    const name = await promptText('New branch (from the current commit)');
+    if (name?.trim()) await this.run(() => this.backend.gitSwitch(name.trim(), true));
+  }
+}

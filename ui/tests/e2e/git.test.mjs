@@ -1,0 +1,126 @@
+// Git end to end: headless Chromium against `weft serve` on a real repository. An edit made
+// in the editor shows in the Source Control panel and colours the tree and the tab; its
+// diff opens side by side; staging and Ctrl+Enter commit it (`git log` has the commit);
+// a file changed by another program shows up; a discard asks first, puts the file back
+// and keeps what it held in a checkpoint; a new branch is switched to.
+
+import { test, afterEach, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync, readFileSync, existsSync, rmSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { startServe, launchBrowser, waitFor as until, openPage, screenshot, assertNoPageErrors } from './harness.mjs';
+
+let ws, server, browser, page;
+const git = (...args) => execFileSync('git', args, { cwd: ws, encoding: 'utf8' });
+
+before(async () => {
+  ws = mkdtempSync(join(tmpdir(), 'weft-e2e-git-'));
+  writeFileSync(join(ws, 'app.js'), 'let x = 1;\n');
+  writeFileSync(join(ws, 'README.md'), '# Demo\n');
+  git('init', '-q', '-b', 'main');
+  git('config', 'user.name', 'Ada');
+  git('config', 'user.email', 'ada@example.com');
+  git('config', 'commit.gpgsign', 'false');
+  git('add', '-A');
+  git('commit', '-q', '-m', 'first');
+  server = await startServe(ws);
+  browser = await launchBrowser();
+  page = await openPage(browser, server.url, '.tree-row[data-path="app.js"]', { width: 1280, height: 800 });
+});
+
+after(async () => {
+  await screenshot(page, 'git-panel');
+  await browser?.close();
+  await server?.stop();
+  rmSync(ws, { recursive: true, force: true });
+});
+
+afterEach(() => assertNoPageErrors(page));
+
+const panel = () => page.locator('.scm');
+const row = (group, path) => panel().locator(`.scm-file[data-group="${group}"][data-path="${path}"]`);
+
+test('edit, see it in the panel, tree and tab, diff it, stage it and commit with Ctrl+Enter', async () => {
+  await page.locator('.tree-row[data-path="app.js"]').click();
+  await page.locator('.tab.active[data-path="app.js"]').waitFor();
+  await page.keyboard.press('Control+Shift+g');
+  await panel().waitFor();
+  await until(async () => /⎇ main/.test(await panel().locator('.scm-branch').textContent()), 'the branch shown');
+  assert.equal(await panel().locator('.scm-clean').textContent(), 'No changes.');
+
+  // Typed in the editor and saved: a change to a tracked file.
+  await page.locator('.group .pane:not([hidden]) .cm-content').click();
+  await page.keyboard.press('Control+End');
+  await page.keyboard.type('let y = 2;\n');
+  await page.keyboard.press('Control+s');
+  await row('changes', 'app.js').waitFor();
+  assert.equal(await row('changes', 'app.js').locator('.scm-letter').textContent(), 'M');
+  await until(async () => (await page.locator('.tree-row[data-path="app.js"]').getAttribute('data-git')) === 'modified', 'the tree coloured');
+  assert.equal(await page.locator('.tab[data-path="app.js"]').getAttribute('data-git'), 'modified');
+
+  // The diff, side by side: the committed text and the file on disk.
+  await row('changes', 'app.js').click();
+  const merge = page.locator('.scm-diff .cm-mergeView');
+  await merge.waitFor();
+  const sides = await merge.evaluate((el) => [...el.querySelectorAll('.cm-editor')].map((e) => [...e.querySelectorAll('.cm-line')].map((l) => l.textContent).join('\n')));
+  assert.deepEqual(sides, ['let x = 1;\n', 'let x = 1;\nlet y = 2;\n']);
+  await screenshot(page, 'git-diff');
+  await page.getByRole('button', { name: 'Close', exact: true }).click();
+
+  // Another program adds a file: it shows as untracked.
+  writeFileSync(join(ws, 'notes.txt'), 'from a terminal\n');
+  await row('untracked', 'notes.txt').waitFor();
+
+  // Stage app.js only, commit with Ctrl+Enter.
+  await row('changes', 'app.js').hover();
+  await row('changes', 'app.js').getByRole('button', { name: 'Stage', exact: true }).click();
+  await row('staged', 'app.js').waitFor();
+  assert.equal(await panel().locator('.scm-commit').textContent(), 'Commit');
+  await panel().getByRole('textbox', { name: 'Commit message' }).fill('Add y');
+  await panel().getByRole('textbox', { name: 'Commit message' }).press('Control+Enter');
+  await until(async () => (await row('staged', 'app.js').count()) === 0, 'the staged change committed');
+  assert.equal(git('log', '--format=%s').trim(), 'Add y\nfirst');
+  assert.equal(git('show', 'HEAD:app.js'), 'let x = 1;\nlet y = 2;\n');
+  assert.equal(await panel().getByRole('textbox', { name: 'Commit message' }).inputValue(), '', 'the box cleared');
+  // notes.txt was not staged: still untracked, not committed.
+  await row('untracked', 'notes.txt').waitFor();
+  await until(async () => (await page.locator('.tree-row[data-path="app.js"]').getAttribute('data-git')) === null, 'the tree plain again');
+});
+
+test('a discard asks, puts the file back, and the checkpoint keeps what it held', async () => {
+  writeFileSync(join(ws, 'README.md'), '# Demo\nwork that will be discarded\n');
+  await row('changes', 'README.md').waitFor();
+  await row('changes', 'README.md').hover();
+  await row('changes', 'README.md').getByRole('button', { name: 'Discard changes' }).click();
+  // Cancel first: nothing happens.
+  await page.getByRole('button', { name: 'Cancel' }).click();
+  assert.equal(readFileSync(join(ws, 'README.md'), 'utf8'), '# Demo\nwork that will be discarded\n');
+  await row('changes', 'README.md').hover();
+  await row('changes', 'README.md').getByRole('button', { name: 'Discard changes' }).click();
+  await page.getByRole('button', { name: 'Discard', exact: true }).click();
+  await until(async () => (await row('changes', 'README.md').count()) === 0, 'the change gone from the panel');
+  assert.equal(readFileSync(join(ws, 'README.md'), 'utf8'), '# Demo\n');
+  // The untracked file can go too (deleted).
+  await row('untracked', 'notes.txt').hover();
+  await row('untracked', 'notes.txt').getByRole('button', { name: 'Discard changes' }).click();
+  await page.getByRole('button', { name: 'Discard', exact: true }).click();
+  await until(() => !existsSync(join(ws, 'notes.txt')), 'the untracked file deleted');
+  // The timeline has the checkpoint taken before the first discard.
+  await page.locator('.side-tab', { hasText: 'Timeline' }).click();
+  await page.locator('.cp-item .cp-title', { hasText: 'Before discarding the changes to README.md' }).waitFor();
+});
+
+test('a new branch from the branch menu is checked out', async () => {
+  await page.keyboard.press('Control+Shift+g');
+  await panel().locator('.scm-branch').click();
+  await page.getByRole('menuitem', { name: '+ New branch…' }).click();
+  await page.locator('.modal-input').fill('feature/x');
+  await page.keyboard.press('Enter');
+  await until(async () => /⎇ feature\/x/.test(await panel().locator('.scm-branch').textContent()), 'on the new branch');
+  assert.equal(git('branch', '--show-current').trim(), 'feature/x');
+  await panel().locator('.scm-branch').click();
+  await page.locator('.scm-branches .menu-item[data-branch="main"]').click();
+  await until(async () => /⎇ main/.test(await panel().locator('.scm-branch').textContent()), 'back on main');
+});
