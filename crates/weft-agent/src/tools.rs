@@ -61,6 +61,10 @@ pub fn specs() -> Vec<Tool> {
           json!({"type": "object", "properties": {"path": path}, "required": ["path"]})),
         t("repo_map", "A ranked map of the workspace's most important definitions, to find your way in an unfamiliar codebase.",
           json!({"type": "object", "properties": {"tokens": {"type": "integer", "description": "Size budget, default 2048"}}})),
+        t("git_status", "The git status of the workspace: the branch, its upstream and ahead/behind counts, an operation in progress, and each changed file (staged, unstaged, untracked, conflicted).",
+          json!({"type": "object", "properties": {}})),
+        t("git_diff", "The unified diff of the workspace's uncommitted changes (staged=true: of what is staged for the next commit). Give paths to limit it.",
+          json!({"type": "object", "properties": {"staged": {"type": "boolean"}, "paths": {"type": "array", "items": path}}})),
         t("edit_file", "Replace old_string with new_string in a file. old_string must occur exactly once: include enough surrounding lines to make it unique.",
           json!({"type": "object", "properties": {"path": path, "old_string": {"type": "string"}, "new_string": {"type": "string"}}, "required": ["path", "old_string", "new_string"]})),
         t("write_file", "Create a file, or overwrite one completely, with the given content. Folders are created as needed.",
@@ -312,12 +316,63 @@ fn definition(ws: &Workspace, open: Option<&dyn OpenFiles>, path: &str, line: u3
     Some(text[start..to].to_owned())
 }
 
+/// A diff longer than this is cut (with a note): the model asks for single files then.
+const GIT_DIFF_BYTES: usize = 64 * 1024;
+
+/// Read-only git: the status and the diff, through the user's git (weft-git).
+fn git_tool(ws: &Workspace, tool: &str, input: &Value) -> Result<Outcome, Outcome> {
+    let git_err = |e: weft_git::GitError| Outcome::err(format!("git: {e}"));
+    let repo = weft_git::Repo::discover(ws.root()).map_err(git_err)?.ok_or_else(|| Outcome::err("the workspace is not in a git repository"))?;
+    if tool == "git_status" {
+        let st = repo.status().map_err(git_err)?;
+        let mut out = format!("branch: {}\n", st.branch.as_deref().unwrap_or("(detached HEAD)"));
+        if let Some(u) = &st.upstream {
+            out += &format!("upstream: {u} (ahead {}, behind {})\n", st.ahead, st.behind);
+        }
+        if st.state != weft_git::RepoState::Clean {
+            out += &format!("in progress: {:?}\n", st.state);
+        }
+        if st.files.is_empty() {
+            out += "no changes\n";
+        }
+        for f in &st.files {
+            let what = if f.conflicted {
+                "conflicted".to_owned()
+            } else if f.untracked {
+                "untracked".to_owned()
+            } else {
+                [f.staged.map(|c| format!("staged {c:?}")), f.unstaged.map(|c| format!("unstaged {c:?}"))].into_iter().flatten().collect::<Vec<_>>().join(", ").to_lowercase()
+            };
+            let from = f.orig_path.as_ref().map(|o| format!(" (from {o})")).unwrap_or_default();
+            out += &format!("{}{from}: {what}\n", f.path);
+        }
+        return Ok(Outcome::ok(out));
+    }
+    let paths: Vec<String> = input["paths"].as_array().map(|a| a.iter().filter_map(|p| p.as_str().map(str::to_owned)).collect()).unwrap_or_default();
+    for p in &paths {
+        ws.resolve(p).map_err(fs_err)?;
+    }
+    let mut diff = repo.diff(input["staged"].as_bool() == Some(true), &paths).map_err(git_err)?;
+    if diff.is_empty() {
+        diff = "no differences".into();
+    } else if diff.len() > GIT_DIFF_BYTES {
+        let mut cut = GIT_DIFF_BYTES;
+        while !diff.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        diff.truncate(cut);
+        diff += "\n[the diff is longer: ask for fewer paths]";
+    }
+    Ok(Outcome::ok(diff))
+}
+
 fn fs_err(e: weft_fs::FsError) -> Outcome {
     Outcome::err(e.to_string())
 }
 
 fn file_tool(ws: &Workspace, open: Option<&dyn OpenFiles>, tool: &str, input: &Value, index: Arc<weft_syntax::SymbolIndex>) -> Result<Outcome, Outcome> {
     match tool {
+        "git_status" | "git_diff" => git_tool(ws, tool, input),
         "list_dir" => {
             let path = input["path"].as_str().unwrap_or(".");
             let rel = if path == "." || path == "/" { "" } else { path.trim_end_matches('/') };

@@ -248,6 +248,26 @@ impl Repo {
         self.with_paths(&["add", "-A"], paths).map(drop)
     }
 
+    /// Stages `text` as the file's content, whatever the work tree holds: what staging a
+    /// hunk or some lines comes to (the editor computes the text: the staged one with those
+    /// lines taken from the work tree). The file's mode is kept (a new file is 100644).
+    pub fn stage_text(&self, path: &str, text: &[u8]) -> Result<()> {
+        self.pathspecs(&[path.to_owned()])?;
+        let full = format!("{}{}", self.prefix, path);
+        let listed = self.run(&["ls-files", "-s", "--", &format!(":(literal){path}")])?;
+        let mode = String::from_utf8_lossy(&listed).split(' ').next().filter(|m| m.len() == 6).unwrap_or("100644").to_owned();
+        if mode == "160000" {
+            return Err(GitError::Failed(format!("{path} is a submodule: stage it whole")));
+        }
+        // The blob as given: no clean filter (the text is already what the index should hold).
+        let sha = run(self.git().args(["hash-object", "-w", "--stdin", "--no-filters"]), Some(text))?;
+        let sha = String::from_utf8_lossy(&sha).trim().to_owned();
+        // Run at the repository's top: --cacheinfo takes a path from there.
+        let top = self.run(&["rev-parse", "--show-toplevel"])?;
+        let top = String::from_utf8_lossy(&top).trim().to_owned();
+        run(git_in(Path::new(&top)).args(["update-index", "--add", "--cacheinfo", &format!("{mode},{sha},{full}")]), None).map(drop)
+    }
+
     /// Takes the files out of the next commit; their changes stay in the work tree.
     pub fn unstage(&self, paths: &[String]) -> Result<()> {
         if self.head()?.is_none() {
@@ -332,6 +352,19 @@ impl Repo {
             Err(GitError::Failed(_)) => Ok(None),
             Err(e) => Err(e),
         }
+    }
+
+    /// The unified diff of the work tree against the index (`staged`: of the index against
+    /// the last commit), paths relative to the workspace, for people and models to read.
+    pub fn diff(&self, staged: bool, paths: &[String]) -> Result<String> {
+        let mut args = vec!["diff", "--no-color", "--no-ext-diff", "--relative"];
+        if staged {
+            args.push("--cached");
+        }
+        // The workspace's part of the repository unless files are named.
+        let specs = if paths.is_empty() { vec![".".to_owned()] } else { paths.to_vec() };
+        let out = self.with_paths(&args, &specs)?;
+        Ok(String::from_utf8_lossy(&out).into_owned())
     }
 
     /// The local branches, the current one marked.

@@ -288,3 +288,45 @@ fn the_status_parser_reads_porcelain_v2_records() {
     let st = weft_git::parse_status(out, "dir/");
     assert_eq!(st.files.iter().map(|f| f.path.as_str()).collect::<Vec<_>>(), ["a b.txt"]);
 }
+
+#[test]
+fn staging_one_hunk_or_one_line_puts_exactly_that_in_the_index() {
+    let (dir, repo) = repo();
+    let d = dir.path();
+    write(d, "a.txt", "ONE\ntwo\nthree\nfour\n");
+    // The editor stages the first hunk only: the index text it computed.
+    repo.stage_text("a.txt", b"ONE\ntwo\nthree\n").expect("stage hunk");
+    assert_eq!(git(d, &["show", ":a.txt"]), "ONE\ntwo\nthree\n");
+    assert_eq!(git(d, &["diff", "--cached", "--numstat"]).trim(), "1\t1\ta.txt");
+    assert_eq!(git(d, &["diff", "--numstat"]).trim(), "1\t0\ta.txt", "the other hunk is still unstaged");
+    let st = repo.status().expect("status");
+    assert_eq!((st.files[0].staged, st.files[0].unstaged), (Some(Change::Modified), Some(Change::Modified)));
+    // An executable keeps its mode; a new file is added.
+    git(d, &["update-index", "--chmod=+x", "b.txt"]);
+    repo.stage_text("b.txt", b"bee\nline\n").expect("stage");
+    assert!(git(d, &["ls-files", "-s", "b.txt"]).starts_with("100755 "));
+    repo.stage_text("src/new.rs", b"fn n() {}\n").expect("new");
+    assert_eq!(git(d, &["show", ":src/new.rs"]), "fn n() {}\n");
+    assert!(repo.stage_text("../x", b"x").is_err());
+    // From a workspace inside the repository, by its own path.
+    let sub = Repo::discover(&d.join("src")).expect("discover").expect("repo");
+    sub.stage_text("lib.rs", b"pub fn f() {}\npub fn g() {}\n").expect("sub");
+    assert_eq!(git(d, &["show", ":src/lib.rs"]), "pub fn f() {}\npub fn g() {}\n");
+}
+
+#[test]
+fn the_diff_reads_as_git_prints_it_relative_to_the_workspace() {
+    let (dir, repo) = repo();
+    let d = dir.path();
+    write(d, "src/lib.rs", "pub fn f() {}\npub fn g() {}\n");
+    write(d, "a.txt", "one\n");
+    let all = repo.diff(false, &[]).expect("diff");
+    assert!(all.contains("+pub fn g() {}") && all.contains("-two"), "{all}");
+    let one = repo.diff(false, &["a.txt".into()]).expect("diff");
+    assert!(!one.contains("lib.rs"), "{one}");
+    repo.stage(&["a.txt".into()]).expect("stage");
+    assert!(repo.diff(true, &[]).expect("cached").contains("a/a.txt"));
+    let sub = Repo::discover(&d.join("src")).expect("discover").expect("repo");
+    let rel = sub.diff(false, &[]).expect("diff");
+    assert!(rel.contains("a/lib.rs") && !rel.contains("a.txt"), "{rel}");
+}

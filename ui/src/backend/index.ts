@@ -276,6 +276,7 @@ export class Backend {
 
   gitStatus() { return this.api.gitStatus(); }
   gitStage(paths: string[]) { return this.api.gitStage({ paths }); }
+  gitStageText(path: string, text: string) { return this.api.gitStageText({ path, text }); }
   gitUnstage(paths: string[]) { return this.api.gitUnstage({ paths }); }
   gitDiscard(paths: string[]) { return this.api.gitDiscard({ paths }); }
   gitCommit(message: string, opts: { amend?: boolean; signoff?: boolean; all?: boolean } = {}) {

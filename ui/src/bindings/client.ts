@@ -118,6 +118,7 @@ export interface Results {
   suggestCommitMessage: CommitMessage;
   gitStatus: GitStatus | null;
   gitStage: GitStatus;
+  gitStageText: GitStatus;
   gitUnstage: GitStatus;
   gitDiscard: GitStatus;
   gitCommit: GitCommitted;
@@ -236,6 +237,7 @@ export function client(call: (request: Request) => Promise<unknown>) {
     suggestCommitMessage: () => call({ method: 'suggestCommitMessage' }) as Promise<Results['suggestCommitMessage']>,
     gitStatus: () => call({ method: 'gitStatus' }) as Promise<Results['gitStatus']>,
     gitStage: (params: Params<'gitStage'>) => call({ method: 'gitStage', params }) as Promise<Results['gitStage']>,
+    gitStageText: (params: Params<'gitStageText'>) => call({ method: 'gitStageText', params }) as Promise<Results['gitStageText']>,
     gitUnstage: (params: Params<'gitUnstage'>) => call({ method: 'gitUnstage', params }) as Promise<Results['gitUnstage']>,
     gitDiscard: (params: Params<'gitDiscard'>) => call({ method: 'gitDiscard', params }) as Promise<Results['gitDiscard']>,
     gitCommit: (params: Params<'gitCommit'>) => call({ method: 'gitCommit', params }) as Promise<Results['gitCommit']>,

@@ -24,6 +24,8 @@ export const compartments = {
   wrap: new Compartment(),
   font: new Compartment(),
   readOnly: new Compartment(),
+  /** The git gutter, once the folder is known to be a repository (./gitgutter.ts). */
+  git: new Compartment(),
 };
 
 // Vim bindings load only when the setting is on: most start-ups never pay for them.
@@ -112,6 +114,7 @@ export function baseExtensions(s: Settings, opts: { large: boolean; readOnly: bo
     search({ top: true }),
     keymap.of([...closeBracketsKeymap, ...defaultKeymap, ...searchKeymap, ...(own ? historyKeymap : []), ...foldKeymap, indentWithTab]),
     compartments.readOnly.of([EditorState.readOnly.of(opts.readOnly), EditorView.editable.of(!opts.readOnly || !opts.large)]),
+    compartments.git.of([]),
     ...settingsExtensions(s),
   ];
   if (!opts.large) {

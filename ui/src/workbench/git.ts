@@ -4,8 +4,12 @@
 // focus (a commit in another program), and after each git action. A folder outside any
 // repository asks again only when files change (a `git init`).
 
+import { Text } from '@codemirror/state';
 import { debounce } from '../dom';
 import type { GitFileStatus, GitStatus } from '../backend';
+import type { Tab } from '../editor/group';
+import { compartments } from '../editor/extensions';
+import { toast, errorMessage } from '../dialogs';
 import type { Workbench } from './context';
 
 /** How a path shows: the strongest of its changes. */
@@ -26,6 +30,11 @@ export class GitState {
   /** Each changed file's mark, and each folder above one ('modified'). */
   marks = new Map<string, GitMark>();
   private listeners = new Set<() => void>();
+  /** Each open file's staged text as the gutter compares it (asked again on each change). */
+  private bases = new Map<string, Promise<Text | null>>();
+  private gutter: Promise<typeof import('../editor/gitgutter')> | null = null;
+  /** Views that have the gutter, with the base they were last given. */
+  private guttered = new WeakMap<object, Text | null>();
   private asking = false;
   private again = false;
   readonly refreshSoon = debounce(() => void this.refresh(), 300);
@@ -72,6 +81,46 @@ export class GitState {
       }
     }
     this.marks = marks;
+    // Staging, a commit or a checkout changes what the gutters compare against.
+    this.bases.clear();
     for (const l of this.listeners) l();
+  }
+
+  /**
+   * Gives a tab's editor its git gutter against the file's staged (or committed) text.
+   * Nothing outside a repository, for large files, or for a file git does not track.
+   */
+  decorate(tab: Tab): void {
+    const doc = tab.doc;
+    if (!this.status || !doc.bound || doc.shared) return;
+    const path = doc.path;
+    let base = this.bases.get(path);
+    if (!base) {
+      base = this.wb.backend.gitVersions(path, false).then(
+        (v) => (v.left === null ? null : Text.of((doc.lineEnding === 'crlf' ? v.left.replace(/\r\n/g, '\n') : v.left).split('\n'))),
+        () => null,
+      );
+      this.bases.set(path, base);
+    }
+    this.gutter ??= import('../editor/gitgutter');
+    void Promise.all([base, this.gutter]).then(([text, mod]) => {
+      const view = tab.view;
+      if (!view.dom.isConnected && !doc.views.has(view)) return;
+      const effects = [];
+      if (!this.guttered.has(view)) effects.push(compartments.git.reconfigure(mod.gitGutter({ stage: (t) => this.stageText(tab, t), separateUndo: () => doc.bound?.undo.stopCapturing() })));
+      else if (this.guttered.get(view) === text) return;
+      this.guttered.set(view, text);
+      effects.push(mod.setGitBase.of(text));
+      view.dispatch({ effects });
+    });
+  }
+
+  private async stageText(tab: Tab, text: string): Promise<void> {
+    const crlf = tab.doc.lineEnding === 'crlf';
+    try {
+      this.set(await this.wb.backend.gitStageText(tab.doc.path, crlf ? text.replace(/\n/g, '\r\n') : text));
+    } catch (e) {
+      toast(errorMessage(e), 'error');
+    }
   }
 }

@@ -267,6 +267,7 @@ export class Layout {
     const mark = this.wb.git?.marks.get(t.doc.path);
     if (mark) t.tabEl.dataset.git = mark;
     else delete t.tabEl.dataset.git;
+    this.wb.git?.decorate(t);
   }
 
   /** A document's path changed: its tabs show the new name. */

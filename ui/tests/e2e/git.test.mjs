@@ -1,6 +1,7 @@
 // Git end to end: headless Chromium against `weft serve` on a real repository. An edit made
 // in the editor shows in the Source Control panel and colours the tree and the tab; its
 // diff opens side by side; staging and Ctrl+Enter commit it (`git log` has the commit);
+// the gutter marks changed lines as you type, and stages or reverts one hunk;
 // a file changed by another program shows up; a discard asks first, puts the file back
 // and keeps what it held in a checkpoint; a new branch is switched to.
 
@@ -89,7 +90,51 @@ test('edit, see it in the panel, tree and tab, diff it, stage it and commit with
   await until(async () => (await page.locator('.tree-row[data-path="app.js"]').getAttribute('data-git')) === null, 'the tree plain again');
 });
 
+test('the gutter marks changed lines as you type; one hunk is staged from it, another reverted', async () => {
+  writeFileSync(join(ws, 'list.txt'), Array.from({ length: 30 }, (_, i) => `line ${i + 1}`).join('\n') + '\n');
+  git('add', 'list.txt');
+  git('commit', '-q', '-m', 'list');
+  await page.locator('.side-tab', { hasText: 'Explorer' }).click();
+  await page.locator('.tree-row[data-path="list.txt"]').click();
+  await page.locator('.tab.active[data-path="list.txt"]').waitFor();
+  const pane = page.locator('.group .pane:not([hidden])');
+  await pane.locator('.cm-git-gutter').waitFor();
+  assert.equal(await pane.locator('.cm-git-mark').count(), 0, 'no marks on a clean file');
+  // Two separate edits, unsaved: the gutter follows the editor, not the disk.
+  await pane.locator('.cm-content').click();
+  await page.keyboard.press('Control+Home');
+  await page.keyboard.press('End');
+  await page.keyboard.type(' changed');
+  await page.keyboard.press('Control+End');
+  await page.keyboard.type('line 31\n');
+  await until(async () => (await pane.locator('.cm-git-modified').count()) === 1 && (await pane.locator('.cm-git-added').count()) === 1, 'a changed and an added line marked');
+  await screenshot(page, 'git-gutter');
+  // Stage the first hunk from its popup: the index holds exactly that change.
+  await pane.locator('.cm-git-modified').click();
+  await page.locator('.cm-git-hunk').waitFor();
+  assert.equal(await page.locator('.cm-git-old').textContent(), 'line 1');
+  await page.locator('.cm-git-stage').click();
+  await until(() => git('show', ':list.txt').startsWith('line 1 changed\n'), 'the hunk staged');
+  assert.equal(git('show', ':list.txt'), git('show', 'HEAD:list.txt').replace('line 1\n', 'line 1 changed\n'), 'only that hunk');
+  // The staged hunk is no longer marked; the added line still is. Revert it from its popup.
+  await until(async () => (await pane.locator('.cm-git-modified').count()) === 0, 'the staged hunk unmarked');
+  await pane.locator('.cm-git-added').click();
+  await page.locator('.cm-git-revert').click();
+  await until(async () => (await pane.locator('.cm-git-mark').count()) === 0, 'nothing left to mark');
+  const text = await pane.locator('.cm-content').evaluate((el) => [...el.querySelectorAll('.cm-line')].map((l) => l.textContent).join('\n'));
+  assert.ok(!text.includes('line 31') && text.startsWith('line 1 changed'), text);
+  // Undo brings the reverted line back (a revert is an edit like any other).
+  await page.keyboard.press('Control+z');
+  await until(async () => (await pane.locator('.cm-git-added').count()) === 1, 'the revert undone');
+  await page.keyboard.press('Control+s');
+  // Saved: staged (the first hunk) and changed (the line added) at once.
+  await page.keyboard.press('Control+Shift+g');
+  await row('changes', 'list.txt').waitFor();
+  await row('staged', 'list.txt').waitFor();
+});
+
 test('a discard asks, puts the file back, and the checkpoint keeps what it held', async () => {
+  await page.keyboard.press('Control+Shift+g');
   writeFileSync(join(ws, 'README.md'), '# Demo\nwork that will be discarded\n');
   await row('changes', 'README.md').waitFor();
   await row('changes', 'README.md').hover();

@@ -601,3 +601,36 @@ async fn a_redirect_into_weft_own_folders_is_asked_about() {
     assert_eq!(s.approver.1.lock().expect("asked").len(), 1, "asked");
     assert!(!s.root.join("dot/weft/settings.json").exists(), "declined: not written");
 }
+
+/// The agent sees `git status` and the working tree's diff as tools, without asking (they
+/// read), and is told plainly when the folder is not a repository.
+#[tokio::test]
+async fn the_git_tools_show_status_and_diff() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let home = ScratchHome::new();
+    let tb = home.toolbox(Arc::new(weft_fs::Workspace::open(d).expect("ws")));
+    let c = CancellationToken::new();
+    let none = tb.run("git_status", &json!({}), &c).await;
+    assert!(none.is_error && none.content.contains("not in a git repository"), "{none:?}");
+    let git = |args: &[&str]| assert!(std::process::Command::new("git").args(args).current_dir(d).status().expect("git").success());
+    git(&["init", "-q", "-b", "main"]);
+    std::fs::write(d.join("a.txt"), "one\n").expect("write");
+    git(&["add", "a.txt"]);
+    git(&["-c", "user.name=A", "-c", "user.email=a@b", "commit", "-q", "-m", "first"]);
+    std::fs::write(d.join("a.txt"), "one\ntwo\n").expect("write");
+    std::fs::write(d.join("new.txt"), "new\n").expect("write");
+    let st = tb.run("git_status", &json!({}), &c).await;
+    assert!(!st.is_error, "{st:?}");
+    assert!(st.content.contains("branch: main") && st.content.contains("a.txt: unstaged modified") && st.content.contains("new.txt: untracked"), "{}", st.content);
+    let diff = tb.run("git_diff", &json!({}), &c).await;
+    assert!(diff.content.contains("+two"), "{}", diff.content);
+    let staged = tb.run("git_diff", &json!({"staged": true}), &c).await;
+    assert_eq!(staged.content, "no differences");
+    let outside = tb.run("git_diff", &json!({"paths": ["../etc"]}), &c).await;
+    assert!(outside.is_error, "{outside:?}");
+    let policy = weft_agent::Policy::default();
+    for t in ["git_status", "git_diff"] {
+        assert_eq!(policy.tools.get(t), Some(&weft_agent::Rule::Allow), "{t} reads: allowed by default");
+    }
+}

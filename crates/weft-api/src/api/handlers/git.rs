@@ -34,6 +34,13 @@ pub(crate) fn stage(api: &Api, paths: Vec<String>, _stream: Option<Stream>) -> R
     Ok(r.status()?)
 }
 
+/// Stages `text` as the file's content (a hunk or lines staged from the editor).
+pub(crate) fn stage_text(api: &Api, path: String, text: String, _stream: Option<Stream>) -> Result<Status> {
+    let r = api.repo()?;
+    r.stage_text(&path, text.as_bytes())?;
+    Ok(r.status()?)
+}
+
 pub(crate) fn unstage(api: &Api, paths: Vec<String>, _stream: Option<Stream>) -> Result<Status> {
     let r = api.repo()?;
     r.unstage(&paths)?;

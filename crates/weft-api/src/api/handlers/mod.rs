@@ -262,6 +262,9 @@ methods! {
     GitStatus => git::status -> Option<weft_git::Status>;
     /// Stages files (new, changed, deleted) as they are on disk; the new status.
     GitStage { paths: Vec<String> } => git::stage -> weft_git::Status;
+    /// Stages `text` as the file's content: a hunk or some lines staged from the editor
+    /// (the staged text with those lines taken from the editor's).
+    GitStageText { path: String, text: String } => git::stage_text -> weft_git::Status;
     /// Takes files out of the next commit (their changes stay on disk).
     GitUnstage { paths: Vec<String> } => git::unstage -> weft_git::Status;
     /// Puts files back as staged or committed (untracked ones are deleted), after a
