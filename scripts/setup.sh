@@ -10,7 +10,7 @@ SUDO=""
 APT_PACKAGES=(libwebkit2gtk-4.1-dev build-essential curl wget file libxdo-dev libssl-dev
   libayatana-appindicator3-dev librsvg2-dev xvfb xauth webkit2gtk-driver xdotool
   libdbus-1-dev pkg-config)
-[ "${WEFT_SETUP_TESTS:-0}" = 1 ] && APT_PACKAGES+=(chromium ripgrep dbus-daemon gnome-keyring libsecret-tools mingw-w64 wine wine64)
+[ "${WEFT_SETUP_TESTS:-0}" = 1 ] && APT_PACKAGES+=(chromium ripgrep dbus-daemon gnome-keyring libsecret-tools mingw-w64 wine wine64 clangd git)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -26,6 +26,11 @@ echo "==> npm: UI dependencies"
 # `npm ci` refuses lockfiles whose optional per-platform packages the registry lacks;
 # `npm install` still installs the locked versions.
 (cd ui && npm install --no-audit --no-fund --loglevel=error)
+
+if [ "${WEFT_SETUP_TESTS:-0}" = 1 ]; then
+  echo "==> npm: the language servers the LSP tests run against"
+  (cd scripts/language-servers && npm install --no-audit --no-fund --loglevel=error)
+fi
 
 echo "==> vite: building the UI"
 (cd ui && npx vite build --logLevel warn)

@@ -1,0 +1,766 @@
+//! Language servers for a workspace: which server speaks which language (the built-in
+//! list, plus any configured), each started on demand when a file of its language opens
+//! and the server is installed (else one notice with the install hint), restarted with
+//! backoff when it crashes (its documents opened again, so diagnostics come back), shut
+//! down with the workspace. Documents are synced whole on each change (servers differ in
+//! their incremental support; a full text is always right); positions are UTF-16, as the
+//! protocol's default and as the editor counts. Diagnostics and server states are events;
+//! requests (hover, definition, completion, references) return plain shapes.
+//!
+//! The connection itself is ./rpc.rs. A server's stderr goes to the log.
+
+pub mod rpc;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use rpc::{Connection, Notification, RpcError};
+use serde::Serialize;
+use serde_json::{json, Value};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::sync::{broadcast, mpsc, Notify};
+use tracing::{info, warn};
+
+/// How long a server may take to answer `initialize` (a big TypeScript project is slow).
+const INIT_TIMEOUT: Duration = Duration::from_secs(60);
+/// A request's answer is waited for this long; an editor request must never hang.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// Crashes within this window count towards giving up.
+const CRASH_WINDOW: Duration = Duration::from_secs(120);
+const MAX_CRASHES: usize = 5;
+
+#[derive(Debug, Clone, thiserror::Error, PartialEq)]
+pub enum LspError {
+    #[error("no language server for {0}")]
+    NoServer(String),
+    #[error("{0} is not installed: {1}")]
+    Missing(String, String),
+    #[error("the language server stopped: {0}")]
+    Failed(String),
+    #[error("{0}")]
+    Rpc(#[from] RpcError),
+}
+
+/// A server: its command, the languages it serves and how to install it.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServerSpec {
+    pub name: String,
+    pub command: String,
+    #[serde(default)]
+    pub args: Vec<String>,
+    /// LSP language ids (`typescript`, `python`…).
+    pub languages: Vec<String>,
+    #[serde(default)]
+    pub initialization_options: Option<Value>,
+    #[serde(default)]
+    pub install_hint: String,
+}
+
+fn spec(name: &str, command: &str, args: &[&str], languages: &[&str], hint: &str) -> ServerSpec {
+    ServerSpec { name: name.into(), command: command.into(), args: args.iter().map(|s| s.to_string()).collect(), languages: languages.iter().map(|s| s.to_string()).collect(), initialization_options: None, install_hint: hint.into() }
+}
+
+/// The servers Weft knows, in order of preference per language.
+pub fn builtin_specs() -> Vec<ServerSpec> {
+    vec![
+        spec("typescript-language-server", "typescript-language-server", &["--stdio"], &["typescript", "typescriptreact", "javascript", "javascriptreact"], "npm install -g typescript-language-server typescript"),
+        spec("pyright", "pyright-langserver", &["--stdio"], &["python"], "npm install -g pyright (or pip install pyright)"),
+        spec("basedpyright", "basedpyright-langserver", &["--stdio"], &["python"], "pip install basedpyright"),
+        spec("pylsp", "pylsp", &[], &["python"], "pip install python-lsp-server"),
+        spec("rust-analyzer", "rust-analyzer", &[], &["rust"], "rustup component add rust-analyzer"),
+        spec("gopls", "gopls", &[], &["go"], "go install golang.org/x/tools/gopls@latest"),
+        spec("clangd", "clangd", &[], &["c", "cpp"], "apt install clangd (or your platform's LLVM package)"),
+    ]
+}
+
+/// The LSP language id of a file, by its name.
+pub fn language_of(path: &str) -> Option<&'static str> {
+    let ext = path.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase())?;
+    Some(match ext.as_str() {
+        "ts" | "mts" | "cts" => "typescript",
+        "tsx" => "typescriptreact",
+        "js" | "mjs" | "cjs" => "javascript",
+        "jsx" => "javascriptreact",
+        "py" | "pyi" => "python",
+        "rs" => "rust",
+        "go" => "go",
+        "c" | "h" => "c",
+        "cc" | "cpp" | "cxx" | "hpp" | "hh" | "hxx" => "cpp",
+        _ => return None,
+    })
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "LspSeverity"))]
+pub enum Severity {
+    Error,
+    Warning,
+    Info,
+    Hint,
+}
+
+/// A diagnostic, positions as the protocol gives them (0-based lines, UTF-16 columns).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "LspDiagnostic"))]
+pub struct Diagnostic {
+    pub line: u32,
+    pub character: u32,
+    pub end_line: u32,
+    pub end_character: u32,
+    pub severity: Severity,
+    pub message: String,
+    pub source: Option<String>,
+    pub code: Option<String>,
+}
+
+/// A place in a file of the workspace (a definition, a reference).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "LspLocation"))]
+pub struct Location {
+    /// Workspace-relative; outside the workspace: absolute.
+    pub path: String,
+    pub line: u32,
+    pub character: u32,
+    pub end_line: u32,
+    pub end_character: u32,
+}
+
+/// A completion item, as much as the editor shows and applies.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "LspCompletion"))]
+pub struct Completion {
+    pub label: String,
+    /// The protocol's CompletionItemKind (1 text … 25 type parameter).
+    pub kind: Option<u32>,
+    pub detail: Option<String>,
+    pub documentation: Option<String>,
+    /// What to insert (the label when the server gives nothing else).
+    pub insert: String,
+    /// The range the insert replaces, when the server names one (same line as the cursor).
+    pub replace_from: Option<u32>,
+    pub replace_to: Option<u32>,
+    pub sort_text: Option<String>,
+    pub filter_text: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "LspServerState"))]
+pub enum ServerState {
+    Starting,
+    Running,
+    /// It crashed and is being started again.
+    Restarting,
+    /// Not installed: the message has the install hint.
+    Missing,
+    /// Gave up after crashing repeatedly (or it never initialised).
+    Failed,
+    Stopped,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase", tag = "kind")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "LspEvent"))]
+pub enum LspEvent {
+    /// A file's diagnostics, all of them (replacing the previous ones).
+    Diagnostics { path: String, diagnostics: Vec<Diagnostic> },
+    Server { server: String, state: ServerState, message: String },
+}
+
+struct Running {
+    conn: Arc<Connection>,
+    caps: Value,
+    child: Mutex<Option<tokio::process::Child>>,
+}
+
+enum Slot {
+    Starting(Arc<Notify>),
+    Running(Arc<Running>),
+    Missing(String),
+    Failed(String),
+}
+
+struct Doc {
+    lang: &'static str,
+    version: i32,
+    text: String,
+}
+
+struct State {
+    servers: HashMap<String, Slot>,
+    docs: HashMap<String, Doc>,
+    crashes: HashMap<String, Vec<Instant>>,
+    stopped: bool,
+}
+
+/// The language servers of one workspace.
+pub struct Lsp {
+    root: PathBuf,
+    specs: Vec<ServerSpec>,
+    /// Where servers are looked for besides the PATH (the workspace's node_modules/.bin).
+    search: Vec<PathBuf>,
+    state: Arc<Mutex<State>>,
+    events: broadcast::Sender<LspEvent>,
+    me: std::sync::Weak<Lsp>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Lsp {
+    /// `configured` servers come before the built-in ones (a language's first installed
+    /// server is used).
+    pub fn new(root: &Path, configured: Vec<ServerSpec>, search: Vec<PathBuf>) -> Arc<Lsp> {
+        let mut specs = configured;
+        specs.extend(builtin_specs());
+        let mut search = search;
+        search.push(root.join("node_modules").join(".bin"));
+        let (events, _) = broadcast::channel(1024);
+        Arc::new_cyclic(|me| Lsp {
+            root: root.to_owned(),
+            specs,
+            search,
+            state: Arc::new(Mutex::new(State { servers: HashMap::new(), docs: HashMap::new(), crashes: HashMap::new(), stopped: false })),
+            events,
+            me: me.clone(),
+        })
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<LspEvent> {
+        self.events.subscribe()
+    }
+
+    fn emit(&self, e: LspEvent) {
+        let _ = self.events.send(e);
+    }
+
+    /// The server for a language: the first configured or built-in one that is installed
+    /// (else the first, to say it is missing).
+    fn spec_for(&self, lang: &str) -> Option<(ServerSpec, Option<PathBuf>)> {
+        let candidates: Vec<&ServerSpec> = self.specs.iter().filter(|s| s.languages.iter().any(|l| l == lang)).collect();
+        for s in &candidates {
+            if let Some(p) = self.find(&s.command) {
+                return Some(((*s).clone(), Some(p)));
+            }
+        }
+        candidates.first().map(|s| ((*s).clone(), None))
+    }
+
+    fn find(&self, command: &str) -> Option<PathBuf> {
+        let p = Path::new(command);
+        if p.is_absolute() {
+            return p.is_file().then(|| p.to_owned());
+        }
+        let path = std::env::var_os("PATH").unwrap_or_default();
+        let dirs = self.search.iter().cloned().chain(std::env::split_paths(&path));
+        let exts: &[&str] = if cfg!(windows) { &["", ".exe", ".cmd", ".bat"] } else { &[""] };
+        for d in dirs {
+            for e in exts {
+                let c = d.join(format!("{command}{e}"));
+                if c.is_file() {
+                    return Some(c);
+                }
+            }
+        }
+        None
+    }
+
+    /// A file was opened (its text as the editor holds it).
+    pub fn open(&self, path: &str, text: String) {
+        let Some(lang) = language_of(path) else { return };
+        let Some((spec, found)) = self.spec_for(lang) else { return };
+        let running = {
+            let mut st = lock(&self.state);
+            if st.stopped {
+                return;
+            }
+            st.docs.insert(path.to_owned(), Doc { lang, version: 1, text: text.clone() });
+            match st.servers.get(&spec.name) {
+                Some(Slot::Running(r)) => Some(r.clone()),
+                Some(_) => None,
+                None => {
+                    match found {
+                        Some(bin) => {
+                            st.servers.insert(spec.name.clone(), Slot::Starting(Arc::new(Notify::new())));
+                            self.spawn_start(spec.clone(), bin, Duration::ZERO);
+                        }
+                        None => {
+                            let msg = format!("{} is not installed: {}", spec.command, spec.install_hint);
+                            st.servers.insert(spec.name.clone(), Slot::Missing(msg.clone()));
+                            drop(st);
+                            self.emit(LspEvent::Server { server: spec.name.clone(), state: ServerState::Missing, message: msg });
+                        }
+                    }
+                    None
+                }
+            }
+        };
+        if let Some(r) = running {
+            r.conn.notify("textDocument/didOpen", json!({"textDocument": {"uri": self.uri(path), "languageId": lang, "version": 1, "text": text}}));
+        }
+    }
+
+    /// The file's text changed (the whole new text).
+    pub fn change(&self, path: &str, text: String) {
+        let (version, running) = {
+            let mut st = lock(&self.state);
+            let Some(doc) = st.docs.get_mut(path) else { return };
+            if doc.text == text {
+                return;
+            }
+            doc.version += 1;
+            doc.text = text.clone();
+            let (v, lang) = (doc.version, doc.lang);
+            (v, self.running_for(&st, lang))
+        };
+        if let Some(r) = running {
+            r.conn.notify("textDocument/didChange", json!({"textDocument": {"uri": self.uri(path), "version": version}, "contentChanges": [{"text": text}]}));
+        }
+    }
+
+    pub fn close(&self, path: &str) {
+        let running = {
+            let mut st = lock(&self.state);
+            let Some(doc) = st.docs.remove(path) else { return };
+            self.running_for(&st, doc.lang)
+        };
+        if let Some(r) = running {
+            r.conn.notify("textDocument/didClose", json!({"textDocument": {"uri": self.uri(path)}}));
+        }
+        self.emit(LspEvent::Diagnostics { path: path.to_owned(), diagnostics: vec![] });
+    }
+
+    fn running_for(&self, st: &State, lang: &str) -> Option<Arc<Running>> {
+        let (spec, _) = self.spec_for(lang)?;
+        match st.servers.get(&spec.name) {
+            Some(Slot::Running(r)) => Some(r.clone()),
+            _ => None,
+        }
+    }
+
+    /// The running server for `path`'s language, waiting while it starts.
+    async fn server_for(&self, path: &str) -> Result<Arc<Running>, LspError> {
+        let lang = language_of(path).ok_or_else(|| LspError::NoServer(path.to_owned()))?;
+        let (spec, _) = self.spec_for(lang).ok_or_else(|| LspError::NoServer(lang.to_owned()))?;
+        let deadline = Instant::now() + INIT_TIMEOUT;
+        loop {
+            let wait = {
+                let st = lock(&self.state);
+                match st.servers.get(&spec.name) {
+                    Some(Slot::Running(r)) => return Ok(r.clone()),
+                    Some(Slot::Starting(n)) => n.clone(),
+                    Some(Slot::Missing(m)) => return Err(LspError::Missing(spec.command.clone(), m.clone())),
+                    Some(Slot::Failed(why)) => return Err(LspError::Failed(format!("{}: {why}", spec.name))),
+                    None => return Err(LspError::NoServer(format!("{lang} (no file of it is open)"))),
+                }
+            };
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(LspError::Rpc(RpcError::Timeout { method: "initialize".into(), secs: INIT_TIMEOUT.as_secs() }));
+            }
+            // Polled as well: a start that finished between the check and this wait
+            // notified nobody.
+            let _ = tokio::time::timeout(left.min(Duration::from_millis(200)), wait.notified()).await;
+        }
+    }
+
+    fn uri(&self, path: &str) -> String {
+        let p = if Path::new(path).is_absolute() { PathBuf::from(path) } else { self.root.join(path) };
+        path_to_uri(&p)
+    }
+
+    /// A URI from the server as a workspace-relative path (absolute outside it).
+    fn rel(&self, uri: &str) -> String {
+        let p = uri_to_path(uri);
+        match p.strip_prefix(&self.root) {
+            Ok(r) => r.to_string_lossy().replace('\\', "/"),
+            Err(_) => p.to_string_lossy().into_owned(),
+        }
+    }
+
+    fn spawn_start(&self, spec: ServerSpec, bin: PathBuf, delay: Duration) {
+        let Some(me) = self.me.upgrade() else { return };
+        tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
+            me.start(spec, bin).await;
+        });
+    }
+
+    async fn start(self: Arc<Self>, spec: ServerSpec, bin: PathBuf) {
+        self.emit(LspEvent::Server { server: spec.name.clone(), state: ServerState::Starting, message: format!("starting {}", spec.name) });
+        match self.launch(&spec, &bin).await {
+            Ok((running, closed)) => {
+                let docs: Option<Vec<(String, &'static str, i32, String)>> = {
+                    let mut st = lock(&self.state);
+                    if st.stopped {
+                        None
+                    } else {
+                        let prev = st.servers.insert(spec.name.clone(), Slot::Running(running.clone()));
+                        if let Some(Slot::Starting(n)) = prev {
+                            n.notify_waiters();
+                        }
+                        Some(st.docs.iter().filter(|(_, d)| spec.languages.iter().any(|l| l == d.lang)).map(|(p, d)| (p.clone(), d.lang, d.version, d.text.clone())).collect())
+                    }
+                };
+                // The workspace closed while it started.
+                let Some(docs) = docs else {
+                    shutdown(&running).await;
+                    return;
+                };
+                for (path, lang, version, text) in docs {
+                    running.conn.notify("textDocument/didOpen", json!({"textDocument": {"uri": self.uri(&path), "languageId": lang, "version": version, "text": text}}));
+                }
+                info!("lsp: {} is running", spec.name);
+                self.emit(LspEvent::Server { server: spec.name.clone(), state: ServerState::Running, message: format!("{} is running", spec.name) });
+                let me = self.clone();
+                tokio::spawn(async move {
+                    let _ = closed.await;
+                    me.exited(spec, bin, running).await;
+                });
+            }
+            Err(e) => {
+                warn!("lsp: {} failed to start: {e}", spec.name);
+                let why = format!("failed to start: {e}");
+                self.crashed(spec, bin, why);
+            }
+        }
+    }
+
+    async fn launch(&self, spec: &ServerSpec, bin: &Path) -> Result<(Arc<Running>, tokio::sync::oneshot::Receiver<()>), String> {
+        let mut cmd = tokio::process::Command::from(weft_pty::process::background_command(bin));
+        cmd.args(&spec.args).current_dir(&self.root).stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).kill_on_drop(true);
+        let mut child = cmd.spawn().map_err(|e| e.to_string())?;
+        let (stdin, stdout, stderr) = (child.stdin.take(), child.stdout.take(), child.stderr.take());
+        let (Some(stdin), Some(stdout)) = (stdin, stdout) else { return Err("no stdio".into()) };
+        if let Some(stderr) = stderr {
+            let name = spec.name.clone();
+            tokio::spawn(async move {
+                let mut lines = BufReader::new(stderr).lines();
+                while let Ok(Some(l)) = lines.next_line().await {
+                    info!(target: "lsp", "{name}: {l}");
+                }
+            });
+        }
+        let (ntx, nrx) = mpsc::unbounded_channel();
+        let (conn, closed) = Connection::start(BufReader::new(stdout), stdin, ntx);
+        self.spawn_notifications(spec.name.clone(), nrx);
+        let params = json!({
+            "processId": std::process::id(),
+            "clientInfo": {"name": "Weft"},
+            "rootUri": path_to_uri(&self.root),
+            "rootPath": self.root.to_string_lossy(),
+            "workspaceFolders": [{"uri": path_to_uri(&self.root), "name": self.root.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()}],
+            "initializationOptions": spec.initialization_options.clone().unwrap_or(Value::Null),
+            "capabilities": {
+                "general": {"positionEncodings": ["utf-16"]},
+                "workspace": {"configuration": true, "workspaceFolders": true, "applyEdit": false},
+                "window": {"workDoneProgress": false},
+                "textDocument": {
+                    "synchronization": {"didSave": false, "willSave": false, "dynamicRegistration": false},
+                    "publishDiagnostics": {"relatedInformation": false, "versionSupport": true},
+                    "hover": {"contentFormat": ["markdown", "plaintext"]},
+                    "completion": {"completionItem": {"snippetSupport": false, "documentationFormat": ["markdown", "plaintext"], "insertReplaceSupport": false}, "contextSupport": true},
+                    "definition": {"linkSupport": false},
+                    "typeDefinition": {"linkSupport": false},
+                    "implementation": {"linkSupport": false},
+                    "references": {},
+                    "rename": {"prepareSupport": false},
+                    "signatureHelp": {"signatureInformation": {"documentationFormat": ["markdown", "plaintext"]}},
+                }
+            }
+        });
+        let init = conn.request("initialize", params, INIT_TIMEOUT).await;
+        let caps = match init {
+            Ok(v) => v.get("capabilities").cloned().unwrap_or(Value::Null),
+            Err(e) => {
+                let _ = child.start_kill();
+                return Err(e.to_string());
+            }
+        };
+        conn.notify("initialized", json!({}));
+        // Some servers (pyright) wait for settings before their first analysis: none of
+        // ours, so their defaults.
+        conn.notify("workspace/didChangeConfiguration", json!({"settings": {}}));
+        Ok((Arc::new(Running { conn, caps, child: Mutex::new(Some(child)) }), closed))
+    }
+
+    fn spawn_notifications(&self, server: String, mut rx: mpsc::UnboundedReceiver<Notification>) {
+        let Some(me) = self.me.upgrade() else { return };
+        let weak = Arc::downgrade(&me);
+        drop(me);
+        tokio::spawn(async move {
+            while let Some(n) = rx.recv().await {
+                let Some(me) = weak.upgrade() else { break };
+                match n.method.as_str() {
+                    "textDocument/publishDiagnostics" => {
+                        let path = me.rel(n.params["uri"].as_str().unwrap_or(""));
+                        // Only for files still open: a late report for a closed file is stale.
+                        if !lock(&me.state).docs.contains_key(&path) {
+                            continue;
+                        }
+                        let diagnostics = n.params["diagnostics"].as_array().map(|a| a.iter().filter_map(diagnostic).collect()).unwrap_or_default();
+                        me.emit(LspEvent::Diagnostics { path, diagnostics });
+                    }
+                    "window/showMessage" if n.params["type"].as_u64() == Some(1) => {
+                        me.emit(LspEvent::Server { server: server.clone(), state: ServerState::Running, message: n.params["message"].as_str().unwrap_or("").to_owned() });
+                    }
+                    "window/logMessage" => info!(target: "lsp", "{server}: {}", n.params["message"].as_str().unwrap_or("")),
+                    _ => {}
+                }
+            }
+        });
+    }
+
+    /// The server's output ended: stopped on purpose, or crashed (started again).
+    async fn exited(self: Arc<Self>, spec: ServerSpec, bin: PathBuf, running: Arc<Running>) {
+        let status = {
+            let child = lock(&running.child).take();
+            match child {
+                Some(mut c) => c.wait().await.map(|s| s.to_string()).unwrap_or_else(|e| e.to_string()),
+                None => "stopped".into(),
+            }
+        };
+        if lock(&self.state).stopped {
+            return;
+        }
+        warn!("lsp: {} exited ({status})", spec.name);
+        self.crashed(spec, bin, format!("exited ({status})"));
+    }
+
+    fn crashed(&self, spec: ServerSpec, bin: PathBuf, why: String) {
+        let mut st = lock(&self.state);
+        if st.stopped {
+            return;
+        }
+        let now = Instant::now();
+        let times = st.crashes.entry(spec.name.clone()).or_default();
+        times.retain(|t| now.duration_since(*t) < CRASH_WINDOW);
+        times.push(now);
+        let n = times.len();
+        let notify = match st.servers.get(&spec.name) {
+            Some(Slot::Starting(n)) => Some(n.clone()),
+            _ => None,
+        };
+        if n >= MAX_CRASHES {
+            st.servers.insert(spec.name.clone(), Slot::Failed(why.clone()));
+            drop(st);
+            if let Some(w) = notify {
+                w.notify_waiters();
+            }
+            self.emit(LspEvent::Server { server: spec.name.clone(), state: ServerState::Failed, message: format!("{}: {why}; stopped after {n} crashes (reopen the folder to try again)", spec.name) });
+            return;
+        }
+        st.servers.insert(spec.name.clone(), Slot::Starting(notify.unwrap_or_else(|| Arc::new(Notify::new()))));
+        drop(st);
+        // 0.5 s, 1 s, 2 s, 4 s…
+        let delay = Duration::from_millis(500 << (n - 1).min(6));
+        self.emit(LspEvent::Server { server: spec.name.clone(), state: ServerState::Restarting, message: format!("{}: {why}; restarting in {:.1} s", spec.name, delay.as_secs_f64()) });
+        self.spawn_start(spec, bin, delay);
+    }
+
+    /// Asks the server of `path`'s language.
+    pub async fn request(&self, path: &str, method: &str, params: Value) -> Result<Value, LspError> {
+        let r = self.server_for(path).await?;
+        Ok(r.conn.request(method, params, REQUEST_TIMEOUT).await?)
+    }
+
+    fn at(&self, path: &str, line: u32, character: u32) -> Value {
+        json!({"textDocument": {"uri": self.uri(path)}, "position": {"line": line, "character": character}})
+    }
+
+    /// Hover: the server's text (Markdown), None when it has nothing there.
+    pub async fn hover(&self, path: &str, line: u32, character: u32) -> Result<Option<String>, LspError> {
+        let v = self.request(path, "textDocument/hover", self.at(path, line, character)).await?;
+        Ok(markup(&v["contents"]).filter(|s| !s.trim().is_empty()))
+    }
+
+    /// Definition (`textDocument/definition`), type definition, implementation, references.
+    pub async fn locations(&self, path: &str, method: &str, line: u32, character: u32) -> Result<Vec<Location>, LspError> {
+        let mut params = self.at(path, line, character);
+        if method == "textDocument/references" {
+            params["context"] = json!({"includeDeclaration": true});
+        }
+        let v = self.request(path, method, params).await?;
+        let items = match &v {
+            Value::Array(a) => a.clone(),
+            Value::Null => vec![],
+            one => vec![one.clone()],
+        };
+        Ok(items.iter().filter_map(|l| self.location(l)).collect())
+    }
+
+    fn location(&self, l: &Value) -> Option<Location> {
+        // Location or LocationLink.
+        let uri = l["uri"].as_str().or_else(|| l["targetUri"].as_str())?;
+        let range = if l["range"].is_object() { &l["range"] } else if l["targetSelectionRange"].is_object() { &l["targetSelectionRange"] } else { &l["targetRange"] };
+        let n = |v: &Value| v.as_u64().unwrap_or(0) as u32;
+        Some(Location { path: self.rel(uri), line: n(&range["start"]["line"]), character: n(&range["start"]["character"]), end_line: n(&range["end"]["line"]), end_character: n(&range["end"]["character"]) })
+    }
+
+    /// Completion at a position.
+    pub async fn completion(&self, path: &str, line: u32, character: u32) -> Result<Vec<Completion>, LspError> {
+        let v = self.request(path, "textDocument/completion", self.at(path, line, character)).await?;
+        let items = v.get("items").and_then(Value::as_array).or_else(|| v.as_array()).cloned().unwrap_or_default();
+        Ok(items.iter().take(500).map(completion).collect())
+    }
+
+    /// What the servers of this workspace are doing.
+    pub fn servers(&self) -> Vec<(String, ServerState)> {
+        let st = lock(&self.state);
+        st.servers
+            .iter()
+            .map(|(n, s)| {
+                let state = match s {
+                    Slot::Starting(_) => ServerState::Starting,
+                    Slot::Running(_) => ServerState::Running,
+                    Slot::Missing(_) => ServerState::Missing,
+                    Slot::Failed(_) => ServerState::Failed,
+                };
+                (n.clone(), state)
+            })
+            .collect()
+    }
+
+    /// The capabilities a running server announced (null while none runs for `path`).
+    pub fn capabilities(&self, path: &str) -> Value {
+        let st = lock(&self.state);
+        language_of(path).and_then(|l| self.running_for(&st, l)).map(|r| r.caps.clone()).unwrap_or(Value::Null)
+    }
+
+    /// Shuts every server down (the workspace closes).
+    pub async fn shutdown(&self) {
+        let running: Vec<Arc<Running>> = {
+            let mut st = lock(&self.state);
+            st.stopped = true;
+            st.servers.drain().filter_map(|(_, s)| if let Slot::Running(r) = s { Some(r) } else { None }).collect()
+        };
+        for r in running {
+            shutdown(&r).await;
+        }
+    }
+
+    /// Kills the server of `path`'s language as a crash would (tests of the restart).
+    pub fn kill_for_test(&self, path: &str) -> bool {
+        let st = lock(&self.state);
+        let Some(r) = language_of(path).and_then(|l| self.running_for(&st, l)) else { return false };
+        let mut c = lock(&r.child);
+        c.as_mut().map(|c| c.start_kill().is_ok()).unwrap_or(false)
+    }
+}
+
+async fn shutdown(r: &Running) {
+    let _ = r.conn.request("shutdown", Value::Null, Duration::from_secs(2)).await;
+    r.conn.notify("exit", Value::Null);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    if let Some(mut c) = lock(&r.child).take() {
+        let _ = c.start_kill();
+    }
+}
+
+fn diagnostic(d: &Value) -> Option<Diagnostic> {
+    let r = &d["range"];
+    let n = |v: &Value| v.as_u64().unwrap_or(0) as u32;
+    Some(Diagnostic {
+        line: n(&r["start"]["line"]),
+        character: n(&r["start"]["character"]),
+        end_line: n(&r["end"]["line"]),
+        end_character: n(&r["end"]["character"]),
+        severity: match d["severity"].as_u64() {
+            Some(2) => Severity::Warning,
+            Some(3) => Severity::Info,
+            Some(4) => Severity::Hint,
+            _ => Severity::Error,
+        },
+        message: d["message"].as_str()?.to_owned(),
+        source: d["source"].as_str().map(str::to_owned),
+        code: match &d["code"] {
+            Value::String(s) => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        },
+    })
+}
+
+/// Hover contents (MarkupContent, MarkedString or an array of them) as Markdown.
+fn markup(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Array(a) => Some(a.iter().filter_map(markup).collect::<Vec<_>>().join("\n\n")),
+        Value::Object(o) => {
+            let value = o.get("value")?.as_str()?;
+            match o.get("language").and_then(Value::as_str) {
+                Some(lang) => Some(format!("```{lang}\n{value}\n```")),
+                None => Some(value.to_owned()),
+            }
+        }
+        _ => None,
+    }
+}
+
+fn completion(c: &Value) -> Completion {
+    let label = c["label"].as_str().unwrap_or("").to_owned();
+    let edit = &c["textEdit"];
+    let range = if edit["range"].is_object() { &edit["range"] } else { &edit["replace"] };
+    let (from, to) = if range.is_object() { (range["start"]["character"].as_u64().map(|v| v as u32), range["end"]["character"].as_u64().map(|v| v as u32)) } else { (None, None) };
+    let insert = edit["newText"].as_str().or_else(|| c["insertText"].as_str()).unwrap_or(&label).to_owned();
+    Completion {
+        kind: c["kind"].as_u64().map(|k| k as u32),
+        detail: c["detail"].as_str().map(str::to_owned),
+        documentation: markup(&c["documentation"]),
+        insert,
+        replace_from: from,
+        replace_to: to,
+        sort_text: c["sortText"].as_str().map(str::to_owned),
+        filter_text: c["filterText"].as_str().map(str::to_owned),
+        label,
+    }
+}
+
+/// `file://` URI of an absolute path, percent-encoding what a URI path cannot hold.
+pub fn path_to_uri(p: &Path) -> String {
+    let s = p.to_string_lossy().replace('\\', "/");
+    let mut out = String::from("file://");
+    if !s.starts_with('/') {
+        out.push('/');
+    }
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => out.push(b as char),
+            b':' if cfg!(windows) => out.push(':'),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+pub fn uri_to_path(uri: &str) -> PathBuf {
+    let s = uri.strip_prefix("file://").unwrap_or(uri);
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    let mut path = String::from_utf8_lossy(&out).into_owned();
+    // file:///C:/x on Windows.
+    if cfg!(windows) && path.len() > 2 && path.as_bytes()[0] == b'/' && path.as_bytes()[2] == b':' {
+        path.remove(0);
+    }
+    PathBuf::from(path)
+}
