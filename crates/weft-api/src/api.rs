@@ -85,6 +85,8 @@ struct OpenWorkspace {
     /// The folder's git repository, found on the first git request (and looked for again
     /// while there is none: a `git init` in the terminal makes one).
     git: Mutex<Option<Arc<weft_git::Repo>>>,
+    /// The folder's language servers (none starts before the UI's first frame).
+    lsp: Arc<weft_lsp::Lsp>,
 }
 
 type Result<T> = std::result::Result<T, ApiError>;
@@ -144,6 +146,11 @@ impl Api {
             docs.before_writes(Arc::new(move || c.baseline()));
         }
         let editors = Arc::new(crate::docs::Editors::default());
+        // Language servers: the user's configured ones first; none starts before ready.
+        let lsp = weft_lsp::Lsp::held(ws.root(), self.settings().0.language_servers.clone(), vec![]);
+        editors.set_lsp(lsp.clone());
+        let held = lsp.clone();
+        self.inner.startup.after_ready("language servers", move || held.release());
         let (sx, ws2, d, eds) = (syntax.clone(), ws.clone(), docs.clone(), editors.clone());
         let watcher = Watcher::start(ws.clone(), Default::default(), move |changes| {
             // A file moved by another program: its open document (and editors) follow.
@@ -188,7 +195,7 @@ impl Api {
         info!(root = %info.root, "workspace opened in {:.1} ms", t.elapsed().as_secs_f64() * 1e3);
         self.remember_recent(&info);
         *self.inner.workspace.write().map_err(ApiError::internal)? =
-            Some(Arc::new(OpenWorkspace { ws, checkpoints, _watcher: watcher, listeners, finder, syntax, agents, collab, docs, editors, _merging: merging, git: Mutex::default() }));
+            Some(Arc::new(OpenWorkspace { ws, checkpoints, _watcher: watcher, listeners, finder, syntax, agents, collab, docs, editors, _merging: merging, git: Mutex::default(), lsp }));
         Ok(info)
     }
 

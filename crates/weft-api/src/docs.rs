@@ -57,6 +57,11 @@ pub enum DocEvent {
     /// document follows it, and so should the editor's tab.
     #[serde(rename_all = "camelCase")]
     Renamed { from: String, to: String },
+    /// The language server's diagnostics for the file (all of them, replacing the last):
+    /// positions as the protocol gives them (0-based lines, UTF-16 columns) for the text
+    /// the server was last sent.
+    #[serde(rename_all = "camelCase")]
+    Diagnostics { diagnostics: Vec<weft_lsp::Diagnostic> },
 }
 
 /// -> docSave
@@ -94,6 +99,10 @@ struct Editor {
 pub struct Editors {
     open: Mutex<HashMap<u64, Editor>>,
     analysed: Mutex<HashMap<String, Analysed>>,
+    /// The workspace's language servers: a document held by an editor is theirs too.
+    lsp: std::sync::OnceLock<Arc<weft_lsp::Lsp>>,
+    /// Each open file's latest diagnostics, for an editor that opens it later.
+    diagnostics: Mutex<HashMap<String, Vec<weft_lsp::Diagnostic>>>,
 }
 
 /// A document's code intelligence, following the document's own transactions.
@@ -103,7 +112,15 @@ struct Analysed {
     editors: usize,
     frames: tokio::sync::watch::Receiver<Option<Arc<DocEvent>>>,
     worker: tokio::task::JoinHandle<()>,
+    /// Sends the document's changes to its language server: the observer's key, the path
+    /// the server knows it by, the task.
+    lsp: Option<(String, String, tokio::task::JoinHandle<()>)>,
 }
+
+/// A language server's document follows the Yrs document after this much quiet (a burst
+/// still goes this often): servers re-check on every change, typing must not flood them.
+const LSP_QUIET: std::time::Duration = std::time::Duration::from_millis(50);
+const LSP_MAX_WAIT: std::time::Duration = std::time::Duration::from_millis(300);
 
 /// Transactions seen by the observer and not yet applied to the syntax tree.
 type Pending = Arc<(Mutex<Vec<(Vec<weft_doc::document::TextChange>, u32)>>, tokio::sync::Notify)>;
@@ -113,6 +130,42 @@ const ANALYSE_QUIET: std::time::Duration = std::time::Duration::from_millis(60);
 const ANALYSE_MAX_WAIT: std::time::Duration = std::time::Duration::from_millis(400);
 
 impl Editors {
+    /// Gives the editors' documents to the workspace's language servers, and their
+    /// diagnostics to the editors.
+    pub fn set_lsp(self: &Arc<Self>, lsp: Arc<weft_lsp::Lsp>) {
+        let mut events = lsp.subscribe();
+        let _ = self.lsp.set(lsp);
+        let me = Arc::downgrade(self);
+        tokio::runtime::Handle::current().spawn(async move {
+            loop {
+                let e = match events.recv().await {
+                    Ok(e) => e,
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(_) => break,
+                };
+                let Some(me) = me.upgrade() else { break };
+                if let weft_lsp::LspEvent::Diagnostics { path, diagnostics } = e {
+                    me.diagnosed(&path, diagnostics);
+                }
+            }
+        });
+    }
+
+    fn diagnosed(&self, path: &str, diagnostics: Vec<weft_lsp::Diagnostic>) {
+        if let Ok(open) = self.open.lock() {
+            for e in open.values().filter(|e| e.path == path) {
+                let _ = e.events.send(DocEvent::Diagnostics { diagnostics: diagnostics.clone() });
+            }
+        }
+        if let Ok(mut d) = self.diagnostics.lock() {
+            if diagnostics.is_empty() {
+                d.remove(path);
+            } else {
+                d.insert(path.to_owned(), diagnostics);
+            }
+        }
+    }
+
     /// Binds an editor to `path`'s document. Files over `limit` bytes are refused with
     /// `large_file` (the editor shows those read-only, from readFile).
     pub fn open(&self, docs: &Documents, syntax: &Arc<crate::syntax::Syntax>, path: &str, limit: u64, stream: Stream) -> Result<DocInfo> {
@@ -174,6 +227,12 @@ impl Editors {
                 }
             }
         });
+        // The file's diagnostics so far (another editor of it opened first).
+        if let Some(d) = self.diagnostics.lock().ok().and_then(|d| d.get(path).cloned()) {
+            if let Some(e) = self.open.lock().map_err(ApiError::internal)?.get(&conn) {
+                let _ = e.events.send(DocEvent::Diagnostics { diagnostics: d });
+            }
+        }
         let line_ending = if opened.form.crlf { LineEnding::Crlf } else { LineEnding::Lf };
         Ok(DocInfo { conn, encoding: opened.form.encoding, encoding_label: opened.form.encoding.label().into(), line_ending, readonly: opened.readonly, syntax: syntax_id })
     }
@@ -215,7 +274,8 @@ impl Editors {
             }
             follow(s, d, i, p, limit, pend, tx).await;
         });
-        analysed.insert(doc.name.clone(), Analysed { id: id.clone(), doc: doc.clone(), editors: 1, frames: frames.clone(), worker });
+        let lsp = self.lsp.get().map(|l| (format!("{id}:lsp"), path.to_owned(), follow_lsp(l.clone(), doc.clone(), path.to_owned(), format!("{id}:lsp"))));
+        analysed.insert(doc.name.clone(), Analysed { id: id.clone(), doc: doc.clone(), editors: 1, frames: frames.clone(), worker, lsp });
         Ok((id, frames))
     }
 
@@ -271,6 +331,14 @@ impl Editors {
                 a.worker.abort();
                 a.doc.unobserve_text(&a.id);
                 syntax.close(&a.id);
+                if let (Some((key, path, task)), Some(lsp)) = (a.lsp, self.lsp.get()) {
+                    task.abort();
+                    a.doc.unobserve_text(&key);
+                    lsp.close(&path);
+                    if let Ok(mut d) = self.diagnostics.lock() {
+                        d.remove(&path);
+                    }
+                }
             }
         }
     }
@@ -322,16 +390,56 @@ impl Editors {
         }
     }
 
-    /// Editors of a renamed file follow it.
+    /// Editors of a renamed file follow it, and so does its language server (closed under
+    /// the old name, opened under the new: its language may have changed with it).
     pub fn renamed(&self, from: &str, to: &str) {
+        let moved = |p: &str| (p == from || p.starts_with(&format!("{from}/"))).then(|| format!("{to}{}", &p[from.len()..]));
         if let Ok(mut open) = self.open.lock() {
             for e in open.values_mut() {
-                if e.path == from || e.path.starts_with(&format!("{from}/")) {
-                    e.path = format!("{to}{}", &e.path[from.len()..]);
+                if let Some(new) = moved(&e.path) {
+                    e.path = new;
+                }
+            }
+        }
+        let Some(lsp) = self.lsp.get() else { return };
+        if let Ok(mut analysed) = self.analysed.lock() {
+            for a in analysed.values_mut() {
+                let Some((key, path, task)) = a.lsp.take() else { continue };
+                match moved(&path) {
+                    Some(new) => {
+                        task.abort();
+                        a.doc.unobserve_text(&key);
+                        lsp.close(&path);
+                        a.lsp = Some((key.clone(), new.clone(), follow_lsp(lsp.clone(), a.doc.clone(), new, key)));
+                    }
+                    None => a.lsp = Some((key, path, task)),
                 }
             }
         }
     }
+}
+
+/// Opens the document with its language server and sends it the whole text after each
+/// burst of changes (whoever made them: the editor, a guest, the agent, a merge from disk).
+fn follow_lsp(lsp: Arc<weft_lsp::Lsp>, doc: Arc<Document>, path: String, key: String) -> tokio::task::JoinHandle<()> {
+    let changed = Arc::new(tokio::sync::Notify::new());
+    let c = changed.clone();
+    doc.observe_text(&key, move |_, _| c.notify_one());
+    lsp.open(&path, doc.text());
+    tokio::runtime::Handle::current().spawn(async move {
+        loop {
+            changed.notified().await;
+            let started = tokio::time::Instant::now();
+            // Quiet for LSP_QUIET, or LSP_MAX_WAIT into a burst.
+            while started.elapsed() < LSP_MAX_WAIT && tokio::time::timeout(LSP_QUIET, changed.notified()).await.is_ok() {}
+            let d = doc.clone();
+            let text = match tokio::task::spawn_blocking(move || d.text()).await {
+                Ok(t) => t,
+                Err(_) => continue,
+            };
+            lsp.change(&path, text);
+        }
+    })
 }
 
 /// Applies the document's transactions to its syntax tree in batches (after `ANALYSE_QUIET`

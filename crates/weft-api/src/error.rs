@@ -42,6 +42,9 @@ pub enum ErrorCode {
     CheckpointStore,
     NotGit,
     NothingToCommit,
+    /// A language server failed, is missing (the message has the install hint) or did not
+    /// answer in time.
+    Lsp,
     /// git refused an operation: the message is git's own (a hook's output, the files a
     /// switch would overwrite, a lock left behind).
     Git,

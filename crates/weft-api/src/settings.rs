@@ -87,6 +87,11 @@ pub struct Settings {
     /// or Cmd on macOS.
     #[ts(type = "Record<string, string>")]
     pub keybindings: std::collections::BTreeMap<String, String>,
+    /// Language servers of your own, tried before the built-in ones for their languages:
+    /// `[{"name": "ruff", "command": "ruff", "args": ["server"], "languages": ["python"]}]`
+    /// (also `initializationOptions`, and `installHint` shown when it is missing).
+    #[ts(type = "Array<{ name: string, command: string, args?: string[], languages: string[], initializationOptions?: unknown, installHint?: string }>")]
+    pub language_servers: Vec<weft_lsp::ServerSpec>,
 }
 
 impl Default for Settings {
@@ -129,6 +134,7 @@ impl Default for Settings {
             budget_month_usd: 0.0,
             budget_alert_percent: 80,
             keybindings: Default::default(),
+            language_servers: Vec::new(),
         }
     }
 }

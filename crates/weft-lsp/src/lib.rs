@@ -198,6 +198,10 @@ struct State {
     docs: HashMap<String, Doc>,
     crashes: HashMap<String, Vec<Instant>>,
     stopped: bool,
+    /// Servers wait for [`Lsp::release`] (the app's start-up): these start then.
+    held: Option<Vec<(ServerSpec, PathBuf)>>,
+    /// The runtime servers run on (taken from the first caller that has one).
+    runtime: Option<tokio::runtime::Handle>,
 }
 
 /// The language servers of one workspace.
@@ -217,8 +221,16 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 impl Lsp {
     /// `configured` servers come before the built-in ones (a language's first installed
-    /// server is used).
+    /// server is used). Servers start at once; see [`Lsp::held`] for an app's start-up.
     pub fn new(root: &Path, configured: Vec<ServerSpec>, search: Vec<PathBuf>) -> Arc<Lsp> {
+        let lsp = Self::held(root, configured, search);
+        lsp.release();
+        lsp
+    }
+
+    /// As [`Lsp::new`], but no server starts before [`Lsp::release`]: files opened before
+    /// then are remembered and their servers start on release (after the app's first frame).
+    pub fn held(root: &Path, configured: Vec<ServerSpec>, search: Vec<PathBuf>) -> Arc<Lsp> {
         let mut specs = configured;
         specs.extend(builtin_specs());
         let mut search = search;
@@ -228,10 +240,18 @@ impl Lsp {
             root: root.to_owned(),
             specs,
             search,
-            state: Arc::new(Mutex::new(State { servers: HashMap::new(), docs: HashMap::new(), crashes: HashMap::new(), stopped: false })),
+            state: Arc::new(Mutex::new(State { servers: HashMap::new(), docs: HashMap::new(), crashes: HashMap::new(), stopped: false, held: Some(vec![]), runtime: tokio::runtime::Handle::try_current().ok() })),
             events,
             me: me.clone(),
         })
+    }
+
+    /// Servers may start (the ones files opened meanwhile need start now).
+    pub fn release(&self) {
+        let held = lock(&self.state).held.take().unwrap_or_default();
+        for (spec, bin) in held {
+            self.spawn_start(spec, bin, Duration::ZERO);
+        }
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<LspEvent> {
@@ -282,6 +302,9 @@ impl Lsp {
             if st.stopped {
                 return;
             }
+            if st.runtime.is_none() {
+                st.runtime = tokio::runtime::Handle::try_current().ok();
+            }
             st.docs.insert(path.to_owned(), Doc { lang, version: 1, text: text.clone() });
             match st.servers.get(&spec.name) {
                 Some(Slot::Running(r)) => Some(r.clone()),
@@ -290,7 +313,13 @@ impl Lsp {
                     match found {
                         Some(bin) => {
                             st.servers.insert(spec.name.clone(), Slot::Starting(Arc::new(Notify::new())));
-                            self.spawn_start(spec.clone(), bin, Duration::ZERO);
+                            match &mut st.held {
+                                Some(held) => held.push((spec.clone(), bin)),
+                                None => {
+                                    drop(st);
+                                    self.spawn_start(spec.clone(), bin, Duration::ZERO);
+                                }
+                            }
                         }
                         None => {
                             let msg = format!("{} is not installed: {}", spec.command, spec.install_hint);
@@ -388,7 +417,11 @@ impl Lsp {
 
     fn spawn_start(&self, spec: ServerSpec, bin: PathBuf, delay: Duration) {
         let Some(me) = self.me.upgrade() else { return };
-        tokio::spawn(async move {
+        let Some(rt) = lock(&self.state).runtime.clone() else {
+            warn!("lsp: no runtime to start {} on", spec.name);
+            return;
+        };
+        rt.spawn(async move {
             tokio::time::sleep(delay).await;
             me.start(spec, bin).await;
         });
@@ -420,10 +453,13 @@ impl Lsp {
                 }
                 info!("lsp: {} is running", spec.name);
                 self.emit(LspEvent::Server { server: spec.name.clone(), state: ServerState::Running, message: format!("{} is running", spec.name) });
-                let me = self.clone();
+                // Weak: the servers must not keep their workspace's Lsp alive.
+                let me = Arc::downgrade(&self);
                 tokio::spawn(async move {
                     let _ = closed.await;
-                    me.exited(spec, bin, running).await;
+                    if let Some(me) = me.upgrade() {
+                        me.exited(spec, bin, running).await;
+                    }
                 });
             }
             Err(e) => {
@@ -653,6 +689,21 @@ impl Lsp {
         let Some(r) = language_of(path).and_then(|l| self.running_for(&st, l)) else { return false };
         let mut c = lock(&r.child);
         c.as_mut().map(|c| c.start_kill().is_ok()).unwrap_or(false)
+    }
+}
+
+impl Drop for Lsp {
+    /// The workspace closed without an orderly shutdown: no server outlives it.
+    fn drop(&mut self) {
+        let mut st = lock(&self.state);
+        st.stopped = true;
+        for (_, slot) in st.servers.drain() {
+            if let Slot::Running(r) = slot {
+                if let Some(c) = lock(&r.child).as_mut() {
+                    let _ = c.start_kill();
+                }
+            }
+        }
     }
 }
 

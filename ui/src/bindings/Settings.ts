@@ -114,4 +114,10 @@ budgetAlertPercent: number,
  * `"view.toggleSidebar": "Mod-Alt-b"`; `""` takes a command's key away. `Mod` is Ctrl,
  * or Cmd on macOS.
  */
-keybindings: Record<string, string>, };
+keybindings: Record<string, string>, 
+/**
+ * Language servers of your own, tried before the built-in ones for their languages:
+ * `[{"name": "ruff", "command": "ruff", "args": ["server"], "languages": ["python"]}]`
+ * (also `initializationOptions`, and `installHint` shown when it is missing).
+ */
+languageServers: Array<{ name: string, command: string, args?: string[], languages: string[], initializationOptions?: unknown, installHint?: string }>, };

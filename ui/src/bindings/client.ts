@@ -27,6 +27,9 @@ import type { GitCommitted } from './GitCommitted';
 import type { GitStatus } from './GitStatus';
 import type { GitVersions } from './GitVersions';
 import type { Json } from './Json';
+import type { LspCompletion } from './LspCompletion';
+import type { LspEvent } from './LspEvent';
+import type { LspLocation } from './LspLocation';
 import type { PriceList } from './PriceList';
 import type { ProviderStatus } from './ProviderStatus';
 import type { RecentWorkspace } from './RecentWorkspace';
@@ -124,6 +127,10 @@ export interface Results {
   gitCommit: GitCommitted;
   gitVersions: GitVersions;
   gitBranches: Array<GitBranch>;
+  lspHover: string | null;
+  lspLocations: Array<LspLocation>;
+  lspCompletion: Array<LspCompletion>;
+  lspStatus: Array<LspEvent>;
   gitSwitch: GitStatus;
   collabShare: CollabStatus;
   collabStatus: CollabStatus;
@@ -163,6 +170,7 @@ export interface Frames {
   terminalAttach: Bytes | TerminalEvent;
   checkpointEvents: Checkpoint;
   agentSend: AgentFrame;
+  lspStatus: LspEvent;
   collabOpen: Bytes | CollabEvent;
   collabStream: Bytes | Json;
   docOpen: Bytes | DocEvent;
@@ -243,6 +251,9 @@ export function client(call: (request: Request) => Promise<unknown>) {
     gitCommit: (params: Params<'gitCommit'>) => call({ method: 'gitCommit', params }) as Promise<Results['gitCommit']>,
     gitVersions: (params: Params<'gitVersions'>) => call({ method: 'gitVersions', params }) as Promise<Results['gitVersions']>,
     gitBranches: () => call({ method: 'gitBranches' }) as Promise<Results['gitBranches']>,
+    lspHover: (params: Params<'lspHover'>) => call({ method: 'lspHover', params }) as Promise<Results['lspHover']>,
+    lspLocations: (params: Params<'lspLocations'>) => call({ method: 'lspLocations', params }) as Promise<Results['lspLocations']>,
+    lspCompletion: (params: Params<'lspCompletion'>) => call({ method: 'lspCompletion', params }) as Promise<Results['lspCompletion']>,
     gitSwitch: (params: Params<'gitSwitch'>) => call({ method: 'gitSwitch', params }) as Promise<Results['gitSwitch']>,
     collabShare: (params: Params<'collabShare'>) => call({ method: 'collabShare', params }) as Promise<Results['collabShare']>,
     collabStatus: () => call({ method: 'collabStatus' }) as Promise<Results['collabStatus']>,
@@ -278,6 +289,7 @@ export function streams(stream: (request: Request, onFrame: (frame: any) => void
     terminalAttach: (params: Params<'terminalAttach'>, onFrame: (frame: Frames['terminalAttach']) => void) => stream({ method: 'terminalAttach', params }, onFrame) as Streaming<Results['terminalAttach']>,
     checkpointEvents: (onFrame: (frame: Frames['checkpointEvents']) => void) => stream({ method: 'checkpointEvents' }, onFrame) as Streaming<Results['checkpointEvents']>,
     agentSend: (params: Params<'agentSend'>, onFrame: (frame: Frames['agentSend']) => void) => stream({ method: 'agentSend', params }, onFrame) as Streaming<Results['agentSend']>,
+    lspStatus: (onFrame: (frame: Frames['lspStatus']) => void) => stream({ method: 'lspStatus' }, onFrame) as Streaming<Results['lspStatus']>,
     collabOpen: (params: Params<'collabOpen'>, onFrame: (frame: Frames['collabOpen']) => void) => stream({ method: 'collabOpen', params }, onFrame) as Streaming<Results['collabOpen']>,
     collabStream: (params: Params<'collabStream'>, onFrame: (frame: Frames['collabStream']) => void) => stream({ method: 'collabStream', params }, onFrame) as Streaming<Results['collabStream']>,
     docOpen: (params: Params<'docOpen'>, onFrame: (frame: Frames['docOpen']) => void) => stream({ method: 'docOpen', params }, onFrame) as Streaming<Results['docOpen']>,

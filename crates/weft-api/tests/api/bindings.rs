@@ -32,6 +32,9 @@ fn export_typescript_bindings() {
     weft_git::Branch::export_all_to(&dir).expect("GitBranch");
     weft_git::Committed::export_all_to(&dir).expect("GitCommitted");
     weft_api::GitVersions::export_all_to(&dir).expect("GitVersions");
+    weft_lsp::LspEvent::export_all_to(&dir).expect("LspEvent");
+    weft_lsp::Location::export_all_to(&dir).expect("LspLocation");
+    weft_lsp::Completion::export_all_to(&dir).expect("LspCompletion");
     weft_fs::FinderMatch::export_all_to(&dir).expect("FinderMatch");
     weft_fs::ReplaceOutcome::export_all_to(&dir).expect("ReplaceOutcome");
     CheckpointFile::export_all_to(&dir).expect("CheckpointFile");

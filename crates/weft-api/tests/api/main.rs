@@ -7,6 +7,7 @@ mod checkpoints;
 mod collab;
 mod docs;
 mod git;
+mod lsp;
 mod guests;
 mod syntax;
 

@@ -16,6 +16,7 @@ mod collab;
 mod docs;
 pub(super) mod files;
 mod git;
+mod lsp;
 pub(super) mod syntax;
 mod terminals;
 mod usage;
@@ -277,6 +278,15 @@ methods! {
     /// index, or the last commit, and the file on disk).
     GitVersions { path: String, #[serde(default)] staged: bool } => git::versions -> crate::GitVersions;
     GitBranches => git::branches -> Vec<weft_git::Branch>;
+    /// The language server's hover at a position of an open file (0-based line, UTF-16
+    /// column): Markdown, or null where it has nothing.
+    LspHover { path: String, line: u32, character: u32 } => lsp::hover.await -> Option<String>;
+    /// `kind`: definition, typeDefinition, implementation or references.
+    LspLocations { path: String, kind: String, line: u32, character: u32 } => lsp::locations.await -> Vec<weft_lsp::Location>;
+    LspCompletion { path: String, line: u32, character: u32 } => lsp::completion.await -> Vec<weft_lsp::Completion>;
+    /// Stream: the language servers' states (LspEvent `server` frames) as they change; the
+    /// result is each server's state now.
+    LspStatus => lsp::status -> Vec<weft_lsp::LspEvent>, frames weft_lsp::LspEvent;
     /// Switches branch (`create`: a new one from HEAD); git refuses a switch that would
     /// overwrite changes, with the files it names.
     GitSwitch { name: String, #[serde(default)] create: bool } => git::switch -> weft_git::Status;

@@ -1,0 +1,65 @@
+//! Language servers: hover, locations and completion at a position of an open file, and
+//! the servers' states. Diagnostics reach editors as DocEvent frames (see docs.rs).
+
+use super::*;
+use weft_lsp::{Completion, Location, LspError, LspEvent};
+
+fn lsp_err(e: LspError) -> ApiError {
+    let code = match &e {
+        LspError::NoServer(_) => crate::ErrorCode::Unsupported,
+        LspError::Missing(..) | LspError::Failed(_) | LspError::Rpc(_) => crate::ErrorCode::Lsp,
+    };
+    ApiError::new(code, e.to_string())
+}
+
+/// The request's file, checked against the jail (the server reads what we name).
+fn checked(api: &Api, path: &str) -> Result<Arc<weft_lsp::Lsp>> {
+    let open = api.open()?;
+    open.ws.resolve(path)?;
+    Ok(open.lsp.clone())
+}
+
+pub(crate) async fn hover(api: &Api, path: String, line: u32, character: u32, _stream: Option<Stream>) -> Result<Option<String>> {
+    checked(api, &path)?.hover(&path, line, character).await.map_err(lsp_err)
+}
+
+pub(crate) async fn locations(api: &Api, path: String, kind: String, line: u32, character: u32, _stream: Option<Stream>) -> Result<Vec<Location>> {
+    let method = match kind.as_str() {
+        "definition" => "textDocument/definition",
+        "typeDefinition" => "textDocument/typeDefinition",
+        "implementation" => "textDocument/implementation",
+        "references" => "textDocument/references",
+        other => return Err(ApiError::bad_request(format!("{other:?} is not definition, typeDefinition, implementation or references"))),
+    };
+    checked(api, &path)?.locations(&path, method, line, character).await.map_err(lsp_err)
+}
+
+pub(crate) async fn completion(api: &Api, path: String, line: u32, character: u32, _stream: Option<Stream>) -> Result<Vec<Completion>> {
+    checked(api, &path)?.completion(&path, line, character).await.map_err(lsp_err)
+}
+
+/// Stream: the servers' states as they change (starting, running, missing with the
+/// install hint, restarting, failed); the result is every server known so far.
+pub(crate) fn status(api: &Api, stream: Option<Stream>) -> Result<Vec<LspEvent>> {
+    let lsp = api.open()?.lsp.clone();
+    let mut events = lsp.subscribe();
+    let now = lsp.servers().into_iter().map(|(server, state)| LspEvent::Server { message: String::new(), server, state }).collect();
+    if let Some(stream) = stream {
+        let cancel = SearchCancel::default();
+        api.inner.cancels.lock().map_err(ApiError::internal)?.insert(stream.id.clone(), cancel.clone());
+        tokio::runtime::Handle::current().spawn(async move {
+            loop {
+                match events.recv().await {
+                    Ok(e @ LspEvent::Server { .. }) => {
+                        if cancel.is_cancelled() || !stream.json(&e) {
+                            break;
+                        }
+                    }
+                    Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(_) => break,
+                }
+            }
+        });
+    }
+    Ok(now)
+}
