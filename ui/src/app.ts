@@ -144,6 +144,9 @@ export class App implements Workbench {
     setTimeout(() => void this.layout.costMeter.refresh(null), 500);
     // The tree's colours: git runs after start-up, never on its path.
     setTimeout(() => void this.git?.refresh(), 700);
+    // The language servers' states (they start after ready, in Rust).
+    const servers = this.backend.lspStatus((e) => this.layout.lspEvent(e));
+    void servers.result.then((now) => now.forEach((e) => this.layout.lspEvent(e)), () => {});
     if (this.settings().updateCheck) setTimeout(() => void this.updates?.checkQuietly(), 1500);
     // Reloaded while sharing: the session's bar comes back.
     setTimeout(() => void this.backend.collabStatus().then((s) => this.sharingChanged(s.selfLink), () => {}), 800);

@@ -78,6 +78,10 @@ export type { TerminalEvent };
 export type { FsChange } from '../bindings/FsChange';
 export type { SearchHit } from '../bindings/SearchHit';
 export type { GitStatus } from '../bindings/GitStatus';
+export type { LspDiagnostic } from '../bindings/LspDiagnostic';
+export type { LspLocation } from '../bindings/LspLocation';
+import type { LspEvent } from '../bindings/LspEvent';
+export type { LspEvent };
 export type { GitFileStatus } from '../bindings/GitFileStatus';
 export type { GitBranch } from '../bindings/GitBranch';
 
@@ -273,6 +277,13 @@ export class Backend {
   usagePrices() { return this.api.usagePrices(); }
   usageSetPrices(text: string) { return this.api.usageSetPrices({ text }); }
   suggestCommitMessage() { return this.api.suggestCommitMessage(); }
+
+  lspHover(path: string, line: number, character: number) { return this.api.lspHover({ path, line, character }); }
+  lspLocations(path: string, kind: 'definition' | 'typeDefinition' | 'implementation' | 'references', line: number, character: number) {
+    return this.api.lspLocations({ path, kind, line, character });
+  }
+  lspCompletion(path: string, line: number, character: number) { return this.api.lspCompletion({ path, line, character }); }
+  lspStatus(onEvent: (e: LspEvent) => void): StreamHandle<LspEvent[]> { return this.streams.lspStatus(onEvent) as StreamHandle<LspEvent[]>; }
 
   gitStatus() { return this.api.gitStatus(); }
   gitStage(paths: string[]) { return this.api.gitStage({ paths }); }

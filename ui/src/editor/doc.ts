@@ -137,6 +137,10 @@ export class Doc {
       this.syntax?.documentAnalysed();
       return;
     }
+    if (e.kind === 'diagnostics') {
+      this.syntax?.setLsp(e.diagnostics);
+      return;
+    }
     if (e.gen < this.savedGen) return;
     this.savedGen = e.gen;
     this.saved = Text.of(e.text.split('\n'));

@@ -11,7 +11,7 @@ import { languageFor } from '../languages';
 import { syntaxExtensions } from './syntax';
 import { agentCursor } from './agentcursor';
 import { yCollab, yUndoManagerKeymap } from 'y-codemirror.next';
-import { Prec } from '@codemirror/state';
+import { Prec, type Extension } from '@codemirror/state';
 import { keymap } from '@codemirror/view';
 
 export interface Tab {
@@ -30,6 +30,8 @@ export interface GroupHooks {
   requestClose(group: EditorGroup, tab: Tab): void;
   onTabsChanged(): void;
   banner(tab: Tab): HTMLElement | null;
+  /** More for a document's editor (its language server's features). */
+  extensions?(doc: Doc): Extension;
 }
 
 export class EditorGroup {
@@ -76,6 +78,7 @@ export class EditorGroup {
           doc.bound ? [yCollab(doc.bound.text, doc.bound.sync.awareness, { undoManager: doc.bound.undo }), Prec.high(keymap.of(yUndoManagerKeymap))] : [],
           doc.large ? [] : syntaxExtensions(() => doc.syntax),
           agentCursor(),
+          this.hooks.extensions?.(doc) ?? [],
           EditorView.updateListener.of((u) => {
             doc.viewUpdated(u.view, u);
             if (u.selectionSet || u.docChanged) this.hooks.onCursor(tab);

@@ -9,7 +9,8 @@ import { EditorView, keymap } from '@codemirror/view';
 import { foldService } from '@codemirror/language';
 import { setDiagnostics, lintGutter, lintKeymap, type Diagnostic as CmDiagnostic } from '@codemirror/lint';
 import * as Y from 'yjs';
-import { BackendError, type Analysis, type Backend, type Span, type OutlineSymbol } from '../backend';
+import { BackendError, type Analysis, type Backend, type Span, type OutlineSymbol, type LspDiagnostic } from '../backend';
+import { toCm } from './lsp';
 import type { Bound } from './doc';
 
 /** Quiet time before a batch of edits goes to Rust; a long burst still flushes this often. */
@@ -79,6 +80,8 @@ function mintId(): string {
 export class DocSyntax {
   private id = mintId();
   analysis: Analysis | null = null;
+  /** The language server's diagnostics, shown beside the syntax errors. */
+  lsp: LspDiagnostic[] = [];
   /** Edits typed since the last batch was sent, composed. */
   private pending: ChangeSet | null = null;
   private sending: Promise<void> | null = null;
@@ -141,7 +144,7 @@ export class DocSyntax {
   /** A view joined (a tab, a split): it gets what is known, or the first view starts it. */
   viewAdded(view: EditorView): void {
     if (this.doc.bound) {
-      if (this.analysis) showIn(view, this.analysis);
+      if (this.analysis) showIn(view, this.analysis, this.lsp);
       else this.documentAnalysed();
       return;
     }
@@ -149,7 +152,19 @@ export class DocSyntax {
       void this.open();
       return;
     }
-    if (this.analysis) showIn(view, this.analysis);
+    if (this.analysis) showIn(view, this.analysis, this.lsp);
+  }
+
+  /** The language server's diagnostics for the document (all of them). */
+  setLsp(list: LspDiagnostic[]): void {
+    this.lsp = list;
+    if (this.analysis) for (const view of this.doc.views) showIn(view, this.analysis, list);
+    for (const l of this.listeners) l();
+  }
+
+  /** Errors from either source, for the problems count. */
+  errorCount(): number {
+    return (this.analysis?.errors.length ?? 0) + this.lsp.filter((d) => d.severity === 'error').length;
   }
 
   /** A view of this document changed (not a replay from another view). */
@@ -199,7 +214,7 @@ export class DocSyntax {
       ? { ...a, outline: a.outline.map(mapSymbol), errors: a.errors.map((e) => ({ ...e, from: map(e.from, -1), to: map(e.to) })), folds: a.folds.map((f) => ({ from: map(f.from), to: map(f.to, -1) })) }
       : a;
     this.analysis = analysis;
-    for (const view of this.doc.views) showIn(view, analysis);
+    for (const view of this.doc.views) showIn(view, analysis, this.lsp);
     for (const l of this.listeners) l();
   }
 
@@ -241,12 +256,14 @@ export function sameState(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
-/** Squiggles and folds of an analysis in one view (positions past its end are dropped). */
-export function showIn(view: EditorView, a: Analysis): void {
+/** Squiggles and folds of an analysis in one view (positions past its end are dropped),
+ * with the language server's diagnostics. */
+export function showIn(view: EditorView, a: Analysis, lsp: readonly LspDiagnostic[] = []): void {
   const len = view.state.doc.length;
   const diagnostics: CmDiagnostic[] = a.errors
     .filter((e) => e.to <= len)
-    .map((e) => ({ from: e.from, to: e.to, severity: 'error', source: 'syntax', message: e.message }));
+    .map((e): CmDiagnostic => ({ from: e.from, to: e.to, severity: 'error', source: 'syntax', message: e.message }))
+    .concat(toCm(view.state.doc, lsp));
   view.dispatch(setDiagnostics(view.state, diagnostics), { effects: setFolds.of(a.folds.filter((f) => f.to <= len)) });
 }
 

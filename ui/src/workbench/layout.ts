@@ -5,12 +5,15 @@ import { h, basename } from '../dom';
 import { toast } from '../dialogs';
 import { CostMeter } from '../usage';
 import type { Doc } from '../editor/doc';
+import type { LspEvent } from '../backend';
 import { EditorGroup, type Tab } from '../editor/group';
 import { applySettings } from '../editor/extensions';
 import { FileTree } from '../tree';
 import { SearchPanel } from '../search';
 import { OutlinePanel, renderCrumbs } from '../outline';
 import { openLintPanel } from '@codemirror/lint';
+import { hasLanguageServer, lspExtensions } from '../editor/lsp';
+import { openPalette } from '../palette';
 import type { Workbench } from './context';
 
 export const MAX_GROUPS = 3;
@@ -41,7 +44,9 @@ export class Layout {
   /** The live session's bar, in the top bar while there is one. */
   readonly liveHost = h('div', { class: 'live-host' });
   private groupsEl!: HTMLElement;
-  private status!: Record<'left' | 'conn' | 'pos' | 'lang' | 'eol' | 'enc' | 'mode' | 'problems' | 'update', HTMLElement>;
+  private status!: Record<'left' | 'conn' | 'pos' | 'lang' | 'eol' | 'enc' | 'mode' | 'problems' | 'update' | 'lsp', HTMLElement>;
+  /** The language servers' states, by name, for the status bar. */
+  private servers = new Map<string, { state: string; message: string }>();
   private outline!: OutlinePanel;
   showSidebar: (which: SideView) => void = () => {};
 
@@ -152,6 +157,7 @@ export class Layout {
     this.status = {
       conn: item('conn'), left: item('file'), pos: item('pos', 'Line and column'), lang: item('lang', 'Language'),
       eol: item('eol', 'Line endings'), enc: item('enc', 'Encoding'), mode: item('mode'), problems: item('problems'), update: item('update'),
+      lsp: item('lsp'),
     };
     this.status.problems.addEventListener('click', () => {
       const view = this.active?.view;
@@ -163,7 +169,7 @@ export class Layout {
     const agentBtn = h('button', { class: 'status-btn agent-btn', title: 'Toggle the agent panel (Ctrl+Alt+I)', onclick: () => actions.toggleAgent() }, '✦ Agent');
     const themeBtn = h('button', { class: 'status-btn', title: 'Toggle dark/light theme', onclick: () => actions.toggleTheme() }, '◐');
     const statusbar = h('footer', { class: 'statusbar' }, this.status.conn, this.status.left, h('span', { class: 'spacer' }),
-      this.status.problems, this.status.mode, this.status.pos, this.status.lang, this.status.eol, this.status.enc,
+      this.status.problems, this.status.lsp, this.status.mode, this.status.pos, this.status.lang, this.status.eol, this.status.enc,
       guest ? null : this.costMeter.el, this.status.update, guest ? null : agentBtn, termBtn, themeBtn, settingsBtn);
     return h('div', { class: 'workbench' }, this.topbar(actions), h('div', { class: 'main' }, this.sidebar, h('div', { class: 'editor-area' }, this.groupsEl, this.terminalHost), this.agentHost), statusbar);
   }
@@ -190,6 +196,21 @@ export class Layout {
     const joinBtn = h('button', { class: 'top-btn join-btn', title: 'Join someone else\'s live session from their invite link', onclick: () => actions.join() }, 'Join…');
     bar.append(this.liveHost, h('span', { class: 'spacer' }), h('span', { class: 'top-hint' }, 'Ctrl+Shift+P commands · Ctrl+P files · Ctrl+Shift+F search'), joinBtn, shareBtn);
     return bar;
+  }
+
+  /** A language server started, stopped, is missing or crashed: the status bar says so. */
+  lspEvent(e: LspEvent): void {
+    if (e.kind !== 'server') return;
+    const before = this.servers.get(e.server);
+    this.servers.set(e.server, { state: e.state, message: e.message || before?.message || '' });
+    // Said once, with how to install it; crashes are said as they happen.
+    if (e.state === 'missing' && before?.state !== 'missing' && e.message) toast(`Language server: ${e.message}`);
+    if (e.state === 'failed' && e.message) toast(e.message, 'error');
+    const glyph: Record<string, string> = { running: '✓', starting: '…', restarting: '↻', missing: '✗', failed: '✗', stopped: '·' };
+    const shown = [...this.servers].filter(([, s]) => s.state !== 'stopped');
+    this.status.lsp.textContent = shown.map(([name, s]) => `${glyph[s.state] ?? ''} ${name}`).join('  ');
+    this.status.lsp.title = shown.map(([name, s]) => `${name}: ${s.state}${s.message ? ` — ${s.message}` : ''}`).join('\n');
+    this.status.lsp.classList.toggle('bad', shown.some(([, s]) => s.state === 'failed' || s.state === 'missing'));
   }
 
   /** The connection to the backend went down or came back. */
@@ -235,11 +256,28 @@ export class Layout {
         this.wb.session.changed();
       },
       banner: (tab) => this.wb.docs.banner(tab),
+      extensions: (doc) => this.languageServer(doc),
     });
     this.groups.push(group);
     this.groupsEl.append(group.el);
     this.activeGroup = group;
     return group;
+  }
+
+  /** A document's language-server features (its own, not a guest's: those are the host's). */
+  private languageServer(doc: Doc) {
+    if (!doc.bound || doc.shared || !hasLanguageServer(doc.path)) return [];
+    return lspExtensions({
+      backend: this.wb.backend,
+      path: () => doc.path,
+      open: (loc) => void this.wb.openFile(loc.path, { line: loc.line + 1, from: loc.character }),
+      choose: (title, locs) => openPalette({
+        placeholder: title,
+        query: async (text) => locs.map((l) => ({ label: `${l.path}:${l.line + 1}:${l.character + 1}`, loc: l })).filter((i) => i.label.toLowerCase().includes(text.toLowerCase())),
+        choose: (item) => void this.wb.openFile(item.loc.path, { line: item.loc.line + 1, from: item.loc.character }),
+      }),
+      notify: (m) => toast(m),
+    });
   }
 
   splitRight(): void {
@@ -300,9 +338,9 @@ export class Layout {
   }
 
   private updateProblems(tab: Tab | null) {
-    const n = tab?.doc.syntax?.analysis?.errors.length ?? 0;
+    const n = tab?.doc.syntax?.errorCount() ?? 0;
     this.status.problems.textContent = n ? `⊘ ${n}` : '';
-    this.status.problems.title = n ? `${n} syntax error${n > 1 ? 's' : ''} in this file: click for the list (F8 moves to the next)` : '';
+    this.status.problems.title = n ? `${n} error${n > 1 ? 's' : ''} in this file: click for the list (F8 moves to the next)` : '';
   }
 
   updateStatus(tab: Tab | null): void {

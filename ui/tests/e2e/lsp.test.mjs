@@ -1,0 +1,114 @@
+// Language servers end to end: headless Chromium against `weft serve`, with the real
+// typescript-language-server (scripts/language-servers, installed by the test command) on
+// the server's PATH. A type error is underlined, hover shows a type, F12 opens the other
+// file at the definition, completion inserts a member, the error clears when fixed, and
+// the status bar shows the server running.
+
+import { test, afterEach, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync, rmSync, mkdtempSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startServe, launchBrowser, waitFor as until, openPage, screenshot, assertNoPageErrors } from './harness.mjs';
+
+const servers = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'scripts', 'language-servers', 'node_modules', '.bin');
+let ws, server, browser, page;
+
+before(async () => {
+  assert.ok(existsSync(join(servers, 'typescript-language-server')), `the test servers are not installed (${servers}): run scripts/setup.sh with WEFT_SETUP_TESTS=1`);
+  ws = mkdtempSync(join(tmpdir(), 'weft-e2e-lsp-'));
+  writeFileSync(join(ws, 'tsconfig.json'), '{"compilerOptions": {"strict": true, "target": "es2020", "module": "commonjs"}}\n');
+  writeFileSync(join(ws, 'a.ts'), 'export function greet(name: string): string {\n  return "hi " + name;\n}\n');
+  writeFileSync(join(ws, 'b.ts'), 'import { greet } from "./a";\nconst n: number = greet("x");\n');
+  server = await startServe(ws, { env: { PATH: `${servers}:${process.env.PATH}` } });
+  browser = await launchBrowser();
+  page = await openPage(browser, server.url, '.tree-row[data-path="b.ts"]', { width: 1280, height: 800 });
+});
+
+after(async () => {
+  await screenshot(page, 'lsp');
+  await browser?.close();
+  await server?.stop();
+  rmSync(ws, { recursive: true, force: true });
+});
+
+afterEach(() => assertNoPageErrors(page));
+
+const pane = () => page.locator('.group .pane:not([hidden])');
+const text = () => pane().locator('.cm-content').evaluate((el) => [...el.querySelectorAll('.cm-line')].map((l) => l.textContent).join('\n'));
+
+/** The screen position of the first `word` on line `n` (1-based) of the active editor. */
+async function wordAt(n, word) {
+  return pane().locator('.cm-content').evaluate((el, [n, word]) => {
+    const line = el.querySelectorAll('.cm-line')[n - 1];
+    const walker = document.createTreeWalker(line, NodeFilter.SHOW_TEXT);
+    let full = '';
+    const nodes = [];
+    for (let t = walker.nextNode(); t; t = walker.nextNode()) {
+      nodes.push([t, full.length]);
+      full += t.textContent;
+    }
+    const at = full.indexOf(word) + 1;
+    for (const [t, start] of nodes) {
+      if (at >= start && at < start + t.textContent.length) {
+        const r = document.createRange();
+        r.setStart(t, at - start);
+        r.setEnd(t, at - start + 1);
+        const b = r.getBoundingClientRect();
+        return { x: b.x + b.width / 2, y: b.y + b.height / 2 };
+      }
+    }
+    return null;
+  }, [n, word]);
+}
+
+test('a type error underlined, hover, F12 to the other file, completion, and the error cleared', async () => {
+  await page.locator('.tree-row[data-path="b.ts"]').click();
+  await page.locator('.tab.active[data-path="b.ts"]').waitFor();
+  // The server's type error, underlined (the file has no syntax error: this is the server's).
+  await pane().locator('.cm-lintRange-error').first().waitFor({ timeout: 60000 });
+  await until(async () => /✓ typescript-language-server/.test(await page.locator('.status-item.lsp').textContent()), 'the server shown running');
+  assert.equal(await page.locator('.status-item.problems').textContent(), '⊘ 1');
+
+  // Hover over greet: its type.
+  const at = await wordAt(2, 'greet');
+  await page.mouse.move(at.x, at.y);
+  const hover = page.locator('.lsp-hover');
+  await hover.waitFor({ timeout: 20000 });
+  assert.match(await hover.textContent(), /greet\(name: string\): string/);
+  await screenshot(page, 'lsp-hover');
+  await page.mouse.move(5, 400);
+
+  // F12 on greet: a.ts opens at the definition.
+  await page.mouse.click(at.x, at.y);
+  await page.keyboard.press('F12');
+  await page.locator('.tab.active[data-path="a.ts"]').waitFor();
+  assert.match(await page.locator('.status-item.pos').textContent(), /^Ln 1,/);
+
+  // Back in b.ts: fix the type and complete a member of the string.
+  await page.locator('.tab[data-path="b.ts"]').click();
+  await pane().locator('.cm-content').click();
+  await page.keyboard.press('Control+a');
+  await page.keyboard.type('import { greet } from "./a";\nconst s: string = greet("x");\ns.toUpp', { delay: 10 });
+  const list = page.locator('.cm-tooltip-autocomplete');
+  await list.waitFor({ timeout: 20000 });
+  await list.locator('li', { hasText: 'toUpperCase' }).first().waitFor();
+  await screenshot(page, 'lsp-completion');
+  // The list settled on the member (CodeMirror ignores Enter for a moment after a list
+  // opens or changes, so a keystroke meant for the text is not taken as a choice).
+  let seen = 0;
+  await until(async () => {
+    const sel = await list.locator('li[aria-selected="true"]').allTextContents().catch(() => []);
+    seen = sel.length === 1 && sel[0].includes('toUpperCase') ? seen + 1 : 0;
+    return seen >= 3;
+  }, 'toUpperCase selected in a settled list');
+  await page.keyboard.press('Enter');
+  await until(async () => (await text()).trimEnd().endsWith('s.toUpperCase'), 'the member inserted').catch(async (e) => {
+    throw new Error(`${e.message}: ${JSON.stringify(await text())}`);
+  });
+  await page.keyboard.type('();');
+  // Fixed: no error left (unsaved: the server follows the editor's document).
+  await until(async () => (await pane().locator('.cm-lintRange-error').count()) === 0, 'the error cleared', 30000);
+  assert.equal(await page.locator('.status-item.problems').textContent(), '');
+});
