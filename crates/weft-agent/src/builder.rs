@@ -29,6 +29,7 @@ pub struct Builder {
     pub env: Vec<(String, String)>,
     spending: Option<Arc<dyn Spending>>,
     open_files: Option<Arc<dyn OpenFiles>>,
+    code_intel: Option<Arc<dyn crate::tools::CodeIntel>>,
     terminals: Option<(Arc<weft_pty::Terminals>, Option<crate::command::OnSpawn>)>,
 }
 
@@ -42,7 +43,7 @@ impl Builder {
         if let Some(m) = route.iter().find(|m| client.provider(&m.provider).is_none()) {
             return Err(BuildError::UnknownProvider { model: m.to_string(), provider: m.provider.clone() });
         }
-        Ok(Builder { client: Arc::new(client), config: AgentConfig::new(route), policy: Policy::default(), env: vec![], spending: None, open_files: None, terminals: None })
+        Ok(Builder { client: Arc::new(client), config: AgentConfig::new(route), policy: Policy::default(), env: vec![], spending: None, open_files: None, code_intel: None, terminals: None })
     }
 
     pub fn client(&self) -> &Arc<Client> {
@@ -56,6 +57,12 @@ impl Builder {
 
     pub fn spending(mut self, books: Arc<dyn Spending>) -> Self {
         self.spending = Some(books);
+        self
+    }
+
+    /// The language servers the edit tools ask for diagnostics, and the definition tool.
+    pub fn code_intel(mut self, intel: Arc<dyn crate::tools::CodeIntel>) -> Self {
+        self.code_intel = Some(intel);
         self
     }
 
@@ -80,6 +87,9 @@ impl Builder {
         let mut toolbox = Toolbox::with_commands(ws, commands);
         if let Some(open) = self.open_files {
             toolbox = toolbox.with_open_files(open);
+        }
+        if let Some(intel) = self.code_intel {
+            toolbox = toolbox.with_code_intel(intel);
         }
         let agent = Agent::new(self.client, Arc::new(toolbox), store, self.policy, approver, self.config);
         match self.spending {

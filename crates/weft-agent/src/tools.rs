@@ -65,6 +65,8 @@ pub fn specs() -> Vec<Tool> {
           json!({"type": "object", "properties": {}})),
         t("git_diff", "The unified diff of the workspace's uncommitted changes (staged=true: of what is staged for the next commit). Give paths to limit it.",
           json!({"type": "object", "properties": {"staged": {"type": "boolean"}, "paths": {"type": "array", "items": path}}})),
+        t("definition", "Where a symbol is defined, from the language server: give the file, the 1-based line it is used on, and the symbol's name. Returns path:line:column of each definition with that line's text.",
+          json!({"type": "object", "properties": {"path": path, "line": {"type": "integer"}, "symbol": {"type": "string"}}, "required": ["path", "line", "symbol"]})),
         t("edit_file", "Replace old_string with new_string in a file. old_string must occur exactly once: include enough surrounding lines to make it unique.",
           json!({"type": "object", "properties": {"path": path, "old_string": {"type": "string"}, "new_string": {"type": "string"}}, "required": ["path", "old_string", "new_string"]})),
         t("write_file", "Create a file, or overwrite one completely, with the given content. Folders are created as needed.",
@@ -87,6 +89,22 @@ pub struct Toolbox {
     pub commands: Commands,
     index: Mutex<Option<Arc<weft_syntax::SymbolIndex>>>,
     open: Option<Arc<dyn OpenFiles>>,
+    intel: Option<Arc<dyn CodeIntel>>,
+}
+
+/// A boxed future (trait objects cannot have async methods).
+pub type Boxed<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+
+/// The workspace's language servers, as the agent uses them: the errors its edits caused
+/// (so it sees a type error it made at once), and where a symbol is defined.
+pub trait CodeIntel: Send + Sync {
+    /// The server's errors and warnings for `path` holding `text`, one line each
+    /// (`line:column severity: message`); None when no server speaks the language or it
+    /// did not answer in time.
+    fn diagnostics<'a>(&'a self, path: &'a str, text: String) -> Boxed<'a, Option<Vec<String>>>;
+    /// The definitions of what is at a 0-based line and UTF-16 column, as
+    /// `path:line:column` (1-based).
+    fn definition<'a>(&'a self, path: &'a str, line: u32, character: u32) -> Boxed<'a, Result<Vec<String>, String>>;
 }
 
 /// The files the user has open in the editor: the agent reads (and edits from) the text
@@ -135,7 +153,13 @@ impl Toolbox {
     }
 
     pub fn with_commands(ws: Arc<Workspace>, commands: Commands) -> Self {
-        Toolbox { ws, commands, index: Mutex::new(None), open: None }
+        Toolbox { ws, commands, index: Mutex::new(None), open: None, intel: None }
+    }
+
+    /// Language servers for the edit tools' diagnostics and the definition tool.
+    pub fn with_code_intel(mut self, intel: Arc<dyn CodeIntel>) -> Self {
+        self.intel = Some(intel);
+        self
     }
 
     /// Reads open files from the editor's documents (see [`OpenFiles`]).
@@ -163,6 +187,7 @@ impl Toolbox {
             "run_command" => self.run_command(input, cancel).await,
             "command_output" => self.command_output(input),
             "stop_command" => self.stop_command(input),
+            "definition" => self.definition(input).await,
             _ => {
                 let ws = self.ws.clone();
                 let (tool, input) = (tool.to_owned(), input.clone());
@@ -173,7 +198,69 @@ impl Toolbox {
                 }
             }
         };
-        result.unwrap_or_else(|e| e)
+        let outcome = result.unwrap_or_else(|e| e);
+        match tool {
+            "edit_file" | "write_file" if !outcome.is_error => self.with_diagnostics(input, outcome).await,
+            _ => outcome,
+        }
+    }
+
+    /// An edit's result, with what the language server now reports for the file (errors
+    /// and warnings), so a type error the edit made is seen at once.
+    async fn with_diagnostics(&self, input: &Value, mut outcome: Outcome) -> Outcome {
+        let (Some(intel), Some(path)) = (&self.intel, input["path"].as_str()) else { return outcome };
+        let (ws, open, p) = (self.ws.clone(), self.open.clone(), path.to_owned());
+        let Ok(Ok((text, _))) = tokio::task::spawn_blocking(move || read(&ws, open.as_deref(), &p)).await else { return outcome };
+        match intel.diagnostics(path, text).await {
+            Some(lines) if lines.is_empty() => outcome.content.push_str("\n\nThe language server reports no errors in this file."),
+            Some(lines) => {
+                outcome.content.push_str("\n\nThe language server now reports in this file:\n");
+                for l in lines.iter().take(30) {
+                    outcome.content.push_str(l);
+                    outcome.content.push('\n');
+                }
+                if lines.len() > 30 {
+                    outcome.content.push_str(&format!("… and {} more\n", lines.len() - 30));
+                }
+            }
+            None => {}
+        }
+        outcome
+    }
+
+    async fn definition(&self, input: &Value) -> Result<Outcome, Outcome> {
+        let intel = self.intel.as_ref().ok_or_else(|| Outcome::err("no language server is available in this session"))?;
+        let path = str_arg(input, "path")?;
+        let symbol = str_arg(input, "symbol")?;
+        let line = input["line"].as_u64().ok_or_else(|| Outcome::err("missing integer argument \"line\""))? as usize;
+        let (ws, open, p) = (self.ws.clone(), self.open.clone(), path.to_owned());
+        let (text, _) = tokio::task::spawn_blocking(move || read(&ws, open.as_deref(), &p)).await.map_err(|e| Outcome::err(e.to_string()))?.map_err(fs_err)?;
+        let Some(l) = text.lines().nth(line.saturating_sub(1)) else { return Err(Outcome::err(format!("{path} has no line {line}"))) };
+        // The symbol as a whole word (`n` is not the n in `const`), else where it occurs.
+        let ident = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '$');
+        let whole = l.match_indices(symbol).map(|(i, _)| i).find(|&i| !ident(l[..i].chars().next_back()) && !ident(l[i + symbol.len()..].chars().next()));
+        let Some(at) = whole.or_else(|| l.find(symbol)) else { return Err(Outcome::err(format!("{symbol:?} is not on line {line} of {path}: {l:?}"))) };
+        // The protocol counts UTF-16 units.
+        let character = l[..at].encode_utf16().count() as u32;
+        let found = intel.definition(path, (line - 1) as u32, character).await.map_err(Outcome::err)?;
+        if found.is_empty() {
+            return Ok(Outcome::ok(format!("the language server found no definition of {symbol}")));
+        }
+        // Each with its line's text, read the way the agent reads files.
+        let mut out = String::new();
+        for f in found.iter().take(20) {
+            let mut parts = f.rsplitn(3, ':');
+            let (_col, ln, file) = (parts.next(), parts.next().and_then(|n| n.parse::<usize>().ok()), parts.next());
+            let shown = match (file, ln) {
+                (Some(file), Some(ln)) => read(&self.ws, self.open.as_deref(), file).ok().and_then(|(t, _)| t.lines().nth(ln.saturating_sub(1)).map(|s| s.trim().to_owned())),
+                _ => None,
+            };
+            out += &match shown {
+                Some(s) => format!("{f}: {s}\n"),
+                None => format!("{f}\n"),
+            };
+        }
+        Ok(Outcome::ok(out))
     }
 
     /// The @-mentions as (label, text), read inside the workspace. A mention that cannot

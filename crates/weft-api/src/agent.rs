@@ -408,6 +408,7 @@ pub struct AgentHost {
     on_turn_end: Option<TurnEndHook>,
     /// The editor's open documents: the agent reads what the user sees.
     open_files: Option<Arc<dyn weft_agent::OpenFiles>>,
+    code_intel: Option<Arc<dyn weft_agent::CodeIntel>>,
     /// The app's terminals: the agent's commands are among them, for the user to watch.
     terminals: Option<Arc<weft_pty::Terminals>>,
 }
@@ -433,6 +434,7 @@ impl AgentHost {
             granted: Mutex::new(Policy { tools: BTreeMap::new(), allow_commands: vec![], deny_commands: vec![] }),
             on_turn_end: None,
             open_files: None,
+            code_intel: None,
             terminals: None,
         }
     }
@@ -444,6 +446,11 @@ impl AgentHost {
 
     pub fn with_open_files(mut self, open: Arc<dyn weft_agent::OpenFiles>) -> Self {
         self.open_files = Some(open);
+        self
+    }
+
+    pub fn with_code_intel(mut self, intel: Arc<dyn weft_agent::CodeIntel>) -> Self {
+        self.code_intel = Some(intel);
         self
     }
 
@@ -545,6 +552,9 @@ impl AgentHost {
         });
         let client = builder.client().clone();
         builder = builder.spending(books.clone());
+        if let Some(intel) = &self.code_intel {
+            builder = builder.code_intel(intel.clone());
+        }
         if let Some(open) = &self.open_files {
             builder = builder.open_files(open.clone());
         }

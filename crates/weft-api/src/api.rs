@@ -190,6 +190,7 @@ impl Api {
             AgentHost::new(ws.clone(), store, self.inner.paths.clone(), &crate::paths::workspace_key(ws.root()))
                 .with_turn_end_hook(on_turn_end)
                 .with_open_files(Arc::new(OpenDocs(docs.clone())))
+                .with_code_intel(Arc::new(LspIntel(lsp.clone())))
                 .with_terminals(self.inner.terminals.clone()),
         );
         info!(root = %info.root, "workspace opened in {:.1} ms", t.elapsed().as_secs_f64() * 1e3);
@@ -354,6 +355,32 @@ impl Api {
 }
 
 /// The agent reads open files from their documents (what the user sees).
+/// The language servers as the agent asks them (weft_agent::CodeIntel).
+struct LspIntel(Arc<weft_lsp::Lsp>);
+
+impl weft_agent::CodeIntel for LspIntel {
+    fn diagnostics<'a>(&'a self, path: &'a str, text: String) -> weft_agent::tools::Boxed<'a, Option<Vec<String>>> {
+        Box::pin(async move {
+            // A server that is still loading the project may take a while the first time.
+            let found = self.0.check(path, text, std::time::Duration::from_secs(8)).await?;
+            Some(
+                found
+                    .iter()
+                    .filter(|d| matches!(d.severity, weft_lsp::Severity::Error | weft_lsp::Severity::Warning))
+                    .map(|d| format!("{}:{} {}: {}", d.line + 1, d.character + 1, if d.severity == weft_lsp::Severity::Error { "error" } else { "warning" }, d.message.replace('\n', " ")))
+                    .collect(),
+            )
+        })
+    }
+
+    fn definition<'a>(&'a self, path: &'a str, line: u32, character: u32) -> weft_agent::tools::Boxed<'a, std::result::Result<Vec<String>, String>> {
+        Box::pin(async move {
+            let found = self.0.locations(path, "textDocument/definition", line, character).await.map_err(|e| e.to_string())?;
+            Ok(found.iter().map(|l| format!("{}:{}:{}", l.path, l.line + 1, l.character + 1)).collect())
+        })
+    }
+}
+
 struct OpenDocs(Arc<weft_doc::Documents>);
 
 impl weft_agent::OpenFiles for OpenDocs {

@@ -101,6 +101,10 @@ pub struct Editors {
     analysed: Mutex<HashMap<String, Analysed>>,
     /// The workspace's language servers: a document held by an editor is theirs too.
     lsp: std::sync::OnceLock<Arc<weft_lsp::Lsp>>,
+    /// The runtime the documents' followers run on, taken from the first editor's open
+    /// (the desktop opens its folder before entering the runtime; a rename arrives on the
+    /// watcher's thread).
+    rt: Mutex<Option<tokio::runtime::Handle>>,
     /// Each open file's latest diagnostics, for an editor that opens it later.
     diagnostics: Mutex<HashMap<String, Vec<weft_lsp::Diagnostic>>>,
 }
@@ -136,19 +140,31 @@ impl Editors {
         let mut events = lsp.subscribe();
         let _ = self.lsp.set(lsp);
         let me = Arc::downgrade(self);
-        tokio::runtime::Handle::current().spawn(async move {
-            loop {
-                let e = match events.recv().await {
-                    Ok(e) => e,
-                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
-                    Err(_) => break,
-                };
-                let Some(me) = me.upgrade() else { break };
-                if let weft_lsp::LspEvent::Diagnostics { path, diagnostics } = e {
-                    me.diagnosed(&path, diagnostics);
-                }
+        // A thread of its own: this may be called outside the runtime (the desktop opens
+        // its first folder before entering it).
+        let spawned = std::thread::Builder::new().name("weft-lsp-diagnostics".into()).spawn(move || loop {
+            let e = match events.blocking_recv() {
+                Ok(e) => e,
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(_) => break,
+            };
+            let Some(me) = me.upgrade() else { break };
+            if let weft_lsp::LspEvent::Diagnostics { path, diagnostics } = e {
+                me.diagnosed(&path, diagnostics);
             }
         });
+        if let Err(e) = spawned {
+            tracing::warn!("language servers' diagnostics will not reach editors: {e}");
+        }
+    }
+
+    /// The runtime for the documents' followers: this thread's, or the one taken before.
+    fn runtime(&self) -> Option<tokio::runtime::Handle> {
+        let mut rt = self.rt.lock().ok()?;
+        if rt.is_none() {
+            *rt = tokio::runtime::Handle::try_current().ok();
+        }
+        rt.clone()
     }
 
     fn diagnosed(&self, path: &str, diagnostics: Vec<weft_lsp::Diagnostic>) {
@@ -274,7 +290,10 @@ impl Editors {
             }
             follow(s, d, i, p, limit, pend, tx).await;
         });
-        let lsp = self.lsp.get().map(|l| (format!("{id}:lsp"), path.to_owned(), follow_lsp(l.clone(), doc.clone(), path.to_owned(), format!("{id}:lsp"))));
+        let lsp = match (self.lsp.get(), self.runtime()) {
+            (Some(l), Some(rt)) => Some((format!("{id}:lsp"), path.to_owned(), follow_lsp(&rt, l.clone(), doc.clone(), path.to_owned(), format!("{id}:lsp")))),
+            _ => None,
+        };
         analysed.insert(doc.name.clone(), Analysed { id: id.clone(), doc: doc.clone(), editors: 1, frames: frames.clone(), worker, lsp });
         Ok((id, frames))
     }
@@ -401,7 +420,7 @@ impl Editors {
                 }
             }
         }
-        let Some(lsp) = self.lsp.get() else { return };
+        let (Some(lsp), Some(rt)) = (self.lsp.get(), self.runtime()) else { return };
         if let Ok(mut analysed) = self.analysed.lock() {
             for a in analysed.values_mut() {
                 let Some((key, path, task)) = a.lsp.take() else { continue };
@@ -410,7 +429,7 @@ impl Editors {
                         task.abort();
                         a.doc.unobserve_text(&key);
                         lsp.close(&path);
-                        a.lsp = Some((key.clone(), new.clone(), follow_lsp(lsp.clone(), a.doc.clone(), new, key)));
+                        a.lsp = Some((key.clone(), new.clone(), follow_lsp(&rt, lsp.clone(), a.doc.clone(), new, key)));
                     }
                     None => a.lsp = Some((key, path, task)),
                 }
@@ -421,12 +440,12 @@ impl Editors {
 
 /// Opens the document with its language server and sends it the whole text after each
 /// burst of changes (whoever made them: the editor, a guest, the agent, a merge from disk).
-fn follow_lsp(lsp: Arc<weft_lsp::Lsp>, doc: Arc<Document>, path: String, key: String) -> tokio::task::JoinHandle<()> {
+fn follow_lsp(rt: &tokio::runtime::Handle, lsp: Arc<weft_lsp::Lsp>, doc: Arc<Document>, path: String, key: String) -> tokio::task::JoinHandle<()> {
     let changed = Arc::new(tokio::sync::Notify::new());
     let c = changed.clone();
     doc.observe_text(&key, move |_, _| c.notify_one());
     lsp.open(&path, doc.text());
-    tokio::runtime::Handle::current().spawn(async move {
+    rt.spawn(async move {
         loop {
             changed.notified().await;
             let started = tokio::time::Instant::now();

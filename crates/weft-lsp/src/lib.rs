@@ -191,6 +191,9 @@ struct Doc {
     lang: &'static str,
     version: i32,
     text: String,
+    /// The server's latest diagnostics, and the version they were published for (when the
+    /// server says).
+    diagnostics: Option<(Option<i32>, Vec<Diagnostic>)>,
 }
 
 struct State {
@@ -305,7 +308,7 @@ impl Lsp {
             if st.runtime.is_none() {
                 st.runtime = tokio::runtime::Handle::try_current().ok();
             }
-            st.docs.insert(path.to_owned(), Doc { lang, version: 1, text: text.clone() });
+            st.docs.insert(path.to_owned(), Doc { lang, version: 1, text: text.clone(), diagnostics: None });
             match st.servers.get(&spec.name) {
                 Some(Slot::Running(r)) => Some(r.clone()),
                 Some(_) => None,
@@ -538,11 +541,14 @@ impl Lsp {
                 match n.method.as_str() {
                     "textDocument/publishDiagnostics" => {
                         let path = me.rel(n.params["uri"].as_str().unwrap_or(""));
-                        // Only for files still open: a late report for a closed file is stale.
-                        if !lock(&me.state).docs.contains_key(&path) {
-                            continue;
+                        let diagnostics: Vec<Diagnostic> = n.params["diagnostics"].as_array().map(|a| a.iter().filter_map(diagnostic).collect()).unwrap_or_default();
+                        {
+                            // Only for files still open: a late report for a closed file is stale.
+                            let mut st = lock(&me.state);
+                            let Some(doc) = st.docs.get_mut(&path) else { continue };
+                            let version = n.params["version"].as_i64().map(|v| v as i32);
+                            doc.diagnostics = Some((version, diagnostics.clone()));
                         }
-                        let diagnostics = n.params["diagnostics"].as_array().map(|a| a.iter().filter_map(diagnostic).collect()).unwrap_or_default();
                         me.emit(LspEvent::Diagnostics { path, diagnostics });
                     }
                     "window/showMessage" if n.params["type"].as_u64() == Some(1) => {
@@ -646,6 +652,48 @@ impl Lsp {
         let v = self.request(path, "textDocument/completion", self.at(path, line, character)).await?;
         let items = v.get("items").and_then(Value::as_array).or_else(|| v.as_array()).cloned().unwrap_or_default();
         Ok(items.iter().take(500).map(completion).collect())
+    }
+
+    /// The diagnostics of `path` with `text` in it (the agent's edit): the server's answer
+    /// to this text, waited for up to `wait`. A file no editor has open is opened for the
+    /// question and closed after. None when no server speaks its language or none
+    /// answered in time (a server still indexing).
+    pub async fn check(&self, path: &str, text: String, wait: Duration) -> Option<Vec<Diagnostic>> {
+        let lang = language_of(path)?;
+        let (spec, found) = self.spec_for(lang)?;
+        found?;
+        let mut events = self.subscribe();
+        let (was_open, same) = {
+            let st = lock(&self.state);
+            match st.docs.get(path) {
+                Some(d) => (true, d.text == text),
+                None => (false, false),
+            }
+        };
+        if same {
+            // Nothing new to send: the last answer is for this text, if there is one.
+            let st = lock(&self.state);
+            if let Some((_, d)) = st.docs.get(path).and_then(|d| d.diagnostics.clone()) {
+                return Some(d);
+            }
+        } else if was_open {
+            self.change(path, text);
+        } else {
+            self.open(path, text);
+        }
+        let _ = spec;
+        let end = tokio::time::Instant::now() + wait;
+        let got = loop {
+            match tokio::time::timeout_at(end, events.recv()).await {
+                Ok(Ok(LspEvent::Diagnostics { path: p, diagnostics })) if p == path => break Some(diagnostics),
+                Ok(Ok(_)) | Ok(Err(broadcast::error::RecvError::Lagged(_))) => {}
+                Ok(Err(_)) | Err(_) => break None,
+            }
+        };
+        if !was_open {
+            self.close(path);
+        }
+        got
     }
 
     /// What the servers of this workspace are doing.

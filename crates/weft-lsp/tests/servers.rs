@@ -139,3 +139,27 @@ async fn a_server_that_is_not_installed_says_how_to_install_it() {
     let e = lsp.hover("x.rb", 0, 0).await.expect_err("no server for Ruby");
     assert!(e.to_string().contains("no language server"), "{e}");
 }
+
+/// What the agent's edit tools ask after an edit: the server's answer for a text, for a
+/// file no editor has open (opened for the question and closed after) and for one that is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_answers_for_a_text_whether_or_not_the_file_is_open() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let d = dir.path();
+    std::fs::write(d.join("tsconfig.json"), r#"{"compilerOptions": {"strict": true}}"#).expect("write");
+    std::fs::write(d.join("c.ts"), "export const c: number = 1;\n").expect("write");
+    let lsp = lsp(d);
+    let found = lsp.check("c.ts", "export const c: number = 'one';\n".into(), Duration::from_secs(60)).await.expect("an answer");
+    assert!(found.iter().any(|x| x.severity == Severity::Error && x.message.contains("not assignable")), "{found:?}");
+    assert!(lsp.servers().iter().any(|(_, s)| *s == ServerState::Running));
+    // Open in an editor: the same question about the text it holds is answered from what
+    // the server last said.
+    lsp.open("c.ts", "export const c: number = 2;\n".into());
+    let mut events = lsp.subscribe();
+    diagnostics(&mut events, "c.ts", |_| true).await;
+    let found = lsp.check("c.ts", "export const c: number = 2;\n".into(), Duration::from_secs(60)).await.expect("an answer");
+    assert!(found.iter().all(|x| x.severity != Severity::Error), "{found:?}");
+    // Not a language with a server: no answer, at once.
+    assert_eq!(lsp.check("notes.md", "# x".into(), Duration::from_secs(60)).await, None);
+    lsp.shutdown().await;
+}

@@ -634,3 +634,50 @@ async fn the_git_tools_show_status_and_diff() {
         assert_eq!(policy.tools.get(t), Some(&weft_agent::Rule::Allow), "{t} reads: allowed by default");
     }
 }
+
+/// The language servers as the edit tools see them, for this test: what each path's text
+/// would be reported with (the real servers are tested in weft-lsp and weft-api).
+struct Intel;
+
+impl weft_agent::CodeIntel for Intel {
+    fn diagnostics<'a>(&'a self, path: &'a str, text: String) -> weft_agent::tools::Boxed<'a, Option<Vec<String>>> {
+        Box::pin(async move {
+            if !path.ends_with(".ts") {
+                return None;
+            }
+            Some(if text.contains("number = 'x'") { vec!["1:7 error: Type 'string' is not assignable to type 'number'.".to_owned()] } else { vec![] })
+        })
+    }
+    fn definition<'a>(&'a self, path: &'a str, line: u32, character: u32) -> weft_agent::tools::Boxed<'a, Result<Vec<String>, String>> {
+        Box::pin(async move { Ok(vec![format!("{path}:{}:{}", line + 10, character + 1)]) })
+    }
+}
+
+/// After an edit, the tool's answer carries what the language server now reports for the
+/// file, so the model sees a type error it made; the definition tool finds the symbol's
+/// column on the line it names and shows each definition's line.
+#[tokio::test]
+async fn edits_come_back_with_the_language_servers_errors_and_definition_finds_symbols() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    std::fs::write(d.join("a.ts"), "const n: number = 1;\n").expect("write");
+    std::fs::write(d.join("notes.md"), "# notes\n").expect("write");
+    let home = ScratchHome::new();
+    let tb = home.toolbox(Arc::new(weft_fs::Workspace::open(d).expect("ws"))).with_code_intel(Arc::new(Intel));
+    let c = CancellationToken::new();
+    let bad = tb.run("edit_file", &json!({"path": "a.ts", "old_string": "= 1", "new_string": "= 'x'"}), &c).await;
+    assert!(!bad.is_error, "{bad:?}");
+    assert!(bad.content.contains("The language server now reports") && bad.content.contains("not assignable to type 'number'"), "{}", bad.content);
+    let good = tb.run("edit_file", &json!({"path": "a.ts", "old_string": "= 'x'", "new_string": "= 2"}), &c).await;
+    assert!(good.content.contains("reports no errors"), "{}", good.content);
+    let md = tb.run("write_file", &json!({"path": "notes.md", "content": "# more\n"}), &c).await;
+    assert!(!md.content.contains("language server"), "no server, nothing said: {}", md.content);
+    // `n` on line 1 is at column 6 (0-based), not the n in `const`; the stub answers
+    // line 0 + 10 and column + 1.
+    let def = tb.run("definition", &json!({"path": "a.ts", "line": 1, "symbol": "n"}), &c).await;
+    assert!(!def.is_error, "{def:?}");
+    assert!(def.content.starts_with("a.ts:10:7"), "{}", def.content);
+    let missing = tb.run("definition", &json!({"path": "a.ts", "line": 1, "symbol": "nope"}), &c).await;
+    assert!(missing.is_error && missing.content.contains("is not on line 1"), "{missing:?}");
+    assert_eq!(weft_agent::Policy::default().tools.get("definition"), Some(&weft_agent::Rule::Allow));
+}
