@@ -479,12 +479,18 @@ impl Lsp {
         let mut child = cmd.spawn().map_err(|e| e.to_string())?;
         let (stdin, stdout, stderr) = (child.stdin.take(), child.stdout.take(), child.stderr.take());
         let (Some(stdin), Some(stdout)) = (stdin, stdout) else { return Err("no stdio".into()) };
+        // The last thing the server said on stderr: why it would not start, in its words
+        // (a rustup proxy without its component says how to add it).
+        let last_words: Arc<Mutex<Option<String>>> = Arc::default();
         if let Some(stderr) = stderr {
-            let name = spec.name.clone();
+            let (name, last) = (spec.name.clone(), last_words.clone());
             tokio::spawn(async move {
                 let mut lines = BufReader::new(stderr).lines();
                 while let Ok(Some(l)) = lines.next_line().await {
                     info!(target: "lsp", "{name}: {l}");
+                    if !l.trim().is_empty() {
+                        *lock(&last) = Some(l.trim().chars().take(300).collect());
+                    }
                 }
             });
         }
@@ -521,7 +527,12 @@ impl Lsp {
             Ok(v) => v.get("capabilities").cloned().unwrap_or(Value::Null),
             Err(e) => {
                 let _ = child.start_kill();
-                return Err(e.to_string());
+                // Its stderr may still be arriving.
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                return Err(match lock(&last_words).take() {
+                    Some(said) => format!("{e}: it said \"{said}\""),
+                    None => e.to_string(),
+                });
             }
         };
         conn.notify("initialized", json!({}));

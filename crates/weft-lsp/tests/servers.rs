@@ -163,3 +163,36 @@ async fn check_answers_for_a_text_whether_or_not_the_file_is_open() {
     assert_eq!(lsp.check("notes.md", "# x".into(), Duration::from_secs(60)).await, None);
     lsp.shutdown().await;
 }
+
+/// A server that exits at once (a rustup proxy whose component is not installed, a
+/// broken install): its own last words are in the failure, and after a few tries it
+/// stops being started.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_dies_at_start_says_why_and_is_given_up_on() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("tmp");
+    let bin = dir.path().join("broken-ls");
+    std::fs::write(&bin, "#!/bin/sh\necho \"error: 'broken-ls' is not installed for the toolchain\" >&2\nexit 1\n").expect("write");
+    std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let spec = ServerSpec { name: "broken".into(), command: bin.to_string_lossy().into_owned(), args: vec![], languages: vec!["go".into()], initialization_options: None, install_hint: String::new() };
+    let lsp = Lsp::new(dir.path(), vec![spec], vec![]);
+    let mut events = lsp.subscribe();
+    lsp.open("x.go", "package x\n".into());
+    let end = tokio::time::Instant::now() + Duration::from_secs(60);
+    let mut restarts = 0;
+    let failed = loop {
+        match tokio::time::timeout_at(end, events.recv()).await.expect("gave up in time").expect("events") {
+            LspEvent::Server { state: ServerState::Restarting, message, .. } => {
+                assert!(message.contains("is not installed for the toolchain"), "{message}");
+                restarts += 1;
+            }
+            LspEvent::Server { state: ServerState::Failed, message, .. } => break message,
+            _ => {}
+        }
+    };
+    assert_eq!(restarts, 4, "tried five times in all");
+    assert!(failed.contains("is not installed for the toolchain") && failed.contains("crashes"), "{failed}");
+    let e = lsp.hover("x.go", 0, 0).await.expect_err("given up");
+    assert!(e.to_string().contains("stopped"), "{e}");
+}
