@@ -30,6 +30,8 @@ export class ScmPanel {
   private commitBtn: HTMLButtonElement;
   private listEl = h('div', { class: 'scm-list', role: 'tree', 'aria-label': 'Changes' });
   private busy = false;
+  /** A fetch, pull or push under way: its name and git's latest progress line. */
+  private syncing: { op: string; line: string } | null = null;
 
   constructor(private backend: Backend, private git: GitState, private hooks: ScmHooks) {
     this.message = h('textarea', { class: 'scm-message', rows: '3', placeholder: 'Message (Ctrl+Enter to commit)', 'aria-label': 'Commit message', spellcheck: 'true' });
@@ -102,7 +104,19 @@ export class ScmPanel {
     if (st.upstream) bits.push(h('span', { class: 'scm-ab', title: `Against ${st.upstream}: commits to push and to pull` }, `↑${st.ahead} ↓${st.behind}`));
     else if (st.branch) bits.push(h('span', { class: 'dim', title: 'No upstream branch is set' }, 'no upstream'));
     if (st.state !== 'clean') bits.push(h('span', { class: 'scm-state' }, { merging: 'Merging', rebasing: 'Rebasing', cherryPicking: 'Cherry-picking', reverting: 'Reverting', bisecting: 'Bisecting' }[st.state]));
-    bits.push(h('span', { class: 'spacer' }), this.action('⟳', 'Refresh', () => void this.git.refresh()));
+    bits.push(h('span', { class: 'spacer' }));
+    if (this.syncing) {
+      bits.push(h('span', { class: 'scm-progress', role: 'status', title: this.syncing.line }, `${this.syncing.op}… ${this.syncing.line.replace(/^remote:\s*/, '')}`));
+    } else {
+      const behind = st.behind ? ` ${st.behind}` : '';
+      const ahead = st.ahead ? ` ${st.ahead}` : '';
+      bits.push(
+        this.action('⇣', 'Fetch (see what the remote has)', () => void this.sync('fetch')),
+        this.action(`↓${behind}`, st.upstream ? `Pull from ${st.upstream}` : 'Pull (no upstream yet)', () => void this.sync('pull')),
+        this.action(`↑${ahead}`, st.upstream ? `Push to ${st.upstream}` : 'Publish the branch to origin', () => void this.sync('push')),
+      );
+    }
+    bits.push(this.action('⟳', 'Refresh', () => void this.git.refresh()));
     this.headEl.replaceChildren(...bits);
   }
 
@@ -130,6 +144,30 @@ export class ScmPanel {
     try {
       this.git.set(await action());
     } catch (e) {
+      toast(errorMessage(e), 'error');
+      void this.git.refresh();
+    }
+  }
+
+  /** Fetch, pull or push, with git's progress in the header and its message if it fails. */
+  private async sync(op: 'fetch' | 'pull' | 'push') {
+    if (this.syncing) return;
+    const name = { fetch: 'Fetching', pull: 'Pulling', push: 'Pushing' }[op];
+    this.syncing = { op: name, line: '' };
+    this.render();
+    const handle = this.backend.gitSync(op, (line) => {
+      if (!this.syncing) return;
+      this.syncing.line = line;
+      const p = this.headEl.querySelector('.scm-progress');
+      if (p) p.textContent = `${name}… ${line.replace(/^remote:\s*/, '')}`;
+    });
+    try {
+      const st = await handle.result;
+      this.syncing = null;
+      this.git.set(st);
+      toast({ fetch: 'Fetched', pull: 'Pulled', push: 'Pushed' }[op]);
+    } catch (e) {
+      this.syncing = null;
       toast(errorMessage(e), 'error');
       void this.git.refresh();
     }

@@ -92,6 +92,8 @@ pub struct Settings {
     /// (also `initializationOptions`, and `installHint` shown when it is missing).
     #[ts(type = "Array<{ name: string, command: string, args?: string[], languages: string[], initializationOptions?: unknown, installHint?: string }>")]
     pub language_servers: Vec<weft_lsp::ServerSpec>,
+    /// Pull rebases your local commits on top of the remote's (else it merges).
+    pub git_pull_rebase: bool,
 }
 
 impl Default for Settings {
@@ -135,6 +137,7 @@ impl Default for Settings {
             budget_alert_percent: 80,
             keybindings: Default::default(),
             language_servers: Vec::new(),
+            git_pull_rebase: false,
         }
     }
 }

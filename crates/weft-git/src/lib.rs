@@ -147,6 +147,16 @@ pub struct CommitOptions {
     pub all: bool,
 }
 
+/// What [`Repo::sync`] does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "GitSyncOp"))]
+pub enum SyncOp {
+    Fetch,
+    Pull,
+    Push,
+}
+
 /// Which version of a file: the last commit's, the staged one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Version {
@@ -365,6 +375,69 @@ impl Repo {
         let specs = if paths.is_empty() { vec![".".to_owned()] } else { paths.to_vec() };
         let out = self.with_paths(&args, &specs)?;
         Ok(String::from_utf8_lossy(&out).into_owned())
+    }
+
+    /// Fetch, pull or push with the user's own credentials (ssh agent, credential helpers;
+    /// never a prompt: GIT_TERMINAL_PROMPT=0, ssh in batch mode), git's progress lines to
+    /// `progress` as they come. Pull merges, or rebases with `rebase`. A branch without an
+    /// upstream is pushed to `origin` and tracks it from then on.
+    pub fn sync(&self, op: SyncOp, rebase: bool, mut progress: impl FnMut(&str)) -> Result<()> {
+        let mut args: Vec<String> = match op {
+            SyncOp::Fetch => vec!["fetch".into(), "--prune".into()],
+            SyncOp::Pull => vec!["pull".into(), if rebase { "--rebase".into() } else { "--no-rebase".into() }],
+            SyncOp::Push => vec!["push".into()],
+        };
+        args.push("--progress".into());
+        if op == SyncOp::Push && self.status()?.upstream.is_none() {
+            let branch = self.status()?.branch.ok_or_else(|| GitError::Failed("a detached HEAD has no branch to push".into()))?;
+            args.extend(["--set-upstream".into(), "origin".into(), branch]);
+        }
+        let mut cmd = self.git();
+        cmd.args(&args).env("GIT_SSH_COMMAND", std::env::var("GIT_SSH_COMMAND").unwrap_or_else(|_| "ssh -o BatchMode=yes".into()));
+        cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        let mut child = cmd.spawn().map_err(|e| if e.kind() == std::io::ErrorKind::NotFound { GitError::NoGit(e) } else { GitError::Io(e) })?;
+        let out = child.stdout.take();
+        let reader = std::thread::spawn(move || {
+            let mut s = String::new();
+            if let Some(mut o) = out {
+                let _ = std::io::Read::read_to_string(&mut o, &mut s);
+            }
+            s
+        });
+        // Progress lines end in \r (redrawn) or \n; the last few lines are git's message.
+        let mut said: Vec<String> = vec![];
+        if let Some(mut err) = child.stderr.take() {
+            let mut buf = [0u8; 4096];
+            let mut line = Vec::new();
+            loop {
+                let n = std::io::Read::read(&mut err, &mut buf)?;
+                if n == 0 {
+                    break;
+                }
+                for &b in &buf[..n] {
+                    if b == b'\r' || b == b'\n' {
+                        if !line.is_empty() {
+                            let l = String::from_utf8_lossy(&line).trim().to_owned();
+                            progress(&l);
+                            if b == b'\n' {
+                                said.push(l);
+                            }
+                            line.clear();
+                        }
+                    } else {
+                        line.push(b);
+                    }
+                }
+            }
+        }
+        let status = child.wait()?;
+        let stdout = reader.join().unwrap_or_default();
+        if status.success() {
+            return Ok(());
+        }
+        let mut msg: Vec<String> = said.into_iter().filter(|l| !l.is_empty()).collect();
+        msg.extend(stdout.lines().filter(|l| !l.trim().is_empty()).map(str::to_owned));
+        Err(GitError::Failed(if msg.is_empty() { format!("git {} failed ({status})", args[0]) } else { msg.join("\n") }))
     }
 
     /// The local branches, the current one marked.

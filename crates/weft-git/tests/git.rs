@@ -330,3 +330,47 @@ fn the_diff_reads_as_git_prints_it_relative_to_the_workspace() {
     let rel = sub.diff(false, &[]).expect("diff");
     assert!(rel.contains("a/lib.rs") && !rel.contains("a.txt"), "{rel}");
 }
+
+#[test]
+fn fetch_pull_and_push_against_a_bare_remote_with_progress_and_gits_own_refusal() {
+    use weft_git::SyncOp;
+    let remote = tempfile::tempdir().expect("tmp");
+    git(remote.path(), &["init", "-q", "--bare", "-b", "main"]);
+    let url = remote.path().to_str().expect("utf8").to_owned();
+    // Ada's clone publishes main: no upstream yet, so the push sets it.
+    let (a_dir, a) = repo();
+    git(a_dir.path(), &["remote", "add", "origin", &url]);
+    let mut lines = vec![];
+    a.sync(SyncOp::Push, false, |l| lines.push(l.to_owned())).expect("first push");
+    assert_eq!(a.status().expect("status").upstream.as_deref(), Some("origin/main"));
+    assert!(!lines.is_empty(), "git's progress came through");
+    // Bo clones, Ada pushes a commit, Bo fetches: one behind; pulls: has it.
+    let b_dir = tempfile::tempdir().expect("tmp");
+    git(b_dir.path(), &["clone", "-q", &url, "."]);
+    git(b_dir.path(), &["config", "user.name", "Bo"]);
+    git(b_dir.path(), &["config", "user.email", "bo@example.com"]);
+    let b = Repo::discover(b_dir.path()).expect("discover").expect("repo");
+    write(a_dir.path(), "a.txt", "from Ada\n");
+    a.commit("Ada's change", CommitOptions { all: true, ..Default::default() }).expect("commit");
+    a.sync(SyncOp::Push, false, |_| {}).expect("push");
+    b.sync(SyncOp::Fetch, false, |_| {}).expect("fetch");
+    let st = b.status().expect("status");
+    assert_eq!((st.ahead, st.behind), (0, 1));
+    b.sync(SyncOp::Pull, false, |_| {}).expect("pull");
+    assert_eq!(std::fs::read_to_string(b_dir.path().join("a.txt")).expect("read"), "from Ada\n");
+    // Both commit; Bo pushes first; Ada's push is refused with git's words, nothing lost;
+    // a rebasing pull puts Ada's commit on top, and then the push goes.
+    write(b_dir.path(), "b.txt", "Bo's\n");
+    b.stage(&["b.txt".into()]).expect("stage");
+    b.commit("Bo's file", CommitOptions::default()).expect("commit");
+    b.sync(SyncOp::Push, false, |_| {}).expect("push");
+    write(a_dir.path(), "c.txt", "Ada's\n");
+    a.stage(&["c.txt".into()]).expect("stage");
+    a.commit("Ada's file", CommitOptions::default()).expect("commit");
+    let e = a.sync(SyncOp::Push, false, |_| {}).expect_err("behind: refused");
+    assert!(e.to_string().contains("rejected"), "{e}");
+    a.sync(SyncOp::Pull, true, |_| {}).expect("pull --rebase");
+    assert_eq!(git(a_dir.path(), &["log", "--format=%s", "-3"]).trim(), "Ada's file\nBo's file\nAda's change");
+    a.sync(SyncOp::Push, false, |_| {}).expect("push after the rebase");
+    assert_eq!(a.status().expect("status").ahead, 0);
+}

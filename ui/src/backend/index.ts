@@ -77,7 +77,8 @@ import type { TerminalEvent } from '../bindings/TerminalEvent';
 export type { TerminalEvent };
 export type { FsChange } from '../bindings/FsChange';
 export type { SearchHit } from '../bindings/SearchHit';
-export type { GitStatus } from '../bindings/GitStatus';
+import type { GitStatus } from '../bindings/GitStatus';
+export type { GitStatus };
 export type { LspDiagnostic } from '../bindings/LspDiagnostic';
 export type { LspLocation } from '../bindings/LspLocation';
 import type { LspEvent } from '../bindings/LspEvent';
@@ -295,6 +296,10 @@ export class Backend {
   }
   gitVersions(path: string, staged: boolean) { return this.api.gitVersions({ path, staged }); }
   gitBranches() { return this.api.gitBranches(); }
+  /** Fetch, pull or push: git's progress lines as they come; resolves to the new status. */
+  gitSync(op: 'fetch' | 'pull' | 'push', onProgress: (line: string) => void): StreamHandle<GitStatus> {
+    return this.streams.gitSync({ op }, onProgress) as StreamHandle<GitStatus>;
+  }
   gitSwitch(name: string, create = false) { return this.api.gitSwitch({ name, create }); }
 
   /** On the network over TLS, or `local`: plain ws:// on 127.0.0.1 only. */

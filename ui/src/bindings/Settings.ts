@@ -120,4 +120,8 @@ keybindings: Record<string, string>,
  * `[{"name": "ruff", "command": "ruff", "args": ["server"], "languages": ["python"]}]`
  * (also `initializationOptions`, and `installHint` shown when it is missing).
  */
-languageServers: Array<{ name: string, command: string, args?: string[], languages: string[], initializationOptions?: unknown, installHint?: string }>, };
+languageServers: Array<{ name: string, command: string, args?: string[], languages: string[], initializationOptions?: unknown, installHint?: string }>, 
+/**
+ * Pull rebases your local commits on top of the remote's (else it merges).
+ */
+gitPullRebase: boolean, };

@@ -127,6 +127,7 @@ export interface Results {
   gitCommit: GitCommitted;
   gitVersions: GitVersions;
   gitBranches: Array<GitBranch>;
+  gitSync: GitStatus;
   lspHover: string | null;
   lspLocations: Array<LspLocation>;
   lspCompletion: Array<LspCompletion>;
@@ -170,6 +171,7 @@ export interface Frames {
   terminalAttach: Bytes | TerminalEvent;
   checkpointEvents: Checkpoint;
   agentSend: AgentFrame;
+  gitSync: string;
   lspStatus: LspEvent;
   collabOpen: Bytes | CollabEvent;
   collabStream: Bytes | Json;
@@ -289,6 +291,7 @@ export function streams(stream: (request: Request, onFrame: (frame: any) => void
     terminalAttach: (params: Params<'terminalAttach'>, onFrame: (frame: Frames['terminalAttach']) => void) => stream({ method: 'terminalAttach', params }, onFrame) as Streaming<Results['terminalAttach']>,
     checkpointEvents: (onFrame: (frame: Frames['checkpointEvents']) => void) => stream({ method: 'checkpointEvents' }, onFrame) as Streaming<Results['checkpointEvents']>,
     agentSend: (params: Params<'agentSend'>, onFrame: (frame: Frames['agentSend']) => void) => stream({ method: 'agentSend', params }, onFrame) as Streaming<Results['agentSend']>,
+    gitSync: (params: Params<'gitSync'>, onFrame: (frame: Frames['gitSync']) => void) => stream({ method: 'gitSync', params }, onFrame) as Streaming<Results['gitSync']>,
     lspStatus: (onFrame: (frame: Frames['lspStatus']) => void) => stream({ method: 'lspStatus' }, onFrame) as Streaming<Results['lspStatus']>,
     collabOpen: (params: Params<'collabOpen'>, onFrame: (frame: Frames['collabOpen']) => void) => stream({ method: 'collabOpen', params }, onFrame) as Streaming<Results['collabOpen']>,
     collabStream: (params: Params<'collabStream'>, onFrame: (frame: Frames['collabStream']) => void) => stream({ method: 'collabStream', params }, onFrame) as Streaming<Results['collabStream']>,

@@ -169,3 +169,31 @@ test('a new branch from the branch menu is checked out', async () => {
   await page.locator('.scm-branches .menu-item[data-branch="main"]').click();
   await until(async () => /⎇ main/.test(await panel().locator('.scm-branch').textContent()), 'back on main');
 });
+
+test('publish, fetch and pull against a remote, from the panel', async () => {
+  const remote = mkdtempSync(join(tmpdir(), 'weft-e2e-git-remote-'));
+  const other = mkdtempSync(join(tmpdir(), 'weft-e2e-git-other-'));
+  try {
+    execFileSync('git', ['init', '-q', '--bare', '-b', 'main', remote]);
+    git('remote', 'add', 'origin', remote);
+    await page.keyboard.press('Control+Shift+g');
+    await until(async () => /no upstream/.test(await panel().locator('.scm-head').textContent()), 'no upstream yet');
+    await panel().getByRole('button', { name: 'Publish the branch to origin' }).click();
+    await until(async () => /↑0 ↓0/.test(await panel().locator('.scm-ab').textContent().catch(() => '')), 'published: tracking origin/main');
+    assert.match(execFileSync('git', ['ls-remote', remote], { encoding: 'utf8' }), /refs\/heads\/main/);
+    // Someone else pushes a commit; Fetch shows it waiting, Pull brings it.
+    execFileSync('git', ['clone', '-q', remote, other]);
+    writeFileSync(join(other, 'theirs.txt'), 'from elsewhere\n');
+    execFileSync('git', ['-C', other, 'add', 'theirs.txt']);
+    execFileSync('git', ['-C', other, '-c', 'user.name=Bo', '-c', 'user.email=bo@b', 'commit', '-q', '-m', 'theirs']);
+    execFileSync('git', ['-C', other, 'push', '-q']);
+    await panel().getByRole('button', { name: 'Fetch (see what the remote has)' }).click();
+    await until(async () => /↑0 ↓1/.test(await panel().locator('.scm-ab').textContent()), 'one commit to pull');
+    await panel().getByRole('button', { name: 'Pull from origin/main' }).click();
+    await until(() => existsSync(join(ws, 'theirs.txt')), 'pulled');
+    await until(async () => /↑0 ↓0/.test(await panel().locator('.scm-ab').textContent()), 'up to date');
+  } finally {
+    rmSync(remote, { recursive: true, force: true });
+    rmSync(other, { recursive: true, force: true });
+  }
+});

@@ -73,3 +73,29 @@ async fn status_stage_commit_and_a_discard_kept_in_a_checkpoint() {
     let e = call(json!({"method": "gitStage", "params": {"paths": ["../outside"]}})).await.expect_err("outside");
     assert_eq!(e.code, weft_api::ErrorCode::OutsideWorkspace);
 }
+
+#[tokio::test]
+async fn push_and_fetch_stream_gits_progress_and_answer_with_the_status() {
+    let f = fixture(DESKTOP);
+    let d = f.ws.path();
+    let remote = tempfile::tempdir().expect("tmp");
+    git(remote.path(), &["init", "-q", "--bare", "-b", "main"]);
+    git(d, &["init", "-q", "-b", "main"]);
+    git(d, &["-c", "user.name=A", "-c", "user.email=a@b", "commit", "-q", "--allow-empty", "-m", "first"]);
+    git(d, &["remote", "add", "origin", remote.path().to_str().expect("utf8")]);
+    let frames = std::sync::Arc::new(std::sync::Mutex::new(Vec::<Value>::new()));
+    let fr = frames.clone();
+    let stream = weft_api::Stream::new("sync", move |frame| {
+        if let weft_api::StreamFrame::Json(v) = frame {
+            fr.lock().expect("lock").push(v);
+        }
+        true
+    });
+    let st = f.api.call(json!({"method": "gitSync", "params": {"op": "push"}}), Some(stream)).await.expect("push");
+    assert_eq!(st["upstream"], "origin/main", "{st}");
+    assert!(frames.lock().expect("lock").iter().all(Value::is_string), "progress lines are strings");
+    let st = f.api.call(json!({"method": "gitSync", "params": {"op": "fetch"}}), None).await.expect("fetch");
+    assert_eq!((st["ahead"].as_u64(), st["behind"].as_u64()), (Some(0), Some(0)));
+    let e = f.api.call(json!({"method": "gitSync", "params": {"op": "teleport"}}), None).await.expect_err("bad op");
+    assert_eq!(e.code, weft_api::ErrorCode::BadRequest);
+}

@@ -89,6 +89,22 @@ pub(crate) fn versions(api: &Api, path: String, staged: bool, _stream: Option<St
     Ok(GitVersions { left: text(left), right: text(right) })
 }
 
+/// Fetch, pull or push, git's progress lines as frames (JSON strings); the new status.
+pub(crate) fn sync(api: &Api, op: weft_git::SyncOp, stream: Option<Stream>) -> Result<Status> {
+    let r = api.repo()?;
+    if op == weft_git::SyncOp::Pull {
+        // A pull rewrites files: the folder-open checkpoint first, as for any write.
+        api.before_write();
+    }
+    let rebase = api.settings().0.git_pull_rebase;
+    r.sync(op, rebase, |line| {
+        if let Some(s) = &stream {
+            s.json(line);
+        }
+    })?;
+    Ok(r.status()?)
+}
+
 pub(crate) fn branches(api: &Api, _stream: Option<Stream>) -> Result<Vec<Branch>> {
     Ok(api.repo()?.branches()?)
 }

@@ -278,6 +278,10 @@ methods! {
     /// index, or the last commit, and the file on disk).
     GitVersions { path: String, #[serde(default)] staged: bool } => git::versions -> crate::GitVersions;
     GitBranches => git::branches -> Vec<weft_git::Branch>;
+    /// Stream: fetch, pull (merging, or rebasing with the setting gitPullRebase) or push
+    /// with your own credentials; git's progress lines as frames; the new status. A branch
+    /// without an upstream is pushed to origin and tracks it.
+    GitSync { op: weft_git::SyncOp } => git::sync -> weft_git::Status, frames String;
     /// The language server's hover at a position of an open file (0-based line, UTF-16
     /// column): Markdown, or null where it has nothing.
     LspHover { path: String, line: u32, character: u32 } => lsp::hover.await -> Option<String>;
