@@ -279,7 +279,9 @@ fn a_submodule_is_marked_and_upstream_counts_are_read() {
 
 #[test]
 fn the_status_parser_reads_porcelain_v2_records() {
-    let out = b"# branch.oid abc\0# branch.head (detached)\01 .M N... 100644 100644 100644 h1 h2 dir/a b.txt\02 R. N... 100644 100644 100644 h1 h2 R100 new.txt\0old.txt\0u UU N... 100644 100644 100644 100644 h1 h2 h3 c.txt\0? u.txt\0";
+    let records = ["# branch.oid abc", "# branch.head (detached)", "1 .M N... 100644 100644 100644 h1 h2 dir/a b.txt", "2 R. N... 100644 100644 100644 h1 h2 R100 new.txt", "old.txt", "u UU N... 100644 100644 100644 100644 h1 h2 h3 c.txt", "? u.txt", ""];
+    let joined = records.join("\0");
+    let out = joined.as_bytes();
     let st = weft_git::parse_status(out, "");
     assert_eq!((st.branch, st.head.as_deref()), (None, Some("abc")));
     let paths: Vec<_> = st.files.iter().map(|f| (f.path.as_str(), f.orig_path.as_deref())).collect();

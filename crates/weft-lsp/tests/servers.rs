@@ -75,9 +75,8 @@ async fn typescript_diagnostics_completion_definition_hover_and_a_restart() {
     let end = tokio::time::Instant::now() + Duration::from_secs(60);
     let mut restarted = false;
     while !restarted {
-        match tokio::time::timeout_at(end, events.recv()).await.expect("a restart in time").expect("events") {
-            LspEvent::Server { state: ServerState::Running, .. } => restarted = true,
-            _ => {}
+        if let LspEvent::Server { state: ServerState::Running, .. } = tokio::time::timeout_at(end, events.recv()).await.expect("a restart in time").expect("events") {
+            restarted = true;
         }
     }
     lsp.change("b.ts", bad.into());
