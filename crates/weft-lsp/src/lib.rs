@@ -150,6 +150,66 @@ pub struct Completion {
     pub filter_text: Option<String>,
 }
 
+/// One replacement in a file, in protocol positions (0-based lines, UTF-16 columns).
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "LspTextEdit"))]
+pub struct TextEdit {
+    pub line: u32,
+    pub character: u32,
+    pub end_line: u32,
+    pub end_character: u32,
+    pub new_text: String,
+}
+
+/// A file's edits of a workspace edit (a rename's).
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "LspFileEdit"))]
+pub struct FileEdit {
+    /// Workspace-relative; outside the workspace: absolute (and not applied).
+    pub path: String,
+    pub edits: Vec<TextEdit>,
+}
+
+/// `text` with `edits` applied (protocol positions; the edits do not overlap, as the
+/// protocol requires). Positions past a line's end are clamped to it.
+pub fn apply_edits(text: &str, edits: &[TextEdit]) -> String {
+    // Byte offsets of each line's start.
+    let mut starts = vec![0usize];
+    for (i, b) in text.bytes().enumerate() {
+        if b == b'\n' {
+            starts.push(i + 1);
+        }
+    }
+    let offset = |line: u32, character: u32| -> usize {
+        let Some(&start) = starts.get(line as usize) else { return text.len() };
+        let end = starts.get(line as usize + 1).map_or(text.len(), |e| e - 1);
+        let mut units = 0u32;
+        for (i, c) in text[start..end].char_indices() {
+            if units >= character {
+                return start + i;
+            }
+            units += c.len_utf16() as u32;
+        }
+        end
+    };
+    let mut spans: Vec<(usize, usize, &str)> = edits.iter().map(|e| (offset(e.line, e.character), offset(e.end_line, e.end_character), e.new_text.as_str())).collect();
+    spans.sort_by_key(|s| (s.0, s.1));
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for (from, to, new) in spans {
+        if from < at {
+            continue; // overlapping: not allowed by the protocol; the first wins
+        }
+        out.push_str(&text[at..from]);
+        out.push_str(new);
+        at = to.max(from);
+    }
+    out.push_str(&text[at..]);
+    out
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "LspServerState"))]
@@ -705,6 +765,33 @@ impl Lsp {
             self.close(path);
         }
         got
+    }
+
+    /// The edits renaming the symbol at a position to `new_name` would make, per file.
+    pub async fn rename(&self, path: &str, line: u32, character: u32, new_name: &str) -> Result<Vec<FileEdit>, LspError> {
+        let mut params = self.at(path, line, character);
+        params["newName"] = json!(new_name);
+        let v = self.request(path, "textDocument/rename", params).await?;
+        let edit = |e: &Value| {
+            let r = &e["range"];
+            let n = |v: &Value| v.as_u64().unwrap_or(0) as u32;
+            TextEdit { line: n(&r["start"]["line"]), character: n(&r["start"]["character"]), end_line: n(&r["end"]["line"]), end_character: n(&r["end"]["character"]), new_text: e["newText"].as_str().unwrap_or("").to_owned() }
+        };
+        let mut files: Vec<FileEdit> = vec![];
+        if let Some(changes) = v["changes"].as_object() {
+            for (uri, edits) in changes {
+                files.push(FileEdit { path: self.rel(uri), edits: edits.as_array().map(|a| a.iter().map(edit).collect()).unwrap_or_default() });
+            }
+        }
+        for dc in v["documentChanges"].as_array().into_iter().flatten() {
+            match dc["textDocument"]["uri"].as_str() {
+                Some(uri) => files.push(FileEdit { path: self.rel(uri), edits: dc["edits"].as_array().map(|a| a.iter().map(edit).collect()).unwrap_or_default() }),
+                // Creating, renaming or deleting files: not what a symbol rename should do here.
+                None => return Err(LspError::Rpc(RpcError::Server { code: 0, message: format!("the server's rename also {} files, which Weft does not apply", dc["kind"].as_str().unwrap_or("changes")) })),
+            }
+        }
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(files)
     }
 
     /// What the servers of this workspace are doing.

@@ -195,3 +195,39 @@ async fn a_server_that_dies_at_start_says_why_and_is_given_up_on() {
     let e = lsp.hover("x.go", 0, 0).await.expect_err("given up");
     assert!(e.to_string().contains("stopped"), "{e}");
 }
+
+/// Rename: the server's edits in every file that refers to the symbol, and applying them
+/// gives the renamed text (the TypeScript server, across two files).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rename_edits_every_reference_across_files() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let d = dir.path();
+    std::fs::write(d.join("tsconfig.json"), r#"{"compilerOptions": {"strict": true}}"#).expect("write");
+    let a = "export function greet(name: string) {\n  return 'hi ' + name;\n}\n";
+    let b = "import { greet } from './a';\ngreet('x');\ngreet('y');\n";
+    std::fs::write(d.join("a.ts"), a).expect("write");
+    std::fs::write(d.join("b.ts"), b).expect("write");
+    let lsp = lsp(d);
+    lsp.open("a.ts", a.into());
+    lsp.open("b.ts", b.into());
+    // At the definition (from an import, TypeScript renames the import alone: `greet as …`).
+    let files = lsp.rename("a.ts", 0, 17, "welcome").await.expect("rename");
+    let paths: Vec<_> = files.iter().map(|f| f.path.as_str()).collect();
+    assert_eq!(paths, ["a.ts", "b.ts"], "{files:?}");
+    let after = |p: &str, text: &str| weft_lsp::apply_edits(text, &files.iter().find(|f| f.path == p).expect("file").edits);
+    assert_eq!(after("a.ts", a), "export function welcome(name: string) {\n  return 'hi ' + name;\n}\n");
+    assert_eq!(after("b.ts", b), "import { welcome } from './a';\nwelcome('x');\nwelcome('y');\n");
+    lsp.shutdown().await;
+}
+
+#[test]
+fn edits_apply_in_utf16_columns_and_in_any_order() {
+    use weft_lsp::{apply_edits, TextEdit};
+    let e = |line, character, end_line, end_character, t: &str| TextEdit { line, character, end_line, end_character, new_text: t.into() };
+    // "é" and "😀" are 1 and 2 UTF-16 units.
+    let text = "let é = 1;\nlet 😀x = é;\n";
+    let out = apply_edits(text, &[e(1, 10, 1, 11, "e2"), e(0, 4, 0, 5, "e2"), e(1, 4, 1, 7, "y")]);
+    assert_eq!(out, "let e2 = 1;\nlet y = e2;\n");
+    // Past the end of a line or the text: clamped.
+    assert_eq!(apply_edits("ab\n", &[e(0, 9, 0, 9, "!"), e(5, 0, 5, 0, "?")]), "ab!\n?");
+}

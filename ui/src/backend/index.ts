@@ -81,6 +81,8 @@ import type { GitStatus } from '../bindings/GitStatus';
 export type { GitStatus };
 export type { LspDiagnostic } from '../bindings/LspDiagnostic';
 export type { LspLocation } from '../bindings/LspLocation';
+import type { LspFileEdit } from '../bindings/LspFileEdit';
+export type { LspFileEdit };
 import type { LspEvent } from '../bindings/LspEvent';
 export type { LspEvent };
 export type { GitFileStatus } from '../bindings/GitFileStatus';
@@ -284,6 +286,8 @@ export class Backend {
     return this.api.lspLocations({ path, kind, line, character });
   }
   lspCompletion(path: string, line: number, character: number) { return this.api.lspCompletion({ path, line, character }); }
+  lspRename(path: string, line: number, character: number, newName: string) { return this.api.lspRename({ path, line, character, newName }); }
+  lspApplyEdits(files: LspFileEdit[], label: string) { return this.api.lspApplyEdits({ files, label }); }
   lspStatus(onEvent: (e: LspEvent) => void): StreamHandle<LspEvent[]> { return this.streams.lspStatus(onEvent) as StreamHandle<LspEvent[]>; }
 
   gitStatus() { return this.api.gitStatus(); }

@@ -29,6 +29,7 @@ import type { GitVersions } from './GitVersions';
 import type { Json } from './Json';
 import type { LspCompletion } from './LspCompletion';
 import type { LspEvent } from './LspEvent';
+import type { LspFileEdit } from './LspFileEdit';
 import type { LspLocation } from './LspLocation';
 import type { PriceList } from './PriceList';
 import type { ProviderStatus } from './ProviderStatus';
@@ -131,6 +132,8 @@ export interface Results {
   lspHover: string | null;
   lspLocations: Array<LspLocation>;
   lspCompletion: Array<LspCompletion>;
+  lspRename: Array<LspFileEdit>;
+  lspApplyEdits: number;
   lspStatus: Array<LspEvent>;
   gitSwitch: GitStatus;
   collabShare: CollabStatus;
@@ -256,6 +259,8 @@ export function client(call: (request: Request) => Promise<unknown>) {
     lspHover: (params: Params<'lspHover'>) => call({ method: 'lspHover', params }) as Promise<Results['lspHover']>,
     lspLocations: (params: Params<'lspLocations'>) => call({ method: 'lspLocations', params }) as Promise<Results['lspLocations']>,
     lspCompletion: (params: Params<'lspCompletion'>) => call({ method: 'lspCompletion', params }) as Promise<Results['lspCompletion']>,
+    lspRename: (params: Params<'lspRename'>) => call({ method: 'lspRename', params }) as Promise<Results['lspRename']>,
+    lspApplyEdits: (params: Params<'lspApplyEdits'>) => call({ method: 'lspApplyEdits', params }) as Promise<Results['lspApplyEdits']>,
     gitSwitch: (params: Params<'gitSwitch'>) => call({ method: 'gitSwitch', params }) as Promise<Results['gitSwitch']>,
     collabShare: (params: Params<'collabShare'>) => call({ method: 'collabShare', params }) as Promise<Results['collabShare']>,
     collabStatus: () => call({ method: 'collabStatus' }) as Promise<Results['collabStatus']>,

@@ -10,8 +10,10 @@ import { EditorView, hoverTooltip, keymap } from '@codemirror/view';
 import { autocompletion, type Completion, type CompletionContext, type CompletionResult } from '@codemirror/autocomplete';
 import type { Diagnostic as CmDiagnostic } from '@codemirror/lint';
 import { h } from '../dom';
-import type { Backend, LspDiagnostic, LspLocation } from '../backend';
+import { Text } from '@codemirror/state';
+import type { Backend, LspDiagnostic, LspFileEdit, LspLocation } from '../backend';
 import { renderMarkdown } from '../markdown';
+import { promptText } from '../dialogs';
 
 export interface LspHooks {
   backend: Backend;
@@ -23,6 +25,40 @@ export interface LspHooks {
   choose(title: string, locs: LspLocation[]): void;
   /** Says why a request found nothing. */
   notify(message: string): void;
+  /** Previews a workspace edit (a rename's) and applies it when the user agrees. */
+  applyEdit(title: string, label: string, files: LspFileEdit[]): void;
+}
+
+/** The changes of a file's edits on a document, in one transaction's terms. */
+export function editChanges(doc: Text, f: LspFileEdit): { from: number; to: number; insert: string }[] {
+  return f.edits.map((e) => ({ from: offset(doc, e.line, e.character), to: offset(doc, e.endLine, e.endCharacter), insert: e.newText }));
+}
+
+/** `text` with a file's edits applied (for the preview). */
+export function applyTextEdits(text: string, f: LspFileEdit): string {
+  const doc = Text.of(text.split('\n'));
+  const changes = editChanges(doc, f).sort((a, b) => b.from - a.from);
+  let out = text;
+  for (const c of changes) out = out.slice(0, c.from) + c.insert + out.slice(c.to);
+  return out;
+}
+
+/** F2: rename the symbol at the cursor everywhere, after a preview. */
+async function rename(view: EditorView, hooks: LspHooks): Promise<boolean> {
+  const pos = view.state.selection.main.head;
+  const word = view.state.wordAt(pos);
+  const old = word ? view.state.sliceDoc(word.from, word.to) : '';
+  const name = (await promptText(`Rename ${old || 'symbol'}`, old))?.trim();
+  if (!name || name === old) return true;
+  const p = position(view, word ? word.from : pos);
+  try {
+    const files = await hooks.backend.lspRename(hooks.path(), p.line, p.character, name);
+    if (!files.length) hooks.notify('The language server has nothing to rename here');
+    else hooks.applyEdit(`Rename ${old} to ${name}`, `Before renaming ${old} to ${name}`, files);
+  } catch (e) {
+    hooks.notify(e instanceof Error ? e.message : String(e));
+  }
+  return true;
 }
 
 /** The languages some server is known for: elsewhere, nothing is asked. */
@@ -122,6 +158,7 @@ export function lspExtensions(hooks: LspHooks): Extension {
     keymap.of([
       { key: 'F12', run: (view) => (void goTo(view, hooks, 'definition'), true) },
       { key: 'Shift-F12', run: (view) => (void goTo(view, hooks, 'references'), true) },
+      { key: 'F2', run: (view) => (void rename(view, hooks), true) },
     ]),
     EditorView.domEventHandlers({
       mousedown(e, view) {

@@ -2,7 +2,6 @@
 // editor groups (split panes) and their tabs, the panel hosts, and the status bar.
 
 import { h, basename } from '../dom';
-import { toast } from '../dialogs';
 import { CostMeter } from '../usage';
 import type { Doc } from '../editor/doc';
 import type { LspEvent } from '../backend';
@@ -12,7 +11,10 @@ import { FileTree } from '../tree';
 import { SearchPanel } from '../search';
 import { OutlinePanel, renderCrumbs } from '../outline';
 import { openLintPanel } from '@codemirror/lint';
-import { hasLanguageServer, lspExtensions } from '../editor/lsp';
+import { applyTextEdits, editChanges, hasLanguageServer, lspExtensions } from '../editor/lsp';
+import type { LspFileEdit } from '../backend';
+import { panelModal, errorMessage, toast } from '../dialogs';
+import { openDiff } from '../diffview';
 import { openPalette } from '../palette';
 import type { Workbench } from './context';
 
@@ -277,7 +279,52 @@ export class Layout {
         choose: (item) => void this.wb.openFile(item.loc.path, { line: item.loc.line + 1, from: item.loc.character }),
       }),
       notify: (m) => toast(m),
+      applyEdit: (title, label, files) => void this.previewEdit(title, label, files),
     });
+  }
+
+  /**
+   * A workspace edit (a rename's): each file with its number of changes (click one for its
+   * diff), then Apply: files open here change in their editors (one undo step each,
+   * unsaved, like typing); the others are written by Rust after a checkpoint.
+   */
+  private async previewEdit(title: string, label: string, files: LspFileEdit[]) {
+    const outside = files.filter((f) => f.path.startsWith('/'));
+    const inside = files.filter((f) => !f.path.startsWith('/'));
+    const before = async (path: string) => this.wb.docs.get(path)?.text() ?? (await this.wb.backend.readFile(path)).text;
+    const rows = inside.map((f) => {
+      const row = h('button', { class: 'edit-file', 'data-path': f.path, title: 'Show the change' }, h('span', {}, f.path), h('span', { class: 'dim' }, ` ${f.edits.length} change${f.edits.length > 1 ? 's' : ''}`));
+      row.addEventListener('click', async () => {
+        const text = await before(f.path).catch(() => '');
+        void openDiff(`${title}: ${f.path}`, { name: 'Now', text }, { name: 'After', text: applyTextEdits(text, f) }, this.wb.settings(), 'edit-diff');
+      });
+      return row;
+    });
+    const body = h('div', { class: 'edit-preview' },
+      h('p', { class: 'dim' }, `${inside.length} file${inside.length > 1 ? 's' : ''} change. Files open in an editor change there, unsaved; the others are written after a checkpoint.`),
+      ...rows,
+      outside.length ? h('p', { class: 'dim' }, `Left alone (outside the folder): ${outside.map((f) => f.path).join(', ')}`) : '');
+    const cancel = h('button', { class: 'btn' }, 'Cancel');
+    const apply = h('button', { class: 'btn primary edit-apply' }, 'Apply');
+    const modal = panelModal(title, body, [cancel, apply], () => modal.remove());
+    cancel.addEventListener('click', () => modal.remove());
+    apply.addEventListener('click', async () => {
+      apply.disabled = true;
+      const rest: LspFileEdit[] = [];
+      for (const f of inside) {
+        const view = this.wb.docs.get(f.path)?.primary;
+        if (view) view.dispatch({ changes: editChanges(view.state.doc, f), userEvent: 'input.rename' });
+        else rest.push(f);
+      }
+      try {
+        if (rest.length) await this.wb.backend.lspApplyEdits(rest, label);
+        toast(`${title}: ${inside.length} file${inside.length > 1 ? 's' : ''} changed`);
+      } catch (e) {
+        toast(errorMessage(e), 'error');
+      }
+      modal.remove();
+    });
+    apply.focus();
   }
 
   splitRight(): void {

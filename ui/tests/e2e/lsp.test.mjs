@@ -6,7 +6,7 @@
 
 import { test, afterEach, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync, rmSync, mkdtempSync, existsSync } from 'node:fs';
+import { writeFileSync, readFileSync, rmSync, mkdtempSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +21,7 @@ before(async () => {
   writeFileSync(join(ws, 'tsconfig.json'), '{"compilerOptions": {"strict": true, "target": "es2020", "module": "commonjs"}}\n');
   writeFileSync(join(ws, 'a.ts'), 'export function greet(name: string): string {\n  return "hi " + name;\n}\n');
   writeFileSync(join(ws, 'b.ts'), 'import { greet } from "./a";\nconst n: number = greet("x");\n');
+  writeFileSync(join(ws, 'c.ts'), 'import { greet } from "./a";\nexport const c = greet("c");\n');
   server = await startServe(ws, { env: { PATH: `${servers}:${process.env.PATH}` } });
   browser = await launchBrowser();
   page = await openPage(browser, server.url, '.tree-row[data-path="b.ts"]', { width: 1280, height: 800 });
@@ -112,4 +113,32 @@ test('a type error underlined, hover, F12 to the other file, completion, and the
   // (The count, not the squiggle alone: an edit over a squiggle's text hides it before
   // the server's new answer comes.)
   await until(async () => (await page.locator('.status-item.problems').textContent()) === '' && (await pane().locator('.cm-lintRange-error').count()) === 0, 'the error cleared', 30000);
+});
+
+test('F2 renames everywhere after a preview: open files in their editors, the others on disk after a checkpoint', async () => {
+  await page.locator('.tab[data-path="a.ts"]').click();
+  const at = await wordAt(1, 'greet');
+  await page.mouse.click(at.x, at.y);
+  await page.keyboard.press('F2');
+  await page.locator('.modal-input').fill('welcome');
+  await page.keyboard.press('Enter');
+  const preview = page.locator('.edit-preview');
+  await preview.waitFor({ timeout: 20000 });
+  const files = await preview.locator('.edit-file').evaluateAll((els) => els.map((e) => e.dataset.path));
+  assert.deepEqual(files.sort(), ['a.ts', 'b.ts', 'c.ts']);
+  await screenshot(page, 'lsp-rename');
+  await page.locator('.edit-apply').click();
+  await until(async () => (await text()).startsWith('export function welcome('), 'a.ts renamed in its editor');
+  // c.ts was not open: written on disk; a.ts and b.ts are open: changed there, unsaved.
+  await until(() => readFileSync(join(ws, 'c.ts'), 'utf8').includes('welcome("c")'), 'c.ts written');
+  assert.match(readFileSync(join(ws, 'a.ts'), 'utf8'), /function greet\(/, 'an open file is left to its editor');
+  await page.locator('.tab[data-path="b.ts"]').click();
+  await until(async () => /import \{ welcome \}/.test(await text()), 'b.ts renamed in its editor');
+  // Undo in the editor takes the rename back there.
+  await page.locator('.tab[data-path="a.ts"]').click();
+  await pane().locator('.cm-content').click();
+  await page.keyboard.press('Control+z');
+  await until(async () => (await text()).startsWith('export function greet('), 'undone in a.ts');
+  // (The checkpoint before the disk write: tested through the API. Here the disk had not
+  // changed since the folder's first checkpoint, which the store keeps as it is.)
 });

@@ -35,6 +35,7 @@ fn export_typescript_bindings() {
     weft_lsp::LspEvent::export_all_to(&dir).expect("LspEvent");
     weft_lsp::Location::export_all_to(&dir).expect("LspLocation");
     weft_lsp::Completion::export_all_to(&dir).expect("LspCompletion");
+    weft_lsp::FileEdit::export_all_to(&dir).expect("LspFileEdit");
     weft_fs::FinderMatch::export_all_to(&dir).expect("FinderMatch");
     weft_fs::ReplaceOutcome::export_all_to(&dir).expect("ReplaceOutcome");
     CheckpointFile::export_all_to(&dir).expect("CheckpointFile");

@@ -75,3 +75,22 @@ async fn an_editors_document_is_the_servers_and_its_diagnostics_come_back() {
     std::fs::write(ws.path().join("b.ts"), "import { answer } from './a';\nconst s: number = answer;\n").expect("write");
     wait_for("the error gone", |d| d.as_array().is_some_and(|a| a.iter().all(|x| x["severity"] != "error"))).await;
 }
+
+/// A rename's files the editor does not have open are written on disk (in their own
+/// encoding), after a checkpoint named for the rename; nothing outside the folder.
+#[tokio::test]
+async fn applying_a_workspace_edit_writes_after_a_checkpoint() {
+    let f = super::fixture(DESKTOP);
+    let d = f.ws.path();
+    std::fs::write(d.join("c.ts"), "greet();\r\ngreet();\r\n").expect("write");
+    let edit = |line: u32| json!({"line": line, "character": 0, "endLine": line, "endCharacter": 5, "newText": "welcome"});
+    let files = json!([{"path": "c.ts", "edits": [edit(0), edit(1)]}]);
+    let n = f.api.call(json!({"method": "lspApplyEdits", "params": {"files": files, "label": "Before renaming greet to welcome"}}), None).await.expect("apply");
+    assert_eq!(n, 1);
+    assert_eq!(std::fs::read_to_string(d.join("c.ts")).expect("read"), "welcome();\r\nwelcome();\r\n", "CRLF kept");
+    let list = f.api.call(json!({"method": "checkpointList"}), None).await.expect("list");
+    assert!(list.to_string().contains("Before renaming greet to welcome"), "{list}");
+    let bad = json!([{"path": "../x.ts", "edits": [edit(0)]}]);
+    let e = f.api.call(json!({"method": "lspApplyEdits", "params": {"files": bad, "label": "x"}}), None).await.expect_err("outside");
+    assert_eq!(e.code, weft_api::ErrorCode::OutsideWorkspace);
+}

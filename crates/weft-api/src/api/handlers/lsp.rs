@@ -34,6 +34,43 @@ pub(crate) async fn locations(api: &Api, path: String, kind: String, line: u32, 
     checked(api, &path)?.locations(&path, method, line, character).await.map_err(lsp_err)
 }
 
+/// The edits a rename would make, per file (the editor previews them, applies those of its
+/// open files itself, and sends the rest to lspApplyEdits).
+pub(crate) async fn rename(api: &Api, path: String, line: u32, character: u32, new_name: String, _stream: Option<Stream>) -> Result<Vec<weft_lsp::FileEdit>> {
+    if new_name.trim().is_empty() {
+        return Err(ApiError::bad_request("the new name is empty"));
+    }
+    checked(api, &path)?.rename(&path, line, character, &new_name).await.map_err(lsp_err)
+}
+
+/// Applies edits to files (the ones no editor of this window has open), after a checkpoint
+/// named by `label`, so the timeline undoes the whole edit. A file another editor holds
+/// (a guest's) is edited in its document; the rest on disk, in their own encodings.
+pub(crate) fn apply_edits(api: &Api, files: Vec<weft_lsp::FileEdit>, label: String, _stream: Option<Stream>) -> Result<u32> {
+    let open = api.open()?;
+    for f in &files {
+        open.ws.resolve(&f.path)?;
+    }
+    if files.is_empty() {
+        return Ok(0);
+    }
+    super::checkpoints::create(api, label, None)?;
+    api.before_write();
+    let mut written = 0;
+    for f in &files {
+        if let Some((text, _)) = open.docs.file_text(&f.path) {
+            let after = weft_lsp::apply_edits(&text, &f.edits);
+            open.docs.agent_edit(&f.path, &text, &after)?;
+        } else {
+            let file = open.ws.read_text(&f.path)?;
+            let after = weft_lsp::apply_edits(&file.content.text, &f.edits);
+            open.ws.write_text(&f.path, &after, file.content.encoding)?;
+        }
+        written += 1;
+    }
+    Ok(written)
+}
+
 pub(crate) async fn completion(api: &Api, path: String, line: u32, character: u32, _stream: Option<Stream>) -> Result<Vec<Completion>> {
     checked(api, &path)?.completion(&path, line, character).await.map_err(lsp_err)
 }

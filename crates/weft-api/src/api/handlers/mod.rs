@@ -288,6 +288,11 @@ methods! {
     /// `kind`: definition, typeDefinition, implementation or references.
     LspLocations { path: String, kind: String, line: u32, character: u32 } => lsp::locations.await -> Vec<weft_lsp::Location>;
     LspCompletion { path: String, line: u32, character: u32 } => lsp::completion.await -> Vec<weft_lsp::Completion>;
+    /// The edits renaming the symbol at a position would make, per file (not applied).
+    LspRename { path: String, line: u32, character: u32, new_name: String } => lsp::rename.await -> Vec<weft_lsp::FileEdit>;
+    /// Applies a workspace edit's files (those no editor of the caller has open: it applies
+    /// its own) after a checkpoint named `label`; the number of files written.
+    LspApplyEdits { files: Vec<weft_lsp::FileEdit>, label: String } => lsp::apply_edits -> u32;
     /// Stream: the language servers' states (LspEvent `server` frames) as they change; the
     /// result is each server's state now.
     LspStatus => lsp::status -> Vec<weft_lsp::LspEvent>, frames weft_lsp::LspEvent;
