@@ -30,6 +30,9 @@ export class ScmPanel {
   private commitBtn: HTMLButtonElement;
   private listEl = h('div', { class: 'scm-list', role: 'tree', 'aria-label': 'Changes' });
   private busy = false;
+  /** The stashes, asked again whenever the status changes. */
+  private stashes: { index: number; message: string }[] = [];
+  private stashAsk = 0;
   /** A fetch, pull or push under way: its name and git's latest progress line. */
   private syncing: { op: string; line: string } | null = null;
 
@@ -54,8 +57,12 @@ export class ScmPanel {
           h('label', { class: 'dim', title: 'Replace the last commit' }, this.amend, ' amend'),
           h('label', { class: 'dim', title: 'Add a Signed-off-by line' }, this.signoff, ' sign-off'))),
       this.listEl);
-    git.onChange(() => this.render());
+    git.onChange(() => {
+      this.render();
+      void this.loadStashes();
+    });
     this.render();
+    void this.loadStashes();
   }
 
   focus(): void {
@@ -94,6 +101,16 @@ export class ScmPanel {
       for (const f of files) out.push(this.row(f, id));
     }
     if (!out.length) out.push(h('div', { class: 'dim scm-clean' }, 'No changes.'));
+    if (this.stashes.length) {
+      out.push(h('div', { class: 'scm-group', 'data-group': 'stashes' }, h('span', { class: 'scm-group-title' }, 'Stashes'), h('span', { class: 'scm-count' }, String(this.stashes.length))));
+      for (const s of this.stashes) {
+        out.push(h('div', { class: 'scm-file scm-stash', 'data-index': String(s.index), title: s.message },
+          h('span', { class: 'scm-name' }, s.message), h('span', { class: 'spacer' }),
+          this.action('⤴', 'Pop (apply and drop)', () => this.run(() => this.backend.gitStash('pop', { index: s.index }))),
+          this.action('⇥', 'Apply (keep the stash)', () => this.run(() => this.backend.gitStash('apply', { index: s.index }))),
+          this.action('✕', 'Drop', () => void this.dropStash(s.index, s.message))));
+      }
+    }
     this.listEl.replaceChildren(...out);
   }
 
@@ -116,6 +133,7 @@ export class ScmPanel {
         this.action(`↑${ahead}`, st.upstream ? `Push to ${st.upstream}` : 'Publish the branch to origin', () => void this.sync('push')),
       );
     }
+    if (st.files.length) bits.push(this.action('⊟', 'Stash the changes (untracked files too)', () => void this.stash()));
     bits.push(this.action('⟳', 'Refresh', () => void this.git.refresh()));
     this.headEl.replaceChildren(...bits);
   }
@@ -147,6 +165,29 @@ export class ScmPanel {
       toast(errorMessage(e), 'error');
       void this.git.refresh();
     }
+  }
+
+  private async loadStashes() {
+    const ask = ++this.stashAsk;
+    const list = this.git.status ? await this.backend.gitStashes().catch(() => []) : [];
+    if (ask !== this.stashAsk) return;
+    const changed = JSON.stringify(list) !== JSON.stringify(this.stashes);
+    this.stashes = list;
+    if (changed) this.render();
+  }
+
+  private async stash() {
+    const message = await promptText('Stash the changes (a message, or leave it empty)');
+    if (message === null) return;
+    await this.run(() => this.backend.gitStash('push', { message, untracked: true }));
+  }
+
+  private async dropStash(index: number, message: string) {
+    const answer = await choose('Drop stash', `Drop "${message}"? Its changes are gone for good.`, [
+      { label: 'Drop', value: 'drop', danger: true },
+      { label: 'Cancel', value: 'cancel', primary: true },
+    ]);
+    if (answer === 'drop') await this.run(() => this.backend.gitStash('drop', { index }));
   }
 
   /** Fetch, pull or push, with git's progress in the header and its message if it fails. */

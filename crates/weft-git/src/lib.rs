@@ -128,6 +128,16 @@ pub struct Branch {
     pub subject: String,
 }
 
+/// A stash entry, newest first (`stash@{index}`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "GitStash"))]
+pub struct Stash {
+    pub index: u32,
+    /// Its message (`WIP on main: …` when none was given).
+    pub message: String,
+}
+
 /// What a commit made.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -438,6 +448,37 @@ impl Repo {
         let mut msg: Vec<String> = said.into_iter().filter(|l| !l.is_empty()).collect();
         msg.extend(stdout.lines().filter(|l| !l.trim().is_empty()).map(str::to_owned));
         Err(GitError::Failed(if msg.is_empty() { format!("git {} failed ({status})", args[0]) } else { msg.join("\n") }))
+    }
+
+    /// The stashes, newest first.
+    pub fn stashes(&self) -> Result<Vec<Stash>> {
+        let out = self.run(&["stash", "list", "--format=%gs"])?;
+        Ok(String::from_utf8_lossy(&out).lines().enumerate().map(|(i, m)| Stash { index: i as u32, message: m.to_owned() }).collect())
+    }
+
+    /// Stashes the changes (untracked files too with `untracked`), with a message.
+    pub fn stash_push(&self, message: &str, untracked: bool) -> Result<()> {
+        let mut args = vec!["stash", "push", "--quiet"];
+        if untracked {
+            args.push("--include-untracked");
+        }
+        if !message.trim().is_empty() {
+            args.extend(["--message", message]);
+        }
+        // git stashes the whole repository's changes, from a subfolder too.
+        self.run(&args).map(drop)
+    }
+
+    /// Applies a stash (and drops it with `pop`); a conflict leaves the stash in place and
+    /// is git's error, as on the command line.
+    pub fn stash_apply(&self, index: u32, pop: bool) -> Result<()> {
+        let name = format!("stash@{{{index}}}");
+        self.run(&["stash", if pop { "pop" } else { "apply" }, "--index", "--quiet", &name]).map(drop)
+    }
+
+    pub fn stash_drop(&self, index: u32) -> Result<()> {
+        let name = format!("stash@{{{index}}}");
+        self.run(&["stash", "drop", "--quiet", &name]).map(drop)
     }
 
     /// The local branches, the current one marked.

@@ -376,3 +376,38 @@ fn fetch_pull_and_push_against_a_bare_remote_with_progress_and_gits_own_refusal(
     a.sync(SyncOp::Push, false, |_| {}).expect("push after the rebase");
     assert_eq!(a.status().expect("status").ahead, 0);
 }
+
+#[test]
+fn stash_push_list_pop_and_drop() {
+    let (dir, repo) = repo();
+    let d = dir.path();
+    write(d, "a.txt", "work in progress\n");
+    write(d, "new.txt", "untracked\n");
+    repo.stage(&["a.txt".into()]).expect("stage");
+    repo.stash_push("halfway there", true).expect("stash");
+    assert!(repo.status().expect("status").files.is_empty(), "the work tree is clean");
+    assert!(!d.join("new.txt").exists());
+    write(d, "b.txt", "another\n");
+    repo.stash_push("", false).expect("stash without a message");
+    let list = repo.stashes().expect("list");
+    assert_eq!(list.len(), 2);
+    assert_eq!(list[1].message, "On main: halfway there");
+    assert!(list[0].message.starts_with("WIP on main"), "{list:?}");
+    repo.stash_drop(0).expect("drop");
+    // Pop brings back the staged change staged, and the untracked file.
+    repo.stash_apply(0, true).expect("pop");
+    let st = repo.status().expect("status");
+    let a = st.files.iter().find(|f| f.path == "a.txt").expect("a");
+    assert_eq!(a.staged, Some(Change::Modified), "{a:?}");
+    assert!(st.files.iter().any(|f| f.path == "new.txt" && f.untracked));
+    assert!(repo.stashes().expect("list").is_empty());
+    // A pop that conflicts keeps the stash and says so in git's words.
+    write(d, "a.txt", "stashed side\n");
+    repo.stash_push("x", false).expect("stash");
+    write(d, "a.txt", "other side\n");
+    repo.commit("other", CommitOptions { all: true, ..Default::default() }).expect("commit");
+    write(d, "a.txt", "dirty again\n");
+    let e = repo.stash_apply(0, true).expect_err("would overwrite");
+    assert!(e.to_string().contains("a.txt"), "{e}");
+    assert_eq!(repo.stashes().expect("list").len(), 1, "kept");
+}

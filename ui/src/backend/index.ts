@@ -300,6 +300,10 @@ export class Backend {
   }
   gitVersions(path: string, staged: boolean) { return this.api.gitVersions({ path, staged }); }
   gitBranches() { return this.api.gitBranches(); }
+  gitStashes() { return this.api.gitStashes(); }
+  gitStash(action: 'push' | 'pop' | 'apply' | 'drop', opts: { index?: number; message?: string; untracked?: boolean } = {}) {
+    return this.api.gitStash({ action, index: opts.index ?? 0, message: opts.message ?? '', untracked: opts.untracked ?? false });
+  }
   /** Fetch, pull or push: git's progress lines as they come; resolves to the new status. */
   gitSync(op: 'fetch' | 'pull' | 'push', onProgress: (line: string) => void): StreamHandle<GitStatus> {
     return this.streams.gitSync({ op }, onProgress) as StreamHandle<GitStatus>;

@@ -24,6 +24,7 @@ import type { FinderMatch } from './FinderMatch';
 import type { GcReport } from './GcReport';
 import type { GitBranch } from './GitBranch';
 import type { GitCommitted } from './GitCommitted';
+import type { GitStash } from './GitStash';
 import type { GitStatus } from './GitStatus';
 import type { GitVersions } from './GitVersions';
 import type { Json } from './Json';
@@ -128,6 +129,8 @@ export interface Results {
   gitCommit: GitCommitted;
   gitVersions: GitVersions;
   gitBranches: Array<GitBranch>;
+  gitStashes: Array<GitStash>;
+  gitStash: GitStatus;
   gitSync: GitStatus;
   lspHover: string | null;
   lspLocations: Array<LspLocation>;
@@ -256,6 +259,8 @@ export function client(call: (request: Request) => Promise<unknown>) {
     gitCommit: (params: Params<'gitCommit'>) => call({ method: 'gitCommit', params }) as Promise<Results['gitCommit']>,
     gitVersions: (params: Params<'gitVersions'>) => call({ method: 'gitVersions', params }) as Promise<Results['gitVersions']>,
     gitBranches: () => call({ method: 'gitBranches' }) as Promise<Results['gitBranches']>,
+    gitStashes: () => call({ method: 'gitStashes' }) as Promise<Results['gitStashes']>,
+    gitStash: (params: Params<'gitStash'>) => call({ method: 'gitStash', params }) as Promise<Results['gitStash']>,
     lspHover: (params: Params<'lspHover'>) => call({ method: 'lspHover', params }) as Promise<Results['lspHover']>,
     lspLocations: (params: Params<'lspLocations'>) => call({ method: 'lspLocations', params }) as Promise<Results['lspLocations']>,
     lspCompletion: (params: Params<'lspCompletion'>) => call({ method: 'lspCompletion', params }) as Promise<Results['lspCompletion']>,

@@ -197,3 +197,20 @@ test('publish, fetch and pull against a remote, from the panel', async () => {
     rmSync(other, { recursive: true, force: true });
   }
 });
+
+test('stash the changes, see the stash, pop it back', async () => {
+  await page.keyboard.press('Control+Shift+g');
+  writeFileSync(join(ws, 'README.md'), '# Demo\nto be stashed\n');
+  await row('changes', 'README.md').waitFor();
+  await panel().getByRole('button', { name: 'Stash the changes (untracked files too)' }).click();
+  await page.locator('.modal-input').fill('halfway');
+  await page.keyboard.press('Enter');
+  const stash = panel().locator('.scm-stash');
+  await stash.waitFor();
+  assert.match(await stash.textContent(), /halfway/);
+  assert.equal(readFileSync(join(ws, 'README.md'), 'utf8'), '# Demo\n');
+  await stash.hover();
+  await stash.getByRole('button', { name: 'Pop (apply and drop)' }).click();
+  await until(() => readFileSync(join(ws, 'README.md'), 'utf8') === '# Demo\nto be stashed\n', 'popped back');
+  await until(async () => (await panel().locator('.scm-stash').count()) === 0, 'the stash gone');
+});

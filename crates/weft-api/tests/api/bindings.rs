@@ -30,6 +30,7 @@ fn export_typescript_bindings() {
     weft_fs::TreeEntry::export_all_to(&dir).expect("TreeEntry");
     weft_git::Status::export_all_to(&dir).expect("GitStatus");
     weft_git::Branch::export_all_to(&dir).expect("GitBranch");
+    weft_git::Stash::export_all_to(&dir).expect("GitStash");
     weft_git::Committed::export_all_to(&dir).expect("GitCommitted");
     weft_api::GitVersions::export_all_to(&dir).expect("GitVersions");
     weft_lsp::LspEvent::export_all_to(&dir).expect("LspEvent");

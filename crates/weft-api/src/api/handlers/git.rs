@@ -105,6 +105,24 @@ pub(crate) fn sync(api: &Api, op: weft_git::SyncOp, stream: Option<Stream>) -> R
     Ok(r.status()?)
 }
 
+pub(crate) fn stashes(api: &Api, _stream: Option<Stream>) -> Result<Vec<weft_git::Stash>> {
+    Ok(api.repo()?.stashes()?)
+}
+
+/// push (the changes, untracked files too with `untracked`), pop, apply or drop stash `index`.
+pub(crate) fn stash(api: &Api, action: String, index: u32, message: String, untracked: bool, _stream: Option<Stream>) -> Result<Status> {
+    let r = api.repo()?;
+    api.before_write();
+    match action.as_str() {
+        "push" => r.stash_push(&message, untracked)?,
+        "pop" => r.stash_apply(index, true)?,
+        "apply" => r.stash_apply(index, false)?,
+        "drop" => r.stash_drop(index)?,
+        other => return Err(ApiError::bad_request(format!("{other:?} is not push, pop, apply or drop"))),
+    }
+    Ok(r.status()?)
+}
+
 pub(crate) fn branches(api: &Api, _stream: Option<Stream>) -> Result<Vec<Branch>> {
     Ok(api.repo()?.branches()?)
 }

@@ -278,6 +278,10 @@ methods! {
     /// index, or the last commit, and the file on disk).
     GitVersions { path: String, #[serde(default)] staged: bool } => git::versions -> crate::GitVersions;
     GitBranches => git::branches -> Vec<weft_git::Branch>;
+    GitStashes => git::stashes -> Vec<weft_git::Stash>;
+    /// `action`: push (the changes, with untracked files when `untracked`), pop, apply or
+    /// drop stash `index`; the new status.
+    GitStash { action: String, #[serde(default)] index: u32, #[serde(default)] message: String, #[serde(default)] untracked: bool } => git::stash -> weft_git::Status;
     /// Stream: fetch, pull (merging, or rebasing with the setting gitPullRebase) or push
     /// with your own credentials; git's progress lines as frames; the new status. A branch
     /// without an upstream is pushed to origin and tracks it.
