@@ -47,7 +47,7 @@ export class App implements Workbench {
   private updates: Updates | null = null;
   /** The live session's bar: a guest's session, or the host's while it shares. */
   live: LiveSession | null = null;
-  /** The folder's git status (a guest's workbench has none: git is the host's). */
+  /** The folder's git status (a guest's: the host's, read-only). */
   readonly git: GitState | null;
 
   constructor(
@@ -61,7 +61,8 @@ export class App implements Workbench {
     readonly guest: { info: GuestInfo; backend: GuestBackend } | null = null,
   ) {
     this.prefs = new Preferences(this, settings, this.commands);
-    this.git = guest ? null : new GitState(this);
+    // A guest sees the host's git status, read-only.
+    this.git = new GitState(this);
     this.docs = new Documents(this, preload?.docs ?? null);
     this.layout = new Layout(this);
     this.session = new SessionState(this, session);
@@ -117,6 +118,7 @@ export class App implements Workbench {
     if (this.settingsError) toast(`${this.settingsError} (defaults are in use)`, 'error');
     await ensureVim(this.settings());
     if (this.guest) {
+      setTimeout(() => void this.git?.refresh(), 700);
       const { LiveSession } = await import('./workbench/live');
       const { info, backend } = this.guest;
       this.live = new LiveSession(this, backend.local, info.name, info.title, backend);
@@ -352,6 +354,7 @@ export class App implements Workbench {
         },
       },
       { id: 'view.explorer', title: 'Show Explorer', key: 'Mod-Shift-e', run: () => this.layout.showSidebar('explorer') },
+      { id: 'view.scm', title: 'Show Source Control', key: 'Mod-Shift-g', run: () => this.layout.showSidebar('git') },
       { id: 'editor.goToSymbol', title: 'Go to Symbol in File…', key: 'Mod-Shift-o', run: () => void (active() && openFileSymbols(active()!)) },
       { id: 'workbench.goToWorkspaceSymbol', title: 'Go to Symbol in Workspace…', key: 'Mod-t', run: () => openWorkspaceSymbols(this.backend, (p, line, column) => void this.openFile(p, { line, from: column })) },
       { id: 'file.save', title: 'Save', key: 'Mod-s', run: () => void (active() && this.docs.save(active()!.doc)) },
@@ -369,7 +372,6 @@ export class App implements Workbench {
     }
     this.commands.register(
       { id: 'view.timeline', title: 'Show Checkpoint Timeline', run: () => this.layout.showSidebar('timeline') },
-      { id: 'view.scm', title: 'Show Source Control', key: 'Mod-Shift-g', run: () => this.layout.showSidebar('git') },
       { id: 'view.toggleAgent', title: 'Toggle Agent', key: 'Mod-Alt-i', inTerminal: true, run: () => void this.toggleAgent() },
       { id: 'collab.join', title: 'Join a Live Session…', run: () => this.join() },
     );

@@ -17,6 +17,8 @@ export interface ScmHooks {
   /** Open documents with unsaved edits: a commit takes files as they are on disk. */
   unsaved(): string[];
   saveAll(): Promise<boolean>;
+  /** A guest's view of the host's repository: status and diffs, nothing that changes it. */
+  readOnly?: boolean;
 }
 
 const LETTER: Record<string, string> = { conflicted: '!', added: 'A', modified: 'M', deleted: 'D', untracked: 'U', renamed: 'R' };
@@ -50,9 +52,11 @@ export class ScmPanel {
     this.amend.addEventListener('change', () => this.render());
     this.commitBtn = h('button', { class: 'btn small primary scm-commit', onclick: () => void this.commit() }, 'Commit');
     const suggest = h('button', { class: 'btn small scm-suggest', title: 'Write the message for the staged changes (the commit-message model)', 'aria-label': 'Suggest a message', onclick: () => void this.suggest(suggest) }, '✦');
+    const ro = !!hooks.readOnly;
     this.el = h('div', { class: 'scm', 'aria-label': 'Source Control' },
       this.headEl,
-      h('div', { class: 'scm-box' }, this.message,
+      ro ? h('p', { class: 'dim scm-ro' }, 'The host\'s repository, as it is now: read-only.') : '',
+      ro ? '' : h('div', { class: 'scm-box' }, this.message,
         h('div', { class: 'scm-row' }, this.commitBtn, suggest, h('span', { class: 'spacer' }),
           h('label', { class: 'dim', title: 'Replace the last commit' }, this.amend, ' amend'),
           h('label', { class: 'dim', title: 'Add a Signed-off-by line' }, this.signoff, ' sign-off'))),
@@ -94,7 +98,9 @@ export class ScmPanel {
       if (!files.length) continue;
       const paths = files.map((f) => f.path);
       const actions: HTMLElement[] = [];
-      if (id === 'staged') actions.push(this.action('−', 'Unstage all', () => this.run(() => this.backend.gitUnstage(paths))));
+      if (this.hooks.readOnly) {
+        // Nothing that changes the host's repository.
+      } else if (id === 'staged') actions.push(this.action('−', 'Unstage all', () => this.run(() => this.backend.gitUnstage(paths))));
       else actions.push(this.action('+', id === 'conflicts' ? 'Mark all resolved (stage)' : 'Stage all', () => this.run(() => this.backend.gitStage(paths))));
       if (id === 'changes' || id === 'untracked') actions.unshift(this.action('↺', 'Discard all', () => void this.discard(paths)));
       out.push(h('div', { class: 'scm-group', 'data-group': id }, h('span', { class: 'scm-group-title' }, `${title}`), h('span', { class: 'scm-count' }, String(files.length)), h('span', { class: 'spacer' }), ...actions));
@@ -116,13 +122,16 @@ export class ScmPanel {
 
   private renderHead(st: GitStatus) {
     const branch = h('button', { class: 'scm-branch', title: 'Switch or create a branch' }, `⎇ ${st.branch ?? `detached at ${st.head?.slice(0, 7) ?? '?'}`}`);
-    branch.addEventListener('click', () => void this.branchMenu(branch));
+    if (this.hooks.readOnly) branch.disabled = true;
+    else branch.addEventListener('click', () => void this.branchMenu(branch));
     const bits: (HTMLElement | string)[] = [branch];
     if (st.upstream) bits.push(h('span', { class: 'scm-ab', title: `Against ${st.upstream}: commits to push and to pull` }, `↑${st.ahead} ↓${st.behind}`));
     else if (st.branch) bits.push(h('span', { class: 'dim', title: 'No upstream branch is set' }, 'no upstream'));
     if (st.state !== 'clean') bits.push(h('span', { class: 'scm-state' }, { merging: 'Merging', rebasing: 'Rebasing', cherryPicking: 'Cherry-picking', reverting: 'Reverting', bisecting: 'Bisecting' }[st.state]));
     bits.push(h('span', { class: 'spacer' }));
-    if (this.syncing) {
+    if (this.hooks.readOnly) {
+      // The host fetches, pulls, pushes and stashes.
+    } else if (this.syncing) {
       bits.push(h('span', { class: 'scm-progress', role: 'status', title: this.syncing.line }, `${this.syncing.op}… ${this.syncing.line.replace(/^remote:\s*/, '')}`));
     } else {
       const behind = st.behind ? ` ${st.behind}` : '';
@@ -133,7 +142,7 @@ export class ScmPanel {
         this.action(`↑${ahead}`, st.upstream ? `Push to ${st.upstream}` : 'Publish the branch to origin', () => void this.sync('push')),
       );
     }
-    if (st.files.length) bits.push(this.action('⊟', 'Stash the changes (untracked files too)', () => void this.stash()));
+    if (st.files.length && !this.hooks.readOnly) bits.push(this.action('⊟', 'Stash the changes (untracked files too)', () => void this.stash()));
     bits.push(this.action('⟳', 'Refresh', () => void this.git.refresh()));
     this.headEl.replaceChildren(...bits);
   }
@@ -145,7 +154,9 @@ export class ScmPanel {
   private row(f: GitFileStatus, group: string): HTMLElement {
     const mark = group === 'staged' ? markOf({ ...f, unstaged: null }) : markOf(f);
     const actions: HTMLElement[] = [this.action('↗', 'Open the file', () => this.hooks.openFile(f.path))];
-    if (group === 'staged') actions.push(this.action('−', 'Unstage', () => this.run(() => this.backend.gitUnstage([f.path]))));
+    if (this.hooks.readOnly) {
+      // Open only.
+    } else if (group === 'staged') actions.push(this.action('−', 'Unstage', () => this.run(() => this.backend.gitUnstage([f.path]))));
     else {
       if (group !== 'conflicts') actions.push(this.action('↺', 'Discard changes', () => void this.discard([f.path])));
       actions.push(this.action('+', group === 'conflicts' ? 'Mark resolved (stage)' : 'Stage', () => this.run(() => this.backend.gitStage([f.path]))));
@@ -153,7 +164,8 @@ export class ScmPanel {
     const dir = dirname(f.path);
     const row = h('div', { class: `scm-file git-${mark}`, role: 'treeitem', 'data-path': f.path, 'data-group': group, title: f.origPath ? `${f.origPath} → ${f.path}` : f.path },
       h('span', { class: 'scm-name' }, basename(f.path)), dir ? h('span', { class: 'scm-dir' }, dir) : '', h('span', { class: 'spacer' }), ...actions, h('span', { class: 'scm-letter' }, LETTER[mark]));
-    row.addEventListener('click', () => (group === 'conflicts' || group === 'untracked' ? this.hooks.openFile(f.path) : void this.diff(f, group === 'staged')));
+    // A guest opens the file (the host's diffs are the host's).
+    row.addEventListener('click', () => (this.hooks.readOnly || group === 'conflicts' || group === 'untracked' ? this.hooks.openFile(f.path) : void this.diff(f, group === 'staged')));
     return row;
   }
 
@@ -169,7 +181,7 @@ export class ScmPanel {
 
   private async loadStashes() {
     const ask = ++this.stashAsk;
-    const list = this.git.status ? await this.backend.gitStashes().catch(() => []) : [];
+    const list = this.git.status && !this.hooks.readOnly ? await this.backend.gitStashes().catch(() => []) : [];
     if (ask !== this.stashAsk) return;
     const changed = JSON.stringify(list) !== JSON.stringify(this.stashes);
     this.stashes = list;

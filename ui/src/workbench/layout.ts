@@ -98,6 +98,7 @@ export class Layout {
           openFile: (p) => void this.wb.openFile(p),
           unsaved: () => this.wb.docs.dirty().map((d) => d.path),
           saveAll: () => this.wb.docs.saveAll(),
+          readOnly: guest,
         });
         gitView.append(panel.el);
         return panel;
@@ -150,7 +151,7 @@ export class Layout {
       this.searchPanel.focus();
     });
     this.showSidebar = show;
-    this.sidebar = h('aside', { class: 'sidebar' }, h('div', { class: 'side-tabs' }, explorerBtn, searchBtn, guest ? null : gitBtn, outlineBtn, guest ? null : timelineBtn), explorer, searchView, gitView, outlineView, timelineView);
+    this.sidebar = h('aside', { class: 'sidebar' }, h('div', { class: 'side-tabs' }, explorerBtn, searchBtn, gitBtn, outlineBtn, guest ? null : timelineBtn), explorer, searchView, gitView, outlineView, timelineView);
 
     this.groupsEl = h('div', { class: 'groups' });
     this.addGroup();

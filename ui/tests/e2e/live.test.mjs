@@ -215,8 +215,15 @@ test('the guest searches the host\'s files: a hit opens at the match, ignored fi
   await gp.locator('.palette-input').fill('broken');
   await gp.locator('.palette-item[data-label="src/broken.rs"]').waitFor();
   await gp.keyboard.press('Escape');
+  // The host's git status, read-only: the tree coloured, the panel without a commit box.
+  execFileSync('git', ['init', '-q', '-b', 'main'], { cwd: hostDir });
+  await gp.keyboard.press('Control+Shift+g');
+  await gp.locator('.scm-file[data-path="notes.md"][data-group="untracked"]').waitFor();
+  assert.equal(await gp.locator('.scm-message').count(), 0, 'no commit box for a guest');
+  assert.equal(await gp.locator('.scm-file[data-path="secret.env"]').count(), 0, 'ignored: not shared');
   // Back to the files and to notes.md for the tests after this one.
   await gp.locator('.side-tab', { hasText: 'Explorer' }).click();
+  await until(async () => (await gp.locator('.tree-row[data-path="notes.md"]').getAttribute('data-git')) === 'untracked', 'the guest\'s tree coloured');
   await gp.locator('.tree-row[data-path="notes.md"]').click();
   await gp.locator('.tab.active[data-path="notes.md"]').waitFor();
 });

@@ -13,7 +13,7 @@ use super::*;
 use crate::ErrorCode;
 
 /// The requests a guest may make, each checked below.
-pub const GUEST_METHODS: &[Method] = &[Method::ListDir, Method::FindFiles, Method::Search, Method::DocAnalysis, Method::SymbolSearch];
+pub const GUEST_METHODS: &[Method] = &[Method::ListDir, Method::FindFiles, Method::Search, Method::DocAnalysis, Method::SymbolSearch, Method::GitStatus];
 
 fn not_shared(what: impl std::fmt::Display) -> ApiError {
     ApiError::new(ErrorCode::NotShared, format!("{what} is not shared with guests"))
@@ -50,6 +50,19 @@ impl Api {
             }
             // Over the same list the tree shows.
             other @ Request::FindFiles { .. } => dispatch(self, other, stream).await,
+            // Read-only, and only the shared files' entries (a deleted file has no entry in
+            // the tree: its name is not shared either).
+            Request::GitStatus => {
+                let api = self.clone();
+                tokio::task::spawn_blocking(move || {
+                    let Some(mut st) = super::handlers::git::status(&api, None)? else { return Ok(Value::Null) };
+                    let shared: HashSet<String> = api.open()?.ws.list_files().into_iter().collect();
+                    st.files.retain(|f| shared.contains(&f.path));
+                    serde_json::to_value(st).map_err(ApiError::internal)
+                })
+                .await
+                .map_err(ApiError::internal)?
+            }
             // The index is built from that list too, but the host's open documents join it
             // whatever their folder (an ignored file opened by the host): filtered here.
             Request::SymbolSearch { query, limit } => {

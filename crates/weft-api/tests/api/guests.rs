@@ -123,6 +123,21 @@ async fn a_guest_lists_and_searches_what_the_host_shares_and_nothing_else() {
     let found = cy.ask(json!({"method": "findFiles", "params": {"query": "main", "limit": 50}})).await.expect("find");
     assert!(found.to_string().contains("src/main.rs"), "{found}");
 
+    // The host's git status, read-only, with the shared files' entries only (an ignored
+    // file is never in it; one the tree hides is left out).
+    assert_eq!(bo.ask(json!({"method": "gitStatus"})).await.expect("status"), Value::Null, "not a repository yet");
+    let git = |args: &[&str]| assert!(std::process::Command::new("git").args(args).current_dir(root).output().expect("git").status.success());
+    git(&["init", "-q", "-b", "main"]);
+    let st = bo.ask(json!({"method": "gitStatus"})).await.expect("status");
+    let paths: BTreeSet<String> = st["files"].as_array().expect("files").iter().map(|f| f["path"].as_str().expect("path").to_owned()).collect();
+    assert!(paths.contains("src/main.rs") && paths.contains(".gitignore"), "{paths:?}");
+    // (The link itself shows in the tree, as git lists it; what it points into does not.)
+    assert!(paths.iter().all(|p| !p.starts_with("secret") && !p.ends_with(".env") && !p.starts_with("linked/")), "{paths:?}");
+    for request in [json!({"method": "gitStage", "params": {"paths": ["src/main.rs"]}}), json!({"method": "gitCommit", "params": {"message": "x"}})] {
+        let e = bo.ask(request.clone()).await.expect_err("the host's alone");
+        assert_eq!(e.code, weft_api::ErrorCode::NotShared, "{request}: {e}");
+    }
+
     // Workspace symbols (Ctrl+T): the shared files' only, even with an ignored file open
     // on the host (open documents join the index whatever their folder).
     f.api.call(json!({"method": "docOpen", "params": {"path": "secret/hidden.rs"}}), Some(Stream::new("host-doc", |_| true))).await.expect("host opens an ignored file");

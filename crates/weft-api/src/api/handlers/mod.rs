@@ -15,7 +15,7 @@ mod checkpoints;
 mod collab;
 mod docs;
 pub(super) mod files;
-mod git;
+pub(super) mod git;
 mod lsp;
 pub(super) mod syntax;
 mod terminals;
