@@ -235,9 +235,14 @@ export class App implements Workbench {
         },
         problems: () => {
           const tab = this.layout.active;
-          const errors = tab?.doc.syntax?.analysis?.errors ?? [];
           if (!tab) return null;
-          return { path: tab.doc.path, text: errors.length ? errors.map((d) => `${tab.doc.path}:${d.line}: ${d.message}`).join('\n') : 'no syntax errors' };
+          // The syntax errors and the language server's errors and warnings, by line.
+          const path = tab.doc.path;
+          const syntax = (tab.doc.syntax?.analysis?.errors ?? []).map((d) => ({ line: d.line, text: `${path}:${d.line}: syntax error: ${d.message}` }));
+          const server = (tab.doc.syntax?.lsp ?? []).filter((d) => d.severity === 'error' || d.severity === 'warning')
+            .map((d) => ({ line: d.line + 1, text: `${path}:${d.line + 1}:${d.character + 1}: ${d.severity}: ${d.message}` }));
+          const all = [...syntax, ...server].sort((a, b) => a.line - b.line);
+          return { path, text: all.length ? all.map((p) => p.text).join('\n') : 'no problems' };
         },
         terminalText: async () => (this.terminalsP ? (await this.terminalsP).recentText() : null),
         watchTerminal: (id) => void this.terminals().then((t) => t.watch(id)),
