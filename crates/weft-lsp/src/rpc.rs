@@ -42,6 +42,8 @@ pub struct Connection {
     out: mpsc::UnboundedSender<Vec<u8>>,
     pending: Pending,
     next: AtomicI64,
+    /// The server's output ended: nothing will be answered any more.
+    closed: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Connection {
@@ -54,7 +56,8 @@ impl Connection {
     {
         let (out, mut out_rx) = mpsc::unbounded_channel::<Vec<u8>>();
         let pending: Pending = Arc::default();
-        let conn = Arc::new(Connection { out: out.clone(), pending: pending.clone(), next: AtomicI64::new(1) });
+        let closed = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let conn = Arc::new(Connection { out: out.clone(), pending: pending.clone(), next: AtomicI64::new(1), closed: closed.clone() });
         tokio::spawn(async move {
             let mut writer = writer;
             while let Some(body) = out_rx.recv().await {
@@ -77,7 +80,9 @@ impl Connection {
                     }
                 }
             }
-            // Everyone waiting learns the server went.
+            // Everyone waiting learns the server went; a request made from now on is told at
+            // once (the flag first, then the drain: a request never falls between them).
+            closed.store(true, Ordering::SeqCst);
             for (_, tx) in pending.lock().unwrap_or_else(|p| p.into_inner()).drain() {
                 let _ = tx.send(Err(RpcError::Closed));
             }
@@ -91,6 +96,12 @@ impl Connection {
         let id = self.next.fetch_add(1, Ordering::SeqCst);
         let (tx, rx) = oneshot::channel();
         self.pending.lock().unwrap_or_else(|p| p.into_inner()).insert(id, tx);
+        // A server that exited before this request (one that dies at start) would otherwise
+        // leave it waiting for its whole timeout.
+        if self.closed.load(Ordering::SeqCst) {
+            self.pending.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
+            return Err(RpcError::Closed);
+        }
         let msg = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
         if self.out.send(msg.to_string().into_bytes()).is_err() {
             self.pending.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);

@@ -107,3 +107,15 @@ async fn the_servers_requests_are_answered_and_notifications_delivered_even_in_a
     }
     writer.await.expect("writer");
 }
+
+/// A server whose output has already ended when the first request is made (one that dies
+/// at start): the request is told at once, not after its timeout.
+#[tokio::test]
+async fn a_request_after_the_server_went_fails_at_once() {
+    let (conn, closed, _n, _r, w) = pair();
+    drop(w);
+    tokio::time::timeout(Duration::from_secs(5), closed).await.expect("closed in time").expect("closed");
+    let asked = conn.request("initialize", json!({}), Duration::from_secs(60));
+    let e = tokio::time::timeout(Duration::from_secs(20), asked).await.expect("told at once, not after the request's timeout").expect_err("no server");
+    assert_eq!(e, RpcError::Closed);
+}
