@@ -46,7 +46,11 @@ export async function startServe(workspace, { settings, env: extraEnv } = {}) {
     token: new URL(url).searchParams.get('token'),
     appDir: app,
     async stop() {
+      const exited = child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((r) => child.once('exit', r));
       child.kill();
+      // Its terminals' shells write their history into the scratch home as they go: the
+      // folder is removed once the server is gone (and again if a shell was still writing).
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
       const marker = existsSync(join(home, 'weft-test-marker'));
       // A second run of a failed file (scripts/test.sh) shows what the server logged.
       if (process.env.WEFT_E2E_LOGS) {
@@ -55,7 +59,7 @@ export async function startServe(workspace, { settings, env: extraEnv } = {}) {
           console.log(`--- weft serve log ${f}:\n${readFileSync(join(logs, f), 'utf8').split('\n').slice(-60).join('\n')}`);
         }
       }
-      rmSync(app, { recursive: true, force: true });
+      rmSync(app, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
       if (!marker) throw new Error('a command run by weft serve deleted the scratch home folder');
     },
   };
