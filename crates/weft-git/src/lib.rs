@@ -180,13 +180,15 @@ pub struct Repo {
     /// The workspace's path inside the repository ("" at its top, else `sub/dir/`).
     prefix: String,
     git_dir: PathBuf,
+    /// The work tree's top (index entries are named from there).
+    top: PathBuf,
 }
 
 impl Repo {
     /// The repository `dir` is in, if any; Ok(None) when it is not in one (or git is not
     /// installed: then nothing of git is shown, as for a folder without a repository).
     pub fn discover(dir: &Path) -> Result<Option<Repo>> {
-        let out = match git_in(dir).args(["rev-parse", "--is-bare-repository", "--show-prefix", "--absolute-git-dir"]).output() {
+        let out = match git_in(dir).args(["rev-parse", "--is-bare-repository", "--show-prefix", "--absolute-git-dir", "--show-toplevel"]).output() {
             Ok(o) => o,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(GitError::NoGit(e)),
@@ -203,7 +205,8 @@ impl Repo {
         }
         let prefix = lines.next().unwrap_or("").to_owned();
         let git_dir = PathBuf::from(lines.next().unwrap_or(".git"));
-        Ok(Some(Repo { dir: dir.to_owned(), prefix, git_dir }))
+        let top = lines.next().map_or_else(|| dir.to_owned(), PathBuf::from);
+        Ok(Some(Repo { dir: dir.to_owned(), prefix, git_dir, top }))
     }
 
     fn git(&self) -> Command {
@@ -283,9 +286,7 @@ impl Repo {
         let sha = run(self.git().args(["hash-object", "-w", "--stdin", "--no-filters"]), Some(text))?;
         let sha = String::from_utf8_lossy(&sha).trim().to_owned();
         // Run at the repository's top: --cacheinfo takes a path from there.
-        let top = self.run(&["rev-parse", "--show-toplevel"])?;
-        let top = String::from_utf8_lossy(&top).trim().to_owned();
-        run(git_in(Path::new(&top)).args(["update-index", "--add", "--cacheinfo", &format!("{mode},{sha},{full}")]), None).map(drop)
+        run(git_in(&self.top).args(["update-index", "--add", "--cacheinfo", &format!("{mode},{sha},{full}")]), None).map(drop)
     }
 
     /// Takes the files out of the next commit; their changes stay in the work tree.
@@ -398,9 +399,12 @@ impl Repo {
             SyncOp::Push => vec!["push".into()],
         };
         args.push("--progress".into());
-        if op == SyncOp::Push && self.status()?.upstream.is_none() {
-            let branch = self.status()?.branch.ok_or_else(|| GitError::Failed("a detached HEAD has no branch to push".into()))?;
-            args.extend(["--set-upstream".into(), "origin".into(), branch]);
+        if op == SyncOp::Push {
+            let st = self.status()?;
+            if st.upstream.is_none() {
+                let branch = st.branch.ok_or_else(|| GitError::Failed("a detached HEAD has no branch to push".into()))?;
+                args.extend(["--set-upstream".into(), "origin".into(), branch]);
+            }
         }
         let mut cmd = self.git();
         cmd.args(&args).env("GIT_SSH_COMMAND", std::env::var("GIT_SSH_COMMAND").unwrap_or_else(|_| "ssh -o BatchMode=yes".into()));

@@ -267,12 +267,19 @@ struct State {
     runtime: Option<tokio::runtime::Handle>,
 }
 
+/// A language's server and where its command was found (None: not installed).
+type Choice = Option<(ServerSpec, Option<PathBuf>)>;
+
 /// The language servers of one workspace.
 pub struct Lsp {
     root: PathBuf,
     specs: Vec<ServerSpec>,
     /// Where servers are looked for besides the PATH (the workspace's node_modules/.bin).
     search: Vec<PathBuf>,
+    /// Each language's server as first looked up (found on the PATH or not): every
+    /// change and request asks, and the PATH is not searched on each keystroke. Like a
+    /// server's slot, it holds until the folder is opened again.
+    chosen: Mutex<HashMap<String, Choice>>,
     state: Arc<Mutex<State>>,
     events: broadcast::Sender<LspEvent>,
     me: std::sync::Weak<Lsp>,
@@ -303,6 +310,7 @@ impl Lsp {
             root: root.to_owned(),
             specs,
             search,
+            chosen: Mutex::default(),
             state: Arc::new(Mutex::new(State { servers: HashMap::new(), docs: HashMap::new(), crashes: HashMap::new(), stopped: false, held: Some(vec![]), runtime: tokio::runtime::Handle::try_current().ok() })),
             events,
             me: me.clone(),
@@ -327,7 +335,11 @@ impl Lsp {
 
     /// The server for a language: the first configured or built-in one that is installed
     /// (else the first, to say it is missing).
-    fn spec_for(&self, lang: &str) -> Option<(ServerSpec, Option<PathBuf>)> {
+    fn spec_for(&self, lang: &str) -> Choice {
+        lock(&self.chosen).entry(lang.to_owned()).or_insert_with(|| self.look_up(lang)).clone()
+    }
+
+    fn look_up(&self, lang: &str) -> Choice {
         let candidates: Vec<&ServerSpec> = self.specs.iter().filter(|s| s.languages.iter().any(|l| l == lang)).collect();
         for s in &candidates {
             if let Some(p) = self.find(&s.command) {
@@ -731,8 +743,7 @@ impl Lsp {
     /// answered in time (a server still indexing).
     pub async fn check(&self, path: &str, text: String, wait: Duration) -> Option<Vec<Diagnostic>> {
         let lang = language_of(path)?;
-        let (spec, found) = self.spec_for(lang)?;
-        found?;
+        self.spec_for(lang)?.1?;
         let mut events = self.subscribe();
         let (was_open, same) = {
             let st = lock(&self.state);
@@ -752,7 +763,6 @@ impl Lsp {
         } else {
             self.open(path, text);
         }
-        let _ = spec;
         let end = tokio::time::Instant::now() + wait;
         let got = loop {
             match tokio::time::timeout_at(end, events.recv()).await {
