@@ -21,7 +21,11 @@ export async function launch({ args = [], env = {} } = {}) {
   const port = 20000 + 2 * Math.floor(Math.random() * 5000);
   const base = `http://127.0.0.1:${port}`;
   const appDir = mkdtempSync(join(tmpdir(), 'weft-desktop-app-'));
+  // Its own process group (tauri-driver, WebKitWebDriver, the app and WebKit's helpers), so
+  // `close` ends all of them: an app left running holds this file's stderr open and the
+  // test runner waits on it for ever (seen once in CI after the updater test).
   const driver = spawn(driverBin, ['--port', String(port), '--native-port', String(port + 1)], {
+    detached: true,
     stdio: ['ignore', 'ignore', 'inherit'],
     env: { ...process.env, WEBKIT_DISABLE_DMABUF_RENDERER: '1', WEFT_CONFIG_DIR: join(appDir, 'c'), WEFT_DATA_DIR: join(appDir, 'd'), ...env },
   });
@@ -63,8 +67,27 @@ export async function launch({ args = [], env = {} } = {}) {
     script: (src, ...scriptArgs) => wd('POST', s('/execute/sync'), { script: src, args: scriptArgs }),
     async close() {
       await wd('DELETE', s('')).catch(() => {});
-      driver.kill();
+      await endGroup(driver);
       rmSync(appDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Ends `child`'s whole process group: politely, then for certain after 3 s. */
+async function endGroup(child) {
+  const signal = (sig) => {
+    try {
+      process.kill(-child.pid, sig);
+      return true;
+    } catch {
+      return false; // the group is gone
+    }
+  };
+  if (!signal('SIGTERM')) return;
+  const end = Date.now() + 3000;
+  while (Date.now() < end) {
+    await new Promise((r) => setTimeout(r, 100));
+    if (!signal(0)) return;
+  }
+  signal('SIGKILL');
 }

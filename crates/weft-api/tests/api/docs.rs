@@ -259,6 +259,10 @@ async fn tree_sitter_reads_the_document_whoever_changes_it() {
     // A program changes the file: merged into the document, and the analysis follows.
     std::fs::write(&path, "fn helper() {}\nfn main() {}\n").expect("write");
     until("the outline after the disk change", || ed.outline() == ["helper", "main"]).await;
+    // The analysis can reach this editor before the change itself does; typing at 0 before
+    // then is a concurrent insert at the same place, ordered by the replicas' ids (CI saw
+    // "fn helper() {}\nfn broken( {}\n…"). A user types into the text they see, so wait for it.
+    until("the editor holds the disk change", || ed.text() == "fn helper() {}\nfn main() {}\n").await;
     // The editor types a syntax error; then fixes it.
     ed.type_at(0, "fn broken( {}\n").await;
     until("the error", || ed.errors() > 0 && ed.outline().contains(&"helper".to_owned())).await;
