@@ -1,7 +1,8 @@
 //! A workspace's git repository: its status (branch, upstream, ahead/behind, the changed
 //! files as staged, changed, untracked and conflicted, an operation in progress), staging
 //! and unstaging, discarding, committing (amend, sign-off, hooks), the versions of a file
-//! a diff compares, and branches.
+//! a diff compares, branches, history (the log, a commit's files, blame) and merge
+//! conflicts ([`conflict`]).
 //!
 //! Every operation runs the user's own `git` (found on the PATH of their login shell, see
 //! `weft_pty::process::background_command`), not a library, and that is deliberate:
@@ -18,6 +19,8 @@
 //!
 //! Paths in and out are relative to the workspace, which may be a folder inside the
 //! repository: files outside it are not reported.
+
+pub mod conflict;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -167,11 +170,74 @@ pub enum SyncOp {
     Push,
 }
 
-/// Which version of a file: the last commit's, the staged one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Which version of a file: the last commit's, the staged one, a commit's, or the one
+/// a commit changed (its first parent's).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Version {
     Head,
     Index,
+    Commit(String),
+    Parent(String),
+}
+
+/// One commit of a log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "GitLogEntry"))]
+pub struct LogEntry {
+    pub hash: String,
+    pub parents: Vec<String>,
+    pub author: String,
+    pub email: String,
+    /// Author date, seconds since 1970.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub time: i64,
+    /// Branches and tags pointing at it (`HEAD -> main`, `origin/main`, `tag: v1`).
+    pub refs: Vec<String>,
+    pub summary: String,
+}
+
+/// A file a commit changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "GitCommitFile"))]
+pub struct CommitFile {
+    pub path: String,
+    pub orig_path: Option<String>,
+    pub change: Change,
+}
+
+/// A commit with its whole message and the files it changed (against its first parent).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "GitCommitDetail"))]
+pub struct CommitDetail {
+    pub entry: LogEntry,
+    /// The message after its summary line.
+    pub body: String,
+    pub files: Vec<CommitFile>,
+}
+
+/// Who last changed each line: the commits once, and each line's index into them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "GitBlame"))]
+pub struct Blame {
+    pub commits: Vec<BlameCommit>,
+    pub lines: Vec<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "GitBlameCommit"))]
+pub struct BlameCommit {
+    pub hash: String,
+    pub author: String,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub time: i64,
+    pub summary: String,
+    /// Lines not committed yet (edited, or staged only).
+    pub uncommitted: bool,
 }
 
 pub struct Repo {
@@ -367,6 +433,8 @@ impl Repo {
         let spec = match version {
             Version::Head => format!("HEAD:{full}"),
             Version::Index => format!(":{full}"),
+            Version::Commit(rev) => format!("{}:{full}", check_rev(&rev)?),
+            Version::Parent(rev) => format!("{}^:{full}", check_rev(&rev)?),
         };
         match run(self.git().args(["cat-file", "blob", &spec]), None) {
             Ok(bytes) => Ok(Some(bytes)),
@@ -513,6 +581,149 @@ impl Repo {
             self.run(&["switch", "-q", name]).map(drop)
         }
     }
+}
+
+impl Repo {
+    /// The repository's history (or a file's, following renames), newest first: `limit`
+    /// commits after the first `skip`. Empty before the first commit.
+    pub fn log(&self, path: Option<&str>, skip: u32, limit: u32) -> Result<Vec<LogEntry>> {
+        if self.head()?.is_none() {
+            return Ok(vec![]);
+        }
+        let (skip, limit) = (format!("--skip={skip}"), format!("--max-count={limit}"));
+        let mut args = vec!["log", "--format=%H%x00%P%x00%an%x00%ae%x00%at%x00%D%x00%s%x1e", &skip, &limit];
+        let spec;
+        if let Some(p) = path {
+            self.pathspecs(&[p.to_owned()])?;
+            // --follow takes one plain path, not a pathspec.
+            spec = p.to_owned();
+            args.extend(["--follow", "--", &spec]);
+        }
+        let out = self.run(&args)?;
+        Ok(String::from_utf8_lossy(&out).split('\x1e').filter_map(|r| parse_log_entry(r.trim_start_matches('\n'))).collect())
+    }
+
+    /// A commit's message and the files it changed against its first parent (everything,
+    /// for the first commit), limited to the workspace's part of the repository.
+    pub fn commit_detail(&self, rev: &str) -> Result<CommitDetail> {
+        let rev = check_rev(rev)?;
+        let out = self.run(&["show", "--no-patch", "--format=%H%x00%P%x00%an%x00%ae%x00%at%x00%D%x00%s%x1e%b", rev])?;
+        let text = String::from_utf8_lossy(&out);
+        let (head, body) = text.split_once('\x1e').unwrap_or((&text, ""));
+        let entry = parse_log_entry(head).ok_or_else(|| GitError::Failed(format!("{rev} is not a commit")))?;
+        let mut args = vec!["diff-tree", "-r", "-z", "-M", "--name-status", "--no-commit-id", "--relative"];
+        let first;
+        if let Some(p) = entry.parents.first() {
+            first = p.clone();
+            args.push(&first);
+        } else {
+            args.push("--root");
+        }
+        args.extend([entry.hash.as_str(), "--", "."]);
+        let out = self.run(&args)?;
+        let mut files = vec![];
+        let mut fields = out.split(|b| *b == 0).map(|f| String::from_utf8_lossy(f).into_owned());
+        while let Some(code) = fields.next() {
+            let Some(change) = code.bytes().next().and_then(Change::from_code) else { continue };
+            let two = matches!(change, Change::Renamed | Change::Copied);
+            let orig = if two { fields.next() } else { None };
+            let Some(path) = fields.next() else { break };
+            files.push(CommitFile { path, orig_path: orig, change });
+        }
+        Ok(CommitDetail { entry, body: body.trim().to_owned(), files })
+    }
+
+    /// Who last changed each line of `path`; with `contents`, of that text instead of the
+    /// file on disk (the editor's unsaved text: its edited lines are uncommitted).
+    pub fn blame(&self, path: &str, contents: Option<&[u8]>) -> Result<Blame> {
+        self.pathspecs(&[path.to_owned()])?;
+        let mut cmd = self.git();
+        cmd.args(["blame", "--porcelain"]);
+        if contents.is_some() {
+            cmd.args(["--contents", "-"]);
+        }
+        cmd.args(["--", path]);
+        Ok(parse_blame(&run(&mut cmd, contents)?))
+    }
+
+    /// Renames a local branch; git refuses a name that exists.
+    pub fn rename_branch(&self, from: &str, to: &str) -> Result<()> {
+        check_branch(from)?;
+        check_branch(to)?;
+        self.run(&["branch", "-m", from, to]).map(drop)
+    }
+
+    /// Deletes a local branch. Without `force`, git refuses one whose commits are not
+    /// merged, and says so: the UI asks before forcing.
+    pub fn delete_branch(&self, name: &str, force: bool) -> Result<()> {
+        check_branch(name)?;
+        self.run(&["branch", if force { "-D" } else { "-d" }, name]).map(drop)
+    }
+}
+
+fn check_branch(name: &str) -> Result<()> {
+    if name.is_empty() || name.starts_with('-') {
+        return Err(GitError::Failed(format!("{name:?} is not a branch name")));
+    }
+    Ok(())
+}
+
+/// A commit named from outside: an object name (hex), never an option or a range.
+fn check_rev(rev: &str) -> Result<&str> {
+    if (4..=64).contains(&rev.len()) && rev.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(rev)
+    } else {
+        Err(GitError::Failed(format!("{rev:?} is not a commit")))
+    }
+}
+
+fn parse_log_entry(record: &str) -> Option<LogEntry> {
+    let mut f = record.split('\0');
+    let hash = f.next().filter(|h| !h.is_empty())?.to_owned();
+    let parents = f.next()?.split(' ').filter(|p| !p.is_empty()).map(str::to_owned).collect();
+    let author = f.next()?.to_owned();
+    let email = f.next()?.to_owned();
+    let time = f.next()?.parse().unwrap_or(0);
+    let refs = f.next()?.split(", ").filter(|r| !r.is_empty()).map(str::to_owned).collect();
+    let summary = f.next().unwrap_or("").trim_end().to_owned();
+    Some(LogEntry { hash, parents, author, email, time, refs, summary })
+}
+
+/// `git blame --porcelain`: a header per run of lines (`<hash> <orig> <final> [<count>]`),
+/// the commit's fields the first time it appears, and each line's text after a tab.
+pub fn parse_blame(out: &[u8]) -> Blame {
+    let mut blame = Blame::default();
+    let mut current: Option<usize> = None;
+    for line in out.split(|b| *b == b'\n') {
+        if line.first() == Some(&b'\t') {
+            if let Some(c) = current {
+                blame.lines.push(c as u32);
+            }
+            continue;
+        }
+        let line = String::from_utf8_lossy(line);
+        let mut words = line.splitn(2, ' ');
+        let (Some(first), rest) = (words.next(), words.next().unwrap_or("")) else { continue };
+        let is_header = matches!(first.len(), 40 | 64) && first.bytes().all(|b| b.is_ascii_hexdigit()) && rest.split(' ').all(|n| n.parse::<u32>().is_ok());
+        if is_header {
+            current = Some(match blame.commits.iter().position(|c| c.hash == first) {
+                Some(i) => i,
+                None => {
+                    blame.commits.push(BlameCommit { hash: first.to_owned(), author: String::new(), time: 0, summary: String::new(), uncommitted: first.bytes().all(|b| b == b'0') });
+                    blame.commits.len() - 1
+                }
+            });
+            continue;
+        }
+        let Some(c) = current.and_then(|i| blame.commits.get_mut(i)) else { continue };
+        match first {
+            "author" => c.author = rest.to_owned(),
+            "author-time" => c.time = rest.parse().unwrap_or(0),
+            "summary" => c.summary = rest.to_owned(),
+            _ => {}
+        }
+    }
+    blame
 }
 
 fn git_in(dir: &Path) -> Command {

@@ -411,3 +411,99 @@ fn stash_push_list_pop_and_drop() {
     assert!(e.to_string().contains("a.txt"), "{e}");
     assert_eq!(repo.stashes().expect("list").len(), 1, "kept");
 }
+
+#[test]
+fn the_log_of_the_repository_and_of_a_file_through_its_rename_with_a_commits_files() {
+    let (dir, repo) = repo();
+    let d = dir.path();
+    write(d, "a.txt", "one\nTWO\nthree\n");
+    repo.commit("Change a", CommitOptions { all: true, ..Default::default() }).expect("commit");
+    git(d, &["mv", "a.txt", "renamed.txt"]);
+    write(d, "b.txt", "bee 2\n");
+    repo.commit("Rename a; change b\n\nWhy: a clearer name.", CommitOptions { all: true, ..Default::default() }).expect("commit");
+    git(d, &["tag", "v1"]);
+
+    let log = repo.log(None, 0, 10).expect("log");
+    assert_eq!(log.iter().map(|e| e.summary.as_str()).collect::<Vec<_>>(), ["Rename a; change b", "Change a", "first"]);
+    assert_eq!(log[0].hash, git(d, &["rev-parse", "HEAD"]).trim());
+    assert_eq!(log[0].parents, [log[1].hash.clone()]);
+    assert!(log[2].parents.is_empty(), "the first commit has no parent");
+    assert_eq!((log[0].author.as_str(), log[0].email.as_str()), ("Ada", "ada@example.com"));
+    assert_eq!(log[2].time, 1_767_225_600, "the author date, 2026-01-01");
+    assert!(log[0].refs.contains(&"HEAD -> main".to_owned()) && log[0].refs.contains(&"tag: v1".to_owned()), "{:?}", log[0].refs);
+    // Pages.
+    assert_eq!(repo.log(None, 1, 1).expect("page").iter().map(|e| e.summary.as_str()).collect::<Vec<_>>(), ["Change a"]);
+    // A file's history follows it through the rename.
+    let file = repo.log(Some("renamed.txt"), 0, 10).expect("file log");
+    assert_eq!(file.iter().map(|e| e.summary.as_str()).collect::<Vec<_>>(), ["Rename a; change b", "Change a", "first"]);
+    assert!(repo.log(Some("../x"), 0, 10).is_err(), "a path outside is refused");
+
+    let detail = repo.commit_detail(&log[0].hash).expect("detail");
+    assert_eq!(detail.body, "Why: a clearer name.");
+    let files: Vec<_> = detail.files.iter().map(|f| (f.path.as_str(), f.orig_path.as_deref(), f.change)).collect();
+    assert_eq!(files, [("b.txt", None, Change::Modified), ("renamed.txt", Some("a.txt"), Change::Renamed)]);
+    // The versions its diff compares.
+    assert_eq!(repo.show(Version::Parent(log[0].hash.clone()), "b.txt").expect("parent").as_deref(), Some(&b"bee\n"[..]));
+    assert_eq!(repo.show(Version::Commit(log[0].hash.clone()), "b.txt").expect("commit").as_deref(), Some(&b"bee 2\n"[..]));
+    // The first commit: every file added.
+    let first = repo.commit_detail(&log[2].hash).expect("first");
+    assert!(first.files.iter().all(|f| f.change == Change::Added) && first.files.len() == 4, "{:?}", first.files);
+    // Only object names: no options, no ranges.
+    for bad in ["--output=/tmp/x", "HEAD~1..HEAD", "main"] {
+        assert!(repo.commit_detail(bad).is_err(), "{bad}");
+        assert!(repo.show(Version::Commit(bad.into()), "b.txt").is_err(), "{bad}");
+    }
+}
+
+#[test]
+fn an_empty_repository_has_an_empty_log() {
+    let dir = tempfile::tempdir().expect("tmp");
+    git(dir.path(), &["init", "-q"]);
+    let repo = Repo::discover(dir.path()).expect("discover").expect("repo");
+    assert!(repo.log(None, 0, 10).expect("log").is_empty());
+}
+
+#[test]
+fn blame_names_each_lines_commit_and_the_editors_unsaved_lines_as_uncommitted() {
+    let (dir, repo) = repo();
+    let d = dir.path();
+    git(d, &["config", "user.name", "Grace"]);
+    write(d, "a.txt", "one\nTWO\nthree\n");
+    repo.commit("Shout two", CommitOptions { all: true, ..Default::default() }).expect("commit");
+    let b = repo.blame("a.txt", None).expect("blame");
+    let who: Vec<_> = b.lines.iter().map(|&i| (b.commits[i as usize].author.as_str(), b.commits[i as usize].summary.as_str())).collect();
+    assert_eq!(who, [("Ada", "first"), ("Grace", "Shout two"), ("Ada", "first")]);
+    assert_eq!(b.commits.len(), 2, "each commit once");
+    assert_eq!(b.commits[b.lines[1] as usize].hash, git(d, &["rev-parse", "HEAD"]).trim());
+    assert_eq!(b.commits[0].time, 1_767_225_600);
+    // The editor's text: an inserted line is not committed yet; the others keep their commit.
+    let b = repo.blame("a.txt", Some(b"zero\none\nTWO\nthree\n")).expect("blame contents");
+    assert_eq!(b.lines.len(), 4);
+    let first = &b.commits[b.lines[0] as usize];
+    assert!(first.uncommitted, "{first:?}");
+    assert_eq!(b.commits[b.lines[2] as usize].summary, "Shout two");
+    // What the porcelain parser does with git's own output equals git's line count.
+    let porcelain = git(d, &["blame", "--porcelain", "--", "src/lib.rs"]);
+    assert_eq!(weft_git::parse_blame(porcelain.as_bytes()).lines.len(), 1);
+    assert!(repo.blame("nope.txt", None).is_err(), "git's own message for a file it does not know");
+}
+
+#[test]
+fn branches_are_renamed_and_deleted_and_an_unmerged_one_only_when_forced() {
+    let (dir, repo) = repo();
+    let d = dir.path();
+    repo.switch("topic", true).expect("create");
+    write(d, "t.txt", "t\n");
+    repo.stage(&["t.txt".into()]).expect("stage");
+    repo.commit("topic work", CommitOptions::default()).expect("commit");
+    repo.switch("main", false).expect("main");
+    repo.rename_branch("topic", "feature").expect("rename");
+    let names: Vec<_> = repo.branches().expect("branches").into_iter().map(|b| b.name).collect();
+    assert_eq!(names, ["feature", "main"]);
+    assert!(repo.rename_branch("feature", "main").is_err(), "a name that exists");
+    let refused = repo.delete_branch("feature", false).expect_err("unmerged");
+    assert!(refused.to_string().contains("not fully merged"), "git's own words: {refused}");
+    repo.delete_branch("feature", true).expect("forced");
+    assert_eq!(repo.branches().expect("branches").len(), 1);
+    assert!(repo.delete_branch("-D", false).is_err());
+}

@@ -22,8 +22,11 @@ import type { FileDto } from './FileDto';
 import type { FileReview } from './FileReview';
 import type { FinderMatch } from './FinderMatch';
 import type { GcReport } from './GcReport';
+import type { GitBlame } from './GitBlame';
 import type { GitBranch } from './GitBranch';
+import type { GitCommitDetail } from './GitCommitDetail';
 import type { GitCommitted } from './GitCommitted';
+import type { GitLogEntry } from './GitLogEntry';
 import type { GitStash } from './GitStash';
 import type { GitStatus } from './GitStatus';
 import type { GitVersions } from './GitVersions';
@@ -128,6 +131,11 @@ export interface Results {
   gitDiscard: GitStatus;
   gitCommit: GitCommitted;
   gitVersions: GitVersions;
+  gitLog: Array<GitLogEntry>;
+  gitCommitDetail: GitCommitDetail;
+  gitBlame: GitBlame;
+  gitBranch: Array<GitBranch>;
+  gitResolve: GitStatus;
   gitBranches: Array<GitBranch>;
   gitStashes: Array<GitStash>;
   gitStash: GitStatus;
@@ -258,6 +266,11 @@ export function client(call: (request: Request) => Promise<unknown>) {
     gitDiscard: (params: Params<'gitDiscard'>) => call({ method: 'gitDiscard', params }) as Promise<Results['gitDiscard']>,
     gitCommit: (params: Params<'gitCommit'>) => call({ method: 'gitCommit', params }) as Promise<Results['gitCommit']>,
     gitVersions: (params: Params<'gitVersions'>) => call({ method: 'gitVersions', params }) as Promise<Results['gitVersions']>,
+    gitLog: (params: Params<'gitLog'>) => call({ method: 'gitLog', params }) as Promise<Results['gitLog']>,
+    gitCommitDetail: (params: Params<'gitCommitDetail'>) => call({ method: 'gitCommitDetail', params }) as Promise<Results['gitCommitDetail']>,
+    gitBlame: (params: Params<'gitBlame'>) => call({ method: 'gitBlame', params }) as Promise<Results['gitBlame']>,
+    gitBranch: (params: Params<'gitBranch'>) => call({ method: 'gitBranch', params }) as Promise<Results['gitBranch']>,
+    gitResolve: (params: Params<'gitResolve'>) => call({ method: 'gitResolve', params }) as Promise<Results['gitResolve']>,
     gitBranches: () => call({ method: 'gitBranches' }) as Promise<Results['gitBranches']>,
     gitStashes: () => call({ method: 'gitStashes' }) as Promise<Results['gitStashes']>,
     gitStash: (params: Params<'gitStash'>) => call({ method: 'gitStash', params }) as Promise<Results['gitStash']>,

@@ -32,6 +32,10 @@ fn export_typescript_bindings() {
     weft_git::Branch::export_all_to(&dir).expect("GitBranch");
     weft_git::Stash::export_all_to(&dir).expect("GitStash");
     weft_git::Committed::export_all_to(&dir).expect("GitCommitted");
+    weft_git::LogEntry::export_all_to(&dir).expect("GitLogEntry");
+    weft_git::CommitDetail::export_all_to(&dir).expect("GitCommitDetail");
+    weft_git::Blame::export_all_to(&dir).expect("GitBlame");
+    weft_git::conflict::Take::export_all_to(&dir).expect("GitTake");
     weft_api::GitVersions::export_all_to(&dir).expect("GitVersions");
     weft_lsp::LspEvent::export_all_to(&dir).expect("LspEvent");
     weft_lsp::Location::export_all_to(&dir).expect("LspLocation");

@@ -101,7 +101,7 @@ async fn save(api: &Api, path: &str) -> Value {
     api.call(json!({"method": "docSave", "params": {"path": path}}), None).await.expect("docSave")
 }
 
-async fn until(what: &str, mut f: impl FnMut() -> bool) {
+pub(crate) async fn until(what: &str, mut f: impl FnMut() -> bool) {
     let end = Instant::now() + Duration::from_secs(20);
     while !f() {
         assert!(Instant::now() < end, "timed out waiting until {what}");

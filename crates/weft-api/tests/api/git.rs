@@ -99,3 +99,66 @@ async fn push_and_fetch_stream_gits_progress_and_answer_with_the_status() {
     let e = f.api.call(json!({"method": "gitSync", "params": {"op": "teleport"}}), None).await.expect_err("bad op");
     assert_eq!(e.code, weft_api::ErrorCode::BadRequest);
 }
+
+/// A merge conflict resolved through the API while an editor has the file open: the
+/// editor's document takes the resolution (no second copy on disk fighting it), the file is
+/// staged, the merge commits, and the log, a commit's files and blame read it back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_conflict_resolved_through_the_api_reaches_the_open_editor_and_the_log_reads_the_merge() {
+    let f = fixture(DESKTOP);
+    let d = f.ws.path();
+    let call = |v: Value| {
+        let api = f.api.clone();
+        async move { api.call(v.clone(), None).await }
+    };
+    git(d, &["init", "-q", "-b", "main"]);
+    git(d, &["config", "user.name", "Ada"]);
+    git(d, &["config", "user.email", "ada@example.com"]);
+    std::fs::write(d.join("a.txt"), "one\ntwo\n").expect("write");
+    git(d, &["add", "-A"]);
+    git(d, &["commit", "-q", "-m", "first"]);
+    git(d, &["switch", "-q", "-c", "other"]);
+    std::fs::write(d.join("a.txt"), "one\nOTHER\n").expect("write");
+    git(d, &["commit", "-q", "-am", "other side"]);
+    git(d, &["switch", "-q", "main"]);
+    std::fs::write(d.join("a.txt"), "one\nMAIN\n").expect("write");
+    git(d, &["commit", "-q", "-am", "main side"]);
+    assert!(!Command::new("git").args(["merge", "-q", "other"]).current_dir(d).status().expect("merge").success());
+
+    let ed = crate::docs::Editor::open(&f.api, "a.txt").await;
+    assert!(ed.text().contains("<<<<<<< HEAD\nMAIN\n=======\nOTHER\n>>>>>>> other\n"), "{}", ed.text());
+    let e = call(json!({"method": "gitResolve", "params": {"path": "hello.txt", "take": "both"}})).await.expect_err("no markers");
+    assert!(e.message.contains("no conflict markers"), "{e}");
+    let st = call(json!({"method": "gitResolve", "params": {"path": "a.txt", "take": "both"}})).await.expect("resolve");
+    assert_eq!(st["state"], "merging", "resolved, not yet committed: {st}");
+    let a = st["files"].as_array().expect("files").iter().find(|f| f["path"] == "a.txt").expect("a").clone();
+    assert_eq!((a["conflicted"].as_bool(), a["staged"].as_str()), (Some(false), Some("modified")), "{a}");
+    assert_eq!(std::fs::read_to_string(d.join("a.txt")).expect("read"), "one\nMAIN\nOTHER\n");
+    crate::docs::until("the editor has the resolution", || ed.text() == "one\nMAIN\nOTHER\n").await;
+    assert!(call(json!({"method": "gitResolve", "params": {"path": "a.txt", "take": "sideways"}})).await.is_err(), "only ours, theirs or both");
+
+    call(json!({"method": "gitCommit", "params": {"message": "Merge other"}})).await.expect("commit");
+    let log = call(json!({"method": "gitLog", "params": {"limit": 10}})).await.expect("log");
+    let summaries: Vec<_> = log.as_array().expect("log").iter().map(|e| e["summary"].as_str().expect("summary").to_owned()).collect();
+    assert_eq!(summaries[0], "Merge other");
+    assert_eq!(log[0]["parents"].as_array().expect("parents").len(), 2, "a merge");
+    let file_log = call(json!({"method": "gitLog", "params": {"path": "a.txt", "limit": 1, "skip": 1}})).await.expect("file log");
+    assert_eq!(file_log.as_array().expect("page").len(), 1);
+    // The merge's change to a.txt against its first parent (main): OTHER added.
+    let rev = log[0]["hash"].as_str().expect("hash").to_owned();
+    let detail = call(json!({"method": "gitCommitDetail", "params": {"rev": rev}})).await.expect("detail");
+    assert_eq!(detail["files"][0]["path"], "a.txt", "{detail}");
+    let v = call(json!({"method": "gitVersions", "params": {"path": "a.txt", "rev": rev}})).await.expect("versions");
+    assert_eq!((v["left"].as_str(), v["right"].as_str()), (Some("one\nMAIN\n"), Some("one\nMAIN\nOTHER\n")));
+
+    // Blame reads the editor's text: a line typed and not saved is not committed yet.
+    ed.type_at(0, "zero\n").await;
+    let b = call(json!({"method": "gitBlame", "params": {"path": "a.txt"}})).await.expect("blame");
+    let line = |i: usize| &b["commits"][b["lines"][i].as_u64().expect("index") as usize];
+    assert_eq!(b["lines"].as_array().expect("lines").len(), 4);
+    assert_eq!(line(0)["uncommitted"], true);
+    assert_eq!(line(1)["summary"], "first");
+    assert_eq!(line(2)["summary"], "main side");
+    assert_eq!(line(3)["summary"], "other side");
+    assert!(call(json!({"method": "gitBlame", "params": {"path": "../outside.txt"}})).await.is_err());
+}

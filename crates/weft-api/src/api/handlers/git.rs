@@ -3,7 +3,8 @@
 
 use super::*;
 use crate::GitVersions;
-use weft_git::{Branch, CommitOptions, Committed, Repo, Status, Version};
+use weft_git::conflict::Take;
+use weft_git::{Blame, Branch, CommitDetail, CommitOptions, Committed, LogEntry, Repo, Status, Version};
 
 impl Api {
     /// The folder's repository, looked for again while there is none.
@@ -70,9 +71,15 @@ pub(crate) fn commit(api: &Api, message: String, amend: bool, signoff: bool, all
     Ok(r.commit(&message, CommitOptions { amend, signoff, all })?)
 }
 
-pub(crate) fn versions(api: &Api, path: String, staged: bool, _stream: Option<Stream>) -> Result<GitVersions> {
+pub(crate) fn versions(api: &Api, path: String, staged: bool, rev: Option<String>, from: Option<String>, _stream: Option<Stream>) -> Result<GitVersions> {
     let r = api.repo()?;
     let text = |b: Option<Vec<u8>>| b.map(|b| String::from_utf8_lossy(&b).into_owned());
+    if let Some(rev) = rev {
+        // A commit's change to the file: its first parent's (under its old name, for a
+        // rename) and the commit's.
+        let left = r.show(Version::Parent(rev.clone()), from.as_deref().unwrap_or(&path))?;
+        return Ok(GitVersions { left: text(left), right: text(r.show(Version::Commit(rev), &path)?) });
+    }
     if staged {
         return Ok(GitVersions { left: text(r.show(Version::Head, &path)?), right: text(r.show(Version::Index, &path)?) });
     }
@@ -131,5 +138,58 @@ pub(crate) fn switch(api: &Api, name: String, create: bool, _stream: Option<Stre
     let r = api.repo()?;
     api.before_write();
     r.switch(&name, create)?;
+    Ok(r.status()?)
+}
+
+pub(crate) fn log(api: &Api, path: Option<String>, skip: u32, limit: u32, _stream: Option<Stream>) -> Result<Vec<LogEntry>> {
+    Ok(api.repo()?.log(path.as_deref(), skip, limit.clamp(1, 1000))?)
+}
+
+pub(crate) fn commit_detail(api: &Api, rev: String, _stream: Option<Stream>) -> Result<CommitDetail> {
+    Ok(api.repo()?.commit_detail(&rev)?)
+}
+
+/// Blames the open document's text when there is one (so the lines are the editor's, its
+/// unsaved ones uncommitted), else the file on disk.
+pub(crate) fn blame(api: &Api, path: String, _stream: Option<Stream>) -> Result<Blame> {
+    let r = api.repo()?;
+    let open = api.open()?;
+    open.ws.resolve(&path)?;
+    let text = open.docs.file_text(&path).map(|(t, _)| t);
+    Ok(r.blame(&path, text.as_deref().map(str::as_bytes))?)
+}
+
+/// `action`: rename (to `to`) or delete (`force`: even when not merged); the branches after.
+pub(crate) fn branch(api: &Api, action: String, name: String, to: String, force: bool, _stream: Option<Stream>) -> Result<Vec<Branch>> {
+    let r = api.repo()?;
+    match action.as_str() {
+        "rename" => r.rename_branch(&name, &to)?,
+        "delete" => r.delete_branch(&name, force)?,
+        other => return Err(ApiError::bad_request(format!("{other:?} is not rename or delete"))),
+    }
+    Ok(r.branches()?)
+}
+
+/// Resolves every conflict in a file one way and marks it resolved (stages it). The text
+/// changes through its document when one is open (editors see it; the document saves),
+/// after a checkpoint of the file with its markers.
+pub(crate) fn resolve(api: &Api, path: String, take: Take, _stream: Option<Stream>) -> Result<Status> {
+    let r = api.repo()?;
+    let open = api.open()?;
+    open.ws.resolve(&path)?;
+    let (text, doc) = match open.docs.file_text(&path) {
+        Some((t, _)) => (t, true),
+        None => (open.ws.read_text(&path)?.content.text, false),
+    };
+    let resolved = weft_git::conflict::resolve_all(&text, take).ok_or_else(|| ApiError::new(crate::ErrorCode::Git, format!("{path} has no conflict markers")))?;
+    super::checkpoints::create(api, format!("Before resolving the conflicts in {path}"), None)?;
+    api.before_write();
+    if doc {
+        open.docs.agent_edit(&path, &text, &resolved)?;
+    } else {
+        let enc = open.ws.read_text(&path)?.content.encoding;
+        open.ws.write_text(&path, &resolved, enc)?;
+    }
+    r.stage(&[path])?;
     Ok(r.status()?)
 }

@@ -276,7 +276,21 @@ methods! {
     GitCommit { message: String, #[serde(default)] amend: bool, #[serde(default)] signoff: bool, #[serde(default)] all: bool } => git::commit -> weft_git::Committed;
     /// The two texts a file's diff compares (staged: last commit and index; else the
     /// index, or the last commit, and the file on disk).
-    GitVersions { path: String, #[serde(default)] staged: bool } => git::versions -> crate::GitVersions;
+    /// With `rev`: the commit's change to the file (its first parent's text, under `from`
+    /// for a rename, and the commit's).
+    GitVersions { path: String, #[serde(default)] staged: bool, #[serde(default)] rev: Option<String>, #[serde(default)] from: Option<String> } => git::versions -> crate::GitVersions;
+    /// The history of the repository (or of `path`, through renames), newest first:
+    /// `limit` commits after the first `skip`.
+    GitLog { #[serde(default)] path: Option<String>, #[serde(default)] skip: u32, limit: u32 } => git::log -> Vec<weft_git::LogEntry>;
+    /// A commit's whole message and the files it changed.
+    GitCommitDetail { rev: String } => git::commit_detail -> weft_git::CommitDetail;
+    /// Who last changed each line of a file (of the open document's text, when open).
+    GitBlame { path: String } => git::blame -> weft_git::Blame;
+    /// `action`: rename (to `to`) or delete (`force`: even unmerged); the branches after.
+    GitBranch { action: String, name: String, #[serde(default)] to: String, #[serde(default)] force: bool } => git::branch -> Vec<weft_git::Branch>;
+    /// Resolves every conflict in a file one way (ours, theirs or both) and stages it,
+    /// after a checkpoint; the new status.
+    GitResolve { path: String, take: weft_git::conflict::Take } => git::resolve -> weft_git::Status;
     GitBranches => git::branches -> Vec<weft_git::Branch>;
     GitStashes => git::stashes -> Vec<weft_git::Stash>;
     /// `action`: push (the changes, with untracked files when `untracked`), pop, apply or
