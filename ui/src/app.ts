@@ -379,6 +379,19 @@ export class App implements Workbench {
       { id: 'view.timeline', title: 'Show Checkpoint Timeline', run: () => this.layout.showSidebar('timeline') },
       { id: 'view.toggleAgent', title: 'Toggle Agent', key: 'Mod-Alt-i', inTerminal: true, run: () => void this.toggleAgent() },
       { id: 'collab.join', title: 'Join a Live Session…', run: () => this.join() },
+      {
+        id: 'git.toggleBlame', title: 'Git: Toggle Blame', run: () => {
+          const tab = active();
+          if (tab && this.git) void this.git.toggleBlame(tab, (hash) => void this.layout.sourceControl().then((p) => p?.revealCommit(hash)));
+        },
+      },
+      {
+        id: 'git.fileHistory', title: 'Git: File History', run: () => {
+          const tab = active();
+          if (tab) void this.layout.sourceControl().then((p) => p?.showView('history', tab.doc.path));
+        },
+      },
+      { id: 'git.history', title: 'Git: History', run: () => void this.layout.sourceControl().then((p) => p?.showView('history', null)) },
     );
     const updater = this.backend.updater;
     if (updater) {

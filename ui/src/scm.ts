@@ -10,6 +10,7 @@ import type { Backend, GitFileStatus, GitStatus, Settings } from './backend';
 import { choose, toast, errorMessage, promptText } from './dialogs';
 import { openDiff } from './diffview';
 import { markOf, type GitState } from './workbench/git';
+import { HistoryView } from './scmhistory';
 
 export interface ScmHooks {
   settings(): Settings;
@@ -31,6 +32,10 @@ export class ScmPanel {
   private signoff: HTMLInputElement;
   private commitBtn: HTMLButtonElement;
   private listEl = h('div', { class: 'scm-list', role: 'tree', 'aria-label': 'Changes' });
+  private changesEl: HTMLElement;
+  private historyView: HistoryView | null;
+  private view: 'changes' | 'history' = 'changes';
+  private shownHead: string | null | undefined;
   private busy = false;
   /** The stashes, asked again whenever the status changes. */
   private stashes: { index: number; message: string }[] = [];
@@ -53,25 +58,55 @@ export class ScmPanel {
     this.commitBtn = h('button', { class: 'btn small primary scm-commit', onclick: () => void this.commit() }, 'Commit');
     const suggest = h('button', { class: 'btn small scm-suggest', title: 'Write the message for the staged changes (the commit-message model)', 'aria-label': 'Suggest a message', onclick: () => void this.suggest(suggest) }, '✦');
     const ro = !!hooks.readOnly;
-    this.el = h('div', { class: 'scm', 'aria-label': 'Source Control' },
-      this.headEl,
+    this.changesEl = h('div', { class: 'scm-changes' },
       ro ? h('p', { class: 'dim scm-ro' }, 'The host\'s repository, as it is now: read-only.') : '',
       ro ? '' : h('div', { class: 'scm-box' }, this.message,
         h('div', { class: 'scm-row' }, this.commitBtn, suggest, h('span', { class: 'spacer' }),
           h('label', { class: 'dim', title: 'Replace the last commit' }, this.amend, ' amend'),
           h('label', { class: 'dim', title: 'Add a Signed-off-by line' }, this.signoff, ' sign-off'))),
       this.listEl);
+    // History is the host's to read: not offered to guests (their allow-list has status only).
+    this.historyView = ro ? null : new HistoryView(backend, hooks.settings, hooks.openFile);
+    const tab = (label: string, which: 'changes' | 'history') =>
+      h('button', { class: `scm-view-tab${which === 'changes' ? ' active' : ''}`, 'data-view': which, onclick: () => void this.showView(which) }, label);
+    this.el = h('div', { class: 'scm', 'aria-label': 'Source Control' },
+      this.headEl,
+      this.historyView ? h('div', { class: 'scm-view-tabs', role: 'tablist' }, tab('Changes', 'changes'), tab('History', 'history')) : '',
+      this.changesEl,
+      this.historyView?.el ?? '');
+    if (this.historyView) this.historyView.el.hidden = true;
     git.onChange(() => {
       this.render();
       void this.loadStashes();
+      // A commit, pull or switch changes the log; shown again only when on screen.
+      if (this.view === 'history' && this.git.status?.head !== this.shownHead) void this.historyView?.show();
+      this.shownHead = this.git.status?.head;
     });
     this.render();
     void this.loadStashes();
   }
 
   focus(): void {
-    this.message.focus();
+    if (this.view === 'changes') this.message.focus();
     void this.git.refresh();
+  }
+
+  /** Changes, or History (of the repository, or of `path` through its renames). */
+  async showView(which: 'changes' | 'history', path?: string | null): Promise<void> {
+    if (!this.historyView) return;
+    const first = this.view !== which || path !== undefined;
+    this.view = which;
+    this.changesEl.hidden = which !== 'changes';
+    this.historyView.el.hidden = which !== 'history';
+    for (const t of this.el.querySelectorAll<HTMLElement>('.scm-view-tab')) t.classList.toggle('active', t.dataset.view === which);
+    if (which === 'history' && first) await this.historyView.show(path);
+  }
+
+  /** Opens a commit in History (blame's "open this line's commit"). */
+  async revealCommit(hash: string): Promise<void> {
+    if (!this.historyView) return;
+    if (this.view !== 'history') await this.showView('history', null);
+    await this.historyView.reveal(hash);
   }
 
   private render(): void {
@@ -159,6 +194,7 @@ export class ScmPanel {
     } else if (group === 'staged') actions.push(this.action('−', 'Unstage', () => this.run(() => this.backend.gitUnstage([f.path]))));
     else {
       if (group !== 'conflicts') actions.push(this.action('↺', 'Discard changes', () => void this.discard([f.path])));
+      else actions.push(this.action('⇄', 'Resolve every conflict in the file one way…', () => void this.resolveAll(f.path)));
       actions.push(this.action('+', group === 'conflicts' ? 'Mark resolved (stage)' : 'Stage', () => this.run(() => this.backend.gitStage([f.path]))));
     }
     const dir = dirname(f.path);
@@ -320,10 +356,79 @@ export class ScmPanel {
     const away = (ev: Event) => !menu.contains(ev.target as Node) && close();
     menu.append(h('button', { class: 'menu-item', role: 'menuitem', onclick: () => { close(); void this.newBranch(); } }, '+ New branch…'));
     for (const b of branches) {
-      menu.append(h('button', { class: `menu-item${b.current ? ' current' : ''}`, role: 'menuitem', 'data-branch': b.name, title: b.subject, onclick: () => { close(); if (!b.current) void this.run(() => this.backend.gitSwitch(b.name)); } }, `${b.current ? '● ' : ''}${b.name}`));
+      const item = h('div', { class: 'scm-branch-row', 'data-branch': b.name },
+        h('button', { class: `menu-item${b.current ? ' current' : ''}`, role: 'menuitem', title: b.subject, onclick: () => { close(); if (!b.current) void this.switchTo(b.name); } }, `${b.current ? '● ' : ''}${b.name}`),
+        this.action('✎', `Rename ${b.name}`, () => { close(); void this.renameBranch(b.name); }));
+      if (!b.current) item.append(this.action('✕', `Delete ${b.name}`, () => { close(); void this.deleteBranch(b.name); }));
+      menu.append(item);
     }
     document.body.append(menu);
     document.addEventListener('mousedown', away, true);
+  }
+
+  private async resolveAll(path: string) {
+    const take = await choose('Resolve conflicts', `Resolve every conflict in ${path} the same way, and mark it resolved? What it holds now is kept in a checkpoint. To choose conflict by conflict, open the file.`, [
+      { label: 'Accept All Current', value: 'ours' },
+      { label: 'Accept All Incoming', value: 'theirs' },
+      { label: 'Accept All Both', value: 'both' },
+      { label: 'Cancel', value: 'cancel', primary: true },
+    ]);
+    if (take === 'ours' || take === 'theirs' || take === 'both') await this.run(() => this.backend.gitResolve(path, take));
+  }
+
+  /** Switches; when git refuses because changes would be overwritten, offers to stash them. */
+  private async switchTo(name: string) {
+    try {
+      this.git.set(await this.backend.gitSwitch(name));
+    } catch (e) {
+      const message = errorMessage(e);
+      if (!/would be overwritten/.test(message)) {
+        toast(message, 'error');
+        return void this.git.refresh();
+      }
+      const answer = await choose('Switch branch', `Your changes would be overwritten by switching to ${name}:\n\n${message}`, [
+        { label: 'Stash and Switch', value: 'stash', primary: true },
+        { label: 'Cancel', value: 'cancel' },
+      ]);
+      if (answer !== 'stash') return;
+      await this.run(async () => {
+        await this.backend.gitStash('push', { message: `Before switching to ${name}`, untracked: true });
+        return this.backend.gitSwitch(name);
+      });
+      toast(`Switched to ${name}; your changes are in the stash "Before switching to ${name}"`);
+    }
+  }
+
+  private async renameBranch(name: string) {
+    const to = (await promptText(`Rename ${name} to`, name))?.trim();
+    if (!to || to === name) return;
+    try {
+      await this.backend.gitBranch('rename', name, { to });
+      await this.git.refresh();
+    } catch (e) {
+      toast(errorMessage(e), 'error');
+    }
+  }
+
+  private async deleteBranch(name: string) {
+    try {
+      await this.backend.gitBranch('delete', name);
+      toast(`Deleted ${name}`);
+    } catch (e) {
+      const message = errorMessage(e);
+      if (!/not fully merged/.test(message)) return toast(message, 'error');
+      const answer = await choose('Delete branch', `${name} has commits no other branch has. Delete it anyway? Its commits stay reachable only through the reflog.`, [
+        { label: 'Delete', value: 'force', danger: true },
+        { label: 'Cancel', value: 'cancel', primary: true },
+      ]);
+      if (answer !== 'force') return;
+      try {
+        await this.backend.gitBranch('delete', name, { force: true });
+        toast(`Deleted ${name}`);
+      } catch (err) {
+        toast(errorMessage(err), 'error');
+      }
+    }
   }
 
   private async newBranch() {

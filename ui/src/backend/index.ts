@@ -87,6 +87,11 @@ import type { LspEvent } from '../bindings/LspEvent';
 export type { LspEvent };
 export type { GitFileStatus } from '../bindings/GitFileStatus';
 export type { GitBranch } from '../bindings/GitBranch';
+export type { GitLogEntry } from '../bindings/GitLogEntry';
+export type { GitCommitDetail } from '../bindings/GitCommitDetail';
+export type { GitBlame } from '../bindings/GitBlame';
+import type { GitTake } from '../bindings/GitTake';
+export type { GitTake };
 
 /** Why a call failed: Rust's codes, and the transports' own. */
 export type FailureCode = ErrorCode | 'ipc' | 'disconnected' | 'unauthorized';
@@ -298,7 +303,16 @@ export class Backend {
   gitCommit(message: string, opts: { amend?: boolean; signoff?: boolean; all?: boolean } = {}) {
     return this.api.gitCommit({ message, amend: opts.amend ?? false, signoff: opts.signoff ?? false, all: opts.all ?? false });
   }
-  gitVersions(path: string, staged: boolean) { return this.api.gitVersions({ path, staged }); }
+  gitVersions(path: string, staged: boolean) { return this.api.gitVersions({ path, staged, rev: null, from: null }); }
+  /** A commit's change to a file: its first parent's text (`from`: the old name) and its own. */
+  gitCommitVersions(rev: string, path: string, from: string | null = null) { return this.api.gitVersions({ path, staged: false, rev, from }); }
+  gitLog(opts: { path?: string; skip?: number; limit?: number } = {}) { return this.api.gitLog({ path: opts.path ?? null, skip: opts.skip ?? 0, limit: opts.limit ?? 100 }); }
+  gitCommitDetail(rev: string) { return this.api.gitCommitDetail({ rev }); }
+  gitBlame(path: string) { return this.api.gitBlame({ path }); }
+  gitBranch(action: 'rename' | 'delete', name: string, opts: { to?: string; force?: boolean } = {}) {
+    return this.api.gitBranch({ action, name, to: opts.to ?? '', force: opts.force ?? false });
+  }
+  gitResolve(path: string, take: GitTake) { return this.api.gitResolve({ path, take }); }
   gitBranches() { return this.api.gitBranches(); }
   gitStashes() { return this.api.gitStashes(); }
   gitStash(action: 'push' | 'pop' | 'apply' | 'drop', opts: { index?: number; message?: string; untracked?: boolean } = {}) {

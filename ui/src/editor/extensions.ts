@@ -26,6 +26,10 @@ export const compartments = {
   readOnly: new Compartment(),
   /** The git gutter, once the folder is known to be a repository (./gitgutter.ts). */
   git: new Compartment(),
+  /** Accept current / incoming / both, while git says the file is conflicted (./conflicts.ts). */
+  conflicts: new Compartment(),
+  /** Git: Toggle Blame (./blame.ts). */
+  blame: new Compartment(),
 };
 
 // Vim bindings load only when the setting is on: most start-ups never pay for them.
@@ -115,6 +119,8 @@ export function baseExtensions(s: Settings, opts: { large: boolean; readOnly: bo
     keymap.of([...closeBracketsKeymap, ...defaultKeymap, ...searchKeymap, ...(own ? historyKeymap : []), ...foldKeymap, indentWithTab]),
     compartments.readOnly.of([EditorState.readOnly.of(opts.readOnly), EditorView.editable.of(!opts.readOnly || !opts.large)]),
     compartments.git.of([]),
+    compartments.conflicts.of([]),
+    compartments.blame.of([]),
     ...settingsExtensions(s),
   ];
   if (!opts.large) {

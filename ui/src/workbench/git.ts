@@ -35,6 +35,11 @@ export class GitState {
   private gutter: Promise<typeof import('../editor/gitgutter')> | null = null;
   /** Views that have the gutter, with the base they were last given. */
   private guttered = new WeakMap<object, Text | null>();
+  private conflictMod: Promise<typeof import('../editor/conflicts')> | null = null;
+  /** Views given the conflict bars (true) or not. */
+  private conflicted = new WeakMap<object, boolean>();
+  /** Views showing blame, with how to stop following git's changes. */
+  private blamed = new WeakMap<object, { stop: () => void }>();
   private asking = false;
   private again = false;
   readonly refreshSoon = debounce(() => void this.refresh(), 300);
@@ -92,6 +97,7 @@ export class GitState {
    */
   decorate(tab: Tab): void {
     const doc = tab.doc;
+    this.conflicts(tab);
     if (!this.status || !doc.bound || doc.shared) return;
     const path = doc.path;
     let base = this.bases.get(path);
@@ -112,6 +118,51 @@ export class GitState {
       this.guttered.set(view, text);
       effects.push(mod.setGitBase.of(text));
       view.dispatch({ effects });
+    });
+  }
+
+  /**
+   * Blame in the tab's gutter, or off again. `open` shows a commit (History). Asked again
+   * 600 ms after the text stops changing, and after each git change (a commit).
+   */
+  async toggleBlame(tab: Tab, open: (hash: string) => void): Promise<void> {
+    const view = tab.view;
+    const on = this.blamed.get(view);
+    if (on) {
+      on.stop();
+      this.blamed.delete(view);
+      view.dispatch({ effects: compartments.blame.reconfigure([]) });
+      return;
+    }
+    const mod = await import('../editor/blame');
+    const ask = async () => {
+      try {
+        const blame = await this.wb.backend.gitBlame(tab.doc.path);
+        if (this.blamed.has(view)) view.dispatch({ effects: mod.setBlame.of(blame) });
+      } catch (e) {
+        toast(errorMessage(e), 'error');
+      }
+    };
+    const again = debounce(() => void ask(), 600);
+    const stop = this.onChange(() => void ask());
+    this.blamed.set(view, { stop });
+    view.dispatch({ effects: compartments.blame.reconfigure(mod.blameGutter({ changed: again, open })) });
+    await ask();
+  }
+
+  /** Accept current / incoming / both while git says the tab's file is conflicted. */
+  private conflicts(tab: Tab): void {
+    const view = tab.view;
+    const want = this.marks.get(tab.doc.path) === 'conflicted';
+    if (want === !!this.conflicted.get(view)) return;
+    this.conflicted.set(view, want);
+    if (!want) {
+      view.dispatch({ effects: compartments.conflicts.reconfigure([]) });
+      return;
+    }
+    this.conflictMod ??= import('../editor/conflicts');
+    void this.conflictMod.then((mod) => {
+      if (this.conflicted.get(view)) view.dispatch({ effects: compartments.conflicts.reconfigure(mod.conflictEditor()) });
     });
   }
 

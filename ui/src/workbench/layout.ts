@@ -51,6 +51,8 @@ export class Layout {
   private servers = new Map<string, { state: string; message: string }>();
   private outline!: OutlinePanel;
   showSidebar: (which: SideView) => void = () => {};
+  /** Shows Source Control; its panel, once loaded (null outside a repository's workbench). */
+  sourceControl: () => Promise<import('../scm').ScmPanel | null> = async () => null;
 
   constructor(private wb: Workbench) {}
 
@@ -89,9 +91,9 @@ export class Layout {
     const gitView = h('div', { class: 'side-view git-view', hidden: true });
     // Loaded when first shown, like the timeline.
     let scm: Promise<import('../scm').ScmPanel> | null = null;
-    const showGit = () => {
+    const showGit = (): Promise<import('../scm').ScmPanel> | null => {
       const git = this.wb.git;
-      if (!git) return;
+      if (!git) return null;
       scm ??= import('../scm').then(({ ScmPanel }) => {
         const panel = new ScmPanel(backend, git, {
           settings: () => this.wb.settings(),
@@ -104,6 +106,11 @@ export class Layout {
         return panel;
       });
       void scm.then((p) => p.focus());
+      return scm;
+    };
+    this.sourceControl = async () => {
+      show('git');
+      return showGit();
     };
     this.outline = new OutlinePanel(backend);
     const outlineView = h('div', { class: 'side-view outline-view', hidden: true }, this.outline.el);

@@ -3,7 +3,10 @@
 // diff opens side by side; staging and Ctrl+Enter commit it (`git log` has the commit);
 // the gutter marks changed lines as you type, and stages or reverts one hunk;
 // a file changed by another program shows up; a discard asks first, puts the file back
-// and keeps what it held in a checkpoint; a new branch is switched to.
+// and keeps what it held in a checkpoint; a new branch is switched to, renamed and deleted;
+// a merge conflict is resolved in the editor with "Accept Both" and committed; History
+// lists the commits, opens one's files and diff, and a file's own history; blame shows
+// each line's commit in the gutter and opens it.
 
 import { test, afterEach, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -166,7 +169,7 @@ test('a new branch from the branch menu is checked out', async () => {
   await until(async () => /⎇ feature\/x/.test(await panel().locator('.scm-branch').textContent()), 'on the new branch');
   assert.equal(git('branch', '--show-current').trim(), 'feature/x');
   await panel().locator('.scm-branch').click();
-  await page.locator('.scm-branches .menu-item[data-branch="main"]').click();
+  await page.locator('.scm-branches .scm-branch-row[data-branch="main"] .menu-item').click();
   await until(async () => /⎇ main/.test(await panel().locator('.scm-branch').textContent()), 'back on main');
 });
 
@@ -213,4 +216,128 @@ test('stash the changes, see the stash, pop it back', async () => {
   await stash.getByRole('button', { name: 'Pop (apply and drop)' }).click();
   await until(() => readFileSync(join(ws, 'README.md'), 'utf8') === '# Demo\nto be stashed\n', 'popped back');
   await until(async () => (await panel().locator('.scm-stash').count()) === 0, 'the stash gone');
+});
+
+test('a branch is renamed and, unmerged, deleted only when forced', async () => {
+  // The work in progress aside until the merge below has committed.
+  git('stash', '-q', '-u');
+  git('branch', 'topic');
+  git('commit', '-q', '--allow-empty', '-m', 'only on main');
+  git('switch', '-q', 'topic');
+  git('commit', '-q', '--allow-empty', '-m', 'only on topic');
+  git('switch', '-q', 'main');
+  await page.keyboard.press('Control+Shift+g');
+  await panel().locator('.scm-branch').click();
+  const topic = page.locator('.scm-branches .scm-branch-row[data-branch="topic"]');
+  await topic.hover();
+  await topic.getByRole('button', { name: 'Rename topic' }).click();
+  await page.locator('.modal-input').fill('renamed');
+  await page.keyboard.press('Enter');
+  await until(() => git('branch', '--list', 'renamed').trim() !== '', 'renamed');
+  await panel().locator('.scm-branch').click();
+  const renamed = page.locator('.scm-branches .scm-branch-row[data-branch="renamed"]');
+  await renamed.hover();
+  await renamed.getByRole('button', { name: 'Delete renamed' }).click();
+  // Not merged: asked, with git's refusal behind the question.
+  await page.getByRole('button', { name: 'Delete', exact: true }).click();
+  await until(() => git('branch', '--list', 'renamed').trim() === '', 'deleted when forced');
+});
+
+test('a merge conflict shows Accept Current / Incoming / Both; Accept Both resolves it and the merge commits', async () => {
+  git('switch', '-q', '-c', 'other');
+  writeFileSync(join(ws, 'app.js'), 'let x = 1;\nlet y = 2;\nlet other = true;\n');
+  git('commit', '-q', '-am', 'other side');
+  git('switch', '-q', 'main');
+  writeFileSync(join(ws, 'app.js'), 'let x = 1;\nlet y = 2;\nlet main = true;\n');
+  git('commit', '-q', '-am', 'main side');
+  assert.throws(() => execFileSync('git', ['merge', 'other'], { cwd: ws, stdio: 'ignore' }), 'the merge conflicts');
+  await page.keyboard.press('Control+Shift+g');
+  await row('conflicts', 'app.js').waitFor();
+  assert.match(await panel().locator('.scm-state').textContent(), /Merging/);
+  await row('conflicts', 'app.js').click();
+  const pane = page.locator('.group .pane:not([hidden])');
+  await pane.locator('.cm-conflict-bar').waitFor();
+  assert.equal(await pane.locator('.cm-conflict-ours').count(), 1);
+  assert.equal(await pane.locator('.cm-conflict-theirs').count(), 1);
+  await screenshot(page, 'git-conflict');
+  await pane.locator('.cm-conflict-btn[data-take="both"]').click();
+  await until(async () => (await pane.locator('.cm-conflict-bar').count()) === 0, 'no conflict left in the editor');
+  const text = await pane.locator('.cm-content').evaluate((el) => [...el.querySelectorAll('.cm-line')].map((l) => l.textContent).join('\n'));
+  assert.equal(text, 'let x = 1;\nlet y = 2;\nlet main = true;\nlet other = true;\n');
+  // An accept is an ordinary edit: undo brings the markers back.
+  await page.keyboard.press('Control+z');
+  await pane.locator('.cm-conflict-bar').waitFor();
+  await pane.locator('.cm-conflict-btn[data-take="both"]').click();
+  await until(async () => (await pane.locator('.cm-conflict-bar').count()) === 0, 'accepted again');
+  await page.keyboard.press('Control+s');
+  await until(() => readFileSync(join(ws, 'app.js'), 'utf8') === 'let x = 1;\nlet y = 2;\nlet main = true;\nlet other = true;\n', 'saved');
+  // Mark resolved (stage), then commit the merge with Ctrl+Enter.
+  await row('conflicts', 'app.js').hover();
+  await row('conflicts', 'app.js').getByRole('button', { name: 'Mark resolved (stage)' }).click();
+  await row('staged', 'app.js').waitFor();
+  await panel().getByRole('textbox', { name: 'Commit message' }).fill('Merge other');
+  await panel().getByRole('textbox', { name: 'Commit message' }).press('Control+Enter');
+  await until(() => git('log', '-1', '--format=%s').trim() === 'Merge other', 'the merge committed');
+  assert.equal(git('log', '-1', '--format=%P').trim().split(' ').length, 2, 'two parents');
+  await until(async () => (await panel().locator('.scm-state').count()) === 0, 'no longer merging');
+  git('stash', 'pop', '-q');
+});
+
+test('History lists commits; a commit shows its files and diff; a file has its own history', async () => {
+  await page.keyboard.press('Control+Shift+g');
+  await panel().locator('.scm-view-tab[data-view="history"]').click();
+  const entries = panel().locator('.scm-log-entry');
+  await entries.first().waitFor();
+  const summaries = await entries.locator('.scm-summary').allTextContents();
+  assert.deepEqual(summaries, git('log', '--format=%s', '-n', '100').trim().split('\n'), 'the log as git prints it');
+  assert.match(await entries.first().locator('.scm-commit-head').textContent(), /● main/, 'where HEAD is');
+  // The merge's change to app.js (against main's side): the other line added.
+  await entries.first().locator('.scm-commit-head').click();
+  const file = entries.first().locator('.scm-commit-file[data-path="app.js"]');
+  await file.waitFor();
+  await file.click();
+  const merge = page.locator('.scm-diff .cm-mergeView');
+  await merge.waitFor();
+  const sides = await merge.evaluate((el) => [...el.querySelectorAll('.cm-editor')].map((e) => [...e.querySelectorAll('.cm-line')].map((l) => l.textContent).join('\n')));
+  assert.deepEqual(sides, ['let x = 1;\nlet y = 2;\nlet main = true;\n', 'let x = 1;\nlet y = 2;\nlet main = true;\nlet other = true;\n']);
+  await page.getByRole('button', { name: 'Close', exact: true }).click();
+  // A file's history, from the command palette.
+  await page.locator('.tree-row[data-path="list.txt"]').click().catch(async () => {
+    await page.locator('.side-tab', { hasText: 'Explorer' }).click();
+    await page.locator('.tree-row[data-path="list.txt"]').click();
+  });
+  await page.locator('.tab.active[data-path="list.txt"]').waitFor();
+  await page.keyboard.press('Control+Shift+p');
+  await page.keyboard.type('Git: File History');
+  await page.keyboard.press('Enter');
+  await panel().locator('.scm-history-for').waitFor();
+  await until(async () => (await panel().locator('.scm-log-entry .scm-summary').allTextContents()).join('|') === git('log', '--format=%s', '--follow', '--', 'list.txt').trim().split('\n').join('|'), 'list.txt\'s own commits');
+});
+
+test('blame shows each line\'s commit in the gutter, unsaved lines as not committed, and opens a commit', async () => {
+  await page.locator('.tab[data-path="list.txt"]').click();
+  const pane = page.locator('.group .pane:not([hidden])');
+  await page.keyboard.press('Control+Shift+p');
+  await page.keyboard.type('Git: Toggle Blame');
+  await page.keyboard.press('Enter');
+  await pane.locator('.cm-blame-entry').first().waitFor();
+  const first = await pane.locator('.cm-blame-entry').first().textContent();
+  const want = git('blame', '--porcelain', '-L', '1,1', '--', 'list.txt').split('\n')[0].slice(0, 7);
+  assert.ok(first.startsWith(want) || first === 'Not committed yet', `${first} vs ${want}`);
+  await screenshot(page, 'git-blame');
+  // A new line typed at the top (not saved): blamed as not committed yet.
+  await pane.locator('.cm-content').click();
+  await page.keyboard.press('Control+Home');
+  await page.keyboard.type('brand new\n');
+  await until(async () => (await pane.locator('.cm-blame-entry').first().textContent()) === 'Not committed yet', 'the new line uncommitted');
+  // A committed line's entry opens its commit in History.
+  const committed = pane.locator('.cm-blame-entry:not(.uncommitted)').first();
+  const hash = await committed.getAttribute('data-hash');
+  await committed.click();
+  await panel().locator(`.scm-log-entry[data-hash="${hash}"] .scm-commit-body`).waitFor();
+  await page.keyboard.press('Control+z');
+  await page.keyboard.press('Control+Shift+p');
+  await page.keyboard.type('Git: Toggle Blame');
+  await page.keyboard.press('Enter');
+  await until(async () => (await pane.locator('.cm-blame-gutter').count()) === 0, 'blame off');
 });
