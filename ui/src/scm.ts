@@ -178,7 +178,7 @@ export class ScmPanel {
       );
     }
     if (st.files.length && !this.hooks.readOnly) bits.push(this.action('⊟', 'Stash the changes (untracked files too)', () => void this.stash()));
-    bits.push(this.action('⟳', 'Refresh', () => void this.git.refresh()));
+    bits.push(this.action('⟳', 'Refresh (every file)', () => void this.git.refresh(true)));
     this.headEl.replaceChildren(...bits);
   }
 

@@ -85,6 +85,9 @@ struct OpenWorkspace {
     /// The folder's git repository, found on the first git request (and looked for again
     /// while there is none: a `git init` in the terminal makes one).
     git: Mutex<Option<Arc<weft_git::Repo>>>,
+    /// Work-tree paths changed since git's last status (the watcher's), so a refresh asks
+    /// git about those only.
+    pub(crate) git_touched: Arc<weft_git::Touched>,
     /// The folder's language servers (none starts before the UI's first frame).
     lsp: Arc<weft_lsp::Lsp>,
 }
@@ -152,7 +155,11 @@ impl Api {
         let held = lsp.clone();
         self.inner.startup.after_ready("language servers", move || held.release());
         let (sx, ws2, d, eds) = (syntax.clone(), ws.clone(), docs.clone(), editors.clone());
+        let git_touched = Arc::new(weft_git::Touched::default());
+        let touched = git_touched.clone();
         let watcher = Watcher::start(ws.clone(), Default::default(), move |changes| {
+            // Before anyone hears of the change: the status they ask for next must see it.
+            touched.touch(changes.iter().map(|c| c.path.as_str()));
             // A file moved by another program: its open document (and editors) follow.
             let removed: Vec<&str> = changes.iter().filter(|c| !c.is_dir && c.kind == weft_fs::FsChangeKind::Removed).map(|c| c.path.as_str()).collect();
             if !removed.is_empty() {
@@ -196,7 +203,7 @@ impl Api {
         info!(root = %info.root, "workspace opened in {:.1} ms", t.elapsed().as_secs_f64() * 1e3);
         self.remember_recent(&info);
         *self.inner.workspace.write().map_err(ApiError::internal)? =
-            Some(Arc::new(OpenWorkspace { ws, checkpoints, _watcher: watcher, listeners, finder, syntax, agents, collab, docs, editors, _merging: merging, git: Mutex::default(), lsp }));
+            Some(Arc::new(OpenWorkspace { ws, checkpoints, _watcher: watcher, listeners, finder, syntax, agents, collab, docs, editors, _merging: merging, git: Mutex::default(), git_touched, lsp }));
         Ok(info)
     }
 

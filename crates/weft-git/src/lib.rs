@@ -240,9 +240,61 @@ pub struct BlameCommit {
     pub uncommitted: bool,
 }
 
+/// Paths the work tree changed at since the last status (a watcher tells it), so a
+/// refresh asks git about those paths only. Shared with the watcher before a repository
+/// is even found.
+#[derive(Debug, Default)]
+pub struct Touched {
+    inner: std::sync::Mutex<TouchedSet>,
+}
+
+#[derive(Debug, Default)]
+struct TouchedSet {
+    paths: std::collections::BTreeSet<String>,
+    /// Too much, or something (a .gitignore) that changes what other paths show.
+    all: bool,
+}
+
+/// Above this many touched paths, one whole status is cheaper than naming them all.
+const MAX_TOUCHED: usize = 256;
+
+impl Touched {
+    /// Work-tree paths (workspace-relative) that changed.
+    pub fn touch<'a>(&self, paths: impl IntoIterator<Item = &'a str>) {
+        let Ok(mut t) = self.inner.lock() else { return };
+        for p in paths {
+            if p.rsplit('/').next() == Some(".gitignore") || t.paths.len() >= MAX_TOUCHED {
+                t.all = true;
+            }
+            if !t.all {
+                t.paths.insert(p.to_owned());
+            }
+        }
+    }
+
+    fn take(&self) -> (Vec<String>, bool) {
+        match self.inner.lock() {
+            Ok(mut t) => {
+                let all = std::mem::take(&mut t.all);
+                (std::mem::take(&mut t.paths).into_iter().collect(), all)
+            }
+            Err(_) => (vec![], true),
+        }
+    }
+}
+
+/// What the work tree's watcher cannot see: the index, HEAD and an operation's state
+/// files. When any of them changed (a commit or `git add` in a terminal, a checkout), the
+/// next status is a whole one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Stamp(Vec<Option<(u64, std::time::SystemTime)>>, Vec<u8>);
+
 pub struct Repo {
     /// The workspace (where git runs).
     dir: PathBuf,
+    touched: std::sync::Arc<Touched>,
+    /// The last status and the stamp it was read under.
+    last: std::sync::Mutex<Option<(Stamp, Status)>>,
     /// The workspace's path inside the repository ("" at its top, else `sub/dir/`).
     prefix: String,
     git_dir: PathBuf,
@@ -272,7 +324,19 @@ impl Repo {
         let prefix = lines.next().unwrap_or("").to_owned();
         let git_dir = PathBuf::from(lines.next().unwrap_or(".git"));
         let top = lines.next().map_or_else(|| dir.to_owned(), PathBuf::from);
-        Ok(Some(Repo { dir: dir.to_owned(), prefix, git_dir, top }))
+        Ok(Some(Repo { dir: dir.to_owned(), prefix, git_dir, top, touched: Default::default(), last: Default::default() }))
+    }
+
+    /// Refreshes ask only about the paths `touched` names (the caller's watcher fills it).
+    pub fn with_touched(mut self, touched: std::sync::Arc<Touched>) -> Repo {
+        self.touched = touched;
+        self
+    }
+
+    fn stamp(&self) -> Stamp {
+        let meta = |p: &str| std::fs::metadata(self.git_dir.join(p)).ok().and_then(|m| Some((m.len(), m.modified().ok()?)));
+        let files = ["index", "MERGE_HEAD", "CHERRY_PICK_HEAD", "REVERT_HEAD", "rebase-merge", "rebase-apply", "BISECT_LOG", "packed-refs"].iter().map(|p| meta(p)).collect();
+        Stamp(files, std::fs::read(self.git_dir.join("HEAD")).unwrap_or_default())
     }
 
     fn git(&self) -> Command {
@@ -284,12 +348,65 @@ impl Repo {
         run(self.git().args(args), None)
     }
 
-    /// The status of the workspace's part of the repository.
+    /// The status of the workspace's part of the repository. After a first whole one, a
+    /// refresh asks git only about the paths the watcher touched (git then reads the index
+    /// and stats those files, not the whole tree), unless the index, HEAD or an
+    /// operation's state changed: then it is a whole one again.
     pub fn status(&self) -> Result<Status> {
-        let out = self.run(&["status", "--porcelain=v2", "-z", "--branch", "--untracked-files=all", "--", "."])?;
+        self.status_with(false)
+    }
+
+    /// [`Repo::status`]; with `whole`, of the whole work tree whatever was touched (a
+    /// user's explicit refresh: a watcher can miss things).
+    pub fn status_with(&self, whole: bool) -> Result<Status> {
+        let stamp = self.stamp();
+        let (touched, all) = self.touched.take();
+        let last = if whole { None } else { self.last.lock().ok().and_then(|l| l.clone()) };
+        let status = match last {
+            Some((was, prev)) if was == stamp && !all => self.status_of(&prev, &touched)?,
+            _ => self.whole_status()?,
+        };
+        if let Ok(mut l) = self.last.lock() {
+            *l = Some((stamp, status.clone()));
+        }
+        Ok(status)
+    }
+
+    /// The whole work tree's status, nothing remembered.
+    fn whole_status(&self) -> Result<Status> {
+        // No optional locks: status must not rewrite the index (its refreshed stat data),
+        // or every status would look like an index change to the next (as VS Code runs it).
+        let out = run(self.git().env("GIT_OPTIONAL_LOCKS", "0").args(["status", "--porcelain=v2", "-z", "--branch", "--untracked-files=all", "--", "."]), None)?;
         let mut status = parse_status(&out, &self.prefix);
         status.state = self.state();
         Ok(status)
+    }
+
+    /// `prev` with what git says now about `paths` (and anything under them). With no
+    /// paths, git is still asked, about a path that is not there: the branch, its upstream
+    /// and the ahead/behind counts change without the work tree (a fetch), and that costs
+    /// one read of the index.
+    fn status_of(&self, prev: &Status, paths: &[String]) -> Result<Status> {
+        let Ok(mut specs) = self.pathspecs(paths) else { return self.whole_status() };
+        if specs.is_empty() {
+            specs.push(":(top,literal).weft-no-such-path".into());
+        }
+        let mut args = vec!["status", "--porcelain=v2", "-z", "--branch", "--untracked-files=all", "--"];
+        args.extend(specs.iter().map(String::as_str));
+        let out = run(self.git().env("GIT_OPTIONAL_LOCKS", "0").args(&args), None)?;
+        let mut fresh = parse_status(&out, &self.prefix);
+        if paths.is_empty() {
+            fresh.files.clear();
+        }
+        let under = |p: &str| paths.iter().any(|t| p == t || p.strip_prefix(t.as_str()).is_some_and(|r| r.starts_with('/')));
+        // A rename pairs two paths; named by one only, git sees half of it.
+        if fresh.files.iter().chain(&prev.files).any(|f| f.orig_path.is_some() && (under(&f.path) || f.orig_path.as_deref().is_some_and(under))) {
+            return self.whole_status();
+        }
+        let mut files: Vec<FileStatus> = prev.files.iter().filter(|f| !under(&f.path)).cloned().collect();
+        files.extend(fresh.files);
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(Status { files, state: self.state(), ..fresh })
     }
 
     fn state(&self) -> RepoState {

@@ -507,3 +507,55 @@ fn branches_are_renamed_and_deleted_and_an_unmerged_one_only_when_forced() {
     assert_eq!(repo.branches().expect("branches").len(), 1);
     assert!(repo.delete_branch("-D", false).is_err());
 }
+
+/// A refresh asks git about the paths the watcher touched only; a change git's own files
+/// show (the index from a `git add` elsewhere, HEAD, a remote's ref) is seen without being
+/// touched, and `whole` sees everything.
+#[test]
+fn a_refresh_asks_about_touched_paths_and_sees_what_the_watcher_cannot() {
+    let (dir, repo) = repo();
+    let d = dir.path();
+    let touched = std::sync::Arc::new(weft_git::Touched::default());
+    let repo = repo.with_touched(touched.clone());
+    assert!(repo.status().expect("first").files.is_empty());
+    // Changed on disk, not touched: a refresh does not look (the watcher would have told).
+    write(d, "a.txt", "one\nTWO\nthree\n");
+    write(d, "src/new.rs", "// new\n");
+    assert!(repo.status().expect("untouched").files.is_empty(), "only touched paths are asked about");
+    touched.touch(["a.txt"]);
+    let st = repo.status().expect("touched");
+    assert_eq!(st.files.iter().map(|f| f.path.as_str()).collect::<Vec<_>>(), ["a.txt"]);
+    // A folder touched covers what is under it.
+    touched.touch(["src"]);
+    let st = repo.status().expect("dir");
+    assert_eq!(st.files.iter().map(|f| f.path.as_str()).collect::<Vec<_>>(), ["a.txt", "src/new.rs"]);
+    // A file put back: its entry goes.
+    write(d, "a.txt", "one\ntwo\nthree\n");
+    touched.touch(["a.txt"]);
+    assert_eq!(repo.status().expect("back").files.iter().map(|f| f.path.as_str()).collect::<Vec<_>>(), ["src/new.rs"]);
+    // `git add` in a terminal changes the index: a whole status, untouched paths included.
+    write(d, "b.txt", "changed unseen\n");
+    git(d, &["add", "src/new.rs"]);
+    let st = repo.status().expect("index changed");
+    let files: Vec<_> = st.files.iter().map(|f| (f.path.as_str(), f.staged.is_some())).collect();
+    assert_eq!(files, [("b.txt", false), ("src/new.rs", true)]);
+    // A remote's ref moves (a fetch): nothing touched, and the counts still follow.
+    let first = git(d, &["rev-parse", "HEAD"]).trim().to_owned();
+    git(d, &["commit", "-q", "-m", "second"]);
+    git(d, &["update-ref", "refs/remotes/origin/main", &first]);
+    git(d, &["remote", "add", "origin", "../nowhere"]);
+    git(d, &["config", "branch.main.remote", "origin"]);
+    git(d, &["config", "branch.main.merge", "refs/heads/main"]);
+    assert_eq!(repo.status().expect("after commit").ahead, 1);
+    let second = git(d, &["rev-parse", "HEAD"]).trim().to_owned();
+    git(d, &["update-ref", "refs/remotes/origin/main", &second]);
+    assert_eq!(repo.status().expect("after fetch").ahead, 0, "the header is git's, every time");
+    // A .gitignore touched: what every other path shows may change, so a whole status.
+    write(d, "x.log", "ignored\n");
+    write(d, "c.txt", "unseen\n");
+    touched.touch([".gitignore"]);
+    assert!(repo.status().expect("gitignore").files.iter().any(|f| f.path == "c.txt"));
+    // Whole: everything, whatever was touched.
+    write(d, "d.txt", "unseen too\n");
+    assert!(repo.status_with(true).expect("whole").files.iter().any(|f| f.path == "d.txt"));
+}

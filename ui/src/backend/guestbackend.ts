@@ -95,6 +95,8 @@ export class GuestBackend extends Backend {
 
   // The guest's own: its settings and recent folders. Its session (open tabs) belongs to
   // its own folder and is left alone.
+  /** Guests may ask for the host's status only (its allow-list); never a rescan. */
+  override gitStatus() { return super.gitStatus(false); }
   override getSettings() { return this.local.getSettings(); }
   override setSettings(text: string) { return this.local.setSettings(text); }
   override recentWorkspaces() { return this.local.recentWorkspaces(); }

@@ -295,7 +295,8 @@ export class Backend {
   lspApplyEdits(files: LspFileEdit[], label: string) { return this.api.lspApplyEdits({ files, label }); }
   lspStatus(onEvent: (e: LspEvent) => void): StreamHandle<LspEvent[]> { return this.streams.lspStatus(onEvent) as StreamHandle<LspEvent[]>; }
 
-  gitStatus() { return this.api.gitStatus(); }
+  /** `whole`: git looks at every file, not only those the watcher saw change. */
+  gitStatus(whole = false) { return whole ? this.api.gitRescan() : this.api.gitStatus(); }
   gitStage(paths: string[]) { return this.api.gitStage({ paths }); }
   gitStageText(path: string, text: string) { return this.api.gitStageText({ path, text }); }
   gitUnstage(paths: string[]) { return this.api.gitUnstage({ paths }); }

@@ -125,6 +125,7 @@ export interface Results {
   usageSetPrices: PriceList;
   suggestCommitMessage: CommitMessage;
   gitStatus: GitStatus | null;
+  gitRescan: GitStatus | null;
   gitStage: GitStatus;
   gitStageText: GitStatus;
   gitUnstage: GitStatus;
@@ -260,6 +261,7 @@ export function client(call: (request: Request) => Promise<unknown>) {
     usageSetPrices: (params: Params<'usageSetPrices'>) => call({ method: 'usageSetPrices', params }) as Promise<Results['usageSetPrices']>,
     suggestCommitMessage: () => call({ method: 'suggestCommitMessage' }) as Promise<Results['suggestCommitMessage']>,
     gitStatus: () => call({ method: 'gitStatus' }) as Promise<Results['gitStatus']>,
+    gitRescan: () => call({ method: 'gitRescan' }) as Promise<Results['gitRescan']>,
     gitStage: (params: Params<'gitStage'>) => call({ method: 'gitStage', params }) as Promise<Results['gitStage']>,
     gitStageText: (params: Params<'gitStageText'>) => call({ method: 'gitStageText', params }) as Promise<Results['gitStageText']>,
     gitUnstage: (params: Params<'gitUnstage'>) => call({ method: 'gitUnstage', params }) as Promise<Results['gitUnstage']>,

@@ -53,15 +53,18 @@ export class GitState {
     return () => this.listeners.delete(listener);
   }
 
-  /** Asks git now (one request at a time; a change meanwhile asks once more after). */
-  async refresh(): Promise<void> {
+  /**
+   * Asks git now (one request at a time; a change meanwhile asks once more after).
+   * `whole`: about every file (the panel's refresh), not only those seen changing.
+   */
+  async refresh(whole = false): Promise<void> {
     if (this.asking) {
       this.again = true;
       return;
     }
     this.asking = true;
     try {
-      this.set(await this.wb.backend.gitStatus());
+      this.set(await this.wb.backend.gitStatus(whole));
     } catch {
       // git missing or failing: the panel says so when opened; the tree stays plain.
       this.set(null);

@@ -14,7 +14,7 @@ impl Api {
         if let Some(r) = slot.as_ref() {
             return Ok(r.clone());
         }
-        let repo = Repo::discover(open.ws.root())?.ok_or_else(|| ApiError::new(crate::ErrorCode::NotGit, "this folder is not in a git repository"))?;
+        let repo = Repo::discover(open.ws.root())?.ok_or_else(|| ApiError::new(crate::ErrorCode::NotGit, "this folder is not in a git repository"))?.with_touched(open.git_touched.clone());
         let repo = Arc::new(repo);
         *slot = Some(repo.clone());
         Ok(repo)
@@ -22,8 +22,17 @@ impl Api {
 }
 
 pub(crate) fn status(api: &Api, _stream: Option<Stream>) -> Result<Option<Status>> {
+    status_with(api, false)
+}
+
+pub(crate) fn rescan(api: &Api, _stream: Option<Stream>) -> Result<Option<Status>> {
+    status_with(api, true)
+}
+
+/// `whole`: ask git about the whole work tree, not only what the watcher saw change.
+fn status_with(api: &Api, whole: bool) -> Result<Option<Status>> {
     match api.repo() {
-        Ok(r) => Ok(Some(r.status()?)),
+        Ok(r) => Ok(Some(r.status_with(whole)?)),
         Err(e) if e.code == crate::ErrorCode::NotGit => Ok(None),
         Err(e) => Err(e),
     }

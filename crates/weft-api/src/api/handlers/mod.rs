@@ -260,7 +260,11 @@ methods! {
     SuggestCommitMessage => agent::suggest_commit_message.await -> crate::CommitMessage;
     /// The folder's git status (null when it is not in a repository): branch, upstream,
     /// ahead/behind, an operation in progress, and the changed files.
+    /// After the first, a status asks git only about the paths the folder's watcher saw
+    /// change (unless the index or HEAD changed).
     GitStatus => git::status -> Option<weft_git::Status>;
+    /// The status of every file, whatever the watcher saw (the panel's refresh button).
+    GitRescan => git::rescan -> Option<weft_git::Status>;
     /// Stages files (new, changed, deleted) as they are on disk; the new status.
     GitStage { paths: Vec<String> } => git::stage -> weft_git::Status;
     /// Stages `text` as the file's content: a hunk or some lines staged from the editor
