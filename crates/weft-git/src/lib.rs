@@ -811,6 +811,7 @@ fn parse_log_entry(record: &str) -> Option<LogEntry> {
 pub fn parse_blame(out: &[u8]) -> Blame {
     let mut blame = Blame::default();
     let mut current: Option<usize> = None;
+    let mut index: std::collections::HashMap<&[u8], usize> = std::collections::HashMap::new();
     for line in out.split(|b| *b == b'\n') {
         if line.first() == Some(&b'\t') {
             if let Some(c) = current {
@@ -818,25 +819,29 @@ pub fn parse_blame(out: &[u8]) -> Blame {
             }
             continue;
         }
-        let line = String::from_utf8_lossy(line);
-        let mut words = line.splitn(2, ' ');
-        let (Some(first), rest) = (words.next(), words.next().unwrap_or("")) else { continue };
-        let is_header = matches!(first.len(), 40 | 64) && first.bytes().all(|b| b.is_ascii_hexdigit()) && rest.split(' ').all(|n| n.parse::<u32>().is_ok());
+        let (first, rest) = match line.iter().position(|b| *b == b' ') {
+            Some(i) => (&line[..i], &line[i + 1..]),
+            None => (line, &b""[..]),
+        };
+        let is_header = matches!(first.len(), 40 | 64) && first.iter().all(u8::is_ascii_hexdigit) && rest.split(|b| *b == b' ').all(|n| !n.is_empty() && n.iter().all(u8::is_ascii_digit));
         if is_header {
-            current = Some(match blame.commits.iter().position(|c| c.hash == first) {
-                Some(i) => i,
-                None => {
-                    blame.commits.push(BlameCommit { hash: first.to_owned(), author: String::new(), time: 0, summary: String::new(), uncommitted: first.bytes().all(|b| b == b'0') });
-                    blame.commits.len() - 1
-                }
-            });
+            let next = blame.commits.len();
+            let at = *index.entry(first).or_insert(next);
+            if at == next {
+                let hash = String::from_utf8_lossy(first).into_owned();
+                let uncommitted = first.iter().all(|b| *b == b'0');
+                blame.commits.push(BlameCommit { hash, author: String::new(), time: 0, summary: String::new(), uncommitted });
+            }
+            current = Some(at);
             continue;
         }
+        let (first, rest) = (String::from_utf8_lossy(first), String::from_utf8_lossy(rest));
+        let first: &str = &first;
         let Some(c) = current.and_then(|i| blame.commits.get_mut(i)) else { continue };
         match first {
-            "author" => c.author = rest.to_owned(),
+            "author" => c.author = rest.into_owned(),
             "author-time" => c.time = rest.parse().unwrap_or(0),
-            "summary" => c.summary = rest.to_owned(),
+            "summary" => c.summary = rest.into_owned(),
             _ => {}
         }
     }
