@@ -30,6 +30,8 @@ echo "==> npm: UI dependencies"
 if [ "${WEFT_SETUP_TESTS:-0}" = 1 ]; then
   echo "==> npm: the language servers the LSP tests run against"
   (cd scripts/language-servers && npm install --no-audit --no-fund --loglevel=error)
+  echo "==> npm: the MCP server the MCP tests run against"
+  (cd scripts/mcp-servers && npm install --no-audit --no-fund --loglevel=error)
 fi
 
 echo "==> vite: building the UI"

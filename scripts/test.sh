@@ -29,7 +29,7 @@ cargo build --workspace --features weft-desktop/custom-protocol,weft-minimal-win
 cargo build -p weft-llm --features fake --bin weft-fake-llm
 
 echo "==> boundary: no core crate depends on tauri"
-for crate in weft-fs weft-doc weft-pty weft-store weft-syntax weft-llm weft-agent weft-usage weft-collab weft-api weft-server weft-cli; do
+for crate in weft-fs weft-doc weft-pty weft-store weft-syntax weft-llm weft-agent weft-usage weft-collab weft-git weft-lsp weft-mcp weft-api weft-server weft-cli; do
   if cargo tree -p "$crate" -i tauri -e normal 2>/dev/null | grep -q .; then
     echo "FAIL: $crate depends on tauri"; exit 1
   fi

@@ -559,3 +559,69 @@ fn a_refresh_asks_about_touched_paths_and_sees_what_the_watcher_cannot() {
     write(d, "d.txt", "unseen too\n");
     assert!(repo.status_with(true).expect("whole").files.iter().any(|f| f.path == "d.txt"));
 }
+
+/// The states a real repository can be in: a lock file left behind, a detached HEAD, a
+/// rebase stopped on a conflict, a shallow clone, a linked worktree. Each shows what it is;
+/// a refused operation is git's own message and changes nothing.
+#[test]
+fn odd_states_show_what_they_are_and_a_refused_operation_changes_nothing() {
+    let (dir, repo) = repo();
+    let d = dir.path();
+    // A lock file left behind by a crashed git: staging is refused in git's words, status
+    // still reads (it takes no lock), and nothing was staged.
+    write(d, "a.txt", "locked out\n");
+    std::fs::write(d.join(".git/index.lock"), "").expect("lock");
+    let e = repo.stage(&["a.txt".into()]).expect_err("locked");
+    assert!(e.to_string().contains("index.lock"), "git's message: {e}");
+    let st = repo.status_with(true).expect("status under a lock");
+    assert!(st.files.iter().any(|f| f.path == "a.txt" && f.staged.is_none() && f.unstaged.is_some()), "{st:?}");
+    std::fs::remove_file(d.join(".git/index.lock")).expect("unlock");
+    repo.discard(&["a.txt".into()]).expect("discard");
+
+    // Detached HEAD: no branch, the commit.
+    let head = git(d, &["rev-parse", "HEAD"]).trim().to_owned();
+    git(d, &["switch", "-q", "--detach", "HEAD"]);
+    let st = repo.status().expect("detached");
+    assert_eq!((st.branch.as_deref(), st.head.as_deref()), (None, Some(head.as_str())));
+    git(d, &["switch", "-q", "main"]);
+
+    // A rebase stopped on a conflict.
+    git(d, &["switch", "-q", "-c", "side"]);
+    write(d, "a.txt", "side\n");
+    git(d, &["commit", "-q", "-am", "side"]);
+    git(d, &["switch", "-q", "main"]);
+    write(d, "a.txt", "main\n");
+    git(d, &["commit", "-q", "-am", "main"]);
+    git(d, &["switch", "-q", "side"]);
+    let out = Command::new("git").args(["rebase", "main"]).current_dir(d).output().expect("rebase");
+    assert!(!out.status.success());
+    let st = repo.status().expect("rebasing");
+    assert_eq!(st.state, RepoState::Rebasing);
+    assert!(st.files.iter().any(|f| f.path == "a.txt" && f.conflicted));
+    git(d, &["rebase", "--abort"]);
+    assert_eq!(repo.status().expect("aborted").state, RepoState::Clean);
+
+    // A shallow clone: status and log read what is there.
+    let shallow = tempfile::tempdir().expect("tmp");
+    let url = format!("file://{}", d.display());
+    git(shallow.path(), &["clone", "-q", "--depth", "1", "--branch", "main", &url, "c"]);
+    let c = Repo::discover(&shallow.path().join("c")).expect("discover").expect("repo");
+    assert!(c.status().expect("status").files.is_empty());
+    assert_eq!(c.log(None, 0, 10).expect("log").len(), 1, "one commit in a depth-1 clone");
+
+    // A linked worktree: its own HEAD and status.
+    let wt = tempfile::tempdir().expect("tmp");
+    let wt_path = wt.path().join("wt");
+    git(d, &["worktree", "add", "-q", wt_path.to_str().expect("utf-8"), "main"]);
+    let w = Repo::discover(&wt_path).expect("discover").expect("worktree");
+    write(&wt_path, "b.txt", "in the worktree\n");
+    let st = w.status().expect("worktree status");
+    assert_eq!(st.branch.as_deref(), Some("main"));
+    assert_eq!(st.files.iter().map(|f| f.path.as_str()).collect::<Vec<_>>(), ["b.txt"]);
+    assert!(repo.status().expect("main checkout").files.iter().all(|f| f.path != "b.txt"), "the other checkout's change is not this one's");
+
+    // A bare repository has no work tree: no repository to show.
+    let bare = tempfile::tempdir().expect("tmp");
+    git(bare.path(), &["init", "-q", "--bare"]);
+    assert!(Repo::discover(bare.path()).expect("discover").is_none());
+}

@@ -88,6 +88,73 @@ function stagedWith(base: Text, doc: Text, c: Chunk): string {
   return base.sliceString(0, c.fromA) + doc.sliceString(c.fromB, clip(doc, c.toB)) + base.sliceString(clip(base, c.toA));
 }
 
+/** A chunk's text on one side as lines, each with its line break (the last may have none). */
+function linesOf(t: Text, from: number, to: number): string[] {
+  const text = t.sliceString(from, clip(t, to));
+  return text ? text.match(/[^\n]*\n|[^\n]+$/g) ?? [] : [];
+}
+
+/**
+ * The whole staged text with the selected lines (1-based, inclusive: `[from, to]` per
+ * range) taken from the editor: within a changed hunk, line k of the editor's side
+ * replaces line k of the staged side; lines beyond the staged side's are additions; staged
+ * lines beyond the editor's go (are deleted) when the hunk's last line is selected, or
+ * when the selection is on the line a deletion-only hunk sits at. Everything else stays
+ * as staged. Null when the selection touches no change.
+ */
+export function stagedWithLines(base: Text, doc: Text, chunks: readonly Chunk[], ranges: { from: number; to: number }[]): string | null {
+  const picked = (line: number) => ranges.some((r) => line >= r.from && line <= r.to);
+  let out = '';
+  let at = 0;
+  let touched = false;
+  for (const c of chunks) {
+    out += base.sliceString(at, clip(base, c.fromA));
+    at = clip(base, c.toA);
+    const a = linesOf(base, c.fromA, c.toA);
+    const b = linesOf(doc, c.fromB, c.toB);
+    const first = doc.lineAt(clip(doc, c.fromB)).number;
+    if (!b.length) {
+      // Deleted lines: staged whole when the selection is on the line where they were.
+      if (picked(first)) {
+        touched = true;
+        continue;
+      }
+      out += a.join('');
+      continue;
+    }
+    const sel = b.map((_, k) => picked(first + k));
+    if (!sel.some(Boolean)) {
+      out += a.join('');
+      continue;
+    }
+    touched = true;
+    const n = Math.max(a.length, b.length);
+    for (let k = 0; k < n; k++) {
+      if (k < b.length) {
+        if (sel[k]) out += b[k];
+        else if (k < a.length) out += a[k];
+      } else if (!sel[b.length - 1]) {
+        out += a[k];
+      }
+    }
+  }
+  out += base.sliceString(at);
+  return touched ? out : null;
+}
+
+/** Stages the lines the selection covers (Git: Stage Selected Lines); false when none changed. */
+export function stageSelectedLines(view: EditorView): boolean {
+  const v = view.state.field(gitDiff, false);
+  const hooks = view.state.facet(gitHooks);
+  if (!v?.base || !hooks) return false;
+  const doc = view.state.doc;
+  const ranges = view.state.selection.ranges.map((r) => ({ from: doc.lineAt(r.from).number, to: doc.lineAt(r.to).number }));
+  const text = stagedWithLines(v.base, doc, v.chunks, ranges);
+  if (text === null) return false;
+  void hooks.stage(text);
+  return true;
+}
+
 function hunkTooltip(v: GitDiff, i: number): Tooltip | null {
   const c = v.chunks[i];
   if (!c || !v.base) return null;

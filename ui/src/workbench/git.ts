@@ -153,6 +153,12 @@ export class GitState {
     await ask();
   }
 
+  /** Git: Stage Selected Lines, in the tab's editor. */
+  async stageSelection(tab: Tab): Promise<void> {
+    const mod = await (this.gutter ??= import('../editor/gitgutter'));
+    if (!mod.stageSelectedLines(tab.view)) toast('The selection has no changes to stage');
+  }
+
   /** Accept current / incoming / both while git says the tab's file is conflicted. */
   private conflicts(tab: Tab): void {
     const view = tab.view;

@@ -341,3 +341,31 @@ test('blame shows each line\'s commit in the gutter, unsaved lines as not commit
   await page.keyboard.press('Enter');
   await until(async () => (await pane.locator('.cm-blame-gutter').count()) === 0, 'blame off');
 });
+
+test('Git: Stage Selected Lines puts only the selected line of a change in the index', async () => {
+  writeFileSync(join(ws, 'lines.txt'), 'one\ntwo\nthree\nfour\n');
+  git('add', 'lines.txt');
+  git('commit', '-q', '-m', 'lines');
+  await page.locator('.side-tab', { hasText: 'Explorer' }).click();
+  await page.locator('.tree-row[data-path="lines.txt"]').click();
+  await page.locator('.tab.active[data-path="lines.txt"]').waitFor();
+  const pane = page.locator('.group .pane:not([hidden])');
+  await pane.locator('.cm-git-gutter').waitFor();
+  // Two lines changed next to each other: one hunk.
+  await pane.locator('.cm-content').click();
+  await page.keyboard.press('Control+Home');
+  await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('End');
+  await page.keyboard.type(' 2');
+  await page.keyboard.press('ArrowDown');
+  await page.keyboard.type(' 3');
+  await until(async () => (await pane.locator('.cm-git-modified').count()) === 2, 'two changed lines');
+  // The cursor on the second changed line only.
+  await page.keyboard.press('Control+Shift+p');
+  await page.keyboard.type('Git: Stage Selected Lines');
+  await page.keyboard.press('Enter');
+  await until(() => git('show', ':lines.txt') === 'one\ntwo\nthree 3\nfour\n', 'that line staged, the other not');
+  await until(async () => (await pane.locator('.cm-git-modified').count()) === 1, 'one line still marked');
+  await page.keyboard.press('Control+z');
+  await page.keyboard.press('Control+z');
+});
