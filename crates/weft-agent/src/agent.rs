@@ -276,7 +276,7 @@ impl Agent {
             out.compacted = self.compact(thread, &system, cancel, &mut out.usage, on).await;
             out.messages_before = thread.messages.len() - 1;
         }
-        let specs = tools::specs();
+        let specs = self.toolbox.specs().await;
         for _ in 0..self.config.max_steps {
             let req = Request {
                 system: system.clone(),
@@ -528,6 +528,16 @@ pub fn summary(name: &str, input: &Value) -> String {
         "write_file" => format!("write {}", s("path")),
         "delete" => format!("delete {}", s("path")),
         "rename" => format!("rename {} to {}", s("from"), s("to")),
+        mcp if tools::is_extra(mcp) => {
+            // mcp__server__tool {"arg": …}: the server, the tool and what it is given.
+            let mut parts = mcp.splitn(3, "__").skip(1);
+            let (server, tool) = (parts.next().unwrap_or("?"), parts.next().unwrap_or("?"));
+            let mut args = input.to_string();
+            if args.chars().count() > 200 {
+                args = args.chars().take(200).collect::<String>() + "…";
+            }
+            format!("{tool} (MCP server {server}) {args}")
+        }
         other => match input["path"].as_str().or(input["query"].as_str()) {
             Some(arg) => format!("{other} {arg}"),
             None => other.to_owned(),

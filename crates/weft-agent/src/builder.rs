@@ -30,6 +30,7 @@ pub struct Builder {
     spending: Option<Arc<dyn Spending>>,
     open_files: Option<Arc<dyn OpenFiles>>,
     code_intel: Option<Arc<dyn crate::tools::CodeIntel>>,
+    extra_tools: Option<Arc<dyn crate::tools::ExtraTools>>,
     terminals: Option<(Arc<weft_pty::Terminals>, Option<crate::command::OnSpawn>)>,
 }
 
@@ -43,7 +44,7 @@ impl Builder {
         if let Some(m) = route.iter().find(|m| client.provider(&m.provider).is_none()) {
             return Err(BuildError::UnknownProvider { model: m.to_string(), provider: m.provider.clone() });
         }
-        Ok(Builder { client: Arc::new(client), config: AgentConfig::new(route), policy: Policy::default(), env: vec![], spending: None, open_files: None, code_intel: None, terminals: None })
+        Ok(Builder { client: Arc::new(client), config: AgentConfig::new(route), policy: Policy::default(), env: vec![], spending: None, open_files: None, code_intel: None, extra_tools: None, terminals: None })
     }
 
     pub fn client(&self) -> &Arc<Client> {
@@ -67,6 +68,12 @@ impl Builder {
     }
 
     /// The agent reads and edits these files in the editor's documents, not on disk.
+    /// MCP servers' tools (`mcp__…`).
+    pub fn extra_tools(mut self, extra: Arc<dyn crate::tools::ExtraTools>) -> Self {
+        self.extra_tools = Some(extra);
+        self
+    }
+
     pub fn open_files(mut self, open: Arc<dyn OpenFiles>) -> Self {
         self.open_files = Some(open);
         self
@@ -90,6 +97,9 @@ impl Builder {
         }
         if let Some(intel) = self.code_intel {
             toolbox = toolbox.with_code_intel(intel);
+        }
+        if let Some(extra) = self.extra_tools {
+            toolbox = toolbox.with_extra_tools(extra);
         }
         let agent = Agent::new(self.client, Arc::new(toolbox), store, self.policy, approver, self.config);
         match self.spending {

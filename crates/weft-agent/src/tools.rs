@@ -33,7 +33,8 @@ impl Outcome {
 
 /// Tools that change files, before which a turn takes its checkpoint.
 pub fn changes_files(tool: &str) -> bool {
-    matches!(tool, "edit_file" | "write_file" | "rename" | "delete" | "run_command")
+    // An MCP server's tool may write anywhere it likes: the checkpoint comes first.
+    matches!(tool, "edit_file" | "write_file" | "rename" | "delete" | "run_command") || is_extra(tool)
 }
 
 /// The workspace paths a tool call will change (for review), when they are known up front.
@@ -90,6 +91,7 @@ pub struct Toolbox {
     index: Mutex<Option<Arc<weft_syntax::SymbolIndex>>>,
     open: Option<Arc<dyn OpenFiles>>,
     intel: Option<Arc<dyn CodeIntel>>,
+    extra: Option<Arc<dyn ExtraTools>>,
 }
 
 /// A boxed future (trait objects cannot have async methods).
@@ -105,6 +107,19 @@ pub trait CodeIntel: Send + Sync {
     /// The definitions of what is at a 0-based line and UTF-16 column, as
     /// `path:line:column` (1-based).
     fn definition<'a>(&'a self, path: &'a str, line: u32, character: u32) -> Boxed<'a, Result<Vec<String>, String>>;
+}
+
+/// Tools from outside Weft (MCP servers'), named `mcp__<server>__<tool>`: listed at each
+/// turn (which is when their servers start), called by name. They follow the same
+/// permission rules as Weft's own tools: asked about unless allowed.
+pub trait ExtraTools: Send + Sync {
+    fn specs(&self) -> Boxed<'_, Vec<Tool>>;
+    fn call<'a>(&'a self, name: &'a str, input: &'a Value) -> Boxed<'a, Outcome>;
+}
+
+/// Whether a tool name is an [`ExtraTools`] one.
+pub fn is_extra(tool: &str) -> bool {
+    tool.starts_with("mcp__")
 }
 
 /// The files the user has open in the editor: the agent reads (and edits from) the text
@@ -153,7 +168,7 @@ impl Toolbox {
     }
 
     pub fn with_commands(ws: Arc<Workspace>, commands: Commands) -> Self {
-        Toolbox { ws, commands, index: Mutex::new(None), open: None, intel: None }
+        Toolbox { ws, commands, index: Mutex::new(None), open: None, intel: None, extra: None }
     }
 
     /// Language servers for the edit tools' diagnostics and the definition tool.
@@ -163,6 +178,20 @@ impl Toolbox {
     }
 
     /// Reads open files from the editor's documents (see [`OpenFiles`]).
+    pub fn with_extra_tools(mut self, extra: Arc<dyn ExtraTools>) -> Self {
+        self.extra = Some(extra);
+        self
+    }
+
+    /// Weft's own tools and the extra ones (MCP servers', started now if they must be).
+    pub async fn specs(&self) -> Vec<Tool> {
+        let mut all = specs();
+        if let Some(x) = &self.extra {
+            all.extend(x.specs().await);
+        }
+        all
+    }
+
     pub fn with_open_files(mut self, open: Arc<dyn OpenFiles>) -> Self {
         self.open = Some(open);
         self
@@ -188,6 +217,13 @@ impl Toolbox {
             "command_output" => self.command_output(input),
             "stop_command" => self.stop_command(input),
             "definition" => self.definition(input).await,
+            name if is_extra(name) => match &self.extra {
+                Some(x) => tokio::select! {
+                    o = x.call(name, input) => Ok(o),
+                    _ = cancel.cancelled() => Err(Outcome::err("stopped")),
+                },
+                None => Err(Outcome::err(format!("{name} is not available in this session"))),
+            },
             _ => {
                 let ws = self.ws.clone();
                 let (tool, input) = (tool.to_owned(), input.clone());

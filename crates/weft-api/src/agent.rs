@@ -409,6 +409,7 @@ pub struct AgentHost {
     /// The editor's open documents: the agent reads what the user sees.
     open_files: Option<Arc<dyn weft_agent::OpenFiles>>,
     code_intel: Option<Arc<dyn weft_agent::CodeIntel>>,
+    extra_tools: Option<Arc<dyn weft_agent::ExtraTools>>,
     /// The app's terminals: the agent's commands are among them, for the user to watch.
     terminals: Option<Arc<weft_pty::Terminals>>,
 }
@@ -435,6 +436,7 @@ impl AgentHost {
             on_turn_end: None,
             open_files: None,
             code_intel: None,
+            extra_tools: None,
             terminals: None,
         }
     }
@@ -446,6 +448,12 @@ impl AgentHost {
 
     pub fn with_open_files(mut self, open: Arc<dyn weft_agent::OpenFiles>) -> Self {
         self.open_files = Some(open);
+        self
+    }
+
+    /// MCP servers' tools for every turn.
+    pub fn with_extra_tools(mut self, extra: Arc<dyn weft_agent::ExtraTools>) -> Self {
+        self.extra_tools = Some(extra);
         self
     }
 
@@ -554,6 +562,9 @@ impl AgentHost {
         builder = builder.spending(books.clone());
         if let Some(intel) = &self.code_intel {
             builder = builder.code_intel(intel.clone());
+        }
+        if let Some(extra) = &self.extra_tools {
+            builder = builder.extra_tools(extra.clone());
         }
         if let Some(open) = &self.open_files {
             builder = builder.open_files(open.clone());

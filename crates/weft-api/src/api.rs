@@ -88,6 +88,8 @@ struct OpenWorkspace {
     /// Work-tree paths changed since git's last status (the watcher's), so a refresh asks
     /// git about those only.
     pub(crate) git_touched: Arc<weft_git::Touched>,
+    /// The folder's MCP servers (stopped when the folder closes: dropping the hub).
+    pub(crate) mcp: Arc<weft_mcp::Hub>,
     /// The folder's language servers (none starts before the UI's first frame).
     lsp: Arc<weft_lsp::Lsp>,
 }
@@ -193,8 +195,15 @@ impl Api {
         let d = docs.clone();
         // The agent's cursor leaves every document when its turn ends.
         let on_turn_end: crate::agent::TurnEndHook = Arc::new(move || d.agent_done());
+        // MCP servers: none starts with the folder (the first agent turn or the MCP list
+        // starts them); the project's only once trusted.
+        let mcp = weft_mcp::Hub::new(ws.root(), self.settings().0.mcp_servers(), Some(self.inner.paths.data_dir.join("mcp-trust.json")));
+        // The settings file, not the Api: the Api holds this folder, which holds the agent.
+        let settings_file = self.inner.paths.settings_file();
+        let mcp_tools = Arc::new(McpTools { hub: mcp.clone(), settings: Arc::new(move || crate::settings::load(&settings_file).0) });
         let agents = Arc::new(
             AgentHost::new(ws.clone(), store, self.inner.paths.clone(), &crate::paths::workspace_key(ws.root()))
+                .with_extra_tools(mcp_tools)
                 .with_turn_end_hook(on_turn_end)
                 .with_open_files(Arc::new(OpenDocs(docs.clone())))
                 .with_code_intel(Arc::new(LspIntel(lsp.clone())))
@@ -203,7 +212,7 @@ impl Api {
         info!(root = %info.root, "workspace opened in {:.1} ms", t.elapsed().as_secs_f64() * 1e3);
         self.remember_recent(&info);
         *self.inner.workspace.write().map_err(ApiError::internal)? =
-            Some(Arc::new(OpenWorkspace { ws, checkpoints, _watcher: watcher, listeners, finder, syntax, agents, collab, docs, editors, _merging: merging, git: Mutex::default(), git_touched, lsp }));
+            Some(Arc::new(OpenWorkspace { ws, checkpoints, _watcher: watcher, listeners, finder, syntax, agents, collab, docs, editors, _merging: merging, git: Mutex::default(), git_touched, lsp, mcp }));
         Ok(info)
     }
 
@@ -384,6 +393,31 @@ impl weft_agent::CodeIntel for LspIntel {
         Box::pin(async move {
             let found = self.0.locations(path, "textDocument/definition", line, character).await.map_err(|e| e.to_string())?;
             Ok(found.iter().map(|l| format!("{}:{}:{}", l.path, l.line + 1, l.character + 1)).collect())
+        })
+    }
+}
+
+/// The folder's MCP servers as the agent's extra tools. The user's servers are read from
+/// the settings at each turn, so a server added there is there for the next turn.
+struct McpTools {
+    hub: Arc<weft_mcp::Hub>,
+    settings: Arc<dyn Fn() -> Settings + Send + Sync>,
+}
+
+impl weft_agent::ExtraTools for McpTools {
+    fn specs(&self) -> weft_agent::tools::Boxed<'_, Vec<weft_llm::Tool>> {
+        Box::pin(async move {
+            let s = (self.settings)();
+            self.hub.set_user_servers(s.mcp_servers());
+            self.hub.set_tool_timeout(std::time::Duration::from_secs(u64::from(s.mcp_tool_timeout_secs)));
+            self.hub.tools().await.into_iter().map(|t| weft_llm::Tool { name: t.name, description: t.description, input_schema: t.input_schema }).collect()
+        })
+    }
+
+    fn call<'a>(&'a self, name: &'a str, input: &'a serde_json::Value) -> weft_agent::tools::Boxed<'a, weft_agent::Outcome> {
+        Box::pin(async move {
+            let r = self.hub.call(name, input).await;
+            weft_agent::Outcome { content: r.text, is_error: r.is_error }
         })
     }
 }

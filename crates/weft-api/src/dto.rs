@@ -198,3 +198,19 @@ pub struct GitVersions {
     /// The staged text for a staged change, else the file on disk. None when deleted.
     pub right: Option<String>,
 }
+
+/// A resource of an MCP server.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct McpResourceDto {
+    pub server: String,
+    pub resource: weft_mcp::Resource,
+}
+
+/// A prompt of an MCP server.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct McpPromptDto {
+    pub server: String,
+    pub prompt: weft_mcp::Prompt,
+}

@@ -45,6 +45,8 @@ pub enum ErrorCode {
     /// A language server failed, is missing (the message has the install hint) or did not
     /// answer in time.
     Lsp,
+    /// An MCP server is not configured, not trusted, failed to start or failed a request.
+    Mcp,
     /// git refused an operation: the message is git's own (a hook's output, the files a
     /// switch would overwrite, a lock left behind).
     Git,

@@ -94,6 +94,13 @@ pub struct Settings {
     pub language_servers: Vec<weft_lsp::ServerSpec>,
     /// Pull rebases your local commits on top of the remote's (else it merges).
     pub git_pull_rebase: bool,
+    /// Your own MCP servers, for every folder, in the `mcpServers` format of `.mcp.json`:
+    /// `{"files": {"command": "npx", "args": ["-y", "@modelcontextprotocol/server-filesystem", "."]},
+    /// "remote": {"type": "http", "url": "https://example.com/mcp", "headers": {…}}}`.
+    #[ts(type = "Record<string, { command?: string, args?: string[], env?: Record<string, string>, type?: string, url?: string, headers?: Record<string, string> }>")]
+    pub mcp_servers: serde_json::Value,
+    /// How long an MCP tool call may take before the agent is told it timed out.
+    pub mcp_tool_timeout_secs: u32,
 }
 
 impl Default for Settings {
@@ -138,6 +145,8 @@ impl Default for Settings {
             keybindings: Default::default(),
             language_servers: Vec::new(),
             git_pull_rebase: false,
+            mcp_servers: serde_json::json!({}),
+            mcp_tool_timeout_secs: 120,
         }
     }
 }
@@ -155,6 +164,11 @@ fn default_font() -> &'static str {
 }
 
 impl Settings {
+    /// The `mcpServers` setting's servers.
+    pub fn mcp_servers(&self) -> weft_mcp::config::Servers {
+        weft_mcp::config::parse(&serde_json::json!({ "mcpServers": self.mcp_servers }), weft_mcp::Source::User)
+    }
+
     pub fn validate(&self) -> Result<(), String> {
         if self.theme != "dark" && self.theme != "light" {
             return Err(format!("theme must be \"dark\" or \"light\", not {:?}", self.theme));
@@ -173,6 +187,17 @@ impl Settings {
         }
         if self.checkpoint_max_file_mb == 0 || self.checkpoint_keep_max == 0 {
             return Err("checkpointMaxFileMb and checkpointKeepMax must be at least 1".into());
+        }
+        if !self.mcp_servers.is_object() {
+            return Err("mcpServers must be an object of servers by name".into());
+        }
+        for (name, server) in self.mcp_servers() {
+            if let Err(e) = server {
+                return Err(format!("mcpServers.{name}: {e}"));
+            }
+        }
+        if self.mcp_tool_timeout_secs == 0 {
+            return Err("mcpToolTimeoutSecs must be at least 1".into());
         }
         for (tool, rule) in &self.agent_tools {
             if !["allow", "ask", "deny"].contains(&rule.as_str()) {

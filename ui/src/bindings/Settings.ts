@@ -124,4 +124,14 @@ languageServers: Array<{ name: string, command: string, args?: string[], languag
 /**
  * Pull rebases your local commits on top of the remote's (else it merges).
  */
-gitPullRebase: boolean, };
+gitPullRebase: boolean, 
+/**
+ * Your own MCP servers, for every folder, in the `mcpServers` format of `.mcp.json`:
+ * `{"files": {"command": "npx", "args": ["-y", "@modelcontextprotocol/server-filesystem", "."]},
+ * "remote": {"type": "http", "url": "https://example.com/mcp", "headers": {…}}}`.
+ */
+mcpServers: Record<string, { command?: string, args?: string[], env?: Record<string, string>, type?: string, url?: string, headers?: Record<string, string> }>, 
+/**
+ * How long an MCP tool call may take before the agent is told it timed out.
+ */
+mcpToolTimeoutSecs: number, };

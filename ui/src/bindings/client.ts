@@ -35,6 +35,9 @@ import type { LspCompletion } from './LspCompletion';
 import type { LspEvent } from './LspEvent';
 import type { LspFileEdit } from './LspFileEdit';
 import type { LspLocation } from './LspLocation';
+import type { McpPromptDto } from './McpPromptDto';
+import type { McpResourceDto } from './McpResourceDto';
+import type { McpServerStatus } from './McpServerStatus';
 import type { PriceList } from './PriceList';
 import type { ProviderStatus } from './ProviderStatus';
 import type { RecentWorkspace } from './RecentWorkspace';
@@ -147,6 +150,12 @@ export interface Results {
   lspRename: Array<LspFileEdit>;
   lspApplyEdits: number;
   lspStatus: Array<LspEvent>;
+  mcpStatus: Array<McpServerStatus>;
+  mcpStart: Array<McpServerStatus>;
+  mcpTrust: McpServerStatus;
+  mcpRestart: McpServerStatus;
+  mcpResources: Array<McpResourceDto>;
+  mcpPrompts: Array<McpPromptDto>;
   gitSwitch: GitStatus;
   collabShare: CollabStatus;
   collabStatus: CollabStatus;
@@ -281,6 +290,12 @@ export function client(call: (request: Request) => Promise<unknown>) {
     lspCompletion: (params: Params<'lspCompletion'>) => call({ method: 'lspCompletion', params }) as Promise<Results['lspCompletion']>,
     lspRename: (params: Params<'lspRename'>) => call({ method: 'lspRename', params }) as Promise<Results['lspRename']>,
     lspApplyEdits: (params: Params<'lspApplyEdits'>) => call({ method: 'lspApplyEdits', params }) as Promise<Results['lspApplyEdits']>,
+    mcpStatus: () => call({ method: 'mcpStatus' }) as Promise<Results['mcpStatus']>,
+    mcpStart: () => call({ method: 'mcpStart' }) as Promise<Results['mcpStart']>,
+    mcpTrust: (params: Params<'mcpTrust'>) => call({ method: 'mcpTrust', params }) as Promise<Results['mcpTrust']>,
+    mcpRestart: (params: Params<'mcpRestart'>) => call({ method: 'mcpRestart', params }) as Promise<Results['mcpRestart']>,
+    mcpResources: () => call({ method: 'mcpResources' }) as Promise<Results['mcpResources']>,
+    mcpPrompts: () => call({ method: 'mcpPrompts' }) as Promise<Results['mcpPrompts']>,
     gitSwitch: (params: Params<'gitSwitch'>) => call({ method: 'gitSwitch', params }) as Promise<Results['gitSwitch']>,
     collabShare: (params: Params<'collabShare'>) => call({ method: 'collabShare', params }) as Promise<Results['collabShare']>,
     collabStatus: () => call({ method: 'collabStatus' }) as Promise<Results['collabStatus']>,

@@ -562,3 +562,47 @@ async fn a_side_tasks_failed_attempts_are_on_the_books() {
     assert!(tried >= 4, "{tried}");
     assert_eq!((title["totals"]["requests"].as_u64(), title["totals"]["failed"].as_u64()), (Some(tried), Some(tried)), "{title}");
 }
+
+/// The official MCP test server configured in settings: its tools reach the model's
+/// request as `mcp__everything__…`; the model's call is asked about first (ask by
+/// default), runs on the server, and its result goes back to the model; "always" allows
+/// that tool from then on. The status list shows the server running with its tools.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_mcp_servers_tool_is_offered_asked_about_called_and_its_result_returned() {
+    let bin = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/mcp-servers/node_modules/.bin/mcp-server-everything");
+    assert!(bin.exists(), "the test server is not installed: run scripts/setup.sh with WEFT_SETUP_TESTS=1");
+    let s = setup(
+        vec![
+            tool("m1", "mcp__everything__get-sum", json!({"a": 19, "b": 23})),
+            tool("m2", "mcp__everything__get-sum", json!({"a": 1, "b": 1})),
+            Reply::sse(Turn::new("claude-test").text("The sum is 42.").anthropic()),
+        ],
+        json!({"mcpServers": {"everything": {"command": bin, "args": ["stdio"]}}}),
+    )
+    .await;
+    let before = call(&s.api, json!({"method": "mcpStatus"})).await;
+    assert_eq!(before[0]["state"], "idle", "nothing started with the folder: {before}");
+    let frames = send(&s.api, "t-mcp", "add 19 and 23 with the tool").await;
+    let ask = next(&frames, "approval for the MCP tool", |f| f["type"] == "approval").await;
+    assert_eq!(ask["tool"], "mcp__everything__get-sum");
+    assert!(ask["summary"].as_str().expect("summary").contains("get-sum (MCP server everything)"), "{ask}");
+    call(&s.api, json!({"method": "agentApprove", "params": {"request": ask["id"], "answer": "always"}})).await;
+    let done = next(&frames, "done", |f| f["type"] == "done").await;
+    assert_eq!(done["end"], "done", "{done}");
+    let approvals = frames.lock().expect("lock").iter().filter(|f| f["type"] == "approval").count();
+    assert_eq!(approvals, 1, "\"always\" allowed the second call");
+    let result = frames.lock().expect("lock").iter().find(|f| f["type"] == "toolResult" && f["id"] == "m1").cloned().expect("result");
+    assert!(result["content"].as_str().expect("text").contains("42"), "{result}");
+
+    let reqs = s.server.requests();
+    let body = &reqs[0].body;
+    let names: Vec<&str> = body["tools"].as_array().expect("tools").iter().filter_map(|t| t["name"].as_str()).collect();
+    assert!(names.contains(&"mcp__everything__echo") && names.contains(&"read_file"), "{names:?}");
+    // The tool's result reached the model in the next request.
+    assert!(reqs[1].body.to_string().contains("42"), "the result went back to the model");
+    let after = call(&s.api, json!({"method": "mcpStatus"})).await;
+    assert_eq!(after[0]["state"], "running", "{after}");
+    assert!(after[0]["tools"].as_u64().expect("count") > 5);
+    let prompts = call(&s.api, json!({"method": "mcpPrompts"})).await;
+    assert!(prompts.as_array().expect("list").iter().any(|p| p["prompt"]["name"] == "simple-prompt"));
+}

@@ -33,6 +33,9 @@ fn export_typescript_bindings() {
     weft_git::Stash::export_all_to(&dir).expect("GitStash");
     weft_git::Committed::export_all_to(&dir).expect("GitCommitted");
     weft_git::LogEntry::export_all_to(&dir).expect("GitLogEntry");
+    weft_mcp::ServerStatus::export_all_to(&dir).expect("McpServerStatus");
+    weft_api::McpResourceDto::export_all_to(&dir).expect("McpResourceDto");
+    weft_api::McpPromptDto::export_all_to(&dir).expect("McpPromptDto");
     weft_git::CommitDetail::export_all_to(&dir).expect("GitCommitDetail");
     weft_git::Blame::export_all_to(&dir).expect("GitBlame");
     weft_git::conflict::Take::export_all_to(&dir).expect("GitTake");

@@ -17,6 +17,7 @@ mod docs;
 pub(super) mod files;
 pub(super) mod git;
 mod lsp;
+mod mcp;
 pub(super) mod syntax;
 mod terminals;
 mod usage;
@@ -318,6 +319,19 @@ methods! {
     /// Stream: the language servers' states (LspEvent `server` frames) as they change; the
     /// result is each server's state now.
     LspStatus => lsp::status -> Vec<weft_lsp::LspEvent>, frames weft_lsp::LspEvent;
+    /// The folder's MCP servers (`.mcp.json` and the mcpServers setting) and their states;
+    /// nothing is started.
+    McpStatus => mcp::status -> Vec<weft_mcp::ServerStatus>;
+    /// Starts every trusted MCP server not running; the states after.
+    McpStart => mcp::start.await -> Vec<weft_mcp::ServerStatus>;
+    /// Trusts a project's MCP server as configured now (it runs from then on, until its
+    /// command changes) and starts it.
+    McpTrust { name: String } => mcp::trust.await -> weft_mcp::ServerStatus;
+    McpRestart { name: String } => mcp::restart.await -> weft_mcp::ServerStatus;
+    /// The running MCP servers' resources (to @-mention).
+    McpResources => mcp::resources.await -> Vec<crate::McpResourceDto>;
+    /// The running MCP servers' prompts (slash commands `/mcp__server__prompt`).
+    McpPrompts => mcp::prompts.await -> Vec<crate::McpPromptDto>;
     /// Switches branch (`create`: a new one from HEAD); git refuses a switch that would
     /// overwrite changes, with the files it names.
     GitSwitch { name: String, #[serde(default)] create: bool } => git::switch -> weft_git::Status;
