@@ -156,6 +156,7 @@ export interface Results {
   mcpRestart: McpServerStatus;
   mcpResources: Array<McpResourceDto>;
   mcpPrompts: Array<McpPromptDto>;
+  mcpReadResource: string;
   gitSwitch: GitStatus;
   collabShare: CollabStatus;
   collabStatus: CollabStatus;
@@ -296,6 +297,7 @@ export function client(call: (request: Request) => Promise<unknown>) {
     mcpRestart: (params: Params<'mcpRestart'>) => call({ method: 'mcpRestart', params }) as Promise<Results['mcpRestart']>,
     mcpResources: () => call({ method: 'mcpResources' }) as Promise<Results['mcpResources']>,
     mcpPrompts: () => call({ method: 'mcpPrompts' }) as Promise<Results['mcpPrompts']>,
+    mcpReadResource: (params: Params<'mcpReadResource'>) => call({ method: 'mcpReadResource', params }) as Promise<Results['mcpReadResource']>,
     gitSwitch: (params: Params<'gitSwitch'>) => call({ method: 'gitSwitch', params }) as Promise<Results['gitSwitch']>,
     collabShare: (params: Params<'collabShare'>) => call({ method: 'collabShare', params }) as Promise<Results['collabShare']>,
     collabStatus: () => call({ method: 'collabStatus' }) as Promise<Results['collabStatus']>,

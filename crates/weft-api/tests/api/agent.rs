@@ -576,6 +576,7 @@ async fn an_mcp_servers_tool_is_offered_asked_about_called_and_its_result_return
             tool("m1", "mcp__everything__get-sum", json!({"a": 19, "b": 23})),
             tool("m2", "mcp__everything__get-sum", json!({"a": 1, "b": 1})),
             Reply::sse(Turn::new("claude-test").text("The sum is 42.").anthropic()),
+            Reply::sse(Turn::new("claude-test").text("Sunny.").anthropic()),
         ],
         json!({"mcpServers": {"everything": {"command": bin, "args": ["stdio"]}}}),
     )
@@ -605,4 +606,17 @@ async fn an_mcp_servers_tool_is_offered_asked_about_called_and_its_result_return
     assert!(after[0]["tools"].as_u64().expect("count") > 5);
     let prompts = call(&s.api, json!({"method": "mcpPrompts"})).await;
     assert!(prompts.as_array().expect("list").iter().any(|p| p["prompt"]["name"] == "simple-prompt"));
+
+    // A server's prompt as a slash command: its text, with the argument, is what is sent.
+    let frames = send(&s.api, "t-mcp", "/mcp__everything__args-prompt \"New York\" state=NY").await;
+    next(&frames, "done", |f| f["type"] == "done").await;
+    let last = s.server.requests().last().expect("request").body.to_string();
+    assert!(last.contains("New York, NY"), "the prompt's text with its arguments: {last}");
+    let err = s.api.call(json!({"method": "agentSend", "params": {"thread": "t-mcp", "prompt": "/mcp__everything__nope"}}), Some(Stream::new("x", |_| true))).await.expect_err("unknown");
+    assert!(err.message.contains("not a prompt"), "{err}");
+    // A resource, read to be mentioned.
+    let resources = call(&s.api, json!({"method": "mcpResources"})).await;
+    let r = resources.as_array().expect("list").iter().find(|r| r["resource"]["uri"].as_str().is_some_and(|u| u.starts_with("demo://resource/static/document/"))).cloned().expect("a document");
+    let text = call(&s.api, json!({"method": "mcpReadResource", "params": {"server": r["server"], "uri": r["resource"]["uri"]}})).await;
+    assert!(!text.as_str().expect("text").is_empty());
 }

@@ -33,11 +33,15 @@ pub(crate) fn thread(api: &Api, thread: String, _stream: Option<Stream>) -> Resu
     Ok(api.open()?.agents.thread(&thread)?)
 }
 
-pub(crate) fn send(api: &Api, thread: String, prompt: String, model: Option<String>, mentions: Vec<weft_agent::Mention>, options: Option<crate::TurnOptions>, stream: Option<Stream>) -> Result<()> {
+pub(crate) async fn send(api: &Api, thread: String, prompt: String, model: Option<String>, mentions: Vec<weft_agent::Mention>, options: Option<crate::TurnOptions>, stream: Option<Stream>) -> Result<()> {
     let stream = stream.ok_or_else(|| ApiError::bad_request("agentSend needs a stream"))?;
     let options = options.unwrap_or_default();
     options.check()?;
-    let prompt = weft_agent::Prompt { text: prompt, mentions };
+    let text = match prompt.strip_prefix('/').filter(|p| p.starts_with("mcp__")) {
+        Some(command) => mcp_prompt(api, command).await?,
+        None => prompt,
+    };
+    let prompt = weft_agent::Prompt { text, mentions };
     api.open()?.agents.send(&thread, prompt, model.as_deref(), &options, &api.settings().0, stream)?;
     Ok(())
 }
@@ -97,4 +101,62 @@ pub(crate) async fn suggest_commit_message(api: &Api, _stream: Option<Stream>) -
     let a = api.clone();
     let settings = blocking(move || Ok(a.settings().0)).await?;
     crate::agent::suggest_commit_message(&api.inner.paths, &settings, &root).await
+}
+
+/// `/mcp__server__prompt args…`: the server's prompt with its arguments, as the text sent.
+/// Arguments are `name=value` words, or given in order (the last one takes the rest);
+/// "double quotes" keep words together.
+async fn mcp_prompt(api: &Api, command: &str) -> Result<String> {
+    let (token, rest) = command.split_once(char::is_whitespace).unwrap_or((command, ""));
+    let hub = api.open()?.mcp.clone();
+    let prompts = hub.prompts().await;
+    let (server, prompt) = prompts
+        .iter()
+        .find(|(server, p)| weft_mcp::tool_name(server, &p.name) == token)
+        .ok_or_else(|| ApiError::new(crate::ErrorCode::Mcp, format!("/{token} is not a prompt of a running MCP server")))?;
+    let mut args = serde_json::Map::new();
+    let mut positional = vec![];
+    for word in words(rest) {
+        let named = word.split_once('=').filter(|(k, _)| prompt.arguments.iter().any(|a| a == k)).map(|(k, v)| (k.to_owned(), v.to_owned()));
+        match named {
+            Some((k, v)) => {
+                args.insert(k, serde_json::Value::String(v));
+            }
+            None => positional.push(word),
+        }
+    }
+    let free: Vec<&String> = prompt.arguments.iter().filter(|a| !args.contains_key(a.as_str())).collect();
+    for (i, name) in free.iter().enumerate() {
+        if positional.is_empty() {
+            break;
+        }
+        let take = if i + 1 == free.len() { positional.len() } else { 1 };
+        let value: Vec<String> = positional.drain(..take).collect();
+        args.insert((*name).clone(), serde_json::Value::String(value.join(" ")));
+    }
+    hub.get_prompt(server, &prompt.name, &args).await.map_err(|e| ApiError::new(crate::ErrorCode::Mcp, e))
+}
+
+/// Words, with "quoted" ones kept together (quotes removed).
+fn words(s: &str) -> Vec<String> {
+    let (mut out, mut cur, mut quoted, mut any) = (vec![], String::new(), false, false);
+    for c in s.chars() {
+        match c {
+            '"' => {
+                quoted = !quoted;
+                any = true;
+            }
+            c if c.is_whitespace() && !quoted => {
+                if any || !cur.is_empty() {
+                    out.push(std::mem::take(&mut cur));
+                }
+                any = false;
+            }
+            c => cur.push(c),
+        }
+    }
+    if any || !cur.is_empty() {
+        out.push(cur);
+    }
+    out
 }

@@ -44,3 +44,7 @@ pub(crate) async fn resources(api: &Api, _stream: Option<Stream>) -> Result<Vec<
 pub(crate) async fn prompts(api: &Api, _stream: Option<Stream>) -> Result<Vec<crate::McpPromptDto>> {
     Ok(hub(api)?.prompts().await.into_iter().map(|(server, prompt)| crate::McpPromptDto { server, prompt }).collect())
 }
+
+pub(crate) async fn read_resource(api: &Api, server: String, uri: String, _stream: Option<Stream>) -> Result<String> {
+    hub(api)?.read_resource(&server, &uri).await.map_err(mcp_err)
+}

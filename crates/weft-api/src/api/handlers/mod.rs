@@ -229,7 +229,7 @@ methods! {
     /// Starts a turn in a thread (created when new; the id is minted by the client).
     /// Streams AgentFrame frames, the last being `done`. `model` overrides the settings'
     /// model for this turn; `mentions` are what the prompt @-mentions. Returns at once.
-    AgentSend { thread: String, prompt: String, #[serde(default)] model: Option<String>, #[serde(default)] mentions: Vec<weft_agent::Mention>, #[serde(default)] options: Option<crate::TurnOptions> } => agent::send -> (), frames crate::AgentFrame;
+    AgentSend { thread: String, prompt: String, #[serde(default)] model: Option<String>, #[serde(default)] mentions: Vec<weft_agent::Mention>, #[serde(default)] options: Option<crate::TurnOptions> } => agent::send.await -> (), frames crate::AgentFrame;
     /// Answers an approval card: "once", "always" or "deny".
     AgentApprove { request: String, answer: String } => agent::approve -> ();
     /// Stops the thread's running turn.
@@ -332,6 +332,8 @@ methods! {
     McpResources => mcp::resources.await -> Vec<crate::McpResourceDto>;
     /// The running MCP servers' prompts (slash commands `/mcp__server__prompt`).
     McpPrompts => mcp::prompts.await -> Vec<crate::McpPromptDto>;
+    /// A resource's contents as text (binary ones described), to mention it.
+    McpReadResource { server: String, uri: String } => mcp::read_resource.await -> String;
     /// Switches branch (`create`: a new one from HEAD); git refuses a switch that would
     /// overwrite changes, with the files it names.
     GitSwitch { name: String, #[serde(default)] create: bool } => git::switch -> weft_git::Status;
