@@ -77,6 +77,7 @@ export class AgentPanel {
       h('button', { class: 'icon-btn', title: 'Export the thread as Markdown', 'aria-label': 'Export', onclick: () => void this.export() }, '⤓'),
       h('button', { class: 'icon-btn', title: 'Delete this thread', 'aria-label': 'Delete thread', onclick: () => void this.deleteThread() }, '−'),
       h('button', { class: 'icon-btn', title: 'Suggest a commit message for the staged git changes', 'aria-label': 'Suggest a commit message', onclick: () => void this.commitMessage() }, '✎'),
+      h('button', { class: 'icon-btn', title: 'MCP servers: their tools, trust and state', 'aria-label': 'MCP servers', onclick: () => void import('./agent/mcp').then((m) => m.openMcpServers(backend)) }, 'MCP'),
       h('button', { class: 'icon-btn', title: 'AI providers, keys and models', 'aria-label': 'AI providers', onclick: () => void this.providers.open() }, '⚙'));
     this.log = h('div', { class: 'ag-log', role: 'log', 'aria-live': 'polite' });
     this.review = new ReviewView(backend, host, () => this.threadId);

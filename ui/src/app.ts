@@ -391,6 +391,7 @@ export class App implements Workbench {
           if (tab) void this.layout.sourceControl().then((p) => p?.showView('history', tab.doc.path));
         },
       },
+      { id: 'mcp.servers', title: 'MCP: Show Servers', run: () => void import('./agent/mcp').then((m) => m.openMcpServers(this.backend)) },
       { id: 'git.stageSelectedLines', title: 'Git: Stage Selected Lines', run: () => void (active() && this.git?.stageSelection(active()!)) },
       { id: 'git.history', title: 'Git: History', run: () => void this.layout.sourceControl().then((p) => p?.showView('history', null)) },
     );

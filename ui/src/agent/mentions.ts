@@ -15,6 +15,12 @@ interface Suggestion {
   slash?: boolean;
 }
 
+/** The slash command of an MCP server's prompt (the same name rule as its tools). */
+export function mcpName(server: string, name: string): string {
+  const clean = (s: string) => s.replace(/[^A-Za-z0-9_-]/g, '_');
+  return `mcp__${clean(server)}__${clean(name)}`.slice(0, 64);
+}
+
 /** Where the specials come from. */
 export interface MentionSources {
   selection(): { path: string; fromLine: number; toLine: number; text: string } | null;
@@ -87,8 +93,17 @@ export class MentionPicker {
   /** The slash commands, asked once per picker (the library rarely changes mid-prompt). */
   private commands: Promise<SlashCommand[]> | null = null;
 
+  /** MCP servers' prompts and resources: asked once per picker, never waited on by the
+   * rest (asking starts the folder's trusted servers). */
+  private mcpPrompts: Promise<SlashCommand[]> | null = null;
+  private mcpResources: Promise<Suggestion[]> | null = null;
+
   private async suggestCommands(query: string, seq: number) {
-    this.commands ??= this.backend.agentPrompts().catch(() => []);
+    this.mcpPrompts ??= this.backend.mcpPrompts().then(
+      (list) => list.map((p) => ({ name: mcpName(p.server, p.prompt.name), description: `${p.prompt.description ?? p.prompt.name}${p.prompt.arguments.length ? ` (${p.prompt.arguments.join(', ')})` : ''}`, source: `MCP server ${p.server}`, model: null })),
+      () => [],
+    );
+    this.commands ??= Promise.all([this.backend.agentPrompts().catch(() => []), this.mcpPrompts]).then(([a, b]) => [...a, ...b]);
     const all = await this.commands;
     if (seq !== this.suggestSeq) return;
     this.suggestions = all
@@ -134,6 +149,17 @@ export class MentionPicker {
       } },
     ];
     out.push(...special.filter((x) => x.token.startsWith(query)));
+    this.mcpResources ??= this.backend.mcpResources().then(
+      (list) => list.map((r) => ({
+        token: r.resource.name || r.resource.uri,
+        hint: `${r.resource.uri} · MCP server ${r.server}`,
+        make: async () => ({ kind: 'text', label: `${r.resource.uri} (MCP server ${r.server})`, text: await this.backend.mcpReadResource(r.server, r.resource.uri) }) as Mention,
+      })),
+      () => [],
+    );
+    // Resources only when they have already arrived: a slow server never holds up files.
+    const resources = await Promise.race([this.mcpResources, new Promise<Suggestion[]>((r) => setTimeout(() => r([]), 0))]);
+    out.push(...resources.filter((x) => fuzzyIndices(x.token, query) !== null).slice(0, 4));
     try {
       const [files, symbols] = await Promise.all([
         this.backend.findFiles(q.query, 8),

@@ -88,6 +88,7 @@ export type { LspEvent };
 export type { GitFileStatus } from '../bindings/GitFileStatus';
 export type { GitBranch } from '../bindings/GitBranch';
 export type { GitLogEntry } from '../bindings/GitLogEntry';
+export type { McpServerStatus } from '../bindings/McpServerStatus';
 export type { GitCommitDetail } from '../bindings/GitCommitDetail';
 export type { GitBlame } from '../bindings/GitBlame';
 import type { GitTake } from '../bindings/GitTake';
@@ -263,6 +264,16 @@ export class Backend {
   agentThreads() { return this.api.agentThreads(); }
   /** The slash commands: built in, the project's prompt library, the user's. */
   agentPrompts() { return this.api.agentPrompts(); }
+
+  /** The folder's MCP servers and their states (nothing is started). */
+  mcpStatus() { return this.api.mcpStatus(); }
+  /** Starts every trusted server not running; the states after. */
+  mcpStart() { return this.api.mcpStart(); }
+  mcpTrust(name: string) { return this.api.mcpTrust({ name }); }
+  mcpRestart(name: string) { return this.api.mcpRestart({ name }); }
+  mcpResources() { return this.api.mcpResources(); }
+  mcpPrompts() { return this.api.mcpPrompts(); }
+  mcpReadResource(server: string, uri: string) { return this.api.mcpReadResource({ server, uri }); }
   agentThread(thread: string) { return this.api.agentThread({ thread }); }
   /** Returns at once; the turn's frames follow, the last being `done`. */
   agentSend(thread: string, prompt: string, model: string | null, mentions: Mention[], onFrame: (f: AgentFrame) => void, options: TurnOptions | null = null): StreamHandle {
