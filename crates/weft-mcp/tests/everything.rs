@@ -188,3 +188,24 @@ async fn a_projects_server_runs_only_once_trusted_and_again_after_its_command_ch
     assert!(hub.status().iter().any(|s| s.name == ".mcp.json" && s.message.contains("not valid JSON")));
     hub.stop_all().await;
 }
+
+/// The folder closes (its hub is dropped): its servers' processes end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn servers_stop_when_the_folder_closes() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let pidfile = dir.path().join("pid");
+    let script = format!("echo $$ > '{}'; exec '{}' stdio", pidfile.display(), everything().display());
+    let hub = hub(dir.path(), json!({"e": {"command": "sh", "args": ["-c", script]}}));
+    assert!(!hub.tools().await.is_empty());
+    let pid = std::fs::read_to_string(&pidfile).expect("pid").trim().to_owned();
+    let alive = || std::path::Path::new(&format!("/proc/{pid}")).exists() && !std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default().contains(") Z ");
+    assert!(alive());
+    drop(hub);
+    for _ in 0..50 {
+        if !alive() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the server {pid} outlived its folder");
+}
