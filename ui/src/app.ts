@@ -149,6 +149,9 @@ export class App implements Workbench {
     // The language servers' states (they start after ready, in Rust).
     const servers = this.backend.lspStatus((e) => this.layout.lspEvent(e));
     void servers.result.then((now) => now.forEach((e) => this.layout.lspEvent(e)), () => {});
+    // The symbol index's build, when one runs (Ctrl+T or the agent starts it).
+    const index = this.backend.symbolIndexStatus((p) => this.layout.indexProgress(p));
+    void index.result.then((p) => this.layout.indexProgress(p), () => {});
     if (this.settings().updateCheck) setTimeout(() => void this.updates?.checkQuietly(), 1500);
     // Reloaded while sharing: the session's bar comes back.
     setTimeout(() => void this.backend.collabStatus().then((s) => this.sharingChanged(s.selfLink), () => {}), 800);

@@ -141,7 +141,9 @@ impl Api {
             let c = c.clone();
             self.inner.startup.after_ready("folder-open checkpoint", move || c.baseline());
         }
-        let syntax = Arc::new(Syntax::new(ws.root()));
+        // The symbol index of the last session, so reopening parses only what changed.
+        let index_cache = self.inner.paths.data_dir.join("index").join(format!("{}.sqlite", crate::paths::workspace_key(ws.root())));
+        let syntax = Arc::new(Syntax::new(ws.root()).with_cache(index_cache));
         // Unsaved edits are logged where a shared folder's rooms are: one log per document
         // whether or not the folder is shared.
         let docs = weft_doc::Documents::new(Arc::new(ws.clone()), Some(self.inner.paths.collab_dir(ws.root())));

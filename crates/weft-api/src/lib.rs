@@ -38,5 +38,5 @@ pub use error::{ApiError, ErrorCode};
 pub use paths::{init_logging, import_login_env, launch_folder, AppPaths};
 pub use settings::Settings;
 pub use stream::{Bytes, Json, Stream, StreamFrame, StreamSink};
-pub use syntax::Analysis;
+pub use syntax::{Analysis, IndexProgress};
 pub use weft_syntax::{Change, Diagnostic, IndexStats, Lang, RepoMap, Span, Symbol, SymbolHit};

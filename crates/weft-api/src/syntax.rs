@@ -11,6 +11,17 @@ use ts_rs::TS;
 use weft_fs::{FsChange, FsChangeKind};
 use weft_syntax::{Change, Diagnostic, Document, IndexStats, Lang, RepoMap, Span, Symbol, SymbolHit, SymbolIndex};
 
+/// The symbol index build, as the status bar shows it.
+#[derive(Debug, Clone, Copy, serde::Serialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+pub struct IndexProgress {
+    pub running: bool,
+    pub done: u32,
+    pub total: u32,
+    /// The last finished build's figures.
+    pub stats: Option<IndexStats>,
+}
+
 use crate::ApiError;
 
 /// Files above this are left out of the workspace index: they are generated or data, and
@@ -47,7 +58,16 @@ struct Open {
 
 pub struct Syntax {
     index: SymbolIndex,
+    /// Where the index of the last session is kept (None: every build parses everything).
+    cache: Option<std::path::PathBuf>,
     built: OnceLock<IndexStats>,
+    /// One build at a time; a stopped build leaves `built` unset, so the next use goes on
+    /// from what it cached.
+    building: Mutex<()>,
+    stop: std::sync::atomic::AtomicBool,
+    /// (done, total) of the build under way, for the status bar; (0, 0) when none is.
+    progress: Mutex<(usize, usize)>,
+    progress_tx: tokio::sync::broadcast::Sender<IndexProgress>,
     docs: Mutex<(u64, HashMap<String, Open>)>,
 }
 
@@ -59,7 +79,69 @@ fn out_of_sync(msg: impl Into<String>) -> ApiError {
 
 impl Syntax {
     pub fn new(root: &std::path::Path) -> Self {
-        Self { index: SymbolIndex::new(root, INDEX_MAX_BYTES), built: OnceLock::new(), docs: Mutex::new((0, HashMap::new())) }
+        Self {
+            index: SymbolIndex::new(root, INDEX_MAX_BYTES),
+            cache: None,
+            built: OnceLock::new(),
+            building: Mutex::new(()),
+            stop: Default::default(),
+            progress: Mutex::new((0, 0)),
+            progress_tx: tokio::sync::broadcast::channel(64).0,
+            docs: Mutex::new((0, HashMap::new())),
+        }
+    }
+
+    /// The index build's progress as it goes (the status bar's).
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<IndexProgress> {
+        self.progress_tx.subscribe()
+    }
+
+    /// Where a build is now (`running` false when none is).
+    pub fn progress(&self) -> IndexProgress {
+        let (done, total) = self.progress.lock().map(|p| *p).unwrap_or((0, 0));
+        IndexProgress { running: total > 0, done: done as u32, total: total as u32, stats: self.built.get().copied() }
+    }
+
+    /// Stops the build under way (what it parsed is cached; the next use goes on).
+    pub fn stop_build(&self) -> bool {
+        let running = self.progress().running;
+        if running {
+            self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+        running
+    }
+
+    fn report(&self, done: usize, total: usize) {
+        if let Ok(mut p) = self.progress.lock() {
+            *p = (done, total);
+        }
+        let _ = self.progress_tx.send(self.progress());
+    }
+
+    /// Keeps the index between sessions in this SQLite file.
+    pub fn with_cache(mut self, path: std::path::PathBuf) -> Self {
+        self.cache = Some(path);
+        self
+    }
+
+    /// Builds the index from `files`, through the cache when there is one (a cache that
+    /// cannot be opened is logged and the build parses everything).
+    fn build(&self, files: &[String]) -> IndexStats {
+        let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).min(8);
+        if let Some(path) = &self.cache {
+            match weft_syntax::IndexCache::open(path) {
+                Ok(cache) => {
+                    self.stop.store(false, std::sync::atomic::Ordering::SeqCst);
+                    self.report(0, files.len().max(1));
+                    let progress = |done: usize, total: usize| self.report(done, total);
+                    let stats = self.index.build_cached(files, &cache, threads, Some(&self.stop), Some(&progress));
+                    self.report(0, 0);
+                    return stats;
+                }
+                Err(e) => tracing::warn!("symbol index cache {}: {e}", path.display()),
+            }
+        }
+        self.index.build_with_threads(files, threads)
     }
 
     /// Starts following a document: `id` is minted by the client, one per open file.
@@ -132,16 +214,28 @@ impl Syntax {
 
     /// Builds the index on first use, from the workspace's files (ignore rules applied).
     fn ensure_index(&self, files: impl FnOnce() -> Vec<String>) -> IndexStats {
+        if let Some(s) = self.built.get() {
+            return *s;
+        }
+        let _one = self.building.lock();
+        if let Some(s) = self.built.get() {
+            return *s;
+        }
+        let t = Instant::now();
+        let stats = self.build(&files());
+        if stats.cancelled {
+            tracing::info!(parsed = stats.parsed, "symbol index build stopped");
+            return stats;
+        }
         *self.built.get_or_init(|| {
-            let t = Instant::now();
-            let stats = self.index.build(&files());
+            let stats = stats;
             // Open documents may hold unsaved text that differs from the disk.
             if let Ok(docs) = self.docs.lock() {
                 for open in docs.1.values() {
                     self.index.update_text(&open.path, open.doc.lang(), open.doc.tree(), open.doc.text());
                 }
             }
-            tracing::info!(files = stats.files, symbols = stats.symbols, ms = t.elapsed().as_millis() as u64, "symbol index built");
+            tracing::info!(files = stats.files, parsed = stats.parsed, symbols = stats.symbols, ms = t.elapsed().as_millis() as u64, "symbol index built");
             stats
         })
     }
@@ -177,7 +271,7 @@ impl Syntax {
             match (c.kind, c.is_dir) {
                 (FsChangeKind::Rescan, _) => {
                     let list = all.get_or_insert_with(|| files.take().map(|f| f()).unwrap_or_default());
-                    self.index.build(list);
+                    self.build(list);
                     // Open documents' text goes back over what the rebuild read from disk.
                     if let Ok(docs) = self.docs.lock() {
                         for open in docs.1.values() {

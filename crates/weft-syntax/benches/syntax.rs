@@ -233,6 +233,55 @@ fn main() {
         None => println!("   ctags: not found (apt install universal-ctags)"),
     }
 
+    // The index kept between sessions: a cold build that also fills the cache, reopening
+    // with nothing changed, and reopening after one file changed (a copy of the tree, so
+    // the change is ours to make), each a new index and cache handle as a new session has.
+    let copy = tmp.path().join("copy");
+    for p in &list {
+        let to = copy.join(p);
+        std::fs::create_dir_all(to.parent().expect("parent")).expect("mkdir");
+        std::fs::copy(tree.join(p), &to).expect("copy");
+    }
+    // Times older than the racy window, as a tree at rest has.
+    let old = std::time::SystemTime::now() - Duration::from_secs(600);
+    for p in &list {
+        let _ = std::fs::File::options().write(true).open(copy.join(p)).and_then(|f| f.set_modified(old));
+    }
+    let db = tmp.path().join("index.sqlite");
+    let session = |fresh: bool| {
+        if fresh {
+            let _ = std::fs::remove_file(&db);
+            let _ = std::fs::remove_file(db.with_extension("sqlite-wal"));
+            let _ = std::fs::remove_file(db.with_extension("sqlite-shm"));
+        }
+        let t = Instant::now();
+        let cache = weft_syntax::IndexCache::open(&db).expect("cache");
+        let index = SymbolIndex::new(&copy, 1 << 20);
+        let stats = index.build_cached(&list, &cache, threads, None, None);
+        (t.elapsed(), stats)
+    };
+    let cold: Vec<(Duration, weft_syntax::IndexStats)> = (0..n.min(3)).map(|_| session(true)).collect();
+    let warm: Vec<(Duration, weft_syntax::IndexStats)> = (0..n.min(5)).map(|_| session(false)).collect();
+    let target = list.iter().find(|p| p.ends_with(".rs")).unwrap_or(&list[0]).clone();
+    let one: Vec<(Duration, weft_syntax::IndexStats)> = (0..n.min(5))
+        .map(|i| {
+            let path = copy.join(&target);
+            let mut text = std::fs::read_to_string(&path).unwrap_or_default();
+            text.push_str(&format!("\n// changed {i}\n"));
+            std::fs::write(&path, text).expect("write");
+            let _ = std::fs::File::options().write(true).open(&path).and_then(|f| f.set_modified(old + Duration::from_secs(i as u64 + 1)));
+            session(false)
+        })
+        .collect();
+    let med = |v: &[(Duration, weft_syntax::IndexStats)]| median(v.iter().map(|x| x.0).collect());
+    println!("   kept between sessions (SQLite cache, {threads} threads; a new index and cache handle each time):");
+    println!("     cold, filling the cache:        {:>8.0} ms  (parsed {})", ms(med(&cold)), cold[0].1.parsed);
+    println!("     reopen, nothing changed:        {:>8.0} ms  (parsed {})", ms(med(&warm)), warm[0].1.parsed);
+    println!("     reopen, one file changed:       {:>8.0} ms  (parsed {})", ms(med(&one)), one[0].1.parsed);
+    if let Some(c) = ctags {
+        println!("     ratios to ctags's whole run: cold {:.2}×, reopen {:.3}×, one changed {:.3}×", med(&cold).as_secs_f64() / c.as_secs_f64(), med(&warm).as_secs_f64() / c.as_secs_f64(), med(&one).as_secs_f64() / c.as_secs_f64());
+    }
+
     // The floor under any tree-sitter index: tree-sitter's own CLI parsing the files it
     // has grammars for here (Rust, JavaScript), against ctags on that same subset.
     let Some(config) = config else { return };

@@ -54,6 +54,26 @@ pub struct IndexStats {
     pub files: u32,
     pub symbols: u32,
     pub skipped: u32,
+    /// Of `files`, how many were parsed (the rest came from the cache of the last session).
+    pub parsed: u32,
+    /// The build was stopped before the end (what it had parsed is cached).
+    pub cancelled: bool,
+}
+
+/// How a cached build treated one file.
+enum Got {
+    /// From the cache as it was.
+    Kept(IndexedFile),
+    /// From the cache, its row to be written again (its time changed, its bytes did not).
+    Touched(IndexedFile, crate::cache::Row),
+    Parsed(IndexedFile, crate::cache::Row),
+}
+
+/// Whether a modification time is too recent to trust: a write within the same tick of the
+/// file system's clock could follow without changing it (git's "racy clean"). Such a file is
+/// cached with no time, so the next session hashes it.
+fn racy(mtime: std::time::SystemTime) -> bool {
+    std::time::SystemTime::now().duration_since(mtime).map_or(true, |d| d < std::time::Duration::from_secs(2))
 }
 
 pub struct SymbolIndex {
@@ -98,6 +118,7 @@ impl SymbolIndex {
         let mut stats = IndexStats::default();
         for (path, f) in results.into_iter().flatten() {
             stats.files += 1;
+            stats.parsed += 1;
             stats.symbols += f.symbols.len() as u32;
             map.insert(path, Arc::new(f));
         }
@@ -106,6 +127,110 @@ impl SymbolIndex {
             *files = map;
         }
         stats
+    }
+
+    /// [`SymbolIndex::build`] through a cache of the last session: a file with the size and
+    /// time it had then is not read; one whose bytes hash the same is not parsed; the rest
+    /// are, and the cache is brought up to date (rows of files gone are dropped). `progress`
+    /// hears (done, total) every few hundred files; `cancel` stops the build, keeping the
+    /// index as it was and caching what was parsed, so the next build goes on from there.
+    pub fn build_cached(&self, paths: &[String], cache: &crate::cache::IndexCache, threads: usize, cancel: Option<&std::sync::atomic::AtomicBool>, progress: Option<&(dyn Fn(usize, usize) + Sync)>) -> IndexStats {
+        let rows = cache.load();
+        let next = AtomicUsize::new(0);
+        let done = AtomicUsize::new(0);
+        let stopped = || cancel.is_some_and(|c| c.load(Ordering::Relaxed));
+        let results: Vec<Vec<(String, Got)>> = std::thread::scope(|s| {
+            let workers: Vec<_> = (0..threads.max(1))
+                .map(|_| {
+                    s.spawn(|| {
+                        let mut parser = Parser::new();
+                        let mut out = Vec::new();
+                        loop {
+                            if stopped() {
+                                break;
+                            }
+                            let i = next.fetch_add(1, Ordering::Relaxed);
+                            let Some(path) = paths.get(i) else { break };
+                            if let Some(got) = self.read_cached(&mut parser, path, rows.get(path)) {
+                                out.push((path.clone(), got));
+                            }
+                            let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+                            if let Some(p) = progress.filter(|_| n % 256 == 0) {
+                                p(n, paths.len());
+                            }
+                        }
+                        out
+                    })
+                })
+                .collect();
+            workers.into_iter().filter_map(|w| w.join().ok()).collect()
+        });
+        let cancelled = stopped();
+        let mut map = HashMap::new();
+        let mut stats = IndexStats { cancelled, ..IndexStats::default() };
+        let mut changed = Vec::new();
+        for (path, got) in results.into_iter().flatten() {
+            let f = match got {
+                Got::Kept(f) => f,
+                Got::Touched(f, row) => {
+                    changed.push((path.clone(), row));
+                    f
+                }
+                Got::Parsed(f, row) => {
+                    stats.parsed += 1;
+                    changed.push((path.clone(), row));
+                    f
+                }
+            };
+            stats.files += 1;
+            stats.symbols += f.symbols.len() as u32;
+            map.insert(path, Arc::new(f));
+        }
+        // Files gone (or no longer indexed) leave the cache; a stopped build knows too
+        // little to say which.
+        let removed: Vec<String> = if cancelled { vec![] } else { rows.keys().filter(|p| !map.contains_key(*p)).cloned().collect() };
+        if let Err(e) = cache.save(&changed, &removed) {
+            tracing::warn!("symbol index cache: {e}");
+        }
+        if cancelled {
+            return stats;
+        }
+        stats.skipped = paths.len() as u32 - stats.files;
+        if let Ok(mut files) = self.files.write() {
+            *files = map;
+        }
+        stats
+    }
+
+    fn read_cached(&self, parser: &mut Parser, rel: &str, row: Option<&crate::cache::Row>) -> Option<Got> {
+        let lang = Lang::detect(rel, "")?;
+        let path = self.root.join(rel);
+        let meta = std::fs::metadata(&path).ok()?;
+        if !meta.is_file() || meta.len() > self.max_bytes {
+            return None;
+        }
+        let mtime = meta.modified().ok();
+        let mtime_ns = match mtime {
+            Some(t) if !racy(t) => t.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as i64),
+            _ => 0,
+        };
+        if let Some(r) = row.filter(|r| r.size == meta.len() && r.mtime_ns == mtime_ns && mtime_ns != 0) {
+            if let Some(f) = crate::cache::decode(&r.entry) {
+                return Some(Got::Kept(f));
+            }
+        }
+        let bytes = std::fs::read(&path).ok()?;
+        let hash = crate::cache::content_hash(&bytes);
+        if let Some(r) = row.filter(|r| r.hash == hash) {
+            if let Some(f) = crate::cache::decode(&r.entry) {
+                let row = crate::cache::Row { size: meta.len(), mtime_ns, hash, entry: r.entry.clone() };
+                return Some(Got::Touched(f, row));
+            }
+        }
+        let text = String::from_utf8_lossy(&bytes);
+        let f = index_text(parser, lang, &text)?;
+        let row = crate::cache::Row { size: meta.len(), mtime_ns, hash, entry: crate::cache::encode(&f) };
+        Some(Got::Parsed(f, row))
     }
 
     fn read(&self, parser: &mut Parser, rel: &str) -> Option<IndexedFile> {
@@ -153,7 +278,7 @@ impl SymbolIndex {
 
     pub fn stats(&self) -> IndexStats {
         let files = self.files.read().map(|f| f.clone()).unwrap_or_default();
-        IndexStats { files: files.len() as u32, symbols: files.values().map(|f| f.symbols.len() as u32).sum(), skipped: 0 }
+        IndexStats { files: files.len() as u32, symbols: files.values().map(|f| f.symbols.len() as u32).sum(), ..IndexStats::default() }
     }
 
     /// A snapshot of the index, sorted by path.

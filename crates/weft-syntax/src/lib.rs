@@ -10,6 +10,8 @@ mod repomap;
 mod text;
 
 pub use doc::{Change, Diagnostic, Document, Span};
+pub mod cache;
+pub use cache::IndexCache;
 pub use index::{IndexStats, IndexedFile, SymbolHit, SymbolIndex};
 pub use lang::Lang;
 pub use outline::Symbol;

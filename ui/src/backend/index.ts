@@ -89,6 +89,8 @@ export type { GitFileStatus } from '../bindings/GitFileStatus';
 export type { GitBranch } from '../bindings/GitBranch';
 export type { GitLogEntry } from '../bindings/GitLogEntry';
 export type { McpServerStatus } from '../bindings/McpServerStatus';
+import type { IndexProgress } from '../bindings/IndexProgress';
+export type { IndexProgress };
 export type { GitCommitDetail } from '../bindings/GitCommitDetail';
 export type { GitBlame } from '../bindings/GitBlame';
 import type { GitTake } from '../bindings/GitTake';
@@ -305,6 +307,9 @@ export class Backend {
   lspRename(path: string, line: number, character: number, newName: string) { return this.api.lspRename({ path, line, character, newName }); }
   lspApplyEdits(files: LspFileEdit[], label: string) { return this.api.lspApplyEdits({ files, label }); }
   lspStatus(onEvent: (e: LspEvent) => void): StreamHandle<LspEvent[]> { return this.streams.lspStatus(onEvent) as StreamHandle<LspEvent[]>; }
+  /** The symbol index build's progress as it goes; resolves to where it is now. */
+  symbolIndexStatus(onProgress: (p: IndexProgress) => void): StreamHandle<IndexProgress> { return this.streams.symbolIndexStatus(onProgress) as StreamHandle<IndexProgress>; }
+  symbolIndexStop() { return this.api.symbolIndexStop(); }
 
   /** `whole`: git looks at every file, not only those the watcher saw change. */
   gitStatus(whole = false) { return whole ? this.api.gitRescan() : this.api.gitStatus(); }

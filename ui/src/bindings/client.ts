@@ -30,6 +30,7 @@ import type { GitLogEntry } from './GitLogEntry';
 import type { GitStash } from './GitStash';
 import type { GitStatus } from './GitStatus';
 import type { GitVersions } from './GitVersions';
+import type { IndexProgress } from './IndexProgress';
 import type { Json } from './Json';
 import type { LspCompletion } from './LspCompletion';
 import type { LspEvent } from './LspEvent';
@@ -86,6 +87,8 @@ export interface Results {
   syntaxExpand: Span | null;
   symbolSearch: Array<SymbolHit>;
   repoMap: RepoMap;
+  symbolIndexStatus: IndexProgress;
+  symbolIndexStop: boolean;
   getSettings: SettingsDto;
   setSettings: SettingsDto;
   getSession: Session;
@@ -192,6 +195,7 @@ export type Params<M extends Method> = Extract<Request, { method: M }> extends {
 export interface Frames {
   search: SearchEvent;
   watch: WatchEvent;
+  symbolIndexStatus: IndexProgress;
   terminalSpawn: Bytes | TerminalEvent;
   terminalAttach: Bytes | TerminalEvent;
   checkpointEvents: Checkpoint;
@@ -233,6 +237,7 @@ export function client(call: (request: Request) => Promise<unknown>) {
     syntaxExpand: (params: Params<'syntaxExpand'>) => call({ method: 'syntaxExpand', params }) as Promise<Results['syntaxExpand']>,
     symbolSearch: (params: Params<'symbolSearch'>) => call({ method: 'symbolSearch', params }) as Promise<Results['symbolSearch']>,
     repoMap: (params: Params<'repoMap'>) => call({ method: 'repoMap', params }) as Promise<Results['repoMap']>,
+    symbolIndexStop: () => call({ method: 'symbolIndexStop' }) as Promise<Results['symbolIndexStop']>,
     getSettings: () => call({ method: 'getSettings' }) as Promise<Results['getSettings']>,
     setSettings: (params: Params<'setSettings'>) => call({ method: 'setSettings', params }) as Promise<Results['setSettings']>,
     getSession: () => call({ method: 'getSession' }) as Promise<Results['getSession']>,
@@ -329,6 +334,7 @@ export function streams(stream: (request: Request, onFrame: (frame: any) => void
   return {
     search: (params: Params<'search'>, onFrame: (frame: Frames['search']) => void) => stream({ method: 'search', params }, onFrame) as Streaming<Results['search']>,
     watch: (onFrame: (frame: Frames['watch']) => void) => stream({ method: 'watch' }, onFrame) as Streaming<Results['watch']>,
+    symbolIndexStatus: (onFrame: (frame: Frames['symbolIndexStatus']) => void) => stream({ method: 'symbolIndexStatus' }, onFrame) as Streaming<Results['symbolIndexStatus']>,
     terminalSpawn: (params: Params<'terminalSpawn'>, onFrame: (frame: Frames['terminalSpawn']) => void) => stream({ method: 'terminalSpawn', params }, onFrame) as Streaming<Results['terminalSpawn']>,
     terminalAttach: (params: Params<'terminalAttach'>, onFrame: (frame: Frames['terminalAttach']) => void) => stream({ method: 'terminalAttach', params }, onFrame) as Streaming<Results['terminalAttach']>,
     checkpointEvents: (onFrame: (frame: Frames['checkpointEvents']) => void) => stream({ method: 'checkpointEvents' }, onFrame) as Streaming<Results['checkpointEvents']>,

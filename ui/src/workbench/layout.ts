@@ -4,7 +4,7 @@
 import { h, basename } from '../dom';
 import { CostMeter } from '../usage';
 import type { Doc } from '../editor/doc';
-import type { LspEvent } from '../backend';
+import type { IndexProgress, LspEvent } from '../backend';
 import { EditorGroup, type Tab } from '../editor/group';
 import { applySettings } from '../editor/extensions';
 import { FileTree } from '../tree';
@@ -13,7 +13,7 @@ import { OutlinePanel, renderCrumbs } from '../outline';
 import { openLintPanel } from '@codemirror/lint';
 import { applyTextEdits, editChanges, hasLanguageServer, lspExtensions } from '../editor/lsp';
 import type { LspFileEdit } from '../backend';
-import { panelModal, errorMessage, toast } from '../dialogs';
+import { panelModal, errorMessage, toast, choose } from '../dialogs';
 import { openDiff } from '../diffview';
 import { openPalette } from '../palette';
 import type { Workbench } from './context';
@@ -46,7 +46,7 @@ export class Layout {
   /** The live session's bar, in the top bar while there is one. */
   readonly liveHost = h('div', { class: 'live-host' });
   private groupsEl!: HTMLElement;
-  private status!: Record<'left' | 'conn' | 'pos' | 'lang' | 'eol' | 'enc' | 'mode' | 'problems' | 'update' | 'lsp', HTMLElement>;
+  private status!: Record<'left' | 'conn' | 'pos' | 'lang' | 'eol' | 'enc' | 'mode' | 'problems' | 'update' | 'lsp' | 'index', HTMLElement>;
   /** The language servers' states, by name, for the status bar. */
   private servers = new Map<string, { state: string; message: string }>();
   private outline!: OutlinePanel;
@@ -167,8 +167,10 @@ export class Layout {
     this.status = {
       conn: item('conn'), left: item('file'), pos: item('pos', 'Line and column'), lang: item('lang', 'Language'),
       eol: item('eol', 'Line endings'), enc: item('enc', 'Encoding'), mode: item('mode'), problems: item('problems'), update: item('update'),
-      lsp: item('lsp'),
+      lsp: item('lsp'), index: item('index'),
     };
+    this.status.index.hidden = true;
+    this.status.index.addEventListener('click', () => void this.stopIndex());
     this.status.problems.addEventListener('click', () => {
       const view = this.active?.view;
       if (view) openLintPanel(view);
@@ -179,7 +181,7 @@ export class Layout {
     const agentBtn = h('button', { class: 'status-btn agent-btn', title: 'Toggle the agent panel (Ctrl+Alt+I)', onclick: () => actions.toggleAgent() }, '✦ Agent');
     const themeBtn = h('button', { class: 'status-btn', title: 'Toggle dark/light theme', onclick: () => actions.toggleTheme() }, '◐');
     const statusbar = h('footer', { class: 'statusbar' }, this.status.conn, this.status.left, h('span', { class: 'spacer' }),
-      this.status.problems, this.status.lsp, this.status.mode, this.status.pos, this.status.lang, this.status.eol, this.status.enc,
+      this.status.index, this.status.problems, this.status.lsp, this.status.mode, this.status.pos, this.status.lang, this.status.eol, this.status.enc,
       guest ? null : this.costMeter.el, this.status.update, guest ? null : agentBtn, termBtn, themeBtn, settingsBtn);
     return h('div', { class: 'workbench' }, this.topbar(actions), h('div', { class: 'main' }, this.sidebar, h('div', { class: 'editor-area' }, this.groupsEl, this.terminalHost), this.agentHost), statusbar);
   }
@@ -221,6 +223,23 @@ export class Layout {
     this.status.lsp.textContent = shown.map(([name, s]) => `${glyph[s.state] ?? ''} ${name}`).join('  ');
     this.status.lsp.title = shown.map(([name, s]) => `${name}: ${s.state}${s.message ? ` — ${s.message}` : ''}`).join('\n');
     this.status.lsp.classList.toggle('bad', shown.some(([, s]) => s.state === 'failed' || s.state === 'missing'));
+  }
+
+  /** The workspace symbol index build's progress: shown while one runs; a click stops it. */
+  indexProgress(p: IndexProgress): void {
+    const el = this.status.index;
+    el.hidden = !p.running;
+    if (!p.running) return;
+    el.textContent = `⟳ Indexing symbols ${p.done.toLocaleString()} / ${p.total.toLocaleString()}`;
+    el.title = 'Building the symbol index (Ctrl+T, the agent\'s repo map); click to stop. What is done is kept: the next use goes on from there.';
+  }
+
+  private async stopIndex(): Promise<void> {
+    const answer = await choose('Symbol index', 'Stop building the symbol index? What it has read so far is kept; Ctrl+T or the agent builds the rest when next used.', [
+      { label: 'Stop', value: 'stop', danger: true },
+      { label: 'Keep going', value: 'go', primary: true },
+    ]);
+    if (answer === 'stop') await this.wb.backend.symbolIndexStop().catch(() => false);
   }
 
   /** The connection to the backend went down or came back. */

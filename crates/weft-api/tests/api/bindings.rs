@@ -15,6 +15,7 @@ fn export_typescript_bindings() {
     CollabJoined::export_all_to(&dir).expect("CollabJoined");
     Analysis::export_all_to(&dir).expect("Analysis");
     SymbolHit::export_all_to(&dir).expect("SymbolHit");
+    weft_api::IndexProgress::export_all_to(&dir).expect("IndexProgress");
     RepoMap::export_all_to(&dir).expect("RepoMap");
     AppInfo::export_all_to(&dir).expect("AppInfo");
     RecentWorkspace::export_all_to(&dir).expect("RecentWorkspace");

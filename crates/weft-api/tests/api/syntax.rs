@@ -80,3 +80,49 @@ async fn symbol_search_follows_the_disk_and_the_editor() {
     assert!(map["text"].as_str().expect("text").contains("pub struct Ledger"), "{map}");
     assert!(map["tokens"].as_u64().expect("tokens") <= 500);
 }
+
+/// The symbol index's first build reports its progress (the status bar's) and, with the
+/// folder opened again by a new session on the same data directory, nothing is parsed
+/// again: the index was kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_index_build_reports_progress_and_a_new_session_parses_nothing_again() {
+    let ws = tempfile::tempdir().expect("tmp");
+    let app = tempfile::tempdir().expect("tmp");
+    for i in 0..700 {
+        let p = ws.path().join(format!("src/m{}/f{i}.rs", i / 100));
+        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+        std::fs::write(p, format!("pub fn function_number_{i}() {{}}\n")).expect("write");
+    }
+    let paths = weft_api::AppPaths { config_dir: app.path().join("config"), data_dir: app.path().join("data") };
+    let session = || {
+        let api = weft_api::Api::new(crate::SERVE, paths.clone());
+        api.open_workspace(ws.path()).expect("open");
+        api
+    };
+    let api = session();
+    let frames = std::sync::Arc::new(std::sync::Mutex::new(Vec::<Value>::new()));
+    let f = frames.clone();
+    let stream = weft_api::Stream::new("ix", move |frame| {
+        if let weft_api::StreamFrame::Json(v) = frame {
+            f.lock().expect("lock").push(v);
+        }
+        true
+    });
+    let now = api.call(json!({"method": "symbolIndexStatus"}), Some(stream)).await.expect("status");
+    assert_eq!(now["running"], false, "nothing is built before it is needed");
+    let hits = call(&api, "symbolSearch", json!({"query": "function_number_699"})).await.expect("search");
+    assert_eq!(hits[0]["path"], "src/m6/f699.rs");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let seen = frames.lock().expect("lock").clone();
+    assert!(seen.iter().any(|p| p["running"] == true && p["total"] == 700 && p["done"].as_u64().is_some_and(|d| d > 0 && d < 700)), "progress while it ran: {seen:?}");
+    assert_eq!(seen.last().expect("frames")["running"], false, "and the end");
+    let after = api.call(json!({"method": "symbolIndexStatus"}), None).await.expect("status");
+    assert_eq!(after["stats"]["parsed"], 700, "{after}");
+    assert_eq!(api.call(json!({"method": "symbolIndexStop"}), None).await.expect("stop"), false, "nothing to stop");
+    drop(api);
+
+    let again = session();
+    call(&again, "symbolSearch", json!({"query": "function_number_1"})).await.expect("search");
+    let st = again.call(json!({"method": "symbolIndexStatus"}), None).await.expect("status");
+    assert_eq!((st["stats"]["files"].as_u64(), st["stats"]["parsed"].as_u64()), (Some(700), Some(0)), "kept between sessions: {st}");
+}

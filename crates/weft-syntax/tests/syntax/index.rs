@@ -99,3 +99,83 @@ fn the_repo_map_ranks_what_is_used_and_keeps_to_its_budget() {
     assert!(small.text.starts_with("src/store.rs:\n"), "{}", small.text);
     assert!(!small.text.contains("ViewModel"));
 }
+
+/// Reopening a folder parses only what changed since: the cache of the last session keeps
+/// each file's entry with its size, time and content hash.
+#[test]
+fn reopening_parses_exactly_the_files_that_changed() {
+    let dir = workspace();
+    let cache_dir = tempfile::tempdir().expect("tmp");
+    let db = cache_dir.path().join("index.sqlite");
+    // Old enough times: a time within the file system's last tick is not trusted.
+    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(60);
+    let age = |rel: &str| fs::File::options().write(true).open(dir.path().join(rel)).expect("open").set_modified(old).expect("mtime");
+    let files = all_files(dir.path());
+    for f in &files {
+        age(f);
+    }
+    let open = || {
+        let cache = weft_syntax::IndexCache::open(&db).expect("cache");
+        let index = SymbolIndex::new(dir.path(), 1 << 20);
+        let stats = index.build_cached(&files, &cache, 2, None, None);
+        (index, stats)
+    };
+    let (first, stats) = open();
+    assert_eq!((stats.files, stats.parsed), (5, 5), "a cold build parses every indexed file: {stats:?}");
+    let plain = SymbolIndex::new(dir.path(), 1 << 20);
+    plain.build(&files);
+    assert_eq!(first.search("", 100), plain.search("", 100), "the same index as a build without the cache");
+
+    let (second, stats) = open();
+    assert_eq!((stats.files, stats.parsed), (5, 0), "nothing changed: nothing parsed");
+    assert_eq!(second.search("store", 10), plain.search("store", 10), "entries come back whole");
+    assert_eq!(weft_syntax::repo_map(&second.snapshot(), &[], 512).text, weft_syntax::repo_map(&plain.snapshot(), &[], 512).text);
+
+    // One file changed: exactly one parse, and its new symbol found.
+    fs::write(dir.path().join("src/cli.rs"), "pub fn run_cli_changed() {}\n").expect("write");
+    age("src/cli.rs");
+    let (third, stats) = open();
+    assert_eq!(stats.parsed, 1, "{stats:?}");
+    assert_eq!(third.search("run_cli_changed", 1)[0].path, "src/cli.rs");
+    // Touched, same bytes (a checkout rewrites files as they were): hashed, not parsed.
+    fs::write(dir.path().join("src/main.rs"), fs::read(dir.path().join("src/main.rs")).expect("read")).expect("rewrite");
+    let touched = std::time::SystemTime::now() - std::time::Duration::from_secs(30);
+    fs::File::options().write(true).open(dir.path().join("src/main.rs")).expect("open").set_modified(touched).expect("mtime");
+    assert_eq!(open().1.parsed, 0, "same bytes, new time: not parsed");
+    assert_eq!(open().1.parsed, 0, "and the new time is remembered");
+    // A file gone leaves the index and the cache.
+    fs::remove_file(dir.path().join("web/app.ts")).expect("rm");
+    let files2: Vec<String> = files.iter().filter(|f| *f != "web/app.ts").cloned().collect();
+    let cache = weft_syntax::IndexCache::open(&db).expect("cache");
+    let index = SymbolIndex::new(dir.path(), 1 << 20);
+    let stats = index.build_cached(&files2, &cache, 2, None, None);
+    assert_eq!((stats.files, stats.parsed), (4, 0));
+    assert!(index.search("ViewModel", 5).is_empty());
+    assert!(!cache.load().contains_key("web/app.ts"));
+    // A file written this very moment is cached without its time, so the next session looks
+    // at its bytes (a second write in the same tick would otherwise go unseen).
+    fs::write(dir.path().join("src/cli.rs"), "pub fn fresh() {}\n").expect("write");
+    let stats = index.build_cached(&files2, &cache, 2, None, None);
+    assert_eq!(stats.parsed, 1);
+    fs::write(dir.path().join("src/cli.rs"), "pub fn fresh2() {}\n").expect("write");
+    let stats = index.build_cached(&files2, &cache, 2, None, None);
+    assert_eq!(stats.parsed, 1, "the second write in the same second is seen");
+    assert_eq!(index.search("fresh2", 1).len(), 1);
+}
+
+#[test]
+fn a_stopped_build_keeps_the_index_and_caches_what_it_parsed() {
+    let dir = workspace();
+    let cache_dir = tempfile::tempdir().expect("tmp");
+    let cache = weft_syntax::IndexCache::open(&cache_dir.path().join("i.sqlite")).expect("cache");
+    let files = all_files(dir.path());
+    let index = SymbolIndex::new(dir.path(), 1 << 20);
+    let stop = std::sync::atomic::AtomicBool::new(true);
+    let stats = index.build_cached(&files, &cache, 1, Some(&stop), None);
+    assert!(stats.cancelled);
+    assert_eq!(index.stats().files, 0, "the index is as it was");
+    let seen = std::sync::Mutex::new(vec![]);
+    let progress = |done: usize, total: usize| seen.lock().expect("lock").push((done, total));
+    let stats = index.build_cached(&files, &cache, 1, None, Some(&progress));
+    assert!(!stats.cancelled && stats.files == 5);
+}

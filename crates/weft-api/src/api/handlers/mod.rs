@@ -173,6 +173,11 @@ methods! {
     /// The ranked summary of the workspace for a token budget; `focus` are the files the
     /// user works on (their names rank higher).
     RepoMap { tokens: u32, #[serde(default)] focus: Vec<String> } => syntax::repo_map -> weft_syntax::RepoMap;
+    /// Stream: the workspace symbol index build's progress (IndexProgress frames) while one
+    /// runs; the result is where it is now.
+    SymbolIndexStatus => syntax::index_status -> crate::IndexProgress, frames crate::IndexProgress;
+    /// Stops the symbol index build under way (what it parsed is kept for the next one).
+    SymbolIndexStop => syntax::index_stop -> bool;
     GetSettings => app::get_settings -> SettingsDto;
     /// Validates and writes the settings file's text.
     SetSettings { text: String } => app::set_settings -> SettingsDto;

@@ -31,3 +31,33 @@ pub(crate) fn repo_map(api: &Api, tokens: u32, focus: Vec<String>, _stream: Opti
     let open = api.open()?;
     Ok(open.syntax.repo_map(tokens.clamp(64, 200_000), &focus, || open.ws.list_files()))
 }
+
+/// Stream: the symbol index build's progress (frames) as it goes; the result is where it
+/// is now.
+pub(crate) fn index_status(api: &Api, stream: Option<Stream>) -> Result<crate::IndexProgress> {
+    let syntax = api.open()?.syntax.clone();
+    let mut events = syntax.subscribe();
+    if let Some(stream) = stream {
+        let cancel = SearchCancel::default();
+        api.inner.cancels.lock().map_err(ApiError::internal)?.insert(stream.id.clone(), cancel.clone());
+        tokio::runtime::Handle::current().spawn(async move {
+            loop {
+                match events.recv().await {
+                    Ok(p) => {
+                        if cancel.is_cancelled() || !stream.json(&p) {
+                            break;
+                        }
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(_) => break,
+                }
+            }
+        });
+    }
+    Ok(syntax.progress())
+}
+
+/// Stops the symbol index build under way; false when none was running.
+pub(crate) fn index_stop(api: &Api, _stream: Option<Stream>) -> Result<bool> {
+    Ok(api.open()?.syntax.stop_build())
+}
