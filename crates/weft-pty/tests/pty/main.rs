@@ -111,13 +111,41 @@ fn ctrl_c_interrupts_a_running_sleep() {
     let t = Terminals::new();
     let (id, c) = start(&t, Some(&["sh"]));
     t.write(id, b"echo started-$((3+4)); sleep 60; echo not-$((1+1))\r").expect("write");
-    // The sleep is running once this is printed (the computed number is not in the echo).
+    // The echo ran (the computed number is not in the echo of the line)…
     c.wait_text("started-7");
+    // …but the shell may not have started the sleep yet: an interrupt before the fork is
+    // held by the shell until its next wait, which is the whole minute (CI saw it once).
+    let shell = t.list()[0].pid.expect("pid");
+    wait_for_child(shell, "sleep");
     t.write(id, b"\x03").expect("ctrl-c");
     // Without the interrupt the shell would be blocked in sleep for a minute.
     t.write(id, b"echo after-$((2+3))\r").expect("write");
     c.wait_text("after-5");
     assert!(!c.text().contains("not-2"), "the interrupted command line went on");
+}
+
+/// Waits until `parent` has a child named `name` (Linux: /proc; elsewhere a pause).
+fn wait_for_child(parent: u32, name: &str) {
+    if !cfg!(target_os = "linux") {
+        std::thread::sleep(Duration::from_millis(500));
+        return;
+    }
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let found = std::fs::read_dir("/proc").into_iter().flatten().flatten().any(|e| {
+            let stat = std::fs::read_to_string(e.path().join("stat")).unwrap_or_default();
+            // pid (comm) state ppid …
+            let Some((head, rest)) = stat.rsplit_once(") ") else { return false };
+            let comm = head.split_once(" (").map(|(_, c)| c).unwrap_or("");
+            let ppid = rest.split(' ').nth(1).and_then(|p| p.parse::<u32>().ok());
+            comm == name && ppid == Some(parent)
+        });
+        if found {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{parent} never started {name}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 fn alive(pid: u32) -> bool {
