@@ -94,6 +94,8 @@ pub struct Settings {
     pub language_servers: Vec<weft_lsp::ServerSpec>,
     /// Pull rebases your local commits on top of the remote's (else it merges).
     pub git_pull_rebase: bool,
+    /// Saving a file first formats it with its language server (when one runs for it).
+    pub format_on_save: bool,
     /// Your own MCP servers, for every folder, in the `mcpServers` format of `.mcp.json`:
     /// `{"files": {"command": "npx", "args": ["-y", "@modelcontextprotocol/server-filesystem", "."]},
     /// "remote": {"type": "http", "url": "https://example.com/mcp", "headers": {…}}}`.
@@ -145,6 +147,7 @@ impl Default for Settings {
             keybindings: Default::default(),
             language_servers: Vec::new(),
             git_pull_rebase: false,
+            format_on_save: false,
             mcp_servers: serde_json::json!({}),
             mcp_tool_timeout_secs: 120,
         }

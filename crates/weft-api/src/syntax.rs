@@ -227,8 +227,7 @@ impl Syntax {
             tracing::info!(parsed = stats.parsed, "symbol index build stopped");
             return stats;
         }
-        *self.built.get_or_init(|| {
-            let stats = stats;
+        let stats = *self.built.get_or_init(|| {
             // Open documents may hold unsaved text that differs from the disk.
             if let Ok(docs) = self.docs.lock() {
                 for open in docs.1.values() {
@@ -237,7 +236,10 @@ impl Syntax {
             }
             tracing::info!(files = stats.files, parsed = stats.parsed, symbols = stats.symbols, ms = t.elapsed().as_millis() as u64, "symbol index built");
             stats
-        })
+        });
+        // Once more, now with the figures: followers learn the index is there.
+        self.report(0, 0);
+        stats
     }
 
     pub fn search(&self, query: &str, limit: usize, files: impl FnOnce() -> Vec<String>) -> Vec<SymbolHit> {

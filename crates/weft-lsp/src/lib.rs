@@ -148,6 +148,40 @@ pub struct Completion {
     pub replace_to: Option<u32>,
     pub sort_text: Option<String>,
     pub filter_text: Option<String>,
+    /// Edits elsewhere that come with it (an auto-import at the top of the file).
+    pub additional_edits: Vec<TextEdit>,
+    /// The server's item as it sent it, when the server fills it in on request
+    /// (`completionItem/resolve`: the docs, the auto-import): given back to [`Lsp::resolve_completion`].
+    #[cfg_attr(feature = "ts", ts(type = "unknown"))]
+    pub resolve: Option<Value>,
+}
+
+/// The signature being called at the cursor (while typing arguments).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "LspSignature"))]
+pub struct Signature {
+    /// `fn(a: number, b: string): void`
+    pub label: String,
+    pub documentation: Option<String>,
+    /// The active parameter's part of `label` (UTF-16 offsets), when the server says.
+    pub active: Option<(u32, u32)>,
+    /// Other overloads, when there are several (1 of 3).
+    pub index: u32,
+    pub count: u32,
+}
+
+/// A quick fix or refactoring the server offers for a range: its edits, ready to apply.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "LspCodeAction"))]
+pub struct CodeAction {
+    pub title: String,
+    /// `quickfix`, `refactor.extract`, `source.organizeImports`…
+    pub kind: Option<String>,
+    /// The server's preferred fix for the problem.
+    pub preferred: bool,
+    pub edits: Vec<FileEdit>,
 }
 
 /// One replacement in a file, in protocol positions (0-based lines, UTF-16 columns).
@@ -254,6 +288,8 @@ struct Doc {
     /// The server's latest diagnostics, and the version they were published for (when the
     /// server says).
     diagnostics: Option<(Option<i32>, Vec<Diagnostic>)>,
+    /// The same, as the server sent them: code actions are asked with them.
+    raw_diagnostics: Option<Vec<Value>>,
 }
 
 struct State {
@@ -380,7 +416,7 @@ impl Lsp {
             if st.runtime.is_none() {
                 st.runtime = tokio::runtime::Handle::try_current().ok();
             }
-            st.docs.insert(path.to_owned(), Doc { lang, version: 1, text: text.clone(), diagnostics: None });
+            st.docs.insert(path.to_owned(), Doc { lang, version: 1, text: text.clone(), diagnostics: None, raw_diagnostics: None });
             match st.servers.get(&spec.name) {
                 Some(Slot::Running(r)) => Some(r.clone()),
                 Some(_) => None,
@@ -584,13 +620,16 @@ impl Lsp {
                     "synchronization": {"didSave": false, "willSave": false, "dynamicRegistration": false},
                     "publishDiagnostics": {"relatedInformation": false, "versionSupport": true},
                     "hover": {"contentFormat": ["markdown", "plaintext"]},
-                    "completion": {"completionItem": {"snippetSupport": false, "documentationFormat": ["markdown", "plaintext"], "insertReplaceSupport": false}, "contextSupport": true},
+                    "completion": {"completionItem": {"snippetSupport": false, "documentationFormat": ["markdown", "plaintext"], "insertReplaceSupport": false, "resolveSupport": {"properties": ["documentation", "detail", "additionalTextEdits"]}}, "contextSupport": true},
                     "definition": {"linkSupport": false},
                     "typeDefinition": {"linkSupport": false},
                     "implementation": {"linkSupport": false},
                     "references": {},
                     "rename": {"prepareSupport": false},
-                    "signatureHelp": {"signatureInformation": {"documentationFormat": ["markdown", "plaintext"]}},
+                    "signatureHelp": {"signatureInformation": {"documentationFormat": ["markdown", "plaintext"], "parameterInformation": {"labelOffsetSupport": true}, "activeParameterSupport": true}},
+                    "codeAction": {"codeActionLiteralSupport": {"codeActionKind": {"valueSet": ["", "quickfix", "refactor", "refactor.extract", "refactor.inline", "refactor.rewrite", "source", "source.organizeImports", "source.fixAll"]}}, "isPreferredSupport": true, "resolveSupport": {"properties": ["edit"]}, "dataSupport": true},
+                    "formatting": {},
+                    "documentHighlight": {},
                 }
             }
         });
@@ -631,6 +670,7 @@ impl Lsp {
                             let Some(doc) = st.docs.get_mut(&path) else { continue };
                             let version = n.params["version"].as_i64().map(|v| v as i32);
                             doc.diagnostics = Some((version, diagnostics.clone()));
+                            doc.raw_diagnostics = n.params["diagnostics"].as_array().cloned();
                         }
                         me.emit(LspEvent::Diagnostics { path, diagnostics });
                     }
@@ -734,7 +774,20 @@ impl Lsp {
     pub async fn completion(&self, path: &str, line: u32, character: u32) -> Result<Vec<Completion>, LspError> {
         let v = self.request(path, "textDocument/completion", self.at(path, line, character)).await?;
         let items = v.get("items").and_then(Value::as_array).or_else(|| v.as_array()).cloned().unwrap_or_default();
-        Ok(items.iter().take(500).map(completion).collect())
+        // Servers send everything in scope (TypeScript: thousands, the auto-importable names
+        // last) and leave filtering to the client: filter by the word typed before the
+        // cursor first (its letters in order, as the editor's own matching does), so the
+        // cap keeps what can match.
+        let typed = {
+            let st = lock(&self.state);
+            st.docs.get(path).map(|d| word_before(&d.text, line, character)).unwrap_or_default()
+        };
+        let fits = |c: &Value| {
+            let name = c["filterText"].as_str().or(c["label"].as_str()).unwrap_or("").to_lowercase();
+            let mut chars = name.chars();
+            typed.chars().all(|t| chars.any(|n| n == t))
+        };
+        Ok(items.iter().filter(|c| fits(c)).take(500).map(completion).collect())
     }
 
     /// The diagnostics of `path` with `text` in it (the agent's edit): the server's answer
@@ -802,6 +855,101 @@ impl Lsp {
         }
         files.sort_by(|a, b| a.path.cmp(&b.path));
         Ok(files)
+    }
+
+    /// A completion item filled in by its server (documentation, the edits that come with
+    /// it such as an import); the item as it was when the server has nothing to add.
+    pub async fn resolve_completion(&self, path: &str, item: Value) -> Result<Completion, LspError> {
+        let v = self.request(path, "completionItem/resolve", item).await?;
+        Ok(completion(&v))
+    }
+
+    /// The signature being called at a position (None outside a call).
+    pub async fn signature_help(&self, path: &str, line: u32, character: u32) -> Result<Option<Signature>, LspError> {
+        let v = self.request(path, "textDocument/signatureHelp", self.at(path, line, character)).await?;
+        let sigs = v["signatures"].as_array().cloned().unwrap_or_default();
+        if sigs.is_empty() {
+            return Ok(None);
+        }
+        let index = (v["activeSignature"].as_u64().unwrap_or(0) as usize).min(sigs.len() - 1);
+        let sig = &sigs[index];
+        let label = sig["label"].as_str().unwrap_or("").to_owned();
+        let active_param = sig["activeParameter"].as_u64().or_else(|| v["activeParameter"].as_u64()).map(|a| a as usize);
+        let active = active_param.and_then(|a| sig["parameters"].get(a)).and_then(|p| match &p["label"] {
+            // [start, end] in UTF-16 units of the label, or the parameter's text within it.
+            Value::Array(r) => Some((r.first()?.as_u64()? as u32, r.get(1)?.as_u64()? as u32)),
+            Value::String(t) => label.find(t.as_str()).map(|at| (label[..at].encode_utf16().count() as u32, (label[..at].encode_utf16().count() + t.encode_utf16().count()) as u32)),
+            _ => None,
+        });
+        Ok(Some(Signature { documentation: markup(&sig["documentation"]), label, active, index: index as u32, count: sigs.len() as u32 }))
+    }
+
+    /// The server's edits formatting the whole file.
+    pub async fn format(&self, path: &str, tab_size: u32, insert_spaces: bool) -> Result<Vec<TextEdit>, LspError> {
+        let params = json!({"textDocument": {"uri": self.uri(path)}, "options": {"tabSize": tab_size, "insertSpaces": insert_spaces, "trimTrailingWhitespace": true, "insertFinalNewline": true}});
+        let v = self.request(path, "textDocument/formatting", params).await?;
+        Ok(v.as_array().map(|a| a.iter().map(text_edit).collect()).unwrap_or_default())
+    }
+
+    /// Where the symbol at a position occurs in the file (for highlighting them all).
+    pub async fn highlights(&self, path: &str, line: u32, character: u32) -> Result<Vec<Location>, LspError> {
+        let v = self.request(path, "textDocument/documentHighlight", self.at(path, line, character)).await?;
+        let n = |v: &Value| v.as_u64().unwrap_or(0) as u32;
+        Ok(v.as_array()
+            .map(|a| a.iter().map(|h| Location { path: path.to_owned(), line: n(&h["range"]["start"]["line"]), character: n(&h["range"]["start"]["character"]), end_line: n(&h["range"]["end"]["line"]), end_character: n(&h["range"]["end"]["character"]) }).collect())
+            .unwrap_or_default())
+    }
+
+    /// The quick fixes and refactorings for a range, with the diagnostics there (the
+    /// server's own, as it sent them), each with its edits (resolved when the server sends
+    /// them later). Actions that only run a server command are left out: their edits
+    /// would come back as a request Weft does not take.
+    pub async fn code_actions(&self, path: &str, line: u32, character: u32, end_line: u32, end_character: u32) -> Result<Vec<CodeAction>, LspError> {
+        let range = json!({"start": {"line": line, "character": character}, "end": {"line": end_line, "character": end_character}});
+        let diagnostics: Vec<Value> = {
+            let st = lock(&self.state);
+            st.docs.get(path).and_then(|d| d.raw_diagnostics.clone()).unwrap_or_default().into_iter().filter(|d| overlaps(&d["range"], line, end_line)).collect()
+        };
+        let params = json!({"textDocument": {"uri": self.uri(path)}, "range": range, "context": {"diagnostics": diagnostics, "triggerKind": 1}});
+        let v = self.request(path, "textDocument/codeAction", params).await?;
+        let mut out = vec![];
+        for a in v.as_array().into_iter().flatten() {
+            // A bare Command (no edit possible) is skipped.
+            if a["title"].is_string() && a["command"].is_string() {
+                continue;
+            }
+            let mut action = a.clone();
+            if action["edit"].is_null() && !action["data"].is_null() {
+                if let Ok(r) = self.request(path, "codeAction/resolve", action.clone()).await {
+                    action = r;
+                }
+            }
+            let edits = self.workspace_edit(&action["edit"]);
+            if edits.is_empty() {
+                continue;
+            }
+            out.push(CodeAction { title: action["title"].as_str().unwrap_or("").to_owned(), kind: action["kind"].as_str().map(str::to_owned), preferred: action["isPreferred"].as_bool().unwrap_or(false), edits });
+        }
+        Ok(out)
+    }
+
+    /// A WorkspaceEdit's text edits per file (creates, renames and deletes of files are
+    /// not taken: none of the requests above should need them).
+    fn workspace_edit(&self, v: &Value) -> Vec<FileEdit> {
+        let mut files: Vec<FileEdit> = vec![];
+        if let Some(changes) = v["changes"].as_object() {
+            for (uri, edits) in changes {
+                files.push(FileEdit { path: self.rel(uri), edits: edits.as_array().map(|a| a.iter().map(text_edit).collect()).unwrap_or_default() });
+            }
+        }
+        for dc in v["documentChanges"].as_array().into_iter().flatten() {
+            if let Some(uri) = dc["textDocument"]["uri"].as_str() {
+                files.push(FileEdit { path: self.rel(uri), edits: dc["edits"].as_array().map(|a| a.iter().map(text_edit).collect()).unwrap_or_default() });
+            }
+        }
+        files.retain(|f| !f.edits.is_empty());
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        files
     }
 
     /// What the servers of this workspace are doing.
@@ -927,8 +1075,17 @@ fn completion(c: &Value) -> Completion {
         replace_to: to,
         sort_text: c["sortText"].as_str().map(str::to_owned),
         filter_text: c["filterText"].as_str().map(str::to_owned),
+        additional_edits: c["additionalTextEdits"].as_array().map(|a| a.iter().map(text_edit).collect()).unwrap_or_default(),
+        resolve: c.get("data").filter(|d| !d.is_null()).map(|_| c.clone()),
         label,
     }
+}
+
+/// A protocol TextEdit.
+fn text_edit(e: &Value) -> TextEdit {
+    let r = &e["range"];
+    let n = |v: &Value| v.as_u64().unwrap_or(0) as u32;
+    TextEdit { line: n(&r["start"]["line"]), character: n(&r["start"]["character"]), end_line: n(&r["end"]["line"]), end_character: n(&r["end"]["character"]), new_text: e["newText"].as_str().unwrap_or("").to_owned() }
 }
 
 /// `file://` URI of an absolute path, percent-encoding what a URI path cannot hold.
@@ -970,4 +1127,19 @@ pub fn uri_to_path(uri: &str) -> PathBuf {
         path.remove(0);
     }
     PathBuf::from(path)
+}
+
+/// Whether a protocol range touches lines `from..=to`.
+fn overlaps(range: &Value, from: u32, to: u32) -> bool {
+    let (a, b) = (range["start"]["line"].as_u64().unwrap_or(0) as u32, range["end"]["line"].as_u64().unwrap_or(0) as u32);
+    a <= to && b >= from
+}
+
+/// The identifier characters just before a protocol position (lower-cased).
+fn word_before(text: &str, line: u32, character: u32) -> String {
+    let Some(l) = text.split('\n').nth(line as usize) else { return String::new() };
+    let units: Vec<u16> = l.encode_utf16().take(character as usize).collect();
+    let before = String::from_utf16_lossy(&units);
+    let word: String = before.chars().rev().take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '$').collect();
+    word.chars().rev().collect::<String>().to_lowercase()
 }

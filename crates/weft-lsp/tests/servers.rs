@@ -231,3 +231,56 @@ fn edits_apply_in_utf16_columns_and_in_any_order() {
     // Past the end of a line or the text: clamped.
     assert_eq!(apply_edits("ab\n", &[e(0, 9, 0, 9, "!"), e(5, 0, 5, 0, "?")]), "ab!\n?");
 }
+
+/// The TypeScript server's signature help, formatting, highlights, a quick fix and a
+/// completion that brings its import along.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signature_help_formatting_highlights_quick_fixes_and_auto_imports() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let d = dir.path();
+    std::fs::write(d.join("tsconfig.json"), r#"{"compilerOptions": {"strict": true, "target": "es2020", "module": "commonjs"}}"#).expect("write");
+    let a = "export function area(width: number, height: number): number {\n  return width * height;\n}\nexport const answerToEverything = 42;\n";
+    std::fs::write(d.join("a.ts"), a).expect("write");
+    let b = "import { area } from './a';\nconst w = 3;\narea(w, 4);\nconsol.log(w);\nfunction   messy( x:number ){return x+w}\nanswerToEv\n";
+    std::fs::write(d.join("b.ts"), b).expect("write");
+    let lsp = lsp(d);
+    let mut events = lsp.subscribe();
+    lsp.open("a.ts", a.into());
+    lsp.open("b.ts", b.into());
+    diagnostics(&mut events, "b.ts", |d| d.iter().any(|x| x.message.contains("consol"))).await;
+
+    // Inside `area(w, |4)`: the signature, the second parameter active.
+    let sig = lsp.signature_help("b.ts", 2, 8).await.expect("signature").expect("some signature");
+    assert!(sig.label.contains("area(width: number, height: number): number"), "{sig:?}");
+    let (s, e) = sig.active.expect("an active parameter");
+    let active: String = sig.label.encode_utf16().collect::<Vec<_>>()[s as usize..e as usize].iter().map(|&u| char::from_u32(u32::from(u)).unwrap_or('?')).collect();
+    assert_eq!(active, "height: number");
+    assert!(lsp.signature_help("b.ts", 1, 0).await.expect("outside").is_none(), "no call there");
+
+    // Highlights: `w` is declared once and used three times.
+    let hl = lsp.highlights("b.ts", 1, 6).await.expect("highlights");
+    assert_eq!(hl.len(), 4, "{hl:?}");
+
+    // A quick fix for the misspelt `consol`: the spelling change, with its edit.
+    let actions = lsp.code_actions("b.ts", 3, 0, 3, 6).await.expect("actions");
+    let fix = actions.iter().find(|a| a.title.contains("console")).unwrap_or_else(|| panic!("{actions:?}"));
+    assert_eq!(fix.kind.as_deref(), Some("quickfix"));
+    let fixed = weft_lsp::apply_edits(b, &fix.edits[0].edits);
+    assert!(fixed.contains("\nconsole.log(w);\n"), "{fixed}");
+
+    // Formatting the whole file: the messy function comes out tidy.
+    let edits = lsp.format("b.ts", 2, true).await.expect("format");
+    let formatted = weft_lsp::apply_edits(b, &edits);
+    assert!(formatted.contains("function messy(x: number) { return x + w }"), "{formatted}");
+
+    // Completing a name exported by another module brings its import along.
+    let items = lsp.completion("b.ts", 5, 10).await.expect("completion");
+    let item = items.iter().find(|c| c.label == "answerToEverything").unwrap_or_else(|| panic!("{:?}", items.iter().map(|c| &c.label).take(30).collect::<Vec<_>>()));
+    let full = match &item.resolve {
+        Some(raw) => lsp.resolve_completion("b.ts", raw.clone()).await.expect("resolve"),
+        None => item.clone(),
+    };
+    let with_import = weft_lsp::apply_edits(b, &full.additional_edits);
+    assert!(with_import.starts_with("import { answerToEverything, area } from './a';\n"), "the import comes with it: {with_import}");
+    lsp.shutdown().await;
+}

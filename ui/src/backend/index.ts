@@ -299,17 +299,37 @@ export class Backend {
   usageSetPrices(text: string) { return this.api.usageSetPrices({ text }); }
   suggestCommitMessage() { return this.api.suggestCommitMessage(); }
 
-  lspHover(path: string, line: number, character: number) { return this.api.lspHover({ path, line, character }); }
-  lspLocations(path: string, kind: 'definition' | 'typeDefinition' | 'implementation' | 'references', line: number, character: number) {
+  async lspHover(path: string, line: number, character: number) { await this.pushed(); return this.api.lspHover({ path, line, character }); }
+  async lspLocations(path: string, kind: 'definition' | 'typeDefinition' | 'implementation' | 'references', line: number, character: number) {
+    await this.pushed();
     return this.api.lspLocations({ path, kind, line, character });
   }
-  lspCompletion(path: string, line: number, character: number) { return this.api.lspCompletion({ path, line, character }); }
-  lspRename(path: string, line: number, character: number, newName: string) { return this.api.lspRename({ path, line, character, newName }); }
+  async lspCompletion(path: string, line: number, character: number) { await this.pushed(); return this.api.lspCompletion({ path, line, character }); }
+  async lspRename(path: string, line: number, character: number, newName: string) { await this.pushed(); return this.api.lspRename({ path, line, character, newName }); }
+  lspResolveCompletion(path: string, item: unknown) { return this.api.lspResolveCompletion({ path, item }); }
+  async lspSignatureHelp(path: string, line: number, character: number) { await this.pushed(); return this.api.lspSignatureHelp({ path, line, character }); }
+  async lspFormat(path: string, tabSize: number, insertSpaces: boolean) { await this.pushed(); return this.api.lspFormat({ path, tabSize, insertSpaces }); }
+  async lspHighlights(path: string, line: number, character: number) { await this.pushed(); return this.api.lspHighlights({ path, line, character }); }
+  async lspCodeActions(path: string, from: { line: number; character: number }, to: { line: number; character: number }) {
+    await this.pushed();
+    return this.api.lspCodeActions({ path, line: from.line, character: from.character, endLine: to.line, endCharacter: to.character });
+  }
   lspApplyEdits(files: LspFileEdit[], label: string) { return this.api.lspApplyEdits({ files, label }); }
   lspStatus(onEvent: (e: LspEvent) => void): StreamHandle<LspEvent[]> { return this.streams.lspStatus(onEvent) as StreamHandle<LspEvent[]>; }
   /** The symbol index build's progress as it goes; resolves to where it is now. */
-  symbolIndexStatus(onProgress: (p: IndexProgress) => void): StreamHandle<IndexProgress> { return this.streams.symbolIndexStatus(onProgress) as StreamHandle<IndexProgress>; }
+  symbolIndexStatus(onProgress: (p: IndexProgress) => void): StreamHandle<IndexProgress> {
+    const handle = this.streams.symbolIndexStatus((p: IndexProgress) => {
+      this.indexNow = p;
+      onProgress(p);
+    }) as StreamHandle<IndexProgress>;
+    void handle.result.then((p) => (this.indexNow = p), () => {});
+    return handle;
+  }
   symbolIndexStop() { return this.api.symbolIndexStop(); }
+  /** The symbol index as last reported (null until someone follows it: the workbench does). */
+  indexNow: IndexProgress | null = null;
+  /** Where the symbol index is now (built or not), without starting anything. */
+  async symbolIndexProgress(): Promise<IndexProgress | null> { return this.indexNow; }
 
   /** `whole`: git looks at every file, not only those the watcher saw change. */
   gitStatus(whole = false) { return whole ? this.api.gitRescan() : this.api.gitStatus(); }
@@ -394,8 +414,19 @@ export class Backend {
   }
   /** y-sync messages from an editor bound by docOpen; resolves to the replies for it. */
   async docPush(conn: number, data: Uint8Array): Promise<Uint8Array[]> {
-    const replies = await this.api.docPush({ conn, data: Array.from(data) });
+    const sent = this.api.docPush({ conn, data: Array.from(data) });
+    const done = sent.then(() => {}, () => {});
+    this.pushing.add(done);
+    void done.then(() => this.pushing.delete(done));
+    const replies = await sent;
     return replies.map((r) => Uint8Array.from(r));
+  }
+  /** Edits on their way to Rust's documents. */
+  private pushing = new Set<Promise<void>>();
+  /** Resolves once every edit sent so far is in Rust's documents: a question about a
+   * position (completion after `.`, signature help after `(`) must see the text it asks about. */
+  async pushed(): Promise<void> {
+    await Promise.all([...this.pushing]);
   }
   /** Writes the document to its file; resolves to whether it wrote. */
   docSave(path: string) { return this.api.docSave({ path }); }

@@ -126,6 +126,10 @@ languageServers: Array<{ name: string, command: string, args?: string[], languag
  */
 gitPullRebase: boolean, 
 /**
+ * Saving a file first formats it with its language server (when one runs for it).
+ */
+formatOnSave: boolean, 
+/**
  * Your own MCP servers, for every folder, in the `mcpServers` format of `.mcp.json`:
  * `{"files": {"command": "npx", "args": ["-y", "@modelcontextprotocol/server-filesystem", "."]},
  * "remote": {"type": "http", "url": "https://example.com/mcp", "headers": {…}}}`.

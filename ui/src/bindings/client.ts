@@ -32,10 +32,13 @@ import type { GitStatus } from './GitStatus';
 import type { GitVersions } from './GitVersions';
 import type { IndexProgress } from './IndexProgress';
 import type { Json } from './Json';
+import type { LspCodeAction } from './LspCodeAction';
 import type { LspCompletion } from './LspCompletion';
 import type { LspEvent } from './LspEvent';
 import type { LspFileEdit } from './LspFileEdit';
 import type { LspLocation } from './LspLocation';
+import type { LspSignature } from './LspSignature';
+import type { LspTextEdit } from './LspTextEdit';
 import type { McpPromptDto } from './McpPromptDto';
 import type { McpResourceDto } from './McpResourceDto';
 import type { McpServerStatus } from './McpServerStatus';
@@ -150,6 +153,11 @@ export interface Results {
   lspHover: string | null;
   lspLocations: Array<LspLocation>;
   lspCompletion: Array<LspCompletion>;
+  lspResolveCompletion: LspCompletion;
+  lspSignatureHelp: LspSignature | null;
+  lspFormat: Array<LspTextEdit>;
+  lspHighlights: Array<LspLocation>;
+  lspCodeActions: Array<LspCodeAction>;
   lspRename: Array<LspFileEdit>;
   lspApplyEdits: number;
   lspStatus: Array<LspEvent>;
@@ -294,6 +302,11 @@ export function client(call: (request: Request) => Promise<unknown>) {
     lspHover: (params: Params<'lspHover'>) => call({ method: 'lspHover', params }) as Promise<Results['lspHover']>,
     lspLocations: (params: Params<'lspLocations'>) => call({ method: 'lspLocations', params }) as Promise<Results['lspLocations']>,
     lspCompletion: (params: Params<'lspCompletion'>) => call({ method: 'lspCompletion', params }) as Promise<Results['lspCompletion']>,
+    lspResolveCompletion: (params: Params<'lspResolveCompletion'>) => call({ method: 'lspResolveCompletion', params }) as Promise<Results['lspResolveCompletion']>,
+    lspSignatureHelp: (params: Params<'lspSignatureHelp'>) => call({ method: 'lspSignatureHelp', params }) as Promise<Results['lspSignatureHelp']>,
+    lspFormat: (params: Params<'lspFormat'>) => call({ method: 'lspFormat', params }) as Promise<Results['lspFormat']>,
+    lspHighlights: (params: Params<'lspHighlights'>) => call({ method: 'lspHighlights', params }) as Promise<Results['lspHighlights']>,
+    lspCodeActions: (params: Params<'lspCodeActions'>) => call({ method: 'lspCodeActions', params }) as Promise<Results['lspCodeActions']>,
     lspRename: (params: Params<'lspRename'>) => call({ method: 'lspRename', params }) as Promise<Results['lspRename']>,
     lspApplyEdits: (params: Params<'lspApplyEdits'>) => call({ method: 'lspApplyEdits', params }) as Promise<Results['lspApplyEdits']>,
     mcpStatus: () => call({ method: 'mcpStatus' }) as Promise<Results['mcpStatus']>,

@@ -1,21 +1,31 @@
 // What a language server gives an editor: hover (types and docs), go to definition (F12,
 // Ctrl+click), references (Shift+F12), completion as you type (the server's items with
-// their kinds, details and docs), and its diagnostics beside tree-sitter's syntax errors.
+// their kinds, details and docs, and the edits that come with them: auto-imports),
+// signature help while typing arguments, the symbol's other occurrences highlighted,
+// quick fixes and refactorings (Ctrl+.), formatting (Shift+Alt+F, and on save with the
+// setting), and its diagnostics beside tree-sitter's syntax errors.
 // The server runs in Rust and follows the document itself (crates/weft-lsp); this file
 // only asks it at positions. Positions: the protocol's lines (0-based) and UTF-16 columns,
 // which is how CodeMirror counts a line's characters.
 
-import type { Extension } from '@codemirror/state';
-import { EditorView, hoverTooltip, keymap } from '@codemirror/view';
+import { EditorState, StateEffect, StateField, type ChangeSpec, type Extension } from '@codemirror/state';
+import { sharedUndo } from './extensions';
+import { Decoration, EditorView, hoverTooltip, keymap, showTooltip, type DecorationSet, type Tooltip } from '@codemirror/view';
+import { indentUnit } from '@codemirror/language';
 import { autocompletion, type Completion, type CompletionContext, type CompletionResult } from '@codemirror/autocomplete';
 import type { Diagnostic as CmDiagnostic } from '@codemirror/lint';
 import { h } from '../dom';
 import { Text } from '@codemirror/state';
 import type { Backend, LspDiagnostic, LspFileEdit, LspLocation } from '../backend';
+import type { LspSignature } from '../bindings/LspSignature';
+import type { LspCodeAction } from '../bindings/LspCodeAction';
+import type { LspCompletion } from '../bindings/LspCompletion';
 import { renderMarkdown } from '../markdown';
 import { promptText } from '../dialogs';
 
 export interface LspHooks {
+  /** Applies a code action's edits: this file's in the editor, others after a preview. */
+  applyAction?(title: string, files: LspFileEdit[]): void;
   backend: Backend;
   /** The file's path now (a tab follows renames). */
   path(): string;
@@ -94,6 +104,52 @@ const KINDS: Record<number, string> = {
   10: 'property', 12: 'constant', 13: 'enum', 14: 'keyword', 15: 'text', 20: 'enum', 21: 'constant', 22: 'class', 25: 'type',
 };
 
+/** Symbol kinds of the tree-sitter index → CodeMirror's completion types. */
+const SYMBOL_TYPES: Record<string, string> = {
+  function: 'function', method: 'method', class: 'class', struct: 'class', interface: 'interface', trait: 'interface',
+  enum: 'enum', type: 'type', constant: 'constant', const: 'constant', static: 'variable', variable: 'variable', module: 'namespace', namespace: 'namespace',
+};
+
+/** Files up to this size give their words to completion (beyond it, scanning each time costs too much). */
+const WORDS_MAX = 1_000_000;
+
+/**
+ * Completion without a language server (none for the language, not installed, or it had
+ * nothing): the words of the file and, once the folder's symbol index is built (Ctrl+T
+ * builds it; completion never starts a build), the definitions it holds, as VS Code's
+ * word-based suggestions do. After two typed characters, or on Ctrl+Space.
+ */
+export async function wordCompletion(backend: Backend, ctx: CompletionContext): Promise<CompletionResult | null> {
+  const word = ctx.matchBefore(/[\w$]+/);
+  if (!word || (!ctx.explicit && word.to - word.from < 2)) return null;
+  const seen = new Set<string>();
+  const options: Completion[] = [];
+  if (ctx.state.doc.length <= WORDS_MAX) {
+    const text = ctx.state.doc.toString();
+    for (const m of text.matchAll(/[A-Za-z_$][\w$]{2,}/g)) {
+      // Not the word being typed itself.
+      if (m.index === word.from || seen.has(m[0])) continue;
+      seen.add(m[0]);
+      options.push({ label: m[0], type: 'text', boost: -1 });
+      if (options.length >= 3000) break;
+    }
+  }
+  try {
+    const index = await backend.symbolIndexProgress();
+    if (index?.stats && !ctx.aborted) {
+      for (const s of await backend.symbolSearch(word.text, 30)) {
+        if (seen.has(s.name)) continue;
+        seen.add(s.name);
+        options.push({ label: s.name, type: SYMBOL_TYPES[s.kind] ?? 'variable', detail: `${s.path}:${s.line + 1}` });
+      }
+    }
+  } catch {
+    // Words alone, then.
+  }
+  if (ctx.aborted || !options.length) return null;
+  return { from: word.from, options, validFor: /^[\w$]*$/ };
+}
+
 async function complete(hooks: LspHooks, ctx: CompletionContext): Promise<CompletionResult | null> {
   const word = ctx.matchBefore(/[\w$]*/);
   const before = ctx.state.sliceDoc(Math.max(0, ctx.pos - 1), ctx.pos);
@@ -104,9 +160,11 @@ async function complete(hooks: LspHooks, ctx: CompletionContext): Promise<Comple
   try {
     items = await hooks.backend.lspCompletion(hooks.path(), line.number - 1, ctx.pos - line.from);
   } catch {
-    return null;
+    // No server (not installed, failed): the file's words and the index instead.
+    return ctx.aborted ? null : wordCompletion(hooks.backend, ctx);
   }
-  if (ctx.aborted || !items.length) return null;
+  if (ctx.aborted) return null;
+  if (!items.length) return trigger ? null : wordCompletion(hooks.backend, ctx);
   const from = word ? word.from : ctx.pos;
   const options: Completion[] = items.map((c) => {
     // The server's range when it gives one on this line, else the word before the cursor.
@@ -120,7 +178,19 @@ async function complete(hooks: LspHooks, ctx: CompletionContext): Promise<Comple
       info: c.documentation ? () => h('div', { class: 'lsp-doc' }, renderMarkdown(c.documentation!)) : undefined,
       boost: c.sortText ? -Math.min(99, items.indexOf(c)) / 100 : 0,
       apply: (view: EditorView) => {
-        view.dispatch({ changes: { from: rFrom, to: rTo, insert: c.insert }, selection: { anchor: rFrom + c.insert.length }, userEvent: 'input.complete' });
+        // The item's own edits (an import at the top) go in the same transaction, so one
+        // undo takes both back; they are in the document's positions before the insert.
+        // A server that fills them in on request is asked first (briefly: typing goes on).
+        const put = (additional: LspCompletion['additionalEdits']) => {
+          if (view.state.sliceDoc(rFrom, Math.min(rTo, view.state.doc.length)) !== typed) return;
+          const extra = additional.length ? editChanges(view.state.doc, { path: hooks.path(), edits: additional }) : [];
+          const changes = view.state.changes([{ from: rFrom, to: rTo, insert: c.insert }, ...extra]);
+          view.dispatch({ changes, selection: { anchor: changes.mapPos(rFrom, -1) + c.insert.length }, userEvent: 'input.complete' });
+        };
+        const typed = view.state.sliceDoc(rFrom, rTo);
+        if (c.additionalEdits.length || !c.resolve) return put(c.additionalEdits);
+        const resolved = hooks.backend.lspResolveCompletion(hooks.path(), c.resolve).then((r) => r.additionalEdits, () => []);
+        void Promise.race([resolved, new Promise<LspCompletion['additionalEdits']>((r) => setTimeout(() => r([]), 1500))]).then(put);
       },
     };
   });
@@ -142,9 +212,174 @@ async function goTo(view: EditorView, hooks: LspHooks, kind: 'definition' | 'ref
   return true;
 }
 
+// ---- signature help ----------------------------------------------------------------------
+
+const setSignature = StateEffect.define<{ pos: number; sig: LspSignature } | null>();
+
+const signatureField = StateField.define<{ pos: number; sig: LspSignature } | null>({
+  create: () => null,
+  update(v, tr) {
+    for (const e of tr.effects) if (e.is(setSignature)) return e.value;
+    if (!v) return v;
+    // Closed when the cursor leaves the call: off its line, before its start, or past the
+    // parenthesis that closes it.
+    const pos = tr.changes.mapPos(v.pos);
+    return insideCall(tr.state, pos) ? { pos, sig: v.sig } : null;
+  },
+  provide: (f) => showTooltip.from(f, (v) => (v ? signatureTooltip(v.pos, v.sig) : null)),
+});
+
+/** Whether the cursor is still inside the call whose arguments start at `pos`. */
+function insideCall(state: EditorState, pos: number): boolean {
+  const head = state.selection.main.head;
+  if (head < pos || pos > state.doc.length || state.doc.lineAt(head).number !== state.doc.lineAt(pos).number) return false;
+  let depth = 0;
+  for (const ch of state.sliceDoc(pos, head)) {
+    if (ch === '(') depth++;
+    else if (ch === ')' && --depth < 0) return false;
+  }
+  return true;
+}
+
+function signatureTooltip(pos: number, sig: LspSignature): Tooltip {
+  return {
+    pos,
+    above: true,
+    create: () => {
+      const label = sig.label;
+      const [a, b] = sig.active ?? [0, 0];
+      const head = h('div', { class: 'lsp-sig-label' }, label.slice(0, a), sig.active ? h('b', { class: 'lsp-sig-active' }, label.slice(a, b)) : '', label.slice(b),
+        sig.count > 1 ? h('span', { class: 'dim' }, `  (${sig.index + 1} of ${sig.count})`) : '');
+      return { dom: h('div', { class: 'lsp-signature', role: 'tooltip' }, head, sig.documentation ? h('div', { class: 'lsp-doc' }, renderMarkdown(sig.documentation)) : '') };
+    },
+  };
+}
+
+async function askSignature(view: EditorView, hooks: LspHooks): Promise<void> {
+  const head = view.state.selection.main.head;
+  const p = position(view, head);
+  const sig = await hooks.backend.lspSignatureHelp(hooks.path(), p.line, p.character).catch(() => null);
+  // Typing went on meanwhile (after the cursor, so `head` still names the same place): the
+  // answer holds while the cursor is on that line, after where it was asked; the next
+  // comma asks again.
+  const at = Math.min(head, view.state.doc.length);
+  if (!insideCall(view.state, at)) return;
+  view.dispatch({ effects: setSignature.of(sig ? { pos: at, sig } : null) });
+}
+
+// ---- document highlights -------------------------------------------------------------------
+
+const setHighlights = StateEffect.define<{ from: number; to: number }[]>();
+const highlightMark = Decoration.mark({ class: 'cm-lsp-highlight' });
+const highlightField = StateField.define<DecorationSet>({
+  create: () => Decoration.none,
+  update(v, tr) {
+    for (const e of tr.effects) if (e.is(setHighlights)) return Decoration.set(e.value.filter((r) => r.to > r.from).map((r) => highlightMark.range(r.from, r.to)), true);
+    if (tr.docChanged) return Decoration.none;
+    // The cursor left the symbol: its occurrences go until the next answer.
+    if (tr.selection && v.size) {
+      const head = tr.state.selection.main.head;
+      let on = false;
+      v.between(head, head, () => {
+        on = true;
+        return false;
+      });
+      if (!on) return Decoration.none;
+    }
+    return v;
+  },
+  provide: (f) => EditorView.decorations.from(f),
+});
+
+function highlightsOnIdle(hooks: LspHooks): Extension {
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  return EditorView.updateListener.of((u) => {
+    if (!u.selectionSet && !u.docChanged) return;
+    if (timer) clearTimeout(timer);
+    const view = u.view;
+    timer = setTimeout(async () => {
+      const head = view.state.selection.main.head;
+      const word = view.state.wordAt(head);
+      if (!word) return;
+      const p = position(view, head);
+      const found = await hooks.backend.lspHighlights(hooks.path(), p.line, p.character).catch(() => []);
+      if (view.state.selection.main.head !== head || found.length < 2) return;
+      const doc = view.state.doc;
+      view.dispatch({ effects: setHighlights.of(found.map((l) => ({ from: offset(doc, l.line, l.character), to: offset(doc, l.endLine, l.endCharacter) }))) });
+    }, 350);
+  });
+}
+
+// ---- code actions and formatting -------------------------------------------------------------
+
+/** Ctrl+. : the server's quick fixes and refactorings for the selection (or the cursor's line). */
+async function codeActions(view: EditorView, hooks: LspHooks): Promise<void> {
+  const sel = view.state.selection.main;
+  const from = position(view, sel.from);
+  const to = position(view, sel.to);
+  let actions: LspCodeAction[];
+  try {
+    actions = await hooks.backend.lspCodeActions(hooks.path(), from, to);
+  } catch (e) {
+    hooks.notify(e instanceof Error ? e.message : String(e));
+    return;
+  }
+  if (!actions.length) {
+    hooks.notify('No quick fixes or refactorings here');
+    return;
+  }
+  actions.sort((a, b) => Number(b.preferred) - Number(a.preferred));
+  const { openPalette } = await import('../palette');
+  openPalette({
+    placeholder: 'Quick fixes and refactorings',
+    query: async (text) => actions.filter((a) => a.title.toLowerCase().includes(text.toLowerCase())).map((a) => ({ label: a.title, detail: a.kind ?? '', action: a })),
+    choose: (item) => applyAction(view, hooks, item.action),
+  });
+}
+
+function applyAction(view: EditorView, hooks: LspHooks, action: LspCodeAction): void {
+  const here = action.edits.filter((f) => f.path === hooks.path());
+  const elsewhere = action.edits.filter((f) => f.path !== hooks.path());
+  for (const f of here) ownUndoStep(view, { changes: editChanges(view.state.doc, f), userEvent: 'input.codeaction' });
+  if (elsewhere.length) hooks.applyAction?.(action.title, elsewhere);
+}
+
+/** An edit that is an undo step of its own (not merged with the typing just before). */
+function ownUndoStep(view: EditorView, spec: { changes: ChangeSpec; userEvent: string }): void {
+  const undo = sharedUndo.get(view) as { stopCapturing?: () => void } | undefined;
+  undo?.stopCapturing?.();
+  view.dispatch(spec);
+  undo?.stopCapturing?.();
+}
+
+/** Formats the file with its server: one edit of the document (one undo step). */
+export async function formatDocument(view: EditorView, backend: Backend, path: string): Promise<boolean> {
+  const tab = view.state.facet(EditorState.tabSize);
+  const spaces = !view.state.facet(indentUnit).includes('\t');
+  const edits = await backend.lspFormat(path, tab, spaces);
+  if (!edits.length) return false;
+  ownUndoStep(view, { changes: editChanges(view.state.doc, { path, edits }), userEvent: 'input.format' });
+  return true;
+}
+
 /** The editor's language-server features for one file. */
 export function lspExtensions(hooks: LspHooks): Extension {
   return [
+    signatureField,
+    highlightField,
+    highlightsOnIdle(hooks),
+    EditorView.updateListener.of((u) => {
+      if (u.focusChanged && !u.view.hasFocus && u.state.field(signatureField)) setTimeout(() => u.view.dispatch({ effects: setSignature.of(null) }), 0);
+      // Typed text (closeBrackets' "()" too): ask for the signature when a call opens or an
+      // argument starts; a closing paren typed over ends it.
+      let typed = '';
+      for (const tr of u.transactions) {
+        if (tr.isUserEvent('input.type')) tr.changes.iterChanges((_a, _b, _c, _d, ins) => (typed += ins.toString()));
+      }
+      if (!typed) return;
+      if (/[(,]/.test(typed)) void askSignature(u.view, hooks);
+      else if (typed.endsWith(')') && u.state.field(signatureField)) setTimeout(() => u.view.dispatch({ effects: setSignature.of(null) }), 0);
+    }),
     hoverTooltip(async (view, pos) => {
       const p = position(view, pos);
       const text = await hooks.backend.lspHover(hooks.path(), p.line, p.character).catch(() => null);
@@ -159,6 +394,10 @@ export function lspExtensions(hooks: LspHooks): Extension {
       { key: 'F12', run: (view) => (void goTo(view, hooks, 'definition'), true) },
       { key: 'Shift-F12', run: (view) => (void goTo(view, hooks, 'references'), true) },
       { key: 'F2', run: (view) => (void rename(view, hooks), true) },
+      { key: 'Mod-.', run: (view) => (void codeActions(view, hooks), true) },
+      { key: 'Mod-Shift-Space', run: (view) => (void askSignature(view, hooks), true) },
+      { key: 'Shift-Alt-f', run: (view) => (void formatDocument(view, hooks.backend, hooks.path()).then((done) => done || hooks.notify('Already formatted'), (e) => hooks.notify(e instanceof Error ? e.message : String(e))), true) },
+      { key: 'Escape', run: (view) => (view.state.field(signatureField) ? (view.dispatch({ effects: setSignature.of(null) }), true) : false) },
     ]),
     EditorView.domEventHandlers({
       mousedown(e, view) {

@@ -4,6 +4,7 @@
 
 import { h, basename } from '../dom';
 import { BackendError, type DocStream, type FsChange } from '../backend';
+import { formatDocument, hasLanguageServer } from '../editor/lsp';
 import { choose, toast, errorMessage, panelModal } from '../dialogs';
 import { Doc } from '../editor/doc';
 import type { Tab } from '../editor/group';
@@ -86,6 +87,13 @@ export class Documents {
         { label: 'Cancel', value: 'cancel' },
       ]);
       if (answer !== 'save') return false;
+    }
+    // Format on save (the setting), with the file's server; a server that is slow or
+    // fails never stops the save.
+    const view = doc.primary;
+    if (this.wb.settings().formatOnSave && view && hasLanguageServer(doc.path)) {
+      const formatted = formatDocument(view, this.wb.backend, doc.path).catch(() => false);
+      await Promise.race([formatted, new Promise((r) => setTimeout(r, 3000))]);
     }
     try {
       await doc.save(this.wb.backend);

@@ -11,7 +11,8 @@ import { FileTree } from '../tree';
 import { SearchPanel } from '../search';
 import { OutlinePanel, renderCrumbs } from '../outline';
 import { openLintPanel } from '@codemirror/lint';
-import { applyTextEdits, editChanges, hasLanguageServer, lspExtensions } from '../editor/lsp';
+import { applyTextEdits, editChanges, hasLanguageServer, lspExtensions, wordCompletion } from '../editor/lsp';
+import { autocompletion } from '@codemirror/autocomplete';
 import type { LspFileEdit } from '../backend';
 import { panelModal, errorMessage, toast, choose } from '../dialogs';
 import { openDiff } from '../diffview';
@@ -295,7 +296,9 @@ export class Layout {
 
   /** A document's language-server features (its own, not a guest's: those are the host's). */
   private languageServer(doc: Doc) {
-    if (!doc.bound || doc.shared || !hasLanguageServer(doc.path)) return [];
+    if (!doc.bound || doc.shared) return [];
+    // No server for the language: completion from the file's words and the symbol index.
+    if (!hasLanguageServer(doc.path)) return autocompletion({ override: [(ctx) => wordCompletion(this.wb.backend, ctx)], activateOnTyping: true, icons: true });
     return lspExtensions({
       backend: this.wb.backend,
       path: () => doc.path,
@@ -307,6 +310,7 @@ export class Layout {
       }),
       notify: (m) => toast(m),
       applyEdit: (title, label, files) => void this.previewEdit(title, label, files),
+      applyAction: (title, files) => void this.previewEdit(title, `Before: ${title}`, files),
     });
   }
 

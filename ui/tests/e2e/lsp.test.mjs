@@ -142,3 +142,45 @@ test('F2 renames everywhere after a preview: open files in their editors, the ot
   // (The checkpoint before the disk write: tested through the API. Here the disk had not
   // changed since the folder's first checkpoint, which the store keeps as it is.)
 });
+
+test('signature help while typing arguments, Ctrl+. fixes a misspelling, Shift+Alt+F formats, and occurrences are highlighted', async () => {
+  writeFileSync(join(ws, 'd.ts'), 'export function area(width: number, height: number): number {\n  return width * height;\n}\nconst size = 2;\nconsol.log(size);\n');
+  await page.locator('.side-tab', { hasText: 'Explorer' }).click().catch(() => {});
+  await page.locator('.tree-row[data-path="d.ts"]').click();
+  await page.locator('.tab.active[data-path="d.ts"]').waitFor();
+  await pane().locator('.cm-lintRange-error').first().waitFor({ timeout: 60000 });
+  // Typing a call: the signature, then the second parameter when the comma comes.
+  await pane().locator('.cm-content').click();
+  await page.keyboard.press('Control+End');
+  await page.keyboard.type('area(size');
+  const sig = page.locator('.lsp-signature');
+  await sig.waitFor({ timeout: 20000 });
+  assert.match(await sig.textContent(), /area\(width: number, height: number\): number/);
+  assert.equal(await sig.locator('.lsp-sig-active').textContent(), 'width: number');
+  await page.keyboard.type(', ');
+  await until(async () => (await sig.locator('.lsp-sig-active').textContent().catch(() => '')) === 'height: number', 'the second parameter active');
+  await screenshot(page, 'lsp-signature');
+  await page.keyboard.type('3);');
+  await until(async () => (await sig.count()) === 0, 'closed with the call');
+  // Ctrl+. on the misspelt line: the server's quick fix, applied in the editor.
+  const at = await wordAt(5, 'consol');
+  await page.mouse.click(at.x, at.y);
+  await page.keyboard.press('Control+.');
+  const fix = page.locator('.palette-item', { hasText: "Change spelling to 'console'" });
+  await fix.waitFor({ timeout: 20000 });
+  await screenshot(page, 'lsp-code-action');
+  await fix.click();
+  await until(async () => (await text()).includes('\nconsole.log(size);'), 'the fix applied');
+  // The occurrences of `size` highlighted where the cursor is.
+  const s = await wordAt(4, 'size');
+  await page.mouse.click(s.x, s.y);
+  await until(async () => (await pane().locator('.cm-lsp-highlight').count()) >= 3, 'size highlighted where it occurs', 20000);
+  // Shift+Alt+F: the server formats the file (one undo step).
+  await pane().locator('.cm-content').click();
+  await page.keyboard.press('Control+End');
+  await page.keyboard.type('\nfunction   messy( x:number ){return x+size}');
+  await page.keyboard.press('Shift+Alt+f');
+  await until(async () => (await text()).includes('function messy(x: number) { return x + size }'), 'formatted', 20000);
+  await page.keyboard.press('Control+z');
+  await until(async () => (await text()).includes('function   messy( x:number )'), 'one undo takes the formatting back');
+});

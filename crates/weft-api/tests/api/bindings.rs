@@ -44,6 +44,8 @@ fn export_typescript_bindings() {
     weft_lsp::LspEvent::export_all_to(&dir).expect("LspEvent");
     weft_lsp::Location::export_all_to(&dir).expect("LspLocation");
     weft_lsp::Completion::export_all_to(&dir).expect("LspCompletion");
+    weft_lsp::Signature::export_all_to(&dir).expect("LspSignature");
+    weft_lsp::CodeAction::export_all_to(&dir).expect("LspCodeAction");
     weft_lsp::FileEdit::export_all_to(&dir).expect("LspFileEdit");
     weft_fs::FinderMatch::export_all_to(&dir).expect("FinderMatch");
     weft_fs::ReplaceOutcome::export_all_to(&dir).expect("ReplaceOutcome");

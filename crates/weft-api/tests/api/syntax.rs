@@ -115,7 +115,8 @@ async fn the_index_build_reports_progress_and_a_new_session_parses_nothing_again
     tokio::time::sleep(Duration::from_millis(200)).await;
     let seen = frames.lock().expect("lock").clone();
     assert!(seen.iter().any(|p| p["running"] == true && p["total"] == 700 && p["done"].as_u64().is_some_and(|d| d > 0 && d < 700)), "progress while it ran: {seen:?}");
-    assert_eq!(seen.last().expect("frames")["running"], false, "and the end");
+    let last = seen.last().expect("frames");
+    assert_eq!((last["running"].as_bool(), last["stats"]["files"].as_u64()), (Some(false), Some(700)), "and the end, with the figures: {last}");
     let after = api.call(json!({"method": "symbolIndexStatus"}), None).await.expect("status");
     assert_eq!(after["stats"]["parsed"], 700, "{after}");
     assert_eq!(api.call(json!({"method": "symbolIndexStop"}), None).await.expect("stop"), false, "nothing to stop");

@@ -12,10 +12,16 @@ fn lsp_err(e: LspError) -> ApiError {
     ApiError::new(code, e.to_string())
 }
 
-/// The request's file, checked against the jail (the server reads what we name).
+/// The request's file, checked against the jail (the server reads what we name), and its
+/// server given the document's text as it is now: the document reaches servers after a
+/// pause in typing, and a request at a position must be answered for the text the editor
+/// has (signature help right after `(`, completion after `.`).
 fn checked(api: &Api, path: &str) -> Result<Arc<weft_lsp::Lsp>> {
     let open = api.open()?;
     open.ws.resolve(path)?;
+    if let Some(doc) = open.docs.get(path) {
+        open.lsp.change(path, doc.text());
+    }
     Ok(open.lsp.clone())
 }
 
@@ -32,6 +38,29 @@ pub(crate) async fn locations(api: &Api, path: String, kind: String, line: u32, 
         other => return Err(ApiError::bad_request(format!("{other:?} is not definition, typeDefinition, implementation or references"))),
     };
     checked(api, &path)?.locations(&path, method, line, character).await.map_err(lsp_err)
+}
+
+/// A completion item filled in by its server (its docs, its auto-import).
+pub(crate) async fn resolve_completion(api: &Api, path: String, item: serde_json::Value, _stream: Option<Stream>) -> Result<Completion> {
+    checked(api, &path)?.resolve_completion(&path, item).await.map_err(lsp_err)
+}
+
+pub(crate) async fn signature_help(api: &Api, path: String, line: u32, character: u32, _stream: Option<Stream>) -> Result<Option<weft_lsp::Signature>> {
+    checked(api, &path)?.signature_help(&path, line, character).await.map_err(lsp_err)
+}
+
+/// The edits formatting the file (the editor applies them to its document).
+pub(crate) async fn format(api: &Api, path: String, tab_size: u32, insert_spaces: bool, _stream: Option<Stream>) -> Result<Vec<weft_lsp::TextEdit>> {
+    checked(api, &path)?.format(&path, tab_size.clamp(1, 16), insert_spaces).await.map_err(lsp_err)
+}
+
+pub(crate) async fn highlights(api: &Api, path: String, line: u32, character: u32, _stream: Option<Stream>) -> Result<Vec<Location>> {
+    checked(api, &path)?.highlights(&path, line, character).await.map_err(lsp_err)
+}
+
+/// Quick fixes and refactorings for a range, each with its edits per file.
+pub(crate) async fn code_actions(api: &Api, path: String, line: u32, character: u32, end_line: u32, end_character: u32, _stream: Option<Stream>) -> Result<Vec<weft_lsp::CodeAction>> {
+    checked(api, &path)?.code_actions(&path, line, character, end_line, end_character).await.map_err(lsp_err)
 }
 
 /// The edits a rename would make, per file (the editor previews them, applies those of its

@@ -316,6 +316,18 @@ methods! {
     /// `kind`: definition, typeDefinition, implementation or references.
     LspLocations { path: String, kind: String, line: u32, character: u32 } => lsp::locations.await -> Vec<weft_lsp::Location>;
     LspCompletion { path: String, line: u32, character: u32 } => lsp::completion.await -> Vec<weft_lsp::Completion>;
+    /// A completion item's `resolve` given back: the item with the server's docs and the
+    /// edits that come with it (an auto-import).
+    LspResolveCompletion { path: String, #[ts(type = "unknown")] item: serde_json::Value } => lsp::resolve_completion.await -> weft_lsp::Completion;
+    /// The signature being called at a position (while typing arguments); null outside one.
+    LspSignatureHelp { path: String, line: u32, character: u32 } => lsp::signature_help.await -> Option<weft_lsp::Signature>;
+    /// The server's edits formatting the whole file (not applied: the editor applies them).
+    LspFormat { path: String, tab_size: u32, insert_spaces: bool } => lsp::format.await -> Vec<weft_lsp::TextEdit>;
+    /// Where the symbol at a position occurs in the file.
+    LspHighlights { path: String, line: u32, character: u32 } => lsp::highlights.await -> Vec<weft_lsp::Location>;
+    /// Quick fixes and refactorings for a range (with the server's diagnostics there), each
+    /// with its edits per file, not applied.
+    LspCodeActions { path: String, line: u32, character: u32, end_line: u32, end_character: u32 } => lsp::code_actions.await -> Vec<weft_lsp::CodeAction>;
     /// The edits renaming the symbol at a position would make, per file (not applied).
     LspRename { path: String, line: u32, character: u32, new_name: String } => lsp::rename.await -> Vec<weft_lsp::FileEdit>;
     /// Applies a workspace edit's files (those no editor of the caller has open: it applies
