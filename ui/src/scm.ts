@@ -8,7 +8,7 @@
 import { h, basename, dirname } from './dom';
 import type { Backend, GitFileStatus, GitStatus, Settings } from './backend';
 import { choose, toast, errorMessage, promptText } from './dialogs';
-import { openDiff } from './diffview';
+import { openDiff, openThreeWay } from './diffview';
 import { markOf, type GitState } from './workbench/git';
 import { HistoryView } from './scmhistory';
 
@@ -194,7 +194,10 @@ export class ScmPanel {
     } else if (group === 'staged') actions.push(this.action('−', 'Unstage', () => this.run(() => this.backend.gitUnstage([f.path]))));
     else {
       if (group !== 'conflicts') actions.push(this.action('↺', 'Discard changes', () => void this.discard([f.path])));
-      else actions.push(this.action('⇄', 'Resolve every conflict in the file one way…', () => void this.resolveAll(f.path)));
+      else {
+        actions.push(this.action('⫴', 'Three-way view: current, base, incoming', () => void this.threeWay(f.path)));
+        actions.push(this.action('⇄', 'Resolve every conflict in the file one way…', () => void this.resolveAll(f.path)));
+      }
       actions.push(this.action('+', group === 'conflicts' ? 'Mark resolved (stage)' : 'Stage', () => this.run(() => this.backend.gitStage([f.path]))));
     }
     const dir = dirname(f.path);
@@ -364,6 +367,21 @@ export class ScmPanel {
     }
     document.body.append(menu);
     document.addEventListener('mousedown', away, true);
+  }
+
+  private async threeWay(path: string) {
+    try {
+      const v = await this.backend.gitConflictVersions(path);
+      const take = (label: string, how: 'ours' | 'theirs' | 'both') => {
+        const b = h('button', { class: 'btn', 'data-take': how }, label);
+        b.addEventListener('click', () => void this.run(() => this.backend.gitResolve(path, how)));
+        return b;
+      };
+      await openThreeWay(`${path}: merge conflict`, v, ['Current (checked out)', 'Base (common ancestor)', 'Incoming (being merged)'], this.hooks.settings(),
+        [take('Accept All Current', 'ours'), take('Accept All Incoming', 'theirs'), take('Accept All Both', 'both')]);
+    } catch (e) {
+      toast(errorMessage(e), 'error');
+    }
   }
 
   private async resolveAll(path: string) {

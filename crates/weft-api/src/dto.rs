@@ -214,3 +214,12 @@ pub struct McpPromptDto {
     pub server: String,
     pub prompt: weft_mcp::Prompt,
 }
+
+/// A conflicted file's versions from the merge's stages.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct GitConflictVersions {
+    pub base: Option<String>,
+    pub ours: Option<String>,
+    pub theirs: Option<String>,
+}

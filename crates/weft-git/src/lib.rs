@@ -178,6 +178,8 @@ pub enum Version {
     Index,
     Commit(String),
     Parent(String),
+    /// A merge's stage of a conflicted file: 1 the common base, 2 ours, 3 theirs.
+    Stage(u8),
 }
 
 /// One commit of a log.
@@ -552,6 +554,8 @@ impl Repo {
             Version::Index => format!(":{full}"),
             Version::Commit(rev) => format!("{}:{full}", check_rev(&rev)?),
             Version::Parent(rev) => format!("{}^:{full}", check_rev(&rev)?),
+            Version::Stage(n @ 1..=3) => format!(":{n}:{full}"),
+            Version::Stage(n) => return Err(GitError::Failed(format!("stage {n} is not 1, 2 or 3"))),
         };
         match run(self.git().args(["cat-file", "blob", &spec]), None) {
             Ok(bytes) => Ok(Some(bytes)),

@@ -350,6 +350,8 @@ export class Backend {
     return this.api.gitBranch({ action, name, to: opts.to ?? '', force: opts.force ?? false });
   }
   gitResolve(path: string, take: GitTake) { return this.api.gitResolve({ path, take }); }
+  /** A conflicted file's base, ours and theirs. */
+  gitConflictVersions(path: string) { return this.api.gitConflictVersions({ path }); }
   gitBranches() { return this.api.gitBranches(); }
   gitStashes() { return this.api.gitStashes(); }
   gitStash(action: 'push' | 'pop' | 'apply' | 'drop', opts: { index?: number; message?: string; untracked?: boolean } = {}) {

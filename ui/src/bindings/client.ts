@@ -26,6 +26,7 @@ import type { GitBlame } from './GitBlame';
 import type { GitBranch } from './GitBranch';
 import type { GitCommitDetail } from './GitCommitDetail';
 import type { GitCommitted } from './GitCommitted';
+import type { GitConflictVersions } from './GitConflictVersions';
 import type { GitLogEntry } from './GitLogEntry';
 import type { GitStash } from './GitStash';
 import type { GitStatus } from './GitStatus';
@@ -146,6 +147,7 @@ export interface Results {
   gitBlame: GitBlame;
   gitBranch: Array<GitBranch>;
   gitResolve: GitStatus;
+  gitConflictVersions: GitConflictVersions;
   gitBranches: Array<GitBranch>;
   gitStashes: Array<GitStash>;
   gitStash: GitStatus;
@@ -296,6 +298,7 @@ export function client(call: (request: Request) => Promise<unknown>) {
     gitBlame: (params: Params<'gitBlame'>) => call({ method: 'gitBlame', params }) as Promise<Results['gitBlame']>,
     gitBranch: (params: Params<'gitBranch'>) => call({ method: 'gitBranch', params }) as Promise<Results['gitBranch']>,
     gitResolve: (params: Params<'gitResolve'>) => call({ method: 'gitResolve', params }) as Promise<Results['gitResolve']>,
+    gitConflictVersions: (params: Params<'gitConflictVersions'>) => call({ method: 'gitConflictVersions', params }) as Promise<Results['gitConflictVersions']>,
     gitBranches: () => call({ method: 'gitBranches' }) as Promise<Results['gitBranches']>,
     gitStashes: () => call({ method: 'gitStashes' }) as Promise<Results['gitStashes']>,
     gitStash: (params: Params<'gitStash'>) => call({ method: 'gitStash', params }) as Promise<Results['gitStash']>,

@@ -254,6 +254,16 @@ test('a merge conflict shows Accept Current / Incoming / Both; Accept Both resol
   await page.keyboard.press('Control+Shift+g');
   await row('conflicts', 'app.js').waitFor();
   assert.match(await panel().locator('.scm-state').textContent(), /Merging/);
+  // The three-way view: current, base and incoming side by side.
+  await row('conflicts', 'app.js').hover();
+  await row('conflicts', 'app.js').getByRole('button', { name: 'Three-way view: current, base, incoming' }).click();
+  const three = page.locator('.three-way');
+  await three.waitFor();
+  const cols = await three.locator('.three-way-pane').evaluateAll((els) => els.map((e) => [...e.querySelectorAll('.cm-line')].map((l) => l.textContent).join('\n')));
+  assert.deepEqual(cols, ['let x = 1;\nlet y = 2;\nlet main = true;\n', 'let x = 1;\nlet y = 2;\n', 'let x = 1;\nlet y = 2;\nlet other = true;\n']);
+  assert.equal(await three.locator('.cm-3way-changed').count(), 2, 'each side\'s changed line marked');
+  await screenshot(page, 'git-three-way');
+  await page.getByRole('button', { name: 'Close', exact: true }).click();
   await row('conflicts', 'app.js').click();
   const pane = page.locator('.group .pane:not([hidden])');
   await pane.locator('.cm-conflict-bar').waitFor();

@@ -41,6 +41,7 @@ fn export_typescript_bindings() {
     weft_git::Blame::export_all_to(&dir).expect("GitBlame");
     weft_git::conflict::Take::export_all_to(&dir).expect("GitTake");
     weft_api::GitVersions::export_all_to(&dir).expect("GitVersions");
+    weft_api::GitConflictVersions::export_all_to(&dir).expect("GitConflictVersions");
     weft_lsp::LspEvent::export_all_to(&dir).expect("LspEvent");
     weft_lsp::Location::export_all_to(&dir).expect("LspLocation");
     weft_lsp::Completion::export_all_to(&dir).expect("LspCompletion");

@@ -125,6 +125,8 @@ async fn a_conflict_resolved_through_the_api_reaches_the_open_editor_and_the_log
     git(d, &["commit", "-q", "-am", "main side"]);
     assert!(!Command::new("git").args(["merge", "-q", "other"]).current_dir(d).status().expect("merge").success());
 
+    let v = call(json!({"method": "gitConflictVersions", "params": {"path": "a.txt"}})).await.expect("stages");
+    assert_eq!((v["base"].as_str(), v["ours"].as_str(), v["theirs"].as_str()), (Some("one\ntwo\n"), Some("one\nMAIN\n"), Some("one\nOTHER\n")));
     let ed = crate::docs::Editor::open(&f.api, "a.txt").await;
     assert!(ed.text().contains("<<<<<<< HEAD\nMAIN\n=======\nOTHER\n>>>>>>> other\n"), "{}", ed.text());
     let e = call(json!({"method": "gitResolve", "params": {"path": "hello.txt", "take": "both"}})).await.expect_err("no markers");

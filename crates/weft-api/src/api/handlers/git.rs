@@ -202,3 +202,11 @@ pub(crate) fn resolve(api: &Api, path: String, take: Take, _stream: Option<Strea
     r.stage(&[path])?;
     Ok(r.status()?)
 }
+
+/// A conflicted file's three versions: the common base, ours (checked out) and theirs
+/// (being merged in); None where a side does not have the file (added or deleted there).
+pub(crate) fn conflict_versions(api: &Api, path: String, _stream: Option<Stream>) -> Result<crate::GitConflictVersions> {
+    let r = api.repo()?;
+    let text = |v: Option<Vec<u8>>| v.map(|b| String::from_utf8_lossy(&b).into_owned());
+    Ok(crate::GitConflictVersions { base: text(r.show(Version::Stage(1), &path)?), ours: text(r.show(Version::Stage(2), &path)?), theirs: text(r.show(Version::Stage(3), &path)?) })
+}

@@ -301,6 +301,8 @@ methods! {
     /// Resolves every conflict in a file one way (ours, theirs or both) and stages it,
     /// after a checkpoint; the new status.
     GitResolve { path: String, take: weft_git::conflict::Take } => git::resolve -> weft_git::Status;
+    /// A conflicted file's base, ours and theirs (the merge's stages 1, 2 and 3).
+    GitConflictVersions { path: String } => git::conflict_versions -> crate::GitConflictVersions;
     GitBranches => git::branches -> Vec<weft_git::Branch>;
     GitStashes => git::stashes -> Vec<weft_git::Stash>;
     /// `action`: push (the changes, with untracked files when `untracked`), pop, apply or
