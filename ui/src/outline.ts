@@ -170,7 +170,7 @@ export function openWorkspaceSymbols(backend: Backend, open: (path: string, line
         label: hit.name,
         indices: hit.indices,
         badge: ICONS[hit.kind] ?? '•',
-        detail: `${hit.container ? hit.container + ' · ' : ''}${hit.path}:${hit.line}`,
+        detail: `${hit.container ? hit.container + ' · ' : ''}${hit.path}:${hit.line}${hit.source ? ` · ${hit.source}` : ''}`,
         hit,
       })),
     choose: (item) => open(item.hit.path, item.hit.line, item.hit.column),

@@ -171,6 +171,42 @@ pub struct Signature {
     pub count: u32,
 }
 
+/// A definition a server found by name (workspace/symbol).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkspaceSymbol {
+    pub name: String,
+    /// The protocol's SymbolKind by name (`function`, `class`…).
+    pub kind: String,
+    pub container: Option<String>,
+    pub path: String,
+    pub line: u32,
+    pub character: u32,
+    pub server: String,
+}
+
+/// The protocol's SymbolKind numbers, by the names the symbol index uses.
+fn symbol_kind(k: u64) -> &'static str {
+    match k {
+        2 => "module",
+        3 => "namespace",
+        5 => "class",
+        6 => "method",
+        7 => "property",
+        8 => "field",
+        9 => "constructor",
+        10 => "enum",
+        11 => "interface",
+        12 => "function",
+        13 => "variable",
+        14 => "constant",
+        22 => "enum member",
+        23 => "struct",
+        26 => "type parameter",
+        _ => "symbol",
+    }
+}
+
 /// A quick fix or refactoring the server offers for a range: its edits, ready to apply.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -862,6 +898,42 @@ impl Lsp {
     pub async fn resolve_completion(&self, path: &str, item: Value) -> Result<Completion, LspError> {
         let v = self.request(path, "completionItem/resolve", item).await?;
         Ok(completion(&v))
+    }
+
+    /// Definitions whose name matches `query`, from every running server that has
+    /// workspace symbols (`workspace/symbol`), each server bounded by `wait`; servers that
+    /// fail or are slow are left out. Paths inside the workspace only.
+    pub async fn workspace_symbols(&self, query: &str, wait: Duration) -> Vec<WorkspaceSymbol> {
+        let running: Vec<(String, Arc<Running>)> = {
+            let st = lock(&self.state);
+            st.servers.iter().filter_map(|(n, s)| match s {
+                Slot::Running(r) if r.caps.get("workspaceSymbolProvider").is_some_and(|c| !c.is_null() && c != &Value::Bool(false)) => Some((n.clone(), r.clone())),
+                _ => None,
+            }).collect()
+        };
+        let asks = running.into_iter().map(|(name, r)| async move {
+            let v = r.conn.request("workspace/symbol", json!({"query": query}), wait).await.unwrap_or(Value::Null);
+            (name, v)
+        });
+        let mut out = vec![];
+        for (server, v) in futures_util::future::join_all(asks).await {
+            for sym in v.as_array().into_iter().flatten() {
+                let Some(loc) = self.location(&sym["location"]) else { continue };
+                if loc.path.starts_with('/') || loc.path.contains(":\\") {
+                    continue;
+                }
+                out.push(WorkspaceSymbol {
+                    name: sym["name"].as_str().unwrap_or("").to_owned(),
+                    kind: symbol_kind(sym["kind"].as_u64().unwrap_or(0)).to_owned(),
+                    container: sym["containerName"].as_str().filter(|c| !c.is_empty()).map(str::to_owned),
+                    path: loc.path,
+                    line: loc.line,
+                    character: loc.character,
+                    server: server.clone(),
+                });
+            }
+        }
+        out
     }
 
     /// The signature being called at a position (None outside a call).

@@ -280,6 +280,10 @@ async fn signature_help_formatting_highlights_quick_fixes_and_auto_imports() {
         Some(raw) => lsp.resolve_completion("b.ts", raw.clone()).await.expect("resolve"),
         None => item.clone(),
     };
+    // Workspace symbols: the server finds `area` in a.ts by name.
+    let found = lsp.workspace_symbols("area", Duration::from_secs(10)).await;
+    let area = found.iter().find(|s| s.name == "area").unwrap_or_else(|| panic!("{found:?}"));
+    assert_eq!((area.path.as_str(), area.line, area.kind.as_str()), ("a.ts", 0, "function"));
     let with_import = weft_lsp::apply_edits(b, &full.additional_edits);
     assert!(with_import.starts_with("import { answerToEverything, area } from './a';\n"), "the import comes with it: {with_import}");
     lsp.shutdown().await;

@@ -46,6 +46,9 @@ pub struct SymbolHit {
     pub line: u32,
     pub column: u32,
     pub indices: Vec<u32>,
+    /// Who found it when not the index: the language server's name.
+    #[serde(default)]
+    pub source: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -315,6 +318,7 @@ impl SymbolIndex {
                         line: s.line,
                         column: s.column,
                         indices: indices.clone(),
+                        source: None,
                     };
                     hits.push((score, hit));
                 }

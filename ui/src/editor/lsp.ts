@@ -140,7 +140,7 @@ export async function wordCompletion(backend: Backend, ctx: CompletionContext): 
       for (const s of await backend.symbolSearch(word.text, 30)) {
         if (seen.has(s.name)) continue;
         seen.add(s.name);
-        options.push({ label: s.name, type: SYMBOL_TYPES[s.kind] ?? 'variable', detail: `${s.path}:${s.line + 1}` });
+        options.push({ label: s.name, type: SYMBOL_TYPES[s.kind] ?? 'variable', detail: `${s.path}:${s.line}` });
       }
     }
   } catch {

@@ -183,4 +183,11 @@ test('signature help while typing arguments, Ctrl+. fixes a misspelling, Shift+A
   await until(async () => (await text()).includes('function messy(x: number) { return x + size }'), 'formatted', 20000);
   await page.keyboard.press('Control+z');
   await until(async () => (await text()).includes('function   messy( x:number )'), 'one undo takes the formatting back');
+  // Ctrl+T: the server's workspace symbols, naming the server.
+  await page.keyboard.press('Control+t');
+  await page.locator('.palette-input').fill('area');
+  const hit = page.locator('.palette-item', { hasText: 'typescript-language-server' }).first();
+  await hit.waitFor({ timeout: 20000 });
+  assert.match(await hit.textContent(), /area.*d\.ts:1/);
+  await page.keyboard.press('Escape');
 });

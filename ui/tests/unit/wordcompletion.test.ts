@@ -11,7 +11,7 @@ function backend(built: boolean, asked: string[]): Backend {
     symbolIndexProgress: async () => ({ running: false, done: 0, total: 0, stats: built ? { files: 1, symbols: 1, skipped: 0, parsed: 1, cancelled: false } : null }),
     symbolSearch: async (q: string) => {
       asked.push(q);
-      return [{ path: 'src/lib.rs', name: 'parseConfigFile', kind: 'function', detail: '', container: null, line: 9, column: 0, indices: [] }];
+      return [{ path: 'src/lib.rs', name: 'parseConfigFile', kind: 'function', detail: '', container: null, line: 10, column: 0, indices: [], source: null }];
     },
   } as unknown as Backend;
 }

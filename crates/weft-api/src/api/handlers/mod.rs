@@ -168,8 +168,9 @@ methods! {
     SyntaxClose { doc: String } => syntax::close -> ();
     /// The smallest syntax node strictly around a selection. -> Span | null
     SyntaxExpand { doc: String, from: u32, to: u32 } => syntax::expand -> Option<weft_syntax::Span>;
-    /// Go to symbol in workspace: definitions by fuzzy name.
-    SymbolSearch { query: String, #[serde(default)] limit: Option<u32> } => syntax::symbol_search -> Vec<weft_syntax::SymbolHit>;
+    /// Go to symbol in workspace: the running language servers' workspace symbols, then
+    /// the tree-sitter index's definitions by fuzzy name.
+    SymbolSearch { query: String, #[serde(default)] limit: Option<u32> } => syntax::symbol_search_all.await -> Vec<weft_syntax::SymbolHit>;
     /// The ranked summary of the workspace for a token budget; `focus` are the files the
     /// user works on (their names rank higher).
     RepoMap { tokens: u32, #[serde(default)] focus: Vec<String> } => syntax::repo_map -> weft_syntax::RepoMap;
