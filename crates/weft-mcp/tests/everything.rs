@@ -25,6 +25,17 @@ fn hub(root: &Path, servers: Value) -> Arc<Hub> {
     Hub::new(root, user(servers), Some(root.join(".trust.json")))
 }
 
+/// A server named `e` run by a shell that records its pid and then becomes the server (the
+/// same pid), started: the hub, the pid file, the pid.
+async fn recorded(dir: &Path) -> (Arc<Hub>, PathBuf, String) {
+    let pidfile = dir.join("pid");
+    let script = format!("echo $$ > '{}'; exec '{}' stdio", pidfile.display(), everything().display());
+    let hub = hub(dir, json!({"e": {"command": "sh", "args": ["-c", script]}}));
+    assert!(!hub.tools().await.is_empty());
+    let pid = std::fs::read_to_string(&pidfile).expect("pid").trim().to_owned();
+    (hub, pidfile, pid)
+}
+
 fn state(hub: &Hub, name: &str) -> weft_mcp::ServerStatus {
     hub.status().into_iter().find(|s| s.name == name).unwrap_or_else(|| panic!("no status for {name}"))
 }
@@ -139,12 +150,7 @@ async fn failing_servers_are_shown_failed_and_the_others_work() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_killed_mid_session_fails_its_call_clearly_and_is_started_again() {
     let dir = tempfile::tempdir().expect("tmp");
-    let pidfile = dir.path().join("pid");
-    // A shell that records its pid, then becomes the server (same pid).
-    let script = format!("echo $$ > '{}'; exec '{}' stdio", pidfile.display(), everything().display());
-    let hub = hub(dir.path(), json!({"e": {"command": "sh", "args": ["-c", script]}}));
-    assert!(!hub.tools().await.is_empty());
-    let pid = std::fs::read_to_string(&pidfile).expect("pid").trim().to_owned();
+    let (hub, pidfile, pid) = recorded(dir.path()).await;
     std::process::Command::new("kill").args(["-9", &pid]).status().expect("kill");
     tokio::time::sleep(Duration::from_millis(300)).await;
     let r = hub.call("mcp__e__echo", &json!({"message": "x"})).await;
@@ -193,11 +199,7 @@ async fn a_projects_server_runs_only_once_trusted_and_again_after_its_command_ch
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn servers_stop_when_the_folder_closes() {
     let dir = tempfile::tempdir().expect("tmp");
-    let pidfile = dir.path().join("pid");
-    let script = format!("echo $$ > '{}'; exec '{}' stdio", pidfile.display(), everything().display());
-    let hub = hub(dir.path(), json!({"e": {"command": "sh", "args": ["-c", script]}}));
-    assert!(!hub.tools().await.is_empty());
-    let pid = std::fs::read_to_string(&pidfile).expect("pid").trim().to_owned();
+    let (hub, _, pid) = recorded(dir.path()).await;
     let alive = || std::path::Path::new(&format!("/proc/{pid}")).exists() && !std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default().contains(") Z ");
     assert!(alive());
     drop(hub);

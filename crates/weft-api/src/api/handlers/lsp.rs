@@ -108,24 +108,10 @@ pub(crate) async fn completion(api: &Api, path: String, line: u32, character: u3
 /// install hint, restarting, failed); the result is every server known so far.
 pub(crate) fn status(api: &Api, stream: Option<Stream>) -> Result<Vec<LspEvent>> {
     let lsp = api.open()?.lsp.clone();
-    let mut events = lsp.subscribe();
+    let events = lsp.subscribe();
     let now = lsp.servers().into_iter().map(|(server, state)| LspEvent::Server { message: String::new(), server, state }).collect();
     if let Some(stream) = stream {
-        let cancel = SearchCancel::default();
-        api.inner.cancels.lock().map_err(ApiError::internal)?.insert(stream.id.clone(), cancel.clone());
-        tokio::runtime::Handle::current().spawn(async move {
-            loop {
-                match events.recv().await {
-                    Ok(e @ LspEvent::Server { .. }) => {
-                        if cancel.is_cancelled() || !stream.json(&e) {
-                            break;
-                        }
-                    }
-                    Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
-                    Err(_) => break,
-                }
-            }
-        });
+        super::forward(api, stream, events, |e| matches!(e, LspEvent::Server { .. }).then_some(e))?;
     }
     Ok(now)
 }

@@ -24,6 +24,29 @@ mod usage;
 
 // The handlers use what the API module does (its helpers, its imports).
 use super::*;
+
+/// Forwards a broadcast channel's events to a stream as JSON frames until the stream is
+/// cancelled or its receiver goes; `pick` chooses (and shapes) what is sent. Lagging
+/// receivers skip what they missed.
+pub(super) fn forward<T: Clone + Send + 'static, F: serde::Serialize>(api: &Api, stream: Stream, mut events: tokio::sync::broadcast::Receiver<T>, pick: impl Fn(T) -> Option<F> + Send + 'static) -> Result<()> {
+    let cancel = SearchCancel::default();
+    api.inner.cancels.lock().map_err(ApiError::internal)?.insert(stream.id.clone(), cancel.clone());
+    tokio::runtime::Handle::current().spawn(async move {
+        loop {
+            match events.recv().await {
+                Ok(e) => {
+                    let Some(frame) = pick(e) else { continue };
+                    if cancel.is_cancelled() || !stream.json(&frame) {
+                        break;
+                    }
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Err(_) => break,
+            }
+        }
+    });
+    Ok(())
+}
 use serde::Deserialize;
 use ts_rs::TS;
 use weft_fs::{Encoding, SearchOptions};

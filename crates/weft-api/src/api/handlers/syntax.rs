@@ -73,23 +73,8 @@ pub(crate) fn repo_map(api: &Api, tokens: u32, focus: Vec<String>, _stream: Opti
 /// is now.
 pub(crate) fn index_status(api: &Api, stream: Option<Stream>) -> Result<crate::IndexProgress> {
     let syntax = api.open()?.syntax.clone();
-    let mut events = syntax.subscribe();
     if let Some(stream) = stream {
-        let cancel = SearchCancel::default();
-        api.inner.cancels.lock().map_err(ApiError::internal)?.insert(stream.id.clone(), cancel.clone());
-        tokio::runtime::Handle::current().spawn(async move {
-            loop {
-                match events.recv().await {
-                    Ok(p) => {
-                        if cancel.is_cancelled() || !stream.json(&p) {
-                            break;
-                        }
-                    }
-                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
-                    Err(_) => break,
-                }
-            }
-        });
+        super::forward(api, stream, syntax.subscribe(), Some)?;
     }
     Ok(syntax.progress())
 }
