@@ -13,19 +13,40 @@ use weft_agent::{AgentEvent, Approval, ApprovalRequest, Approver, Thread, TurnEn
 use weft_llm::{BoxFuture, Event, StopReason};
 
 pub struct Args {
-    pub prompt: String,
+    /// None or `-`: read from stdin.
+    pub prompt: Option<String>,
     pub workspace: PathBuf,
     pub models: Vec<String>,
     pub allow: Vec<String>,
     pub max_steps: u32,
+    pub format: Format,
+    pub system_append: Option<String>,
 }
 
-/// Asks on the terminal, one line per question; stdin is read on a blocking thread.
-struct StdinApprover;
+/// What stdout carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// The answer's words (the rest on stderr).
+    Text,
+    /// One JSON object at the end: the result.
+    Json,
+    /// One JSON event per line as the turn goes, the result last.
+    StreamJson,
+}
+
+/// Asks on the terminal, one line per question; stdin is read on a blocking thread. When
+/// stdin held the prompt, nothing is left to answer with: every question is declined.
+struct StdinApprover {
+    prompt_from_stdin: bool,
+}
 
 impl Approver for StdinApprover {
     fn approve<'a>(&'a self, req: &'a ApprovalRequest) -> BoxFuture<'a, Approval> {
         Box::pin(async move {
+            if self.prompt_from_stdin {
+                eprintln!("\n(declined: {}; the prompt came on stdin, so grant it with --allow)", req.summary);
+                return Approval::Deny;
+            }
             let always = req.pattern.as_deref().map(|p| format!(" / [a]lways `{p}`")).unwrap_or_default();
             eprint!("\n? allow {}: [y]es once{always} / [N]o > ", req.summary);
             let _ = std::io::stderr().flush();
@@ -47,7 +68,16 @@ impl Approver for StdinApprover {
 
 pub fn run(paths: &weft_api::AppPaths, args: Args) -> anyhow::Result<std::process::ExitCode> {
     let root = dunce::canonicalize(&args.workspace).with_context(|| format!("{} is not a folder", args.workspace.display()))?;
-    if args.prompt.trim().is_empty() {
+    let from_stdin = args.prompt.as_deref().is_none_or(|p| p == "-");
+    let prompt = match args.prompt.filter(|p| p != "-") {
+        Some(p) => p,
+        None => {
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).context("reading the prompt from stdin")?;
+            text
+        }
+    };
+    if prompt.trim().is_empty() {
         bail!("the prompt is empty");
     }
     // The same providers, keys, model and rules as the app; --model and --allow add to them.
@@ -64,6 +94,14 @@ pub fn run(paths: &weft_api::AppPaths, args: Args) -> anyhow::Result<std::proces
     let mut builder = weft_api::agent_builder(paths, &settings, None).map_err(|e| anyhow::anyhow!("{}", e.message))?;
     builder.policy.allow_commands.extend(args.allow);
     builder.config.max_steps = args.max_steps;
+    if let Some(more) = args.system_append.filter(|s| !s.trim().is_empty()) {
+        builder.config.system.push_str("\n\n");
+        builder.config.system.push_str(&more);
+    }
+    let format = args.format;
+    let json_out = format != Format::Text;
+    let cost = Arc::new(std::sync::Mutex::new((0i64, 0i64)));
+    let cost_seen = cost.clone();
     let store = weft_api::open_store(paths, &root).context("opening the checkpoint store")?;
     let ws = Arc::new(weft_fs::Workspace::open(&root).context("opening the workspace")?);
     // The same ledger and budgets as the app: a script cannot spend past a cap unasked.
@@ -73,12 +111,21 @@ pub fn run(paths: &weft_api::AppPaths, args: Args) -> anyhow::Result<std::proces
         workspace: root.display().to_string(),
         thread: format!("cli-{}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)),
         baseline: builder.model().clone(),
-        on_spent: Box::new(|c| {
+        on_spent: Box::new(move |c| {
+            if let Ok(mut t) = cost_seen.lock() {
+                *t = (c.request_nanos, c.thread_nanos);
+            }
+            // After its response's usage line (the books hear of a response after the turn).
+            if format == Format::StreamJson {
+                println!("{}", serde_json::json!({"type": "cost", "request_usd": c.request_nanos as f64 / 1e9, "run_usd": c.thread_nanos as f64 / 1e9, "priced": c.priced}));
+            }
             let priced = if c.priced { "" } else { " (model not in the price table)" };
             eprintln!("\n(${:.4} this request, ${:.4} this run, ${:.2} today{priced})", c.request_nanos as f64 / 1e9, c.thread_nanos as f64 / 1e9, c.today_nanos as f64 / 1e9);
         }),
     };
-    let agent = builder.spending(Arc::new(books)).build(ws, Some(Arc::new(store)), Arc::new(StdinApprover));
+    let model = builder.model().to_string();
+    let agent = builder.spending(Arc::new(books)).build(ws, Some(Arc::new(store)), Arc::new(StdinApprover { prompt_from_stdin: from_stdin }));
+    let started = std::time::Instant::now();
 
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
     runtime.block_on(async move {
@@ -91,11 +138,49 @@ pub fn run(paths: &weft_api::AppPaths, args: Args) -> anyhow::Result<std::proces
             }
         });
         let mut thread = Thread::default();
-        let mut answer = Answer::new(std::io::stdout());
-        let mut on = move |e: AgentEvent| answer.event(e);
-        let turn = agent.run_turn(&mut thread, args.prompt.into(), &cancel, &mut on).await;
-        println!();
+        let mut answer = Answer::new(std::io::stdout(), format);
+        let mut tools = 0u32;
+        let mut on = |e: AgentEvent| {
+            if matches!(e, AgentEvent::ToolCall { .. }) {
+                tools += 1;
+            }
+            answer.event(e)
+        };
+        let turn = agent.run_turn(&mut thread, prompt.into(), &cancel, &mut on).await;
+        let text = answer.all.clone();
+        if !json_out {
+            println!();
+        }
         let u = thread.usage;
+        if json_out {
+            let (end, stop) = match &turn.end {
+                TurnEnd::Done(s) => ("done", format!("{s:?}")),
+                TurnEnd::Stopped => ("stopped", String::new()),
+                TurnEnd::StepLimit => ("step_limit", String::new()),
+                TurnEnd::OverBudget { .. } => ("over_budget", String::new()),
+                TurnEnd::Failed { .. } => ("failed", String::new()),
+            };
+            let error = match &turn.end {
+                TurnEnd::OverBudget { reason } => Some(reason.clone()),
+                TurnEnd::Failed { message, .. } => Some(message.clone()),
+                _ => None,
+            };
+            let run_usd = cost.lock().map(|c| c.1).unwrap_or(0) as f64 / 1e9;
+            answer.json(&serde_json::json!({
+                "type": "result",
+                "result": text,
+                "is_error": !matches!(turn.end, TurnEnd::Done(StopReason::EndTurn | StopReason::StopSequence)),
+                "end": end,
+                "stop_reason": stop,
+                "error": error,
+                "model": model,
+                "tool_calls": tools,
+                "duration_ms": started.elapsed().as_millis() as u64,
+                "usage": {"input_tokens": u.input_tokens, "output_tokens": u.output_tokens, "cache_read_tokens": u.cache_read_tokens, "cache_write_tokens": u.cache_write_tokens},
+                "cost_usd": run_usd,
+                "checkpoint": turn.checkpoint,
+            }));
+        }
         eprintln!(
             "tokens: {} in, {} out, {} cache read, {} cache write",
             u.input_tokens, u.output_tokens, u.cache_read_tokens, u.cache_write_tokens
@@ -139,18 +224,45 @@ struct Answer<W: Write> {
     tty: bool,
     /// This response's text: held (piped) or shown (a terminal).
     pending: String,
+    format: Format,
+    /// Every complete response's text, for the json result.
+    all: String,
 }
 
 impl<W: Write> Answer<W> {
-    fn new(out: W) -> Self
+    fn new(out: W, format: Format) -> Self
     where
         W: std::io::IsTerminal,
     {
-        let tty = out.is_terminal();
-        Answer { out, tty, pending: String::new() }
+        // JSON goes out whole, never as a terminal's live text.
+        let tty = out.is_terminal() && format == Format::Text;
+        Answer { out, tty, pending: String::new(), format, all: String::new() }
+    }
+
+    /// One JSON line on stdout.
+    fn json(&mut self, v: &serde_json::Value) {
+        let _ = writeln!(self.out, "{v}");
+        let _ = self.out.flush();
     }
 
     fn event(&mut self, e: AgentEvent) {
+        if self.format == Format::StreamJson {
+            match &e {
+                AgentEvent::ToolCall { id, name, input } => self.json(&serde_json::json!({"type": "tool_call", "id": id, "name": name, "input": input})),
+                AgentEvent::ToolResult { id, name, content, is_error } => self.json(&serde_json::json!({"type": "tool_result", "id": id, "name": name, "is_error": is_error, "content": content})),
+                AgentEvent::Usage { provider, model, usage } => {
+                    // The response is complete: its text first (never a void attempt's).
+                    if !self.pending.is_empty() {
+                        let text = std::mem::take(&mut self.pending);
+                        self.json(&serde_json::json!({"type": "text", "text": text}));
+                        self.all.push_str(&text);
+                    }
+                    self.json(&serde_json::json!({"type": "usage", "provider": provider, "model": model, "input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens}));
+                }
+                AgentEvent::Checkpoint { id } => self.json(&serde_json::json!({"type": "checkpoint", "id": id})),
+                _ => {}
+            }
+        }
         match e {
             AgentEvent::Llm(Event::Text { text, .. }) => {
                 if self.tty {
@@ -180,10 +292,11 @@ impl<W: Write> Answer<W> {
 
     /// A response is complete: its text stands.
     fn complete(&mut self) {
-        if !self.tty {
+        if !self.tty && self.format == Format::Text {
             let _ = self.out.write_all(self.pending.as_bytes());
             let _ = self.out.flush();
         }
+        self.all.push_str(&self.pending);
         self.pending.clear();
     }
 
@@ -223,7 +336,7 @@ mod tests {
     #[test]
     fn piped_text_waits_for_its_response_and_a_void_attempt_leaves_nothing() {
         use weft_llm::Usage;
-        let mut a = Answer { out: Vec::new(), tty: false, pending: String::new() };
+        let mut a = Answer { out: Vec::new(), tty: false, pending: String::new(), format: Format::Text, all: String::new() };
         a.event(AgentEvent::Llm(Event::Text { index: 0, text: "cut off".into() }));
         a.event(AgentEvent::Llm(Event::Fallback { from: "a:x".into(), to: "b:y".into(), error: "lost".into() }));
         a.event(AgentEvent::Llm(Event::Text { index: 0, text: "answer".into() }));
@@ -235,7 +348,7 @@ mod tests {
     #[test]
     fn on_a_terminal_a_void_attempt_is_erased() {
 
-        let mut a = Answer { out: Vec::new(), tty: true, pending: String::new() };
+        let mut a = Answer { out: Vec::new(), tty: true, pending: String::new(), format: Format::Text, all: String::new() };
         a.event(AgentEvent::Llm(Event::Text { index: 0, text: "one\ntwo".into() }));
         a.event(AgentEvent::Llm(Event::Retry { attempt: 1, delay: std::time::Duration::ZERO, error: "lost".into() }));
         assert_eq!(String::from_utf8(a.out).expect("utf8"), "one\ntwo\x1b[1F\x1b[J");

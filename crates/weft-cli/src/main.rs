@@ -40,8 +40,9 @@ enum Command {
     },
     /// Run the coding agent on a prompt in a folder; approvals are asked on stdin.
     Agent {
-        /// What to do, e.g. "make the failing test pass".
-        prompt: String,
+        /// What to do, e.g. "make the failing test pass"; none (or `-`): read from stdin
+        /// (approvals then cannot be answered there: use --allow).
+        prompt: Option<String>,
         /// The workspace folder (default: the current folder).
         #[arg(short = 'C', long, default_value = ".")]
         workspace: PathBuf,
@@ -53,8 +54,15 @@ enum Command {
         #[arg(long)]
         allow: Vec<String>,
         /// Model calls before giving up.
-        #[arg(long, default_value_t = 50)]
+        #[arg(long, visible_alias = "max-turns", default_value_t = 50)]
         max_steps: u32,
+        /// text: the answer on stdout; json: one result object at the end; stream-json: one
+        /// JSON event per line (text, tool calls and results, usage, cost, the result).
+        #[arg(long, value_parser = ["text", "json", "stream-json"], default_value = "text")]
+        output_format: String,
+        /// Added to the system prompt for this run.
+        #[arg(long)]
+        system_prompt_append: Option<String>,
     },
     /// What the AI has cost: totals, by day, model, workspace, thread and task.
     Usage {
@@ -144,9 +152,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
             runtime.block_on(weft_server::run(weft_server::Options { root, port, ui, token, paths }))
         }
-        Some(Command::Agent { prompt, workspace, models, allow, max_steps }) => {
+        Some(Command::Agent { prompt, workspace, models, allow, max_steps, output_format, system_prompt_append }) => {
             let _guard = weft_api::init_logging(&paths, "agent");
-            let code = agent::run(&paths, agent::Args { prompt, workspace, models, allow, max_steps })?;
+            let format = match output_format.as_str() {
+                "json" => agent::Format::Json,
+                "stream-json" => agent::Format::StreamJson,
+                _ => agent::Format::Text,
+            };
+            let code = agent::run(&paths, agent::Args { prompt, workspace, models, allow, max_steps, format, system_append: system_prompt_append })?;
             if code != std::process::ExitCode::SUCCESS {
                 std::process::exit(if code == std::process::ExitCode::from(130) { 130 } else { 1 });
             }

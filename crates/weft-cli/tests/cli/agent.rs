@@ -23,10 +23,15 @@ struct Run {
 }
 
 async fn weft_agent(server: &FakeServer, ws: &std::path::Path, extra: &[&str], stdin: &'static str) -> Run {
+    weft_agent_prompt(server, ws, extra, Some("The test fails; fix it."), stdin).await
+}
+
+/// `prompt` None: no prompt argument (it comes on stdin).
+async fn weft_agent_prompt(server: &FakeServer, ws: &std::path::Path, extra: &[&str], prompt: Option<&str>, stdin: &'static str) -> Run {
     let app = tempfile::tempdir().expect("tmp");
     let mut args = vec!["agent", "-C", ws.to_str().expect("utf8"), "--model", "anthropic:claude-test"];
     args.extend_from_slice(extra);
-    args.push("The test fails; fix it.");
+    args.extend(prompt);
     let home = app.path().join("home");
     std::fs::create_dir_all(&home).expect("home");
     std::fs::write(home.join("marker"), "x").expect("marker");
@@ -274,4 +279,45 @@ async fn a_failed_attempts_words_never_reach_stdout() {
     assert_eq!(r.stdout.trim(), "The backup's answer.", "stdout: {:?}", r.stdout);
     assert!(r.stderr.contains("trying anthropic:claude-backup"), "{}", r.stderr);
     assert_eq!(server.requests().len(), 5);
+}
+
+/// For scripts: `--output-format stream-json` prints one JSON event per line (tool calls
+/// and results, each response's text once complete, usage, cost) and the result last;
+/// `json` prints only the result; the prompt can come on stdin (then approvals cannot, and
+/// are declined unless granted with --allow); `--system-prompt-append` reaches the request.
+#[tokio::test(flavor = "multi_thread")]
+async fn json_output_for_scripts_and_the_prompt_on_stdin() {
+    let ws = fixture();
+    let server = FakeServer::start(script()).await.expect("fake");
+    let r = weft_agent(&server, ws.path(), &["--output-format", "stream-json", "--allow", "sh test.sh", "--system-prompt-append", "Answer in haiku."], "").await;
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let events: Vec<serde_json::Value> = r.stdout.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}"))).collect();
+    let kinds: Vec<&str> = events.iter().map(|e| e["type"].as_str().expect("type")).collect();
+    assert_eq!(kinds.iter().filter(|k| **k == "tool_call").count(), 3, "{kinds:?}");
+    assert_eq!(kinds.iter().filter(|k| **k == "tool_result").count(), 3);
+    assert_eq!(kinds.iter().filter(|k| **k == "usage").count(), 4);
+    assert!(kinds.contains(&"cost") && kinds.contains(&"checkpoint"), "{kinds:?}");
+    let run = events.iter().find(|e| e["type"] == "tool_result" && e["id"] == "t3").expect("the command's result");
+    assert!(run["content"].as_str().expect("text").contains("PASS"));
+    let text = events.iter().find(|e| e["type"] == "text").expect("text");
+    assert_eq!(text["text"], "Fixed the sign in add.sh.");
+    let result = events.last().expect("result");
+    assert_eq!((result["type"].as_str(), result["is_error"].as_bool(), result["end"].as_str()), (Some("result"), Some(false), Some("done")));
+    assert_eq!(result["result"], "Fixed the sign in add.sh.");
+    assert_eq!(result["tool_calls"], 3);
+    assert!(result["usage"]["output_tokens"].as_u64().expect("tokens") > 0);
+    assert!(server.requests()[0].body["system"].to_string().contains("Answer in haiku."), "the system prompt has the addition");
+
+    // json: the result alone; the prompt on stdin; the command not allowed, so declined.
+    let ws = fixture();
+    let server = FakeServer::start(script()).await.expect("fake");
+    let r = weft_agent_prompt(&server, ws.path(), &["--output-format", "json"], None, "The test fails; fix it.\n").await;
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    assert_eq!(lines.len(), 1, "one object: {}", r.stdout);
+    let result: serde_json::Value = serde_json::from_str(lines[0]).expect("json");
+    assert_eq!(result["result"], "Fixed the sign in add.sh.");
+    assert!(server.requests()[0].body.to_string().contains("The test fails; fix it."), "the prompt from stdin was sent");
+    assert!(r.stderr.contains("the prompt came on stdin"), "{}", r.stderr);
+    assert!(server.requests()[3].body.to_string().contains("the user declined"));
 }
