@@ -414,6 +414,45 @@ pub struct AgentHost {
     terminals: Option<Arc<weft_pty::Terminals>>,
 }
 
+/// Where a folder's threads are saved (the app's panel and `weft agent` share them).
+pub fn thread_store(paths: &AppPaths, root: &std::path::Path) -> ThreadStore {
+    ThreadStore::new(paths.data_dir.join("agent").join(crate::paths::workspace_key(root)))
+}
+
+/// What a saved thread keeps of a turn's outcome.
+pub struct TurnFacts {
+    pub messages_before: usize,
+    pub checkpoint: Option<i64>,
+    pub usage: weft_llm::Usage,
+    pub compacted: Option<usize>,
+}
+
+impl TurnFacts {
+    pub fn of(t: &weft_agent::TurnOutcome) -> TurnFacts {
+        TurnFacts { messages_before: t.messages_before, checkpoint: t.checkpoint, usage: t.usage, compacted: t.compacted }
+    }
+}
+
+/// A finished turn into its saved thread: the conversation, the usage, the turn's record
+/// (how it ended, its checkpoint, the model), the title if it had none.
+pub fn record_turn(data: &mut AgentThread, thread: Thread, turn: &TurnFacts, end: &str, model: &str, title: &str) {
+    if let Some(split) = turn.compacted {
+        // The first `split` messages became two (the summary and its answer): turns that
+        // began in them can only be cut back to the start.
+        for t in &mut data.turns {
+            t.messages_before = (t.messages_before as usize).checked_sub(split).map_or(0, |i| i + 2) as u32;
+        }
+    }
+    data.tool_summaries.clear();
+    data.messages = thread.messages;
+    data.usage = thread.usage;
+    data.turns.push(TurnRecord { messages_before: turn.messages_before as u32, checkpoint: turn.checkpoint, end: end.into(), model: model.into(), usage: turn.usage });
+    if data.title.is_empty() {
+        data.title = title.to_owned();
+    }
+    data.updated_ms = weft_agent::threads::now_ms();
+}
+
 /// See `AgentHost::on_turn_end`.
 pub type TurnEndHook = Arc<dyn Fn() + Send + Sync>;
 
@@ -424,6 +463,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 impl AgentHost {
     pub fn new(ws: Workspace, store: Option<Arc<Store>>, paths: AppPaths, workspace_key: &str) -> Self {
         let saved = ThreadStore::new(paths.data_dir.join("agent").join(workspace_key));
+        debug_assert!(workspace_key.is_empty() || saved.dir().ends_with(workspace_key));
         AgentHost {
             ws: Arc::new(ws),
             store,
@@ -633,6 +673,7 @@ impl AgentHost {
 
     /// Saves the thread after a turn and builds the `done` frame.
     fn finish(&self, live: &Live, mut thread: Thread, title: &str, model: &str, turn: weft_agent::TurnOutcome) -> AgentFrame {
+        let facts = TurnFacts::of(&turn);
         {
             let mut review = lock(&live.review);
             review.extend(turn.originals);
@@ -653,21 +694,7 @@ impl AgentHost {
             }
         }
         let mut data = lock(&live.data);
-        if let Some(split) = turn.compacted {
-            // The first `split` messages became two (the summary and its answer): turns
-            // that began in them can only be cut back to the start.
-            for t in &mut data.turns {
-                t.messages_before = (t.messages_before as usize).checked_sub(split).map_or(0, |i| i + 2) as u32;
-            }
-        }
-        data.tool_summaries.clear();
-        data.messages = thread.messages;
-        data.usage = thread.usage;
-        data.turns.push(TurnRecord { messages_before: turn.messages_before as u32, checkpoint: turn.checkpoint, end: end.into(), model: model.into(), usage: turn.usage });
-        if data.title.is_empty() {
-            data.title = title.to_owned();
-        }
-        data.updated_ms = weft_agent::threads::now_ms();
+        record_turn(&mut data, thread, &facts, end, model, title);
         let saved = self.save(&data);
         let error = error.or(saved.err());
         let review = lock(&live.review).files(&self.ws);

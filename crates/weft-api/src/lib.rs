@@ -22,7 +22,7 @@ mod usage;
 pub mod wire;
 
 pub use agent::{builder as agent_builder, llm_client, policy as agent_policy, providers as agent_providers, route as agent_route, task_route};
-pub use agent::{suggest_commit_message, CommitMessage};
+pub use agent::{record_turn, suggest_commit_message, thread_store, CommitMessage, TurnFacts};
 pub use agent::{AgentFrame, AgentThread, KeySource, ProviderStatus, ReviewAction, ThreadSummary, TurnOptions, TurnRecord};
 pub use api::{method_results, Api, Method, MethodResult, Request, Shell, GUEST_METHODS};
 pub use collab::CollabEvent;

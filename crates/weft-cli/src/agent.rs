@@ -21,6 +21,39 @@ pub struct Args {
     pub max_steps: u32,
     pub format: Format,
     pub system_append: Option<String>,
+    /// A saved thread to go on with, or the folder's latest.
+    pub resume: Option<String>,
+    pub continue_last: bool,
+}
+
+/// `weft agent threads [--json]`: the folder's saved threads (the app's and the command
+/// line's), newest first.
+pub fn list_threads(paths: &weft_api::AppPaths, workspace: &std::path::Path, json: bool) -> anyhow::Result<()> {
+    let root = dunce::canonicalize(workspace).with_context(|| format!("{} is not a folder", workspace.display()))?;
+    let mut list = saved_threads(paths, &root)?;
+    list.sort_by(|a, b| b.updated_ms.cmp(&a.updated_ms));
+    if json {
+        let summaries: Vec<_> = list.iter().map(|t| t.summary()).collect();
+        println!("{}", serde_json::to_string(&summaries)?);
+        return Ok(());
+    }
+    for t in list {
+        let s = t.summary();
+        println!("{}  {} turn{}  {} in / {} out  {}", s.id, s.turns, if s.turns == 1 { "" } else { "s" }, s.usage.input_tokens, s.usage.output_tokens, s.title);
+    }
+    Ok(())
+}
+
+fn saved_threads(paths: &weft_api::AppPaths, root: &std::path::Path) -> anyhow::Result<Vec<weft_api::AgentThread>> {
+    let store = weft_api::thread_store(paths, root);
+    let mut out = vec![];
+    for id in store.ids().map_err(|e| anyhow::anyhow!("{e}"))? {
+        match store.load(&id) {
+            Ok(t) => out.push(t),
+            Err(e) => eprintln!("weft agent: {e}"),
+        }
+    }
+    Ok(out)
 }
 
 /// What stdout carries.
@@ -124,6 +157,13 @@ pub fn run(paths: &weft_api::AppPaths, args: Args) -> anyhow::Result<std::proces
         }),
     };
     let model = builder.model().to_string();
+    // The thread this run goes on with, or a new one; saved where the app's panel finds it.
+    let threads = weft_api::thread_store(paths, &root);
+    let mut saved = match (&args.resume, args.continue_last) {
+        (Some(id), _) => threads.load(id).map_err(|e| anyhow::anyhow!("{e}"))?,
+        (None, true) => saved_threads(paths, &root)?.into_iter().max_by_key(|t| t.updated_ms).context("this folder has no saved thread to continue")?,
+        (None, false) => weft_api::AgentThread::new(&format!("cli-{}", weft_agent::threads::now_ms())),
+    };
     let agent = builder.spending(Arc::new(books)).build(ws, Some(Arc::new(store)), Arc::new(StdinApprover { prompt_from_stdin: from_stdin }));
     let started = std::time::Instant::now();
 
@@ -137,7 +177,10 @@ pub fn run(paths: &weft_api::AppPaths, args: Args) -> anyhow::Result<std::proces
                 stopper.cancel();
             }
         });
-        let mut thread = Thread::default();
+        let mut thread = Thread { messages: saved.messages.clone(), usage: saved.usage };
+        if !saved.messages.is_empty() {
+            eprintln!("(going on with thread {}: {})", saved.id, saved.title);
+        }
         let mut answer = Answer::new(std::io::stdout(), format);
         let mut tools = 0u32;
         let mut on = |e: AgentEvent| {
@@ -146,7 +189,18 @@ pub fn run(paths: &weft_api::AppPaths, args: Args) -> anyhow::Result<std::proces
             }
             answer.event(e)
         };
-        let turn = agent.run_turn(&mut thread, prompt.into(), &cancel, &mut on).await;
+        let turn = agent.run_turn(&mut thread, prompt.clone().into(), &cancel, &mut on).await;
+        let end_name = match &turn.end {
+            TurnEnd::Done(_) => "done",
+            TurnEnd::Stopped => "stopped",
+            TurnEnd::StepLimit => "stepLimit",
+            TurnEnd::OverBudget { .. } => "overBudget",
+            TurnEnd::Failed { .. } => "error",
+        };
+        weft_api::record_turn(&mut saved, thread.clone(), &weft_api::TurnFacts::of(&turn), end_name, &model, &weft_agent::threads::title(&prompt));
+        if let Err(e) = threads.save(&saved) {
+            eprintln!("weft agent: the thread was not saved: {e}");
+        }
         let text = answer.all.clone();
         if !json_out {
             println!();
@@ -179,6 +233,7 @@ pub fn run(paths: &weft_api::AppPaths, args: Args) -> anyhow::Result<std::proces
                 "usage": {"input_tokens": u.input_tokens, "output_tokens": u.output_tokens, "cache_read_tokens": u.cache_read_tokens, "cache_write_tokens": u.cache_write_tokens},
                 "cost_usd": run_usd,
                 "checkpoint": turn.checkpoint,
+                "thread": saved.id,
             }));
         }
         eprintln!(
@@ -188,6 +243,7 @@ pub fn run(paths: &weft_api::AppPaths, args: Args) -> anyhow::Result<std::proces
         if let Some(id) = turn.checkpoint {
             eprintln!("checkpoint {id} was taken before the first change; undo with: weft checkpoint restore {id}");
         }
+        eprintln!("thread {} (go on with: weft agent --resume {} \"…\")", saved.id, saved.id);
         Ok(match turn.end {
             TurnEnd::Done(StopReason::EndTurn | StopReason::StopSequence) => std::process::ExitCode::SUCCESS,
             TurnEnd::Done(other) => {

@@ -63,6 +63,15 @@ enum Command {
         /// Added to the system prompt for this run.
         #[arg(long)]
         system_prompt_append: Option<String>,
+        /// Go on with a saved thread (its id: `weft agent threads`).
+        #[arg(long, conflicts_with = "continue_last")]
+        resume: Option<String>,
+        /// Go on with this folder's most recent thread.
+        #[arg(long = "continue", id = "continue_last")]
+        continue_last: bool,
+        /// With `weft agent threads`: the list as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// What the AI has cost: totals, by day, model, workspace, thread and task.
     Usage {
@@ -152,14 +161,15 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
             runtime.block_on(weft_server::run(weft_server::Options { root, port, ui, token, paths }))
         }
-        Some(Command::Agent { prompt, workspace, models, allow, max_steps, output_format, system_prompt_append }) => {
+        Some(Command::Agent { prompt, workspace, json, .. }) if prompt.as_deref() == Some("threads") => agent::list_threads(&paths, &workspace, json),
+        Some(Command::Agent { prompt, workspace, models, allow, max_steps, output_format, system_prompt_append, resume, continue_last, json: _ }) => {
             let _guard = weft_api::init_logging(&paths, "agent");
             let format = match output_format.as_str() {
                 "json" => agent::Format::Json,
                 "stream-json" => agent::Format::StreamJson,
                 _ => agent::Format::Text,
             };
-            let code = agent::run(&paths, agent::Args { prompt, workspace, models, allow, max_steps, format, system_append: system_prompt_append })?;
+            let code = agent::run(&paths, agent::Args { prompt, workspace, models, allow, max_steps, format, system_append: system_prompt_append, resume, continue_last })?;
             if code != std::process::ExitCode::SUCCESS {
                 std::process::exit(if code == std::process::ExitCode::from(130) { 130 } else { 1 });
             }

@@ -321,3 +321,41 @@ async fn json_output_for_scripts_and_the_prompt_on_stdin() {
     assert!(r.stderr.contains("the prompt came on stdin"), "{}", r.stderr);
     assert!(server.requests()[3].body.to_string().contains("the user declined"));
 }
+
+/// Every run is saved as a thread of the folder (where the app's panel lists them too);
+/// `weft agent threads --json` lists them; `--resume ID` and `--continue` go on with one,
+/// the model seeing the conversation so far.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runs_are_saved_as_threads_listed_and_resumed() {
+    let ws = tempfile::tempdir().expect("tmp");
+    let app = tempfile::tempdir().expect("tmp");
+    let server = FakeServer::start(vec![say("First answer."), say("Second answer."), say("Third answer.")]).await.expect("fake");
+    let dir = ws.path().to_str().expect("utf8").to_owned();
+    let base = ["agent", "-C", dir.as_str(), "--model", "anthropic:claude-test", "--output-format", "json"];
+    let run = |extra: &[&str]| {
+        let mut args: Vec<&str> = base.to_vec();
+        args.extend_from_slice(extra);
+        let out = weft(app.path(), &server, &args);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).expect("result")
+    };
+    let first = tokio::task::block_in_place(|| run(&["Say something."]));
+    let id = first["thread"].as_str().expect("thread id").to_owned();
+    let listed = tokio::task::block_in_place(|| weft(app.path(), &server, &["agent", "-C", dir.as_str(), "threads", "--json"]));
+    let list: serde_json::Value = serde_json::from_slice(&listed.stdout).expect("list");
+    assert_eq!(list[0]["id"], id.as_str());
+    assert_eq!((list[0]["title"].as_str(), list[0]["turns"].as_u64()), (Some("Say something."), Some(1)));
+
+    tokio::task::block_in_place(|| run(&["--resume", &id, "And more."]));
+    let req = server.requests()[1].body.to_string();
+    assert!(req.contains("Say something.") && req.contains("First answer.") && req.contains("And more."), "the conversation so far: {req}");
+    tokio::task::block_in_place(|| run(&["--continue", "Last."]));
+    let req = server.requests()[2].body.to_string();
+    assert!(req.contains("Second answer.") && req.contains("Last."), "{req}");
+    let listed = tokio::task::block_in_place(|| weft(app.path(), &server, &["agent", "-C", dir.as_str(), "threads", "--json"]));
+    let list: serde_json::Value = serde_json::from_slice(&listed.stdout).expect("list");
+    assert_eq!(list.as_array().expect("list").len(), 1, "one thread, three turns");
+    assert_eq!(list[0]["turns"], 3);
+    let bad = tokio::task::block_in_place(|| weft(app.path(), &server, &["agent", "-C", dir.as_str(), "--resume", "nope", "x"]));
+    assert!(!bad.status.success() && String::from_utf8_lossy(&bad.stderr).contains("no thread nope"), "{}", String::from_utf8_lossy(&bad.stderr));
+}
