@@ -34,7 +34,7 @@ await page.locator('.scm-file[data-group="staged"]').waitFor();
 // Scroll the editor to the changed lines.
 await page.locator('.group .pane:not([hidden]) .cm-content').click();
 await page.keyboard.press('Control+Home');
-for (let i = 0; i < 200; i++) await page.keyboard.press('ArrowDown');
+for (let i = 0; i < 360; i++) await page.keyboard.press('ArrowDown');
 await page.locator('.group .pane:not([hidden]) .cm-git-mark').first().waitFor();
 await page.locator('.scm-message').fill('weft-git: never a pager or a prompt; stage what can be staged');
 await page.waitForTimeout(600);
