@@ -416,7 +416,11 @@ pub struct AgentHost {
 
 /// Where a folder's threads are saved (the app's panel and `weft agent` share them).
 pub fn thread_store(paths: &AppPaths, root: &std::path::Path) -> ThreadStore {
-    ThreadStore::new(paths.data_dir.join("agent").join(crate::paths::workspace_key(root)))
+    threads_of(paths, &crate::paths::workspace_key(root))
+}
+
+fn threads_of(paths: &AppPaths, workspace_key: &str) -> ThreadStore {
+    ThreadStore::new(paths.data_dir.join("agent").join(workspace_key))
 }
 
 /// What a saved thread keeps of a turn's outcome.
@@ -462,8 +466,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 impl AgentHost {
     pub fn new(ws: Workspace, store: Option<Arc<Store>>, paths: AppPaths, workspace_key: &str) -> Self {
-        let saved = ThreadStore::new(paths.data_dir.join("agent").join(workspace_key));
-        debug_assert!(workspace_key.is_empty() || saved.dir().ends_with(workspace_key));
+        let saved = threads_of(&paths, workspace_key);
         AgentHost {
             ws: Arc::new(ws),
             store,

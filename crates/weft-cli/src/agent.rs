@@ -133,7 +133,8 @@ pub fn run(paths: &weft_api::AppPaths, args: Args) -> anyhow::Result<std::proces
     }
     let format = args.format;
     let json_out = format != Format::Text;
-    let cost = Arc::new(std::sync::Mutex::new((0i64, 0i64)));
+    // The run's cost so far, for the json result.
+    let cost = Arc::new(std::sync::Mutex::new(0i64));
     let cost_seen = cost.clone();
     let store = weft_api::open_store(paths, &root).context("opening the checkpoint store")?;
     let ws = Arc::new(weft_fs::Workspace::open(&root).context("opening the workspace")?);
@@ -146,7 +147,7 @@ pub fn run(paths: &weft_api::AppPaths, args: Args) -> anyhow::Result<std::proces
         baseline: builder.model().clone(),
         on_spent: Box::new(move |c| {
             if let Ok(mut t) = cost_seen.lock() {
-                *t = (c.request_nanos, c.thread_nanos);
+                *t = c.thread_nanos;
             }
             // After its response's usage line (the books hear of a response after the turn).
             if format == Format::StreamJson {
@@ -219,7 +220,7 @@ pub fn run(paths: &weft_api::AppPaths, args: Args) -> anyhow::Result<std::proces
                 TurnEnd::Failed { message, .. } => Some(message.clone()),
                 _ => None,
             };
-            let run_usd = cost.lock().map(|c| c.1).unwrap_or(0) as f64 / 1e9;
+            let run_usd = cost.lock().map(|c| *c).unwrap_or(0) as f64 / 1e9;
             answer.json(&serde_json::json!({
                 "type": "result",
                 "result": text,

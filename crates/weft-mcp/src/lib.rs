@@ -151,13 +151,14 @@ impl Hub {
         h.finalize().iter().map(|b| format!("{b:02x}")).collect()
     }
 
-    fn trusted(&self, name: &str, c: &ServerConfig) -> bool {
-        if c.source == Source::User {
-            return true;
-        }
-        let Some(file) = &self.trust_file else { return false };
-        let key = self.trust_key(name, c);
-        std::fs::read_to_string(file).ok().and_then(|t| serde_json::from_str::<Vec<String>>(&t).ok()).is_some_and(|keys| keys.contains(&key))
+    /// The trusted project servers' keys, read once per use (the file is small).
+    fn trusted_keys(&self) -> Vec<String> {
+        let Some(file) = &self.trust_file else { return vec![] };
+        std::fs::read_to_string(file).ok().and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default()
+    }
+
+    fn trusted(&self, keys: &[String], name: &str, c: &ServerConfig) -> bool {
+        c.source == Source::User || (self.trust_file.is_some() && keys.contains(&self.trust_key(name, c)))
     }
 
     /// Trusts a project's server as it is configured now, and starts it.
@@ -165,7 +166,7 @@ impl Hub {
         let (all, _) = self.configured();
         let c = all.get(name).ok_or_else(|| format!("no MCP server is named {name:?}"))?.clone()?;
         let file = self.trust_file.as_ref().ok_or("trust cannot be remembered here (no data folder)")?;
-        let mut keys: Vec<String> = std::fs::read_to_string(file).ok().and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default();
+        let mut keys = self.trusted_keys();
         let key = self.trust_key(name, &c);
         if !keys.contains(&key) {
             keys.push(key);
@@ -195,12 +196,13 @@ impl Hub {
     pub fn status(&self) -> Vec<ServerStatus> {
         let (all, err) = self.configured();
         let shown = self.shown.lock().map(|s| s.clone()).unwrap_or_default();
+        let keys = self.trusted_keys();
         let mut out: Vec<ServerStatus> = all
             .iter()
             .map(|(name, c)| match c {
                 Err(e) => ServerStatus { name: name.clone(), source: Source::Project, state: State::Failed, command: String::new(), message: e.clone(), tools: 0 },
                 Ok(c) => {
-                    let (state, message, tools) = if !self.trusted(name, c) {
+                    let (state, message, tools) = if !self.trusted(&keys, name, c) {
                         (State::NeedsTrust, "The project's .mcp.json names this program: trust it to let it run".to_owned(), 0)
                     } else {
                         shown.get(name).cloned().unwrap_or((State::Idle, String::new(), 0))
@@ -225,6 +227,7 @@ impl Hub {
     /// that exited or whose configuration changed. Returns once each has started or failed.
     pub async fn ensure_started(&self) {
         let (all, _) = self.configured();
+        let keys = self.trusted_keys();
         let mut to_start = vec![];
         {
             let mut s = self.servers.lock().await;
@@ -232,7 +235,7 @@ impl Hub {
             let stale: Vec<String> = s
                 .running
                 .iter()
-                .filter(|(n, r)| r.client.is_closed() || !matches!(all.get(*n), Some(Ok(c)) if c.fingerprint() == r.fingerprint && self.trusted(n, c)))
+                .filter(|(n, r)| r.client.is_closed() || !matches!(all.get(*n), Some(Ok(c)) if c.fingerprint() == r.fingerprint && self.trusted(&keys, n, c)))
                 .map(|(n, _)| n.clone())
                 .collect();
             for n in stale {
@@ -249,7 +252,7 @@ impl Hub {
             }
             for (name, c) in &all {
                 let Ok(c) = c else { continue };
-                if s.running.contains_key(name) || s.starting.contains(name) || !self.trusted(name, c) {
+                if s.running.contains_key(name) || s.starting.contains(name) || !self.trusted(&keys, name, c) {
                     continue;
                 }
                 if let Some((fp, _)) = s.failed.get(name) {

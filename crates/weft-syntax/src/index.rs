@@ -97,29 +97,10 @@ impl SymbolIndex {
     }
 
     pub fn build_with_threads(&self, paths: &[String], threads: usize) -> IndexStats {
-        let next = AtomicUsize::new(0);
-        let results: Vec<Vec<(String, IndexedFile)>> = std::thread::scope(|s| {
-            let workers: Vec<_> = (0..threads)
-                .map(|_| {
-                    s.spawn(|| {
-                        let mut parser = Parser::new();
-                        let mut out = Vec::new();
-                        loop {
-                            let i = next.fetch_add(1, Ordering::Relaxed);
-                            let Some(path) = paths.get(i) else { break };
-                            if let Some(f) = self.read(&mut parser, path) {
-                                out.push((path.clone(), f));
-                            }
-                        }
-                        out
-                    })
-                })
-                .collect();
-            workers.into_iter().filter_map(|w| w.join().ok()).collect()
-        });
+        let results = on_threads(paths, threads, &|| false, &|parser, path| self.read(parser, path));
         let mut map = HashMap::new();
         let mut stats = IndexStats::default();
-        for (path, f) in results.into_iter().flatten() {
+        for (path, f) in results {
             stats.files += 1;
             stats.parsed += 1;
             stats.symbols += f.symbols.len() as u32;
@@ -139,40 +120,21 @@ impl SymbolIndex {
     /// index as it was and caching what was parsed, so the next build goes on from there.
     pub fn build_cached(&self, paths: &[String], cache: &crate::cache::IndexCache, threads: usize, cancel: Option<&std::sync::atomic::AtomicBool>, progress: Option<&(dyn Fn(usize, usize) + Sync)>) -> IndexStats {
         let rows = cache.load();
-        let next = AtomicUsize::new(0);
         let done = AtomicUsize::new(0);
         let stopped = || cancel.is_some_and(|c| c.load(Ordering::Relaxed));
-        let results: Vec<Vec<(String, Got)>> = std::thread::scope(|s| {
-            let workers: Vec<_> = (0..threads.max(1))
-                .map(|_| {
-                    s.spawn(|| {
-                        let mut parser = Parser::new();
-                        let mut out = Vec::new();
-                        loop {
-                            if stopped() {
-                                break;
-                            }
-                            let i = next.fetch_add(1, Ordering::Relaxed);
-                            let Some(path) = paths.get(i) else { break };
-                            if let Some(got) = self.read_cached(&mut parser, path, rows.get(path)) {
-                                out.push((path.clone(), got));
-                            }
-                            let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-                            if let Some(p) = progress.filter(|_| n % 256 == 0) {
-                                p(n, paths.len());
-                            }
-                        }
-                        out
-                    })
-                })
-                .collect();
-            workers.into_iter().filter_map(|w| w.join().ok()).collect()
+        let results = on_threads(paths, threads, &stopped, &|parser, path| {
+            let got = self.read_cached(parser, path, rows.get(path));
+            let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+            if let Some(p) = progress.filter(|_| n % 256 == 0) {
+                p(n, paths.len());
+            }
+            got
         });
         let cancelled = stopped();
         let mut map = HashMap::new();
         let mut stats = IndexStats { cancelled, ..IndexStats::default() };
         let mut changed = Vec::new();
-        for (path, got) in results.into_iter().flatten() {
+        for (path, got) in results {
             let f = match got {
                 Got::Kept(f) => f,
                 Got::Touched(f, row) => {
@@ -328,6 +290,31 @@ impl SymbolIndex {
         hits.truncate(limit);
         hits.into_iter().map(|(_, h)| h).collect()
     }
+}
+
+/// `each` over `paths` on `threads` threads (a parser each), until done or `stop` says so;
+/// the paths it gave something for, with what it gave.
+fn on_threads<T: Send>(paths: &[String], threads: usize, stop: &(dyn Fn() -> bool + Sync), each: &(dyn Fn(&mut Parser, &String) -> Option<T> + Sync)) -> Vec<(String, T)> {
+    let next = AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        let workers: Vec<_> = (0..threads.max(1))
+            .map(|_| {
+                s.spawn(|| {
+                    let mut parser = Parser::new();
+                    let mut out = Vec::new();
+                    while !stop() {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(path) = paths.get(i) else { break };
+                        if let Some(v) = each(&mut parser, path) {
+                            out.push((path.clone(), v));
+                        }
+                    }
+                    out
+                })
+            })
+            .collect();
+        workers.into_iter().filter_map(|w| w.join().ok()).flatten().collect()
+    })
 }
 
 /// Parses one file's text into an index entry.

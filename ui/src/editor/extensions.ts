@@ -2,7 +2,7 @@
 // font, tab size, Vim, wrapping) sit in compartments so they reconfigure open editors in
 // place, without losing undo history or cursor.
 
-import { Compartment, EditorState, type Extension } from '@codemirror/state';
+import { Compartment, EditorState, type Extension, type TransactionSpec } from '@codemirror/state';
 import {
   EditorView, keymap, lineNumbers, highlightActiveLineGutter, highlightSpecialChars, drawSelection,
   dropCursor, rectangularSelection, crosshairCursor, highlightActiveLine,
@@ -36,7 +36,19 @@ export const compartments = {
 let vimFactory: (() => Extension) | null = null;
 
 /** Views whose undo is a document's (per user, Yjs), not CodeMirror's history. */
-export const sharedUndo = new WeakMap<EditorView, { undo(): unknown; redo(): unknown }>();
+export const sharedUndo = new WeakMap<EditorView, { undo(): unknown; redo(): unknown; stopCapturing?(): void }>();
+
+/**
+ * Dispatches an edit that is an undo step of its own, not merged with the typing just
+ * before or after it (a hunk reverted, a quick fix, a formatting). Views without a
+ * document's undo keep CodeMirror's own grouping.
+ */
+export function ownUndoStep(view: EditorView, spec: TransactionSpec): void {
+  const undo = sharedUndo.get(view);
+  undo?.stopCapturing?.();
+  view.dispatch(spec);
+  undo?.stopCapturing?.();
+}
 
 export async function ensureVim(s: Settings): Promise<void> {
   if (s.vimMode && !vimFactory) {

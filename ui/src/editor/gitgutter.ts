@@ -9,12 +9,11 @@ import { Chunk } from '@codemirror/merge';
 import { Facet, StateEffect, StateField, RangeSetBuilder, Text, type Extension } from '@codemirror/state';
 import { EditorView, GutterMarker, gutter, showTooltip, type Tooltip } from '@codemirror/view';
 import { h } from '../dom';
+import { ownUndoStep } from './extensions';
 
 export interface GitGutterHooks {
   /** Stages `text` (the whole file's staged content); resolves once git has it. */
   stage(text: string): Promise<void>;
-  /** A revert is about to change the text: it is one undo step of its own. */
-  separateUndo?(): void;
 }
 
 const gitHooks = Facet.define<GitGutterHooks, GitGutterHooks | null>({ combine: (v) => v[0] ?? null });
@@ -182,13 +181,11 @@ function hunkTooltip(v: GitDiff, i: number): Tooltip | null {
         const state = view.state.field(gitDiff);
         const now = state.chunks[i];
         if (!now || !state.base) return;
-        hooks?.separateUndo?.();
-        view.dispatch({
+        ownUndoStep(view, {
           changes: { from: now.fromB, to: clip(view.state.doc, now.toB), insert: state.base.sliceString(now.fromA, clip(state.base, now.toA)) },
           effects: openHunk.of(null),
           userEvent: 'input.revert',
         });
-        hooks?.separateUndo?.();
         view.focus();
       });
       close.addEventListener('click', () => view.dispatch({ effects: openHunk.of(null) }));

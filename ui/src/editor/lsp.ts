@@ -8,8 +8,8 @@
 // only asks it at positions. Positions: the protocol's lines (0-based) and UTF-16 columns,
 // which is how CodeMirror counts a line's characters.
 
-import { EditorState, StateEffect, StateField, type ChangeSpec, type Extension } from '@codemirror/state';
-import { sharedUndo } from './extensions';
+import { EditorState, StateEffect, StateField, type Extension } from '@codemirror/state';
+import { ownUndoStep } from './extensions';
 import { Decoration, EditorView, hoverTooltip, keymap, showTooltip, type DecorationSet, type Tooltip } from '@codemirror/view';
 import { indentUnit } from '@codemirror/language';
 import { autocompletion, type Completion, type CompletionContext, type CompletionResult } from '@codemirror/autocomplete';
@@ -342,14 +342,6 @@ function applyAction(view: EditorView, hooks: LspHooks, action: LspCodeAction): 
   const elsewhere = action.edits.filter((f) => f.path !== hooks.path());
   for (const f of here) ownUndoStep(view, { changes: editChanges(view.state.doc, f), userEvent: 'input.codeaction' });
   if (elsewhere.length) hooks.applyAction?.(action.title, elsewhere);
-}
-
-/** An edit that is an undo step of its own (not merged with the typing just before). */
-function ownUndoStep(view: EditorView, spec: { changes: ChangeSpec; userEvent: string }): void {
-  const undo = sharedUndo.get(view) as { stopCapturing?: () => void } | undefined;
-  undo?.stopCapturing?.();
-  view.dispatch(spec);
-  undo?.stopCapturing?.();
 }
 
 /** Formats the file with its server: one edit of the document (one undo step). */

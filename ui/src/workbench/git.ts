@@ -116,7 +116,7 @@ export class GitState {
       const view = tab.view;
       if (!view.dom.isConnected && !doc.views.has(view)) return;
       const effects = [];
-      if (!this.guttered.has(view)) effects.push(compartments.git.reconfigure(mod.gitGutter({ stage: (t) => this.stageText(tab, t), separateUndo: () => doc.bound?.undo.stopCapturing() })));
+      if (!this.guttered.has(view)) effects.push(compartments.git.reconfigure(mod.gitGutter({ stage: (t) => this.stageText(tab, t) })));
       else if (this.guttered.get(view) === text) return;
       this.guttered.set(view, text);
       effects.push(mod.setGitBase.of(text));

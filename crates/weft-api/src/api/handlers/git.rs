@@ -186,18 +186,20 @@ pub(crate) fn resolve(api: &Api, path: String, take: Take, _stream: Option<Strea
     let r = api.repo()?;
     let open = api.open()?;
     open.ws.resolve(&path)?;
-    let (text, doc) = match open.docs.file_text(&path) {
-        Some((t, _)) => (t, true),
-        None => (open.ws.read_text(&path)?.content.text, false),
+    // The open document's text, else the file's (with its encoding, to write it back in).
+    let (text, on_disk) = match open.docs.file_text(&path) {
+        Some((t, _)) => (t, None),
+        None => {
+            let c = open.ws.read_text(&path)?.content;
+            (c.text, Some(c.encoding))
+        }
     };
     let resolved = weft_git::conflict::resolve_all(&text, take).ok_or_else(|| ApiError::new(crate::ErrorCode::Git, format!("{path} has no conflict markers")))?;
     super::checkpoints::create(api, format!("Before resolving the conflicts in {path}"), None)?;
     api.before_write();
-    if doc {
-        open.docs.agent_edit(&path, &text, &resolved)?;
-    } else {
-        let enc = open.ws.read_text(&path)?.content.encoding;
-        open.ws.write_text(&path, &resolved, enc)?;
+    match on_disk {
+        None => open.docs.agent_edit(&path, &text, &resolved)?,
+        Some(enc) => drop(open.ws.write_text(&path, &resolved, enc)?),
     }
     r.stage(&[path])?;
     Ok(r.status()?)
