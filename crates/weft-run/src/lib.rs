@@ -1,0 +1,14 @@
+//! weft-run owns what it takes to run a project: its run configurations (detected from the
+//! project's files, or the user's `.weft/run.json`), problem matchers that turn build and
+//! test output into located problems, and noticing the local ports a run listens on.
+//!
+//! It starts no process itself: runs are terminals (weft-pty), started and stopped by
+//! weft-api, which feeds their output here. It knows nothing of Tauri or the UI.
+
+pub mod detect;
+pub mod matchers;
+pub mod ports;
+
+pub use detect::{detect, plan, Detected, RunConfig, RunGroup, USER_FILE};
+pub use matchers::{project_path, Problem, Scanner};
+pub use ports::{PortEvent, Watcher};

@@ -1,0 +1,225 @@
+//! Which local ports the programs of a terminal listen on, noticed as they start listening.
+//!
+//! Two sources, because neither alone is enough:
+//! - the sockets themselves: on Linux, `/proc/net/tcp{,6}` lists listening sockets by inode
+//!   and `/proc/<pid>/fd` says which process holds which, so a server is found whatever it
+//!   prints (or if it prints nothing). Polled every 100 ms while terminals run: a scan is a
+//!   few small reads.
+//! - the output: "Local: http://localhost:5173/", "listening on port 3000". A mention makes
+//!   the watcher look at once (so the offer follows the server's own message without
+//!   waiting for the poll), and the port is confirmed by connecting to it, which also
+//!   covers servers that are not the terminal's own processes (docker's proxy) and systems
+//!   without `/proc` (macOS, Windows: there output is the only source).
+//!
+//! A port is reported once when it opens and once when it closes.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream};
+use std::sync::{Arc, Condvar, LazyLock, Mutex};
+use std::time::Duration;
+
+use regex::Regex;
+
+const POLL: Duration = Duration::from_millis(100);
+
+static MENTION: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)(?:\b(?:localhost|127\.0\.0\.1|0\.0\.0\.0)|\[::1?\]|\[::\]):(\d{2,5})\b|\bport\s+(\d{2,5})\b").expect("a fixed pattern compiles")
+});
+
+/// Words of a line announcing a server ("Listening on", "Local:", "Running on", "ready"),
+/// as opposed to one naming a port it talks to ("connecting to localhost:5432").
+static ANNOUNCES: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)listen|serv(?:er|ing|e)|running|local:|network:|started|available|ready|open ").expect("a fixed pattern compiles"));
+
+/// Local ports a line of output announces a server on.
+pub fn mentioned(text: &str) -> Vec<u16> {
+    if !ANNOUNCES.is_match(text) {
+        return Vec::new();
+    }
+    let mut v: Vec<u16> = MENTION.captures_iter(text).filter_map(|c| c.get(1).or(c.get(2))?.as_str().parse().ok()).filter(|&p: &u16| p >= 80).collect();
+    v.dedup();
+    v
+}
+
+/// Something accepts connections on this local port.
+pub fn accepts(port: u16) -> bool {
+    let t = Duration::from_millis(200);
+    TcpStream::connect_timeout(&SocketAddr::from((Ipv4Addr::LOCALHOST, port)), t).is_ok()
+        || TcpStream::connect_timeout(&SocketAddr::from((Ipv6Addr::LOCALHOST, port)), t).is_ok()
+}
+
+/// Ports listened on by these processes (Linux; elsewhere empty: see the module doc).
+pub fn listening(pids: &[u32]) -> BTreeSet<u16> {
+    #[cfg(target_os = "linux")]
+    {
+        linux::listening(pids)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = pids;
+        BTreeSet::new()
+    }
+}
+
+#[cfg(target_os = "linux")]
+mod linux {
+    use std::collections::{BTreeSet, HashMap};
+
+    /// Listening sockets' inodes → their ports.
+    fn listeners() -> HashMap<u64, u16> {
+        let mut out = HashMap::new();
+        for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+            let Ok(text) = std::fs::read_to_string(table) else { continue };
+            for line in text.lines().skip(1) {
+                let f: Vec<&str> = line.split_whitespace().collect();
+                // sl local_address rem_address st tx:rx tr:tm retrnsmt uid timeout inode
+                if f.len() < 10 || f[3] != "0A" {
+                    continue;
+                }
+                let port = f[1].rsplit(':').next().and_then(|p| u16::from_str_radix(p, 16).ok());
+                if let (Some(port), Ok(inode)) = (port, f[9].parse()) {
+                    out.insert(inode, port);
+                }
+            }
+        }
+        out
+    }
+
+    pub fn listening(pids: &[u32]) -> BTreeSet<u16> {
+        let mut out = BTreeSet::new();
+        if pids.is_empty() {
+            return out;
+        }
+        let sockets = listeners();
+        if sockets.is_empty() {
+            return out;
+        }
+        for pid in pids {
+            let Ok(rd) = std::fs::read_dir(format!("/proc/{pid}/fd")) else { continue };
+            for fd in rd.flatten() {
+                let Ok(link) = std::fs::read_link(fd.path()) else { continue };
+                let link = link.to_string_lossy();
+                if let Some(inode) = link.strip_prefix("socket:[").and_then(|s| s.strip_suffix(']')).and_then(|s| s.parse::<u64>().ok()) {
+                    if let Some(&port) = sockets.get(&inode) {
+                        out.insert(port);
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+/// A port opened or closed, by the owner (a terminal) whose processes hold it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PortEvent {
+    Opened { owner: u64, port: u16 },
+    Closed { owner: u64, port: u16 },
+}
+
+/// Owners (terminals) and their processes' ids, asked each scan.
+pub type Owners = Box<dyn Fn() -> Vec<(u64, Vec<u32>)> + Send + Sync>;
+pub type Report = Box<dyn Fn(PortEvent) + Send + Sync>;
+
+#[derive(Default)]
+struct State {
+    /// What was last reported open, per owner.
+    open: BTreeMap<u64, BTreeSet<u16>>,
+    /// Ports an owner's output mentioned, confirmed by connecting while they accept.
+    hinted: BTreeMap<u64, BTreeSet<u16>>,
+    /// Look now (a hint arrived).
+    wake: bool,
+    stopped: bool,
+}
+
+/// Watches every owner's ports on a thread of its own until dropped.
+pub struct Watcher {
+    shared: Arc<(Mutex<State>, Condvar)>,
+}
+
+impl Watcher {
+    pub fn start(owners: Owners, report: Report) -> Self {
+        let shared: Arc<(Mutex<State>, Condvar)> = Arc::default();
+        let s = shared.clone();
+        let spawned = std::thread::Builder::new().name("weft-ports".into()).spawn(move || run(&s, &owners, &report));
+        if let Err(e) = spawned {
+            tracing::warn!("port watcher not started: {e}");
+        }
+        Self { shared }
+    }
+
+    /// An owner's output mentioned these ports: look at once.
+    pub fn hint(&self, owner: u64, ports: &[u16]) {
+        if ports.is_empty() {
+            return;
+        }
+        let (lock, cv) = &*self.shared;
+        let mut st = lock.lock().unwrap_or_else(|p| p.into_inner());
+        st.hinted.entry(owner).or_default().extend(ports);
+        st.wake = true;
+        cv.notify_all();
+    }
+
+    /// Ports open now, by owner.
+    pub fn open(&self) -> Vec<(u64, u16)> {
+        let st = self.shared.0.lock().unwrap_or_else(|p| p.into_inner());
+        st.open.iter().flat_map(|(o, ps)| ps.iter().map(move |p| (*o, *p))).collect()
+    }
+}
+
+impl Drop for Watcher {
+    fn drop(&mut self) {
+        let (lock, cv) = &*self.shared;
+        lock.lock().unwrap_or_else(|p| p.into_inner()).stopped = true;
+        cv.notify_all();
+    }
+}
+
+fn run(shared: &(Mutex<State>, Condvar), owners: &Owners, report: &Report) {
+    let (lock, cv) = shared;
+    loop {
+        let hinted = {
+            let mut st = lock.lock().unwrap_or_else(|p| p.into_inner());
+            if !st.wake {
+                st = cv.wait_timeout(st, POLL).unwrap_or_else(|p| p.into_inner()).0;
+            }
+            if st.stopped {
+                return;
+            }
+            st.wake = false;
+            st.hinted.clone()
+        };
+        let owners = owners();
+        let mut now: BTreeMap<u64, BTreeSet<u16>> = BTreeMap::new();
+        for (owner, pids) in &owners {
+            let mut ports = listening(pids);
+            // A mentioned port counts while it accepts connections (checked only when
+            // the sockets did not already say so).
+            for &p in hinted.get(owner).into_iter().flatten() {
+                if !ports.contains(&p) && accepts(p) {
+                    ports.insert(p);
+                }
+            }
+            if !ports.is_empty() {
+                now.insert(*owner, ports);
+            }
+        }
+        let mut events = Vec::new();
+        {
+            let mut st = lock.lock().unwrap_or_else(|p| p.into_inner());
+            for (owner, ports) in &now {
+                let before = st.open.get(owner);
+                events.extend(ports.iter().filter(|p| !before.is_some_and(|b| b.contains(p))).map(|&port| PortEvent::Opened { owner: *owner, port }));
+            }
+            for (owner, ports) in &st.open {
+                let after = now.get(owner);
+                events.extend(ports.iter().filter(|p| !after.is_some_and(|a| a.contains(p))).map(|&port| PortEvent::Closed { owner: *owner, port }));
+            }
+            // An owner that is gone takes its hints with it.
+            st.hinted.retain(|o, _| owners.iter().any(|(x, _)| x == o));
+            st.open = now;
+        }
+        for e in events {
+            report(e);
+        }
+    }
+}
