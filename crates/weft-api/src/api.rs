@@ -64,6 +64,8 @@ struct Inner {
     terminals: Arc<Terminals>,
     /// The collaboration session this app joined as a participant, if any.
     joined: Mutex<Option<Arc<crate::collab::Joined>>>,
+    /// Runs of configurations, and the ports every terminal listens on.
+    runs: crate::run::Runs,
 }
 
 struct OpenWorkspace {
@@ -110,7 +112,8 @@ impl WeakApi {
 impl Api {
     pub fn new(shell: Shell, paths: AppPaths) -> Self {
         let started = std::time::Instant::now();
-        Self { inner: Arc::new(Inner { shell, paths, workspace: RwLock::new(None), cancels: Mutex::new(HashMap::new()), started, startup: crate::startup::Startup::new(started), terminals: Arc::new(Terminals::new()), joined: Mutex::new(None) }) }
+        let terminals = Arc::new(Terminals::new());
+        Self { inner: Arc::new(Inner { shell, paths, workspace: RwLock::new(None), cancels: Mutex::new(HashMap::new()), started, startup: crate::startup::Startup::new(started), terminals: terminals.clone(), joined: Mutex::new(None), runs: crate::run::Runs::new(terminals) }) }
     }
 
     pub(crate) fn downgrade(&self) -> WeakApi {

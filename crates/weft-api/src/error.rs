@@ -35,6 +35,8 @@ pub enum ErrorCode {
     UnknownTerminal,
     TerminalExited,
     SpawnFailed,
+    /// A run configuration could not start: one it depends on failed.
+    RunFailed,
     // Code intelligence
     SyntaxOutOfSync,
     // Checkpoints and git

@@ -14,6 +14,7 @@ mod docs;
 mod dto;
 mod error;
 mod paths;
+mod run;
 mod settings;
 mod startup;
 mod stream;
@@ -36,6 +37,7 @@ pub use weft_store::{ChangeStatus, Checkpoint, Created, FailedFile, FileChange, 
 pub use dto::*;
 pub use error::{ApiError, ErrorCode};
 pub use paths::{init_logging, import_login_env, launch_folder, AppPaths};
+pub use run::{PortInfo, RunEvent, RunInfo, RunSnapshot};
 pub use settings::Settings;
 pub use stream::{Bytes, Json, Stream, StreamFrame, StreamSink};
 pub use syntax::{Analysis, IndexProgress};

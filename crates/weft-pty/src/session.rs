@@ -321,6 +321,15 @@ impl Terminals {
         Ok(s.tree.members())
     }
 
+    /// Ends the program and everything started in it, keeping the session: its output and
+    /// exit status stay for whoever shows them (a run's Stop, unlike closing its tab).
+    pub fn stop(&self, id: u64) -> Result<()> {
+        let s = self.get(id)?;
+        s.tree.kill();
+        let _ = s.killer.lock().unwrap_or_else(|p| p.into_inner()).kill();
+        Ok(())
+    }
+
     /// Kills the shell and everything started in it, and forgets the session.
     pub fn close(&self, id: u64) -> Result<()> {
         let s = self.lock().remove(&id).ok_or(PtyError::Unknown(id))?;

@@ -43,7 +43,7 @@ pub struct RunConfig {
 /// What detection found, and what it could not read (shown, never fatal: a broken
 /// `.weft/run.json` must not hide the detected configurations).
 #[derive(Debug, Clone, Default, Serialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "RunDetected"))]
 pub struct Detected {
     pub configs: Vec<RunConfig>,
     pub problems: Vec<String>,

@@ -14,7 +14,7 @@ use regex::Regex;
 use serde::Serialize;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "RunProblem"))]
 pub struct Problem {
     /// As the tool printed it (relative to the run's folder, or absolute).
     pub path: String,

@@ -3,8 +3,9 @@
 //! Two sources, because neither alone is enough:
 //! - the sockets themselves: on Linux, `/proc/net/tcp{,6}` lists listening sockets by inode
 //!   and `/proc/<pid>/fd` says which process holds which, so a server is found whatever it
-//!   prints (or if it prints nothing). Polled every 100 ms while terminals run: a scan is a
-//!   few small reads.
+//!   prints (or if it prints nothing). The tables are read every 100 ms while terminals
+//!   run (two small reads); holders are looked for only when the set of listening sockets
+//!   changed, and only among the processes of the terminals' sessions.
 //! - the output: "Local: http://localhost:5173/", "listening on port 3000". A mention makes
 //!   the watcher look at once (so the offer follows the server's own message without
 //!   waiting for the poll), and the port is confirmed by connecting to it, which also
@@ -47,25 +48,48 @@ pub fn accepts(port: u16) -> bool {
         || TcpStream::connect_timeout(&SocketAddr::from((Ipv6Addr::LOCALHOST, port)), t).is_ok()
 }
 
-/// Ports listened on by these processes (Linux; elsewhere empty: see the module doc).
-pub fn listening(pids: &[u32]) -> BTreeSet<u16> {
-    #[cfg(target_os = "linux")]
-    {
-        linux::listening(pids)
-    }
-    #[cfg(not(target_os = "linux"))]
-    {
-        let _ = pids;
-        BTreeSet::new()
+/// Listening sockets and which terminal's processes hold them (Linux; elsewhere nothing is
+/// attributed: see the module doc). Each scan reads the two socket tables; only when the
+/// set of listening sockets changed does it look for their holders, and then only in the
+/// processes of the terminals' sessions.
+#[derive(Default)]
+struct Sockets {
+    /// Listening socket inode → (port, the session leader holding it, if a terminal's).
+    known: std::collections::HashMap<u64, (u16, Option<u32>)>,
+    leaders: Vec<u32>,
+}
+
+impl Sockets {
+    /// Ports held by the processes of each session (by its leader's pid).
+    fn scan(&mut self, leaders: &[u32]) -> BTreeMap<u32, BTreeSet<u16>> {
+        #[cfg(target_os = "linux")]
+        {
+            let now = linux::listeners();
+            let changed = now.len() != self.known.len() || now.keys().any(|i| !self.known.contains_key(i)) || leaders != self.leaders.as_slice();
+            if changed {
+                let holders = linux::holders(leaders, &now);
+                self.known = now.into_iter().map(|(inode, port)| (inode, (port, holders.get(&inode).copied()))).collect();
+                self.leaders = leaders.to_vec();
+            }
+        }
+        #[cfg(not(target_os = "linux"))]
+        let _ = leaders;
+        let mut out: BTreeMap<u32, BTreeSet<u16>> = BTreeMap::new();
+        for (port, leader) in self.known.values() {
+            if let Some(l) = leader {
+                out.entry(*l).or_default().insert(*port);
+            }
+        }
+        out
     }
 }
 
 #[cfg(target_os = "linux")]
 mod linux {
-    use std::collections::{BTreeSet, HashMap};
+    use std::collections::HashMap;
 
     /// Listening sockets' inodes → their ports.
-    fn listeners() -> HashMap<u64, u16> {
+    pub fn listeners() -> HashMap<u64, u16> {
         let mut out = HashMap::new();
         for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
             let Ok(text) = std::fs::read_to_string(table) else { continue };
@@ -84,29 +108,43 @@ mod linux {
         out
     }
 
-    pub fn listening(pids: &[u32]) -> BTreeSet<u16> {
-        let mut out = BTreeSet::new();
-        if pids.is_empty() {
+    /// The session (one of `leaders`) whose processes hold each of these sockets.
+    pub fn holders(leaders: &[u32], sockets: &HashMap<u64, u16>) -> HashMap<u64, u32> {
+        let mut out = HashMap::new();
+        if leaders.is_empty() || sockets.is_empty() {
             return out;
         }
-        let sockets = listeners();
-        if sockets.is_empty() {
-            return out;
-        }
-        for pid in pids {
-            let Ok(rd) = std::fs::read_dir(format!("/proc/{pid}/fd")) else { continue };
-            for fd in rd.flatten() {
+        let Ok(dir) = std::fs::read_dir("/proc") else { return out };
+        for pid in dir.flatten().filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok()) {
+            let Some(session) = session_of(pid) else { continue };
+            if !leaders.contains(&session) {
+                continue;
+            }
+            let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else { continue };
+            for fd in fds.flatten() {
                 let Ok(link) = std::fs::read_link(fd.path()) else { continue };
                 let link = link.to_string_lossy();
                 if let Some(inode) = link.strip_prefix("socket:[").and_then(|s| s.strip_suffix(']')).and_then(|s| s.parse::<u64>().ok()) {
-                    if let Some(&port) = sockets.get(&inode) {
-                        out.insert(port);
+                    if sockets.contains_key(&inode) {
+                        out.insert(inode, session);
                     }
                 }
             }
         }
         out
     }
+
+    /// A process's session id (field 6 of /proc/PID/stat, after the command's parentheses).
+    pub fn session_of(pid: u32) -> Option<u32> {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        stat.rsplit_once(") ")?.1.split(' ').nth(3)?.parse().ok()
+    }
+}
+
+/// This process's session (what a test names as its owner's leader).
+#[cfg(target_os = "linux")]
+pub fn own_session() -> Option<u32> {
+    linux::session_of(std::process::id())
 }
 
 /// A port opened or closed, by the owner (a terminal) whose processes hold it.
@@ -116,8 +154,9 @@ pub enum PortEvent {
     Closed { owner: u64, port: u16 },
 }
 
-/// Owners (terminals) and their processes' ids, asked each scan.
-pub type Owners = Box<dyn Fn() -> Vec<(u64, Vec<u32>)> + Send + Sync>;
+/// Owners (terminals) and their session leaders' pids (a terminal's shell leads the session
+/// every program started in it belongs to), asked each scan.
+pub type Owners = Box<dyn Fn() -> Vec<(u64, u32)> + Send + Sync>;
 pub type Report = Box<dyn Fn(PortEvent) + Send + Sync>;
 
 #[derive(Default)]
@@ -176,6 +215,7 @@ impl Drop for Watcher {
 
 fn run(shared: &(Mutex<State>, Condvar), owners: &Owners, report: &Report) {
     let (lock, cv) = shared;
+    let mut sockets = Sockets::default();
     loop {
         let hinted = {
             let mut st = lock.lock().unwrap_or_else(|p| p.into_inner());
@@ -189,9 +229,11 @@ fn run(shared: &(Mutex<State>, Condvar), owners: &Owners, report: &Report) {
             st.hinted.clone()
         };
         let owners = owners();
+        let leaders: Vec<u32> = owners.iter().map(|(_, l)| *l).collect();
+        let held = if owners.is_empty() { BTreeMap::new() } else { sockets.scan(&leaders) };
         let mut now: BTreeMap<u64, BTreeSet<u16>> = BTreeMap::new();
-        for (owner, pids) in &owners {
-            let mut ports = listening(pids);
+        for (owner, leader) in &owners {
+            let mut ports = held.get(leader).cloned().unwrap_or_default();
             // A mentioned port counts while it accepts connections (checked only when
             // the sockets did not already say so).
             for &p in hinted.get(owner).into_iter().flatten() {

@@ -50,6 +50,9 @@ import type { ReplaceOutcome } from './ReplaceOutcome';
 import type { RepoMap } from './RepoMap';
 import type { RestorePlan } from './RestorePlan';
 import type { RestoreReport } from './RestoreReport';
+import type { RunDetected } from './RunDetected';
+import type { RunEvent } from './RunEvent';
+import type { RunSnapshot } from './RunSnapshot';
 import type { SaveResult } from './SaveResult';
 import type { SavedAll } from './SavedAll';
 import type { SearchEvent } from './SearchEvent';
@@ -105,6 +108,10 @@ export interface Results {
   terminalChildren: Array<number>;
   terminalClose: null;
   terminalList: Array<TerminalInfo>;
+  runConfigs: RunDetected;
+  runStart: TerminalInfo;
+  runStop: null;
+  runEvents: RunSnapshot;
   checkpointList: Array<Checkpoint>;
   checkpointCreate: Created;
   checkpointChanges: Array<FileChange>;
@@ -208,6 +215,7 @@ export interface Frames {
   symbolIndexStatus: IndexProgress;
   terminalSpawn: Bytes | TerminalEvent;
   terminalAttach: Bytes | TerminalEvent;
+  runEvents: RunEvent;
   checkpointEvents: Checkpoint;
   agentSend: AgentFrame;
   gitSync: string;
@@ -258,6 +266,9 @@ export function client(call: (request: Request) => Promise<unknown>) {
     terminalChildren: (params: Params<'terminalChildren'>) => call({ method: 'terminalChildren', params }) as Promise<Results['terminalChildren']>,
     terminalClose: (params: Params<'terminalClose'>) => call({ method: 'terminalClose', params }) as Promise<Results['terminalClose']>,
     terminalList: () => call({ method: 'terminalList' }) as Promise<Results['terminalList']>,
+    runConfigs: () => call({ method: 'runConfigs' }) as Promise<Results['runConfigs']>,
+    runStart: (params: Params<'runStart'>) => call({ method: 'runStart', params }) as Promise<Results['runStart']>,
+    runStop: (params: Params<'runStop'>) => call({ method: 'runStop', params }) as Promise<Results['runStop']>,
     checkpointList: () => call({ method: 'checkpointList' }) as Promise<Results['checkpointList']>,
     checkpointCreate: (params: Params<'checkpointCreate'>) => call({ method: 'checkpointCreate', params }) as Promise<Results['checkpointCreate']>,
     checkpointChanges: (params: Params<'checkpointChanges'>) => call({ method: 'checkpointChanges', params }) as Promise<Results['checkpointChanges']>,
@@ -353,6 +364,7 @@ export function streams(stream: (request: Request, onFrame: (frame: any) => void
     symbolIndexStatus: (onFrame: (frame: Frames['symbolIndexStatus']) => void) => stream({ method: 'symbolIndexStatus' }, onFrame) as Streaming<Results['symbolIndexStatus']>,
     terminalSpawn: (params: Params<'terminalSpawn'>, onFrame: (frame: Frames['terminalSpawn']) => void) => stream({ method: 'terminalSpawn', params }, onFrame) as Streaming<Results['terminalSpawn']>,
     terminalAttach: (params: Params<'terminalAttach'>, onFrame: (frame: Frames['terminalAttach']) => void) => stream({ method: 'terminalAttach', params }, onFrame) as Streaming<Results['terminalAttach']>,
+    runEvents: (onFrame: (frame: Frames['runEvents']) => void) => stream({ method: 'runEvents' }, onFrame) as Streaming<Results['runEvents']>,
     checkpointEvents: (onFrame: (frame: Frames['checkpointEvents']) => void) => stream({ method: 'checkpointEvents' }, onFrame) as Streaming<Results['checkpointEvents']>,
     agentSend: (params: Params<'agentSend'>, onFrame: (frame: Frames['agentSend']) => void) => stream({ method: 'agentSend', params }, onFrame) as Streaming<Results['agentSend']>,
     gitSync: (params: Params<'gitSync'>, onFrame: (frame: Frames['gitSync']) => void) => stream({ method: 'gitSync', params }, onFrame) as Streaming<Results['gitSync']>,

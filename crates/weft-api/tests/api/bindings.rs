@@ -34,6 +34,9 @@ fn export_typescript_bindings() {
     weft_git::Stash::export_all_to(&dir).expect("GitStash");
     weft_git::Committed::export_all_to(&dir).expect("GitCommitted");
     weft_git::LogEntry::export_all_to(&dir).expect("GitLogEntry");
+    weft_run::Detected::export_all_to(&dir).expect("RunDetected");
+    weft_api::RunSnapshot::export_all_to(&dir).expect("RunSnapshot");
+    weft_api::RunEvent::export_all_to(&dir).expect("RunEvent");
     weft_mcp::ServerStatus::export_all_to(&dir).expect("McpServerStatus");
     weft_api::McpResourceDto::export_all_to(&dir).expect("McpResourceDto");
     weft_api::McpPromptDto::export_all_to(&dir).expect("McpPromptDto");

@@ -302,7 +302,7 @@ fn output_announcing_a_server_names_its_port() {
     assert!(ports::mentioned("compiled 12 modules in 300ms").is_empty());
 }
 
-fn watch(owners: Vec<(u64, Vec<u32>)>) -> (ports::Watcher, mpsc::Receiver<PortEvent>) {
+fn watch(owners: Vec<(u64, u32)>) -> (ports::Watcher, mpsc::Receiver<PortEvent>) {
     let (tx, rx) = mpsc::channel();
     let tx = std::sync::Mutex::new(tx);
     let w = ports::Watcher::start(Box::new(move || owners.clone()), Box::new(move |e| drop(tx.lock().map(|t| t.send(e)))));
@@ -312,8 +312,9 @@ fn watch(owners: Vec<(u64, Vec<u32>)>) -> (ports::Watcher, mpsc::Receiver<PortEv
 #[cfg(target_os = "linux")]
 #[test]
 fn a_listening_socket_of_the_owners_processes_opens_and_closes() {
-    // This process is the "terminal": its socket is found through /proc, without a hint.
-    let (w, rx) = watch(vec![(7, vec![std::process::id()])]);
+    // This process's session is the "terminal": its socket is found through /proc, without
+    // a hint.
+    let (w, rx) = watch(vec![(7, ports::own_session().expect("a session"))]);
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("addr").port();
     // Other tests of this binary listen too, in this same process: only ours is awaited.
@@ -333,8 +334,8 @@ fn a_listening_socket_of_the_owners_processes_opens_and_closes() {
 
 #[test]
 fn a_port_the_output_announced_counts_while_it_accepts() {
-    // An owner with no processes of its own (docker's proxy holds the socket; or no /proc).
-    let (w, rx) = watch(vec![(3, vec![])]);
+    // An owner whose processes hold no socket (docker's proxy holds it; or there is no /proc).
+    let (w, rx) = watch(vec![(3, u32::MAX)]);
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("addr").port();
     assert!(rx.recv_timeout(Duration::from_millis(400)).is_err(), "nothing without the hint");

@@ -19,6 +19,7 @@ pub(super) mod git;
 mod lsp;
 mod mcp;
 pub(super) mod syntax;
+mod run;
 mod terminals;
 mod usage;
 
@@ -223,6 +224,17 @@ methods! {
     /// Kills the shell and everything it started.
     TerminalClose { #[ts(type = "number")] id: u64 } => terminals::close -> ();
     TerminalList => terminals::list -> Vec<weft_pty::TerminalInfo>;
+    /// The folder's run configurations (detected, and .weft/run.json's) and what could not
+    /// be read.
+    RunConfigs => run::configs -> weft_run::Detected;
+    /// Starts a configuration (after those it depends on) in a terminal of its own; a run
+    /// of it still going is replaced. Resolves with the run's terminal once it started.
+    RunStart { name: String } => run::start.await -> weft_pty::TerminalInfo;
+    /// Ends a run's whole process tree; its terminal keeps the output.
+    RunStop { #[ts(type = "number")] terminal: u64 } => run::stop -> ();
+    /// Stream: runs started and ended, problems from their output, and every terminal's
+    /// local ports opening and closing (RunEvent frames); the result is how things are now.
+    RunEvents => run::events -> crate::RunSnapshot, frames crate::RunEvent;
     /// Checkpoints of the open folder, newest first.
     CheckpointList => checkpoints::list -> Vec<weft_store::Checkpoint>;
     /// A manual checkpoint with a label.

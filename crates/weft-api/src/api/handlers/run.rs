@@ -1,0 +1,27 @@
+//! Run configurations and their runs (see ../../run.rs).
+
+use super::*;
+
+pub(crate) fn configs(api: &Api, _stream: Option<Stream>) -> Result<weft_run::Detected> {
+    Ok(weft_run::detect(api.open()?.ws.root()))
+}
+
+pub(crate) async fn start(api: &Api, name: String, _stream: Option<Stream>) -> Result<weft_pty::TerminalInfo> {
+    let root = api.open()?.ws.root().to_path_buf();
+    let shell = api.settings().0.terminal_shell;
+    let id = api.inner.runs.start(&root, &name, &[], &shell).await?;
+    api.terminal_info(id)
+}
+
+pub(crate) fn stop(api: &Api, terminal: u64, _stream: Option<Stream>) -> Result<()> {
+    api.inner.runs.stop(terminal)
+}
+
+pub(crate) fn events(api: &Api, stream: Option<Stream>) -> Result<crate::RunSnapshot> {
+    let runs = &api.inner.runs;
+    // Subscribed before the snapshot: an event between the two is seen twice, never missed.
+    if let Some(stream) = stream {
+        super::forward(api, stream, runs.subscribe(), Some)?;
+    }
+    Ok(runs.snapshot())
+}
