@@ -155,6 +155,8 @@ export class App implements Workbench {
     if (this.settings().updateCheck) setTimeout(() => void this.updates?.checkQuietly(), 1500);
     // Reloaded while sharing: the session's bar comes back.
     setTimeout(() => void this.backend.collabStatus().then((s) => this.sharingChanged(s.selfLink), () => {}), 800);
+    // The run control and the port watcher (which polls only while terminals run).
+    setTimeout(() => void this.runControl(), 300);
   }
 
   /**
@@ -214,6 +216,18 @@ export class App implements Workbench {
   }
 
   // ---- panels ---------------------------------------------------------------------------
+
+  private runP: Promise<import('./run').RunControl> | null = null;
+
+  /** The run control, loaded after the first frame (or by a Run key pressed before). */
+  runControl(): Promise<import('./run').RunControl> {
+    this.runP ??= import('./run').then(({ RunControl }) => {
+      const run = new RunControl(this);
+      this.docs.onSaved.push(() => run.saved());
+      return run;
+    });
+    return this.runP;
+  }
 
   terminalsLoaded(): Promise<TerminalPanel> | null {
     return this.terminalsP;
@@ -397,6 +411,14 @@ export class App implements Workbench {
       { id: 'mcp.servers', title: 'MCP: Show Servers', run: () => void import('./agent/mcp').then((m) => m.openMcpServers(this.backend)) },
       { id: 'git.stageSelectedLines', title: 'Git: Stage Selected Lines', run: () => void (active() && this.git?.stageSelection(active()!)) },
       { id: 'git.history', title: 'Git: History', run: () => void this.layout.sourceControl().then((p) => p?.showView('history', null)) },
+      { id: 'run.start', title: 'Run: Start (or Restart) the Selected Configuration', key: 'F5', inTerminal: true, run: () => void this.runControl().then((r) => r.start()) },
+      { id: 'run.stop', title: 'Run: Stop', key: 'Shift-F5', inTerminal: true, run: () => void this.runControl().then((r) => r.stop()) },
+      { id: 'run.restart', title: 'Run: Restart', key: 'Mod-Shift-F5', inTerminal: true, run: () => void this.runControl().then((r) => r.restart()) },
+      { id: 'run.build', title: 'Run: Build', key: 'Mod-Shift-b', inTerminal: true, run: () => void this.runControl().then((r) => r.build()) },
+      { id: 'run.pick', title: 'Run: Select and Run…', run: () => void this.runControl().then((r) => r.pick()) },
+      { id: 'run.detect', title: 'Run: Detect Configurations Again', run: () => void this.runControl().then((r) => r.refresh()) },
+      { id: 'run.problems', title: 'Show Problems from Runs', run: () => this.layout.showSidebar('problems') },
+      { id: 'preview.open', title: 'Preview: Open…', run: () => void this.runControl().then((r) => r.openPreviewPrompt()) },
     );
     const updater = this.backend.updater;
     if (updater) {

@@ -35,6 +35,8 @@ class TermView {
   /** One of the agent's commands, watched: it ends with the command, and closing the view
    * only stops watching (the agent is still reading it). */
   agent = false;
+  /** A run of a configuration: Enter after it ended runs the configuration again. */
+  rerun: (() => void) | null = null;
   private handle: StreamHandle<TerminalInfo> | null = null;
   private unacked = 0;
   /** Input typed while a write is in flight; sent as one write when it returns. */
@@ -60,7 +62,8 @@ class TermView {
     this.term.attachCustomKeyEventHandler((e) => this.keys(e));
     this.term.onData((d) => {
       if (this.exited) {
-        if (d === '\r' && !this.agent) void this.restart();
+        if (d === '\r' && this.rerun) this.rerun();
+        else if (d === '\r' && !this.agent) void this.restart();
         return;
       }
       this.send(d);
@@ -95,6 +98,8 @@ class TermView {
   /** Attaches xterm to the page, then starts (or re-attaches to) the session. */
   async start(existing?: TerminalInfo) {
     this.agent = !!existing?.agent;
+    // An ended session replays its end with its output, before the attach returns.
+    if (existing) this.title = existing.title;
     this.term.open(this.el);
     await this.chooseRenderer();
     this.resizeObserver.observe(this.el);
@@ -146,7 +151,8 @@ class TermView {
     if (ev.type === 'exit') {
       this.exited = true;
       const how = ev.signal ? `killed by ${ev.signal}` : `exited with code ${ev.code ?? '?'}`;
-      this.term.write(this.agent ? `\r\n\x1b[2m[the agent's command ${how}]\x1b[0m\r\n` : `\r\n\x1b[2m[process ${how} — press Enter to restart]\x1b[0m\r\n`);
+      const end = this.agent ? `the agent's command ${how}` : this.rerun ? `${this.title} ${how} — press Enter to run it again` : `process ${how} — press Enter to restart`;
+      this.term.write(`\r\n\x1b[2m[${end}]\x1b[0m\r\n`);
       this.el.dataset.exited = String(ev.code ?? ev.signal ?? '');
       this.onTitle();
     }
@@ -168,6 +174,21 @@ class TermView {
         }
       });
     }
+  }
+
+  /** Shows another session in this view (a run restarted: its new terminal). */
+  async reattach(info: TerminalInfo) {
+    this.handle?.cancel();
+    this.exited = false;
+    delete this.el.dataset.exited;
+    this.term.reset();
+    this.handle = this.backend.terminalAttach(info.id, (f) => this.frame(f));
+    const now = await this.handle.result;
+    this.id = now.id;
+    this.title = now.title;
+    this.el.dataset.terminalId = String(now.id);
+    this.onTitle();
+    if (now.cols !== this.term.cols || now.rows !== this.term.rows) void this.backend.terminalResize(now.id, this.term.cols, this.term.rows);
   }
 
   private async restart() {
@@ -302,6 +323,25 @@ export class TerminalPanel {
     await this.newTab(info, false);
   }
 
+  /**
+   * Shows a run's terminal: in the view of the run it `replaces` (a restart), else in a
+   * tab of its own. `rerun` starts the configuration again (Enter after it ended).
+   */
+  async showRun(id: number, replaces: number | null, rerun: () => void) {
+    const info = (await this.backend.terminalList().catch(() => [])).find((t) => t.id === id);
+    if (!info) return;
+    for (const tab of this.tabs) {
+      const view = tab.views.find((v) => v.id === id || (replaces !== null && v.id === replaces));
+      if (!view) continue;
+      view.rerun = rerun;
+      if (view.id !== id) await view.reattach(info);
+      this.activate(tab);
+      this.el.hidden = false;
+      return;
+    }
+    await this.newTab(info, false, rerun);
+  }
+
   async toggle(show = !this.visible, focus = true) {
     this.el.hidden = !show;
     if (show && !this.tabs.length) await this.newTab();
@@ -311,7 +351,7 @@ export class TerminalPanel {
     }
   }
 
-  private async newTab(existing?: TerminalInfo, focus = true) {
+  private async newTab(existing?: TerminalInfo, focus = true, rerun: (() => void) | null = null) {
     const tabEl = h('div', { class: 'term-tab', role: 'tab' });
     const bodyEl = h('div', { class: 'term-split' });
     const tab: TermTab = { views: [], tabEl, bodyEl };
@@ -321,7 +361,7 @@ export class TerminalPanel {
     this.bodyEl.append(bodyEl);
     this.el.hidden = false;
     this.activate(tab);
-    await this.addView(tab, existing, focus);
+    await this.addView(tab, existing, focus, rerun);
   }
 
   private async split() {
@@ -329,8 +369,9 @@ export class TerminalPanel {
     await this.addView(this.active);
   }
 
-  private async addView(tab: TermTab, existing?: TerminalInfo, focus = true) {
+  private async addView(tab: TermTab, existing?: TerminalInfo, focus = true, rerun: (() => void) | null = null) {
     const view = new TermView(this.backend, this.hooks, () => this.renderTab(tab));
+    view.rerun = rerun;
     tab.views.push(view);
     const label = existing?.agent ? 'Stop Watching' : 'Kill Terminal';
     const close = h('button', { class: 'term-close', title: label, 'aria-label': label }, '×');

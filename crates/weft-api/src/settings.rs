@@ -96,6 +96,8 @@ pub struct Settings {
     pub git_pull_rebase: bool,
     /// Saving a file first formats it with its language server (when one runs for it).
     pub format_on_save: bool,
+    /// Saving a file reloads the preview (not when its dev server updates the page itself).
+    pub preview_reload_on_save: bool,
     /// Your own MCP servers, for every folder, in the `mcpServers` format of `.mcp.json`:
     /// `{"files": {"command": "npx", "args": ["-y", "@modelcontextprotocol/server-filesystem", "."]},
     /// "remote": {"type": "http", "url": "https://example.com/mcp", "headers": {…}}}`.
@@ -148,6 +150,7 @@ impl Default for Settings {
             language_servers: Vec::new(),
             git_pull_rebase: false,
             format_on_save: false,
+            preview_reload_on_save: true,
             mcp_servers: serde_json::json!({}),
             mcp_tool_timeout_secs: 120,
         }

@@ -38,6 +38,9 @@ pub struct RunConfig {
     pub source: String,
     /// Configurations started first (each must finish, or start listening on a port).
     pub depends_on: Vec<String>,
+    /// A dev server that updates the page itself on a change (Vite, Next, webpack's):
+    /// the preview must not reload it too.
+    pub hot_reload: bool,
 }
 
 /// What detection found, and what it could not read (shown, never fatal: a broken
@@ -61,7 +64,8 @@ impl Detected {
     }
 
     fn add(&mut self, source: &str, name: String, command: String, group: RunGroup) {
-        self.configs.push(RunConfig { name, command, cwd: String::new(), env: BTreeMap::new(), group, source: source.into(), depends_on: Vec::new() });
+        let hot_reload = hot_reloads(&command);
+        self.configs.push(RunConfig { name, command, cwd: String::new(), env: BTreeMap::new(), group, source: source.into(), depends_on: Vec::new(), hot_reload });
     }
 }
 
@@ -92,6 +96,20 @@ fn arg(s: &str) -> String {
     } else {
         format!("'{}'", s.replace('\'', r"'\''"))
     }
+}
+
+/// Dev servers that push changes to the page themselves.
+fn hot_reloads(command: &str) -> bool {
+    const HOT: &[&str] = &["vite", "next dev", "webpack serve", "webpack-dev-server", "react-scripts start", "astro dev", "nuxt dev", "nuxi dev", "remix dev", "svelte-kit dev", "parcel", "ng serve", "vue-cli-service serve", "trunk serve"];
+    command.split(['&', ';', '|']).any(|part| {
+        let part = part.trim();
+        // `vite build`, `vite preview`: a build, or a static server of the built pages.
+        let words: Vec<&str> = part.split_whitespace().collect();
+        if words.iter().any(|w| matches!(*w, "build" | "preview" | "export" | "start" if !part.starts_with("react-scripts"))) {
+            return false;
+        }
+        HOT.iter().any(|h| part == *h || part.starts_with(&format!("{h} ")) || part.contains(&format!("/{h}")) || part.starts_with(&format!("npx {h}")))
+    })
 }
 
 fn group_for(name: &str) -> RunGroup {
@@ -143,6 +161,9 @@ fn node(root: &Path, d: &mut Detected) {
             _ => format!("{pm} run {}", arg(name)),
         };
         d.add(pm, format!("{pm}: {name}"), command, group_for(name));
+        if let (Some(c), Some(body)) = (d.configs.last_mut(), body.as_str()) {
+            c.hot_reload = hot_reloads(body);
+        }
     }
 }
 
@@ -531,6 +552,8 @@ struct UserConfig {
     group: Option<RunGroup>,
     #[serde(default)]
     depends_on: Vec<String>,
+    #[serde(default)]
+    hot_reload: Option<bool>,
 }
 
 /// The file's path, relative to the project root.
@@ -560,7 +583,8 @@ fn user(root: &Path, d: &mut Detected) {
         }
         d.configs.retain(|x| x.name != c.name);
         let group = c.group.unwrap_or_else(|| group_for(&c.name));
-        d.configs.push(RunConfig { name: c.name, command: c.command, cwd, env: c.env, group, source: "user".into(), depends_on: c.depends_on });
+        let hot_reload = c.hot_reload.unwrap_or_else(|| hot_reloads(&c.command));
+        d.configs.push(RunConfig { name: c.name, command: c.command, cwd, env: c.env, group, source: "user".into(), depends_on: c.depends_on, hot_reload });
     }
     for c in &d.configs {
         for dep in &c.depends_on {

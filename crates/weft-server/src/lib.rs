@@ -205,7 +205,8 @@ async fn static_handler(State(st): State<AppState>, req: Request) -> Response {
             res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
             res.headers_mut().insert(
                 header::CONTENT_SECURITY_POLICY,
-                HeaderValue::from_static("default-src 'self'; connect-src 'self' ws://127.0.0.1:* ws://localhost:*; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:"),
+                // The preview frames the app a run serves on this machine (see ui/src/preview.ts).
+                HeaderValue::from_static("default-src 'self'; connect-src 'self' ws://127.0.0.1:* ws://localhost:*; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; frame-src http://localhost:* http://127.0.0.1:* http://[::1]:*"),
             );
             res
         }

@@ -14,6 +14,8 @@ import type { Encoding } from '../bindings/Encoding';
 import type { FinderMatch } from '../bindings/FinderMatch';
 import type { SearchOptions } from '../bindings/SearchOptions';
 import type { SearchEvent } from '../bindings/SearchEvent';
+import type { RunEvent } from '../bindings/RunEvent';
+import type { RunSnapshot } from '../bindings/RunSnapshot';
 import type { SearchSummary } from '../bindings/SearchSummary';
 import type { ReplaceOutcome } from '../bindings/ReplaceOutcome';
 import type { WatchEvent } from '../bindings/WatchEvent';
@@ -89,6 +91,10 @@ export type { GitFileStatus } from '../bindings/GitFileStatus';
 export type { GitBranch } from '../bindings/GitBranch';
 export type { GitLogEntry } from '../bindings/GitLogEntry';
 export type { McpServerStatus } from '../bindings/McpServerStatus';
+export type { RunConfig } from '../bindings/RunConfig';
+export type { RunProblem } from '../bindings/RunProblem';
+export type { PortInfo } from '../bindings/PortInfo';
+export type { RunEvent, RunSnapshot };
 import type { IndexProgress } from '../bindings/IndexProgress';
 export type { IndexProgress };
 export type { GitCommitDetail } from '../bindings/GitCommitDetail';
@@ -245,6 +251,14 @@ export class Backend {
   terminalChildren(id: number) { return this.api.terminalChildren({ id }); }
   terminalClose(id: number) { return this.api.terminalClose({ id }); }
   terminalList() { return this.api.terminalList(); }
+
+  /** The folder's run configurations (detected and .weft/run.json's), and what could not be read. */
+  runConfigs() { return this.api.runConfigs(); }
+  /** Starts a configuration after what it depends on; resolves with its terminal. */
+  runStart(name: string) { return this.api.runStart({ name }); }
+  runStop(terminal: number) { return this.api.runStop({ terminal }); }
+  /** Runs starting and ending, their problems, and every terminal's ports; resolves to now. */
+  runEvents(onEvent: (e: RunEvent) => void): StreamHandle<RunSnapshot> { return this.streams.runEvents(onEvent) as StreamHandle<RunSnapshot>; }
 
   checkpointList() { return this.api.checkpointList(); }
   checkpointCreate(label: string) { return this.api.checkpointCreate({ label }); }

@@ -22,4 +22,9 @@ source: string,
 /**
  * Configurations started first (each must finish, or start listening on a port).
  */
-dependsOn: Array<string>, };
+dependsOn: Array<string>, 
+/**
+ * A dev server that updates the page itself on a change (Vite, Next, webpack's):
+ * the preview must not reload it too.
+ */
+hotReload: boolean, };

@@ -130,6 +130,10 @@ gitPullRebase: boolean,
  */
 formatOnSave: boolean, 
 /**
+ * Saving a file reloads the preview (not when its dev server updates the page itself).
+ */
+previewReloadOnSave: boolean, 
+/**
  * Your own MCP servers, for every folder, in the `mcpServers` format of `.mcp.json`:
  * `{"files": {"command": "npx", "args": ["-y", "@modelcontextprotocol/server-filesystem", "."]},
  * "remote": {"type": "http", "url": "https://example.com/mcp", "headers": {…}}}`.

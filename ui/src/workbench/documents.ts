@@ -18,6 +18,8 @@ export class Documents {
   /** Documents being bound, so two opens of one file share one binding. */
   private loading = new Map<string, Promise<Doc>>();
   private watchHandle: ReturnType<Workbench['backend']['watch']> | null = null;
+  /** Told after each save that reached the disk (the preview reloads). */
+  readonly onSaved: ((path: string) => void)[] = [];
 
   /** `preloaded`: docOpen requests the entry sent before this code loaded. */
   constructor(private wb: Workbench, private preloaded: Map<string, DocStream> | null) {}
@@ -97,6 +99,7 @@ export class Documents {
     }
     try {
       await doc.save(this.wb.backend);
+      for (const f of this.onSaved) f(doc.path);
       return true;
     } catch (e) {
       toast(`Could not save ${doc.path}: ${errorMessage(e)}`, 'error');

@@ -21,7 +21,7 @@ import type { Workbench } from './context';
 
 export const MAX_GROUPS = 3;
 
-export type SideView = 'explorer' | 'search' | 'timeline' | 'outline' | 'git';
+export type SideView = 'explorer' | 'search' | 'timeline' | 'outline' | 'git' | 'problems';
 
 /** What the bars' buttons do (the App's commands). */
 export interface LayoutActions {
@@ -46,6 +46,13 @@ export class Layout {
   readonly agentHost = h('div', { class: 'agent-host', hidden: true });
   /** The live session's bar, in the top bar while there is one. */
   readonly liveHost = h('div', { class: 'live-host' });
+  /** The run control (../run.ts fills it after the first frame). */
+  readonly runHost = h('div', { class: 'run-host' });
+  /** The preview pane, beside the editor groups (../preview.ts). */
+  readonly previewHost = h('div', { class: 'preview-host', hidden: true });
+  /** The problems runs found (../run.ts fills it). */
+  readonly problemsView = h('div', { class: 'side-view problems-view', hidden: true });
+  readonly problemsBtn = h('button', { class: 'side-tab problems-tab', title: 'Problems found in the output of runs (builds, tests, linters)', 'aria-label': 'Problems', hidden: true }, '⊘');
   private groupsEl!: HTMLElement;
   private status!: Record<'left' | 'conn' | 'pos' | 'lang' | 'eol' | 'enc' | 'mode' | 'problems' | 'update' | 'lsp' | 'index', HTMLElement>;
   /** The language servers' states, by name, for the status bar. */
@@ -132,6 +139,8 @@ export class Layout {
       timelineView.hidden = which !== 'timeline';
       gitView.hidden = which !== 'git';
       gitBtn.classList.toggle('active', which === 'git');
+      this.problemsView.hidden = which !== 'problems';
+      this.problemsBtn.classList.toggle('active', which === 'problems');
       if (which === 'git') showGit();
       explorerBtn.classList.toggle('active', which === 'explorer');
       searchBtn.classList.toggle('active', which === 'search');
@@ -150,6 +159,7 @@ export class Layout {
     });
     explorerBtn.addEventListener('click', () => show('explorer'));
     gitBtn.addEventListener('click', () => show('git'));
+    this.problemsBtn.addEventListener('click', () => show('problems'));
     outlineBtn.addEventListener('click', () => {
       show('outline');
       this.outline.show(this.active);
@@ -159,7 +169,7 @@ export class Layout {
       this.searchPanel.focus();
     });
     this.showSidebar = show;
-    this.sidebar = h('aside', { class: 'sidebar' }, h('div', { class: 'side-tabs' }, explorerBtn, searchBtn, gitBtn, outlineBtn, guest ? null : timelineBtn), explorer, searchView, gitView, outlineView, timelineView);
+    this.sidebar = h('aside', { class: 'sidebar' }, h('div', { class: 'side-tabs' }, explorerBtn, searchBtn, gitBtn, outlineBtn, guest ? null : timelineBtn, this.problemsBtn), explorer, searchView, gitView, outlineView, timelineView, this.problemsView);
 
     this.groupsEl = h('div', { class: 'groups' });
     this.addGroup();
@@ -184,7 +194,7 @@ export class Layout {
     const statusbar = h('footer', { class: 'statusbar' }, this.status.conn, this.status.left, h('span', { class: 'spacer' }),
       this.status.index, this.status.problems, this.status.lsp, this.status.mode, this.status.pos, this.status.lang, this.status.eol, this.status.enc,
       guest ? null : this.costMeter.el, this.status.update, guest ? null : agentBtn, termBtn, themeBtn, settingsBtn);
-    return h('div', { class: 'workbench' }, this.topbar(actions), h('div', { class: 'main' }, this.sidebar, h('div', { class: 'editor-area' }, this.groupsEl, this.terminalHost), this.agentHost), statusbar);
+    return h('div', { class: 'workbench' }, this.topbar(actions), h('div', { class: 'main' }, this.sidebar, h('div', { class: 'editor-area' }, h('div', { class: 'editor-row' }, this.groupsEl, this.previewHost), this.terminalHost), this.agentHost), statusbar);
   }
 
   private topbar(actions: LayoutActions): HTMLElement {
@@ -207,7 +217,7 @@ export class Layout {
       void this.wb.sharingChanged(selfLink);
     })));
     const joinBtn = h('button', { class: 'top-btn join-btn', title: 'Join someone else\'s live session from their invite link', onclick: () => actions.join() }, 'Join…');
-    bar.append(this.liveHost, h('span', { class: 'spacer' }), h('span', { class: 'top-hint' }, 'Ctrl+Shift+P commands · Ctrl+P files · Ctrl+Shift+F search'), joinBtn, shareBtn);
+    bar.append(this.runHost, this.liveHost, h('span', { class: 'spacer' }), h('span', { class: 'top-hint' }, 'Ctrl+Shift+P commands · Ctrl+P files · Ctrl+Shift+F search'), joinBtn, shareBtn);
     return bar;
   }
 

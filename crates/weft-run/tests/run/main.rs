@@ -33,6 +33,8 @@ fn package_json_scripts_run_through_the_lock_files_package_manager() {
     let d = detect(root);
     assert_eq!(d.build().map(|c| c.name.as_str()), Some("npm: build"));
     assert_eq!(d.get("npm: test").map(|c| c.group), Some(RunGroup::Test));
+    // Vite updates its pages itself; the preview leaves them to it.
+    assert_eq!(d.configs.iter().map(|c| c.hot_reload).collect::<Vec<_>>(), [true, false, false, false]);
     write(root, "pnpm-lock.yaml", "");
     assert_eq!(commands(root)[0], ("pnpm: dev".into(), "pnpm run dev".into()));
     std::fs::remove_file(root.join("pnpm-lock.yaml")).expect("rm");
