@@ -157,6 +157,8 @@ export class App implements Workbench {
     setTimeout(() => void this.backend.collabStatus().then((s) => this.sharingChanged(s.selfLink), () => {}), 800);
     // The run control and the port watcher (which polls only while terminals run).
     setTimeout(() => void this.runControl(), 300);
+    // A .env file: its values offered as secrets, once per folder.
+    setTimeout(() => void import('./envpanel').then((m) => m.offerDotenvImport(this.backend, this.info.workspace?.root ?? '')), 1200);
   }
 
   /**
@@ -419,6 +421,7 @@ export class App implements Workbench {
       { id: 'run.detect', title: 'Run: Detect Configurations Again', run: () => void this.runControl().then((r) => r.refresh()) },
       { id: 'run.problems', title: 'Show Problems from Runs', run: () => this.layout.showSidebar('problems') },
       { id: 'preview.open', title: 'Preview: Open…', run: () => void this.runControl().then((r) => r.openPreviewPrompt()) },
+      { id: 'project.env', title: 'Project: Environment and Secrets…', run: () => void import('./envpanel').then((m) => m.openEnvPanel(this.backend)) },
     );
     const updater = this.backend.updater;
     if (updater) {

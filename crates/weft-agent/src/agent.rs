@@ -172,6 +172,8 @@ pub struct Agent {
     policy: Mutex<Policy>,
     approver: Arc<dyn Approver>,
     spending: Option<Arc<dyn Spending>>,
+    /// Masked in every tool result before the model (or the thread) sees it.
+    secrets: Vec<String>,
     pub config: AgentConfig,
 }
 
@@ -184,7 +186,13 @@ impl Agent {
         approver: Arc<dyn Approver>,
         config: AgentConfig,
     ) -> Self {
-        Agent { client, toolbox, store, policy: Mutex::new(policy), approver, spending: None, config }
+        Agent { client, toolbox, store, policy: Mutex::new(policy), approver, spending: None, secrets: Vec::new(), config }
+    }
+
+    /// Values the model must never read (see [`Agent::secrets`]).
+    pub fn with_secrets(mut self, secrets: Vec<String>) -> Self {
+        self.secrets = secrets;
+        self
     }
 
     /// Records every request and enforces the caps through `spending`.
@@ -341,6 +349,10 @@ impl Agent {
                             on(AgentEvent::Instructions { files: more.files });
                         }
                     }
+                }
+                // A command that printed a secret, a file that holds one: the model reads a mask.
+                if !self.secrets.is_empty() {
+                    outcome.content = weft_pty::mask::mask_text(&outcome.content, &self.secrets);
                 }
                 on(AgentEvent::ToolResult { id: id.clone(), name, content: outcome.content.clone(), is_error: outcome.is_error });
                 results.push(Block::ToolResult { tool_use_id: id, content: outcome.content, is_error: outcome.is_error });

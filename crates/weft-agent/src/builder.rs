@@ -27,6 +27,8 @@ pub struct Builder {
     pub policy: Policy,
     /// Variables the agent's commands get on top of the (secret-free) environment.
     pub env: Vec<(String, String)>,
+    /// Values never shown to the model: masked in every tool result (the project's secrets).
+    pub secrets: Vec<String>,
     spending: Option<Arc<dyn Spending>>,
     open_files: Option<Arc<dyn OpenFiles>>,
     code_intel: Option<Arc<dyn crate::tools::CodeIntel>>,
@@ -44,7 +46,7 @@ impl Builder {
         if let Some(m) = route.iter().find(|m| client.provider(&m.provider).is_none()) {
             return Err(BuildError::UnknownProvider { model: m.to_string(), provider: m.provider.clone() });
         }
-        Ok(Builder { client: Arc::new(client), config: AgentConfig::new(route), policy: Policy::default(), env: vec![], spending: None, open_files: None, code_intel: None, extra_tools: None, terminals: None })
+        Ok(Builder { client: Arc::new(client), config: AgentConfig::new(route), policy: Policy::default(), env: vec![], secrets: vec![], spending: None, open_files: None, code_intel: None, extra_tools: None, terminals: None })
     }
 
     pub fn client(&self) -> &Arc<Client> {
@@ -101,7 +103,7 @@ impl Builder {
         if let Some(extra) = self.extra_tools {
             toolbox = toolbox.with_extra_tools(extra);
         }
-        let agent = Agent::new(self.client, Arc::new(toolbox), store, self.policy, approver, self.config);
+        let agent = Agent::new(self.client, Arc::new(toolbox), store, self.policy, approver, self.config).with_secrets(self.secrets);
         match self.spending {
             Some(books) => agent.with_spending(books),
             None => agent,

@@ -412,6 +412,7 @@ pub struct AgentHost {
     extra_tools: Option<Arc<dyn weft_agent::ExtraTools>>,
     /// The app's terminals: the agent's commands are among them, for the user to watch.
     terminals: Option<Arc<weft_pty::Terminals>>,
+    env: Option<Arc<crate::env::ProjectEnv>>,
 }
 
 /// Where a folder's threads are saved (the app's panel and `weft agent` share them).
@@ -481,6 +482,7 @@ impl AgentHost {
             code_intel: None,
             extra_tools: None,
             terminals: None,
+            env: None,
         }
     }
 
@@ -502,6 +504,13 @@ impl AgentHost {
 
     pub fn with_code_intel(mut self, intel: Arc<dyn weft_agent::CodeIntel>) -> Self {
         self.code_intel = Some(intel);
+        self
+    }
+
+    /// The agent's commands get the project's variables and secrets; the secrets' values
+    /// are masked in everything the model reads.
+    pub(crate) fn with_project_env(mut self, env: Arc<crate::env::ProjectEnv>) -> Self {
+        self.env = Some(env);
         self
     }
 
@@ -618,6 +627,12 @@ impl AgentHost {
                 s3.json(AgentFrame::Terminal { terminal, command: command.to_owned() });
             });
             builder = builder.terminals(terminals.clone(), Some(told));
+        }
+        if let Some(env) = &self.env {
+            let vars = env.vars()?;
+            let names: Vec<String> = env.list()?.into_iter().filter(|v| v.secret).map(|v| v.name).collect();
+            builder.secrets = vars.iter().filter(|(n, _)| names.contains(n)).map(|(_, v)| v.clone()).collect();
+            builder.env.extend(vars);
         }
         let agent = builder.build(self.ws.clone(), self.store.clone(), approver);
         let (host, model_name) = (self.clone(), route[0].to_string());

@@ -94,6 +94,8 @@ struct OpenWorkspace {
     pub(crate) mcp: Arc<weft_mcp::Hub>,
     /// The folder's language servers (none starts before the UI's first frame).
     lsp: Arc<weft_lsp::Lsp>,
+    /// The project's variables and secrets.
+    pub(crate) env: Arc<crate::env::ProjectEnv>,
 }
 
 type Result<T> = std::result::Result<T, ApiError>;
@@ -206,18 +208,20 @@ impl Api {
         // The settings file, not the Api: the Api holds this folder, which holds the agent.
         let settings_file = self.inner.paths.settings_file();
         let mcp_tools = Arc::new(McpTools { hub: mcp.clone(), settings: Arc::new(move || crate::settings::load(&settings_file).0) });
+        let env = Arc::new(crate::env::ProjectEnv::new(&self.inner.paths, ws.root()));
         let agents = Arc::new(
             AgentHost::new(ws.clone(), store, self.inner.paths.clone(), &crate::paths::workspace_key(ws.root()))
                 .with_extra_tools(mcp_tools)
                 .with_turn_end_hook(on_turn_end)
                 .with_open_files(Arc::new(OpenDocs(docs.clone())))
                 .with_code_intel(Arc::new(LspIntel(lsp.clone())))
-                .with_terminals(self.inner.terminals.clone()),
+                .with_terminals(self.inner.terminals.clone())
+                .with_project_env(env.clone()),
         );
         info!(root = %info.root, "workspace opened in {:.1} ms", t.elapsed().as_secs_f64() * 1e3);
         self.remember_recent(&info);
         *self.inner.workspace.write().map_err(ApiError::internal)? =
-            Some(Arc::new(OpenWorkspace { ws, checkpoints, _watcher: watcher, listeners, finder, syntax, agents, collab, docs, editors, _merging: merging, git: Mutex::default(), git_touched, lsp, mcp }));
+            Some(Arc::new(OpenWorkspace { ws, checkpoints, _watcher: watcher, listeners, finder, syntax, agents, collab, docs, editors, _merging: merging, git: Mutex::default(), git_touched, lsp, mcp, env }));
         Ok(info)
     }
 

@@ -12,6 +12,7 @@ mod checkpoints;
 mod collab;
 mod docs;
 mod dto;
+mod env;
 mod error;
 mod paths;
 mod run;
@@ -37,6 +38,7 @@ pub use weft_store::{ChangeStatus, Checkpoint, Created, FailedFile, FileChange, 
 pub use dto::*;
 pub use error::{ApiError, ErrorCode};
 pub use paths::{init_logging, import_login_env, launch_folder, AppPaths};
+pub use env::{parse_dotenv, EnvVar, ProjectEnv};
 pub use run::{PortInfo, RunEvent, RunInfo, RunSnapshot};
 pub use settings::Settings;
 pub use stream::{Bytes, Json, Stream, StreamFrame, StreamSink};

@@ -29,6 +29,8 @@ pub struct Settings {
     /// The program (and its arguments) new terminals run; empty: the user's shell ($SHELL,
     /// else the account's) on macOS and Linux, PowerShell on Windows (pwsh when installed).
     pub terminal_shell: Vec<String>,
+    /// New terminals get the project's environment (its variables and secrets).
+    pub terminal_project_env: bool,
     /// Take a checkpoint when the workspace has been quiet for `checkpointQuietMs` after
     /// changes from any source (editor, terminal, other programs).
     pub checkpoint_auto: bool,
@@ -122,9 +124,11 @@ impl Default for Settings {
             update_check: true,
             terminal_renderer: "auto".into(),
             terminal_shell: Vec::new(),
+            terminal_project_env: true,
             checkpoint_auto: true,
             checkpoint_quiet_ms: 1500,
-            checkpoint_ignore: vec!["node_modules/".into()],
+            // .env files hold secrets: not copied into checkpoints (their examples are).
+            checkpoint_ignore: vec!["node_modules/".into(), ".env".into(), ".env.*".into(), "!.env.example".into()],
             checkpoint_max_file_mb: 10,
             checkpoint_keep_days: 14,
             checkpoint_keep_max: 500,

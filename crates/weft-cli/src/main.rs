@@ -4,6 +4,7 @@
 
 mod agent;
 mod checkpoint;
+mod env;
 mod collab;
 mod launch;
 mod usage;
@@ -109,6 +110,17 @@ enum Command {
         #[command(subcommand)]
         cmd: checkpoint::Cmd,
     },
+    /// A folder's variables and secrets (given to its runs, terminals and the agent).
+    Env {
+        /// The workspace folder (default: the current folder).
+        #[arg(short = 'C', long, global = true, default_value = ".")]
+        workspace: PathBuf,
+        /// Print JSON instead of text.
+        #[arg(long, global = true)]
+        json: bool,
+        #[command(subcommand)]
+        cmd: env::Cmd,
+    },
 }
 
 #[derive(Subcommand)]
@@ -193,5 +205,6 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Some(Command::Usage { days, csv, json, cmd }) => usage::run(&paths, usage::Args { days, csv, json, cmd }),
         Some(Command::Checkpoint { workspace, json, cmd }) => checkpoint::run(&paths, checkpoint::Args { workspace, json, cmd }),
+        Some(Command::Env { workspace, json, cmd }) => env::run(&paths, env::Args { workspace, json, cmd }),
     }
 }

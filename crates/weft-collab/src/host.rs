@@ -75,9 +75,9 @@ impl WorkspaceHost {
     pub async fn serve(docs: Arc<Documents>, opts: HostOptions) -> std::io::Result<Self> {
         let HostOptions { port, store, network, address } = opts;
         let ws = docs.workspace().clone();
-        // What may be shared: the files the tree shows, refreshed when a room names one not
-        // seen yet.
-        let listed = ws.list_files();
+        // What may be shared: the files the tree shows (not .env files), refreshed when a
+        // room names one not seen yet.
+        let listed = ws.shared_files();
         let tree = Arc::new(Room::tree(&listed));
         let files: Arc<Mutex<HashSet<String>>> = Arc::new(Mutex::new(listed.into_iter().collect()));
         let (w, f, d) = (ws.clone(), files.clone(), docs.clone());
@@ -86,7 +86,7 @@ impl WorkspaceHost {
             let known = |f: &Mutex<HashSet<String>>| f.lock().map(|s| s.contains(rel)).unwrap_or(false);
             if !known(&f) {
                 if let Ok(mut s) = f.lock() {
-                    *s = w.list_files().into_iter().collect();
+                    *s = w.shared_files().into_iter().collect();
                 }
             }
             if !known(&f) {
@@ -109,7 +109,7 @@ impl WorkspaceHost {
             // A file came or went (or a folder, with whatever it held): the tree room is
             // brought up to date as one update.
             if changes.iter().any(|c| c.is_dir || !matches!(c.kind, weft_fs::FsChangeKind::Modified)) {
-                let listed = w.list_files();
+                let listed = w.shared_files();
                 tree.set_files(&listed);
                 if let Ok(mut s) = files.lock() {
                     *s = listed.into_iter().collect();

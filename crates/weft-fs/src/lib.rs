@@ -22,7 +22,7 @@ pub use fs::{FakeFs, Fs, OnBatch, RealFs};
 pub use io::{atomic_write, atomic_write_mode, encode, is_temp_name, Encoding, FileText, LineEnding, TextFile, LARGE_FILE_BYTES, MAX_OPEN_BYTES};
 pub use jail::Workspace;
 pub use search::{ReplaceOutcome, SearchCancel, SearchHit, SearchLine, SearchOptions, SearchSummary};
-pub use tree::{EntryKind, TreeEntry};
+pub use tree::{is_env_file, EntryKind, TreeEntry};
 pub use watch::{FsChange, FsChangeKind, Watcher, WatchOptions};
 
 pub type Result<T, E = FsError> = std::result::Result<T, E>;

@@ -78,6 +78,14 @@ impl Workspace {
         Ok(out)
     }
 
+    /// What collaboration guests may see: the files the tree shows but `.env` files, which
+    /// hold secrets whether or not the project ignores them.
+    pub fn shared_files(&self) -> Vec<String> {
+        let mut v = self.list_files();
+        v.retain(|p| !is_env_file(p));
+        v
+    }
+
     /// Every non-ignored file, workspace-relative, for the fuzzy finder. Parallel walk.
     pub fn list_files(&self) -> Vec<String> {
         let (tx, rx) = std::sync::mpsc::channel::<Vec<String>>();
@@ -123,4 +131,11 @@ impl<T> Drop for Batch<T> {
             let _ = self.tx.send(std::mem::take(&mut self.items));
         }
     }
+}
+
+/// `.env`, `.env.local`, `.env.production`… (secrets, by convention), but not the examples
+/// committed for others to copy.
+pub fn is_env_file(path: &str) -> bool {
+    let name = path.rsplit(['/', '\\']).next().unwrap_or(path);
+    (name == ".env" || name.starts_with(".env.")) && !matches!(name, ".env.example" | ".env.sample" | ".env.template" | ".env.dist")
 }

@@ -14,6 +14,7 @@
 //! It knows nothing of Tauri, WebSockets or JSON: bytes in, bytes and an exit status out.
 
 pub mod login_env;
+pub mod mask;
 pub mod process;
 mod session;
 

@@ -92,6 +92,7 @@ export type { GitBranch } from '../bindings/GitBranch';
 export type { GitLogEntry } from '../bindings/GitLogEntry';
 export type { McpServerStatus } from '../bindings/McpServerStatus';
 export type { RunConfig } from '../bindings/RunConfig';
+export type { EnvVar } from '../bindings/EnvVar';
 export type { RunProblem } from '../bindings/RunProblem';
 export type { PortInfo } from '../bindings/PortInfo';
 export type { RunEvent, RunSnapshot };
@@ -251,6 +252,13 @@ export class Backend {
   terminalChildren(id: number) { return this.api.terminalChildren({ id }); }
   terminalClose(id: number) { return this.api.terminalClose({ id }); }
   terminalList() { return this.api.terminalList(); }
+
+  /** The project's variables (values shown) and secrets (names only). */
+  envList() { return this.api.envList(); }
+  envSet(name: string, value: string, secret: boolean) { return this.api.envSet({ name, value, secret }); }
+  envRemove(name: string) { return this.api.envRemove({ name }); }
+  /** Reads a .env file of the project into secrets; the names imported. */
+  envImport(path: string) { return this.api.envImport({ path }); }
 
   /** The folder's run configurations (detected and .weft/run.json's), and what could not be read. */
   runConfigs() { return this.api.runConfigs(); }

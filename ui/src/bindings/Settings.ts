@@ -29,6 +29,10 @@ terminalRenderer: string,
  */
 terminalShell: Array<string>, 
 /**
+ * New terminals get the project's environment (its variables and secrets).
+ */
+terminalProjectEnv: boolean, 
+/**
  * Take a checkpoint when the workspace has been quiet for `checkpointQuietMs` after
  * changes from any source (editor, terminal, other programs).
  */

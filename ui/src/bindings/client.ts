@@ -17,6 +17,7 @@ import type { Created } from './Created';
 import type { DocEvent } from './DocEvent';
 import type { DocInfo } from './DocInfo';
 import type { DocSaved } from './DocSaved';
+import type { EnvVar } from './EnvVar';
 import type { FileChange } from './FileChange';
 import type { FileDto } from './FileDto';
 import type { FileReview } from './FileReview';
@@ -108,6 +109,10 @@ export interface Results {
   terminalChildren: Array<number>;
   terminalClose: null;
   terminalList: Array<TerminalInfo>;
+  envList: Array<EnvVar>;
+  envSet: Array<EnvVar>;
+  envRemove: Array<EnvVar>;
+  envImport: Array<string>;
   runConfigs: RunDetected;
   runStart: TerminalInfo;
   runStop: null;
@@ -266,6 +271,10 @@ export function client(call: (request: Request) => Promise<unknown>) {
     terminalChildren: (params: Params<'terminalChildren'>) => call({ method: 'terminalChildren', params }) as Promise<Results['terminalChildren']>,
     terminalClose: (params: Params<'terminalClose'>) => call({ method: 'terminalClose', params }) as Promise<Results['terminalClose']>,
     terminalList: () => call({ method: 'terminalList' }) as Promise<Results['terminalList']>,
+    envList: () => call({ method: 'envList' }) as Promise<Results['envList']>,
+    envSet: (params: Params<'envSet'>) => call({ method: 'envSet', params }) as Promise<Results['envSet']>,
+    envRemove: (params: Params<'envRemove'>) => call({ method: 'envRemove', params }) as Promise<Results['envRemove']>,
+    envImport: (params: Params<'envImport'>) => call({ method: 'envImport', params }) as Promise<Results['envImport']>,
     runConfigs: () => call({ method: 'runConfigs' }) as Promise<Results['runConfigs']>,
     runStart: (params: Params<'runStart'>) => call({ method: 'runStart', params }) as Promise<Results['runStart']>,
     runStop: (params: Params<'runStop'>) => call({ method: 'runStop', params }) as Promise<Results['runStop']>,

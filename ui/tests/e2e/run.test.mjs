@@ -2,7 +2,8 @@
 // project. The package.json script is detected; Run starts it in a terminal tab of its own;
 // the port it listens on is noticed and offered; the preview shows the page; saving the
 // page's file in the editor reloads the preview; Stop ends the server (its port is free);
-// a check's compiler output becomes problems that open the file at their line.
+// a check's compiler output becomes problems that open the file at their line; a secret
+// set in the Environment and Secrets panel reaches the app through its environment.
 
 import { test, afterEach, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -19,7 +20,7 @@ const SERVER = `const http = require('http');
 const fs = require('fs');
 const server = http.createServer((req, res) => {
   res.setHeader('content-type', 'text/html');
-  res.end(fs.readFileSync(__dirname + '/index.html'));
+  res.end(fs.readFileSync(__dirname + '/index.html') + '<p id="env">' + process.env.SITE_NAME + '</p>');
 });
 server.listen(0, '127.0.0.1', () => console.log('Server listening on http://localhost:' + server.address().port + '/'));
 `;
@@ -60,6 +61,20 @@ const accepts = (port) => new Promise((res) => {
 
 let port;
 
+test('a secret set in the Environment and Secrets panel is stored by name only', async () => {
+  await page.keyboard.press('Control+Shift+p');
+  await page.locator('.palette-input').fill('Environment and Secrets');
+  await page.keyboard.press('Enter');
+  const panel = page.locator('.modal[aria-label="Environment and Secrets"]');
+  await panel.waitFor();
+  await panel.locator('input[aria-label="Variable name"]').fill('SITE_NAME');
+  await panel.locator('input[aria-label="Value"]').fill('Weft Demo Site');
+  await panel.locator('button', { hasText: 'Set' }).click();
+  await panel.locator('.env-row[data-name="SITE_NAME"]').waitFor();
+  assert.equal(await panel.locator('.env-row[data-name="SITE_NAME"] .env-val').textContent(), '•••••• (secret)');
+  await panel.locator('button', { hasText: 'Close' }).click();
+});
+
 test('the detected script runs in its own tab, its port is offered and previewed', async () => {
   await until(async () => (await select().locator('option').allTextContents()).includes('npm: start'), 'the npm script detected');
   const options = await select().locator('option').allTextContents();
@@ -73,6 +88,8 @@ test('the detected script runs in its own tab, its port is offered and previewed
   assert.match(await offer.textContent(), /npm: start is listening on port \d+/);
   await offer.locator('button', { hasText: 'Open Preview' }).click();
   await until(async () => (await frameText()) === 'Hello v1', 'the page in the preview', 15000);
+  // The app read the secret from its environment.
+  assert.equal(await page.frameLocator('[data-testid="preview-frame"]').locator('#env').textContent(), 'Weft Demo Site');
   assert.equal(await page.locator('.preview-address').inputValue(), `http://localhost:${port}/`);
   // The button restarts what runs.
   assert.equal(await page.locator('.run-btn[aria-label="Run"]').textContent(), '↻');

@@ -1,6 +1,6 @@
 //! What a collaboration guest may ask of the host's folder besides its rooms: reads of
 //! what the host shares, which is exactly the files its tree shows (not ignored, not
-//! `.git`, no link followed). An allow-list: a request is refused here until it is added
+//! `.git`, no link followed), less `.env` files. An allow-list: a request is refused here until it is added
 //! with its checks, so a new request is never open to guests by accident.
 
 use std::collections::HashSet;
@@ -41,22 +41,28 @@ impl Api {
                 tokio::task::spawn_blocking(move || {
                     // Include globs whitelist past the ignore rules (the host may search its
                     // ignored files by naming them); a guest's hits are the shared files only.
-                    let shared: HashSet<String> = api.open()?.ws.list_files().into_iter().collect();
+                    let shared: HashSet<String> = api.open()?.ws.shared_files().into_iter().collect();
                     let summary = files::search_where(&api, &options, stream, |p| shared.contains(p))?;
                     serde_json::to_value(summary).map_err(ApiError::internal)
                 })
                 .await
                 .map_err(ApiError::internal)?
             }
-            // Over the same list the tree shows.
-            other @ Request::FindFiles { .. } => dispatch(self, other, stream).await,
+            // Over the same list the tree shows, less .env files.
+            other @ Request::FindFiles { .. } => {
+                let mut found = dispatch(self, other, stream).await?;
+                if let Some(list) = found.as_array_mut() {
+                    list.retain(|m| !m.get("path").and_then(Value::as_str).is_some_and(weft_fs::is_env_file));
+                }
+                Ok(found)
+            }
             // Read-only, and only the shared files' entries (a deleted file has no entry in
             // the tree: its name is not shared either).
             Request::GitStatus => {
                 let api = self.clone();
                 tokio::task::spawn_blocking(move || {
                     let Some(mut st) = super::handlers::git::status(&api, None)? else { return Ok(Value::Null) };
-                    let shared: HashSet<String> = api.open()?.ws.list_files().into_iter().collect();
+                    let shared: HashSet<String> = api.open()?.ws.shared_files().into_iter().collect();
                     st.files.retain(|f| shared.contains(&f.path));
                     serde_json::to_value(st).map_err(ApiError::internal)
                 })
@@ -69,7 +75,7 @@ impl Api {
                 let api = self.clone();
                 tokio::task::spawn_blocking(move || {
                     let hits = super::handlers::syntax::symbol_search(&api, query, limit, None)?;
-                    let shared: HashSet<String> = api.open()?.ws.list_files().into_iter().collect();
+                    let shared: HashSet<String> = api.open()?.ws.shared_files().into_iter().collect();
                     let hits: Vec<_> = hits.into_iter().filter(|h| shared.contains(&h.path)).collect();
                     serde_json::to_value(hits).map_err(ApiError::internal)
                 })
@@ -79,7 +85,7 @@ impl Api {
             // A file the tree shows (the rooms' rule).
             Request::DocAnalysis { path } => {
                 let api = self.clone();
-                let shared = tokio::task::spawn_blocking(move || api.open().map(|o| o.ws.list_files().binary_search(&path).is_ok().then_some(path)))
+                let shared = tokio::task::spawn_blocking(move || api.open().map(|o| o.ws.shared_files().binary_search(&path).is_ok().then_some(path)))
                     .await
                     .map_err(ApiError::internal)??;
                 match shared {
@@ -114,7 +120,9 @@ impl Api {
             parent = here;
         }
         // Links are listed as they are in the tree: a guest cannot open what they point to
-        // (their rooms are refused).
-        serde_json::to_value(ws.list_dir(&parent)?).map_err(ApiError::internal)
+        // (their rooms are refused). .env files are not shared.
+        let mut entries = ws.list_dir(&parent)?;
+        entries.retain(|e| e.kind == EntryKind::Dir || !weft_fs::is_env_file(&e.path));
+        serde_json::to_value(entries).map_err(ApiError::internal)
     }
 }

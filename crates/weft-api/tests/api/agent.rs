@@ -620,3 +620,82 @@ async fn an_mcp_servers_tool_is_offered_asked_about_called_and_its_result_return
     let text = call(&s.api, json!({"method": "mcpReadResource", "params": {"server": r["server"], "uri": r["resource"]["uri"]}})).await;
     assert!(!text.as_str().expect("text").is_empty());
 }
+
+/// Every file under `dir` (recursively) that holds `needle`.
+fn files_holding(dir: &std::path::Path, needle: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if std::fs::read(&p).is_ok_and(|b| b.windows(needle.len()).any(|w| w == needle.as_bytes())) {
+                out.push(p.display().to_string());
+            }
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_secret_reaches_runs_and_commands_and_nothing_keeps_it() {
+    const SECRET: &str = "s3cr3t-9f2a1c77e4";
+    const DOTENV: &str = "dotenv-value-71c3aa";
+    let out = tempfile::tempdir().expect("tmp");
+    let o = out.path().display().to_string();
+    let s = setup(
+        vec![
+            // The agent's command prints the secret: the model must read a mask.
+            tool("t1", "run_command", json!({"command": format!("echo agent:$APP_KEY > {o}/agent.txt; echo the key is $APP_KEY")})),
+            Reply::sse(Turn::new("claude-test").text("Done.").anthropic()),
+        ],
+        json!({"agentTools": {"run_command": "allow"}}),
+    )
+    .await;
+    // Set as the UI sets it; a .env file the user keeps in the folder is imported too.
+    let listed = call(&s.api, json!({"method": "envSet", "params": {"name": "APP_KEY", "value": SECRET, "secret": true}})).await;
+    assert_eq!(listed, json!([{"name": "APP_KEY", "secret": true, "value": null}]), "names only");
+    call(&s.api, json!({"method": "envSet", "params": {"name": "MODE", "value": "dev"}})).await;
+    std::fs::write(s.ws.path().join(".env"), format!("# local\nOTHER={DOTENV}\n")).expect("dotenv");
+    assert_eq!(call(&s.api, json!({"method": "envImport", "params": {"path": ".env"}})).await, json!(["OTHER"]));
+    let bad = s.api.call(json!({"method": "envSet", "params": {"name": "1X", "value": "v"}}), None).await.expect_err("bad name");
+    assert_eq!(bad.code, "bad_request");
+
+    // A run gets them.
+    std::fs::create_dir_all(s.ws.path().join(".weft")).expect("mkdir");
+    std::fs::write(s.ws.path().join(".weft/run.json"), format!(r#"[{{"name": "show", "command": "echo run:$APP_KEY:$MODE:$OTHER > {o}/run.txt"}}]"#)).expect("write");
+    call(&s.api, json!({"method": "runStart", "params": {"name": "show"}})).await;
+    let end = Instant::now() + Duration::from_secs(20);
+    while !out.path().join("run.txt").exists() {
+        assert!(Instant::now() < end, "the run wrote nothing");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(std::fs::read_to_string(out.path().join("run.txt")).expect("read").trim(), format!("run:{SECRET}:dev:{DOTENV}"));
+
+    // So does the agent's command; the model reads a mask.
+    let frames = send(&s.api, "t-env", "show the key").await;
+    let done = next(&frames, "done", |f| f["type"] == "done").await;
+    assert_eq!(done["end"], "done", "{done}");
+    assert_eq!(std::fs::read_to_string(out.path().join("agent.txt")).expect("read").trim(), format!("agent:{SECRET}"));
+    let requests = serde_json::to_string(&s.server.requests().iter().map(|r| r.body.clone()).collect::<Vec<_>>()).expect("json");
+    assert!(requests.contains("the key is ••••••"), "the command's output reached the model, masked: …{}", &requests[requests.find("tool_result").unwrap_or(0).saturating_sub(200)..].chars().take(400).collect::<String>());
+    assert!(!requests.contains(SECRET), "the secret was sent to the model");
+
+    // A checkpoint of the folder, then: the value is in none of the project folder, the
+    // data directory (checkpoints, threads, logs, sessions) or the model's requests.
+    call(&s.api, json!({"method": "checkpointCreate", "params": {"label": "after"}})).await;
+    assert_eq!(files_holding(s.ws.path(), SECRET), Vec::<String>::new(), "in the project folder");
+    let data = s._app.path().join("data");
+    assert!(data.is_dir());
+    assert_eq!(files_holding(&data, SECRET), Vec::<String>::new(), "in the data directory");
+    // The .env file stays the user's: not copied into checkpoints.
+    assert_eq!(files_holding(&data, DOTENV), Vec::<String>::new(), ".env in a checkpoint");
+    let plain = std::fs::read_to_string(s.ws.path().join(".weft/env.json")).expect("plain vars");
+    assert_eq!(serde_json::from_str::<Value>(&plain).expect("json"), json!({"MODE": "dev"}));
+    // Removed: gone from the list and from what runs get.
+    call(&s.api, json!({"method": "envRemove", "params": {"name": "APP_KEY"}})).await;
+    let names: Vec<Value> = call(&s.api, json!({"method": "envList"})).await.as_array().expect("list").iter().map(|v| v["name"].clone()).collect();
+    assert_eq!(names, [json!("MODE"), json!("OTHER")]);
+}

@@ -77,14 +77,25 @@ pub(crate) fn share_terminal(api: &Api, id: u64, writable: bool, _stream: Option
     });
     if new {
         let out = Arc::downgrade(&shared);
+        // The project's secrets never reach guests: a value the terminal prints is masked.
+        let masker = std::sync::Mutex::new(weft_pty::mask::Masker::new(&open.env.secret_values()));
+        let mask = move |bytes: &[u8], end: bool| {
+            let mut m = masker.lock().unwrap_or_else(|p| p.into_inner());
+            let mut shown = m.feed(bytes);
+            if end {
+                shown.extend(m.finish());
+            }
+            shown
+        };
         api.inner.terminals.tap(
             id,
             Box::new(move |ev| match (out.upgrade(), ev) {
                 (Some(t), PtyEvent::Output(bytes)) => {
-                    t.write(&bytes);
+                    t.write(&mask(&bytes, false));
                     true
                 }
                 (Some(t), PtyEvent::Exited(e)) => {
+                    t.write(&mask(&[], true));
                     t.write(format!("\r\n[the shell exited{}]\r\n", e.code.map(|c| format!(" with status {c}")).unwrap_or_default()).as_bytes());
                     true
                 }

@@ -14,6 +14,7 @@ mod app;
 mod checkpoints;
 mod collab;
 mod docs;
+mod env;
 pub(super) mod files;
 pub(super) mod git;
 mod lsp;
@@ -224,6 +225,13 @@ methods! {
     /// Kills the shell and everything it started.
     TerminalClose { #[ts(type = "number")] id: u64 } => terminals::close -> ();
     TerminalList => terminals::list -> Vec<weft_pty::TerminalInfo>;
+    /// The project's variables (values shown) and secrets (names only).
+    EnvList => env::list -> Vec<crate::EnvVar>;
+    /// Sets a variable: a secret goes to the OS keychain, a plain one to .weft/env.json.
+    EnvSet { name: String, value: String, #[serde(default)] secret: bool } => env::set -> Vec<crate::EnvVar>;
+    EnvRemove { name: String } => env::remove -> Vec<crate::EnvVar>;
+    /// Reads a .env file of the project into secrets; the names imported.
+    EnvImport { path: String } => env::import -> Vec<String>;
     /// The folder's run configurations (detected, and .weft/run.json's) and what could not
     /// be read.
     RunConfigs => run::configs -> weft_run::Detected;

@@ -7,9 +7,12 @@ pub(crate) fn configs(api: &Api, _stream: Option<Stream>) -> Result<weft_run::De
 }
 
 pub(crate) async fn start(api: &Api, name: String, _stream: Option<Stream>) -> Result<weft_pty::TerminalInfo> {
-    let root = api.open()?.ws.root().to_path_buf();
+    let open = api.open()?;
+    let root = open.ws.root().to_path_buf();
     let shell = api.settings().0.terminal_shell;
-    let id = api.inner.runs.start(&root, &name, &[], &shell).await?;
+    // The project's variables and secrets; a configuration's own env wins over them.
+    let env = open.env.vars()?;
+    let id = api.inner.runs.start(&root, &name, &env, &shell).await?;
     api.terminal_info(id)
 }
 

@@ -2,9 +2,12 @@ use super::*;
 
 pub(crate) fn spawn(api: &Api, cols: u16, rows: u16, flow_control: bool, stream: Option<Stream>) -> Result<weft_pty::TerminalInfo> {
     let stream = stream.ok_or_else(|| ApiError::bad_request("terminalSpawn needs a stream"))?;
-    let shell = api.settings().0.terminal_shell;
+    let settings = api.settings().0;
+    let shell = settings.terminal_shell;
     let command = (!shell.is_empty()).then_some(shell);
-    let opts = SpawnOptions { cwd: api.open()?.ws.root().to_path_buf(), command, cols, rows, ..SpawnOptions::default() };
+    let open = api.open()?;
+    let env = if settings.terminal_project_env { open.env.vars()? } else { Vec::new() };
+    let opts = SpawnOptions { cwd: open.ws.root().to_path_buf(), command, cols, rows, env, ..SpawnOptions::default() };
     let id = api.inner.terminals.spawn(opts, terminal_sink(stream), flow_control)?;
     Ok(api.terminal_info(id)?)
 }
