@@ -6,6 +6,7 @@ mod agent;
 #[cfg(unix)]
 mod checkpoint;
 mod collab;
+mod env;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
