@@ -73,6 +73,8 @@ WINEPREFIX="$scratch/wine" WINEDEBUG=-all WEFT_UNDER_WINE=1 CARGO_TARGET_X86_64_
   cargo test --target x86_64-pc-windows-gnu -p weft-pty --test job
 
 echo "==> cargo test"
+# Projects made from the templates build in one target folder beside Weft's (warm next time).
+export WEFT_TEMPLATE_TARGET="${CARGO_TARGET_DIR:-$PWD/target}/templates"
 # The setup installed a Secret Service to test the OS keychain against: it must run.
 WEFT_REQUIRE_KEYCHAIN_TEST=1 WEFT_REQUIRE_TRASH=1 cargo test --workspace --exclude weft-desktop
 

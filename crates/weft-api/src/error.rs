@@ -37,6 +37,9 @@ pub enum ErrorCode {
     SpawnFailed,
     /// A run configuration could not start: one it depends on failed.
     RunFailed,
+    /// A new project could not be made: its template needs a program that is missing, or
+    /// its install step failed (the message has the step's output).
+    ProjectFailed,
     // Code intelligence
     SyntaxOutOfSync,
     // Checkpoints and git

@@ -7,6 +7,7 @@ mod checkpoint;
 mod env;
 mod collab;
 mod launch;
+mod project;
 mod usage;
 
 use std::path::PathBuf;
@@ -110,6 +111,18 @@ enum Command {
         #[command(subcommand)]
         cmd: checkpoint::Cmd,
     },
+    /// A new project from a template: `weft new vite-react-ts my-app` (`--list` for the gallery).
+    New {
+        /// The template's id (see --list).
+        template: Option<String>,
+        /// The new folder (it must not exist, or be empty).
+        dir: Option<PathBuf>,
+        /// List the templates.
+        #[arg(long)]
+        list: bool,
+    },
+    /// Clone a git repository into a new folder (default: the repository's name).
+    Clone { url: String, dir: Option<PathBuf> },
     /// A folder's variables and secrets (given to its runs, terminals and the agent).
     Env {
         /// The workspace folder (default: the current folder).
@@ -206,5 +219,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Usage { days, csv, json, cmd }) => usage::run(&paths, usage::Args { days, csv, json, cmd }),
         Some(Command::Checkpoint { workspace, json, cmd }) => checkpoint::run(&paths, checkpoint::Args { workspace, json, cmd }),
         Some(Command::Env { workspace, json, cmd }) => env::run(&paths, env::Args { workspace, json, cmd }),
+        Some(Command::New { list: true, .. }) => {
+            project::list(&paths);
+            Ok(())
+        }
+        Some(Command::New { template: Some(t), dir: Some(d), .. }) => project::new(&paths, &t, &d),
+        Some(Command::New { .. }) => anyhow::bail!("usage: weft new TEMPLATE DIR (weft new --list shows the templates)"),
+        Some(Command::Clone { url, dir }) => project::clone(&url, dir),
     }
 }

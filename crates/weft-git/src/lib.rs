@@ -581,7 +581,7 @@ impl Repo {
     /// never a prompt: GIT_TERMINAL_PROMPT=0, ssh in batch mode), git's progress lines to
     /// `progress` as they come. Pull merges, or rebases with `rebase`. A branch without an
     /// upstream is pushed to `origin` and tracks it from then on.
-    pub fn sync(&self, op: SyncOp, rebase: bool, mut progress: impl FnMut(&str)) -> Result<()> {
+    pub fn sync(&self, op: SyncOp, rebase: bool, progress: impl FnMut(&str)) -> Result<()> {
         let mut args: Vec<String> = match op {
             SyncOp::Fetch => vec!["fetch".into(), "--prune".into()],
             SyncOp::Pull => vec!["pull".into(), if rebase { "--rebase".into() } else { "--no-rebase".into() }],
@@ -596,51 +596,8 @@ impl Repo {
             }
         }
         let mut cmd = self.git();
-        cmd.args(&args).env("GIT_SSH_COMMAND", std::env::var("GIT_SSH_COMMAND").unwrap_or_else(|_| "ssh -o BatchMode=yes".into()));
-        cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
-        let mut child = cmd.spawn().map_err(|e| if e.kind() == std::io::ErrorKind::NotFound { GitError::NoGit(e) } else { GitError::Io(e) })?;
-        let out = child.stdout.take();
-        let reader = std::thread::spawn(move || {
-            let mut s = String::new();
-            if let Some(mut o) = out {
-                let _ = std::io::Read::read_to_string(&mut o, &mut s);
-            }
-            s
-        });
-        // Progress lines end in \r (redrawn) or \n; the last few lines are git's message.
-        let mut said: Vec<String> = vec![];
-        if let Some(mut err) = child.stderr.take() {
-            let mut buf = [0u8; 4096];
-            let mut line = Vec::new();
-            loop {
-                let n = std::io::Read::read(&mut err, &mut buf)?;
-                if n == 0 {
-                    break;
-                }
-                for &b in &buf[..n] {
-                    if b == b'\r' || b == b'\n' {
-                        if !line.is_empty() {
-                            let l = String::from_utf8_lossy(&line).trim().to_owned();
-                            progress(&l);
-                            if b == b'\n' {
-                                said.push(l);
-                            }
-                            line.clear();
-                        }
-                    } else {
-                        line.push(b);
-                    }
-                }
-            }
-        }
-        let status = child.wait()?;
-        let stdout = reader.join().unwrap_or_default();
-        if status.success() {
-            return Ok(());
-        }
-        let mut msg: Vec<String> = said.into_iter().filter(|l| !l.is_empty()).collect();
-        msg.extend(stdout.lines().filter(|l| !l.trim().is_empty()).map(str::to_owned));
-        Err(GitError::Failed(if msg.is_empty() { format!("git {} failed ({status})", args[0]) } else { msg.join("\n") }))
+        cmd.args(&args);
+        with_progress(cmd, &args[0], progress)
     }
 
     /// The stashes, newest first.
@@ -947,4 +904,65 @@ pub fn parse_status(out: &[u8], prefix: &str) -> Status {
     }
     st.files.sort_by(|a, b| a.path.cmp(&b.path));
     st
+}
+
+/// Clones `url` into `dest` (a folder that does not exist yet, or is empty), with the
+/// user's own credentials and git's progress lines to `progress`.
+pub fn clone(url: &str, dest: &std::path::Path, progress: impl FnMut(&str)) -> Result<()> {
+    if url.trim().is_empty() || url.starts_with('-') {
+        return Err(GitError::Failed(format!("{url:?} is not a repository URL")));
+    }
+    let mut cmd = weft_pty::process::background_command("git");
+    cmd.arg("clone").arg("--progress").arg("--").arg(url).arg(dest);
+    with_progress(cmd, "clone", progress)
+}
+
+/// Runs a network git command (never prompting: GIT_TERMINAL_PROMPT=0, ssh in batch mode),
+/// its progress lines (\r-redrawn or \n-ended) to `progress`; on failure git's own last
+/// lines are the error.
+fn with_progress(mut cmd: std::process::Command, what: &str, mut progress: impl FnMut(&str)) -> Result<()> {
+    cmd.env("GIT_TERMINAL_PROMPT", "0").env("GIT_SSH_COMMAND", std::env::var("GIT_SSH_COMMAND").unwrap_or_else(|_| "ssh -o BatchMode=yes".into()));
+    cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().map_err(|e| if e.kind() == std::io::ErrorKind::NotFound { GitError::NoGit(e) } else { GitError::Io(e) })?;
+    let out = child.stdout.take();
+    let reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        if let Some(mut o) = out {
+            let _ = std::io::Read::read_to_string(&mut o, &mut s);
+        }
+        s
+    });
+    let mut said: Vec<String> = vec![];
+    if let Some(mut err) = child.stderr.take() {
+        let mut buf = [0u8; 4096];
+        let mut line = Vec::new();
+        loop {
+            let n = std::io::Read::read(&mut err, &mut buf)?;
+            if n == 0 {
+                break;
+            }
+            for &b in &buf[..n] {
+                if b == b'\r' || b == b'\n' {
+                    if !line.is_empty() {
+                        let l = String::from_utf8_lossy(&line).trim().to_owned();
+                        progress(&l);
+                        if b == b'\n' {
+                            said.push(l);
+                        }
+                        line.clear();
+                    }
+                } else {
+                    line.push(b);
+                }
+            }
+        }
+    }
+    let status = child.wait()?;
+    let stdout = reader.join().unwrap_or_default();
+    if status.success() {
+        return Ok(());
+    }
+    let mut msg: Vec<String> = said.into_iter().filter(|l| !l.is_empty()).collect();
+    msg.extend(stdout.lines().filter(|l| !l.trim().is_empty()).map(str::to_owned));
+    Err(GitError::Failed(if msg.is_empty() { format!("git {what} failed ({status})") } else { msg.join("\n") }))
 }

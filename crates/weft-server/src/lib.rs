@@ -39,6 +39,9 @@ pub const SHELL: Shell = Shell {
     unsupported: &[
         (Method::OpenWorkspace, "it serves the one folder it was started on; start another `weft serve` for another folder"),
         (Method::RecentWorkspaces, "it serves the one folder it was started on and does not list the others"),
+        (Method::TemplateCreate, "it serves the one folder it was started on; make new projects with `weft new` or the desktop app"),
+        (Method::TemplateAdd, "it serves the one folder it was started on; add templates with the desktop app"),
+        (Method::GitClone, "it serves the one folder it was started on; clone with `weft clone` or the desktop app"),
     ],
 };
 
@@ -268,7 +271,9 @@ mod tests {
         std::fs::write(ws.path().join("a.txt"), "a\n").expect("write");
         let api = Api::new(SHELL, weft_api::AppPaths { config_dir: app.path().join("config"), data_dir: app.path().join("data") });
         api.open_workspace(ws.path()).expect("open");
-        for (method, params) in [("openWorkspace", json!({"path": app.path()})), ("recentWorkspaces", Value::Null)] {
+        let new = json!({"template": "html", "parent": app.path(), "name": "x"});
+        let clone = json!({"url": "https://example.com/r.git", "parent": app.path(), "name": "x"});
+        for (method, params) in [("openWorkspace", json!({"path": app.path()})), ("recentWorkspaces", Value::Null), ("templateCreate", new), ("templateAdd", json!({"url": "u"})), ("gitClone", clone)] {
             let err = api.call(json!({"method": method, "params": params}), None).await.expect_err(method);
             assert_eq!(err.code, "unsupported", "{method}: {err}");
             assert!(err.message.starts_with(&format!("serve does not do {method}: ")), "{}", err.message);

@@ -63,6 +63,9 @@ import type { SettingsDto } from './SettingsDto';
 import type { SlashCommand } from './SlashCommand';
 import type { Span } from './Span';
 import type { SymbolHit } from './SymbolHit';
+import type { Template } from './Template';
+import type { TemplateCreated } from './TemplateCreated';
+import type { TemplateProgress } from './TemplateProgress';
 import type { TerminalEvent } from './TerminalEvent';
 import type { TerminalInfo } from './TerminalInfo';
 import type { ThreadSummary } from './ThreadSummary';
@@ -113,6 +116,10 @@ export interface Results {
   envSet: Array<EnvVar>;
   envRemove: Array<EnvVar>;
   envImport: Array<string>;
+  templateList: Array<Template>;
+  templateCreate: TemplateCreated;
+  templateAdd: Template;
+  gitClone: string;
   runConfigs: RunDetected;
   runStart: TerminalInfo;
   runStop: null;
@@ -220,6 +227,9 @@ export interface Frames {
   symbolIndexStatus: IndexProgress;
   terminalSpawn: Bytes | TerminalEvent;
   terminalAttach: Bytes | TerminalEvent;
+  templateCreate: TemplateProgress;
+  templateAdd: TemplateProgress;
+  gitClone: string;
   runEvents: RunEvent;
   checkpointEvents: Checkpoint;
   agentSend: AgentFrame;
@@ -275,6 +285,7 @@ export function client(call: (request: Request) => Promise<unknown>) {
     envSet: (params: Params<'envSet'>) => call({ method: 'envSet', params }) as Promise<Results['envSet']>,
     envRemove: (params: Params<'envRemove'>) => call({ method: 'envRemove', params }) as Promise<Results['envRemove']>,
     envImport: (params: Params<'envImport'>) => call({ method: 'envImport', params }) as Promise<Results['envImport']>,
+    templateList: () => call({ method: 'templateList' }) as Promise<Results['templateList']>,
     runConfigs: () => call({ method: 'runConfigs' }) as Promise<Results['runConfigs']>,
     runStart: (params: Params<'runStart'>) => call({ method: 'runStart', params }) as Promise<Results['runStart']>,
     runStop: (params: Params<'runStop'>) => call({ method: 'runStop', params }) as Promise<Results['runStop']>,
@@ -373,6 +384,9 @@ export function streams(stream: (request: Request, onFrame: (frame: any) => void
     symbolIndexStatus: (onFrame: (frame: Frames['symbolIndexStatus']) => void) => stream({ method: 'symbolIndexStatus' }, onFrame) as Streaming<Results['symbolIndexStatus']>,
     terminalSpawn: (params: Params<'terminalSpawn'>, onFrame: (frame: Frames['terminalSpawn']) => void) => stream({ method: 'terminalSpawn', params }, onFrame) as Streaming<Results['terminalSpawn']>,
     terminalAttach: (params: Params<'terminalAttach'>, onFrame: (frame: Frames['terminalAttach']) => void) => stream({ method: 'terminalAttach', params }, onFrame) as Streaming<Results['terminalAttach']>,
+    templateCreate: (params: Params<'templateCreate'>, onFrame: (frame: Frames['templateCreate']) => void) => stream({ method: 'templateCreate', params }, onFrame) as Streaming<Results['templateCreate']>,
+    templateAdd: (params: Params<'templateAdd'>, onFrame: (frame: Frames['templateAdd']) => void) => stream({ method: 'templateAdd', params }, onFrame) as Streaming<Results['templateAdd']>,
+    gitClone: (params: Params<'gitClone'>, onFrame: (frame: Frames['gitClone']) => void) => stream({ method: 'gitClone', params }, onFrame) as Streaming<Results['gitClone']>,
     runEvents: (onFrame: (frame: Frames['runEvents']) => void) => stream({ method: 'runEvents' }, onFrame) as Streaming<Results['runEvents']>,
     checkpointEvents: (onFrame: (frame: Frames['checkpointEvents']) => void) => stream({ method: 'checkpointEvents' }, onFrame) as Streaming<Results['checkpointEvents']>,
     agentSend: (params: Params<'agentSend'>, onFrame: (frame: Frames['agentSend']) => void) => stream({ method: 'agentSend', params }, onFrame) as Streaming<Results['agentSend']>,

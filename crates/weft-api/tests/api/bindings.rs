@@ -36,6 +36,9 @@ fn export_typescript_bindings() {
     weft_git::LogEntry::export_all_to(&dir).expect("GitLogEntry");
     weft_run::Detected::export_all_to(&dir).expect("RunDetected");
     weft_api::EnvVar::export_all_to(&dir).expect("EnvVar");
+    weft_template::Template::export_all_to(&dir).expect("Template");
+    weft_template::Progress::export_all_to(&dir).expect("TemplateProgress");
+    weft_template::Created::export_all_to(&dir).expect("TemplateCreated");
     weft_api::RunSnapshot::export_all_to(&dir).expect("RunSnapshot");
     weft_api::RunEvent::export_all_to(&dir).expect("RunEvent");
     weft_mcp::ServerStatus::export_all_to(&dir).expect("McpServerStatus");

@@ -8,6 +8,7 @@ mod collab;
 mod docs;
 mod git;
 mod lsp;
+mod project;
 mod run;
 mod guests;
 mod syntax;

@@ -19,6 +19,7 @@ pub(super) mod files;
 pub(super) mod git;
 mod lsp;
 mod mcp;
+mod project;
 pub(super) mod syntax;
 mod run;
 mod terminals;
@@ -232,6 +233,15 @@ methods! {
     EnvRemove { name: String } => env::remove -> Vec<crate::EnvVar>;
     /// Reads a .env file of the project into secrets; the names imported.
     EnvImport { path: String } => env::import -> Vec<String>;
+    /// The template gallery: built in, and the user's own.
+    TemplateList => project::list -> Vec<weft_template::Template>;
+    /// Makes a project from a template in the new folder `parent/name` (install step and a
+    /// first commit included); progress streams as TemplateProgress frames.
+    TemplateCreate { template: String, parent: String, name: String } => project::create -> weft_template::Created, frames weft_template::Progress;
+    /// Adds a template from a git repository (its root holds weft-template.json).
+    TemplateAdd { url: String } => project::add -> weft_template::Template, frames weft_template::Progress;
+    /// Clones a repository into the new folder `parent/name`; git's progress lines stream.
+    GitClone { url: String, parent: String, name: String } => project::clone -> String, frames String;
     /// The folder's run configurations (detected, and .weft/run.json's) and what could not
     /// be read.
     RunConfigs => run::configs -> weft_run::Detected;

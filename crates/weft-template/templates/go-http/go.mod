@@ -1,0 +1,3 @@
+module example.com/{{crate_name}}
+
+go 1.19
