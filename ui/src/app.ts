@@ -321,6 +321,7 @@ export class App implements Workbench {
     const recent = await this.backend.recentWorkspaces().catch(() => [] as RecentWorkspace[]);
     return h('div', { class: 'welcome' }, h('h1', {}, 'Weft'), h('p', {}, 'Open a folder to start.'),
       h('button', { class: 'btn primary', onclick: () => void this.openFolderDialog() }, 'Open Folder…'), ' ',
+      ...(this.info.canOpenFolders ? [h('button', { class: 'btn', 'data-action': 'new-project', onclick: () => this.newProject() }, 'New Project…'), ' ', h('button', { class: 'btn', onclick: () => this.cloneRepository() }, 'Clone Repository…'), ' '] : []),
       h('button', { class: 'btn', onclick: () => this.join() }, 'Join a live session…'),
       h('h3', {}, 'Recent'),
       h('div', { class: 'recent-list' }, ...recent.map((r) => h('button', { class: 'recent-item', title: r.path, onclick: () => void this.switchFolder(r.path) }, h('b', {}, r.name), ' ', h('span', {}, r.path)))));
@@ -344,6 +345,14 @@ export class App implements Workbench {
       }
     };
     document.addEventListener('mousedown', away, true);
+  }
+
+  private newProject() {
+    void import('./newproject').then((m) => m.openNewProject(this.backend, (p) => void this.switchFolder(p)));
+  }
+
+  private cloneRepository() {
+    void import('./newproject').then((m) => m.openCloneRepository(this.backend, (p) => void this.switchFolder(p)));
   }
 
   private async openFolderDialog() {
@@ -428,7 +437,13 @@ export class App implements Workbench {
       this.updates = new Updates(updater, this.layout.updateItem, () => this.docs.confirmDiscardAll('restarting to update'));
       this.commands.register({ id: 'app.checkForUpdates', title: 'Check for Updates…', run: () => void this.updates?.checkNow() });
     }
-    if (this.info.canOpenFolders) this.commands.register({ id: 'file.openFolder', title: 'Open Folder…', key: 'Mod-o', run: () => void this.openFolderDialog() });
+    if (this.info.canOpenFolders) {
+      this.commands.register(
+        { id: 'file.openFolder', title: 'Open Folder…', key: 'Mod-o', run: () => void this.openFolderDialog() },
+        { id: 'file.newProject', title: 'File: New Project…', run: () => this.newProject() },
+        { id: 'git.clone', title: 'Git: Clone Repository…', run: () => this.cloneRepository() },
+      );
+    }
     this.prefs.applyKeys();
   }
 

@@ -15,6 +15,9 @@ import type { FinderMatch } from '../bindings/FinderMatch';
 import type { SearchOptions } from '../bindings/SearchOptions';
 import type { SearchEvent } from '../bindings/SearchEvent';
 import type { RunEvent } from '../bindings/RunEvent';
+import type { Template } from '../bindings/Template';
+import type { TemplateProgress } from '../bindings/TemplateProgress';
+import type { TemplateCreated } from '../bindings/TemplateCreated';
 import type { RunSnapshot } from '../bindings/RunSnapshot';
 import type { SearchSummary } from '../bindings/SearchSummary';
 import type { ReplaceOutcome } from '../bindings/ReplaceOutcome';
@@ -93,6 +96,7 @@ export type { GitLogEntry } from '../bindings/GitLogEntry';
 export type { McpServerStatus } from '../bindings/McpServerStatus';
 export type { RunConfig } from '../bindings/RunConfig';
 export type { EnvVar } from '../bindings/EnvVar';
+export type { Template, TemplateProgress, TemplateCreated };
 export type { RunProblem } from '../bindings/RunProblem';
 export type { PortInfo } from '../bindings/PortInfo';
 export type { RunEvent, RunSnapshot };
@@ -259,6 +263,20 @@ export class Backend {
   envRemove(name: string) { return this.api.envRemove({ name }); }
   /** Reads a .env file of the project into secrets; the names imported. */
   envImport(path: string) { return this.api.envImport({ path }); }
+
+  /** The template gallery (built in and the user's own). */
+  templateList() { return this.api.templateList(); }
+  /** Makes a project in the new folder parent/name; steps and output stream as they come. */
+  templateCreate(template: string, parent: string, name: string, onProgress: (p: TemplateProgress) => void): StreamHandle<TemplateCreated> {
+    return this.streams.templateCreate({ template, parent, name }, onProgress) as StreamHandle<TemplateCreated>;
+  }
+  templateAdd(url: string, onProgress: (p: TemplateProgress) => void): StreamHandle<Template> {
+    return this.streams.templateAdd({ url }, onProgress) as StreamHandle<Template>;
+  }
+  /** Clones into the new folder parent/name; resolves to its path. */
+  gitClone(url: string, parent: string, name: string, onLine: (line: string) => void): StreamHandle<string> {
+    return this.streams.gitClone({ url, parent, name }, onLine) as StreamHandle<string>;
+  }
 
   /** The folder's run configurations (detected and .weft/run.json's), and what could not be read. */
   runConfigs() { return this.api.runConfigs(); }

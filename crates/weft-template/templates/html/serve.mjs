@@ -7,7 +7,7 @@ const types = { '.html': 'text/html', '.css': 'text/css', '.js': 'text/javascrip
 const root = new URL('.', import.meta.url).pathname;
 const port = Number(process.env.PORT ?? 8000);
 
-createServer(async (req, res) => {
+const server = createServer(async (req, res) => {
   const path = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname)).replace(/^(\.\.[/\\])+/, '');
   const file = join(root, path.endsWith('/') ? join(path, 'index.html') : path);
   try {
@@ -17,4 +17,5 @@ createServer(async (req, res) => {
   } catch {
     res.writeHead(404).end('not found');
   }
-}).listen(port, '127.0.0.1', () => console.log(`Serving on http://localhost:${port}/`));
+});
+server.listen(port, '127.0.0.1', () => console.log(`Serving on http://localhost:${server.address().port}/`));
