@@ -47,11 +47,17 @@ pub struct Args {
     pub cmd: Cmd,
 }
 
-pub fn run(paths: &weft_api::AppPaths, args: Args) -> anyhow::Result<()> {
-    let root = dunce::canonicalize(&args.workspace).with_context(|| format!("{} is not a folder", args.workspace.display()))?;
+/// The `-C` folder of a subcommand, as the app names it (canonical, and a folder).
+pub fn folder(path: &std::path::Path) -> anyhow::Result<PathBuf> {
+    let root = dunce::canonicalize(path).with_context(|| format!("{} is not a folder", path.display()))?;
     if !root.is_dir() {
         bail!("{} is not a folder", root.display());
     }
+    Ok(root)
+}
+
+pub fn run(paths: &weft_api::AppPaths, args: Args) -> anyhow::Result<()> {
+    let root = folder(&args.workspace)?;
     let store = weft_api::open_store(paths, &root).context("opening the checkpoint store")?;
     let json = args.json;
     match args.cmd {

@@ -35,10 +35,7 @@ pub struct Args {
 }
 
 pub fn run(paths: &weft_api::AppPaths, args: Args) -> anyhow::Result<()> {
-    let root = dunce::canonicalize(&args.workspace).with_context(|| format!("{} is not a folder", args.workspace.display()))?;
-    if !root.is_dir() {
-        bail!("{} is not a folder", root.display());
-    }
+    let root = crate::checkpoint::folder(&args.workspace)?;
     let env = weft_api::ProjectEnv::new(paths, &root);
     let api_err = |e: weft_api::ApiError| anyhow::anyhow!("{}", e.message);
     match args.cmd {
