@@ -225,7 +225,7 @@ export class App implements Workbench {
   runControl(): Promise<import('./run').RunControl> {
     this.runP ??= import('./run').then(({ RunControl }) => {
       const run = new RunControl(this);
-      this.docs.onSaved.push(() => run.saved());
+      this.docs.onDiskChange.push((paths) => run.changed(paths));
       return run;
     });
     return this.runP;

@@ -7,6 +7,13 @@
 import { h } from './dom';
 import type { Backend } from './backend';
 
+/** Files whose change can change the page. */
+const SOURCE = /\.(html?|css|scss|sass|less|m?[jt]sx?|cjs|vue|svelte|astro|mdx?|py|rb|php|go|rs|erb|ejs|hbs|njk|twig|jinja2?|j2|tmpl|liquid)$/i;
+
+function isSource(path: string): boolean {
+  return SOURCE.test(path) && !/(^|\/)(\.git|\.weft|node_modules|dist|build|target|__pycache__)\//.test(path);
+}
+
 /** Sizes to check a layout at; "Fit" fills the pane. */
 const DEVICES: [string, number, number][] = [['Fit', 0, 0], ['Phone 390×844', 390, 844], ['Tablet 820×1180', 820, 1180], ['Laptop 1366×768', 1366, 768]];
 
@@ -81,16 +88,24 @@ export class PreviewPane {
     this.port = null;
   }
 
-  /** A file was saved. */
-  saved(reloadOnSave: boolean): void {
-    if (!this.visible || this.hot || !reloadOnSave) return;
-    // Saves in a burst (Save All) reload once.
+  /**
+   * Files changed on disk: the editor's saves, the agent's edits, a terminal's. Only source
+   * files count (a server writing its log or database on each request must not reload the
+   * page that made the request, for ever), and at most once a second.
+   */
+  changed(paths: string[], reloadOnSave: boolean): void {
+    if (!this.visible || this.hot || !reloadOnSave || !paths.some(isSource)) return;
+    // A burst (Save All, an agent's several edits) reloads once.
     if (this.reloadTimer) clearTimeout(this.reloadTimer);
+    const wait = Math.max(150, 1000 - (performance.now() - this.lastReload));
     this.reloadTimer = setTimeout(() => {
       this.reloadTimer = null;
+      this.lastReload = performance.now();
       this.reload();
-    }, 120);
+    }, wait);
   }
+
+  private lastReload = -Infinity;
 
   /** A terminal's port opened or closed. */
   portChanged(port: number, open: boolean, title: string): void {

@@ -173,9 +173,9 @@ export class RunControl {
     return !!run && !!this.configs.find((c) => c.name === run.name)?.hotReload;
   }
 
-  /** A document was saved. */
-  saved(): void {
-    this.preview.saved(this.wb.settings().previewReloadOnSave);
+  /** Files changed on disk (saved in the editor, written by the agent or a terminal). */
+  changed(paths: string[]): void {
+    this.preview.changed(paths, this.wb.settings().previewReloadOnSave);
   }
 
   private event(e: RunEvent): void {

@@ -18,8 +18,9 @@ export class Documents {
   /** Documents being bound, so two opens of one file share one binding. */
   private loading = new Map<string, Promise<Doc>>();
   private watchHandle: ReturnType<Workbench['backend']['watch']> | null = null;
-  /** Told after each save that reached the disk (the preview reloads). */
-  readonly onSaved: ((path: string) => void)[] = [];
+  /** Told of files changed on disk, whoever changed them (the editor's saves, the agent,
+   * a terminal): the preview reloads. */
+  readonly onDiskChange: ((paths: string[]) => void)[] = [];
 
   /** `preloaded`: docOpen requests the entry sent before this code loaded. */
   constructor(private wb: Workbench, private preloaded: Map<string, DocStream> | null) {}
@@ -99,7 +100,6 @@ export class Documents {
     }
     try {
       await doc.save(this.wb.backend);
-      for (const f of this.onSaved) f(doc.path);
       return true;
     } catch (e) {
       toast(`Could not save ${doc.path}: ${errorMessage(e)}`, 'error');
@@ -157,6 +157,8 @@ export class Documents {
 
   private onDiskChanges(changes: FsChange[]) {
     const rescan = changes.some((c) => c.kind === 'rescan');
+    const files = changes.filter((c) => !c.isDir && c.kind !== 'rescan').map((c) => c.path);
+    if (files.length) for (const f of this.onDiskChange) f(files);
     this.wb.git?.refreshSoon();
     this.wb.layout.tree.changed(changes.filter((c) => c.kind !== 'modified' || c.isDir).map((c) => c.path), rescan);
     for (const doc of this.docs.values()) {

@@ -109,6 +109,11 @@ test('saving the page in the editor reloads the preview', async () => {
   await screenshot(page, 'run-preview');
 });
 
+test('a change written by another program (the agent, a terminal) reloads it too', async () => {
+  writeFileSync(join(ws, 'index.html'), '<h1>Hello v3</h1>\n');
+  await until(async () => (await frameText()) === 'Hello v3', 'the page changed on disk, in the preview', 15000);
+});
+
 test('Stop ends the server: the preview says so and the port is free', async () => {
   assert.ok(await accepts(port), 'listening before');
   await page.locator('.run-btn[aria-label="Stop"]').click();
