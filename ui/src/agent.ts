@@ -28,6 +28,8 @@ export interface AgentHost {
   problems(): { path: string; text: string } | null;
   /** Recent output of the focused terminal, for @terminal. */
   terminalText(): Promise<{ title: string; text: string } | null>;
+  /** The preview's address and console, for @preview. */
+  previewText(): Promise<{ title: string; text: string } | null>;
   /** Shows one of the agent's running commands in the terminal panel. */
   watchTerminal(id: number): void;
   /** The live cost of the running thread and of today (nano-dollars). */

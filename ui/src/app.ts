@@ -264,6 +264,7 @@ export class App implements Workbench {
           return { path, text: all.length ? all.map((p) => p.text).join('\n') : 'no problems' };
         },
         terminalText: async () => (this.terminalsP ? (await this.terminalsP).recentText() : null),
+        previewText: async () => (this.runP ? (await this.runP).preview.consoleText() : null),
         watchTerminal: (id) => void this.terminals().then((t) => t.watch(id)),
         spent: (thread, today) => this.layout.costMeter.spent(thread, today),
         threadOpened: (id) => void this.layout.costMeter.refresh(id),

@@ -1,8 +1,11 @@
 // The preview pane: the app a run serves, beside the editor, in an iframe (the browser
-// build and the desktop window alike; the desktop's CSP lets frames load from localhost).
-// It reloads after a save unless the app's dev server updates the page itself, and says so
-// when the server stops (and reloads when it listens again: a server restarting on a
-// change, as uvicorn --reload or nodemon do).
+// build and the desktop window alike; both pages' CSPs let frames load from localhost).
+// A local app is shown through Weft's proxy to it (weft_run::proxy), which gives each page a
+// script reporting its console and navigation here and obeying back, forward and reload;
+// any other address is shown as it is. The pane reloads when a source file changes on disk,
+// unless the app's dev server updates the page itself, and says when its server stops (and
+// reloads when it listens again: a server restarting on a change, as uvicorn --reload or
+// nodemon do).
 
 import { h } from './dom';
 import type { Backend } from './backend';
@@ -17,60 +20,95 @@ function isSource(path: string): boolean {
 /** Sizes to check a layout at; "Fit" fills the pane. */
 const DEVICES: [string, number, number][] = [['Fit', 0, 0], ['Phone 390×844', 390, 844], ['Tablet 820×1180', 820, 1180], ['Laptop 1366×768', 1366, 768]];
 
+/** Console lines kept (the oldest go first). */
+const CONSOLE_LINES = 500;
+
+interface ConsoleLine {
+  level: string;
+  text: string;
+}
+
 export class PreviewPane {
   private frame: HTMLIFrameElement;
   private address: HTMLInputElement;
   private down: HTMLElement;
+  private consoleEl: HTMLElement;
+  private consoleList: HTMLElement;
+  private consoleHead: HTMLElement;
+  private lines: ConsoleLine[] = [];
   /** The port shown (from its URL), for the port events. */
   port: number | null = null;
   /** The page's own dev server pushes changes (Vite and the like): saves do not reload it. */
   hot = false;
+  /** The proxy's origin while a local app is shown through it, and the app's own. */
+  private proxied: { proxy: string; app: string } | null = null;
+  private title = '';
   private wasDown = false;
   private reloadTimer: ReturnType<typeof setTimeout> | null = null;
+  private lastReload = -Infinity;
 
   constructor(private host: HTMLElement, private backend: Backend) {
     this.frame = h('iframe', { class: 'preview-frame', title: 'Preview', 'data-testid': 'preview-frame' }) as HTMLIFrameElement;
     this.address = h('input', { class: 'preview-address', type: 'text', spellcheck: 'false', 'aria-label': 'Preview address' }) as HTMLInputElement;
     this.address.addEventListener('keydown', (e) => {
-      if (e.key === 'Enter') this.open(this.address.value.trim(), this.hot);
+      if (e.key === 'Enter') void this.open(this.address.value.trim(), this.hot);
       e.stopPropagation();
     });
     const device = h('select', { class: 'run-select', title: 'Device size', 'aria-label': 'Device size' }, ...DEVICES.map(([name], i) => h('option', { value: String(i) }, name))) as HTMLSelectElement;
     device.addEventListener('change', () => this.size(DEVICES[Number(device.value)]));
     this.down = h('div', { class: 'preview-down', hidden: true });
     const btn = (label: string, title: string, run: () => void) => h('button', { class: 'run-btn', title, 'aria-label': title, onclick: run }, label);
+    this.consoleHead = h('button', { class: 'preview-console-head', title: 'The page\'s console (also @preview for the agent)', onclick: () => this.consoleEl.classList.toggle('open') });
+    this.consoleList = h('div', { class: 'preview-console-list', role: 'log', 'aria-label': 'Preview console' });
+    this.consoleEl = h('div', { class: 'preview-console' },
+      h('div', { class: 'preview-console-bar' }, this.consoleHead, btn('⌫', 'Clear the console', () => this.clearConsole())),
+      this.consoleList);
     host.replaceChildren(
       h('div', { class: 'preview-bar' },
+        btn('←', 'Back', () => this.go('back')),
+        btn('→', 'Forward', () => this.go('forward')),
         btn('↻', 'Reload', () => this.reload()),
         this.address, device,
         btn('↗', 'Open in the system browser', () => void this.backend.openExternal(this.url())),
         btn('×', 'Close the preview', () => this.close())),
-      h('div', { class: 'preview-stage' }, this.frame, this.down));
+      h('div', { class: 'preview-stage' }, this.frame, this.down),
+      this.consoleEl);
+    this.renderConsoleHead();
+    window.addEventListener('message', (e) => this.message(e));
   }
 
   get visible(): boolean {
     return !this.host.hidden;
   }
 
+  /** The page's address as the user knows it (the app's, not the proxy's). */
   url(): string {
     return this.address.value.trim();
   }
 
   /** Shows `url` (a bare port or host:port gets http://). */
-  open(url: string, hot: boolean): void {
+  async open(url: string, hot: boolean): Promise<void> {
     if (/^\d+$/.test(url)) url = `http://localhost:${url}/`;
     else if (!/^[a-z]+:\/\//i.test(url)) url = `http://${url}`;
     let port: number | null = null;
+    let src = url;
+    this.proxied = null;
     try {
       const u = new URL(url);
       port = Number(u.port) || (u.protocol === 'https:' ? 443 : 80);
+      // A local app comes through the proxy; anything else as it is.
+      if (u.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(u.hostname) && u.port) {
+        const proxy = new URL(await this.backend.previewUrl(port));
+        this.proxied = { proxy: proxy.origin, app: u.origin };
+        src = `${proxy.origin}${u.pathname}${u.search}${u.hash}`;
+      }
     } catch {}
     this.port = port;
     this.hot = hot;
     this.address.value = url;
     this.down.hidden = true;
     this.wasDown = false;
-    this.frame.src = url;
+    this.frame.src = src;
     this.host.hidden = false;
   }
 
@@ -78,14 +116,62 @@ export class PreviewPane {
     if (!this.frame.src) return;
     this.down.hidden = true;
     // Setting the src attribute navigates even to the same address: a reload a
-    // cross-origin frame cannot be asked for.
-    this.frame.setAttribute('src', this.frame.src);
+    // cross-origin frame cannot be asked for (the page's script could, but a page that
+    // failed to load has none).
+    this.frame.setAttribute('src', this.toProxy(this.url()) ?? this.frame.src);
   }
 
   close(): void {
     this.host.hidden = true;
     this.frame.src = 'about:blank';
     this.port = null;
+  }
+
+  private go(where: 'back' | 'forward'): void {
+    this.frame.contentWindow?.postMessage({ weftPreview: 1, go: where }, '*');
+  }
+
+  private toProxy(url: string): string | null {
+    return this.proxied && url.startsWith(this.proxied.app) ? this.proxied.proxy + url.slice(this.proxied.app.length) : null;
+  }
+
+  private message(e: MessageEvent): void {
+    if (e.source !== this.frame.contentWindow || !this.proxied || e.origin !== this.proxied.proxy) return;
+    const m = e.data as { weftPreview?: number; kind?: string; level?: string; text?: string; href?: string; title?: string };
+    if (!m?.weftPreview) return;
+    if (m.kind === 'location' && typeof m.href === 'string') {
+      // The address bar follows the page's own navigation (links, the router).
+      if (m.href.startsWith(this.proxied.proxy) && document.activeElement !== this.address) this.address.value = this.proxied.app + m.href.slice(this.proxied.proxy.length);
+      this.title = m.title ?? '';
+    } else if (m.kind === 'console' && typeof m.text === 'string') {
+      this.lines.push({ level: m.level ?? 'log', text: m.text });
+      if (this.lines.length > CONSOLE_LINES) this.lines.splice(0, this.lines.length - CONSOLE_LINES);
+      const row = h('div', { class: `preview-console-line ${m.level ?? 'log'}` }, m.text);
+      this.consoleList.append(row);
+      while (this.consoleList.childElementCount > CONSOLE_LINES) this.consoleList.firstElementChild?.remove();
+      row.scrollIntoView({ block: 'nearest' });
+      if (m.level === 'error') this.consoleEl.classList.add('open');
+      this.renderConsoleHead();
+    }
+  }
+
+  private clearConsole(): void {
+    this.lines = [];
+    this.consoleList.replaceChildren();
+    this.renderConsoleHead();
+  }
+
+  private renderConsoleHead(): void {
+    const errors = this.lines.filter((l) => l.level === 'error').length;
+    this.consoleHead.textContent = `Console ${this.lines.length}${errors ? ` · ⊘ ${errors}` : ''}`;
+    this.consoleHead.classList.toggle('bad', errors > 0);
+  }
+
+  /** The page and its console, for the agent's @preview. */
+  consoleText(): { title: string; text: string } | null {
+    if (!this.visible) return null;
+    const lines = this.lines.slice(-200).map((l) => `[${l.level}] ${l.text}`);
+    return { title: this.url(), text: `Preview of ${this.url()}${this.title ? ` ("${this.title}")` : ''}\nConsole (${this.lines.length} lines, the last ${lines.length}):\n${lines.join('\n') || '(empty)'}` };
   }
 
   /**
@@ -104,8 +190,6 @@ export class PreviewPane {
       this.reload();
     }, wait);
   }
-
-  private lastReload = -Infinity;
 
   /** A terminal's port opened or closed. */
   portChanged(port: number, open: boolean, title: string): void {

@@ -93,6 +93,9 @@ pub(crate) struct Runs {
     events: broadcast::Sender<RunEvent>,
     watcher: OnceLock<Arc<weft_run::Watcher>>,
     runs: Arc<Mutex<HashMap<u64, Run>>>,
+    /// The preview's proxies, by the port they show (kept while the app runs: a page
+    /// reloaded, or opened again, comes back through the same one).
+    proxies: tokio::sync::Mutex<HashMap<u16, weft_run::proxy::Proxy>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -105,7 +108,7 @@ fn url(port: u16) -> String {
 
 impl Runs {
     pub(crate) fn new(terminals: Arc<Terminals>) -> Self {
-        Self { terminals, events: broadcast::channel(256).0, watcher: OnceLock::new(), runs: Arc::default() }
+        Self { terminals, events: broadcast::channel(256).0, watcher: OnceLock::new(), runs: Arc::default(), proxies: Default::default() }
     }
 
     pub(crate) fn subscribe(&self) -> broadcast::Receiver<RunEvent> {
@@ -239,6 +242,21 @@ impl Runs {
         if let Err(e) = tapped {
             tracing::warn!("run {id}: its output is not read for problems: {e}");
         }
+    }
+
+    /// The proxy the preview shows `port` through (see weft_run::proxy): its port.
+    pub(crate) async fn proxy(&self, port: u16) -> Result<u16> {
+        if port == 0 {
+            return Err(ApiError::bad_request("port 0 is not a server's port"));
+        }
+        let mut proxies = self.proxies.lock().await;
+        if let Some(p) = proxies.get(&port) {
+            return Ok(p.port);
+        }
+        let p = weft_run::proxy::Proxy::start(port).await.map_err(|e| ApiError::new(crate::ErrorCode::Io, format!("the preview's proxy: {e}")))?;
+        let own = p.port;
+        proxies.insert(port, p);
+        Ok(own)
     }
 
     pub(crate) fn stop(&self, id: u64) -> Result<()> {

@@ -3,11 +3,13 @@
 //! test output into located problems, and noticing the local ports a run listens on.
 //!
 //! It starts no process itself: runs are terminals (weft-pty), started and stopped by
-//! weft-api, which feeds their output here. It knows nothing of Tauri or the UI.
+//! weft-api, which feeds their output here. The preview's proxy (./proxy.rs) is the one
+//! server it runs. It knows nothing of Tauri or the UI.
 
 pub mod detect;
 pub mod matchers;
 pub mod ports;
+pub mod proxy;
 
 pub use detect::{detect, plan, Detected, RunConfig, RunGroup, USER_FILE};
 pub use matchers::{project_path, Problem, Scanner};

@@ -26,6 +26,8 @@ export interface MentionSources {
   selection(): { path: string; fromLine: number; toLine: number; text: string } | null;
   problems(): { path: string; text: string } | null;
   terminalText(): Promise<{ title: string; text: string } | null>;
+  /** The preview's address and its console, for @preview. */
+  previewText(): Promise<{ title: string; text: string } | null>;
 }
 
 export class MentionPicker {
@@ -142,6 +144,10 @@ export class MentionPicker {
       { token: 'terminal', hint: 'recent terminal output', make: async () => {
         const t = await this.host.terminalText();
         return t ? { kind: 'text', label: `terminal output (${t.title})`, text: t.text } : null;
+      } },
+      { token: 'preview', hint: 'the preview\'s page and its console', make: async () => {
+        const p = await this.host.previewText();
+        return p ? { kind: 'text', label: `preview ${p.title}`, text: p.text } : null;
       } },
       { token: 'problems', hint: 'syntax errors in the open file', make: async () => {
         const p = this.host.problems();

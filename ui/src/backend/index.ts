@@ -283,6 +283,8 @@ export class Backend {
   /** Starts a configuration after what it depends on; resolves with its terminal. */
   runStart(name: string) { return this.api.runStart({ name }); }
   runStop(terminal: number) { return this.api.runStop({ terminal }); }
+  /** Where the preview loads a local port's pages from (Weft's proxy to it). */
+  previewUrl(port: number) { return this.api.previewUrl({ port }); }
   /** Runs starting and ending, their problems, and every terminal's ports; resolves to now. */
   runEvents(onEvent: (e: RunEvent) => void): StreamHandle<RunSnapshot> { return this.streams.runEvents(onEvent) as StreamHandle<RunSnapshot>; }
 

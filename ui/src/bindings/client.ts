@@ -123,6 +123,7 @@ export interface Results {
   runConfigs: RunDetected;
   runStart: TerminalInfo;
   runStop: null;
+  previewUrl: string;
   runEvents: RunSnapshot;
   checkpointList: Array<Checkpoint>;
   checkpointCreate: Created;
@@ -289,6 +290,7 @@ export function client(call: (request: Request) => Promise<unknown>) {
     runConfigs: () => call({ method: 'runConfigs' }) as Promise<Results['runConfigs']>,
     runStart: (params: Params<'runStart'>) => call({ method: 'runStart', params }) as Promise<Results['runStart']>,
     runStop: (params: Params<'runStop'>) => call({ method: 'runStop', params }) as Promise<Results['runStop']>,
+    previewUrl: (params: Params<'previewUrl'>) => call({ method: 'previewUrl', params }) as Promise<Results['previewUrl']>,
     checkpointList: () => call({ method: 'checkpointList' }) as Promise<Results['checkpointList']>,
     checkpointCreate: (params: Params<'checkpointCreate'>) => call({ method: 'checkpointCreate', params }) as Promise<Results['checkpointCreate']>,
     checkpointChanges: (params: Params<'checkpointChanges'>) => call({ method: 'checkpointChanges', params }) as Promise<Results['checkpointChanges']>,

@@ -20,7 +20,8 @@ const SERVER = `const http = require('http');
 const fs = require('fs');
 const server = http.createServer((req, res) => {
   res.setHeader('content-type', 'text/html');
-  res.end(fs.readFileSync(__dirname + '/index.html') + '<p id="env">' + process.env.SITE_NAME + '</p>');
+  if (req.url === '/about') return res.end('<title>About</title><h1>About page</h1><script>console.error("about failed: " + 42)</script>');
+  res.end(fs.readFileSync(__dirname + '/index.html') + '<p id="env">' + process.env.SITE_NAME + '</p><a id="about" href="/about">about</a><script>console.log("page loaded", { v: 1 })</script>');
 });
 server.listen(0, '127.0.0.1', () => console.log('Server listening on http://localhost:' + server.address().port + '/'));
 `;
@@ -112,6 +113,20 @@ test('saving the page in the editor reloads the preview', async () => {
 test('a change written by another program (the agent, a terminal) reloads it too', async () => {
   writeFileSync(join(ws, 'index.html'), '<h1>Hello v3</h1>\n');
   await until(async () => (await frameText()) === 'Hello v3', 'the page changed on disk, in the preview', 15000);
+});
+
+test("the page's console is shown, its links move the address bar, back returns", async () => {
+  const head = page.locator('.preview-console-head');
+  await until(async () => /^Console \d+/.test(await head.textContent()) && (await page.locator('.preview-console-line').allTextContents()).includes('page loaded {"v":1}'), 'the page\'s console.log in the pane');
+  await page.frameLocator('[data-testid="preview-frame"]').locator('#about').click();
+  await until(async () => (await page.locator('.preview-address').inputValue()) === `http://localhost:${port}/about`, 'the address bar following the link');
+  // An error opens the console and counts.
+  await until(async () => (await page.locator('.preview-console-line.error').allTextContents()).includes('about failed: 42'), 'the error in the console');
+  assert.match(await head.textContent(), /⊘ 1/);
+  await page.locator('.preview-bar button[aria-label="Back"]').click();
+  await until(async () => (await page.locator('.preview-address').inputValue()) === `http://localhost:${port}/`, 'back to the first page');
+  await until(async () => (await frameText()) === 'Hello v3', 'the first page again');
+  await screenshot(page, 'run-console');
 });
 
 test('Stop ends the server: the preview says so and the port is free', async () => {

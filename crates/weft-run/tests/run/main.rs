@@ -346,3 +346,116 @@ fn a_port_the_output_announced_counts_while_it_accepts() {
     drop(listener);
     assert_eq!(rx.recv_timeout(Duration::from_secs(10)).expect("an event"), PortEvent::Closed { owner: 3, port });
 }
+
+// ---- the preview's proxy -------------------------------------------------------------------
+
+/// A tiny app server: an HTML page, JSON, a redirect to its own address, and an upgrade
+/// that echoes what it is sent (a dev server's hot-reload socket, in shape).
+fn app_server() -> u16 {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut s = stream;
+                let mut head = Vec::new();
+                let mut b = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") {
+                    if s.read(&mut b).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    head.push(b[0]);
+                }
+                let head = String::from_utf8_lossy(&head).to_string();
+                let path = head.split_whitespace().nth(1).unwrap_or("/").to_owned();
+                let reply = |s: &mut std::net::TcpStream, status: &str, extra: &str, body: &str| {
+                    let _ = write!(s, "HTTP/1.1 {status}\r\n{extra}content-length: {}\r\nconnection: close\r\n\r\n{body}", body.len());
+                };
+                match path.as_str() {
+                    "/" => {
+                        // The page must be asked for uncompressed.
+                        let enc = head.to_ascii_lowercase().contains("accept-encoding");
+                        reply(&mut s, "200 OK", "content-type: text/html; charset=utf-8\r\n", &format!("<!doctype html><html><head><title>t</title></head><body>compressed-asked:{enc}</body></html>"))
+                    }
+                    "/data" => reply(&mut s, "200 OK", "content-type: application/json\r\n", "{\"head\": \"<head>\"}"),
+                    "/old" => reply(&mut s, "302 Found", &format!("location: http://localhost:{port}/new\r\n"), ""),
+                    "/ws" => {
+                        let _ = write!(s, "HTTP/1.1 101 Switching Protocols\r\nconnection: upgrade\r\nupgrade: echo\r\n\r\n");
+                        let mut buf = [0u8; 64];
+                        while let Ok(n) = s.read(&mut buf) {
+                            if n == 0 || s.write_all(&buf[..n]).is_err() {
+                                break;
+                            }
+                        }
+                    }
+                    _ => reply(&mut s, "404 Not Found", "", "no"),
+                }
+            });
+        }
+    });
+    port
+}
+
+fn http(port: u16, request: &str) -> String {
+    use std::io::{Read, Write};
+    let mut c = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    c.write_all(request.as_bytes()).expect("send");
+    let mut out = String::new();
+    let _ = c.read_to_string(&mut out);
+    out
+}
+
+fn get(port: u16, path: &str) -> String {
+    http(port, &format!("GET {path} HTTP/1.1\r\nhost: localhost:{port}\r\naccept-encoding: gzip, br\r\nconnection: close\r\n\r\n"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_preview_proxy_gives_pages_the_script_and_passes_the_rest_through() {
+    let target = app_server();
+    let proxy = weft_run::proxy::Proxy::start(target).await.expect("proxy");
+    let p = proxy.port;
+    let page = tokio::task::spawn_blocking(move || get(p, "/")).await.expect("join");
+    assert!(page.contains("<head><script src=\"/__weft_preview.js\"></script><title>t</title>"), "{page}");
+    assert!(page.contains("compressed-asked:false"), "{page}");
+    let data = tokio::task::spawn_blocking(move || get(p, "/data")).await.expect("join");
+    assert!(data.ends_with("{\"head\": \"<head>\"}"), "not a page: untouched: {data}");
+    let old = tokio::task::spawn_blocking(move || get(p, "/old")).await.expect("join");
+    assert!(old.to_ascii_lowercase().contains(&format!("location: http://localhost:{p}/new")), "{old}");
+    let script = tokio::task::spawn_blocking(move || get(p, "/__weft_preview.js")).await.expect("join");
+    assert!(script.contains("parent.postMessage"), "{script}");
+    // An upgrade is tunnelled both ways.
+    let echoed = tokio::task::spawn_blocking(move || {
+        use std::io::{Read, Write};
+        let mut c = std::net::TcpStream::connect(("127.0.0.1", p)).expect("connect");
+        c.write_all(format!("GET /ws HTTP/1.1\r\nhost: localhost:{p}\r\nconnection: upgrade\r\nupgrade: echo\r\n\r\n").as_bytes()).expect("send");
+        let mut head = Vec::new();
+        let mut b = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") {
+            c.read_exact(&mut b).expect("read");
+            head.push(b[0]);
+        }
+        c.write_all(b"ping").expect("write");
+        let mut got = [0u8; 4];
+        c.read_exact(&mut got).expect("echo");
+        (String::from_utf8_lossy(&head).to_string(), got)
+    })
+    .await
+    .expect("join");
+    assert!(echoed.0.starts_with("HTTP/1.1 101"), "{}", echoed.0);
+    assert_eq!(&echoed.1, b"ping");
+    // The app stopped: a page saying so (which reloads when it comes back).
+    drop(proxy);
+    let down = weft_run::proxy::Proxy::start(1).await.expect("proxy");
+    let dp = down.port;
+    let page = tokio::task::spawn_blocking(move || get(dp, "/")).await.expect("join");
+    assert!(page.starts_with("HTTP/1.1 502"), "{page}");
+    assert!(page.contains("Nothing answers on port 1"), "{page}");
+}
+
+#[test]
+fn the_script_goes_after_head_not_header() {
+    assert_eq!(weft_run::proxy::inject(b"<HTML><Head lang=x><b>"), b"<HTML><Head lang=x><script src=\"/__weft_preview.js\"></script><b>");
+    assert_eq!(weft_run::proxy::inject(b"<html><body><header>x</header>"), b"<html><script src=\"/__weft_preview.js\"></script><body><header>x</header>");
+    assert_eq!(weft_run::proxy::inject(b"just text"), b"<script src=\"/__weft_preview.js\"></script>just text");
+}

@@ -250,6 +250,9 @@ methods! {
     RunStart { name: String } => run::start.await -> weft_pty::TerminalInfo;
     /// Ends a run's whole process tree; its terminal keeps the output.
     RunStop { #[ts(type = "number")] terminal: u64 } => run::stop -> ();
+    /// Where the preview loads a local port's pages from: a proxy of Weft's that gives each
+    /// page a script reporting its console and navigation to the pane.
+    PreviewUrl { port: u16 } => run::preview_url.await -> String;
     /// Stream: runs started and ended, problems from their output, and every terminal's
     /// local ports opening and closing (RunEvent frames); the result is how things are now.
     RunEvents => run::events -> crate::RunSnapshot, frames crate::RunEvent;

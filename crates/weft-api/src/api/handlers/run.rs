@@ -20,6 +20,12 @@ pub(crate) fn stop(api: &Api, terminal: u64, _stream: Option<Stream>) -> Result<
     api.inner.runs.stop(terminal)
 }
 
+/// The address the preview loads `port`'s pages from (through its proxy, which gives them
+/// the script reporting their console and navigation).
+pub(crate) async fn preview_url(api: &Api, port: u16, _stream: Option<Stream>) -> Result<String> {
+    Ok(format!("http://localhost:{}/", api.inner.runs.proxy(port).await?))
+}
+
 pub(crate) fn events(api: &Api, stream: Option<Stream>) -> Result<crate::RunSnapshot> {
     let runs = &api.inner.runs;
     // Subscribed before the snapshot: an event between the two is seen twice, never missed.
