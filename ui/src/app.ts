@@ -443,6 +443,7 @@ export class App implements Workbench {
         { id: 'file.openFolder', title: 'Open Folder…', key: 'Mod-o', run: () => void this.openFolderDialog() },
         { id: 'file.newProject', title: 'File: New Project…', run: () => this.newProject() },
         { id: 'git.clone', title: 'Git: Clone Repository…', run: () => this.cloneRepository() },
+        { id: 'file.importArchive', title: 'File: Import Archive (zip, tarball)…', run: () => void import('./newproject').then((m) => m.openImportArchive(this.backend, (p) => void this.switchFolder(p))) },
       );
     }
     this.prefs.applyKeys();

@@ -87,6 +87,26 @@ export async function openNewProject(backend: Backend, open: (path: string) => v
   });
 }
 
+export function openImportArchive(backend: Backend, open: (path: string) => void): void {
+  const archive = h('input', { class: 'env-input np-url', type: 'text', spellcheck: 'false', placeholder: '/path/to/project.zip (.zip, .tar, .tar.gz, .tgz)', 'aria-label': 'Archive' }) as HTMLInputElement;
+  const place = placeInputs(backend, '');
+  archive.addEventListener('input', () => {
+    place.name.value = (archive.value.trim().split(/[/\\]/).pop() ?? '').replace(/\.(zip|tar\.gz|tgz|tar)$/i, '');
+  });
+  archive.addEventListener('keydown', (e) => e.stopPropagation());
+  const body = h('div', { class: 'np-body' }, h('label', { class: 'np-url-row' }, 'Archive ', archive), place.el,
+    h('p', { class: 'env-note' }, 'A lone top folder (as in a forge\'s download) is left out. An archive with an entry reaching outside its folder, or a link, is refused whole.'));
+  const go = h('button', { class: 'btn primary' }, 'Import') as HTMLButtonElement;
+  const close = h('button', { class: 'btn' }, 'Close') as HTMLButtonElement;
+  const modal = panelModal('Import Archive', body, [go, close], () => modal.remove());
+  close.addEventListener('click', () => modal.remove());
+  go.addEventListener('click', () => {
+    localStorage.setItem('weft.newProject.parent', place.parent.value.trim());
+    void withLog(body, [go], (log) => backend.projectImport(archive.value.trim(), place.parent.value.trim(), place.name.value.trim(), (p) => log(p.kind === 'step' ? `== ${p.title}` : p.line)).result, open);
+  });
+  archive.focus();
+}
+
 export function openCloneRepository(backend: Backend, open: (path: string) => void): void {
   const url = h('input', { class: 'env-input np-url', type: 'text', spellcheck: 'false', placeholder: 'https://github.com/owner/repo.git or git@host:owner/repo.git', 'aria-label': 'Repository URL' }) as HTMLInputElement;
   const place = placeInputs(backend, '');

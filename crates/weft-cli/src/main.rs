@@ -123,6 +123,8 @@ enum Command {
     },
     /// Clone a git repository into a new folder (default: the repository's name).
     Clone { url: String, dir: Option<PathBuf> },
+    /// Unpack a .zip, .tar, .tar.gz or .tgz into a new folder (default: the archive's name).
+    Import { archive: PathBuf, dir: Option<PathBuf> },
     /// A folder's variables and secrets (given to its runs, terminals and the agent).
     Env {
         /// The workspace folder (default: the current folder).
@@ -226,5 +228,6 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::New { template: Some(t), dir: Some(d), .. }) => project::new(&paths, &t, &d),
         Some(Command::New { .. }) => anyhow::bail!("usage: weft new TEMPLATE DIR (weft new --list shows the templates)"),
         Some(Command::Clone { url, dir }) => project::clone(&url, dir),
+        Some(Command::Import { archive, dir }) => project::import(&archive, dir),
     }
 }

@@ -41,6 +41,21 @@ pub fn new(paths: &weft_api::AppPaths, template: &str, dir: &Path) -> anyhow::Re
     Ok(())
 }
 
+pub fn import(archive: &Path, dir: Option<PathBuf>) -> anyhow::Result<()> {
+    let stem = archive.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let stem = [".tar.gz", ".tgz", ".tar", ".zip"].iter().find_map(|e| stem.strip_suffix(e)).unwrap_or(&stem).to_owned();
+    let dest = dir.unwrap_or_else(|| PathBuf::from(stem));
+    let dest = if dest.is_absolute() { dest } else { std::env::current_dir()?.join(dest) };
+    let progress = |p: weft_template::Progress| match p {
+        weft_template::Progress::Step { title } => eprintln!("==> {title}"),
+        weft_template::Progress::Output { line } => eprintln!("    {line}"),
+    };
+    weft_template::import_archive(archive, &dest, &progress).map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!("{}", dest.display());
+    show_runs(&dest);
+    Ok(())
+}
+
 pub fn clone(url: &str, dir: Option<PathBuf>) -> anyhow::Result<()> {
     let name = url.trim_end_matches('/').trim_end_matches(".git").rsplit(['/', ':']).next().unwrap_or("").to_owned();
     let dest = match dir {

@@ -41,6 +41,7 @@ pub const SHELL: Shell = Shell {
         (Method::RecentWorkspaces, "it serves the one folder it was started on and does not list the others"),
         (Method::TemplateCreate, "it serves the one folder it was started on; make new projects with `weft new` or the desktop app"),
         (Method::TemplateAdd, "it serves the one folder it was started on; add templates with the desktop app"),
+        (Method::ProjectImport, "it serves the one folder it was started on; import archives with `weft import` or the desktop app"),
         (Method::GitClone, "it serves the one folder it was started on; clone with `weft clone` or the desktop app"),
     ],
 };
@@ -273,7 +274,7 @@ mod tests {
         api.open_workspace(ws.path()).expect("open");
         let new = json!({"template": "html", "parent": app.path(), "name": "x"});
         let clone = json!({"url": "https://example.com/r.git", "parent": app.path(), "name": "x"});
-        for (method, params) in [("openWorkspace", json!({"path": app.path()})), ("recentWorkspaces", Value::Null), ("templateCreate", new), ("templateAdd", json!({"url": "u"})), ("gitClone", clone)] {
+        for (method, params) in [("openWorkspace", json!({"path": app.path()})), ("recentWorkspaces", Value::Null), ("templateCreate", new), ("templateAdd", json!({"url": "u"})), ("gitClone", clone.clone()), ("projectImport", json!({"archive": "/x.zip", "parent": app.path(), "name": "x"}))] {
             let err = api.call(json!({"method": method, "params": params}), None).await.expect_err(method);
             assert_eq!(err.code, "unsupported", "{method}: {err}");
             assert!(err.message.starts_with(&format!("serve does not do {method}: ")), "{}", err.message);

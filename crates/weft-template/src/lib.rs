@@ -351,3 +351,161 @@ fn shell_quote(s: &str) -> String {
         format!("'{}'", s.replace('\'', r"'\''"))
     }
 }
+
+/// Unpacks a `.zip`, `.tar`, `.tar.gz` or `.tgz` into `dest` (a new or empty folder). A lone
+/// top folder holding everything (as GitHub's downloads have) is not kept. An entry that
+/// would land outside the folder (`..`, an absolute path) or is a link is refused, and then
+/// nothing is left behind. Returns how many files were written.
+pub fn import_archive(archive: &Path, dest: &Path, progress: &dyn Fn(Progress)) -> Result<usize> {
+    let name = archive.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+    let kind = if name.ends_with(".zip") {
+        Archive::Zip
+    } else if name.ends_with(".tar.gz") || name.ends_with(".tgz") {
+        Archive::TarGz
+    } else if name.ends_with(".tar") {
+        Archive::Tar
+    } else {
+        return Err(TemplateError::Manifest(format!("{} is not a .zip, .tar, .tar.gz or .tgz", archive.display())));
+    };
+    if dest.exists() && std::fs::read_dir(dest)?.next().is_some() {
+        return Err(TemplateError::Exists(dest.to_path_buf()));
+    }
+    progress(Progress::Step { title: format!("Unpacking {}", archive.display()) });
+    let made = !dest.exists();
+    std::fs::create_dir_all(dest)?;
+    let result = unpack(kind, archive, dest, progress);
+    if result.is_err() {
+        // Nothing half-unpacked stays.
+        if made {
+            let _ = std::fs::remove_dir_all(dest);
+        } else if let Ok(rd) = std::fs::read_dir(dest) {
+            for e in rd.flatten() {
+                let _ = if e.path().is_dir() { std::fs::remove_dir_all(e.path()) } else { std::fs::remove_file(e.path()) };
+            }
+        }
+    }
+    result
+}
+
+#[derive(Clone, Copy)]
+enum Archive {
+    Zip,
+    Tar,
+    TarGz,
+}
+
+/// An entry's path inside the folder, or why it may not be unpacked.
+fn inside(name: &str) -> Result<PathBuf> {
+    let p = Path::new(name);
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            std::path::Component::Normal(part) => out.push(part),
+            std::path::Component::CurDir => {}
+            _ => return Err(TemplateError::Manifest(format!("the archive's entry {name:?} would land outside the folder; nothing was unpacked"))),
+        }
+    }
+    Ok(out)
+}
+
+/// The top folder every entry is in, if there is exactly one (to leave out).
+fn lone_top(names: &[PathBuf]) -> Option<PathBuf> {
+    let first = names.iter().find_map(|n| n.components().next())?;
+    let top = PathBuf::from(first.as_os_str());
+    let all_in = names.iter().all(|n| n.starts_with(&top));
+    let has_more = names.iter().any(|n| n.components().count() > 1);
+    (all_in && has_more).then_some(top)
+}
+
+fn unpack(kind: Archive, archive: &Path, dest: &Path, progress: &dyn Fn(Progress)) -> Result<usize> {
+    let bad = |e: std::io::Error| TemplateError::Manifest(format!("{} cannot be read: {e}", archive.display()));
+    // Two passes: the names (every one checked, the lone top folder found), then the files.
+    let open_tar = || -> Result<tar::Archive<Box<dyn std::io::Read>>> {
+        let f = std::fs::File::open(archive)?;
+        let r: Box<dyn std::io::Read> = match kind {
+            Archive::TarGz => Box::new(flate2::read::GzDecoder::new(f)),
+            _ => Box::new(f),
+        };
+        Ok(tar::Archive::new(r))
+    };
+    let mut written = 0;
+    match kind {
+        Archive::Zip => {
+            let mut zip = zip::ZipArchive::new(std::fs::File::open(archive)?).map_err(|e| TemplateError::Manifest(format!("{}: {e}", archive.display())))?;
+            let mut names = Vec::new();
+            for i in 0..zip.len() {
+                let e = zip.by_index(i).map_err(|e| TemplateError::Manifest(e.to_string()))?;
+                if e.is_symlink() {
+                    return Err(TemplateError::Manifest(format!("the archive's entry {:?} is a link; nothing was unpacked", e.name())));
+                }
+                names.push(inside(e.name())?);
+            }
+            let top = lone_top(&names);
+            for (i, name) in names.iter().enumerate() {
+                let rel = top.as_ref().and_then(|t| name.strip_prefix(t).ok()).unwrap_or(name);
+                if rel.as_os_str().is_empty() {
+                    continue;
+                }
+                let mut e = zip.by_index(i).map_err(|e| TemplateError::Manifest(e.to_string()))?;
+                let to = dest.join(rel);
+                if e.is_dir() {
+                    std::fs::create_dir_all(&to)?;
+                    continue;
+                }
+                if let Some(parent) = to.parent() {
+                    std::fs::create_dir_all(parent)?;
+                }
+                let mut out = std::fs::File::create(&to)?;
+                std::io::copy(&mut e, &mut out).map_err(bad)?;
+                written += 1;
+                if written % 200 == 0 {
+                    progress(Progress::Output { line: format!("{written} files") });
+                }
+            }
+        }
+        Archive::Tar | Archive::TarGz => {
+            let mut names = Vec::new();
+            for e in open_tar()?.entries().map_err(bad)? {
+                let e = e.map_err(bad)?;
+                let t = e.header().entry_type();
+                if t.is_symlink() || t.is_hard_link() {
+                    return Err(TemplateError::Manifest(format!("the archive's entry {:?} is a link; nothing was unpacked", e.path().map(|p| p.display().to_string()).unwrap_or_default())));
+                }
+                names.push(inside(&e.path().map_err(bad)?.to_string_lossy())?);
+            }
+            let top = lone_top(&names);
+            for (e, name) in open_tar()?.entries().map_err(bad)?.zip(names.iter()) {
+                let mut e = e.map_err(bad)?;
+                let rel = top.as_ref().and_then(|t| name.strip_prefix(t).ok()).unwrap_or(name);
+                if rel.as_os_str().is_empty() {
+                    continue;
+                }
+                let to = dest.join(rel);
+                let t = e.header().entry_type();
+                if t.is_dir() {
+                    std::fs::create_dir_all(&to)?;
+                    continue;
+                }
+                if !t.is_file() {
+                    continue;
+                }
+                if let Some(parent) = to.parent() {
+                    std::fs::create_dir_all(parent)?;
+                }
+                let mut out = std::fs::File::create(&to)?;
+                std::io::copy(&mut e, &mut out).map_err(bad)?;
+                #[cfg(unix)]
+                if let Ok(mode) = e.header().mode() {
+                    use std::os::unix::fs::PermissionsExt;
+                    let _ = std::fs::set_permissions(&to, std::fs::Permissions::from_mode(mode & 0o755));
+                }
+                written += 1;
+                if written % 200 == 0 {
+                    progress(Progress::Output { line: format!("{written} files") });
+                }
+            }
+        }
+    }
+    progress(Progress::Output { line: format!("{written} files unpacked") });
+    Ok(written)
+}

@@ -273,6 +273,10 @@ export class Backend {
   templateAdd(url: string, onProgress: (p: TemplateProgress) => void): StreamHandle<Template> {
     return this.streams.templateAdd({ url }, onProgress) as StreamHandle<Template>;
   }
+  /** Unpacks an archive into the new folder parent/name; resolves to its path. */
+  projectImport(archive: string, parent: string, name: string, onProgress: (p: TemplateProgress) => void): StreamHandle<string> {
+    return this.streams.projectImport({ archive, parent, name }, onProgress) as StreamHandle<string>;
+  }
   /** Clones into the new folder parent/name; resolves to its path. */
   gitClone(url: string, parent: string, name: string, onLine: (line: string) => void): StreamHandle<string> {
     return this.streams.gitClone({ url, parent, name }, onLine) as StreamHandle<string>;

@@ -119,6 +119,7 @@ export interface Results {
   templateList: Array<Template>;
   templateCreate: TemplateCreated;
   templateAdd: Template;
+  projectImport: string;
   gitClone: string;
   runConfigs: RunDetected;
   runStart: TerminalInfo;
@@ -230,6 +231,7 @@ export interface Frames {
   terminalAttach: Bytes | TerminalEvent;
   templateCreate: TemplateProgress;
   templateAdd: TemplateProgress;
+  projectImport: TemplateProgress;
   gitClone: string;
   runEvents: RunEvent;
   checkpointEvents: Checkpoint;
@@ -388,6 +390,7 @@ export function streams(stream: (request: Request, onFrame: (frame: any) => void
     terminalAttach: (params: Params<'terminalAttach'>, onFrame: (frame: Frames['terminalAttach']) => void) => stream({ method: 'terminalAttach', params }, onFrame) as Streaming<Results['terminalAttach']>,
     templateCreate: (params: Params<'templateCreate'>, onFrame: (frame: Frames['templateCreate']) => void) => stream({ method: 'templateCreate', params }, onFrame) as Streaming<Results['templateCreate']>,
     templateAdd: (params: Params<'templateAdd'>, onFrame: (frame: Frames['templateAdd']) => void) => stream({ method: 'templateAdd', params }, onFrame) as Streaming<Results['templateAdd']>,
+    projectImport: (params: Params<'projectImport'>, onFrame: (frame: Frames['projectImport']) => void) => stream({ method: 'projectImport', params }, onFrame) as Streaming<Results['projectImport']>,
     gitClone: (params: Params<'gitClone'>, onFrame: (frame: Frames['gitClone']) => void) => stream({ method: 'gitClone', params }, onFrame) as Streaming<Results['gitClone']>,
     runEvents: (onFrame: (frame: Frames['runEvents']) => void) => stream({ method: 'runEvents' }, onFrame) as Streaming<Results['runEvents']>,
     checkpointEvents: (onFrame: (frame: Frames['checkpointEvents']) => void) => stream({ method: 'checkpointEvents' }, onFrame) as Streaming<Results['checkpointEvents']>,

@@ -122,3 +122,72 @@ fn a_users_own_template_is_listed_and_used_and_bad_input_is_refused() {
     assert_eq!(err.to_string(), "the template needs no-such-program-weft, which is not installed here");
     assert!(!parent.path().join("odd").exists());
 }
+
+// ---- importing an archive -------------------------------------------------------------------
+
+fn zip_of(path: &Path, entries: &[(&str, &str)]) {
+    let mut w = zip::ZipWriter::new(std::fs::File::create(path).expect("create"));
+    for (name, text) in entries {
+        w.start_file(*name, zip::write::SimpleFileOptions::default()).expect("entry");
+        std::io::Write::write_all(&mut w, text.as_bytes()).expect("write");
+    }
+    w.finish().expect("finish");
+}
+
+fn targz_of(path: &Path, entries: &[(&str, &str, u32)]) {
+    let gz = flate2::write::GzEncoder::new(std::fs::File::create(path).expect("create"), flate2::Compression::fast());
+    let mut b = tar::Builder::new(gz);
+    for (name, text, mode) in entries {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(text.len() as u64);
+        h.set_mode(*mode);
+        // Written raw: the builder itself refuses `..`, an attacker's tool does not.
+        h.as_old_mut().name[..name.len()].copy_from_slice(name.as_bytes());
+        h.set_cksum();
+        b.append(&h, text.as_bytes()).expect("append");
+    }
+    b.into_inner().expect("tar").finish().expect("gz");
+}
+
+#[test]
+fn a_zip_from_a_forge_opens_into_a_folder_without_its_top_folder() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let archive = dir.path().join("shop-main.zip");
+    zip_of(&archive, &[("shop-main/package.json", r#"{"scripts": {"dev": "vite"}}"#), ("shop-main/src/a.js", "export {}\n")]);
+    let dest = dir.path().join("shop");
+    assert_eq!(weft_template::import_archive(&archive, &dest, &|_| {}).expect("unpacked"), 2);
+    assert_eq!(std::fs::read_to_string(dest.join("src/a.js")).expect("a.js"), "export {}\n");
+    assert!(dest.join("package.json").is_file() && !dest.join("shop-main").exists());
+}
+
+#[test]
+fn a_tarball_keeps_modes_and_several_top_entries() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let archive = dir.path().join("tool.tar.gz");
+    targz_of(&archive, &[("run.sh", "#!/bin/sh\necho hi\n", 0o755), ("README.md", "# tool\n", 0o644)]);
+    let dest = dir.path().join("tool");
+    assert_eq!(weft_template::import_archive(&archive, &dest, &|_| {}).expect("unpacked"), 2);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(dest.join("run.sh")).expect("meta").permissions().mode() & 0o777, 0o755);
+    }
+}
+
+#[test]
+fn an_archive_reaching_outside_its_folder_is_refused_and_leaves_nothing() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let zip = dir.path().join("evil.zip");
+    zip_of(&zip, &[("ok.txt", "fine"), ("../evil.txt", "escaped")]);
+    let dest = dir.path().join("out");
+    let err = weft_template::import_archive(&zip, &dest, &|_| {}).expect_err("refused");
+    assert!(err.to_string().contains("would land outside the folder"), "{err}");
+    assert!(!dest.exists() && !dir.path().join("evil.txt").exists());
+    let tgz = dir.path().join("evil.tgz");
+    targz_of(&tgz, &[("a/ok.txt", "fine", 0o644), ("a/../../evil.txt", "escaped", 0o644)]);
+    let err = weft_template::import_archive(&tgz, &dest, &|_| {}).expect_err("refused");
+    assert!(err.to_string().contains("would land outside the folder"), "{err}");
+    assert!(!dest.exists() && !dir.path().join("evil.txt").exists());
+    let err = weft_template::import_archive(&dir.path().join("notes.rar"), &dest, &|_| {}).expect_err("unknown kind");
+    assert!(err.to_string().contains("is not a .zip, .tar, .tar.gz or .tgz"), "{err}");
+}

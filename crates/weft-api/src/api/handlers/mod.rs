@@ -240,6 +240,9 @@ methods! {
     TemplateCreate { template: String, parent: String, name: String } => project::create -> weft_template::Created, frames weft_template::Progress;
     /// Adds a template from a git repository (its root holds weft-template.json).
     TemplateAdd { url: String } => project::add -> weft_template::Template, frames weft_template::Progress;
+    /// Unpacks a .zip, .tar, .tar.gz or .tgz into the new folder `parent/name` (a lone top
+    /// folder left out; an entry reaching outside, or a link, refuses the whole archive).
+    ProjectImport { archive: String, parent: String, name: String } => project::import -> String, frames weft_template::Progress;
     /// Clones a repository into the new folder `parent/name`; git's progress lines stream.
     GitClone { url: String, parent: String, name: String } => project::clone -> String, frames String;
     /// The folder's run configurations (detected, and .weft/run.json's) and what could not

@@ -59,6 +59,22 @@ pub(crate) fn add(api: &Api, url: String, stream: Option<Stream>) -> Result<weft
     weft_template::add_from_git(&url, &user_templates(api), &progress).map_err(template_err)
 }
 
+/// Unpacks a .zip or tarball into the new folder `parent/name`; progress as TemplateProgress.
+pub(crate) fn import(_api: &Api, archive: String, parent: String, name: String, stream: Option<Stream>) -> Result<String> {
+    let dest = destination(&parent, &name)?;
+    let archive = std::path::Path::new(&archive);
+    if !archive.is_absolute() || !archive.is_file() {
+        return Err(ApiError::new(crate::ErrorCode::NotFound, format!("{} is not a file", archive.display())));
+    }
+    let progress = |p: weft_template::Progress| {
+        if let Some(s) = &stream {
+            s.json(&p);
+        }
+    };
+    weft_template::import_archive(archive, &dest, &progress).map_err(template_err)?;
+    Ok(dest.display().to_string())
+}
+
 /// Clones a repository into `parent/name`; git's progress lines stream as strings.
 pub(crate) fn clone(_api: &Api, url: String, parent: String, name: String, stream: Option<Stream>) -> Result<String> {
     let dest = destination(&parent, &name)?;
