@@ -183,7 +183,7 @@ export class PreviewPane {
     if (!this.visible || this.hot || !reloadOnSave || !paths.some(isSource)) return;
     // A burst (Save All, an agent's several edits) reloads once.
     if (this.reloadTimer) clearTimeout(this.reloadTimer);
-    const wait = Math.max(150, 1000 - (performance.now() - this.lastReload));
+    const wait = Math.max(40, 1000 - (performance.now() - this.lastReload));
     this.reloadTimer = setTimeout(() => {
       this.reloadTimer = null;
       this.lastReload = performance.now();
