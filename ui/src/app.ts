@@ -429,6 +429,7 @@ export class App implements Workbench {
       { id: 'run.build', title: 'Run: Build', key: 'Mod-Shift-b', inTerminal: true, run: () => void this.runControl().then((r) => r.build()) },
       { id: 'run.pick', title: 'Run: Select and Run…', run: () => void this.runControl().then((r) => r.pick()) },
       { id: 'run.detect', title: 'Run: Detect Configurations Again', run: () => void this.runControl().then((r) => r.refresh()) },
+      { id: 'run.edit', title: 'Run: Edit Configurations (.weft/run.json)', run: () => void this.runControl().then((r) => r.editConfigs()) },
       { id: 'run.problems', title: 'Show Problems from Runs', run: () => this.layout.showSidebar('problems') },
       { id: 'preview.open', title: 'Preview: Open…', run: () => void this.runControl().then((r) => r.openPreviewPrompt()) },
       { id: 'project.env', title: 'Project: Environment and Secrets…', run: () => void import('./envpanel').then((m) => m.openEnvPanel(this.backend)) },

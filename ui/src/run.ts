@@ -10,6 +10,9 @@ import { openPalette } from './palette';
 import { PreviewPane } from './preview';
 import type { Workbench } from './workbench/context';
 
+/** Files run configurations are detected from (see crates/weft-run/src/detect.rs). */
+const CONFIG_FILES = /(^|\/)(package\.json|Cargo\.toml|pyproject\.toml|go\.mod|[Mm]akefile|GNUmakefile|compose\.ya?ml|docker-compose\.ya?ml|manage\.py|main\.py|app\.py|pnpm-lock\.yaml|yarn\.lock|bun\.lockb?|uv\.lock|poetry\.lock)$|^\.weft\/run\.json$/;
+
 interface Run {
   terminal: number;
   name: string;
@@ -176,6 +179,31 @@ export class RunControl {
   /** Files changed on disk (saved in the editor, written by the agent or a terminal). */
   changed(paths: string[]): void {
     this.preview.changed(paths, this.wb.settings().previewReloadOnSave);
+    // A file configurations are found in: the picker follows it.
+    if (paths.some((p) => CONFIG_FILES.test(p))) {
+      if (this.refreshTimer) clearTimeout(this.refreshTimer);
+      this.refreshTimer = setTimeout(() => void this.refresh(), 300);
+    }
+  }
+
+  private refreshTimer: ReturnType<typeof setTimeout> | null = null;
+
+  /** Run: Edit Configurations: .weft/run.json, made with the selected one to start from. */
+  async editConfigs(): Promise<void> {
+    const path = '.weft/run.json';
+    const { backend } = this.wb;
+    const exists = await backend.readFile(path).then(() => true, () => false);
+    if (!exists) {
+      const c = this.selected;
+      const first = { name: c ? `${c.name} (mine)` : 'dev', command: c?.command ?? 'npm run dev', cwd: c?.cwd ?? '', env: {}, dependsOn: [] as string[] };
+      try {
+        await backend.createDir('.weft').catch(() => {});
+        await backend.writeFile(path, `${JSON.stringify([first], null, 2)}\n`, 'utf8');
+      } catch (e) {
+        return toast(`Could not make ${path}: ${errorMessage(e)}`, 'error');
+      }
+    }
+    await this.wb.openFile(path);
   }
 
   private event(e: RunEvent): void {

@@ -194,7 +194,7 @@ export class Layout {
     const statusbar = h('footer', { class: 'statusbar' }, this.status.conn, this.status.left, h('span', { class: 'spacer' }),
       this.status.index, this.status.problems, this.status.lsp, this.status.mode, this.status.pos, this.status.lang, this.status.eol, this.status.enc,
       guest ? null : this.costMeter.el, this.status.update, guest ? null : agentBtn, termBtn, themeBtn, settingsBtn);
-    return h('div', { class: 'workbench' }, this.topbar(actions), h('div', { class: 'main' }, this.sidebar, h('div', { class: 'editor-area' }, h('div', { class: 'editor-row' }, this.groupsEl, this.previewHost), this.terminalHost), this.agentHost), statusbar);
+    return h('div', { class: 'workbench' }, this.topbar(actions), h('div', { class: 'main' }, this.sidebar, h('div', { class: 'editor-area' }, h('div', { class: 'editor-row' }, this.groupsEl, this.previewSash(), this.previewHost), this.terminalHost), this.agentHost), statusbar);
   }
 
   private topbar(actions: LayoutActions): HTMLElement {
@@ -219,6 +219,35 @@ export class Layout {
     const joinBtn = h('button', { class: 'top-btn join-btn', title: 'Join someone else\'s live session from their invite link', onclick: () => actions.join() }, 'Join…');
     bar.append(this.runHost, this.liveHost, h('span', { class: 'spacer' }), h('span', { class: 'top-hint' }, 'Ctrl+Shift+P commands · Ctrl+P files · Ctrl+Shift+F search'), joinBtn, shareBtn);
     return bar;
+  }
+
+  /** The handle between the editors and the preview: dragged, it sizes the preview (kept). */
+  private previewSash(): HTMLElement {
+    const sash = h('div', { class: 'preview-sash', role: 'separator', 'aria-orientation': 'vertical', title: 'Drag to size the preview' });
+    const saved = Number(localStorage.getItem('weft.preview.width'));
+    if (saved > 0) this.previewHost.style.width = `${saved}px`;
+    // Shown with the preview.
+    new MutationObserver(() => (sash.hidden = this.previewHost.hidden)).observe(this.previewHost, { attributes: true, attributeFilter: ['hidden'] });
+    sash.hidden = true;
+    sash.addEventListener('pointerdown', (e) => {
+      e.preventDefault();
+      sash.setPointerCapture(e.pointerId);
+      const row = sash.parentElement!.getBoundingClientRect();
+      // The frame must not swallow the drag.
+      this.previewHost.style.pointerEvents = 'none';
+      const move = (ev: PointerEvent) => {
+        const w = Math.max(240, Math.min(row.right - ev.clientX, row.width - 240));
+        this.previewHost.style.width = `${w}px`;
+      };
+      const up = () => {
+        sash.removeEventListener('pointermove', move);
+        this.previewHost.style.pointerEvents = '';
+        localStorage.setItem('weft.preview.width', String(parseInt(this.previewHost.style.width, 10) || 0));
+      };
+      sash.addEventListener('pointermove', move);
+      sash.addEventListener('pointerup', up, { once: true });
+    });
+    return sash;
   }
 
   /** A language server started, stopped, is missing or crashed: the status bar says so. */

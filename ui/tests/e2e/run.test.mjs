@@ -139,6 +139,14 @@ test('Stop ends the server: the preview says so and the port is free', async () 
   assert.equal(await page.locator('.run-btn[aria-label="Run"]').textContent(), '▶');
 });
 
+test('a configuration added to .weft/run.json appears in the picker without asking', async () => {
+  writeFileSync(join(ws, '.weft', 'run.json'), JSON.stringify([
+    { name: 'check', command: `printf '%s\\n' "src/app.ts(2,7): error TS2322: Type 'string' is not assignable to type 'number'."; exit 2`, group: 'test' },
+    { name: 'lint', command: 'true', group: 'test' },
+  ]));
+  await until(async () => (await select().locator('option').allTextContents()).includes('lint'), 'the new configuration in the picker');
+});
+
 test("a check's compiler errors are problems that open the file at their place", async () => {
   await select().selectOption('check');
   await page.keyboard.press('F5');
