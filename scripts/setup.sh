@@ -10,7 +10,7 @@ SUDO=""
 APT_PACKAGES=(libwebkit2gtk-4.1-dev build-essential curl wget file libxdo-dev libssl-dev
   libayatana-appindicator3-dev librsvg2-dev xvfb xauth webkit2gtk-driver xdotool
   libdbus-1-dev pkg-config)
-[ "${WEFT_SETUP_TESTS:-0}" = 1 ] && APT_PACKAGES+=(chromium ripgrep dbus-daemon gnome-keyring libsecret-tools mingw-w64 wine wine64 clangd git golang-go python3 python3-venv)
+[ "${WEFT_SETUP_TESTS:-0}" = 1 ] && APT_PACKAGES+=(chromium ripgrep dbus-daemon gnome-keyring libsecret-tools mingw-w64 wine wine64 clangd git golang-go python3 python3-venv lsof)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

@@ -48,13 +48,14 @@ command -v x86_64-w64-mingw32-gcc >/dev/null || { echo "FAIL: mingw-w64 is not i
 cargo check --workspace --all-targets --target x86_64-pc-windows-gnu
 
 echo "==> macos: the crates with macOS-only code that build without Apple's SDK type-check for x86_64-apple-darwin"
-# weft-pty lists a terminal's processes with sysinfo there. The others need the SDK's C
+# weft-pty lists a terminal's processes with sysinfo there; weft-run asks lsof for their
+# listening ports. The others need the SDK's C
 # headers (ring, zstd, tree-sitter, the window's Objective-C), so the GitHub workflow's
 # macOS job is where the rest is built.
 if ! rustup target list --installed | grep -qx x86_64-apple-darwin; then
   rustup target add x86_64-apple-darwin || { echo "FAIL: cannot install the Rust target x86_64-apple-darwin"; exit 1; }
 fi
-cargo check --target x86_64-apple-darwin -p weft-fs -p weft-doc -p weft-pty --all-targets
+cargo check --target x86_64-apple-darwin -p weft-fs -p weft-doc -p weft-pty -p weft-run --all-targets
 
 echo "==> windows: the platform-neutral crates' tests, as Windows programs under Wine"
 # Real Windows semantics where Wine has them (paths, file sharing, no POSIX permissions);

@@ -5,7 +5,9 @@
 //!   and `/proc/<pid>/fd` says which process holds which, so a server is found whatever it
 //!   prints (or if it prints nothing). The tables are read every 100 ms while terminals
 //!   run (two small reads); holders are looked for only when the set of listening sockets
-//!   changed, and only among the processes of the terminals' sessions.
+//!   changed, and only among the processes of the terminals' sessions. Where there is no
+//!   `/proc` (macOS, the BSDs), `lsof` is asked about the terminals' processes every 2 s,
+//!   and at once when an announcement arrives. Windows has announcements only.
 //! - the output: "Local: http://localhost:5173/", "listening on port 3000". A mention makes
 //!   the watcher look at once (so the offer follows the server's own message without
 //!   waiting for the poll), and the port is confirmed by connecting to it, which also
@@ -56,12 +58,40 @@ pub fn accepts(port: u16) -> bool {
 struct Sockets {
     /// Listening socket inode → (port, the session leader holding it, if a terminal's).
     known: std::collections::HashMap<u64, (u16, Option<u32>)>,
+    // Windows asks nobody about sockets (announcements only).
+    #[cfg_attr(windows, allow(dead_code))]
     leaders: Vec<u32>,
+    /// Elsewhere than Linux: what lsof last said, by leader, and when.
+    #[cfg(all(unix, not(target_os = "linux")))]
+    asked: Option<(std::time::Instant, BTreeMap<u32, BTreeSet<u16>>)>,
 }
 
+/// How often lsof is asked where there is no /proc (a process each time: not every 100 ms;
+/// a server's announcement still wakes the watcher at once).
+#[cfg(all(unix, not(target_os = "linux")))]
+const LSOF_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
+
 impl Sockets {
-    /// Ports held by the processes of each session (by its leader's pid).
-    fn scan(&mut self, leaders: &[u32]) -> BTreeMap<u32, BTreeSet<u16>> {
+    /// Ports held by the processes of each session (by its leader's pid). `now`: a hint
+    /// arrived, look even if it was looked at a moment ago.
+    fn scan(&mut self, leaders: &[u32], now: bool) -> BTreeMap<u32, BTreeSet<u16>> {
+        #[cfg(all(unix, not(target_os = "linux")))]
+        {
+            let fresh = self.asked.as_ref().is_some_and(|(at, _)| at.elapsed() < LSOF_EVERY) && leaders == self.leaders.as_slice();
+            if !fresh || now {
+                let mut by: BTreeMap<u32, BTreeSet<u16>> = BTreeMap::new();
+                for &l in leaders {
+                    let mut pids = weft_pty::process::session_members(l);
+                    pids.push(l);
+                    by.insert(l, lsof_listening(&pids).unwrap_or_default());
+                }
+                self.asked = Some((std::time::Instant::now(), by));
+                self.leaders = leaders.to_vec();
+            }
+            return self.asked.as_ref().map(|(_, m)| m.clone()).unwrap_or_default();
+        }
+        #[cfg(not(all(unix, not(target_os = "linux"))))]
+        let _ = now;
         #[cfg(target_os = "linux")]
         {
             let now = linux::listeners();
@@ -72,8 +102,9 @@ impl Sockets {
                 self.leaders = leaders.to_vec();
             }
         }
-        #[cfg(not(target_os = "linux"))]
+        #[cfg(windows)]
         let _ = leaders;
+        #[allow(unreachable_code)]
         let mut out: BTreeMap<u32, BTreeSet<u16>> = BTreeMap::new();
         for (port, leader) in self.known.values() {
             if let Some(l) = leader {
@@ -82,6 +113,25 @@ impl Sockets {
         }
         out
     }
+}
+
+/// The ports these processes listen on, as `lsof` sees them (macOS and the BSDs, which have
+/// no /proc; also on Linux, where the tests check the parsing against a real socket). None
+/// when lsof is not there.
+#[cfg(unix)]
+pub fn lsof_listening(pids: &[u32]) -> Option<BTreeSet<u16>> {
+    if pids.is_empty() {
+        return Some(BTreeSet::new());
+    }
+    let list = pids.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
+    // -a: all conditions together; -F pn: machine-readable lines, `p<pid>` then `n<addr>`.
+    let out = std::process::Command::new("lsof").args(["-nP", "-a", "-iTCP", "-sTCP:LISTEN", "-Fpn", "-p", &list]).stdin(std::process::Stdio::null()).stderr(std::process::Stdio::null()).output().ok()?;
+    Some(parse_lsof(&String::from_utf8_lossy(&out.stdout)))
+}
+
+/// `n127.0.0.1:3000`, `n*:5173`, `n[::1]:8000` lines of `lsof -F pn`: their ports.
+pub fn parse_lsof(out: &str) -> BTreeSet<u16> {
+    out.lines().filter_map(|l| l.strip_prefix('n')).filter_map(|addr| addr.rsplit(':').next()?.parse().ok()).collect()
 }
 
 #[cfg(target_os = "linux")]
@@ -230,7 +280,7 @@ fn run(shared: &(Mutex<State>, Condvar), owners: &Owners, report: &Report) {
         };
         let owners = owners();
         let leaders: Vec<u32> = owners.iter().map(|(_, l)| *l).collect();
-        let held = if owners.is_empty() { BTreeMap::new() } else { sockets.scan(&leaders) };
+        let held = if owners.is_empty() { BTreeMap::new() } else { sockets.scan(&leaders, !hinted.is_empty()) };
         let mut now: BTreeMap<u64, BTreeSet<u16>> = BTreeMap::new();
         for (owner, leader) in &owners {
             let mut ports = held.get(leader).cloned().unwrap_or_default();

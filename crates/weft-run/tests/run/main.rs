@@ -459,3 +459,16 @@ fn the_script_goes_after_head_not_header() {
     assert_eq!(weft_run::proxy::inject(b"<html><body><header>x</header>"), b"<html><script src=\"/__weft_preview.js\"></script><body><header>x</header>");
     assert_eq!(weft_run::proxy::inject(b"just text"), b"<script src=\"/__weft_preview.js\"></script>just text");
 }
+
+#[cfg(unix)]
+#[test]
+fn lsof_names_the_ports_a_process_listens_on() {
+    assert_eq!(ports::parse_lsof("p42\nn127.0.0.1:3000\nn*:5173\nn[::1]:8000\n"), [3000, 5173, 8000].into_iter().collect());
+    // Against the real lsof where it is installed (CI installs it): this process's socket.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    match ports::lsof_listening(&[std::process::id()]) {
+        Some(found) => assert!(found.contains(&port), "{found:?} lacks {port}"),
+        None => println!("SKIPPED: no lsof here"),
+    }
+}
