@@ -87,42 +87,45 @@ export async function openNewProject(backend: Backend, open: (path: string) => v
   });
 }
 
-export function openImportArchive(backend: Backend, open: (path: string) => void): void {
-  const archive = h('input', { class: 'env-input np-url', type: 'text', spellcheck: 'false', placeholder: '/path/to/project.zip (.zip, .tar, .tar.gz, .tgz)', 'aria-label': 'Archive' }) as HTMLInputElement;
+/** A source (an archive's path, a repository's URL) made into a new folder: the modal both share. */
+function fromSource(backend: Backend, open: (path: string) => void, o: {
+  title: string; label: string; placeholder: string; note: string; button: string;
+  /** The new folder's name the source suggests. */
+  name(source: string): string;
+  make(source: string, parent: string, name: string, log: (line: string) => void): Promise<string>;
+}): void {
+  const source = h('input', { class: 'env-input np-url', type: 'text', spellcheck: 'false', placeholder: o.placeholder, 'aria-label': o.label }) as HTMLInputElement;
   const place = placeInputs(backend, '');
-  archive.addEventListener('input', () => {
-    place.name.value = (archive.value.trim().split(/[/\\]/).pop() ?? '').replace(/\.(zip|tar\.gz|tgz|tar)$/i, '');
-  });
-  archive.addEventListener('keydown', (e) => e.stopPropagation());
-  const body = h('div', { class: 'np-body' }, h('label', { class: 'np-url-row' }, 'Archive ', archive), place.el,
-    h('p', { class: 'env-note' }, 'A lone top folder (as in a forge\'s download) is left out. An archive with an entry reaching outside its folder, or a link, is refused whole.'));
-  const go = h('button', { class: 'btn primary' }, 'Import') as HTMLButtonElement;
+  source.addEventListener('input', () => (place.name.value = o.name(source.value.trim())));
+  source.addEventListener('keydown', (e) => e.stopPropagation());
+  const body = h('div', { class: 'np-body' }, h('label', { class: 'np-url-row' }, `${o.label} `, source), place.el, h('p', { class: 'env-note' }, o.note));
+  const go = h('button', { class: 'btn primary' }, o.button) as HTMLButtonElement;
   const close = h('button', { class: 'btn' }, 'Close') as HTMLButtonElement;
-  const modal = panelModal('Import Archive', body, [go, close], () => modal.remove());
+  const modal = panelModal(o.title, body, [go, close], () => modal.remove());
   close.addEventListener('click', () => modal.remove());
   go.addEventListener('click', () => {
     localStorage.setItem('weft.newProject.parent', place.parent.value.trim());
-    void withLog(body, [go], (log) => backend.projectImport(archive.value.trim(), place.parent.value.trim(), place.name.value.trim(), (p) => log(p.kind === 'step' ? `== ${p.title}` : p.line)).result, open);
+    void withLog(body, [go], (log) => o.make(source.value.trim(), place.parent.value.trim(), place.name.value.trim(), log), open);
   });
-  archive.focus();
+  source.focus();
+}
+
+export function openImportArchive(backend: Backend, open: (path: string) => void): void {
+  fromSource(backend, open, {
+    title: 'Import Archive', label: 'Archive', button: 'Import',
+    placeholder: '/path/to/project.zip (.zip, .tar, .tar.gz, .tgz)',
+    note: 'A lone top folder (as in a forge\'s download) is left out. An archive with an entry reaching outside its folder, or a link, is refused whole.',
+    name: (s) => (s.split(/[/\\]/).pop() ?? '').replace(/\.(zip|tar\.gz|tgz|tar)$/i, ''),
+    make: (s, parent, name, log) => backend.projectImport(s, parent, name, (p) => log(p.kind === 'step' ? `== ${p.title}` : p.line)).result,
+  });
 }
 
 export function openCloneRepository(backend: Backend, open: (path: string) => void): void {
-  const url = h('input', { class: 'env-input np-url', type: 'text', spellcheck: 'false', placeholder: 'https://github.com/owner/repo.git or git@host:owner/repo.git', 'aria-label': 'Repository URL' }) as HTMLInputElement;
-  const place = placeInputs(backend, '');
-  url.addEventListener('input', () => {
-    place.name.value = url.value.trim().replace(/\/+$/, '').replace(/\.git$/, '').split(/[/:]/).pop() ?? '';
+  fromSource(backend, open, {
+    title: 'Clone Repository', label: 'Repository', button: 'Clone',
+    placeholder: 'https://github.com/owner/repo.git or git@host:owner/repo.git',
+    note: 'Cloned with your own git credentials (ssh agent, credential helpers); Weft never stores them.',
+    name: (s) => s.replace(/\/+$/, '').replace(/\.git$/, '').split(/[/:]/).pop() ?? '',
+    make: (s, parent, name, log) => backend.gitClone(s, parent, name, log).result,
   });
-  url.addEventListener('keydown', (e) => e.stopPropagation());
-  const body = h('div', { class: 'np-body' }, h('label', { class: 'np-url-row' }, 'Repository ', url), place.el,
-    h('p', { class: 'env-note' }, 'Cloned with your own git credentials (ssh agent, credential helpers); Weft never stores them.'));
-  const clone = h('button', { class: 'btn primary' }, 'Clone') as HTMLButtonElement;
-  const close = h('button', { class: 'btn' }, 'Close') as HTMLButtonElement;
-  const modal = panelModal('Clone Repository', body, [clone, close], () => modal.remove());
-  close.addEventListener('click', () => modal.remove());
-  clone.addEventListener('click', () => {
-    localStorage.setItem('weft.newProject.parent', place.parent.value.trim());
-    void withLog(body, [clone], (log) => backend.gitClone(url.value.trim(), place.parent.value.trim(), place.name.value.trim(), log).result, open);
-  });
-  url.focus();
 }
