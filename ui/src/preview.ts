@@ -103,6 +103,8 @@ export class PreviewPane {
         src = `${proxy.origin}${u.pathname}${u.search}${u.hash}`;
       }
     } catch {}
+    // Another app's console is not this one's.
+    if (port !== this.port) this.clearConsole();
     this.port = port;
     this.hot = hot;
     this.address.value = url;
@@ -139,7 +141,10 @@ export class PreviewPane {
     if (e.source !== this.frame.contentWindow || !this.proxied || e.origin !== this.proxied.proxy) return;
     const m = e.data as { weftPreview?: number; kind?: string; level?: string; text?: string; href?: string; title?: string };
     if (!m?.weftPreview) return;
-    if (m.kind === 'location' && typeof m.href === 'string') {
+    if (m.kind === 'loaded' && this.consoleList.childElementCount) {
+      // Lines are kept across loads (as a browser's "preserve log"); each load is marked.
+      this.consoleList.append(h('div', { class: 'preview-console-line load' }, `— loaded ${typeof m.href === 'string' ? m.href.replace(this.proxied.proxy, this.proxied.app) : ''}`));
+    } else if (m.kind === 'location' && typeof m.href === 'string') {
       // The address bar follows the page's own navigation (links, the router).
       if (m.href.startsWith(this.proxied.proxy) && document.activeElement !== this.address) this.address.value = this.proxied.app + m.href.slice(this.proxied.proxy.length);
       this.title = m.title ?? '';

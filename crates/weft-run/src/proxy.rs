@@ -50,6 +50,7 @@ pub const SCRIPT: &str = r#"(() => {
   addEventListener('popstate', where);
   addEventListener('hashchange', where);
   addEventListener('load', where);
+  post({ kind: 'loaded', href: location.href });
   addEventListener('message', (e) => {
     if (e.source !== parent || !e.data || !e.data.weftPreview) return;
     if (e.data.go === 'back') history.back();
