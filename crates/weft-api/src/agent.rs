@@ -629,9 +629,8 @@ impl AgentHost {
             builder = builder.terminals(terminals.clone(), Some(told));
         }
         if let Some(env) = &self.env {
-            let vars = env.vars()?;
-            let names: Vec<String> = env.list()?.into_iter().filter(|v| v.secret).map(|v| v.name).collect();
-            builder.secrets = vars.iter().filter(|(n, _)| names.contains(n)).map(|(_, v)| v.clone()).collect();
+            let (vars, secrets) = env.read()?;
+            builder.secrets = secrets;
             builder.env.extend(vars);
         }
         let agent = builder.build(self.ws.clone(), self.store.clone(), approver);

@@ -136,24 +136,34 @@ impl ProjectEnv {
     /// Every variable with its value, secrets included: what a run, a terminal or the
     /// agent's commands get. A secret the store cannot give is left out (and logged by name).
     pub fn vars(&self) -> Result<Vec<(String, String)>> {
-        let mut out: Vec<(String, String)> = self.plain()?.into_iter().collect();
+        self.read().map(|(vars, _)| vars)
+    }
+
+    /// The secrets' values (to mask).
+    pub fn secret_values(&self) -> Vec<String> {
+        self.read().map(|(_, secrets)| secrets).unwrap_or_default()
+    }
+
+    /// Every variable with its value, and the secrets' values among them: one reading of
+    /// the file and the store for a caller that wants both (the agent's commands get the
+    /// variables, its model the secrets masked).
+    pub fn read(&self) -> Result<(Vec<(String, String)>, Vec<String>)> {
+        let mut vars: Vec<(String, String)> = self.plain()?.into_iter().collect();
+        let mut secrets = Vec::new();
         for name in self.secret_names()? {
             match self.store.get(&self.key(&name)) {
                 Ok(Some(k)) => match serde_json::from_str::<String>(k.expose()) {
-                    Ok(v) => out.push((name, v)),
+                    Ok(v) => {
+                        secrets.push(v.clone());
+                        vars.push((name, v));
+                    }
                     Err(_) => tracing::warn!("secret {name} of {} is not readable; left out", self.root.display()),
                 },
                 Ok(None) => {}
                 Err(e) => tracing::warn!("secret {name} of {}: {e}; left out", self.root.display()),
             }
         }
-        Ok(out)
-    }
-
-    /// The secrets' values (to mask).
-    pub fn secret_values(&self) -> Vec<String> {
-        let names = self.secret_names().unwrap_or_default();
-        self.vars().unwrap_or_default().into_iter().filter(|(n, _)| names.contains(n)).map(|(_, v)| v).collect()
+        Ok((vars, secrets))
     }
 
     /// Reads a `.env` file of the project into secrets; returns the names imported.

@@ -220,13 +220,11 @@ impl Runs {
             Box::new(move |ev| {
                 match ev {
                     PtyEvent::Output(bytes) => {
-                        report(lock(&scanner).feed(&bytes));
-                        // Per line: "connecting to localhost:5432" beside "Listening" in one
-                        // chunk is not an announcement of 5432.
-                        let text = String::from_utf8_lossy(&bytes);
-                        for line in text.lines() {
-                            watcher.hint(id, &weft_run::ports::mentioned(line));
-                        }
+                        // Ports per line ("connecting to localhost:5432" beside "Listening"
+                        // in one chunk is not an announcement of 5432), from the lines the
+                        // scanner has already cleaned (Vite colours the port's digits).
+                        let found = lock(&scanner).feed_seeing(&bytes, |line| watcher.hint(id, &weft_run::ports::mentioned(line)));
+                        report(found);
                     }
                     PtyEvent::Exited(exit) => {
                         report(lock(&scanner).finish());

@@ -10,6 +10,14 @@ fn user_templates(paths: &weft_api::AppPaths) -> PathBuf {
     paths.config_dir.join("templates")
 }
 
+/// A step's title, then its output indented, on stderr.
+fn progress(p: weft_template::Progress) {
+    match p {
+        weft_template::Progress::Step { title } => eprintln!("==> {title}"),
+        weft_template::Progress::Output { line } => eprintln!("    {line}"),
+    }
+}
+
 fn show_runs(dir: &Path) {
     let found = weft_run::detect(dir);
     if found.configs.is_empty() {
@@ -29,10 +37,6 @@ pub fn list(paths: &weft_api::AppPaths) {
 }
 
 pub fn new(paths: &weft_api::AppPaths, template: &str, dir: &Path) -> anyhow::Result<()> {
-    let progress = |p: weft_template::Progress| match p {
-        weft_template::Progress::Step { title } => eprintln!("==> {title}"),
-        weft_template::Progress::Output { line } => eprintln!("    {line}"),
-    };
     let dest = if dir.is_absolute() { dir.to_path_buf() } else { std::env::current_dir()?.join(dir) };
     let made = weft_template::create(template, &dest, Some(&user_templates(paths)), &progress).map_err(|e| anyhow::anyhow!("{e}"))?;
     println!("{}", made.path);
@@ -46,10 +50,6 @@ pub fn import(archive: &Path, dir: Option<PathBuf>) -> anyhow::Result<()> {
     let stem = [".tar.gz", ".tgz", ".tar", ".zip"].iter().find_map(|e| stem.strip_suffix(e)).unwrap_or(&stem).to_owned();
     let dest = dir.unwrap_or_else(|| PathBuf::from(stem));
     let dest = if dest.is_absolute() { dest } else { std::env::current_dir()?.join(dest) };
-    let progress = |p: weft_template::Progress| match p {
-        weft_template::Progress::Step { title } => eprintln!("==> {title}"),
-        weft_template::Progress::Output { line } => eprintln!("    {line}"),
-    };
     weft_template::import_archive(archive, &dest, &progress).map_err(|e| anyhow::anyhow!("{e}"))?;
     println!("{}", dest.display());
     show_runs(&dest);

@@ -422,22 +422,7 @@ impl Lsp {
     }
 
     fn find(&self, command: &str) -> Option<PathBuf> {
-        let p = Path::new(command);
-        if p.is_absolute() {
-            return p.is_file().then(|| p.to_owned());
-        }
-        let path = std::env::var_os("PATH").unwrap_or_default();
-        let dirs = self.search.iter().cloned().chain(std::env::split_paths(&path));
-        let exts: &[&str] = if cfg!(windows) { &["", ".exe", ".cmd", ".bat"] } else { &[""] };
-        for d in dirs {
-            for e in exts {
-                let c = d.join(format!("{command}{e}"));
-                if c.is_file() {
-                    return Some(c);
-                }
-            }
-        }
-        None
+        weft_pty::process::find_program(command, &self.search)
     }
 
     /// A file was opened (its text as the editor holds it).

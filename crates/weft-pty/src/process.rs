@@ -34,6 +34,19 @@ pub fn background_command(program: impl AsRef<std::ffi::OsStr>) -> std::process:
     cmd
 }
 
+/// Where `command` is: itself when it is a path, else the first of `extra` then PATH's folders
+/// holding it (on Windows also with .exe, .cmd or .bat). What Weft looks for before it starts
+/// a language server, a template's tools, a shell.
+pub fn find_program(command: &str, extra: &[std::path::PathBuf]) -> Option<std::path::PathBuf> {
+    let p = std::path::Path::new(command);
+    if p.is_absolute() {
+        return p.is_file().then(|| p.to_owned());
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let exts: &[&str] = if cfg!(windows) { &["", ".exe", ".cmd", ".bat"] } else { &[""] };
+    extra.iter().cloned().chain(std::env::split_paths(&path)).flat_map(|d| exts.iter().map(move |e| d.join(format!("{command}{e}")))).find(|c| c.is_file())
+}
+
 /// One terminal's processes.
 pub struct ProcessTree {
     leader: Option<u32>,

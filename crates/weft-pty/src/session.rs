@@ -524,9 +524,8 @@ pub(crate) fn user_shell_path() -> String {
 /// Windows has; cmd.exe only if neither is found.
 #[cfg(not(unix))]
 fn user_shell() -> (CommandBuilder, String) {
-    let on_path = |exe: &str| std::env::var_os("PATH").is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(exe).is_file()));
     for exe in ["pwsh.exe", "powershell.exe"] {
-        if on_path(exe) {
+        if crate::process::find_program(exe, &[]).is_some() {
             let mut cmd = CommandBuilder::new(exe);
             cmd.arg("-NoLogo");
             return (cmd, exe.trim_end_matches(".exe").to_owned());

@@ -68,11 +68,19 @@ impl Scanner {
 
     /// A chunk of output; problems from the lines it completed.
     pub fn feed(&mut self, bytes: &[u8]) -> Vec<Problem> {
+        self.feed_seeing(bytes, |_| {})
+    }
+
+    /// [`Scanner::feed`], with each completed line also handed to `see` as a reader sees
+    /// it (escapes gone): what else reads a run's output (its announced ports) reads these
+    /// rather than decoding the bytes again.
+    pub fn feed_seeing(&mut self, bytes: &[u8], mut see: impl FnMut(&str)) -> Vec<Problem> {
         self.partial.extend_from_slice(bytes);
         let mut out = Vec::new();
         while let Some(nl) = self.partial.iter().position(|&b| b == b'\n') {
             let raw: Vec<u8> = self.partial.drain(..=nl).collect();
             let line = clean(&raw[..raw.len() - 1]);
+            see(&line);
             self.line(&line, &mut out);
         }
         // A line without its newline yet waits; one that never gets one is bounded.

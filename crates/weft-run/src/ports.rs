@@ -24,6 +24,9 @@ use std::time::Duration;
 use regex::Regex;
 
 const POLL: Duration = Duration::from_millis(100);
+/// How often an announced port not found among the owner's sockets is connected to again
+/// (between announcements): a server should not see a connection every 100 ms.
+const PROBE_EVERY: Duration = Duration::from_secs(1);
 
 static MENTION: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)(?:\b(?:localhost|127\.0\.0\.1|0\.0\.0\.0)|\[::1?\]|\[::\]):(\d{2,5})\b|\bport\s+(\d{2,5})\b").expect("a fixed pattern compiles")
@@ -266,8 +269,11 @@ impl Drop for Watcher {
 fn run(shared: &(Mutex<State>, Condvar), owners: &Owners, report: &Report) {
     let (lock, cv) = shared;
     let mut sockets = Sockets::default();
+    // Announced ports that accepted at the last probe, by owner, and when that was.
+    let mut probed: BTreeMap<u64, BTreeSet<u16>> = BTreeMap::new();
+    let mut last_probe: Option<std::time::Instant> = None;
     loop {
-        let hinted = {
+        let (hinted, fresh) = {
             let mut st = lock.lock().unwrap_or_else(|p| p.into_inner());
             if !st.wake {
                 st = cv.wait_timeout(st, POLL).unwrap_or_else(|p| p.into_inner()).0;
@@ -275,22 +281,30 @@ fn run(shared: &(Mutex<State>, Condvar), owners: &Owners, report: &Report) {
             if st.stopped {
                 return;
             }
-            st.wake = false;
-            st.hinted.clone()
+            // A hint arrived since the last look (not merely: hints exist).
+            let fresh = std::mem::take(&mut st.wake);
+            (st.hinted.clone(), fresh)
         };
         let owners = owners();
         let leaders: Vec<u32> = owners.iter().map(|(_, l)| *l).collect();
-        let held = if owners.is_empty() { BTreeMap::new() } else { sockets.scan(&leaders, !hinted.is_empty()) };
+        let held = if owners.is_empty() { BTreeMap::new() } else { sockets.scan(&leaders, fresh) };
+        let probe = fresh || last_probe.is_none_or(|t| t.elapsed() >= PROBE_EVERY);
+        if probe {
+            probed.clear();
+            last_probe = Some(std::time::Instant::now());
+        }
         let mut now: BTreeMap<u64, BTreeSet<u16>> = BTreeMap::new();
         for (owner, leader) in &owners {
             let mut ports = held.get(leader).cloned().unwrap_or_default();
             // A mentioned port counts while it accepts connections (checked only when
             // the sockets did not already say so).
-            for &p in hinted.get(owner).into_iter().flatten() {
-                if !ports.contains(&p) && accepts(p) {
-                    ports.insert(p);
+            if probe {
+                let accepted: BTreeSet<u16> = hinted.get(owner).into_iter().flatten().copied().filter(|p| !ports.contains(p) && accepts(*p)).collect();
+                if !accepted.is_empty() {
+                    probed.insert(*owner, accepted);
                 }
             }
+            ports.extend(probed.get(owner).into_iter().flatten());
             if !ports.is_empty() {
                 now.insert(*owner, ports);
             }

@@ -94,9 +94,7 @@ fn read_manifest(text: &str) -> Result<Manifest> {
 
 /// Is `program` on PATH?
 pub fn on_path(program: &str) -> bool {
-    let Some(path) = std::env::var_os("PATH") else { return false };
-    let exts: Vec<String> = if cfg!(windows) { vec![".exe".into(), ".cmd".into(), ".bat".into(), String::new()] } else { vec![String::new()] };
-    std::env::split_paths(&path).any(|d| exts.iter().any(|e| d.join(format!("{program}{e}")).is_file()))
+    weft_pty::process::find_program(program, &[]).is_some()
 }
 
 fn describe(id: &str, m: Manifest, built_in: bool) -> Template {

@@ -25,6 +25,15 @@ pub(crate) fn list(api: &Api, _stream: Option<Stream>) -> Result<Vec<weft_templa
     Ok(weft_template::list(Some(&user_templates(api))))
 }
 
+/// Progress frames to the caller's stream, if it opened one.
+fn to_stream(stream: &Option<Stream>) -> impl Fn(weft_template::Progress) + '_ {
+    move |p| {
+        if let Some(s) = stream {
+            s.json(&p);
+        }
+    }
+}
+
 /// The new folder: `parent/name`, both given by the user (a folder dialog and a name).
 fn destination(parent: &str, name: &str) -> Result<std::path::PathBuf> {
     let parent = std::path::Path::new(parent);
@@ -41,21 +50,13 @@ fn destination(parent: &str, name: &str) -> Result<std::path::PathBuf> {
 /// Makes a project; the steps' titles and output stream as TemplateProgress frames.
 pub(crate) fn create(api: &Api, template: String, parent: String, name: String, stream: Option<Stream>) -> Result<weft_template::Created> {
     let dest = destination(&parent, &name)?;
-    let progress = |p: weft_template::Progress| {
-        if let Some(s) = &stream {
-            s.json(&p);
-        }
-    };
+    let progress = to_stream(&stream);
     weft_template::create(&template, &dest, Some(&user_templates(api)), &progress).map_err(template_err)
 }
 
 /// Adds a template from a git repository to the user's own.
 pub(crate) fn add(api: &Api, url: String, stream: Option<Stream>) -> Result<weft_template::Template> {
-    let progress = |p: weft_template::Progress| {
-        if let Some(s) = &stream {
-            s.json(&p);
-        }
-    };
+    let progress = to_stream(&stream);
     weft_template::add_from_git(&url, &user_templates(api), &progress).map_err(template_err)
 }
 
@@ -66,11 +67,7 @@ pub(crate) fn import(_api: &Api, archive: String, parent: String, name: String, 
     if !archive.is_absolute() || !archive.is_file() {
         return Err(ApiError::new(crate::ErrorCode::NotFound, format!("{} is not a file", archive.display())));
     }
-    let progress = |p: weft_template::Progress| {
-        if let Some(s) = &stream {
-            s.json(&p);
-        }
-    };
+    let progress = to_stream(&stream);
     weft_template::import_archive(archive, &dest, &progress).map_err(template_err)?;
     Ok(dest.display().to_string())
 }
