@@ -93,6 +93,10 @@ pub struct Client {
     next: AtomicU64,
     closed: Arc<AtomicBool>,
     stderr: Arc<Mutex<VecDeque<String>>>,
+    /// The task reading stderr (stdio servers): a server that exits closes its stdout and
+    /// its stderr together, and its last words may still be on their way when the closed
+    /// stdout is noticed.
+    stderr_reader: Mutex<Option<tokio::task::JoinHandle<()>>>,
     root: PathBuf,
     /// The server said its tools changed (`notifications/tools/list_changed`).
     tools_changed: Arc<AtomicBool>,
@@ -107,6 +111,7 @@ impl Client {
         let pending: Arc<Pending> = Arc::default();
         let closed = Arc::new(AtomicBool::new(false));
         let stderr: Arc<Mutex<VecDeque<String>>> = Arc::default();
+        let mut stderr_reader = None;
         let tools_changed = Arc::new(AtomicBool::new(false));
         let (link, lines) = match &config.transport {
             Transport::Stdio { command, args, env } => {
@@ -119,7 +124,7 @@ impl Client {
                 let (Some(stdin), Some(stdout)) = (stdin, stdout) else { return Err(McpError::Start("no pipes to the server".into())) };
                 if let Some(err) = err {
                     let (keep, server) = (stderr.clone(), name.to_owned());
-                    tokio::spawn(async move {
+                    stderr_reader = Some(tokio::spawn(async move {
                         let mut lines = BufReader::new(err).lines();
                         while let Ok(Some(l)) = lines.next_line().await {
                             tracing::debug!(server = %server, "mcp stderr: {l}");
@@ -130,7 +135,7 @@ impl Client {
                                 k.push_back(l);
                             }
                         }
-                    });
+                    }));
                 }
                 (Link::Stdio { stdin: tokio::sync::Mutex::new(stdin), child: Mutex::new(Some(child)) }, Some(stdout))
             }
@@ -147,6 +152,7 @@ impl Client {
             next: AtomicU64::new(1),
             closed,
             stderr,
+            stderr_reader: Mutex::new(stderr_reader),
             root: root.to_owned(),
             tools_changed,
             server_name: String::new(),
@@ -185,6 +191,14 @@ impl Client {
         let res = match client.request("initialize", init, timeout).await {
             Ok(r) => r,
             Err(e) => {
+                if matches!(e, McpError::Closed(_)) {
+                    // It closed its output: what it says on its way out is read to the end
+                    // first (bounded), before it is stopped.
+                    let reader = client.stderr_reader.lock().ok().and_then(|mut r| r.take());
+                    if let Some(reader) = reader {
+                        let _ = tokio::time::timeout(Duration::from_millis(500), reader).await;
+                    }
+                }
                 client.shutdown();
                 let tail = client.stderr_tail();
                 return Err(match e {

@@ -211,3 +211,16 @@ async fn servers_stop_when_the_folder_closes() {
     }
     panic!("the server {pid} outlived its folder");
 }
+
+/// A server's last words can arrive after its closed output is noticed (CI saw the message
+/// without them once): they are waited for.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_closes_its_output_and_then_explains_is_heard() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let hub = hub(dir.path(), json!({"late": {"command": "sh", "args": ["-c", "exec 1>&-; sleep 0.2; echo 'missing API key BAR' >&2; exit 3"]}}));
+    hub.set_start_timeout(Duration::from_secs(3));
+    let _ = hub.tools().await;
+    let late = state(&hub, "late");
+    assert_eq!(late.state, State::Failed);
+    assert!(late.message.contains("missing API key BAR"), "its own words: {late:?}");
+}
