@@ -63,15 +63,24 @@ echo "==> windows: the platform-neutral crates' tests, as Windows programs under
 command -v wine >/dev/null || { echo "FAIL: wine is not installed (scripts/setup.sh installs wine64)"; exit 1; }
 wine_crates=(-p weft-fs -p weft-doc -p weft-store -p weft-syntax -p weft-usage -p weft-llm -p weft-collab)
 cargo test --target x86_64-pc-windows-gnu "${wine_crates[@]}" --no-run
+# A prefix of its own, made whole before the first test starts (a test binary must not
+# race wineboot's first run). Missing DLLs are named in the log (err+module), not just
+# exit status 53 (STATUS_DLL_NOT_FOUND).
+export WINEPREFIX="$scratch/wine" WINEDEBUG=-all,err+module
+wineboot --init 2>/dev/null
+wineserver --wait
 # Wine 8 lacks bcryptprimitives.dll, which Rust's standard library loads for randomness:
-# a shim beside the test binaries (see the source).
-windeps="${CARGO_TARGET_DIR:-target}/x86_64-pc-windows-gnu/debug/deps"
-x86_64-w64-mingw32-gcc -shared -O2 -o "$windeps/bcryptprimitives.dll" scripts/wine/bcryptprimitives.c -ladvapi32
-WINEPREFIX="$scratch/wine" WINEDEBUG=-all WEFT_UNDER_WINE=1 CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER=wine \
+# a shim (see the source) in the prefix's system32, where every binary finds it whatever
+# the target folder.
+x86_64-w64-mingw32-gcc -shared -O2 -o "$WINEPREFIX/drive_c/windows/system32/bcryptprimitives.dll" \
+  scripts/wine/bcryptprimitives.c -ladvapi32
+WEFT_UNDER_WINE=1 CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER=wine \
   cargo test --target x86_64-pc-windows-gnu "${wine_crates[@]}"
 # A terminal's process tree as a Job Object (weft-pty's other tests need ConPTY, which Wine lacks).
-WINEPREFIX="$scratch/wine" WINEDEBUG=-all WEFT_UNDER_WINE=1 CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER=wine \
+WEFT_UNDER_WINE=1 CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER=wine \
   cargo test --target x86_64-pc-windows-gnu -p weft-pty --test job
+wineserver --kill || true
+unset WINEPREFIX WINEDEBUG
 
 echo "==> cargo test"
 # Projects made from the templates build in one target folder beside Weft's (warm next time).

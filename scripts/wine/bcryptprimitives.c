@@ -3,7 +3,7 @@
  * its random bytes from ProcessPrng in this DLL, so without it every Windows test binary
  * fails to load under Debian's wine64 (8.0). This forwards to RtlGenRandom
  * (advapi32!SystemFunction036), which Wine has. Test environment only; real Windows ships
- * the DLL. Built and placed beside the test binaries by scripts/test.sh.
+ * the DLL. Built into the test prefix's system32 by scripts/test.sh.
  */
 #include <windows.h>
 
