@@ -233,6 +233,10 @@ impl Provider for Anthropic {
         })
     }
 
+    fn accepts_images(&self, model: &str) -> Option<bool> {
+        crate::vision::anthropic(model)
+    }
+
     fn models(&self) -> BoxFuture<'_, Result<Vec<String>, LlmError>> {
         Box::pin(async move {
             let v = http::get_json(&self.http, &self.config.name, KEY_ENV, &self.url("models?limit=1000"), self.headers()).await?;

@@ -101,6 +101,12 @@ impl Client {
         for (k, target) in route.iter().enumerate() {
             last = match self.providers.get(&target.provider) {
                 None => LlmError::UnknownProvider(target.provider.clone()),
+                // Known not to read images: refused here, with a reason, not by a 400 later.
+                Some(p) if req.has_images() && p.accepts_images(&target.model) == Some(false) => LlmError::Unsupported {
+                    provider: target.provider.clone(),
+                    model: target.model.clone(),
+                    message: "does not read images; choose a model that does (Claude, GPT-4o or later, a local vision model)".into(),
+                },
                 Some(p) => match self.with_retries(p.as_ref(), &target.model, req, on).await {
                     Ok(r) => return Ok(r),
                     Err(e) => e,

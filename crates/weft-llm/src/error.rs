@@ -25,6 +25,9 @@ pub enum LlmError {
     /// Bytes that do not follow the provider's wire format.
     #[error("{provider}: malformed response ({message})")]
     Malformed { provider: String, message: String },
+    /// The model cannot take what the request holds (images, for a text-only model).
+    #[error("{provider}: {model} {message}")]
+    Unsupported { provider: String, model: String, message: String },
     /// The route names a provider that is not configured.
     #[error("no provider named {0:?} is configured")]
     UnknownProvider(String),
@@ -53,9 +56,9 @@ impl LlmError {
     }
 
     /// Whether another model may succeed where this one failed: everything retryable,
-    /// plus a model the provider does not have.
+    /// plus a model the provider does not have or that cannot read the request.
     pub fn allows_fallback(&self) -> bool {
-        self.is_retryable() || matches!(self, LlmError::InvalidRequest { status: 404, .. })
+        self.is_retryable() || matches!(self, LlmError::InvalidRequest { status: 404, .. } | LlmError::Unsupported { .. })
     }
 
     /// The wait the server asked for, if any.
@@ -77,6 +80,7 @@ impl LlmError {
             LlmError::Connection { .. } => "llm_connection",
             LlmError::Truncated { .. } => "llm_truncated",
             LlmError::Malformed { .. } => "llm_malformed",
+            LlmError::Unsupported { .. } => "llm_unsupported",
             LlmError::UnknownProvider(_) => "llm_unknown_provider",
         }
     }

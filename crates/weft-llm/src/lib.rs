@@ -17,6 +17,7 @@ pub mod keys;
 mod openai;
 pub mod sse;
 mod types;
+pub mod vision;
 
 #[cfg(feature = "fake")]
 pub mod fake;
@@ -25,7 +26,7 @@ pub use anthropic::Anthropic;
 pub use client::{Client, ModelRef, RetryPolicy};
 pub use error::LlmError;
 pub use openai::OpenAi;
-pub use types::{Block, Event, Message, Request, Response, Role, StopReason, Tool, Usage};
+pub use types::{Block, Event, ImageSource, Message, Request, Response, Role, StopReason, Tool, Usage, IMAGE_MAX_BYTES, IMAGE_TYPES};
 
 use std::future::Future;
 use std::pin::Pin;
@@ -49,6 +50,13 @@ pub trait Provider: Send + Sync {
 
     /// The models the service offers; also the cheapest "test connection".
     fn models(&self) -> BoxFuture<'_, Result<Vec<String>, LlmError>>;
+
+    /// Whether `model` reads images: Some(false) for a model known not to (a request with
+    /// images is then refused before it is sent, and the route moves on), None when
+    /// nobody can tell (a local server's own model): the server decides.
+    fn accepts_images(&self, _model: &str) -> Option<bool> {
+        None
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

@@ -72,7 +72,17 @@ fn messages(system: &str, conversation: &[Message]) -> Vec<Value> {
                         out.push(json!({"role": "tool", "tool_call_id": tool_use_id, "content": content}));
                     }
                 }
-                if !text.is_empty() {
+                // Images (pasted, or a tool's screenshot) go as content parts of a user
+                // message: tool messages carry text only.
+                let images: Vec<Value> = m.images().map(|i| json!({"type": "image_url", "image_url": {"url": i.data_url()}})).collect();
+                if !images.is_empty() {
+                    let mut parts = vec![];
+                    if !text.is_empty() {
+                        parts.push(json!({"type": "text", "text": text}));
+                    }
+                    parts.extend(images);
+                    out.push(json!({"role": "user", "content": parts}));
+                } else if !text.is_empty() {
                     out.push(json!({"role": "user", "content": text}));
                 }
             }
@@ -256,6 +266,10 @@ impl Provider for OpenAi {
             http::stream_sse(&self.http, &self.config.name, KEY_ENV, &url, self.headers(), &body, &mut wire, on).await?;
             http::response(&self.config.name, model, wire.id, wire.model, wire.blocks, wire.stop, wire.usage, started)
         })
+    }
+
+    fn accepts_images(&self, model: &str) -> Option<bool> {
+        crate::vision::openai(model)
     }
 
     fn models(&self) -> BoxFuture<'_, Result<Vec<String>, LlmError>> {

@@ -46,6 +46,81 @@ pub enum Block {
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         is_error: bool,
     },
+    /// A picture the user pasted or a tool returned (a screenshot of the preview). In a
+    /// message of tool results it follows them all, as both APIs require.
+    Image {
+        source: ImageSource,
+    },
+}
+
+/// An image's bytes, as Anthropic's `source` object spells them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ImageSource {
+    Base64 { media_type: String, data: String },
+}
+
+/// The formats every image-reading model takes (Anthropic, OpenAI, Gemini, Bedrock).
+pub const IMAGE_TYPES: [&str; 4] = ["image/png", "image/jpeg", "image/gif", "image/webp"];
+/// Anthropic's per-image limit (the strictest of the providers), decoded.
+pub const IMAGE_MAX_BYTES: usize = 5 * 1024 * 1024;
+
+impl ImageSource {
+    /// Bytes as an image source, refused with a reason a person understands when no model
+    /// would take them: an unknown format, a file that is not what it claims, too big.
+    pub fn from_bytes(media_type: &str, bytes: &[u8]) -> Result<Self, String> {
+        use base64::Engine as _;
+        let media_type = media_type.trim().to_ascii_lowercase();
+        let media_type = if media_type == "image/jpg" { "image/jpeg".to_owned() } else { media_type };
+        if !IMAGE_TYPES.contains(&media_type.as_str()) {
+            return Err(format!("{media_type:?} images are not accepted; use PNG, JPEG, GIF or WebP"));
+        }
+        if bytes.len() > IMAGE_MAX_BYTES {
+            return Err(format!("the image is {:.1} MB; models take at most 5 MB per image", bytes.len() as f64 / 1048576.0));
+        }
+        match sniff(bytes) {
+            Some(t) if t == media_type => {}
+            Some(t) => return Err(format!("the image says it is {media_type} but its bytes are {t}")),
+            None => return Err(format!("these bytes are not an image (expected {media_type})")),
+        }
+        Ok(ImageSource::Base64 { media_type, data: base64::engine::general_purpose::STANDARD.encode(bytes) })
+    }
+
+    /// Checks an image that arrived base64-encoded (from the UI or a saved thread).
+    pub fn from_base64(media_type: &str, data: &str) -> Result<Self, String> {
+        use base64::Engine as _;
+        let bytes = base64::engine::general_purpose::STANDARD.decode(data.trim()).map_err(|e| format!("the image is not valid base64 ({e})"))?;
+        Self::from_bytes(media_type, &bytes)
+    }
+
+    pub fn media_type(&self) -> &str {
+        match self {
+            ImageSource::Base64 { media_type, .. } => media_type,
+        }
+    }
+
+    /// A `data:` URL, as OpenAI-compatible servers take images.
+    pub fn data_url(&self) -> String {
+        match self {
+            ImageSource::Base64 { media_type, data } => format!("data:{media_type};base64,{data}"),
+        }
+    }
+}
+
+/// The format the bytes really are, from their signature.
+fn sniff(b: &[u8]) -> Option<&'static str> {
+    if b.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some("image/png")
+    } else if b.starts_with(&[0xff, 0xd8, 0xff]) {
+        Some("image/jpeg")
+    } else if b.starts_with(b"GIF87a") || b.starts_with(b"GIF89a") {
+        Some("image/gif")
+    } else if b.len() >= 12 && &b[..4] == b"RIFF" && &b[8..12] == b"WEBP" {
+        Some("image/webp")
+    } else {
+        None
+    }
 }
 
 impl Block {
@@ -81,6 +156,13 @@ impl Message {
             .collect()
     }
 
+    pub fn images(&self) -> impl Iterator<Item = &ImageSource> {
+        self.content.iter().filter_map(|b| match b {
+            Block::Image { source } => Some(source),
+            _ => None,
+        })
+    }
+
     pub fn tool_uses(&self) -> impl Iterator<Item = (&str, &str, &Value)> {
         self.content.iter().filter_map(|b| match b {
             Block::ToolUse { id, name, input } => Some((id.as_str(), name.as_str(), input)),
@@ -112,6 +194,12 @@ pub struct Request {
     /// Mark the system prompt, the tools and the conversation so far as cacheable, so the
     /// next turn pays the cache-read price for them (Anthropic; OpenAI caches on its own).
     pub cache: bool,
+}
+
+impl Request {
+    pub fn has_images(&self) -> bool {
+        self.messages.iter().any(|m| m.images().next().is_some())
+    }
 }
 
 /// Why the model stopped. Every value a provider documents has its own variant; anything

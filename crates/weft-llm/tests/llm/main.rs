@@ -2,6 +2,7 @@
 
 mod anthropic;
 mod client;
+mod images;
 mod openai;
 
 use std::sync::{Arc, Mutex};

@@ -1,0 +1,73 @@
+//! Which models read images. Providers document it per model family; this keeps the
+//! families they name (and the local vision models people run) and says "unknown" for the
+//! rest, so a new model is tried rather than refused.
+
+/// Anthropic: every Claude model since Claude 3; only the retired Claude 2 and Instant
+/// families read text alone.
+pub fn anthropic(model: &str) -> Option<bool> {
+    let m = model.to_ascii_lowercase();
+    if m.starts_with("claude-2") || m.starts_with("claude-instant") {
+        return Some(false);
+    }
+    m.starts_with("claude-").then_some(true)
+}
+
+/// OpenAI and OpenAI-compatible servers. OpenAI's own models by family (the mini reasoning
+/// models and GPT-3.5 are text only); on other servers, the vision models' names.
+pub fn openai(model: &str) -> Option<bool> {
+    // An Ollama tag or an org prefix does not change the model: `llava:13b`, `meta/llava`.
+    let m = model.to_ascii_lowercase();
+    let base = m.rsplit('/').next().unwrap_or(&m);
+    let family = base.split(':').next().unwrap_or(base);
+    const TEXT_ONLY: [&str; 6] = ["gpt-3.5", "o1-mini", "o1-preview", "o3-mini", "text-", "davinci"];
+    if TEXT_ONLY.iter().any(|p| family.starts_with(p)) {
+        return Some(false);
+    }
+    if family == "gpt-4" || family.starts_with("gpt-4-0") {
+        return Some(false);
+    }
+    const VISION: [&str; 9] = ["gpt-4o", "gpt-4.1", "gpt-4.5", "gpt-4-turbo", "gpt-4-vision", "gpt-5", "chatgpt-4o", "o1", "o3"];
+    if VISION.iter().any(|p| family.starts_with(p)) || family.starts_with("o4") {
+        return Some(true);
+    }
+    // Local vision models by the names their makers give them.
+    const LOCAL_VISION: [&str; 10] = ["llava", "bakllava", "moondream", "minicpm-v", "gemma3", "llama3.2-vision", "llama4", "granite3.2-vision", "qwen2.5vl", "mistral-small3"];
+    if LOCAL_VISION.iter().any(|p| family.starts_with(p)) || family.contains("-vl") || family.contains("vision") {
+        return Some(true);
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn families_are_told_apart() {
+        for (m, want) in [
+            ("claude-sonnet-4-5", Some(true)),
+            ("claude-3-5-haiku-20241022", Some(true)),
+            ("claude-2.1", Some(false)),
+            ("mystery", None),
+        ] {
+            assert_eq!(super::anthropic(m), want, "{m}");
+        }
+        for (m, want) in [
+            ("gpt-4o-mini", Some(true)),
+            ("gpt-5", Some(true)),
+            ("gpt-4.1-nano", Some(true)),
+            ("o3", Some(true)),
+            ("o3-mini", Some(false)),
+            ("o4-mini", Some(true)),
+            ("gpt-3.5-turbo", Some(false)),
+            ("gpt-4", Some(false)),
+            ("gpt-4-0613", Some(false)),
+            ("gpt-4-turbo", Some(true)),
+            ("llava:13b", Some(true)),
+            ("qwen2.5vl:7b", Some(true)),
+            ("Qwen/Qwen2.5-VL-7B-Instruct", Some(true)),
+            ("qwen2.5-coder:7b", None),
+            ("llama3.1:8b", None),
+        ] {
+            assert_eq!(super::openai(m), want, "{m}");
+        }
+    }
+}
