@@ -72,11 +72,14 @@ pub struct Prompt {
 }
 
 /// What a tool call gave back, flattened for a model: text blocks as they are, other
-/// content described (an image's type and size, a resource's URI and text).
+/// content described (an image's type and size, a resource's URI and text), and the images
+/// themselves for a model that can look at them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ToolResult {
     pub text: String,
     pub is_error: bool,
+    /// (MIME type, base64 data) of each image block.
+    pub images: Vec<(String, String)>,
 }
 
 enum Link {
@@ -321,7 +324,14 @@ impl Client {
         if text.is_empty() && !res["structuredContent"].is_null() {
             text = res["structuredContent"].to_string();
         }
-        Ok(ToolResult { text, is_error: res["isError"].as_bool().unwrap_or(false) })
+        let images = res["content"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|c| c["type"] == "image")
+            .filter_map(|c| Some((c["mimeType"].as_str()?.to_owned(), c["data"].as_str()?.to_owned())))
+            .collect();
+        Ok(ToolResult { text, is_error: res["isError"].as_bool().unwrap_or(false), images })
     }
 
     /// A resource's contents as text (binary ones described).

@@ -326,7 +326,7 @@ impl Hub {
     /// gone, a timeout, the server's error), never a hang.
     pub async fn call(&self, exposed: &str, arguments: &Value) -> ToolResult {
         let Some((client, tool)) = self.resolve(exposed).await else {
-            return ToolResult { text: format!("{exposed} is not a tool of a running MCP server"), is_error: true };
+            return ToolResult { text: format!("{exposed} is not a tool of a running MCP server"), is_error: true, images: vec![] };
         };
         let timeout = self.tool_timeout.lock().map(|t| *t).unwrap_or(Duration::from_secs(120));
         match client.call_tool(&tool, arguments, timeout).await {
@@ -335,7 +335,7 @@ impl Hub {
                 if client.is_closed() {
                     self.show(client.name(), State::Failed, format!("exited: {e}"), 0);
                 }
-                ToolResult { text: format!("the MCP server {} failed: {e}", client.name()), is_error: true }
+                ToolResult { text: format!("the MCP server {} failed: {e}", client.name()), is_error: true, images: vec![] }
             }
         }
     }

@@ -2,6 +2,8 @@
 //! from rustc/cargo, tsc, eslint 9, pytest 9, go 1.19 and gcc into tests/fixtures/output) and real
 //! sockets.
 
+mod screenshot;
+
 use std::path::Path;
 use std::sync::mpsc;
 use std::time::Duration;
