@@ -85,8 +85,9 @@ unset WINEPREFIX WINEDEBUG
 echo "==> cargo test"
 # Projects made from the templates build in one target folder beside Weft's (warm next time).
 export WEFT_TEMPLATE_TARGET="${CARGO_TARGET_DIR:-$PWD/target}/templates"
-# The setup installed a Secret Service to test the OS keychain against: it must run.
-WEFT_REQUIRE_KEYCHAIN_TEST=1 WEFT_REQUIRE_TRASH=1 cargo test --workspace --exclude weft-desktop
+# The setup installed a Secret Service to test the OS keychain against, and Chromium for
+# the preview's screenshots: their tests must run.
+WEFT_REQUIRE_KEYCHAIN_TEST=1 WEFT_REQUIRE_TRASH=1 WEFT_REQUIRE_BROWSER=1 cargo test --workspace --exclude weft-desktop
 
 echo "==> bindings: ui/src/bindings must match the Rust DTOs"
 if [ -n "$(git status --porcelain -- ui/src/bindings)" ]; then

@@ -16,6 +16,7 @@ import { TurnControls } from './agent/controls';
 import { MentionPicker, label } from './agent/mentions';
 import { ReviewView } from './agent/review';
 import { Providers } from './agent/providers';
+import { ImageTray } from './agent/images';
 
 export interface AgentHost {
   settings(): Settings;
@@ -64,6 +65,7 @@ export class AgentPanel {
   private review: ReviewView;
   private mentions: MentionPicker;
   private providers: Providers;
+  private images: ImageTray;
   private threadId = newThreadId();
   private thread: AgentThread | null = null;
   private running: { handle: StreamHandle; view: TurnView } | null = null;
@@ -96,7 +98,9 @@ export class AgentPanel {
     this.picker = h('select', { class: 'ag-model', 'aria-label': 'Model', title: 'The model for the next turn' });
     this.sendBtn = h('button', { class: 'btn small primary ag-send', onclick: () => void (this.running ? this.stop() : this.send()) }, 'Send');
     this.usageEl = h('span', { class: 'ag-usage', title: 'Tokens used by this thread' });
-    const composer = h('div', { class: 'ag-composer' }, this.mentions.popup, this.mentions.chips, this.input, this.controls.panel, h('div', { class: 'ag-bar' }, this.picker, this.controls.button, this.usageEl, h('span', { class: 'spacer' }), this.sendBtn));
+    const composer = h('div', { class: 'ag-composer' });
+    this.images = new ImageTray(backend, composer, this.input);
+    composer.append(this.mentions.popup, this.mentions.chips, this.images.el, this.input, this.controls.panel, h('div', { class: 'ag-bar' }, this.picker, this.controls.button, ...this.images.buttons, this.usageEl, h('span', { class: 'spacer' }), this.sendBtn));
     this.el = h('aside', { class: 'agent-panel', 'aria-label': 'Agent' }, menu, this.log, this.review.el, composer);
     this.fillPicker();
   }
@@ -218,6 +222,7 @@ export class AgentPanel {
         if (view && turn > 0) this.log.append(this.turnActions(turn - 1));
         view = new TurnView(this, Math.max(turn, 0), prompt);
         view.mentioned(texts.filter((t) => t.startsWith(CONTEXT_OPEN)).flatMap((t) => [...t.matchAll(/<item label="([^"]*)">/g)].map((x) => x[1])));
+        if (m.role === 'user') view.images(m.content.flatMap((b) => (b.type === 'image' ? [b.source] : [])));
         this.log.append(view.el);
         if (m.role === 'user') return;
       }
@@ -229,6 +234,8 @@ export class AgentPanel {
         else if (b.type === 'thinking') view.thinking(b.thinking);
         else if (b.type === 'tool_use') view.tool(b.id, b.name, t.toolSummaries[b.id] ?? b.name);
         else if (b.type === 'tool_result') view.result(b.tool_use_id, b.content, b.is_error ?? false);
+        // A tool's picture follows the results: shown in the last card that returned one.
+        else if (b.type === 'image') view.resultImages([b.source]);
       }
     });
     if (view && t.turns.length) this.log.append(this.turnActions(t.turns.length - 1));
@@ -283,18 +290,21 @@ export class AgentPanel {
     if (!prompt || this.running) return;
     if (!this.log.querySelector('.ag-turn')) this.log.replaceChildren();
     const mentions = this.mentions.take(prompt);
+    const images = this.images.take();
     const view = new TurnView(this, this.thread?.turns.length ?? 0, prompt);
     view.mentioned(mentions.map(label));
+    view.images(images);
     this.log.append(view.el);
     this.log.scrollTop = this.log.scrollHeight;
     this.input.value = '';
-    const handle = this.backend.agentSend(this.threadId, prompt, this.picker.value || null, mentions, (f) => this.onFrame(view, f), this.controls.options());
+    const handle = this.backend.agentSend(this.threadId, prompt, this.picker.value || null, mentions, (f) => this.onFrame(view, f), this.controls.options(), images);
     this.running = { handle, view };
     this.setRunning(true);
     handle.result.catch((e) => {
       // Refused before the turn began (no model configured, a turn already running…).
       view.note(errorMessage(e), 'error');
       this.input.value ||= prompt;
+      this.images.restore(images);
       this.running = null;
       this.setRunning(false);
     });
@@ -327,6 +337,7 @@ export class AgentPanel {
         break;
       case 'toolResult':
         view.result(f.id, f.content, f.isError);
+        view.resultImages(f.images, f.id);
         if (!f.isError) for (const p of this.writes.get(f.id) ?? []) this.host.wrote(p);
         this.writes.delete(f.id);
         break;

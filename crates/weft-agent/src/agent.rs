@@ -53,11 +53,13 @@ pub struct AgentConfig {
 pub struct Prompt {
     pub text: String,
     pub mentions: Vec<crate::Mention>,
+    /// Pictures the user pasted or dropped (checked: weft_llm::ImageSource::from_bytes).
+    pub images: Vec<weft_llm::ImageSource>,
 }
 
 impl<S: Into<String>> From<S> for Prompt {
     fn from(text: S) -> Self {
-        Prompt { text: text.into(), mentions: vec![] }
+        Prompt { text: text.into(), mentions: vec![], images: vec![] }
     }
 }
 
@@ -71,7 +73,7 @@ impl AgentConfig {
 pub enum AgentEvent {
     Llm(Event),
     ToolCall { id: String, name: String, input: Value },
-    ToolResult { id: String, name: String, content: String, is_error: bool },
+    ToolResult { id: String, name: String, content: String, is_error: bool, images: Vec<weft_llm::ImageSource> },
     /// Taken before the turn's first change to the workspace.
     Checkpoint { id: i64 },
     /// After each model response (the summary of older turns included).
@@ -279,7 +281,7 @@ impl Agent {
         }
         // A slash command (`/init`, a prompt of the library) sends its text.
         let text = crate::prompts::expand_typed(&prompt.text, self.toolbox.root(), self.config.user_prompts.as_deref()).map_or_else(|| prompt.text.clone(), |(t, _)| t);
-        thread.messages.push(context::user_message(&resolved, &text));
+        thread.messages.push(context::user_message(&resolved, &text, &prompt.images));
         if self.config.context_tokens > 0 {
             out.compacted = self.compact(thread, &system, cancel, &mut out.usage, on).await;
             out.messages_before = thread.messages.len() - 1;
@@ -331,10 +333,12 @@ impl Agent {
                 return out;
             }
             let mut results = Vec::with_capacity(calls.len());
+            // Pictures the tools returned (a screenshot): after every result, as the APIs ask.
+            let mut images = Vec::new();
             for (id, name, input) in calls {
                 on(AgentEvent::ToolCall { id: id.clone(), name: name.clone(), input: input.clone() });
                 let mut outcome = if cancel.is_cancelled() {
-                    Outcome { content: "not run: the user stopped the agent".into(), is_error: true }
+                    Outcome::err("not run: the user stopped the agent")
                 } else {
                     self.call(&name, &input, cancel, &mut out, on).await
                 };
@@ -353,10 +357,17 @@ impl Agent {
                 // A command that printed a secret, a file that holds one: the model reads a mask.
                 if !self.secrets.is_empty() {
                     outcome.content = weft_pty::mask::mask_text(&outcome.content, &self.secrets);
+                    // A picture cannot be masked: one of a page showing a secret stays here.
+                    if !outcome.images.is_empty() && weft_pty::mask::mask_text(&outcome.shown, &self.secrets) != outcome.shown {
+                        outcome.images.clear();
+                        outcome.content.push_str("\n(The picture was not sent: the page shows one of the project's secrets, and a picture cannot be masked. Ask the user to look at the preview.)");
+                    }
                 }
-                on(AgentEvent::ToolResult { id: id.clone(), name, content: outcome.content.clone(), is_error: outcome.is_error });
+                on(AgentEvent::ToolResult { id: id.clone(), name, content: outcome.content.clone(), is_error: outcome.is_error, images: outcome.images.clone() });
                 results.push(Block::ToolResult { tool_use_id: id, content: outcome.content, is_error: outcome.is_error });
+                images.extend(outcome.images.into_iter().map(|source| Block::Image { source }));
             }
+            results.extend(images);
             // Every tool_use gets its result, even when stopped: the API refuses a thread
             // with an unanswered call.
             thread.messages.push(Message { role: Role::User, content: results });
@@ -450,7 +461,7 @@ impl Agent {
         }
         match decision {
             Decision::Allow => {}
-            Decision::Deny { reason } => return Outcome { content: format!("not allowed: {reason}"), is_error: true },
+            Decision::Deny { reason } => return Outcome::err(format!("not allowed: {reason}")),
             Decision::Ask { pattern } => {
                 let req = ApprovalRequest { tool: name.to_owned(), input: input.clone(), summary: summary(name, input), pattern: pattern.clone() };
                 let answer = tokio::select! {
@@ -458,7 +469,7 @@ impl Agent {
                     _ = cancel.cancelled() => Approval::Deny,
                 };
                 match answer {
-                    Approval::Deny => return Outcome { content: "the user declined this; do not retry it, ask or take another way".into(), is_error: true },
+                    Approval::Deny => return Outcome::err("the user declined this; do not retry it, ask or take another way"),
                     Approval::Once => {}
                     Approval::Always if protected => {}
                     Approval::Always => {
@@ -490,7 +501,7 @@ impl Agent {
                             on(AgentEvent::Checkpoint { id });
                         }
                         // Without a checkpoint the change could not be undone: refuse it.
-                        Err(e) => return Outcome { content: format!("not run: the checkpoint before it failed ({e})"), is_error: true },
+                        Err(e) => return Outcome::err(format!("not run: the checkpoint before it failed ({e})")),
                     }
                 }
             }
@@ -540,6 +551,10 @@ pub fn summary(name: &str, input: &Value) -> String {
         "write_file" => format!("write {}", s("path")),
         "delete" => format!("delete {}", s("path")),
         "rename" => format!("rename {} to {}", s("from"), s("to")),
+        "preview_screenshot" => match input["port"].as_u64() {
+            Some(port) => format!("look at the preview (port {port})"),
+            None => "look at the preview".into(),
+        },
         mcp if tools::is_extra(mcp) => {
             // mcp__server__tool {"arg": …}: the server, the tool and what it is given.
             let mut parts = mcp.splitn(3, "__").skip(1);

@@ -33,6 +33,7 @@ pub struct Builder {
     open_files: Option<Arc<dyn OpenFiles>>,
     code_intel: Option<Arc<dyn crate::tools::CodeIntel>>,
     extra_tools: Option<Arc<dyn crate::tools::ExtraTools>>,
+    preview: Option<Arc<dyn crate::tools::Preview>>,
     terminals: Option<(Arc<weft_pty::Terminals>, Option<crate::command::OnSpawn>)>,
 }
 
@@ -46,7 +47,7 @@ impl Builder {
         if let Some(m) = route.iter().find(|m| client.provider(&m.provider).is_none()) {
             return Err(BuildError::UnknownProvider { model: m.to_string(), provider: m.provider.clone() });
         }
-        Ok(Builder { client: Arc::new(client), config: AgentConfig::new(route), policy: Policy::default(), env: vec![], secrets: vec![], spending: None, open_files: None, code_intel: None, extra_tools: None, terminals: None })
+        Ok(Builder { client: Arc::new(client), config: AgentConfig::new(route), policy: Policy::default(), env: vec![], secrets: vec![], spending: None, open_files: None, code_intel: None, extra_tools: None, preview: None, terminals: None })
     }
 
     pub fn client(&self) -> &Arc<Client> {
@@ -76,6 +77,12 @@ impl Builder {
         self
     }
 
+    /// The app's preview, for the screenshot tool.
+    pub fn preview(mut self, preview: Arc<dyn crate::tools::Preview>) -> Self {
+        self.preview = Some(preview);
+        self
+    }
+
     pub fn open_files(mut self, open: Arc<dyn OpenFiles>) -> Self {
         self.open_files = Some(open);
         self
@@ -102,6 +109,9 @@ impl Builder {
         }
         if let Some(extra) = self.extra_tools {
             toolbox = toolbox.with_extra_tools(extra);
+        }
+        if let Some(preview) = self.preview {
+            toolbox = toolbox.with_preview(preview);
         }
         let agent = Agent::new(self.client, Arc::new(toolbox), store, self.policy, approver, self.config).with_secrets(self.secrets);
         match self.spending {

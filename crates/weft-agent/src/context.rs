@@ -44,8 +44,15 @@ pub(crate) fn cap(text: &str) -> String {
     format!("{}\n… (cut at {MENTION_MAX_CHARS} characters of {}; read_file has the rest)", &text[..end], text.len())
 }
 
-/// The user message: the resolved mentions in one block, then the prompt.
-pub fn user_message(resolved: &[(String, String)], prompt: &str) -> Message {
+/// The user message: the resolved mentions in one block, then the prompt, then the images
+/// the user attached.
+pub fn user_message(resolved: &[(String, String)], prompt: &str, images: &[weft_llm::ImageSource]) -> Message {
+    let mut m = mentions_and_prompt(resolved, prompt);
+    m.content.extend(images.iter().map(|i| Block::Image { source: i.clone() }));
+    m
+}
+
+fn mentions_and_prompt(resolved: &[(String, String)], prompt: &str) -> Message {
     if resolved.is_empty() {
         return Message::user(prompt);
     }
@@ -71,11 +78,16 @@ pub fn estimate_tokens(messages: &[Message]) -> usize {
                 Block::RedactedThinking { data } => data.len(),
                 Block::ToolUse { name, input, .. } => name.len() + input.to_string().len(),
                 Block::ToolResult { content, .. } => content.len(),
+                // What a picture of the size models scale to costs (Anthropic: w·h/750).
+                Block::Image { .. } => IMAGE_TOKENS * 4,
             };
             chars / 4 + 8
         })
         .sum()
 }
+
+/// Tokens one image is counted as: a picture scaled to the 1568-pixel edge models read.
+pub const IMAGE_TOKENS: usize = 1600;
 
 /// Where the kept part of a conversation starts when the rest is summarised: the start of
 /// the oldest turn (a user message that is not tool results) such that the turns from it
@@ -106,6 +118,7 @@ pub fn transcript(messages: &[Message]) -> String {
         for b in &m.content {
             match (m.role, b) {
                 (Role::User, Block::Text { text }) => out.push_str(&format!("USER: {text}\n\n")),
+                (_, Block::Image { .. }) => out.push_str("(an image)\n\n"),
                 (Role::Assistant, Block::Text { text }) => out.push_str(&format!("ASSISTANT: {text}\n\n")),
                 (_, Block::ToolUse { name, input, .. }) => out.push_str(&format!("TOOL CALL {name}: {input}\n\n")),
                 (_, Block::ToolResult { content, is_error, .. }) => {
@@ -157,7 +170,7 @@ mod tests {
 
     #[test]
     fn mentions_go_in_one_tagged_block_before_the_prompt() {
-        let m = user_message(&[("src/a.rs".into(), "fn a() {}\n".into())], "explain a");
+        let m = user_message(&[("src/a.rs".into(), "fn a() {}\n".into())], "explain a", &[]);
         assert_eq!(m.content.len(), 2);
         match &m.content[0] {
             Block::Text { text } => {
@@ -167,7 +180,7 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert_eq!(m.content[1], Block::text("explain a"));
-        assert_eq!(user_message(&[], "hi"), Message::user("hi"));
+        assert_eq!(user_message(&[], "hi", &[]), Message::user("hi"));
     }
 
     #[test]

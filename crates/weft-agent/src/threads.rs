@@ -206,6 +206,7 @@ pub fn markdown(t: &AgentThread) -> String {
             match (m.role, b) {
                 (Role::User, Block::Text { text }) => out.push_str(&format!("## You\n\n{}\n\n", text.trim())),
                 (Role::Assistant, Block::Text { text }) => out.push_str(&format!("## Agent\n\n{}\n\n", text.trim())),
+                (_, Block::Image { source }) => out.push_str(&format!("![image]({})\n\n", source.data_url())),
                 (_, Block::ToolUse { name, input, .. }) => out.push_str(&format!("**Tool:** {}\n\n", crate::summary(name, input))),
                 (_, Block::ToolResult { content, is_error, .. }) => {
                     let f = fence(content);

@@ -19,15 +19,20 @@ pub const DEFAULT_TIMEOUT_SECS: u64 = 120;
 pub struct Outcome {
     pub content: String,
     pub is_error: bool,
+    /// Pictures for the model to look at (a screenshot of the preview, an MCP tool's).
+    pub images: Vec<weft_llm::ImageSource>,
+    /// What the pictures show as text, where it is known (a page's DOM): a picture showing
+    /// a secret is not sent (pixels cannot be masked).
+    pub shown: String,
 }
 
 impl Outcome {
-    fn ok(content: impl Into<String>) -> Self {
-        Outcome { content: content.into(), is_error: false }
+    pub fn ok(content: impl Into<String>) -> Self {
+        Outcome { content: content.into(), is_error: false, images: vec![], shown: String::new() }
     }
 
-    fn err(content: impl Into<String>) -> Self {
-        Outcome { content: content.into(), is_error: true }
+    pub fn err(content: impl Into<String>) -> Self {
+        Outcome { content: content.into(), is_error: true, images: vec![], shown: String::new() }
     }
 }
 
@@ -85,6 +90,36 @@ pub fn specs() -> Vec<Tool> {
     ]
 }
 
+/// The tool that looks at the running app, offered when the app has a preview.
+fn preview_spec() -> Tool {
+    Tool {
+        name: "preview_screenshot".into(),
+        description: "Take a screenshot of the running app as a browser shows it (the page loads and its scripts run first) and look at it, with what the page logged to its console while it loaded. Only ports that a program started in this workspace listens on (a run, a background command); without port: the one most recently opened.".into(),
+        input_schema: json!({"type": "object", "properties": {
+            "port": {"type": "integer", "description": "The local port, e.g. 5173"},
+            "path": {"type": "string", "description": "The page's path and query, default /"},
+            "width": {"type": "integer", "description": "Viewport width in pixels, default 1280"},
+            "height": {"type": "integer", "description": "Viewport height in pixels, default 800"}}}),
+    }
+}
+
+/// A picture of a page the workspace serves.
+#[derive(Debug, Clone)]
+pub struct PreviewShot {
+    pub url: String,
+    pub png: Vec<u8>,
+    pub console: Vec<String>,
+    /// The page's DOM as drawn.
+    pub dom: String,
+}
+
+/// The app's preview, as the agent uses it: a picture of a page that one of the
+/// workspace's terminals serves (never any other address).
+pub trait Preview: Send + Sync {
+    /// `port` None: the port most recently opened. `path` starts with `/`.
+    fn screenshot<'a>(&'a self, port: Option<u16>, path: &'a str, width: u32, height: u32) -> Boxed<'a, Result<PreviewShot, String>>;
+}
+
 pub struct Toolbox {
     ws: Arc<Workspace>,
     pub commands: Commands,
@@ -92,6 +127,7 @@ pub struct Toolbox {
     open: Option<Arc<dyn OpenFiles>>,
     intel: Option<Arc<dyn CodeIntel>>,
     extra: Option<Arc<dyn ExtraTools>>,
+    preview: Option<Arc<dyn Preview>>,
 }
 
 /// A boxed future (trait objects cannot have async methods).
@@ -168,7 +204,7 @@ impl Toolbox {
     }
 
     pub fn with_commands(ws: Arc<Workspace>, commands: Commands) -> Self {
-        Toolbox { ws, commands, index: Mutex::new(None), open: None, intel: None, extra: None }
+        Toolbox { ws, commands, index: Mutex::new(None), open: None, intel: None, extra: None, preview: None }
     }
 
     /// Language servers for the edit tools' diagnostics and the definition tool.
@@ -183,9 +219,18 @@ impl Toolbox {
         self
     }
 
+    /// The preview the screenshot tool looks at.
+    pub fn with_preview(mut self, preview: Arc<dyn Preview>) -> Self {
+        self.preview = Some(preview);
+        self
+    }
+
     /// Weft's own tools and the extra ones (MCP servers', started now if they must be).
     pub async fn specs(&self) -> Vec<Tool> {
         let mut all = specs();
+        if self.preview.is_some() {
+            all.push(preview_spec());
+        }
         if let Some(x) = &self.extra {
             all.extend(x.specs().await);
         }
@@ -217,6 +262,10 @@ impl Toolbox {
             "command_output" => self.command_output(input),
             "stop_command" => self.stop_command(input),
             "definition" => self.definition(input).await,
+            "preview_screenshot" => tokio::select! {
+                o = self.screenshot(input) => o,
+                _ = cancel.cancelled() => Err(Outcome::err("stopped")),
+            },
             name if is_extra(name) => match &self.extra {
                 Some(x) => tokio::select! {
                     o = x.call(name, input) => Ok(o),
@@ -262,6 +311,24 @@ impl Toolbox {
             None => {}
         }
         outcome
+    }
+
+    async fn screenshot(&self, input: &Value) -> Result<Outcome, Outcome> {
+        let preview = self.preview.as_ref().ok_or_else(|| Outcome::err("there is no preview in this session"))?;
+        let port = match input.get("port").filter(|p| !p.is_null()) {
+            None => None,
+            Some(p) => Some(p.as_u64().and_then(|p| u16::try_from(p).ok()).filter(|p| *p > 0).ok_or_else(|| Outcome::err(format!("port must be a number from 1 to 65535, not {p}")))?),
+        };
+        let path = input["path"].as_str().unwrap_or("/");
+        let path = if path.starts_with('/') { path.to_owned() } else { format!("/{path}") };
+        let size = |k: &str, default: u32| input[k].as_u64().map_or(default, |v| v.clamp(200, 2000) as u32);
+        let shot = preview.screenshot(port, &path, size("width", 1280), size("height", 800)).await.map_err(Outcome::err)?;
+        let image = weft_llm::ImageSource::from_bytes("image/png", &shot.png).map_err(|e| Outcome::err(format!("the screenshot of {} is unusable: {e}", shot.url)))?;
+        let console = if shot.console.is_empty() { "The console was empty while it loaded.".to_owned() } else { format!("The console while it loaded:\n{}", shot.console.join("\n")) };
+        let mut o = Outcome::ok(format!("The screenshot of {} follows as an image.\n{console}", shot.url));
+        o.images.push(image);
+        o.shown = shot.dom;
+        Ok(o)
     }
 
     async fn definition(&self, input: &Value) -> Result<Outcome, Outcome> {

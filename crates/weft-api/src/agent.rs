@@ -308,7 +308,8 @@ pub enum AgentFrame {
     /// The call is complete and about to run (or be asked about).
     /// `writes`: the files the call will change, so an open editor can mark the agent's edit.
     ToolCall { id: String, name: String, summary: String, #[ts(type = "unknown")] input: serde_json::Value, writes: Vec<String> },
-    ToolResult { id: String, content: String, is_error: bool },
+    /// `images`: pictures the tool returned for the model (a screenshot of the preview).
+    ToolResult { id: String, content: String, is_error: bool, images: Vec<weft_llm::ImageSource> },
     /// A command started, as terminal `terminal` (`terminalAttach` watches it).
     Terminal { #[ts(type = "number")] terminal: u64, command: String },
     /// The user must answer with `agentApprove`.
@@ -349,7 +350,7 @@ fn frame(e: AgentEvent, thread_usage: &mut Usage) -> Option<AgentFrame> {
         AgentEvent::ToolCall { id, name, input } => {
             AgentFrame::ToolCall { summary: weft_agent::summary(&name, &input), writes: weft_agent::tools::touched_paths(&name, &input), id, name, input }
         }
-        AgentEvent::ToolResult { id, content, is_error, .. } => AgentFrame::ToolResult { id, content, is_error },
+        AgentEvent::ToolResult { id, content, is_error, images, .. } => AgentFrame::ToolResult { id, content, is_error, images },
         AgentEvent::Checkpoint { id } => AgentFrame::Checkpoint { id },
         AgentEvent::BudgetAlert { message } => AgentFrame::BudgetAlert { message },
         AgentEvent::Instructions { files } => AgentFrame::Instructions { files },
@@ -410,6 +411,7 @@ pub struct AgentHost {
     open_files: Option<Arc<dyn weft_agent::OpenFiles>>,
     code_intel: Option<Arc<dyn weft_agent::CodeIntel>>,
     extra_tools: Option<Arc<dyn weft_agent::ExtraTools>>,
+    preview: Option<Arc<dyn weft_agent::Preview>>,
     /// The app's terminals: the agent's commands are among them, for the user to watch.
     terminals: Option<Arc<weft_pty::Terminals>>,
     env: Option<Arc<crate::env::ProjectEnv>>,
@@ -481,6 +483,7 @@ impl AgentHost {
             open_files: None,
             code_intel: None,
             extra_tools: None,
+            preview: None,
             terminals: None,
             env: None,
         }
@@ -499,6 +502,12 @@ impl AgentHost {
     /// MCP servers' tools for every turn.
     pub fn with_extra_tools(mut self, extra: Arc<dyn weft_agent::ExtraTools>) -> Self {
         self.extra_tools = Some(extra);
+        self
+    }
+
+    /// The app's preview, for the agent's screenshot tool.
+    pub fn with_preview(mut self, preview: Arc<dyn weft_agent::Preview>) -> Self {
+        self.preview = Some(preview);
         self
     }
 
@@ -617,6 +626,9 @@ impl AgentHost {
         }
         if let Some(extra) = &self.extra_tools {
             builder = builder.extra_tools(extra.clone());
+        }
+        if let Some(preview) = &self.preview {
+            builder = builder.preview(preview.clone());
         }
         if let Some(open) = &self.open_files {
             builder = builder.open_files(open.clone());

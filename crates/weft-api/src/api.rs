@@ -65,7 +65,7 @@ struct Inner {
     /// The collaboration session this app joined as a participant, if any.
     joined: Mutex<Option<Arc<crate::collab::Joined>>>,
     /// Runs of configurations, and the ports every terminal listens on.
-    runs: crate::run::Runs,
+    runs: Arc<crate::run::Runs>,
 }
 
 struct OpenWorkspace {
@@ -115,7 +115,7 @@ impl Api {
     pub fn new(shell: Shell, paths: AppPaths) -> Self {
         let started = std::time::Instant::now();
         let terminals = Arc::new(Terminals::new());
-        Self { inner: Arc::new(Inner { shell, paths, workspace: RwLock::new(None), cancels: Mutex::new(HashMap::new()), started, startup: crate::startup::Startup::new(started), terminals: terminals.clone(), joined: Mutex::new(None), runs: crate::run::Runs::new(terminals) }) }
+        Self { inner: Arc::new(Inner { shell, paths, workspace: RwLock::new(None), cancels: Mutex::new(HashMap::new()), started, startup: crate::startup::Startup::new(started), terminals: terminals.clone(), joined: Mutex::new(None), runs: Arc::new(crate::run::Runs::new(terminals)) }) }
     }
 
     pub(crate) fn downgrade(&self) -> WeakApi {
@@ -216,6 +216,7 @@ impl Api {
                 .with_open_files(Arc::new(OpenDocs(docs.clone())))
                 .with_code_intel(Arc::new(LspIntel(lsp.clone())))
                 .with_terminals(self.inner.terminals.clone())
+                .with_preview(Arc::new(crate::run::RunPreview(self.inner.runs.clone())))
                 .with_project_env(env.clone()),
         );
         info!(root = %info.root, "workspace opened in {:.1} ms", t.elapsed().as_secs_f64() * 1e3);
@@ -426,7 +427,15 @@ impl weft_agent::ExtraTools for McpTools {
     fn call<'a>(&'a self, name: &'a str, input: &'a serde_json::Value) -> weft_agent::tools::Boxed<'a, weft_agent::Outcome> {
         Box::pin(async move {
             let r = self.hub.call(name, input).await;
-            weft_agent::Outcome { content: r.text, is_error: r.is_error }
+            let mut o = if r.is_error { weft_agent::Outcome::err(r.text) } else { weft_agent::Outcome::ok(r.text) };
+            for (mime, data) in r.images {
+                // A picture no model could take is said so, not sent.
+                match weft_llm::ImageSource::from_base64(&mime, &data) {
+                    Ok(image) => o.images.push(image),
+                    Err(e) => o.content.push_str(&format!("\n(an image was left out: {e})")),
+                }
+            }
+            o
         })
     }
 }

@@ -260,6 +260,55 @@ impl Runs {
     pub(crate) fn stop(&self, id: u64) -> Result<()> {
         Ok(self.terminals.stop(id)?)
     }
+
+    /// The ports the workspace's terminals listen on, newest terminal first. A watcher only
+    /// just started has not looked yet: it is given a moment to.
+    async fn serving(&self) -> Vec<(u64, u16)> {
+        let mut events = self.subscribe();
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_millis(1500);
+        loop {
+            let mut open = self.watcher().open();
+            if !open.is_empty() || self.terminals.list().iter().all(|t| t.exited.is_some()) {
+                open.sort_by_key(|(terminal, port)| (std::cmp::Reverse(*terminal), *port));
+                return open;
+            }
+            match tokio::time::timeout_at(deadline, events.recv()).await {
+                Ok(Ok(_) | Err(broadcast::error::RecvError::Lagged(_))) => {}
+                _ => return vec![],
+            }
+        }
+    }
+
+    /// A picture of `path` on `port` (None: the newest terminal's port), only of a port one
+    /// of the workspace's terminals serves: the agent never looks at another address.
+    pub(crate) async fn screenshot(&self, port: Option<u16>, path: &str, width: u32, height: u32) -> std::result::Result<weft_agent::PreviewShot, String> {
+        let serving = self.serving().await;
+        let port = match port {
+            Some(p) if serving.iter().any(|(_, q)| *q == p) => p,
+            Some(p) => {
+                let list: Vec<String> = serving.iter().map(|(_, q)| q.to_string()).collect();
+                return Err(if list.is_empty() {
+                    format!("port {p} is not served by a program started in Weft, and none is listening; start the app first (a run configuration, or run_command with background=true)")
+                } else {
+                    format!("port {p} is not served by a program started in Weft; these are: {}", list.join(", "))
+                });
+            }
+            None => serving.first().map(|(_, p)| *p).ok_or("no program started in Weft is listening on a port; start the app first (a run configuration, or run_command with background=true)")?,
+        };
+        let url = format!("http://localhost:{port}{path}");
+        let opts = weft_run::screenshot::Options { width, height, ..Default::default() };
+        let shot = weft_run::screenshot::screenshot(&url, &opts).await.map_err(|e| e.to_string())?;
+        Ok(weft_agent::PreviewShot { url, png: shot.png, console: shot.console, dom: shot.dom })
+    }
+}
+
+/// The preview as the agent's screenshot tool sees it.
+pub(crate) struct RunPreview(pub(crate) Arc<Runs>);
+
+impl weft_agent::Preview for RunPreview {
+    fn screenshot<'a>(&'a self, port: Option<u16>, path: &'a str, width: u32, height: u32) -> weft_agent::tools::Boxed<'a, std::result::Result<weft_agent::PreviewShot, String>> {
+        Box::pin(self.0.screenshot(port, path, width, height))
+    }
 }
 
 /// A command line run by the platform's shell, as a terminal would: the user's shell on

@@ -21,6 +21,8 @@ pub struct Args {
     pub max_steps: u32,
     pub format: Format,
     pub system_append: Option<String>,
+    /// Pictures sent with the prompt.
+    pub images: Vec<PathBuf>,
     /// A saved thread to go on with, or the folder's latest.
     pub resume: Option<String>,
     pub continue_last: bool,
@@ -113,6 +115,12 @@ pub fn run(paths: &weft_api::AppPaths, args: Args) -> anyhow::Result<std::proces
     if prompt.trim().is_empty() {
         bail!("the prompt is empty");
     }
+    let mut images = vec![];
+    for path in &args.images {
+        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or_default().to_ascii_lowercase();
+        images.push(weft_llm::ImageSource::from_bytes(&format!("image/{ext}"), &bytes).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?);
+    }
     // The same providers, keys, model and rules as the app; --model and --allow add to them.
     let (mut settings, settings_error) = weft_api::load_settings(&paths.settings_file());
     if let Some(e) = settings_error {
@@ -190,7 +198,7 @@ pub fn run(paths: &weft_api::AppPaths, args: Args) -> anyhow::Result<std::proces
             }
             answer.event(e)
         };
-        let turn = agent.run_turn(&mut thread, prompt.clone().into(), &cancel, &mut on).await;
+        let turn = agent.run_turn(&mut thread, weft_agent::Prompt { text: prompt.clone(), mentions: vec![], images: images.clone() }, &cancel, &mut on).await;
         let end_name = match &turn.end {
             TurnEnd::Done(_) => "done",
             TurnEnd::Stopped => "stopped",
@@ -306,7 +314,7 @@ impl<W: Write> Answer<W> {
         if self.format == Format::StreamJson {
             match &e {
                 AgentEvent::ToolCall { id, name, input } => self.json(&serde_json::json!({"type": "tool_call", "id": id, "name": name, "input": input})),
-                AgentEvent::ToolResult { id, name, content, is_error } => self.json(&serde_json::json!({"type": "tool_result", "id": id, "name": name, "is_error": is_error, "content": content})),
+                AgentEvent::ToolResult { id, name, content, is_error, images } => self.json(&serde_json::json!({"type": "tool_result", "id": id, "name": name, "is_error": is_error, "content": content, "images": images.len()})),
                 AgentEvent::Usage { provider, model, usage } => {
                     // The response is complete: its text first (never a void attempt's).
                     if !self.pending.is_empty() {

@@ -65,6 +65,9 @@ enum Command {
         /// Added to the system prompt for this run.
         #[arg(long)]
         system_prompt_append: Option<String>,
+        /// An image (PNG, JPEG, GIF, WebP) to send with the prompt; repeatable.
+        #[arg(long = "image", value_name = "FILE")]
+        images: Vec<PathBuf>,
         /// Go on with a saved thread (its id: `weft agent threads`).
         #[arg(long, conflicts_with = "continue_last")]
         resume: Option<String>,
@@ -189,14 +192,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             runtime.block_on(weft_server::run(weft_server::Options { root, port, ui, token, paths }))
         }
         Some(Command::Agent { prompt, workspace, json, .. }) if prompt.as_deref() == Some("threads") => agent::list_threads(&paths, &workspace, json),
-        Some(Command::Agent { prompt, workspace, models, allow, max_steps, output_format, system_prompt_append, resume, continue_last, json: _ }) => {
+        Some(Command::Agent { prompt, workspace, models, allow, max_steps, output_format, system_prompt_append, images, resume, continue_last, json: _ }) => {
             let _guard = weft_api::init_logging(&paths, "agent");
             let format = match output_format.as_str() {
                 "json" => agent::Format::Json,
                 "stream-json" => agent::Format::StreamJson,
                 _ => agent::Format::Text,
             };
-            let code = agent::run(&paths, agent::Args { prompt, workspace, models, allow, max_steps, format, system_append: system_prompt_append, resume, continue_last })?;
+            let code = agent::run(&paths, agent::Args { prompt, workspace, models, allow, max_steps, format, system_append: system_prompt_append, images, resume, continue_last })?;
             if code != std::process::ExitCode::SUCCESS {
                 std::process::exit(if code == std::process::ExitCode::from(130) { 130 } else { 1 });
             }

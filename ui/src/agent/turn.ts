@@ -3,6 +3,8 @@
 
 import { h } from '../dom';
 import { renderMarkdown } from '../markdown';
+import type { ImageSource } from '../backend';
+import { thumbnail } from './images';
 
 /** What a turn's view asks of the panel. */
 export interface TurnHost {
@@ -31,6 +33,20 @@ export class TurnView {
   /** The mentions sent with the prompt, as chips under it. */
   mentioned(labels: string[]) {
     if (labels.length) this.el.firstElementChild!.after(h('div', { class: 'ag-chips sent' }, ...labels.map((l) => h('span', { class: 'ag-chip' }, `@${l}`))));
+  }
+
+  /** The pictures sent with the prompt, under it. */
+  images(list: ImageSource[]) {
+    if (list.length) this.el.querySelector('.ag-user')!.after(h('div', { class: 'ag-images sent' }, ...list.map((i, k) => thumbnail(i, `Image ${k + 1}`))));
+  }
+
+  /** Pictures a tool returned (a screenshot), in its card: `id`'s, or the last finished. */
+  resultImages(list: ImageSource[], id?: string) {
+    if (!list.length) return;
+    const card = id ? this.cards.get(id) : [...this.cards.values()].reverse().find((c) => c.dataset.tool === 'preview_screenshot' || c.dataset.tool?.startsWith('mcp__'));
+    if (!card) return;
+    card.querySelector('.ag-tool-out')!.before(h('div', { class: 'ag-images' }, ...list.map((i) => thumbnail(i, 'What the tool returned'))));
+    card.open = true;
   }
 
   text(t: string) {

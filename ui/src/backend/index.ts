@@ -45,6 +45,7 @@ import type { ProviderStatus } from '../bindings/ProviderStatus';
 import type { FileReview } from '../bindings/FileReview';
 import type { ReviewAction } from '../bindings/ReviewAction';
 import type { Message } from '../bindings/Message';
+import type { ImageSource } from '../bindings/ImageSource';
 import type { Usage } from '../bindings/Usage';
 import type { Mention } from '../bindings/Mention';
 import type { SlashCommand } from '../bindings/SlashCommand';
@@ -68,7 +69,7 @@ export type {
   SearchEvent, SearchSummary, ReplaceOutcome, WatchEvent, SettingsDto, Session,
   Checkpoint, Created, FileChange, CheckpointFile, RestorePlan, RestoreReport, GcReport,
   Analysis, Change, Span, OutlineSymbol, SymbolHit, RepoMap, Diagnostic,
-  AgentFrame, AgentThread, ThreadSummary, ProviderStatus, FileReview, ReviewAction, Message, Usage, Mention, SlashCommand, TurnOptions,
+  AgentFrame, AgentThread, ThreadSummary, ProviderStatus, FileReview, ReviewAction, Message, Usage, Mention, SlashCommand, TurnOptions, ImageSource,
   UsageSummary, UsageMeter, Totals, Group, PriceList, CollabStatus, CollabEvent, CollabJoined,
   DocInfo, DocEvent, DocSaved, DocConflict, ErrorCode,
 };
@@ -289,6 +290,8 @@ export class Backend {
   runStop(terminal: number) { return this.api.runStop({ terminal }); }
   /** Where the preview loads a local port's pages from (Weft's proxy to it). */
   previewUrl(port: number) { return this.api.previewUrl({ port }); }
+  /** A PNG of a page a program started in Weft serves (port 0: the newest). */
+  previewScreenshot(port: number, path: string | null = null) { return this.api.previewScreenshot({ port, path }); }
   /** Runs starting and ending, their problems, and every terminal's ports; resolves to now. */
   runEvents(onEvent: (e: RunEvent) => void): StreamHandle<RunSnapshot> { return this.streams.runEvents(onEvent) as StreamHandle<RunSnapshot>; }
 
@@ -324,8 +327,8 @@ export class Backend {
   mcpReadResource(server: string, uri: string) { return this.api.mcpReadResource({ server, uri }); }
   agentThread(thread: string) { return this.api.agentThread({ thread }); }
   /** Returns at once; the turn's frames follow, the last being `done`. */
-  agentSend(thread: string, prompt: string, model: string | null, mentions: Mention[], onFrame: (f: AgentFrame) => void, options: TurnOptions | null = null): StreamHandle {
-    return this.streams.agentSend({ thread, prompt, model, mentions, options }, onFrame);
+  agentSend(thread: string, prompt: string, model: string | null, mentions: Mention[], onFrame: (f: AgentFrame) => void, options: TurnOptions | null = null, images: ImageSource[] = []): StreamHandle {
+    return this.streams.agentSend({ thread, prompt, model, mentions, options, images }, onFrame);
   }
   agentApprove(request: string, answer: 'once' | 'always' | 'deny') { return this.api.agentApprove({ request, answer }); }
   agentStop(thread: string) { return this.api.agentStop({ thread }); }

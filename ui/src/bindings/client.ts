@@ -32,6 +32,7 @@ import type { GitLogEntry } from './GitLogEntry';
 import type { GitStash } from './GitStash';
 import type { GitStatus } from './GitStatus';
 import type { GitVersions } from './GitVersions';
+import type { ImageSource } from './ImageSource';
 import type { IndexProgress } from './IndexProgress';
 import type { Json } from './Json';
 import type { LspCodeAction } from './LspCodeAction';
@@ -125,6 +126,7 @@ export interface Results {
   runStart: TerminalInfo;
   runStop: null;
   previewUrl: string;
+  previewScreenshot: ImageSource;
   runEvents: RunSnapshot;
   checkpointList: Array<Checkpoint>;
   checkpointCreate: Created;
@@ -293,6 +295,7 @@ export function client(call: (request: Request) => Promise<unknown>) {
     runStart: (params: Params<'runStart'>) => call({ method: 'runStart', params }) as Promise<Results['runStart']>,
     runStop: (params: Params<'runStop'>) => call({ method: 'runStop', params }) as Promise<Results['runStop']>,
     previewUrl: (params: Params<'previewUrl'>) => call({ method: 'previewUrl', params }) as Promise<Results['previewUrl']>,
+    previewScreenshot: (params: Params<'previewScreenshot'>) => call({ method: 'previewScreenshot', params }) as Promise<Results['previewScreenshot']>,
     checkpointList: () => call({ method: 'checkpointList' }) as Promise<Results['checkpointList']>,
     checkpointCreate: (params: Params<'checkpointCreate'>) => call({ method: 'checkpointCreate', params }) as Promise<Results['checkpointCreate']>,
     checkpointChanges: (params: Params<'checkpointChanges'>) => call({ method: 'checkpointChanges', params }) as Promise<Results['checkpointChanges']>,

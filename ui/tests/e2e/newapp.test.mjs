@@ -34,6 +34,10 @@ before(async () => {
     replies: [
       { text: 'Adding a home page that greets with GREETING.', tools: [{ id: 'tu_1', name: 'edit_file', input: { path: 'app.js', old_string: 'const todos = [];', new_string: "app.get('/', (_req, res) => res.send(`<h1>Hello, ${process.env.GREETING}</h1>`));\n\nconst todos = [];" } }] },
       { text: 'Done: `/` greets you.' },
+      { tools: [{ id: 'tu_s1', name: 'preview_screenshot', input: { path: '/todos' } }] },
+      { tools: [{ id: 'tu_s2', name: 'preview_screenshot', input: { path: '/' } }] },
+      { text: 'The list is empty and the home page greets.' },
+      { text: 'A single pixel, and your app.' },
     ],
   });
   server = await startServe(ws, {
@@ -82,5 +86,60 @@ test('made from a template, run, previewed, changed by the agent, seen changed, 
   await until(async () => (await frame().locator('h1').textContent({ timeout: 1000 }).catch(() => null)) === `Hello, ${SECRET}`, 'the new page, with the secret, in the preview', 30000);
   // The model never saw the secret.
   assert.ok(!JSON.stringify(llm.requests()).includes(SECRET));
+  assertNoPageErrors(page);
+});
+
+/** The image blocks of a request's last message. */
+const lastImages = (req) => req.messages.at(-1).content.filter((b) => b.type === 'image');
+
+test('the agent looks at the running app; a page showing a secret is not sent as a picture', async () => {
+  const input = page.locator('.ag-input');
+  await input.fill('look at the todo list and the home page');
+  await page.keyboard.press('Enter');
+  const shots = page.locator('.ag-tool[data-tool="preview_screenshot"]');
+  await until(async () => (await shots.count()) === 2 && !(await page.locator('.agent-panel.running').count()), 'both screenshots taken and the turn over', 40000);
+  // The JSON page: its picture is in the card and went to the model.
+  await shots.first().locator('img.ag-thumb').waitFor();
+  const reqs = llm.requests();
+  const afterFirst = reqs.find((r) => JSON.stringify(r.messages.at(-1)).includes('tu_s1'));
+  assert.equal(lastImages(afterFirst).length, 1, 'the screenshot of /todos reached the model');
+  assert.equal(lastImages(afterFirst)[0].source.media_type, 'image/png');
+  // The greeting shows the secret: no picture, and the model is told why.
+  assert.equal(await shots.nth(1).locator('img.ag-thumb').count(), 0);
+  assert.match(await shots.nth(1).locator('.ag-tool-out').textContent(), /The picture was not sent: the page shows one of the project's secrets/);
+  const afterSecond = reqs.find((r) => JSON.stringify(r.messages.at(-1)).includes('tu_s2'));
+  assert.equal(lastImages(afterSecond).length, 0);
+  assert.ok(!JSON.stringify(reqs).includes(SECRET));
+  assertNoPageErrors(page);
+});
+
+test('a pasted image and a screenshot of the preview go with the prompt', async () => {
+  const input = page.locator('.ag-input');
+  await input.fill('what are these?');
+  // A real PNG pasted from the clipboard.
+  await input.evaluate((el) => {
+    const bytes = Uint8Array.from(atob('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=='), (c) => c.charCodeAt(0));
+    const data = new DataTransfer();
+    data.items.add(new File([bytes], 'pixel.png', { type: 'image/png' }));
+    el.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
+  });
+  const tray = page.locator('.ag-composer .ag-images');
+  await tray.locator('img.ag-thumb').first().waitFor();
+  await page.locator('button[aria-label="Attach a screenshot of the preview"]').click();
+  await until(async () => (await tray.locator('img.ag-thumb').count()) === 2, 'the preview\'s screenshot in the tray', 30000);
+  // One removed and put back by attaching again: × works.
+  await tray.locator('.ag-image-x').nth(1).click();
+  assert.equal(await tray.locator('img.ag-thumb').count(), 1);
+  await page.locator('button[aria-label="Attach a screenshot of the preview"]').click();
+  await until(async () => (await tray.locator('img.ag-thumb').count()) === 2, 'attached again', 30000);
+  const before = llm.requests().length;
+  await input.press('Enter');
+  await until(async () => !(await page.locator('.agent-panel.running').count()) && llm.requests().length > before, 'the answer', 20000);
+  assert.ok(await tray.isHidden(), 'the tray is emptied by sending');
+  assert.equal(await page.locator('.ag-turn').last().locator('.ag-images.sent img').count(), 2, 'the sent turn shows its pictures');
+  const sent = llm.requests().at(-1).messages.at(-1).content;
+  assert.deepEqual(sent.map((b) => b.type), ['text', 'image', 'image']);
+  assert.equal(sent[1].source.data, 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==');
+  assert.ok(sent[2].source.data.length > 1000, 'a real screenshot');
   assertNoPageErrors(page);
 });

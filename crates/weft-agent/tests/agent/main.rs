@@ -390,6 +390,7 @@ async fn mentions_and_the_repo_map_reach_the_model() {
             weft_agent::Mention::Text { label: "selection in test.sh:1".into(), text: "out=$(sh add.sh 2 3)".into() },
             weft_agent::Mention::File { path: "../outside.txt".into(), start_line: None, end_line: None },
         ],
+        images: vec![],
     };
     let mut thread = Thread::default();
     let out = s.agent.run_turn(&mut thread, prompt, &CancellationToken::new(), &mut |_| {}).await;

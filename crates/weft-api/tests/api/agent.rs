@@ -699,3 +699,97 @@ async fn a_secret_reaches_runs_and_commands_and_nothing_keeps_it() {
     let names: Vec<Value> = call(&s.api, json!({"method": "envList"})).await.as_array().expect("list").iter().map(|v| v["name"].clone()).collect();
     assert_eq!(names, [json!("MODE"), json!("OTHER")]);
 }
+
+/// A picture's pixel (RGB) from base64 PNG.
+fn pixel(b64: &str, x: u32, y: u32) -> [u8; 3] {
+    use base64::Engine as _;
+    let bytes = base64::engine::general_purpose::STANDARD.decode(b64).expect("base64");
+    let mut reader = png::Decoder::new(std::io::Cursor::new(bytes)).read_info().expect("a PNG");
+    let mut buf = vec![0; reader.output_buffer_size().expect("size")];
+    let info = reader.next_frame(&mut buf).expect("frame");
+    let at = ((y * info.width + x) as usize) * info.color_type.samples();
+    [buf[at], buf[at + 1], buf[at + 2]]
+}
+
+/// A real 1×1 PNG.
+const PNG_1X1: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==";
+
+/// The user's picture goes with the prompt; the agent starts the app, looks at it through
+/// the machine's real Chromium, and the screenshot (the page after its scripts ran) and
+/// the page's console reach the model in the next request. A port nothing in Weft serves
+/// is refused, and a bad picture from the user is refused before the turn starts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_agent_looks_at_the_running_app_and_the_model_sees_the_picture() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+    let stranger = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let stranger_port = stranger.local_addr().expect("addr").port();
+    let serve = format!("python3 -m http.server {port} --bind 127.0.0.1");
+    let s = setup(
+        vec![
+            tool("r1", "run_command", json!({"command": serve, "background": true})),
+            tool("s0", "preview_screenshot", json!({"port": stranger_port})),
+            tool("s1", "preview_screenshot", json!({"port": port, "path": "/index.html", "width": 640, "height": 400})),
+            Reply::sse(Turn::new("claude-test").text("The box is blue.").anthropic()),
+        ],
+        json!({"agentAllowCommands": ["python3 -m http.server*"]}),
+    )
+    .await;
+    std::fs::write(
+        s.ws.path().join("index.html"),
+        r#"<!doctype html><body style="margin:0;background:#fff"><div id="box" style="width:200px;height:100px;background:rgb(255,0,0)"></div>
+<script>console.log("hello from the page"); setTimeout(() => { document.getElementById("box").style.background = "rgb(0,0,255)"; }, 200);</script></body>"#,
+    )
+    .expect("page");
+
+    // A picture that is not what it says is refused before anything starts.
+    let bad = s.api.call(json!({"method": "agentSend", "params": {"thread": "t-see", "prompt": "look", "images": [{"type": "base64", "media_type": "image/jpeg", "data": PNG_1X1}]}}), Some(Stream::new("x", |_| true))).await.expect_err("refused");
+    assert_eq!(bad.message, "image 1: the image says it is image/jpeg but its bytes are image/png");
+    assert!(s.server.requests().is_empty());
+
+    let frames: Frames = Arc::default();
+    let f = frames.clone();
+    let stream = Stream::new("agent-see", move |frame| {
+        if let StreamFrame::Json(v) = frame {
+            f.lock().expect("lock").push(v);
+        }
+        true
+    });
+    let image = json!({"type": "base64", "media_type": "image/png", "data": PNG_1X1});
+    s.api.call(json!({"method": "agentSend", "params": {"thread": "t-see", "prompt": "start the site and check the box is blue", "images": [image]}}), Some(stream)).await.expect("send");
+    let done = next(&frames, "done", |f| f["type"] == "done").await;
+    assert_eq!(done["end"], "done", "{done}");
+
+    let reqs = s.server.requests();
+    // The user's picture is in the first request, after the prompt.
+    let first = &reqs[0].body["messages"][0]["content"];
+    assert_eq!((&first[1]["type"], &first[1]["source"]), (&json!("image"), &image), "{first}");
+    assert!(reqs[0].body["tools"].as_array().expect("tools").iter().any(|t| t["name"] == "preview_screenshot"));
+
+    let stranger_result = frames.lock().expect("lock").iter().find(|f| f["type"] == "toolResult" && f["id"] == "s0").cloned().expect("s0");
+    assert_eq!(stranger_result["isError"], true);
+    assert!(stranger_result["content"].as_str().expect("text").starts_with(&format!("port {stranger_port} is not served by a program started in Weft")), "{stranger_result}");
+    drop(stranger);
+
+    let shot = frames.lock().expect("lock").iter().find(|f| f["type"] == "toolResult" && f["id"] == "s1").cloned().expect("s1");
+    assert_eq!(shot["isError"], false, "{}", shot["content"]);
+    assert_eq!(shot["images"].as_array().map(Vec::len), Some(1), "the panel gets the picture to show");
+    let text = shot["content"].as_str().expect("text");
+    assert!(text.starts_with(&format!("The screenshot of http://localhost:{port}/index.html follows as an image.")), "{text}");
+    assert!(text.contains("hello from the page"), "the page's console: {text}");
+
+    // The request after the screenshot: its result, then the picture, which shows the page
+    // after its timer ran.
+    let last = &reqs[3].body["messages"];
+    let results = &last[last.as_array().expect("messages").len() - 1]["content"];
+    assert_eq!((results[0]["type"].as_str(), results[0]["tool_use_id"].as_str()), (Some("tool_result"), Some("s1")), "{results}");
+    assert_eq!(results[1]["type"], "image");
+    assert_eq!(results[1]["source"]["media_type"], "image/png");
+    let data = results[1]["source"]["data"].as_str().expect("data");
+    assert_eq!(pixel(data, 50, 50), [0, 0, 255], "the box, blue once the page's script ran");
+    assert_eq!(pixel(data, 400, 300), [255, 255, 255]);
+
+    // The thread keeps both pictures.
+    let thread = call(&s.api, json!({"method": "agentThread", "params": {"thread": "t-see"}})).await;
+    let images = thread["messages"].as_array().expect("messages").iter().flat_map(|m| m["content"].as_array().cloned().unwrap_or_default()).filter(|b| b["type"] == "image").count();
+    assert_eq!(images, 2, "{thread}");
+}

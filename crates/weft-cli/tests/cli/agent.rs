@@ -359,3 +359,30 @@ async fn runs_are_saved_as_threads_listed_and_resumed() {
     let bad = tokio::task::block_in_place(|| weft(app.path(), &server, &["agent", "-C", dir.as_str(), "--resume", "nope", "x"]));
     assert!(!bad.status.success() && String::from_utf8_lossy(&bad.stderr).contains("no thread nope"), "{}", String::from_utf8_lossy(&bad.stderr));
 }
+
+/// `--image` sends a picture with the prompt; one that is not what its name says is refused
+/// before any request.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_image_goes_with_the_prompt_and_a_bad_one_is_refused_first() {
+    let ws = fixture();
+    // A real 1×1 PNG.
+    const PNG: [u8; 70] = [
+        0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1f,
+        0x15, 0xc4, 0x89, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x44, 0x41, 0x54, 0x78, 0xda, 0x63, 0xfc, 0xcf, 0xc0, 0x50, 0x0f, 0x00, 0x04, 0x85, 0x01, 0x80, 0x84, 0xa9, 0x8c, 0x21, 0x00, 0x00,
+        0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
+    ];
+    std::fs::write(ws.path().join("shot.png"), PNG).expect("png");
+    std::fs::write(ws.path().join("fake.jpg"), PNG).expect("jpg");
+    let server = FakeServer::start(vec![say("A single pixel.")]).await.expect("fake");
+    let png = ws.path().join("shot.png");
+    let r = weft_agent_prompt(&server, ws.path(), &["--image", png.to_str().expect("utf8")], Some("what is this?"), "").await;
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let content = &server.requests()[0].body["messages"][0]["content"];
+    assert_eq!((content[0]["text"].as_str(), content[1]["type"].as_str(), content[1]["source"]["media_type"].as_str()), (Some("what is this?"), Some("image"), Some("image/png")), "{content}");
+
+    let jpg = ws.path().join("fake.jpg");
+    let r = weft_agent_prompt(&server, ws.path(), &["--image", jpg.to_str().expect("utf8")], Some("and this?"), "").await;
+    assert_eq!(r.code, Some(1));
+    assert!(r.stderr.contains("fake.jpg: the image says it is image/jpeg but its bytes are image/png"), "{}", r.stderr);
+    assert_eq!(server.requests().len(), 1, "nothing was sent");
+}

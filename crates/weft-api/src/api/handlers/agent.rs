@@ -33,15 +33,24 @@ pub(crate) fn thread(api: &Api, thread: String, _stream: Option<Stream>) -> Resu
     Ok(api.open()?.agents.thread(&thread)?)
 }
 
-pub(crate) async fn send(api: &Api, thread: String, prompt: String, model: Option<String>, mentions: Vec<weft_agent::Mention>, options: Option<crate::TurnOptions>, stream: Option<Stream>) -> Result<()> {
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn send(api: &Api, thread: String, prompt: String, model: Option<String>, mentions: Vec<weft_agent::Mention>, options: Option<crate::TurnOptions>, images: Vec<weft_llm::ImageSource>, stream: Option<Stream>) -> Result<()> {
     let stream = stream.ok_or_else(|| ApiError::bad_request("agentSend needs a stream"))?;
     let options = options.unwrap_or_default();
     options.check()?;
+    // Checked here, so a bad picture is refused before the turn (and its checkpoint) starts.
+    let images = images
+        .iter()
+        .enumerate()
+        .map(|(k, i)| match i {
+            weft_llm::ImageSource::Base64 { media_type, data } => weft_llm::ImageSource::from_base64(media_type, data).map_err(|e| ApiError::bad_request(format!("image {}: {e}", k + 1))),
+        })
+        .collect::<Result<Vec<_>>>()?;
     let text = match prompt.strip_prefix('/').filter(|p| p.starts_with("mcp__")) {
         Some(command) => mcp_prompt(api, command).await?,
         None => prompt,
     };
-    let prompt = weft_agent::Prompt { text, mentions };
+    let prompt = weft_agent::Prompt { text, mentions, images };
     api.open()?.agents.send(&thread, prompt, model.as_deref(), &options, &api.settings().0, stream)?;
     Ok(())
 }

@@ -256,6 +256,9 @@ methods! {
     /// Where the preview loads a local port's pages from: a proxy of Weft's that gives each
     /// page a script reporting its console and navigation to the pane.
     PreviewUrl { port: u16 } => run::preview_url.await -> String;
+    /// A picture (PNG) of a page a program started in Weft serves, taken by the machine's
+    /// Chromium-family browser: for the user to hand the agent. `port` 0: the newest.
+    PreviewScreenshot { port: u16, #[serde(default)] path: Option<String> } => run::screenshot.await -> weft_llm::ImageSource;
     /// Stream: runs started and ended, problems from their output, and every terminal's
     /// local ports opening and closing (RunEvent frames); the result is how things are now.
     RunEvents => run::events -> crate::RunSnapshot, frames crate::RunEvent;
@@ -294,7 +297,7 @@ methods! {
     /// Starts a turn in a thread (created when new; the id is minted by the client).
     /// Streams AgentFrame frames, the last being `done`. `model` overrides the settings'
     /// model for this turn; `mentions` are what the prompt @-mentions. Returns at once.
-    AgentSend { thread: String, prompt: String, #[serde(default)] model: Option<String>, #[serde(default)] mentions: Vec<weft_agent::Mention>, #[serde(default)] options: Option<crate::TurnOptions> } => agent::send.await -> (), frames crate::AgentFrame;
+    AgentSend { thread: String, prompt: String, #[serde(default)] model: Option<String>, #[serde(default)] mentions: Vec<weft_agent::Mention>, #[serde(default)] options: Option<crate::TurnOptions>, #[serde(default)] images: Vec<weft_llm::ImageSource> } => agent::send.await -> (), frames crate::AgentFrame;
     /// Answers an approval card: "once", "always" or "deny".
     AgentApprove { request: String, answer: String } => agent::approve -> ();
     /// Stops the thread's running turn.

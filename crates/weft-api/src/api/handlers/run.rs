@@ -26,6 +26,12 @@ pub(crate) async fn preview_url(api: &Api, port: u16, _stream: Option<Stream>) -
     Ok(format!("http://localhost:{}/", api.inner.runs.proxy(port).await?))
 }
 
+pub(crate) async fn screenshot(api: &Api, port: u16, path: Option<String>, _stream: Option<Stream>) -> Result<weft_llm::ImageSource> {
+    let path = path.filter(|p| p.starts_with('/')).unwrap_or_else(|| "/".into());
+    let shot = api.inner.runs.screenshot((port != 0).then_some(port), &path, 1280, 800).await.map_err(|e| ApiError::new(crate::ErrorCode::RunFailed, e))?;
+    weft_llm::ImageSource::from_bytes("image/png", &shot.png).map_err(|e| ApiError::new(crate::ErrorCode::RunFailed, e))
+}
+
 pub(crate) fn events(api: &Api, stream: Option<Stream>) -> Result<crate::RunSnapshot> {
     let runs = &api.inner.runs;
     // Subscribed before the snapshot: an event between the two is seen twice, never missed.
