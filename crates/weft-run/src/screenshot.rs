@@ -33,6 +33,8 @@ pub struct Shot {
     pub png: Vec<u8>,
     /// `message (source:line)` for each console call while the page loaded.
     pub console: Vec<String>,
+    /// The page's DOM when the picture was taken (what it shows, as text).
+    pub dom: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -111,11 +113,11 @@ async fn shoot(browser: &Path, url: &str, opts: &Options, dir: &Path) -> Result<
             .arg(format!("--window-size={},{}", opts.width, opts.height))
             .arg(format!("--virtual-time-budget={}", opts.settle.as_millis()))
             .arg(format!("--screenshot={}", out.display()))
-            .args(["--enable-logging=stderr", "--v=0"]);
+            .args(["--enable-logging=stderr", "--v=0", "--dump-dom"]);
         if !sandbox {
             cmd.arg("--no-sandbox");
         }
-        cmd.arg(url).stdin(std::process::Stdio::null()).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::piped()).kill_on_drop(true);
+        cmd.arg(url).stdin(std::process::Stdio::null()).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).kill_on_drop(true);
         let output = cmd.output().await.map_err(|e| ShotError::Start { browser: name.clone(), error: e.to_string() })?;
         let stderr = String::from_utf8_lossy(&output.stderr);
         // Chromium's sandbox cannot start as root or without user namespaces (containers,
@@ -126,7 +128,7 @@ async fn shoot(browser: &Path, url: &str, opts: &Options, dir: &Path) -> Result<
             continue;
         }
         return match std::fs::read(&out) {
-            Ok(png) => Ok(Shot { png, console: console(&stderr) }),
+            Ok(png) => Ok(Shot { png, console: console(&stderr), dom: String::from_utf8_lossy(&output.stdout).into_owned() }),
             Err(_) => {
                 let detail = stderr.lines().filter(|l| l.contains("ERROR") || l.contains("net::")).last().unwrap_or("it printed nothing about why").trim().to_owned();
                 Err(ShotError::Failed { browser: name, url: url.to_owned(), detail })

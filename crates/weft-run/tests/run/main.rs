@@ -381,6 +381,13 @@ fn app_server() -> u16 {
                         reply(&mut s, "200 OK", "content-type: text/html; charset=utf-8\r\n", &format!("<!doctype html><html><head><title>t</title></head><body>compressed-asked:{enc}</body></html>"))
                     }
                     "/data" => reply(&mut s, "200 OK", "content-type: application/json\r\n", "{\"head\": \"<head>\"}"),
+                    "/echo" => {
+                        let len = head.lines().find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap_or(0))).unwrap_or(0);
+                        let mut body = vec![0u8; len];
+                        let _ = s.read_exact(&mut body);
+                        let method = head.split_whitespace().next().unwrap_or("?").to_owned();
+                        reply(&mut s, "201 Created", "content-type: text/plain\r\nx-app: yes\r\n", &format!("{method} {}", String::from_utf8_lossy(&body)))
+                    }
                     "/old" => reply(&mut s, "302 Found", &format!("location: http://localhost:{port}/new\r\n"), ""),
                     "/ws" => {
                         let _ = write!(s, "HTTP/1.1 101 Switching Protocols\r\nconnection: upgrade\r\nupgrade: echo\r\n\r\n");
@@ -453,6 +460,46 @@ async fn the_preview_proxy_gives_pages_the_script_and_passes_the_rest_through() 
     let page = tokio::task::spawn_blocking(move || get(dp, "/")).await.expect("join");
     assert!(page.starts_with("HTTP/1.1 502"), "{page}");
     assert!(page.contains("Nothing answers on port 1"), "{page}");
+}
+
+/// The collaboration link, in process: what the host's side does with a guest's request.
+struct Direct(u16, std::sync::atomic::AtomicUsize);
+
+impl weft_run::proxy::Relay for Direct {
+    fn fetch(&self, req: weft_run::proxy::Fetch) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<weft_run::proxy::Fetched, String>> + Send + '_>> {
+        self.1.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Box::pin(weft_run::proxy::fetch(self.0, req))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relayed_proxy_shows_the_hosts_app_whole_requests_and_all() {
+    let target = app_server();
+    let relay = std::sync::Arc::new(Direct(target, Default::default()));
+    let proxy = weft_run::proxy::Proxy::start_relayed(target, relay.clone()).await.expect("proxy");
+    let p = proxy.port;
+    let page = tokio::task::spawn_blocking(move || get(p, "/")).await.expect("join");
+    assert!(page.contains("<head><script src=\"/__weft_preview.js\"></script><title>t</title>"), "{page}");
+    assert!(page.contains("compressed-asked:false"), "the host asks the app for it uncompressed: {page}");
+    let data = tokio::task::spawn_blocking(move || get(p, "/data")).await.expect("join");
+    assert!(data.ends_with("{\"head\": \"<head>\"}"), "{data}");
+    let old = tokio::task::spawn_blocking(move || get(p, "/old")).await.expect("join");
+    assert!(old.to_ascii_lowercase().contains(&format!("location: http://localhost:{p}/new")), "a redirect stays on the guest's side: {old}");
+    let posted = tokio::task::spawn_blocking(move || http(p, &format!("POST /echo HTTP/1.1\r\nhost: localhost:{p}\r\ncontent-length: 11\r\nconnection: close\r\n\r\nhello=guest"))).await.expect("join");
+    assert!(posted.starts_with("HTTP/1.1 201"), "{posted}");
+    assert!(posted.to_ascii_lowercase().contains("x-app: yes"), "the app's headers: {posted}");
+    assert!(posted.ends_with("POST hello=guest"), "{posted}");
+    let script = tokio::task::spawn_blocking(move || get(p, "/__weft_preview.js")).await.expect("join");
+    assert!(script.contains("parent.postMessage"));
+    let before = relay.1.load(std::sync::atomic::Ordering::SeqCst);
+    let ws = tokio::task::spawn_blocking(move || http(p, &format!("GET /ws HTTP/1.1\r\nhost: localhost:{p}\r\nconnection: upgrade, close\r\nupgrade: echo\r\n\r\n"))).await.expect("join");
+    assert!(ws.starts_with("HTTP/1.1 501") && ws.contains("not relayed"), "{ws}");
+    assert_eq!(relay.1.load(std::sync::atomic::Ordering::SeqCst), before, "neither the script nor an upgrade went to the host");
+    // The app is gone: the guest sees why.
+    let gone = weft_run::proxy::Proxy::start_relayed(1, std::sync::Arc::new(Direct(1, Default::default()))).await.expect("proxy");
+    let gp = gone.port;
+    let page = tokio::task::spawn_blocking(move || get(gp, "/")).await.expect("join");
+    assert!(page.starts_with("HTTP/1.1 502") && page.contains("nothing answers on port 1"), "{page}");
 }
 
 #[test]

@@ -50,6 +50,7 @@ async fn the_picture_shows_the_settled_page_and_its_console() {
     assert_eq!((w, h), (640, 400), "the viewport asked for");
     assert_eq!(inside, [0, 0, 255], "the box after the page's timer ran");
     assert_eq!(pixel(&shot.png, 400, 300).2, [255, 255, 255], "the page's background");
+    assert!(shot.dom.contains(r#"<div id="box" style="width: 200px; height: 100px; background: rgb(0, 0, 255);">"#), "the DOM as drawn: {}", shot.dom);
     let url = format!("http://127.0.0.1:{port}/");
     assert_eq!(
         shot.console,
