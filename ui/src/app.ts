@@ -221,6 +221,10 @@ export class App implements Workbench {
 
   private runP: Promise<import('./run').RunControl> | null = null;
 
+  openSharedPreview(port: number): void {
+    void this.runControl().then((r) => r.openPreview(`http://localhost:${port}/`));
+  }
+
   /** The run control, loaded after the first frame (or by a Run key pressed before). */
   runControl(): Promise<import('./run').RunControl> {
     this.runP ??= import('./run').then(({ RunControl }) => {

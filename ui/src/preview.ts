@@ -8,7 +8,8 @@
 // nodemon do).
 
 import { h } from './dom';
-import type { Backend } from './backend';
+import { BackendError, type Backend } from './backend';
+import { toast, errorMessage } from './dialogs';
 
 /** Files whose change can change the page. */
 const SOURCE = /\.(html?|css|scss|sass|less|m?[jt]sx?|cjs|vue|svelte|astro|mdx?|py|rb|php|go|rs|erb|ejs|hbs|njk|twig|jinja2?|j2|tmpl|liquid)$/i;
@@ -47,7 +48,11 @@ export class PreviewPane {
   private reloadTimer: ReturnType<typeof setTimeout> | null = null;
   private lastReload = -Infinity;
 
-  constructor(private host: HTMLElement, private backend: Backend) {
+  /** Ports whose preview the session's guests may see (the host's side). */
+  private shared = new Set<number>();
+  private shareBtn: HTMLButtonElement | null = null;
+
+  constructor(private host: HTMLElement, private backend: Backend, canShare = true) {
     this.frame = h('iframe', { class: 'preview-frame', title: 'Preview', 'data-testid': 'preview-frame' }) as HTMLIFrameElement;
     this.address = h('input', { class: 'preview-address', type: 'text', spellcheck: 'false', 'aria-label': 'Preview address' }) as HTMLInputElement;
     this.address.addEventListener('keydown', (e) => {
@@ -70,6 +75,7 @@ export class PreviewPane {
         btn('↻', 'Reload', () => this.reload()),
         this.address, device,
         btn('↗', 'Open in the system browser', () => void this.backend.openExternal(this.url())),
+        (this.shareBtn = canShare ? btn('⇪', 'Share this preview with the session\'s guests (they see it through Weft)', () => void this.toggleShare()) as HTMLButtonElement : null) ?? '',
         btn('×', 'Close the preview', () => this.close())),
       h('div', { class: 'preview-stage' }, this.frame, this.down),
       this.consoleEl);
@@ -112,6 +118,32 @@ export class PreviewPane {
     this.wasDown = false;
     this.frame.src = src;
     this.host.hidden = false;
+    this.renderShare();
+  }
+
+  /** Guests see (or stop seeing) the app on this port, through the host. */
+  private async toggleShare(): Promise<void> {
+    const port = this.port;
+    if (!port || !this.proxied) {
+      toast('Only a local app (localhost:PORT) can be shared with guests', 'error');
+      return;
+    }
+    try {
+      const s = this.shared.has(port) ? await this.backend.collabUnsharePreview(port) : await this.backend.collabSharePreview(port);
+      this.shared = new Set(s.previews.map((p) => p.port));
+      toast(this.shared.has(port) ? `Guests can see port ${port} (a read-only guest only looks)` : `Port ${port} is no longer shared`);
+    } catch (e) {
+      const code = e instanceof BackendError ? e.code : '';
+      toast(code === 'not_sharing' ? 'Share the folder first (Share, top right): then its guests can see the preview' : `Sharing the preview: ${errorMessage(e)}`, 'error');
+    }
+    this.renderShare();
+  }
+
+  private renderShare(): void {
+    if (!this.shareBtn) return;
+    const on = this.port !== null && this.shared.has(this.port);
+    this.shareBtn.classList.toggle('on', on);
+    this.shareBtn.title = on ? 'Shared with the session\'s guests: click to stop' : 'Share this preview with the session\'s guests (they see it through Weft)';
   }
 
   reload(): void {

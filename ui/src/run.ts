@@ -47,7 +47,12 @@ export class RunControl {
     this.runBtn = h('button', { class: 'run-btn go', title: 'Run (F5)', 'aria-label': 'Run', onclick: () => void this.start() }, '▶') as HTMLButtonElement;
     this.stopBtn = h('button', { class: 'run-btn stop', title: 'Stop (Shift+F5)', 'aria-label': 'Stop', onclick: () => void this.stop() }, '■') as HTMLButtonElement;
     layout.runHost.replaceChildren(this.select, this.runBtn, this.stopBtn);
-    this.preview = new PreviewPane(layout.previewHost, backend);
+    this.preview = new PreviewPane(layout.previewHost, backend, !wb.guest);
+    // A guest runs nothing of the host's: only the previews the host shares (../workbench/live.ts).
+    if (wb.guest) {
+      layout.runHost.replaceChildren();
+      return;
+    }
     const handle = backend.runEvents((e) => this.event(e));
     void handle.result.then((snap) => {
       for (const r of snap.runs) {

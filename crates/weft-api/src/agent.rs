@@ -37,6 +37,7 @@ fn llm_code(code: &str) -> crate::ErrorCode {
         "llm_truncated" => C::LlmTruncated,
         "llm_malformed" => C::LlmMalformed,
         "llm_unknown_provider" => C::LlmUnknownProvider,
+        "llm_unsupported" => C::LlmUnsupported,
         _ => C::LlmServer,
     }
 }

@@ -459,6 +459,7 @@ fn collab_status(host: Option<&weft_collab::WorkspaceHost>) -> CollabStatus {
         self_link: host.map(|h| h.self_link()),
         fingerprint: host.and_then(|h| h.fingerprint.clone()),
         terminals: host.map(|h| h.shared_terminals().iter().map(|t| CollabTerminal { id: t.id, writable: t.writable() }).collect()).unwrap_or_default(),
+        previews: host.map(|h| h.shared_previews().into_iter().map(|(port, title)| crate::dto::CollabPreview { port, title }).collect()).unwrap_or_default(),
         guests: host
             .map(|h| {
                 h.hub

@@ -154,6 +154,36 @@ pub struct CollabStatus {
     pub guests: Vec<CollabGuest>,
     /// The terminals shared with guests.
     pub terminals: Vec<CollabTerminal>,
+    /// The ports whose preview guests may see.
+    pub previews: Vec<CollabPreview>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct CollabPreview {
+    pub port: u16,
+    pub title: String,
+}
+
+/// A guest's request of a shared preview, as it travels to the host (body base64).
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct PreviewRequest {
+    pub method: String,
+    /// Path and query.
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+    #[serde(default)]
+    pub body: String,
+}
+
+/// The host app's answer (body base64).
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct PreviewResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]

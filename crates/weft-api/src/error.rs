@@ -73,6 +73,8 @@ pub enum ErrorCode {
     LlmTruncated,
     LlmMalformed,
     LlmUnknownProvider,
+    /// The model cannot take what was sent (images, for a text-only model).
+    LlmUnsupported,
     Review,
     CorruptThread,
     // Collaboration
@@ -81,6 +83,8 @@ pub enum ErrorCode {
     NotJoined,
     /// A guest asked the host for something it does not share with guests.
     NotShared,
+    /// A read-only guest asked for something that would change the host's side.
+    ReadOnly,
 }
 
 impl ErrorCode {

@@ -96,6 +96,8 @@ pub(crate) struct Runs {
     /// The preview's proxies, by the port they show (kept while the app runs: a page
     /// reloaded, or opened again, comes back through the same one).
     proxies: tokio::sync::Mutex<HashMap<u16, weft_run::proxy::Proxy>>,
+    /// A guest's relayed proxies of the host's shared ports (weft_run::proxy::Relay).
+    guest_proxies: tokio::sync::Mutex<HashMap<u16, weft_run::proxy::Proxy>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -108,7 +110,7 @@ fn url(port: u16) -> String {
 
 impl Runs {
     pub(crate) fn new(terminals: Arc<Terminals>) -> Self {
-        Self { terminals, events: broadcast::channel(256).0, watcher: OnceLock::new(), runs: Arc::default(), proxies: Default::default() }
+        Self { terminals, events: broadcast::channel(256).0, watcher: OnceLock::new(), runs: Arc::default(), proxies: Default::default(), guest_proxies: Default::default() }
     }
 
     pub(crate) fn subscribe(&self) -> broadcast::Receiver<RunEvent> {
@@ -252,6 +254,19 @@ impl Runs {
             return Ok(p.port);
         }
         let p = weft_run::proxy::Proxy::start(port).await.map_err(|e| ApiError::new(crate::ErrorCode::Io, format!("the preview's proxy: {e}")))?;
+        let own = p.port;
+        proxies.insert(port, p);
+        Ok(own)
+    }
+
+    /// The relayed proxy a guest sees the host's `port` through (one per port: it asks the
+    /// session the guest is in at each request).
+    pub(crate) async fn guest_proxy(&self, port: u16, relay: Arc<dyn weft_run::proxy::Relay>) -> Result<u16> {
+        let mut proxies = self.guest_proxies.lock().await;
+        if let Some(p) = proxies.get(&port) {
+            return Ok(p.port);
+        }
+        let p = weft_run::proxy::Proxy::start_relayed(port, relay).await.map_err(|e| ApiError::new(crate::ErrorCode::Io, format!("the preview's proxy: {e}")))?;
         let own = p.port;
         proxies.insert(port, p);
         Ok(own)

@@ -21,8 +21,9 @@ use crate::{Api, Stream, StreamFrame};
 pub enum Access {
     /// The app's own UI: every request its shell allows.
     Owner,
-    /// A guest of the shared folder: only [`crate::GUEST_METHODS`], checked there.
-    Guest,
+    /// A guest of the shared folder: only [`crate::GUEST_METHODS`], checked there; a
+    /// read-only guest's requests change nothing (the preview's are safe methods only).
+    Guest { read_only: bool },
 }
 
 #[derive(Deserialize)]
@@ -50,7 +51,7 @@ impl Connection {
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
         let prefix = match access {
             Access::Owner => format!("ws{n}"),
-            Access::Guest => format!("guest{n}"),
+            Access::Guest { .. } => format!("guest{n}"),
         };
         Connection { api, access, prefix, streams: Arc::default(), out }
     }
@@ -102,7 +103,7 @@ impl Connection {
         tokio::spawn(async move {
             let result = match access {
                 Access::Owner => api.call(env.request, stream).await,
-                Access::Guest => api.call_guest(env.request, stream).await,
+                Access::Guest { read_only } => api.call_guest(env.request, stream, read_only).await,
             };
             let reply = match result {
                 Ok(v) => json!({"id": env.id, "ok": v}),
@@ -129,7 +130,7 @@ pub(crate) struct GuestRequests(pub crate::api::WeakApi);
 impl weft_collab::GuestApi for GuestRequests {
     fn connect(&self, out: UnboundedSender<Message>) -> Box<dyn weft_collab::GuestApiConnection> {
         match self.0.upgrade() {
-            Some(api) => Box::new(Connection::new(api, Access::Guest, out)),
+            Some(api) => Box::new(Connection::new(api, Access::Guest { read_only: true }, out)),
             None => Box::new(Closed),
         }
     }
@@ -145,8 +146,9 @@ impl weft_collab::GuestApiConnection for Closed {
 }
 
 impl weft_collab::GuestApiConnection for Connection {
-    // Every request a guest may make reads what the host shares: both roles may.
-    fn message(&mut self, _role: weft_collab::Role, text: &str) -> Result<(), String> {
+    // A guest's role may change during the session: each request runs with the current one.
+    fn message(&mut self, role: weft_collab::Role, text: &str) -> Result<(), String> {
+        self.access = Access::Guest { read_only: role == weft_collab::Role::ReadOnly };
         Connection::message(self, text)
     }
 }

@@ -17,7 +17,7 @@ use weft_fs::Workspace;
 
 use crate::terminal::SharedTerminal;
 use yrs::Map;
-use crate::{CollabError, Hub, HubOptions, Room, TERMINALS};
+use crate::{CollabError, Hub, HubOptions, Room, PREVIEWS, TERMINALS};
 
 pub struct WorkspaceHost {
     pub hub: Arc<Hub>,
@@ -32,6 +32,8 @@ pub struct WorkspaceHost {
     _merging: Option<weft_doc::Merging>,
     _watcher: Option<weft_fs::Watcher>,
     terminals: Mutex<HashMap<u64, Arc<SharedTerminal>>>,
+    /// Shared previews: port -> title.
+    previews: Mutex<std::collections::BTreeMap<u16, String>>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -170,7 +172,7 @@ impl WorkspaceHost {
             (None, true) => lan_address().map(|ip| ip.to_string()).unwrap_or_else(|| "127.0.0.1".into()),
             (None, false) => "127.0.0.1".into(),
         };
-        Ok(WorkspaceHost { hub, addr, public_host, fingerprint: identity.map(|i| i.fingerprint), stop: Some(stop), docs, _merging: None, _watcher: watcher, terminals: Mutex::default() })
+        Ok(WorkspaceHost { hub, addr, public_host, fingerprint: identity.map(|i| i.fingerprint), stop: Some(stop), docs, _merging: None, _watcher: watcher, terminals: Mutex::default(), previews: Mutex::default() })
     }
 
     /// The base of room URLs: `ws://127.0.0.1:PORT`, or `wss://ADDRESS:PORT` on the network.
@@ -227,6 +229,33 @@ impl WorkspaceHost {
                 });
             }
         }
+    }
+
+    /// Shares the preview of a local port: the tree room's `previews` map lists it, so guests
+    /// find it; their requests for it are the app's to answer (only for listed ports).
+    pub fn share_preview(&self, port: u16, title: &str) {
+        self.previews.lock().unwrap_or_else(|p| p.into_inner()).insert(port, title.to_owned());
+        let entry = serde_json::json!({ "title": title }).to_string();
+        if let Some(tree) = self.hub.open_room(crate::TREE) {
+            tree.host_edit(|doc| doc.get_or_insert_map(PREVIEWS), |map, txn| {
+                map.insert(txn, port.to_string(), entry);
+            });
+        }
+    }
+
+    pub fn unshare_preview(&self, port: u16) {
+        if self.previews.lock().unwrap_or_else(|p| p.into_inner()).remove(&port).is_some() {
+            if let Some(tree) = self.hub.open_room(crate::TREE) {
+                tree.host_edit(|doc| doc.get_or_insert_map(PREVIEWS), |map, txn| {
+                    map.remove(txn, &port.to_string());
+                });
+            }
+        }
+    }
+
+    /// The shared previews: (port, title), by port.
+    pub fn shared_previews(&self) -> Vec<(u16, String)> {
+        self.previews.lock().unwrap_or_else(|p| p.into_inner()).iter().map(|(p, t)| (*p, t.clone())).collect()
     }
 
     /// The shared terminals, by id.

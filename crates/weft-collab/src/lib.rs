@@ -22,7 +22,7 @@ pub mod terminal;
 
 pub use peer::{connect, Backoff, ConnectResult, Endpoint, HostIo, HostSocket, Peer, PeerEvent, PeerStatus};
 // A room is one open document served over the wire (weft-doc owns documents).
-pub use weft_doc::document::{minimal_edit, Document as Room, Frame, FrameError, Save, MAX_CLIENTS_PER_CONNECTION, MAX_PRESENCE_BYTES, CONTENT, FILES, HOST, TERMINALS, TREE};
+pub use weft_doc::document::{minimal_edit, Document as Room, Frame, FrameError, Save, MAX_CLIENTS_PER_CONNECTION, MAX_PRESENCE_BYTES, CONTENT, FILES, HOST, PREVIEWS, TERMINALS, TREE};
 pub use weft_doc::fanout;
 pub use host::{HostOptions, WorkspaceHost};
 pub use server::{DocLoader, Guest, GuestApi, GuestApiConnection, Hub, HubOptions, Loader, Role, API_PATH, CLOSE_REMOVED, MAX_CONNECTIONS_PER_GUEST};

@@ -26,6 +26,9 @@ pub const FILES: &str = "files";
 /// In the tree room: the shared terminals, `id` -> `{"title", "writable", "cols", "rows"}`
 /// (JSON text).
 pub const TERMINALS: &str = "terminals";
+/// In the tree room: the ports whose preview the host shares, `port` -> `{"title"}` (JSON
+/// text); guests see them through the host (weft_run::proxy's relay).
+pub const PREVIEWS: &str = "previews";
 
 /// Frames for the room's connections, with the id of the connection they came from (it
 /// does not get its own changes back).

@@ -32,6 +32,12 @@ export class GuestBackend extends Backend {
     super(new GuestTransport(local));
   }
 
+  /** A guest's preview of `localhost:PORT` is the host's app, relayed by the guest's own
+   * app over the session (only ports the host shares). */
+  override previewUrl(port: number): Promise<string> {
+    return this.local.guestPreviewUrl(port);
+  }
+
   /**
    * A shared file's document: its room's y-sync messages, and the host's analysis of it
    * (each frame carries the state vector it belongs to, so the editor shows it once it

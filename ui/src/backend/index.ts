@@ -422,6 +422,11 @@ export class Backend {
   /** Shares a terminal with guests; `writable` lets guests with write access type. */
   collabShareTerminal(id: number, writable: boolean) { return this.api.collabShareTerminal({ id, writable }); }
   collabUnshareTerminal(id: number) { return this.api.collabUnshareTerminal({ id }); }
+  /** Lets the session's guests see the preview of a local port (through this app). */
+  collabSharePreview(port: number) { return this.api.collabSharePreview({ port }); }
+  collabUnsharePreview(port: number) { return this.api.collabUnsharePreview({ port }); }
+  /** A guest's local address for the host's shared `port`. */
+  guestPreviewUrl(port: number) { return this.api.guestPreviewUrl({ port }); }
   /** Joins a session from its invite link; rooms connect when opened. */
   collabJoin(link: string) { return this.api.collabJoin({ link }); }
   /** A room as y-sync messages (Uint8Array frames) and status events (JSON frames). */

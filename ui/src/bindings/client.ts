@@ -45,6 +45,7 @@ import type { LspTextEdit } from './LspTextEdit';
 import type { McpPromptDto } from './McpPromptDto';
 import type { McpResourceDto } from './McpResourceDto';
 import type { McpServerStatus } from './McpServerStatus';
+import type { PreviewResponse } from './PreviewResponse';
 import type { PriceList } from './PriceList';
 import type { ProviderStatus } from './ProviderStatus';
 import type { RecentWorkspace } from './RecentWorkspace';
@@ -202,6 +203,10 @@ export interface Results {
   collabStop: CollabStatus;
   collabShareTerminal: CollabStatus;
   collabUnshareTerminal: CollabStatus;
+  collabSharePreview: CollabStatus;
+  collabUnsharePreview: CollabStatus;
+  previewFetch: PreviewResponse;
+  guestPreviewUrl: string;
   collabJoin: CollabJoined;
   collabOpen: null;
   collabPush: Array<Array<number>>;
@@ -366,6 +371,10 @@ export function client(call: (request: Request) => Promise<unknown>) {
     collabStop: () => call({ method: 'collabStop' }) as Promise<Results['collabStop']>,
     collabShareTerminal: (params: Params<'collabShareTerminal'>) => call({ method: 'collabShareTerminal', params }) as Promise<Results['collabShareTerminal']>,
     collabUnshareTerminal: (params: Params<'collabUnshareTerminal'>) => call({ method: 'collabUnshareTerminal', params }) as Promise<Results['collabUnshareTerminal']>,
+    collabSharePreview: (params: Params<'collabSharePreview'>) => call({ method: 'collabSharePreview', params }) as Promise<Results['collabSharePreview']>,
+    collabUnsharePreview: (params: Params<'collabUnsharePreview'>) => call({ method: 'collabUnsharePreview', params }) as Promise<Results['collabUnsharePreview']>,
+    previewFetch: (params: Params<'previewFetch'>) => call({ method: 'previewFetch', params }) as Promise<Results['previewFetch']>,
+    guestPreviewUrl: (params: Params<'guestPreviewUrl'>) => call({ method: 'guestPreviewUrl', params }) as Promise<Results['guestPreviewUrl']>,
     collabJoin: (params: Params<'collabJoin'>) => call({ method: 'collabJoin', params }) as Promise<Results['collabJoin']>,
     collabPush: (params: Params<'collabPush'>) => call({ method: 'collabPush', params }) as Promise<Results['collabPush']>,
     collabRequest: (params: Params<'collabRequest'>) => call({ method: 'collabRequest', params }) as Promise<Results['collabRequest']>,

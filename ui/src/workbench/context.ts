@@ -44,4 +44,6 @@ export interface Workbench {
   /** The agent panel if it has been opened. */
   agentLoaded(): Promise<AgentPanel> | null;
   terminalsLoaded(): Promise<TerminalPanel> | null;
+  /** A guest opens the preview of a port the host shares (relayed by the session). */
+  openSharedPreview(port: number): void;
 }

@@ -96,6 +96,7 @@ export class LiveSession {
    * `local`: the participant's own Weft (the rooms are there). `guest`: this page is a
    * guest's workbench (null: the host's, while it shares).
    */
+  private previewsEl = h('span', { class: 'live-previews', 'aria-label': 'Shared previews' });
   constructor(private wb: Workbench, private local: Backend, name: string, title: string, private guest: GuestBackend | null) {
     const color = colorFor(name);
     this.me = { name, color, colorLight: `${color}33` };
@@ -104,7 +105,7 @@ export class LiveSession {
       : h('span', { class: 'dim' }, 'hosting');
     if (guest) end.addEventListener('click', () => void this.leave());
     this.el = h('div', { class: 'live-bar', role: 'region', 'aria-label': 'Live session' },
-      h('b', {}, 'Live'), h('span', { class: 'live-title', title }, title), this.statusEl, this.peopleEl, end);
+      h('b', {}, 'Live'), h('span', { class: 'live-title', title }, title), this.statusEl, this.peopleEl, this.previewsEl, end);
     this.tree = new LiveRoom(local, 'tree', (s) => this.roomStatus('tree', s));
     this.tree.awareness.setLocalState({ user: this.me, file: wb.layout.active?.doc.path ?? null });
     this.tree.awareness.on('change', () => this.peopleChanged());
@@ -113,8 +114,24 @@ export class LiveSession {
       guest.watchFiles = (onEvent) => this.watchFiles(onEvent);
       // The host shares a terminal, stops, or lets guests type: the panel follows.
       this.tree.doc.getMap<string>('terminals').observe(() => void this.terminalsPanel?.then((p) => p.refresh()));
+      // The host shares its running app: a button here opens it in the preview.
+      this.tree.doc.getMap<string>('previews').observe(() => this.renderPreviews());
     }
     this.peopleChanged();
+  }
+
+  /** The host's shared previews, as buttons that open them (a guest's bar). */
+  private renderPreviews(): void {
+    const buttons = [...this.tree.doc.getMap<string>('previews').entries()].flatMap(([port, v]) => {
+      let title = `port ${port}`;
+      try {
+        title = (JSON.parse(v) as { title?: string }).title || title;
+      } catch {
+        // Not ours to fail on: another client's entry we cannot read.
+      }
+      return [h('button', { class: 'btn small live-preview', title: `Preview the host's ${title} (port ${port})`, onclick: () => this.wb.openSharedPreview(Number(port)) }, `▶ ${title}`)];
+    });
+    this.previewsEl.replaceChildren(...buttons);
   }
 
   /** A room's connection changed (the guest's backend reports its documents' rooms here). */

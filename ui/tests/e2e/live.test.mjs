@@ -12,6 +12,7 @@ import { mkdtempSync, writeFileSync, readFileSync, rmSync, mkdirSync } from 'nod
 import { tmpdir } from 'node:os';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
+import { createServer } from 'node:http';
 import { startServe, launchBrowser, waitFor as until, openPage, screenshot, assertNoPageErrors } from './harness.mjs';
 
 let hostDir, guestDir, host, guest, browser, hp, gp;
@@ -308,6 +309,56 @@ test('the host shares a terminal: the guest watches it, and types once allowed',
   await gp.keyboard.press('Enter');
   await until(async () => (await guestTerminal()).includes('from-guest-5'), 'the guest\'s command ran', 15000);
   await screenshot(gp, 'live-guest-terminal');
+});
+
+test('the host shares its running app: the guest previews it through the host', async () => {
+  // The host's app: a page on a local port of the host's machine.
+  const app = createServer((req, res) => {
+    res.setHeader('content-type', 'text/html');
+    res.end(`<title>shop</title><h1 id="hello">Hello from the host's app</h1><p id="path">${req.method} ${req.url}</p>`);
+  });
+  await new Promise((res) => app.listen(0, '127.0.0.1', res));
+  const port = app.address().port;
+  try {
+    await hp.bringToFront();
+    await hp.keyboard.press('Control+Shift+p');
+    await hp.locator('.palette-input').fill('Preview: Open');
+    await hp.keyboard.press('Enter');
+    await hp.locator('.palette-input').fill(`http://localhost:${port}/`);
+    await hp.keyboard.press('Enter');
+    const hostFrame = hp.frameLocator('[data-testid="preview-frame"]');
+    await until(async () => (await hostFrame.locator('#hello').textContent({ timeout: 1000 }).catch(() => null)) === "Hello from the host's app", 'the host\'s preview', 15000);
+    await hp.locator('button[aria-label^="Share this preview"]').click();
+    await until(async () => (await hp.locator('.preview-bar .run-btn.on').count()) === 1, 'the share button on', 5000);
+
+    // The guest's bar offers it; opened, the page comes through the guest's own app and the
+    // session, never from the host's port directly.
+    await gp.bringToFront();
+    const offer = gp.locator('.live-preview');
+    await offer.waitFor({ timeout: 10000 });
+    assert.match(await offer.textContent(), new RegExp(`port ${port}`));
+    await offer.click();
+    const guestFrame = gp.frameLocator('[data-testid="preview-frame"]');
+    await until(async () => (await guestFrame.locator('#hello').textContent({ timeout: 1000 }).catch(() => null)) === "Hello from the host's app", 'the host\'s app in the guest\'s preview', 15000);
+    const src = await gp.locator('[data-testid="preview-frame"]').getAttribute('src');
+    assert.ok(!src.includes(`:${port}/`), `relayed by the guest's app, not the host's port: ${src}`);
+    assert.equal(await gp.locator('.preview-address').inputValue(), `http://localhost:${port}/`);
+    await screenshot(gp, 'live-guest-preview');
+
+    // Unshared: the guest's preview says so on its next load.
+    await hp.bringToFront();
+    await hp.locator('button[aria-label^="Share this preview"]').click();
+    await until(async () => (await hp.locator('.preview-bar .run-btn.on').count()) === 0, 'the share button off', 5000);
+    await gp.bringToFront();
+    await offer.waitFor({ state: 'detached', timeout: 10000 });
+    await gp.locator('.preview-bar button[aria-label="Reload"]').click();
+    await until(async () => /not shared with guests/.test((await guestFrame.locator('body').textContent({ timeout: 1000 }).catch(() => '')) ?? ''), 'the guest told it is no longer shared', 15000);
+    await gp.locator('.preview-bar button[aria-label="Close the preview"]').click();
+    await hp.bringToFront();
+    await hp.locator('.preview-bar button[aria-label="Close the preview"]').click();
+  } finally {
+    app.close();
+  }
 });
 
 test('a read-only guest cannot type; a removed guest is told', async () => {

@@ -13,7 +13,7 @@ use super::*;
 use crate::ErrorCode;
 
 /// The requests a guest may make, each checked below.
-pub const GUEST_METHODS: &[Method] = &[Method::ListDir, Method::FindFiles, Method::Search, Method::DocAnalysis, Method::SymbolSearch, Method::GitStatus];
+pub const GUEST_METHODS: &[Method] = &[Method::ListDir, Method::FindFiles, Method::Search, Method::DocAnalysis, Method::SymbolSearch, Method::GitStatus, Method::PreviewFetch];
 
 fn not_shared(what: impl std::fmt::Display) -> ApiError {
     ApiError::new(ErrorCode::NotShared, format!("{what} is not shared with guests"))
@@ -22,7 +22,7 @@ fn not_shared(what: impl std::fmt::Display) -> ApiError {
 impl Api {
     /// [`Api::call`] for a guest of the shared folder: only [`GUEST_METHODS`], and only
     /// over what the host shares.
-    pub async fn call_guest(&self, request: Value, stream: Option<Stream>) -> Result<Value> {
+    pub async fn call_guest(&self, request: Value, stream: Option<Stream>, read_only: bool) -> Result<Value> {
         let method = request.get("method").and_then(Value::as_str).unwrap_or("?").to_owned();
         let request: Request = serde_json::from_value(request).map_err(|e| ApiError::bad_request(format!("malformed request: {e}")))?;
         if !GUEST_METHODS.contains(&request.method()) {
@@ -92,6 +92,14 @@ impl Api {
                     Some(path) => dispatch(self, Request::DocAnalysis { path }, stream).await,
                     None => Err(not_shared("that file")),
                 }
+            }
+            // A page of a port the host shares (checked there), fetched by the host: a
+            // read-only guest may look (GET, HEAD, OPTIONS) but not send the app anything.
+            Request::PreviewFetch { port, request } => {
+                if read_only && !matches!(request.method.as_str(), "GET" | "HEAD" | "OPTIONS") {
+                    return Err(ApiError::new(ErrorCode::ReadOnly, format!("a read-only guest may not send {} requests to the host's app", request.method)));
+                }
+                dispatch(self, Request::PreviewFetch { port, request }, stream).await
             }
             _ => unreachable!("GUEST_METHODS is checked above"),
         };

@@ -41,6 +41,7 @@ fn export_typescript_bindings() {
     weft_template::Created::export_all_to(&dir).expect("TemplateCreated");
     weft_api::RunSnapshot::export_all_to(&dir).expect("RunSnapshot");
     weft_api::RunEvent::export_all_to(&dir).expect("RunEvent");
+    weft_api::PreviewResponse::export_all_to(&dir).expect("PreviewResponse");
     weft_mcp::ServerStatus::export_all_to(&dir).expect("McpServerStatus");
     weft_api::McpResourceDto::export_all_to(&dir).expect("McpResourceDto");
     weft_api::McpPromptDto::export_all_to(&dir).expect("McpPromptDto");

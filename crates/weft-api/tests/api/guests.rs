@@ -312,3 +312,102 @@ async fn the_hosts_own_session_view_is_the_shared_document_itself() {
     f.api.call(json!({"method": "docOpen", "params": {"path": "hello.txt"}}), Some(editor)).await.expect("docOpen");
     assert_eq!(text_of(&seen.lock().expect("lock")), "Hi. hello world\n", "the editor's document has the view's edit at once");
 }
+
+/// A small app on a local port: a page at `/`, and `/echo` answering with the method and body.
+fn app_server(name: &'static str) -> u16 {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        for mut s in listener.incoming().flatten() {
+            let mut head = Vec::new();
+            let mut b = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") {
+                if s.read(&mut b).unwrap_or(0) == 0 {
+                    break;
+                }
+                head.push(b[0]);
+            }
+            let head = String::from_utf8_lossy(&head).to_string();
+            let len = head.lines().find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap_or(0))).unwrap_or(0);
+            let mut body = vec![0u8; len];
+            let _ = s.read_exact(&mut body);
+            let mut words = head.split_whitespace();
+            let (method, path) = (words.next().unwrap_or("?").to_owned(), words.next().unwrap_or("/").to_owned());
+            let (kind, text) = match path.as_str() {
+                "/echo" => ("text/plain", format!("{method} {}", String::from_utf8_lossy(&body))),
+                _ => ("text/html", format!("<html><head><title>{name}</title></head><body>the {name} app</body></html>")),
+            };
+            let _ = write!(s, "HTTP/1.1 200 OK\r\ncontent-type: {kind}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{text}", text.len());
+        }
+    });
+    port
+}
+
+/// One HTTP/1.1 exchange with a local port (the guest's preview proxy), whole.
+async fn http(port: u16, method: &str, path: &str, body: &str) -> String {
+    let request = format!("{method} {path} HTTP/1.1\r\nhost: localhost:{port}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len());
+    tokio::task::spawn_blocking(move || {
+        use std::io::{Read, Write};
+        let mut c = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+        c.write_all(request.as_bytes()).expect("send");
+        let mut out = String::new();
+        let _ = c.read_to_string(&mut out);
+        out
+    })
+    .await
+    .expect("join")
+}
+
+/// The host's running app, seen by guests through the host: only the ports the host shares,
+/// a read-only guest only looks (no POST reaches the app), and unsharing ends it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn guests_see_a_shared_preview_through_the_host_and_nothing_else() {
+    let f = fixture(DESKTOP);
+    let (app, other) = (app_server("shop"), app_server("admin"));
+    let call = |v: Value| {
+        let api = f.api.clone();
+        async move { api.call(v.clone(), None).await.unwrap_or_else(|e| panic!("{v}: {e}")) }
+    };
+    call(json!({"method": "collabShare", "params": {"local": true}})).await;
+    call(json!({"method": "collabInvite", "params": {"name": "Bo", "readOnly": false}})).await;
+    let status = call(json!({"method": "collabInvite", "params": {"name": "Cy", "readOnly": true}})).await;
+    let link = |name: &str| status["guests"].as_array().expect("guests").iter().find(|g| g["name"] == name).expect("guest")["link"].as_str().expect("link").to_owned();
+    let (bo, cy) = (join(&link("Bo")).await, join(&link("Cy")).await);
+    let proxy_of = |g: &Guest| {
+        let api = g.api.clone();
+        async move {
+            let url = api.call(json!({"method": "guestPreviewUrl", "params": {"port": app}}), None).await.expect("url");
+            url.as_str().expect("url").trim_start_matches("http://localhost:").trim_end_matches('/').parse::<u16>().expect("port")
+        }
+    };
+    let (bo_port, cy_port) = (proxy_of(&bo).await, proxy_of(&cy).await);
+
+    // Not shared yet: the guest's preview says so, and the app was never asked.
+    let page = http(bo_port, "GET", "/", "").await;
+    assert!(page.starts_with("HTTP/1.1 502") && page.contains(&format!("port {app} is not shared with guests")), "{page}");
+
+    let status = call(json!({"method": "collabSharePreview", "params": {"port": app}})).await;
+    assert_eq!(status["previews"], json!([{"port": app, "title": format!("port {app}")}]));
+    let page = http(bo_port, "GET", "/", "").await;
+    assert!(page.starts_with("HTTP/1.1 200") && page.contains("the shop app"), "{page}");
+    assert!(page.contains("<head><script src=\"/__weft_preview.js\"></script>"), "the pane's script, given on the guest's side: {page}");
+    let posted = http(bo_port, "POST", "/echo", "from=bo").await;
+    assert!(posted.ends_with("POST from=bo"), "{posted}");
+
+    // The read-only guest looks, but sends the app nothing that could change it.
+    assert!(http(cy_port, "GET", "/echo", "").await.ends_with("GET "), "a read-only guest may look");
+    let refused = http(cy_port, "POST", "/echo", "from=cy").await;
+    assert!(refused.starts_with("HTTP/1.1 502") && refused.contains("a read-only guest may not send POST requests"), "{refused}");
+
+    // Another port of the host's is not reachable by naming it.
+    let e = bo
+        .ask(json!({"method": "previewFetch", "params": {"port": other, "request": {"method": "GET", "path": "/", "headers": []}}}))
+        .await
+        .expect_err("not shared");
+    assert_eq!(e.code, weft_api::ErrorCode::NotShared, "{e}");
+
+    call(json!({"method": "collabUnsharePreview", "params": {"port": app}})).await;
+    let page = http(bo_port, "GET", "/", "").await;
+    assert!(page.starts_with("HTTP/1.1 502") && page.contains("not shared"), "unsharing ends it: {page}");
+}

@@ -116,6 +116,29 @@ pub(crate) fn unshare_terminal(api: &Api, id: u64, _stream: Option<Stream>) -> R
     Ok(collab_status(slot.as_ref()))
 }
 
+/// Shares the preview of a local port with guests (they reach it through the host).
+pub(crate) fn share_preview(api: &Api, port: u16, _stream: Option<Stream>) -> Result<CollabStatus> {
+    if port == 0 {
+        return Err(ApiError::bad_request("port 0 is not a server's port"));
+    }
+    let open = api.open()?;
+    // Named as the terminal serving it is (a run's name), else by its number.
+    let title = api.inner.runs.snapshot().ports.into_iter().find(|p| p.port == port).map(|p| p.title).filter(|t| !t.is_empty()).unwrap_or_else(|| format!("port {port}"));
+    let slot = open.collab.lock().map_err(ApiError::internal)?;
+    let host = slot.as_ref().ok_or_else(|| ApiError::new(crate::ErrorCode::NotSharing, "start sharing first"))?;
+    host.share_preview(port, &title);
+    Ok(collab_status(slot.as_ref()))
+}
+
+pub(crate) fn unshare_preview(api: &Api, port: u16, _stream: Option<Stream>) -> Result<CollabStatus> {
+    let open = api.open()?;
+    let slot = open.collab.lock().map_err(ApiError::internal)?;
+    if let Some(host) = slot.as_ref() {
+        host.unshare_preview(port);
+    }
+    Ok(collab_status(slot.as_ref()))
+}
+
 pub(crate) fn join(api: &Api, link: String, _stream: Option<Stream>) -> Result<CollabJoined> {
     // The host's own session view (its self link) is served in-process: no socket to
     // itself, no second copy of its documents.

@@ -437,6 +437,15 @@ methods! {
     /// write access may type into it); again to change `writable`.
     CollabShareTerminal { #[ts(type = "number")] id: u64, #[serde(default)] writable: bool } => collab::share_terminal -> CollabStatus;
     CollabUnshareTerminal { #[ts(type = "number")] id: u64 } => collab::unshare_terminal -> CollabStatus;
+    /// Lets guests see the preview of a local port (through the host; a read-only guest
+    /// only looks). Listed in the tree room's `previews` map.
+    CollabSharePreview { port: u16 } => collab::share_preview -> CollabStatus;
+    CollabUnsharePreview { port: u16 } => collab::unshare_preview -> CollabStatus;
+    /// A guest's request of a shared preview, answered by the host's app (guests only
+    /// send it, over the session; the guest's own proxy does: GuestPreviewUrl).
+    PreviewFetch { port: u16, request: crate::PreviewRequest } => run::fetch.await -> crate::PreviewResponse;
+    /// In a session joined as a guest: the local address showing the host's shared `port`.
+    GuestPreviewUrl { port: u16 } => run::guest_url.await -> String;
     /// Joins a session from its invite link (`wss://HOST:PORT/?token=TOKEN&fp=SHA256`,
     /// or `ws://` on loopback), leaving any other. Nothing connects until a room is opened.
     CollabJoin { link: String } => collab::join -> CollabJoined;
