@@ -62,3 +62,47 @@ test('the desktop terminal runs a shell over the IPC channel, with the DOM rende
   }
   assert.match(text, /desk-42-a-Q\(x\) desk-42-b-Q\(x\)/);
 });
+
+test('the preview shows a local app in the desktop window, through the proxy, with its console', async () => {
+  const { createServer } = await import('node:http');
+  const server = createServer((_req, res) => {
+    res.setHeader('content-type', 'text/html');
+    res.end('<title>desk</title><h1 id="hello">Hello, desktop preview</h1><script>console.log("from-the-page", 6 * 7)</script>');
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const port = server.address().port;
+  try {
+    // The palette's Preview: Open…, as a user types it.
+    const key = async (text) => app.wd('POST', `/element/${await app.find('body')}/value`, { text });
+    await app.script("document.activeElement?.blur()");
+    await key('\uE009\uE008p\uE000');
+    const input = await app.find('.palette-input');
+    await app.wd('POST', `/element/${input}/value`, { text: 'Preview: Open\uE007' });
+    await new Promise((r) => setTimeout(r, 300));
+    await app.wd('POST', `/element/${await app.find('.palette-input')}/value`, { text: `http://localhost:${port}/\uE007` });
+    const frame = await app.find('[data-testid="preview-frame"]');
+    const src = await app.script("return document.querySelector('[data-testid=preview-frame]').src");
+    assert.ok(!src.includes(`:${port}/`), `through the preview's proxy: ${src}`);
+    // Inside the frame: the app's page.
+    await app.wd('POST', '/frame', { id: { 'element-6066-11e4-a52e-4f735466cecf': frame } });
+    let hello = null;
+    const end = Date.now() + 15000;
+    while (Date.now() < end && hello !== 'Hello, desktop preview') {
+      hello = await app.script("return document.querySelector('#hello')?.textContent ?? null").catch(() => null);
+      if (hello !== 'Hello, desktop preview') await new Promise((r) => setTimeout(r, 200));
+    }
+    await app.wd('POST', '/frame', { id: null });
+    assert.equal(hello, 'Hello, desktop preview');
+    // The page's console reached the pane (the proxy's script, posting to the window).
+    let consoleText = '';
+    const until = Date.now() + 10000;
+    while (Date.now() < until && !consoleText.includes('from-the-page 42')) {
+      consoleText = await app.script("return document.querySelector('.preview-console-list')?.textContent ?? ''");
+      if (!consoleText.includes('from-the-page 42')) await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.match(consoleText, /from-the-page 42/);
+    if (process.env.WEFT_SCREENSHOT) writeFileSync(process.env.WEFT_SCREENSHOT.replace(/\.png$/, '-preview.png'), Buffer.from(await app.wd('GET', '/screenshot'), 'base64'));
+  } finally {
+    server.close();
+  }
+});
