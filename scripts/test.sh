@@ -79,6 +79,10 @@ WEFT_UNDER_WINE=1 CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER=wine \
 # A terminal's process tree as a Job Object (weft-pty's other tests need ConPTY, which Wine lacks).
 WEFT_UNDER_WINE=1 CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER=wine \
   cargo test --target x86_64-pc-windows-gnu -p weft-pty --test job
+# The listening-socket table the port watcher reads on Windows (weft-run's other tests need
+# /proc, a PTY or a browser).
+WEFT_UNDER_WINE=1 CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER=wine \
+  cargo test --target x86_64-pc-windows-gnu -p weft-run --test run windows_
 wineserver --kill || true
 unset WINEPREFIX WINEDEBUG
 

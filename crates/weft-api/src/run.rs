@@ -122,7 +122,17 @@ impl Runs {
         self.watcher.get_or_init(|| {
             let (terms, terms2, tx) = (self.terminals.clone(), self.terminals.clone(), self.events.clone());
             // Every running terminal, by its shell's pid (the leader of its programs' session).
-            let owners = Box::new(move || terms.list().into_iter().filter(|t| t.exited.is_none()).filter_map(|t| Some((t.id, t.pid?))).collect());
+            let owners = Box::new(move || {
+                let shells: Vec<(u64, u32)> = terms.list().into_iter().filter(|t| t.exited.is_none()).filter_map(|t| Some((t.id, t.pid?))).collect();
+                // Windows has no sessions to look in: each process of a terminal's Job Object.
+                #[cfg(windows)]
+                let shells = {
+                    let mut all = shells.clone();
+                    all.extend(shells.iter().flat_map(|&(id, _)| terms.running_children(id).unwrap_or_default().into_iter().map(move |p| (id, p))));
+                    all
+                };
+                shells
+            });
             let report = Box::new(move |e: PortEvent| {
                 let (terminal, port, open) = match e {
                     PortEvent::Opened { owner, port } => (owner, port, true),

@@ -7,12 +7,14 @@
 //!   run (two small reads); holders are looked for only when the set of listening sockets
 //!   changed, and only among the processes of the terminals' sessions. Where there is no
 //!   `/proc` (macOS, the BSDs), `lsof` is asked about the terminals' processes every 2 s,
-//!   and at once when an announcement arrives. Windows has announcements only.
+//!   and at once when an announcement arrives. On Windows the TCP table with each
+//!   listener's process (`GetExtendedTcpTable`, a system call, no process started) is read
+//!   every 100 ms and matched against the processes of each terminal's Job Object (the
+//!   owners list every one of them).
 //! - the output: "Local: http://localhost:5173/", "listening on port 3000". A mention makes
 //!   the watcher look at once (so the offer follows the server's own message without
 //!   waiting for the poll), and the port is confirmed by connecting to it, which also
-//!   covers servers that are not the terminal's own processes (docker's proxy) and systems
-//!   without `/proc` (macOS, Windows: there output is the only source).
+//!   covers servers that are not the terminal's own processes (docker's proxy).
 //!
 //! A port is reported once when it opens and once when it closes.
 
@@ -61,8 +63,6 @@ pub fn accepts(port: u16) -> bool {
 struct Sockets {
     /// Listening socket inode → (port, the session leader holding it, if a terminal's).
     known: std::collections::HashMap<u64, (u16, Option<u32>)>,
-    // Windows asks nobody about sockets (announcements only).
-    #[cfg_attr(windows, allow(dead_code))]
     leaders: Vec<u32>,
     /// Elsewhere than Linux: what lsof last said, by leader, and when.
     #[cfg(all(unix, not(target_os = "linux")))]
@@ -106,12 +106,41 @@ impl Sockets {
             }
         }
         #[cfg(windows)]
-        let _ = leaders;
+        {
+            let table = windows::listening();
+            self.leaders = leaders.to_vec();
+            return leaders.iter().filter_map(|l| Some((*l, table.get(l)?.clone()))).collect();
+        }
         #[allow(unreachable_code)]
         let mut out: BTreeMap<u32, BTreeSet<u16>> = BTreeMap::new();
         for (port, leader) in self.known.values() {
             if let Some(l) = leader {
                 out.entry(*l).or_default().insert(*port);
+            }
+        }
+        out
+    }
+}
+
+/// Listening TCP sockets by owning process, from the system's own tables (netstat2 wraps
+/// `GetExtendedTcpTable`: the workspace allows no unsafe code of its own).
+#[cfg(windows)]
+pub mod windows {
+    use std::collections::{BTreeMap, BTreeSet};
+
+    use netstat2::{get_sockets_info, AddressFamilyFlags, ProtocolFlags, ProtocolSocketInfo, TcpState};
+
+    /// Ports listened on, by process id (IPv4 and IPv6).
+    pub fn listening() -> BTreeMap<u32, BTreeSet<u16>> {
+        let mut out: BTreeMap<u32, BTreeSet<u16>> = BTreeMap::new();
+        let Ok(sockets) = get_sockets_info(AddressFamilyFlags::IPV4 | AddressFamilyFlags::IPV6, ProtocolFlags::TCP) else { return out };
+        for s in sockets {
+            if let ProtocolSocketInfo::Tcp(tcp) = &s.protocol_socket_info {
+                if tcp.state == TcpState::Listen {
+                    for pid in &s.associated_pids {
+                        out.entry(*pid).or_default().insert(tcp.local_port);
+                    }
+                }
             }
         }
         out
@@ -208,7 +237,8 @@ pub enum PortEvent {
 }
 
 /// Owners (terminals) and their session leaders' pids (a terminal's shell leads the session
-/// every program started in it belongs to), asked each scan.
+/// every program started in it belongs to), asked each scan. On Windows, where there are no
+/// sessions to look in, an owner is listed once for each process of its Job Object.
 pub type Owners = Box<dyn Fn() -> Vec<(u64, u32)> + Send + Sync>;
 pub type Report = Box<dyn Fn(PortEvent) + Send + Sync>;
 
@@ -306,7 +336,7 @@ fn run(shared: &(Mutex<State>, Condvar), owners: &Owners, report: &Report) {
             }
             ports.extend(probed.get(owner).into_iter().flatten());
             if !ports.is_empty() {
-                now.insert(*owner, ports);
+                now.entry(*owner).or_default().extend(ports);
             }
         }
         let mut events = Vec::new();
