@@ -7,7 +7,7 @@
 // providers; this file is the thread list, the composer and the turn's frames.
 
 import { h } from './dom';
-import type { Backend, AgentFrame, AgentThread, Message, Settings, StreamHandle, Usage } from './backend';
+import type { Backend, AgentFrame, AgentThread, Message, Settings, StreamHandle, ThreadSummary, Usage } from './backend';
 import { panelModal, toast, errorMessage, choose, promptText } from './dialogs';
 import { compact } from './usage';
 import { TurnView } from './agent/turn';
@@ -68,7 +68,12 @@ export class AgentPanel {
   private images: ImageTray;
   private threadId = newThreadId();
   private thread: AgentThread | null = null;
-  private running: { handle: StreamHandle; view: TurnView } | null = null;
+  /** Turns running, by thread: threads run at once; the log shows the open one's. */
+  private runs = new Map<string, { handle: StreamHandle; view: TurnView }>();
+  /** The open thread's running turn. */
+  private get running(): { handle: StreamHandle; view: TurnView } | null {
+    return this.runs.get(this.threadId) ?? null;
+  }
   /** Tool call id -> the files it writes, told to the host once it succeeded. */
   private writes = new Map<string, string[]>();
 
@@ -111,7 +116,7 @@ export class AgentPanel {
     this.renderEmpty();
     try {
       const threads = await this.backend.agentThreads();
-      this.fillThreads(threads.map((t) => [t.id, t.title]));
+      this.fillThreads(threads);
       if (threads.length && !this.running) await this.openThread(threads[0].id);
     } catch (e) {
       toast(`Agent threads: ${errorMessage(e)}`, 'error');
@@ -149,9 +154,17 @@ export class AgentPanel {
     this.picker.value = models.includes(current) ? current : '';
   }
 
-  private fillThreads(list: [string, string][]) {
-    const has = list.some(([id]) => id === this.threadId);
-    const opts = list.map(([id, title]) => h('option', { value: id }, title || 'Untitled'));
+  /** The saved threads, and those whose first turn runs (saved when it ends), each marked
+   * running (●) or waiting for an approval (⏸). */
+  private fillThreads(list: ThreadSummary[]) {
+    const mark = (t: { running: boolean; waiting: boolean }) => (t.waiting ? '⏸ ' : t.running ? '● ' : '');
+    const state = (t: { running: boolean; waiting: boolean }) => (t.waiting ? 'waiting for your approval' : t.running ? 'running' : '');
+    const unsaved = [...this.runs.keys()].filter((id) => !list.some((t) => t.id === id));
+    const opts = [
+      ...unsaved.map((id) => h('option', { value: id, title: 'running' }, `● ${id === this.threadId ? 'New thread' : 'New thread (running)'}`)),
+      ...list.map((t) => h('option', { value: t.id, title: state(t) }, `${mark(t)}${t.title || 'Untitled'}`)),
+    ];
+    const has = unsaved.includes(this.threadId) || list.some((t) => t.id === this.threadId);
     if (!has) opts.unshift(h('option', { value: '' }, 'New thread'));
     this.threadSel.replaceChildren(...opts);
     this.threadSel.value = has ? this.threadId : '';
@@ -159,8 +172,7 @@ export class AgentPanel {
 
   private async refreshThreads() {
     try {
-      const threads = await this.backend.agentThreads();
-      this.fillThreads(threads.map((t) => [t.id, t.title]));
+      this.fillThreads(await this.backend.agentThreads());
     } catch {
       // The list is a convenience; the open thread stays usable.
     }
@@ -174,17 +186,14 @@ export class AgentPanel {
   }
 
   private async openThread(id: string | null) {
-    if (this.running) {
-      toast('Stop the running turn first');
-      this.threadSel.value = this.threadId;
-      return;
-    }
+    // A thread whose turn runs goes on in the background: its frames still reach its view.
     this.review.base = null;
     this.review.render([]);
     this.host.threadOpened(id);
     if (!id) {
       this.threadId = newThreadId();
       this.thread = null;
+      this.setRunning(false);
       // Drawn before the list is fetched: a prompt sent meanwhile keeps its turn on screen
       // (drawing after the fetch wiped it, and its answer streamed into nothing).
       this.renderEmpty();
@@ -194,11 +203,19 @@ export class AgentPanel {
     }
     try {
       const thread = await this.backend.agentThread(id);
-      // A turn started while the thread loaded is the one on screen.
-      if (this.running) return;
+      // A turn started in the open thread while this one loaded is the one on screen.
+      if (this.running && this.threadId !== id) return;
       this.thread = thread;
       this.threadId = id;
       this.renderThread(this.thread);
+      // Its running turn (not saved until it ends) streams on below the saved ones.
+      const live = this.runs.get(id);
+      if (live) {
+        this.log.querySelector('.ag-empty')?.remove();
+        this.log.append(live.view.el);
+        this.log.scrollTop = this.log.scrollHeight;
+      }
+      this.setRunning(!!live);
       await this.refreshThreads();
       const review = await this.backend.agentReview(id);
       this.review.base = this.thread.turns.find((t) => t.checkpoint !== null)?.checkpoint ?? null;
@@ -297,15 +314,18 @@ export class AgentPanel {
     this.log.append(view.el);
     this.log.scrollTop = this.log.scrollHeight;
     this.input.value = '';
-    const handle = this.backend.agentSend(this.threadId, prompt, this.picker.value || null, mentions, (f) => this.onFrame(view, f), this.controls.options(), images);
-    this.running = { handle, view };
+    const thread = this.threadId;
+    const handle = this.backend.agentSend(thread, prompt, this.picker.value || null, mentions, (f) => this.onFrame(view, f, thread), this.controls.options(), images);
+    this.runs.set(thread, { handle, view });
     this.setRunning(true);
+    void this.refreshThreads();
     handle.result.catch((e) => {
       // Refused before the turn began (no model configured, a turn already running…).
       view.note(errorMessage(e), 'error');
+      this.runs.delete(thread);
+      if (this.threadId !== thread) return;
       this.input.value ||= prompt;
       this.images.restore(images);
-      this.running = null;
       this.setRunning(false);
     });
   }
@@ -325,7 +345,8 @@ export class AgentPanel {
     }
   }
 
-  private onFrame(view: TurnView, f: AgentFrame) {
+  private onFrame(view: TurnView, f: AgentFrame, thread: string) {
+    const shown = thread === this.threadId;
     switch (f.type) {
       case 'start': break;
       case 'text': view.text(f.text); break;
@@ -342,7 +363,12 @@ export class AgentPanel {
         this.writes.delete(f.id);
         break;
       case 'terminal': view.terminal(f.terminal); break;
-      case 'approval': view.approval(approvalCard(this.backend, f)); break;
+      case 'approval':
+        view.approval(approvalCard(this.backend, f, () => void this.refreshThreads()));
+        // Another thread's question: the list marks it as waiting for you.
+        if (!shown) toast('A thread in the background waits for your approval');
+        void this.refreshThreads();
+        break;
       case 'checkpoint':
         this.review.base ??= f.id;
         view.note(`Checkpoint #${f.id} taken before the first change`, 'dim');
@@ -354,20 +380,19 @@ export class AgentPanel {
       case 'retry': view.retry(`Retrying (attempt ${f.attempt}) in ${(f.delayMs / 1000).toFixed(1)} s: ${f.error}`); break;
       // The failed model's partial answer is void, as a retried attempt's is.
       case 'fallback': view.retry(`${f.from} failed (${f.error}); trying ${f.to}`); break;
-      case 'cost': this.host.spent(f.threadNanos, f.todayNanos); break;
+      case 'cost': if (shown) this.host.spent(f.threadNanos, f.todayNanos); break;
       case 'instructions': view.instructions(f.files, (p) => this.host.openFile(p)); break;
       case 'budgetAlert': toast(`Budget: ${f.message}`); view.note(`Budget: ${f.message}`, 'warn'); break;
       case 'title': void this.refreshThreads(); break;
       case 'compacted': view.note(`Older turns were summarised to fit the model's window (~${compact(f.tokensBefore)} → ~${compact(f.tokensAfter)} tokens)`, 'dim'); break;
       case 'done':
-        this.writes.clear();
         this.host.turnEnded();
-        void this.finished(view, f);
+        void this.finished(view, f, thread);
         break;
     }
   }
 
-  private async finished(view: TurnView, f: Extract<AgentFrame, { type: 'done' }>) {
+  private async finished(view: TurnView, f: Extract<AgentFrame, { type: 'done' }>, thread: string) {
     view.endSegment();
     for (const card of view.approvals) {
       if (card.querySelector('button')) card.querySelector('.ag-approval-actions')!.replaceChildren(h('span', { class: 'ag-decided' }, 'Not answered: the turn ended'));
@@ -377,7 +402,12 @@ export class AgentPanel {
     else if (f.end === 'stepLimit') view.note('Gave up: too many steps without finishing. Send a message to let it go on.', 'warn');
     else if (f.error) view.note(f.error.message, 'error');
     else if (f.stop && f.stop !== 'end_turn' && f.stop !== 'stop_sequence') view.note(`The model stopped early (${f.stop}).`, 'warn');
-    this.running = null;
+    this.runs.delete(thread);
+    if (thread !== this.threadId) {
+      // Finished in the background: shown as it is when its thread is opened again.
+      await this.refreshThreads();
+      return;
+    }
     this.setRunning(false);
     try {
       this.thread = await this.backend.agentThread(this.threadId);
@@ -445,6 +475,6 @@ export class AgentPanel {
   }
 
   dispose() {
-    this.running?.handle.cancel();
+    for (const r of this.runs.values()) r.handle.cancel();
   }
 }

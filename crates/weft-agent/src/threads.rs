@@ -66,7 +66,7 @@ impl AgentThread {
     }
 
     pub fn summary(&self) -> ThreadSummary {
-        ThreadSummary { id: self.id.clone(), title: self.title.clone(), updated_ms: self.updated_ms, turns: self.turns.len() as u32, usage: self.usage }
+        ThreadSummary { id: self.id.clone(), title: self.title.clone(), updated_ms: self.updated_ms, turns: self.turns.len() as u32, usage: self.usage, running: self.running, waiting: false }
     }
 }
 
@@ -80,6 +80,10 @@ pub struct ThreadSummary {
     pub updated_ms: u64,
     pub turns: u32,
     pub usage: Usage,
+    /// A turn is running (threads run at once, each its own).
+    pub running: bool,
+    /// Its turn waits for the user to answer an approval.
+    pub waiting: bool,
 }
 
 #[derive(Debug, thiserror::Error)]

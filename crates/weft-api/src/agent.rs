@@ -389,6 +389,8 @@ struct Live {
     /// What the turns changed since the user last settled the review. Kept in memory: after
     /// a restart the checkpoints still hold every earlier state.
     review: Mutex<Review>,
+    /// Approvals of its running turn waiting for the user.
+    asking: std::sync::atomic::AtomicU32,
 }
 
 /// Approvals waiting for the UI, by the id sent in the `approval` frame.
@@ -540,7 +542,7 @@ impl AgentHost {
             Err(weft_agent::ThreadError::NotFound(_)) if create => AgentThread::new(id),
             other => other?,
         };
-        let live = Arc::new(Live { data: Mutex::new(data), running: Mutex::new(None), review: Mutex::new(Review::new(BTreeMap::new())) });
+        let live = Arc::new(Live { data: Mutex::new(data), running: Mutex::new(None), review: Mutex::new(Review::new(BTreeMap::new())), asking: Default::default() });
         threads.insert(id.to_owned(), live.clone());
         Ok(live)
     }
@@ -551,9 +553,17 @@ impl AgentHost {
 
     pub fn threads(&self) -> Result<Vec<ThreadSummary>> {
         let mut out = Vec::new();
-        for id in self.saved.ids()? {
+        let mut ids = self.saved.ids()?;
+        // A thread whose first turn runs is listed before it is saved (when that turn ends).
+        let unsaved: Vec<String> = lock(&self.threads).iter().filter(|(id, l)| !ids.contains(*id) && lock(&l.running).is_some()).map(|(id, _)| id.clone()).collect();
+        ids.extend(unsaved);
+        for id in ids {
             match self.thread(&id) {
-                Ok(t) => out.push(t.summary()),
+                Ok(t) => {
+                    let mut summary = t.summary();
+                    summary.waiting = t.running && self.live(&id, false).is_ok_and(|l| l.asking.load(std::sync::atomic::Ordering::SeqCst) > 0);
+                    out.push(summary);
+                }
                 Err(e) => warn!("skipping thread {id}: {e}"),
             }
         }
@@ -601,6 +611,13 @@ impl AgentHost {
             }
             *running = Some(cancel.clone());
         }
+        {
+            // Named by its first prompt while that turn runs (a title model may rename it).
+            let mut data = lock(&live.data);
+            if data.title.is_empty() {
+                data.title = weft_agent::threads::title(&prompt.text);
+            }
+        }
         lock(&self.streams).insert(stream.id.clone(), id.to_owned());
         let granted = lock(&self.granted).clone();
         builder.policy.tools.extend(granted.tools);
@@ -608,7 +625,7 @@ impl AgentHost {
         let before = builder.policy.clone();
         let route = builder.config.route.clone();
         let title_route = task_route(settings, "title", &route)?;
-        let approver = Arc::new(UiApprover { stream: stream.clone(), pending: self.pending.clone() });
+        let approver = Arc::new(UiApprover { stream: stream.clone(), pending: self.pending.clone(), live: live.clone() });
         let meter = crate::usage::meter(&self.paths, settings)?;
         let s2 = stream.clone();
         let books = Arc::new(crate::usage::Books {
@@ -896,6 +913,8 @@ pub struct CommitMessage {
 struct UiApprover {
     stream: Stream,
     pending: Pending,
+    /// Its thread, which counts the questions open (the thread list shows "waiting").
+    live: Arc<Live>,
 }
 
 impl Approver for UiApprover {
@@ -913,7 +932,10 @@ impl Approver for UiApprover {
             });
             // Nobody to ask (the stream is gone) or the question dropped: no.
             if sent {
-                rx.await.unwrap_or(Approval::Deny)
+                self.live.asking.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let answer = rx.await.unwrap_or(Approval::Deny);
+                self.live.asking.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+                answer
             } else {
                 lock(&self.pending).remove(&id);
                 Approval::Deny

@@ -5,7 +5,7 @@ import { h } from '../dom';
 import type { AgentFrame, Backend } from '../backend';
 import { errorMessage } from '../dialogs';
 
-export function approvalCard(backend: Backend, f: Extract<AgentFrame, { type: 'approval' }>): HTMLElement {
+export function approvalCard(backend: Backend, f: Extract<AgentFrame, { type: 'approval' }>, answered: () => void = () => {}): HTMLElement {
   const input = (f.input ?? {}) as Record<string, unknown>;
   const detail: HTMLElement[] = [];
   if (f.tool === 'run_command') detail.push(h('pre', { class: 'ag-cmd' }, String(input.command ?? '')));
@@ -24,6 +24,7 @@ export function approvalCard(backend: Backend, f: Extract<AgentFrame, { type: 'a
     try {
       await backend.agentApprove(f.id, a);
       actions.replaceChildren(h('span', { class: `ag-decided ${a}` }, label));
+      answered();
     } catch (e) {
       actions.replaceChildren(h('span', { class: 'ag-decided' }, errorMessage(e)));
     }

@@ -39,7 +39,7 @@ function readFile(f: File): Promise<ImageSource> {
 
 export class ImageTray {
   readonly el: HTMLElement;
-  /** 🖼 (from disk) and 📷 (the preview), for the composer's bar. */
+  /** ▨ (from disk) and ◉ (the preview), for the composer's bar: symbols every font has. */
   readonly buttons: HTMLElement[];
   private images: ImageSource[] = [];
   private picker: HTMLInputElement;
@@ -52,8 +52,8 @@ export class ImageTray {
       this.picker.value = '';
     });
     this.buttons = [
-      h('button', { class: 'icon-btn', title: 'Attach an image (or paste or drop one into the prompt)', 'aria-label': 'Attach image', onclick: () => this.picker.click() }, '🖼'),
-      h('button', { class: 'icon-btn', title: 'Attach a screenshot of the running app (the preview)', 'aria-label': 'Attach a screenshot of the preview', onclick: () => void this.screenshot() }, '📷'),
+      h('button', { class: 'icon-btn', title: 'Attach an image (or paste or drop one into the prompt)', 'aria-label': 'Attach image', onclick: () => this.picker.click() }, '▨'),
+      h('button', { class: 'icon-btn', title: 'Attach a screenshot of the running app (the preview)', 'aria-label': 'Attach a screenshot of the preview', onclick: () => void this.screenshot() }, '◉'),
       this.picker,
     ];
     input.addEventListener('paste', (e) => {

@@ -793,3 +793,48 @@ async fn the_agent_looks_at_the_running_app_and_the_model_sees_the_picture() {
     let images = thread["messages"].as_array().expect("messages").iter().flat_map(|m| m["content"].as_array().cloned().unwrap_or_default()).filter(|b| b["type"] == "image").count();
     assert_eq!(images, 2, "{thread}");
 }
+
+/// Two threads' turns run at once: each waits on its own approval, each gets its own
+/// checkpoint and review, and two edits of one file by the two agents land one after the
+/// other, each review showing only its own agent's change.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_threads_run_at_once_and_each_review_holds_only_its_own_edit() {
+    let s = setup(
+        vec![
+            tool("a1", "edit_file", json!({"path": "notes.txt", "old_string": "one\n", "new_string": "ONE (A)\n"})),
+            tool("b1", "edit_file", json!({"path": "notes.txt", "old_string": "five\n", "new_string": "FIVE (B)\n"})),
+            Reply::sse(Turn::new("claude-test").text("Done.").anthropic()),
+            Reply::sse(Turn::new("claude-test").text("Done.").anthropic()),
+        ],
+        json!({"agentTools": {"edit_file": "ask"}}),
+    )
+    .await;
+    let original = "one\ntwo\nthree\nfour\nfive\n";
+    std::fs::write(s.ws.path().join("notes.txt"), original).expect("notes");
+    let a = send(&s.api, "t-a", "capitalise one").await;
+    let ask_a = next(&a, "A's approval", |f| f["type"] == "approval").await;
+    let b = send(&s.api, "t-b", "capitalise five").await;
+    let ask_b = next(&b, "B's approval", |f| f["type"] == "approval").await;
+    // Both turns are running now, each waiting for its user: the list says so.
+    let threads = call(&s.api, json!({"method": "agentThreads"})).await;
+    let state: std::collections::BTreeMap<&str, (bool, bool)> = threads.as_array().expect("list").iter().map(|t| (t["id"].as_str().unwrap_or(""), (t["running"] == true, t["waiting"] == true))).collect();
+    assert_eq!(state, [("t-a", (true, true)), ("t-b", (true, true))].into_iter().collect(), "{threads}");
+    assert_eq!((ask_a["input"]["old_string"].as_str(), ask_b["input"]["old_string"].as_str()), (Some("one\n"), Some("five\n")));
+    call(&s.api, json!({"method": "agentApprove", "params": {"request": ask_b["id"], "answer": "once"}})).await;
+    let done_b = next(&b, "B done", |f| f["type"] == "done").await;
+    call(&s.api, json!({"method": "agentApprove", "params": {"request": ask_a["id"], "answer": "once"}})).await;
+    let done_a = next(&a, "A done", |f| f["type"] == "done").await;
+    assert_eq!((done_a["end"].as_str(), done_b["end"].as_str()), (Some("done"), Some("done")));
+    let threads = call(&s.api, json!({"method": "agentThreads"})).await;
+    assert!(threads.as_array().expect("list").iter().all(|t| t["running"] == false && t["waiting"] == false), "{threads}");
+    assert_eq!(std::fs::read_to_string(s.ws.path().join("notes.txt")).expect("read"), "ONE (A)\ntwo\nthree\nfour\nFIVE (B)\n", "both edits, neither lost");
+    let hunk = |done: &Value| (done["review"].as_array().map(Vec::len), done["review"][0]["hunks"].as_array().map(Vec::len), done["review"][0]["hunks"][0]["newLines"].clone());
+    assert_eq!(hunk(&done_a), (Some(1), Some(1), json!(["ONE (A)\n"])), "A's review: its own edit only: {}", done_a["review"]);
+    assert_eq!(hunk(&done_b), (Some(1), Some(1), json!(["FIVE (B)\n"])), "B's review: its own edit only: {}", done_b["review"]);
+    // Each has its own checkpoint.
+    let (ca, cb) = (done_a["checkpoint"].as_i64().expect("A's checkpoint"), done_b["checkpoint"].as_i64().expect("B's checkpoint"));
+    assert_ne!(ca, cb);
+    // Rejecting A's hunk takes back A's edit and keeps B's.
+    call(&s.api, json!({"method": "agentReviewAction", "params": {"thread": "t-a", "action": {"action": "rejectHunk", "path": "notes.txt", "hunk": 0}}})).await;
+    assert_eq!(std::fs::read_to_string(s.ws.path().join("notes.txt")).expect("read"), "one\ntwo\nthree\nfour\nFIVE (B)\n");
+}
