@@ -560,7 +560,32 @@ fn fs_err(e: weft_fs::FsError) -> Outcome {
     Outcome::err(e.to_string())
 }
 
+/// One change at a time per file, across every agent of the process: an edit reads the
+/// file, changes it and writes it whole, so two threads' agents editing one file at once
+/// would otherwise each write over the other's change. Locks are taken in path order (a
+/// rename holds two) and dropped with the tool call.
+fn path_locks(ws: &Workspace, paths: &[String]) -> Vec<Arc<Mutex<()>>> {
+    static LOCKS: std::sync::LazyLock<Mutex<std::collections::HashMap<std::path::PathBuf, std::sync::Weak<Mutex<()>>>>> = std::sync::LazyLock::new(Default::default);
+    let mut abs: Vec<std::path::PathBuf> = paths.iter().filter_map(|p| ws.resolve(p).ok()).collect();
+    abs.sort();
+    abs.dedup();
+    let mut map = LOCKS.lock().unwrap_or_else(|p| p.into_inner());
+    map.retain(|_, w| w.strong_count() > 0);
+    abs.into_iter()
+        .map(|p| match map.get(&p).and_then(std::sync::Weak::upgrade) {
+            Some(l) => l,
+            None => {
+                let l = Arc::new(Mutex::new(()));
+                map.insert(p, Arc::downgrade(&l));
+                l
+            }
+        })
+        .collect()
+}
+
 fn file_tool(ws: &Workspace, open: Option<&dyn OpenFiles>, tool: &str, input: &Value, index: Arc<weft_syntax::SymbolIndex>) -> Result<Outcome, Outcome> {
+    let locks = path_locks(ws, &touched_paths(tool, input));
+    let _held: Vec<_> = locks.iter().map(|l| l.lock().unwrap_or_else(|p| p.into_inner())).collect();
     match tool {
         "git_status" | "git_diff" => git_tool(ws, tool, input),
         "list_dir" => {

@@ -332,6 +332,35 @@ async fn stop_mid_stream_returns_at_once_and_leaves_files_whole() {
     assert_eq!(std::fs::read_to_string(s.root.join("test.sh")).expect("read"), TEST);
 }
 
+/// Two agents (two threads' toolboxes) editing one file at once: every edit lands. Each
+/// edit reads the file, changes it and writes it whole; without one-at-a-time per file the
+/// later write drops the earlier's change (this test lost edits before the lock).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_edits_of_one_file_by_two_agents_all_land() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let n = 120;
+    let text: String = (0..n).map(|k| format!("line {k:03}\n")).collect();
+    std::fs::write(dir.path().join("shared.txt"), &text).expect("write");
+    let home = ScratchHome::new();
+    let boxes = [0, 1].map(|_| Arc::new(home.toolbox(Arc::new(weft_fs::Workspace::open(dir.path()).expect("ws")))));
+    let tasks: Vec<_> = (0..n)
+        .map(|k| {
+            let tb = boxes[k % 2].clone();
+            tokio::spawn(async move {
+                let edit = json!({"path": "shared.txt", "old_string": format!("line {k:03}\n"), "new_string": format!("LINE {k:03}\n")});
+                tb.run("edit_file", &edit, &CancellationToken::new()).await
+            })
+        })
+        .collect();
+    for t in tasks {
+        let o = t.await.expect("join");
+        assert!(!o.is_error, "{o:?}");
+    }
+    let after = std::fs::read_to_string(dir.path().join("shared.txt")).expect("read");
+    let lost: Vec<&str> = after.lines().filter(|l| l.starts_with("line")).collect();
+    assert!(lost.is_empty(), "{} edits were written over: {lost:?}", lost.len());
+}
+
 #[tokio::test]
 async fn edit_file_needs_exactly_one_match_and_keeps_crlf() {
     let dir = tempfile::tempdir().expect("tempdir");
