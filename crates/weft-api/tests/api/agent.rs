@@ -796,7 +796,9 @@ async fn the_agent_looks_at_the_running_app_and_the_model_sees_the_picture() {
 
 /// Two threads' turns run at once: each waits on its own approval, each gets its own
 /// checkpoint and review, and two edits of one file by the two agents land one after the
-/// other, each review showing only its own agent's change.
+/// other. (A review compares with the file as its thread first touched it: B's, taken
+/// before A's edit, shows only B's change when B ends; asked again after A's edit it would
+/// hold A's too — see the README.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_threads_run_at_once_and_each_review_holds_only_its_own_edit() {
     let s = setup(
