@@ -211,7 +211,21 @@ impl Assembler {
 }
 
 /// Fails only when the TLS backend cannot initialise.
+/// One HTTP client per pair of timeouts, shared by every provider and every turn: building
+/// one loads the system's root certificates into a new TLS context, which took most of an
+/// agent turn's own time when each turn built a client per configured provider.
 pub(crate) fn http_client(provider: &str, url: &str, connect: Duration, read: Duration) -> Result<reqwest::Client, LlmError> {
+    static CLIENTS: std::sync::LazyLock<std::sync::Mutex<std::collections::HashMap<(Duration, Duration), reqwest::Client>>> = std::sync::LazyLock::new(Default::default);
+    let mut clients = CLIENTS.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(c) = clients.get(&(connect, read)) {
+        return Ok(c.clone());
+    }
+    let c = build_client(provider, url, connect, read)?;
+    clients.insert((connect, read), c.clone());
+    Ok(c)
+}
+
+fn build_client(provider: &str, url: &str, connect: Duration, read: Duration) -> Result<reqwest::Client, LlmError> {
     reqwest::Client::builder()
         // A provider's key travels in its own header (x-api-key), which HTTP clients do
         // not strip on a redirect: a redirect is followed only within the same origin.
