@@ -46,7 +46,12 @@ pub struct AgentConfig {
     pub user_instructions: Option<std::path::PathBuf>,
     /// The user's own prompts folder (slash commands: crate::prompts).
     pub user_prompts: Option<std::path::PathBuf>,
+    /// Only these tools are offered and run (a sub-agent's read-only set); None: all.
+    pub only_tools: Option<Vec<String>>,
 }
+
+/// What a sub-agent (the `task` tool) is told.
+pub const SUB_AGENT_SYSTEM: &str = "You are a sub-agent of Weft's coding agent. You were handed one self-contained task; do it with your read-only tools (list, read, search, outline, repo map, git status and diff, definitions) and end with a concise report of what you found: the facts, with file paths and line numbers, and nothing the task did not ask for. You cannot change files or run commands; say so if the task needs that.";
 
 /// What the user sent: the text and what it @-mentions.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -65,7 +70,7 @@ impl<S: Into<String>> From<S> for Prompt {
 
 impl AgentConfig {
     pub fn new(route: Vec<ModelRef>) -> Self {
-        AgentConfig { route, system: DEFAULT_SYSTEM.into(), max_tokens: 8192, thinking_budget: None, temperature: None, max_steps: 50, summary_route: vec![], repo_map_tokens: 0, context_tokens: 0, protected_dirs: vec![], user_instructions: None, user_prompts: None }
+        AgentConfig { route, system: DEFAULT_SYSTEM.into(), max_tokens: 8192, thinking_budget: None, temperature: None, max_steps: 50, summary_route: vec![], repo_map_tokens: 0, context_tokens: 0, protected_dirs: vec![], user_instructions: None, user_prompts: None, only_tools: None }
     }
 }
 
@@ -165,6 +170,9 @@ pub struct TurnOutcome {
     /// Set when the turn began by summarising the thread's first this many messages (into
     /// two: the summary and its acknowledgement).
     pub compacted: Option<usize>,
+    /// What sub-agents (the `task` tool) used, not yet added to the thread's total (it is
+    /// in `usage` already).
+    sub_usage: Usage,
 }
 
 pub struct Agent {
@@ -250,6 +258,7 @@ impl Agent {
             moves: vec![],
             usage: Usage::default(),
             compacted: None,
+            sub_usage: Usage::default(),
         };
         let resolved = if prompt.mentions.is_empty() { vec![] } else { self.toolbox.resolve(&prompt.mentions).await };
         let mut system = self.config.system.clone();
@@ -286,7 +295,7 @@ impl Agent {
             out.compacted = self.compact(thread, &system, cancel, &mut out.usage, on).await;
             out.messages_before = thread.messages.len() - 1;
         }
-        let specs = self.toolbox.specs().await;
+        let specs: Vec<weft_llm::Tool> = self.toolbox.specs().await.into_iter().filter(|t| self.offered(&t.name)).collect();
         for _ in 0..self.config.max_steps {
             let req = Request {
                 system: system.clone(),
@@ -342,6 +351,7 @@ impl Agent {
                 } else {
                     self.call(&name, &input, cancel, &mut out, on).await
                 };
+                thread.usage.add(&std::mem::take(&mut out.sub_usage));
                 // Working in a subfolder for the first time this turn: its instructions.
                 if !outcome.is_error && matches!(name.as_str(), "read_file" | "edit_file" | "write_file" | "list_dir" | "outline") {
                     if let Some(path) = input["path"].as_str() {
@@ -442,6 +452,9 @@ impl Agent {
         out: &mut TurnOutcome,
         on: &mut (dyn FnMut(AgentEvent) + Send),
     ) -> Outcome {
+        if !self.offered(name) {
+            return Outcome::err(format!("{name} is not one of this agent's tools"));
+        }
         let command = (name == "run_command").then(|| input["command"].as_str().unwrap_or_default());
         let mut decision = self.policy().decide(name, command);
         // Files under .git run code later (hooks, config's fsmonitor and textconv,
@@ -534,7 +547,57 @@ impl Agent {
                 }
             }
         }
+        if name == "task" {
+            return self.sub_task(input, cancel, out, on).await;
+        }
         self.toolbox.run(name, input, cancel).await
+    }
+
+    /// Whether this agent offers and runs `tool` (a sub-agent has a narrower set, and never
+    /// the `task` tool itself).
+    fn offered(&self, tool: &str) -> bool {
+        self.config.only_tools.as_ref().is_none_or(|only| only.iter().any(|t| t == tool))
+    }
+
+    /// The `task` tool: a sub-agent with a fresh context and the read-only tools does the
+    /// task and its final report is the result. Its requests are on the same books and
+    /// count toward this turn's usage; what it read stays out of this conversation.
+    async fn sub_task(&self, input: &Value, cancel: &CancellationToken, out: &mut TurnOutcome, on: &mut (dyn FnMut(AgentEvent) + Send)) -> Outcome {
+        let Some(task) = input["prompt"].as_str().filter(|p| !p.trim().is_empty()) else { return Outcome::err("missing string argument \"prompt\"") };
+        let mut config = self.config.clone();
+        config.system = SUB_AGENT_SYSTEM.into();
+        config.only_tools = Some(tools::READ_ONLY.iter().map(|t| (*t).to_owned()).collect());
+        config.max_steps = config.max_steps.min(30);
+        let sub = Agent {
+            client: self.client.clone(),
+            toolbox: self.toolbox.clone(),
+            // Read-only: nothing to checkpoint.
+            store: None,
+            policy: Mutex::new(self.policy()),
+            approver: self.approver.clone(),
+            spending: self.spending.clone(),
+            secrets: self.secrets.clone(),
+            config,
+        };
+        let mut thread = Thread::default();
+        // The sub-agent's spending is this turn's; its own steps are its business.
+        let mut forward = |e: AgentEvent| {
+            if matches!(e, AgentEvent::Usage { .. } | AgentEvent::BudgetAlert { .. }) {
+                on(e);
+            }
+        };
+        let turn = Box::pin(sub.run_turn(&mut thread, Prompt::from(task.to_owned()), cancel, &mut forward)).await;
+        out.usage.add(&turn.usage);
+        out.sub_usage.add(&turn.usage);
+        let report = thread.messages.last().filter(|m| m.role == Role::Assistant).map(Message::text).unwrap_or_default();
+        match turn.end {
+            TurnEnd::Done(_) if !report.trim().is_empty() => Outcome::ok(report),
+            TurnEnd::Done(_) => Outcome::err("the sub-agent ended without a report"),
+            TurnEnd::Stopped => Outcome::err("the sub-agent was stopped"),
+            TurnEnd::StepLimit => Outcome::err(format!("the sub-agent gave up after {} steps without finishing; its last words: {report}", sub.config.max_steps)),
+            TurnEnd::OverBudget { reason } => Outcome::err(format!("the sub-agent stopped at the budget: {reason}")),
+            TurnEnd::Failed { message, .. } => Outcome::err(format!("the sub-agent's model request failed: {message}")),
+        }
     }
 }
 
@@ -551,6 +614,7 @@ pub fn summary(name: &str, input: &Value) -> String {
         "write_file" => format!("write {}", s("path")),
         "delete" => format!("delete {}", s("path")),
         "rename" => format!("rename {} to {}", s("from"), s("to")),
+        "task" => format!("sub-agent: {}", input["description"].as_str().unwrap_or("a task")),
         "preview_screenshot" => match input["port"].as_u64() {
             Some(port) => format!("look at the preview (port {port})"),
             None => "look at the preview".into(),

@@ -32,7 +32,7 @@ impl Default for Policy {
     /// are up for review); running anything asks.
     fn default() -> Self {
         let mut tools = BTreeMap::new();
-        for t in ["list_dir", "read_file", "search", "outline", "repo_map", "command_output", "git_status", "git_diff", "definition", "preview_screenshot"] {
+        for t in ["list_dir", "read_file", "search", "outline", "repo_map", "command_output", "git_status", "git_diff", "definition", "preview_screenshot", "task"] {
             tools.insert(t.to_owned(), Rule::Allow);
         }
         for t in ["edit_file", "write_file", "rename", "delete"] {

@@ -36,6 +36,9 @@ impl Outcome {
     }
 }
 
+/// The tools a sub-agent (the `task` tool) has: they read, they change nothing.
+pub const READ_ONLY: [&str; 8] = ["list_dir", "read_file", "search", "outline", "repo_map", "git_status", "git_diff", "definition"];
+
 /// Tools that change files, before which a turn takes its checkpoint.
 pub fn changes_files(tool: &str) -> bool {
     // An MCP server's tool may write anywhere it likes: the checkpoint comes first.
@@ -73,6 +76,8 @@ pub fn specs() -> Vec<Tool> {
           json!({"type": "object", "properties": {"staged": {"type": "boolean"}, "paths": {"type": "array", "items": path}}})),
         t("definition", "Where a symbol is defined, from the language server: give the file, the 1-based line it is used on, and the symbol's name. Returns path:line:column of each definition with that line's text.",
           json!({"type": "object", "properties": {"path": path, "line": {"type": "integer"}, "symbol": {"type": "string"}}, "required": ["path", "line", "symbol"]})),
+        t("task", "Hand a self-contained task to a sub-agent with a fresh context and read-only tools (list, read, search, outline, repo map, git status and diff, definitions): it works on its own and returns its final report, and what it read does not fill your context. Use it to explore or to answer a question about the codebase. Write the prompt as a complete brief: it sees nothing of this conversation.",
+          json!({"type": "object", "properties": {"description": {"type": "string", "description": "A few words saying what the task is"}, "prompt": {"type": "string", "description": "The full task for the sub-agent"}}, "required": ["description", "prompt"]})),
         t("edit_file", "Replace old_string with new_string in a file. old_string must occur exactly once: include enough surrounding lines to make it unique.",
           json!({"type": "object", "properties": {"path": path, "old_string": {"type": "string"}, "new_string": {"type": "string"}}, "required": ["path", "old_string", "new_string"]})),
         t("write_file", "Create a file, or overwrite one completely, with the given content. Folders are created as needed.",

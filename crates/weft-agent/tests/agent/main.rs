@@ -711,3 +711,48 @@ async fn edits_come_back_with_the_language_servers_errors_and_definition_finds_s
     assert!(missing.is_error && missing.content.contains("is not on line 1"), "{missing:?}");
     assert_eq!(weft_agent::Policy::default().tools.get("definition"), Some(&weft_agent::Rule::Allow));
 }
+
+/// The `task` tool: a sub-agent with a fresh context and only the read-only tools reads
+/// what it needs and its report is the tool's result; what it read never enters the main
+/// conversation, and its tokens count toward the turn. A tool outside its set is refused
+/// even when its model asks for it.
+#[tokio::test]
+async fn a_task_goes_to_a_read_only_sub_agent_whose_report_is_the_result() {
+    let s = setup(
+        vec![
+            tool("m1", "task", json!({"description": "find the bug", "prompt": "Why does add.sh print the wrong sum? Read it and report."})),
+            tool("s1", "read_file", json!({"path": "add.sh"})),
+            tool("s2", "write_file", json!({"path": "add.sh", "content": "sneaky"})),
+            say("add.sh subtracts: line 3 is `$1 - $2`."),
+            say("The sub-agent found it: add.sh subtracts."),
+        ],
+        Approval::Once,
+        Policy::default(),
+    )
+    .await;
+    let (out, events, thread) = run(&s, "why is the sum wrong?").await;
+    assert_eq!(out.end, TurnEnd::Done(weft_llm::StopReason::EndTurn));
+    let reqs = s.server.requests();
+    assert_eq!(reqs.len(), 5);
+    // The sub-agent's first request: a fresh conversation, its own brief, read-only tools.
+    let sub = &reqs[1].body;
+    assert_eq!(sub["messages"].as_array().map(Vec::len), Some(1), "{}", sub["messages"]);
+    assert_eq!(sub["messages"][0]["content"][0]["text"], "Why does add.sh print the wrong sum? Read it and report.");
+    assert!(sub["system"][0]["text"].as_str().expect("system").starts_with("You are a sub-agent"));
+    let names: Vec<&str> = sub["tools"].as_array().expect("tools").iter().filter_map(|t| t["name"].as_str()).collect();
+    assert_eq!(names, weft_agent::tools::READ_ONLY, "read-only tools only, and never task itself");
+    // A write it asked for anyway was refused, and the file is as it was.
+    assert_eq!(results_sent(&s.server, 3), [("write_file is not one of this agent's tools".to_owned(), true)]);
+    assert_eq!(std::fs::read_to_string(s.root.join("add.sh")).expect("read"), ADD);
+    // Its report is the task's result; what it read is not in the main thread.
+    assert_eq!(results_sent(&s.server, 4), [("add.sh subtracts: line 3 is `$1 - $2`.".to_owned(), false)]);
+    assert!(!reqs[4].body["messages"].to_string().contains("prints the sum of two numbers"), "the file's text stayed with the sub-agent");
+    assert_eq!(thread.messages.len(), 4, "prompt, task call, its result, the answer");
+    assert!(s.approver.1.lock().expect("asked").is_empty(), "nothing to approve: reading is allowed");
+    // Five responses' tokens: the sub-agent's three count toward the turn and the thread.
+    let usages = events.iter().filter(|e| matches!(e, AgentEvent::Usage { .. })).count();
+    assert_eq!(usages, 5);
+    assert_eq!(out.usage.output_tokens, 5 * 5);
+    assert_eq!(thread.usage.output_tokens, 5 * 5);
+    assert!(out.checkpoint.is_none(), "nothing changed: no checkpoint");
+}
