@@ -184,8 +184,8 @@ export class RunControl {
   /** Files changed on disk (saved in the editor, written by the agent or a terminal). */
   changed(paths: string[]): void {
     this.preview.changed(paths, this.wb.settings().previewReloadOnSave);
-    // A file configurations are found in: the picker follows it.
-    if (paths.some((p) => CONFIG_FILES.test(p))) {
+    // A file configurations are found in: the picker follows it (a guest has none).
+    if (!this.wb.guest && paths.some((p) => CONFIG_FILES.test(p))) {
       if (this.refreshTimer) clearTimeout(this.refreshTimer);
       this.refreshTimer = setTimeout(() => void this.refresh(), 300);
     }
