@@ -154,17 +154,13 @@ export class AgentPanel {
     this.picker.value = models.includes(current) ? current : '';
   }
 
-  /** The saved threads, and those whose first turn runs (saved when it ends), each marked
-   * running (●) or waiting for an approval (⏸). */
+  /** The folder's threads (one whose first turn runs is listed before it is saved), each
+   * marked running (●) or waiting for an approval (⏸). */
   private fillThreads(list: ThreadSummary[]) {
     const mark = (t: { running: boolean; waiting: boolean }) => (t.waiting ? '⏸ ' : t.running ? '● ' : '');
     const state = (t: { running: boolean; waiting: boolean }) => (t.waiting ? 'waiting for your approval' : t.running ? 'running' : '');
-    const unsaved = [...this.runs.keys()].filter((id) => !list.some((t) => t.id === id));
-    const opts = [
-      ...unsaved.map((id) => h('option', { value: id, title: 'running' }, `● ${id === this.threadId ? 'New thread' : 'New thread (running)'}`)),
-      ...list.map((t) => h('option', { value: t.id, title: state(t) }, `${mark(t)}${t.title || 'Untitled'}`)),
-    ];
-    const has = unsaved.includes(this.threadId) || list.some((t) => t.id === this.threadId);
+    const opts = list.map((t) => h('option', { value: t.id, title: state(t) }, `${mark(t)}${t.title || 'Untitled'}`));
+    const has = list.some((t) => t.id === this.threadId);
     if (!has) opts.unshift(h('option', { value: '' }, 'New thread'));
     this.threadSel.replaceChildren(...opts);
     this.threadSel.value = has ? this.threadId : '';
@@ -318,8 +314,8 @@ export class AgentPanel {
     const handle = this.backend.agentSend(thread, prompt, this.picker.value || null, mentions, (f) => this.onFrame(view, f, thread), this.controls.options(), images);
     this.runs.set(thread, { handle, view });
     this.setRunning(true);
-    void this.refreshThreads();
-    handle.result.catch((e) => {
+    // Listed once the turn has begun (agentSend answers then).
+    void handle.result.then(() => this.refreshThreads(), (e) => {
       // Refused before the turn began (no model configured, a turn already running…).
       view.note(errorMessage(e), 'error');
       this.runs.delete(thread);

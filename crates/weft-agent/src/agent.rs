@@ -368,7 +368,7 @@ impl Agent {
                 if !self.secrets.is_empty() {
                     outcome.content = weft_pty::mask::mask_text(&outcome.content, &self.secrets);
                     // A picture cannot be masked: one of a page showing a secret stays here.
-                    if !outcome.images.is_empty() && weft_pty::mask::mask_text(&outcome.shown, &self.secrets) != outcome.shown {
+                    if !outcome.images.is_empty() && weft_pty::mask::reveals(&outcome.shown, &self.secrets) {
                         outcome.images.clear();
                         outcome.content.push_str("\n(The picture was not sent: the page shows one of the project's secrets, and a picture cannot be masked. Ask the user to look at the preview.)");
                     }

@@ -57,8 +57,9 @@ async fn turn(api: &Api, n: usize) -> Duration {
 async fn main() {
     let rounds: usize = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(24);
     let pace = Duration::from_millis(2);
-    let total_turns = rounds * 3 + rounds + rounds;
-    let server = FakeServer::start_paced((0..total_turns * 2).map(|_| reply()).collect(), pace).await.expect("fake");
+    // One answer per request: the model's own rounds, then every round of 1, 2 and 4 turns.
+    let requests = rounds + rounds * (1 + 2 + 4);
+    let server = FakeServer::start_paced((0..requests).map(|_| reply()).collect(), pace).await.expect("fake");
 
     // The model's own time: the same answer streamed through weft-llm with no agent around it.
     let client = {

@@ -558,10 +558,12 @@ impl AgentHost {
         let unsaved: Vec<String> = lock(&self.threads).iter().filter(|(id, l)| !ids.contains(*id) && lock(&l.running).is_some()).map(|(id, _)| id.clone()).collect();
         ids.extend(unsaved);
         for id in ids {
-            match self.thread(&id) {
-                Ok(t) => {
-                    let mut summary = t.summary();
-                    summary.waiting = t.running && self.live(&id, false).is_ok_and(|l| l.asking.load(std::sync::atomic::Ordering::SeqCst) > 0);
+            // The summary from the thread in memory: no copy of its messages (images and all).
+            match self.live(&id, false) {
+                Ok(live) => {
+                    let mut summary = lock(&live.data).summary();
+                    summary.running = lock(&live.running).is_some();
+                    summary.waiting = summary.running && live.asking.load(std::sync::atomic::Ordering::SeqCst) > 0;
                     out.push(summary);
                 }
                 Err(e) => warn!("skipping thread {id}: {e}"),

@@ -19,20 +19,16 @@ pub fn openai(model: &str) -> Option<bool> {
     let m = model.to_ascii_lowercase();
     let base = m.rsplit('/').next().unwrap_or(&m);
     let family = base.split(':').next().unwrap_or(base);
-    const TEXT_ONLY: [&str; 6] = ["gpt-3.5", "o1-mini", "o1-preview", "o3-mini", "text-", "davinci"];
-    if TEXT_ONLY.iter().any(|p| family.starts_with(p)) {
+    let named = |prefixes: &[&str]| prefixes.iter().any(|p| family.starts_with(p));
+    // Plain GPT-4 (and its dated snapshots) reads text only; its later variants do not.
+    if named(&["gpt-3.5", "o1-mini", "o1-preview", "o3-mini", "text-", "davinci", "gpt-4-0"]) || family == "gpt-4" {
         return Some(false);
     }
-    if family == "gpt-4" || family.starts_with("gpt-4-0") {
-        return Some(false);
-    }
-    const VISION: [&str; 9] = ["gpt-4o", "gpt-4.1", "gpt-4.5", "gpt-4-turbo", "gpt-4-vision", "gpt-5", "chatgpt-4o", "o1", "o3"];
-    if VISION.iter().any(|p| family.starts_with(p)) || family.starts_with("o4") {
+    if named(&["gpt-4o", "gpt-4.1", "gpt-4.5", "gpt-4-turbo", "gpt-4-vision", "gpt-5", "chatgpt-4o", "o1", "o3", "o4"]) {
         return Some(true);
     }
     // Local vision models by the names their makers give them.
-    const LOCAL_VISION: [&str; 10] = ["llava", "bakllava", "moondream", "minicpm-v", "gemma3", "llama3.2-vision", "llama4", "granite3.2-vision", "qwen2.5vl", "mistral-small3"];
-    if LOCAL_VISION.iter().any(|p| family.starts_with(p)) || family.contains("-vl") || family.contains("vision") {
+    if named(&["llava", "bakllava", "moondream", "minicpm-v", "gemma3", "llama3.2-vision", "llama4", "granite3.2-vision", "qwen2.5vl", "mistral-small3"]) || family.contains("-vl") || family.contains("vision") {
         return Some(true);
     }
     None

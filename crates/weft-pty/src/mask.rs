@@ -37,10 +37,19 @@ fn replace_all(bytes: &[u8], secrets: &[&[u8]]) -> Vec<u8> {
     out
 }
 
+fn holds(text: &str, secrets: &[&[u8]]) -> bool {
+    secrets.iter().any(|v| text.as_bytes().windows(v.len()).any(|w| w == *v))
+}
+
+/// Whether `text` holds a secret's value (one long enough to be masked).
+pub fn reveals(text: &str, secrets: &[String]) -> bool {
+    holds(text, &usable(secrets))
+}
+
 /// `text` with every secret value masked.
 pub fn mask_text(text: &str, secrets: &[String]) -> String {
     let s = usable(secrets);
-    if s.is_empty() || !s.iter().any(|v| text.as_bytes().windows(v.len()).any(|w| w == *v)) {
+    if !holds(text, &s) {
         return text.to_owned();
     }
     String::from_utf8_lossy(&replace_all(text.as_bytes(), &s)).into_owned()

@@ -63,6 +63,8 @@ pub fn accepts(port: u16) -> bool {
 struct Sockets {
     /// Listening socket inode → (port, the session leader holding it, if a terminal's).
     known: std::collections::HashMap<u64, (u16, Option<u32>)>,
+    // Windows reads the whole table each scan: nothing to compare with the last one.
+    #[cfg_attr(windows, allow(dead_code))]
     leaders: Vec<u32>,
     /// Elsewhere than Linux: what lsof last said, by leader, and when.
     #[cfg(all(unix, not(target_os = "linux")))]
@@ -108,7 +110,6 @@ impl Sockets {
         #[cfg(windows)]
         {
             let table = windows::listening();
-            self.leaders = leaders.to_vec();
             return leaders.iter().filter_map(|l| Some((*l, table.get(l)?.clone()))).collect();
         }
         #[allow(unreachable_code)]

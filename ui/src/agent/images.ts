@@ -25,12 +25,12 @@ export function thumbnail(i: ImageSource, title = 'Image'): HTMLElement {
   return img;
 }
 
-function readFile(f: File): Promise<ImageSource> {
+function readFile(f: File, mediaType: string): Promise<ImageSource> {
   return new Promise((resolve, reject) => {
     const r = new FileReader();
     r.onload = () => {
       const url = String(r.result);
-      resolve({ type: 'base64', media_type: f.type === 'image/jpg' ? 'image/jpeg' : f.type, data: url.slice(url.indexOf(',') + 1) });
+      resolve({ type: 'base64', media_type: mediaType, data: url.slice(url.indexOf(',') + 1) });
     };
     r.onerror = () => reject(r.error ?? new Error('unreadable'));
     r.readAsDataURL(f);
@@ -81,7 +81,7 @@ export class ImageTray {
       else if (f.size > MAX_BYTES) toast(`${f.name} is ${(f.size / 1048576).toFixed(1)} MB; models take at most 5 MB per image`, 'error');
       else {
         try {
-          this.add(await readFile(f));
+          this.add(await readFile(f, type));
         } catch (e) {
           toast(`${f.name}: ${errorMessage(e)}`, 'error');
         }
