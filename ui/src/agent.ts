@@ -244,7 +244,7 @@ export class AgentPanel {
           view.text(b.text);
           view.endSegment();
         } else if (b.type === 'text') view.note(b.text, 'user');
-        else if (b.type === 'thinking') view.thinking(b.thinking);
+        else if (b.type === 'thinking' && b.thinking) view.thinking(b.thinking); // a signature alone (Gemini's) shows nothing
         else if (b.type === 'tool_use') view.tool(b.id, b.name, t.toolSummaries[b.id] ?? b.name);
         else if (b.type === 'tool_result') view.result(b.tool_use_id, b.content, b.is_error ?? false);
         // A tool's picture follows the results: shown in the last card that returned one.

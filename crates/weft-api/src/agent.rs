@@ -53,7 +53,7 @@ impl From<LlmError> for ApiError {
 /// The providers Weft knows without configuration, then any other name in
 /// `agentBaseUrls` as an OpenAI-compatible server (vLLM, a proxy…).
 fn provider_configs(settings: &Settings) -> Vec<ProviderConfig> {
-    let mut out = vec![ProviderConfig::anthropic_from_env(), ProviderConfig::openai_from_env(), ProviderConfig::ollama(), ProviderConfig::lm_studio()];
+    let mut out = vec![ProviderConfig::anthropic_from_env(), ProviderConfig::openai_from_env(), ProviderConfig::gemini_from_env(), ProviderConfig::ollama(), ProviderConfig::lm_studio()];
     for (name, url) in &settings.agent_base_urls {
         match out.iter_mut().find(|c| &c.name == name) {
             // A URL set in the app is the user's latest word: it wins over the environment.
@@ -64,12 +64,13 @@ fn provider_configs(settings: &Settings) -> Vec<ProviderConfig> {
     out
 }
 
-/// Only the two cloud providers read a key from the environment; a custom server's key
+/// Only the cloud providers read a key from the environment; a custom server's key
 /// lives in the key file (reusing OPENAI_API_KEY for it would leak that key elsewhere).
 fn env_key(name: &str) -> Option<&'static str> {
     match name {
         "anthropic" => Some("ANTHROPIC_API_KEY"),
         "openai" => Some("OPENAI_API_KEY"),
+        "gemini" => Some("GEMINI_API_KEY"),
         _ => None,
     }
 }
@@ -115,10 +116,12 @@ pub fn route(paths: &AppPaths, settings: &Settings, model: Option<&str>) -> Resu
                 ModelRef::new("anthropic", "claude-sonnet-4-5")
             } else if has("openai") {
                 ModelRef::new("openai", "gpt-4.1")
+            } else if has("gemini") {
+                ModelRef::new("gemini", "gemini-2.5-pro")
             } else {
                 return Err(ApiError::new(
                     crate::ErrorCode::NoModel,
-                    "no model is configured: add an Anthropic or OpenAI key in Settings → AI (or set ANTHROPIC_API_KEY / OPENAI_API_KEY), or pick a local model such as ollama:qwen2.5-coder:7b",
+                    "no model is configured: add an Anthropic, OpenAI or Gemini key in Settings → AI (or set ANTHROPIC_API_KEY / OPENAI_API_KEY / GEMINI_API_KEY), or pick a local model such as ollama:qwen2.5-coder:7b",
                 ));
             }
         }
@@ -201,7 +204,7 @@ pub enum KeySource {
 #[serde(rename_all = "camelCase")]
 pub struct ProviderStatus {
     pub name: String,
-    /// "anthropic" or "openai" (any OpenAI-compatible server).
+    /// "anthropic", "gemini" or "openai" (any OpenAI-compatible server).
     pub kind: String,
     pub base_url: String,
     pub key: KeySource,
@@ -234,6 +237,7 @@ pub fn providers(paths: &AppPaths, settings: &Settings) -> Vec<ProviderStatus> {
                 kind: match c.kind {
                     ProviderKind::Anthropic => "anthropic".into(),
                     ProviderKind::OpenAi => "openai".into(),
+                    ProviderKind::Gemini => "gemini".into(),
                 },
                 name: c.name,
                 base_url: c.base_url,
@@ -252,7 +256,7 @@ pub fn providers(paths: &AppPaths, settings: &Settings) -> Vec<ProviderStatus> {
 #[serde(rename_all = "camelCase", default)]
 pub struct TurnOptions {
     /// Extended thinking: 0 turns it off; otherwise at least 1024 tokens, below the output
-    /// limit (Anthropic; other providers ignore it).
+    /// limit (Anthropic and Gemini; OpenAI-compatible servers ignore it).
     pub thinking_budget: Option<u32>,
     /// 0 to 2; not sent together with thinking (Anthropic refuses the pair).
     pub temperature: Option<f32>,

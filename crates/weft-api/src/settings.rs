@@ -51,7 +51,7 @@ pub struct Settings {
     /// The models offered in the agent panel's picker.
     pub agent_models: Vec<String>,
     /// Provider name -> base URL, over the environment and the defaults
-    /// (anthropic, openai, ollama, lmstudio; any other name is an OpenAI-compatible server).
+    /// (anthropic, openai, gemini, ollama, lmstudio; any other name is an OpenAI-compatible server).
     #[ts(type = "Record<string, string>")]
     pub agent_base_urls: std::collections::BTreeMap<String, String>,
     /// Tool name -> "allow", "ask" or "deny", over the defaults (reads and edits allowed,

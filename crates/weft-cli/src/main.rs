@@ -48,8 +48,8 @@ enum Command {
         /// The workspace folder (default: the current folder).
         #[arg(short = 'C', long, default_value = ".")]
         workspace: PathBuf,
-        /// provider:model; repeat for fallbacks (default: Anthropic or OpenAI, whichever
-        /// has a key). Local: ollama:MODEL or lmstudio:MODEL.
+        /// provider:model; repeat for fallbacks (default: Anthropic, OpenAI or Gemini,
+        /// the first with a key). Local: ollama:MODEL or lmstudio:MODEL.
         #[arg(short, long = "model")]
         models: Vec<String>,
         /// Commands to run without asking; `*` is a wildcard ("cargo test*"). Repeatable.

@@ -96,12 +96,12 @@ pub fn body(model: &str, req: &Request) -> Value {
     body
 }
 
-/// The API refuses empty text blocks, and thinking without a signature (as another
-/// provider's would be after a fallback).
+/// The API refuses empty text blocks, and thinking without its own signature (as another
+/// provider's would be after a fallback: none from OpenAI-compatible servers, Gemini's).
 fn sendable(b: &Block) -> bool {
     match b {
         Block::Text { text } => !text.is_empty(),
-        Block::Thinking { signature, .. } => !signature.is_empty(),
+        Block::Thinking { signature, .. } => !signature.is_empty() && !signature.starts_with(crate::gemini::SIGNATURE_MARK),
         _ => true,
     }
 }

@@ -77,6 +77,12 @@ impl Reply {
         Self::json(status, json!({"error": {"message": message, "type": kind, "param": null, "code": code}}))
     }
 
+    /// An error in Google's shape: `{"error":{"code","message","status","details"}}`, with
+    /// `RetryInfo` when `retry_delay` is given ("7s") and `ErrorInfo` when `reason` is.
+    pub fn gemini_error(status: u16, status_name: &str, message: &str, retry_delay: Option<&str>, reason: Option<&str>) -> Self {
+        Self::json(status, json!({"error": gemini_error_object(status, status_name, message, retry_delay, reason)}))
+    }
+
     pub fn with_header(self, name: &str, value: &str) -> Self {
         match self {
             Reply::Status { status, mut headers, body } => {
@@ -427,6 +433,87 @@ impl Turn {
         }
         out
     }
+}
+
+impl Turn {
+    /// Gemini `streamGenerateContent?alt=sse` chunks (CRLF-separated, as Google sends them):
+    /// thoughts as `thought` parts, text in pieces, each function call whole in one part, a
+    /// thinking block's signature on the part after it (as Gemini puts it on the first
+    /// function call), the finish reason and the full usage in the last chunk. A tool call's
+    /// id is sent only when it is not empty (Gemini often sends none).
+    pub fn gemini(&self) -> Vec<String> {
+        let chunk = |parts: Vec<Value>, last: bool| {
+            let mut v = json!({"candidates": [{"content": {"parts": parts, "role": "model"}, "index": 0}],
+                               "usageMetadata": {"promptTokenCount": self.usage.input_tokens + self.usage.cache_read_tokens},
+                               "modelVersion": self.model, "responseId": self.id});
+            if last {
+                // Gemini says STOP whether or not the model called a function.
+                v["candidates"][0]["finishReason"] = json!(match &self.stop {
+                    StopReason::MaxTokens => "MAX_TOKENS",
+                    StopReason::Refusal => "SAFETY",
+                    StopReason::Other(s) => s.as_str(),
+                    _ => "STOP",
+                });
+                let u = &self.usage;
+                let mut meta = json!({"promptTokenCount": u.input_tokens + u.cache_read_tokens, "candidatesTokenCount": u.output_tokens,
+                                      "totalTokenCount": u.input_tokens + u.cache_read_tokens + u.output_tokens});
+                if u.cache_read_tokens > 0 {
+                    meta["cachedContentTokenCount"] = json!(u.cache_read_tokens);
+                }
+                v["usageMetadata"] = meta;
+            }
+            format!("data: {v}\r\n\r\n")
+        };
+        let mut parts: Vec<Vec<Value>> = vec![];
+        let mut signature: Option<&str> = None;
+        for b in &self.blocks {
+            let sign = |mut p: Value, s: &mut Option<&str>| {
+                if let Some(sig) = s.take() {
+                    p["thoughtSignature"] = json!(sig);
+                }
+                p
+            };
+            match b {
+                TurnBlock::Thinking { text, signature: sig } => {
+                    parts.extend(self.pieces(text).into_iter().map(|p| vec![json!({"text": p, "thought": true})]));
+                    signature = Some(sig.as_str()).filter(|s| !s.is_empty());
+                }
+                TurnBlock::Text(t) => {
+                    for p in self.pieces(t) {
+                        parts.push(vec![sign(json!({"text": p}), &mut signature)]);
+                    }
+                }
+                TurnBlock::ToolUse { id, name, input } => {
+                    let mut call = json!({"name": name, "args": input});
+                    if !id.is_empty() {
+                        call["id"] = json!(id);
+                    }
+                    parts.push(vec![sign(json!({"functionCall": call}), &mut signature)]);
+                }
+            }
+        }
+        if parts.is_empty() {
+            parts.push(vec![json!({"text": ""})]);
+        }
+        let n = parts.len();
+        parts.into_iter().enumerate().map(|(i, p)| chunk(p, i + 1 == n)).collect()
+    }
+}
+
+fn gemini_error_object(code: u16, status: &str, message: &str, retry_delay: Option<&str>, reason: Option<&str>) -> Value {
+    let mut details = vec![];
+    if let Some(r) = reason {
+        details.push(json!({"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": r, "domain": "googleapis.com"}));
+    }
+    if let Some(d) = retry_delay {
+        details.push(json!({"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": d}));
+    }
+    json!({"code": code, "message": message, "status": status, "details": details})
+}
+
+/// An error chunk inside a Gemini stream (sent after a 200 began).
+pub fn gemini_error_chunk(code: u16, status: &str, message: &str) -> String {
+    format!("data: {}\r\n\r\n", json!({"error": gemini_error_object(code, status, message, None, None)}))
 }
 
 fn interleave(events: Vec<String>, ping: &str) -> Vec<String> {

@@ -50,6 +50,12 @@ pub(crate) trait WireHandler {
     fn complete_at_eof(&self) -> bool {
         false
     }
+
+    /// A non-2xx answer in this provider's own error shape; None for the common one
+    /// (`{"error": {"type"|"code", "message"}}`).
+    fn status_error(&self, _status: u16, _body: &str, _retry_after: Option<Duration>) -> Option<LlmError> {
+        None
+    }
 }
 
 /// POSTs `body` and streams the answer through `handler` until it says `Done`.
@@ -79,6 +85,9 @@ pub(crate) async fn stream_sse(
     if !status.is_success() {
         let retry_after = parse_retry_after(resp.headers());
         let body = resp.text().await.unwrap_or_default();
+        if let Some(e) = handler.status_error(status.as_u16(), &body, retry_after) {
+            return Err(e);
+        }
         let (kind, message) = error_parts(&body);
         return Err(from_status(provider, key_env, status.as_u16(), &kind, message, retry_after));
     }

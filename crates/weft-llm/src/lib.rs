@@ -1,7 +1,7 @@
 //! LLM providers for Weft.
 //!
-//! Owns: talking to models over streaming HTTP — Anthropic's Messages API and
-//! OpenAI-compatible chat completions (OpenAI, Ollama, LM Studio, vLLM) — behind one
+//! Owns: talking to models over streaming HTTP — Anthropic's Messages API, OpenAI-compatible
+//! chat completions (OpenAI, Ollama, LM Studio, vLLM) and Google's Gemini API — behind one
 //! [`Provider`] trait; the conversation model ([`Message`], [`Block`]); sorting failures
 //! into [`LlmError`]s; retrying with backoff and jitter and falling back to the next model
 //! of a route ([`Client`]); where API keys come from ([`keys`]).
@@ -12,6 +12,7 @@
 mod anthropic;
 mod client;
 mod error;
+mod gemini;
 mod http;
 pub mod keys;
 mod openai;
@@ -25,6 +26,7 @@ pub mod fake;
 pub use anthropic::Anthropic;
 pub use client::{Client, ModelRef, RetryPolicy};
 pub use error::LlmError;
+pub use gemini::Gemini;
 pub use openai::OpenAi;
 pub use types::{Block, Event, ImageSource, Message, Request, Response, Role, StopReason, Tool, Usage, IMAGE_MAX_BYTES, IMAGE_TYPES};
 
@@ -66,6 +68,8 @@ pub enum ProviderKind {
     Anthropic,
     /// Any OpenAI-compatible chat-completions server.
     OpenAi,
+    /// Google's Gemini API (`streamGenerateContent`).
+    Gemini,
 }
 
 /// A secret that never shows in logs or debug output.
@@ -127,6 +131,11 @@ impl ProviderConfig {
         Self::from_env("openai", ProviderKind::OpenAi, "OPENAI_BASE_URL", openai::DEFAULT_BASE_URL, openai::KEY_ENV)
     }
 
+    /// `gemini` from GEMINI_BASE_URL / GEMINI_API_KEY (the key Google's SDKs and Gemini CLI read).
+    pub fn gemini_from_env() -> Self {
+        Self::from_env("gemini", ProviderKind::Gemini, "GEMINI_BASE_URL", gemini::DEFAULT_BASE_URL, gemini::KEY_ENV)
+    }
+
     /// A local Ollama server's OpenAI-compatible endpoint (no key).
     pub fn ollama() -> Self {
         Self::new("ollama", ProviderKind::OpenAi, "http://localhost:11434/v1")
@@ -147,6 +156,7 @@ impl ProviderConfig {
         match self.kind {
             ProviderKind::Anthropic => anthropic::KEY_ENV,
             ProviderKind::OpenAi => openai::KEY_ENV,
+            ProviderKind::Gemini => gemini::KEY_ENV,
         }
     }
 
@@ -154,6 +164,7 @@ impl ProviderConfig {
         Ok(match self.kind {
             ProviderKind::Anthropic => Arc::new(Anthropic::new(self)?),
             ProviderKind::OpenAi => Arc::new(OpenAi::new(self)?),
+            ProviderKind::Gemini => Arc::new(Gemini::new(self)?),
         })
     }
 }
@@ -161,5 +172,6 @@ impl ProviderConfig {
 /// The request bodies exactly as sent, for tests and for a "show request" view.
 pub mod wire {
     pub use crate::anthropic::body as anthropic_body;
+    pub use crate::gemini::body as gemini_body;
     pub use crate::openai::body as openai_body;
 }

@@ -34,6 +34,20 @@ pub fn openai(model: &str) -> Option<bool> {
     None
 }
 
+/// Gemini: every Gemini model reads images (text-only are the embedding and AQA models,
+/// which cannot chat); Gemma 3 and later read them too.
+pub fn gemini(model: &str) -> Option<bool> {
+    let m = model.to_ascii_lowercase();
+    let m = m.strip_prefix("models/").unwrap_or(&m);
+    if m.starts_with("gemini-") || m.starts_with("gemma-3") || m.starts_with("gemma-4") {
+        return Some(true);
+    }
+    if m.starts_with("gemma-2") || m.starts_with("text-") || m.contains("embedding") {
+        return Some(false);
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -64,6 +78,9 @@ mod tests {
             ("llama3.1:8b", None),
         ] {
             assert_eq!(super::openai(m), want, "{m}");
+        }
+        for (m, want) in [("gemini-2.5-pro", Some(true)), ("models/gemini-2.5-flash-lite", Some(true)), ("gemma-3-27b-it", Some(true)), ("gemma-2-9b-it", Some(false)), ("learnlm", None)] {
+            assert_eq!(super::gemini(m), want, "{m}");
         }
     }
 }

@@ -11,7 +11,7 @@ use weft_llm::Usage;
 
 /// The list prices Weft ships with ($ per million tokens: input, output, cache read,
 /// cache write). Anthropic bills cache writes at 1.25× input (5-minute cache); OpenAI
-/// bills cached input at its discount and has no write surcharge.
+/// bills cached input at its discount and has no write surcharge; so does Gemini.
 pub const SHIPPED: &[(&str, f64, f64, f64, f64)] = &[
     ("anthropic:claude-opus-4-5", 5.0, 25.0, 0.50, 6.25),
     ("anthropic:claude-opus-4-1", 15.0, 75.0, 1.50, 18.75),
@@ -31,6 +31,15 @@ pub const SHIPPED: &[(&str, f64, f64, f64, f64)] = &[
     ("openai:gpt-4o-mini", 0.15, 0.60, 0.075, 0.15),
     ("openai:o3", 2.0, 8.0, 0.50, 2.0),
     ("openai:o4-mini", 1.10, 4.40, 0.275, 1.10),
+    // Gemini, at the price for prompts up to 200k tokens (longer ones cost more; a user's
+    // prices.json can say so). Cached input is the implicit cache's read price; explicit
+    // cache storage is billed by the hour, not per token, so writes are zero.
+    ("gemini:gemini-3-pro-preview", 2.0, 12.0, 0.20, 0.0),
+    ("gemini:gemini-2.5-pro", 1.25, 10.0, 0.125, 0.0),
+    ("gemini:gemini-2.5-flash", 0.30, 2.50, 0.03, 0.0),
+    ("gemini:gemini-2.5-flash-lite", 0.10, 0.40, 0.01, 0.0),
+    ("gemini:gemini-2.0-flash", 0.10, 0.40, 0.025, 0.0),
+    ("gemini:gemini-2.0-flash-lite", 0.075, 0.30, 0.0, 0.0),
 ];
 
 /// One model's prices in $ per million tokens, as written in `prices.json`.

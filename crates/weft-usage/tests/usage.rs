@@ -31,6 +31,9 @@ fn costs_match_the_price_table_exactly_cache_tokens_included() {
     assert_eq!(t.cost("anthropic", "claude-sonnet-4-5-20250929", &u), Cost::Priced(want));
     assert_eq!(t.cost("openai", "gpt-4.1-mini-2025-04-14", &usage(1_000_000, 0, 0, 0)), Cost::Priced(400_000_000));
     assert_eq!(t.cost("openai", "gpt-4.1", &usage(0, 1_000_000, 1_000_000, 0)), Cost::Priced(8_500_000_000));
+    // Gemini: a preview snapshot is priced as its model, and Flash-Lite is not Flash.
+    assert_eq!(t.cost("gemini", "gemini-2.5-flash-preview-09-2025", &usage(1_000_000, 1_000_000, 0, 0)), Cost::Priced(2_800_000_000));
+    assert_eq!(t.cost("gemini", "gemini-2.5-flash-lite", &usage(1_000_000, 1_000_000, 1_000_000, 0)), Cost::Priced(510_000_000));
     // Unknown models are flagged, not guessed.
     assert_eq!(t.cost("openai", "mystery-model", &u), Cost::Unknown);
     // Local models are free.

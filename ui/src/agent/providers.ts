@@ -61,7 +61,7 @@ export class Providers {
         key.placeholder = 'API key';
       } }, 'Forget key') : null;
       return h('div', { class: 'ag-prov', 'data-provider': p.name },
-        h('div', { class: 'ag-prov-name' }, h('strong', {}, p.name), h('span', { class: 'dim' }, p.kind === 'anthropic' ? ' Anthropic Messages' : ' OpenAI-compatible')),
+        h('div', { class: 'ag-prov-name' }, h('strong', {}, p.name), h('span', { class: 'dim' }, p.kind === 'anthropic' ? ' Anthropic Messages' : p.kind === 'gemini' ? ' Google Gemini' : ' OpenAI-compatible')),
         h('label', {}, 'Base URL', url), h('label', {}, 'Key', key),
         h('div', { class: 'ag-prov-actions' }, test, h('button', { class: 'btn small', onclick: async () => { if (await save()) result.replaceChildren(h('span', { class: 'ok' }, 'Saved')); } }, 'Save'), forget), result);
     });

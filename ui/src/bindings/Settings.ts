@@ -65,7 +65,7 @@ agentFallbackModels: Array<string>,
 agentModels: Array<string>, 
 /**
  * Provider name -> base URL, over the environment and the defaults
- * (anthropic, openai, ollama, lmstudio; any other name is an OpenAI-compatible server).
+ * (anthropic, openai, gemini, ollama, lmstudio; any other name is an OpenAI-compatible server).
  */
 agentBaseUrls: Record<string, string>, 
 /**

@@ -6,7 +6,7 @@
 export type TurnOptions = { 
 /**
  * Extended thinking: 0 turns it off; otherwise at least 1024 tokens, below the output
- * limit (Anthropic; other providers ignore it).
+ * limit (Anthropic and Gemini; OpenAI-compatible servers ignore it).
  */
 thinkingBudget: number | null, 
 /**

@@ -224,7 +224,7 @@ async fn providers_show_where_keys_come_from_and_never_the_key() {
     let s = setup(vec![], json!({"agentBaseUrls": {"vllm": "http://127.0.0.1:9/v1"}})).await;
     let list = call(&s.api, json!({"method": "agentProviders"})).await;
     let names: Vec<&str> = list.as_array().expect("list").iter().filter_map(|p| p["name"].as_str()).collect();
-    assert_eq!(names, ["anthropic", "openai", "ollama", "lmstudio", "vllm"]);
+    assert_eq!(names, ["anthropic", "openai", "gemini", "ollama", "lmstudio", "vllm"]);
     let anthropic = &list[0];
     assert_eq!(anthropic["baseUrl"], s.server.url());
     if std::env::var_os("ANTHROPIC_API_KEY").is_none() {
@@ -839,4 +839,35 @@ async fn two_threads_run_at_once_and_each_review_holds_only_its_own_edit() {
     // Rejecting A's hunk takes back A's edit and keeps B's.
     call(&s.api, json!({"method": "agentReviewAction", "params": {"thread": "t-a", "action": {"action": "rejectHunk", "path": "notes.txt", "hunk": 0}}})).await;
     assert_eq!(std::fs::read_to_string(s.ws.path().join("notes.txt")).expect("read"), "one\ntwo\nthree\nfour\nFIVE (B)\n");
+}
+
+/// A user with only a Gemini key: the route, the key from the key file, the edit through a
+/// function call, its signature and the function's name in the next request, the price.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gemini_turn_edits_through_a_function_call_and_is_priced() {
+    let gemini = FakeServer::start(vec![
+        Reply::sse(Turn::new("gemini-2.5-flash").thinking("Fix the operator.", "c2ln").tool_use("", "edit_file", json!({"path": "add.sh", "old_string": "$1 - $2", "new_string": "$1 + $2"})).gemini()),
+        Reply::sse(Turn::new("gemini-2.5-flash").text("Fixed.").gemini()),
+    ])
+    .await
+    .expect("fake");
+    let s = setup(vec![], json!({"agentModel": "gemini:gemini-2.5-flash", "agentBaseUrls": {"gemini": gemini.url()}, "agentTools": {"edit_file": "allow"}})).await;
+    call(&s.api, json!({"method": "agentSetKey", "params": {"provider": "gemini", "key": "AIza-test"}})).await;
+    let frames = send(&s.api, "t-g", "make the test pass").await;
+    let done = next(&frames, "done", |f| f["type"] == "done").await;
+    assert_eq!(done["end"], "done", "{done}");
+    assert_eq!(std::fs::read_to_string(s.ws.path().join("add.sh")).expect("read"), "echo $(($1 + $2))\n");
+    let all = frames.lock().expect("lock").clone();
+    let cost = all.iter().find(|f| f["type"] == "cost").expect("cost frame");
+    assert_eq!(cost["priced"], true, "Gemini's list price is in the table: {cost}");
+
+    let sent = gemini.requests();
+    assert_eq!(sent.len(), 2);
+    assert_eq!(sent[0].header("x-goog-api-key"), Some("AIza-test"));
+    assert!(s.server.requests().is_empty(), "nothing went to another provider");
+    let contents = sent[1].body["contents"].as_array().expect("contents").clone();
+    let call_part = contents.iter().flat_map(|c| c["parts"].as_array().cloned().unwrap_or_default()).find(|p| p.get("functionCall").is_some()).expect("the call");
+    assert_eq!(call_part["thoughtSignature"], "c2ln");
+    let response = contents.last().expect("last")["parts"][0]["functionResponse"].clone();
+    assert_eq!(response["name"], "edit_file", "{response}");
 }

@@ -1,5 +1,5 @@
 //! A scripted model server for end-to-end tests and trying the agent without a key: it
-//! speaks Anthropic's (or OpenAI's) real streaming wire format, one scripted reply per
+//! speaks Anthropic's (or OpenAI's, or Gemini's) real streaming wire format, one scripted reply per
 //! request. Prints its base URL on the first line of stdout, then serves until killed.
 //!
 //! ```text
@@ -63,9 +63,20 @@ struct ScriptError {
     message: String,
 }
 
-fn reply(r: ScriptReply, openai: bool) -> Reply {
+#[derive(Clone, Copy, PartialEq)]
+enum Format {
+    Anthropic,
+    OpenAi,
+    Gemini,
+}
+
+fn reply(r: ScriptReply, format: Format) -> Reply {
     if let Some(e) = r.error {
-        return if openai { Reply::openai_error(e.status, &e.kind, &e.kind, &e.message) } else { Reply::anthropic_error(e.status, &e.kind, &e.message) };
+        return match format {
+            Format::OpenAi => Reply::openai_error(e.status, &e.kind, &e.kind, &e.message),
+            Format::Anthropic => Reply::anthropic_error(e.status, &e.kind, &e.message),
+            Format::Gemini => Reply::gemini_error(e.status, &e.kind, &e.message, None, None),
+        };
     }
     let mut turn = Turn::new("fake-model");
     if let Some(t) = &r.thinking {
@@ -77,7 +88,11 @@ fn reply(r: ScriptReply, openai: bool) -> Reply {
     for t in r.tools {
         turn = turn.tool_use(&t.id, &t.name, t.input);
     }
-    let sse = Reply::sse(if openai { turn.openai() } else { turn.pings().anthropic() });
+    let sse = Reply::sse(match format {
+        Format::OpenAi => turn.openai(),
+        Format::Anthropic => turn.pings().anthropic(),
+        Format::Gemini => turn.gemini(),
+    });
     if r.drop_last > 0 {
         sse.drop_last(r.drop_last)
     } else {
@@ -89,12 +104,14 @@ fn reply(r: ScriptReply, openai: bool) -> Reply {
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let path = std::env::args().nth(1).ok_or("usage: weft-fake-llm SCRIPT.json")?;
     let script: Script = serde_json::from_slice(&std::fs::read(&path)?).map_err(|e| format!("{path}: {e}"))?;
-    let openai = match script.format.as_str() {
-        "anthropic" => false,
-        "openai" => true,
-        other => return Err(format!("format must be \"anthropic\" or \"openai\", not {other:?}").into()),
+    let format = match script.format.as_str() {
+        "anthropic" => Format::Anthropic,
+        "openai" => Format::OpenAi,
+        "gemini" => Format::Gemini,
+        other => return Err(format!("format must be \"anthropic\", \"openai\" or \"gemini\", not {other:?}").into()),
     };
-    let replies = script.replies.into_iter().map(|r| reply(r, openai)).collect();
+    let openai = format == Format::OpenAi;
+    let replies = script.replies.into_iter().map(|r| reply(r, format)).collect();
     let server = FakeServer::start_paced(replies, Duration::from_millis(script.pace_ms.max(1))).await?;
     println!("{}", if openai { format!("{}/v1", server.url()) } else { server.url() });
     let log = std::env::args().nth(2);

@@ -2,6 +2,7 @@
 
 mod anthropic;
 mod client;
+mod gemini;
 mod images;
 mod openai;
 
