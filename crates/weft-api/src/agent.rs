@@ -53,7 +53,10 @@ impl From<LlmError> for ApiError {
 /// The providers Weft knows without configuration, then any other name in
 /// `agentBaseUrls` as an OpenAI-compatible server (vLLM, a proxy…).
 fn provider_configs(settings: &Settings) -> Vec<ProviderConfig> {
-    let mut out = vec![ProviderConfig::anthropic_from_env(), ProviderConfig::openai_from_env(), ProviderConfig::gemini_from_env(), ProviderConfig::ollama(), ProviderConfig::lm_studio()];
+    let mut bedrock = ProviderConfig::bedrock();
+    let set = |v: &str| Some(v.trim().to_owned()).filter(|v| !v.is_empty());
+    bedrock.aws = weft_llm::AwsOptions { region: set(&settings.bedrock_region), profile: set(&settings.bedrock_profile), credentials: None };
+    let mut out = vec![ProviderConfig::anthropic_from_env(), ProviderConfig::openai_from_env(), ProviderConfig::gemini_from_env(), bedrock, ProviderConfig::ollama(), ProviderConfig::lm_studio()];
     for (name, url) in &settings.agent_base_urls {
         match out.iter_mut().find(|c| &c.name == name) {
             // A URL set in the app is the user's latest word: it wins over the environment.
@@ -71,6 +74,8 @@ fn env_key(name: &str) -> Option<&'static str> {
         "anthropic" => Some("ANTHROPIC_API_KEY"),
         "openai" => Some("OPENAI_API_KEY"),
         "gemini" => Some("GEMINI_API_KEY"),
+        // A Bedrock API key; without one, the AWS credential chain signs the requests.
+        "bedrock" => Some(weft_llm::BEDROCK_KEY_ENV),
         _ => None,
     }
 }
@@ -204,7 +209,7 @@ pub enum KeySource {
 #[serde(rename_all = "camelCase")]
 pub struct ProviderStatus {
     pub name: String,
-    /// "anthropic", "gemini" or "openai" (any OpenAI-compatible server).
+    /// "anthropic", "gemini", "bedrock" or "openai" (any OpenAI-compatible server).
     pub kind: String,
     pub base_url: String,
     pub key: KeySource,
@@ -238,6 +243,7 @@ pub fn providers(paths: &AppPaths, settings: &Settings) -> Vec<ProviderStatus> {
                     ProviderKind::Anthropic => "anthropic".into(),
                     ProviderKind::OpenAi => "openai".into(),
                     ProviderKind::Gemini => "gemini".into(),
+                    ProviderKind::Bedrock => "bedrock".into(),
                 },
                 name: c.name,
                 base_url: c.base_url,

@@ -51,9 +51,15 @@ pub struct Settings {
     /// The models offered in the agent panel's picker.
     pub agent_models: Vec<String>,
     /// Provider name -> base URL, over the environment and the defaults
-    /// (anthropic, openai, gemini, ollama, lmstudio; any other name is an OpenAI-compatible server).
+    /// (anthropic, openai, gemini, ollama, lmstudio; any other name is an OpenAI-compatible
+    /// server); for bedrock, an endpoint over the region's (a VPC endpoint).
     #[ts(type = "Record<string, string>")]
     pub agent_base_urls: std::collections::BTreeMap<String, String>,
+    /// Amazon Bedrock's region (empty: AWS_REGION, then the AWS profile's region).
+    pub bedrock_region: String,
+    /// The AWS profile Bedrock's credentials come from (empty: AWS_PROFILE, else `default`);
+    /// SSO profiles work once `aws sso login` has run.
+    pub bedrock_profile: String,
     /// Tool name -> "allow", "ask" or "deny", over the defaults (reads and edits allowed,
     /// commands asked).
     #[ts(type = "Record<string, string>")]
@@ -134,6 +140,8 @@ impl Default for Settings {
             checkpoint_keep_max: 500,
             agent_model: String::new(),
             agent_fallback_models: Vec::new(),
+            bedrock_region: String::new(),
+            bedrock_profile: String::new(),
             agent_models: ["anthropic:claude-sonnet-4-5", "anthropic:claude-opus-4-1", "anthropic:claude-haiku-4-5", "openai:gpt-4.1", "openai:gpt-4.1-mini", "ollama:qwen2.5-coder:7b"]
                 .map(String::from)
                 .to_vec(),

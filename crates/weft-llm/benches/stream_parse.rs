@@ -53,7 +53,7 @@ fn main() {
     let turn = Turn::new("bench").thinking(&thinking, "sig").text(&text).tool_use("tu_1", "edit_file", input).pings();
     let events = turn.anthropic();
     let body: String = events.concat();
-    let reply = || Reply::Stream { pieces: vec![body.clone().into_bytes()], cut: false };
+    let reply = || Reply::Stream { pieces: vec![body.clone().into_bytes()], cut: false, content_type: "text/event-stream" };
 
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime");
     let python = std::env::var("WEFT_BENCH_PYTHON").unwrap_or_else(|_| "python3".into());

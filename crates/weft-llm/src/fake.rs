@@ -5,6 +5,8 @@
 //! many fragments, an error event in the middle of a 200 stream, a connection cut
 //! mid-stream. It records every request so tests can check what was sent.
 
+pub mod aws;
+
 use crate::types::{StopReason, Usage};
 use serde_json::{json, Value};
 use std::collections::VecDeque;
@@ -15,9 +17,9 @@ use tokio::net::{TcpListener, TcpStream};
 
 #[derive(Debug, Clone)]
 pub enum Reply {
-    /// `200 text/event-stream`, each piece sent as its own HTTP chunk. With `cut`, the
-    /// connection closes after the pieces without the terminating chunk.
-    Stream { pieces: Vec<Vec<u8>>, cut: bool },
+    /// `200 text/event-stream` (or `content_type`), each piece sent as its own HTTP chunk.
+    /// With `cut`, the connection closes after the pieces without the terminating chunk.
+    Stream { pieces: Vec<Vec<u8>>, cut: bool, content_type: &'static str },
     /// Any status with a body, e.g. a 429 with `retry-after`.
     Status { status: u16, headers: Vec<(String, String)>, body: String },
 }
@@ -25,15 +27,15 @@ pub enum Reply {
 impl Reply {
     /// One chunk per event.
     pub fn sse(events: Vec<String>) -> Self {
-        Reply::Stream { pieces: events.into_iter().map(String::into_bytes).collect(), cut: false }
+        Reply::Stream { pieces: events.into_iter().map(String::into_bytes).collect(), cut: false, content_type: "text/event-stream" }
     }
 
     /// The same bytes re-cut every `n` bytes, splitting lines, events and UTF-8 characters.
     pub fn split_every(self, n: usize) -> Self {
         match self {
-            Reply::Stream { pieces, cut } => {
+            Reply::Stream { pieces, cut, content_type } => {
                 let all = pieces.concat();
-                Reply::Stream { pieces: all.chunks(n.max(1)).map(<[u8]>::to_vec).collect(), cut }
+                Reply::Stream { pieces: all.chunks(n.max(1)).map(<[u8]>::to_vec).collect(), cut, content_type }
             }
             other => other,
         }
@@ -42,10 +44,10 @@ impl Reply {
     /// Only the first `bytes` bytes of the stream, then the connection drops.
     pub fn cut_after(self, bytes: usize) -> Self {
         match self {
-            Reply::Stream { pieces, .. } => {
+            Reply::Stream { pieces, content_type, .. } => {
                 let mut all = pieces.concat();
                 all.truncate(bytes);
-                Reply::Stream { pieces: vec![all], cut: true }
+                Reply::Stream { pieces: vec![all], cut: true, content_type }
             }
             other => other,
         }
@@ -55,9 +57,9 @@ impl Reply {
     /// event: the last `events` pieces are dropped.
     pub fn drop_last(self, events: usize) -> Self {
         match self {
-            Reply::Stream { mut pieces, cut } => {
+            Reply::Stream { mut pieces, cut, content_type } => {
                 pieces.truncate(pieces.len().saturating_sub(events));
-                Reply::Stream { pieces, cut }
+                Reply::Stream { pieces, cut, content_type }
             }
             other => other,
         }
@@ -114,6 +116,8 @@ impl Recorded {
 struct State {
     script: VecDeque<Reply>,
     requests: Vec<Recorded>,
+    /// Set: every request must carry this AWS authentication, or is refused as Bedrock would.
+    aws: Option<aws::AwsAuth>,
 }
 
 pub struct FakeServer {
@@ -132,7 +136,7 @@ impl FakeServer {
     pub async fn start_paced(script: Vec<Reply>, pace: Duration) -> std::io::Result<FakeServer> {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
-        let state = Arc::new(Mutex::new(State { script: script.into(), requests: vec![] }));
+        let state = Arc::new(Mutex::new(State { script: script.into(), requests: vec![], aws: None }));
         let st = state.clone();
         let task = tokio::spawn(async move {
             while let Ok((sock, _)) = listener.accept().await {
@@ -156,6 +160,12 @@ impl FakeServer {
 
     pub fn requests(&self) -> Vec<Recorded> {
         lock(&self.state).requests.clone()
+    }
+
+    /// From now on, refuse (403, without using a scripted reply) any request that is not
+    /// signed with these AWS keys, or does not carry this Bedrock API key.
+    pub fn require_aws(&self, auth: aws::AwsAuth) {
+        lock(&self.state).aws = Some(auth);
     }
 }
 
@@ -207,13 +217,17 @@ async fn serve(mut sock: TcpStream, state: Arc<Mutex<State>>, pace: Duration) ->
         let body: Vec<u8> = buf.drain(..len).collect();
         let reply = {
             let mut st = lock(&state);
+            let refused = st.aws.as_ref().and_then(|a| aws::verify(a, &method, &path, &headers, &body).err());
             st.requests.push(Recorded {
                 method,
                 path,
                 headers,
                 body: serde_json::from_slice(&body).unwrap_or(Value::Null),
             });
-            st.script.pop_front()
+            match refused {
+                Some((status, code, message)) => Some(Reply::bedrock_error(status, code, &message)),
+                None => st.script.pop_front(),
+            }
         };
         let reply = reply.unwrap_or_else(|| Reply::anthropic_error(500, "api_error", "fake server: no scripted reply left"));
         match reply {
@@ -226,8 +240,8 @@ async fn serve(mut sock: TcpStream, state: Arc<Mutex<State>>, pace: Duration) ->
                 out.push_str(&body);
                 sock.write_all(out.as_bytes()).await?;
             }
-            Reply::Stream { pieces, cut } => {
-                sock.write_all(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\ntransfer-encoding: chunked\r\n\r\n").await?;
+            Reply::Stream { pieces, cut, content_type } => {
+                sock.write_all(format!("HTTP/1.1 200 OK\r\ncontent-type: {content_type}\r\ncache-control: no-cache\r\ntransfer-encoding: chunked\r\n\r\n").as_bytes()).await?;
                 for p in pieces.iter().filter(|p| !p.is_empty()) {
                     let mut chunk = format!("{:x}\r\n", p.len()).into_bytes();
                     chunk.extend_from_slice(p);

@@ -1,7 +1,8 @@
 //! LLM providers for Weft.
 //!
 //! Owns: talking to models over streaming HTTP — Anthropic's Messages API, OpenAI-compatible
-//! chat completions (OpenAI, Ollama, LM Studio, vLLM) and Google's Gemini API — behind one
+//! chat completions (OpenAI, Ollama, LM Studio, vLLM), Google's Gemini API and Amazon
+//! Bedrock's Converse API (through the AWS SDK) — behind one
 //! [`Provider`] trait; the conversation model ([`Message`], [`Block`]); sorting failures
 //! into [`LlmError`]s; retrying with backoff and jitter and falling back to the next model
 //! of a route ([`Client`]); where API keys come from ([`keys`]).
@@ -10,6 +11,8 @@
 //! nothing of Tauri. A request is cancelled by dropping its future: the connection closes.
 
 mod anthropic;
+#[cfg(feature = "bedrock")]
+mod bedrock;
 mod client;
 mod error;
 mod gemini;
@@ -24,6 +27,8 @@ pub mod vision;
 pub mod fake;
 
 pub use anthropic::Anthropic;
+#[cfg(feature = "bedrock")]
+pub use bedrock::{Bedrock, KNOWN_MODELS as BEDROCK_MODELS};
 pub use client::{Client, ModelRef, RetryPolicy};
 pub use error::LlmError;
 pub use gemini::Gemini;
@@ -70,7 +75,12 @@ pub enum ProviderKind {
     OpenAi,
     /// Google's Gemini API (`streamGenerateContent`).
     Gemini,
+    /// Amazon Bedrock's Converse API through the AWS SDK.
+    Bedrock,
 }
+
+/// The Bedrock API key variable (a bearer token instead of SigV4), as the AWS SDK reads it.
+pub const BEDROCK_KEY_ENV: &str = "AWS_BEARER_TOKEN_BEDROCK";
 
 /// A secret that never shows in logs or debug output.
 #[derive(Clone, PartialEq, Eq)]
@@ -102,7 +112,35 @@ pub struct ProviderConfig {
     /// Longest silence between two reads. Generous: a local model on a CPU can take minutes
     /// to read a long prompt before its first token (Anthropic pings every few seconds).
     pub read_timeout: Duration,
+    /// Bedrock only: region, profile, fixed keys. `base_url` is then an endpoint override
+    /// (empty: the region's), `api_key` a Bedrock API key (a bearer token instead of SigV4).
+    pub aws: AwsOptions,
 }
+
+/// Where Bedrock's region and credentials come from, over the SDK's own defaults.
+#[derive(Debug, Clone, Default)]
+pub struct AwsOptions {
+    /// Else AWS_REGION, then the profile's region.
+    pub region: Option<String>,
+    /// A profile of `~/.aws/config` (else AWS_PROFILE, else `default`).
+    pub profile: Option<String>,
+    /// Fixed keys instead of the credential chain.
+    pub credentials: Option<AwsKeys>,
+}
+
+#[derive(Clone)]
+pub struct AwsKeys {
+    pub access_key_id: String,
+    pub secret_access_key: crate::ApiKey,
+    pub session_token: Option<crate::ApiKey>,
+}
+
+impl std::fmt::Debug for AwsKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "AwsKeys({}, …)", self.access_key_id)
+    }
+}
+
 
 impl ProviderConfig {
     pub fn new(name: impl Into<String>, kind: ProviderKind, base_url: impl Into<String>) -> Self {
@@ -113,6 +151,7 @@ impl ProviderConfig {
             api_key: None,
             connect_timeout: Duration::from_secs(10),
             read_timeout: Duration::from_secs(300),
+            aws: AwsOptions::default(),
         }
     }
 
@@ -136,6 +175,13 @@ impl ProviderConfig {
         Self::from_env("gemini", ProviderKind::Gemini, "GEMINI_BASE_URL", gemini::DEFAULT_BASE_URL, gemini::KEY_ENV)
     }
 
+    /// `bedrock`: the AWS SDK's own defaults (region and credentials from the environment
+    /// and `~/.aws`), a Bedrock API key from AWS_BEARER_TOKEN_BEDROCK.
+    pub fn bedrock() -> Self {
+        let key = std::env::var(BEDROCK_KEY_ENV).ok().filter(|v| !v.trim().is_empty()).map(ApiKey::new);
+        Self::new("bedrock", ProviderKind::Bedrock, "").with_key(key)
+    }
+
     /// A local Ollama server's OpenAI-compatible endpoint (no key).
     pub fn ollama() -> Self {
         Self::new("ollama", ProviderKind::OpenAi, "http://localhost:11434/v1")
@@ -157,6 +203,7 @@ impl ProviderConfig {
             ProviderKind::Anthropic => anthropic::KEY_ENV,
             ProviderKind::OpenAi => openai::KEY_ENV,
             ProviderKind::Gemini => gemini::KEY_ENV,
+            ProviderKind::Bedrock => BEDROCK_KEY_ENV,
         }
     }
 
@@ -165,6 +212,10 @@ impl ProviderConfig {
             ProviderKind::Anthropic => Arc::new(Anthropic::new(self)?),
             ProviderKind::OpenAi => Arc::new(OpenAi::new(self)?),
             ProviderKind::Gemini => Arc::new(Gemini::new(self)?),
+            #[cfg(feature = "bedrock")]
+            ProviderKind::Bedrock => Arc::new(Bedrock::new(self)?),
+            #[cfg(not(feature = "bedrock"))]
+            ProviderKind::Bedrock => return Err(LlmError::UnknownProvider(format!("{} (this build has no Bedrock support)", self.name))),
         })
     }
 }

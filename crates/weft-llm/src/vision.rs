@@ -48,6 +48,23 @@ pub fn gemini(model: &str) -> Option<bool> {
     None
 }
 
+/// Bedrock, by the model's family (its id without a region prefix): Claude as on
+/// Anthropic; Amazon Nova Lite/Pro/Premier, Llama 3.2 11B/90B and Llama 4, Pixtral.
+pub fn bedrock(family: &str) -> Option<bool> {
+    let m = family.to_ascii_lowercase();
+    if let Some(claude) = m.strip_prefix("anthropic.") {
+        return anthropic(claude);
+    }
+    let named = |prefixes: &[&str]| prefixes.iter().any(|p| m.starts_with(p));
+    if named(&["amazon.nova-lite", "amazon.nova-pro", "amazon.nova-premier", "meta.llama3-2-11b", "meta.llama3-2-90b", "meta.llama4", "mistral.pixtral"]) {
+        return Some(true);
+    }
+    if named(&["amazon.nova-micro", "amazon.titan-text", "meta.llama3-", "mistral.", "cohere.command", "ai21.", "deepseek.", "openai.gpt-oss"]) {
+        return Some(false);
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -78,6 +95,9 @@ mod tests {
             ("llama3.1:8b", None),
         ] {
             assert_eq!(super::openai(m), want, "{m}");
+        }
+        for (m, want) in [("anthropic.claude-sonnet-4-5-20250929-v1:0", Some(true)), ("amazon.nova-pro-v1:0", Some(true)), ("amazon.nova-micro-v1:0", Some(false)), ("meta.llama3-2-90b-instruct-v1:0", Some(true)), ("meta.llama3-1-70b-instruct-v1:0", Some(false))] {
+            assert_eq!(super::bedrock(m), want, "{m}");
         }
         for (m, want) in [("gemini-2.5-pro", Some(true)), ("models/gemini-2.5-flash-lite", Some(true)), ("gemma-3-27b-it", Some(true)), ("gemma-2-9b-it", Some(false)), ("learnlm", None)] {
             assert_eq!(super::gemini(m), want, "{m}");

@@ -40,7 +40,31 @@ pub const SHIPPED: &[(&str, f64, f64, f64, f64)] = &[
     ("gemini:gemini-2.5-flash-lite", 0.10, 0.40, 0.01, 0.0),
     ("gemini:gemini-2.0-flash", 0.10, 0.40, 0.025, 0.0),
     ("gemini:gemini-2.0-flash-lite", 0.075, 0.30, 0.0, 0.0),
+    // Bedrock on-demand, by model family (a cross-region profile's `us.`/`global.` prefix
+    // is dropped when looking up). Claude at its global price (Anthropic's list price);
+    // Bedrock's regional endpoints add 10% for the newest models, which prices.json can say.
+    ("bedrock:anthropic.claude-opus-4-1", 15.0, 75.0, 1.50, 18.75),
+    ("bedrock:anthropic.claude-opus-4", 15.0, 75.0, 1.50, 18.75),
+    ("bedrock:anthropic.claude-sonnet-4-5", 3.0, 15.0, 0.30, 3.75),
+    ("bedrock:anthropic.claude-sonnet-4", 3.0, 15.0, 0.30, 3.75),
+    ("bedrock:anthropic.claude-3-7-sonnet", 3.0, 15.0, 0.30, 3.75),
+    ("bedrock:anthropic.claude-haiku-4-5", 1.0, 5.0, 0.10, 1.25),
+    ("bedrock:anthropic.claude-3-5-haiku", 0.80, 4.0, 0.08, 1.0),
+    ("bedrock:amazon.nova-pro", 0.80, 3.20, 0.20, 0.0),
+    ("bedrock:amazon.nova-lite", 0.06, 0.24, 0.015, 0.0),
+    ("bedrock:meta.llama4-maverick-17b-instruct", 0.24, 0.97, 0.0, 0.0),
+    ("bedrock:meta.llama3-3-70b-instruct", 0.72, 0.72, 0.0, 0.0),
 ];
+
+/// A Bedrock model id as its family: an ARN's last part without a cross-region prefix
+/// (`us.anthropic.claude-sonnet-4-5-20250929-v1:0` → `anthropic.claude-sonnet-4-5-20250929-v1:0`).
+fn bedrock_family(model: &str) -> &str {
+    let m = model.rsplit('/').next().unwrap_or(model);
+    match m.split_once('.') {
+        Some((prefix, rest)) if ["us", "eu", "apac", "global", "jp", "au", "ca", "us-gov"].contains(&prefix) => rest,
+        _ => m,
+    }
+}
 
 /// One model's prices in $ per million tokens, as written in `prices.json`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -124,6 +148,7 @@ impl PriceTable {
     /// followed by `-` (dated snapshots such as claude-sonnet-4-5-20250929), with or
     /// without the provider.
     fn find(&self, provider: &str, model: &str) -> Option<Exact> {
+        let model = if provider == "bedrock" { bedrock_family(model) } else { model };
         let keyed = format!("{provider}:{model}");
         for candidate in [keyed.as_str(), model] {
             if let Some(p) = self.models.get(candidate) {

@@ -34,6 +34,11 @@ fn costs_match_the_price_table_exactly_cache_tokens_included() {
     // Gemini: a preview snapshot is priced as its model, and Flash-Lite is not Flash.
     assert_eq!(t.cost("gemini", "gemini-2.5-flash-preview-09-2025", &usage(1_000_000, 1_000_000, 0, 0)), Cost::Priced(2_800_000_000));
     assert_eq!(t.cost("gemini", "gemini-2.5-flash-lite", &usage(1_000_000, 1_000_000, 1_000_000, 0)), Cost::Priced(510_000_000));
+    // Bedrock: a cross-region profile and an ARN are priced as their model.
+    let sonnet = Cost::Priced(3_000_000_000 + 15_000_000_000);
+    assert_eq!(t.cost("bedrock", "us.anthropic.claude-sonnet-4-5-20250929-v1:0", &usage(1_000_000, 1_000_000, 0, 0)), sonnet);
+    assert_eq!(t.cost("bedrock", "arn:aws:bedrock:us-east-1:1:inference-profile/global.anthropic.claude-sonnet-4-5-20250929-v1:0", &usage(1_000_000, 1_000_000, 0, 0)), sonnet);
+    assert_eq!(t.cost("bedrock", "arn:aws:bedrock:us-east-1:1:application-inference-profile/a1b2", &u), Cost::Unknown);
     // Unknown models are flagged, not guessed.
     assert_eq!(t.cost("openai", "mystery-model", &u), Cost::Unknown);
     // Local models are free.

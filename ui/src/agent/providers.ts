@@ -24,11 +24,21 @@ export class Providers {
     }
     const s = this.host.settings();
     const rows = list.map((p) => {
-      const url = h('input', { class: 'search-input', type: 'text', value: p.baseUrl, spellcheck: 'false', 'aria-label': `${p.name} base URL` });
-      const key = h('input', { class: 'search-input', type: 'password', placeholder: p.key === 'env' ? `from ${p.keyEnv}` : p.key === 'keychain' ? '•••••••• (in the OS keychain)' : p.key === 'file' ? '•••••••• (saved)' : p.local ? 'no key needed' : 'API key', autocomplete: 'off', 'aria-label': `${p.name} API key` });
+      const bedrock = p.kind === 'bedrock';
+      const url = h('input', { class: 'search-input', type: 'text', value: p.baseUrl, placeholder: bedrock ? "the region's endpoint" : '', spellcheck: 'false', 'aria-label': `${p.name} base URL` });
+      const key = h('input', { class: 'search-input', type: 'password', placeholder: p.key === 'env' ? `from ${p.keyEnv}` : p.key === 'keychain' ? '•••••••• (in the OS keychain)' : p.key === 'file' ? '•••••••• (saved)' : p.local ? 'no key needed' : bedrock ? 'optional Bedrock API key (else your AWS credentials)' : 'API key', autocomplete: 'off', 'aria-label': `${p.name} API key` });
+      // Bedrock signs with the AWS credential chain: the region and profile are settings.
+      const region = bedrock ? h('input', { class: 'search-input', type: 'text', value: s.bedrockRegion, placeholder: 'from AWS_REGION or the profile', spellcheck: 'false', 'aria-label': 'Bedrock region' }) : null;
+      const profile = bedrock ? h('input', { class: 'search-input', type: 'text', value: s.bedrockProfile, placeholder: 'from AWS_PROFILE, else default', spellcheck: 'false', 'aria-label': 'AWS profile' }) : null;
       const result = h('div', { class: 'ag-prov-result' });
       const save = async () => {
         try {
+          if (region && profile && (region.value.trim() !== s.bedrockRegion || profile.value.trim() !== s.bedrockProfile)) {
+            await this.host.patchSettings((o) => {
+              o.bedrockRegion = region.value.trim();
+              o.bedrockProfile = profile.value.trim();
+            });
+          }
           if (url.value.trim() !== p.baseUrl) {
             await this.host.patchSettings((o) => {
               const urls = (o.agentBaseUrls ?? {}) as Record<string, string>;
@@ -61,8 +71,9 @@ export class Providers {
         key.placeholder = 'API key';
       } }, 'Forget key') : null;
       return h('div', { class: 'ag-prov', 'data-provider': p.name },
-        h('div', { class: 'ag-prov-name' }, h('strong', {}, p.name), h('span', { class: 'dim' }, p.kind === 'anthropic' ? ' Anthropic Messages' : p.kind === 'gemini' ? ' Google Gemini' : ' OpenAI-compatible')),
-        h('label', {}, 'Base URL', url), h('label', {}, 'Key', key),
+        h('div', { class: 'ag-prov-name' }, h('strong', {}, p.name), h('span', { class: 'dim' }, p.kind === 'anthropic' ? ' Anthropic Messages' : p.kind === 'gemini' ? ' Google Gemini' : bedrock ? ' Amazon Bedrock (AWS credentials)' : ' OpenAI-compatible')),
+        h('label', {}, bedrock ? 'Endpoint' : 'Base URL', url), h('label', {}, 'Key', key),
+        ...(region && profile ? [h('label', {}, 'Region', region), h('label', {}, 'Profile', profile)] : []),
         h('div', { class: 'ag-prov-actions' }, test, h('button', { class: 'btn small', onclick: async () => { if (await save()) result.replaceChildren(h('span', { class: 'ok' }, 'Saved')); } }, 'Save'), forget), result);
     });
     const body = h('div', { class: 'ag-providers' },

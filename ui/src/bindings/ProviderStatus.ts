@@ -6,7 +6,7 @@ import type { KeySource } from "./KeySource";
  */
 export type ProviderStatus = { name: string, 
 /**
- * "anthropic", "gemini" or "openai" (any OpenAI-compatible server).
+ * "anthropic", "gemini", "bedrock" or "openai" (any OpenAI-compatible server).
  */
 kind: string, baseUrl: string, key: KeySource, 
 /**

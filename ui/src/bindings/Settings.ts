@@ -65,9 +65,19 @@ agentFallbackModels: Array<string>,
 agentModels: Array<string>, 
 /**
  * Provider name -> base URL, over the environment and the defaults
- * (anthropic, openai, gemini, ollama, lmstudio; any other name is an OpenAI-compatible server).
+ * (anthropic, openai, gemini, ollama, lmstudio; any other name is an OpenAI-compatible
+ * server); for bedrock, an endpoint over the region's (a VPC endpoint).
  */
 agentBaseUrls: Record<string, string>, 
+/**
+ * Amazon Bedrock's region (empty: AWS_REGION, then the AWS profile's region).
+ */
+bedrockRegion: string, 
+/**
+ * The AWS profile Bedrock's credentials come from (empty: AWS_PROFILE, else `default`);
+ * SSO profiles work once `aws sso login` has run.
+ */
+bedrockProfile: string, 
 /**
  * Tool name -> "allow", "ask" or "deny", over the defaults (reads and edits allowed,
  * commands asked).

@@ -224,7 +224,7 @@ async fn providers_show_where_keys_come_from_and_never_the_key() {
     let s = setup(vec![], json!({"agentBaseUrls": {"vllm": "http://127.0.0.1:9/v1"}})).await;
     let list = call(&s.api, json!({"method": "agentProviders"})).await;
     let names: Vec<&str> = list.as_array().expect("list").iter().filter_map(|p| p["name"].as_str()).collect();
-    assert_eq!(names, ["anthropic", "openai", "gemini", "ollama", "lmstudio", "vllm"]);
+    assert_eq!(names, ["anthropic", "openai", "gemini", "bedrock", "ollama", "lmstudio", "vllm"]);
     let anthropic = &list[0];
     assert_eq!(anthropic["baseUrl"], s.server.url());
     if std::env::var_os("ANTHROPIC_API_KEY").is_none() {

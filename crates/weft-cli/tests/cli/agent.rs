@@ -386,3 +386,48 @@ async fn an_image_goes_with_the_prompt_and_a_bad_one_is_refused_first() {
     assert!(r.stderr.contains("fake.jpg: the image says it is image/jpeg but its bytes are image/png"), "{}", r.stderr);
     assert_eq!(server.requests().len(), 1, "nothing was sent");
 }
+
+/// A new user with nothing but an AWS profile: `weft agent -m bedrock:…` finds the profile's
+/// keys and region in `~/.aws` through the AWS SDK's own chain, signs every request (the
+/// fake recomputes each SigV4 signature and refuses a wrong one), and fixes the test.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_user_with_an_aws_profile_runs_the_agent_on_bedrock() {
+    use weft_llm::fake::aws::AwsAuth;
+    const MODEL: &str = "eu.anthropic.claude-sonnet-4-5-20250929-v1:0";
+    let ws = fixture();
+    let server = FakeServer::start(vec![
+        Reply::bedrock(Turn::new(MODEL).tool_use("tooluse_1", "edit_file", json!({"path": "add.sh", "old_string": "$1 - $2", "new_string": "$1 + $2"})).bedrock()),
+        Reply::bedrock(Turn::new(MODEL).text("Fixed the sign.").bedrock()),
+    ])
+    .await
+    .expect("fake");
+    server.require_aws(AwsAuth::SigV4 { access_key_id: "AKIDPROFILE00000001".into(), secret_access_key: "profile/secret/key".into(), region: "eu-west-3".into() });
+    let app = tempfile::tempdir().expect("tmp");
+    let home = app.path().join("home");
+    std::fs::create_dir_all(home.join(".aws")).expect("home");
+    std::fs::write(home.join(".aws/credentials"), "[weft-test]\naws_access_key_id = AKIDPROFILE00000001\naws_secret_access_key = profile/secret/key\n").expect("credentials");
+    std::fs::write(home.join(".aws/config"), "[profile weft-test]\nregion = eu-west-3\n").expect("config");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_weft"));
+    cmd.args(["agent", "-C", ws.path().to_str().expect("utf8"), "--model", &format!("bedrock:{MODEL}"), "--output-format", "json", "make the test pass"])
+        .env("AWS_PROFILE", "weft-test")
+        // Where the AWS SDK sends Bedrock Runtime requests when told (a VPC endpoint, here the fake).
+        .env("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", server.url())
+        .env("WEFT_CONFIG_DIR", app.path().join("c"))
+        .env("WEFT_DATA_DIR", app.path().join("d"))
+        .env("HOME", &home)
+        .env("USERPROFILE", &home)
+        .stdin(Stdio::null());
+    for var in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_BEARER_TOKEN_BEDROCK", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "ANTHROPIC_API_KEY", "OPENAI_API_KEY", "GEMINI_API_KEY"] {
+        cmd.env_remove(var);
+    }
+    let out = tokio::task::spawn_blocking(move || cmd.output().expect("weft agent")).await.expect("join");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let result: serde_json::Value = serde_json::from_str(String::from_utf8_lossy(&out.stdout).trim()).expect("json result");
+    assert_eq!(result["result"], "Fixed the sign.", "{result}");
+    assert!(result["cost_usd"].as_f64().is_some_and(|c| c > 0.0), "priced as Claude on Bedrock: {result}");
+    assert_eq!(std::fs::read_to_string(ws.path().join("add.sh")).expect("read"), ADD.replace("$1 - $2", "$1 + $2"));
+    let sent = server.requests();
+    assert_eq!(sent.len(), 2, "both requests passed the signature check");
+    assert!(sent.iter().all(|r| r.header("authorization").is_some_and(|a| a.contains("/eu-west-3/bedrock/aws4_request"))), "the profile's region");
+}

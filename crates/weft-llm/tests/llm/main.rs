@@ -1,6 +1,7 @@
 //! weft-llm against local fake servers that speak the providers' real wire formats.
 
 mod anthropic;
+mod bedrock;
 mod client;
 mod gemini;
 mod images;
