@@ -34,6 +34,7 @@ pub struct Builder {
     code_intel: Option<Arc<dyn crate::tools::CodeIntel>>,
     extra_tools: Option<Arc<dyn crate::tools::ExtraTools>>,
     preview: Option<Arc<dyn crate::tools::Preview>>,
+    edit_log: Option<Arc<dyn crate::tools::EditLog>>,
     terminals: Option<(Arc<weft_pty::Terminals>, Option<crate::command::OnSpawn>)>,
 }
 
@@ -47,7 +48,7 @@ impl Builder {
         if let Some(m) = route.iter().find(|m| client.provider(&m.provider).is_none()) {
             return Err(BuildError::UnknownProvider { model: m.to_string(), provider: m.provider.clone() });
         }
-        Ok(Builder { client: Arc::new(client), config: AgentConfig::new(route), policy: Policy::default(), env: vec![], secrets: vec![], spending: None, open_files: None, code_intel: None, extra_tools: None, preview: None, terminals: None })
+        Ok(Builder { client: Arc::new(client), config: AgentConfig::new(route), policy: Policy::default(), env: vec![], secrets: vec![], spending: None, open_files: None, code_intel: None, extra_tools: None, preview: None, edit_log: None, terminals: None })
     }
 
     pub fn client(&self) -> &Arc<Client> {
@@ -83,6 +84,12 @@ impl Builder {
         self
     }
 
+    /// Told of each file change the agent's tools make (reviews of other threads follow it).
+    pub fn edit_log(mut self, log: Arc<dyn crate::tools::EditLog>) -> Self {
+        self.edit_log = Some(log);
+        self
+    }
+
     pub fn open_files(mut self, open: Arc<dyn OpenFiles>) -> Self {
         self.open_files = Some(open);
         self
@@ -112,6 +119,9 @@ impl Builder {
         }
         if let Some(preview) = self.preview {
             toolbox = toolbox.with_preview(preview);
+        }
+        if let Some(log) = self.edit_log {
+            toolbox = toolbox.with_edit_log(log);
         }
         let agent = Agent::new(self.client, Arc::new(toolbox), store, self.policy, approver, self.config).with_secrets(self.secrets);
         match self.spending {

@@ -31,4 +31,4 @@ pub use context::Mention;
 pub use threads::{AgentThread, ThreadError, ThreadStore, ThreadSummary, TurnRecord};
 pub use permissions::{Decision, Policy, Rule};
 pub use review::{FileReview, FileStatus, Hunk, Review};
-pub use tools::{CodeIntel, ExtraTools, OpenFiles, Outcome, Preview, PreviewShot, Toolbox};
+pub use tools::{CodeIntel, EditLog, ExtraTools, OpenFiles, Outcome, Preview, PreviewShot, Toolbox};

@@ -164,6 +164,20 @@ impl Review {
         }
     }
 
+    /// Another writer (a second thread's agent, a review of its) changed `path` from `before`
+    /// to `after`: that change goes into this review's original too, so the review goes on
+    /// showing only this thread's edits, and rejecting them keeps the other's. A change that
+    /// overlaps this thread's own lines cannot be told apart from them and stays in view.
+    pub fn rebase(&mut self, path: &str, before: Option<&[u8]>, after: Option<&[u8]>) {
+        let Some(Some(original)) = self.originals.get(path) else { return };
+        let text = |b: &[u8]| std::str::from_utf8(b).ok().map(str::to_owned);
+        let (Some(orig), Some(before), Some(after)) = (text(original), before.and_then(text), after.and_then(text)) else { return };
+        let merged = weft_doc::merge3(&before, &orig, &after);
+        if merged.conflicts.is_empty() {
+            self.originals.insert(path.to_owned(), Some(merged.text.into_bytes()));
+        }
+    }
+
     /// The files that differ from their originals now, with their hunks.
     pub fn files(&self, ws: &Workspace) -> Vec<FileReview> {
         let mut out = Vec::new();
@@ -304,6 +318,20 @@ mod tests {
         }
         assert_eq!(cur, old);
         assert_eq!(revert_hunk(old, new, 9), None);
+    }
+
+    #[test]
+    fn another_writers_change_joins_the_original_unless_it_overlaps_ours() {
+        let mut r = Review::new(BTreeMap::from([("f".to_owned(), Some(b"a\nb\nc\nd\n".to_vec()))]));
+        // Ours: b -> B. Another writer then changes d -> D on top of it.
+        r.rebase("f", Some(b"a\nB\nc\nd\n"), Some(b"a\nB\nc\nD\n"));
+        assert_eq!(r.originals["f"].as_deref(), Some(&b"a\nb\nc\nD\n"[..]), "the other's change is in the original");
+        // A change on our own line cannot be told apart from ours: the original stays.
+        r.rebase("f", Some(b"a\nB\nc\nD\n"), Some(b"a\nBB\nc\nD\n"));
+        assert_eq!(r.originals["f"].as_deref(), Some(&b"a\nb\nc\nD\n"[..]));
+        // A file this review does not hold, or one it created, is left alone.
+        r.rebase("g", Some(b"x"), Some(b"y"));
+        assert!(!r.originals.contains_key("g"));
     }
 
     #[test]

@@ -133,6 +133,15 @@ pub struct Toolbox {
     intel: Option<Arc<dyn CodeIntel>>,
     extra: Option<Arc<dyn ExtraTools>>,
     preview: Option<Arc<dyn Preview>>,
+    edits: Option<Arc<dyn EditLog>>,
+}
+
+/// Told of every change a file tool makes to a file (its bytes before and after; None: it
+/// did not exist), while the file is still locked against other agents, so the change is
+/// known in the order it happened: another thread's review takes it into its baseline and
+/// goes on showing only its own edits.
+pub trait EditLog: Send + Sync {
+    fn changed(&self, path: &str, before: Option<&[u8]>, after: Option<&[u8]>);
 }
 
 /// A boxed future (trait objects cannot have async methods).
@@ -209,7 +218,7 @@ impl Toolbox {
     }
 
     pub fn with_commands(ws: Arc<Workspace>, commands: Commands) -> Self {
-        Toolbox { ws, commands, index: Mutex::new(None), open: None, intel: None, extra: None, preview: None }
+        Toolbox { ws, commands, index: Mutex::new(None), open: None, intel: None, extra: None, preview: None, edits: None }
     }
 
     /// Language servers for the edit tools' diagnostics and the definition tool.
@@ -242,6 +251,11 @@ impl Toolbox {
         all
     }
 
+    pub fn with_edit_log(mut self, log: Arc<dyn EditLog>) -> Self {
+        self.edits = Some(log);
+        self
+    }
+
     pub fn with_open_files(mut self, open: Arc<dyn OpenFiles>) -> Self {
         self.open = Some(open);
         self
@@ -250,10 +264,7 @@ impl Toolbox {
     /// A file's bytes as the agent would read it now (the open document's text, encoded as
     /// the file is), for the review's "before"; None when it does not exist.
     pub fn current_bytes(&self, path: &str) -> Option<Vec<u8>> {
-        if let Some((text, encoding)) = self.open.as_ref().and_then(|o| o.text(path)) {
-            return weft_fs::encode(path, &text, encoding).ok();
-        }
-        self.ws.read_bytes(path).ok()
+        current(&self.ws, self.open.as_deref(), path)
     }
 
     pub fn workspace(&self) -> &Workspace {
@@ -281,8 +292,8 @@ impl Toolbox {
             _ => {
                 let ws = self.ws.clone();
                 let (tool, input) = (tool.to_owned(), input.clone());
-                let (index, open) = (self.repo_index(), self.open.clone());
-                match tokio::task::spawn_blocking(move || file_tool(&ws, open.as_deref(), &tool, &input, index)).await {
+                let (index, open, edits) = (self.repo_index(), self.open.clone(), self.edits.clone());
+                match tokio::task::spawn_blocking(move || file_tool(&ws, open.as_deref(), edits.as_deref(), &tool, &input, index)).await {
                     Ok(r) => r,
                     Err(e) => Err(Outcome::err(format!("the tool failed: {e}"))),
                 }
@@ -588,9 +599,33 @@ fn path_locks(ws: &Workspace, paths: &[String]) -> Vec<Arc<Mutex<()>>> {
         .collect()
 }
 
-fn file_tool(ws: &Workspace, open: Option<&dyn OpenFiles>, tool: &str, input: &Value, index: Arc<weft_syntax::SymbolIndex>) -> Result<Outcome, Outcome> {
-    let locks = path_locks(ws, &touched_paths(tool, input));
+fn file_tool(ws: &Workspace, open: Option<&dyn OpenFiles>, edits: Option<&dyn EditLog>, tool: &str, input: &Value, index: Arc<weft_syntax::SymbolIndex>) -> Result<Outcome, Outcome> {
+    let paths = touched_paths(tool, input);
+    let locks = path_locks(ws, &paths);
     let _held: Vec<_> = locks.iter().map(|l| l.lock().unwrap_or_else(|p| p.into_inner())).collect();
+    let Some(log) = edits.filter(|_| changes_files(tool)) else { return file_tool_locked(ws, open, tool, input, index) };
+    // Files only (a folder's move or deletion is the review's own business).
+    let now = |p: &str| if ws.resolve(p).is_ok_and(|a| a.is_dir()) { None } else { current(ws, open, p) };
+    let before: Vec<Option<Vec<u8>>> = paths.iter().map(|p| now(p)).collect();
+    let out = file_tool_locked(ws, open, tool, input, index);
+    for (p, b) in paths.iter().zip(before) {
+        let a = now(p);
+        if a != b {
+            log.changed(p, b.as_deref(), a.as_deref());
+        }
+    }
+    out
+}
+
+/// A file's bytes as an agent sees them (the open document's, else the disk's).
+fn current(ws: &Workspace, open: Option<&dyn OpenFiles>, path: &str) -> Option<Vec<u8>> {
+    if let Some((text, encoding)) = open.and_then(|o| o.text(path)) {
+        return weft_fs::encode(path, &text, encoding).ok();
+    }
+    ws.read_bytes(path).ok()
+}
+
+fn file_tool_locked(ws: &Workspace, open: Option<&dyn OpenFiles>, tool: &str, input: &Value, index: Arc<weft_syntax::SymbolIndex>) -> Result<Outcome, Outcome> {
     match tool {
         "git_status" | "git_diff" => git_tool(ws, tool, input),
         "list_dir" => {

@@ -403,6 +403,36 @@ struct Live {
     asking: std::sync::atomic::AtomicU32,
 }
 
+/// One thread's file changes, as its tools make them: the thread's review takes the file's
+/// bytes before its first change, and every other thread's review holding that file takes
+/// the change into its original (two agents on one file: each review shows its own edits).
+struct ThreadEdits {
+    thread: String,
+    threads: Arc<Mutex<HashMap<String, Arc<Live>>>>,
+}
+
+impl weft_agent::EditLog for ThreadEdits {
+    fn changed(&self, path: &str, before: Option<&[u8]>, after: Option<&[u8]>) {
+        changed_by(&self.threads, &self.thread, true, path, before, after);
+    }
+}
+
+/// `own`: the change is the thread's own edit, which its review starts from (a review's
+/// own rejection is not).
+fn changed_by(threads: &Mutex<HashMap<String, Arc<Live>>>, thread: &str, own: bool, path: &str, before: Option<&[u8]>, after: Option<&[u8]>) {
+    let threads: Vec<(String, Arc<Live>)> = lock(threads).iter().map(|(id, l)| (id.clone(), l.clone())).collect();
+    for (id, live) in threads {
+        let mut review = lock(&live.review);
+        if id == thread {
+            if own {
+                review.originals.entry(path.to_owned()).or_insert_with(|| before.map(<[u8]>::to_vec));
+            }
+        } else {
+            review.rebase(path, before, after);
+        }
+    }
+}
+
 /// Approvals waiting for the UI, by the id sent in the `approval` frame.
 type Pending = Arc<Mutex<HashMap<String, (String, oneshot::Sender<Approval>)>>>;
 
@@ -411,7 +441,7 @@ pub struct AgentHost {
     store: Option<Arc<Store>>,
     paths: AppPaths,
     saved: ThreadStore,
-    threads: Mutex<HashMap<String, Arc<Live>>>,
+    threads: Arc<Mutex<HashMap<String, Arc<Live>>>>,
     pending: Pending,
     /// Stream id -> the thread whose turn it carries (closing the stream stops the turn).
     streams: Mutex<HashMap<String, String>>,
@@ -488,7 +518,7 @@ impl AgentHost {
             store,
             paths,
             saved,
-            threads: Mutex::default(),
+            threads: Arc::default(),
             pending: Arc::default(),
             streams: Mutex::default(),
             granted: Mutex::new(Policy { tools: BTreeMap::new(), allow_commands: vec![], deny_commands: vec![] }),
@@ -663,6 +693,7 @@ impl AgentHost {
         if let Some(open) = &self.open_files {
             builder = builder.open_files(open.clone());
         }
+        builder = builder.edit_log(Arc::new(ThreadEdits { thread: id.to_owned(), threads: self.threads.clone() }));
         if let Some(terminals) = &self.terminals {
             let s3 = stream.clone();
             let told: weft_agent::command::OnSpawn = Arc::new(move |terminal, command| {
@@ -814,6 +845,13 @@ impl AgentHost {
         let live = self.live(id, false)?;
         let mut review = lock(&live.review);
         let need_path = || action_path(action);
+        // What a rejection writes is a change other threads' reviews must follow too.
+        let paths: Vec<String> = match action {
+            ReviewAction::AcceptAll | ReviewAction::AcceptFile { .. } => vec![],
+            ReviewAction::RejectAll => review.originals.keys().cloned().collect(),
+            _ => vec![need_path().to_owned()],
+        };
+        let before: Vec<Option<Vec<u8>>> = paths.iter().map(|p| self.ws.read_bytes(p).ok()).collect();
         let result = match action {
             ReviewAction::AcceptAll => {
                 review.accept_all();
@@ -824,8 +862,16 @@ impl AgentHost {
             ReviewAction::RejectFile { .. } => review.reject_file(&self.ws, need_path()),
             ReviewAction::RejectHunk { hunk, .. } => review.reject_hunk(&self.ws, need_path(), *hunk as usize),
         };
+        let files = review.files(&self.ws);
+        drop(review);
+        for (p, b) in paths.iter().zip(before) {
+            let a = self.ws.read_bytes(p).ok();
+            if a != b {
+                changed_by(&self.threads, id, false, p, b.as_deref(), a.as_deref());
+            }
+        }
         result.map_err(|e| ApiError::new(crate::ErrorCode::Review, e.to_string()))?;
-        Ok(review.files(&self.ws))
+        Ok(files)
     }
 
     /// Cuts the conversation back to before turn `turn` (its later turns go too). Restoring

@@ -836,9 +836,24 @@ async fn two_threads_run_at_once_and_each_review_holds_only_its_own_edit() {
     // Each has its own checkpoint.
     let (ca, cb) = (done_a["checkpoint"].as_i64().expect("A's checkpoint"), done_b["checkpoint"].as_i64().expect("B's checkpoint"));
     assert_ne!(ca, cb);
-    // Rejecting A's hunk takes back A's edit and keeps B's.
+    // B's review, asked for now (after A's later edit to the same file), is still B's alone.
+    let review = |thread: &'static str| {
+        let api = &s.api;
+        async move {
+            let r = call(api, json!({"method": "agentReview", "params": {"thread": thread}})).await;
+            r.as_array().expect("files").iter().flat_map(|f| f["hunks"].as_array().cloned().unwrap_or_default()).map(|h| h["newLines"].clone()).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(review("t-b").await, vec![json!(["FIVE (B)\n"])], "B's review does not take in A's edit");
+    // Rejecting B's whole file takes back B's edit and keeps A's (it was written over with
+    // the text from before both).
+    call(&s.api, json!({"method": "agentReviewAction", "params": {"thread": "t-b", "action": {"action": "rejectFile", "path": "notes.txt"}}})).await;
+    assert_eq!(std::fs::read_to_string(s.ws.path().join("notes.txt")).expect("read"), "ONE (A)\ntwo\nthree\nfour\nfive\n", "A's edit survives B's rejection");
+    // A's review still holds its edit alone; rejecting its hunk gives back the original.
+    assert_eq!(review("t-a").await, vec![json!(["ONE (A)\n"])]);
     call(&s.api, json!({"method": "agentReviewAction", "params": {"thread": "t-a", "action": {"action": "rejectHunk", "path": "notes.txt", "hunk": 0}}})).await;
-    assert_eq!(std::fs::read_to_string(s.ws.path().join("notes.txt")).expect("read"), "one\ntwo\nthree\nfour\nFIVE (B)\n");
+    assert_eq!(std::fs::read_to_string(s.ws.path().join("notes.txt")).expect("read"), original);
+    assert_eq!(review("t-a").await, Vec::<Value>::new());
 }
 
 /// A user with only a Gemini key: the route, the key from the key file, the edit through a
