@@ -205,6 +205,8 @@ impl Api {
         // MCP servers: none starts with the folder (the first agent turn or the MCP list
         // starts them); the project's only once trusted.
         let mcp = weft_mcp::Hub::new(ws.root(), self.settings().0.mcp_servers(), Some(self.inner.paths.data_dir.join("mcp-trust.json")));
+        // Sign-ins to remote servers: the user's, for every folder (a file only they can read).
+        mcp.set_grants(self.inner.paths.data_dir.join("mcp-oauth.json"));
         // The settings file, not the Api: the Api holds this folder, which holds the agent.
         let settings_file = self.inner.paths.settings_file();
         let mcp_tools = Arc::new(McpTools { hub: mcp.clone(), settings: Arc::new(move || crate::settings::load(&settings_file).0) });

@@ -36,6 +36,9 @@ pub enum McpError {
     Rpc { code: i64, message: String },
     #[error("{0}")]
     Protocol(String),
+    /// HTTP 401: the server wants a signed-in user (OAuth); its `WWW-Authenticate` header.
+    #[error("the server asks you to sign in")]
+    AuthRequired(String),
 }
 
 pub type Result<T> = std::result::Result<T, McpError>;
@@ -452,8 +455,13 @@ impl Client {
                     return Ok(());
                 }
                 if !status.is_success() {
+                    let challenge = resp.headers().get("www-authenticate").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
                     let body = resp.text().await.unwrap_or_default();
-                    let err = McpError::Rpc { code: i64::from(status.as_u16()), message: format!("HTTP {status}: {}", body.chars().take(300).collect::<String>()) };
+                    let err = if status == reqwest::StatusCode::UNAUTHORIZED {
+                        McpError::AuthRequired(challenge)
+                    } else {
+                        McpError::Rpc { code: i64::from(status.as_u16()), message: format!("HTTP {status}: {}", body.chars().take(300).collect::<String>()) }
+                    };
                     // The request this was fails now, not at its timeout.
                     if let Some(id) = msg["id"].as_u64() {
                         if let Some(tx) = self.pending.lock().ok().and_then(|mut p| p.remove(&id)) {

@@ -15,6 +15,7 @@
 
 pub mod client;
 pub mod config;
+pub mod oauth;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -52,6 +53,8 @@ pub enum State {
     Starting,
     Running,
     Failed,
+    /// A remote server that wants a signed-in user (OAuth): [`Hub::sign_in`].
+    NeedsSignIn,
 }
 
 /// One server as the status list shows it.
@@ -93,7 +96,15 @@ pub struct Hub {
     shown: Mutex<BTreeMap<String, (State, String, u32)>>,
     tool_timeout: Mutex<Duration>,
     start_timeout: Mutex<Duration>,
+    /// Saved OAuth sign-ins (None: nothing is remembered, sign-in is not offered).
+    grants: Mutex<Option<oauth::Grants>>,
+    /// What each server that asked for a sign-in said (its 401's challenge).
+    challenges: Mutex<BTreeMap<String, oauth::Challenge>>,
+    http: reqwest::Client,
 }
+
+/// How long a browser sign-in may take before it is given up.
+pub const SIGN_IN_WAIT: Duration = Duration::from_secs(600);
 
 impl Hub {
     /// `user`: the `mcpServers` setting's servers; `trust_file`: where trusted project
@@ -107,7 +118,94 @@ impl Hub {
             shown: Default::default(),
             tool_timeout: Mutex::new(Duration::from_secs(120)),
             start_timeout: Mutex::new(START_TIMEOUT),
+            grants: Mutex::new(None),
+            challenges: Mutex::default(),
+            http: reqwest::Client::builder().connect_timeout(Duration::from_secs(10)).timeout(Duration::from_secs(30)).build().unwrap_or_default(),
         })
+    }
+
+    /// Where OAuth sign-ins to remote servers are kept (a file only the user can read).
+    pub fn set_grants(&self, path: PathBuf) {
+        if let Ok(mut g) = self.grants.lock() {
+            *g = Some(oauth::Grants::at(path));
+        }
+    }
+
+    fn grants(&self) -> Option<oauth::Grants> {
+        self.grants.lock().ok().and_then(|g| g.clone())
+    }
+
+    /// The configuration to connect with: a remote server's saved sign-in as its bearer
+    /// token (renewed first when it has expired), unless the configuration sets its own
+    /// `Authorization` header. `renew`: renew even if it has not expired (it was refused).
+    async fn with_sign_in(&self, c: &ServerConfig, renew: bool) -> (ServerConfig, bool) {
+        let Transport::Http { url, headers } = &c.transport else { return (c.clone(), false) };
+        if headers.keys().any(|k| k.eq_ignore_ascii_case("authorization")) {
+            return (c.clone(), false);
+        }
+        let Some(grants) = self.grants() else { return (c.clone(), false) };
+        let Some(mut grant) = grants.get(url) else { return (c.clone(), false) };
+        if renew || grant.expired() {
+            match oauth::refresh(&self.http, &grant).await {
+                Ok(g) => {
+                    if let Err(e) = grants.save(url, Some(g.clone())) {
+                        tracing::warn!("could not save the renewed MCP sign-in: {e}");
+                    }
+                    grant = g;
+                }
+                Err(e) => {
+                    tracing::info!(url = %url, "MCP sign-in not renewed: {e}");
+                    return (c.clone(), false);
+                }
+            }
+        }
+        let mut c = c.clone();
+        if let Transport::Http { headers, .. } = &mut c.transport {
+            headers.insert("Authorization".into(), format!("Bearer {}", grant.access_token));
+        }
+        (c, grant.refresh_token.is_some())
+    }
+
+    /// Starts signing in to a remote server: returns the page to open in the browser; when
+    /// the browser comes back (within [`SIGN_IN_WAIT`]), the grant is saved and the server
+    /// started. Its state says how it went.
+    pub async fn sign_in(self: &Arc<Self>, name: &str) -> Result<String, String> {
+        let (all, _) = self.configured();
+        let c = all.get(name).ok_or_else(|| format!("no MCP server is named {name:?}"))?.clone()?;
+        let Transport::Http { url, .. } = &c.transport else { return Err(format!("{name} runs on this machine; only remote servers sign in")) };
+        let grants = self.grants().ok_or("sign-ins cannot be remembered here (no data folder)")?;
+        let challenge = self.challenges.lock().ok().and_then(|m| m.get(name).cloned()).unwrap_or_default();
+        let flow = oauth::begin(&self.http, url, &challenge, grants.get(url).as_ref()).await?;
+        let page = flow.url.clone();
+        let (hub, name, url) = (self.clone(), name.to_owned(), url.clone());
+        self.show(&name, State::NeedsSignIn, "Waiting for the sign-in in your browser…", 0);
+        tokio::spawn(async move {
+            match flow.finish(&hub.http, SIGN_IN_WAIT).await {
+                Ok(grant) => {
+                    if let Err(e) = grants.save(&url, Some(grant)) {
+                        hub.show(&name, State::NeedsSignIn, format!("signed in, but the sign-in could not be saved: {e}"), 0);
+                        return;
+                    }
+                    if let Ok(mut m) = hub.challenges.lock() {
+                        m.remove(&name);
+                    }
+                    tracing::info!(server = %name, "signed in to the MCP server");
+                    let _ = hub.restart(&name).await;
+                }
+                Err(e) => hub.show(&name, State::NeedsSignIn, e, 0),
+            }
+        });
+        Ok(page)
+    }
+
+    /// Forgets a remote server's sign-in and stops it.
+    pub async fn sign_out(&self, name: &str) -> Result<ServerStatus, String> {
+        let (all, _) = self.configured();
+        let c = all.get(name).ok_or_else(|| format!("no MCP server is named {name:?}"))?.clone()?;
+        if let (Transport::Http { url, .. }, Some(grants)) = (&c.transport, self.grants()) {
+            grants.save(url, None).map_err(|e| e.to_string())?;
+        }
+        self.restart(name).await
     }
 
     /// The settings changed: the user's servers now (a changed one restarts when next used).
@@ -267,7 +365,15 @@ impl Hub {
         let timeout = self.start_timeout.lock().map(|t| *t).unwrap_or(START_TIMEOUT);
         let starts = to_start.into_iter().map(|(name, c)| async move {
             self.show(&name, State::Starting, "", 0);
-            let started = match Client::connect(&name, &c, &self.root, timeout).await {
+            let (signed, renewable) = self.with_sign_in(&c, false).await;
+            let mut connected = Client::connect(&name, &signed, &self.root, timeout).await;
+            if matches!(connected, Err(McpError::AuthRequired(_))) && renewable {
+                // Refused although not expired (revoked, or the clock is off): renewed once.
+                let (signed, _) = self.with_sign_in(&c, true).await;
+                connected = Client::connect(&name, &signed, &self.root, timeout).await;
+            }
+            let mut needs_sign_in = false;
+            let started = match connected {
                 Ok(client) => match client.list_tools(LIST_TIMEOUT).await {
                     Ok(tools) => Ok((client, tools)),
                     Err(e) => {
@@ -275,6 +381,13 @@ impl Hub {
                         Err(format!("listing its tools failed: {e}"))
                     }
                 },
+                Err(McpError::AuthRequired(h)) => {
+                    needs_sign_in = true;
+                    if let Ok(mut m) = self.challenges.lock() {
+                        m.insert(name.clone(), oauth::Challenge::parse(&h));
+                    }
+                    Err(if self.grants().is_some() { "The server asks you to sign in: Sign In opens its page in your browser".to_owned() } else { "The server asks for a sign-in, which cannot be remembered here".to_owned() })
+                }
                 Err(e) => Err(e.to_string()),
             };
             let mut s = self.servers.lock().await;
@@ -287,7 +400,7 @@ impl Hub {
                 }
                 Err(e) => {
                     tracing::warn!(server = %name, "MCP server failed: {e}");
-                    self.show(&name, State::Failed, e.clone(), 0);
+                    self.show(&name, if needs_sign_in { State::NeedsSignIn } else { State::Failed }, e.clone(), 0);
                     s.failed.insert(name, (c.fingerprint(), e));
                 }
             }
@@ -334,6 +447,12 @@ impl Hub {
             Err(e) => {
                 if client.is_closed() {
                     self.show(client.name(), State::Failed, format!("exited: {e}"), 0);
+                }
+                if matches!(e, McpError::AuthRequired(_)) {
+                    // The sign-in expired mid-session: connected again (renewed) next turn.
+                    if let Some(r) = self.servers.lock().await.running.remove(client.name()) {
+                        r.client.shutdown();
+                    }
                 }
                 ToolResult { text: format!("the MCP server {} failed: {e}", client.name()), is_error: true, images: vec![] }
             }

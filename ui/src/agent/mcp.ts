@@ -14,11 +14,24 @@ const STATE: Record<McpServerStatus['state'], string> = {
   starting: 'starting…',
   running: 'running',
   failed: 'failed',
+  needsSignIn: 'needs you to sign in',
 };
 
 export async function openMcpServers(backend: Backend): Promise<void> {
   const list = h('div', { class: 'mcp-list', role: 'list' });
   const busy = new Set<string>();
+  // While a browser sign-in is under way, the list follows it until the server runs or
+  // says why not (the backend gives up after ten minutes).
+  const watchSignIn = async (name: string) => {
+    for (let i = 0; i < 600 && list.isConnected; i++) {
+      await new Promise((r) => setTimeout(r, 1000));
+      const now = await backend.mcpStatus().catch(() => null);
+      if (!now) continue;
+      render(now);
+      const s = now.find((x) => x.name === name);
+      if (!s || s.state === 'running' || s.state === 'failed' || (s.state === 'needsSignIn' && !s.message.startsWith('Waiting'))) return;
+    }
+  };
   const render = (servers: McpServerStatus[]) => {
     if (!servers.length) {
       list.replaceChildren(h('p', { class: 'dim' }, 'No MCP servers. Add them to .mcp.json in the folder (the mcpServers format Claude Code and Cursor read) or to the mcpServers setting for every folder.'));
@@ -44,6 +57,14 @@ export async function openMcpServers(backend: Backend): Promise<void> {
         return b;
       };
       if (s.state === 'needsTrust') actions.push(act('Trust', () => backend.mcpTrust(s.name), true));
+      else if (s.state === 'needsSignIn') {
+        // The server's own sign-in page, in the browser; the state changes when it comes back.
+        actions.push(act('Sign In', async () => {
+          backend.openExternal(await backend.mcpSignIn(s.name));
+          toast(`Finish signing in to ${s.name} in your browser`, 'info');
+          void watchSignIn(s.name);
+        }, true));
+      }
       else if (s.name !== '.mcp.json') actions.push(act(s.state === 'running' ? 'Restart' : 'Start', () => backend.mcpRestart(s.name)));
       return h('div', { class: `mcp-server mcp-${s.state}`, role: 'listitem', 'data-server': s.name },
         h('div', { class: 'mcp-row' },

@@ -322,6 +322,9 @@ export class Backend {
   mcpStart() { return this.api.mcpStart(); }
   mcpTrust(name: string) { return this.api.mcpTrust({ name }); }
   mcpRestart(name: string) { return this.api.mcpRestart({ name }); }
+  /** Starts signing in to a remote server (OAuth): the page to open in the browser. */
+  mcpSignIn(name: string) { return this.api.mcpSignIn({ name }); }
+  mcpSignOut(name: string) { return this.api.mcpSignOut({ name }); }
   mcpResources() { return this.api.mcpResources(); }
   mcpPrompts() { return this.api.mcpPrompts(); }
   mcpReadResource(server: string, uri: string) { return this.api.mcpReadResource({ server, uri }); }

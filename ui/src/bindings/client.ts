@@ -191,6 +191,8 @@ export interface Results {
   mcpStart: Array<McpServerStatus>;
   mcpTrust: McpServerStatus;
   mcpRestart: McpServerStatus;
+  mcpSignIn: string;
+  mcpSignOut: McpServerStatus;
   mcpResources: Array<McpResourceDto>;
   mcpPrompts: Array<McpPromptDto>;
   mcpReadResource: string;
@@ -359,6 +361,8 @@ export function client(call: (request: Request) => Promise<unknown>) {
     mcpStart: () => call({ method: 'mcpStart' }) as Promise<Results['mcpStart']>,
     mcpTrust: (params: Params<'mcpTrust'>) => call({ method: 'mcpTrust', params }) as Promise<Results['mcpTrust']>,
     mcpRestart: (params: Params<'mcpRestart'>) => call({ method: 'mcpRestart', params }) as Promise<Results['mcpRestart']>,
+    mcpSignIn: (params: Params<'mcpSignIn'>) => call({ method: 'mcpSignIn', params }) as Promise<Results['mcpSignIn']>,
+    mcpSignOut: (params: Params<'mcpSignOut'>) => call({ method: 'mcpSignOut', params }) as Promise<Results['mcpSignOut']>,
     mcpResources: () => call({ method: 'mcpResources' }) as Promise<Results['mcpResources']>,
     mcpPrompts: () => call({ method: 'mcpPrompts' }) as Promise<Results['mcpPrompts']>,
     mcpReadResource: (params: Params<'mcpReadResource'>) => call({ method: 'mcpReadResource', params }) as Promise<Results['mcpReadResource']>,

@@ -37,6 +37,14 @@ pub(crate) async fn restart(api: &Api, name: String, _stream: Option<Stream>) ->
     hub(api)?.restart(&name).await.map_err(mcp_err)
 }
 
+pub(crate) async fn sign_in(api: &Api, name: String, _stream: Option<Stream>) -> Result<String> {
+    hub(api)?.sign_in(&name).await.map_err(mcp_err)
+}
+
+pub(crate) async fn sign_out(api: &Api, name: String, _stream: Option<Stream>) -> Result<ServerStatus> {
+    hub(api)?.sign_out(&name).await.map_err(mcp_err)
+}
+
 pub(crate) async fn resources(api: &Api, _stream: Option<Stream>) -> Result<Vec<crate::McpResourceDto>> {
     Ok(hub(api)?.resources().await.into_iter().map(|(server, resource)| crate::McpResourceDto { server, resource }).collect())
 }

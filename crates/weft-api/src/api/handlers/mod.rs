@@ -410,6 +410,11 @@ methods! {
     /// command changes) and starts it.
     McpTrust { name: String } => mcp::trust.await -> weft_mcp::ServerStatus;
     McpRestart { name: String } => mcp::restart.await -> weft_mcp::ServerStatus;
+    /// Starts signing in to a remote MCP server that asked for it (OAuth): the page to open
+    /// in the browser. When the browser comes back, the server starts (its state says so).
+    McpSignIn { name: String } => mcp::sign_in.await -> String;
+    /// Forgets a remote MCP server's sign-in.
+    McpSignOut { name: String } => mcp::sign_out.await -> weft_mcp::ServerStatus;
     /// The running MCP servers' resources (to @-mention).
     McpResources => mcp::resources.await -> Vec<crate::McpResourceDto>;
     /// The running MCP servers' prompts (slash commands `/mcp__server__prompt`).
