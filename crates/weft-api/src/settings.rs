@@ -142,7 +142,17 @@ impl Default for Settings {
             agent_fallback_models: Vec::new(),
             bedrock_region: String::new(),
             bedrock_profile: String::new(),
-            agent_models: ["anthropic:claude-sonnet-4-5", "anthropic:claude-opus-4-1", "anthropic:claude-haiku-4-5", "openai:gpt-4.1", "openai:gpt-4.1-mini", "ollama:qwen2.5-coder:7b"]
+            agent_models: [
+                "anthropic:claude-sonnet-4-5",
+                "anthropic:claude-opus-4-1",
+                "anthropic:claude-haiku-4-5",
+                "openai:gpt-4.1",
+                "openai:gpt-4.1-mini",
+                "gemini:gemini-2.5-pro",
+                "gemini:gemini-2.5-flash",
+                "bedrock:us.anthropic.claude-sonnet-4-5-20250929-v1:0",
+                "ollama:qwen2.5-coder:7b",
+            ]
                 .map(String::from)
                 .to_vec(),
             agent_base_urls: Default::default(),
