@@ -185,3 +185,20 @@ async fn no_credentials_or_no_region_is_a_clear_error() {
     let err = client(&[c.build().expect("provider")]).stream(&route(&[&format!("bedrock:{SONNET}")]), &request(), &mut |_| {}).await.expect_err("no region");
     assert!(err.to_string().contains("no AWS region is set") && err.to_string().contains("AWS_REGION"), "{err}");
 }
+
+/// A picture goes to Claude on Bedrock as an image block of bytes (base64 in the JSON), after
+/// the tool results; a text-only Bedrock model is refused before anything is sent.
+#[tokio::test]
+async fn images_go_as_image_blocks_and_a_text_only_model_is_refused_first() {
+    let server = signed_server(vec![Reply::bedrock(Turn::new(SONNET).text("A red square.").bedrock())]).await;
+    let png = weft_llm::ImageSource::from_bytes("image/png", b"\x89PNG\r\n\x1a\n0000").expect("png");
+    let mut req = request();
+    req.messages = vec![Message { role: Role::User, content: vec![Block::text("What is this?"), Block::Image { source: png.clone() }] }];
+    let c = client(&[provider(&server.url(), SECRET, None)]);
+    c.stream(&route(&[&format!("bedrock:{SONNET}")]), &req, &mut |_| {}).await.expect("response");
+    let weft_llm::ImageSource::Base64 { data, .. } = &png;
+    assert_eq!(server.requests()[0].body["messages"][0]["content"][1], json!({"image": {"format": "png", "source": {"bytes": data}}}));
+    let err = c.stream(&route(&["bedrock:us.amazon.nova-micro-v1:0"]), &req, &mut |_| {}).await.expect_err("text only");
+    assert!(matches!(err, LlmError::Unsupported { .. }), "{err:?}");
+    assert_eq!(server.requests().len(), 1, "nothing sent to the text-only model");
+}
