@@ -32,14 +32,8 @@ impl Anthropic {
     }
 
     fn headers(&self) -> HeaderMap {
-        let mut h = HeaderMap::new();
+        let mut h = http::key_header(HeaderName::from_static("x-api-key"), self.config.api_key.as_ref().map(|k| k.expose().to_owned()));
         h.insert(HeaderName::from_static("anthropic-version"), HeaderValue::from_static(VERSION));
-        if let Some(key) = &self.config.api_key {
-            if let Ok(mut v) = HeaderValue::from_str(key.expose()) {
-                v.set_sensitive(true);
-                h.insert(HeaderName::from_static("x-api-key"), v);
-            }
-        }
         h
     }
 }

@@ -16,7 +16,7 @@ use crate::error::{from_status, LlmError};
 use crate::http::{self, Assembler, Flow, WireHandler};
 use crate::types::{Block, Event, Message, Request, Response, Role, StopReason, Usage};
 use crate::{BoxFuture, Provider, ProviderConfig};
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use reqwest::header::{HeaderMap, HeaderName};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -44,14 +44,7 @@ impl Gemini {
     }
 
     fn headers(&self) -> HeaderMap {
-        let mut h = HeaderMap::new();
-        if let Some(key) = &self.config.api_key {
-            if let Ok(mut v) = HeaderValue::from_str(key.expose()) {
-                v.set_sensitive(true);
-                h.insert(HeaderName::from_static("x-goog-api-key"), v);
-            }
-        }
-        h
+        http::key_header(HeaderName::from_static("x-goog-api-key"), self.config.api_key.as_ref().map(|k| k.expose().to_owned()))
     }
 }
 

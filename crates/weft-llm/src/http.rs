@@ -27,6 +27,17 @@ pub(crate) fn error_parts(body: &str) -> (String, String) {
     (kind, message)
 }
 
+/// The header that carries a provider's key, marked sensitive (it never shows in debug
+/// output); empty without a key. Local servers get none, so they log no bogus one.
+pub(crate) fn key_header(name: reqwest::header::HeaderName, value: Option<String>) -> reqwest::header::HeaderMap {
+    let mut h = reqwest::header::HeaderMap::new();
+    if let Some(Ok(mut v)) = value.map(|v| reqwest::header::HeaderValue::from_str(&v)) {
+        v.set_sensitive(true);
+        h.insert(name, v);
+    }
+    h
+}
+
 pub(crate) fn connection_error(provider: &str, url: &str, e: &reqwest::Error) -> LlmError {
     let mut message = e.to_string();
     let mut source = std::error::Error::source(e);

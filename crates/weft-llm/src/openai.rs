@@ -11,7 +11,7 @@ use crate::error::{from_stream_error, LlmError};
 use crate::http::{self, Assembler, Flow, WireHandler};
 use crate::types::{Block, Event, Message, Request, Response, Role, StopReason, Usage};
 use crate::{BoxFuture, Provider, ProviderConfig};
-use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION};
+use reqwest::header::{HeaderMap, AUTHORIZATION};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::time::Instant;
@@ -35,15 +35,7 @@ impl OpenAi {
     }
 
     fn headers(&self) -> HeaderMap {
-        let mut h = HeaderMap::new();
-        // Local servers take no key; sending none keeps them from logging a bogus one.
-        if let Some(key) = &self.config.api_key {
-            if let Ok(mut v) = HeaderValue::from_str(&format!("Bearer {}", key.expose())) {
-                v.set_sensitive(true);
-                h.insert(AUTHORIZATION, v);
-            }
-        }
-        h
+        http::key_header(AUTHORIZATION, self.config.api_key.as_ref().map(|k| format!("Bearer {}", k.expose())))
     }
 
     /// OpenAI's own reasoning models refuse `max_tokens`; other servers only know it.

@@ -66,7 +66,10 @@ test('two threads run at once, each asks and finishes in its own thread', async 
   await panel.locator('.ag-reply', { hasText: 'Done with this one.' }).waitFor({ timeout: 15000 });
   assert.equal(readFileSync(join(ws, 'b.txt'), 'utf8'), 'BETA\n');
   assert.equal(readFileSync(join(ws, 'a.txt'), 'utf8'), 'alpha\n', 'the first thread still waits for its answer');
-  const secondReview = await panel.locator('.ag-review').textContent();
+  // The review comes with the turn's end, a moment after its last words.
+  const review = panel.locator('.ag-review');
+  await until(async () => (await review.count()) > 0 && (await review.textContent()).includes('.txt'), "the second thread's review", 10000);
+  const secondReview = await review.textContent();
   assert.ok(secondReview.includes('b.txt') && !secondReview.includes('a.txt'), `the second thread's review: ${secondReview}`);
 
   // Back to the first: its running turn, with its question, is there to answer.
@@ -77,7 +80,8 @@ test('two threads run at once, each asks and finishes in its own thread', async 
   await card.locator('button', { hasText: 'Allow once' }).click();
   await until(async () => (await panel.locator('.ag-send').textContent()) === 'Send', 'the first thread done', 15000);
   assert.equal(readFileSync(join(ws, 'a.txt'), 'utf8'), 'ALPHA\n');
-  const firstReview = await panel.locator('.ag-review').textContent();
+  await until(async () => (await review.count()) > 0 && (await review.textContent()).includes('a.txt'), "the first thread's review", 10000);
+  const firstReview = await review.textContent();
   assert.ok(firstReview.includes('a.txt') && !firstReview.includes('b.txt'), `the first thread's review: ${firstReview}`);
   await until(async () => (await options.allTextContents()).every((t) => !/^[●⏸]/.test(t)), 'no thread marked running', 10000);
   assertNoPageErrors(page);

@@ -5,21 +5,11 @@ use super::*;
 use serde_json::json;
 use weft_llm::fake::aws::{exception, AwsAuth};
 use weft_llm::fake::{FakeServer, Reply, Turn};
-use weft_llm::{AwsKeys, AwsOptions, Block, LlmError, Message, Request, Role, StopReason, Tool, Usage};
+use weft_llm::{AwsKeys, AwsOptions, Block, LlmError, Message, Role, StopReason, Usage};
 
 const AKID: &str = "AKIDWEFTTEST0000001";
 const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
 const SONNET: &str = "us.anthropic.claude-sonnet-4-5-20250929-v1:0";
-
-fn request() -> Request {
-    Request {
-        system: "You are a coding agent.".into(),
-        messages: vec![Message::user("List the files.")],
-        tools: vec![Tool { name: "list_dir".into(), description: "List a directory".into(), input_schema: json!({"type": "object", "properties": {"path": {"type": "string"}}}) }],
-        max_tokens: 512,
-        ..Request::default()
-    }
-}
 
 fn provider(url: &str, secret: &str, bearer: Option<&str>) -> Arc<dyn Provider> {
     let mut c = ProviderConfig::new("bedrock", ProviderKind::Bedrock, url).with_key(bearer.map(weft_llm::ApiKey::new));

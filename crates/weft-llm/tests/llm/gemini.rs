@@ -1,20 +1,13 @@
 use super::*;
 use serde_json::json;
 use weft_llm::fake::{gemini_error_chunk, FakeServer, Reply, Turn};
-use weft_llm::{Block, ImageSource, LlmError, Message, Request, Role, StopReason, Tool, Usage};
+use weft_llm::{Block, ImageSource, LlmError, Message, Request, Role, StopReason, Usage};
 
+/// With a schema keyword Gemini's OpenAPI-subset `parameters` would refuse.
 fn request() -> Request {
-    Request {
-        system: "You are a coding agent.".into(),
-        messages: vec![Message::user("List the files.")],
-        tools: vec![Tool {
-            name: "list_dir".into(),
-            description: "List a directory".into(),
-            input_schema: json!({"type": "object", "properties": {"path": {"type": "string"}}, "additionalProperties": false}),
-        }],
-        max_tokens: 512,
-        ..Request::default()
-    }
+    let mut r = super::request();
+    r.tools[0].input_schema["additionalProperties"] = json!(false);
+    r
 }
 
 pub fn gemini(url: &str) -> Arc<dyn Provider> {

@@ -53,6 +53,21 @@ pub fn openai(name: &str, url: &str, key: Option<&str>) -> Arc<dyn Provider> {
         .expect("provider")
 }
 
+/// The request the provider tests send: a system prompt, one user message, one tool.
+pub fn request() -> weft_llm::Request {
+    weft_llm::Request {
+        system: "You are a coding agent.".into(),
+        messages: vec![weft_llm::Message::user("List the files.")],
+        tools: vec![weft_llm::Tool {
+            name: "list_dir".into(),
+            description: "List a directory".into(),
+            input_schema: serde_json::json!({"type": "object", "properties": {"path": {"type": "string"}}}),
+        }],
+        max_tokens: 512,
+        ..weft_llm::Request::default()
+    }
+}
+
 /// Retries quick enough for tests; the jitter and doubling still apply.
 pub fn quick() -> RetryPolicy {
     RetryPolicy {

@@ -1,17 +1,7 @@
 use super::*;
 use serde_json::{json, Value};
 use weft_llm::fake::{openai_error_chunk, FakeServer, Reply, Turn};
-use weft_llm::{Block, LlmError, Message, Request, Role, StopReason, Tool, Usage};
-
-fn request() -> Request {
-    Request {
-        system: "You are a coding agent.".into(),
-        messages: vec![Message::user("List the files.")],
-        tools: vec![Tool { name: "list_dir".into(), description: "List a directory".into(), input_schema: json!({"type": "object", "properties": {"path": {"type": "string"}}}) }],
-        max_tokens: 512,
-        ..Request::default()
-    }
-}
+use weft_llm::{Block, LlmError, Message, Role, StopReason, Usage};
 
 #[tokio::test]
 async fn streams_text_and_reads_the_usage_chunk() {
