@@ -100,7 +100,9 @@ pub struct Hub {
     grants: Mutex<Option<oauth::Grants>>,
     /// What each server that asked for a sign-in said (its 401's challenge).
     challenges: Mutex<BTreeMap<String, oauth::Challenge>>,
-    http: reqwest::Client,
+    /// For sign-ins only, built on the first: building one loads the system's root
+    /// certificates, which nothing should do while the folder opens (#27's rule).
+    http: std::sync::OnceLock<reqwest::Client>,
 }
 
 /// How long a browser sign-in may take before it is given up.
@@ -120,8 +122,12 @@ impl Hub {
             start_timeout: Mutex::new(START_TIMEOUT),
             grants: Mutex::new(None),
             challenges: Mutex::default(),
-            http: reqwest::Client::builder().connect_timeout(Duration::from_secs(10)).timeout(Duration::from_secs(30)).build().unwrap_or_default(),
+            http: std::sync::OnceLock::new(),
         })
+    }
+
+    fn http(&self) -> &reqwest::Client {
+        self.http.get_or_init(|| reqwest::Client::builder().connect_timeout(Duration::from_secs(10)).timeout(Duration::from_secs(30)).build().unwrap_or_default())
     }
 
     /// Where OAuth sign-ins to remote servers are kept (a file only the user can read).
@@ -146,7 +152,7 @@ impl Hub {
         let Some(grants) = self.grants() else { return (c.clone(), false) };
         let Some(mut grant) = grants.get(url) else { return (c.clone(), false) };
         if renew || grant.expired() {
-            match oauth::refresh(&self.http, &grant).await {
+            match oauth::refresh(self.http(), &grant).await {
                 Ok(g) => {
                     if let Err(e) = grants.save(url, Some(g.clone())) {
                         tracing::warn!("could not save the renewed MCP sign-in: {e}");
@@ -175,12 +181,12 @@ impl Hub {
         let Transport::Http { url, .. } = &c.transport else { return Err(format!("{name} runs on this machine; only remote servers sign in")) };
         let grants = self.grants().ok_or("sign-ins cannot be remembered here (no data folder)")?;
         let challenge = self.challenges.lock().ok().and_then(|m| m.get(name).cloned()).unwrap_or_default();
-        let flow = oauth::begin(&self.http, url, &challenge, grants.get(url).as_ref()).await?;
+        let flow = oauth::begin(self.http(), url, &challenge, grants.get(url).as_ref()).await?;
         let page = flow.url.clone();
         let (hub, name, url) = (self.clone(), name.to_owned(), url.clone());
         self.show(&name, State::NeedsSignIn, "Waiting for the sign-in in your browser…", 0);
         tokio::spawn(async move {
-            match flow.finish(&hub.http, SIGN_IN_WAIT).await {
+            match flow.finish(hub.http(), SIGN_IN_WAIT).await {
                 Ok(grant) => {
                     if let Err(e) = grants.save(&url, Some(grant)) {
                         hub.show(&name, State::NeedsSignIn, format!("signed in, but the sign-in could not be saved: {e}"), 0);
