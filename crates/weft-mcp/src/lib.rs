@@ -70,6 +70,8 @@ pub struct ServerStatus {
     /// Why it failed (its own words when it said any), or what its configuration lacks.
     pub message: String,
     pub tools: u32,
+    /// A remote server Weft holds a sign-in for (Sign Out forgets it).
+    pub signed_in: bool,
 }
 
 struct Running {
@@ -301,22 +303,27 @@ impl Hub {
         let (all, err) = self.configured();
         let shown = self.shown.lock().map(|s| s.clone()).unwrap_or_default();
         let keys = self.trusted_keys();
+        let grants = self.grants();
         let mut out: Vec<ServerStatus> = all
             .iter()
             .map(|(name, c)| match c {
-                Err(e) => ServerStatus { name: name.clone(), source: Source::Project, state: State::Failed, command: String::new(), message: e.clone(), tools: 0 },
+                Err(e) => ServerStatus { name: name.clone(), source: Source::Project, state: State::Failed, command: String::new(), message: e.clone(), tools: 0, signed_in: false },
                 Ok(c) => {
                     let (state, message, tools) = if !self.trusted(&keys, name, c) {
                         (State::NeedsTrust, "The project's .mcp.json names this program: trust it to let it run".to_owned(), 0)
                     } else {
                         shown.get(name).cloned().unwrap_or((State::Idle, String::new(), 0))
                     };
-                    ServerStatus { name: name.clone(), source: c.source.clone(), state, command: c.describe(), message, tools }
+                    let signed_in = match (&c.transport, &grants) {
+                        (Transport::Http { url, .. }, Some(g)) => g.get(url).is_some(),
+                        _ => false,
+                    };
+                    ServerStatus { name: name.clone(), source: c.source.clone(), state, command: c.describe(), message, tools, signed_in }
                 }
             })
             .collect();
         if let Some(e) = err {
-            out.push(ServerStatus { name: ".mcp.json".into(), source: Source::Project, state: State::Failed, command: String::new(), message: e, tools: 0 });
+            out.push(ServerStatus { name: ".mcp.json".into(), source: Source::Project, state: State::Failed, command: String::new(), message: e, tools: 0, signed_in: false });
         }
         out
     }

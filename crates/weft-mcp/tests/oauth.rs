@@ -235,7 +235,7 @@ async fn a_server_that_asks_for_a_sign_in_is_signed_in_through_the_browser_and_r
     // Unsigned: the server's 401 shows as a sign-in to do, and the agent goes on without it.
     assert!(hub.tools().await.is_empty());
     let s = state(&hub, "remote");
-    assert_eq!(s.state, State::NeedsSignIn, "{s:?}");
+    assert_eq!((s.state, s.signed_in), (State::NeedsSignIn, false), "{s:?}");
 
     // Sign In: the page to open, with PKCE, the server as the resource, the scope it named.
     let page = hub.sign_in("remote").await.expect("sign-in page");
@@ -277,8 +277,10 @@ async fn a_server_that_asks_for_a_sign_in_is_signed_in_through_the_browser_and_r
     assert!(r.text.contains("renewed"), "{r:?}");
 
     // Signed out (and the refresh token gone too): back to asking.
+    assert!(state(&hub, "remote").signed_in);
     hub.sign_out("remote").await.expect("sign out");
-    assert_eq!(state(&hub, "remote").state, State::NeedsSignIn);
+    let s = state(&hub, "remote");
+    assert_eq!((s.state, s.signed_in), (State::NeedsSignIn, false));
     hub.stop_all().await;
     let _ = server.kill().await;
 }

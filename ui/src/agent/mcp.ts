@@ -66,6 +66,7 @@ export async function openMcpServers(backend: Backend): Promise<void> {
         }, true));
       }
       else if (s.name !== '.mcp.json') actions.push(act(s.state === 'running' ? 'Restart' : 'Start', () => backend.mcpRestart(s.name)));
+      if (s.signedIn && s.state !== 'needsSignIn') actions.push(act('Sign Out', () => backend.mcpSignOut(s.name)));
       return h('div', { class: `mcp-server mcp-${s.state}`, role: 'listitem', 'data-server': s.name },
         h('div', { class: 'mcp-row' },
           h('span', { class: 'mcp-name' }, s.name),

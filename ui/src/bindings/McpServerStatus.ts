@@ -13,4 +13,8 @@ command: string,
 /**
  * Why it failed (its own words when it said any), or what its configuration lacks.
  */
-message: string, tools: number, };
+message: string, tools: number, 
+/**
+ * A remote server Weft holds a sign-in for (Sign Out forgets it).
+ */
+signedIn: boolean, };
