@@ -109,17 +109,8 @@ fn doc(v: &Value) -> Document {
     }
 }
 
-/// The model family, from an id that may carry a region prefix or be an ARN.
-fn base_model(model: &str) -> &str {
-    let m = model.rsplit('/').next().unwrap_or(model);
-    match m.split_once('.') {
-        Some((prefix, rest)) if ["us", "eu", "apac", "global", "jp", "au", "ca", "us-gov"].contains(&prefix) => rest,
-        _ => m,
-    }
-}
-
 fn is_claude(model: &str) -> bool {
-    base_model(model).starts_with("anthropic.claude")
+    crate::bedrock_model_family(model).starts_with("anthropic.claude")
 }
 
 fn built<T>(provider: &str, r: Result<T, aws_smithy_types::error::operation::BuildError>) -> Result<T, LlmError> {
@@ -395,7 +386,7 @@ impl Provider for Bedrock {
     }
 
     fn accepts_images(&self, model: &str) -> Option<bool> {
-        crate::vision::bedrock(base_model(model))
+        crate::vision::bedrock(crate::bedrock_model_family(model))
     }
 
     /// Bedrock Runtime has no model list (that is the control-plane API); the models Weft
@@ -419,7 +410,7 @@ impl Provider for Bedrock {
 }
 
 /// Cross-region inference profiles of the models people use for coding, as Bedrock names them.
-pub const KNOWN_MODELS: &[&str] = &[
+const KNOWN_MODELS: &[&str] = &[
     "us.anthropic.claude-sonnet-4-5-20250929-v1:0",
     "us.anthropic.claude-haiku-4-5-20251001-v1:0",
     "us.anthropic.claude-opus-4-1-20250805-v1:0",
@@ -440,7 +431,7 @@ mod tests {
             ("arn:aws:bedrock:us-east-1:123456789012:inference-profile/eu.amazon.nova-pro-v1:0", "amazon.nova-pro-v1:0"),
             ("meta.llama3-70b-instruct-v1:0", "meta.llama3-70b-instruct-v1:0"),
         ] {
-            assert_eq!(super::base_model(id), want, "{id}");
+            assert_eq!(crate::bedrock_model_family(id), want, "{id}");
         }
         assert!(super::is_claude("apac.anthropic.claude-3-5-sonnet-20240620-v1:0"));
         assert!(!super::is_claude("amazon.nova-pro-v1:0"));

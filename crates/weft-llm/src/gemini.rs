@@ -100,7 +100,7 @@ pub fn body(req: &Request) -> Value {
                         }
                         json!({"functionResponse": r})
                     }
-                    Block::Image { source } => json!({"inlineData": {"mimeType": source.media_type(), "data": image_data(source)}}),
+                    Block::Image { source } => json!({"inlineData": {"mimeType": source.media_type(), "data": source.data()}}),
                 };
                 if let Some(s) = signature.take() {
                     part["thoughtSignature"] = json!(s);
@@ -136,12 +136,6 @@ pub fn body(req: &Request) -> Value {
     }
     body["generationConfig"] = config;
     body
-}
-
-fn image_data(source: &crate::ImageSource) -> &str {
-    match source {
-        crate::ImageSource::Base64 { data, .. } => data,
-    }
 }
 
 fn stop_reason(s: &str, called: bool) -> StopReason {
@@ -245,9 +239,8 @@ impl<'a> Wire<'a> {
             let args = call.get("args").filter(|a| a.is_object()).cloned().unwrap_or_else(|| json!({}));
             self.blocks.tool_input(i, &args.to_string(), on);
             self.called = true;
-        } else if p.get("inlineData").is_some() || p.get("executableCode").is_some() || p.get("codeExecutionResult").is_some() {
-            // Never asked for (no image output, no code execution tool); skipped, not failed.
         }
+        // Other parts (images out, code execution) are never asked for: skipped, not failed.
         Ok(())
     }
 }

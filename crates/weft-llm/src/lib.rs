@@ -28,7 +28,7 @@ pub mod fake;
 
 pub use anthropic::Anthropic;
 #[cfg(feature = "bedrock")]
-pub use bedrock::{Bedrock, KNOWN_MODELS as BEDROCK_MODELS};
+pub use bedrock::Bedrock;
 pub use client::{Client, ModelRef, RetryPolicy};
 pub use error::LlmError;
 pub use gemini::Gemini;
@@ -81,6 +81,17 @@ pub enum ProviderKind {
 
 /// The Bedrock API key variable (a bearer token instead of SigV4), as the AWS SDK reads it.
 pub const BEDROCK_KEY_ENV: &str = "AWS_BEARER_TOKEN_BEDROCK";
+
+/// A Bedrock model id as its model family: an ARN's last part, without a cross-region
+/// profile's prefix (`us.anthropic.claude-sonnet-4-5-20250929-v1:0` →
+/// `anthropic.claude-sonnet-4-5-20250929-v1:0`). What its capabilities and price go by.
+pub fn bedrock_model_family(model: &str) -> &str {
+    let m = model.rsplit('/').next().unwrap_or(model);
+    match m.split_once('.') {
+        Some((prefix, rest)) if ["us", "eu", "apac", "global", "jp", "au", "ca", "us-gov"].contains(&prefix) => rest,
+        _ => m,
+    }
+}
 
 /// A secret that never shows in logs or debug output.
 #[derive(Clone, PartialEq, Eq)]
@@ -140,7 +151,6 @@ impl std::fmt::Debug for AwsKeys {
         write!(f, "AwsKeys({}, …)", self.access_key_id)
     }
 }
-
 
 impl ProviderConfig {
     pub fn new(name: impl Into<String>, kind: ProviderKind, base_url: impl Into<String>) -> Self {

@@ -100,6 +100,13 @@ impl ImageSource {
         }
     }
 
+    /// The bytes, base64-encoded (as Gemini's `inlineData` takes them).
+    pub fn data(&self) -> &str {
+        match self {
+            ImageSource::Base64 { data, .. } => data,
+        }
+    }
+
     /// A `data:` URL, as OpenAI-compatible servers take images.
     pub fn data_url(&self) -> String {
         match self {

@@ -303,7 +303,7 @@ impl Hub {
         let (all, err) = self.configured();
         let shown = self.shown.lock().map(|s| s.clone()).unwrap_or_default();
         let keys = self.trusted_keys();
-        let grants = self.grants();
+        let signed: BTreeMap<String, oauth::Grant> = self.grants().map(|g| g.all()).unwrap_or_default();
         let mut out: Vec<ServerStatus> = all
             .iter()
             .map(|(name, c)| match c {
@@ -314,10 +314,7 @@ impl Hub {
                     } else {
                         shown.get(name).cloned().unwrap_or((State::Idle, String::new(), 0))
                     };
-                    let signed_in = match (&c.transport, &grants) {
-                        (Transport::Http { url, .. }, Some(g)) => g.get(url).is_some(),
-                        _ => false,
-                    };
+                    let signed_in = matches!(&c.transport, Transport::Http { url, .. } if signed.contains_key(url));
                     ServerStatus { name: name.clone(), source: c.source.clone(), state, command: c.describe(), message, tools, signed_in }
                 }
             })

@@ -94,7 +94,8 @@ impl Grants {
         Grants { path }
     }
 
-    fn all(&self) -> BTreeMap<String, Grant> {
+    /// Every saved grant, by server URL.
+    pub fn all(&self) -> BTreeMap<String, Grant> {
         std::fs::read(&self.path).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default()
     }
 

@@ -56,15 +56,6 @@ pub const SHIPPED: &[(&str, f64, f64, f64, f64)] = &[
     ("bedrock:meta.llama3-3-70b-instruct", 0.72, 0.72, 0.0, 0.0),
 ];
 
-/// A Bedrock model id as its family: an ARN's last part without a cross-region prefix
-/// (`us.anthropic.claude-sonnet-4-5-20250929-v1:0` → `anthropic.claude-sonnet-4-5-20250929-v1:0`).
-fn bedrock_family(model: &str) -> &str {
-    let m = model.rsplit('/').next().unwrap_or(model);
-    match m.split_once('.') {
-        Some((prefix, rest)) if ["us", "eu", "apac", "global", "jp", "au", "ca", "us-gov"].contains(&prefix) => rest,
-        _ => m,
-    }
-}
 
 /// One model's prices in $ per million tokens, as written in `prices.json`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -148,7 +139,7 @@ impl PriceTable {
     /// followed by `-` (dated snapshots such as claude-sonnet-4-5-20250929), with or
     /// without the provider.
     fn find(&self, provider: &str, model: &str) -> Option<Exact> {
-        let model = if provider == "bedrock" { bedrock_family(model) } else { model };
+        let model = if provider == "bedrock" { weft_llm::bedrock_model_family(model) } else { model };
         let keyed = format!("{provider}:{model}");
         for candidate in [keyed.as_str(), model] {
             if let Some(p) = self.models.get(candidate) {
