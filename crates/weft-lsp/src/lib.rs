@@ -55,18 +55,39 @@ pub struct ServerSpec {
     pub languages: Vec<String>,
     #[serde(default)]
     pub initialization_options: Option<Value>,
+    /// The server's settings (`workspace/didChangeConfiguration`, and the answers to its
+    /// `workspace/configuration` by section): `{"gopls": {"staticcheck": true}}`.
+    #[serde(default)]
+    pub settings: Option<Value>,
     #[serde(default)]
     pub install_hint: String,
 }
 
 fn spec(name: &str, command: &str, args: &[&str], languages: &[&str], hint: &str) -> ServerSpec {
-    ServerSpec { name: name.into(), command: command.into(), args: args.iter().map(|s| s.to_string()).collect(), languages: languages.iter().map(|s| s.to_string()).collect(), initialization_options: None, install_hint: hint.into() }
+    ServerSpec { name: name.into(), command: command.into(), args: args.iter().map(|s| s.to_string()).collect(), languages: languages.iter().map(|s| s.to_string()).collect(), initialization_options: None, settings: None, install_hint: hint.into() }
+}
+
+/// TypeScript computes inlay hints only when asked and only the kinds its preferences
+/// name (all off by default): every kind on, so the editor's setting alone decides
+/// whether they show.
+fn typescript_settings() -> Value {
+    let hints = json!({"inlayHints": {
+        "includeInlayParameterNameHints": "literals",
+        "includeInlayParameterNameHintsWhenArgumentMatchesName": false,
+        "includeInlayFunctionParameterTypeHints": true,
+        "includeInlayVariableTypeHints": true,
+        "includeInlayVariableTypeHintsWhenTypeMatchesName": false,
+        "includeInlayPropertyDeclarationTypeHints": true,
+        "includeInlayFunctionLikeReturnTypeHints": true,
+        "includeInlayEnumMemberValueHints": true,
+    }});
+    json!({"typescript": hints, "javascript": hints})
 }
 
 /// The servers Weft knows, in order of preference per language.
 pub fn builtin_specs() -> Vec<ServerSpec> {
     vec![
-        spec("typescript-language-server", "typescript-language-server", &["--stdio"], &["typescript", "typescriptreact", "javascript", "javascriptreact"], "npm install -g typescript-language-server typescript"),
+        ServerSpec { settings: Some(typescript_settings()), ..spec("typescript-language-server", "typescript-language-server", &["--stdio"], &["typescript", "typescriptreact", "javascript", "javascriptreact"], "npm install -g typescript-language-server typescript") },
         spec("pyright", "pyright-langserver", &["--stdio"], &["python"], "npm install -g pyright (or pip install pyright)"),
         spec("basedpyright", "basedpyright-langserver", &["--stdio"], &["python"], "pip install basedpyright"),
         spec("pylsp", "pylsp", &[], &["python"], "pip install python-lsp-server"),
@@ -150,6 +171,9 @@ pub struct Completion {
     pub filter_text: Option<String>,
     /// Edits elsewhere that come with it (an auto-import at the top of the file).
     pub additional_edits: Vec<TextEdit>,
+    /// Typing one of these while the item is selected accepts it, then types the
+    /// character (`.` after a member: `obj.member.`).
+    pub commit_characters: Vec<String>,
     /// The server's item as it sent it, when the server fills it in on request
     /// (`completionItem/resolve`: the docs, the auto-import): given back to [`Lsp::resolve_completion`].
     #[cfg_attr(feature = "ts", ts(type = "unknown"))]
@@ -169,6 +193,60 @@ pub struct Signature {
     /// Other overloads, when there are several (1 of 3).
     pub index: u32,
     pub count: u32,
+}
+
+/// A label the server draws inside the code without it being text: a parameter's name
+/// before an argument, an inferred type after a variable.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "LspInlayHint"))]
+pub struct InlayHint {
+    pub line: u32,
+    pub character: u32,
+    pub label: String,
+    /// `type` or `parameter` (the protocol's kinds), when the server says.
+    pub kind: Option<String>,
+    pub padding_left: bool,
+    pub padding_right: bool,
+    pub tooltip: Option<String>,
+}
+
+/// The token types and modifiers Weft understands (the protocol's standard names); a
+/// server's legend may name others, which are passed on as they are.
+const TOKEN_TYPES: &[&str] = &[
+    "namespace", "type", "class", "enum", "interface", "struct", "typeParameter", "parameter", "variable", "property", "enumMember",
+    "event", "function", "method", "macro", "keyword", "modifier", "comment", "string", "number", "regexp", "operator", "decorator",
+];
+const TOKEN_MODIFIERS: &[&str] = &["declaration", "definition", "readonly", "static", "deprecated", "abstract", "async", "modification", "documentation", "defaultLibrary"];
+
+/// A file's semantic tokens (what each name is, by the server's understanding: a
+/// parameter, a readonly variable, a type), absolute: five numbers per token in `data`
+/// (line, UTF-16 column, length, index into `types`, bit set over `modifiers`). Flat
+/// because a large file has tens of thousands of tokens.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "LspSemanticTokens"))]
+pub struct SemanticTokens {
+    pub types: Vec<String>,
+    pub modifiers: Vec<String>,
+    pub data: Vec<u32>,
+}
+
+/// The protocol's relative encoding (each token's line and column from the previous
+/// token's) made absolute; a data array that does not come in fives loses its tail.
+fn absolute_tokens(data: &[u32]) -> Vec<u32> {
+    let mut out = Vec::with_capacity(data.len());
+    let (mut line, mut col) = (0u32, 0u32);
+    for t in data.chunks_exact(5) {
+        if t[0] > 0 {
+            line = line.saturating_add(t[0]);
+            col = t[1];
+        } else {
+            col = col.saturating_add(t[1]);
+        }
+        out.extend_from_slice(&[line, col, t[2], t[3], t[4]]);
+    }
+    out
 }
 
 /// A definition a server found by name (workspace/symbol).
@@ -641,7 +719,7 @@ impl Lsp {
                     "synchronization": {"didSave": false, "willSave": false, "dynamicRegistration": false},
                     "publishDiagnostics": {"relatedInformation": false, "versionSupport": true},
                     "hover": {"contentFormat": ["markdown", "plaintext"]},
-                    "completion": {"completionItem": {"snippetSupport": false, "documentationFormat": ["markdown", "plaintext"], "insertReplaceSupport": false, "resolveSupport": {"properties": ["documentation", "detail", "additionalTextEdits"]}}, "contextSupport": true},
+                    "completion": {"completionItem": {"snippetSupport": false, "commitCharactersSupport": true, "documentationFormat": ["markdown", "plaintext"], "insertReplaceSupport": false, "resolveSupport": {"properties": ["documentation", "detail", "additionalTextEdits"]}}, "contextSupport": true},
                     "definition": {"linkSupport": false},
                     "typeDefinition": {"linkSupport": false},
                     "implementation": {"linkSupport": false},
@@ -651,6 +729,15 @@ impl Lsp {
                     "codeAction": {"codeActionLiteralSupport": {"codeActionKind": {"valueSet": ["", "quickfix", "refactor", "refactor.extract", "refactor.inline", "refactor.rewrite", "source", "source.organizeImports", "source.fixAll"]}}, "isPreferredSupport": true, "resolveSupport": {"properties": ["edit"]}, "dataSupport": true},
                     "formatting": {},
                     "documentHighlight": {},
+                    "inlayHint": {"resolveSupport": {"properties": []}},
+                    "semanticTokens": {
+                        "requests": {"full": true, "range": false},
+                        "tokenTypes": TOKEN_TYPES,
+                        "tokenModifiers": TOKEN_MODIFIERS,
+                        "formats": ["relative"],
+                        "overlappingTokenSupport": false,
+                        "multilineTokenSupport": false,
+                    },
                 }
             }
         });
@@ -668,9 +755,9 @@ impl Lsp {
             }
         };
         conn.notify("initialized", json!({}));
-        // Some servers (pyright) wait for settings before their first analysis: none of
-        // ours, so their defaults.
-        conn.notify("workspace/didChangeConfiguration", json!({"settings": {}}));
+        // Some servers (pyright) wait for settings before their first analysis: the spec's,
+        // or none (their defaults).
+        conn.configure(spec.settings.clone().unwrap_or_else(|| json!({})));
         Ok((Arc::new(Running { conn, caps, child: Mutex::new(Some(child)) }), closed))
     }
 
@@ -793,8 +880,14 @@ impl Lsp {
 
     /// Completion at a position.
     pub async fn completion(&self, path: &str, line: u32, character: u32) -> Result<Vec<Completion>, LspError> {
-        let v = self.request(path, "textDocument/completion", self.at(path, line, character)).await?;
+        let r = self.server_for(path).await?;
+        let v = r.conn.request("textDocument/completion", self.at(path, line, character), REQUEST_TIMEOUT).await?;
         let items = v.get("items").and_then(Value::as_array).or_else(|| v.as_array()).cloned().unwrap_or_default();
+        // An item without its own commit characters has the list's, else the server's.
+        let mut commit = strings(&v["itemDefaults"]["commitCharacters"]);
+        if commit.is_empty() {
+            commit = strings(&r.caps["completionProvider"]["allCommitCharacters"]);
+        }
         // Servers send everything in scope (TypeScript: thousands, the auto-importable names
         // last) and leave filtering to the client: filter by the word typed before the
         // cursor first (its letters in order, as the editor's own matching does), so the
@@ -808,7 +901,18 @@ impl Lsp {
             let mut chars = name.chars();
             typed.chars().all(|t| chars.any(|n| n == t))
         };
-        Ok(items.iter().filter(|c| fits(c)).take(500).map(completion).collect())
+        Ok(items
+            .iter()
+            .filter(|c| fits(c))
+            .take(500)
+            .map(|c| {
+                let mut c = completion(c);
+                if c.commit_characters.is_empty() {
+                    c.commit_characters = commit.clone();
+                }
+                c
+            })
+            .collect())
     }
 
     /// The diagnostics of `path` with `text` in it (the agent's edit): the server's answer
@@ -892,7 +996,7 @@ impl Lsp {
         let running: Vec<(String, Arc<Running>)> = {
             let st = lock(&self.state);
             st.servers.iter().filter_map(|(n, s)| match s {
-                Slot::Running(r) if r.caps.get("workspaceSymbolProvider").is_some_and(|c| !c.is_null() && c != &Value::Bool(false)) => Some((n.clone(), r.clone())),
+                Slot::Running(r) if provides(&r.caps["workspaceSymbolProvider"]) => Some((n.clone(), r.clone())),
                 _ => None,
             }).collect()
         };
@@ -1007,6 +1111,55 @@ impl Lsp {
         files.retain(|f| !f.edits.is_empty());
         files.sort_by(|a, b| a.path.cmp(&b.path));
         files
+    }
+
+    /// The inlay hints of lines `line..end_line` (the visible part). Empty when the
+    /// server has none to give.
+    pub async fn inlay_hints(&self, path: &str, line: u32, end_line: u32) -> Result<Vec<InlayHint>, LspError> {
+        let r = self.server_for(path).await?;
+        if !provides(&r.caps["inlayHintProvider"]) {
+            return Ok(vec![]);
+        }
+        let params = json!({"textDocument": {"uri": self.uri(path)}, "range": {"start": {"line": line, "character": 0}, "end": {"line": end_line, "character": 0}}});
+        let v = r.conn.request("textDocument/inlayHint", params, REQUEST_TIMEOUT).await?;
+        let n = |v: &Value| v.as_u64().unwrap_or(0) as u32;
+        Ok(v.as_array()
+            .into_iter()
+            .flatten()
+            .map(|h| InlayHint {
+                line: n(&h["position"]["line"]),
+                character: n(&h["position"]["character"]),
+                // A string, or parts (each possibly a link to a definition: shown as text).
+                label: match &h["label"] {
+                    Value::String(s) => s.clone(),
+                    Value::Array(parts) => parts.iter().filter_map(|p| p["value"].as_str()).collect(),
+                    _ => String::new(),
+                },
+                kind: match h["kind"].as_u64() {
+                    Some(1) => Some("type".into()),
+                    Some(2) => Some("parameter".into()),
+                    _ => None,
+                },
+                padding_left: h["paddingLeft"].as_bool().unwrap_or(false),
+                padding_right: h["paddingRight"].as_bool().unwrap_or(false),
+                tooltip: markup(&h["tooltip"]),
+            })
+            .filter(|h| !h.label.is_empty())
+            .collect())
+    }
+
+    /// The file's semantic tokens, None when its server has none (or not for whole files).
+    pub async fn semantic_tokens(&self, path: &str) -> Result<Option<SemanticTokens>, LspError> {
+        let r = self.server_for(path).await?;
+        let provider = &r.caps["semanticTokensProvider"];
+        if !provides(&provider["full"]) {
+            return Ok(None);
+        }
+        let names = |v: &Value| -> Vec<String> { v.as_array().into_iter().flatten().map(|s| s.as_str().unwrap_or("").to_owned()).collect() };
+        let (types, modifiers) = (names(&provider["legend"]["tokenTypes"]), names(&provider["legend"]["tokenModifiers"]));
+        let v = r.conn.request("textDocument/semanticTokens/full", json!({"textDocument": {"uri": self.uri(path)}}), REQUEST_TIMEOUT).await?;
+        let data: Vec<u32> = v["data"].as_array().into_iter().flatten().map(|n| n.as_u64().unwrap_or(0).min(u32::MAX as u64) as u32).collect();
+        Ok(Some(SemanticTokens { types, modifiers, data: absolute_tokens(&data) }))
     }
 
     /// What the servers of this workspace are doing.
@@ -1133,9 +1286,14 @@ fn completion(c: &Value) -> Completion {
         sort_text: c["sortText"].as_str().map(str::to_owned),
         filter_text: c["filterText"].as_str().map(str::to_owned),
         additional_edits: c["additionalTextEdits"].as_array().map(|a| a.iter().map(text_edit).collect()).unwrap_or_default(),
+        commit_characters: strings(&c["commitCharacters"]),
         resolve: c.get("data").filter(|d| !d.is_null()).map(|_| c.clone()),
         label,
     }
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    v.as_array().into_iter().flatten().filter_map(|s| s.as_str().map(str::to_owned)).collect()
 }
 
 /// A protocol TextEdit.
@@ -1143,6 +1301,11 @@ fn text_edit(e: &Value) -> TextEdit {
     let r = &e["range"];
     let n = |v: &Value| v.as_u64().unwrap_or(0) as u32;
     TextEdit { line: n(&r["start"]["line"]), character: n(&r["start"]["character"]), end_line: n(&r["end"]["line"]), end_character: n(&r["end"]["character"]), new_text: e["newText"].as_str().unwrap_or("").to_owned() }
+}
+
+/// Whether a capability is offered: `true` or an options object.
+fn provides(cap: &Value) -> bool {
+    !cap.is_null() && cap != &Value::Bool(false)
 }
 
 /// `file://` URI of an absolute path, percent-encoding what a URI path cannot hold.

@@ -117,7 +117,7 @@ async fn clangd_reports_an_error_and_finds_a_definition() {
 #[tokio::test]
 async fn a_server_that_is_not_installed_says_how_to_install_it() {
     let dir = tempfile::tempdir().expect("tmp");
-    let spec = ServerSpec { name: "nothing".into(), command: "weft-no-such-server".into(), args: vec![], languages: vec!["go".into()], initialization_options: None, install_hint: "install it like this".into() };
+    let spec = ServerSpec { name: "nothing".into(), command: "weft-no-such-server".into(), args: vec![], languages: vec!["go".into()], initialization_options: None, settings: None, install_hint: "install it like this".into() };
     let lsp = Lsp::new(dir.path(), vec![spec], vec![]);
     let mut events = lsp.subscribe();
     // gopls may be installed on a developer's machine: the configured server comes first
@@ -174,7 +174,7 @@ async fn a_server_that_dies_at_start_says_why_and_is_given_up_on() {
     let bin = dir.path().join("broken-ls");
     std::fs::write(&bin, "#!/bin/sh\necho \"error: 'broken-ls' is not installed for the toolchain\" >&2\nexit 1\n").expect("write");
     std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-    let spec = ServerSpec { name: "broken".into(), command: bin.to_string_lossy().into_owned(), args: vec![], languages: vec!["go".into()], initialization_options: None, install_hint: String::new() };
+    let spec = ServerSpec { name: "broken".into(), command: bin.to_string_lossy().into_owned(), args: vec![], languages: vec!["go".into()], initialization_options: None, settings: None, install_hint: String::new() };
     let lsp = Lsp::new(dir.path(), vec![spec], vec![]);
     let mut events = lsp.subscribe();
     lsp.open("x.go", "package x\n".into());
@@ -286,5 +286,58 @@ async fn signature_help_formatting_highlights_quick_fixes_and_auto_imports() {
     assert_eq!((area.path.as_str(), area.line, area.kind.as_str()), ("a.ts", 0, "function"));
     let with_import = weft_lsp::apply_edits(b, &full.additional_edits);
     assert!(with_import.starts_with("import { answerToEverything, area } from './a';\n"), "the import comes with it: {with_import}");
+    lsp.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inlay_hints_semantic_tokens_commit_characters_type_definition_and_implementation() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let d = dir.path();
+    std::fs::write(d.join("tsconfig.json"), r#"{"compilerOptions": {"strict": true, "target": "es2020", "module": "commonjs"}}"#).expect("write");
+    let a = "export interface Shape { area(): number }\nexport class Square implements Shape {\n  constructor(readonly side: number) {}\n  area() { return this.side * this.side; }\n}\n";
+    std::fs::write(d.join("a.ts"), a).expect("write");
+    let b = "import { Shape, Square } from './a';\nfunction scale(shape: Shape, factor: number) { return shape.area() * factor; }\nconst sq = new Square(2);\nconst big = scale(sq, 3);\nsq.\n";
+    std::fs::write(d.join("b.ts"), b).expect("write");
+    let lsp = lsp(d);
+    let mut events = lsp.subscribe();
+    lsp.open("a.ts", a.into());
+    lsp.open("b.ts", b.into());
+    diagnostics(&mut events, "b.ts", |_| true).await;
+
+    // Inlay hints: the inferred type of `big` (not of `sq`: `new Square` says it), the
+    // parameter names before literal arguments, the return type of `scale`.
+    let hints = lsp.inlay_hints("b.ts", 0, 5).await.expect("inlay hints");
+    let hint = |line: u32, label: &str, kind: &str| hints.iter().any(|h| h.line == line && h.label == label && h.kind.as_deref() == Some(kind));
+    assert!(hint(1, ": number", "type"), "scale's return type: {hints:?}");
+    assert!(hint(2, "side:", "parameter") && hint(3, "factor:", "parameter"), "the literals' parameter names: {hints:?}");
+    assert!(hint(3, ": number", "type"), "big's type: {hints:?}");
+    assert!(!hints.iter().any(|h| h.line == 2 && h.kind.as_deref() == Some("type")), "no type after `sq = new Square`: {hints:?}");
+    // Lines outside the range asked have none.
+    assert!(lsp.inlay_hints("b.ts", 0, 1).await.expect("hints").iter().all(|h| h.line <= 1), "only around the lines asked (the range's end touches line 1)");
+
+    // Semantic tokens: `shape` and `factor` are parameters, `Square` a class, `area` a method.
+    let tokens = lsp.semantic_tokens("b.ts").await.expect("tokens").expect("the server has them");
+    let lines: Vec<&str> = b.lines().collect();
+    let named = |word: &str| -> Vec<(String, Vec<String>)> {
+        tokens.data.chunks(5).filter(|t| lines.get(t[0] as usize).and_then(|l| l.get(t[1] as usize..(t[1] + t[2]) as usize)) == Some(word)).map(|t| {
+            let mods = tokens.modifiers.iter().enumerate().filter(|(i, _)| t[4] & (1 << i) != 0).map(|(_, m)| m.clone()).collect();
+            (tokens.types[t[3] as usize].clone(), mods)
+        }).collect()
+    };
+    assert!(named("factor").iter().all(|(t, _)| t == "parameter") && named("factor").len() == 2, "{:?}", named("factor"));
+    assert!(named("Square").iter().any(|(t, _)| t == "class"), "{:?}", named("Square"));
+    assert!(named("area").iter().any(|(t, _)| t == "method" || t == "member"), "{:?}", named("area"));
+    assert!(named("sq").iter().any(|(t, m)| t == "variable" && m.iter().any(|m| m == "readonly")), "a const is readonly: {:?}", named("sq"));
+
+    // Commit characters come with the members after `sq.`.
+    let items = lsp.completion("b.ts", 4, 3).await.expect("completion");
+    let side = items.iter().find(|c| c.label == "side").unwrap_or_else(|| panic!("{:?}", items.iter().map(|c| &c.label).collect::<Vec<_>>()));
+    assert!(side.commit_characters.iter().any(|c| c == "."), "{side:?}");
+
+    // Type definition of `sq` is the class; the implementation of Shape's `area` is Square's.
+    let ty = lsp.locations("b.ts", "textDocument/typeDefinition", 2, 7).await.expect("type definition");
+    assert_eq!((ty[0].path.as_str(), ty[0].line), ("a.ts", 1), "{ty:?}");
+    let imp = lsp.locations("a.ts", "textDocument/implementation", 0, 26).await.expect("implementation");
+    assert!(imp.iter().any(|l| l.path == "a.ts" && l.line == 3), "{imp:?}");
     lsp.shutdown().await;
 }
