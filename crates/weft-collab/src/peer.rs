@@ -163,6 +163,13 @@ impl Peer {
         t.get_string(&txn)
     }
 
+    /// The replica's state vector (y-sync v1 encoding): which edits it holds.
+    pub fn state_vector(&self) -> Vec<u8> {
+        let aw = lock(&self.shared.awareness);
+        let sv = aw.doc().transact().state_vector();
+        sv.encode_v1()
+    }
+
     /// Subscribes the local editor: returns the first messages to give it (the whole
     /// document and everyone's presence) and the stream of what follows, taken together
     /// so nothing falls between them.

@@ -575,6 +575,16 @@ impl Document {
         sv.encode_v1()
     }
 
+    /// Whether the document holds every edit a replica's state vector `sv` names (a guest's
+    /// request is about the text it had: answered once the edits have arrived here). A
+    /// vector that does not decode names nothing.
+    pub fn holds(&self, sv: &[u8]) -> bool {
+        let Ok(want) = StateVector::decode_v1(sv) else { return true };
+        let aw = self.lock();
+        let have = aw.doc().transact().state_vector();
+        want.iter().all(|(client, clock)| have.get(client) >= *clock)
+    }
+
     /// Counts the changes of [`Document::saved_text`].
     pub fn saved_generation(&self) -> u64 {
         *self.saved_gen.borrow()

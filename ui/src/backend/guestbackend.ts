@@ -84,7 +84,9 @@ export class GuestBackend extends Backend {
   override async docPush(conn: number, data: Uint8Array): Promise<Uint8Array[]> {
     const open = this.rooms.get(conn);
     if (!open) return [];
-    return this.local.collabPush(open.room, data);
+    // Tracked: a language request waits for it, and the guest's Rust peer sends the host
+    // its replica's state vector with the request (the host answers once it holds as much).
+    return this.tracked(this.local.collabPush(open.room, data));
   }
   override async docClose(conn: number): Promise<null> {
     const open = this.rooms.get(conn);

@@ -366,6 +366,8 @@ export class Backend {
     await this.pushed();
     return this.api.lspCodeActions({ path, line: from.line, character: from.character, endLine: to.line, endCharacter: to.character });
   }
+  async lspInlayHints(path: string, line: number, endLine: number) { await this.pushed(); return this.api.lspInlayHints({ path, line, endLine }); }
+  async lspSemanticTokens(path: string) { await this.pushed(); return this.api.lspSemanticTokens({ path }); }
   lspApplyEdits(files: LspFileEdit[], label: string) { return this.api.lspApplyEdits({ files, label }); }
   lspStatus(onEvent: (e: LspEvent) => void): StreamHandle<LspEvent[]> { return this.streams.lspStatus(onEvent) as StreamHandle<LspEvent[]>; }
   /** The symbol index build's progress as it goes; resolves to where it is now. */
@@ -473,12 +475,15 @@ export class Backend {
   }
   /** y-sync messages from an editor bound by docOpen; resolves to the replies for it. */
   async docPush(conn: number, data: Uint8Array): Promise<Uint8Array[]> {
-    const sent = this.api.docPush({ conn, data: Array.from(data) });
+    const replies = await this.tracked(this.api.docPush({ conn, data: Array.from(data) }));
+    return replies.map((r) => Uint8Array.from(r));
+  }
+  /** `sent` (edits on their way to Rust's documents) is waited for by {@link pushed}. */
+  protected tracked<T>(sent: Promise<T>): Promise<T> {
     const done = sent.then(() => {}, () => {});
     this.pushing.add(done);
     void done.then(() => this.pushing.delete(done));
-    const replies = await sent;
-    return replies.map((r) => Uint8Array.from(r));
+    return sent;
   }
   /** Edits on their way to Rust's documents. */
   private pushing = new Set<Promise<void>>();

@@ -13,7 +13,30 @@ use super::*;
 use crate::ErrorCode;
 
 /// The requests a guest may make, each checked below.
-pub const GUEST_METHODS: &[Method] = &[Method::ListDir, Method::FindFiles, Method::Search, Method::DocAnalysis, Method::SymbolSearch, Method::GitStatus, Method::PreviewFetch];
+pub const GUEST_METHODS: &[Method] = &[
+    Method::ListDir,
+    Method::FindFiles,
+    Method::Search,
+    Method::DocAnalysis,
+    Method::SymbolSearch,
+    Method::GitStatus,
+    Method::PreviewFetch,
+    // The language servers' reads of a shared file; nothing that writes (rename, code
+    // actions, formatting change files, maybe other than the one asked about).
+    Method::LspHover,
+    Method::LspLocations,
+    Method::LspCompletion,
+    Method::LspResolveCompletion,
+    Method::LspSignatureHelp,
+    Method::LspHighlights,
+    Method::LspInlayHints,
+    Method::LspSemanticTokens,
+];
+
+/// How long a guest's language request waits for the guest's edits it was asked after
+/// (its state vector) to reach the host's document: typing `.` and the completion request
+/// travel on different sockets.
+const CATCH_UP: std::time::Duration = std::time::Duration::from_secs(1);
 
 fn not_shared(what: impl std::fmt::Display) -> ApiError {
     ApiError::new(ErrorCode::NotShared, format!("{what} is not shared with guests"))
@@ -22,8 +45,10 @@ fn not_shared(what: impl std::fmt::Display) -> ApiError {
 impl Api {
     /// [`Api::call`] for a guest of the shared folder: only [`GUEST_METHODS`], and only
     /// over what the host shares.
-    pub async fn call_guest(&self, request: Value, stream: Option<Stream>, read_only: bool) -> Result<Value> {
+    pub async fn call_guest(&self, mut request: Value, stream: Option<Stream>, read_only: bool) -> Result<Value> {
         let method = request.get("method").and_then(Value::as_str).unwrap_or("?").to_owned();
+        // The guest's replica's state vector for the file a language request is about.
+        let sv: Option<Vec<u8>> = request.as_object_mut().and_then(|o| o.remove("sv")).and_then(|v| serde_json::from_value(v).ok());
         let request: Request = serde_json::from_value(request).map_err(|e| ApiError::bad_request(format!("malformed request: {e}")))?;
         if !GUEST_METHODS.contains(&request.method()) {
             return Err(not_shared(format!("{method} (the host's app)")));
@@ -101,12 +126,62 @@ impl Api {
                 }
                 dispatch(self, Request::PreviewFetch { port, request }, stream).await
             }
+            // A shared file only, asked once the host's document holds what the guest had
+            // when it asked; places outside the shared files are left out of the answer.
+            r @ (Request::LspHover { .. }
+            | Request::LspLocations { .. }
+            | Request::LspCompletion { .. }
+            | Request::LspResolveCompletion { .. }
+            | Request::LspSignatureHelp { .. }
+            | Request::LspHighlights { .. }
+            | Request::LspInlayHints { .. }
+            | Request::LspSemanticTokens { .. }) => {
+                let path = match &r {
+                    Request::LspHover { path, .. }
+                    | Request::LspLocations { path, .. }
+                    | Request::LspCompletion { path, .. }
+                    | Request::LspResolveCompletion { path, .. }
+                    | Request::LspSignatureHelp { path, .. }
+                    | Request::LspHighlights { path, .. }
+                    | Request::LspInlayHints { path, .. }
+                    | Request::LspSemanticTokens { path } => path.clone(),
+                    _ => unreachable!("matched above"),
+                };
+                let api = self.clone();
+                let shared: HashSet<String> = tokio::task::spawn_blocking(move || api.open().map(|o| o.ws.shared_files().into_iter().collect())).await.map_err(ApiError::internal)??;
+                if !shared.contains(&path) {
+                    return Err(not_shared("that file"));
+                }
+                if let Some(sv) = sv {
+                    self.caught_up(&path, &sv).await;
+                }
+                let locations = matches!(r, Request::LspLocations { .. });
+                let mut found = dispatch(self, r, stream).await?;
+                if let (true, Some(list)) = (locations, found.as_array_mut()) {
+                    list.retain(|l| l.get("path").and_then(Value::as_str).is_some_and(|p| shared.contains(p)));
+                }
+                Ok(found)
+            }
             _ => unreachable!("GUEST_METHODS is checked above"),
         };
         if let Err(e) = &result {
             tracing::info!(method = %method, code = %e.code, "a guest's request failed: {}", e.message);
         }
         result
+    }
+
+    /// Waits (at most [`CATCH_UP`]) until the host's document of `path` holds every edit of
+    /// the guest's state vector `sv`; a file not open here, or a vector that does not
+    /// decode, is not waited for.
+    async fn caught_up(&self, path: &str, sv: &[u8]) {
+        let Some(doc) = self.open().ok().and_then(|o| o.docs.get(path)) else { return };
+        let end = tokio::time::Instant::now() + CATCH_UP;
+        loop {
+            if doc.holds(sv) || tokio::time::Instant::now() >= end {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
     }
 
     /// A folder's entries when every folder on its way is one the tree shows (a folder the

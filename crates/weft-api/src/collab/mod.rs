@@ -208,10 +208,20 @@ impl Joined {
 
     /// A request of the host's app (only what it allows guests); with `stream`, the
     /// host's frames go to it.
-    pub async fn request(&self, request: serde_json::Value, stream: Option<Stream>) -> Result<serde_json::Value> {
+    pub async fn request(&self, mut request: serde_json::Value, stream: Option<Stream>) -> Result<serde_json::Value> {
         if self.own.is_some() {
             // The host's own session asks its app directly.
             return Err(ApiError::bad_request("this is your own session: ask the app directly"));
+        }
+        // A language request is about the text this replica holds (a `.` just typed): its
+        // state vector goes along, and the host answers once its document holds as much.
+        if request["method"].as_str().is_some_and(|m| m.starts_with("lsp")) {
+            if let Some(path) = request["params"]["path"].as_str() {
+                let peer = self.peers.lock().ok().and_then(|p| p.get(&format!("file/{path}")).cloned());
+                if let Some(peer) = peer {
+                    request["sv"] = serde_json::json!(peer.state_vector());
+                }
+            }
         }
         self.requests.call(request, stream).await
     }

@@ -411,3 +411,96 @@ async fn guests_see_a_shared_preview_through_the_host_and_nothing_else() {
     let page = http(bo_port, "GET", "/", "").await;
     assert!(page.starts_with("HTTP/1.1 502") && page.contains("not shared"), "unsharing ends it: {page}");
 }
+
+/// A guest gets the host's language server for a shared file: hover, definition,
+/// completion right after its own typing (the host answers once its document holds the
+/// guest's edit), and never a place outside the shared files; a file the host does not
+/// share is refused, and nothing that writes is open to guests.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn guests_get_the_hosts_language_features_for_shared_files() {
+    use yrs::updates::decoder::Decode;
+    use yrs::{GetString, Text, Transact};
+    let ws = tempfile::tempdir().expect("tmp");
+    let app = tempfile::tempdir().expect("tmp");
+    let root = ws.path();
+    for (path, text) in [
+        ("tsconfig.json", r#"{"compilerOptions": {"strict": true, "target": "es2020", "module": "commonjs"}}"#),
+        (".gitignore", "vendor/\n"),
+        ("vendor/lib.ts", "export function hidden(): number { return 1; }\n"),
+        ("a.ts", "export function greet(name: string): string { return name; }\n"),
+        ("b.ts", "import { greet } from './a';\nimport { hidden } from './vendor/lib';\nconst x = greet('x');\nconst y = hidden();\n"),
+    ] {
+        std::fs::create_dir_all(root.join(path).parent().expect("parent")).expect("mkdir");
+        std::fs::write(root.join(path), text).expect("write");
+    }
+    let host = Api::new(DESKTOP, AppPaths { config_dir: app.path().join("config"), data_dir: app.path().join("data") });
+    let settings = json!({"languageServers": [{"name": "ts", "command": crate::lsp::server_bin(), "args": ["--stdio"], "languages": ["typescript"]}]});
+    host.call(json!({"method": "setSettings", "params": {"text": settings.to_string()}}), None).await.expect("settings");
+    host.open_workspace(root).expect("open");
+    host.call(json!({"method": "uiReady", "params": {"marks": []}}), None).await.expect("ready");
+    host.call(json!({"method": "collabShare", "params": {"local": true}}), None).await.expect("share");
+    let status = host.call(json!({"method": "collabInvite", "params": {"name": "Bo", "readOnly": false}}), None).await.expect("invite");
+    let bo = join(status["guests"][0]["link"].as_str().expect("link")).await;
+
+    // The guest opens b.ts as its workbench does: the room, and the host's analysis of it
+    // (which gives the document to the host's server).
+    let (room, got) = recorder("room-b");
+    bo.api.call(json!({"method": "collabOpen", "params": {"room": "file/b.ts"}}), Some(room)).await.expect("room");
+    bo.api.call(json!({"method": "collabStream", "params": {"request": {"method": "docAnalysis", "params": {"path": "b.ts"}}}}), Some(Stream::new("an", |_| true))).await.expect("analysis");
+    let ask = |request: Value| bo.ask(request);
+    // Hover, once the server runs and has read the project (before that it knows the
+    // import's name only).
+    let end = std::time::Instant::now() + std::time::Duration::from_secs(90);
+    loop {
+        match ask(json!({"method": "lspHover", "params": {"path": "b.ts", "line": 2, "character": 11}})).await {
+            Ok(Value::String(s)) if s.contains("greet(name: string): string") => break,
+            other => {
+                assert!(std::time::Instant::now() < end, "no hover with greet's type: {other:?}");
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            }
+        }
+    }
+    // Definition across shared files; one in a file the host does not share is left out
+    // (the host's own answer has it).
+    let defs = ask(json!({"method": "lspLocations", "params": {"path": "b.ts", "kind": "definition", "line": 2, "character": 11}})).await.expect("definition");
+    assert_eq!((defs[0]["path"].as_str(), defs[0]["line"].as_u64()), (Some("a.ts"), Some(0)), "{defs}");
+    let hidden = json!({"method": "lspLocations", "params": {"path": "b.ts", "kind": "definition", "line": 3, "character": 11}});
+    let own = host.call(hidden.clone(), None).await.expect("the host's definition");
+    assert_eq!(own[0]["path"], "vendor/lib.ts", "{own}");
+    assert_eq!(ask(hidden).await.expect("the guest's"), json!([]), "a place the host does not share");
+
+    // The guest types `x.` in its replica and asks at once: the list is for its text.
+    let doc = yrs::Doc::new();
+    for f in got.lock().expect("lock").iter() {
+        if let Got::Bytes(b) = f {
+            if let Ok(yrs::sync::Message::Sync(yrs::sync::SyncMessage::SyncStep2(u) | yrs::sync::SyncMessage::Update(u))) = yrs::sync::Message::decode_v1(b) {
+                doc.transact_mut().apply_update(yrs::Update::decode_v1(&u).expect("update")).expect("apply");
+            }
+        }
+    }
+    let text = doc.get_or_insert_text("content");
+    let len = text.get_string(&doc.transact()).len() as u32;
+    let update = {
+        let mut txn = doc.transact_mut();
+        text.insert(&mut txn, len, "x.");
+        txn.encode_update_v1()
+    };
+    let data = yrs::updates::encoder::Encode::encode_v1(&yrs::sync::Message::Sync(yrs::sync::SyncMessage::Update(update)));
+    bo.api.call(json!({"method": "collabPush", "params": {"room": "file/b.ts", "data": data}}), None).await.expect("push");
+    let items = ask(json!({"method": "lspCompletion", "params": {"path": "b.ts", "line": 4, "character": 2}})).await.expect("completion");
+    let labels: Vec<&str> = items.as_array().expect("items").iter().filter_map(|c| c["label"].as_str()).collect();
+    assert!(labels.contains(&"toUpperCase"), "string's members after `x.`: {labels:?}");
+
+    // Not shared, or not a read: refused.
+    for request in [
+        json!({"method": "lspHover", "params": {"path": "vendor/lib.ts", "line": 0, "character": 17}}),
+        json!({"method": "lspSemanticTokens", "params": {"path": "../outside.ts"}}),
+        json!({"method": "lspRename", "params": {"path": "b.ts", "line": 2, "character": 11, "newName": "hi"}}),
+        json!({"method": "lspFormat", "params": {"path": "b.ts", "tabSize": 2, "insertSpaces": true}}),
+        json!({"method": "lspCodeActions", "params": {"path": "b.ts", "line": 0, "character": 0, "endLine": 0, "endCharacter": 1}}),
+        json!({"method": "lspApplyEdits", "params": {"files": [], "label": "x"}}),
+    ] {
+        let e = ask(request.clone()).await.expect_err(&request.to_string());
+        assert_eq!(e.code, weft_api::ErrorCode::NotShared, "{request}: {e}");
+    }
+}

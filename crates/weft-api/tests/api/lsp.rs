@@ -11,7 +11,7 @@ use weft_api::{Api, AppPaths, Stream, StreamFrame};
 
 use super::DESKTOP;
 
-fn server_bin() -> String {
+pub(crate) fn server_bin() -> String {
     let p = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/language-servers/node_modules/.bin/typescript-language-server");
     assert!(p.exists(), "the test servers are not installed: run scripts/setup.sh with WEFT_SETUP_TESTS=1");
     p.canonicalize().expect("path").to_string_lossy().into_owned()
