@@ -12,6 +12,7 @@ import { choose, toast, errorMessage } from './dialogs';
 import { Commands, showKey } from './commands';
 import type { EditorGroup, Tab } from './editor/group';
 import { ensureVim } from './editor/extensions';
+import { runLspAction } from './editor/lsp';
 import { openFinder } from './finder';
 import { openPalette } from './palette';
 import { openFileSymbols, openWorkspaceSymbols } from './outline';
@@ -424,6 +425,16 @@ export class App implements Workbench {
           if (tab) void this.layout.sourceControl().then((p) => p?.showView('history', tab.doc.path));
         },
       },
+      ...([
+        ['definition', 'Go to Definition'], ['typeDefinition', 'Go to Type Definition'], ['implementation', 'Go to Implementation'], ['references', 'Find All References'],
+        ['rename', 'Rename Symbol'], ['quickFix', 'Quick Fix…'], ['format', 'Format Document'],
+      ] as const).map(([action, title]) => ({
+        id: `editor.${action}`, title, run: () => {
+          const tab = active();
+          if (!tab || !runLspAction(tab.view, action)) toast('No language server for this file');
+        },
+      })),
+      { id: 'editor.toggleInlayHints', title: 'Toggle Inlay Hints', run: () => void this.prefs.patch((o) => (o.inlayHints = !this.prefs.settings.inlayHints)).catch((e) => toast(errorMessage(e), 'error')) },
       { id: 'mcp.servers', title: 'MCP: Show Servers', run: () => void import('./agent/mcp').then((m) => m.openMcpServers(this.backend)) },
       { id: 'git.stageSelectedLines', title: 'Git: Stage Selected Lines', run: () => void (active() && this.git?.stageSelection(active()!)) },
       { id: 'git.history', title: 'Git: History', run: () => void this.layout.sourceControl().then((p) => p?.showView('history', null)) },

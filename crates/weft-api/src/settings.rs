@@ -97,13 +97,21 @@ pub struct Settings {
     pub keybindings: std::collections::BTreeMap<String, String>,
     /// Language servers of your own, tried before the built-in ones for their languages:
     /// `[{"name": "ruff", "command": "ruff", "args": ["server"], "languages": ["python"]}]`
-    /// (also `initializationOptions`, and `installHint` shown when it is missing).
-    #[ts(type = "Array<{ name: string, command: string, args?: string[], languages: string[], initializationOptions?: unknown, installHint?: string }>")]
+    /// (also `initializationOptions`, `settings` — what the server reads with
+    /// `workspace/configuration`, `{"gopls": {"staticcheck": true}}` — and `installHint`
+    /// shown when it is missing).
+    #[ts(type = "Array<{ name: string, command: string, args?: string[], languages: string[], initializationOptions?: unknown, settings?: unknown, installHint?: string }>")]
     pub language_servers: Vec<weft_lsp::ServerSpec>,
     /// Pull rebases your local commits on top of the remote's (else it merges).
     pub git_pull_rebase: bool,
     /// Saving a file first formats it with its language server (when one runs for it).
     pub format_on_save: bool,
+    /// Language servers' inlay hints in the code: parameter names before arguments,
+    /// inferred types after names.
+    pub inlay_hints: bool,
+    /// Names coloured by what the language server knows them to be (a parameter, a
+    /// readonly variable, a type), over the syntax colours.
+    pub semantic_highlighting: bool,
     /// Saving a file reloads the preview (not when its dev server updates the page itself).
     pub preview_reload_on_save: bool,
     /// Your own MCP servers, for every folder, in the `mcpServers` format of `.mcp.json`:
@@ -172,6 +180,8 @@ impl Default for Settings {
             language_servers: Vec::new(),
             git_pull_rebase: false,
             format_on_save: false,
+            inlay_hints: false,
+            semantic_highlighting: true,
             preview_reload_on_save: true,
             mcp_servers: serde_json::json!({}),
             mcp_tool_timeout_secs: 120,

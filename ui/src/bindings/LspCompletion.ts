@@ -22,6 +22,11 @@ replaceFrom: number | null, replaceTo: number | null, sortText: string | null, f
  */
 additionalEdits: Array<LspTextEdit>, 
 /**
+ * Typing one of these while the item is selected accepts it, then types the
+ * character (`.` after a member: `obj.member.`).
+ */
+commitCharacters: Array<string>, 
+/**
  * The server's item as it sent it, when the server fills it in on request
  * (`completionItem/resolve`: the docs, the auto-import): given back to [`Lsp::resolve_completion`].
  */

@@ -132,9 +132,11 @@ keybindings: Record<string, string>,
 /**
  * Language servers of your own, tried before the built-in ones for their languages:
  * `[{"name": "ruff", "command": "ruff", "args": ["server"], "languages": ["python"]}]`
- * (also `initializationOptions`, and `installHint` shown when it is missing).
+ * (also `initializationOptions`, `settings` — what the server reads with
+ * `workspace/configuration`, `{"gopls": {"staticcheck": true}}` — and `installHint`
+ * shown when it is missing).
  */
-languageServers: Array<{ name: string, command: string, args?: string[], languages: string[], initializationOptions?: unknown, installHint?: string }>, 
+languageServers: Array<{ name: string, command: string, args?: string[], languages: string[], initializationOptions?: unknown, settings?: unknown, installHint?: string }>, 
 /**
  * Pull rebases your local commits on top of the remote's (else it merges).
  */
@@ -143,6 +145,16 @@ gitPullRebase: boolean,
  * Saving a file first formats it with its language server (when one runs for it).
  */
 formatOnSave: boolean, 
+/**
+ * Language servers' inlay hints in the code: parameter names before arguments,
+ * inferred types after names.
+ */
+inlayHints: boolean, 
+/**
+ * Names coloured by what the language server knows them to be (a parameter, a
+ * readonly variable, a type), over the syntax colours.
+ */
+semanticHighlighting: boolean, 
 /**
  * Saving a file reloads the preview (not when its dev server updates the page itself).
  */

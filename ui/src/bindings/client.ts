@@ -39,7 +39,9 @@ import type { LspCodeAction } from './LspCodeAction';
 import type { LspCompletion } from './LspCompletion';
 import type { LspEvent } from './LspEvent';
 import type { LspFileEdit } from './LspFileEdit';
+import type { LspInlayHint } from './LspInlayHint';
 import type { LspLocation } from './LspLocation';
+import type { LspSemanticTokens } from './LspSemanticTokens';
 import type { LspSignature } from './LspSignature';
 import type { LspTextEdit } from './LspTextEdit';
 import type { McpPromptDto } from './McpPromptDto';
@@ -184,6 +186,8 @@ export interface Results {
   lspFormat: Array<LspTextEdit>;
   lspHighlights: Array<LspLocation>;
   lspCodeActions: Array<LspCodeAction>;
+  lspInlayHints: Array<LspInlayHint>;
+  lspSemanticTokens: LspSemanticTokens | null;
   lspRename: Array<LspFileEdit>;
   lspApplyEdits: number;
   lspStatus: Array<LspEvent>;
@@ -355,6 +359,8 @@ export function client(call: (request: Request) => Promise<unknown>) {
     lspFormat: (params: Params<'lspFormat'>) => call({ method: 'lspFormat', params }) as Promise<Results['lspFormat']>,
     lspHighlights: (params: Params<'lspHighlights'>) => call({ method: 'lspHighlights', params }) as Promise<Results['lspHighlights']>,
     lspCodeActions: (params: Params<'lspCodeActions'>) => call({ method: 'lspCodeActions', params }) as Promise<Results['lspCodeActions']>,
+    lspInlayHints: (params: Params<'lspInlayHints'>) => call({ method: 'lspInlayHints', params }) as Promise<Results['lspInlayHints']>,
+    lspSemanticTokens: (params: Params<'lspSemanticTokens'>) => call({ method: 'lspSemanticTokens', params }) as Promise<Results['lspSemanticTokens']>,
     lspRename: (params: Params<'lspRename'>) => call({ method: 'lspRename', params }) as Promise<Results['lspRename']>,
     lspApplyEdits: (params: Params<'lspApplyEdits'>) => call({ method: 'lspApplyEdits', params }) as Promise<Results['lspApplyEdits']>,
     mcpStatus: () => call({ method: 'mcpStatus' }) as Promise<Results['mcpStatus']>,

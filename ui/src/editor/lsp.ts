@@ -2,24 +2,27 @@
 // Ctrl+click), references (Shift+F12), completion as you type (the server's items with
 // their kinds, details and docs, and the edits that come with them: auto-imports),
 // signature help while typing arguments, the symbol's other occurrences highlighted,
-// quick fixes and refactorings (Ctrl+.), formatting (Shift+Alt+F, and on save with the
-// setting), and its diagnostics beside tree-sitter's syntax errors.
+// quick fixes and refactorings (Ctrl+., and a lightbulb on a line with a fix), formatting
+// (Shift+Alt+F, and on save with the setting), inlay hints (setting), semantic colours
+// (setting), and its diagnostics beside tree-sitter's syntax errors.
 // The server runs in Rust and follows the document itself (crates/weft-lsp); this file
 // only asks it at positions. Positions: the protocol's lines (0-based) and UTF-16 columns,
 // which is how CodeMirror counts a line's characters.
 
-import { EditorState, StateEffect, StateField, type Extension } from '@codemirror/state';
+import { ChangeSet, EditorState, Facet, RangeSet, RangeSetBuilder, StateEffect, StateField, type Extension } from '@codemirror/state';
 import { ownUndoStep } from './extensions';
-import { Decoration, EditorView, hoverTooltip, keymap, showTooltip, type DecorationSet, type Tooltip } from '@codemirror/view';
+import { Decoration, EditorView, GutterMarker, ViewPlugin, WidgetType, gutter, hoverTooltip, keymap, showTooltip, type DecorationSet, type Tooltip, type ViewUpdate } from '@codemirror/view';
 import { indentUnit } from '@codemirror/language';
 import { autocompletion, type Completion, type CompletionContext, type CompletionResult } from '@codemirror/autocomplete';
-import type { Diagnostic as CmDiagnostic } from '@codemirror/lint';
+import { forEachDiagnostic, setDiagnosticsEffect, type Diagnostic as CmDiagnostic } from '@codemirror/lint';
 import { h } from '../dom';
 import { Text } from '@codemirror/state';
 import type { Backend, LspDiagnostic, LspFileEdit, LspLocation } from '../backend';
 import type { LspSignature } from '../bindings/LspSignature';
 import type { LspCodeAction } from '../bindings/LspCodeAction';
 import type { LspCompletion } from '../bindings/LspCompletion';
+import type { LspInlayHint } from '../bindings/LspInlayHint';
+import type { LspSemanticTokens } from '../bindings/LspSemanticTokens';
 import { renderMarkdown } from '../markdown';
 import { promptText } from '../dialogs';
 
@@ -37,6 +40,28 @@ export interface LspHooks {
   notify(message: string): void;
   /** Previews a workspace edit (a rename's) and applies it when the user agrees. */
   applyEdit(title: string, label: string, files: LspFileEdit[]): void;
+  /** Only what reads (a guest of the host's servers): no rename, quick fixes or formatting. */
+  readsOnly?: boolean;
+  /** The settings that turn inlay hints and semantic colours on (read at each ask). */
+  inlayHints?(): boolean;
+  semanticHighlighting?(): boolean;
+}
+
+/** The hooks of the language-server features a view has (none: no server for its file). */
+const hooksFacet = Facet.define<LspHooks, LspHooks | null>({ combine: (v) => v[0] ?? null });
+
+export type LspAction = 'definition' | 'typeDefinition' | 'implementation' | 'references' | 'rename' | 'quickFix' | 'format';
+
+/** Runs a language-server action on a view (the command palette's entries); false when its
+ * file has no language-server features. */
+export function runLspAction(view: EditorView, action: LspAction): boolean {
+  const hooks = view.state.facet(hooksFacet);
+  if (!hooks) return false;
+  if (action === 'rename') void rename(view, hooks);
+  else if (action === 'quickFix') void codeActions(view, hooks);
+  else if (action === 'format') void formatDocument(view, hooks.backend, hooks.path()).then((done) => done || hooks.notify('Already formatted'), (e) => hooks.notify(e instanceof Error ? e.message : String(e)));
+  else void goTo(view, hooks, action);
+  return true;
 }
 
 /** The changes of a file's edits on a document, in one transaction's terms. */
@@ -177,27 +202,63 @@ async function complete(hooks: LspHooks, ctx: CompletionContext): Promise<Comple
       detail: c.detail ?? undefined,
       info: c.documentation ? () => h('div', { class: 'lsp-doc' }, renderMarkdown(c.documentation!)) : undefined,
       boost: c.sortText ? -Math.min(99, items.indexOf(c)) / 100 : 0,
+      commitCharacters: c.commitCharacters.length ? c.commitCharacters : undefined,
       apply: (view: EditorView) => {
         // The item's own edits (an import at the top) go in the same transaction, so one
         // undo takes both back; they are in the document's positions before the insert.
-        // A server that fills them in on request is asked first (briefly: typing goes on).
-        const put = (additional: LspCompletion['additionalEdits']) => {
-          if (view.state.sliceDoc(rFrom, Math.min(rTo, view.state.doc.length)) !== typed) return;
-          const extra = additional.length ? editChanges(view.state.doc, { path: hooks.path(), edits: additional }) : [];
-          const changes = view.state.changes([{ from: rFrom, to: rTo, insert: c.insert }, ...extra]);
-          view.dispatch({ changes, selection: { anchor: changes.mapPos(rFrom, -1) + c.insert.length }, userEvent: 'input.complete' });
-        };
-        const typed = view.state.sliceDoc(rFrom, rTo);
-        if (c.additionalEdits.length || !c.resolve) return put(c.additionalEdits);
+        const before = view.state.doc;
+        const extra = c.additionalEdits.length ? editChanges(before, { path: hooks.path(), edits: c.additionalEdits }) : [];
+        const changes = view.state.changes([{ from: rFrom, to: Math.min(rTo, before.length), insert: c.insert }, ...extra]);
+        view.dispatch({ changes, selection: { anchor: changes.mapPos(rFrom, -1) + c.insert.length }, userEvent: 'input.complete' });
+        if (c.additionalEdits.length || !c.resolve) return;
+        // A server that fills them in on request (TypeScript's auto-imports) is asked now;
+        // typing goes on meanwhile (a commit character is typed right after this), so the
+        // edits are put where their text has moved to since, as a step of their own.
+        const since = trackChanges(view, changes);
         const resolved = hooks.backend.lspResolveCompletion(hooks.path(), c.resolve).then((r) => r.additionalEdits, () => []);
-        void Promise.race([resolved, new Promise<LspCompletion['additionalEdits']>((r) => setTimeout(() => r([]), 1500))]).then(put);
+        void Promise.race([resolved, new Promise<LspCompletion['additionalEdits']>((r) => setTimeout(() => r([]), 5000))]).then((additional) => {
+          const moved = since.stop();
+          if (!additional.length || !moved) return;
+          const put = editChanges(before, { path: hooks.path(), edits: additional }).map((e) => ({ from: moved.mapPos(e.from, -1), to: moved.mapPos(e.to, 1), insert: e.insert }));
+          view.dispatch({ changes: put, userEvent: 'input.complete' });
+        });
       },
     };
   });
   return { from, options, validFor: /^[\w$]*$/ };
 }
 
-async function goTo(view: EditorView, hooks: LspHooks, kind: 'definition' | 'references', pos = view.state.selection.main.head): Promise<boolean> {
+const NOT_FOUND: Record<string, string> = { definition: 'No definition found', typeDefinition: 'No type definition found', implementation: 'No implementation found', references: 'No references found' };
+const CHOOSE: Record<string, string> = { definition: 'Definitions', typeDefinition: 'Type definitions', implementation: 'Implementations' };
+
+/** The views' trackers of changes made since some moment (see trackChanges). */
+const trackers = new WeakMap<EditorView, Set<{ changes: ChangeSet }>>();
+
+/**
+ * Follows a view's changes from `first` on, so positions in the document before `first`
+ * can be mapped to where that text is now; `stop()` gives the changes (null when the
+ * view has closed or its document was replaced meanwhile).
+ */
+function trackChanges(view: EditorView, first: ChangeSet): { stop(): ChangeSet | null } {
+  const t = { changes: first };
+  let set = trackers.get(view);
+  if (!set) trackers.set(view, (set = new Set()));
+  set.add(t);
+  return {
+    stop: () => {
+      set.delete(t);
+      return t.changes.newLength === view.state.doc.length ? t.changes : null;
+    },
+  };
+}
+
+/** Composes every change into the view's trackers (part of the language extensions). */
+const followTrackers = EditorView.updateListener.of((u) => {
+  if (!u.docChanged) return;
+  for (const t of trackers.get(u.view) ?? []) t.changes = t.changes.compose(u.changes);
+});
+
+async function goTo(view: EditorView, hooks: LspHooks, kind: 'definition' | 'typeDefinition' | 'implementation' | 'references', pos = view.state.selection.main.head): Promise<boolean> {
   const p = position(view, pos);
   let locs: LspLocation[];
   try {
@@ -206,9 +267,9 @@ async function goTo(view: EditorView, hooks: LspHooks, kind: 'definition' | 'ref
     hooks.notify(e instanceof Error ? e.message : String(e));
     return true;
   }
-  if (!locs.length) hooks.notify(kind === 'definition' ? 'No definition found' : 'No references found');
-  else if (locs.length === 1 && kind === 'definition') hooks.open(locs[0]);
-  else hooks.choose(kind === 'definition' ? 'Definitions' : `References (${locs.length})`, locs);
+  if (!locs.length) hooks.notify(NOT_FOUND[kind]);
+  else if (locs.length === 1 && kind !== 'references') hooks.open(locs[0]);
+  else hooks.choose(kind === 'references' ? `References (${locs.length})` : CHOOSE[kind], locs);
   return true;
 }
 
@@ -354,12 +415,252 @@ export async function formatDocument(view: EditorView, backend: Backend, path: s
   return true;
 }
 
+
+// ---- inlay hints ---------------------------------------------------------------------------
+
+class HintWidget extends WidgetType {
+  constructor(readonly hint: LspInlayHint) {
+    super();
+  }
+  eq(o: HintWidget): boolean {
+    return o.hint.label === this.hint.label && o.hint.paddingLeft === this.hint.paddingLeft && o.hint.paddingRight === this.hint.paddingRight;
+  }
+  toDOM(): HTMLElement {
+    const el = h('span', { class: `cm-inlay-hint${this.hint.kind ? ` cm-inlay-${this.hint.kind}` : ''}${this.hint.paddingLeft ? ' pad-left' : ''}${this.hint.paddingRight ? ' pad-right' : ''}` }, this.hint.label);
+    if (this.hint.tooltip) el.title = this.hint.tooltip;
+    return el;
+  }
+  ignoreEvent(): boolean {
+    return false;
+  }
+}
+
+const setHints = StateEffect.define<DecorationSet>();
+const hintsField = StateField.define<DecorationSet>({
+  create: () => Decoration.none,
+  update(v, tr) {
+    for (const e of tr.effects) if (e.is(setHints)) return e.value;
+    // Kept on their text while it moves, until the next answer (typing does not flicker them).
+    return tr.docChanged ? v.map(tr.changes) : v;
+  },
+  provide: (f) => EditorView.decorations.from(f),
+});
+
+/** Hints for the visible lines (and a screen's margin), asked when typing pauses or the
+ * view scrolls to lines not asked yet. */
+function inlayHints(hooks: LspHooks): Extension {
+  const plugin = ViewPlugin.fromClass(class {
+    timer: ReturnType<typeof setTimeout> | null = null;
+    /** The lines asked for the document as it is now (null: nothing asked since it changed). */
+    covered: { from: number; to: number } | null = null;
+    constructor(readonly view: EditorView) {
+      this.schedule(50);
+    }
+    update(u: ViewUpdate) {
+      if (u.docChanged) this.covered = null;
+      const reconfigured = u.transactions.some((t) => t.reconfigured);
+      if (reconfigured) this.covered = null;
+      if (u.docChanged || u.viewportChanged || reconfigured) this.schedule(u.docChanged ? 400 : 150);
+    }
+    schedule(ms: number) {
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = setTimeout(() => void this.ask(), ms);
+    }
+    async ask() {
+      const view = this.view;
+      if (!hooks.inlayHints?.()) {
+        if (view.state.field(hintsField).size) view.dispatch({ effects: setHints.of(Decoration.none) });
+        return;
+      }
+      const doc = view.state.doc;
+      const first = doc.lineAt(view.viewport.from).number - 1;
+      const last = doc.lineAt(view.viewport.to).number - 1;
+      if (this.covered && this.covered.from <= first && this.covered.to >= last) return;
+      const span = last - first + 1;
+      const from = Math.max(0, first - span);
+      const to = Math.min(doc.lines, last + span + 1);
+      const hints = await hooks.backend.lspInlayHints(hooks.path(), from, to).catch(() => null);
+      // Typed meanwhile: the answer is for text that is gone; the next pause asks again.
+      if (!hints || view.state.doc !== doc) return;
+      this.covered = { from, to: to - 1 };
+      const b = new RangeSetBuilder<Decoration>();
+      const placed = hints.map((hint) => ({ hint, at: offset(doc, hint.line, hint.character) })).sort((a, b) => a.at - b.at);
+      for (const { hint, at } of placed) b.add(at, at, Decoration.widget({ widget: new HintWidget(hint), side: hint.kind === 'parameter' ? 1 : -1 }));
+      view.dispatch({ effects: setHints.of(b.finish()) });
+    }
+    destroy() {
+      if (this.timer) clearTimeout(this.timer);
+    }
+  });
+  return [hintsField, plugin];
+}
+
+// ---- semantic tokens -----------------------------------------------------------------------
+
+/** The token types given a colour (the rest keep the syntax colours). */
+// `member` is TypeScript's name for a method.
+const SEMANTIC_TYPES = new Set(['namespace', 'type', 'class', 'enum', 'interface', 'struct', 'typeParameter', 'parameter', 'variable', 'property', 'enumMember', 'function', 'method', 'member', 'macro', 'decorator']);
+const SEMANTIC_MODIFIERS = new Set(['readonly', 'deprecated', 'defaultLibrary', 'declaration', 'static', 'async']);
+
+const setTokens = StateEffect.define<DecorationSet>();
+const tokensField = StateField.define<DecorationSet>({
+  create: () => Decoration.none,
+  update(v, tr) {
+    for (const e of tr.effects) if (e.is(setTokens)) return e.value;
+    return tr.docChanged ? v.map(tr.changes) : v;
+  },
+  provide: (f) => EditorView.decorations.from(f),
+});
+
+/** The server's tokens as marks on `doc` (`cm-sem-<type>` and `cm-sem-m-<modifier>`). */
+export function semanticMarks(doc: Text, t: LspSemanticTokens): DecorationSet {
+  const marks = new Map<string, Decoration>();
+  const b = new RangeSetBuilder<Decoration>();
+  let last = -1;
+  for (let i = 0; i + 4 < t.data.length; i += 5) {
+    const type = t.types[t.data[i + 3]];
+    if (!type || !SEMANTIC_TYPES.has(type)) continue;
+    const line = t.data[i];
+    if (line >= doc.lines) break;
+    const l = doc.line(line + 1);
+    const from = Math.min(l.from + t.data[i + 1], l.to);
+    const to = Math.min(from + t.data[i + 2], l.to);
+    if (to <= from || from < last) continue;
+    let cls = `cm-sem-${type}`;
+    const bits = t.data[i + 4];
+    for (let m = 0; m < t.modifiers.length && bits >> m; m++) {
+      if (bits & (1 << m) && SEMANTIC_MODIFIERS.has(t.modifiers[m])) cls += ` cm-sem-m-${t.modifiers[m]}`;
+    }
+    // A plain variable keeps its syntax colour: no mark for it.
+    if (type === 'variable' && !/readonly|deprecated/.test(cls)) continue;
+    let mark = marks.get(cls);
+    if (!mark) marks.set(cls, (mark = Decoration.mark({ class: cls })));
+    b.add(from, to, mark);
+    last = to;
+  }
+  return b.finish();
+}
+
+/** Tokens for the whole file, asked when it opens and when typing pauses. */
+function semanticTokens(hooks: LspHooks): Extension {
+  const plugin = ViewPlugin.fromClass(class {
+    timer: ReturnType<typeof setTimeout> | null = null;
+    constructor(readonly view: EditorView) {
+      this.schedule(50);
+    }
+    update(u: ViewUpdate) {
+      if (u.docChanged || u.transactions.some((t) => t.reconfigured)) this.schedule(u.docChanged ? 500 : 50);
+    }
+    schedule(ms: number) {
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = setTimeout(() => void this.ask(), ms);
+    }
+    async ask() {
+      const view = this.view;
+      if (!hooks.semanticHighlighting?.()) {
+        if (view.state.field(tokensField).size) view.dispatch({ effects: setTokens.of(Decoration.none) });
+        return;
+      }
+      const doc = view.state.doc;
+      const tokens = await hooks.backend.lspSemanticTokens(hooks.path()).catch(() => null);
+      if (!tokens || view.state.doc !== doc) return;
+      view.dispatch({ effects: setTokens.of(semanticMarks(doc, tokens)) });
+    }
+    destroy() {
+      if (this.timer) clearTimeout(this.timer);
+    }
+  });
+  return [tokensField, plugin];
+}
+
+// ---- the lightbulb -------------------------------------------------------------------------
+
+class Bulb extends GutterMarker {
+  toDOM(): Node {
+    return h('span', { class: 'cm-lightbulb', title: 'Quick fixes (Ctrl+.)' }, '💡');
+  }
+}
+const bulb = new Bulb();
+/** The gutter's width before any bulb: not itself one. */
+class BulbSpacer extends GutterMarker {
+  toDOM(): Node {
+    return h('span', { class: 'cm-lightbulb-spacer' }, '💡');
+  }
+}
+
+const setBulb = StateEffect.define<number | null>();
+/** The line start the lightbulb stands at, while the cursor stays on that line. */
+const bulbField = StateField.define<number | null>({
+  create: () => null,
+  update(v, tr) {
+    for (const e of tr.effects) if (e.is(setBulb)) return e.value;
+    if (v === null) return v;
+    const at = tr.changes.mapPos(v);
+    const line = tr.state.doc.lineAt(tr.state.selection.main.head);
+    return line.from === tr.state.doc.lineAt(at).from ? line.from : null;
+  },
+});
+
+/**
+ * A lightbulb beside the cursor's line when the server has a fix for a problem on it
+ * (asked only where a diagnostic is: an idle cursor elsewhere costs nothing); a click
+ * lists the fixes and refactorings, as Ctrl+. does.
+ */
+function lightbulb(hooks: LspHooks): Extension {
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  const ask = async (view: EditorView) => {
+    const head = view.state.selection.main.head;
+    const line = view.state.doc.lineAt(head);
+    let problem = false;
+    forEachDiagnostic(view.state, (_d, from, to) => {
+      if (from <= line.to && to >= line.from) problem = true;
+    });
+    if (!problem) return;
+    const doc = view.state.doc;
+    const actions = await hooks.backend.lspCodeActions(hooks.path(), { line: line.number - 1, character: 0 }, { line: line.number - 1, character: line.length }).catch(() => []);
+    if (view.state.doc !== doc || view.state.doc.lineAt(view.state.selection.main.head).from !== line.from) return;
+    if (actions.some((a) => a.preferred || (a.kind ?? '').startsWith('quickfix'))) view.dispatch({ effects: setBulb.of(line.from) });
+  };
+  return [
+    bulbField,
+    gutter({
+      class: 'cm-lightbulb-gutter',
+      markers: (view) => {
+        const at = view.state.field(bulbField);
+        return at === null ? RangeSet.empty : RangeSet.of([bulb.range(at)]);
+      },
+      initialSpacer: () => new BulbSpacer(),
+      domEventHandlers: {
+        mousedown(view, line) {
+          if (view.state.field(bulbField) !== line.from) return false;
+          view.dispatch({ selection: { anchor: Math.max(line.from, Math.min(view.state.selection.main.head, line.to)) } });
+          void codeActions(view, hooks);
+          return true;
+        },
+      },
+    }),
+    EditorView.updateListener.of((u) => {
+      const moved = u.docChanged || (u.selectionSet && u.state.doc.lineAt(u.state.selection.main.head).from !== u.startState.doc.lineAt(u.startState.selection.main.head).from);
+      // A new diagnostic on the line also counts (the server answers after typing stops).
+      const diagnosed = u.transactions.some((t) => t.effects.some((e) => e.is(setDiagnosticsEffect))) && u.state.field(bulbField) === null;
+      if (!moved && !diagnosed) return;
+      if (timer) clearTimeout(timer);
+      timer = setTimeout(() => void ask(u.view), 500);
+    }),
+  ];
+}
+
 /** The editor's language-server features for one file. */
 export function lspExtensions(hooks: LspHooks): Extension {
   return [
+    hooksFacet.of(hooks),
+    followTrackers,
     signatureField,
     highlightField,
     highlightsOnIdle(hooks),
+    inlayHints(hooks),
+    semanticTokens(hooks),
+    hooks.readsOnly ? [] : lightbulb(hooks),
     EditorView.updateListener.of((u) => {
       if (u.focusChanged && !u.view.hasFocus && u.state.field(signatureField)) setTimeout(() => u.view.dispatch({ effects: setSignature.of(null) }), 0);
       // Typed text (closeBrackets' "()" too): ask for the signature when a call opens or an
@@ -381,14 +682,19 @@ export function lspExtensions(hooks: LspHooks): Extension {
         create: () => ({ dom: h('div', { class: 'lsp-hover' }, renderMarkdown(text)) }),
       };
     }, { hoverTime: 350 }),
-    autocompletion({ override: [(ctx) => complete(hooks, ctx)], activateOnTyping: true, icons: true }),
+    // Asked at once: the 100 ms default wait would be most of the time to the list; `validFor`
+    // keeps one request per word.
+    autocompletion({ override: [(ctx) => complete(hooks, ctx)], activateOnTyping: true, activateOnTypingDelay: 0, icons: true }),
     keymap.of([
       { key: 'F12', run: (view) => (void goTo(view, hooks, 'definition'), true) },
       { key: 'Shift-F12', run: (view) => (void goTo(view, hooks, 'references'), true) },
-      { key: 'F2', run: (view) => (void rename(view, hooks), true) },
-      { key: 'Mod-.', run: (view) => (void codeActions(view, hooks), true) },
+      { key: 'Mod-F12', run: (view) => (void goTo(view, hooks, 'implementation'), true) },
+      ...(hooks.readsOnly ? [] : [
+        { key: 'F2', run: (view: EditorView) => (void rename(view, hooks), true) },
+        { key: 'Mod-.', run: (view: EditorView) => (void codeActions(view, hooks), true) },
+      ]),
       { key: 'Mod-Shift-Space', run: (view) => (void askSignature(view, hooks), true) },
-      { key: 'Shift-Alt-f', run: (view) => (void formatDocument(view, hooks.backend, hooks.path()).then((done) => done || hooks.notify('Already formatted'), (e) => hooks.notify(e instanceof Error ? e.message : String(e))), true) },
+      ...(hooks.readsOnly ? [] : [{ key: 'Shift-Alt-f', run: (view: EditorView) => (void formatDocument(view, hooks.backend, hooks.path()).then((done) => done || hooks.notify('Already formatted'), (e) => hooks.notify(e instanceof Error ? e.message : String(e))), true) }]),
       { key: 'Escape', run: (view) => (view.state.field(signatureField) ? (view.dispatch({ effects: setSignature.of(null) }), true) : false) },
     ]),
     EditorView.domEventHandlers({

@@ -333,9 +333,11 @@ export class Layout {
     return group;
   }
 
-  /** A document's language-server features (its own, not a guest's: those are the host's). */
+  /** A document's language-server features: its own, or for a guest the host's servers'
+   * reads of the shared file (hover, definition, completion…; nothing that writes). */
   private languageServer(doc: Doc) {
-    if (!doc.bound || doc.shared) return [];
+    const guest = !!this.wb.guest;
+    if (!doc.bound || (doc.shared && !guest)) return [];
     // No server for the language: completion from the file's words and the symbol index.
     if (!hasLanguageServer(doc.path)) return autocompletion({ override: [(ctx) => wordCompletion(this.wb.backend, ctx)], activateOnTyping: true, icons: true });
     return lspExtensions({
@@ -350,6 +352,9 @@ export class Layout {
       notify: (m) => toast(m),
       applyEdit: (title, label, files) => void this.previewEdit(title, label, files),
       applyAction: (title, files) => void this.previewEdit(title, `Before: ${title}`, files),
+      readsOnly: guest,
+      inlayHints: () => this.wb.settings().inlayHints,
+      semanticHighlighting: () => this.wb.settings().semanticHighlighting,
     });
   }
 

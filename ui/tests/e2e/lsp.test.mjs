@@ -191,3 +191,73 @@ test('signature help while typing arguments, Ctrl+. fixes a misspelling, Shift+A
   assert.match(await hit.textContent(), /area.*d\.ts:1/);
   await page.keyboard.press('Escape');
 });
+
+test('semantic colours, inlay hints turned on by a command, the lightbulb on a line with a fix, type definition and implementation', async () => {
+  writeFileSync(join(ws, 'e.ts'), 'export interface Shape { area(): number }\nexport class Square implements Shape {\n  constructor(readonly side: number) {}\n  area() { return this.side * this.side; }\n}\nfunction scale(shape: Shape, factor: number) { return shape.area() * factor; }\nconst sq = new Square(2);\nconst big = scale(sq, 3);\nconsol.log(big);\n');
+  await page.locator('.tree-row[data-path="e.ts"]').click();
+  await page.locator('.tab.active[data-path="e.ts"]').waitFor();
+  await pane().locator('.cm-lintRange-error').first().waitFor({ timeout: 60000 });
+  // Semantic colours are on by default: the server's parameters and classes marked.
+  await until(async () => (await pane().locator('.cm-sem-parameter').allTextContents()).includes('factor'), 'parameters marked', 20000);
+  assert.ok((await pane().locator('.cm-sem-class').allTextContents()).includes('Square'));
+
+  // Inlay hints are off until the command turns them on; then parameter names and types.
+  assert.equal(await pane().locator('.cm-inlay-hint').count(), 0);
+  const command = async (name) => {
+    await page.keyboard.press('Control+Shift+p');
+    await page.keyboard.type(name);
+    await page.locator('.palette-item', { hasText: name }).first().waitFor();
+    await page.keyboard.press('Enter');
+  };
+  await command('Toggle Inlay Hints');
+  await until(async () => (await pane().locator('.cm-inlay-hint').allTextContents()).includes('factor:'), 'the parameter name before 3', 20000);
+  assert.ok((await pane().locator('.cm-inlay-hint').allTextContents()).includes(': number'), 'an inferred type');
+  assert.match(readFileSync(join(server.appDir, 'config', 'settings.json'), 'utf8'), /"inlayHints": true/);
+  await screenshot(page, 'lsp-inlay-hints');
+  await command('Toggle Inlay Hints');
+  await until(async () => (await pane().locator('.cm-inlay-hint').count()) === 0, 'hints gone when turned off');
+
+  // The cursor on the misspelt line: a lightbulb, whose click lists the fix.
+  const at = await wordAt(9, 'consol');
+  await page.mouse.click(at.x, at.y);
+  const bulb = pane().locator('.cm-lightbulb');
+  await bulb.waitFor({ timeout: 20000 });
+  await bulb.click();
+  await page.locator('.palette-item', { hasText: "Change spelling to 'console'" }).waitFor({ timeout: 20000 });
+  await page.keyboard.press('Escape');
+  // Off that line, no lightbulb.
+  const big = await wordAt(8, 'big');
+  await page.mouse.click(big.x, big.y);
+  await until(async () => (await bulb.count()) === 0, 'the lightbulb gone with the cursor');
+
+  // Go to Type Definition on `sq`: the class; Ctrl+F12 on Shape's `area`: Square's.
+  const sq = await wordAt(7, 'sq');
+  await page.mouse.click(sq.x, sq.y);
+  await command('Go to Type Definition');
+  await until(async () => /^Ln 2,/.test(await page.locator('.status-item.pos').textContent()), 'the class Square');
+  const area = await wordAt(1, 'area');
+  await page.mouse.click(area.x, area.y);
+  await page.keyboard.press('Control+F12');
+  await until(async () => /^Ln 4,/.test(await page.locator('.status-item.pos').textContent()), "Square's area");
+});
+
+test('a commit character accepts the completion and is typed after it; the auto-import comes with it and the cursor stays', async () => {
+  writeFileSync(join(ws, 'g.ts'), 'export const answerToEverything = 42;\n');
+  writeFileSync(join(ws, 'f.ts'), '\n');
+  // Opened once, so the server knows the new module (it is not told of files created on disk).
+  await page.locator('.tree-row[data-path="g.ts"]').click();
+  await page.locator('.tab.active[data-path="g.ts"]').waitFor();
+  await page.locator('.tree-row[data-path="f.ts"]').click();
+  await page.locator('.tab.active[data-path="f.ts"]').waitFor();
+  await pane().locator('.cm-content').click();
+  await page.keyboard.type('const v = answerToEv');
+  const list = page.locator('.cm-tooltip-autocomplete');
+  await list.locator('li[aria-selected="true"]', { hasText: 'answerToEverything' }).waitFor({ timeout: 30000 });
+  // `;` is one of TypeScript's commit characters: the item goes in, then the `;`; typing
+  // goes on while the server fills in the import.
+  await page.keyboard.type('; // done');
+  await until(async () => /^import \{ answerToEverything \} from "\.\/g";\n/.test(await text()), 'the import added', 20000).catch(async (e) => {
+    throw new Error(`${e.message}: ${JSON.stringify(await text())}`);
+  });
+  assert.match(await text(), /\nconst v = answerToEverything; \/\/ done\s*$/);
+});

@@ -56,6 +56,8 @@ fn export_typescript_bindings() {
     weft_lsp::Signature::export_all_to(&dir).expect("LspSignature");
     weft_lsp::CodeAction::export_all_to(&dir).expect("LspCodeAction");
     weft_lsp::FileEdit::export_all_to(&dir).expect("LspFileEdit");
+    weft_lsp::InlayHint::export_all_to(&dir).expect("LspInlayHint");
+    weft_lsp::SemanticTokens::export_all_to(&dir).expect("LspSemanticTokens");
     weft_fs::FinderMatch::export_all_to(&dir).expect("FinderMatch");
     weft_fs::ReplaceOutcome::export_all_to(&dir).expect("ReplaceOutcome");
     CheckpointFile::export_all_to(&dir).expect("CheckpointFile");

@@ -58,6 +58,14 @@ pub(crate) async fn highlights(api: &Api, path: String, line: u32, character: u3
     checked(api, &path)?.highlights(&path, line, character).await.map_err(lsp_err)
 }
 
+pub(crate) async fn inlay_hints(api: &Api, path: String, line: u32, end_line: u32, _stream: Option<Stream>) -> Result<Vec<weft_lsp::InlayHint>> {
+    checked(api, &path)?.inlay_hints(&path, line, end_line.max(line)).await.map_err(lsp_err)
+}
+
+pub(crate) async fn semantic_tokens(api: &Api, path: String, _stream: Option<Stream>) -> Result<Option<weft_lsp::SemanticTokens>> {
+    checked(api, &path)?.semantic_tokens(&path).await.map_err(lsp_err)
+}
+
 /// Quick fixes and refactorings for a range, each with its edits per file.
 pub(crate) async fn code_actions(api: &Api, path: String, line: u32, character: u32, end_line: u32, end_character: u32, _stream: Option<Stream>) -> Result<Vec<weft_lsp::CodeAction>> {
     checked(api, &path)?.code_actions(&path, line, character, end_line, end_character).await.map_err(lsp_err)

@@ -393,6 +393,12 @@ methods! {
     /// Quick fixes and refactorings for a range (with the server's diagnostics there), each
     /// with its edits per file, not applied.
     LspCodeActions { path: String, line: u32, character: u32, end_line: u32, end_character: u32 } => lsp::code_actions.await -> Vec<weft_lsp::CodeAction>;
+    /// The inlay hints (parameter names, inferred types) of lines `line..endLine` of an
+    /// open file; empty where its server gives none.
+    LspInlayHints { path: String, line: u32, end_line: u32 } => lsp::inlay_hints.await -> Vec<weft_lsp::InlayHint>;
+    /// The file's semantic tokens (what each name is to the server), absolute; null when
+    /// its server has none.
+    LspSemanticTokens { path: String } => lsp::semantic_tokens.await -> Option<weft_lsp::SemanticTokens>;
     /// The edits renaming the symbol at a position would make, per file (not applied).
     LspRename { path: String, line: u32, character: u32, new_name: String } => lsp::rename.await -> Vec<weft_lsp::FileEdit>;
     /// Applies a workspace edit's files (those no editor of the caller has open: it applies
