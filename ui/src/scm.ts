@@ -8,7 +8,8 @@
 import { h, basename, dirname } from './dom';
 import type { Backend, GitFileStatus, GitStatus, Settings } from './backend';
 import { choose, toast, errorMessage, promptText } from './dialogs';
-import { openDiff, openThreeWay } from './diffview';
+import { openDiff, openThreeWay, type DiffHunks } from './diffview';
+import { stagedWithLines, unstagedWithLines } from './editor/gitgutter';
 import { markOf, type GitState } from './workbench/git';
 import { HistoryView } from './scmhistory';
 
@@ -270,7 +271,13 @@ export class ScmPanel {
       const v = await this.backend.gitVersions(f.path, staged);
       const left = staged ? 'HEAD' : 'Staged / HEAD';
       const right = staged ? 'Staged' : 'Working tree';
-      await openDiff(`${f.path} (${staged ? 'staged' : 'changes'})`, { name: `${f.origPath ?? f.path} · ${left}`, text: v.left ?? '' }, { name: `${f.path} · ${right}`, text: v.right ?? '' }, this.hooks.settings(), 'scm-diff');
+      // Hunks and selected lines move between the sides: staged from the working tree's
+      // diff, unstaged (back to HEAD's) from the staged one; a deleted file's diff is whole.
+      const path = f.path;
+      const hunks: DiffHunks | undefined = this.hooks.readOnly || v.left === null || v.right === null ? undefined : staged
+        ? { direction: 'a-to-b', label: 'Unstage', title: 'Take this hunk out of the index', changed: (text) => this.run(() => this.backend.gitStageText(path, text)), lines: { label: 'Unstage Selected Lines', text: (a, b, chunks, ranges) => unstagedWithLines(a, b, chunks, ranges) } }
+        : { direction: 'b-to-a', label: 'Stage', title: 'Stage this hunk', changed: (text) => this.run(() => this.backend.gitStageText(path, text)), lines: { label: 'Stage Selected Lines', text: (a, b, chunks, ranges) => stagedWithLines(a, b, chunks, ranges) } };
+      await openDiff(`${f.path} (${staged ? 'staged' : 'changes'})`, { name: `${f.origPath ?? f.path} · ${left}`, text: v.left ?? '' }, { name: `${f.path} · ${right}`, text: v.right ?? '' }, this.hooks.settings(), 'scm-diff', hunks);
     } catch (e) {
       toast(errorMessage(e), 'error');
     }

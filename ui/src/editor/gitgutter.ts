@@ -141,6 +141,51 @@ export function stagedWithLines(base: Text, doc: Text, chunks: readonly Chunk[],
   return touched ? out : null;
 }
 
+/**
+ * The other way (Unstage Selected Lines, in the staged diff): the whole staged text with
+ * the selected staged lines (1-based, inclusive, in `staged`'s lines) taken back to
+ * `head`'s: within a hunk, staged line k becomes HEAD's line k, or goes when HEAD had
+ * fewer; HEAD's lines beyond the staged ones come back when the hunk's last staged line
+ * is selected, or when the selection is on the line a deletion-only hunk sits at.
+ * Everything else stays staged. Null when the selection touches no change.
+ */
+export function unstagedWithLines(head: Text, staged: Text, chunks: readonly Chunk[], ranges: { from: number; to: number }[]): string | null {
+  const picked = (line: number) => ranges.some((r) => line >= r.from && line <= r.to);
+  let out = '';
+  let at = 0;
+  let touched = false;
+  for (const c of chunks) {
+    out += staged.sliceString(at, clip(staged, c.fromB));
+    at = clip(staged, c.toB);
+    const a = linesOf(head, c.fromA, c.toA);
+    const b = linesOf(staged, c.fromB, c.toB);
+    const first = staged.lineAt(clip(staged, c.fromB)).number;
+    if (!b.length) {
+      // Lines the index deleted: back when the selection is on the line where they were.
+      if (picked(first)) touched = true;
+      out += picked(first) ? a.join('') : '';
+      continue;
+    }
+    const sel = b.map((_, k) => picked(first + k));
+    if (!sel.some(Boolean)) {
+      out += b.join('');
+      continue;
+    }
+    touched = true;
+    const n = Math.max(a.length, b.length);
+    for (let k = 0; k < n; k++) {
+      if (k < b.length) {
+        if (!sel[k]) out += b[k];
+        else if (k < a.length) out += a[k];
+      } else if (sel[b.length - 1]) {
+        out += a[k];
+      }
+    }
+  }
+  out += staged.sliceString(at);
+  return touched ? out : null;
+}
+
 /** Stages the lines the selection covers (Git: Stage Selected Lines); false when none changed. */
 export function stageSelectedLines(view: EditorView): boolean {
   const v = view.state.field(gitDiff, false);

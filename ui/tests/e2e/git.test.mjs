@@ -379,3 +379,45 @@ test('Git: Stage Selected Lines puts only the selected line of a change in the i
   await page.keyboard.press('Control+z');
   await page.keyboard.press('Control+z');
 });
+
+test('the diffs stage a hunk, unstage it again, and unstage selected lines', async () => {
+  writeFileSync(join(ws, 'hunks.txt'), 'one\ntwo\nthree\nfour\nfive\nsix\n');
+  git('add', 'hunks.txt');
+  git('commit', '-q', '-m', 'hunks', '--', 'hunks.txt');
+  // Two hunks, apart: line 2 and line 5.
+  writeFileSync(join(ws, 'hunks.txt'), 'one\nTWO\nthree\nfour\nFIVE\nsix\n');
+  await page.keyboard.press('Control+Shift+g');
+  await row('changes', 'hunks.txt').waitFor();
+  const cached = () => git('diff', '--cached', '-U0', '--', 'hunks.txt').split('\n').filter((l) => /^[-+][^-+]/.test(l));
+  const merge = page.locator('.scm-diff .cm-mergeView');
+  const close = () => page.getByRole('button', { name: 'Close', exact: true }).click();
+
+  // The working tree's diff: Stage on the first hunk stages it alone.
+  await row('changes', 'hunks.txt').click();
+  await merge.waitFor();
+  await merge.locator('.cm-merge-hunk-btn', { hasText: 'Stage' }).first().click();
+  await until(() => cached().join('|') === '-two|+TWO', 'the first hunk staged');
+  await close();
+
+  // The staged diff: Unstage takes it out again.
+  await row('staged', 'hunks.txt').click();
+  await merge.waitFor();
+  await merge.locator('.cm-merge-hunk-btn', { hasText: 'Unstage' }).first().click();
+  await until(() => cached().length === 0, 'unstaged');
+  await close();
+
+  // Both staged (the panel's +), then the selected line 5 unstaged from the staged diff.
+  await row('changes', 'hunks.txt').hover();
+  await row('changes', 'hunks.txt').locator('button[title="Stage"]').click();
+  await until(() => cached().join('|') === '-two|+TWO|-five|+FIVE', 'the file staged');
+  await row('staged', 'hunks.txt').click();
+  await merge.waitFor();
+  const right = merge.locator('.cm-editor').nth(1).locator('.cm-line').nth(4);
+  await right.click();
+  await page.getByRole('button', { name: 'Unstage Selected Lines' }).click();
+  await until(() => cached().join('|') === '-two|+TWO', 'line 5 unstaged, line 2 still staged');
+  await screenshot(page, 'git-unstage-lines');
+  await close();
+  // The working tree kept both changes throughout.
+  assert.equal(readFileSync(join(ws, 'hunks.txt'), 'utf8'), 'one\nTWO\nthree\nfour\nFIVE\nsix\n');
+});
