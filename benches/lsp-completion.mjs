@@ -33,6 +33,15 @@ const server = await startServe(ws, { env: { PATH: `${servers}:${process.env.PAT
 const browser = await launchBrowser();
 try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  // When each completion request leaves the page (the API's WebSocket), to split the time.
+  await page.addInitScript(() => {
+    window.__sent = [];
+    const send = WebSocket.prototype.send;
+    WebSocket.prototype.send = function (d) {
+      if (typeof d === 'string' && d.includes('"method":"lspCompletion"')) window.__sent.push(performance.now());
+      return send.call(this, d);
+    };
+  });
   await page.goto(server.url);
   await page.locator('.tree-row[data-path="main.ts"]').click();
   const content = page.locator('.group .pane:not([hidden]) .cm-content');
@@ -56,14 +65,21 @@ try {
   // The page times each keystroke: keydown to the first frame after the list is in the DOM.
   await page.evaluate(() => {
     window.__times = [];
+    window.__parts = [];
     let t0 = 0;
-    document.addEventListener('keydown', (e) => { if (e.key === '.') t0 = performance.now(); }, true);
+    document.addEventListener('keydown', (e) => { if (e.key === '.') { t0 = performance.now(); window.__sent = []; } }, true);
     new MutationObserver(() => {
       const el = document.querySelector('.cm-tooltip-autocomplete li');
       if (!el || !t0) return;
       const start = t0;
+      const inDom = performance.now();
+      const sent = window.__sent[0] ?? start;
       t0 = 0;
-      requestAnimationFrame(() => window.__times.push(performance.now() - start));
+      requestAnimationFrame(() => {
+        const drawn = performance.now();
+        window.__times.push(drawn - start);
+        window.__parts.push({ out: sent - start, back: inDom - sent, frame: drawn - inDom });
+      });
     }).observe(document.body, { childList: true, subtree: true });
   });
   const logs = join(server.appDir, 'data', 'logs');
@@ -81,6 +97,7 @@ try {
     await new Promise((r) => setTimeout(r, 120));
   }
   const total = await page.evaluate(() => window.__times);
+  const parts = await page.evaluate(() => window.__parts);
   // The log is written by a background writer: wait for every answer's line.
   await waitFor(() => serverTimes().length - before >= n, 'the server timings in the log', 10000);
   const asked = serverTimes().length - before;
@@ -88,11 +105,15 @@ try {
   const srv = serverTimes().slice(before, before + n);
   const overhead = total.map((t, i) => t - srv[i]);
   const pct = (xs, p) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor((s.length * p) / 100))]; };
-  const row = (name, xs) => console.log(`${name.padEnd(34)} p50 ${pct(xs, 50).toFixed(2).padStart(7)} ms   p99 ${pct(xs, 99).toFixed(2).padStart(7)} ms`);
+  const row = (name, xs) => console.log(`${name.padEnd(52)} p50 ${pct(xs, 50).toFixed(2).padStart(7)} ms   p99 ${pct(xs, 99).toFixed(2).padStart(7)} ms`);
   console.log(`completion after '.', typescript-language-server, ${n} keystrokes, 41 members listed`);
   row('keystroke to list drawn (Weft)', total);
   row("the server's own answer", srv);
   row("Weft's overhead (difference)", overhead);
+  console.log('where the overhead goes:');
+  row('  keystroke to the request leaving', parts.map((p) => p.out));
+  row('  request out to list in the page, less the server', parts.map((p, i) => p.back - srv[i]));
+  row('  list in the page to drawn (a frame)', parts.map((p) => p.frame));
   console.log(`goal: p99 overhead <= 5 ms over the server (measured ${pct(overhead, 99).toFixed(2)} ms)`);
 } finally {
   await browser.close();

@@ -239,8 +239,11 @@ impl Api {
 
     /// The one entry point: a JSON request in, a JSON result or an [`ApiError`] out.
     /// Malformed requests are errors, never panics.
-    pub async fn call(&self, request: Value, stream: Option<Stream>) -> Result<Value> {
+    pub async fn call(&self, mut request: Value, stream: Option<Stream>) -> Result<Value> {
         use tracing::Instrument;
+        // A language request may carry the asking editor's state vector (see
+        // handlers::lsp::caught_up): beside the method, not one of its parameters.
+        let sv: Option<Vec<u8>> = request.as_object_mut().and_then(|o| o.remove("sv")).and_then(|v| serde_json::from_value(v).ok());
         static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         let id = NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let method = request.get("method").and_then(Value::as_str).unwrap_or("?").to_owned();
@@ -249,6 +252,9 @@ impl Api {
         let result = async {
             let request: Request = serde_json::from_value(request).map_err(|e| ApiError::bad_request(format!("malformed request: {e}")))?;
             self.inner.shell.allows(request.method())?;
+            if let (Some(sv), Some(path)) = (&sv, handlers::lsp::request_path(&request)) {
+                handlers::lsp::caught_up(self, path, sv).await;
+            }
             handlers::dispatch(self, request, stream).await
         }
         .instrument(span.clone())

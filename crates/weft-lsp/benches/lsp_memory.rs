@@ -53,13 +53,15 @@ fn mb(kb: u64) -> String {
     format!("{:.1} MB", kb as f64 / 1024.0)
 }
 
-async fn diagnosed(events: &mut tokio::sync::broadcast::Receiver<LspEvent>, path: &str) {
+/// Waits until every one of `paths` has had diagnostics.
+async fn diagnosed(events: &mut tokio::sync::broadcast::Receiver<LspEvent>, paths: &[&str]) {
     let end = tokio::time::Instant::now() + Duration::from_secs(120);
-    loop {
+    let mut left: Vec<&str> = paths.to_vec();
+    while !left.is_empty() {
         match tokio::time::timeout_at(end, events.recv()).await {
-            Ok(Ok(LspEvent::Diagnostics { path: p, .. })) if p == path => return,
+            Ok(Ok(LspEvent::Diagnostics { path, .. })) => left.retain(|p| *p != path),
             Ok(Ok(_)) | Ok(Err(tokio::sync::broadcast::error::RecvError::Lagged(_))) => {}
-            _ => panic!("no diagnostics for {path} within 120 s (are the test servers and clangd installed?)"),
+            _ => panic!("no diagnostics for {left:?} within 120 s (are the test servers and clangd installed?)"),
         }
     }
 }
@@ -87,9 +89,7 @@ fn main() {
         for (name, text) in [("shape.ts", ts), ("area.py", py), ("area.c", c)] {
             lsp.open(name, text.into());
         }
-        for name in ["shape.ts", "area.py", "area.c"] {
-            diagnosed(&mut events, name).await;
-        }
+        diagnosed(&mut events, &["shape.ts", "area.py", "area.c"]).await;
         for i in 0..100u32 {
             let _ = lsp.completion("shape.ts", 5, 2).await;
             let _ = lsp.hover("shape.ts", 4, 6).await;

@@ -4,6 +4,7 @@
 // requests, results, error codes and stream frames.
 
 import type { Request } from '../bindings/Request';
+import type { LspCompletion } from '../bindings/LspCompletion';
 import { client, streams, type Client, type Streams } from '../bindings/client';
 import type { AppInfo } from '../bindings/AppInfo';
 import type { WorkspaceInfo } from '../bindings/WorkspaceInfo';
@@ -356,7 +357,16 @@ export class Backend {
     await this.pushed();
     return this.api.lspLocations({ path, kind, line, character });
   }
-  async lspCompletion(path: string, line: number, character: number) { await this.pushed(); return this.api.lspCompletion({ path, line, character }); }
+  /**
+   * Completion at a position. With the editor's state vector `sv`, the request goes at
+   * once and Rust answers once its document holds those edits (instead of waiting here for
+   * the edits' own round trip, which ends only when the keystroke's rendering does).
+   */
+  async lspCompletion(path: string, line: number, character: number, sv?: Uint8Array | null) {
+    if (!sv) await this.pushed();
+    const request = { method: 'lspCompletion', params: { path, line, character }, ...(sv ? { sv: Array.from(sv) } : {}) };
+    return (await this.t.call(request as Request)) as LspCompletion[];
+  }
   async lspRename(path: string, line: number, character: number, newName: string) { await this.pushed(); return this.api.lspRename({ path, line, character, newName }); }
   lspResolveCompletion(path: string, item: unknown) { return this.api.lspResolveCompletion({ path, item }); }
   async lspSignatureHelp(path: string, line: number, character: number) { await this.pushed(); return this.api.lspSignatureHelp({ path, line, character }); }

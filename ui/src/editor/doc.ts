@@ -103,6 +103,11 @@ export class Doc {
     return this.views.values().next().value;
   }
 
+  /** Which edits the editor's replica holds (Yjs state vector); null for an unbound file. */
+  stateVector(): Uint8Array | null {
+    return this.bound?.text.doc ? Y.encodeStateVector(this.bound.text.doc) : null;
+  }
+
   /** The editor's text ("\n" line breaks for documents). */
   text(): string {
     if (this.bound) return this.bound.text.toString();

@@ -13,7 +13,7 @@ import { ChangeSet, EditorState, Facet, RangeSet, RangeSetBuilder, StateEffect, 
 import { ownUndoStep } from './extensions';
 import { Decoration, EditorView, GutterMarker, ViewPlugin, WidgetType, gutter, hoverTooltip, keymap, showTooltip, type DecorationSet, type Tooltip, type ViewUpdate } from '@codemirror/view';
 import { indentUnit } from '@codemirror/language';
-import { autocompletion, type Completion, type CompletionContext, type CompletionResult } from '@codemirror/autocomplete';
+import { autocompletion, selectedCompletion, type Completion, type CompletionContext, type CompletionResult } from '@codemirror/autocomplete';
 import { forEachDiagnostic, setDiagnosticsEffect, type Diagnostic as CmDiagnostic } from '@codemirror/lint';
 import { h } from '../dom';
 import { Text } from '@codemirror/state';
@@ -40,6 +40,8 @@ export interface LspHooks {
   notify(message: string): void;
   /** Previews a workspace edit (a rename's) and applies it when the user agrees. */
   applyEdit(title: string, label: string, files: LspFileEdit[]): void;
+  /** Which edits the editor's replica holds (Yjs state vector), sent with completion. */
+  stateVector?(): Uint8Array | null;
   /** Only what reads (a guest of the host's servers): no rename, quick fixes or formatting. */
   readsOnly?: boolean;
   /** The settings that turn inlay hints and semantic colours on (read at each ask). */
@@ -175,6 +177,72 @@ export async function wordCompletion(backend: Backend, ctx: CompletionContext): 
   return { from: word.from, options, validFor: /^[\w$]*$/ };
 }
 
+/**
+ * Completion asked for as a trigger character is typed, before the editor has drawn the
+ * keystroke (its rendering takes the rest of the keystroke's task, 10-20 ms in a busy
+ * workbench): the list's source takes the answer when it asks about the same text and
+ * place. Keyed by the document's text, so an answer is never used for another text.
+ */
+const early = new WeakMap<Text, { pos: number; items: Promise<LspCompletion[]> }>();
+
+function askCompletion(hooks: LspHooks, doc: Text, pos: number): Promise<LspCompletion[]> {
+  const asked = early.get(doc);
+  if (asked && asked.pos === pos) return asked.items;
+  const line = doc.lineAt(pos);
+  // With the replica's state vector: sent at once, answered once Rust holds those edits.
+  return hooks.backend.lspCompletion(hooks.path(), line.number - 1, pos - line.from, hooks.stateVector?.());
+}
+
+/** A `.` (or `::`) typed: completion is asked now, not after the keystroke is drawn. */
+function completeEarly(hooks: LspHooks): Extension {
+  return EditorView.updateListener.of((u) => {
+    if (!u.docChanged || !u.transactions.some((t) => t.isUserEvent('input.type'))) return;
+    const pos = u.state.selection.main.head;
+    const before = u.state.sliceDoc(Math.max(0, pos - 2), pos);
+    if (!before.endsWith('.') && before !== '::') return;
+    const doc = u.state.doc;
+    // After this update's listeners: the replica holds the keystroke (y-codemirror), and
+    // its edit is on its way to Rust ahead of the question.
+    queueMicrotask(() => {
+      if (early.get(doc)?.pos === pos) return;
+      const items = askCompletion(hooks, doc, pos);
+      items.catch(() => {});
+      early.set(doc, { pos, items });
+    });
+  });
+}
+
+/** The server's item behind an option that its server fills in on request. */
+const itemOf = new WeakMap<Completion, LspCompletion>();
+/** Each such item's fill-in, asked once (when it is selected, or at the latest when chosen). */
+const resolutions = new WeakMap<LspCompletion, { edits: LspCompletion['additionalEdits'] | null; promise: Promise<LspCompletion['additionalEdits']> }>();
+
+function resolving(hooks: LspHooks, c: LspCompletion) {
+  let r = resolutions.get(c);
+  if (!r) {
+    const promise = hooks.backend.lspResolveCompletion(hooks.path(), c.resolve).then((x) => x.additionalEdits, () => []);
+    const entry: { edits: LspCompletion['additionalEdits'] | null; promise: Promise<LspCompletion['additionalEdits']> } = { edits: null, promise };
+    void promise.then((e) => (entry.edits = e));
+    resolutions.set(c, (r = entry));
+  }
+  return r;
+}
+
+/**
+ * Asks the server to fill in the selected item (its auto-import) while the list shows:
+ * the text is still the one it was listed for (TypeScript answers a resolve against the
+ * document as it is, so asking after the insert risks an answer for other text), and the
+ * edits are usually known by the time it is chosen, to go in with it as one undo step.
+ */
+function resolveSelected(hooks: LspHooks): Extension {
+  return EditorView.updateListener.of((u) => {
+    const option = selectedCompletion(u.state);
+    if (!option || option === selectedCompletion(u.startState)) return;
+    const item = itemOf.get(option);
+    if (item?.resolve) resolving(hooks, item);
+  });
+}
+
 async function complete(hooks: LspHooks, ctx: CompletionContext): Promise<CompletionResult | null> {
   const word = ctx.matchBefore(/[\w$]*/);
   const before = ctx.state.sliceDoc(Math.max(0, ctx.pos - 1), ctx.pos);
@@ -183,7 +251,7 @@ async function complete(hooks: LspHooks, ctx: CompletionContext): Promise<Comple
   const line = ctx.state.doc.lineAt(ctx.pos);
   let items;
   try {
-    items = await hooks.backend.lspCompletion(hooks.path(), line.number - 1, ctx.pos - line.from);
+    items = await askCompletion(hooks, ctx.state.doc, ctx.pos);
   } catch {
     // No server (not installed, failed): the file's words and the index instead.
     return ctx.aborted ? null : wordCompletion(hooks.backend, ctx);
@@ -195,7 +263,7 @@ async function complete(hooks: LspHooks, ctx: CompletionContext): Promise<Comple
     // The server's range when it gives one on this line, else the word before the cursor.
     const rFrom = c.replaceFrom !== null ? line.from + c.replaceFrom : from;
     const rTo = c.replaceTo !== null ? Math.max(ctx.pos, line.from + c.replaceTo) : ctx.pos;
-    return {
+    const option: Completion = {
       label: c.filterText ?? c.label,
       displayLabel: c.label,
       type: c.kind ? KINDS[c.kind] : undefined,
@@ -203,20 +271,28 @@ async function complete(hooks: LspHooks, ctx: CompletionContext): Promise<Comple
       info: c.documentation ? () => h('div', { class: 'lsp-doc' }, renderMarkdown(c.documentation!)) : undefined,
       boost: c.sortText ? -Math.min(99, items.indexOf(c)) / 100 : 0,
       commitCharacters: c.commitCharacters.length ? c.commitCharacters : undefined,
-      apply: (view: EditorView) => {
+      apply: (view: EditorView, _completion: Completion, from: number, to: number) => {
+        // What is replaced: the server's range (its start; its end at least up to the
+        // cursor) or the word, as CodeMirror has followed it while the list stayed open
+        // for more typing (`to` is the cursor now, not where the list was asked for).
+        const start = c.replaceFrom !== null ? rFrom : from;
+        const end = Math.max(to, c.replaceTo !== null ? rTo : to);
         // The item's own edits (an import at the top) go in the same transaction, so one
         // undo takes both back; they are in the document's positions before the insert.
+        // A server that fills them in on request (TypeScript's auto-imports) was asked
+        // when the item was selected (resolveSelected), while the text was the list's.
+        const asked = c.resolve && !c.additionalEdits.length ? resolving(hooks, c) : null;
+        const known = asked ? asked.edits ?? [] : c.additionalEdits;
         const before = view.state.doc;
-        const extra = c.additionalEdits.length ? editChanges(before, { path: hooks.path(), edits: c.additionalEdits }) : [];
-        const changes = view.state.changes([{ from: rFrom, to: Math.min(rTo, before.length), insert: c.insert }, ...extra]);
-        view.dispatch({ changes, selection: { anchor: changes.mapPos(rFrom, -1) + c.insert.length }, userEvent: 'input.complete' });
-        if (c.additionalEdits.length || !c.resolve) return;
-        // A server that fills them in on request (TypeScript's auto-imports) is asked now;
-        // typing goes on meanwhile (a commit character is typed right after this), so the
-        // edits are put where their text has moved to since, as a step of their own.
+        const extra = known.length ? editChanges(before, { path: hooks.path(), edits: known }) : [];
+        const changes = view.state.changes([{ from: start, to: Math.min(end, before.length), insert: c.insert }, ...extra]);
+        view.dispatch({ changes, selection: { anchor: changes.mapPos(start, -1) + c.insert.length }, userEvent: 'input.complete' });
+        if (!asked || asked.edits) return;
+        // Not answered yet: typing goes on meanwhile (a commit character is typed right
+        // after this), so the edits are put where their text has moved to, as a step of
+        // their own.
         const since = trackChanges(view, changes);
-        const resolved = hooks.backend.lspResolveCompletion(hooks.path(), c.resolve).then((r) => r.additionalEdits, () => []);
-        void Promise.race([resolved, new Promise<LspCompletion['additionalEdits']>((r) => setTimeout(() => r([]), 5000))]).then((additional) => {
+        void Promise.race([asked.promise, new Promise<LspCompletion['additionalEdits']>((r) => setTimeout(() => r([]), 5000))]).then((additional) => {
           const moved = since.stop();
           if (!additional.length || !moved) return;
           const put = editChanges(before, { path: hooks.path(), edits: additional }).map((e) => ({ from: moved.mapPos(e.from, -1), to: moved.mapPos(e.to, 1), insert: e.insert }));
@@ -224,6 +300,8 @@ async function complete(hooks: LspHooks, ctx: CompletionContext): Promise<Comple
         });
       },
     };
+    if (c.resolve && !c.additionalEdits.length) itemOf.set(option, c);
+    return option;
   });
   return { from, options, validFor: /^[\w$]*$/ };
 }
@@ -654,6 +732,8 @@ function lightbulb(hooks: LspHooks): Extension {
 export function lspExtensions(hooks: LspHooks): Extension {
   return [
     hooksFacet.of(hooks),
+    completeEarly(hooks),
+    resolveSelected(hooks),
     followTrackers,
     signatureField,
     highlightField,

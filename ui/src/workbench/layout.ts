@@ -353,6 +353,7 @@ export class Layout {
       applyEdit: (title, label, files) => void this.previewEdit(title, label, files),
       applyAction: (title, files) => void this.previewEdit(title, `Before: ${title}`, files),
       readsOnly: guest,
+      stateVector: () => doc.stateVector(),
       inlayHints: () => this.wb.settings().inlayHints,
       semanticHighlighting: () => this.wb.settings().semanticHighlighting,
     });

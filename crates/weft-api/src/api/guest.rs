@@ -33,11 +33,6 @@ pub const GUEST_METHODS: &[Method] = &[
     Method::LspSemanticTokens,
 ];
 
-/// How long a guest's language request waits for the guest's edits it was asked after
-/// (its state vector) to reach the host's document: typing `.` and the completion request
-/// travel on different sockets.
-const CATCH_UP: std::time::Duration = std::time::Duration::from_secs(1);
-
 fn not_shared(what: impl std::fmt::Display) -> ApiError {
     ApiError::new(ErrorCode::NotShared, format!("{what} is not shared with guests"))
 }
@@ -136,24 +131,14 @@ impl Api {
             | Request::LspHighlights { .. }
             | Request::LspInlayHints { .. }
             | Request::LspSemanticTokens { .. }) => {
-                let path = match &r {
-                    Request::LspHover { path, .. }
-                    | Request::LspLocations { path, .. }
-                    | Request::LspCompletion { path, .. }
-                    | Request::LspResolveCompletion { path, .. }
-                    | Request::LspSignatureHelp { path, .. }
-                    | Request::LspHighlights { path, .. }
-                    | Request::LspInlayHints { path, .. }
-                    | Request::LspSemanticTokens { path } => path.clone(),
-                    _ => unreachable!("matched above"),
-                };
+                let path = super::handlers::lsp::request_path(&r).unwrap_or_default().to_owned();
                 let api = self.clone();
                 let shared: HashSet<String> = tokio::task::spawn_blocking(move || api.open().map(|o| o.ws.shared_files().into_iter().collect())).await.map_err(ApiError::internal)??;
                 if !shared.contains(&path) {
                     return Err(not_shared("that file"));
                 }
                 if let Some(sv) = sv {
-                    self.caught_up(&path, &sv).await;
+                    super::handlers::lsp::caught_up(self, &path, &sv).await;
                 }
                 let locations = matches!(r, Request::LspLocations { .. });
                 let mut found = dispatch(self, r, stream).await?;
@@ -168,20 +153,6 @@ impl Api {
             tracing::info!(method = %method, code = %e.code, "a guest's request failed: {}", e.message);
         }
         result
-    }
-
-    /// Waits (at most [`CATCH_UP`]) until the host's document of `path` holds every edit of
-    /// the guest's state vector `sv`; a file not open here, or a vector that does not
-    /// decode, is not waited for.
-    async fn caught_up(&self, path: &str, sv: &[u8]) {
-        let Some(doc) = self.open().ok().and_then(|o| o.docs.get(path)) else { return };
-        let end = tokio::time::Instant::now() + CATCH_UP;
-        loop {
-            if doc.holds(sv) || tokio::time::Instant::now() >= end {
-                return;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-        }
     }
 
     /// A folder's entries when every folder on its way is one the tree shows (a folder the

@@ -214,8 +214,9 @@ impl Joined {
             return Err(ApiError::bad_request("this is your own session: ask the app directly"));
         }
         // A language request is about the text this replica holds (a `.` just typed): its
-        // state vector goes along, and the host answers once its document holds as much.
-        if request["method"].as_str().is_some_and(|m| m.starts_with("lsp")) {
+        // state vector goes along (unless the editor sent its own, which is newer), and the
+        // host answers once its document holds as much.
+        if request["method"].as_str().is_some_and(|m| m.starts_with("lsp")) && request.get("sv").is_none() {
             if let Some(path) = request["params"]["path"].as_str() {
                 let peer = self.peers.lock().ok().and_then(|p| p.get(&format!("file/{path}")).cloned());
                 if let Some(peer) = peer {

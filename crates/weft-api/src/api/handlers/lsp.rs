@@ -12,6 +12,41 @@ fn lsp_err(e: LspError) -> ApiError {
     ApiError::new(code, e.to_string())
 }
 
+/// How long a language request waits for the editor's edits it was asked after (its
+/// state vector) to reach the document: the edit and the question travel separately (a
+/// guest's on different sockets; the app's own are handled concurrently).
+const CATCH_UP: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// The file a language-server request is about (None for the others).
+pub(crate) fn request_path(r: &Request) -> Option<&str> {
+    match r {
+        Request::LspHover { path, .. }
+        | Request::LspLocations { path, .. }
+        | Request::LspCompletion { path, .. }
+        | Request::LspResolveCompletion { path, .. }
+        | Request::LspSignatureHelp { path, .. }
+        | Request::LspHighlights { path, .. }
+        | Request::LspInlayHints { path, .. }
+        | Request::LspSemanticTokens { path }
+        | Request::LspFormat { path, .. }
+        | Request::LspCodeActions { path, .. }
+        | Request::LspRename { path, .. } => Some(path),
+        _ => None,
+    }
+}
+
+/// Waits (at most [`CATCH_UP`]) until the open document of `path` holds every edit of the
+/// state vector `sv` the request was sent with, so the server is asked about the text the
+/// asker had (the `.` just typed). A file not open, or a vector that does not decode, is
+/// not waited for.
+pub(crate) async fn caught_up(api: &Api, path: &str, sv: &[u8]) {
+    let Some(doc) = api.open().ok().and_then(|o| o.docs.get(path)) else { return };
+    let end = tokio::time::Instant::now() + CATCH_UP;
+    while !doc.holds(sv) && tokio::time::Instant::now() < end {
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+    }
+}
+
 /// The request's file, checked against the jail (the server reads what we name), and its
 /// server given the document's text as it is now: the document reaches servers after a
 /// pause in typing, and a request at a position must be answered for the text the editor
@@ -40,9 +75,16 @@ pub(crate) async fn locations(api: &Api, path: String, kind: String, line: u32, 
     checked(api, &path)?.locations(&path, method, line, character).await.map_err(lsp_err)
 }
 
-/// A completion item filled in by its server (its docs, its auto-import).
+/// A completion item filled in by its server (its docs, its auto-import). The server is
+/// not handed the document first: the item belongs to the text it was listed for, and
+/// the editor resolves it as it inserts it (TypeScript drops what it knows of a list when
+/// the document changes, and would answer without the import).
 pub(crate) async fn resolve_completion(api: &Api, path: String, item: serde_json::Value, _stream: Option<Stream>) -> Result<Completion> {
-    checked(api, &path)?.resolve_completion(&path, item).await.map_err(lsp_err)
+    let open = api.open()?;
+    open.ws.resolve(&path)?;
+    let lsp = open.lsp.clone();
+    drop(open);
+    lsp.resolve_completion(&path, item).await.map_err(lsp_err)
 }
 
 pub(crate) async fn signature_help(api: &Api, path: String, line: u32, character: u32, _stream: Option<Stream>) -> Result<Option<weft_lsp::Signature>> {

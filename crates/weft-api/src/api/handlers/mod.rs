@@ -17,7 +17,7 @@ mod docs;
 mod env;
 pub(super) mod files;
 pub(super) mod git;
-mod lsp;
+pub(super) mod lsp;
 mod mcp;
 mod project;
 pub(super) mod syntax;
