@@ -23,6 +23,21 @@ fn lsp(root: &std::path::Path) -> Arc<Lsp> {
     Lsp::new(root, vec![], vec![bin])
 }
 
+/// A TypeScript project of `a.ts` and `b.ts` with both open in a fresh client; the folder,
+/// the client and its events (subscribed before the files open).
+fn ts_project(a: &str, b: &str) -> (tempfile::TempDir, Arc<Lsp>, broadcast::Receiver<LspEvent>) {
+    let dir = tempfile::tempdir().expect("tmp");
+    let d = dir.path();
+    std::fs::write(d.join("tsconfig.json"), r#"{"compilerOptions": {"strict": true, "target": "es2020", "module": "commonjs"}}"#).expect("write");
+    std::fs::write(d.join("a.ts"), a).expect("write");
+    std::fs::write(d.join("b.ts"), b).expect("write");
+    let lsp = lsp(d);
+    let events = lsp.subscribe();
+    lsp.open("a.ts", a.into());
+    lsp.open("b.ts", b.into());
+    (dir, lsp, events)
+}
+
 /// Waits for `path`'s diagnostics to satisfy `want`; returns them.
 async fn diagnostics(events: &mut broadcast::Receiver<LspEvent>, path: &str, want: impl Fn(&[weft_lsp::Diagnostic]) -> bool) -> Vec<weft_lsp::Diagnostic> {
     let end = tokio::time::Instant::now() + Duration::from_secs(90);
@@ -38,17 +53,9 @@ async fn diagnostics(events: &mut broadcast::Receiver<LspEvent>, path: &str, wan
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn typescript_diagnostics_completion_definition_hover_and_a_restart() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let d = dir.path();
-    std::fs::write(d.join("tsconfig.json"), r#"{"compilerOptions": {"strict": true, "target": "es2020", "module": "commonjs"}}"#).expect("write");
     let a = "export function greet(name: string): string {\n  return 'hi ' + name;\n}\n";
-    std::fs::write(d.join("a.ts"), a).expect("write");
     let bad = "import { greet } from './a';\nconst n: number = greet('x');\ngreet('y').toUpp\n";
-    std::fs::write(d.join("b.ts"), bad).expect("write");
-    let lsp = lsp(d);
-    let mut events = lsp.subscribe();
-    lsp.open("a.ts", a.into());
-    lsp.open("b.ts", bad.into());
+    let (_dir, lsp, mut events) = ts_project(a, bad);
 
     // The type error is reported on line 2 (0-based 1).
     let diags = diagnostics(&mut events, "b.ts", |d| d.iter().any(|x| x.line == 1 && x.severity == Severity::Error)).await;
@@ -236,17 +243,9 @@ fn edits_apply_in_utf16_columns_and_in_any_order() {
 /// completion that brings its import along.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signature_help_formatting_highlights_quick_fixes_and_auto_imports() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let d = dir.path();
-    std::fs::write(d.join("tsconfig.json"), r#"{"compilerOptions": {"strict": true, "target": "es2020", "module": "commonjs"}}"#).expect("write");
     let a = "export function area(width: number, height: number): number {\n  return width * height;\n}\nexport const answerToEverything = 42;\n";
-    std::fs::write(d.join("a.ts"), a).expect("write");
     let b = "import { area } from './a';\nconst w = 3;\narea(w, 4);\nconsol.log(w);\nfunction   messy( x:number ){return x+w}\nanswerToEv\n";
-    std::fs::write(d.join("b.ts"), b).expect("write");
-    let lsp = lsp(d);
-    let mut events = lsp.subscribe();
-    lsp.open("a.ts", a.into());
-    lsp.open("b.ts", b.into());
+    let (_dir, lsp, mut events) = ts_project(a, b);
     diagnostics(&mut events, "b.ts", |d| d.iter().any(|x| x.message.contains("consol"))).await;
 
     // Inside `area(w, |4)`: the signature, the second parameter active.
@@ -291,17 +290,9 @@ async fn signature_help_formatting_highlights_quick_fixes_and_auto_imports() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn inlay_hints_semantic_tokens_commit_characters_type_definition_and_implementation() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let d = dir.path();
-    std::fs::write(d.join("tsconfig.json"), r#"{"compilerOptions": {"strict": true, "target": "es2020", "module": "commonjs"}}"#).expect("write");
     let a = "export interface Shape { area(): number }\nexport class Square implements Shape {\n  constructor(readonly side: number) {}\n  area() { return this.side * this.side; }\n}\n";
-    std::fs::write(d.join("a.ts"), a).expect("write");
     let b = "import { Shape, Square } from './a';\nfunction scale(shape: Shape, factor: number) { return shape.area() * factor; }\nconst sq = new Square(2);\nconst big = scale(sq, 3);\nsq.\n";
-    std::fs::write(d.join("b.ts"), b).expect("write");
-    let lsp = lsp(d);
-    let mut events = lsp.subscribe();
-    lsp.open("a.ts", a.into());
-    lsp.open("b.ts", b.into());
+    let (_dir, lsp, mut events) = ts_project(a, b);
     diagnostics(&mut events, "b.ts", |_| true).await;
 
     // Inlay hints: the inferred type of `big` (not of `sq`: `new Square` says it), the

@@ -102,87 +102,51 @@ function linesOf(t: Text, from: number, to: number): string[] {
  * as staged. Null when the selection touches no change.
  */
 export function stagedWithLines(base: Text, doc: Text, chunks: readonly Chunk[], ranges: { from: number; to: number }[]): string | null {
-  const picked = (line: number) => ranges.some((r) => line >= r.from && line <= r.to);
-  let out = '';
-  let at = 0;
-  let touched = false;
-  for (const c of chunks) {
-    out += base.sliceString(at, clip(base, c.fromA));
-    at = clip(base, c.toA);
-    const a = linesOf(base, c.fromA, c.toA);
-    const b = linesOf(doc, c.fromB, c.toB);
-    const first = doc.lineAt(clip(doc, c.fromB)).number;
-    if (!b.length) {
-      // Deleted lines: staged whole when the selection is on the line where they were.
-      if (picked(first)) {
-        touched = true;
-        continue;
-      }
-      out += a.join('');
-      continue;
-    }
-    const sel = b.map((_, k) => picked(first + k));
-    if (!sel.some(Boolean)) {
-      out += a.join('');
-      continue;
-    }
-    touched = true;
-    const n = Math.max(a.length, b.length);
-    for (let k = 0; k < n; k++) {
-      if (k < b.length) {
-        if (sel[k]) out += b[k];
-        else if (k < a.length) out += a[k];
-      } else if (!sel[b.length - 1]) {
-        out += a[k];
-      }
-    }
-  }
-  out += base.sliceString(at);
-  return touched ? out : null;
+  return withLines(base, doc, chunks, ranges, 'b');
 }
 
 /**
  * The other way (Unstage Selected Lines, in the staged diff): the whole staged text with
- * the selected staged lines (1-based, inclusive, in `staged`'s lines) taken back to
- * `head`'s: within a hunk, staged line k becomes HEAD's line k, or goes when HEAD had
- * fewer; HEAD's lines beyond the staged ones come back when the hunk's last staged line
- * is selected, or when the selection is on the line a deletion-only hunk sits at.
- * Everything else stays staged. Null when the selection touches no change.
+ * the selected staged lines (in `staged`'s lines) taken back to `head`'s: within a hunk,
+ * staged line k becomes HEAD's line k, or goes when HEAD had fewer; HEAD's lines beyond the
+ * staged ones come back when the hunk's last staged line is selected, or when the
+ * selection is on the line a deletion-only hunk sits at. Everything else stays staged.
+ * Null when the selection touches no change.
  */
 export function unstagedWithLines(head: Text, staged: Text, chunks: readonly Chunk[], ranges: { from: number; to: number }[]): string | null {
+  return withLines(head, staged, chunks, ranges, 'a');
+}
+
+/**
+ * Both of the above: `a` and `b` are a diff's sides and the selection is in `b`'s lines.
+ * With `take` `b`, the result is `a` with the selected lines taken from `b`; with `a`, it
+ * is `b` with the selected lines taken back from `a`. Line k of a hunk's side pairs with
+ * line k of the other; a hunk's lines past the end of `b`'s side go with its last line
+ * (or, for a hunk that only deletes, with the line where it sits).
+ */
+function withLines(a: Text, b: Text, chunks: readonly Chunk[], ranges: { from: number; to: number }[], take: 'a' | 'b'): string | null {
   const picked = (line: number) => ranges.some((r) => line >= r.from && line <= r.to);
+  const kept = take === 'b' ? a : b;
   let out = '';
   let at = 0;
   let touched = false;
   for (const c of chunks) {
-    out += staged.sliceString(at, clip(staged, c.fromB));
-    at = clip(staged, c.toB);
-    const a = linesOf(head, c.fromA, c.toA);
-    const b = linesOf(staged, c.fromB, c.toB);
-    const first = staged.lineAt(clip(staged, c.fromB)).number;
-    if (!b.length) {
-      // Lines the index deleted: back when the selection is on the line where they were.
-      if (picked(first)) touched = true;
-      out += picked(first) ? a.join('') : '';
-      continue;
-    }
-    const sel = b.map((_, k) => picked(first + k));
+    const [from, to] = take === 'b' ? [c.fromA, c.toA] : [c.fromB, c.toB];
+    out += kept.sliceString(at, clip(kept, from));
+    at = clip(kept, to);
+    const al = linesOf(a, c.fromA, c.toA);
+    const bl = linesOf(b, c.fromB, c.toB);
+    const first = b.lineAt(clip(b, c.fromB)).number;
+    const sel = bl.length ? bl.map((_, k) => picked(first + k)) : [picked(first)];
+    const [chosen, other] = take === 'b' ? [bl, al] : [al, bl];
     if (!sel.some(Boolean)) {
-      out += b.join('');
+      out += other.join('');
       continue;
     }
     touched = true;
-    const n = Math.max(a.length, b.length);
-    for (let k = 0; k < n; k++) {
-      if (k < b.length) {
-        if (!sel[k]) out += b[k];
-        else if (k < a.length) out += a[k];
-      } else if (sel[b.length - 1]) {
-        out += a[k];
-      }
-    }
+    for (let k = 0; k < Math.max(al.length, bl.length); k++) out += (sel[Math.min(k, sel.length - 1)] ? chosen[k] : other[k]) ?? '';
   }
-  out += staged.sliceString(at);
+  out += kept.sliceString(at);
   return touched ? out : null;
 }
 

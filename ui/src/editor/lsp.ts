@@ -513,64 +513,87 @@ class HintWidget extends WidgetType {
   }
 }
 
-const setHints = StateEffect.define<DecorationSet>();
-const hintsField = StateField.define<DecorationSet>({
-  create: () => Decoration.none,
-  update(v, tr) {
-    for (const e of tr.effects) if (e.is(setHints)) return e.value;
-    // Kept on their text while it moves, until the next answer (typing does not flicker them).
-    return tr.docChanged ? v.map(tr.changes) : v;
-  },
-  provide: (f) => EditorView.decorations.from(f),
-});
-
-/** Hints for the visible lines (and a screen's margin), asked when typing pauses or the
- * view scrolls to lines not asked yet. */
-function inlayHints(hooks: LspHooks): Extension {
+/**
+ * Decorations a server gives for a view (inlay hints, semantic tokens): asked after an
+ * update when `delay` names a pause (typing, a scroll, the settings), dropped when the
+ * setting is off, and kept on their text as it moves until the next answer (so typing
+ * does not flicker them). `ask` gets whether the text or settings changed since it last
+ * asked; it answers null to keep what is shown.
+ */
+function serverDecorations(enabled: () => boolean, delay: (u: ViewUpdate) => number | null, ask: (view: EditorView, changed: boolean) => Promise<DecorationSet | null>): Extension {
+  const set = StateEffect.define<DecorationSet>();
+  const field = StateField.define<DecorationSet>({
+    create: () => Decoration.none,
+    update(v, tr) {
+      for (const e of tr.effects) if (e.is(set)) return e.value;
+      return tr.docChanged ? v.map(tr.changes) : v;
+    },
+    provide: (f) => EditorView.decorations.from(f),
+  });
   const plugin = ViewPlugin.fromClass(class {
     timer: ReturnType<typeof setTimeout> | null = null;
-    /** The lines asked for the document as it is now (null: nothing asked since it changed). */
-    covered: { from: number; to: number } | null = null;
+    changed = true;
     constructor(readonly view: EditorView) {
       this.schedule(50);
     }
     update(u: ViewUpdate) {
-      if (u.docChanged) this.covered = null;
-      const reconfigured = u.transactions.some((t) => t.reconfigured);
-      if (reconfigured) this.covered = null;
-      if (u.docChanged || u.viewportChanged || reconfigured) this.schedule(u.docChanged ? 400 : 150);
+      if (u.docChanged || u.transactions.some((t) => t.reconfigured)) this.changed = true;
+      const ms = delay(u);
+      if (ms !== null) this.schedule(ms);
     }
     schedule(ms: number) {
       if (this.timer) clearTimeout(this.timer);
-      this.timer = setTimeout(() => void this.ask(), ms);
+      this.timer = setTimeout(() => void this.run(), ms);
     }
-    async ask() {
+    async run() {
       const view = this.view;
-      if (!hooks.inlayHints?.()) {
-        if (view.state.field(hintsField).size) view.dispatch({ effects: setHints.of(Decoration.none) });
+      if (!enabled()) {
+        if (view.state.field(field).size) view.dispatch({ effects: set.of(Decoration.none) });
         return;
       }
+      const changed = this.changed;
+      this.changed = false;
       const doc = view.state.doc;
-      const first = doc.lineAt(view.viewport.from).number - 1;
-      const last = doc.lineAt(view.viewport.to).number - 1;
-      if (this.covered && this.covered.from <= first && this.covered.to >= last) return;
-      const span = last - first + 1;
-      const from = Math.max(0, first - span);
-      const to = Math.min(doc.lines, last + span + 1);
-      const hints = await hooks.backend.lspInlayHints(hooks.path(), from, to).catch(() => null);
+      const got = await ask(view, changed);
       // Typed meanwhile: the answer is for text that is gone; the next pause asks again.
-      if (!hints || view.state.doc !== doc) return;
-      this.covered = { from, to: to - 1 };
-      const b = new RangeSetBuilder<Decoration>();
-      const placed = hints.map((hint) => ({ hint, at: offset(doc, hint.line, hint.character) })).sort((a, b) => a.at - b.at);
-      for (const { hint, at } of placed) b.add(at, at, Decoration.widget({ widget: new HintWidget(hint), side: hint.kind === 'parameter' ? 1 : -1 }));
-      view.dispatch({ effects: setHints.of(b.finish()) });
+      if (got && view.state.doc === doc) view.dispatch({ effects: set.of(got) });
     }
     destroy() {
       if (this.timer) clearTimeout(this.timer);
     }
   });
-  return [hintsField, plugin];
+  return [field, plugin];
+}
+
+const reconfigured = (u: ViewUpdate) => u.transactions.some((t) => t.reconfigured);
+
+/** Hints for the visible lines (and a screen's margin), asked when typing pauses or the
+ * view scrolls to lines not asked yet. */
+function inlayHints(hooks: LspHooks): Extension {
+  /** The lines asked for the text as it is now, per view. */
+  const covered = new WeakMap<EditorView, { from: number; to: number }>();
+  return serverDecorations(
+    () => !!hooks.inlayHints?.(),
+    (u) => (u.docChanged ? 400 : u.viewportChanged || reconfigured(u) ? 150 : null),
+    async (view, changed) => {
+      if (changed) covered.delete(view);
+      const doc = view.state.doc;
+      const first = doc.lineAt(view.viewport.from).number - 1;
+      const last = doc.lineAt(view.viewport.to).number - 1;
+      const had = covered.get(view);
+      if (had && had.from <= first && had.to >= last) return null;
+      const span = last - first + 1;
+      const from = Math.max(0, first - span);
+      const to = Math.min(doc.lines, last + span + 1);
+      const hints = await hooks.backend.lspInlayHints(hooks.path(), from, to).catch(() => null);
+      if (!hints || view.state.doc !== doc) return null;
+      covered.set(view, { from, to: to - 1 });
+      const b = new RangeSetBuilder<Decoration>();
+      const placed = hints.map((hint) => ({ hint, at: offset(doc, hint.line, hint.character) })).sort((x, y) => x.at - y.at);
+      for (const { hint, at } of placed) b.add(at, at, Decoration.widget({ widget: new HintWidget(hint), side: hint.kind === 'parameter' ? 1 : -1 }));
+      return b.finish();
+    },
+  );
 }
 
 // ---- semantic tokens -----------------------------------------------------------------------
@@ -579,16 +602,6 @@ function inlayHints(hooks: LspHooks): Extension {
 // `member` is TypeScript's name for a method.
 const SEMANTIC_TYPES = new Set(['namespace', 'type', 'class', 'enum', 'interface', 'struct', 'typeParameter', 'parameter', 'variable', 'property', 'enumMember', 'function', 'method', 'member', 'macro', 'decorator']);
 const SEMANTIC_MODIFIERS = new Set(['readonly', 'deprecated', 'defaultLibrary', 'declaration', 'static', 'async']);
-
-const setTokens = StateEffect.define<DecorationSet>();
-const tokensField = StateField.define<DecorationSet>({
-  create: () => Decoration.none,
-  update(v, tr) {
-    for (const e of tr.effects) if (e.is(setTokens)) return e.value;
-    return tr.docChanged ? v.map(tr.changes) : v;
-  },
-  provide: (f) => EditorView.decorations.from(f),
-});
 
 /** The server's tokens as marks on `doc` (`cm-sem-<type>` and `cm-sem-m-<modifier>`). */
 export function semanticMarks(doc: Text, t: LspSemanticTokens): DecorationSet {
@@ -621,34 +634,15 @@ export function semanticMarks(doc: Text, t: LspSemanticTokens): DecorationSet {
 
 /** Tokens for the whole file, asked when it opens and when typing pauses. */
 function semanticTokens(hooks: LspHooks): Extension {
-  const plugin = ViewPlugin.fromClass(class {
-    timer: ReturnType<typeof setTimeout> | null = null;
-    constructor(readonly view: EditorView) {
-      this.schedule(50);
-    }
-    update(u: ViewUpdate) {
-      if (u.docChanged || u.transactions.some((t) => t.reconfigured)) this.schedule(u.docChanged ? 500 : 50);
-    }
-    schedule(ms: number) {
-      if (this.timer) clearTimeout(this.timer);
-      this.timer = setTimeout(() => void this.ask(), ms);
-    }
-    async ask() {
-      const view = this.view;
-      if (!hooks.semanticHighlighting?.()) {
-        if (view.state.field(tokensField).size) view.dispatch({ effects: setTokens.of(Decoration.none) });
-        return;
-      }
+  return serverDecorations(
+    () => !!hooks.semanticHighlighting?.(),
+    (u) => (u.docChanged ? 500 : reconfigured(u) ? 50 : null),
+    async (view) => {
       const doc = view.state.doc;
       const tokens = await hooks.backend.lspSemanticTokens(hooks.path()).catch(() => null);
-      if (!tokens || view.state.doc !== doc) return;
-      view.dispatch({ effects: setTokens.of(semanticMarks(doc, tokens)) });
-    }
-    destroy() {
-      if (this.timer) clearTimeout(this.timer);
-    }
-  });
-  return [tokensField, plugin];
+      return tokens ? semanticMarks(doc, tokens) : null;
+    },
+  );
 }
 
 // ---- the lightbulb -------------------------------------------------------------------------

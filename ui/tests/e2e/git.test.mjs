@@ -387,6 +387,8 @@ test('the diffs stage a hunk, unstage it again, and unstage selected lines', asy
   // Two hunks, apart: line 2 and line 5.
   writeFileSync(join(ws, 'hunks.txt'), 'one\nTWO\nthree\nfour\nFIVE\nsix\n');
   await page.keyboard.press('Control+Shift+g');
+  // (The tests before may have left the panel on its History view.)
+  await panel().locator('.scm-view-tab[data-view="changes"]').click();
   await row('changes', 'hunks.txt').waitFor();
   const cached = () => git('diff', '--cached', '-U0', '--', 'hunks.txt').split('\n').filter((l) => /^[-+][^-+]/.test(l));
   const merge = page.locator('.scm-diff .cm-mergeView');

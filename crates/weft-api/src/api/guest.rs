@@ -132,9 +132,11 @@ impl Api {
             | Request::LspInlayHints { .. }
             | Request::LspSemanticTokens { .. }) => {
                 let path = super::handlers::lsp::request_path(&r).unwrap_or_default().to_owned();
+                // Checked folder by folder as the tree lists them: a walk of the whole
+                // folder for each hover would cost more than the hover.
                 let api = self.clone();
-                let shared: HashSet<String> = tokio::task::spawn_blocking(move || api.open().map(|o| o.ws.shared_files().into_iter().collect())).await.map_err(ApiError::internal)??;
-                if !shared.contains(&path) {
+                let p = path.clone();
+                if !tokio::task::spawn_blocking(move || api.guest_shares_file(&p)).await.map_err(ApiError::internal)? {
                     return Err(not_shared("that file"));
                 }
                 if let Some(sv) = sv {
@@ -143,7 +145,17 @@ impl Api {
                 let locations = matches!(r, Request::LspLocations { .. });
                 let mut found = dispatch(self, r, stream).await?;
                 if let (true, Some(list)) = (locations, found.as_array_mut()) {
-                    list.retain(|l| l.get("path").and_then(Value::as_str).is_some_and(|p| shared.contains(p)));
+                    let api = self.clone();
+                    let taken = std::mem::take(list);
+                    *list = tokio::task::spawn_blocking(move || {
+                        let mut seen: std::collections::HashMap<String, bool> = std::collections::HashMap::new();
+                        taken.into_iter().filter(|l| {
+                            let Some(p) = l.get("path").and_then(Value::as_str) else { return false };
+                            *seen.entry(p.to_owned()).or_insert_with(|| api.guest_shares_file(p))
+                        }).collect()
+                    })
+                    .await
+                    .map_err(ApiError::internal)?;
                 }
                 Ok(found)
             }
@@ -155,9 +167,10 @@ impl Api {
         result
     }
 
-    /// A folder's entries when every folder on its way is one the tree shows (a folder the
-    /// host ignores, `.git`, or a link, is not shared, and neither is what it holds).
-    fn guest_list_dir(&self, path: &str) -> Result<Value> {
+    /// `path` as the tree names it when every folder on its way is one the tree shows (a
+    /// folder the host ignores, `.git`, or a link, is not shared, and neither is what it
+    /// holds).
+    fn guest_shown_dir(&self, path: &str) -> Result<String> {
         let ws = &self.open()?.ws;
         let path = path.trim_matches('/');
         let path = if path == "." { "" } else { path };
@@ -173,10 +186,25 @@ impl Api {
             }
             parent = here;
         }
-        // Links are listed as they are in the tree: a guest cannot open what they point to
-        // (their rooms are refused). .env files are not shared.
-        let mut entries = ws.list_dir(&parent)?;
+        Ok(parent)
+    }
+
+    /// A folder's entries when the tree shows it. Links are listed as they are in the tree:
+    /// a guest cannot open what they point to (their rooms are refused). .env files are not
+    /// shared.
+    fn guest_list_dir(&self, path: &str) -> Result<Value> {
+        let dir = self.guest_shown_dir(path)?;
+        let mut entries = self.open()?.ws.list_dir(&dir)?;
         entries.retain(|e| e.kind == EntryKind::Dir || !weft_fs::is_env_file(&e.path));
         serde_json::to_value(entries).map_err(ApiError::internal)
+    }
+
+    /// Whether `path` is a file the host shares: in a folder the tree shows, listed there,
+    /// not a link, not a .env file.
+    fn guest_shares_file(&self, path: &str) -> bool {
+        let Some((dir, _)) = path.rsplit_once('/').or(Some(("", path))) else { return false };
+        let Ok(dir) = self.guest_shown_dir(dir) else { return false };
+        let Ok(open) = self.open() else { return false };
+        !weft_fs::is_env_file(path) && open.ws.list_dir(&dir).is_ok_and(|list| list.iter().any(|e| e.path == path && e.kind != EntryKind::Dir && !e.symlink))
     }
 }

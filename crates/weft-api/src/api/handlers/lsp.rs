@@ -100,12 +100,25 @@ pub(crate) async fn highlights(api: &Api, path: String, line: u32, character: u3
     checked(api, &path)?.highlights(&path, line, character).await.map_err(lsp_err)
 }
 
+/// Whether an error only says no server runs for the file (none for its language, not
+/// installed, given up on): the editor asks for hints and tokens by itself as you type,
+/// so that answers "none", not an error each time (the status bar says why once).
+fn no_server(e: &LspError) -> bool {
+    matches!(e, LspError::NoServer(_) | LspError::Missing(..) | LspError::Failed(_))
+}
+
 pub(crate) async fn inlay_hints(api: &Api, path: String, line: u32, end_line: u32, _stream: Option<Stream>) -> Result<Vec<weft_lsp::InlayHint>> {
-    checked(api, &path)?.inlay_hints(&path, line, end_line.max(line)).await.map_err(lsp_err)
+    match checked(api, &path)?.inlay_hints(&path, line, end_line.max(line)).await {
+        Err(e) if no_server(&e) => Ok(vec![]),
+        r => r.map_err(lsp_err),
+    }
 }
 
 pub(crate) async fn semantic_tokens(api: &Api, path: String, _stream: Option<Stream>) -> Result<Option<weft_lsp::SemanticTokens>> {
-    checked(api, &path)?.semantic_tokens(&path).await.map_err(lsp_err)
+    match checked(api, &path)?.semantic_tokens(&path).await {
+        Err(e) if no_server(&e) => Ok(None),
+        r => r.map_err(lsp_err),
+    }
 }
 
 /// Quick fixes and refactorings for a range, each with its edits per file.
