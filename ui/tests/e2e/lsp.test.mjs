@@ -204,6 +204,9 @@ test('semantic colours, inlay hints turned on by a command, the lightbulb on a l
   // Semantic colours are on by default: the server's parameters and classes marked.
   await until(async () => (await pane().locator('.cm-sem-parameter').allTextContents()).includes('factor'), 'parameters marked', 20000);
   assert.ok((await pane().locator('.cm-sem-class').allTextContents()).includes('Square'));
+  // What shows is the semantic colour, not the syntax colour of the span inside the mark.
+  const [mark, text] = await pane().locator('.cm-sem-parameter').first().evaluate((el) => [getComputedStyle(el).color, getComputedStyle(el.querySelector('span') ?? el).color]);
+  assert.equal(text, mark, 'the parameter drawn in its semantic colour');
 
   // Inlay hints are off until the command turns them on; then parameter names and types.
   assert.equal(await pane().locator('.cm-inlay-hint').count(), 0);
