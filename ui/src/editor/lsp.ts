@@ -214,14 +214,19 @@ function completeEarly(hooks: LspHooks): Extension {
 
 /** The server's item behind an option that its server fills in on request. */
 const itemOf = new WeakMap<Completion, LspCompletion>();
+/** An item's fill-in: its edits once the server has answered (null before), and the answer. */
+interface Resolution {
+  edits: LspCompletion['additionalEdits'] | null;
+  promise: Promise<LspCompletion['additionalEdits']>;
+}
 /** Each such item's fill-in, asked once (when it is selected, or at the latest when chosen). */
-const resolutions = new WeakMap<LspCompletion, { edits: LspCompletion['additionalEdits'] | null; promise: Promise<LspCompletion['additionalEdits']> }>();
+const resolutions = new WeakMap<LspCompletion, Resolution>();
 
-function resolving(hooks: LspHooks, c: LspCompletion) {
+function resolving(hooks: LspHooks, c: LspCompletion): Resolution {
   let r = resolutions.get(c);
   if (!r) {
     const promise = hooks.backend.lspResolveCompletion(hooks.path(), c.resolve).then((x) => x.additionalEdits, () => []);
-    const entry: { edits: LspCompletion['additionalEdits'] | null; promise: Promise<LspCompletion['additionalEdits']> } = { edits: null, promise };
+    const entry: Resolution = { edits: null, promise };
     void promise.then((e) => (entry.edits = e));
     resolutions.set(c, (r = entry));
   }

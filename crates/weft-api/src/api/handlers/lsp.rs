@@ -47,17 +47,23 @@ pub(crate) async fn caught_up(api: &Api, path: &str, sv: &[u8]) {
     }
 }
 
-/// The request's file, checked against the jail (the server reads what we name), and its
-/// server given the document's text as it is now: the document reaches servers after a
-/// pause in typing, and a request at a position must be answered for the text the editor
-/// has (signature help right after `(`, completion after `.`).
-fn checked(api: &Api, path: &str) -> Result<Arc<weft_lsp::Lsp>> {
+/// The request's file, checked against the jail (the server reads what we name); the
+/// workspace's servers.
+fn jailed(api: &Api, path: &str) -> Result<Arc<weft_lsp::Lsp>> {
     let open = api.open()?;
     open.ws.resolve(path)?;
-    if let Some(doc) = open.docs.get(path) {
-        open.lsp.change(path, doc.text());
-    }
     Ok(open.lsp.clone())
+}
+
+/// [`jailed`], and the file's server given the document's text as it is now: the document
+/// reaches servers after a pause in typing, and a request at a position must be answered
+/// for the text the editor has (signature help right after `(`, completion after `.`).
+fn checked(api: &Api, path: &str) -> Result<Arc<weft_lsp::Lsp>> {
+    let lsp = jailed(api, path)?;
+    if let Some(doc) = api.open()?.docs.get(path) {
+        lsp.change(path, doc.text());
+    }
+    Ok(lsp)
 }
 
 pub(crate) async fn hover(api: &Api, path: String, line: u32, character: u32, _stream: Option<Stream>) -> Result<Option<String>> {
@@ -80,11 +86,7 @@ pub(crate) async fn locations(api: &Api, path: String, kind: String, line: u32, 
 /// the editor resolves it as it inserts it (TypeScript drops what it knows of a list when
 /// the document changes, and would answer without the import).
 pub(crate) async fn resolve_completion(api: &Api, path: String, item: serde_json::Value, _stream: Option<Stream>) -> Result<Completion> {
-    let open = api.open()?;
-    open.ws.resolve(&path)?;
-    let lsp = open.lsp.clone();
-    drop(open);
-    lsp.resolve_completion(&path, item).await.map_err(lsp_err)
+    jailed(api, &path)?.resolve_completion(&path, item).await.map_err(lsp_err)
 }
 
 pub(crate) async fn signature_help(api: &Api, path: String, line: u32, character: u32, _stream: Option<Stream>) -> Result<Option<weft_lsp::Signature>> {
