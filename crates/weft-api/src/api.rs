@@ -58,7 +58,9 @@ struct Inner {
     /// Cancellation of running streams, by the id the client minted.
     cancels: Mutex<HashMap<String, SearchCancel>>,
     started: std::time::Instant,
-    /// Work that waits for the UI's first frame (./startup.rs).
+    /// The start-up's ready line was printed (the first frame's or the workbench's).
+    ready_reported: std::sync::atomic::AtomicBool,
+    /// Work that waits for the UI's whole workbench (./startup.rs).
     pub(crate) startup: Arc<crate::startup::Startup>,
     /// Every terminal: the user's and the agent's commands (which the user can watch).
     terminals: Arc<Terminals>,
@@ -115,7 +117,7 @@ impl Api {
     pub fn new(shell: Shell, paths: AppPaths) -> Self {
         let started = std::time::Instant::now();
         let terminals = Arc::new(Terminals::new());
-        Self { inner: Arc::new(Inner { shell, paths, workspace: RwLock::new(None), cancels: Mutex::new(HashMap::new()), started, startup: crate::startup::Startup::new(started), terminals: terminals.clone(), joined: Mutex::new(None), runs: Arc::new(crate::run::Runs::new(terminals)) }) }
+        Self { inner: Arc::new(Inner { shell, paths, workspace: RwLock::new(None), cancels: Mutex::new(HashMap::new()), started, ready_reported: Default::default(), startup: crate::startup::Startup::new(started), terminals: terminals.clone(), joined: Mutex::new(None), runs: Arc::new(crate::run::Runs::new(terminals)) }) }
     }
 
     pub(crate) fn downgrade(&self) -> WeakApi {

@@ -30,6 +30,9 @@ pub struct DocInfo {
     pub readonly: bool,
     /// The document's id for syntaxExpand (its analysis comes in `analysis` frames).
     pub syntax: String,
+    /// The document's text when the open was made (with "\n" breaks), if asked for: the
+    /// start-up's first frame shows it before the editor's code (and Yjs) has loaded.
+    pub text: Option<String>,
 }
 
 /// Frames of a `docOpen` stream besides the raw y-sync messages.
@@ -184,7 +187,7 @@ impl Editors {
 
     /// Binds an editor to `path`'s document. Files over `limit` bytes are refused with
     /// `large_file` (the editor shows those read-only, from readFile).
-    pub fn open(&self, docs: &Documents, syntax: &Arc<crate::syntax::Syntax>, path: &str, limit: u64, stream: Stream) -> Result<DocInfo> {
+    pub fn open(&self, docs: &Documents, syntax: &Arc<crate::syntax::Syntax>, path: &str, limit: u64, with_text: bool, stream: Stream) -> Result<DocInfo> {
         let opened = docs.hold(path)?;
         if opened.size > limit {
             docs.release(path, false);
@@ -203,6 +206,7 @@ impl Editors {
         let sink = stream.sink.clone();
         sink.send(StreamFrame::Bytes(doc.catch_up()));
         sink.send(StreamFrame::Bytes(doc.greeting()));
+        let text = with_text.then(|| doc.text());
         saved.mark_changed();
         analyses.mark_changed();
         tokio::runtime::Handle::current().spawn(async move {
@@ -250,7 +254,7 @@ impl Editors {
             }
         }
         let line_ending = if opened.form.crlf { LineEnding::Crlf } else { LineEnding::Lf };
-        Ok(DocInfo { conn, encoding: opened.form.encoding, encoding_label: opened.form.encoding.label().into(), line_ending, readonly: opened.readonly, syntax: syntax_id })
+        Ok(DocInfo { conn, encoding: opened.form.encoding, encoding_label: opened.form.encoding.label().into(), line_ending, readonly: opened.readonly, syntax: syntax_id, text })
     }
 
     /// The analysis of `path`'s document, started by its first editor: tree-sitter follows

@@ -1,4 +1,4 @@
-//! The start-up discipline. Before the UI says it is ready (its first frame laid out, the
+//! The start-up discipline. Before the UI says it is ready (its workbench laid out, the
 //! tree listed, the restored files in editors), Rust does only what that frame needs: the
 //! settings, the folder's root listing, the restored files. Everything else a subsystem
 //! wants to start with the app (the folder-open checkpoint; later git status, language

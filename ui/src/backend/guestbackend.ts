@@ -69,7 +69,7 @@ export class GuestBackend extends Backend {
     const conn = this.nextConn++;
     this.rooms.set(conn, { room, handle, analysis });
     const result = Promise.all([handle.result, held]).then(() => ({
-      conn, encoding: 'utf8' as const, encodingLabel: 'UTF-8', lineEnding: 'lf' as const, readonly: false, syntax: '',
+      conn, encoding: 'utf8' as const, encodingLabel: 'UTF-8', lineEnding: 'lf' as const, readonly: false, syntax: '', text: null,
     }));
     result.catch(() => this.docClose(conn));
     return {

@@ -236,7 +236,8 @@ export class Backend {
   setSettings(text: string) { return this.api.setSettings({ text }); }
   getSession() { return this.api.getSession(); }
   saveSession(session: Session) { return this.api.saveSession({ session }); }
-  uiReady(marks: [string, number][]) { return this.api.uiReady({ marks }); }
+  /** `firstFrame`: only the start-up's first frame is up (../firstframe.ts); without it, the whole workbench. */
+  uiReady(marks: [string, number][], firstFrame = false) { return this.api.uiReady({ marks, firstFrame }); }
 
   search(options: SearchOptions, onEvent: (e: SearchEvent) => void): StreamHandle {
     return this.streams.search({ options }, onEvent);
@@ -462,15 +463,16 @@ export class Backend {
   /**
    * Binds to the open document of `path` (the one copy of its text, in Rust): y-sync
    * messages (Uint8Array frames, the whole text first) and DocEvent frames; the handle's
-   * result is the DocInfo. Fails with `large_file` over the large-file limit.
+   * result is the DocInfo (with the text when `withText`). Fails with `large_file` over the
+   * large-file limit.
    */
-  docOpen(path: string): DocStream {
+  docOpen(path: string, withText = false): DocStream {
     // Frames are kept until someone listens: the entry opens restored files before the
     // editor's code (and Yjs) has loaded.
     type DocFrame = Uint8Array | DocEvent;
     const kept: DocFrame[] = [];
     let sink: ((f: DocFrame) => void) | null = null;
-    const h = this.streams.docOpen({ path }, (f) => (sink ? sink(f) : kept.push(f)));
+    const h = this.streams.docOpen({ path, withText }, (f) => (sink ? sink(f) : kept.push(f)));
     return {
       result: h.result,
       listen(onMessage, onEvent) {

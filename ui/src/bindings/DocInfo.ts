@@ -18,4 +18,9 @@ lineEnding: LineEnding, readonly: boolean,
 /**
  * The document's id for syntaxExpand (its analysis comes in `analysis` frames).
  */
-syntax: string, };
+syntax: string, 
+/**
+ * The document's text when the open was made (with "\n" breaks), if asked for: the
+ * start-up's first frame shows it before the editor's code (and Yjs) has loaded.
+ */
+text: string | null, };

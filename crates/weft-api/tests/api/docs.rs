@@ -341,3 +341,36 @@ async fn a_file_that_turns_binary_while_open_loses_neither_side() {
     assert_eq!(saved["wrote"], false, "nothing unsaved: the binary file is left alone");
     assert_eq!(std::fs::read(&path).expect("read"), binary);
 }
+
+/// The start-up's first frame shows the text from docOpen's reply (`withText`): it is the
+/// document's, unsaved edits included (a reloaded page), not the file's on disk; and an
+/// open that does not ask gets none.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_open_with_text_replies_with_the_documents_text_unsaved_edits_included() {
+    let f = fixture(crate::SERVE);
+    let a = Editor::open(&f.api, "hello.txt").await;
+    assert_eq!(a.info["text"], Value::Null, "not asked for");
+    a.type_at(0, "unsaved ").await;
+    let stream = Stream::new("doc-with-text", |_| true);
+    let info = f.api.call(json!({"method": "docOpen", "params": {"path": "hello.txt", "withText": true}}), Some(stream)).await.expect("docOpen");
+    assert_eq!(info["text"], "unsaved hello world\n");
+    assert_eq!(std::fs::read_to_string(f.ws.path().join("hello.txt")).expect("read"), "hello world\n");
+}
+
+/// The work queued until ready (here the folder-open checkpoint) waits for the whole
+/// workbench: the first frame's ready does not start it; the workbench's does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_first_frames_ready_does_not_start_the_queued_work_the_workbenchs_does() {
+    let f = fixture(crate::SERVE);
+    f.api.call(json!({"method": "listDir", "params": {"path": ""}}), None).await.expect("list");
+    let checkpoints = || async { f.api.call(json!({"method": "checkpointList"}), None).await.expect("list").as_array().expect("array").len() };
+    f.api.call(json!({"method": "uiReady", "params": {"marks": [], "firstFrame": true}}), None).await.expect("ready");
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    assert_eq!(checkpoints().await, 0, "the folder-open checkpoint waits for the workbench");
+    f.api.call(json!({"method": "uiReady", "params": {"marks": []}}), None).await.expect("ready");
+    let end = Instant::now() + Duration::from_secs(20);
+    while checkpoints().await == 0 {
+        assert!(Instant::now() < end, "the folder-open checkpoint never ran");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

@@ -1,10 +1,10 @@
 use super::*;
 
-pub(crate) fn open(api: &Api, path: String, stream: Option<Stream>) -> Result<crate::DocInfo> {
+pub(crate) fn open(api: &Api, path: String, with_text: bool, stream: Option<Stream>) -> Result<crate::DocInfo> {
     let stream = stream.ok_or_else(|| ApiError::bad_request("docOpen needs a stream"))?;
     let open = api.open()?;
     let limit = u64::from(api.settings().0.large_file_mb) * 1024 * 1024;
-    open.editors.open(&open.docs, &open.syntax, &path, limit, stream)
+    open.editors.open(&open.docs, &open.syntax, &path, limit, with_text, stream)
 }
 
 pub(crate) fn analysis(api: &Api, path: String, stream: Option<Stream>) -> Result<()> {

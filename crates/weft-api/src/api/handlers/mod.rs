@@ -475,8 +475,9 @@ methods! {
     CollabLeave => collab::leave -> ();
     /// Binds an editor to the open document of `path` (opened from the file if nobody has
     /// it open): streams raw y-sync messages (the whole text first) and DocEvent frames.
-    /// Files over the large-file limit fail with `large_file`.
-    DocOpen { path: String } => docs::open -> crate::DocInfo, frames crate::Bytes | crate::DocEvent;
+    /// Files over the large-file limit fail with `large_file`. `withText`: the reply
+    /// carries the text too (for a first frame drawn before Yjs has loaded).
+    DocOpen { path: String, #[serde(default)] with_text: bool } => docs::open -> crate::DocInfo, frames crate::Bytes | crate::DocEvent;
     /// Stream: the analysis of `path`'s document (outline, syntax errors, folds) as
     /// DocEvent `analysis` frames, for a view not bound by docOpen (a guest's live editor,
     /// through the host); the document is held until the stream is cancelled.
@@ -497,6 +498,8 @@ methods! {
     /// After a conflict with the disk: the user keeps the document's text.
     DocKeepMine { path: String } => docs::keep_mine -> ();
     /// The UI is interactive: logs the start-up time and the UI's own marks (name, ms
-    /// since the page began loading), and prints them for benchmarks.
-    UiReady { #[serde(default)] marks: Vec<(String, f64)> } => app::ui_ready -> ();
+    /// since the page began loading), and prints them for benchmarks. `firstFrame`: only
+    /// the start-up's first frame (the tree and the restored text, editable) is up; the
+    /// work queued until ready waits for the call without it (the whole workbench).
+    UiReady { #[serde(default)] marks: Vec<(String, f64)>, #[serde(default)] first_frame: bool } => app::ui_ready -> ();
 }
