@@ -27,11 +27,15 @@ import { Updates } from './workbench/updates';
 import type { GuestBackend } from './backend/guestbackend';
 import type { GuestInfo, LiveSession } from './workbench/live';
 import { GitState } from './workbench/git';
+import type { FirstFrame } from './firstframe';
+import { handOver } from './editor/handover';
 
 /** Requests main.ts sent before this code loaded: the root listing and the restored files. */
 export interface Preload {
   listing: Promise<TreeEntry[]>;
   docs: Map<string, DocStream>;
+  /** The first frame main.ts drew from them, which this workbench takes over. */
+  first?: FirstFrame;
 }
 
 export class App implements Workbench {
@@ -88,7 +92,9 @@ export class App implements Workbench {
     }
     // The workbench is built detached and shown once the tree and the restored tabs are
     // in it: shown empty first, WebKit lays out and paints it before it hands over the
-    // replies, and then again with the content (~25 ms of start-up measured).
+    // replies, and then again with the content (~25 ms of start-up measured). Meanwhile
+    // the first frame (./firstframe.ts) is on screen; its tree is adopted, not listed again.
+    const first = this.preload?.first ?? null;
     const workbench = this.layout.build({
       openFolder: () => void this.openFolderDialog(),
       recentMenu: (e) => void this.recentMenu(e),
@@ -97,17 +103,25 @@ export class App implements Workbench {
       toggleTerminal: () => this.toggleTerminal(),
       toggleAgent: () => void this.toggleAgent(),
       toggleTheme: () => void this.prefs.toggleTheme(),
-    });
+    }, first);
     let shown = false;
     const show = () => {
       if (shown) return;
       shown = true;
+      // In the task that replaces the frame: no keystroke falls between.
+      const typed = first?.take() ?? null;
       root.replaceChildren(workbench);
       for (const g of this.layout.groups) for (const t of g.tabs) t.view.requestMeasure();
+      if (first) this.layout.tree.el.scrollTop = first.treeScroll;
+      const tab = typed && this.layout.groups.flatMap((g) => g.tabs).find((t) => t.doc.path === typed.path);
+      if (tab) handOver(tab.view, typed);
+      else if (typed && typed.value !== typed.base) toast(`What was typed in ${typed.path} before the editor loaded could not be kept: the file did not open`, 'error');
       this.layout.active?.view.focus();
+      first?.replayKeys();
     };
-    // A slow disk must not leave the window blank: then the workbench shows as it fills.
-    const fallback = setTimeout(show, 250);
+    // A slow disk must not leave the window blank (the first frame holds it when there is
+    // one): then the workbench shows as it fills.
+    const fallback = first ? undefined : setTimeout(show, 250);
     this.backend.setTitle(`${this.info.workspace.name} — Weft`);
     this.registerCommands();
     document.addEventListener('keydown', (e) => this.onKey(e), true);
@@ -128,7 +142,7 @@ export class App implements Workbench {
       this.docs.subscribe();
     }
     mark('layout');
-    await Promise.all([this.layout.tree.load(this.preload?.listing).then(() => mark('tree')), this.settings().restoreTabs ? this.session.restore().then(() => mark('tabs')) : null]);
+    await Promise.all([(first ? Promise.resolve() : this.layout.tree.load(this.preload?.listing)).then(() => mark('tree')), this.settings().restoreTabs ? this.session.restore().then(() => mark('tabs')) : null]);
     clearTimeout(fallback);
     show();
     // Ready means laid out, not merely in the DOM: force the layout the next frame would do.

@@ -1,12 +1,13 @@
 // The entry is small on purpose: it sends the first requests (the folder, the settings, the
-// session and the root listing, then the restored files) and only then waits for the
-// workbench code (CodeMirror is most of it). WebKit answers them while it parses that code
-// and hands the replies over once it is done: no round trip waits for the parse any more.
-import { bundleStarted, mark } from './marks';
+// session and the root listing, then the restored files), draws the first frame from their
+// replies (./firstframe.ts: the tree and the restored text, editable), and only then loads
+// the workbench code (CodeMirror is most of it), which takes the frame over.
+import { bundleStarted, mark, marks } from './marks';
 import './style.css';
 import { BackendError, connectBackend, type Backend } from './backend';
 import { GuestBackend } from './backend/guestbackend';
 import { guestInfo, type GuestInfo } from './workbench/guestinfo';
+import { FirstFrame } from './firstframe';
 import type { Preload } from './app';
 import { h } from './dom';
 
@@ -14,8 +15,9 @@ async function main() {
   mark('parsed', bundleStarted);
   mark('script');
   const root = document.getElementById('app')!;
-  const workbench = import('./app');
-  workbench.catch(() => {}); // reported below, once awaited
+  // Loaded once the first frame is drawn: WebKit parses a module on the page's one
+  // thread, and hands the replies over only after it (measured: the frame waited ~60 ms).
+  const workbench = () => import('./app');
   try {
     const backend = await connectBackend();
     mark('connected');
@@ -24,17 +26,24 @@ async function main() {
     const listing = backend.listDir('');
     listing.catch(() => {});
     const guest = guestInfo();
-    if (guest) return await startGuest(root, backend, guest, workbench);
+    if (guest) return await startGuest(root, backend, guest, workbench());
     const [info, settings, session] = await Promise.all([backend.info(), backend.getSettings(), backend.getSession().catch(() => null)]);
     mark('fetched');
     let preload: Preload | null = null;
     if (info.workspace) {
-      const files = settings.settings.restoreTabs ? (session?.groups.flatMap((g) => g.files) ?? []) : [];
-      preload = { listing, docs: new Map(files.map((f) => [f, backend.docOpen(f)])) };
+      const restore = settings.settings.restoreTabs ? session : null;
+      const files = restore?.groups.flatMap((g) => g.files) ?? [];
+      // The active file's text comes with its reply, for the first frame.
+      const active = restore?.groups[Math.min(restore.activeGroup, restore.groups.length - 1)]?.active;
+      const docs = new Map(files.map((f) => [f, backend.docOpen(f, f === active)]));
       // Failures are reported where the replies are used; here they are only early.
-      for (const p of preload.docs.values()) p.result.catch(() => {});
+      for (const p of docs.values()) p.result.catch(() => {});
+      const first = await FirstFrame.show(root, backend, info, settings.settings, restore, listing, docs);
+      mark('first-frame');
+      void backend.uiReady(marks, true).catch(() => {});
+      preload = { listing, docs, first };
     }
-    const { App } = await workbench;
+    const { App } = await workbench();
     mark('loaded');
     await new App(backend, info, settings.settings, settings.error, session, preload).start(root);
   } catch (e) {

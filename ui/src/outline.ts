@@ -10,6 +10,7 @@ import type { Tab } from './editor/group';
 import { symbolsAt } from './editor/syntax';
 import { openPalette, fuzzyIndices } from './palette';
 import { panelModal, errorMessage } from './dialogs';
+import { crumbs } from './workbench/chrome';
 
 const ICONS: Record<string, string> = {
   module: '◫', class: 'C', struct: 'S', enum: 'E', interface: 'I', impl: '⊢', type: 'T', function: 'ƒ', method: 'm',
@@ -117,7 +118,7 @@ export function renderCrumbs(el: HTMLElement, tab: Outlined | null): void {
     el.replaceChildren();
     return;
   }
-  const parts: HTMLElement[] = tab.doc.path.split('/').map((p) => h('span', { class: 'crumb' }, p));
+  const symbols: HTMLElement[] = [];
   const a = tab.doc.syntax?.analysis;
   if (a) {
     for (const s of symbolsAt(a.outline, tab.view.state.selection.main.head)) {
@@ -126,15 +127,10 @@ export function renderCrumbs(el: HTMLElement, tab: Outlined | null): void {
         e.preventDefault();
         revealSymbol(tab.view, s);
       });
-      parts.push(c);
+      symbols.push(c);
     }
   }
-  const children: HTMLElement[] = [];
-  parts.forEach((p, i) => {
-    if (i) children.push(h('span', { class: 'crumb-sep' }, '›'));
-    children.push(p);
-  });
-  el.replaceChildren(...children);
+  el.replaceChildren(...crumbs(tab.doc.path, symbols));
 }
 
 function flatten(symbols: readonly OutlineSymbol[], container = ''): { s: OutlineSymbol; container: string }[] {

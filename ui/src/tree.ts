@@ -48,6 +48,12 @@ export class FileTree {
     });
   }
 
+  /** The workbench takes over a tree the start-up's first frame drew (../firstframe.ts). */
+  rebind(hooks: TreeHooks): void {
+    this.hooks = hooks;
+    this.markAll();
+  }
+
   /** Lists the root; `listing` is one already asked for (at start-up, before this code loaded). */
   async load(listing?: Promise<TreeEntry[]>): Promise<void> {
     await this.fill(this.rootList, '', 0, listing);

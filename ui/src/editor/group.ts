@@ -3,13 +3,14 @@
 
 import { EditorState, EditorSelection } from '@codemirror/state';
 import { EditorView } from '@codemirror/view';
-import { h, basename } from '../dom';
+import { h } from '../dom';
 import type { Settings } from '../backend';
 import { baseExtensions, compartments, sharedUndo } from './extensions';
 import type { Doc } from './doc';
 import { languageFor } from '../languages';
 import { syntaxExtensions } from './syntax';
 import { agentCursor } from './agentcursor';
+import { emptyEditor, tabElement } from '../workbench/chrome';
 import { yCollab, yUndoManagerKeymap } from 'y-codemirror.next';
 import { Prec, type Extension } from '@codemirror/state';
 import { keymap } from '@codemirror/view';
@@ -46,7 +47,7 @@ export class EditorGroup {
 
   constructor(private hooks: GroupHooks) {
     this.tabsEl = h('div', { class: 'tabs', role: 'tablist' });
-    this.bodyEl = h('div', { class: 'group-body' }, h('div', { class: 'empty-editor' }, 'Open a file from the tree, or press Ctrl+P'));
+    this.bodyEl = h('div', { class: 'group-body' }, emptyEditor());
     this.crumbsEl = h('div', { class: 'crumbs', 'aria-label': 'Breadcrumbs' });
     this.el = h('div', { class: 'group' }, this.tabsEl, this.crumbsEl, this.bodyEl);
     this.el.addEventListener('focusin', () => this.hooks.onActivate(this, this.active));
@@ -92,12 +93,12 @@ export class EditorGroup {
     doc.views.add(view);
     doc.saved ??= view.state.doc;
     doc.syntax?.viewAdded(view);
-    const closeBtn = h('button', { class: 'tab-close', title: 'Close (Ctrl+W)', 'aria-label': `Close ${doc.path}` }, '×');
+    const { tabEl, closeBtn } = tabElement(doc.path);
     closeBtn.addEventListener('click', (e) => {
       e.stopPropagation();
       this.hooks.requestClose(this, tab);
     });
-    tab.tabEl = h('div', { class: 'tab', role: 'tab', title: doc.path, 'data-path': doc.path }, h('span', { class: 'tab-name' }, basename(doc.path)), h('span', { class: 'tab-dirty', 'aria-hidden': 'true' }, '●'), closeBtn);
+    tab.tabEl = tabEl;
     tab.tabEl.addEventListener('mousedown', (e) => {
       if (e.button === 1) {
         e.preventDefault();
@@ -181,7 +182,7 @@ export class EditorGroup {
       const next = this.tabs[i] ?? this.tabs[i - 1];
       if (next) this.activate(next);
       else {
-        this.bodyEl.append(h('div', { class: 'empty-editor' }, 'Open a file from the tree, or press Ctrl+P'));
+        this.bodyEl.append(emptyEditor());
         this.hooks.onActivate(this, null);
       }
     }

@@ -7,7 +7,8 @@ import type { Doc } from '../editor/doc';
 import type { IndexProgress, LspEvent } from '../backend';
 import { EditorGroup, type Tab } from '../editor/group';
 import { applySettings } from '../editor/extensions';
-import { FileTree } from '../tree';
+import { FileTree, type TreeHooks } from '../tree';
+import type { FirstFrame } from '../firstframe';
 import { SearchPanel } from '../search';
 import { OutlinePanel, renderCrumbs } from '../outline';
 import { openLintPanel } from '@codemirror/lint';
@@ -18,6 +19,7 @@ import { panelModal, errorMessage, toast, choose } from '../dialogs';
 import { openDiff } from '../diffview';
 import { openPalette } from '../palette';
 import type { Workbench } from './context';
+import { explorerBar, sideTabs } from './chrome';
 
 export const MAX_GROUPS = 3;
 
@@ -52,7 +54,7 @@ export class Layout {
   readonly previewHost = h('div', { class: 'preview-host', hidden: true });
   /** The problems runs found (../run.ts fills it). */
   readonly problemsView = h('div', { class: 'side-view problems-view', hidden: true });
-  readonly problemsBtn = h('button', { class: 'side-tab problems-tab', title: 'Problems found in the output of runs (builds, tests, linters)', 'aria-label': 'Problems', hidden: true }, '⊘');
+  problemsBtn!: HTMLElement;
   private groupsEl!: HTMLElement;
   private status!: Record<'left' | 'conn' | 'pos' | 'lang' | 'eol' | 'enc' | 'mode' | 'problems' | 'update' | 'lsp' | 'index', HTMLElement>;
   /** The language servers' states, by name, for the status bar. */
@@ -73,29 +75,29 @@ export class Layout {
     return this.activeGroup?.active ?? null;
   }
 
-  build(actions: LayoutActions): HTMLElement {
+  /** `first`: the start-up's first frame, whose tree this adopts. */
+  build(actions: LayoutActions, first: FirstFrame | null = null): HTMLElement {
     const { backend, info } = this.wb;
     // A guest reads the host's files and edits them in editors; files themselves (new,
     // renamed, deleted, replaced on disk) are the host's.
     const guest = !!this.wb.guest;
-    this.tree = new FileTree(backend, {
+    const treeHooks: TreeHooks = {
       open: (p) => void this.wb.openFile(p),
       renamed: (from, to) => this.wb.docs.renamed(from, to),
       deleted: (p) => this.wb.docs.deleted(p),
       editable: !guest,
       mark: (p) => this.wb.git?.marks.get(p),
-    });
+    };
+    this.tree = first ? first.adoptTree(treeHooks) : new FileTree(backend, treeHooks);
     // Git colours the tree and the tabs.
     this.wb.git?.onChange(() => {
       this.tree.markAll();
       for (const g of this.groups) for (const t of g.tabs) this.markTab(t);
     });
     this.searchPanel = new SearchPanel(backend, (p, line, from, to) => void this.wb.openFile(p, { line, from, to }), guest ? null : () => this.wb.docs.confirmSaveBeforeReplace());
-    const explorerBtn = h('button', { class: 'side-tab active', title: 'Explorer (Ctrl+Shift+E)' }, 'Explorer');
-    const searchBtn = h('button', { class: 'side-tab', title: 'Search (Ctrl+Shift+F)' }, 'Search');
-    const timelineBtn = h('button', { class: 'side-tab', title: 'Checkpoints: the timeline of every change' }, 'Timeline');
-    const outlineBtn = h('button', { class: 'side-tab', title: 'Outline of the open file (Ctrl+Shift+O to jump)' }, 'Outline');
-    const gitBtn = h('button', { class: 'side-tab', title: 'Source Control (Ctrl+Shift+G)' }, 'Git');
+    const tabs = sideTabs(guest);
+    const { explorer: explorerBtn, search: searchBtn, timeline: timelineBtn, outline: outlineBtn, git: gitBtn } = tabs;
+    this.problemsBtn = tabs.problems;
     const gitView = h('div', { class: 'side-view git-view', hidden: true });
     // Loaded when first shown, like the timeline.
     let scm: Promise<import('../scm').ScmPanel> | null = null;
@@ -123,11 +125,11 @@ export class Layout {
     this.outline = new OutlinePanel(backend);
     const outlineView = h('div', { class: 'side-view outline-view', hidden: true }, this.outline.el);
     const explorer = h('div', { class: 'side-view explorer' },
-      h('div', { class: 'side-toolbar' },
-        h('span', { class: 'ws-name', title: info.workspace?.root ?? '' }, info.workspace?.name ?? ''),
-        guest ? null : h('button', { class: 'icon-btn', title: 'New File', 'aria-label': 'New File', onclick: () => void this.tree.newEntry(this.selectedDir(), false) }, '+'),
-        guest ? null : h('button', { class: 'icon-btn', title: 'New Folder', 'aria-label': 'New Folder', onclick: () => void this.tree.newEntry(this.selectedDir(), true) }, '⊞'),
-        h('button', { class: 'icon-btn', title: 'Refresh', 'aria-label': 'Refresh', onclick: () => this.tree.changed([''], true) }, '⟳')),
+      explorerBar(info.workspace?.name ?? '', info.workspace?.root ?? '', {
+        newFile: () => void this.tree.newEntry(this.selectedDir(), false),
+        newFolder: () => void this.tree.newEntry(this.selectedDir(), true),
+        refresh: () => this.tree.changed([''], true),
+      }, !guest),
       this.tree.el);
     const searchView = h('div', { class: 'side-view search', hidden: true }, this.searchPanel.el);
     const timelineView = h('div', { class: 'side-view timeline', hidden: true });
@@ -169,7 +171,7 @@ export class Layout {
       this.searchPanel.focus();
     });
     this.showSidebar = show;
-    this.sidebar = h('aside', { class: 'sidebar' }, h('div', { class: 'side-tabs' }, explorerBtn, searchBtn, gitBtn, outlineBtn, guest ? null : timelineBtn, this.problemsBtn), explorer, searchView, gitView, outlineView, timelineView, this.problemsView);
+    this.sidebar = h('aside', { class: 'sidebar' }, tabs.el, explorer, searchView, gitView, outlineView, timelineView, this.problemsView);
 
     this.groupsEl = h('div', { class: 'groups' });
     this.addGroup();

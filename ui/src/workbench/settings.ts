@@ -8,6 +8,7 @@ import { toast, errorMessage, panelModal } from '../dialogs';
 import type { Commands } from '../commands';
 import { baseExtensions, ensureVim } from '../editor/extensions';
 import type { Workbench } from './context';
+import { applyLook } from './chrome';
 
 export class Preferences {
   constructor(private wb: Workbench, private current: Settings, private commands: Commands) {}
@@ -18,12 +19,7 @@ export class Preferences {
 
   /** What the page itself takes from the settings: theme and fonts. */
   applyGlobal(): void {
-    document.body.dataset.theme = this.current.theme;
-    // Only families the platform has: every missing family in a stack is a font lookup
-    // on first render (measured: ~50 ms of WebKitGTK start-up for a four-name stack).
-    const ui = { macos: '-apple-system, sans-serif', windows: "'Segoe UI', sans-serif" }[this.wb.info.platform] ?? 'sans-serif';
-    document.documentElement.style.setProperty('--ui-font', ui);
-    document.documentElement.style.setProperty('--editor-font', this.current.fontFamily);
+    applyLook(this.current, this.wb.info.platform);
   }
 
   /** The user's keybindings; a command id they name that does not exist is reported. */
