@@ -9,8 +9,10 @@
 //   node benches/desktop-start.mjs [RUNS] --debug  (CI's smoke figure: the debug builds
 //                                                   scripts/test.sh made; no build here)
 //
-// Start = from spawn to the page's "ready" call (Weft: the workbench is up, the tree
-// listed and the restored file in an editor). Memory = PSS summed over the app and all
+// Start = from spawn to the page's "ready" call: the minimal window's text area is up;
+// Weft's first frame is (ui/src/firstframe.ts: the tree listed and the restored file's text
+// in an editable text area, before CodeMirror loads). When the whole workbench (CodeMirror,
+// taking the first frame over) is up is printed too. Memory = PSS summed over the app and all
 // its descendants (WebKitWebProcess, WebKitNetworkProcess), 1.5 s after ready. CPU before
 // ready = the app process's own threads (Rust, GTK, WebKit's UI side; not the web process)
 // on a CPU from spawn to ready, from /proc/PID/task/*/schedstat. Weft's start-up jobs (the
@@ -92,15 +94,21 @@ function cpuNs(pid) {
   return total;
 }
 
+/** PSS of the app and its descendants: the total, and by process name. */
 function pssKiB(pid) {
   let total = 0;
+  const by = {};
   for (const p of descendants(pid)) {
     try {
       const m = /Pss:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/smaps_rollup`, 'utf8'));
-      if (m) total += Number(m[1]);
+      const name = readFileSync(`/proc/${p}/comm`, 'utf8').trim();
+      if (m) {
+        total += Number(m[1]);
+        by[name] = (by[name] ?? 0) + Number(m[1]);
+      }
     } catch {}
   }
-  return total;
+  return { total, by };
 }
 
 async function once(bin, args) {
@@ -109,20 +117,21 @@ async function once(bin, args) {
   const t0 = process.hrtime.bigint();
   const child = spawn(bin, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
   let buf = '';
-  const { ms, marks, cpuMs } = await new Promise((res, rej) => {
+  const { ms, marks, cpuMs, workbenchMs, workbenchMarks } = await new Promise((res, rej) => {
     let done = false;
+    let ready = null;
     child.stderr.on('data', (d) => {
       buf += d;
       // Whole lines only: a read can end in the middle of one.
       const line = /weft-ready [\d.]+(?: page: (.*))?\n/.exec(buf);
-      if (line && !done) {
+      if (line && !ready) {
+        ready = { cpuMs: cpuNs(child.pid) / 1e6, ms: Number(process.hrtime.bigint() - t0) / 1e6, marks: parseMarks(line[1]) };
+      }
+      // Weft's whole workbench (CodeMirror up), after its first frame: "weft-workbench".
+      const whole = /weft-workbench [\d.]+(?: page: (.*))?\n/.exec(buf);
+      if (ready && !done && (whole || !/weft-desktop/.test(bin))) {
         done = true;
-        const cpuMs = cpuNs(child.pid) / 1e6;
-        const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-        // The page's marks are ms since its navigation began; what came before is the
-        // process and the web view starting.
-        const marks = Object.fromEntries((line[1] ?? '').split(', ').filter(Boolean).map((m) => m.split(' ')).map(([k, v]) => [k, Number(v)]));
-        res({ ms, marks, cpuMs });
+        res({ ...ready, workbenchMs: whole ? Number(process.hrtime.bigint() - t0) / 1e6 : null, workbenchMarks: whole ? parseMarks(whole[1]) : {} });
       }
     });
     child.on('exit', (c) => rej(new Error(`${bin} exited (${c}) before ready:\n${buf}`)));
@@ -134,12 +143,17 @@ async function once(bin, args) {
     throw e;
   });
   await new Promise((r) => setTimeout(r, Number(process.env.SETTLE_MS ?? 1500)));
-  const kib = pssKiB(child.pid);
+  const { total: kib, by: kibBy } = pssKiB(child.pid);
   killTree(child.pid);
   await new Promise((r) => setTimeout(r, 300));
   // Start-up jobs: "weft-job NAME FROM TO" (ms after the app started).
   const jobs = [...buf.matchAll(/weft-job (\S+(?: \S+)*?) ([\d.]+) ([\d.]+)\n/g)].map((m) => ({ name: m[1], from: Number(m[2]), to: Number(m[3]) }));
-  return { ms, kib, marks, cpuMs, jobs };
+  return { ms, kib, kibBy, marks, cpuMs, jobs, workbenchMs, workbenchMarks };
+}
+
+/** The page's marks ("name ms, …"): ms since its navigation began. */
+function parseMarks(text) {
+  return Object.fromEntries((text ?? '').split(', ').filter(Boolean).map((m) => m.split(' ')).map(([k, v]) => [k, Number(v)]));
 }
 
 const weft = join(target, profile, 'weft-desktop');
@@ -162,12 +176,22 @@ const mb = (k) => med(results[k].map((r) => r.kib)) / 1024;
 console.log(`\n\n${runs} warm starts each (${profile} builds; page cache warm for both), interleaved, medians`);
 console.log(`start to interactive   weft ${ms('weft').toFixed(0).padStart(6)} ms   minimal ${ms('minimal').toFixed(0).padStart(6)} ms   ratio ${(ms('weft') / ms('minimal')).toFixed(2)}x`);
 console.log(`memory (PSS, all procs) weft ${mb('weft').toFixed(0).padStart(5)} MB   minimal ${mb('minimal').toFixed(0).padStart(6)} MB   ratio ${(mb('weft') / mb('minimal')).toFixed(2)}x`);
-// Where the time goes: page marks (ms since the page began loading), medians.
+for (const k of ['minimal', 'weft']) {
+  const names = [...new Set(results[k].flatMap((r) => Object.keys(r.kibBy)))];
+  console.log(`  ${k.padEnd(8)} memory by process: ${names.map((n) => `${n} ${(med(results[k].map((r) => r.kibBy[n] ?? 0)) / 1024).toFixed(0)} MB`).join(', ')}`);
+}
+const whole = med(results.weft.map((r) => r.workbenchMs ?? NaN));
+console.log(`  then the whole workbench (CodeMirror in, the first frame taken over) at ${whole.toFixed(0)} ms (${(whole / ms('minimal')).toFixed(2)}x the minimal window's ready)`);
+// Where the time goes: page marks (ms since the page began loading), medians. The last
+// mark of the ready line is when the page said ready.
+const last = (marks) => Object.values(marks).at(-1) ?? 0;
 for (const k of ['minimal', 'weft']) {
   const names = Object.keys(results[k][0].marks);
-  const before = med(results[k].map((r) => r.ms - (r.marks.ready ?? 0)));
+  const before = med(results[k].map((r) => r.ms - last(r.marks)));
   console.log(`  ${k.padEnd(8)} before the page ${before.toFixed(0)} ms; page: ${names.map((n) => `${n} ${med(results[k].map((r) => r.marks[n] ?? NaN)).toFixed(0)}`).join(', ')}`);
 }
+const wbNames = Object.keys(results.weft[0].workbenchMarks).filter((n) => !(n in results.weft[0].marks));
+console.log(`  weft's workbench after it: ${wbNames.map((n) => `${n} ${med(results.weft.map((r) => r.workbenchMarks[n] ?? NaN)).toFixed(0)}`).join(', ')}`);
 const cpu = (k) => med(results[k].map((r) => r.cpuMs));
 console.log(`CPU before ready (the app process's threads) weft ${cpu('weft').toFixed(0)} ms   minimal ${cpu('minimal').toFixed(0)} ms`);
 const jobNames = [...new Set(results.weft.flatMap((r) => r.jobs.map((j) => j.name)))];
