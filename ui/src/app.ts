@@ -110,9 +110,11 @@ export class App implements Workbench {
       shown = true;
       // In the task that replaces the frame: no keystroke falls between.
       const typed = first?.take() ?? null;
+      const treeScroll = this.layout.tree.el.scrollTop;
       root.replaceChildren(workbench);
+      this.layout.placeTree();
+      this.layout.tree.el.scrollTop = treeScroll;
       for (const g of this.layout.groups) for (const t of g.tabs) t.view.requestMeasure();
-      if (first) this.layout.tree.el.scrollTop = first.treeScroll;
       const tab = typed && this.layout.groups.flatMap((g) => g.tabs).find((t) => t.doc.path === typed.path);
       if (tab) handOver(tab.view, typed);
       else if (typed && typed.value !== typed.base) toast(`What was typed in ${typed.path} before the editor loaded could not be kept: the file did not open`, 'error');

@@ -119,22 +119,14 @@ export class FirstFrame {
   }
 
   /**
-   * The workbench adopts the tree (its hooks from now on, and what was clicked meanwhile)
-   * while it builds itself off screen; a copy of the tree stands in this frame until then.
+   * The workbench adopts the tree: its hooks from now on, and what was clicked meanwhile.
+   * The tree stays in this frame, clickable, until the workbench shows and moves it in.
    */
   adoptTree(hooks: TreeHooks): FileTree {
-    const el = this.tree.el;
-    this.treeScroll = el.scrollTop;
-    const stand = el.cloneNode(true) as HTMLElement;
-    el.replaceWith(stand);
-    stand.scrollTop = this.treeScroll;
     this.tree.rebind(hooks);
     for (const call of this.pending.splice(0)) call(hooks);
     return this.tree;
   }
-
-  /** Where the tree was scrolled to when adopted (restored once the workbench shows). */
-  treeScroll = 0;
 
   /**
    * The text area's state, for the editor taking over (then it takes no more input). Call

@@ -66,6 +66,15 @@ export class Layout {
 
   constructor(private wb: Workbench) {}
 
+  /** Where an adopted tree goes (see build). */
+  private treeSlot: Node | null = null;
+
+  /** Moves an adopted tree into this workbench, in the task that shows it: no frame lacks it. */
+  placeTree(): void {
+    this.treeSlot?.parentNode?.replaceChild(this.tree.el, this.treeSlot);
+    this.treeSlot = null;
+  }
+
   /** The status bar's update item (./updates.ts fills it). */
   get updateItem(): HTMLElement {
     return this.status.update;
@@ -89,6 +98,9 @@ export class Layout {
       mark: (p) => this.wb.git?.marks.get(p),
     };
     this.tree = first ? first.adoptTree(treeHooks) : new FileTree(backend, treeHooks);
+    // An adopted tree stays in the first frame until this shows (placeTree).
+    const treeSlot = first ? document.createComment('tree') : this.tree.el;
+    this.treeSlot = first ? treeSlot : null;
     // Git colours the tree and the tabs.
     this.wb.git?.onChange(() => {
       this.tree.markAll();
@@ -130,7 +142,7 @@ export class Layout {
         newFolder: () => void this.tree.newEntry(this.selectedDir(), true),
         refresh: () => this.tree.changed([''], true),
       }, !guest),
-      this.tree.el);
+      treeSlot);
     const searchView = h('div', { class: 'side-view search', hidden: true }, this.searchPanel.el);
     const timelineView = h('div', { class: 'side-view timeline', hidden: true });
     const show = (which: SideView) => {

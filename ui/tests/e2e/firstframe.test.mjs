@@ -55,7 +55,9 @@ test('typing, a tree click and a command key in the first frame all reach the wo
     await page.locator('.tree-row[data-path="src/main.rs"]').click();
     await page.locator('.cm-content').waitFor();
     const sessions = join(server.appDir, 'data', 'sessions');
-    await waitFor(() => existsSync(sessions) && readdirSync(sessions).some((f) => readFileSync(join(sessions, f), 'utf8').includes('src/main.rs')), 'the session saved');
+    // (A file can be renamed between the listing and the read: the session is written atomically.)
+    const holds = (f) => { try { return readFileSync(join(sessions, f), 'utf8').includes('src/main.rs'); } catch { return false; } };
+    await waitFor(() => existsSync(sessions) && readdirSync(sessions).some(holds), 'the session saved');
     await page.close();
     assertNoPageErrors(page);
   }
@@ -78,9 +80,17 @@ test('typing, a tree click and a command key in the first frame all reach the wo
   await page.locator('.first-frame .tree-row[data-path="src/util.rs"]').waitFor();
   // A command key (Save) pressed now runs once the workbench has its commands.
   await page.keyboard.press('Control+s');
+  // The tree on screen is this one, clickable, at every moment of the take-over (not a
+  // copy standing in while the workbench builds: a click on that would be lost).
+  await page.evaluate(() => {
+    const tree = document.querySelector('.tree');
+    window.treeGone = 0;
+    new MutationObserver(() => (window.treeGone += document.querySelector('.tree') === tree ? 0 : 1)).observe(document.body, { childList: true, subtree: true });
+  });
   release();
   await page.locator('.workbench:not(.first-frame) .cm-content').waitFor();
   assert.equal(await page.locator('.first-frame').count(), 0, 'the first frame was taken over');
+  assert.equal(await page.evaluate(() => window.treeGone), 0, 'the tree was never replaced on screen');
   assert.equal(await editorText(page), 'fn main() {\n    println!("hi"); // early\n}\n');
   // Saved by the replayed Ctrl+S: the typing is in the document and on disk.
   await waitFor(() => readFileSync(join(ws, 'src/main.rs'), 'utf8').includes('// early'), 'the early typing saved');
