@@ -146,6 +146,7 @@ export class App implements Workbench {
     mark('layout');
     await Promise.all([(first ? Promise.resolve() : this.layout.tree.load(this.preload?.listing)).then(() => mark('tree')), this.settings().restoreTabs ? this.session.restore().then(() => mark('tabs')) : null]);
     clearTimeout(fallback);
+    await first?.settled();
     show();
     // Ready means laid out, not merely in the DOM: force the layout the next frame would do.
     void workbench.offsetHeight;

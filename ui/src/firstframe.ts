@@ -49,6 +49,36 @@ export class FirstFrame {
       deleted: (p) => void this.pending.push((hk) => hk.deleted(p)),
     });
     document.addEventListener('keydown', this.onKey, true);
+    document.addEventListener('pointerdown', this.onPointer, true);
+    document.addEventListener('pointerup', this.onPointer, true);
+    document.addEventListener('pointercancel', this.onPointer, true);
+  }
+
+  /** A mouse button is down (a click under way). */
+  private pressed = false;
+  private released: (() => void) | null = null;
+
+  private onPointer = (e: PointerEvent) => {
+    this.pressed = e.type === 'pointerdown';
+    // The click event comes after pointerup, in a task of its own: resolve after it.
+    if (!this.pressed && this.released) setTimeout(this.released, 0);
+  };
+
+  /**
+   * Resolves when no click is under way. The take-over moves the tree: WebKit drops a click
+   * whose pressed element left the document before the button came up, so a click that
+   * spans the take-over would be lost (it was, in the desktop smoke test).
+   */
+  settled(): Promise<void> {
+    if (!this.pressed) return Promise.resolve();
+    return new Promise((r) => {
+      this.released = () => {
+        this.released = null;
+        r();
+      };
+      // A button let go outside the window may never say so here.
+      setTimeout(() => this.released?.(), 1000);
+    });
   }
 
   private onKey = (e: KeyboardEvent) => {
@@ -134,6 +164,7 @@ export class FirstFrame {
    */
   take(): FirstText | null {
     document.removeEventListener('keydown', this.onKey, true);
+    for (const t of ['pointerdown', 'pointerup', 'pointercancel']) document.removeEventListener(t, this.onPointer as EventListener, true);
     const t = this.text;
     if (!t || !this.active) return null;
     t.readOnly = true;

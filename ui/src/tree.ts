@@ -86,7 +86,7 @@ export class FileTree {
         node.children?.remove();
       }
     }
-    container.replaceChildren(...rows);
+    place(container, rows);
     for (const entry of entries) {
       const node = this.nodes.get(entry.path);
       if (node && entry.kind === 'dir' && this.expanded.has(entry.path) && node.children) await this.fill(node.children, entry.path, depth + 1);
@@ -307,5 +307,24 @@ export class FileTree {
 
   get selectedPath(): string | null {
     return this.selected;
+  }
+}
+
+/**
+ * Puts `rows` in `container` in order, moving only what is out of place: a row taken out
+ * of the page and put back, even in the same task, loses a click under way on it (WebKit
+ * forgets a pressed element that leaves the document), and a refresh comes at any time
+ * (one comes right after start-up).
+ */
+function place(container: HTMLElement, rows: HTMLElement[]): void {
+  let at = container.firstElementChild;
+  for (const row of rows) {
+    if (row === at) at = at.nextElementSibling;
+    else container.insertBefore(row, at);
+  }
+  while (at) {
+    const next = at.nextElementSibling;
+    at.remove();
+    at = next;
   }
 }

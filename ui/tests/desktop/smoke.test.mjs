@@ -28,7 +28,10 @@ after(async () => {
 });
 
 test('the desktop window opens on a folder, shows its tree and opens a file', async () => {
-  await app.find('.tree-row[data-path="src"]');
+  // The whole workbench, not the start-up's first frame (whose tree is the same one: a
+  // WebDriver click on it right after it showed was lost in 1 of ~10 runs of the .deb, not
+  // yet explained; the first frame's own test is ../e2e/firstframe.test.mjs).
+  await app.find('.workbench:not(.first-frame) .tree-row[data-path="src"]');
   const rows = await app.script("return [...document.querySelectorAll('.tree-list > .tree-row')].map(e => e.dataset.path)");
   assert.deepEqual(rows, ['src', '.gitignore', 'README.md'], 'gitignored target/ must be hidden');
   await app.wd('POST', `/element/${await app.find('.tree-row[data-path="src"]')}/click`, {});

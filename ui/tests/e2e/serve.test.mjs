@@ -236,6 +236,23 @@ test('files created on disk appear in the tree without a reload', async () => {
   await page.locator('.tree-row[data-path="appeared.txt"]').waitFor({ state: 'detached', timeout: 8000 });
 });
 
+test('a file added on disk is inserted into the tree without moving the rows already there', async () => {
+  // A row taken out and put back loses a click under way on it (WebKit forgets a pressed
+  // element that leaves the document): the desktop smoke test lost its first click so.
+  await page.evaluate(() => {
+    window.rowsMoved = [];
+    new MutationObserver((ms) => {
+      for (const m of ms) for (const n of m.removedNodes) if (n.classList?.contains('tree-row')) window.rowsMoved.push(n.dataset.path);
+    }).observe(document.querySelector('.tree'), { childList: true, subtree: true });
+  });
+  write('inserted.txt', 'new');
+  await page.locator('.tree-row[data-path="inserted.txt"]').waitFor({ timeout: 8000 });
+  assert.deepEqual(await page.evaluate(() => window.rowsMoved), []);
+  rmSync(join(ws, 'inserted.txt'));
+  await page.locator('.tree-row[data-path="inserted.txt"]').waitFor({ state: 'detached', timeout: 8000 });
+  assert.deepEqual(await page.evaluate(() => window.rowsMoved), ['inserted.txt'], 'only the deleted file\'s row left');
+});
+
 test('the fuzzy finder opens a file; reopening restores the tabs', async () => {
   await page.keyboard.press('Control+p');
   await page.getByRole('textbox', { name: 'Go to file' }).fill('utilrs');
