@@ -24,8 +24,6 @@ export interface FirstText {
   value: string;
   selectionStart: number;
   selectionEnd: number;
-  /** The text area had the keyboard focus. */
-  focused: boolean;
   scrollTop: number;
   scrollLeft: number;
 }
@@ -107,7 +105,7 @@ export class FirstFrame {
    */
   static async show(root: HTMLElement, backend: Backend, info: AppInfo, settings: Settings, session: Session | null, listing: Promise<TreeEntry[]>, docs: Map<string, DocStream>): Promise<FirstFrame> {
     applyLook(settings, info.platform);
-    const group = session?.groups[Math.min(session.activeGroup, session.groups.length - 1)];
+    const group = activeGroup(session);
     const active = group?.active && docs.has(group.active) ? group.active : null;
     const frame = new FirstFrame(backend, active);
     const opened = active ? docs.get(active)!.result.then((d) => (mark('text'), d), () => null) : Promise.resolve(null);
@@ -170,7 +168,12 @@ export class FirstFrame {
     t.readOnly = true;
     return {
       path: this.active, base: this.base, value: t.value, selectionStart: t.selectionStart, selectionEnd: t.selectionEnd,
-      focused: document.activeElement === t, scrollTop: t.scrollTop, scrollLeft: t.scrollLeft,
+      scrollTop: t.scrollTop, scrollLeft: t.scrollLeft,
     };
   }
+}
+
+/** The session's active editor group (its saved index can outlive a group). */
+export function activeGroup(session: Session | null): Session['groups'][number] | undefined {
+  return session?.groups[Math.min(session.activeGroup, session.groups.length - 1)];
 }

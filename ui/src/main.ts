@@ -7,7 +7,7 @@ import './style.css';
 import { BackendError, connectBackend, type Backend } from './backend';
 import { GuestBackend } from './backend/guestbackend';
 import { guestInfo, type GuestInfo } from './workbench/guestinfo';
-import { FirstFrame } from './firstframe';
+import { FirstFrame, activeGroup } from './firstframe';
 import type { Preload } from './app';
 import { h } from './dom';
 
@@ -34,7 +34,7 @@ async function main() {
       const restore = settings.settings.restoreTabs ? session : null;
       const files = restore?.groups.flatMap((g) => g.files) ?? [];
       // The active file's text comes with its reply, for the first frame.
-      const active = restore?.groups[Math.min(restore.activeGroup, restore.groups.length - 1)]?.active;
+      const active = activeGroup(restore)?.active;
       const docs = new Map(files.map((f) => [f, backend.docOpen(f, f === active)]));
       // Failures are reported where the replies are used; here they are only early.
       for (const p of docs.values()) p.result.catch(() => {});

@@ -99,8 +99,7 @@ export class Layout {
     };
     this.tree = first ? first.adoptTree(treeHooks) : new FileTree(backend, treeHooks);
     // An adopted tree stays in the first frame until this shows (placeTree).
-    const treeSlot = first ? document.createComment('tree') : this.tree.el;
-    this.treeSlot = first ? treeSlot : null;
+    this.treeSlot = first ? document.createComment('tree') : null;
     // Git colours the tree and the tabs.
     this.wb.git?.onChange(() => {
       this.tree.markAll();
@@ -142,7 +141,7 @@ export class Layout {
         newFolder: () => void this.tree.newEntry(this.selectedDir(), true),
         refresh: () => this.tree.changed([''], true),
       }, !guest),
-      treeSlot);
+      this.treeSlot ?? this.tree.el);
     const searchView = h('div', { class: 'side-view search', hidden: true }, this.searchPanel.el);
     const timelineView = h('div', { class: 'side-view timeline', hidden: true });
     const show = (which: SideView) => {

@@ -4,7 +4,7 @@ import { difference, handOverChanges } from '../../src/editor/handover';
 import type { FirstText } from '../../src/firstframe';
 
 function typed(base: string, value: string, cursor = value.length): FirstText {
-  return { path: 'a.rs', base, value, selectionStart: cursor, selectionEnd: cursor, focused: true, scrollTop: 0, scrollLeft: 0 };
+  return { path: 'a.rs', base, value, selectionStart: cursor, selectionEnd: cursor, scrollTop: 0, scrollLeft: 0 };
 }
 
 /** The document after the handover, and the cursor's offset in it. */
